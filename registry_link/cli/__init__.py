@@ -1,0 +1,66 @@
+"""The ``registry-link`` command: a thin layer over the library.
+
+Each sub-command lives in its own module under :mod:`registry_link.cli` and only parses
+options, calls the library and prints. :func:`main` is the one place that turns library
+errors (:class:`registry_link.errors.RegistryLinkError`) into a clean message and exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from registry_link import __version__
+from registry_link.errors import RegistryLinkError
+
+#: Sub-command modules; each exposes a click command named ``command``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "registry_link.cli.synth_cmd",
+    "registry_link.cli.standardise_cmd",
+    "registry_link.cli.demo_cmd",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="registry-link")
+def cli() -> None:
+    """Link partner beneficiary lists to the population and social registries.
+
+    \b
+    Example:
+      registry-link demo                      # standardise and link the shipped sample data
+      registry-link standardise sample_data/partner_cnss.csv --config configs/partner_cnss.yaml
+    """
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command still being built is simply absent
+            if exc.name == name:
+                continue
+            raise
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user errors into one clean line and exit code."""
+    try:
+        cli.main(args=argv, prog_name="registry-link", standalone_mode=False)
+    except RegistryLinkError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,122 @@
+"""One exception tree for registry-link.
+
+Every error a *user* can cause (a bad file, a bad config, a bad option) derives from
+:class:`RegistryLinkError`. Its message says what was wrong, the offending value and the fix;
+the CLI turns it into one clean line on stderr and a non-zero exit, never a traceback.
+Anything else escaping the library is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class RegistryLinkError(Exception):
+    """Base class of every error a user of registry-link can cause."""
+
+    exit_code: int = 2
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return super().__str__()
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem found while validating a config file."""
+
+    key_path: str
+    message: str
+
+    def describe(self) -> str:
+        """The problem as ``key.path: message``."""
+        return f"{self.key_path}: {self.message}" if self.key_path else self.message
+
+
+class ConfigError(RegistryLinkError):
+    """A config file (YAML) is missing, unreadable or invalid.
+
+    All problems of one file are reported at once.
+    """
+
+    def __init__(self, file: str, problems: Sequence[ConfigProblem]) -> None:
+        self.file = file
+        self.problems = list(problems)
+        lines = [f"invalid config {file} ({len(self.problems)} problem(s)):"]
+        lines += [f"  - {p.describe()}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class InputError(RegistryLinkError):
+    """An input data file cannot be used as it is.
+
+    Names the file, and where known the row (1-based data row, header excluded),
+    the field and what was expected.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        *,
+        row: int | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.field = field
+        self.expected = expected
+        where = file
+        if row is not None:
+            where += f", row {row}"
+        if field is not None:
+            where += f", field '{field}'"
+        text = f"{where}: {message}"
+        if expected:
+            text += f" (expected {expected})"
+        super().__init__(text)
+
+
+class MissingColumnError(InputError):
+    """A column the config maps is not in the file."""
+
+    def __init__(self, file: str, column: str, field: str, found: Sequence[str]) -> None:
+        shown = ", ".join(repr(c) for c in list(found)[:40])
+        super().__init__(
+            file,
+            f"column {column!r} (mapped to field '{field}') is not in the file; "
+            f"columns found: {shown}",
+            field=field,
+            expected="the header named in the config's 'columns' section",
+        )
+        self.column = column
+        self.found = list(found)
+
+
+class DuplicateRecordIdError(InputError):
+    """Two or more rows share a record_id."""
+
+    def __init__(self, file: str, duplicates: dict[str, list[int]]) -> None:
+        items = list(duplicates.items())
+        shown = "; ".join(f"{rid!r} at rows {rows[:5]}" for rid, rows in items[:10])
+        more = f" and {len(items) - 10} more" if len(items) > 10 else ""
+        super().__init__(
+            file,
+            f"{len(items)} duplicated record_id value(s): {shown}{more}",
+            field="record_id",
+            expected="one row per record_id",
+        )
+        self.duplicates = duplicates
+
+
+class ModelError(RegistryLinkError):
+    """A trained model file cannot be loaded or does not fit the data."""
+
+
+class LinkageError(RegistryLinkError):
+    """The linkage cannot run as configured (e.g. a blocking rule is far too wide)."""
+
+
+class UsageError(RegistryLinkError):
+    """An option or argument combination makes no sense."""
