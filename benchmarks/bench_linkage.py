@@ -1,0 +1,252 @@
+"""Performance benchmark of registry-link against Splink on the same standardised data.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/bench_linkage.py --partners 2000 --registry 20000
+    .venv/bin/python benchmarks/bench_linkage.py --partners 100000 --registry 1000000 \\
+        --systems ours,splink --out benchmarks/results/linkage.md
+
+Steps: (1) synthetic registry of N persons + a partner list of M records drawn from it with the
+generator's noise (plus persons not in the registry) and its ground truth, generated once into
+``benchmarks/data/`` and cached by (N, M, seed); (2) standardisation of both sides (our
+pipeline, in its own measured child process, cached too); (3) each system links the SAME
+standardised Parquet files in its own child process, measured for wall time and peak RSS;
+(4) precision/recall/F1 against the ground truth, a markdown table printed and written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # helper modules live next to this script
+    sys.path.insert(0, str(HERE))
+
+from linkage_data import DataPaths, prepare_data  # noqa: E402
+from linkage_eval import accuracy, best_per_record  # noqa: E402
+from linkage_measure import ChildRun, run_measured, self_max_rss_bytes  # noqa: E402
+from linkage_report import SystemRow, render  # noqa: E402
+
+REPO = HERE.parent
+SYSTEMS = ("ours", "splink")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (``--child`` is internal: run one measured step and exit)."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--partners", type=int, default=2_000, help="partner records M")
+    p.add_argument("--registry", type=int, default=20_000, help="registry persons N")
+    p.add_argument("--seed", type=int, default=20261122)
+    p.add_argument("--systems", default="ours,splink", help="comma-separated: ours,splink")
+    p.add_argument("--out", type=Path, default=HERE / "results" / "linkage.md")
+    p.add_argument("--data-dir", type=Path, default=HERE / "data")
+    p.add_argument("--model", type=Path, default=REPO / "configs" / "model.yaml")
+    p.add_argument("--max-registry", type=int, default=100_000, help="safety cap on N")
+    p.add_argument("--force", action="store_true", help="regenerate/restandardise cached data")
+    p.add_argument("--child", choices=("standardise", *SYSTEMS), help=argparse.SUPPRESS)
+    p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------- children
+
+
+def _child_standardise(paths: DataPaths) -> dict[str, Any]:
+    from registry_link.standardise import load_standardised
+
+    def frame_of(path: Path, config: Path) -> pl.DataFrame:
+        std = load_standardised(path, config)
+        return std.frame if hasattr(std, "frame") else std
+
+    stages: dict[str, float] = {}
+    t = time.perf_counter()
+    registry = frame_of(paths.raw_registry, paths.registry_config)
+    registry.write_parquet(paths.std_registry)
+    stages["registry"] = time.perf_counter() - t
+    t = time.perf_counter()
+    parts = [frame_of(path, config) for _, path, config in paths.partner_sources()]
+    partner = pl.concat(parts, how="vertical_relaxed")
+    partner.write_parquet(paths.std_partner)
+    stages["partner"] = time.perf_counter() - t
+    rows = {"registry": registry.height, "partner": partner.height}
+    return {"stages": stages, "end_to_end_s": sum(stages.values()), "rows": rows}
+
+
+def _child_ours(paths: DataPaths, model: Path, run_dir: Path) -> dict[str, Any]:
+    from linkage_ours import run_ours
+
+    res = run_ours(paths.std_partner, paths.std_registry, model)
+    res.pop("links_05").write_parquet(run_dir / "ours_links_05.parquet")
+    res.pop("decisions").write_parquet(run_dir / "ours_decisions.parquet")
+    return res
+
+
+def _child_splink(paths: DataPaths, model: Path, run_dir: Path) -> dict[str, Any]:
+    from linkage_splink import run_splink, spec_from_model_config
+
+    res = run_splink(paths.std_partner, paths.std_registry, spec_from_model_config(model))
+    res.pop("links").write_parquet(run_dir / "splink_links_05.parquet")
+    return res
+
+
+def child_main(args: argparse.Namespace) -> int:
+    """Run one step in this (child) process and write its result JSON."""
+    paths = DataPaths.of(args.workdir)
+    run_dir = paths.runs
+    if args.child == "standardise":
+        res = _child_standardise(paths)
+    elif args.child == "ours":
+        res = _child_ours(paths, args.model, run_dir)
+    else:
+        res = _child_splink(paths, args.model, run_dir)
+    res["max_rss_bytes"] = self_max_rss_bytes()
+    args.result.write_text(json.dumps(res, indent=2, default=str), encoding="utf-8")
+    return 0
+
+
+# ----------------------------------------------------------------------------- parent
+
+
+def _spawn(step: str, paths: DataPaths, model: Path) -> ChildRun:
+    result = paths.runs / f"{step}.json"
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        step,
+        "--workdir",
+        str(paths.root),
+        "--result",
+        str(result),
+        "--model",
+        str(model),
+    ]
+    print(f"[bench] running {step} ...", file=sys.stderr, flush=True)
+    run = run_measured(cmd, result)
+    if run.returncode != 0:
+        raise SystemExit(f"{step} failed (exit {run.returncode}); log tail:\n{run.stderr_tail}")
+    print(
+        f"[bench] {step}: {run.wall_s:.1f} s, peak RSS {run.peak_rss_bytes / 1024**3:.2f} GB",
+        file=sys.stderr,
+        flush=True,
+    )
+    return run
+
+
+def _standardised(paths: DataPaths, model: Path, force: bool) -> dict[str, Any]:
+    """Standardise both sides once (cached with its measured figures)."""
+    record = paths.std / "standardise_run.json"
+    if not force and record.exists() and paths.std_partner.exists() and paths.std_registry.exists():
+        cached: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
+        return cached
+    run = _spawn("standardise", paths, model)
+    info = {**run.result, "process_wall_s": run.wall_s, "peak_rss_bytes": run.peak_rss_bytes}
+    record.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return info
+
+
+def _row(
+    system: str,
+    run: ChildRun,
+    records: str,
+    links: pl.DataFrame,
+    truth: pl.DataFrame,
+    threshold: float,
+    note: str = "",
+) -> SystemRow:
+    acc = accuracy(links, truth)
+    return SystemRow(
+        system=system,
+        records=records,
+        candidate_pairs=int(run.result["candidate_pairs"]),
+        wall_s=float(run.result["end_to_end_s"]),
+        process_wall_s=run.wall_s,
+        peak_rss_bytes=run.peak_rss_bytes,
+        precision=acc.precision,
+        recall=acc.recall,
+        f1=acc.f1,
+        threshold=threshold,
+        stages=dict(run.result.get("stages", {})),
+        note=note,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: prepare data, run each system in a measured child, write the report."""
+    args = parse_args(argv)
+    if args.child:
+        return child_main(args)
+    if args.registry > args.max_registry:
+        raise SystemExit(
+            f"--registry {args.registry} is above --max-registry {args.max_registry}; "
+            "raise --max-registry explicitly for a big run"
+        )
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = set(systems) - set(SYSTEMS)
+    if unknown:
+        raise SystemExit(f"unknown system(s) {sorted(unknown)}; choose from {SYSTEMS}")
+
+    paths, data_note = prepare_data(
+        args.registry, args.partners, args.seed, args.data_dir, force=args.force
+    )
+    std = _standardised(paths, args.model, args.force)
+    truth = pl.read_parquet(paths.truth)
+    records = f"{std['rows']['partner']:,} × {std['rows']['registry']:,}"
+    versions: dict[str, Any] = {"polars": pl.__version__, "python": sys.version.split()[0]}
+    rows: list[SystemRow] = []
+    std_stages = ", ".join(f"{k} {v:.1f} s" for k, v in std["stages"].items())
+    notes = [
+        "Standardisation (ours, both sides, not part of either system's wall time): "
+        f"{std['end_to_end_s']:.1f} s ({std_stages}), "
+        f"peak RSS {std['peak_rss_bytes'] / 1024**3:.2f} GB.",
+    ]
+    for system in systems:
+        run = _spawn(system, paths, args.model)
+        versions.update(run.result.get("versions", {}))
+        if system == "ours":
+            links_05 = best_per_record(pl.read_parquet(paths.runs / "ours_links_05.parquet"), 0.5)
+            decisions = pl.read_parquet(paths.runs / "ours_decisions.parquet")
+            matched = decisions.filter(pl.col("decision") == "match").select(
+                "record_id", "person_id"
+            )
+            thr = float(run.result["match_threshold"])
+            rows.append(_row("ours (match decisions)", run, records, matched, truth, thr))
+            rows.append(_row("ours (best pair, p ≥ 0.5)", run, records, links_05, truth, 0.5))
+            review = decisions.filter(pl.col("decision") == "review").height
+            notes.append(f"ours: {review:,} partner records sent to review.")
+        else:
+            links = best_per_record(pl.read_parquet(paths.runs / "splink_links_05.parquet"), 0.5)
+            rows.append(_row("splink (best pair, p ≥ 0.5)", run, records, links, truth, 0.5))
+            notes.append(
+                f"splink prior (probability two random records match): "
+                f"{run.result.get('prior', float('nan')):.3g}."
+            )
+    command = "python benchmarks/bench_linkage.py " + shlex.join(
+        sys.argv[1:] if argv is None else argv
+    )
+    text = render(
+        command=command,
+        date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        versions=versions,
+        data_note=data_note,
+        rows=rows,
+        notes=notes,
+    )
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

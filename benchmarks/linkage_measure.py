@@ -1,0 +1,82 @@
+"""Run one benchmarked system in its own child process and measure it.
+
+The parent starts ``python bench_linkage.py --child <system> ...``, polls the child's process
+tree with psutil (RSS of the child plus all its descendants, every ``interval`` seconds) and
+times it end to end. The child also reports its own ``ru_maxrss`` in its result JSON; the peak
+memory reported is the larger of the two, so short spikes between two polls are not missed.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """What one measured child process did: its wall time, peak memory and reported result."""
+
+    returncode: int
+    wall_s: float
+    peak_rss_bytes: int
+    result: dict[str, Any] = field(default_factory=dict)
+    stderr_tail: str = ""
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident memory (bytes) of ``proc`` and all its live descendants; 0 if it is gone."""
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def self_max_rss_bytes() -> int:
+    """This process's peak resident memory in bytes (Linux reports ``ru_maxrss`` in KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def run_measured(cmd: list[str], result_path: Path, *, interval: float = 0.05) -> ChildRun:
+    """Run ``cmd`` as a child process, poll its tree's RSS, and read the JSON it writes.
+
+    The child must write a JSON object to ``result_path``; if it reports ``max_rss_bytes``
+    (its own ``ru_maxrss``) the peak is the maximum of that and the polled tree RSS.
+    """
+    result_path.unlink(missing_ok=True)
+    log_path = result_path.with_suffix(".log")
+    start = time.perf_counter()
+    with (
+        log_path.open("w", encoding="utf-8") as log,
+        subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT) as popen,
+    ):
+        proc = psutil.Process(popen.pid)
+        peak = 0
+        while True:
+            peak = max(peak, tree_rss(proc))
+            try:
+                popen.wait(timeout=interval)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        wall = time.perf_counter() - start
+        returncode = popen.returncode
+    result: dict[str, Any] = {}
+    if result_path.exists():
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    peak = max(peak, int(result.get("max_rss_bytes", 0)))
+    tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+    return ChildRun(returncode, wall, peak, result, tail)

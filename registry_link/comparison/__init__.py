@@ -1,0 +1,48 @@
+"""Comparisons of record pairs as ordered agreement levels (the engine's comparison stage).
+
+Public API::
+
+    build_comparison(spec: dict) -> Comparison          # spec = {name, kind, <params>}
+    comparison_problems(spec, key_path="") -> list[ConfigProblem]
+    COMPARISON_KINDS: dict[str, ComparisonKind]          # kind -> params_model (pydantic), builder
+    compare(left, right, pairs, comparisons, *, chunk_size=...) -> pl.DataFrame
+        # {l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}
+
+A :class:`Comparison` has ``name``, ``kind``, ``output_column`` (``gamma_<name>``),
+``levels`` indexed by gamma (``levels[0]`` = "different", last = closest), ``missing`` (gamma
+-1), ``level(gamma)``, ``tf_columns()`` (gamma -> record column for term-frequency
+adjustment), ``describe()``, ``to_dict()`` / ``Comparison.from_dict()``.
+"""
+
+from registry_link.comparison.compute import (
+    compare,
+    damerau_levenshtein_distance,
+    jaro_winkler_similarity,
+    max_token_similarity,
+    name_similarity,
+    needed_columns,
+)
+from registry_link.comparison.levels import Comparison, Level
+from registry_link.comparison.library import (
+    COMPARISON_KINDS,
+    ComparisonKind,
+    build_comparison,
+    comparison_problems,
+    kind_schemas,
+)
+
+__all__ = [
+    "COMPARISON_KINDS",
+    "Comparison",
+    "ComparisonKind",
+    "Level",
+    "build_comparison",
+    "compare",
+    "comparison_problems",
+    "damerau_levenshtein_distance",
+    "jaro_winkler_similarity",
+    "kind_schemas",
+    "max_token_similarity",
+    "name_similarity",
+    "needed_columns",
+]

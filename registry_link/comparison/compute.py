@@ -1,0 +1,226 @@
+"""Compute comparison vectors over candidate pairs, vectorised and chunked.
+
+:func:`compare` gathers only the columns the comparisons read, as ``l_<col>``/``r_<col>``,
+computes each comparison's derived columns (string similarities with rapidfuzz
+``process.cpdist`` over all pairs at once, ``workers=-1``) and evaluates the level
+predicates as one polars ``when/then`` chain per comparison. No per-pair Python loop.
+
+The similarity helpers here take two aligned :class:`polars.Series` and return one value per
+position (null when either side is null); they only call rapidfuzz on positions where both
+values are present and differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from registry_link.comparison.levels import Comparison
+from registry_link.errors import LinkageError
+
+#: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
+DEFAULT_CHUNK_SIZE = 2_000_000
+
+
+def _differing(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks (both present, equal) and the positions where both are present and differ."""
+    a = a.cast(pl.Utf8)
+    b = b.cast(pl.Utf8)
+    present = (a.is_not_null() & b.is_not_null()).to_numpy()
+    eq = (a == b).fill_null(False).to_numpy()
+    todo = np.flatnonzero(present & ~eq)
+    return present, eq, todo
+
+
+def _pairwise(
+    a: pl.Series,
+    b: pl.Series,
+    scorer: Callable[..., Any],
+    equal_value: float,
+    dtype: type[np.generic],
+    **kwargs: Any,
+) -> np.ndarray:
+    """Run a rapidfuzz scorer on differing, present positions; ``equal_value`` where equal."""
+    present, eq, todo = _differing(a, b)
+    out = np.zeros(len(a), dtype=dtype)
+    out[eq] = equal_value
+    if len(todo):
+        idx = pl.Series(todo)
+        qa = a.cast(pl.Utf8).gather(idx).to_list()
+        qb = b.cast(pl.Utf8).gather(idx).to_list()
+        out[todo] = process.cpdist(qa, qb, scorer=scorer, workers=-1, **kwargs)
+    return out, present  # type: ignore[return-value]
+
+
+def on_unique_pairs(
+    a: pl.Series, b: pl.Series, fn: Callable[[pl.Series, pl.Series], pl.Series]
+) -> pl.Series:
+    """Apply an element-wise pair function once per distinct (a, b) value pair.
+
+    Names repeat a lot among candidate pairs, so scoring distinct pairs and joining the
+    result back is much cheaper than scoring every pair. Nulls propagate.
+    """
+    frame = pl.DataFrame({"a": a.cast(pl.Utf8), "b": b.cast(pl.Utf8)})
+    uniq = frame.drop_nulls().unique()
+    if uniq.height >= frame.height * 0.8:
+        return fn(frame["a"], frame["b"])
+    scored = uniq.with_columns(fn(uniq["a"], uniq["b"]).alias("__v"))
+    return frame.join(scored, on=["a", "b"], how="left", maintain_order="left")["__v"]
+
+
+def jaro_winkler_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Element-wise Jaro-Winkler similarity in [0, 1]; null where either value is null."""
+    return on_unique_pairs(a, b, _jaro_winkler)
+
+
+def _jaro_winkler(a: pl.Series, b: pl.Series) -> pl.Series:
+    values, present = _pairwise(a, b, JaroWinkler.normalized_similarity, 1.0, np.float64)
+    return pl.Series("jaro_winkler", values, dtype=pl.Float64).scatter(
+        np.flatnonzero(~present), None
+    )
+
+
+def damerau_levenshtein_distance(a: pl.Series, b: pl.Series, cutoff: int = 3) -> pl.Series:
+    """Element-wise Damerau-Levenshtein distance (capped at ``cutoff + 1``); null if a null."""
+    values, present = _pairwise(a, b, DamerauLevenshtein.distance, 0, np.int32, score_cutoff=cutoff)
+    return pl.Series("damerau_levenshtein", values, dtype=pl.Int32).scatter(
+        np.flatnonzero(~present), None
+    )
+
+
+def name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Element-wise similarity of Latin matching forms of names, in [0, 1]; null if a null.
+
+    Uses :func:`registry_link.names.pairwise_name_similarity` when the names package is
+    available, plain Jaro-Winkler otherwise.
+    """
+    try:
+        from registry_link.names import pairwise_name_similarity
+    except ImportError:  # pragma: no cover - only before the names package exists
+        return jaro_winkler_similarity(a, b)
+    return on_unique_pairs(a, b, lambda x, y: pairwise_name_similarity(x, y).cast(pl.Float64))
+
+
+def max_token_similarity(probe: pl.Series, tokens: pl.Series) -> pl.Series:
+    """Per position, the best Jaro-Winkler similarity of ``probe`` to any of ``tokens``.
+
+    ``tokens`` is a list column. Null when the probe is null or the list is null/empty.
+    Vectorised: the lists are exploded, scored with one ``cpdist`` call and re-aggregated.
+    """
+    frame = pl.DataFrame({"probe": probe.cast(pl.Utf8), "tok": tokens}).with_row_index("i")
+    long = frame.explode("tok").drop_nulls(["probe", "tok"])
+    sims = jaro_winkler_similarity(long["probe"], long["tok"])
+    best = long.select("i").with_columns(sim=sims).group_by("i").agg(pl.col("sim").max())
+    return (
+        frame.select("i")
+        .join(best, on="i", how="left", maintain_order="left")
+        .get_column("sim")
+        .alias("max_token_similarity")
+    )
+
+
+def _check_columns(frame: pl.DataFrame, side: str, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise LinkageError(
+            f"the {side} records lack column(s) {missing} needed by the comparisons; "
+            f"columns present: {frame.columns[:40]}. Fix: standardise the records first, or "
+            f"name existing columns in the model config's comparisons"
+        )
+
+
+def needed_columns(comparisons: Sequence[Comparison]) -> list[str]:
+    """The record columns the comparisons read, in first-use order, without repeats."""
+    seen: dict[str, None] = {}
+    for comp in comparisons:
+        for col in comp.columns:
+            seen.setdefault(col, None)
+    return list(seen)
+
+
+def _compare_chunk(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, comps: Sequence[Comparison]
+) -> pl.DataFrame:
+    l_idx = pairs.get_column("l_idx")
+    r_idx = pairs.get_column("r_idx")
+    frame = pl.concat(
+        [
+            pairs.select("l_idx", "r_idx"),
+            left[l_idx].rename(lambda c: f"l_{c}"),
+            right[r_idx].rename(lambda c: f"r_{c}"),
+        ],
+        how="horizontal",
+    )
+    out = [frame.select("l_idx", "r_idx")]
+    for comp in comps:
+        own = frame.select([f"{side}_{c}" for c in comp.columns for side in ("l", "r")])
+        derived = [
+            _derive(own, name, fn, comp.derived_when.get(name))
+            for name, fn in comp.derived.items()
+        ]
+        work = own.with_columns(derived) if derived else own
+        out.append(work.select(comp.gamma_expr()))
+    return pl.concat(out, how="horizontal")
+
+
+def _derive(
+    frame: pl.DataFrame, name: str, fn: Callable[[pl.DataFrame], pl.Series], when: pl.Expr | None
+) -> pl.Series:
+    """A derived column, computed only on the rows ``when`` selects (null elsewhere)."""
+    if when is None:
+        return fn(frame).alias(name)
+    rows = frame.select(pl.arg_where(when.fill_null(False))).to_series()
+    if rows.len() == frame.height:
+        return fn(frame).alias(name)
+    values = fn(frame[rows]) if rows.len() else pl.Series(name, [], dtype=pl.Float64)
+    full = pl.Series(name, [None] * frame.height, dtype=values.dtype)
+    return full.scatter(rows, values) if rows.len() else full
+
+
+def compare(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    pairs: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> pl.DataFrame:
+    """Comparison vectors of candidate pairs.
+
+    Args:
+        left: left records (link mode: partner records; dedupe mode: the one frame).
+        right: right records (link mode: the registry; dedupe mode: the same frame as left).
+        pairs: candidate pairs ``{l_idx: UInt32, r_idx: UInt32, ...}`` (row indices).
+        comparisons: the comparisons to compute (distinct names).
+        chunk_size: pairs per chunk (memory bound of the gathered columns).
+
+    Returns:
+        ``{l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}`` in the order of ``pairs``.
+
+    Raises:
+        LinkageError: a column a comparison reads is absent, or two comparisons share a name.
+    """
+    names = [c.name for c in comparisons]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise LinkageError(f"comparison names must be unique; repeated: {dupes}")
+    cols = needed_columns(comparisons)
+    _check_columns(left, "left", cols)
+    _check_columns(right, "right", cols)
+    lsel = left.select(cols)
+    rsel = right.select(cols)
+    pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
+    if pairs.height == 0:
+        schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
+        schema.update({c.output_column: pl.Int8 for c in comparisons})
+        return pl.DataFrame(schema=schema)
+    chunks = [
+        _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons)
+        for start in range(0, pairs.height, max(1, chunk_size))
+    ]
+    return pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]

@@ -1,0 +1,542 @@
+"""The library of comparison kinds, built from model-config specs.
+
+A spec is a mapping ``{name: ..., kind: ..., <parameters>}``; :func:`build_comparison` validates
+the parameters with the kind's pydantic schema (:data:`COMPARISON_KINDS`) and returns a
+:class:`~registry_link.comparison.levels.Comparison`. Kinds:
+
+* ``name`` — one name part (given, family, father), cross-script: missing / exact matching
+  form / same cross-script key / similarity ≥ high / ≥ low / different. With ``tokens`` set,
+  a pair where one side has only an unsplit full name (``*_lat`` null, token keys filled) is
+  compared through that side's token keys: the other side's key found among them → "same key".
+* ``name_tokens`` — the unsplit full name as a set of token keys; by default only for pairs
+  where a side lacks the split name, so split-name pairs are not counted twice.
+* ``date`` — birth date with year-only / ``day_or_year`` precision.
+* ``id`` — identifiers (CIN, CNSS): exact / one edit or transposition / different.
+* ``exact``, ``string`` (exact + edit-distance + Jaro-Winkler levels), ``jaro_winkler``,
+  ``numeric_abs_diff``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from registry_link.comparison.compute import (
+    damerau_levenshtein_distance,
+    jaro_winkler_similarity,
+    max_token_similarity,
+    name_similarity,
+)
+from registry_link.comparison.levels import (
+    Comparison,
+    DerivedFn,
+    Level,
+    either_null,
+    equal,
+    l_,
+    r_,
+)
+from registry_link.errors import ConfigError, ConfigProblem
+
+_NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _sorted_desc(v: list[float]) -> list[float]:
+    return sorted(set(v), reverse=True)
+
+
+class ExactParams(_Params):
+    """``exact``: missing / exact / different."""
+
+    column: str
+    tf: bool = Field(False, description="term-frequency adjust the exact level")
+    label: str | None = Field(None, description="words for the field, default the column")
+
+
+class StringParams(_Params):
+    """``string``: missing / exact / edit distance ≤ d ... / Jaro-Winkler ≥ t ... / different."""
+
+    column: str
+    edit_distances: list[int] = Field(default_factory=list)
+    jaro_winkler: list[float] = Field(default_factory=list)
+    tf: bool = False
+    label: str | None = None
+
+    @field_validator("edit_distances")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(d < 1 for d in v):
+            raise ValueError("edit distances must be ≥ 1 (exact agreement is its own level)")
+        return sorted(set(v))
+
+    @field_validator("jaro_winkler")
+    @classmethod
+    def _unit(cls, v: list[float]) -> list[float]:
+        if any(not 0.0 < t < 1.0 for t in v):
+            raise ValueError("Jaro-Winkler thresholds must be strictly between 0 and 1")
+        return _sorted_desc(v)
+
+
+class JaroWinklerParams(_Params):
+    """``jaro_winkler``: missing / exact / JW ≥ each threshold / different."""
+
+    column: str
+    thresholds: list[float] = Field(default_factory=lambda: [0.92, 0.8])
+    tf: bool = False
+    label: str | None = None
+
+    @field_validator("thresholds")
+    @classmethod
+    def _unit(cls, v: list[float]) -> list[float]:
+        if not v or any(not 0.0 < t < 1.0 for t in v):
+            raise ValueError("give at least one threshold, each strictly between 0 and 1")
+        return _sorted_desc(v)
+
+
+class IdParams(_Params):
+    """``id``: missing / exact / Damerau-Levenshtein ≤ max_edits / different."""
+
+    column: str
+    max_edits: int = Field(1, ge=1, le=3)
+    tf: bool = False
+    label: str | None = None
+
+
+class NumericParams(_Params):
+    """``numeric_abs_diff``: missing / |difference| ≤ each threshold (ascending) / different."""
+
+    column: str
+    thresholds: list[float]
+    label: str | None = None
+
+    @field_validator("thresholds")
+    @classmethod
+    def _nonneg(cls, v: list[float]) -> list[float]:
+        if not v or any(t < 0 for t in v):
+            raise ValueError("give at least one threshold, each ≥ 0")
+        return sorted(set(v))
+
+
+class NameParams(_Params):
+    """``name``: one name part compared across scripts.
+
+    ``field`` sets the default columns: ``<field>_lat`` (Latin matching form),
+    ``<field>_key`` and ``<field>_key_ar`` (cross-script keys). Set ``key_ar: null`` where the
+    frame has no Arabic key (``father``), ``tokens: name_token_keys`` to compare one-sided
+    full-name-only records through their token keys.
+    """
+
+    field: str = Field(pattern=_NAME_RE)
+    lat: str | None = None
+    key: str | None = "auto"
+    key_ar: str | None = "auto"
+    tokens: str | None = None
+    high: float = Field(0.92, gt=0.0, lt=1.0)
+    low: float = Field(0.80, gt=0.0, lt=1.0)
+    tf: bool = True
+    label: str | None = None
+
+
+class NameTokensParams(_Params):
+    """``name_tokens``: compare the sets of name-token keys.
+
+    ``when``: ``either_unsplit`` (default) — only pairs where at least one side has no split
+    name (all ``split_columns`` null); others are "missing" so split names are not counted
+    twice. ``both_unsplit`` — only pairs where both sides lack it. ``always``.
+    """
+
+    tokens: str = "name_token_keys"
+    split_columns: list[str] = Field(default_factory=lambda: ["given_lat", "family_lat"])
+    when: Literal["either_unsplit", "both_unsplit", "always"] = "either_unsplit"
+    label: str | None = None
+
+
+class DateParams(_Params):
+    """``date``: birth dates with year-only precision.
+
+    ``column`` is a Date column (or a string parsed with ``format``); ``year`` and
+    ``precision`` columns are optional (default: derived from the date; precision ``day``).
+    """
+
+    column: str = "birth_date"
+    year: str | None = "birth_year"
+    precision: str | None = "birth_date_precision"
+    format: str | None = None
+    year_tolerance: int = Field(1, ge=1, le=10)
+    label: str | None = None
+
+
+# ---------------------------------------------------------------------------- builders
+
+
+def _words(params: _Params, default: str) -> str:
+    label = getattr(params, "label", None)
+    return label or default.replace("_", " ")
+
+
+def _exact_level(col: str, what: str, tf: bool) -> Level:
+    return Level("exact", equal(col), f"{what} are identical", col if tf else None)
+
+
+def _missing(cols: tuple[str, ...], what: str) -> Level:
+    return Level("missing", either_null(*cols), f"{what} missing on one side (no evidence)")
+
+
+def _else(what: str) -> Level:
+    return Level("different", pl.lit(True), f"{what} are different")
+
+
+def _build_exact(p: ExactParams) -> tuple[Any, ...]:
+    what = _words(p, p.column)
+    return (p.column,), _missing((p.column,), what), [_exact_level(p.column, what, p.tf)], {}, what
+
+
+def _string_levels(
+    col: str, what: str, tf: bool, edits: list[int], jws: list[float], tag: str
+) -> tuple[list[Level], dict[str, DerivedFn]]:
+    levels = [_exact_level(col, what, tf)]
+    derived: dict[str, DerivedFn] = {}
+    if edits:
+        dl = f"__dl_{tag}"
+        cap = max(edits)
+        derived[dl] = lambda f, c=col, k=cap: damerau_levenshtein_distance(
+            f[f"l_{c}"], f[f"r_{c}"], k
+        )
+        for d in edits:
+            levels.append(
+                Level(
+                    f"edits_le_{d}",
+                    (pl.col(dl) <= d).fill_null(False),
+                    f"{what} differ by at most {d} edit(s) or transposition(s)",
+                )
+            )
+    if jws:
+        jw = f"__jw_{tag}"
+        derived[jw] = lambda f, c=col: jaro_winkler_similarity(f[f"l_{c}"], f[f"r_{c}"])
+        for t in jws:
+            levels.append(
+                Level(
+                    f"jaro_winkler_ge_{t:g}",
+                    (pl.col(jw) >= t).fill_null(False),
+                    f"{what} have Jaro-Winkler similarity ≥ {t:g}",
+                )
+            )
+    return levels, derived
+
+
+def _build_string(p: StringParams, tag: str) -> tuple[Any, ...]:
+    what = _words(p, p.column)
+    levels, derived = _string_levels(p.column, what, p.tf, p.edit_distances, p.jaro_winkler, tag)
+    return (p.column,), _missing((p.column,), what), levels, derived, what
+
+
+def _build_jw(p: JaroWinklerParams, tag: str) -> tuple[Any, ...]:
+    what = _words(p, p.column)
+    levels, derived = _string_levels(p.column, what, p.tf, [], p.thresholds, tag)
+    return (p.column,), _missing((p.column,), what), levels, derived, what
+
+
+def _build_id(p: IdParams, tag: str) -> tuple[Any, ...]:
+    what = _words(p, p.column)
+    levels, derived = _string_levels(p.column, what, p.tf, [p.max_edits], [], tag)
+    return (p.column,), _missing((p.column,), what), levels, derived, what
+
+
+def _build_numeric(p: NumericParams, tag: str) -> tuple[Any, ...]:
+    what = _words(p, p.column)
+    diff = (l_(p.column).cast(pl.Float64) - r_(p.column).cast(pl.Float64)).abs()
+    levels = [
+        Level(
+            "exact" if t == 0 else f"abs_diff_le_{t:g}",
+            (diff <= t).fill_null(False),
+            f"{what} are equal" if t == 0 else f"{what} differ by at most {t:g}",
+        )
+        for t in p.thresholds
+    ]
+    return (p.column,), _missing((p.column,), what), levels, {}, what
+
+
+def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
+    lat = p.lat or f"{p.field}_lat"
+    key = f"{p.field}_key" if p.key == "auto" else p.key
+    key_ar = f"{p.field}_key_ar" if p.key_ar == "auto" else p.key_ar
+    what = _words(p, f"{p.field} names")
+    keys = [k for k in (key, key_ar) if k]
+    cols = tuple(dict.fromkeys([lat, *keys, *([p.tokens] if p.tokens else [])]))
+    split = l_(lat).is_not_null() & r_(lat).is_not_null()
+    key_eq = pl.any_horizontal(
+        [(l_(a) == r_(b)).fill_null(False) for a in keys for b in keys] or [pl.lit(False)]
+    )
+    sim = f"__namesim_{tag}"
+    derived: dict[str, DerivedFn] = {}
+    if p.tokens and key:
+        tok = p.tokens
+        l_unsplit = l_(lat).is_null() & l_(tok).list.len().fill_null(0).gt(0)
+        r_unsplit = r_(lat).is_null() & r_(tok).list.len().fill_null(0).gt(0)
+        token_mode = (l_unsplit & r_(key).is_not_null()) | (r_unsplit & l_(key).is_not_null())
+        token_mode = token_mode & ~(l_(lat).is_null() & r_(lat).is_null())
+        in_tokens = pl.any_horizontal(
+            [
+                (l_(lat).is_null() & l_(tok).list.contains(r_(k))).fill_null(False)
+                | (r_(lat).is_null() & r_(tok).list.contains(l_(k))).fill_null(False)
+                for k in keys
+            ]
+        )
+        same_key = (split & key_eq) | (token_mode & in_tokens)
+        missing = ~split & ~token_mode
+
+        def _sim(f: pl.DataFrame, lat: str = lat, key: str = key, tok: str = tok) -> pl.Series:
+            sims = name_similarity(f[f"l_{lat}"], f[f"r_{lat}"])
+            one_sided = f[f"l_{lat}"].is_null() ^ f[f"r_{lat}"].is_null()
+            if not one_sided.any():
+                return sims
+            rows = one_sided.arg_true()
+            sub = f[rows]
+            left_unsplit = sub[f"l_{lat}"].is_null()
+            probe = pl.select(
+                pl.when(left_unsplit).then(sub[f"r_{key}"]).otherwise(sub[f"l_{key}"])
+            ).to_series()
+            tokens = pl.select(
+                pl.when(left_unsplit).then(sub[f"l_{tok}"]).otherwise(sub[f"r_{tok}"])
+            ).to_series()
+            return sims.cast(pl.Float64).scatter(rows, max_token_similarity(probe, tokens))
+
+        derived[sim] = _sim
+    else:
+        same_key = split & key_eq
+        missing = ~split
+        derived[sim] = lambda f, a=lat: name_similarity(f[f"l_{a}"], f[f"r_{a}"])
+    derived_when = {sim: ~missing & ~equal(lat) & ~same_key}
+    levels = [
+        Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
+        Level("same_key", same_key, f"{what} have the same cross-script key"),
+        Level(
+            "similar_high",
+            (pl.col(sim) >= p.high).fill_null(False),
+            f"{what} are very similar (similarity ≥ {p.high:g})",
+        ),
+        Level(
+            "similar_low",
+            (pl.col(sim) >= p.low).fill_null(False),
+            f"{what} are somewhat similar (similarity ≥ {p.low:g})",
+        ),
+    ]
+    miss = Level("missing", missing, f"{what} missing on one side (no evidence)")
+    return cols, miss, levels, derived, what, derived_when
+
+
+def _build_name_tokens(p: NameTokensParams, tag: str) -> tuple[Any, ...]:
+    what = _words(p, "full names")
+    tok = p.tokens
+    cols = tuple(dict.fromkeys([tok, *p.split_columns]))
+    l_unsplit = pl.all_horizontal([l_(c).is_null() for c in p.split_columns])
+    r_unsplit = pl.all_horizontal([r_(c).is_null() for c in p.split_columns])
+    active = {
+        "either_unsplit": l_unsplit | r_unsplit,
+        "both_unsplit": l_unsplit & r_unsplit,
+        "always": pl.lit(True),
+    }[p.when]
+    l_n = l_(tok).list.unique().list.drop_nulls().list.len().fill_null(0)
+    r_n = r_(tok).list.unique().list.drop_nulls().list.len().fill_null(0)
+    common = l_(tok).list.set_intersection(r_(tok)).list.drop_nulls().list.len().fill_null(0)
+    missing = ~active | (l_n == 0) | (r_n == 0)
+    levels = [
+        Level("one_shared", common >= 1, f"{what} share one token key"),
+        Level("two_shared", common >= 2, f"{what} share at least two token keys"),
+        Level(
+            "contained",
+            (common >= 2) & (common == pl.min_horizontal(l_n, r_n)),
+            f"{what}: every token key of the shorter name is in the other",
+        ),
+        Level("same_tokens", (common == l_n) & (common == r_n), f"{what} have the same token keys"),
+    ]
+    return cols, Level("missing", missing, f"{what} not compared"), levels, {}, what
+
+
+def _build_date(p: DateParams, tag: str) -> tuple[Any, ...]:
+    what = _words(p, "birth dates")
+    cols = tuple(c for c in (p.column, p.year, p.precision) if c)
+
+    def date(side: Callable[[str], pl.Expr]) -> pl.Expr:
+        e = side(p.column)
+        if p.format:
+            return e.cast(pl.Utf8).str.strptime(pl.Date, p.format, strict=False)
+        return e.cast(pl.Date)
+
+    def year(side: Callable[[str], pl.Expr]) -> pl.Expr:
+        y = date(side).dt.year().cast(pl.Int32)
+        return side(p.year).cast(pl.Int32).fill_null(y) if p.year else y
+
+    def prec(side: Callable[[str], pl.Expr]) -> pl.Expr:
+        default = pl.when(date(side).is_not_null()).then(pl.lit("day"))
+        return side(p.precision).fill_null(default) if p.precision else default
+
+    ld, rd, ly, ry = date(l_), date(r_), year(l_), year(r_)
+    vague = prec(l_).is_in(["year", "day_or_year"]) | prec(r_).is_in(["year", "day_or_year"])
+    both_dates = ld.is_not_null() & rd.is_not_null()
+    exact = (both_dates & (ld == rd) & (prec(l_) != "year") & (prec(r_) != "year")).fill_null(False)
+    same_year = (ly == ry).fill_null(False)
+    swapped = (
+        both_dates
+        & same_year
+        & (ld.dt.day() == rd.dt.month())
+        & (ld.dt.month() == rd.dt.day())
+        & (ld.dt.day() != ld.dt.month())
+    ).fill_null(False)
+    close = ((ly - ry).abs() <= p.year_tolerance).fill_null(False)
+    levels = [
+        Level(
+            f"year_within_{p.year_tolerance}",
+            close,
+            f"{what} are within {p.year_tolerance} year(s)",
+        ),
+        Level("day_month_swapped", swapped, f"{what} have day and month swapped"),
+        Level(
+            "year_compatible",
+            same_year & vague,
+            f"{what} have the same year and one is known to the year only",
+        ),
+        Level("exact", exact, f"{what} are identical"),
+    ]
+    missing = Level("missing", ly.is_null() | ry.is_null(), f"{what} missing on one side")
+    return cols, missing, levels, {}, what
+
+
+Builder = Callable[..., tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class ComparisonKind:
+    """A kind of comparison: its parameter schema, builder and a one-line summary."""
+
+    name: str
+    params_model: type[_Params]
+    builder: Builder
+    summary: str
+    #: True when the builder lists levels closest-first (exact first); reversed to gamma order.
+    closest_first: bool = True
+
+
+#: Every comparison kind by its ``kind`` string.
+COMPARISON_KINDS: dict[str, ComparisonKind] = {
+    "exact": ComparisonKind(
+        "exact", ExactParams, lambda p, t: _build_exact(p), "missing / exact / different"
+    ),
+    "string": ComparisonKind(
+        "string",
+        StringParams,
+        _build_string,
+        "missing / exact / edit distance ≤ d / Jaro-Winkler ≥ t / different",
+    ),
+    "jaro_winkler": ComparisonKind(
+        "jaro_winkler", JaroWinklerParams, _build_jw, "missing / exact / JW ≥ t ... / different"
+    ),
+    "id": ComparisonKind(
+        "id", IdParams, _build_id, "missing / exact / one edit or transposition / different"
+    ),
+    "numeric_abs_diff": ComparisonKind(
+        "numeric_abs_diff", NumericParams, _build_numeric, "missing / |a-b| ≤ t ... / different"
+    ),
+    "name": ComparisonKind(
+        "name",
+        NameParams,
+        _build_name,
+        "missing / exact / same cross-script key / similarity ≥ high / ≥ low / different",
+    ),
+    "name_tokens": ComparisonKind(
+        "name_tokens",
+        NameTokensParams,
+        _build_name_tokens,
+        "missing / same token keys / contained / two shared / one shared / different",
+        closest_first=False,
+    ),
+    "date": ComparisonKind(
+        "date",
+        DateParams,
+        _build_date,
+        "missing / exact / same year (year-only) / day-month swapped / ±n years / different",
+        closest_first=False,
+    ),
+}
+
+
+class _Head(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(pattern=_NAME_RE)
+    kind: str
+
+
+def comparison_problems(spec: Mapping[str, Any], key_path: str = "") -> list[ConfigProblem]:
+    """All problems of one comparison spec, with key paths under ``key_path``; [] if valid."""
+    prefix = f"{key_path}." if key_path else ""
+    if not isinstance(spec, Mapping):
+        return [ConfigProblem(key_path, f"expected a mapping, got {type(spec).__name__}")]
+    problems: list[ConfigProblem] = []
+    try:
+        head = _Head.model_validate(dict(spec))
+    except ValidationError as exc:
+        return _problems(exc, prefix)
+    kind = COMPARISON_KINDS.get(head.kind)
+    if kind is None:
+        return [
+            ConfigProblem(
+                f"{prefix}kind",
+                f"unknown comparison kind {head.kind!r}; known: {sorted(COMPARISON_KINDS)}",
+            )
+        ]
+    params = {k: v for k, v in spec.items() if k not in ("name", "kind")}
+    try:
+        kind.params_model.model_validate(params)
+    except ValidationError as exc:
+        problems += _problems(exc, prefix)
+    return problems
+
+
+def _problems(exc: ValidationError, prefix: str) -> list[ConfigProblem]:
+    return [
+        ConfigProblem(prefix + ".".join(str(p) for p in err["loc"]), err["msg"])
+        for err in exc.errors()
+    ]
+
+
+def build_comparison(spec: Mapping[str, Any]) -> Comparison:
+    """Build a comparison from a spec ``{name, kind, <kind parameters>}``.
+
+    Raises:
+        ConfigError: the spec is invalid (unknown kind, bad or unknown parameter); every
+            problem is listed with its key path.
+    """
+    spec = {k: v for k, v in dict(spec).items() if k not in ("levels", "missing_level")}
+    problems = comparison_problems(spec)
+    if problems:
+        raise ConfigError(f"comparison {spec.get('name', '?')!r}", problems)
+    kind = COMPARISON_KINDS[spec["kind"]]
+    params = kind.params_model.model_validate(
+        {k: v for k, v in spec.items() if k not in ("name", "kind")}
+    )
+    cols, missing, levels, derived, what, *rest = kind.builder(params, spec["name"])
+    ordered = list(reversed(levels)) if kind.closest_first else list(levels)
+    gamma_levels = (_else(what), *ordered)
+    return Comparison(
+        name=spec["name"],
+        kind=kind.name,
+        params=params.model_dump(mode="json", exclude_defaults=False),
+        columns=tuple(cols),
+        missing=missing,
+        levels=gamma_levels,
+        derived=derived,
+        derived_when=rest[0] if rest else {},
+    )
+
+
+def kind_schemas() -> dict[str, dict[str, Any]]:
+    """JSON schema of every kind's parameters (for docs and config validation)."""
+    return {name: k.params_model.model_json_schema() for name, k in COMPARISON_KINDS.items()}

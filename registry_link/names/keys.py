@@ -1,0 +1,77 @@
+"""The cross-script phonetic key of a Latin matching form.
+
+The key keeps what both scripts write: consonants. Steps on the matching form:
+
+1. doubled letters collapsed (Mohammed → mohamed, Youssef → yousef);
+2. Maghrebi French spellings folded to one symbol per Arabic sound: ch/sh/tch → S (ش),
+   kh → X (خ), gh and word-initial rh → G (غ), dj → j, ph → f, th → t, dh → d, q/ck/g → k,
+   c before e/i/y → s else k, x → ks, v → f, p → b;
+3. consonantal w/y kept only at the start of a word (Ouafae/Wafae/وفاء → W..., Youssef/يوسف → Y...);
+4. every vowel (a e i o u y and any other w) dropped, spaces removed.
+
+So محمد, Mohamed, Mohammed, Mhamed, Muhammad → ``mhmd``; يوسف, Youssef, Youcef, Yousef → ``Ysf``;
+العلوي, Alaoui, El Alaoui → ``l``. The key is deliberately coarse:
+:mod:`registry_link.names.matcher` confirms equal keys with the vowels (see there).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+_DOUBLES: Final[list[str]] = [c + c for c in "abcdefghijklmnopqrstuvwxyz"]
+_SINGLES: Final[list[str]] = list("abcdefghijklmnopqrstuvwxyz")
+
+#: Ordered regex rewrites (pattern, replacement) applied to a collapsed matching form.
+_REWRITES: Final[tuple[tuple[str, str], ...]] = (
+    (r"ah$", "a"),
+    (r"tch|tsh|sch|ch|sh", "S"),
+    (r"kh", "X"),
+    (r"gh", "G"),
+    (r"\brh", "G"),
+    (r"dj", "j"),
+    (r"ph", "f"),
+    (r"th", "t"),
+    (r"dh", "d"),
+    (r"ck", "k"),
+    (r"q", "k"),
+    (r"c([eiy])", "s${1}"),
+    (r"c", "k"),
+    (r"g", "k"),
+    (r"x", "ks"),
+    (r"v", "f"),
+    (r"p", "b"),
+    (r"\bou([aeiy])", "W${1}"),
+    (r"\bw", "W"),
+    (r"\by", "Y"),
+    (r"[aeiouyw ]+", ""),
+)
+
+
+def collapse_doubles_expr(e: pl.Expr) -> pl.Expr:
+    """Doubled letters written once (applied twice so that triples also collapse)."""
+    out = e.str.replace_many(_DOUBLES, _SINGLES)
+    return out.str.replace_many(_DOUBLES, _SINGLES)
+
+
+def name_key_expr(e: pl.Expr) -> pl.Expr:
+    """Cross-script phonetic key of a Latin matching form (null stays null).
+
+    A name of vowels only (Aya) has the empty key ``""``.
+    """
+    out = collapse_doubles_expr(e)
+    for pattern, replacement in _REWRITES:
+        out = out.str.replace_all(pattern, replacement)
+    return out
+
+
+def token_keys_expr(e: pl.Expr) -> pl.Expr:
+    """List of the sorted unique non-empty keys of each token of a Latin matching form.
+
+    Null input gives an empty list.
+    """
+    keys = e.str.split(" ").list.eval(name_key_expr(pl.element()))
+    keys = keys.list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
+    keys = keys.list.unique().list.sort()
+    return pl.when(e.is_null()).then(pl.lit([], dtype=pl.List(pl.Utf8))).otherwise(keys)

@@ -1,0 +1,173 @@
+"""The Latin matching form of a name.
+
+Steps (all vectorised polars expressions):
+
+1. text cleaning: NFKD with combining marks removed (Aït → ait, Chérif → cherif), a few
+   letters without decomposition folded (œ → oe, ß → ss, ø → o, ł → l, đ → d, ı → i),
+   lowercase, anything that is not ``a-z``/``0-9`` (apostrophes, hyphens, dots, other
+   scripts) → space, spaces collapsed;
+2. name rules, the same ones :mod:`registry_link.names.translit` applies to Arabic:
+
+   * abbreviations expanded: ``med``/``mohd``/``mhd`` → mohamed;
+   * ``Abd`` compounds glued into one token and the article spelled ``el``:
+     ``Abd El Kader`` / ``Abdel Kader`` / ``Abdelkader``; ``Abderrahim`` → ``abdelrrahim``;
+     ``Abdeslam`` → ``abdelslam`` (the key collapses the doubled letter);
+   * honorifics dropped when another token follows: moulay, my, mly, sidi, si, lalla,
+     (el) hadj/hajj/haj/hadja/hajja, lhaj;
+   * the article dropped: a separate ``el``/``al``/``l``/assimilated ``es``, ``er``, ``ez`` ...
+     token, or glued at the start of a token (``Elalaoui`` → ``alaoui``, ``Alfassi`` →
+     ``fassi``, ``Ettazi`` → ``ttazi``), so El Alaoui = Elalaoui = Alaoui = العلوي;
+   * particles glued to the following token: ben, bin, ibn, bent, bint, ait, ou, ould,
+     oulad, ouled, bou, abou, abu (``Ben Jelloun`` → ``benjelloun``, ``Aït Taleb`` →
+     ``aittaleb``); they are part of the name, not dropped.
+
+Compound given names (Fatima Zahra / Fatimazahra) keep their spaces here; the key ignores
+spaces, so they meet there.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+_LETTER_FOLDS: Final[dict[str, str]] = {
+    "ç": "s",
+    "Ç": "s",
+    "œ": "oe",
+    "Œ": "oe",
+    "æ": "ae",
+    "Æ": "ae",
+    "ß": "ss",
+    "ø": "o",
+    "Ø": "o",
+    "ł": "l",
+    "Ł": "l",
+    "đ": "d",
+    "Đ": "d",
+    "ı": "i",
+    "ħ": "h",
+}
+
+#: Honorific tokens dropped from the matching form (when another token follows).
+HONORIFICS: Final[tuple[str, ...]] = (
+    "moulay",
+    "mly",
+    "my",
+    "sidi",
+    "si",
+    "lalla",
+    "hadj",
+    "hajj",
+    "haj",
+    "lhaj",
+    "lhadj",
+    "hadja",
+    "hajja",
+    "lhajja",
+)
+
+#: Particles glued to the following token.
+PARTICLES: Final[tuple[str, ...]] = (
+    "ben",
+    "bel",
+    "bin",
+    "ibn",
+    "bent",
+    "bint",
+    "ait",
+    "ou",
+    "ould",
+    "oulad",
+    "ouled",
+    "bou",
+    "abou",
+    "abu",
+)
+
+#: Separate article tokens dropped (el, al, l and the sun-letter assimilated forms).
+ARTICLES: Final[tuple[str, ...]] = (
+    "el",
+    "al",
+    "l",
+    "ul",
+    "ed",
+    "er",
+    "es",
+    "et",
+    "en",
+    "ez",
+    "ech",
+    "ad",
+    "ar",
+    "as",
+    "at",
+    "az",
+)
+
+#: Sun letters the article assimilates to (Ettazi, Abderrahim) - single-letter spellings.
+_SUN: Final[str] = "tdrzsn"
+
+_ABBREVIATIONS: Final[dict[str, str]] = {
+    "med": "mohamed",
+    "mohd": "mohamed",
+    "mhd": "mohamed",
+    "fz": "fatima zahra",
+    "larbi": "arbi",
+}
+
+
+def _alt(words: tuple[str, ...] | list[str]) -> str:
+    return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+
+
+def clean_latin_expr(e: pl.Expr) -> pl.Expr:
+    """Lowercase ASCII text with accents removed and non-alphanumerics as single spaces.
+
+    Empty results are null. No name rules are applied (see :func:`normalise_latin_expr`).
+    """
+    out = e.str.replace_many(list(_LETTER_FOLDS), list(_LETTER_FOLDS.values()))
+    out = out.str.normalize("NFKD").str.replace_all(r"\p{M}+", "").str.to_lowercase()
+    out = out.str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
+    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+
+
+def apply_latin_name_rules_expr(e: pl.Expr) -> pl.Expr:
+    """Apply the abbreviation, Abd-compound, honorific, article and particle rules.
+
+    Input must already be cleaned (:func:`clean_latin_expr`); output is null when empty.
+    """
+    out = " " + e + " "
+    for short, full in _ABBREVIATIONS.items():
+        out = out.str.replace_all(f" {short} ", f" {full} ", literal=True)
+    out = out.str.strip_chars()
+    # Abd compounds: "abd el kader", "abdel kader", "abd elkader" -> "abdelkader"
+    out = out.str.replace_all(r"\babd(?:el|al|ul|oul)? (?:(?:el|al|ul|l|e|a) )?", "abdel")
+    # assimilated article inside Abd compounds: abderrahim -> abdelrrahim, abdeslam -> abdelslam
+    for c in _SUN:
+        out = out.str.replace_all(rf"\babd(?:e|a|ou|u|o){c}{c}?([a-z]{{2,}})", f"abdel{c}${{1}}")
+    # honorifics (only when followed by another token)
+    out = out.str.replace_all(r"\b(?:(?:el|al|l) )?" + _alt(HONORIFICS) + " ", "")
+    # separate article tokens followed by another token
+    out = out.str.replace_all(r"\b" + _alt(ARTICLES) + " ", "")
+    # article glued at the start of a token
+    out = out.str.replace_all(r"\bel([a-z]{4,})", "${1}")
+    out = out.str.replace_all(r"\bal([b-df-hj-kmnp-tv-z][a-z]{3,})", "${1}")
+    # Moroccan article written as a bare l: Lkbir, Lmaati, Lhoussaine, Lyoussi (never l + vowel)
+    out = out.str.replace_all(r"\bl([b-df-hj-kmnp-tv-z][a-z]{3,})", "${1}")
+    for c in _SUN:
+        out = out.str.replace_all(rf"\be{c}{c}([a-z]{{2,}})", f"{c}${{1}}")
+    out = out.str.replace_all(r"\bechch?([a-z]{2,})", "ch${1}")
+    # particles glued to the following token
+    out = out.str.replace_all(r"\b(" + _alt(PARTICLES) + ") ", "${1}")
+    out = out.str.replace_all(r" +", " ").str.strip_chars()
+    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+
+
+def normalise_latin_expr(e: pl.Expr) -> pl.Expr:
+    """Latin matching form of a Latin-script name (null stays null; empty → null).
+
+    Lowercase ASCII, accents removed, punctuation → space, honorifics and articles
+    dropped, particles glued to the following token (see the module docstring).
+    """
+    return apply_latin_name_rules_expr(clean_latin_expr(e))

@@ -1,0 +1,108 @@
+"""Arabic script → Latin matching form.
+
+Works on normalised Arabic (the input is normalised again, which is idempotent). First the
+name rules that mirror :mod:`registry_link.names.latin`:
+
+* ``عبد`` glued to the next token (``عبد القادر`` → ``عبدالقادر``);
+* honorifics dropped when another token follows (مولاي، سيدي، سي، لالة، (ال)حاج(ة));
+* the article ``ال`` dropped as a separate token or at the start of a token of ≥ 3 letters
+  after it (``العلوي`` → ``علوي``), except in إلياس، إلهام، اليسع whose ``ال`` is not an article;
+* particles glued to the next token (بن، ابن، بنت، ايت، اولاد، ولد، بو، ابو).
+
+Then a letter-by-letter transliteration in Moroccan French style: ش → ch, خ → kh, غ → gh,
+ج → j, ق/ك → k, ڭ → g, emphatics to their plain letters (ص → s, ط → t, ض/ظ/ذ → d, ث → t),
+ح/ه → h, ع/ا → a, و → w at the start of a word and ou elsewhere, ي → y at the start of a
+word or after a long vowel and i elsewhere, a final ه (ة) → a, ``الله`` → llah. Short vowels
+are not written in Arabic and are not invented here: the key ignores vowels anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from registry_link.names.arabic import normalise_arabic_expr
+
+_AR_HONORIFICS: Final[tuple[str, ...]] = (
+    "مولاي",
+    "سيدي",
+    "سي",
+    "لاله",
+    "للا",
+    "الحاج",
+    "الحاجه",
+    "حاج",
+)
+_AR_PARTICLES: Final[tuple[str, ...]] = ("بن", "ابن", "بنت", "ايت", "اولاد", "ولد", "بو", "ابو")
+#: Words starting with ال that is not the article (after alef folding).
+_AR_NOT_ARTICLE: Final[tuple[str, ...]] = ("ياس", "هام", "يسع", "ياسين")
+
+_LETTERS: Final[dict[str, str]] = {
+    "ا": "a",
+    "ب": "b",
+    "ت": "t",
+    "ث": "t",
+    "ج": "j",
+    "ح": "h",
+    "خ": "kh",
+    "د": "d",
+    "ذ": "d",
+    "ر": "r",
+    "ز": "z",
+    "س": "s",
+    "ش": "ch",
+    "ص": "s",
+    "ض": "d",
+    "ط": "t",
+    "ظ": "d",
+    "ع": "a",
+    "غ": "gh",
+    "ف": "f",
+    "ق": "k",
+    "ك": "k",
+    "ڭ": "g",
+    "ل": "l",
+    "م": "m",
+    "ن": "n",
+    "ه": "h",
+    "ة": "a",
+    "و": "ou",
+    "ي": "i",
+    "إ": "i",  # marker left by the not-an-article rule
+}
+
+
+def _alt(words: tuple[str, ...]) -> str:
+    return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+
+
+def apply_arabic_name_rules_expr(e: pl.Expr) -> pl.Expr:
+    """Abd-compound, honorific, article and particle rules on normalised Arabic text."""
+    out = e.str.replace_all(r"\bعبد ", "عبد")
+    out = out.str.replace_all(r"\b" + _alt(_AR_HONORIFICS) + " ", "")
+    out = out.str.replace_all(r"\bال ", "")
+    out = out.str.replace_all(r"\bال(" + _alt(_AR_NOT_ARTICLE) + r")\b", "إل${1}")
+    out = out.str.replace_all(r"\bال(\p{L}{3,})", "${1}")
+    out = out.str.replace_all(r"\b(" + _alt(_AR_PARTICLES) + ") ", "${1}")
+    return out.str.replace_all(" +", " ").str.strip_chars()
+
+
+def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
+    """Latin matching form transliterated from Arabic text (null stays null; empty → null).
+
+    Non-Arabic characters are dropped. The result follows the same conventions as
+    :func:`registry_link.names.latin.normalise_latin_expr` (lowercase a-z, single spaces).
+    """
+    out = apply_arabic_name_rules_expr(normalise_arabic_expr(e))
+    out = out.str.replace_all(r"لله\b", "llah").str.replace_all(r"الاله\b", "alilah")
+    out = out.str.replace_all(r"\bطه\b", "taha").str.replace_all(r"اه\b", "at")
+    # keep letters apart that would read as a Latin digraph (س+ه is not ch, ر+ه is not gh)
+    out = out.str.replace_all(r"([سصكقدضذڭ])([هح])", "${1}e${2}")
+    out = out.str.replace_all(r"\bر([هح])", "re${1}").str.replace_all(r"([دت])([جش])", "${1}e${2}")
+    out = out.str.replace_all(r"\bو", "w").str.replace_all(r"\bي", "y")
+    out = out.str.replace_all(r"([او])ي", "${1}y")
+    out = out.str.replace_all(r"ه\b", "a")
+    out = out.str.replace_many(list(_LETTERS), list(_LETTERS.values()))
+    out = out.str.replace_all(r"[^a-z ]+", "").str.replace_all(" +", " ").str.strip_chars()
+    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)

@@ -1,0 +1,198 @@
+"""The standardise step: raw source rows -> the standardised frame (STANDARDISED_SCHEMA).
+
+:func:`standardise` is a pure function over a (lazy) frame of raw string columns named by
+canonical field (what :func:`registry_link.io.read_source` returns); rows are never dropped,
+problems become reason codes in ``flags``. :func:`load_standardised` reads, standardises and
+summarises in one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from registry_link.config.loader import SourceSettings, load_source_config
+from registry_link.io.readers import ROW_NUMBER, read_source
+from registry_link.schema import (
+    CANONICAL_FIELDS,
+    FLAG_CODES,
+    NAME_FIELDS,
+    REGISTRY_FIELDS,
+    STANDARDISED_SCHEMA,
+)
+from registry_link.standardise.codes import (
+    principal_missing_expr,
+    relation_to_head_expr,
+    relationship_expr,
+)
+from registry_link.standardise.dates import parse_birth_dates
+from registry_link.standardise.ids import (
+    cin_expr,
+    cin_malformed_expr,
+    clean_id_expr,
+    cnss_malformed_expr,
+    registry_id_malformed_expr,
+)
+from registry_link.standardise.names import (
+    add_name_forms,
+    fix_scripts,
+    mixed_script_expr,
+    split_full_name,
+)
+from registry_link.standardise.places import place_expr
+from registry_link.standardise.sex import sex_expr
+from registry_link.standardise.text import clean_text_expr, is_placeholder_expr
+
+if TYPE_CHECKING:
+    from registry_link.quality import QualityReport
+
+_ALL_FIELDS = (*CANONICAL_FIELDS, *REGISTRY_FIELDS)
+_DISPLAY_NAMES = (*NAME_FIELDS, "father_given_name")
+_RAW_TEXT = (*_DISPLAY_NAMES, "birth_place", "residence")
+_SPLIT_NAMES = ("family_name", "given_name", "family_name_ar", "given_name_ar")
+_MOJIBAKE = r"\uFFFD|Ã[\u0080-\u00BF]|[ØÙ][\u0080-\u00BF]|â€"
+
+
+def _with_all_fields(frame: pl.LazyFrame) -> pl.LazyFrame:
+    names = frame.collect_schema().names()
+    missing = [pl.lit(None, dtype=pl.Utf8).alias(f) for f in _ALL_FIELDS if f not in names]
+    if ROW_NUMBER not in names:
+        frame = frame.with_row_index(ROW_NUMBER, offset=1)
+    return frame.with_columns(missing).with_columns(pl.col(ROW_NUMBER).cast(pl.UInt32))
+
+
+def _flag(code: str, condition: pl.Expr) -> pl.Expr:
+    assert code in FLAG_CODES, code
+    return pl.when(condition).then(pl.lit(code))
+
+
+def _clean_stage(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Every raw field trimmed (empty -> null); names/places checked for mojibake."""
+    frame = frame.with_columns(clean_text_expr(pl.col(f)).alias(f) for f in _ALL_FIELDS)
+    return frame.with_columns(
+        _encoding_suspect=pl.any_horizontal(
+            pl.col(c).str.contains(_MOJIBAKE).fill_null(False) for c in _RAW_TEXT
+        ),
+        _mixed=mixed_script_expr(list(_DISPLAY_NAMES)),
+        _no_name=pl.all_horizontal(pl.col(c).is_null() for c in NAME_FIELDS),
+        _full_only=pl.col("full_name").is_not_null()
+        & pl.all_horizontal(pl.col(c).is_null() for c in _SPLIT_NAMES),
+        birth_date_raw=pl.col("birth_date"),
+        _rth_raw=pl.col("relation_to_head"),
+        _sex_raw=pl.col("sex"),
+    )
+
+
+def _codes_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
+    """Identifiers, sex, relationships and places."""
+    has_dependants = settings.dependants_mode != "none"
+    if settings.kind == "registry" and not has_dependants:
+        relationship = relationship_expr(pl.col("relationship"), None, settings.relationship_codes)
+        relationship = pl.when(pl.col("relationship").is_not_null()).then(relationship)
+    else:
+        pid = pl.col("principal_record_id") if has_dependants else None
+        relationship = relationship_expr(pl.col("relationship"), pid, settings.relationship_codes)
+    frame = frame.with_columns(
+        cin=cin_expr(pl.col("cin")),
+        cnss_number=clean_id_expr(pl.col("cnss_number")),
+        registry_person_id=clean_id_expr(pl.col("registry_person_id")),
+        person_id=clean_id_expr(pl.col("person_id")),
+        household_id=clean_id_expr(pl.col("household_id")),
+        sex=sex_expr(pl.col("sex"), settings.sex_codes),
+        relationship=relationship,
+        relation_to_head=relation_to_head_expr(
+            pl.col("relation_to_head"), settings.relationship_codes
+        ),
+        birth_place=pl.when(~is_placeholder_expr(pl.col("birth_place"))).then(
+            pl.col("birth_place")
+        ),
+        residence=pl.when(~is_placeholder_expr(pl.col("residence"))).then(pl.col("residence")),
+    )
+    return frame.with_columns(
+        birth_place=place_expr(pl.col("birth_place")),
+        residence=place_expr(pl.col("residence")),
+        _sex_unknown=pl.col("_sex_raw").is_not_null()
+        & ~is_placeholder_expr(pl.col("_sex_raw"))
+        & pl.col("sex").is_null(),
+    )
+
+
+def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
+    """Assemble ``flags`` (in :data:`FLAG_CODES` order) from the rule columns."""
+    has_dependants = settings.dependants_mode != "none"
+    principal_missing = (
+        principal_missing_expr(pl.col("principal_record_id"), pl.col("record_id"))
+        if has_dependants
+        else pl.lit(False)
+    )
+    if settings.kind == "partner":
+        relationship_unknown = pl.col("relationship").is_null()
+    else:
+        relationship_unknown = (
+            pl.col("relation_to_head").is_null() & pl.col("_rth_raw").is_not_null()
+        )
+    flags = [
+        _flag("no_name", pl.col("_no_name")),
+        _flag("birth_date_unparseable", pl.col("birth_date_unparseable")),
+        _flag("birth_date_out_of_range", pl.col("birth_date_out_of_range")),
+        _flag("birth_date_day_or_year", pl.col("birth_date_day_or_year")),
+        _flag("cin_malformed", cin_malformed_expr(pl.col("cin"))),
+        _flag("cnss_malformed", cnss_malformed_expr(pl.col("cnss_number"))),
+        _flag(
+            "registry_id_malformed",
+            registry_id_malformed_expr(pl.col("registry_person_id"))
+            | registry_id_malformed_expr(pl.col("person_id")),
+        ),
+        _flag("sex_unknown", pl.col("_sex_unknown")),
+        _flag("relationship_unknown", relationship_unknown),
+        _flag("principal_missing", principal_missing),
+        _flag("full_name_only", pl.col("_full_only")),
+        _flag("mixed_script_name", pl.col("_mixed")),
+        _flag("encoding_suspect", pl.col("_encoding_suspect")),
+    ]
+    return frame.with_columns(
+        source=pl.lit(settings.source), flags=pl.concat_list(flags).list.drop_nulls()
+    )
+
+
+def standardise(raw: pl.LazyFrame | pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
+    """Standardise raw source rows into exactly :data:`STANDARDISED_SCHEMA` (order and dtypes).
+
+    ``raw`` holds string columns named by canonical field (missing fields are treated as
+    empty) and optionally ``row_number``. Rows are never dropped; see ``flags``.
+    """
+    frame = _clean_stage(_with_all_fields(raw.lazy()))
+    frame = _codes_stage(frame, settings)
+    frame = parse_birth_dates(
+        frame,
+        "birth_date",
+        reference_year=settings.reference_year,
+        declared_format=settings.birth_date_format,
+    )
+    frame = fix_scripts(frame)
+    frame = split_full_name(frame, settings.full_name_order)
+    frame = add_name_forms(frame)
+    frame = _flags_stage(frame, settings)
+    out = frame.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items())
+    return out.collect()
+
+
+@dataclass(frozen=True)
+class StandardisedList:
+    """A standardised source: the frame, the settings it was read with and its quality report."""
+
+    frame: pl.DataFrame
+    settings: SourceSettings
+    report: QualityReport
+
+
+def load_standardised(path: str | Path, config_path: str | Path) -> StandardisedList:
+    """Load a config, read its file, standardise it and summarise its quality, in one call."""
+    from registry_link.quality import quality_report
+
+    settings = load_source_config(config_path)
+    frame = standardise(read_source(path, settings), settings)
+    return StandardisedList(frame=frame, settings=settings, report=quality_report(frame))

@@ -1,0 +1,80 @@
+"""Small text expressions shared by the standardisers (all vectorised polars)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+#: Arabic-Indic (U+0660..) and Persian (U+06F0..) digits, and their ASCII equivalents.
+_NATIVE_DIGITS: Final[list[str]] = [chr(0x660 + i) for i in range(10)] + [
+    chr(0x6F0 + i) for i in range(10)
+]
+_ASCII_DIGITS: Final[list[str]] = [str(i) for i in range(10)] * 2
+
+#: Code keys (see :func:`code_key_expr`) that mean "no value".
+PLACEHOLDER_KEYS: Final[tuple[str, ...]] = (
+    "",
+    "na",
+    "n/a",
+    "n/d",
+    "nd",
+    "nan",
+    "null",
+    "none",
+    "neant",
+    "inconnu",
+    "nc",
+    "?",
+    "??",
+    "???",
+    "/",
+    "//",
+    "x",
+    "xx",
+    "xxx",
+    "0",
+)
+
+_SPACES = r"[\s\u00a0\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+"
+
+
+def clean_text_expr(e: pl.Expr) -> pl.Expr:
+    """Trim, collapse inner whitespace (incl. NBSP, zero-width and bidi marks); ``""`` -> null."""
+    return e.cast(pl.Utf8).str.replace_all(_SPACES, " ").str.strip_chars().replace("", None)
+
+
+def ascii_digits_expr(e: pl.Expr) -> pl.Expr:
+    """Arabic-Indic and Persian digits -> ASCII digits."""
+    return e.str.replace_many(_NATIVE_DIGITS, _ASCII_DIGITS)
+
+
+def code_key_expr(e: pl.Expr) -> pl.Expr:
+    """Comparison key of a code; same as :func:`registry_link.config.codes.code_key`."""
+    return (
+        e.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[\s.\-_'’]+", "")
+    )
+
+
+#: Placeholders of free-text/date fields: words only ("?" there is an unreadable value).
+WORD_PLACEHOLDER_KEYS: Final[tuple[str, ...]] = (
+    "",
+    "na",
+    "n/a",
+    "n/d",
+    "nd",
+    "nan",
+    "null",
+    "none",
+    "neant",
+    "inconnu",
+    "nc",
+)
+
+
+def is_placeholder_expr(e: pl.Expr, keys: tuple[str, ...] = PLACEHOLDER_KEYS) -> pl.Expr:
+    """Whether a (raw) value is a placeholder meaning "no value" (N/A, néant, -, ?, 0 ...)."""
+    return code_key_expr(e).is_in(list(keys))

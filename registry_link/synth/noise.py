@@ -1,0 +1,196 @@
+"""Noise for synthetic partner lists: documented rates and vectorised edits.
+
+Every function takes the values and a boolean mask of the rows to alter, and returns the new
+values and the mask of rows actually altered (a noise that cannot apply to a row, e.g. a
+day/month swap of 25/03, leaves it unchanged and unmarked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import polars as pl
+
+LATIN_TYPO_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+ARABIC_TYPO_ALPHABET = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+
+
+@dataclass(frozen=True)
+class NoiseRates:
+    """Per-record noise rates of one partner list (probabilities; see sample_data/README.md).
+
+    CIN noises are exclusive (at most one per record), so are date noises; rates of a CIN
+    noise are among records whose person has a CIN; ``date_day_month_swap`` applies only
+    where the day is 1-12 and differs from the month.
+    """
+
+    alt_spelling: float = 0.15  # another attested Latin spelling than the registry's
+    typo: float = 0.03  # one-character edit in the family or the given name
+    name_swap: float = 0.02  # given and family name swapped
+    cin_missing: float = 0.10
+    cin_wrong_digit: float = 0.02
+    cin_transposition: float = 0.01
+    cin_format: float = 0.05  # lowercase, space or dash after the prefix
+    cin_na: float = 0.003  # "N/A" typed in the CIN column
+    date_year_only: float = 0.05
+    date_placeholder: float = 0.03  # 01/01/YYYY
+    date_day_month_swap: float = 0.02
+    date_year_shift: float = 0.02  # +-1 year
+    date_unparseable: float = 0.003  # "31/02/1980" or "??"
+    moved_commune: float = 0.08  # residence differs from the registry's
+    sex_missing: float = 0.02
+    empty_name_rows: int = 2  # rows with no name at all (exact count)
+
+    def as_dict(self) -> dict[str, float]:
+        """The rates as a plain dict (for the manifest and the README)."""
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+def exclusive_choice(
+    rng: np.random.Generator, n: int, rates: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """At most one of several exclusive noises per row, each with its rate."""
+    u = rng.random(n)
+    out: dict[str, np.ndarray] = {}
+    low = 0.0
+    for name, rate in rates.items():
+        out[name] = (u >= low) & (u < low + rate)
+        low += rate
+    return out
+
+
+def _mask_series(mask: np.ndarray) -> pl.Series:
+    return pl.Series(mask.astype(bool))
+
+
+def one_char_edit(
+    values: pl.Series, mask: np.ndarray, rng: np.random.Generator, alphabet: str
+) -> tuple[pl.Series, np.ndarray]:
+    """A substitution, deletion, insertion or transposition of one character (never the
+    first one), on rows of ``mask`` whose value has at least 3 characters."""
+    n = len(values)
+    length = values.str.len_chars().fill_null(0).to_numpy().astype(np.int64)
+    pos = 1 + np.floor(rng.random(n) * np.maximum(length - 1, 1)).astype(np.int64)
+    kind = rng.integers(0, 4, n)
+    letters = pl.Series(list(alphabet))
+    ch = letters.gather(rng.integers(0, len(alphabet), n))
+    frame = pl.DataFrame(
+        {"s": values, "pos": pos, "kind": kind, "ch": ch, "m": mask & (length >= 3)}
+    )
+    s, p = pl.col("s"), pl.col("pos")
+    pre = s.str.slice(0, p)
+    deletion = pre + s.str.slice(p + 1)
+    edited = (
+        pl.when(pl.col("kind") == 0)
+        .then(pre + pl.col("ch") + s.str.slice(p + 1))
+        .when(pl.col("kind") == 1)
+        .then(deletion)
+        .when(pl.col("kind") == 2)
+        .then(pre + pl.col("ch") + s.str.slice(p))
+        .otherwise(pre + s.str.slice(p + 1, 1) + s.str.slice(p, 1) + s.str.slice(p + 2))
+    )
+    edited = pl.when(edited == s).then(deletion).otherwise(edited)
+    out = frame.select(new=pl.when(pl.col("m")).then(edited).otherwise(s), m=pl.col("m"))
+    return out["new"], out["m"].to_numpy()
+
+
+def cin_digit_noise(
+    cin: pl.Series, wrong_digit: np.ndarray, transposition: np.ndarray, rng: np.random.Generator
+) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """One wrong digit, or two adjacent different digits swapped (falls back to a wrong digit
+    when the two digits are equal). Returns (cin, wrong-digit applied, transposition applied)."""
+    n = len(cin)
+    prefix_len = cin.str.count_matches(r"[A-Z]").fill_null(0).to_numpy().astype(np.int64)
+    n_digits = cin.str.len_chars().fill_null(0).to_numpy().astype(np.int64) - prefix_len
+    ok = cin.is_not_null().to_numpy() & (n_digits >= 2)
+    k = np.floor(rng.random(n) * np.maximum(n_digits - 1, 1)).astype(np.int64)
+    pos = prefix_len + k
+    bump = rng.integers(1, 10, n)
+    frame = pl.DataFrame({"c": cin, "pos": pos, "bump": bump})
+    c, p = pl.col("c"), pl.col("pos")
+    here, nxt = c.str.slice(p, 1), c.str.slice(p + 1, 1)
+    wrong = (
+        c.str.slice(0, p)
+        + ((here.cast(pl.Int64, strict=False) + pl.col("bump")) % 10).cast(pl.Utf8)
+        + c.str.slice(p + 1)
+    )
+    swapped = c.str.slice(0, p) + nxt + here + c.str.slice(p + 2)
+    can_swap = frame.select(here != nxt).to_series().fill_null(False).to_numpy()
+    do_swap = transposition & ok & can_swap
+    do_wrong = (wrong_digit | (transposition & ~can_swap)) & ok
+    frame = frame.with_columns(w=_mask_series(do_wrong), t=_mask_series(do_swap))
+    out = frame.select(
+        pl.when(pl.col("t")).then(swapped).when(pl.col("w")).then(wrong).otherwise(c)
+    ).to_series()
+    return out, do_wrong & wrong_digit, do_swap
+
+
+def cin_format_noise(
+    cin: pl.Series, mask: np.ndarray, rng: np.random.Generator
+) -> tuple[pl.Series, np.ndarray]:
+    """The CIN typed loosely: lowercase, a space or a dash after the prefix, or lowercase with
+    a space."""
+    n = len(cin)
+    kind = rng.integers(0, 4, n)
+    frame = pl.DataFrame({"c": cin, "k": kind, "m": mask & cin.is_not_null().to_numpy()})
+    c = pl.col("c")
+    letters, digits = c.str.extract(r"^([A-Z]+)", 1), c.str.extract(r"(\d+)$", 1)
+    styled = (
+        pl.when(pl.col("k") == 0)
+        .then(c.str.to_lowercase())
+        .when(pl.col("k") == 1)
+        .then(letters + " " + digits)
+        .when(pl.col("k") == 2)
+        .then(letters + "-" + digits)
+        .otherwise(letters.str.to_lowercase() + " " + digits)
+    )
+    out = frame.select(new=pl.when(pl.col("m")).then(styled).otherwise(c), m=pl.col("m"))
+    return out["new"], out["m"].to_numpy()
+
+
+def date_noise(
+    birth: pl.Series, choice: dict[str, np.ndarray], rng: np.random.Generator
+) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """Apply exclusive date noises to true birth dates.
+
+    Returns a frame (``date``: Date shown, ``style``: day | year | placeholder | bad,
+    ``bad``: the unreadable text for style bad) and the masks actually applied.
+    """
+    n = len(birth)
+    day = birth.dt.day().to_numpy()
+    month = birth.dt.month().to_numpy()
+    swap = choice["date_day_month_swap"] & (day <= 12) & (day != month)
+    shift = np.where(rng.random(n) < 0.5, -1, 1)
+    bad_text = np.where(rng.random(n) < 0.5, "??", "")
+    frame = pl.DataFrame(
+        {
+            "b": birth,
+            "swap": swap,
+            "shift": choice["date_year_shift"],
+            "dy": shift,
+            "year_only": choice["date_year_only"],
+            "placeholder": choice["date_placeholder"],
+            "bad": choice["date_unparseable"],
+            "bad_text": bad_text,
+        }
+    )
+    b = pl.col("b")
+    swapped = pl.date(b.dt.year(), b.dt.day(), b.dt.month())
+    shifted = b.dt.offset_by(pl.format("{}y", pl.col("dy")))
+    out = frame.select(
+        date=pl.when(pl.col("swap")).then(swapped).when(pl.col("shift")).then(shifted).otherwise(b),
+        style=pl.when(pl.col("bad"))
+        .then(pl.lit("bad"))
+        .when(pl.col("year_only"))
+        .then(pl.lit("year"))
+        .when(pl.col("placeholder"))
+        .then(pl.lit("placeholder"))
+        .otherwise(pl.lit("day")),
+        bad=pl.when(pl.col("bad_text") == "??")
+        .then(pl.lit("??"))
+        .otherwise(pl.format("{}/02/{}", pl.lit("31"), b.dt.year())),
+    )
+    applied = dict(choice)
+    applied["date_day_month_swap"] = swap
+    return out, applied

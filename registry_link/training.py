@@ -1,0 +1,313 @@
+"""Train a Fellegi–Sunter model: u by random sampling, m by EM (Splink-style), TF tables, prior.
+
+Steps of :func:`train`:
+
+1. **u** — P(level | non-match) from a seeded random sample of record pairs (left × right, or
+   distinct pairs of one frame in dedupe mode); almost all random pairs are non-matches. When the
+   whole pair space is smaller than the sample size, every pair is used. A level never seen in
+   the sample gets half a pair's worth of probability (a conservative floor).
+2. **m** — one EM *session* per blocking rule (``training.em_rules``, default all), on the
+   candidate pairs that satisfy the rule, over the comparisons that do **not** read the rule's
+   columns (their agreement is forced by the blocking, so it tells nothing), with u fixed. A
+   comparison's m is the mean over the sessions that estimated it (as Splink does), each
+   smoothed with half a match per level (:func:`smooth_m`) so no level gets m ≈ 0.
+3. **prior** — a last EM over all candidate pairs with u and the estimated m fixed, where the
+   pairs blocking did not propose count as non-matches (``n_total`` = whole pair space): λ is
+   the probability that two random records match, coherent with u from random pairs. A
+   comparison no session could estimate (it reads columns of every rule) gets its m here.
+4. **term frequencies** — per TF-adjusted column, value → relative frequency on the right
+   (registry) side, or the one frame in dedupe mode; values rarer than the floor are dropped
+   (the scorer floors them anyway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from registry_link.blocking import BlockingRule
+from registry_link.comparison import Comparison, compare
+from registry_link.em import FSParams, pattern_counts, run_em
+from registry_link.errors import LinkageError
+from registry_link.model import ModelSettings, TrainedModel, TrainingSettings
+
+
+def pair_space(n_left: int, n_right: int | None) -> int:
+    """Number of possible pairs: n_left·n_right (link) or n(n-1)/2 (dedupe, ``n_right=None``)."""
+    if n_right is None:
+        return n_left * (n_left - 1) // 2
+    return n_left * n_right
+
+
+def sample_pairs(n_left: int, n_right: int | None, size: int, seed: int) -> pl.DataFrame:
+    """Random record pairs ``{l_idx, r_idx}`` (UInt32), seeded.
+
+    Link mode: uniform over left × right, with replacement; every pair when the space has at
+    most ``size`` pairs. Dedupe mode (``n_right=None``): distinct records, ``l_idx < r_idx``.
+    """
+    total = pair_space(n_left, n_right)
+    schema = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
+    if total <= 0:
+        return pl.DataFrame(schema=schema)
+    if total <= size:
+        if n_right is None:
+            i, j = np.triu_indices(n_left, k=1)
+        else:
+            i, j = np.divmod(np.arange(total, dtype=np.int64), n_right)
+        return pl.DataFrame({"l_idx": i, "r_idx": j}).cast(schema)  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    if n_right is None:
+        i = rng.integers(0, n_left, size=size)
+        j = rng.integers(0, n_left - 1, size=size)
+        j = np.where(j >= i, j + 1, j)  # uniform over j != i
+        i, j = np.minimum(i, j), np.maximum(i, j)
+    else:
+        i = rng.integers(0, n_left, size=size)
+        j = rng.integers(0, n_right, size=size)
+    return pl.DataFrame({"l_idx": i, "r_idx": j}).cast(schema)  # type: ignore[arg-type]
+
+
+def level_shares(gammas: pl.Series, n_levels: int, zero_count: float = 0.5) -> tuple[float, ...]:
+    """Share of each level among non-missing values; a level never seen counts ``zero_count``."""
+    values = gammas.to_numpy()
+    values = values[values >= 0].astype(np.int64)
+    counts = np.bincount(values, minlength=n_levels)[:n_levels].astype(np.float64)
+    counts = np.where(counts == 0, zero_count, counts)
+    return tuple(counts / counts.sum())
+
+
+def estimate_u(
+    left: pl.DataFrame,
+    right: pl.DataFrame | None,
+    comparisons: Sequence[Comparison],
+    *,
+    sample_size: int,
+    seed: int,
+) -> tuple[dict[str, tuple[float, ...]], int]:
+    """u-probabilities per comparison from random pairs; also returns the pairs sampled."""
+    n_right = None if right is None else right.height
+    pairs = sample_pairs(left.height, n_right, sample_size, seed)
+    gammas = compare(left, left if right is None else right, pairs, comparisons)
+    u = {c.name: level_shares(gammas[c.output_column], c.n_levels) for c in comparisons}
+    return u, pairs.height
+
+
+def term_frequencies(
+    frame: pl.DataFrame, columns: Sequence[str], minimum_frequency: float
+) -> dict[str, dict[str, float]]:
+    """Per column, value (as text) → relative frequency among non-null values.
+
+    Values with a frequency below ``minimum_frequency`` are left out (scoring floors them).
+    """
+    out: dict[str, dict[str, float]] = {}
+    for col in columns:
+        if col not in frame.columns:
+            raise LinkageError(
+                f"term-frequency column {col!r} is not in the records; columns present: "
+                f"{frame.columns[:40]}. Fix the comparison's columns or its 'tf' setting"
+            )
+        values = frame.get_column(col).cast(pl.Utf8).drop_nulls()
+        if values.len() == 0:
+            out[col] = {}
+            continue
+        counts = (
+            values.alias("value")
+            .value_counts(name="count")
+            .with_columns((pl.col("count") / values.len()).alias("frequency"))
+        )
+        kept = counts.filter(pl.col("frequency") >= minimum_frequency).sort(
+            "frequency", "value", descending=[True, False]
+        )
+        out[col] = dict(zip(kept["value"].to_list(), kept["frequency"].to_list(), strict=True))
+    return out
+
+
+def default_m(n_levels: int) -> tuple[float, ...]:
+    """Starting m: most mass on the closest level, decreasing geometrically to 'different'."""
+    w = 2.0 ** (3.0 * np.arange(n_levels))
+    return tuple(w / w.sum())
+
+
+def smooth_m(
+    m: tuple[float, ...], expected_matches: float, pseudo: float = 0.5
+) -> tuple[float, ...]:
+    """m with half a pair's worth of matches added to every level (no level gets m ≈ 0).
+
+    EM gives m ≈ 0 to a level no match falls in; its Bayes factor would then be hugely negative
+    and one unusual level would veto a true match. The floor keeps it at about -log2 of the
+    ratio of pseudo-count to matches.
+    """
+    n = max(float(expected_matches), 0.0)
+    values = (np.asarray(m, dtype=np.float64) * n + pseudo) / (n + pseudo * len(m))
+    return tuple(values)
+
+
+def rule_mask(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
+) -> pl.Series:
+    """Per candidate pair: True when the pair satisfies the rule (all its columns equal)."""
+    l_idx, r_idx = pairs["l_idx"], pairs["r_idx"]
+    conds = []
+    for col in rule.columns:
+        lv = left.get_column(col).gather(l_idx)
+        rv = right.get_column(col).gather(r_idx)
+        frame = pl.DataFrame({"l": lv, "r": rv})
+        if isinstance(lv.dtype, pl.List):
+            expr = pl.col("l").list.set_intersection(pl.col("r")).list.drop_nulls().list.len() > 0
+        else:
+            expr = pl.col("l") == pl.col("r")
+        conds.append(frame.select(expr.fill_null(False)).to_series())
+    mask = conds[0]
+    for c in conds[1:]:
+        mask = mask & c
+    return mask.alias(rule.name)
+
+
+def fingerprint(frame: pl.DataFrame) -> dict[str, Any]:
+    """Rows, columns and a content hash of a frame (polars row hashes: same polars version)."""
+    digest = hashlib.sha256()
+    digest.update(",".join(frame.columns).encode())
+    if frame.height:
+        hashes = frame.hash_rows(seed=20260101).to_numpy()
+        digest.update(np.sort(hashes).tobytes())
+    return {"rows": frame.height, "columns": len(frame.columns), "sha256": digest.hexdigest()}
+
+
+def _sessions(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    pairs: pl.DataFrame,
+    gammas: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    rules: Sequence[BlockingRule],
+    u: dict[str, tuple[float, ...]],
+    ts: TrainingSettings,
+) -> tuple[dict[str, list[tuple[float, ...]]], list[dict[str, Any]]]:
+    estimates: dict[str, list[tuple[float, ...]]] = {c.name: [] for c in comparisons}
+    log: list[dict[str, Any]] = []
+    for rule in rules:
+        used = set(rule.columns)
+        free = [c for c in comparisons if not used.intersection(c.columns)]
+        mask = rule_mask(left, right, pairs, rule)
+        n = int(mask.sum())
+        entry: dict[str, Any] = {
+            "rule": rule.name,
+            "pairs": n,
+            "comparisons": [c.name for c in free],
+        }
+        if n == 0 or not free:
+            entry["skipped"] = "no pairs" if n == 0 else "every comparison reads the rule's columns"
+            log.append(entry)
+            continue
+        patterns = pattern_counts(gammas.filter(mask).select([c.output_column for c in free]))
+        start = FSParams(
+            prior=0.5,
+            m={c.name: default_m(c.n_levels) for c in free},
+            u={c.name: u[c.name] for c in free},
+        )
+        res = run_em(patterns, start, max_iterations=ts.max_iterations, tolerance=ts.tolerance)
+        matches = res.pattern_match_share * n
+        for c in free:
+            estimates[c.name].append(smooth_m(res.params.m[c.name], matches))
+        entry.update(
+            iterations=res.iterations, converged=res.converged, match_share=res.params.prior
+        )
+        log.append(entry)
+    return estimates, log
+
+
+def train(
+    left: pl.DataFrame,
+    right: pl.DataFrame | None,
+    pairs: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    settings: ModelSettings,
+    *,
+    gammas: pl.DataFrame | None = None,
+) -> TrainedModel:
+    """Train the model on candidate pairs (unsupervised).
+
+    Args:
+        left: left records (partner lists) — or the one frame in dedupe mode.
+        right: right records (registry); ``None`` for dedupe mode.
+        pairs: candidate pairs ``{l_idx, r_idx, ...}`` from blocking.
+        comparisons: the comparisons (usually ``settings.comparisons``).
+        settings: the model settings (blocking rules for the EM sessions, training settings).
+        gammas: the candidate pairs' comparison vectors if already computed (same row order
+            as ``pairs``); computed here otherwise.
+
+    Returns:
+        The trained model (see the module docs for the method).
+
+    Raises:
+        LinkageError: no candidate pairs, or a column is missing.
+    """
+    if pairs.height == 0:
+        raise LinkageError(
+            "no candidate pairs to train on; loosen the blocking rules or check that the "
+            "records share values in the blocked columns"
+        )
+    ts = settings.training
+    r_frame = left if right is None else right
+    n_total = pair_space(left.height, None if right is None else right.height)
+    if gammas is None:
+        gammas = compare(left, r_frame, pairs, comparisons)
+    u, n_sampled = estimate_u(left, right, comparisons, sample_size=ts.u_sample_size, seed=ts.seed)
+    estimates, sessions = _sessions(
+        left, r_frame, pairs, gammas, comparisons, settings.em_rules(), u, ts
+    )
+    m = {
+        c.name: tuple(np.mean(estimates[c.name], axis=0))
+        if estimates[c.name]
+        else default_m(c.n_levels)
+        for c in comparisons
+    }
+    estimated = [c.name for c in comparisons if estimates[c.name]]
+    start_prior = min(0.5, max(1e-9, min(left.height, r_frame.height) / n_total / 2))
+    final = run_em(
+        pattern_counts(gammas.select([c.output_column for c in comparisons])),
+        FSParams(prior=start_prior, m=m, u=u),
+        max_iterations=ts.max_iterations,
+        tolerance=ts.tolerance,
+        n_total=n_total,
+        fixed_m=estimated,
+    )
+    expected = final.pattern_match_share * pairs.height
+    params = FSParams(
+        prior=final.params.prior,
+        m={
+            name: values if name in estimated else smooth_m(values, expected)
+            for name, values in final.params.m.items()
+        },
+        u=final.params.u,
+    )
+    tf_cols = list(dict.fromkeys(col for c in comparisons for col in c.tf_columns().values()))
+    info: dict[str, Any] = {
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "mode": "dedupe" if right is None else "link",
+        "candidate_pairs": pairs.height,
+        "pair_space": n_total,
+        "u_sample_pairs": n_sampled,
+        "seed": ts.seed,
+        "em_sessions": sessions,
+        "m_estimated_in_final_em": [c.name for c in comparisons if not estimates[c.name]],
+        "iterations": final.iterations,
+        "converged": final.converged and all(s.get("converged", True) for s in sessions),
+        "candidate_match_share": final.pattern_match_share,
+        "expected_matches": expected,
+        "left": fingerprint(left),
+        "right": fingerprint(r_frame) if right is not None else None,
+    }
+    return TrainedModel(
+        comparisons=tuple(comparisons),
+        params=params,
+        tf_tables=term_frequencies(r_frame, tf_cols, ts.tf_minimum_frequency),
+        tf_minimum_frequency=ts.tf_minimum_frequency,
+        training=info,
+        settings=dict(settings.raw) if settings.raw else None,
+    )

@@ -1,0 +1,183 @@
+"""compare(): output contract, chunking, errors, and symmetry of every comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry_link.comparison import build_comparison, compare, max_token_similarity
+from registry_link.errors import LinkageError
+
+SPECS: list[dict[str, Any]] = [
+    {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys"},
+    {"name": "family", "kind": "name", "field": "family", "key_ar": None},
+    {"name": "full_name", "kind": "name_tokens"},
+    {"name": "dob", "kind": "date"},
+    {"name": "cin", "kind": "id", "column": "cin"},
+    {"name": "sex", "kind": "exact", "column": "sex"},
+    {
+        "name": "cin_s",
+        "kind": "string",
+        "column": "cin",
+        "edit_distances": [1, 2],
+        "jaro_winkler": [0.9, 0.7],
+    },
+    {"name": "given_jw", "kind": "jaro_winkler", "column": "given_lat"},
+    {"name": "year", "kind": "numeric_abs_diff", "column": "birth_year", "thresholds": [0, 2]},
+]
+COMPS = [build_comparison(s) for s in SPECS]
+
+SCHEMA = {
+    "given_lat": pl.Utf8,
+    "given_key": pl.Utf8,
+    "given_key_ar": pl.Utf8,
+    "family_lat": pl.Utf8,
+    "family_key": pl.Utf8,
+    "name_token_keys": pl.List(pl.Utf8),
+    "birth_date": pl.Date,
+    "birth_year": pl.Int16,
+    "birth_date_precision": pl.Utf8,
+    "cin": pl.Utf8,
+    "sex": pl.Utf8,
+}
+
+word = st.one_of(st.none(), st.sampled_from(["mohamed", "mohammed", "mhamed", "fatima", "ali"]))
+key = st.one_of(st.none(), st.sampled_from(["mhmd", "ftm", "l", "mhmt"]))
+dates = st.one_of(st.none(), st.dates(dt.date(1978, 1, 1), dt.date(1982, 12, 31)))
+
+
+@st.composite
+def record(draw: st.DrawFn) -> dict[str, Any]:
+    """A random standardised-looking record (small vocabularies so levels collide)."""
+    d = draw(dates)
+    prec = draw(st.sampled_from(["day", "day_or_year", "year", None]))
+    year = d.year if d else draw(st.one_of(st.none(), st.integers(1978, 1982)))
+    if prec == "year":
+        d = None
+    return {
+        "given_lat": draw(word),
+        "given_key": draw(key),
+        "given_key_ar": draw(key),
+        "family_lat": draw(word),
+        "family_key": draw(key),
+        "name_token_keys": draw(st.one_of(st.none(), st.lists(key, max_size=3))),
+        "birth_date": d,
+        "birth_year": year,
+        "birth_date_precision": prec if (d or year) else None,
+        "cin": draw(st.one_of(st.none(), st.sampled_from(["BK123456", "BK123465", "A12", "A21"]))),
+        "sex": draw(st.sampled_from(["M", "F", None])),
+    }
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def _all_pairs(n: int, m: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"l_idx": [i for i in range(n) for _ in range(m)], "r_idx": list(range(m)) * n},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=6), st.lists(record(), min_size=1, max_size=6))
+def test_every_comparison_is_symmetric(a: list[dict], b: list[dict]) -> None:
+    left, right = _frame(a), _frame(b)
+    ab = compare(left, right, _all_pairs(len(a), len(b)), COMPS)
+    swapped = _all_pairs(len(b), len(a))
+    ba = compare(right, left, swapped, COMPS).rename({"l_idx": "r_idx", "r_idx": "l_idx"})
+    joined = ab.join(ba, on=["l_idx", "r_idx"], suffix="_ba")
+    assert joined.height == ab.height
+    for comp in COMPS:
+        col = comp.output_column
+        assert joined[col].to_list() == joined[f"{col}_ba"].to_list(), comp.name
+        assert joined[col].is_between(-1, comp.n_levels - 1).all()
+
+
+def _sample(n: int) -> pl.DataFrame:
+    rows = [
+        {
+            "given_lat": ["mohamed", "mohammed", None, "fatima"][i % 4],
+            "given_key": ["mhmd", "mhmd", None, "ftm"][i % 4],
+            "given_key_ar": None,
+            "family_lat": ["alaoui", "el alaoui", "bennani"][i % 3],
+            "family_key": ["lw", "lw", "bnn"][i % 3],
+            "name_token_keys": [["lw", "mhmd"], None, ["bnn"]][i % 3],
+            "birth_date": dt.date(1980, 1 + i % 12, 1 + i % 28),
+            "birth_year": 1980,
+            "birth_date_precision": "day",
+            "cin": f"BK{100000 + i % 7}",
+            "sex": "MF"[i % 2],
+        }
+        for i in range(n)
+    ]
+    return _frame(rows)
+
+
+def test_output_contract_and_chunking() -> None:
+    left, right = _sample(13), _sample(11)
+    pairs = _all_pairs(13, 11).sample(fraction=1.0, shuffle=True, seed=3)
+    whole = compare(left, right, pairs, COMPS)
+    chunked = compare(left, right, pairs, COMPS, chunk_size=7)
+    assert whole.equals(chunked)
+    assert whole.columns == ["l_idx", "r_idx", *[c.output_column for c in COMPS]]
+    assert whole.schema["l_idx"] == pl.UInt32
+    assert all(whole.schema[c.output_column] == pl.Int8 for c in COMPS)
+    assert whole.select("l_idx", "r_idx").equals(pairs.select("l_idx", "r_idx"))
+
+
+def test_empty_pairs_give_empty_frame_with_schema() -> None:
+    out = compare(_sample(2), _sample(2), _all_pairs(0, 0), COMPS)
+    assert out.height == 0
+    assert out.schema[COMPS[0].output_column] == pl.Int8
+
+
+def test_missing_column_raises_linkage_error_naming_it() -> None:
+    with pytest.raises(LinkageError, match="given_key_ar"):
+        compare(_sample(2).drop("given_key_ar"), _sample(2), _all_pairs(2, 2), COMPS)
+
+
+def test_repeated_comparison_names_raise() -> None:
+    with pytest.raises(LinkageError, match="unique"):
+        compare(_sample(2), _sample(2), _all_pairs(2, 2), [COMPS[0], COMPS[0]])
+
+
+def test_max_token_similarity() -> None:
+    probe = pl.Series(["mhmd", "mhmd", None, "ftm"])
+    tokens = pl.Series([["lw", "mhmd"], [], ["x"], None], dtype=pl.List(pl.Utf8))
+    assert max_token_similarity(probe, tokens).to_list() == [1.0, None, None, None]
+
+
+def test_cross_script_names_with_the_names_package() -> None:
+    """محمد vs Mohamed → same key; Alaoui vs El Alaoui → same key or closer."""
+    names = pytest.importorskip("registry_link.names")
+
+    def rec(given: str, family: str) -> dict[str, Any]:
+        arabic = any("\u0600" <= ch <= "\u06ff" for ch in given + family)
+        g_lat, f_lat = names.matching_form(given), names.matching_form(family)
+        return {
+            "given_lat": g_lat,
+            "given_key": names.name_key(g_lat),
+            "given_key_ar": names.name_key(given) if arabic else None,
+            "family_lat": f_lat,
+            "family_key": names.name_key(f_lat),
+        }
+
+    schema = {
+        k: SCHEMA[k] for k in ("given_lat", "given_key", "given_key_ar", "family_lat", "family_key")
+    }
+    left = pl.DataFrame([rec("محمد", "العلوي"), rec("Mohamed", "Alaoui")], schema=schema)
+    right = pl.DataFrame([rec("Mohamed", "El Alaoui"), rec("Mohamed", "El Alaoui")], schema=schema)
+    comps = [build_comparison(SPECS[0] | {"tokens": None}), build_comparison(SPECS[1])]
+    pairs = _all_pairs(2, 2).filter(pl.col("l_idx") == pl.col("r_idx"))
+    out = compare(left, right, pairs, comps)
+    same_key = comps[0].n_levels - 2
+    assert out["gamma_given"].to_list()[0] >= same_key  # محمد vs Mohamed
+    assert out["gamma_given"].to_list()[1] == same_key + 1  # Mohamed vs Mohamed: exact
+    assert all(g >= same_key for g in out["gamma_family"].to_list())  # Alaoui vs El Alaoui

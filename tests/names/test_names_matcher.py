@@ -1,0 +1,193 @@
+"""Cross-script transliteration, keys and the same-name decision."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from registry_link.names import (
+    arabic_to_latin_expr,
+    matching_form,
+    matching_form_expr,
+    name_key,
+    name_key_expr,
+    name_similarity,
+    pairwise_name_similarity,
+    pairwise_same_name,
+    same_name,
+    token_keys_expr,
+)
+
+SAME = [
+    # the brief's examples
+    ("محمد", "Mohamed"),
+    ("محمد", "Mohammed"),
+    ("محمد", "Mhamed"),
+    ("محمد", "Muhammad"),
+    ("Mohamed", "Muhammad"),
+    ("يوسف", "Youssef"),
+    ("يوسف", "Youcef"),
+    ("Youssef", "Yousef"),
+    ("العلوي", "Alaoui"),
+    ("العلوي", "El Alaoui"),
+    ("Elalaoui", "Alaoui"),
+    ("Fatima Zahra", "Fatimazahra"),
+    ("Fatima-Zahra", "Fatim-Zahra"),
+    ("فاطمة الزهراء", "Fatima Ezzahra"),
+    ("Mohamed Amine", "Med Amine"),
+    ("Abdel Ilah", "Abdelilah"),
+    ("عبد الإله", "Abdelilah"),
+    ("Abdellah", "Abdallah"),
+    ("عبد الله", "Abdellah"),
+    ("Abderrahim", "Abdelrahim"),
+    ("عبد الرحيم", "Abderrahim"),
+    ("Abdeslam", "عبد السلام"),
+    ("Benjelloun", "Ben Jelloun"),
+    ("بن جلون", "Benjelloun"),
+    ("Ait Taleb", "Aït Taleb"),
+    ("آيت طالب", "Ait Taleb"),
+    ("Ouazzani", "Wazzani"),
+    ("الوزاني", "El Ouazzani"),
+    ("Moulay Ahmed", "أحمد"),
+    ("مولاي أحمد", "Ahmed"),
+    ("Ettazi", "التازي"),
+    ("Noureddine", "Nour Eddine"),
+    ("نور الدين", "Noureddine"),
+    ("Chraibi", "الشرايبي"),
+    ("Khadija", "خديجة"),
+    ("Ghizlane", "غزلان"),
+    ("Wafae", "Ouafae"),
+    ("وفاء", "Wafae"),
+    ("Najat", "نجاة"),
+    ("Siham", "سهام"),
+    ("Faiçal", "فيصل"),
+    ("Sara", "Sarah"),
+]
+
+DIFFERENT = [
+    ("Alaoui", "Ali"),
+    ("العلوي", "Ali"),
+    ("Abdelilah", "Abdellah"),
+    ("عبد الإله", "Abdallah"),
+    ("Amine", "Amina"),
+    ("أمين", "Amina"),
+    ("Said", "Saida"),
+    ("Karim", "Karima"),
+    ("Yasmine", "Yasmina"),
+    ("Mohamed", "Ahmed"),
+    ("Hassan", "Houssine"),
+    ("Youssef", "Younes"),
+    ("Rachid", "Rachida"),
+    ("Fatima", "Fatiha"),
+    ("Bennani", "Benani Smires"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SAME)
+def test_same_name(a: str, b: str) -> None:
+    assert same_name(a, b)
+    assert same_name(b, a)
+    assert name_key(a) == name_key(b)
+    assert name_similarity(a, b) == 1.0
+
+
+@pytest.mark.parametrize(("a", "b"), DIFFERENT)
+def test_different_names(a: str, b: str) -> None:
+    assert not same_name(a, b)
+    assert not same_name(b, a)
+    assert 0.0 <= name_similarity(a, b) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("arabic", "latin"),
+    [
+        ("محمد", "mhmd"),
+        ("يوسف", "yousf"),
+        ("العلوي", "alouy"),
+        ("عبد الله", "abdallah"),
+        ("مولاي أحمد", "ahmd"),
+        ("بن جلون", "bnjloun"),
+        ("وفاء", "wfa"),
+        ("سهام", "seham"),
+        ("", None),
+        ("Ahmed", None),
+    ],
+)
+def test_arabic_to_latin(arabic: str, latin: str | None) -> None:
+    out = pl.select(arabic_to_latin_expr(pl.lit(arabic, dtype=pl.Utf8))).item()
+    assert out == latin
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Mohamed", "mhmd"),
+        ("Youssef", "Ysf"),
+        ("Ouafae", "Wf"),
+        ("Khadija", "Xdj"),
+        ("Ghizlane", "Gzln"),
+        ("Chraibi", "Srb"),
+        ("Djamila", "jml"),
+        ("Youcef", "Ysf"),
+        ("Kacem", "ksm"),
+        ("Qadiri", "kdr"),
+        ("Aya", ""),
+    ],
+)
+def test_name_key(name: str, key: str) -> None:
+    assert name_key(name) == key
+
+
+def test_missing_values() -> None:
+    assert matching_form(None) is None
+    assert matching_form("") is None
+    assert name_key(None) is None
+    assert not same_name(None, "Ali")
+    assert not same_name(None, None)
+    assert name_similarity("Ali", None) == 0.0
+
+
+def test_token_keys() -> None:
+    s = pl.Series(["fatima zahra alaoui", "mohamed mohamed", None, "aya"])
+    out = pl.select(token_keys_expr(pl.lit(s))).to_series().to_list()
+    assert out == [["ftm", "l", "zhr"], ["mhmd"], [], []]
+
+
+def test_pairwise_nulls_and_dtypes() -> None:
+    a = pl.Series(["mohamed", None, "said", "amine", "alaoui"])
+    b = pl.Series(["mhamed", "ali", "rachid", "amina", None])
+    same = pairwise_same_name(a, b)
+    sim = pairwise_name_similarity(a, b)
+    assert same.dtype == pl.Boolean and sim.dtype == pl.Float64
+    assert same.to_list() == [True, None, False, False, None]
+    values = sim.to_list()
+    assert values[0] == 1.0 and values[1] is None and values[4] is None
+    assert 0.0 <= values[2] < 1.0 and 0.0 <= values[3] < 1.0
+
+
+def test_pairwise_empty() -> None:
+    empty = pl.Series([], dtype=pl.Utf8)
+    assert pairwise_same_name(empty, empty).len() == 0
+    assert pairwise_name_similarity(empty, empty).len() == 0
+
+
+def test_pairwise_length_mismatch() -> None:
+    with pytest.raises(ValueError, match="lengths differ"):
+        pairwise_same_name(pl.Series(["a"]), pl.Series(["a", "b"]))
+
+
+def test_scalar_and_vectorised_agree() -> None:
+    names = [a for a, _ in SAME + DIFFERENT] + [b for _, b in SAME + DIFFERENT]
+    left = pl.Series(names, dtype=pl.Utf8)
+    right = left.shuffle(seed=3)
+    forms = pl.DataFrame({"a": left, "b": right}).select(
+        matching_form_expr(pl.col("a")), matching_form_expr(pl.col("b"))
+    )
+    keys = forms.select(name_key_expr(pl.col("a")))["a"].to_list()
+    same = pairwise_same_name(forms["a"], forms["b"]).to_list()
+    sim = pairwise_name_similarity(forms["a"], forms["b"]).to_list()
+    for i, (a, b) in enumerate(zip(left.to_list(), right.to_list(), strict=True)):
+        assert matching_form(a) == forms["a"][i]
+        assert name_key(a) == keys[i]
+        assert same_name(a, b) == bool(same[i])
+        assert name_similarity(a, b) == pytest.approx(sim[i])

@@ -1,0 +1,165 @@
+"""Blocking: equality rules, list columns, dedupe mode, limits, report; brute-force reference."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry_link.blocking import (
+    BlockingRule,
+    OversizedBlockWarning,
+    block,
+    blocking_report,
+    rules_from_config,
+)
+from registry_link.errors import LinkageError
+
+SCHEMA = {"a": pl.Utf8, "b": pl.Int64, "t": pl.List(pl.Utf8)}
+RULES = [
+    BlockingRule("a_b", ("a", "b")),
+    BlockingRule("tokens", ("t",)),
+    BlockingRule("a", ("a",)),
+    BlockingRule("b_t", ("b", "t")),
+]
+
+
+def _matches(x: dict[str, Any], y: dict[str, Any], rule: BlockingRule) -> bool:
+    for c in rule.columns:
+        u, v = x[c], y[c]
+        if isinstance(u, list) or isinstance(v, list):
+            if not u or not v or not ({e for e in u if e is not None} & set(v)):
+                return False
+        elif u is None or v is None or u != v:
+            return False
+    return True
+
+
+def _reference(left: list[dict], right: list[dict] | None, rules: list[BlockingRule]) -> list:
+    out = []
+    other = right if right is not None else left
+    for i, x in enumerate(left):
+        for j, y in enumerate(other):
+            if right is None and i >= j:
+                continue
+            for rule in rules:
+                if _matches(x, y, rule):
+                    out.append((i, j, rule.name))
+                    break
+    return sorted(out)
+
+
+row = st.fixed_dictionaries(
+    {
+        "a": st.one_of(st.none(), st.sampled_from("xyz")),
+        "b": st.one_of(st.none(), st.integers(0, 2)),
+        "t": st.one_of(
+            st.none(), st.lists(st.one_of(st.none(), st.sampled_from("pqr")), max_size=3)
+        ),
+    }
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(row, max_size=12), st.lists(row, max_size=12), st.sampled_from([1, 3, 10**7]))
+def test_link_mode_equals_brute_force(left: list[dict], right: list[dict], batch: int) -> None:
+    lf, rf = pl.DataFrame(left, schema=SCHEMA), pl.DataFrame(right, schema=SCHEMA)
+    got = block(lf, rf, RULES, batch_pairs=batch)
+    assert sorted(got.rows()) == _reference(left, right, RULES)
+    assert got.select("l_idx", "r_idx").is_unique().all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(row, max_size=14), st.sampled_from([1, 3, 10**7]))
+def test_dedupe_mode_equals_brute_force(rows: list[dict], batch: int) -> None:
+    got = block(pl.DataFrame(rows, schema=SCHEMA), None, RULES, batch_pairs=batch)
+    assert sorted(got.rows()) == _reference(rows, None, RULES)
+    assert (got["l_idx"] < got["r_idx"]).all()
+
+
+def _frame(values: list[Any], col: str = "a") -> pl.DataFrame:
+    return pl.DataFrame({col: values})
+
+
+def test_output_schema_and_first_rule_wins() -> None:
+    left = pl.DataFrame({"a": ["x", "x"], "b": [1, 2]})
+    right = pl.DataFrame({"a": ["x"], "b": [1]})
+    got = block(left, right, [BlockingRule("ab", ("a", "b")), BlockingRule("a", ("a",))])
+    assert got.schema == {"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Utf8}
+    assert got.rows() == [(0, 0, "ab"), (1, 0, "a")]
+
+
+def test_nulls_never_block_together() -> None:
+    got = block(_frame([None, None, "x"]), _frame([None, "x"]), [BlockingRule("a", ("a",))])
+    assert got.rows() == [(2, 1, "a")]
+
+
+def test_no_rules_and_empty_frames() -> None:
+    assert block(_frame(["x"]), _frame(["x"]), []).height == 0
+    empty = pl.DataFrame(schema={"a": pl.Utf8})
+    assert block(empty, _frame(["x"]), [BlockingRule("a", ("a",))]).height == 0
+
+
+def test_max_pairs_raises_naming_rule_count_and_limit() -> None:
+    rule = BlockingRule("by_a", ("a",), max_pairs=5)
+    with pytest.raises(LinkageError, match=r"'by_a'.*6 candidate pairs.*limit of 5"):
+        block(_frame(["x"] * 3), _frame(["x"] * 2), [rule])
+
+
+def test_max_block_size_skips_big_blocks_with_a_warning() -> None:
+    rule = BlockingRule("by_a", ("a",), max_block_size=4)
+    left, right = _frame(["x"] * 3 + ["y"]), _frame(["x"] * 2 + ["y"])
+    with pytest.warns(OversizedBlockWarning, match=r"a='x' with 6 pairs"):
+        got = block(left, right, [rule])
+    assert got.rows() == [(3, 2, "by_a")]
+
+
+def test_max_block_size_in_dedupe_counts_pairs_within_the_block() -> None:
+    rule = BlockingRule("by_a", ("a",), max_block_size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert block(_frame(["x"] * 3), None, [rule]).height == 3  # 3 pairs: kept
+    with pytest.warns(OversizedBlockWarning):
+        assert block(_frame(["x"] * 4), None, [rule]).height == 0  # 6 pairs: skipped
+
+
+@pytest.mark.parametrize(
+    ("rules", "match"),
+    [
+        ([BlockingRule("r", ("nope",))], "lack column"),
+        ([BlockingRule("r", ("a",)), BlockingRule("r", ("a",))], "unique"),
+    ],
+)
+def test_bad_rules_raise(rules: list[BlockingRule], match: str) -> None:
+    with pytest.raises(LinkageError, match=match):
+        block(_frame(["x"]), _frame(["x"]), rules)
+
+
+def test_rule_without_columns_raises() -> None:
+    with pytest.raises(LinkageError, match="no column"):
+        BlockingRule("r", ())
+
+
+def test_report_counts_match_block_for_each_rule_alone() -> None:
+    left = pl.DataFrame({"a": ["x", "x", "y", None, "z"], "b": [1, 1, 2, 3, 3]})
+    right = pl.DataFrame({"a": ["x", "y", "y", "y", None], "b": [1, 2, 2, 3, 3]})
+    rules = [BlockingRule("a", ("a",)), BlockingRule("b", ("b",))]
+    rep = blocking_report(left, right, rules, top=1)
+    for r in rules:
+        assert (
+            rep.rules.filter(pl.col("rule") == r.name)["pairs"].item()
+            == block(left, right, [r]).height
+        )
+    assert rep.largest_blocks.rows() == [("a", "a=y", 1, 3, 3), ("b", "b=3", 2, 2, 4)]
+    assert "largest blocks" in rep.to_text()
+    dedupe = blocking_report(left, None, rules)
+    assert dedupe.rules["pairs"].to_list() == [1, 2]
+
+
+def test_rules_from_config() -> None:
+    rules = rules_from_config([{"name": "n", "columns": ["a", "b"], "max_pairs": 10}])
+    assert rules == [BlockingRule("n", ("a", "b"), max_pairs=10)]

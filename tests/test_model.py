@@ -1,0 +1,217 @@
+"""Tests of registry_link.model: model config YAML and trained-model JSON files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from registry_link.comparison import build_comparison
+from registry_link.em import FSParams
+from registry_link.errors import ConfigError, ModelError
+from registry_link.model import (
+    MODEL_FORMAT,
+    TrainedModel,
+    load_model,
+    load_model_config,
+    model_from_dict,
+    model_to_dict,
+    save_model,
+    settings_from_dict,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def minimal_config() -> dict[str, Any]:
+    return {
+        "blocking_rules": [{"name": "surname", "columns": ["surname"]}],
+        "comparisons": [
+            {"name": "surname", "kind": "exact", "column": "surname", "tf": True},
+            {"name": "dob", "kind": "string", "column": "dob", "edit_distances": [1]},
+        ],
+    }
+
+
+def small_model() -> TrainedModel:
+    comps = (
+        build_comparison({"name": "surname", "kind": "exact", "column": "surname", "tf": True}),
+        build_comparison({"name": "dob", "kind": "string", "column": "dob", "edit_distances": [1]}),
+    )
+    params = FSParams(
+        prior=0.001,
+        m={"surname": (0.1, 0.9), "dob": (0.05, 0.15, 0.8)},
+        u={"surname": (0.99, 0.01), "dob": (0.9, 0.09, 0.01)},
+    )
+    return TrainedModel(
+        comparisons=comps,
+        params=params,
+        tf_tables={"surname": {"smith": 0.02, "élie": 0.001}},
+        tf_minimum_frequency=1e-4,
+        training={"candidate_pairs": 10, "iterations": 3, "converged": True},
+        settings=minimal_config(),
+    )
+
+
+@pytest.mark.parametrize("name", ["model.yaml", "febrl4_model.yaml"])
+def test_shipped_configs_load(name: str) -> None:
+    settings = load_model_config(ROOT / "configs" / name)
+    assert settings.blocking_rules
+    assert settings.comparisons
+    assert 0 < settings.review_threshold <= settings.match_threshold < 1
+    assert settings.tf_columns()
+
+
+def test_minimal_config_defaults() -> None:
+    s = settings_from_dict(minimal_config())
+    assert s.match_threshold == 0.9
+    assert s.review_threshold == 0.5
+    assert s.close_second_margin == 0.1
+    assert s.training.u_sample_size == 1_000_000
+    assert s.tf_columns() == ("surname",)
+    assert [r.name for r in s.em_rules()] == ["surname"]
+    assert [c.output_column for c in s.comparisons] == ["gamma_surname", "gamma_dob"]
+
+
+def test_all_problems_reported_at_once_with_key_paths(tmp_path: Path) -> None:
+    data = minimal_config()
+    data["blocking_rules"].append({"name": "surname", "columns": []})
+    data["comparisons"].append({"name": "x", "kind": "no_such_kind"})
+    data["comparisons"].append({"name": "dob", "kind": "exact", "column": "dob", "colour": 1})
+    data["thresholds"] = {"match": 0.4, "review": 0.6}
+    data["training"] = {"seed": 1, "em_rules": ["nope"], "bogus": True}
+    data["extra_top"] = 1
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_model_config(path)
+    paths = {p.key_path for p in info.value.problems}
+    assert {
+        "blocking_rules.1.columns",
+        "blocking_rules.1.name",
+        "comparisons.2.kind",
+        "comparisons.3.colour",
+        "comparisons.3.name",
+        "thresholds",
+        "training.bogus",
+        "extra_top",
+    } <= paths
+    assert str(path) in str(info.value)
+
+
+def test_unknown_em_rule_is_reported() -> None:
+    data = minimal_config()
+    data["training"] = {"em_rules": ["nope"]}
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict(data)
+    assert [p.key_path for p in info.value.problems] == ["training.em_rules.0"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("[1, 2", "not valid YAML"), ("- a\n- b\n", "expected a mapping")],
+)
+def test_unreadable_config(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_model_config(path)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_model_config(tmp_path / "absent.yaml")
+
+
+def test_model_round_trip(tmp_path: Path) -> None:
+    model = small_model()
+    path = tmp_path / "m.json"
+    save_model(model, path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["format"] == MODEL_FORMAT
+    assert data["version"] == 1
+    assert data["comparisons"][0]["comparison"]["levels"] == ["different", "exact"]
+    back = load_model(path)
+    assert back.params == model.params
+    assert back.tf_tables == model.tf_tables
+    assert back.tf_minimum_frequency == model.tf_minimum_frequency
+    assert [c.to_dict() for c in back.comparisons] == [c.to_dict() for c in model.comparisons]
+    assert back.training == model.training
+    assert back.settings == model.settings
+
+
+def test_loads_the_stored_v1_file() -> None:
+    """A v1 file written earlier keeps loading (version dispatch)."""
+    model = load_model(DATA / "model_v1.json")
+    assert model.params.prior == pytest.approx(0.001)
+    assert [c.name for c in model.comparisons] == ["surname", "dob"]
+    assert model.params.m["dob"] == (0.05, 0.15, 0.8)
+    assert model.tf_tables["surname"]["élie"] == pytest.approx(0.001)
+
+
+def _v1() -> dict[str, Any]:
+    return model_to_dict(small_model())
+
+
+def _set(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return data
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("format",), "something-else", "not a registry-link model"),
+        (("version",), 99, "newer than this registry-link reads"),
+        (("version",), 0, "unknown model format version 0"),
+        (("version",), "1", "not an integer"),
+        (("prior",), _DELETE, "field 'prior' is missing"),
+        (("prior",), 1.5, "strictly between 0 and 1"),
+        (("prior",), "high", "expected"),
+        (("comparisons", 0, "m"), [0.5], "must be 2 probabilities"),
+        (("comparisons", 1, "u"), [0.5, 0.5, 0.0], "must be 3 probabilities"),
+        (("comparisons", 0, "comparison", "kind"), "zzz", "cannot be rebuilt"),
+        (("comparisons", 0, "comparison"), _DELETE, "field 'comparison' is missing"),
+        (("term_frequencies", "tables"), {"surname": 3}, "value tables"),
+    ],
+)
+def test_bad_model_data_raises_model_error(path: tuple[Any, ...], value: Any, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        model_from_dict(_set(_v1(), path, value))
+
+
+def test_bad_model_files(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        load_model(bad)
+    with pytest.raises(ModelError, match="cannot read"):
+        load_model(tmp_path / "absent.json")
+
+
+def test_model_checks_parameters_fit_comparisons() -> None:
+    model = small_model()
+    with pytest.raises(ModelError, match="levels"):
+        TrainedModel(
+            comparisons=model.comparisons,
+            params=FSParams(
+                prior=0.1,
+                m={"surname": (0.2, 0.3, 0.5), "dob": (0.05, 0.15, 0.8)},
+                u={"surname": (0.5, 0.3, 0.2), "dob": (0.9, 0.09, 0.01)},
+            ),
+        )
+    with pytest.raises(ModelError, match="differ"):
+        TrainedModel(comparisons=model.comparisons[:1], params=model.params)
