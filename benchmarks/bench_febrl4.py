@@ -43,6 +43,8 @@ class Febrl4Result:
     precision: float
     recall: float
     f1: float
+    weakest_true_link_weight: float
+    strongest_non_link_weight: float
     seconds: dict[str, float]
     model: TrainedModel
 
@@ -82,6 +84,7 @@ def run(config: Path = CONFIG, threshold: float = 0.5) -> Febrl4Result:
         "l_idx",
         "r_idx",
         "match_probability",
+        "match_weight",
         (left["entity"].gather(scored["l_idx"]) == right["entity"].gather(scored["r_idx"])).alias(
             "is_match"
         ),
@@ -101,6 +104,12 @@ def run(config: Path = CONFIG, threshold: float = 0.5) -> Febrl4Result:
         precision=precision,
         recall=recall,
         f1=f1,
+        weakest_true_link_weight=float(
+            truth.filter(pl.col("is_match")).select(pl.col("match_weight").min()).item()
+        ),
+        strongest_non_link_weight=float(
+            truth.filter(~pl.col("is_match")).select(pl.col("match_weight").max()).item()
+        ),
         seconds=seconds,
         model=model,
     )
@@ -126,7 +135,9 @@ def report(result: Febrl4Result) -> str:
         f"| precision | {result.precision:.4f} |",
         f"| recall | {result.recall:.4f} |",
         f"| **F1** | **{result.f1:.4f}** |",
-        f"| prior λ (two random records match) | {result.model.prior:.3g} |",
+        f"| lowest match weight of a true link | {result.weakest_true_link_weight:+.1f} |",
+        f"| highest match weight of a non-link | {result.strongest_non_link_weight:+.1f} |",
+        f"| prior λ (two random records match) | {result.model.prior:.4g} |",
         f"| expected matches among candidates (EM) | {info.get('expected_matches', 0):,.0f} |",
         f"| final EM iterations / converged | {info.get('iterations')} / {info.get('converged')} |",
         "",

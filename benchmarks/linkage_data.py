@@ -107,6 +107,31 @@ class DataPaths:
         return self.root / "done.json"
 
 
+def code_fingerprint(*packages: str) -> str:
+    """SHA-256 (16 hex) of the source files of ``registry_link`` sub-packages/modules.
+
+    Cached data and standardised files are reused only while this is unchanged, so a change
+    to the generator or the standardiser regenerates them.
+    """
+    import hashlib
+
+    pkg_root = Path(__file__).resolve().parent.parent / "registry_link"
+    digest = hashlib.sha256()
+    for name in packages:
+        target = pkg_root / name
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]
+        for f in files:
+            if f.exists():
+                digest.update(f.name.encode())
+                digest.update(f.read_bytes())
+    digest.update(Path(__file__).with_name("linkage_partner.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+GENERATOR_CODE: tuple[str, ...] = ("synth",)
+STANDARDISER_CODE: tuple[str, ...] = ("standardise", "names", "config", "io", "schema")
+
+
 def data_dir_for(data_dir: Path, persons: int, partners: int, seed: int) -> Path:
     """The cache folder of one (N, M, seed) data set."""
     return Path(data_dir) / f"linkage_r{persons}_p{partners}_s{seed}"
@@ -121,14 +146,18 @@ def prepare_data(
     generation time) for the report.
     """
     root = data_dir_for(data_dir, persons, partners, seed)
-    if force and root.exists():
+    fingerprint = code_fingerprint(*GENERATOR_CODE)
+    done = root / "done.json"
+    if not force and done.exists():
+        info: dict[str, Any] = json.loads(done.read_text(encoding="utf-8"))
+        if info.get("fingerprint") == fingerprint:
+            return DataPaths.of(root), info["note"]
+    if root.exists():  # stale (generator changed), incomplete or forced: start afresh
         shutil.rmtree(root)
     paths = DataPaths.of(root)
-    if paths.done.exists():
-        info: dict[str, Any] = json.loads(paths.done.read_text(encoding="utf-8"))
-        return paths, info["note"]
     t0 = time.perf_counter()
     from linkage_partner import draw_partner_records, write_partner_sources
+
     from registry_link.synth.registry import make_registry, public_registry
 
     registry, _households = make_registry(persons, seed)
@@ -151,12 +180,13 @@ def prepare_data(
         f"functions as Parquet), {not_in:,} ({share:.1%}) of them persons not in the registry. "
         f"Generated in {gen_s:.1f} s (cached)."
     )
-    done = {
+    record = {
+        "fingerprint": fingerprint,
         "note": note,
         "sources": [
             {"source": src.source, "path": str(src.path), "config": str(src.config)}
             for src in sources
         ],
     }
-    paths.done.write_text(json.dumps(done, indent=2), encoding="utf-8")
+    paths.done.write_text(json.dumps(record, indent=2), encoding="utf-8")
     return paths, note

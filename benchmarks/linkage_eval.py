@@ -75,3 +75,12 @@ def accuracy(predicted: pl.DataFrame, truth: pl.DataFrame) -> Accuracy:
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Accuracy(tp, fp, fn, precision, recall, f1)
+
+
+def accuracy_by_source(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, Accuracy]:
+    """:func:`accuracy` per partner source (record ids are ``<source>:<record_id>``)."""
+    source = pl.col("record_id").str.split(":").list.first()
+    out: dict[str, Accuracy] = {}
+    for name in sorted(truth.select(source.unique()).to_series().to_list()):
+        out[name] = accuracy(predicted.filter(source == name), truth.filter(source == name))
+    return out

@@ -22,11 +22,14 @@ class SystemRow:
     wall_s: float
     process_wall_s: float
     peak_rss_bytes: int
+    process_peak_rss_bytes: int
     precision: float
     recall: float
     f1: float
     threshold: float
     stages: dict[str, float] = field(default_factory=dict)
+    rss_after: dict[str, int] = field(default_factory=dict)
+    f1_by_source: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     note: str = ""
 
     @property
@@ -39,12 +42,13 @@ def markdown_table(rows: Sequence[SystemRow]) -> str:
     """The side-by-side table: system, records, pairs, wall, pairs/s, peak RSS, P, R, F1."""
     head = (
         "| system | records (partner × registry) | candidate pairs | wall s | process wall s "
-        "| pairs/s | peak RSS GB | p ≥ | precision | recall | F1 |\n"
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| pairs/s | peak RSS GB | process peak GB | p ≥ | precision | recall | F1 |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     lines = [
         f"| {r.system} | {r.records} | {r.candidate_pairs:,} | {r.wall_s:.1f} | "
         f"{r.process_wall_s:.1f} | {r.pairs_per_s:,.0f} | {r.peak_rss_bytes / GB:.2f} | "
+        f"{r.process_peak_rss_bytes / GB:.2f} | "
         f"{r.threshold:g} | {r.precision:.4f} | {r.recall:.4f} | {r.f1:.4f} |"
         for r in rows
     ]
@@ -54,11 +58,35 @@ def markdown_table(rows: Sequence[SystemRow]) -> str:
 def stages_table(rows: Sequence[SystemRow]) -> str:
     """Seconds per stage for each system (the stages each system reports)."""
     out = []
+    seen: set[str] = set()
     for r in rows:
-        if r.stages:
-            parts = ", ".join(f"{k} {v:.2f}" for k, v in r.stages.items())
-            out.append(f"* **{r.system}**: {parts}")
+        name = r.system.split(" (")[0]
+        if r.stages and name not in seen:
+            seen.add(name)
+            parts = ", ".join(
+                f"{k} {v:.2f} s"
+                + (f" (peak {r.rss_after[k] / GB:.2f} GB)" if k in r.rss_after else "")
+                for k, v in r.stages.items()
+            )
+            out.append(f"* **{name}**: {parts}")
     return "\n".join(out) + "\n"
+
+
+def by_source_table(rows: Sequence[SystemRow]) -> str:
+    """Precision / recall / F1 per partner source, one line per system row."""
+    sources = sorted({s for r in rows for s in r.f1_by_source})
+    if not sources:
+        return ""
+    head = "| system | " + " | ".join(f"{s} P / R / F1" for s in sources) + " |\n"
+    head += "|---|" + "---:|" * len(sources) + "\n"
+    lines = []
+    for r in rows:
+        cells = [
+            "{:.3f} / {:.3f} / {:.3f}".format(*r.f1_by_source[s]) if s in r.f1_by_source else ""
+            for s in sources
+        ]
+        lines.append(f"| {r.system} | " + " | ".join(cells) + " |")
+    return head + "\n".join(lines) + "\n"
 
 
 def machine_line() -> str:
@@ -108,12 +136,19 @@ def render(
         f"Versions: {version_text}\n",
         f"## Data\n\n{data_note}\n",
         "## Results\n\n"
-        "`wall s` = read standardised Parquet + train + predict (+ decide for ours), timed inside "
-        "the child; `process wall s` = the whole child process incl. interpreter start and "
-        "imports; `peak RSS` = max of the polled RSS of the child's process tree and the "
-        "child's own ru_maxrss. Each system ran in its own child process.\n",
+        "Each system ran in its own child process. `wall s` = read the standardised Parquet "
+        "files + block + compare + train + score + decide (ours) / read + train + predict "
+        "(Splink), timed inside the child; `peak RSS` = the child's ru_maxrss at the end of "
+        "that part. `process wall s` and `process peak` cover the whole child process (imports; "
+        "ours: also within-list dedupe, clusters, households and review pairs, which Splink "
+        "does not do; Splink: also the exact candidate-pair count), the peak being the max of "
+        "psutil polling of the child's process tree (every 50 ms) and its final ru_maxrss.\n",
         markdown_table(rows),
-        "\nSeconds per stage:\n\n" + stages_table(rows),
+        "\nAccuracy per partner source (the layouts differ: Latin split names; Arabic-only "
+        "names; one unsplit full-name column with mostly year-only dates):\n\n"
+        + by_source_table(rows),
+        "\nSeconds per stage (and the process's peak RSS so far, after each stage):\n\n"
+        + stages_table(rows),
         "## Goals\n\n" + goals_section(ours, splink),
     ]
     if notes:

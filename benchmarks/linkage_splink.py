@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linkage_measure import self_max_rss_bytes
+
 #: Standardised list columns: a blocking rule on one becomes an exploding Splink rule.
 LIST_COLUMNS: frozenset[str] = frozenset({"name_token_keys", "flags"})
 
@@ -205,6 +207,16 @@ def _load_table(con: Any, name: str, path: Path, uid_expr: str, columns: Sequenc
     )
 
 
+def _empty_side(con: Any, cols: Sequence[str]) -> bool:
+    """True when one of ``cols`` is null on every row of the partner or registry table."""
+    for table in ("partner", "registry"):
+        for col in cols:
+            ((n,),) = con.execute(f"SELECT count({col}) FROM {table}").fetchall()
+            if n == 0:
+                return True
+    return False
+
+
 def run_splink(
     partner_path: Path,
     registry_path: Path,
@@ -227,14 +239,17 @@ def run_splink(
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     stages: dict[str, float] = {}
+    rss: dict[str, int] = {}  # peak RSS (ru_maxrss) after each stage
     t0 = time.perf_counter()
     con = duckdb.connect(":memory:")
-    _load_table(con, "partner", partner_path, "record_id", spec.columns)
+    # partner uid "<source>:<record_id>": record ids repeat across the partner lists
+    _load_table(con, "partner", partner_path, "source || ':' || record_id", spec.columns)
     _load_table(con, "registry", registry_path, "coalesce(person_id, record_id)", spec.columns)
     db_api = DuckDBAPI(connection=con)
     df_p = db_api.register("partner", dataset_display_name="partner")
     df_r = db_api.register("registry", dataset_display_name="registry")
     stages["read"] = time.perf_counter() - t0
+    rss["read"] = self_max_rss_bytes()
 
     t = time.perf_counter()
     linker = Linker([df_p, df_r], splink_settings(spec), log_level="WARNING")
@@ -244,20 +259,32 @@ def run_splink(
     ]
     linker.training.estimate_probability_two_random_records_match(deterministic, prior_recall)
     stages["train_prior"] = time.perf_counter() - t
+    rss["train_prior"] = self_max_rss_bytes()
     t = time.perf_counter()
-    linker.training.estimate_u_using_random_sampling(max_pairs=spec.u_sample_size, seed=spec.seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=spec.u_sample_size, seed=spec.seed, min_count_per_level=None
+    )
     stages["train_u"] = time.perf_counter() - t
+    rss["train_u"] = self_max_rss_bytes()
     t = time.perf_counter()
     skipped: list[str] = []
     for cols in spec.em_rules:
         if LIST_COLUMNS.intersection(cols):
             skipped.append(f"{'+'.join(cols)}: exploding rules cannot be EM rules in Splink")
             continue
+        if _empty_side(con, cols):
+            skipped.append(f"{'+'.join(cols)}: a column is null on a whole side (no pairs)")
+            continue
+        # A failed session leaves a corrupted prior on the linker (seen with Splink 5.0.0):
+        # keep the prior and put it back.
+        prior = linker._settings_obj._probability_two_random_records_match
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(*cols))
-        except Exception as exc:  # Splink raises various errors on empty/degenerate sessions
+        except Exception as exc:  # Splink raises various errors on degenerate sessions
+            linker._settings_obj._probability_two_random_records_match = prior
             skipped.append(f"{'+'.join(cols)}: {type(exc).__name__}: {str(exc)[:120]}")
     stages["train_m_em"] = time.perf_counter() - t
+    rss["train_m_em"] = self_max_rss_bytes()
 
     t = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=threshold)
@@ -268,6 +295,7 @@ def run_splink(
     )
     out = pl.from_arrow(con.sql(query).to_arrow_table())
     stages["predict"] = time.perf_counter() - t
+    rss["predict"] = self_max_rss_bytes()
     end_to_end = time.perf_counter() - t0
 
     counts = count_comparisons_from_blocking_rules(
@@ -282,6 +310,7 @@ def run_splink(
     links = out.with_columns(pl.col("record_id").cast(pl.Utf8), pl.col("person_id").cast(pl.Utf8))
     return {
         "stages": stages,
+        "peak_rss_after_stage": rss,
         "end_to_end_s": end_to_end,
         "candidate_pairs": candidate_pairs,
         "links": links,

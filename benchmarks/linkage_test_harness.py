@@ -63,7 +63,7 @@ def test_best_per_record_keeps_highest_above_threshold() -> None:
 def test_run_measured_reports_child_memory_and_result(tmp_path: Path) -> None:
     result = tmp_path / "r.json"
     code = (
-        "import json, sys; x = bytearray(200 * 1024 * 1024); "
+        "import json, time; x = b'\\x01' * (200 * 1024 * 1024); time.sleep(0.3); "
         f"json.dump({{'ok': len(x)}}, open({str(result)!r}, 'w'))"
     )
     run = run_measured([sys.executable, "-c", code], result)
@@ -96,6 +96,7 @@ def test_report_contains_rows_and_goals() -> None:
             2.0,
             3.0,
             2 * 1024**3,
+            3 * 1024**3,
             0.99,
             0.98,
             0.985,
@@ -108,6 +109,7 @@ def test_report_contains_rows_and_goals() -> None:
             8.0,
             9.0,
             5 * 1024**3,
+            5 * 1024**3,
             0.98,
             0.97,
             0.975,
@@ -115,7 +117,7 @@ def test_report_contains_rows_and_goals() -> None:
         ),
     ]
     table = markdown_table(rows)
-    assert "| 1,000 | 2.0 | 3.0 | 500 | 2.00 |" in table
+    assert "| 1,000 | 2.0 | 3.0 | 500 | 2.00 | 3.00 |" in table
     text = render(
         command="x", date="d", versions={"splink": "5"}, data_note="n", rows=rows, notes=["a note"]
     )

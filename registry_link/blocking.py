@@ -338,7 +338,7 @@ def blocking_report(
                 "columns": ", ".join(rule.columns),
                 "blocks": blocks.height,
                 "pairs": int(blocks["pairs"].sum()) if blocks.height else 0,
-                "largest_block_pairs": int(blocks["pairs"].max() or 0) if blocks.height else 0,
+                "largest_block_pairs": int(blocks["pairs"].max() or 0),  # type: ignore[arg-type]
                 "left_rows": lside.keys.select(pl.col("idx").n_unique()).item(),
                 "right_rows": (rside or lside).keys.select(pl.col("idx").n_unique()).item(),
             }

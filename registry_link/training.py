@@ -5,7 +5,9 @@ Steps of :func:`train`:
 1. **u** — P(level | non-match) from a seeded random sample of record pairs (left × right, or
    distinct pairs of one frame in dedupe mode); almost all random pairs are non-matches. When the
    whole pair space is smaller than the sample size, every pair is used. A level never seen in
-   the sample gets half a pair's worth of probability (a conservative floor).
+   the sample gets half a pair's worth of probability (a conservative floor); a comparison
+   missing on every sampled pair gets equal u per level (listed in ``never_observed`` when it
+   is missing on every candidate pair too).
 2. **m** — one EM *session* per blocking rule (``training.em_rules``, default all), on the
    candidate pairs that satisfy the rule, over the comparisons that do **not** read the rule's
    columns (their agreement is forced by the blocking, so it tells nothing), with u fixed. A
@@ -95,6 +97,11 @@ def estimate_u(
     gammas = compare(left, left if right is None else right, pairs, comparisons)
     u = {c.name: level_shares(gammas[c.output_column], c.n_levels) for c in comparisons}
     return u, pairs.height
+
+
+def unobserved(gammas: pl.DataFrame, comparisons: Sequence[Comparison]) -> list[str]:
+    """Comparisons that are missing (-1) on every pair of the frame."""
+    return [c.name for c in comparisons if not (gammas[c.output_column] >= 0).any()]
 
 
 def term_frequencies(
@@ -234,7 +241,7 @@ def train(
 
     Args:
         left: left records (partner lists) — or the one frame in dedupe mode.
-        right: right records (registry); ``None`` for dedupe mode.
+        right: right records (registry); ``None`` (or ``left`` itself) for dedupe mode.
         pairs: candidate pairs ``{l_idx, r_idx, ...}`` from blocking.
         comparisons: the comparisons (usually ``settings.comparisons``).
         settings: the model settings (blocking rules for the EM sessions, training settings).
@@ -245,7 +252,7 @@ def train(
         The trained model (see the module docs for the method).
 
     Raises:
-        LinkageError: no candidate pairs, or a column is missing.
+        LinkageError: no candidate pairs, a column is missing, or ``gammas`` does not fit.
     """
     if pairs.height == 0:
         raise LinkageError(
@@ -253,10 +260,17 @@ def train(
             "records share values in the blocked columns"
         )
     ts = settings.training
+    if right is left:  # the same frame on both sides: dedupe mode
+        right = None
     r_frame = left if right is None else right
     n_total = pair_space(left.height, None if right is None else right.height)
     if gammas is None:
         gammas = compare(left, r_frame, pairs, comparisons)
+    elif gammas.height != pairs.height:
+        raise LinkageError(
+            f"the comparison vectors have {gammas.height:,} rows but there are "
+            f"{pairs.height:,} candidate pairs; compute them from the same pairs"
+        )
     u, n_sampled = estimate_u(left, right, comparisons, sample_size=ts.u_sample_size, seed=ts.seed)
     estimates, sessions = _sessions(
         left, r_frame, pairs, gammas, comparisons, settings.em_rules(), u, ts
@@ -296,6 +310,7 @@ def train(
         "seed": ts.seed,
         "em_sessions": sessions,
         "m_estimated_in_final_em": [c.name for c in comparisons if not estimates[c.name]],
+        "never_observed": unobserved(gammas, comparisons),
         "iterations": final.iterations,
         "converged": final.converged and all(s.get("converged", True) for s in sessions),
         "candidate_match_share": final.pattern_match_share,

@@ -215,3 +215,15 @@ def test_model_checks_parameters_fit_comparisons() -> None:
         )
     with pytest.raises(ModelError, match="differ"):
         TrainedModel(comparisons=model.comparisons[:1], params=model.params)
+
+
+def test_default_model_reads_only_standardised_columns() -> None:
+    from registry_link.comparison import needed_columns
+    from registry_link.schema import STANDARDISED_SCHEMA
+
+    settings = load_model_config(ROOT / "configs" / "model.yaml")
+    for rule in settings.blocking_rules:
+        assert set(rule.columns) <= set(STANDARDISED_SCHEMA), rule.name
+    assert set(needed_columns(settings.comparisons)) <= set(STANDARDISED_SCHEMA)
+    assert set(settings.tf_columns()) <= set(STANDARDISED_SCHEMA)
+    assert {r.name for r in settings.em_rules()} == {"cin", "family_birth_year"}

@@ -261,6 +261,8 @@ def test_training_metadata_and_tf(linked: dict) -> None:
     assert [s["rule"] for s in info["em_sessions"]] == ["family", "dob", "given_town"]
     assert info["em_sessions"][0]["comparisons"] == ["given", "dob", "town"]
     assert info["em_sessions"][2]["comparisons"] == ["family", "dob"]
+    assert info["never_observed"] == []
+    assert info["m_estimated_in_final_em"] == []
     assert info["left"]["rows"] == 500
     assert info["right"]["rows"] == 3000
     assert len(info["right"]["sha256"]) == 64
@@ -298,6 +300,8 @@ def test_dedupe_mode() -> None:
     pairs = block(frame, None, settings.blocking_rules)
     model = train(frame, None, pairs, settings.comparisons, settings)
     assert model.training["mode"] == "dedupe"
+    same = train(frame, frame, pairs, settings.comparisons, settings)
+    assert same.params == model.params
     assert model.training["pair_space"] == 750 * 749 // 2
     assert model.training["right"] is None
     scored = score(compare(frame, frame, pairs, settings.comparisons), model, frame, frame)
@@ -313,3 +317,35 @@ def test_no_candidate_pairs_raises() -> None:
     empty = pl.DataFrame(schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Utf8})
     with pytest.raises(LinkageError, match="no candidate pairs"):
         train(frame, frame, empty, settings.comparisons, settings)
+
+
+def test_em_rules_select_sessions_and_final_em_fills_the_rest(linked: dict) -> None:
+    """With one session on 'family', family's m comes from the final EM over all pairs."""
+    settings = settings_from_dict(
+        {**CONFIG, "training": {**CONFIG["training"], "em_rules": ["family"]}}
+    )
+    model = train(
+        linked["left"],
+        linked["right"],
+        linked["pairs"],
+        settings.comparisons,
+        settings,
+        gammas=linked["gammas"],
+    )
+    info = model.training
+    assert [s["rule"] for s in info["em_sessions"]] == ["family"]
+    assert info["m_estimated_in_final_em"] == ["family"]
+    assert model.params.m["family"][-1] > 0.7
+    assert model.prior == pytest.approx(400 / (500 * 3000), rel=0.25)
+
+
+def test_gammas_must_fit_the_pairs(linked: dict) -> None:
+    with pytest.raises(LinkageError, match="same pairs"):
+        train(
+            linked["left"],
+            linked["right"],
+            linked["pairs"],
+            linked["settings"].comparisons,
+            linked["settings"],
+            gammas=linked["gammas"].head(10),
+        )

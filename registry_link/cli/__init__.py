@@ -19,6 +19,9 @@ from registry_link.errors import RegistryLinkError
 COMMAND_MODULES: tuple[str, ...] = (
     "registry_link.cli.synth_cmd",
     "registry_link.cli.standardise_cmd",
+    "registry_link.cli.blocking_cmd",
+    "registry_link.cli.train_cmd",
+    "registry_link.cli.match_cmd",
     "registry_link.cli.demo_cmd",
 )
 

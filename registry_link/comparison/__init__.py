@@ -21,6 +21,7 @@ from registry_link.comparison.compute import (
     max_token_similarity,
     name_similarity,
     needed_columns,
+    osa_distance,
 )
 from registry_link.comparison.levels import Comparison, Level
 from registry_link.comparison.library import (
@@ -45,4 +46,5 @@ __all__ = [
     "max_token_similarity",
     "name_similarity",
     "needed_columns",
+    "osa_distance",
 ]

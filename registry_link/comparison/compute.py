@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler
 
 from registry_link.comparison.levels import Comparison
 from registry_link.errors import LinkageError
@@ -93,6 +93,17 @@ def damerau_levenshtein_distance(a: pl.Series, b: pl.Series, cutoff: int = 3) ->
     )
 
 
+def osa_distance(a: pl.Series, b: pl.Series, cutoff: int = 3) -> pl.Series:
+    """Element-wise optimal-string-alignment distance (capped at ``cutoff + 1``); null if a null.
+
+    OSA is the restricted Damerau-Levenshtein distance: insertions, deletions, substitutions
+    and transpositions of adjacent characters, no substring edited twice. It equals the
+    Damerau-Levenshtein distance up to 1 (and almost always at 2), and is about 3x faster.
+    """
+    values, present = _pairwise(a, b, OSA.distance, 0, np.int32, score_cutoff=cutoff)
+    return pl.Series("osa", values, dtype=pl.Int32).scatter(np.flatnonzero(~present), None)
+
+
 def name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
     """Element-wise similarity of Latin matching forms of names, in [0, 1]; null if a null.
 
@@ -158,12 +169,9 @@ def _compare_chunk(
     )
     out = [frame.select("l_idx", "r_idx")]
     for comp in comps:
-        own = frame.select([f"{side}_{c}" for c in comp.columns for side in ("l", "r")])
-        derived = [
-            _derive(own, name, fn, comp.derived_when.get(name))
-            for name, fn in comp.derived.items()
-        ]
-        work = own.with_columns(derived) if derived else own
+        work = frame.select([f"{side}_{c}" for c in comp.columns for side in ("l", "r")])
+        for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
+            work = work.with_columns(_derive(work, name, fn, comp.derived_when.get(name)))
         out.append(work.select(comp.gamma_expr()))
     return pl.concat(out, how="horizontal")
 

@@ -8,8 +8,9 @@ the parameters with the kind's pydantic schema (:data:`COMPARISON_KINDS`) and re
   form / same cross-script key / similarity ≥ high / ≥ low / different. With ``tokens`` set,
   a pair where one side has only an unsplit full name (``*_lat`` null, token keys filled) is
   compared through that side's token keys: the other side's key found among them → "same key".
-* ``name_tokens`` — the unsplit full name as a set of token keys; by default only for pairs
-  where a side lacks the split name, so split-name pairs are not counted twice.
+* ``name_tokens`` — the unsplit full name as a set of token keys, only for pairs the ``name``
+  comparisons do not score (``when``: ``both_unsplit`` with ``name(tokens=...)``, the default;
+  ``either_unsplit`` with ``name`` without tokens), so no pair's name is counted twice.
 * ``date`` — birth date with year-only / ``day_or_year`` precision.
 * ``id`` — identifiers (CIN, CNSS): exact / one edit or transposition / different.
 * ``exact``, ``string`` (exact + edit-distance + Jaro-Winkler levels), ``jaro_winkler``,
@@ -20,16 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from registry_link.comparison.compute import (
-    damerau_levenshtein_distance,
     jaro_winkler_similarity,
     max_token_similarity,
     name_similarity,
+    osa_distance,
 )
 from registry_link.comparison.levels import (
     Comparison,
@@ -146,16 +148,21 @@ class NameParams(_Params):
 
 
 class NameTokensParams(_Params):
-    """``name_tokens``: compare the sets of name-token keys.
+    """``name_tokens``: compare the sets of name-token keys (unsplit full names).
 
-    ``when``: ``either_unsplit`` (default) — only pairs where at least one side has no split
-    name (all ``split_columns`` null); others are "missing" so split names are not counted
-    twice. ``both_unsplit`` — only pairs where both sides lack it. ``always``.
+    ``when`` says which pairs it scores; the others are "missing", so no pair's name is
+    counted twice:
+
+    * ``both_unsplit`` (default) — both sides lack a split name (all ``split_columns`` null).
+      Use with ``name`` comparisons that set ``tokens`` (they score the one-sided pairs).
+    * ``either_unsplit`` — at least one side lacks it. Use with ``name`` comparisons
+      *without* ``tokens`` (they then see one-sided pairs as missing).
+    * ``always`` — every pair (only when no ``name`` comparison is used).
     """
 
     tokens: str = "name_token_keys"
     split_columns: list[str] = Field(default_factory=lambda: ["given_lat", "family_lat"])
-    when: Literal["either_unsplit", "both_unsplit", "always"] = "either_unsplit"
+    when: Literal["both_unsplit", "either_unsplit", "always"] = "both_unsplit"
     label: str | None = None
 
 
@@ -199,17 +206,35 @@ def _build_exact(p: ExactParams) -> tuple[Any, ...]:
     return (p.column,), _missing((p.column,), what), [_exact_level(p.column, what, p.tf)], {}, what
 
 
+def _pair_fn(col: str, fn: Callable[[pl.Series, pl.Series], pl.Series]) -> DerivedFn:
+    """A derived-column function applying ``fn`` to the left and right values of ``col``."""
+
+    def derive(frame: pl.DataFrame) -> pl.Series:
+        return fn(frame[f"l_{col}"], frame[f"r_{col}"])
+
+    return derive
+
+
+def _expr_fn(expr: pl.Expr) -> DerivedFn:
+    """A derived-column function evaluating a polars expression over the pair frame."""
+
+    def derive(frame: pl.DataFrame) -> pl.Series:
+        return frame.select(expr).to_series()
+
+    return derive
+
+
 def _string_levels(
     col: str, what: str, tf: bool, edits: list[int], jws: list[float], tag: str
-) -> tuple[list[Level], dict[str, DerivedFn]]:
+) -> tuple[list[Level], dict[str, DerivedFn], dict[str, pl.Expr]]:
     levels = [_exact_level(col, what, tf)]
     derived: dict[str, DerivedFn] = {}
+    when: dict[str, pl.Expr] = {}
+    undecided = ~either_null(col) & ~equal(col)
     if edits:
-        dl = f"__dl_{tag}"
-        cap = max(edits)
-        derived[dl] = lambda f, c=col, k=cap: damerau_levenshtein_distance(
-            f[f"l_{c}"], f[f"r_{c}"], k
-        )
+        dl = f"__edits_{tag}"
+        derived[dl] = _pair_fn(col, partial(osa_distance, cutoff=max(edits)))
+        when[dl] = undecided
         for d in edits:
             levels.append(
                 Level(
@@ -218,9 +243,11 @@ def _string_levels(
                     f"{what} differ by at most {d} edit(s) or transposition(s)",
                 )
             )
+        undecided = undecided & (pl.col(dl) > max(edits)).fill_null(True)
     if jws:
         jw = f"__jw_{tag}"
-        derived[jw] = lambda f, c=col: jaro_winkler_similarity(f[f"l_{c}"], f[f"r_{c}"])
+        derived[jw] = _pair_fn(col, jaro_winkler_similarity)
+        when[jw] = undecided
         for t in jws:
             levels.append(
                 Level(
@@ -229,25 +256,27 @@ def _string_levels(
                     f"{what} have Jaro-Winkler similarity ≥ {t:g}",
                 )
             )
-    return levels, derived
+    return levels, derived, when
 
 
 def _build_string(p: StringParams, tag: str) -> tuple[Any, ...]:
     what = _words(p, p.column)
-    levels, derived = _string_levels(p.column, what, p.tf, p.edit_distances, p.jaro_winkler, tag)
-    return (p.column,), _missing((p.column,), what), levels, derived, what
+    levels, derived, when = _string_levels(
+        p.column, what, p.tf, p.edit_distances, p.jaro_winkler, tag
+    )
+    return (p.column,), _missing((p.column,), what), levels, derived, what, when
 
 
 def _build_jw(p: JaroWinklerParams, tag: str) -> tuple[Any, ...]:
     what = _words(p, p.column)
-    levels, derived = _string_levels(p.column, what, p.tf, [], p.thresholds, tag)
-    return (p.column,), _missing((p.column,), what), levels, derived, what
+    levels, derived, when = _string_levels(p.column, what, p.tf, [], p.thresholds, tag)
+    return (p.column,), _missing((p.column,), what), levels, derived, what, when
 
 
 def _build_id(p: IdParams, tag: str) -> tuple[Any, ...]:
     what = _words(p, p.column)
-    levels, derived = _string_levels(p.column, what, p.tf, [p.max_edits], [], tag)
-    return (p.column,), _missing((p.column,), what), levels, derived, what
+    levels, derived, when = _string_levels(p.column, what, p.tf, [p.max_edits], [], tag)
+    return (p.column,), _missing((p.column,), what), levels, derived, what, when
 
 
 def _build_numeric(p: NumericParams, tag: str) -> tuple[Any, ...]:
@@ -279,10 +308,12 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
     derived: dict[str, DerivedFn] = {}
     if p.tokens and key:
         tok = p.tokens
-        l_unsplit = l_(lat).is_null() & l_(tok).list.len().fill_null(0).gt(0)
-        r_unsplit = r_(lat).is_null() & r_(tok).list.len().fill_null(0).gt(0)
-        token_mode = (l_unsplit & r_(key).is_not_null()) | (r_unsplit & l_(key).is_not_null())
-        token_mode = token_mode & ~(l_(lat).is_null() & r_(lat).is_null())
+        intok = f"__intok_{tag}"
+        # one side has only an unsplit name, the other a split one with a key
+        candidate = (l_(lat).is_null() & r_(key).is_not_null()) | (
+            r_(lat).is_null() & l_(key).is_not_null()
+        )
+        candidate = candidate & ~(l_(lat).is_null() & r_(lat).is_null())
         in_tokens = pl.any_horizontal(
             [
                 (l_(lat).is_null() & l_(tok).list.contains(r_(k))).fill_null(False)
@@ -290,7 +321,14 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
                 for k in keys
             ]
         )
-        same_key = (split & key_eq) | (token_mode & in_tokens)
+        has_tokens = pl.when(l_(lat).is_null()).then(l_(tok)).otherwise(r_(tok)).list.len() > 0
+        # 1: the other side's key is a token, 0: it is not, null: no tokens (missing)
+        derived[intok] = _expr_fn(
+            pl.when(has_tokens.fill_null(False)).then(in_tokens.cast(pl.Int8))
+        )
+        derived_when = {intok: candidate}
+        token_mode = candidate & pl.col(intok).is_not_null()
+        same_key = (split & key_eq) | (token_mode & (pl.col(intok) == 1)).fill_null(False)
         missing = ~split & ~token_mode
 
         def _sim(f: pl.DataFrame, lat: str = lat, key: str = key, tok: str = tok) -> pl.Series:
@@ -311,10 +349,11 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
 
         derived[sim] = _sim
     else:
+        derived_when = {}
         same_key = split & key_eq
         missing = ~split
-        derived[sim] = lambda f, a=lat: name_similarity(f[f"l_{a}"], f[f"r_{a}"])
-    derived_when = {sim: ~missing & ~equal(lat) & ~same_key}
+        derived[sim] = _pair_fn(lat, lambda a, b: name_similarity(a, b))
+    derived_when[sim] = ~missing & ~equal(lat) & ~same_key
     levels = [
         Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
         Level("same_key", same_key, f"{what} have the same cross-script key"),
@@ -344,10 +383,17 @@ def _build_name_tokens(p: NameTokensParams, tag: str) -> tuple[Any, ...]:
         "both_unsplit": l_unsplit & r_unsplit,
         "always": pl.lit(True),
     }[p.when]
-    l_n = l_(tok).list.unique().list.drop_nulls().list.len().fill_null(0)
-    r_n = r_(tok).list.unique().list.drop_nulls().list.len().fill_null(0)
-    common = l_(tok).list.set_intersection(r_(tok)).list.drop_nulls().list.len().fill_null(0)
-    missing = ~active | (l_n == 0) | (r_n == 0)
+    lt = l_(tok).list.unique().list.drop_nulls()
+    rt = r_(tok).list.unique().list.drop_nulls()
+    names = {f"__tok_{part}_{tag}": part for part in ("l_n", "r_n", "common")}
+    exprs = {
+        "l_n": lt.list.len(),
+        "r_n": rt.list.len(),
+        "common": lt.list.set_intersection(rt).list.len(),
+    }
+    derived = {name: _expr_fn(exprs[part]) for name, part in names.items()}
+    l_n, r_n, common = (pl.col(name).fill_null(0) for name in names)
+    missing = (~active | (l_n == 0) | (r_n == 0)).fill_null(True)
     levels = [
         Level("one_shared", common >= 1, f"{what} share one token key"),
         Level("two_shared", common >= 2, f"{what} share at least two token keys"),
@@ -358,7 +404,10 @@ def _build_name_tokens(p: NameTokensParams, tag: str) -> tuple[Any, ...]:
         ),
         Level("same_tokens", (common == l_n) & (common == r_n), f"{what} have the same token keys"),
     ]
-    return cols, Level("missing", missing, f"{what} not compared"), levels, {}, what
+    both = active & l_(tok).is_not_null() & r_(tok).is_not_null()
+    when = dict.fromkeys(names, both)
+    miss = Level("missing", missing, f"{what} not compared")
+    return cols, miss, levels, derived, what, when
 
 
 def _build_date(p: DateParams, tag: str) -> tuple[Any, ...]:

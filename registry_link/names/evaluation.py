@@ -65,9 +65,7 @@ def _decide_unique(decider: Decider, a: pl.Series, b: pl.Series) -> np.ndarray:
     pairs = pl.DataFrame({"a": a, "b": b})
     uniq = pairs.unique(maintain_order=True)
     decided = uniq.with_columns(same=decider(uniq["a"], uniq["b"]).fill_null(False))
-    return pairs.join(decided, on=["a", "b"], how="left", maintain_order="left")[
-        "same"
-    ].to_numpy()
+    return pairs.join(decided, on=["a", "b"], how="left", maintain_order="left")["same"].to_numpy()
 
 
 def _rates(decider: Decider, true: pl.DataFrame, diff: pl.DataFrame) -> Rates:

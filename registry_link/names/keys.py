@@ -25,7 +25,6 @@ _SINGLES: Final[list[str]] = list("abcdefghijklmnopqrstuvwxyz")
 
 #: Ordered regex rewrites (pattern, replacement) applied to a collapsed matching form.
 _REWRITES: Final[tuple[tuple[str, str], ...]] = (
-    (r"ah$", "a"),
     (r"tch|tsh|sch|ch|sh", "S"),
     (r"kh", "X"),
     (r"gh", "G"),
@@ -35,7 +34,9 @@ _REWRITES: Final[tuple[tuple[str, str], ...]] = (
     (r"th", "t"),
     (r"dh", "d"),
     (r"ck", "k"),
+    (r"qu([aeiy])", "k${1}"),
     (r"q", "k"),
+    (r"gu([eiy])", "g${1}"),
     (r"c([eiy])", "s${1}"),
     (r"c", "k"),
     (r"g", "k"),
@@ -45,8 +46,19 @@ _REWRITES: Final[tuple[tuple[str, str], ...]] = (
     (r"\bou([aeiy])", "W${1}"),
     (r"\bw", "W"),
     (r"\by", "Y"),
-    (r"[aeiouyw ]+", ""),
+    (r"h$", ""),
+    (r" +", ""),
 )
+
+#: Vowel letters of the key alphabet (everything else in a rewritten form is a consonant).
+_VOWELS: Final[str] = "aeiouyw"
+
+#: Bits of a gap code (see :func:`vowel_codes_expr`).
+MUST_I: Final[int] = 1
+MUST_U: Final[int] = 2
+CAN_I: Final[int] = 4
+CAN_U: Final[int] = 8
+NONEMPTY: Final[int] = 16
 
 
 def collapse_doubles_expr(e: pl.Expr) -> pl.Expr:
@@ -60,10 +72,35 @@ def name_key_expr(e: pl.Expr) -> pl.Expr:
 
     A name of vowels only (Aya) has the empty key ``""``.
     """
+    return _rewritten_expr(e).str.replace_all(f"[{_VOWELS}]+", "")
+
+
+def _rewritten_expr(e: pl.Expr) -> pl.Expr:
     out = collapse_doubles_expr(e)
     for pattern, replacement in _REWRITES:
         out = out.str.replace_all(pattern, replacement)
     return out
+
+
+def vowel_codes_expr(e: pl.Expr) -> pl.Expr:
+    """List of vowel-gap codes of a Latin matching form, one more than the key has letters.
+
+    Gap *k* is the vowel run before key letter *k* (the last gap follows the last letter).
+    Each code is a bit set: :data:`MUST_I` (i or y: a written long i), :data:`MUST_U` (ou, u
+    or w: a written long u), :data:`CAN_I` (i, y or e), :data:`CAN_U` (o, u, w or e) and
+    :data:`NONEMPTY`. ``e`` is a wildcard: French mute/short e, and the transliteration's
+    stand-in for ع and for an initial alef, whose vowel Arabic does not write.
+    """
+    gaps = _rewritten_expr(e).str.replace_all(f"[^{_VOWELS}]", "|").str.split("|")
+    x = pl.element()
+    code = (
+        x.str.contains("[iy]").cast(pl.UInt8) * MUST_I
+        + x.str.contains("ou|u|w").cast(pl.UInt8) * MUST_U
+        + x.str.contains("[iye]").cast(pl.UInt8) * CAN_I
+        + x.str.contains("[ouwe]").cast(pl.UInt8) * CAN_U
+        + (x.str.len_bytes() > 0).cast(pl.UInt8) * NONEMPTY
+    )
+    return gaps.list.eval(code)
 
 
 def token_keys_expr(e: pl.Expr) -> pl.Expr:

@@ -146,6 +146,8 @@ def apply_latin_name_rules_expr(e: pl.Expr) -> pl.Expr:
     # assimilated article inside Abd compounds: abderrahim -> abdelrrahim, abdeslam -> abdelslam
     for c in _SUN:
         out = out.str.replace_all(rf"\babd(?:e|a|ou|u|o){c}{c}?([a-z]{{2,}})", f"abdel{c}${{1}}")
+    # the article vowel of an Abd compound is not a choice: Abdul/Abdal/Abdoul Aziz = Abdelaziz
+    out = out.str.replace_all(r"\babd(?:al|ul|oul|il)([a-z]{2,})", "abdel${1}")
     # honorifics (only when followed by another token)
     out = out.str.replace_all(r"\b(?:(?:el|al|l) )?" + _alt(HONORIFICS) + " ", "")
     # separate article tokens followed by another token

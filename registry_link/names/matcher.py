@@ -6,7 +6,12 @@
   not contradict: a form ending in an *a* sound (a, aa, ae, ah: Amina, Saida, Wafae) never
   matches one ending in a consonant or a consonant + mute e (Amine, Said) — the masculine /
   feminine pairs the consonant key cannot tell apart. Endings in i, ou, y, h or ie are
-  neutral (an Arabic final ي may be a folded ى).
+  neutral (an Arabic final ي may be a folded ى);
+  and their written long vowels do not contradict, gap by gap between the key letters
+  (:func:`registry_link.names.keys.vowel_codes_expr`): a written i/y facing a non-empty
+  gap with no i, y or e, or a written ou/u/w facing one with no o, u, w or e, means two
+  names (Alaoui ≠ Ali, Said ≠ Saad, Houssine ≠ Hassan, Amine ≠ Imane). After the last key
+  letter only the u check applies (a final ي may stand for ى: Moussa = موسي).
 * :func:`pairwise_name_similarity` is 1.0 for the same name, otherwise a string similarity
   in [0, 1) of the keys and forms (rapidfuzz, element-wise, multi-threaded).
 
@@ -15,18 +20,30 @@ The scalar functions run the vectorised code on a one-row frame, so both always 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from registry_link.names.arabic import contains_arabic_expr
-from registry_link.names.keys import name_key_expr
+from registry_link.names.keys import (
+    CAN_I,
+    CAN_U,
+    MUST_I,
+    MUST_U,
+    NONEMPTY,
+    name_key_expr,
+    vowel_codes_expr,
+)
 from registry_link.names.latin import normalise_latin_expr
 from registry_link.names.translit import arabic_to_latin_expr
 
 #: Similarity below 1.0 is capped here so that only the same name scores 1.0.
 _MAX_DIFFERENT = 0.99
+#: Floor for names whose keys agree but whose vowels or endings do not (Said / Saad / Saida).
+_KEY_EQUAL_FLOOR = 0.95
 
 
 def matching_form_expr(e: pl.Expr) -> pl.Expr:
@@ -38,27 +55,29 @@ def matching_form_expr(e: pl.Expr) -> pl.Expr:
     )
 
 
-def _scalar(expr: pl.Expr, name: str | None) -> str | None:
+@lru_cache(maxsize=65536)
+def _form_and_key(name: str | None) -> tuple[str | None, str | None]:
     if name is None:
-        return None
-    value = pl.select(expr.alias("v")).item()
-    return None if value is None else str(value)
+        return None, None
+    name = name.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → "?"
+    frame = pl.select(form=matching_form_expr(pl.lit(name, dtype=pl.Utf8)))
+    frame = frame.with_columns(key=name_key_expr(pl.col("form")))
+    return frame["form"].item(), frame["key"].item()
 
 
 def matching_form(name: str | None) -> str | None:
     """Latin matching form of one name in either script (None for None or empty)."""
-    return _scalar(matching_form_expr(pl.lit(name, dtype=pl.Utf8)), name)
+    return _form_and_key(name)[0]
 
 
 def name_key(name: str | None) -> str | None:
     """Cross-script phonetic key of one name in either script (None for None or empty)."""
-    return _scalar(name_key_expr(matching_form_expr(pl.lit(name, dtype=pl.Utf8))), name)
+    return _form_and_key(name)[1]
 
 
 def _forms(a: str | None, b: str | None) -> tuple[pl.Series, pl.Series]:
-    frame = pl.DataFrame({"a": [a], "b": [b]}, schema={"a": pl.Utf8, "b": pl.Utf8})
-    out = frame.select(matching_form_expr(pl.col("a")), matching_form_expr(pl.col("b")))
-    return out["a"], out["b"]
+    fa, fb = matching_form(a), matching_form(b)
+    return pl.Series("a", [fa], dtype=pl.Utf8), pl.Series("b", [fb], dtype=pl.Utf8)
 
 
 def same_name(a: str | None, b: str | None) -> bool:
@@ -79,25 +98,69 @@ def ending_class_expr(e: pl.Expr) -> pl.Expr:
     return (
         pl.when(e.str.contains(r"a[aeh]?$"))
         .then(pl.lit("A"))
-        .when(e.str.contains(r"[b-df-gj-np-tv-z]e?$"))
+        .when(e.str.contains(r"[b-df-gj-np-tvxz]e?$"))
         .then(pl.lit("C"))
         .otherwise(pl.lit(None, dtype=pl.Utf8))
     )
 
 
-def same_name_expr(form_a: pl.Expr, form_b: pl.Expr) -> pl.Expr:
-    """Boolean expression: two Latin matching forms are the same name (null if either null)."""
+def _key_and_ending_expr(form_a: pl.Expr, form_b: pl.Expr) -> pl.Expr:
+    """Equal keys and no a-sound/consonant ending clash (null if either null)."""
     ea, eb = ending_class_expr(form_a), ending_class_expr(form_b)
     clash = ((ea == "A") & (eb == "C")) | ((ea == "C") & (eb == "A"))
     return (name_key_expr(form_a) == name_key_expr(form_b)) & ~clash.fill_null(False)
 
 
-def _keys(a: pl.Series, b: pl.Series) -> pl.DataFrame:
-    frame = pl.DataFrame({"a": a, "b": b}, schema={"a": pl.Utf8, "b": pl.Utf8})
-    return frame.with_columns(
-        ka=name_key_expr(pl.col("a")),
-        kb=name_key_expr(pl.col("b")),
+def _bit(codes: pl.Expr, bit: int) -> pl.Expr:
+    """0/1 list: whether each gap code has ``bit`` (list arithmetic, no bitwise ops on lists)."""
+    return (codes // bit) % 2
+
+
+def _lacks(x: pl.Expr, must: int, y: pl.Expr, can: int) -> pl.Expr:
+    """0/1 list: gap of ``x`` has a written vowel (``must``) the non-empty ``y`` gap cannot be."""
+    return _bit(x, must) * _bit(y, NONEMPTY) * (1 - _bit(y, can))
+
+
+def _vowel_conflict_expr(va: pl.Expr, vb: pl.Expr) -> pl.Expr:
+    """Number of contradicting gaps of two aligned code lists (same length, else null)."""
+    u = _lacks(va, MUST_U, vb, CAN_U) + _lacks(vb, MUST_U, va, CAN_U)
+    n = va.list.len() - 1
+    ha, hb = va.list.head(n), vb.list.head(n)
+    i = _lacks(ha, MUST_I, hb, CAN_I) + _lacks(hb, MUST_I, ha, CAN_I)
+    return u.list.sum() + i.list.sum()
+
+
+def name_features(forms: pl.Series) -> pl.DataFrame:
+    """Per distinct Latin matching form: its ``key``, ending class and vowel-gap codes."""
+    uniq = pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}).unique().drop_nulls()
+    return uniq.with_columns(
+        key=name_key_expr(pl.col("form")),
+        ending=ending_class_expr(pl.col("form")),
+        codes=vowel_codes_expr(pl.col("form")),
     )
+
+
+def _same_name_frame(a: pl.Series, b: pl.Series) -> pl.DataFrame:
+    """Frame with the forms ``a``, ``b``, their keys ``ka``, ``kb`` and the decision ``same``.
+
+    Features are computed once per distinct form (names repeat a lot across pairs).
+    """
+    feats = name_features(pl.concat([a.cast(pl.Utf8), b.cast(pl.Utf8)]))
+    fa = feats.rename({"form": "a", "key": "ka", "ending": "ea", "codes": "va"})
+    fb = feats.rename({"form": "b", "key": "kb", "ending": "eb", "codes": "vb"})
+    frame = pl.DataFrame({"a": a, "b": b}, schema={"a": pl.Utf8, "b": pl.Utf8})
+    frame = frame.join(fa, on="a", how="left", maintain_order="left").join(
+        fb, on="b", how="left", maintain_order="left"
+    )
+    ea, eb = pl.col("ea"), pl.col("eb")
+    clash = (((ea == "A") & (eb == "C")) | ((ea == "C") & (eb == "A"))).fill_null(False)
+    base = (pl.col("ka") == pl.col("kb")) & ~clash
+    frame = frame.with_columns(base=base)
+    # vowel gaps compared only where the keys agree (aligned lists of equal length)
+    va = pl.when(pl.col("base")).then(pl.col("va"))
+    vb = pl.when(pl.col("base")).then(pl.col("vb"))
+    conflict = _vowel_conflict_expr(va, vb).fill_null(0) > 0
+    return frame.with_columns(same=pl.col("base") & ~conflict).drop("va", "vb", "ea", "eb")
 
 
 def _check_lengths(a: pl.Series, b: pl.Series) -> None:
@@ -109,19 +172,19 @@ def _check_lengths(a: pl.Series, b: pl.Series) -> None:
 def pairwise_same_name(a: pl.Series, b: pl.Series) -> pl.Series:
     """Element-wise same-name decision on Latin matching forms (Boolean; null if either null)."""
     _check_lengths(a, b)
-    frame = pl.DataFrame({"a": a, "b": b}, schema={"a": pl.Utf8, "b": pl.Utf8})
-    return frame.select(same_name_expr(pl.col("a"), pl.col("b")).alias("same_name")).to_series()
+    return _same_name_frame(a, b)["same"].alias("same_name")
 
 
 def pairwise_name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
     """Element-wise similarity in [0, 1] of Latin matching forms (Float64; null if either null).
 
-    1.0 when the names are the same (:func:`pairwise_same_name`), otherwise the mean of the
-    Jaro-Winkler similarities of the keys and of the forms, capped below 1.0.
+    1.0 when the names are the same (:func:`pairwise_same_name`); otherwise the mean of the
+    Jaro-Winkler similarities of the keys and of the forms, capped at 0.99 — and at least
+    0.95 when the keys are equal but the vowels or endings tell the names apart (Said/Saad).
     """
     _check_lengths(a, b)
-    frame = _keys(a, b)
-    same = frame.select(same_name_expr(pl.col("a"), pl.col("b"))).to_series()
+    frame = _same_name_frame(a, b)
+    same = frame["same"]
     valid = (frame["a"].is_not_null() & frame["b"].is_not_null()).to_numpy()
     ka = frame["ka"].fill_null("").to_list()
     kb = frame["kb"].fill_null("").to_list()
@@ -132,6 +195,8 @@ def pairwise_name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
         sk = process.cpdist(ka, kb, scorer=JaroWinkler.normalized_similarity, workers=-1)
         sf = process.cpdist(fa, fb, scorer=JaroWinkler.normalized_similarity, workers=-1)
         sim = np.minimum((np.asarray(sk) + np.asarray(sf)) / 2.0, _MAX_DIFFERENT)
+    key_equal = (frame["ka"] == frame["kb"]).fill_null(False).to_numpy()
+    sim = np.where(key_equal, np.maximum(sim, _KEY_EQUAL_FLOOR), sim)
     sim = np.where(same.fill_null(False).to_numpy(), 1.0, sim)
     out = pl.Series("name_similarity", sim, dtype=pl.Float64)
     return out.set(pl.Series(~valid), None) if (~valid).any() else out

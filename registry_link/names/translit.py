@@ -11,9 +11,11 @@ name rules that mirror :mod:`registry_link.names.latin`:
 
 Then a letter-by-letter transliteration in Moroccan French style: ش → ch, خ → kh, غ → gh,
 ج → j, ق/ك → k, ڭ → g, emphatics to their plain letters (ص → s, ط → t, ض/ظ/ذ → d, ث → t),
-ح/ه → h, ع/ا → a, و → w at the start of a word and ou elsewhere, ي → y at the start of a
-word or after a long vowel and i elsewhere, a final ه (ة) → a, ``الله`` → llah. Short vowels
-are not written in Arabic and are not invented here: the key ignores vowels anyway.
+ح/ه → h, ا → a, ع and a word-initial ا → e (the wildcard vowel: Arabic does not write
+which short vowel goes with them; a final ع → a), و → w at the start of a word and ou
+elsewhere, ي → y at the start of a word or after a long vowel and i elsewhere, a final
+ه (ة) → a, ``الله`` → llah. Short vowels are not written in Arabic and are not invented
+here: the key ignores vowels, and the vowel-gap check treats a missing vowel as unknown.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ _LETTERS: Final[dict[str, str]] = {
     "ض": "d",
     "ط": "t",
     "ظ": "d",
-    "ع": "a",
+    "ع": "e",  # its vowel is not written: e is the key's wildcard vowel
     "غ": "gh",
     "ف": "f",
     "ق": "k",
@@ -71,6 +73,9 @@ _LETTERS: Final[dict[str, str]] = {
     "ي": "i",
     "إ": "i",  # marker left by the not-an-article rule
 }
+
+
+_TWINS: Final[list[str]] = [c + c for c in "بتثجحخدذرزسشصضطظعغفقكمنهويڭ"]  # not ل: ال + ل...
 
 
 def _alt(words: tuple[str, ...]) -> str:
@@ -94,15 +99,21 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     Non-Arabic characters are dropped. The result follows the same conventions as
     :func:`registry_link.names.latin.normalise_latin_expr` (lowercase a-z, single spaces).
     """
-    out = apply_arabic_name_rules_expr(normalise_arabic_expr(e))
+    arabic_only = normalise_arabic_expr(e).str.replace_all(r"[^\p{Arabic} ]+", "")
+    out = apply_arabic_name_rules_expr(arabic_only)
     out = out.str.replace_all(r"لله\b", "llah").str.replace_all(r"الاله\b", "alilah")
     out = out.str.replace_all(r"\bطه\b", "taha").str.replace_all(r"اه\b", "at")
     # keep letters apart that would read as a Latin digraph (س+ه is not ch, ر+ه is not gh)
-    out = out.str.replace_all(r"([سصكقدضذڭ])([هح])", "${1}e${2}")
-    out = out.str.replace_all(r"\bر([هح])", "re${1}").str.replace_all(r"([دت])([جش])", "${1}e${2}")
+    out = out.str.replace_all(r"([سصكقدضذڭشخغ])([هح])", "${1}e${2}")
+    out = out.str.replace_all(r"\b([رتط])([هح])", "${1}e${2}").str.replace_all(
+        r"([دت])([جش])", "${1}e${2}"
+    )
+    # Arabic writes a geminate once (shadda): two equal letters are two consonants (ممدوح)
+    out = out.str.replace_many(_TWINS, [f"{t[0]}e{t[0]}" for t in _TWINS])
+    out = out.str.replace_all(r"\bعبدال", "abdel").str.replace_all(r"\bعبد", "abd")
     out = out.str.replace_all(r"\bو", "w").str.replace_all(r"\bي", "y")
     out = out.str.replace_all(r"([او])ي", "${1}y")
-    out = out.str.replace_all(r"ه\b", "a")
+    out = out.str.replace_all(r"ه\b", "a").str.replace_all(r"ع\b", "a").str.replace_all(r"\bا", "e")
     out = out.str.replace_many(list(_LETTERS), list(_LETTERS.values()))
     out = out.str.replace_all(r"[^a-z ]+", "").str.replace_all(" +", " ").str.strip_chars()
     return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)

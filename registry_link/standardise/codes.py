@@ -56,29 +56,27 @@ OTHER_RELATIVE_CODES: Final[tuple[str, ...]] = (
 )
 
 
-def relationship_expr(
-    relationship: pl.Expr,
-    principal_record_id: pl.Expr | None,
-    codes: Mapping[str, str] = DEFAULT_RELATIONSHIP_CODES,
+def relationship_code_expr(
+    e: pl.Expr, codes: Mapping[str, str] = DEFAULT_RELATIONSHIP_CODES
 ) -> pl.Expr:
-    """Standard relationship of a partner record: 'principal' when it points at no principal,
-    else the mapped code (null when unknown)."""
-    mapped = code_key_expr(clean_text_expr(relationship)).replace_strict(
+    """Relationship code -> principal | spouse | child | other (null when unknown or empty)."""
+    return code_key_expr(clean_text_expr(e)).replace_strict(
         dict(codes), default=None, return_dtype=pl.Utf8
     )
+
+
+def relationship_expr(code: pl.Expr, principal_record_id: pl.Expr | None) -> pl.Expr:
+    """Standard relationship of a partner record from its mapped code (see
+    :func:`relationship_code_expr`): 'principal' when the record points at no principal
+    (or when there is no principal column at all), else the code (null when unknown)."""
     if principal_record_id is None:
-        return pl.coalesce(mapped, pl.lit("principal"))
+        return pl.coalesce(code, pl.lit("principal"))
     is_principal = clean_text_expr(principal_record_id).is_null()
     return (
-        pl.when(is_principal & (mapped.is_null() | (mapped == "principal")))
+        pl.when(is_principal & (code.is_null() | (code == "principal")))
         .then(pl.lit("principal"))
-        .otherwise(mapped)
+        .otherwise(code)
     )
-
-
-def relationship_unknown_expr(relationship: pl.Expr, standard: pl.Expr) -> pl.Expr:
-    """True when a relationship is present but unknown, or when a dependant has none."""
-    return standard.is_null()
 
 
 def relation_to_head_codes(codes: Mapping[str, str]) -> dict[str, str]:

@@ -14,12 +14,30 @@ from __future__ import annotations
 
 import polars as pl
 
-from registry_link.standardise.text import ascii_digits_expr, clean_text_expr, is_placeholder_expr
+from registry_link.standardise.text import ascii_digits_expr, clean_text_expr
 
 CIN_PATTERN = r"^[A-Z]{1,2}[0-9]{1,8}$"
 CNSS_PATTERN = r"^[0-9]+$"
 REGISTRY_ID_PATTERN = r"^[0-9]{10}$"
 
+#: Placeholders as they look after cleaning (uppercase, separators removed).
+_ID_PLACEHOLDERS = (
+    "NA",
+    "ND",
+    "NAN",
+    "NULL",
+    "NONE",
+    "NEANT",
+    "NÉANT",
+    "INCONNU",
+    "NC",
+    "?",
+    "??",
+    "???",
+    "X",
+    "XX",
+    "XXX",
+)
 _SCIENTIFIC = r"^[0-9](\.[0-9]+)?E\+?[0-9]{1,2}$"
 
 
@@ -36,7 +54,7 @@ def clean_id_expr(e: pl.Expr) -> pl.Expr:
         .cast(pl.Utf8)
     )
     compact = pl.coalesce(from_sci, up).str.replace_all(r"[\s\-./_]+", "")
-    missing = is_placeholder_expr(compact) | compact.str.contains(r"^0*$")
+    missing = compact.is_in(list(_ID_PLACEHOLDERS)) | compact.str.contains(r"^0*$")
     return pl.when(~missing).then(compact)
 
 
@@ -63,3 +81,33 @@ def cnss_malformed_expr(cnss: pl.Expr) -> pl.Expr:
 def registry_id_malformed_expr(person_id: pl.Expr) -> pl.Expr:
     """Whether a cleaned registry person id is not exactly 10 digits."""
     return is_malformed_expr(person_id, REGISTRY_ID_PATTERN)
+
+
+def clean_id_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """:func:`clean_id_expr` applied to several columns, in stages (fast on millions of rows)."""
+    cols = [c for c in columns if c in frame.columns]
+    up = {
+        c: ascii_digits_expr(clean_text_expr(pl.col(c)))
+        .str.to_uppercase()
+        .str.replace(r"^([0-9]+)\.0+$", "${1}")
+        for c in cols
+    }
+    frame = frame.with_columns(e.alias(c) for c, e in up.items())
+    compact = {
+        c: pl.coalesce(
+            pl.col(c)
+            .str.extract(_SCIENTIFIC, 0)
+            .cast(pl.Float64, strict=False)
+            .cast(pl.Int64, strict=False)
+            .cast(pl.Utf8),
+            pl.col(c),
+        ).str.replace_all(r"[\s\-./_]+", "")
+        for c in cols
+    }
+    frame = frame.with_columns(e.alias(c) for c, e in compact.items())
+    return frame.with_columns(
+        pl.when(~(pl.col(c).is_in(list(_ID_PLACEHOLDERS)) | pl.col(c).str.contains(r"^0*$")))
+        .then(pl.col(c))
+        .alias(c)
+        for c in cols
+    )

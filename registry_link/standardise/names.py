@@ -30,6 +30,7 @@ from registry_link.names import (
     normalise_latin_expr,
     token_keys_expr,
 )
+from registry_link.standardise.distinct import Rule, with_distinct
 from registry_link.standardise.text import clean_text_expr, code_key_expr
 
 ARABIC_LETTERS: Final[str] = r"[\u0620-\u064A\u0671-\u06D3\u06FA-\u06FF]"
@@ -68,77 +69,92 @@ def mixed_script_expr(columns: list[str]) -> pl.Expr:
     ).fill_null(False)
 
 
-def fix_scripts(frame: pl.LazyFrame) -> pl.LazyFrame:
+def fix_scripts(frame: pl.DataFrame) -> pl.DataFrame:
     """Move pure-Arabic values out of Latin name fields (and vice versa) when the other is empty."""
+    fields = [c for pair in LAT_PAIRS for c in pair]
+    frame = frame.with_columns(
+        *(has_arabic_expr(pl.col(c)).alias(f"_sa_{c}") for c in fields),
+        *(has_latin_expr(pl.col(c)).alias(f"_sl_{c}") for c in fields),
+    )
     exprs: list[pl.Expr] = []
     for lat, ar in LAT_PAIRS:
-        lat_v, ar_v = pl.col(lat), pl.col(ar)
-        lat_is_ar = has_arabic_expr(lat_v) & ~has_latin_expr(lat_v)
-        ar_is_lat = has_latin_expr(ar_v) & ~has_arabic_expr(ar_v)
-        swap_to_ar = lat_is_ar & (ar_v.is_null() | ar_is_lat)
-        swap_to_lat = ar_is_lat & (lat_v.is_null() | lat_is_ar)
-        swap = swap_to_ar | swap_to_lat
-        exprs.append(pl.when(swap).then(ar_v).otherwise(lat_v).alias(lat))
-        exprs.append(pl.when(swap).then(lat_v).otherwise(ar_v).alias(ar))
-    return frame.with_columns(exprs)
+        lat_is_ar = pl.col(f"_sa_{lat}") & ~pl.col(f"_sl_{lat}")
+        ar_is_lat = pl.col(f"_sl_{ar}") & ~pl.col(f"_sa_{ar}")
+        swap_to_ar = lat_is_ar & (pl.col(ar).is_null() | ar_is_lat)
+        swap_to_lat = ar_is_lat & (pl.col(lat).is_null() | lat_is_ar)
+        exprs.append((swap_to_ar | swap_to_lat).alias(f"_swap_{lat}"))
+    frame = frame.with_columns(exprs)
+    frame = frame.with_columns(
+        e
+        for lat, ar in LAT_PAIRS
+        for e in (
+            pl.when(pl.col(f"_swap_{lat}")).then(pl.col(ar)).otherwise(pl.col(lat)).alias(lat),
+            pl.when(pl.col(f"_swap_{lat}")).then(pl.col(lat)).otherwise(pl.col(ar)).alias(ar),
+        )
+    )
+    return frame.drop([c for c in frame.columns if c.startswith(("_sa_", "_sl_", "_swap_"))])
 
 
 def _is_particle(token: pl.Expr) -> pl.Expr:
     return code_key_expr(token).is_in(list(PARTICLES)).fill_null(False)
 
 
-def split_full_name(frame: pl.LazyFrame, order: str) -> pl.LazyFrame:
-    """Fill given/family display fields from ``full_name`` on rows that have no split name."""
-    if order not in ("family_first", "given_first"):
-        return frame
+def _split_exprs(order: str) -> tuple[pl.Expr, pl.Expr]:
+    """(family, given) expressions splitting ``full_name`` in the given order."""
     tokens = pl.col("full_name").str.split(" ")
     n = tokens.list.len()
     if order == "family_first":
         t0, t1 = tokens.list.get(0, null_on_oob=True), tokens.list.get(1, null_on_oob=True)
-        k = (
-            1
-            + _is_particle(t0).cast(pl.Int32)
-            + (_is_particle(t0) & _is_particle(t1)).cast(pl.Int32)
-        )
-        k = pl.min_horizontal(k, n)
-        family = tokens.list.head(k).list.join(" ")
-        given = tokens.list.slice(k).list.join(" ")
     else:
-        t_last = tokens.list.get(-2, null_on_oob=True)
-        t_prev = tokens.list.get(-3, null_on_oob=True)
-        k = (
-            1
-            + _is_particle(t_last).cast(pl.Int32)
-            + (_is_particle(t_last) & _is_particle(t_prev)).cast(pl.Int32)
-        )
-        k = pl.min_horizontal(k, n)
-        family = tokens.list.tail(k).list.join(" ")
-        given = tokens.list.head(n - k).list.join(" ")
-    no_split = pl.all_horizontal(pl.col(c).is_null() for c in _SPLIT_FIELDS)
-    todo = no_split & pl.col("full_name").is_not_null()
-    arabic = has_arabic_expr(pl.col("full_name")) & ~has_latin_expr(pl.col("full_name"))
-    given = clean_text_expr(given)
-    family = clean_text_expr(family)
-    return frame.with_columns(
-        pl.when(todo & ~arabic).then(family).otherwise(pl.col("family_name")).alias("family_name"),
-        pl.when(todo & ~arabic).then(given).otherwise(pl.col("given_name")).alias("given_name"),
-        pl.when(todo & arabic)
-        .then(family)
-        .otherwise(pl.col("family_name_ar"))
-        .alias("family_name_ar"),
-        pl.when(todo & arabic)
-        .then(given)
-        .otherwise(pl.col("given_name_ar"))
-        .alias("given_name_ar"),
+        t0, t1 = tokens.list.get(-2, null_on_oob=True), tokens.list.get(-3, null_on_oob=True)
+    k = 1 + _is_particle(t0).cast(pl.Int32) + (_is_particle(t0) & _is_particle(t1)).cast(pl.Int32)
+    k = pl.min_horizontal(k, n)
+    if order == "family_first":
+        return tokens.list.head(k).list.join(" "), tokens.list.slice(k).list.join(" ")
+    return tokens.list.tail(k).list.join(" "), tokens.list.head(n - k).list.join(" ")
+
+
+def split_full_name(frame: pl.DataFrame, order: str) -> pl.DataFrame:
+    """Fill given/family display fields from ``full_name`` on rows that have no split name.
+
+    The family name is the first (``family_first``) or last (``given_first``) token with the
+    particles just before it; the given names are the rest. Arabic full names fill the
+    Arabic fields. ``auto`` leaves the frame unchanged.
+    """
+    if order not in ("family_first", "given_first"):
+        return frame
+    family, given = _split_exprs(order)
+    full = pl.col("full_name")
+    frame = with_distinct(
+        frame,
+        "full_name",
+        {
+            "_split_family": clean_text_expr(family),
+            "_split_given": clean_text_expr(given),
+            "_split_ar": has_arabic_expr(full) & ~has_latin_expr(full),
+        },
     )
+    todo = pl.col("full_name").is_not_null() & pl.all_horizontal(
+        pl.col(c).is_null() for c in SPLIT_FIELDS
+    )
+    lat, ar = todo & ~pl.col("_split_ar"), todo & pl.col("_split_ar")
+    return frame.with_columns(
+        family_name=pl.when(lat).then(pl.col("_split_family")).otherwise(pl.col("family_name")),
+        given_name=pl.when(lat).then(pl.col("_split_given")).otherwise(pl.col("given_name")),
+        family_name_ar=pl.when(ar)
+        .then(pl.col("_split_family"))
+        .otherwise(pl.col("family_name_ar")),
+        given_name_ar=pl.when(ar).then(pl.col("_split_given")).otherwise(pl.col("given_name_ar")),
+    ).drop("_split_family", "_split_given", "_split_ar")
 
 
-_SPLIT_FIELDS: Final[tuple[str, ...]] = (
+SPLIT_FIELDS: Final[tuple[str, ...]] = (
     "family_name",
     "given_name",
     "family_name_ar",
     "given_name_ar",
 )
+_EMPTY_LIST = pl.lit([], dtype=pl.List(pl.Utf8))
 
 
 def latin_form_expr(e: pl.Expr) -> pl.Expr:
@@ -156,44 +172,85 @@ def arabic_form_expr(e: pl.Expr) -> pl.Expr:
     return pl.when(has_arabic_expr(e)).then(normalise_arabic_expr(e))
 
 
-def add_name_forms(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Add the ``*_lat``, ``*_ar``, ``*_key``, ``*_key_ar`` and ``name_token_keys`` columns."""
-    latin_only = {
-        c: pl.when(~(has_arabic_expr(pl.col(c)) & ~has_latin_expr(pl.col(c)))).then(pl.col(c))
-        for c in ("family_name", "given_name")
-    }
-    frame = frame.with_columns(
-        family_ar=arabic_form_expr(pl.col("family_name_ar")),
-        given_ar=arabic_form_expr(pl.col("given_name_ar")),
-        father_ar=arabic_form_expr(pl.col("father_given_name")),
-        _family_lat_own=normalise_latin_expr(latin_only["family_name"]),
-        _given_lat_own=normalise_latin_expr(latin_only["given_name"]),
-        _full_lat=latin_form_expr(pl.col("full_name")),
-        father_lat=latin_form_expr(pl.col("father_given_name")),
+def _latin_rule(column: str, prefix: str) -> Rule:
+    """Forms of a Latin name field: own Latin form, its key and token keys."""
+    c = pl.col(column)
+    latin_only = pl.when(~(has_arabic_expr(c) & ~has_latin_expr(c))).then(c)
+
+    def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
+        lf = lf.with_columns(normalise_latin_expr(latin_only).alias(f"{prefix}_lat"))
+        lat = pl.col(f"{prefix}_lat")
+        return lf.with_columns(
+            name_key_expr(lat).alias(f"{prefix}_key"), token_keys_expr(lat).alias(f"{prefix}_tok")
+        )
+
+    return rule
+
+
+def _arabic_rule(column: str, prefix: str) -> Rule:
+    """Forms of an Arabic name field: normalised Arabic, transliteration, key, token keys."""
+
+    def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
+        lf = lf.with_columns(arabic_form_expr(pl.col(column)).alias(f"{prefix}_ar"))
+        lf = lf.with_columns(arabic_to_latin_expr(pl.col(f"{prefix}_ar")).alias(f"{prefix}_tr"))
+        tr = pl.col(f"{prefix}_tr")
+        return lf.with_columns(
+            name_key_expr(tr).alias(f"{prefix}_key"), token_keys_expr(tr).alias(f"{prefix}_tok")
+        )
+
+    return rule
+
+
+def _either_rule(column: str, prefix: str) -> Rule:
+    """Forms of a field in either script: Latin form, Arabic form, key, token keys."""
+
+    def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
+        lf = lf.with_columns(
+            latin_form_expr(pl.col(column)).alias(f"{prefix}_lat"),
+            arabic_form_expr(pl.col(column)).alias(f"{prefix}_ar"),
+        )
+        lat = pl.col(f"{prefix}_lat")
+        return lf.with_columns(
+            name_key_expr(lat).alias(f"{prefix}_key"), token_keys_expr(lat).alias(f"{prefix}_tok")
+        )
+
+    return rule
+
+
+def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the ``*_lat``, ``*_ar``, ``*_key``, ``*_key_ar`` and ``name_token_keys`` columns.
+
+    Every rule runs once per distinct value of its source column.
+    """
+    frame = with_distinct(frame, "family_name", _latin_rule("family_name", "_fl"))
+    frame = with_distinct(frame, "given_name", _latin_rule("given_name", "_gl"))
+    frame = with_distinct(frame, "family_name_ar", _arabic_rule("family_name_ar", "_fa"))
+    frame = with_distinct(frame, "given_name_ar", _arabic_rule("given_name_ar", "_ga"))
+    frame = with_distinct(frame, "father_given_name", _either_rule("father_given_name", "_pa"))
+    frame = with_distinct(frame, "full_name", _either_rule("full_name", "_fn"))
+    has_split = pl.any_horizontal(
+        pl.col(c).is_not_null() for c in ("_fl_lat", "_gl_lat", "_fa_tr", "_ga_tr")
+    )
+    split_tokens = pl.concat_list(
+        pl.col(c).fill_null(_EMPTY_LIST) for c in ("_gl_tok", "_fl_tok", "_ga_tok", "_fa_tok")
+    )
+    tokens = (
+        pl.when(has_split).then(split_tokens).otherwise(pl.col("_fn_tok").fill_null(_EMPTY_LIST))
     )
     frame = frame.with_columns(
-        _family_tr=arabic_to_latin_expr(pl.col("family_ar")),
-        _given_tr=arabic_to_latin_expr(pl.col("given_ar")),
+        family_lat=pl.coalesce("_fl_lat", "_fa_tr"),
+        given_lat=pl.coalesce("_gl_lat", "_ga_tr"),
+        father_lat=pl.col("_pa_lat"),
+        family_ar=pl.col("_fa_ar"),
+        given_ar=pl.col("_ga_ar"),
+        father_ar=pl.col("_pa_ar"),
+        family_key=pl.coalesce("_fl_key", "_fa_key"),
+        given_key=pl.coalesce("_gl_key", "_ga_key"),
+        father_key=pl.col("_pa_key"),
+        family_key_ar=pl.col("_fa_key"),
+        given_key_ar=pl.col("_ga_key"),
+        name_token_keys=tokens.list.unique().list.eval(pl.element().sort()),
     )
-    frame = frame.with_columns(
-        family_lat=pl.coalesce("_family_lat_own", "_family_tr"),
-        given_lat=pl.coalesce("_given_lat_own", "_given_tr"),
-        family_key_ar=name_key_expr(pl.col("_family_tr")),
-        given_key_ar=name_key_expr(pl.col("_given_tr")),
-        father_key=name_key_expr(pl.col("father_lat")),
+    return frame.drop(
+        [c for c in frame.columns if c[:4] in {"_fl_", "_gl_", "_fa_", "_ga_", "_pa_", "_fn_"}]
     )
-    frame = frame.with_columns(
-        family_key=name_key_expr(pl.col("family_lat")),
-        given_key=name_key_expr(pl.col("given_lat")),
-    )
-    lat_text = pl.concat_str(["given_lat", "family_lat"], separator=" ", ignore_nulls=True)
-    tr_text = pl.concat_str(["_given_tr", "_family_tr"], separator=" ", ignore_nulls=True)
-    has_split = pl.col("given_lat").is_not_null() | pl.col("family_lat").is_not_null()
-    text = pl.when(has_split).then(lat_text).otherwise(pl.col("_full_lat"))
-    tr_text = pl.when(has_split).then(tr_text)
-    keys = pl.concat_list(
-        token_keys_expr(clean_text_expr(text)).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
-        token_keys_expr(clean_text_expr(tr_text)).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
-    )
-    frame = frame.with_columns(name_token_keys=keys.list.unique().list.sort())
-    return frame.drop("_family_lat_own", "_given_lat_own", "_full_lat", "_family_tr", "_given_tr")

@@ -26,13 +26,14 @@ from registry_link.schema import (
 from registry_link.standardise.codes import (
     principal_missing_expr,
     relation_to_head_expr,
+    relationship_code_expr,
     relationship_expr,
 )
 from registry_link.standardise.dates import parse_birth_dates
+from registry_link.standardise.distinct import with_distinct
 from registry_link.standardise.ids import (
-    cin_expr,
     cin_malformed_expr,
-    clean_id_expr,
+    clean_id_columns,
     cnss_malformed_expr,
     registry_id_malformed_expr,
 )
@@ -42,8 +43,8 @@ from registry_link.standardise.names import (
     mixed_script_expr,
     split_full_name,
 )
-from registry_link.standardise.places import place_expr
-from registry_link.standardise.sex import sex_expr
+from registry_link.standardise.places import add_place_forms
+from registry_link.standardise.sex import sex_expr, sex_unknown_expr
 from registry_link.standardise.text import clean_text_expr, is_placeholder_expr
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 _ALL_FIELDS = (*CANONICAL_FIELDS, *REGISTRY_FIELDS)
 _DISPLAY_NAMES = (*NAME_FIELDS, "father_given_name")
+_ID_FIELDS = ("cin", "cnss_number", "registry_person_id", "person_id", "household_id")
 _RAW_TEXT = (*_DISPLAY_NAMES, "birth_place", "residence")
 _SPLIT_NAMES = ("family_name", "given_name", "family_name_ar", "given_name_ar")
 _MOJIBAKE = r"\uFFFD|Ã[\u0080-\u00BF]|[ØÙ][\u0080-\u00BF]|â€"
@@ -64,9 +66,20 @@ def _with_all_fields(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.with_columns(missing).with_columns(pl.col(ROW_NUMBER).cast(pl.UInt32))
 
 
-def _flag(code: str, condition: pl.Expr) -> pl.Expr:
-    assert code in FLAG_CODES, code
-    return pl.when(condition).then(pl.lit(code))
+def flags_expr_from(conditions: dict[str, pl.Expr]) -> pl.Expr:
+    """List of the codes whose condition holds, in :data:`FLAG_CODES` order.
+
+    Built as a bitmask per row, then the (few) distinct masks are turned into lists, which
+    is far cheaper than list operations on every row.
+    """
+    codes = [c for c in FLAG_CODES if c in conditions]
+    mask = pl.sum_horizontal(
+        conditions[c].fill_null(False).cast(pl.Int32) * (1 << i) for i, c in enumerate(codes)
+    )
+    lists = {m: [c for i, c in enumerate(codes) if m >> i & 1] for m in range(1 << len(codes))}
+    return mask.replace_strict(
+        list(lists), [lists[m] for m in lists], return_dtype=pl.List(pl.Utf8)
+    )
 
 
 def _clean_stage(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -82,42 +95,72 @@ def _clean_stage(frame: pl.LazyFrame) -> pl.LazyFrame:
         & pl.all_horizontal(pl.col(c).is_null() for c in _SPLIT_NAMES),
         birth_date_raw=pl.col("birth_date"),
         _rth_raw=pl.col("relation_to_head"),
-        _sex_raw=pl.col("sex"),
     )
 
 
-def _codes_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
-    """Identifiers, sex, relationships and places."""
+def _codes_stage(frame: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
+    """Identifiers (per row), sex, relationships and places (per distinct value)."""
+    frame = clean_id_columns(frame, _ID_FIELDS)
+    sex = pl.col("sex")
+    frame = with_distinct(
+        frame,
+        "sex",
+        {
+            "_sex_std": sex_expr(sex, settings.sex_codes),
+            "_sex_unknown": sex_unknown_expr(sex, settings.sex_codes),
+        },
+    )
+    frame = with_distinct(
+        frame,
+        "relationship",
+        {"_rel_code": relationship_code_expr(pl.col("relationship"), settings.relationship_codes)},
+    )
+    frame = with_distinct(
+        frame,
+        "relation_to_head",
+        {
+            "_rth_std": relation_to_head_expr(
+                pl.col("relation_to_head"), settings.relationship_codes
+            )
+        },
+    )
     has_dependants = settings.dependants_mode != "none"
+    code = pl.col("_rel_code")
     if settings.kind == "registry" and not has_dependants:
-        relationship = relationship_expr(pl.col("relationship"), None, settings.relationship_codes)
-        relationship = pl.when(pl.col("relationship").is_not_null()).then(relationship)
+        relationship = pl.when(pl.col("relationship").is_not_null()).then(
+            relationship_expr(code, None)
+        )
     else:
         pid = pl.col("principal_record_id") if has_dependants else None
-        relationship = relationship_expr(pl.col("relationship"), pid, settings.relationship_codes)
+        relationship = relationship_expr(code, pid)
     frame = frame.with_columns(
-        cin=cin_expr(pl.col("cin")),
-        cnss_number=clean_id_expr(pl.col("cnss_number")),
-        registry_person_id=clean_id_expr(pl.col("registry_person_id")),
-        person_id=clean_id_expr(pl.col("person_id")),
-        household_id=clean_id_expr(pl.col("household_id")),
-        sex=sex_expr(pl.col("sex"), settings.sex_codes),
+        sex=pl.col("_sex_std"),
+        _sex_unknown=pl.col("_sex_unknown").fill_null(False),
         relationship=relationship,
-        relation_to_head=relation_to_head_expr(
-            pl.col("relation_to_head"), settings.relationship_codes
-        ),
+        relation_to_head=pl.col("_rth_std"),
         birth_place=pl.when(~is_placeholder_expr(pl.col("birth_place"))).then(
             pl.col("birth_place")
         ),
         residence=pl.when(~is_placeholder_expr(pl.col("residence"))).then(pl.col("residence")),
-    )
-    return frame.with_columns(
-        birth_place=place_expr(pl.col("birth_place")),
-        residence=place_expr(pl.col("residence")),
-        _sex_unknown=pl.col("_sex_raw").is_not_null()
-        & ~is_placeholder_expr(pl.col("_sex_raw"))
-        & pl.col("sex").is_null(),
-    )
+    ).drop("_sex_std", "_rel_code", "_rth_std")
+    return add_place_forms(frame, ("birth_place", "residence"))
+
+
+def _dates_stage(frame: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
+    """Birth dates parsed once per distinct raw value."""
+
+    def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
+        parsed = parse_birth_dates(
+            lf.with_columns(_raw_date=pl.col("birth_date_raw")),
+            "_raw_date",
+            reference_year=settings.reference_year,
+            declared_format=settings.birth_date_format,
+        )
+        return parsed.drop("_raw_date")
+
+    frame = with_distinct(frame.drop("birth_date"), "birth_date_raw", rule)
+    flags = ("birth_date_unparseable", "birth_date_out_of_range", "birth_date_day_or_year")
+    return frame.with_columns(pl.col(f).fill_null(False) for f in flags)
 
 
 def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
@@ -134,28 +177,23 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         relationship_unknown = (
             pl.col("relation_to_head").is_null() & pl.col("_rth_raw").is_not_null()
         )
-    flags = [
-        _flag("no_name", pl.col("_no_name")),
-        _flag("birth_date_unparseable", pl.col("birth_date_unparseable")),
-        _flag("birth_date_out_of_range", pl.col("birth_date_out_of_range")),
-        _flag("birth_date_day_or_year", pl.col("birth_date_day_or_year")),
-        _flag("cin_malformed", cin_malformed_expr(pl.col("cin"))),
-        _flag("cnss_malformed", cnss_malformed_expr(pl.col("cnss_number"))),
-        _flag(
-            "registry_id_malformed",
-            registry_id_malformed_expr(pl.col("registry_person_id"))
-            | registry_id_malformed_expr(pl.col("person_id")),
-        ),
-        _flag("sex_unknown", pl.col("_sex_unknown")),
-        _flag("relationship_unknown", relationship_unknown),
-        _flag("principal_missing", principal_missing),
-        _flag("full_name_only", pl.col("_full_only")),
-        _flag("mixed_script_name", pl.col("_mixed")),
-        _flag("encoding_suspect", pl.col("_encoding_suspect")),
-    ]
-    return frame.with_columns(
-        source=pl.lit(settings.source), flags=pl.concat_list(flags).list.drop_nulls()
-    )
+    flags = {
+        "no_name": pl.col("_no_name"),
+        "birth_date_unparseable": pl.col("birth_date_unparseable"),
+        "birth_date_out_of_range": pl.col("birth_date_out_of_range"),
+        "birth_date_day_or_year": pl.col("birth_date_day_or_year"),
+        "cin_malformed": cin_malformed_expr(pl.col("cin")),
+        "cnss_malformed": cnss_malformed_expr(pl.col("cnss_number")),
+        "registry_id_malformed": registry_id_malformed_expr(pl.col("registry_person_id"))
+        | registry_id_malformed_expr(pl.col("person_id")),
+        "sex_unknown": pl.col("_sex_unknown"),
+        "relationship_unknown": relationship_unknown,
+        "principal_missing": principal_missing,
+        "full_name_only": pl.col("_full_only"),
+        "mixed_script_name": pl.col("_mixed"),
+        "encoding_suspect": pl.col("_encoding_suspect"),
+    }
+    return frame.with_columns(source=pl.lit(settings.source), flags=flags_expr_from(flags))
 
 
 def standardise(raw: pl.LazyFrame | pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
@@ -164,20 +202,16 @@ def standardise(raw: pl.LazyFrame | pl.DataFrame, settings: SourceSettings) -> p
     ``raw`` holds string columns named by canonical field (missing fields are treated as
     empty) and optionally ``row_number``. Rows are never dropped; see ``flags``.
     """
-    frame = _clean_stage(_with_all_fields(raw.lazy()))
+    if isinstance(raw, pl.DataFrame) and raw.n_chunks() > 1:
+        raw = raw.rechunk()
+    frame = _clean_stage(_with_all_fields(raw.lazy())).collect()
     frame = _codes_stage(frame, settings)
-    frame = parse_birth_dates(
-        frame,
-        "birth_date",
-        reference_year=settings.reference_year,
-        declared_format=settings.birth_date_format,
-    )
+    frame = _dates_stage(frame, settings)
     frame = fix_scripts(frame)
     frame = split_full_name(frame, settings.full_name_order)
     frame = add_name_forms(frame)
-    frame = _flags_stage(frame, settings)
-    out = frame.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items())
-    return out.collect()
+    out = _flags_stage(frame.lazy(), settings)
+    return out.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items()).collect()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import polars as pl
 
 from registry_link.config.codes import code_key
 from registry_link.names import name_key_expr
+from registry_link.standardise.distinct import with_distinct
 from registry_link.standardise.names import latin_form_expr
 from registry_link.standardise.text import code_key_expr
 
@@ -27,3 +28,13 @@ def place_expr(e: pl.Expr, aliases: Mapping[str, str] | None = None) -> pl.Expr:
             code_key_expr(e).replace_strict(table, default=None, return_dtype=pl.Utf8), e
         )
     return name_key_expr(latin_form_expr(e))
+
+
+def add_place_forms(
+    frame: pl.DataFrame, columns: tuple[str, ...], aliases: Mapping[str, str] | None = None
+) -> pl.DataFrame:
+    """Replace each (cleaned) place column by its matching form, once per distinct value."""
+    for column in columns:
+        frame = with_distinct(frame, column, {"_place": place_expr(pl.col(column), aliases)})
+        frame = frame.with_columns(pl.col("_place").alias(column)).drop("_place")
+    return frame

@@ -125,11 +125,24 @@ def write_partner_files(partners: PartnerRecords, out_dir: Path, seed: int) -> d
 
 
 def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
-    """Per list, the share of records each noise was actually applied to."""
+    """Per list, the share of records each noise was actually applied to, among the records
+    it can apply to (CIN noises: records whose person has a CIN; day/month swap: days 1-12
+    that differ from the month) — the same denominators as the settings."""
     out: dict[str, dict[str, float]] = {}
-    for (source,), log in partners.noise_log.group_by(["source"], maintain_order=True):
-        means = log.drop("source", "record_id").mean().row(0, named=True)
-        out[str(source)] = {k: round(float(v), 4) for k, v in means.items()}
+    for source, recs in partners.records.items():
+        log = partners.noise_log.filter(pl.col("source") == source).drop("source", "record_id")
+        day, month = recs["t_birth"].dt.day(), recs["t_birth"].dt.month()
+        has_cin = recs["t_cin"].is_not_null()
+        rates: dict[str, float] = {}
+        for kind in log.columns:
+            mask = pl.Series([True] * recs.height)
+            if kind.startswith("cin_"):
+                mask = has_cin
+            elif kind == "date_day_month_swap":
+                mask = (day <= 12) & (day != month)
+            hits = log[kind].filter(mask)
+            rates[kind] = round(float(hits.mean() or 0.0), 4)  # type: ignore[arg-type]
+        out[source] = rates
     return out
 
 

@@ -3,7 +3,7 @@
 Each table row is ``weight | Arabic spelling | French-style spelling(s)``; the first Latin
 spelling is the usual one, the others are attested alternatives (Mohamed/Mohammed/Mohammad,
 Youssef/Youcef, Fatima Zahra/Fatimazahra, El Alaoui/Alaoui, Aït/Ait, Ben Ali/Benali ...).
-Weights are Zipf-like by rank (``100000 / rank**s``; s = 1 for given names, 0.85 for family
+Weights are Zipf-like by rank (``100000 / rank**s``; s = 1 for given names, 0.7 for family
 names, the top given names boosted) so that "Mohamed", "Fatima", "Khadija", "Alaoui",
 "Idrissi" ... are very common and many people share the same name and birth year.
 
@@ -343,320 +343,320 @@ _FEMALE: Final[str] = """
 
 _FAMILY: Final[str] = """
 100000 | العلوي | Alaoui, El Alaoui, Elalaoui
- 55478 | الإدريسي | Idrissi, El Idrissi, Elidrissi
- 39305 | بنعلي | Benali, Ben Ali, Ben-Ali
- 30779 | بناني | Bennani, Benani
- 25461 | العمراني | El Amrani, Amrani, Lamrani, Elamrani
- 21806 | التازي | Tazi, Ettazi
- 19128 | الفاسي | El Fassi, Fassi, Elfassi
- 17076 | برادة | Berrada, Berada
- 15449 | الشرقاوي | Cherkaoui, Charkaoui, Echcherkaoui
- 14125 | بنجلون | Benjelloun, Ben Jelloun, Benjeloun
- 13026 | الوزاني | Ouazzani, El Ouazzani, Wazzani
- 12098 | الحسني | Hassani, El Hassani
- 11302 | العلمي | Alami, El Alami, Elalami
- 10612 | الكتاني | Kettani, El Kettani
- 10007 | الرحماني | Rahmani, Errahmani
-  9473 | الزياني | Ziani, Zayani
-  8997 | السوسي | Soussi, Essoussi
-  8571 | المراكشي | Marrakchi, El Marrakchi
-  8186 | الدكالي | Doukkali, Dokkali
-  7837 | الشاوي | Chaoui, Echaoui
-  7518 | بنموسى | Benmoussa, Ben Moussa
-  7227 | بنسعيد | Bensaid, Ben Said, Bensaïd
-  6959 | بنعمر | Benomar, Ben Omar
-  6712 | بنعبد الله | Benabdellah, Ben Abdellah
-  6483 | بنكيران | Benkirane, Ben Kirane
-  6270 | بنشقرون | Benchekroun, Ben Chekroun
-  6072 | بنيس | Bennis, Benis
-  5887 | بنعيسى | Benaissa, Ben Aissa
-  5714 | بنصالح | Bensalah, Ben Salah
-  5552 | بنإبراهيم | Benbrahim, Ben Brahim
-  5399 | بنأحمد | Benahmed, Ben Ahmed
-  5256 | بنمحمد | Benmohamed, Ben Mohamed
-  5120 | بنمنصور | Benmansour, Ben Mansour
-  4992 | بنشريف | Bencherif, Ben Cherif
-  4870 | بنيحيى | Benyahya, Ben Yahya
-  4755 | آيت علي | Ait Ali, Aït Ali, Aitali
-  4645 | آيت الحاج | Ait El Haj, Aït El Haj, Ait Lhaj
-  4541 | آيت موسى | Ait Moussa, Aït Moussa
-  4442 | آيت إبراهيم | Ait Brahim, Aït Brahim
-  4348 | آيت سعيد | Ait Said, Aït Saïd
-  4257 | آيت أحمد | Ait Ahmed, Aït Ahmed
-  4171 | آيت عبد الله | Ait Abdellah, Aït Abdellah
-  4088 | آيت الطالب | Ait Taleb, Aït Taleb
-  4009 | آيت حمو | Ait Hammou, Aït Hammou
-  3933 | آيت لحسن | Ait Lahcen, Aït Lahcen
-  3861 | آيت عمر | Ait Omar, Aït Omar
-  3791 | آيت يوسف | Ait Youssef, Aït Youssef
-  3723 | آيت مبارك | Ait Mbarek, Aït Mbarek
-  3659 | الصقلي | Sqalli, Skalli
-  3596 | المريني | Merini, El Merini
-  3536 | الحسيني | Housseini, El Housseini, Husseini
-  3479 | الريفي | Rifi, Errifi
-  3423 | الرباطي | Rbati, Errbati
-  3369 | الطنجاوي | Tanjaoui
-  3317 | العبدي | Abdi, El Abdi
-  3266 | الزموري | Zemmouri, Zammouri
-  3217 | الحياني | Hayani, El Hayani
-  3170 | الغزواني | Ghazouani, El Ghazouani
-  3124 | بنسودة | Bensouda
-  3080 | بنزاكور | Benzakour
-  3037 | بنحدو | Benhaddou
-  2995 | بنحمو | Benhammou
-  2955 | بنعزوز | Benazzouz
-  2916 | بوزيان | Bouziane
-  2878 | البوعزاوي | Bouazzaoui, El Bouazzaoui
-  2840 | بوطيب | Boutayeb
-  2804 | بوشيخي | Bouchikhi
-  2769 | البوزيدي | Bouzidi, El Bouzidi
-  2735 | أوحمو | Ouhammou
-  2702 | أمزيان | Amziane
-  2670 | أمزيل | Amzil
-  2638 | أوعلي | Ouali, Oualli
-  2607 | الخياط | Khayat, El Khayat, Elkhayat
-  2577 | الحداد | Haddad, El Haddad
-  2548 | النجار | Najjar, En-Najjar, Ennajjar
-  2519 | الصباغ | Sabbagh, Essabbagh
-  2492 | الدباغ | Debbagh, Dabbagh
-  2464 | العطار | Attar, El Attar
-  2438 | الفلاحي | Fellahi, El Fellahi
-  2412 | البقالي | Bakkali, El Bakkali
-  2387 | الخراز | Kharraz, El Kharraz
-  2362 | الطاهري | Tahiri, Et-Tahiri, Ettahiri
-  2338 | الطالبي | Talbi, Et-Talbi, Ettalbi
-  2314 | الصالحي | Salhi, Essalhi
-  2291 | الكريمي | Karimi, El Karimi
-  2268 | الحميدي | Hamidi, El Hamidi
-  2246 | السعيدي | Saidi, Essaidi, Es-Saidi
-  2224 | المحمدي | Mohammadi, El Mohammadi, Mohamadi
-  2203 | الأحمدي | Ahmadi, El Ahmadi
-  2182 | العزيزي | Azizi, El Azizi
-  2162 | الرشيدي | Rachidi, Errachidi
-  2142 | الكبير | Kabir, El Kabir
-  2122 | الصغير | Seghir, Esseghir
-  2103 | اليوسفي | Youssfi, El Youssfi, Youssefi
-  2084 | الإبراهيمي | Brahimi, El Brahimi, Ibrahimi
-  2066 | العثماني | Othmani, El Othmani
-  2048 | البكري | Bakri, El Bakri
-  2030 | الجابري | Jabri, El Jabri
-  2012 | الزهراوي | Zahraoui, Ez-Zahraoui
-  1995 | العمري | Amri, El Amri, Omari
-  1978 | المنصوري | Mansouri, El Mansouri
-  1962 | الناصري | Naciri, Nasiri, En-Naciri
-  1946 | المرابط | Mrabet, El Mrabet
-  1930 | الزروالي | Zerouali, Ez-Zerouali
-  1914 | الجزولي | Jazouli, El Jazouli
-  1899 | التوزاني | Touzani, Et-Touzani
-  1884 | الفيلالي | Filali, El Filali
-  1869 | السباعي | Sbai, Essbai, Sebbai
-  1854 | الحمداوي | Hamdaoui, El Hamdaoui
-  1840 | الشاذلي | Chadli, Echadli
-  1826 | الدرقاوي | Derkaoui, Darkaoui
-  1812 | القاسمي | Kasmi, Qasmi, El Kasmi
-  1798 | القادري | Kadiri, Qadiri, El Kadiri
-  1785 | الكنوني | Guennouni, Kennouni
-  1772 | التجاني | Tijani, Tidjani, Ettijani
-  1759 | الشرايبي | Chraibi, Echraibi
-  1746 | العراقي | Iraki, El Iraki, Laraki
-  1733 | الصفريوي | Sefrioui
-  1721 | المكناسي | Meknassi, El Meknassi
-  1709 | السلاوي | Slaoui, Esslaoui
-  1697 | الشفشاوني | Chefchaouni
-  1685 | التطواني | Tetouani
-  1673 | الوجدي | Oujdi
-  1662 | الصحراوي | Sahraoui, Essahraoui
-  1651 | الجبلي | Jebli, El Jebli
-  1639 | الإسماعيلي | Ismaili, El Ismaili
-  1628 | الأزهري | Azhari, El Azhari
-  1618 | الأنصاري | Ansari, El Ansari
-  1607 | الأندلسي | Andaloussi, El Andaloussi
-  1596 | الحريري | Hariri, El Hariri
-  1586 | الهلالي | Hilali, El Hilali
-  1576 | الخطابي | Khattabi, El Khattabi
-  1566 | الخلفي | Khalfi, El Khalfi
-  1556 | الرامي | Rami, Errami
-  1546 | الراشدي | Rachdi, Errachdi
-  1536 | الرايس | Raiss, Erraiss
-  1527 | الزين | Zine, Ezzine
-  1517 | الزاهري | Zahiri, Ezzahiri
-  1508 | السراج | Serraj, Sarraj, Esserraj
-  1499 | الشامي | Chami, Echami
-  1490 | الشيخ | Cheikh, Echcheikh
-  1481 | الصنهاجي | Senhaji, Sanhaji
-  1472 | العبادي | Abbadi, El Abbadi
-  1463 | العسري | Assri, El Assri
-  1455 | الغماري | Ghomari, El Ghomari
-  1446 | الفقير | Fakir, El Fakir
-  1438 | المتوكل | Moutawakil, El Moutawakil
-  1430 | المرنيسي | Mernissi
-  1422 | الموساوي | Moussaoui, El Moussaoui
-  1414 | الناجي | Naji, En-Naji
-  1406 | الهواري | Houari, El Houari
-  1398 | الوافي | Ouafi, El Ouafi
-  1390 | اليعقوبي | Yacoubi, El Yacoubi, Yaakoubi
-  1382 | حجي | Hajji, Haji
-  1375 | عمراوي | Amraoui
-  1367 | علوش | Allouch
-  1360 | بلحاج | Belhaj, Bel Haj
-  1353 | بلقاضي | Belkadi
-  1345 | بلعربي | Belarbi, Bel Arbi
-  1338 | بلخياط | Belkhayat
-  1331 | بلحسن | Belhassan, Belhassen
-  1324 | بلفقيه | Belfkih, Belfquih
-  1317 | بلقزيز | Belkziz
-  1310 | بلعيد | Belaid, Belaïd
-  1304 | زروال | Zeroual
-  1297 | شكري | Chokri, Choukri
-  1290 | عزوزي | Azzouzi
-  1284 | لحلو | Lahlou
-  1277 | مزوار | Mezouar
-  1271 | نجمي | Najmi
-  1265 | الهاشمي | Hachimi, El Hachimi, Hachmi
-  1258 | وهبي | Ouahbi, Wahbi
-  1252 | يحياوي | Yahyaoui
-  1246 | الحسناوي | Hasnaoui, El Hasnaoui
-  1240 | السملالي | Semlali, Essemlali
-  1234 | الجراري | Jirari, Jerrari
-  1228 | الحجوي | Hajoui, El Hajoui
-  1222 | الصبيحي | Sbihi
-  1216 | الدمناتي | Demnati
-  1211 | الزرهوني | Zerhouni
-  1205 | الطيبي | Taibi, Et-Taibi
-  1199 | الفاضلي | Fadili, El Fadili
-  1194 | القباج | Kabbaj, Qabbaj
-  1188 | المسفيوي | Mesfioui
-  1183 | المودن | Moudden, El Moudden
-  1177 | النظيفي | Nadifi, En-Nadifi
-  1172 | الوكيلي | Oukili, El Oukili
-  1167 | بنسليمان | Benslimane, Ben Slimane
-  1161 | بنونة | Bennouna
-  1156 | بنيوسف | Benyoussef, Ben Youssef
-  1151 | بوعبيد | Bouabid
-  1146 | التلمساني | Tlemcani, Tlemçani
-  1141 | العيساوي | Aissaoui, El Aissaoui
-  1136 | بادو | Badou
-  1131 | الديوري | Diouri, Eddiouri
-  1126 | السقاط | Sekkat
-  1121 | الفاسي الفهري | Fassi Fihri, El Fassi Fihri
-  1116 | المقري | Mokri, El Mokri
-  1112 | المنوني | Menouni, Manouni, El Menouni
-  1107 | أمغار | Amghar
-  1102 | أوفقير | Oufkir
-  1098 | أوبراهيم | Oubrahim
-  1093 | أخنوش | Akhannouch
-  1088 | الحمري | Hamri, El Hamri
-  1084 | الحمراوي | Hamraoui
-  1079 | الدحماني | Dahmani
-  1075 | الرياحي | Riahi
-  1071 | السعداوي | Saadaoui
-  1066 | الطالب | Taleb, Ettaleb
-  1062 | الغازي | Ghazi, El Ghazi
-  1058 | العياشي | Ayachi, El Ayachi
-  1053 | الميموني | Mimouni, El Mimouni
-  1049 | المسعودي | Messaoudi, El Messaoudi
-  1045 | المرزوقي | Marzouki, El Marzouki
-  1041 | المباركي | Mbarki, El Mbarki
-  1037 | التهامي | Touhami, Et-Touhami
-  1033 | الحجاجي | Hajjaji, El Hajjaji
-  1029 | الخمليشي | Khamlichi, El Khamlichi
-  1025 | الخليفي | Khlifi, El Khlifi
-  1021 | الرحالي | Rahhali, Errahhali
-  1017 | الزيتوني | Zitouni, Ez-Zitouni
-  1013 | السبتي | Sebti, Essebti
-  1009 | السرغيني | Serghini, Sarghini
-  1005 | الشرادي | Cherradi, Echcherradi
-  1001 | الشتوكي | Chtouki
-   998 | الصديقي | Seddiki, Sadiki, Es-Seddiki
-   994 | العروي | Laroui, El Aroui
-   990 | العباسي | Abbassi, El Abbassi
-   987 | العبدلاوي | Abdellaoui, El Abdellaoui
-   983 | الغرباوي | Gharbaoui, El Gharbaoui
-   979 | القصيري | Ksiri, El Ksiri
-   976 | المالكي | Malki, El Malki
-   972 | المتقي | Mouttaki, El Mouttaki
-   969 | المختاري | Mokhtari, El Mokhtari
-   965 | المدني | Madani, El Madani
-   962 | المرابطي | Mrabti, El Mrabti
-   958 | المعروفي | Maaroufi, El Maaroufi
-   955 | المغراوي | Maghraoui, El Maghraoui
-   951 | المكاوي | Mekkaoui, El Mekkaoui
-   948 | النوري | Nouri, En-Nouri
-   945 | الوردي | Ouardi, El Ouardi
-   941 | الودغيري | Oudghiri, El Oudghiri
-   938 | اليزيدي | Yazidi, El Yazidi
-   935 | بنعمار | Benammar, Ben Ammar
-   932 | بنعيش | Benaich, Ben Aich
-   928 | بنحمزة | Benhamza, Ben Hamza
-   925 | بنقدور | Benkaddour, Ben Kaddour
-   922 | بنطالب | Bentaleb, Ben Taleb
-   919 | بنهيمة | Benhima
-   916 | بنشمسي | Benchemsi
-   913 | بنصديق | Benseddik
-   910 | بوستة | Boucetta
-   906 | بورقية | Bourquia
-   903 | جسوس | Jessous
-   900 | حصار | Hassar
-   897 | داودي | Daoudi
-   894 | زنيبر | Zniber
-   892 | شقرون | Chekroun
-   889 | صبري | Sabri
-   886 | عزيمان | Azziman
-   883 | فرحات | Farhat
-   880 | كديرة | Guedira
-   877 | كنون | Guennoun, Kennoun
-   874 | لزرق | Lazrak
-   871 | مزيان | Meziane
-   869 | مسكيني | Meskini
-   866 | الحجامي | Hajjami, El Hajjami
-   863 | البيضاوي | Bidaoui, El Bidaoui
-   860 | الصويري | Souiri, Essouiri
-   858 | الجديدي | Jadidi, El Jadidi
-   855 | الخطيب | Khatib, El Khatib
-   852 | الفكيكي | Figuigui
-   850 | البركاني | Berkani, El Berkani
-   847 | الريسوني | Raissouni, Raïssouni
-   844 | الخلوفي | Khaloufi, El Khaloufi
-   842 | أوزين | Ouzine
-   839 | أعراب | Aarab
-   837 | أوشن | Ouchen
-   834 | أمرابط | Amrabet
-   832 | أبركان | Abarkan
-   829 | الحسوني | Hassouni, El Hassouni
-   827 | الدراوي | Draoui, Eddraoui
-   824 | الخالدي | Khalidi, El Khalidi
-   822 | السعدي | Saadi, Essaadi
-   819 | بنعزيز | Benaziz, Ben Aziz
-   817 | بنزيان | Benziane, Ben Ziane
-   814 | العلوي المدغري | Alaoui Mdaghri, El Alaoui Mdaghri
-   812 | الإدريسي القيطوني | Idrissi Kaitouni, El Idrissi Kaitouni
-   810 | العلوي الإسماعيلي | Alaoui Ismaili, El Alaoui Ismaili
-   807 | العمراني الجوطي | Amrani Joutei, El Amrani Joutei
-   805 | بنعبد الجليل | Benabdeljalil, Ben Abdeljalil
-   802 | الرحموني | Rahmouni, Errahmouni
-   800 | السليماني | Slimani, Soulimani
-   798 | الجوهري | Jaouhari, El Jaouhari
-   796 | الجعفري | Jaafari, El Jaafari
-   793 | الحمدوشي | Hamdouchi
-   791 | العروسي | Aroussi, El Aroussi
-   789 | البصري | Basri, El Basri
-   786 | الروداني | Roudani, Erroudani
-   784 | الغربي | Gharbi, El Gharbi
-   782 | المسناوي | Mesnaoui
-   780 | الطويل | Touil, Ettouil
-   778 | الأشهب | Achhab, El Achhab
-   775 | الصافي | Safi, Essafi
-   773 | بوحسين | Bouhssine
-   771 | بولعيش | Boulaich
-   769 | الفتحي | Fathi, El Fathi
-   767 | عبابو | Ababou
-   765 | الكنسوسي | Kensoussi
-   763 | المنصور | Mansour, El Mansour
-   761 | البوعناني | Bouanani
-   759 | القرشي | Kourachi, Korchi
-   756 | الشعيبي | Chouaibi
-   754 | الإدريسي الحسني | Idrissi Hassani
-   752 | الأزرق | Azrak, El Azrak
+ 61557 | الإدريسي | Idrissi, El Idrissi, Elidrissi
+ 46346 | بنعلي | Benali, Ben Ali, Ben-Ali
+ 37893 | بناني | Bennani, Benani
+ 32413 | العمراني | El Amrani, Amrani, Lamrani, Elamrani
+ 28529 | التازي | Tazi, Ettazi
+ 25611 | الفاسي | El Fassi, Fassi, Elfassi
+ 23326 | برادة | Berrada, Berada
+ 21480 | الشرقاوي | Cherkaoui, Charkaoui, Echcherkaoui
+ 19953 | بنجلون | Benjelloun, Ben Jelloun, Benjeloun
+ 18665 | الوزاني | Ouazzani, El Ouazzani, Wazzani
+ 17562 | الحسني | Hassani, El Hassani
+ 16605 | العلمي | Alami, El Alami, Elalami
+ 15766 | الكتاني | Kettani, El Kettani
+ 15022 | الرحماني | Rahmani, Errahmani
+ 14359 | الزياني | Ziani, Zayani
+ 13762 | السوسي | Soussi, Essoussi
+ 13222 | المراكشي | Marrakchi, El Marrakchi
+ 12731 | الدكالي | Doukkali, Dokkali
+ 12282 | الشاوي | Chaoui, Echaoui
+ 11870 | بنموسى | Benmoussa, Ben Moussa
+ 11490 | بنسعيد | Bensaid, Ben Said, Bensaïd
+ 11138 | بنعمر | Benomar, Ben Omar
+ 10811 | بنعبد الله | Benabdellah, Ben Abdellah
+ 10506 | بنكيران | Benkirane, Ben Kirane
+ 10222 | بنشقرون | Benchekroun, Ben Chekroun
+  9955 | بنيس | Bennis, Benis
+  9705 | بنعيسى | Benaissa, Ben Aissa
+  9469 | بنصالح | Bensalah, Ben Salah
+  9247 | بنإبراهيم | Benbrahim, Ben Brahim
+  9037 | بنأحمد | Benahmed, Ben Ahmed
+  8839 | بنمحمد | Benmohamed, Ben Mohamed
+  8650 | بنمنصور | Benmansour, Ben Mansour
+  8472 | بنشريف | Bencherif, Ben Cherif
+  8301 | بنيحيى | Benyahya, Ben Yahya
+  8139 | آيت علي | Ait Ali, Aït Ali, Aitali
+  7985 | آيت الحاج | Ait El Haj, Aït El Haj, Ait Lhaj
+  7837 | آيت موسى | Ait Moussa, Aït Moussa
+  7696 | آيت إبراهيم | Ait Brahim, Aït Brahim
+  7561 | آيت سعيد | Ait Said, Aït Saïd
+  7431 | آيت أحمد | Ait Ahmed, Aït Ahmed
+  7307 | آيت عبد الله | Ait Abdellah, Aït Abdellah
+  7187 | آيت الطالب | Ait Taleb, Aït Taleb
+  7073 | آيت حمو | Ait Hammou, Aït Hammou
+  6962 | آيت لحسن | Ait Lahcen, Aït Lahcen
+  6856 | آيت عمر | Ait Omar, Aït Omar
+  6754 | آيت يوسف | Ait Youssef, Aït Youssef
+  6655 | آيت مبارك | Ait Mbarek, Aït Mbarek
+  6559 | الصقلي | Sqalli, Skalli
+  6467 | المريني | Merini, El Merini
+  6378 | الحسيني | Housseini, El Housseini, Husseini
+  6292 | الريفي | Rifi, Errifi
+  6209 | الرباطي | Rbati, Errbati
+  6128 | الطنجاوي | Tanjaoui
+  6050 | العبدي | Abdi, El Abdi
+  5974 | الزموري | Zemmouri, Zammouri
+  5900 | الحياني | Hayani, El Hayani
+  5829 | الغزواني | Ghazouani, El Ghazouani
+  5760 | بنسودة | Bensouda
+  5692 | بنزاكور | Benzakour
+  5627 | بنحدو | Benhaddou
+  5563 | بنحمو | Benhammou
+  5501 | بنعزوز | Benazzouz
+  5441 | بوزيان | Bouziane
+  5382 | البوعزاوي | Bouazzaoui, El Bouazzaoui
+  5325 | بوطيب | Boutayeb
+  5269 | بوشيخي | Bouchikhi
+  5215 | البوزيدي | Bouzidi, El Bouzidi
+  5162 | أوحمو | Ouhammou
+  5110 | أمزيان | Amziane
+  5060 | أمزيل | Amzil
+  5010 | أوعلي | Ouali, Oualli
+  4962 | الخياط | Khayat, El Khayat, Elkhayat
+  4915 | الحداد | Haddad, El Haddad
+  4869 | النجار | Najjar, En-Najjar, Ennajjar
+  4824 | الصباغ | Sabbagh, Essabbagh
+  4780 | الدباغ | Debbagh, Dabbagh
+  4737 | العطار | Attar, El Attar
+  4695 | الفلاحي | Fellahi, El Fellahi
+  4654 | البقالي | Bakkali, El Bakkali
+  4614 | الخراز | Kharraz, El Kharraz
+  4574 | الطاهري | Tahiri, Et-Tahiri, Ettahiri
+  4536 | الطالبي | Talbi, Et-Talbi, Ettalbi
+  4498 | الصالحي | Salhi, Essalhi
+  4461 | الكريمي | Karimi, El Karimi
+  4424 | الحميدي | Hamidi, El Hamidi
+  4389 | السعيدي | Saidi, Essaidi, Es-Saidi
+  4354 | المحمدي | Mohammadi, El Mohammadi, Mohamadi
+  4319 | الأحمدي | Ahmadi, El Ahmadi
+  4286 | العزيزي | Azizi, El Azizi
+  4253 | الرشيدي | Rachidi, Errachidi
+  4220 | الكبير | Kabir, El Kabir
+  4189 | الصغير | Seghir, Esseghir
+  4157 | اليوسفي | Youssfi, El Youssfi, Youssefi
+  4127 | الإبراهيمي | Brahimi, El Brahimi, Ibrahimi
+  4096 | العثماني | Othmani, El Othmani
+  4067 | البكري | Bakri, El Bakri
+  4038 | الجابري | Jabri, El Jabri
+  4009 | الزهراوي | Zahraoui, Ez-Zahraoui
+  3981 | العمري | Amri, El Amri, Omari
+  3953 | المنصوري | Mansouri, El Mansouri
+  3926 | الناصري | Naciri, Nasiri, En-Naciri
+  3900 | المرابط | Mrabet, El Mrabet
+  3873 | الزروالي | Zerouali, Ez-Zerouali
+  3847 | الجزولي | Jazouli, El Jazouli
+  3822 | التوزاني | Touzani, Et-Touzani
+  3797 | الفيلالي | Filali, El Filali
+  3772 | السباعي | Sbai, Essbai, Sebbai
+  3748 | الحمداوي | Hamdaoui, El Hamdaoui
+  3724 | الشاذلي | Chadli, Echadli
+  3701 | الدرقاوي | Derkaoui, Darkaoui
+  3677 | القاسمي | Kasmi, Qasmi, El Kasmi
+  3655 | القادري | Kadiri, Qadiri, El Kadiri
+  3632 | الكنوني | Guennouni, Kennouni
+  3610 | التجاني | Tijani, Tidjani, Ettijani
+  3588 | الشرايبي | Chraibi, Echraibi
+  3567 | العراقي | Iraki, El Iraki, Laraki
+  3546 | الصفريوي | Sefrioui
+  3525 | المكناسي | Meknassi, El Meknassi
+  3504 | السلاوي | Slaoui, Esslaoui
+  3484 | الشفشاوني | Chefchaouni
+  3464 | التطواني | Tetouani
+  3444 | الوجدي | Oujdi
+  3425 | الصحراوي | Sahraoui, Essahraoui
+  3405 | الجبلي | Jebli, El Jebli
+  3386 | الإسماعيلي | Ismaili, El Ismaili
+  3368 | الأزهري | Azhari, El Azhari
+  3349 | الأنصاري | Ansari, El Ansari
+  3331 | الأندلسي | Andaloussi, El Andaloussi
+  3313 | الحريري | Hariri, El Hariri
+  3295 | الهلالي | Hilali, El Hilali
+  3278 | الخطابي | Khattabi, El Khattabi
+  3261 | الخلفي | Khalfi, El Khalfi
+  3244 | الرامي | Rami, Errami
+  3227 | الراشدي | Rachdi, Errachdi
+  3210 | الرايس | Raiss, Erraiss
+  3194 | الزين | Zine, Ezzine
+  3177 | الزاهري | Zahiri, Ezzahiri
+  3161 | السراج | Serraj, Sarraj, Esserraj
+  3146 | الشامي | Chami, Echami
+  3130 | الشيخ | Cheikh, Echcheikh
+  3115 | الصنهاجي | Senhaji, Sanhaji
+  3099 | العبادي | Abbadi, El Abbadi
+  3084 | العسري | Assri, El Assri
+  3069 | الغماري | Ghomari, El Ghomari
+  3055 | الفقير | Fakir, El Fakir
+  3040 | المتوكل | Moutawakil, El Moutawakil
+  3026 | المرنيسي | Mernissi
+  3011 | الموساوي | Moussaoui, El Moussaoui
+  2997 | الناجي | Naji, En-Naji
+  2983 | الهواري | Houari, El Houari
+  2970 | الوافي | Ouafi, El Ouafi
+  2956 | اليعقوبي | Yacoubi, El Yacoubi, Yaakoubi
+  2943 | حجي | Hajji, Haji
+  2929 | عمراوي | Amraoui
+  2916 | علوش | Allouch
+  2903 | بلحاج | Belhaj, Bel Haj
+  2890 | بلقاضي | Belkadi
+  2878 | بلعربي | Belarbi, Bel Arbi
+  2865 | بلخياط | Belkhayat
+  2852 | بلحسن | Belhassan, Belhassen
+  2840 | بلفقيه | Belfkih, Belfquih
+  2828 | بلقزيز | Belkziz
+  2816 | بلعيد | Belaid, Belaïd
+  2804 | زروال | Zeroual
+  2792 | شكري | Chokri, Choukri
+  2780 | عزوزي | Azzouzi
+  2769 | لحلو | Lahlou
+  2757 | مزوار | Mezouar
+  2746 | نجمي | Najmi
+  2735 | الهاشمي | Hachimi, El Hachimi, Hachmi
+  2724 | وهبي | Ouahbi, Wahbi
+  2712 | يحياوي | Yahyaoui
+  2702 | الحسناوي | Hasnaoui, El Hasnaoui
+  2691 | السملالي | Semlali, Essemlali
+  2680 | الجراري | Jirari, Jerrari
+  2669 | الحجوي | Hajoui, El Hajoui
+  2659 | الصبيحي | Sbihi
+  2649 | الدمناتي | Demnati
+  2638 | الزرهوني | Zerhouni
+  2628 | الطيبي | Taibi, Et-Taibi
+  2618 | الفاضلي | Fadili, El Fadili
+  2608 | القباج | Kabbaj, Qabbaj
+  2598 | المسفيوي | Mesfioui
+  2588 | المودن | Moudden, El Moudden
+  2578 | النظيفي | Nadifi, En-Nadifi
+  2569 | الوكيلي | Oukili, El Oukili
+  2559 | بنسليمان | Benslimane, Ben Slimane
+  2550 | بنونة | Bennouna
+  2540 | بنيوسف | Benyoussef, Ben Youssef
+  2531 | بوعبيد | Bouabid
+  2522 | التلمساني | Tlemcani, Tlemçani
+  2513 | العيساوي | Aissaoui, El Aissaoui
+  2503 | بادو | Badou
+  2494 | الديوري | Diouri, Eddiouri
+  2486 | السقاط | Sekkat
+  2477 | الفاسي الفهري | Fassi Fihri, El Fassi Fihri
+  2468 | المقري | Mokri, El Mokri
+  2459 | المنوني | Menouni, Manouni, El Menouni
+  2451 | أمغار | Amghar
+  2442 | أوفقير | Oufkir
+  2434 | أوبراهيم | Oubrahim
+  2425 | أخنوش | Akhannouch
+  2417 | الحمري | Hamri, El Hamri
+  2409 | الحمراوي | Hamraoui
+  2400 | الدحماني | Dahmani
+  2392 | الرياحي | Riahi
+  2384 | السعداوي | Saadaoui
+  2376 | الطالب | Taleb, Ettaleb
+  2368 | الغازي | Ghazi, El Ghazi
+  2360 | العياشي | Ayachi, El Ayachi
+  2353 | الميموني | Mimouni, El Mimouni
+  2345 | المسعودي | Messaoudi, El Messaoudi
+  2337 | المرزوقي | Marzouki, El Marzouki
+  2330 | المباركي | Mbarki, El Mbarki
+  2322 | التهامي | Touhami, Et-Touhami
+  2315 | الحجاجي | Hajjaji, El Hajjaji
+  2307 | الخمليشي | Khamlichi, El Khamlichi
+  2300 | الخليفي | Khlifi, El Khlifi
+  2292 | الرحالي | Rahhali, Errahhali
+  2285 | الزيتوني | Zitouni, Ez-Zitouni
+  2278 | السبتي | Sebti, Essebti
+  2271 | السرغيني | Serghini, Sarghini
+  2264 | الشرادي | Cherradi, Echcherradi
+  2257 | الشتوكي | Chtouki
+  2250 | الصديقي | Seddiki, Sadiki, Es-Seddiki
+  2243 | العروي | Laroui, El Aroui
+  2236 | العباسي | Abbassi, El Abbassi
+  2229 | العبدلاوي | Abdellaoui, El Abdellaoui
+  2222 | الغرباوي | Gharbaoui, El Gharbaoui
+  2215 | القصيري | Ksiri, El Ksiri
+  2209 | المالكي | Malki, El Malki
+  2202 | المتقي | Mouttaki, El Mouttaki
+  2196 | المختاري | Mokhtari, El Mokhtari
+  2189 | المدني | Madani, El Madani
+  2183 | المرابطي | Mrabti, El Mrabti
+  2176 | المعروفي | Maaroufi, El Maaroufi
+  2170 | المغراوي | Maghraoui, El Maghraoui
+  2163 | المكاوي | Mekkaoui, El Mekkaoui
+  2157 | النوري | Nouri, En-Nouri
+  2151 | الوردي | Ouardi, El Ouardi
+  2145 | الودغيري | Oudghiri, El Oudghiri
+  2138 | اليزيدي | Yazidi, El Yazidi
+  2132 | بنعمار | Benammar, Ben Ammar
+  2126 | بنعيش | Benaich, Ben Aich
+  2120 | بنحمزة | Benhamza, Ben Hamza
+  2114 | بنقدور | Benkaddour, Ben Kaddour
+  2108 | بنطالب | Bentaleb, Ben Taleb
+  2102 | بنهيمة | Benhima
+  2096 | بنشمسي | Benchemsi
+  2090 | بنصديق | Benseddik
+  2085 | بوستة | Boucetta
+  2079 | بورقية | Bourquia
+  2073 | جسوس | Jessous
+  2067 | حصار | Hassar
+  2062 | داودي | Daoudi
+  2056 | زنيبر | Zniber
+  2051 | شقرون | Chekroun
+  2045 | صبري | Sabri
+  2039 | عزيمان | Azziman
+  2034 | فرحات | Farhat
+  2029 | كديرة | Guedira
+  2023 | كنون | Guennoun, Kennoun
+  2018 | لزرق | Lazrak
+  2012 | مزيان | Meziane
+  2007 | مسكيني | Meskini
+  2002 | الحجامي | Hajjami, El Hajjami
+  1997 | البيضاوي | Bidaoui, El Bidaoui
+  1991 | الصويري | Souiri, Essouiri
+  1986 | الجديدي | Jadidi, El Jadidi
+  1981 | الخطيب | Khatib, El Khatib
+  1976 | الفكيكي | Figuigui
+  1971 | البركاني | Berkani, El Berkani
+  1966 | الريسوني | Raissouni, Raïssouni
+  1961 | الخلوفي | Khaloufi, El Khaloufi
+  1956 | أوزين | Ouzine
+  1951 | أعراب | Aarab
+  1946 | أوشن | Ouchen
+  1941 | أمرابط | Amrabet
+  1936 | أبركان | Abarkan
+  1932 | الحسوني | Hassouni, El Hassouni
+  1927 | الدراوي | Draoui, Eddraoui
+  1922 | الخالدي | Khalidi, El Khalidi
+  1917 | السعدي | Saadi, Essaadi
+  1913 | بنعزيز | Benaziz, Ben Aziz
+  1908 | بنزيان | Benziane, Ben Ziane
+  1903 | العلوي المدغري | Alaoui Mdaghri, El Alaoui Mdaghri
+  1899 | الإدريسي القيطوني | Idrissi Kaitouni, El Idrissi Kaitouni
+  1894 | العلوي الإسماعيلي | Alaoui Ismaili, El Alaoui Ismaili
+  1889 | العمراني الجوطي | Amrani Joutei, El Amrani Joutei
+  1885 | بنعبد الجليل | Benabdeljalil, Ben Abdeljalil
+  1880 | الرحموني | Rahmouni, Errahmouni
+  1876 | السليماني | Slimani, Soulimani
+  1871 | الجوهري | Jaouhari, El Jaouhari
+  1867 | الجعفري | Jaafari, El Jaafari
+  1862 | الحمدوشي | Hamdouchi
+  1858 | العروسي | Aroussi, El Aroussi
+  1854 | البصري | Basri, El Basri
+  1849 | الروداني | Roudani, Erroudani
+  1845 | الغربي | Gharbi, El Gharbi
+  1841 | المسناوي | Mesnaoui
+  1837 | الطويل | Touil, Ettouil
+  1832 | الأشهب | Achhab, El Achhab
+  1828 | الصافي | Safi, Essafi
+  1824 | بوحسين | Bouhssine
+  1820 | بولعيش | Boulaich
+  1816 | الفتحي | Fathi, El Fathi
+  1811 | عبابو | Ababou
+  1807 | الكنسوسي | Kensoussi
+  1803 | المنصور | Mansour, El Mansour
+  1799 | البوعناني | Bouanani
+  1795 | القرشي | Kourachi, Korchi
+  1791 | الشعيبي | Chouaibi
+  1787 | الإدريسي الحسني | Idrissi Hassani
+  1783 | الأزرق | Azrak, El Azrak
 """
 
 _COMMUNES: Final[str] = """

@@ -99,7 +99,7 @@ def cin_digit_noise(
     cin: pl.Series, wrong_digit: np.ndarray, transposition: np.ndarray, rng: np.random.Generator
 ) -> tuple[pl.Series, np.ndarray, np.ndarray]:
     """One wrong digit, or two adjacent different digits swapped (falls back to a wrong digit
-    when the two digits are equal). Returns (cin, wrong-digit applied, transposition applied)."""
+    when the two digits are equal). Returns (cin, wrong digit applied, digits swapped)."""
     n = len(cin)
     prefix_len = cin.str.count_matches(r"[A-Z]").fill_null(0).to_numpy().astype(np.int64)
     n_digits = cin.str.len_chars().fill_null(0).to_numpy().astype(np.int64) - prefix_len
@@ -123,7 +123,7 @@ def cin_digit_noise(
     out = frame.select(
         pl.when(pl.col("t")).then(swapped).when(pl.col("w")).then(wrong).otherwise(c)
     ).to_series()
-    return out, do_wrong & wrong_digit, do_swap
+    return out, do_wrong, do_swap
 
 
 def cin_format_noise(

@@ -24,26 +24,19 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from registry_link.synth import name_pool
-from registry_link.synth.noise import (
-    ARABIC_TYPO_ALPHABET,
-    LATIN_TYPO_ALPHABET,
-    NoiseRates,
-    cin_digit_noise,
-    cin_format_noise,
-    date_noise,
-    exclusive_choice,
-    one_char_edit,
-)
+from registry_link.synth.declared import declared_values
+from registry_link.synth.noise import NoiseRates
 from registry_link.synth.registry import (
     ROLE_CHILD,
     ROLE_HEAD,
+    ROLE_SIBLING,
     ROLE_SPOUSE,
     _rng,
     iter_registry_chunks,
 )
 
 OFF_REGISTRY_OFFSET: Final[int] = 100_000_000_000  # t_person of off-registry people
+OFF_CIN_START: Final[int] = 900_000  # off-registry CINs: from this rank of each prefix on
 MIN_WORKER_AGE, MAX_WORKER_AGE, MAX_CHILD_AGE, MAX_CHILDREN = 20, 64, 24, 6
 
 
@@ -105,8 +98,13 @@ class PartnerRecords:
 
 
 def off_registry_population(persons: int, seed: int) -> pl.DataFrame:
-    """People who are not in the registry, drawn like registry households (ids nulled)."""
-    frame = pl.concat([c[0] for c in iter_registry_chunks(persons, seed ^ 0x5EED0FF)])
+    """People who are not in the registry, drawn like registry households (ids nulled).
+
+    Their CINs come from the far end of each prefix's number space of the registry drawn with
+    ``seed`` (from the 900,000th number on), so they never collide with a registry CIN.
+    """
+    chunks = iter_registry_chunks(persons, seed ^ 0x5EED0FF, cin_seed=seed, cin_start=OFF_CIN_START)
+    frame = pl.concat([c[0] for c in chunks])
     return frame.with_columns(
         person_id=pl.lit(None, pl.Utf8),
         household_id=pl.lit(None, pl.Utf8),
@@ -115,11 +113,6 @@ def off_registry_population(persons: int, seed: int) -> pl.DataFrame:
         t_mother=pl.when(pl.col("t_mother") >= 0)
         .then(pl.col("t_mother") + OFF_REGISTRY_OFFSET)
         .otherwise(-1),
-        # their CINs come from the far end of each prefix's number space
-        cin=pl.when(pl.col("cin").is_not_null()).then(
-            pl.col("cin").str.extract(r"^([A-Z]+)", 1)
-            + (999_999 - pl.col("cin").str.extract(r"(\d+)$", 1).cast(pl.Int64) // 7).cast(pl.Utf8)
-        ),
     )
 
 
@@ -218,7 +211,7 @@ def _dependants(
     brides = p.filter(
         pl.col("t_female")
         & pl.col("t_age").is_between(18, 55)
-        & pl.col("t_role").is_in([ROLE_CHILD, 4])
+        & pl.col("t_role").is_in([ROLE_CHILD, ROLE_SIBLING])
         & (pl.col("t_person") < OFF_REGISTRY_OFFSET)
     )
     if pick.height and brides.height:
@@ -283,177 +276,6 @@ def _assemble(
     return recs.sort("seq")
 
 
-def _latin_names(
-    rng: np.random.Generator, recs: pl.DataFrame, rates: NoiseRates, force: np.ndarray
-) -> tuple[pl.DataFrame, np.ndarray]:
-    """Latin spellings: the registry's when it has one, else a usual one; with alternative
-    spellings at ``rates.alt_spelling`` (and always on rows of ``force``)."""
-    fam_t, giv_t = name_pool.family_table(), name_pool.given_table()
-    n = recs.height
-    fam, giv = recs["t_family"].to_numpy(), recs["t_given"].to_numpy()
-    has_latin = recs["t_has_latin"].to_numpy()
-    fam_n, giv_n = fam_t.n_variants[fam], giv_t.n_variants[giv]
-    base_f = np.where(has_latin, recs["t_family_var"].to_numpy(), 0)
-    base_g = np.where(has_latin, recs["t_given_var"].to_numpy(), 0)
-    alt = (rng.random(n) < rates.alt_spelling) | force
-    which = rng.random(n) < 0.5  # alternative spelling of the family (else given) name
-    can_f, can_g = fam_n > 1, giv_n > 1
-    on_f = alt & ((which & can_f) | (~can_g & can_f))
-    on_g = alt & ~on_f & can_g
-    step_f = 1 + np.floor(rng.random(n) * np.maximum(fam_n - 1, 1)).astype(np.int64)
-    step_g = 1 + np.floor(rng.random(n) * np.maximum(giv_n - 1, 1)).astype(np.int64)
-    var_f = np.where(on_f, (base_f + step_f) % fam_n, base_f)
-    var_g = np.where(on_g, (base_g + step_g) % giv_n, base_g)
-    out = pl.DataFrame(
-        {
-            "family_lat": fam_t.variants.gather(fam_t.offset[fam] + var_f),
-            "given_lat": giv_t.variants.gather(giv_t.offset[giv] + var_g),
-        }
-    )
-    return out, on_f | on_g
-
-
-def _noisy_fields(
-    rng: np.random.Generator, spec: ListSpec, recs: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The declared (noisy) values of each record and the noise log."""
-    r = spec.rates
-    n = recs.height
-    dup = recs["dup"].to_numpy()
-    log: dict[str, np.ndarray] = {}
-    fam_t, giv_t = name_pool.family_table(), name_pool.given_table()
-    comm_lat, comm_ar, comm_p = name_pool.commune_arrays()
-
-    family_ar = fam_t.arabic.gather(recs["t_family"].to_numpy())
-    given_ar = giv_t.arabic.gather(recs["t_given"].to_numpy())
-    if spec.arabic_names:
-        lat = pl.DataFrame(
-            {
-                "family_lat": pl.Series([None] * n, dtype=pl.Utf8),
-                "given_lat": pl.Series([None] * n, dtype=pl.Utf8),
-            }
-        )
-        log["alt_spelling"] = np.zeros(n, bool)
-    else:
-        lat, log["alt_spelling"] = _latin_names(rng, recs, r, dup)
-    # typo (forced on duplicates of Arabic lists, where no alternative spelling exists)
-    typo = (rng.random(n) < r.typo) | (dup & spec.arabic_names)
-    on_family = rng.random(n) < 0.5
-    if spec.arabic_names:
-        family_ar, t1 = one_char_edit(family_ar, typo & on_family, rng, ARABIC_TYPO_ALPHABET)
-        given_ar, t2 = one_char_edit(given_ar, typo & ~on_family, rng, ARABIC_TYPO_ALPHABET)
-        family_lat, given_lat = lat["family_lat"], lat["given_lat"]
-    else:
-        family_lat, t1 = one_char_edit(
-            lat["family_lat"], typo & on_family, rng, LATIN_TYPO_ALPHABET
-        )
-        given_lat, t2 = one_char_edit(lat["given_lat"], typo & ~on_family, rng, LATIN_TYPO_ALPHABET)
-    log["typo"] = t1 | t2
-    swap = rng.random(n) < r.name_swap
-    log["name_swap"] = swap
-    sw = pl.Series(swap)
-    frame = pl.DataFrame(
-        {
-            "family_lat": family_lat,
-            "given_lat": given_lat,
-            "family_ar": family_ar,
-            "given_ar": given_ar,
-            "sw": sw,
-        }
-    ).select(
-        family_lat=pl.when("sw").then("given_lat").otherwise("family_lat"),
-        given_lat=pl.when("sw").then("family_lat").otherwise("given_lat"),
-        family_ar=pl.when("sw").then("given_ar").otherwise("family_ar"),
-        given_ar=pl.when("sw").then("family_ar").otherwise("given_ar"),
-    )
-    # empty names on a row or two
-    empty = np.zeros(n, bool)
-    if n:
-        empty[rng.choice(n, min(r.empty_name_rows, n), replace=False)] = True
-    log["empty_name"] = empty
-    frame = frame.with_columns(pl.when(pl.Series(empty)).then(None).otherwise(pl.all()).name.keep())
-
-    # CIN
-    cin = recs["cin"]
-    has_cin = cin.is_not_null().to_numpy()
-    ch = exclusive_choice(
-        rng,
-        n,
-        {
-            "cin_missing": r.cin_missing,
-            "cin_wrong_digit": r.cin_wrong_digit,
-            "cin_transposition": r.cin_transposition,
-            "cin_format": r.cin_format,
-            "cin_na": r.cin_na,
-        },
-    )
-    ch = {k: v & has_cin for k, v in ch.items()}
-    cin, log["cin_wrong_digit"], log["cin_transposition"] = cin_digit_noise(
-        cin, ch["cin_wrong_digit"], ch["cin_transposition"], rng
-    )
-    cin, log["cin_format"] = cin_format_noise(cin, ch["cin_format"], rng)
-    log["cin_missing"], log["cin_na"] = ch["cin_missing"], ch["cin_na"]
-    cin = pl.select(
-        pl.when(pl.lit(pl.Series(ch["cin_missing"])))
-        .then(None)
-        .when(pl.lit(pl.Series(ch["cin_na"])))
-        .then(pl.lit("N/A"))
-        .otherwise(pl.lit(cin))
-    ).to_series()
-
-    # dates
-    dch = exclusive_choice(
-        rng,
-        n,
-        {
-            "date_year_only": r.date_year_only,
-            "date_placeholder": r.date_placeholder,
-            "date_day_month_swap": r.date_day_month_swap,
-            "date_year_shift": r.date_year_shift,
-            "date_unparseable": r.date_unparseable,
-        },
-    )
-    dates, applied = date_noise(recs["t_birth"], dch, rng)
-    log.update(applied)
-
-    moved = rng.random(n) < r.moved_commune
-    res = recs["t_residence"].to_numpy().astype(np.int64)
-    other = rng.choice(len(name_pool.COMMUNES), n, p=comm_p)
-    other = np.where(other == res, (other + 1) % len(name_pool.COMMUNES), other)
-    residence = np.where(moved, other, res)
-    log["moved_commune"] = moved
-    sex_missing = rng.random(n) < r.sex_missing
-    log["sex_missing"] = sex_missing
-    female = recs["t_female"].to_numpy()
-    father = recs["t_father"].to_numpy()
-
-    out = (
-        pl.concat(
-            [
-                frame,
-                pl.DataFrame(
-                    {
-                        "cin": cin,
-                        "sex": pl.Series(np.where(female, "F", "M")),
-                        "sex_missing": sex_missing,
-                        "birth_place_lat": comm_lat.gather(recs["t_birth_place"].to_numpy()),
-                        "birth_place_ar": comm_ar.gather(recs["t_birth_place"].to_numpy()),
-                        "residence_lat": comm_lat.gather(residence),
-                        "residence_ar": comm_ar.gather(residence),
-                        "father_lat": giv_t.variants.gather(giv_t.offset[father]),
-                        "father_ar": giv_t.arabic.gather(father),
-                    }
-                ),
-                dates.rename({"date": "birth", "style": "birth_style", "bad": "birth_bad"}),
-            ],
-            how="horizontal",
-        )
-        .with_columns(sex=pl.when("sex_missing").then(None).otherwise("sex"))
-        .drop("sex_missing")
-    )
-    return out, pl.DataFrame(log)
-
-
 def make_partner_lists(
     registry: pl.DataFrame,
     seed: int,
@@ -480,7 +302,7 @@ def make_partner_lists(
         workers = _workers(rng, spec, registry, off, earlier[earlier < OFF_REGISTRY_OFFSET])
         earlier = np.concatenate([earlier, workers])
         recs = _assemble(rng, spec, workers, pool)
-        fields, log = _noisy_fields(rng, spec, recs)
+        fields, log = declared_values(rng, spec.rates, spec.arabic_names, recs)
         is_principal = pl.col("relationship") == "principal"
         dep_prefix = spec.dependant_id_prefix or spec.id_prefix
         rid = pl.when(is_principal).then(pl.lit(spec.id_prefix)).otherwise(pl.lit(dep_prefix)) + (

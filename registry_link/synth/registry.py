@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Final
 
 import numpy as np
@@ -243,6 +244,71 @@ def _pick_variant(rng: np.random.Generator, n_var: np.ndarray, u: np.ndarray) ->
     return np.where((u < P_USUAL_SPELLING) | (n_var == 1), 0, np.minimum(other, n_var - 1))
 
 
+@cache
+def _prefix_table() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per commune: offset and count of its CIN prefixes in the flat prefix list; the list."""
+    prefix_lists = [c.cin_prefixes for c in name_pool.COMMUNES]
+    n_pref = np.array([len(p) for p in prefix_lists])
+    offset = np.concatenate([[0], np.cumsum(n_pref)[:-1]])
+    return offset, n_pref, [p for ps in prefix_lists for p in ps]
+
+
+def _cins(
+    rng: np.random.Generator,
+    age: np.ndarray,
+    residence: np.ndarray,
+    birth_place: np.ndarray,
+    state: _State,
+    cin_offsets: dict[str, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CINs of adults: (has a CIN, prefix code, number). The prefix is one of the commune of
+    residence's (75%) or of birth's; the number is the next one of the prefix's seeded
+    permutation of 1..999999, so CINs are unique across chunks."""
+    n = len(age)
+    has_cin = (age >= ADULT_AGE) & ~((age >= 70) & (rng.random(n) < P_NO_CIN_AGED))
+    prefix_commune = np.where(rng.random(n) < 0.75, residence, birth_place)
+    pref_off, n_pref, all_prefixes = _prefix_table()
+    pick = np.floor(rng.random(n) * n_pref[prefix_commune]).astype(np.int64)
+    pref_code = pref_off[prefix_commune] + pick
+    cin_num = np.zeros(n, np.int64)
+    cin_idx = np.flatnonzero(has_cin)
+    codes = pref_code[cin_idx]
+    o = np.argsort(codes, kind="stable")
+    sorted_codes = codes[o]
+    rank = np.arange(len(o)) - np.searchsorted(sorted_codes, sorted_codes, side="left")
+    for code in np.unique(sorted_codes):
+        prefix = all_prefixes[code]
+        sel = sorted_codes == code
+        base = state.cin_count.get(prefix, 0)
+        if base + int(sel.sum()) > _CIN_MOD:
+            raise UsageError(f"too many adults for CIN prefix {prefix!r}: use fewer persons")
+        k = base + rank[sel]
+        cin_num[cin_idx[o[sel]]] = 1 + (k * _CIN_MULT + cin_offsets[prefix]) % _CIN_MOD
+        state.cin_count[prefix] = base + int(sel.sum())
+    return has_cin, pref_code, cin_num
+
+
+def _birth_dates(
+    rng: np.random.Generator, age: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """True birth dates from ages, and how the registry shows them: (birth, year only,
+    year-only written "1948" rather than "00/00/1948", 01/01 placeholder)."""
+    n = len(age)
+    ref = np.datetime64(REFERENCE_DATE.isoformat(), "D")
+    days = np.floor(age * 365.2425 + rng.random(n) * 365).astype(np.int64)
+    birth = (ref - days.astype("timedelta64[D]")).astype("datetime64[D]")
+    birth_year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
+    p_year_only = np.select(
+        [birth_year < 1950, birth_year < 1965],
+        [P_YEAR_ONLY_OLD, P_YEAR_ONLY_MID],
+        P_YEAR_ONLY_YOUNG,
+    )
+    year_only = rng.random(n) < p_year_only
+    year_style = rng.random(n) < 0.5
+    placeholder = ~year_only & (rng.random(n) < P_PLACEHOLDER_0101)
+    return birth, year_only, year_style, placeholder
+
+
 def _chunk(
     rng: np.random.Generator, quota: int, state: _State, seed: int, cin_offsets: dict[str, int]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -312,45 +378,9 @@ def _chunk(
     born_here = rng.random(n) < np.where(age < ADULT_AGE, 0.85, 0.6)
     birth_place = np.where(born_here, residence, rng.choice(n_comm, n, p=commune_p))
 
-    ref = np.datetime64(REFERENCE_DATE.isoformat(), "D")
-    days = np.floor(age * 365.2425 + rng.random(n) * 365).astype(np.int64)
-    birth = (ref - days.astype("timedelta64[D]")).astype("datetime64[D]")
-    birth_year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
-    p_year_only = np.select(
-        [birth_year < 1950, birth_year < 1965],
-        [P_YEAR_ONLY_OLD, P_YEAR_ONLY_MID],
-        P_YEAR_ONLY_YOUNG,
-    )
-    year_only = rng.random(n) < p_year_only
-    year_style = rng.random(n) < 0.5
-    placeholder = ~year_only & (rng.random(n) < P_PLACEHOLDER_0101)
+    birth, year_only, year_style, placeholder = _birth_dates(rng, age)
 
-    # CIN: adults; prefix from the commune of residence (75%) or of birth
-    has_cin = (age >= ADULT_AGE) & ~((age >= 70) & (rng.random(n) < P_NO_CIN_AGED))
-    prefix_commune = np.where(rng.random(n) < 0.75, residence, birth_place)
-    prefix_lists = [c.cin_prefixes for c in name_pool.COMMUNES]
-    n_pref = np.array([len(p) for p in prefix_lists])
-    all_prefixes = [p for ps in prefix_lists for p in ps]
-    pref_off = np.concatenate([[0], np.cumsum(n_pref)[:-1]])
-    pref_code = pref_off[prefix_commune] + np.floor(rng.random(n) * n_pref[prefix_commune]).astype(
-        np.int64
-    )
-    cin_num = np.zeros(n, np.int64)
-    cin_idx = np.flatnonzero(has_cin)
-    codes = pref_code[cin_idx]
-    o = np.argsort(codes, kind="stable")
-    sorted_codes = codes[o]
-    starts = np.searchsorted(sorted_codes, sorted_codes, side="left")
-    rank = np.arange(len(o)) - starts
-    for code in np.unique(sorted_codes):
-        prefix = all_prefixes[code]
-        sel = sorted_codes == code
-        base = state.cin_count.get(prefix, 0)
-        k = base + rank[sel]
-        if base + int(sel.sum()) > _CIN_MOD:
-            raise UsageError(f"too many adults for CIN prefix {prefix!r}: use fewer persons")
-        cin_num[cin_idx[o[sel]]] = 1 + (k * _CIN_MULT + cin_offsets[prefix]) % _CIN_MOD
-        state.cin_count[prefix] = base + int(sel.sum())
+    has_cin, pref_code, cin_num = _cins(rng, age, residence, birth_place, state, cin_offsets)
 
     g_person = state.next_person + np.arange(n, dtype=np.int64)
     g_hh = state.next_household + hh
@@ -362,7 +392,7 @@ def _chunk(
     label_m = pl.Series([ROLE_LABELS[r][0] for r in range(6)])
     label_f = pl.Series([ROLE_LABELS[r][1] for r in range(6)])
     comm_lat, _, _ = name_pool.commune_arrays()
-    prefixes = pl.Series(all_prefixes)
+    prefixes = pl.Series(_prefix_table()[2])
 
     fam_lat = fam_t.variants.gather(fam_t.offset[family] + fam_var)
     giv_lat = given_t.variants.gather(given_t.offset[given] + given_var)
@@ -437,19 +467,28 @@ def _chunk(
 
 
 def iter_registry_chunks(
-    persons: int, seed: int, chunk_persons: int = CHUNK_PERSONS
+    persons: int,
+    seed: int,
+    chunk_persons: int = CHUNK_PERSONS,
+    *,
+    cin_seed: int | None = None,
+    cin_start: int = 0,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """The registry as successive (persons, households) chunks of at most ``chunk_persons``.
 
     Each chunk draws whole households and cuts its last one to fill its quota exactly (the
     head always stays). Deterministic in ``seed``.
+
+    CIN numbers are the ``cin_start``-th, ... numbers of each prefix's seeded permutation
+    (seeded by ``cin_seed``, default ``seed``): a second population drawn with the same
+    ``cin_seed`` and a ``cin_start`` beyond the first one's counts never reuses its CINs.
     """
     if persons < 1:
         raise UsageError(f"--persons must be at least 1, got {persons}")
-    state = _State()
-    rng0 = _rng(seed, 92)
+    rng0 = _rng(seed if cin_seed is None else cin_seed, 92)
     all_prefixes = sorted({p for c in name_pool.COMMUNES for p in c.cin_prefixes})
     cin_offsets = {p: int(rng0.integers(0, _CIN_MOD)) for p in all_prefixes}
+    state = _State(cin_count=dict.fromkeys(all_prefixes, cin_start))
     remaining, index = persons, 0
     while remaining > 0:
         quota = min(chunk_persons, remaining)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -16,7 +17,7 @@ from registry_link.errors import LinkageError
 SPECS: list[dict[str, Any]] = [
     {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys"},
     {"name": "family", "kind": "name", "field": "family", "key_ar": None},
-    {"name": "full_name", "kind": "name_tokens"},
+    {"name": "full_name", "kind": "name_tokens", "when": "always"},
     {"name": "dob", "kind": "date"},
     {"name": "cin", "kind": "id", "column": "cin"},
     {"name": "sex", "kind": "exact", "column": "sex"},
@@ -181,3 +182,41 @@ def test_cross_script_names_with_the_names_package() -> None:
     assert out["gamma_given"].to_list()[0] >= same_key  # محمد vs Mohamed
     assert out["gamma_given"].to_list()[1] == same_key + 1  # Mohamed vs Mohamed: exact
     assert all(g >= same_key for g in out["gamma_family"].to_list())  # Alaoui vs El Alaoui
+
+
+MODEL_LIKE = [
+    build_comparison(s)
+    for s in (
+        {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys"},
+        {
+            "name": "family",
+            "kind": "name",
+            "field": "family",
+            "key_ar": None,
+            "tokens": "name_token_keys",
+        },
+        {"name": "full_name", "kind": "name_tokens"},
+    )
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=5), st.lists(record(), min_size=1, max_size=5))
+def test_names_are_never_counted_twice(a: list[dict], b: list[dict]) -> None:
+    """Token-aware name comparisons + the default name_tokens: one name evidence per pair."""
+    out = compare(_frame(a), _frame(b), _all_pairs(len(a), len(b)), MODEL_LIKE)
+    full = out.filter(pl.col("gamma_full_name") >= 0)
+    assert (full["gamma_given"] == -1).all() and (full["gamma_family"] == -1).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=5), st.lists(record(), min_size=1, max_size=5))
+def test_computing_derived_columns_on_subsets_changes_nothing(a: list[dict], b: list[dict]) -> None:
+    """derived_when only saves work: computing every helper column on all pairs agrees."""
+    extra = [dataclasses.replace(c, name=f"{c.name}_2") for c in MODEL_LIKE[1:]]
+    comps = [*COMPS, *extra]
+    everywhere = [dataclasses.replace(c, derived_when={}) for c in comps]
+    pairs = _all_pairs(len(a), len(b))
+    assert compare(_frame(a), _frame(b), pairs, comps).equals(
+        compare(_frame(a), _frame(b), pairs, everywhere)
+    )

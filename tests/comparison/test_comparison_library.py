@@ -230,13 +230,13 @@ def _tk(toks: Any, given: str | None = None, family: str | None = None) -> dict:
     ],
 )
 def test_name_tokens_levels(gammas: Any, left: dict, right: dict, expected: str) -> None:
-    spec = {"name": "full_name", "kind": "name_tokens"}
+    spec = {"name": "full_name", "kind": "name_tokens", "when": "either_unsplit"}
     got = gammas(spec, [left], [right], schema=TOKEN_SCHEMA)
     assert build_comparison(spec).level(got[0]).label == expected
 
 
-def test_name_tokens_both_unsplit_mode(gammas: Any) -> None:
-    spec = {"name": "full_name", "kind": "name_tokens", "when": "both_unsplit"}
+def test_name_tokens_default_scores_only_pairs_without_any_split_name(gammas: Any) -> None:
+    spec = {"name": "full_name", "kind": "name_tokens"}
     left = [_tk(["lw", "mhmd"]), _tk(["lw", "mhmd"])]
     right = [_tk(["lw", "mhmd"], "mohamed", "alaoui"), _tk(["mhmd", "lw"])]
     assert gammas(spec, left, right, schema=TOKEN_SCHEMA) == [-1, 4]

@@ -10,7 +10,11 @@ from registry_link.names.arabic import contains_arabic_expr, normalise_arabic
 
 
 def _norm(values: list[str | None]) -> list[str | None]:
-    return pl.select(normalise_arabic_expr(pl.lit(pl.Series(values, dtype=pl.Utf8)))).to_series().to_list()
+    return (
+        pl.select(normalise_arabic_expr(pl.lit(pl.Series(values, dtype=pl.Utf8))))
+        .to_series()
+        .to_list()
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,11 @@ from registry_link.names.latin import clean_latin_expr
 
 
 def _norm(values: list[str | None]) -> list[str | None]:
-    return pl.select(normalise_latin_expr(pl.lit(pl.Series(values, dtype=pl.Utf8)))).to_series().to_list()
+    return (
+        pl.select(normalise_latin_expr(pl.lit(pl.Series(values, dtype=pl.Utf8))))
+        .to_series()
+        .to_list()
+    )
 
 
 @pytest.mark.parametrize(

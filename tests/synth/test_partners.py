@@ -209,3 +209,14 @@ def test_arabic_list_has_no_latin_names(partners: PartnerRecords) -> None:
     recs = partners.records["partner_coop_ar"]
     assert recs["family_lat"].null_count() == recs.height
     assert recs["family_ar"].null_count() <= 2
+
+
+def test_off_registry_cins_never_in_registry(
+    partners: PartnerRecords, big_registry: pl.DataFrame
+) -> None:
+    reg_cins = set(big_registry["cin"].drop_nulls())
+    for source in SOURCES:
+        recs = partners.records[source]
+        off = recs.filter(pl.col("person_id").is_null())["t_cin"].drop_nulls()
+        assert off.len() > 50
+        assert not set(off) & reg_cins

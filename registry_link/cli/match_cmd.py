@@ -1,0 +1,91 @@
+"""``registry-link match``: link partner lists to the registry and write the outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from registry_link.cli._common import (
+    console,
+    counts_table,
+    load_inputs,
+    model_config_option,
+    partner_options,
+    registry_options,
+    stage_printer,
+)
+from registry_link.linker import Linker
+from registry_link.model import load_model, save_model
+from registry_link.outputs import write_outputs
+
+
+@click.command("match")
+@registry_options
+@partner_options
+@model_config_option
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A trained model file (from `registry-link train`) to reuse instead of training.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (created if absent).",
+)
+def command(
+    registry_path: Path,
+    registry_config: Path,
+    partners: tuple[Path, ...],
+    configs: tuple[Path, ...],
+    model_config: Path,
+    model_path: Path | None,
+    out_dir: Path,
+) -> None:
+    """Link partner lists to the registry, deduplicate, build households.
+
+    Writes links, review, households (Parquet and CSV) and summary.json into OUT.
+
+    \b
+    Example:
+      registry-link match --registry sample_data/registry.csv \\
+          --partner sample_data/partner_coop_ar.csv --config configs/partner_coop_ar.yaml \\
+          --out out/coop
+    """
+    linker = Linker.from_config(model_config, on_stage=stage_printer)
+    model = load_model(model_path) if model_path else None
+    registry, lists = load_inputs(registry_path, registry_config, partners, configs)
+    console.print("linking:")
+    result = linker.link(registry, lists, model=model)
+    summary = dict(result.summary)
+    summary["inputs"] = {
+        "registry": str(registry_path),
+        "partners": [str(p) for p in partners],
+        "configs": [str(c) for c in configs],
+        "model_config": str(model_config),
+        "model": str(model_path) if model_path else None,
+    }
+    written = write_outputs(out_dir, result.links, result.review, result.households, summary)
+    if model_path is None:
+        save_model(result.model, out_dir / "model.json")
+        written["model"] = out_dir / "model.json"
+    decisions = summary["decisions"]
+    console.print(
+        counts_table(
+            "Result",
+            [
+                ("partner records", summary["records"]["partner"]),
+                ("candidate pairs", summary["candidate_pairs"]),
+                *[(f"decision: {k}", v) for k, v in decisions.items()],
+                ("beneficiaries (deduplicated)", summary["beneficiaries"]),
+                ("households", summary["households"]),
+                *[(f"flag: {k}", v) for k, v in summary["household_flags"].items()],
+            ],
+        )
+    )
+    for name, path in written.items():
+        console.print(f"wrote {name}: {path}")

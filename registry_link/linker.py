@@ -1,0 +1,277 @@
+"""The :class:`Linker` facade: orchestrates the pipeline stages, computes nothing itself.
+
+standardise → block → compare → train (EM) → score → decide → cluster → households.
+
+Each stage is a module of pure functions over polars frames; the Linker only wires them, times
+them and gathers the result. Integration code uses it directly::
+
+    from registry_link import Linker, load_standardised
+
+    registry = load_standardised("sample_data/registry.csv", "configs/registry.yaml")
+    coop = load_standardised("sample_data/partner_coop_ar.csv", "configs/partner_coop_ar.yaml")
+    linker = Linker.from_config("configs/model.yaml")
+    result = linker.link(registry, [coop])
+    result.links.filter(pl.col("decision") == "match")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from registry_link import __version__
+from registry_link.blocking import BlockingReport, block, blocking_report
+from registry_link.cluster import cluster
+from registry_link.comparison import compare
+from registry_link.decide import decide
+from registry_link.errors import UsageError
+from registry_link.households import build_households
+from registry_link.model import ModelSettings, TrainedModel, load_model_config
+from registry_link.review_pairs import review_pairs
+from registry_link.schema import STANDARDISED_SCHEMA
+from registry_link.scoring import score
+from registry_link.standardise.pipeline import StandardisedList
+from registry_link.training import train
+
+#: What a source may be given as: a standardised list, or a standardised frame.
+SourceInput = StandardisedList | pl.DataFrame
+
+#: Called with (stage name, seconds) after each stage, e.g. to drive a progress display.
+StageCallback = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """What a link run produces.
+
+    Attributes:
+        links: one row per partner record: best registry person, probability, decision, reason.
+        review: the pairs awaiting a person, both sides' fields side by side.
+        clusters: one row per partner record: its beneficiary (deduplicated person) key.
+        households: one row per household member, with flags.
+        model: the trained (or loaded) model.
+        summary: counts and timings, JSON-safe.
+        scored_pairs: every scored candidate pair (partner × registry), for inspection.
+    """
+
+    links: pl.DataFrame
+    review: pl.DataFrame
+    clusters: pl.DataFrame
+    households: pl.DataFrame
+    model: TrainedModel
+    summary: dict[str, Any]
+    scored_pairs: pl.DataFrame = field(repr=False)
+
+
+def _frame(source: SourceInput, what: str) -> pl.DataFrame:
+    frame = source.frame if isinstance(source, StandardisedList) else source
+    missing = [c for c in STANDARDISED_SCHEMA if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"the {what} is not a standardised frame: it lacks {missing[:8]}; load it with "
+            f"registry_link.load_standardised(path, config) first"
+        )
+    return frame.select(list(STANDARDISED_SCHEMA))
+
+
+class Linker:
+    """Links partner lists to the registry with one model config.
+
+    Args:
+        settings: the validated model config (blocking rules, comparisons, thresholds, training).
+        on_stage: optional callback called after each stage with its name and duration.
+    """
+
+    def __init__(self, settings: ModelSettings, *, on_stage: StageCallback | None = None) -> None:
+        self.settings = settings
+        self._on_stage = on_stage
+        self.timings: dict[str, float] = {}
+
+    @classmethod
+    def from_config(cls, path: str | Path, *, on_stage: StageCallback | None = None) -> Linker:
+        """A linker from a model config YAML file (see ``configs/model.yaml``)."""
+        return cls(load_model_config(path), on_stage=on_stage)
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        self.timings[name] = round(self.timings.get(name, 0.0) + elapsed, 3)
+        if self._on_stage is not None:
+            self._on_stage(name, elapsed)
+
+    @staticmethod
+    def _partners(partners: Sequence[SourceInput]) -> pl.DataFrame:
+        if not partners:
+            raise UsageError("give at least one partner list to link")
+        frames = [_frame(p, "partner list") for p in partners]
+        left = pl.concat(frames, how="vertical")
+        dup = left.group_by("source", "record_id").len().filter(pl.col("len") > 1)
+        if dup.height:
+            sources = sorted(dup["source"].unique().to_list())
+            raise UsageError(
+                f"partner lists repeat (source, record_id) pairs in sources {sources}: the same "
+                f"list was given twice, or two configs share a 'source' name; give each list once "
+                f"with its own source name"
+            )
+        return left
+
+    def blocking_report(
+        self, registry: SourceInput, partners: Sequence[SourceInput], top: int = 10
+    ) -> BlockingReport:
+        """Candidate pairs per blocking rule and the largest blocks, before any scoring."""
+        left = self._partners(partners)
+        right = _frame(registry, "registry")
+        return blocking_report(left, right, self.settings.blocking_rules, top=top)
+
+    def train(self, registry: SourceInput, partners: Sequence[SourceInput]) -> TrainedModel:
+        """Train the model (u by random sampling, m by EM, term frequencies) on these lists."""
+        left = self._partners(partners)
+        right = _frame(registry, "registry")
+        with self._stage("block"):
+            pairs = block(left, right, self.settings.blocking_rules)
+        with self._stage("compare"):
+            gammas = compare(left, right, pairs, self.settings.comparisons)
+        with self._stage("train"):
+            return train(left, right, pairs, self.settings.comparisons, self.settings, gammas=gammas)
+
+    def link(
+        self,
+        registry: SourceInput,
+        partners: Sequence[SourceInput],
+        *,
+        model: TrainedModel | None = None,
+        previous_keys: pl.DataFrame | None = None,
+        prior_decisions: pl.DataFrame | None = None,
+    ) -> LinkResult:
+        """Link partner lists to the registry, deduplicate people and build households.
+
+        Args:
+            registry: the standardised registry extract.
+            partners: one or more standardised partner lists (distinct ``source`` names).
+            model: a trained model to reuse; trained on these lists when ``None``.
+            previous_keys: a previous run's ``{source, record_id, beneficiary_key}``, so that
+                clusters whose members stay keep their key.
+            prior_decisions: reviewer decisions ``{source, record_id, person_id, decision}``
+                (``accept``/``reject``) to apply before deciding.
+
+        Returns:
+            A :class:`LinkResult`.
+        """
+        self.timings = {}
+        s = self.settings
+        left = self._partners(partners)
+        right = _frame(registry, "registry")
+        with self._stage("block"):
+            pairs = block(left, right, s.blocking_rules)
+        with self._stage("compare"):
+            gammas = compare(left, right, pairs, s.comparisons)
+        if model is None:
+            with self._stage("train"):
+                model = train(left, right, pairs, s.comparisons, s, gammas=gammas)
+        with self._stage("score"):
+            scored = score(gammas, model, left, right)
+            del gammas
+            scored = scored.with_columns(
+                source=left["source"].gather(scored["l_idx"]),
+                record_id=left["record_id"].gather(scored["l_idx"]),
+                person_id=right["person_id"].gather(scored["r_idx"]),
+            )
+        with self._stage("decide"):
+            links = decide(
+                scored,
+                left,
+                match_threshold=s.match_threshold,
+                review_threshold=s.review_threshold,
+                close_second_margin=s.close_second_margin,
+                prior_decisions=prior_decisions,
+            )
+        with self._stage("dedupe"):
+            dedupe_pairs = self._within_lists(left, model)
+        with self._stage("cluster"):
+            clusters = cluster(
+                links,
+                dedupe_pairs,
+                left,
+                threshold=s.match_threshold,
+                previous_keys=previous_keys,
+            )
+        with self._stage("households"):
+            households = build_households(left, links, clusters, right)
+        with self._stage("review"):
+            review = review_pairs(links, scored, left, right, model)
+        summary = self._summary(left, right, pairs, links, clusters, households, review, model)
+        return LinkResult(
+            links=links,
+            review=review,
+            clusters=clusters,
+            households=households,
+            model=model,
+            summary=summary,
+            scored_pairs=scored,
+        )
+
+    def _within_lists(self, left: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
+        """Scored pairs of partner records that may be the same person (within and across lists)."""
+        pairs = block(left, None, self.settings.blocking_rules)
+        gammas = compare(left, left, pairs, model.comparisons)
+        scored = score(gammas, model, left, left)
+        return scored.select(
+            source_l=left["source"].gather(scored["l_idx"]),
+            record_id_l=left["record_id"].gather(scored["l_idx"]),
+            source_r=left["source"].gather(scored["r_idx"]),
+            record_id_r=left["record_id"].gather(scored["r_idx"]),
+            match_probability=scored["match_probability"],
+        )
+
+    def _summary(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        pairs: pl.DataFrame,
+        links: pl.DataFrame,
+        clusters: pl.DataFrame,
+        households: pl.DataFrame,
+        review: pl.DataFrame,
+        model: TrainedModel,
+    ) -> dict[str, Any]:
+        per_source = (
+            links.group_by("source", "decision").len().sort("source", "decision").to_dicts()
+        )
+        flags = (
+            households.select(pl.col("flags").explode().drop_nulls().alias("flag"))
+            .group_by("flag")
+            .len()
+            .sort("flag")
+        )
+        return {
+            "registry_link_version": __version__,
+            "records": {"partner": left.height, "registry": right.height},
+            "candidate_pairs": pairs.height,
+            "candidate_pairs_by_rule": dict(
+                pairs.group_by("rule").len().sort("rule").iter_rows()
+            ),
+            "decisions": dict(links.group_by("decision").len().sort("decision").iter_rows()),
+            "decisions_by_source": per_source,
+            "review_pairs": review.height,
+            "beneficiaries": clusters["beneficiary_key"].n_unique(),
+            "households": households["household_key"].n_unique(),
+            "household_flags": dict(flags.iter_rows()),
+            "model": {
+                "prior": model.prior,
+                "training": dict(model.training),
+            },
+            "thresholds": {
+                "match": self.settings.match_threshold,
+                "review": self.settings.review_threshold,
+                "close_second_margin": self.settings.close_second_margin,
+            },
+            "timings_s": dict(self.timings),
+        }

@@ -1,0 +1,97 @@
+"""The review queue: candidate pairs of records decided ``review``, both sides side by side.
+
+A reviewer sees, for each partner record sent to review, its best few registry candidates with
+the fields of both records (partner fields prefixed ``p_``, registry fields ``r_``), the match
+probability, each comparison's contribution and the same in words.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from registry_link.model import TrainedModel
+from registry_link.scoring import explain
+
+#: Record fields shown to a reviewer, in display order.
+REVIEW_FIELDS: Final[tuple[str, ...]] = (
+    "record_id",
+    "cin",
+    "cnss_number",
+    "family_name",
+    "given_name",
+    "family_name_ar",
+    "given_name_ar",
+    "full_name",
+    "father_given_name",
+    "sex",
+    "birth_date_raw",
+    "birth_place",
+    "residence",
+    "relationship",
+    "principal_record_id",
+    "household_id",
+    "relation_to_head",
+)
+
+#: Candidates shown per record under review.
+MAX_CANDIDATES: Final[int] = 3
+
+
+def review_pairs(
+    links: pl.DataFrame,
+    scored: pl.DataFrame,
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    model: TrainedModel,
+    *,
+    max_candidates: int = MAX_CANDIDATES,
+) -> pl.DataFrame:
+    """The pairs awaiting a reviewer.
+
+    Args:
+        links: decisions, one row per partner record (``source, record_id, decision``).
+        scored: scored candidate pairs with ``l_idx, r_idx, source, record_id, person_id``.
+        left: the partner records the ``l_idx`` index into.
+        right: the registry records the ``r_idx`` index into.
+        model: the model, to describe each contribution in words.
+        max_candidates: registry candidates kept per record, best first.
+
+    Returns:
+        One row per (record, candidate): ``review_item_id, source, record_id, person_id,
+        candidate_rank, match_probability, match_weight, bf_*, explanation, p_*, r_*``.
+    """
+    wanted = links.filter(pl.col("decision") == "review").select("source", "record_id")
+    bf_cols = [c for c in scored.columns if c.startswith("bf_")]
+    gamma_cols = [c for c in scored.columns if c.startswith("gamma_")]
+    cand = (
+        scored.join(wanted, on=["source", "record_id"], how="semi")
+        .sort(["source", "record_id", "match_probability"], descending=[False, False, True])
+        .with_columns(
+            candidate_rank=pl.int_range(1, pl.len() + 1).over("source", "record_id").cast(pl.UInt8)
+        )
+        .filter(pl.col("candidate_rank") <= max_candidates)
+    )
+    explanations = [
+        "; ".join(explain(row, model))
+        for row in cand.select(*gamma_cols, *bf_cols, "match_weight", "match_probability").iter_rows(
+            named=True
+        )
+    ]
+    fields = [f for f in REVIEW_FIELDS if f in left.columns]
+    p_side = left.select(fields).gather(cand["l_idx"]).rename({f: f"p_{f}" for f in fields})
+    r_side = right.select(fields).gather(cand["r_idx"]).rename({f: f"r_{f}" for f in fields})
+    head = cand.select(
+        pl.concat_str(["source", "record_id", "person_id"], separator="|").alias(
+            "review_item_id"
+        ),
+        "source",
+        "record_id",
+        "person_id",
+        "candidate_rank",
+        "match_probability",
+        "match_weight",
+        *bf_cols,
+    ).with_columns(pl.Series("explanation", explanations, dtype=pl.Utf8))
+    return pl.concat([head, p_side, r_side], how="horizontal")
