@@ -51,6 +51,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", type=Path, default=HERE / "data")
     p.add_argument("--model", type=Path, default=REPO / "configs" / "model.yaml")
     p.add_argument("--max-registry", type=int, default=100_000, help="safety cap on N")
+    p.add_argument(
+        "--ours-via",
+        choices=("engine", "linker"),
+        default="engine",
+        help="ours: the linkage stages from the engine modules (default) or the full Linker.link",
+    )
     p.add_argument("--force", action="store_true", help="regenerate/restandardise cached data")
     p.add_argument("--child", choices=("standardise", *SYSTEMS), help=argparse.SUPPRESS)
     p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -85,10 +91,10 @@ def _child_standardise(paths: DataPaths) -> dict[str, Any]:
     return {"stages": stages, "end_to_end_s": sum(stages.values()), "rows": rows}
 
 
-def _child_ours(paths: DataPaths, model: Path, run_dir: Path) -> dict[str, Any]:
+def _child_ours(paths: DataPaths, model: Path, run_dir: Path, via: str) -> dict[str, Any]:
     from linkage_ours import run_ours
 
-    res = run_ours(paths.std_partner, paths.std_registry, model)
+    res = run_ours(paths.std_partner, paths.std_registry, model, via=via)
     res.pop("links_05").write_parquet(run_dir / "ours_links_05.parquet")
     res.pop("decisions").write_parquet(run_dir / "ours_decisions.parquet")
     return res
@@ -109,7 +115,7 @@ def child_main(args: argparse.Namespace) -> int:
     if args.child == "standardise":
         res = _child_standardise(paths)
     elif args.child == "ours":
-        res = _child_ours(paths, args.model, run_dir)
+        res = _child_ours(paths, args.model, run_dir, args.ours_via)
     else:
         res = _child_splink(paths, args.model, run_dir)
     res["max_rss_bytes"] = self_max_rss_bytes()
@@ -120,7 +126,7 @@ def child_main(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parent
 
 
-def _spawn(step: str, paths: DataPaths, model: Path) -> ChildRun:
+def _spawn(step: str, paths: DataPaths, model: Path, via: str = "engine") -> ChildRun:
     result = paths.runs / f"{step}.json"
     cmd = [
         sys.executable,
@@ -133,6 +139,8 @@ def _spawn(step: str, paths: DataPaths, model: Path) -> ChildRun:
         str(result),
         "--model",
         str(model),
+        "--ours-via",
+        via,
     ]
     print(f"[bench] running {step} ...", file=sys.stderr, flush=True)
     run = run_measured(cmd, result)
@@ -227,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         f"peak RSS {std['peak_rss_bytes'] / 1024**3:.2f} GB.",
     ]
     for system in systems:
-        run = _spawn(system, paths, args.model)
+        run = _spawn(system, paths, args.model, args.ours_via)
         versions.update(run.result.get("versions", {}))
         if system == "ours":
             links_05 = best_per_record(pl.read_parquet(paths.runs / "ours_links_05.parquet"), 0.5)

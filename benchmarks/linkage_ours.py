@@ -6,9 +6,9 @@ households → review pairs) with ``configs/model.yaml``. The Linker's ``on_stag
 records each stage's time and the process's peak RSS after it, so the part comparable with
 Splink (read … decide) is measured apart from the steps Splink does not do.
 
-While the facade cannot be imported (a downstream module not written yet), the same linkage
-stages are run directly from the engine modules, with the decision reduced to "best pair at
-p ≥ the match threshold" (reported as such).
+``via="engine"`` (the default) runs the same linkage stages the Linker runs (block, compare,
+train, score, ``decide``) straight from the engine modules, without the steps Splink does not
+do; ``via="linker"`` runs the full ``Linker.link``.
 """
 
 from __future__ import annotations
@@ -76,19 +76,16 @@ def _with_engine(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) ->
     model = train(left, right, pairs, settings.comparisons, settings, gammas=gammas)
     stages["train"], rss["train"] = time.perf_counter() - t, self_max_rss_bytes()
     t = time.perf_counter()
-    scored = score(gammas, model, left, right).with_columns(
-        source=left["source"].gather(pl.Series(pairs["l_idx"])),
-        record_id=left["record_id"].gather(pl.Series(pairs["l_idx"])),
-        person_id=right["person_id"].gather(pl.Series(pairs["r_idx"])),
+    scored = score(gammas, model, left, right)
+    del gammas
+    scored = scored.with_columns(
+        source=left["source"].gather(scored["l_idx"]),
+        record_id=left["record_id"].gather(scored["l_idx"]),
+        person_id=right["person_id"].gather(scored["r_idx"]),
     )
     stages["score"], rss["score"] = time.perf_counter() - t, self_max_rss_bytes()
     t = time.perf_counter()
-    best = (
-        scored.sort(["source", "record_id", "match_probability"], descending=[False, False, True])
-        .unique(subset=["source", "record_id"], keep="first", maintain_order=True)
-        .filter(pl.col("match_probability") >= settings.match_threshold)
-    )
-    decisions = best.select(_keys(best), "person_id", decision=pl.lit("match"))
+    decisions, decided_by = _decide(scored, left, settings)
     stages["decide"], rss["decide"] = time.perf_counter() - t, self_max_rss_bytes()
     return {
         "stages": stages,
@@ -97,15 +94,44 @@ def _with_engine(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) ->
             _keys(scored), "person_id", "match_probability"
         ),
         "decisions": decisions,
-        "decided_by": "fallback: engine modules, best pair at p >= match threshold "
-        "(Linker not importable yet)",
+        "decided_by": decided_by,
         "match_threshold": settings.match_threshold,
         "candidate_pairs": pairs.height,
         "prior": float(model.prior),
     }
 
 
-def run_ours(partner_path: Path, registry_path: Path, model_config: Path) -> dict[str, Any]:
+def _decide(scored: pl.DataFrame, left: pl.DataFrame, settings: Any) -> tuple[pl.DataFrame, str]:
+    """Decisions keyed ``record_id`` (evaluation key), ``person_id, decision``; and by what.
+
+    ``registry_link.decide.decide`` when it exists, else the best pair at p ≥ the match
+    threshold is a ``match`` (reported as a fallback).
+    """
+    try:
+        from registry_link.decide import decide
+    except ImportError:
+        best = (
+            scored.sort(
+                ["source", "record_id", "match_probability"], descending=[False, False, True]
+            )
+            .unique(subset=["source", "record_id"], keep="first", maintain_order=True)
+            .filter(pl.col("match_probability") >= settings.match_threshold)
+        )
+        out = best.select(_keys(best), "person_id", decision=pl.lit("match"))
+        return out, "fallback: best pair at p >= match threshold (registry_link.decide absent)"
+    links = decide(
+        scored,
+        left,
+        match_threshold=settings.match_threshold,
+        review_threshold=settings.review_threshold,
+        close_second_margin=settings.close_second_margin,
+    )
+    return links.select(_keys(links), "person_id", "decision"), "registry_link.decide.decide"
+
+
+def run_ours(
+    partner_path: Path, registry_path: Path, model_config: Path, *, via: str = "engine"
+) -> dict[str, Any]:
     """Read the standardised files and link; returns timings, peak RSS, counts and links.
 
     The dict has ``stages`` (seconds, incl. ``read``), ``peak_rss_after_stage`` (bytes),
@@ -120,11 +146,9 @@ def run_ours(partner_path: Path, registry_path: Path, model_config: Path) -> dic
     left = pl.read_parquet(partner_path)
     right = pl.read_parquet(registry_path)
     read_s, read_rss = time.perf_counter() - t, self_max_rss_bytes()
-    try:
-        import registry_link.linker
-
+    if via == "linker":
         res = _with_linker(left, right, model_config)
-    except ImportError:
+    else:
         res = _with_engine(left, right, model_config)
     res["stages"] = {"read": read_s, **res["stages"]}
     res["peak_rss_after_stage"] = {"read": read_rss, **res["peak_rss_after_stage"]}

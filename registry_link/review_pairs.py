@@ -69,7 +69,7 @@ def review_pairs(
         scored.join(wanted, on=["source", "record_id"], how="semi")
         .sort(["source", "record_id", "match_probability"], descending=[False, False, True])
         .with_columns(
-            candidate_rank=pl.int_range(1, pl.len() + 1).over("source", "record_id").cast(pl.UInt8)
+            candidate_rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("source", "record_id")
         )
         .filter(pl.col("candidate_rank") <= max_candidates)
     )

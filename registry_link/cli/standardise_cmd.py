@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -48,6 +49,6 @@ def command(file: Path, config: Path, out: Path | None) -> None:
     target = out or default_output(file)
     target.parent.mkdir(parents=True, exist_ok=True)
     result.frame.write_parquet(target)
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=120)
     result.report.print(console)
-    console.print(f"wrote {result.frame.height} rows to {target}")
+    console.print(f"wrote {result.frame.height} rows to {target}", soft_wrap=True)

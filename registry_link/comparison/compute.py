@@ -186,7 +186,7 @@ def _derive(
     if rows.len() == frame.height:
         return fn(frame).alias(name)
     values = fn(frame[rows]) if rows.len() else pl.Series(name, [], dtype=pl.Float64)
-    full = pl.Series(name, [None] * frame.height, dtype=values.dtype)
+    full = pl.repeat(None, frame.height, dtype=values.dtype, eager=True).alias(name)
     return full.scatter(rows, values) if rows.len() else full
 
 

@@ -19,6 +19,7 @@ closest level; ``Comparison.missing`` is the level of gamma ``-1``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ import polars as pl
 DerivedFn = Callable[[pl.DataFrame], pl.Series]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Level:
     """One agreement level: a label, a predicate over the pair frame and a description.
 
@@ -46,8 +47,18 @@ class Level:
         """The level in words, e.g. ``"given names have the same cross-script key"``."""
         return self.description
 
+    def _identity(self) -> tuple[str, str, str | None]:
+        return (self.label, self.description, self.tf_column)
 
-@dataclass(frozen=True)
+    def __eq__(self, other: object) -> bool:
+        """Levels are equal when label, description and tf column are (not the predicate)."""
+        return isinstance(other, Level) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+
+@dataclass(frozen=True, eq=False)
 class Comparison:
     """A named comparison of record pairs with ordered agreement levels.
 
@@ -71,6 +82,13 @@ class Comparison:
     levels: tuple[Level, ...]
     derived: Mapping[str, DerivedFn] = field(default_factory=dict)
     derived_when: Mapping[str, pl.Expr] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Comparisons are equal when their :meth:`to_dict` descriptions are."""
+        return isinstance(other, Comparison) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True, default=str))
 
     @property
     def output_column(self) -> str:

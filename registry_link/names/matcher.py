@@ -80,16 +80,20 @@ def _forms(a: str | None, b: str | None) -> tuple[pl.Series, pl.Series]:
     return pl.Series("a", [fa], dtype=pl.Utf8), pl.Series("b", [fb], dtype=pl.Utf8)
 
 
-def same_name(a: str | None, b: str | None) -> bool:
-    """Whether two names in either script are the same name (False if either is missing)."""
+def same_name(a: str | None, b: str | None, *, glued_article: bool = False) -> bool:
+    """Whether two names in either script are the same name (False if either is missing).
+
+    ``glued_article``: see :func:`pairwise_same_name` (advised for family names).
+    """
     fa, fb = _forms(a, b)
-    return bool(pairwise_same_name(fa, fb).fill_null(False).item())
+    same = pairwise_same_name(fa, fb, glued_article=glued_article)
+    return bool(same.fill_null(False).item())
 
 
-def name_similarity(a: str | None, b: str | None) -> float:
+def name_similarity(a: str | None, b: str | None, *, glued_article: bool = False) -> float:
     """Similarity of two names in either script in [0, 1]: 1.0 same name, 0.0 if missing."""
     fa, fb = _forms(a, b)
-    value = pairwise_name_similarity(fa, fb).item()
+    value = pairwise_name_similarity(fa, fb, glued_article=glued_article).item()
     return 0.0 if value is None else float(value)
 
 
@@ -140,7 +144,35 @@ def name_features(forms: pl.Series) -> pl.DataFrame:
     )
 
 
-def _same_name_frame(a: pl.Series, b: pl.Series) -> pl.DataFrame:
+def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.DataFrame:
+    """:func:`_strict_frame`, plus (if ``glued_article``) the variant Lamrani = (El) Amrani.
+
+    French-style Moroccan spellings often glue the article as a bare ``l`` before a vowel
+    (Lamrani, Lasri, Lakhdar, Laaroussi for العمراني, العسري, الأخضر, العروسي) while the
+    other record drops it. When exactly one form starts with ``l`` + vowel, that ``l`` is
+    also tried without, under the same key, ending and vowel checks. Meant for family names:
+    on given names it would equate Lahcen (لحسن) with Hassan.
+    """
+    frame = _strict_frame(a, b)
+    if not glued_article:
+        return frame
+    starts_l = r"^l[aeiou]"
+    la, lb = pl.col("a").str.contains(starts_l), pl.col("b").str.contains(starts_l)
+    alt = frame.select(
+        a2=pl.when(la & ~lb).then(pl.col("a").str.slice(1)).otherwise(pl.col("a")),
+        b2=pl.when(lb & ~la).then(pl.col("b").str.slice(1)).otherwise(pl.col("b")),
+        tried=(la ^ lb).fill_null(False),
+    )
+    retry = alt["tried"] & ~frame["same"].fill_null(False)
+    if not retry.any():
+        return frame
+    idx = retry.arg_true()
+    again = _strict_frame(alt["a2"].gather(idx), alt["b2"].gather(idx))["same"]
+    same = frame["same"].scatter(idx, again)
+    return frame.with_columns(same=same)
+
+
+def _strict_frame(a: pl.Series, b: pl.Series) -> pl.DataFrame:
     """Frame with the forms ``a``, ``b``, their keys ``ka``, ``kb`` and the decision ``same``.
 
     Features are computed once per distinct form (names repeat a lot across pairs).
@@ -169,13 +201,19 @@ def _check_lengths(a: pl.Series, b: pl.Series) -> None:
         raise ValueError(f"series lengths differ: {len(a)} and {len(b)}")
 
 
-def pairwise_same_name(a: pl.Series, b: pl.Series) -> pl.Series:
-    """Element-wise same-name decision on Latin matching forms (Boolean; null if either null)."""
+def pairwise_same_name(a: pl.Series, b: pl.Series, *, glued_article: bool = False) -> pl.Series:
+    """Element-wise same-name decision on Latin matching forms (Boolean; null if either null).
+
+    ``glued_article=True`` (advised for family names) also accepts a leading ``l`` + vowel
+    as the article glued on one side only: Lamrani = Amrani = العمراني.
+    """
     _check_lengths(a, b)
-    return _same_name_frame(a, b)["same"].alias("same_name")
+    return _same_name_frame(a, b, glued_article)["same"].alias("same_name")
 
 
-def pairwise_name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
+def pairwise_name_similarity(
+    a: pl.Series, b: pl.Series, *, glued_article: bool = False
+) -> pl.Series:
     """Element-wise similarity in [0, 1] of Latin matching forms (Float64; null if either null).
 
     1.0 when the names are the same (:func:`pairwise_same_name`); otherwise the mean of the
@@ -183,7 +221,7 @@ def pairwise_name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
     0.95 when the keys are equal but the vowels or endings tell the names apart (Said/Saad).
     """
     _check_lengths(a, b)
-    frame = _same_name_frame(a, b)
+    frame = _same_name_frame(a, b, glued_article)
     same = frame["same"]
     valid = (frame["a"].is_not_null() & frame["b"].is_not_null()).to_numpy()
     ka = frame["ka"].fill_null("").to_list()

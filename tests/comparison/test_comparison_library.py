@@ -265,6 +265,7 @@ def test_every_kind_is_covered_by_a_spec() -> None:
 def test_to_dict_from_dict_round_trip(spec: dict[str, Any]) -> None:
     comp = build_comparison(spec)
     again = Comparison.from_dict(comp.to_dict())
+    assert again == comp and hash(again) == hash(comp)
     assert again.to_dict() == comp.to_dict()
     assert [lv.label for lv in again.levels] == comp.to_dict()["levels"]
     assert again.output_column == f"gamma_{spec['name']}"
