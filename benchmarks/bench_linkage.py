@@ -57,6 +57,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="engine",
         help="ours: the linkage stages from the engine modules (default) or the full Linker.link",
     )
+    p.add_argument(
+        "--max-rss-gb",
+        type=float,
+        default=16.0,
+        help="kill a measured child whose process tree exceeds this RSS (shared machine)",
+    )
     p.add_argument("--force", action="store_true", help="regenerate/restandardise cached data")
     p.add_argument("--child", choices=("standardise", *SYSTEMS), help=argparse.SUPPRESS)
     p.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -126,7 +132,9 @@ def child_main(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parent
 
 
-def _spawn(step: str, paths: DataPaths, model: Path, via: str = "engine") -> ChildRun:
+def _spawn(
+    step: str, paths: DataPaths, model: Path, via: str = "engine", max_rss_gb: float = 16.0
+) -> ChildRun:
     result = paths.runs / f"{step}.json"
     cmd = [
         sys.executable,
@@ -143,7 +151,12 @@ def _spawn(step: str, paths: DataPaths, model: Path, via: str = "engine") -> Chi
         via,
     ]
     print(f"[bench] running {step} ...", file=sys.stderr, flush=True)
-    run = run_measured(cmd, result)
+    run = run_measured(cmd, result, rss_limit_bytes=int(max_rss_gb * 1024**3))
+    if run.killed_over_rss:
+        raise SystemExit(
+            f"{step} was killed: its RSS passed --max-rss-gb {max_rss_gb} "
+            f"(peak seen {run.peak_rss_bytes / 1024**3:.1f} GB after {run.wall_s:.0f} s)"
+        )
     if run.returncode != 0:
         raise SystemExit(f"{step} failed (exit {run.returncode}); log tail:\n{run.stderr_tail}")
     print(
@@ -154,7 +167,7 @@ def _spawn(step: str, paths: DataPaths, model: Path, via: str = "engine") -> Chi
     return run
 
 
-def _standardised(paths: DataPaths, model: Path, force: bool) -> dict[str, Any]:
+def _standardised(paths: DataPaths, model: Path, force: bool, max_rss_gb: float) -> dict[str, Any]:
     """Standardise both sides once (cached with its measured figures)."""
     record = paths.std / "standardise_run.json"
     fingerprint = code_fingerprint(*STANDARDISER_CODE)
@@ -162,7 +175,7 @@ def _standardised(paths: DataPaths, model: Path, force: bool) -> dict[str, Any]:
         cached: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
         if cached.get("fingerprint") == fingerprint:
             return cached
-    run = _spawn("standardise", paths, model)
+    run = _spawn("standardise", paths, model, max_rss_gb=max_rss_gb)
     info = {
         **run.result,
         "process_wall_s": run.wall_s,
@@ -223,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     paths, data_note = prepare_data(
         args.registry, args.partners, args.seed, args.data_dir, force=args.force
     )
-    std = _standardised(paths, args.model, args.force)
+    std = _standardised(paths, args.model, args.force, args.max_rss_gb)
     truth = pl.read_parquet(paths.truth)
     records = f"{std['rows']['partner']:,} × {std['rows']['registry']:,}"
     versions: dict[str, Any] = {"polars": pl.__version__, "python": sys.version.split()[0]}
@@ -235,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         f"peak RSS {std['peak_rss_bytes'] / 1024**3:.2f} GB.",
     ]
     for system in systems:
-        run = _spawn(system, paths, args.model, args.ours_via)
+        run = _spawn(system, paths, args.model, args.ours_via, args.max_rss_gb)
         versions.update(run.result.get("versions", {}))
         if system == "ours":
             links_05 = best_per_record(pl.read_parquet(paths.runs / "ours_links_05.parquet"), 0.5)

@@ -32,6 +32,7 @@ from registry_link.names.arabic import normalise_arabic_expr
 from registry_link.names.evaluation import (
     Decider,
     Rates,
+    family_decider,
     load_pair_table,
     project_arabic_latin,
     project_decider,
@@ -162,6 +163,23 @@ def project_section(deciders: dict[str, Decider]) -> list[str]:
         if "romanizer" in label:
             continue  # Latin-only pairs: the romaniser plays no part
         lines.append(_row(label, project_latin_latin(table, decider)))
+    family = table.filter(pl.col("kind") == "family")
+    lines += [
+        "",
+        "### Family names only: default vs `glued_article=True` (Lamrani = El Amrani)",
+        "",
+        *_HEAD,
+    ]
+    for label, decider in (
+        ("default, Arabic↔Latin", project_decider),
+        ("glued_article, Arabic↔Latin", family_decider),
+    ):
+        lines.append(_row(label, project_arabic_latin(family, decider)))
+    for label, decider in (
+        ("default, Latin↔Latin", project_decider),
+        ("glued_article, Latin↔Latin", family_decider),
+    ):
+        lines.append(_row(label, project_latin_latin(family, decider)))
     return lines
 
 

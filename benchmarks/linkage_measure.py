@@ -28,6 +28,7 @@ class ChildRun:
     peak_rss_bytes: int
     result: dict[str, Any] = field(default_factory=dict)
     stderr_tail: str = ""
+    killed_over_rss: bool = False
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -50,11 +51,32 @@ def self_max_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def run_measured(cmd: list[str], result_path: Path, *, interval: float = 0.05) -> ChildRun:
+def _kill_tree(proc: psutil.Process) -> None:
+    """Kill ``proc`` and its descendants (only this child's own tree)."""
+    try:
+        procs = [*proc.children(recursive=True), proc]
+    except psutil.NoSuchProcess:
+        return
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            continue
+
+
+def run_measured(
+    cmd: list[str],
+    result_path: Path,
+    *,
+    interval: float = 0.05,
+    rss_limit_bytes: int | None = None,
+) -> ChildRun:
     """Run ``cmd`` as a child process, poll its tree's RSS, and read the JSON it writes.
 
     The child must write a JSON object to ``result_path``; if it reports ``max_rss_bytes``
-    (its own ``ru_maxrss``) the peak is the maximum of that and the polled tree RSS.
+    (its own ``ru_maxrss``) the peak is the maximum of that and the polled tree RSS. With
+    ``rss_limit_bytes``, a child whose tree grows beyond it is killed (the machine is shared)
+    and the run is marked ``killed_over_rss``.
     """
     result_path.unlink(missing_ok=True)
     log_path = result_path.with_suffix(".log")
@@ -65,8 +87,12 @@ def run_measured(cmd: list[str], result_path: Path, *, interval: float = 0.05) -
     ):
         proc = psutil.Process(popen.pid)
         peak = 0
+        killed = False
         while True:
             peak = max(peak, tree_rss(proc))
+            if rss_limit_bytes is not None and peak > rss_limit_bytes and not killed:
+                _kill_tree(proc)
+                killed = True
             try:
                 popen.wait(timeout=interval)
                 break
@@ -79,4 +105,4 @@ def run_measured(cmd: list[str], result_path: Path, *, interval: float = 0.05) -
         result = json.loads(result_path.read_text(encoding="utf-8"))
     peak = max(peak, int(result.get("max_rss_bytes", 0)))
     tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-    return ChildRun(returncode, wall, peak, result, tail)
+    return ChildRun(returncode, wall, peak, result, tail, killed)

@@ -92,9 +92,11 @@ def by_source_table(rows: Sequence[SystemRow]) -> str:
 def machine_line() -> str:
     """CPU count, memory and platform of this machine."""
     mem = psutil.virtual_memory().total / GB
+    load = ", ".join(f"{x:.1f}" for x in psutil.getloadavg())
     return (
         f"{psutil.cpu_count(logical=True)} logical cores, {mem:.0f} GB RAM, "
-        f"{platform.platform()}, Python {platform.python_version()}"
+        f"{platform.platform()}, Python {platform.python_version()}; shared with other "
+        f"engineers' jobs (load average {load} when the report was written)"
     )
 
 

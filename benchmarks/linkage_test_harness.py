@@ -124,3 +124,12 @@ def test_report_contains_rows_and_goals() -> None:
     assert "4.00× Splink's end-to-end speed" in text
     assert "0.40× Splink's RSS" in text
     assert "a note" in text
+
+
+def test_run_measured_kills_child_over_rss_limit(tmp_path: Path) -> None:
+    result = tmp_path / "r.json"
+    code = "import time; x = b'\\x01' * (300 * 1024 * 1024); time.sleep(30)"
+    run = run_measured([sys.executable, "-c", code], result, rss_limit_bytes=100 * 1024 * 1024)
+    assert run.killed_over_rss
+    assert run.returncode != 0
+    assert run.wall_s < 30

@@ -2,8 +2,9 @@
 
 ``match`` at or above the match threshold, ``review`` between the review and match thresholds,
 ``non_match`` below. A partner record links to at most one registry person: its best candidate.
-A close second candidate (within ``close_second_margin`` of the best, or also above the match
-threshold) sends the record to ``review``. Several partner records resolving to the same
+A close second candidate — one at or above the review threshold whose match weight is within
+``close_second_margin`` bits of the best's — sends the record to ``review``: near p = 1 two
+probabilities both print as 1.000, while their weights still tell 2^20 from 2^21. Several partner records resolving to the same
 registry person are within-list duplicates, not rivals: nothing here demotes them.
 """
 
@@ -59,8 +60,9 @@ def decide(
         match_threshold: probability at or above which the best candidate is a match.
         review_threshold: probability at or above which (and below the match threshold) a
             record goes to review.
-        close_second_margin: a second candidate this close to the best sends the record to
-            review even above the match threshold.
+        close_second_margin: in bits of match weight: a second candidate (at or above the
+            review threshold) this close to the best sends the record to review even above the
+            match threshold.
         prior_decisions: reviewer decisions ``{source, record_id, person_id, decision}`` with
             decision ``accept`` or ``reject``: a rejected pair is never chosen; an accepted one
             is a match.
@@ -84,6 +86,7 @@ def decide(
         "record_id",
         second_person_id=pl.col("person_id"),
         second_probability=pl.col("match_probability"),
+        _second_weight=pl.col("match_weight"),
     )
     out = (
         left.select("source", "record_id")
@@ -102,7 +105,8 @@ def decide(
     else:
         out = out.with_columns(_accepted=pl.lit(None, pl.Boolean), _acc_person=pl.lit(None, pl.Utf8))
     p, p2 = pl.col("match_probability"), pl.col("second_probability")
-    close = p2.is_not_null() & ((p - p2 <= close_second_margin) | (p2 >= match_threshold))
+    gap = pl.col("match_weight") - pl.col("_second_weight")
+    close = p2.is_not_null() & (p2 >= review_threshold) & (gap < close_second_margin)
     fmt = lambda e: e.round(4).cast(pl.Utf8)  # noqa: E731
     decision = (
         pl.when(pl.col("_accepted").fill_null(False))
@@ -127,9 +131,10 @@ def decide(
         .when(close)
         .then(
             pl.format(
-                "close second candidate {} (p={}) beside best p={}",
+                "close second candidate {} (p={}, weight {} bits below the best, p={})",
                 pl.col("second_person_id"),
                 fmt(p2),
+                fmt(gap),
                 fmt(p),
             )
         )

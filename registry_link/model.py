@@ -9,7 +9,7 @@
     comparisons:               # each {name, kind, <kind parameters>}; kinds: comparison library
       - {name: given, kind: name, field: given, tf: true}
     thresholds: {match: 0.9, review: 0.5}
-    close_second_margin: 0.1
+    close_second_margin: 5.0     # bits of match weight
     training: {u_sample_size: 1000000, seed: 42, max_iterations: 100, tolerance: 0.0001,
                tf_minimum_frequency: 0.00001, em_rules: null}
 
@@ -91,7 +91,7 @@ class ModelConfigModel(_Strict):
     blocking_rules: list[BlockingRuleModel] = Field(min_length=1)
     comparisons: list[dict[str, Any]] = Field(min_length=1)
     thresholds: ThresholdsModel = Field(default_factory=ThresholdsModel)
-    close_second_margin: float = Field(default=0.1, ge=0.0, le=1.0)
+    close_second_margin: float = Field(default=5.0, ge=0.0)
     training: TrainingModel = Field(default_factory=TrainingModel)
 
 
@@ -121,7 +121,7 @@ class ModelSettings:
     comparisons: tuple[Comparison, ...]
     match_threshold: float = 0.9
     review_threshold: float = 0.5
-    close_second_margin: float = 0.1
+    close_second_margin: float = 5.0
     training: TrainingSettings = field(default_factory=TrainingSettings)
     description: str | None = None
     config_path: Path | None = None

@@ -70,7 +70,7 @@ def test_minimal_config_defaults() -> None:
     s = settings_from_dict(minimal_config())
     assert s.match_threshold == 0.9
     assert s.review_threshold == 0.5
-    assert s.close_second_margin == 0.1
+    assert s.close_second_margin == 5.0
     assert s.training.u_sample_size == 1_000_000
     assert s.tf_columns() == ("surname",)
     assert [r.name for r in s.em_rules()] == ["surname"]

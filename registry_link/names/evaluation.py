@@ -39,12 +39,18 @@ class Rates:
     false_positive_rate: float
 
 
-def project_decider(a: pl.Series, b: pl.Series) -> pl.Series:
+def project_decider(a: pl.Series, b: pl.Series, glued_article: bool = False) -> pl.Series:
     """The project's decision on raw names: matching forms, then :func:`pairwise_same_name`."""
     forms = pl.DataFrame({"a": a, "b": b}).select(
         matching_form_expr(pl.col("a")), matching_form_expr(pl.col("b"))
     )
-    return pairwise_same_name(forms["a"], forms["b"]).fill_null(False)
+    same = pairwise_same_name(forms["a"], forms["b"], glued_article=glued_article)
+    return same.fill_null(False)
+
+
+def family_decider(a: pl.Series, b: pl.Series) -> pl.Series:
+    """:func:`project_decider` with ``glued_article=True`` (the setting for family names)."""
+    return project_decider(a, b, glued_article=True)
 
 
 def load_pair_table(path: str | Path) -> pl.DataFrame:

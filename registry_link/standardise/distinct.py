@@ -27,6 +27,6 @@ def with_distinct(
     mapped = distinct.with_columns(**rule) if isinstance(rule, dict) else rule(distinct)
     mapped_df = mapped.collect()
     new = [c for c in mapped_df.columns if c != column]
-    return frame.drop([c for c in new if c in frame.columns]).join(
-        mapped_df, on=column, how="left", maintain_order="left"
-    )
+    # join only the key column (not the whole wide frame), then put the results alongside
+    looked_up = frame.select(column).join(mapped_df, on=column, how="left", maintain_order="left")
+    return frame.drop([c for c in new if c in frame.columns]).hstack(looked_up.drop(column))

@@ -191,3 +191,21 @@ def test_scalar_and_vectorised_agree() -> None:
         assert name_key(a) == keys[i]
         assert same_name(a, b) == bool(same[i])
         assert name_similarity(a, b) == pytest.approx(sim[i])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Lamrani", "العمراني"), ("Lamrani", "El Amrani"), ("Lasri", "العسري"), ("Lakhdar", "الأخضر")],
+)
+def test_glued_article_for_family_names(a: str, b: str) -> None:
+    assert not same_name(a, b)
+    assert same_name(a, b, glued_article=True)
+    assert same_name(b, a, glued_article=True)
+    assert name_similarity(a, b, glued_article=True) == 1.0
+    forms = pl.Series([matching_form(a)]), pl.Series([matching_form(b)])
+    assert pairwise_same_name(*forms, glued_article=True).to_list() == [True]
+
+
+@pytest.mark.parametrize(("a", "b"), [("Leila", "Ali"), ("Lamia", "Amina"), ("Lahlou", "Alami")])
+def test_glued_article_keeps_different_names_apart(a: str, b: str) -> None:
+    assert not same_name(a, b, glued_article=True)
