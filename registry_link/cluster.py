@@ -47,9 +47,7 @@ def _member_key(members: list[str]) -> str:
     return "B" + digest[:12]
 
 
-def _inherit(
-    frame: pl.DataFrame, previous_keys: pl.DataFrame, taken: set[str]
-) -> dict[int, str]:
+def _inherit(frame: pl.DataFrame, previous_keys: pl.DataFrame, taken: set[str]) -> dict[int, str]:
     """cluster_id → previous key, the old cluster sharing most members, each key used once."""
     overlap = (
         frame.join(

@@ -4,8 +4,9 @@
 ``non_match`` below. A partner record links to at most one registry person: its best candidate.
 A close second candidate — one at or above the review threshold whose match weight is within
 ``close_second_margin`` bits of the best's — sends the record to ``review``: near p = 1 two
-probabilities both print as 1.000, while their weights still tell 2^20 from 2^21. Several partner records resolving to the same
-registry person are within-list duplicates, not rivals: nothing here demotes them.
+probabilities both print as 1.000, while their weights still tell 2^20 from 2^21.
+Several partner records resolving to the same registry person are within-list duplicates,
+not rivals: nothing here demotes them.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def decide(
             how="left",
         )
     else:
-        out = out.with_columns(_accepted=pl.lit(None, pl.Boolean), _acc_person=pl.lit(None, pl.Utf8))
+        out = out.with_columns(
+            _accepted=pl.lit(None, pl.Boolean), _acc_person=pl.lit(None, pl.Utf8)
+        )
     p, p2 = pl.col("match_probability"), pl.col("second_probability")
     gap = pl.col("match_weight") - pl.col("_second_weight")
     close = p2.is_not_null() & (p2 >= review_threshold) & (gap < close_second_margin)

@@ -26,9 +26,7 @@ def evaluate_links(links: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
         ``{source, records, in_registry, matches, correct, precision, recall, f1,
         review_share, recall_with_review}``.
     """
-    t = truth.select(
-        "source", "record_id", true_person=pl.col("person_id").replace("", None)
-    )
+    t = truth.select("source", "record_id", true_person=pl.col("person_id").replace("", None))
     j = links.select("source", "record_id", "person_id", "decision").join(
         t, on=["source", "record_id"], how="left"
     )
@@ -70,8 +68,9 @@ def _pairs(frame: pl.DataFrame, group: str) -> pl.DataFrame:
     )
 
 
-def pairwise_scores(predicted: pl.DataFrame, truth: pl.DataFrame, pred_group: str,
-                    true_group: str) -> dict[str, float | int]:
+def pairwise_scores(
+    predicted: pl.DataFrame, truth: pl.DataFrame, pred_group: str, true_group: str
+) -> dict[str, float | int]:
     """Pairwise precision/recall of "same group" (e.g. same person, same household).
 
     Args:

@@ -66,9 +66,7 @@ def build_households(
     reg = registry.select(
         "person_id", reg_household="household_id", reg_relation="relation_to_head"
     )
-    matched = links.filter(pl.col("decision") == "match").select(
-        "source", "record_id", "person_id"
-    )
+    matched = links.filter(pl.col("decision") == "match").select("source", "record_id", "person_id")
     rec = (
         left.select("source", "record_id", "relationship", "principal_record_id")
         .with_row_index("_order")

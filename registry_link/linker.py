@@ -140,7 +140,9 @@ class Linker:
         with self._stage("compare"):
             gammas = compare(left, right, pairs, self.settings.comparisons)
         with self._stage("train"):
-            return train(left, right, pairs, self.settings.comparisons, self.settings, gammas=gammas)
+            return train(
+                left, right, pairs, self.settings.comparisons, self.settings, gammas=gammas
+            )
 
     def link(
         self,
@@ -255,9 +257,7 @@ class Linker:
             "registry_link_version": __version__,
             "records": {"partner": left.height, "registry": right.height},
             "candidate_pairs": pairs.height,
-            "candidate_pairs_by_rule": dict(
-                pairs.group_by("rule").len().sort("rule").iter_rows()
-            ),
+            "candidate_pairs_by_rule": dict(pairs.group_by("rule").len().sort("rule").iter_rows()),
             "decisions": dict(links.group_by("decision").len().sort("decision").iter_rows()),
             "decisions_by_source": per_source,
             "review_pairs": review.height,

@@ -69,23 +69,23 @@ def review_pairs(
         scored.join(wanted, on=["source", "record_id"], how="semi")
         .sort(["source", "record_id", "match_probability"], descending=[False, False, True])
         .with_columns(
-            candidate_rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("source", "record_id")
+            candidate_rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over(
+                "source", "record_id"
+            )
         )
         .filter(pl.col("candidate_rank") <= max_candidates)
     )
     explanations = [
         "; ".join(explain(row, model))
-        for row in cand.select(*gamma_cols, *bf_cols, "match_weight", "match_probability").iter_rows(
-            named=True
-        )
+        for row in cand.select(
+            *gamma_cols, *bf_cols, "match_weight", "match_probability"
+        ).iter_rows(named=True)
     ]
     fields = [f for f in REVIEW_FIELDS if f in left.columns]
     p_side = left.select(fields).gather(cand["l_idx"]).rename({f: f"p_{f}" for f in fields})
     r_side = right.select(fields).gather(cand["r_idx"]).rename({f: f"r_{f}" for f in fields})
     head = cand.select(
-        pl.concat_str(["source", "record_id", "person_id"], separator="|").alias(
-            "review_item_id"
-        ),
+        pl.concat_str(["source", "record_id", "person_id"], separator="|").alias("review_item_id"),
         "source",
         "record_id",
         "person_id",

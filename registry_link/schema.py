@@ -27,7 +27,9 @@ CANONICAL_FIELDS: Final[dict[str, str]] = {
     "record_id": "identifier of the row in its source (required, unique within the source)",
     "cin": "national identity card number (CIN): 1-2 letters then digits, e.g. BK123456",
     "cnss_number": "social-security (CNSS) registration number",
-    "registry_person_id": "registry person identifier if the partner knows it (RNP-like, 10 digits)",
+    "registry_person_id": (
+        "registry person identifier if the partner knows it (RNP-like, 10 digits)"
+    ),
     "family_name": "family name, Latin script",
     "given_name": "given name(s), Latin script",
     "family_name_ar": "family name, Arabic script",

@@ -51,8 +51,8 @@ def command(
     model = linker.train(registry, lists)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     save_model(model, out_path)
-    info = model.training
+    pairs = model.training.get("candidate_pairs")
     console.print(
-        f"trained on {info.get('candidate_pairs', '?'):,} candidate pairs; prior {model.prior:.3g}; "
-        f"wrote {out_path}"
+        f"trained on {pairs if pairs is not None else '?'} candidate pairs; "
+        f"prior {model.prior:.3g}; wrote {out_path}"
     )
