@@ -33,8 +33,8 @@ if str(HERE) not in sys.path:  # helper modules live next to this script
 
 from linkage_data import STANDARDISER_CODE, DataPaths, code_fingerprint, prepare_data  # noqa: E402
 from linkage_eval import accuracy, accuracy_by_source, best_per_record  # noqa: E402
-from linkage_measure import ChildRun, run_measured, self_max_rss_bytes  # noqa: E402
-from linkage_report import SystemRow, render  # noqa: E402
+from linkage_measure import ChildRun, last_stage, run_measured, self_max_rss_bytes  # noqa: E402
+from linkage_report import SystemRow, merge_section, render  # noqa: E402
 
 REPO = HERE.parent
 SYSTEMS = ("ours", "splink")
@@ -57,6 +57,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="engine",
         help="ours: the linkage stages from the engine modules (default) or the full Linker.link",
     )
+    p.add_argument(
+        "--ours-compare-chunk",
+        type=int,
+        default=None,
+        help="what-if: override compare()'s chunk_size (pairs per chunk) for ours",
+    )
+    p.add_argument(
+        "--ours-keep-p",
+        type=float,
+        default=None,
+        help="what-if: score in slices and keep pairs at p >= this before decide (ours)",
+    )
+    p.add_argument("--repeat", type=int, default=1, help="runs per system; the fastest is shown")
     p.add_argument(
         "--max-rss-gb",
         type=float,
@@ -97,10 +110,18 @@ def _child_standardise(paths: DataPaths) -> dict[str, Any]:
     return {"stages": stages, "end_to_end_s": sum(stages.values()), "rows": rows}
 
 
-def _child_ours(paths: DataPaths, model: Path, run_dir: Path, via: str) -> dict[str, Any]:
+def _child_ours(paths: DataPaths, args: argparse.Namespace) -> dict[str, Any]:
     from linkage_ours import run_ours
 
-    res = run_ours(paths.std_partner, paths.std_registry, model, via=via)
+    res = run_ours(
+        paths.std_partner,
+        paths.std_registry,
+        args.model,
+        via=args.ours_via,
+        compare_chunk=args.ours_compare_chunk,
+        keep_p=args.ours_keep_p,
+    )
+    run_dir = paths.runs
     res.pop("links_05").write_parquet(run_dir / "ours_links_05.parquet")
     res.pop("decisions").write_parquet(run_dir / "ours_decisions.parquet")
     return res
@@ -121,7 +142,7 @@ def child_main(args: argparse.Namespace) -> int:
     if args.child == "standardise":
         res = _child_standardise(paths)
     elif args.child == "ours":
-        res = _child_ours(paths, args.model, run_dir, args.ours_via)
+        res = _child_ours(paths, args)
     else:
         res = _child_splink(paths, args.model, run_dir)
     res["max_rss_bytes"] = self_max_rss_bytes()
@@ -132,8 +153,16 @@ def child_main(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parent
 
 
+class ChildFailed(Exception):
+    """A measured child was killed or failed; ``str()`` says how far it got."""
+
+    def __init__(self, message: str, log_tail: str) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
 def _spawn(
-    step: str, paths: DataPaths, model: Path, via: str = "engine", max_rss_gb: float = 16.0
+    step: str, paths: DataPaths, args: argparse.Namespace, max_rss_gb: float = 16.0
 ) -> ChildRun:
     result = paths.runs / f"{step}.json"
     cmd = [
@@ -146,19 +175,30 @@ def _spawn(
         "--result",
         str(result),
         "--model",
-        str(model),
+        str(args.model),
         "--ours-via",
-        via,
+        args.ours_via,
+        *(
+            ["--ours-compare-chunk", str(args.ours_compare_chunk)]
+            if args.ours_compare_chunk
+            else []
+        ),
+        *(["--ours-keep-p", str(args.ours_keep_p)] if args.ours_keep_p is not None else []),
     ]
     print(f"[bench] running {step} ...", file=sys.stderr, flush=True)
     run = run_measured(cmd, result, rss_limit_bytes=int(max_rss_gb * 1024**3))
-    if run.killed_over_rss:
-        raise SystemExit(
-            f"{step} was killed: its RSS passed --max-rss-gb {max_rss_gb} "
-            f"(peak seen {run.peak_rss_bytes / 1024**3:.1f} GB after {run.wall_s:.0f} s)"
+    if run.killed_over_rss or run.returncode != 0:
+        why = (
+            f"killed when its RSS passed --max-rss-gb {max_rss_gb}"
+            if run.killed_over_rss
+            else f"failed (exit {run.returncode})"
         )
-    if run.returncode != 0:
-        raise SystemExit(f"{step} failed (exit {run.returncode}); log tail:\n{run.stderr_tail}")
+        raise ChildFailed(
+            f"{step} {why} after {run.wall_s:.0f} s, peak RSS seen "
+            f"{run.peak_rss_bytes / 1024**3:.1f} GB; last finished stage: "
+            f"{last_stage(run.stderr_tail)}",
+            run.stderr_tail,
+        )
     print(
         f"[bench] {step}: {run.wall_s:.1f} s, peak RSS {run.peak_rss_bytes / 1024**3:.2f} GB",
         file=sys.stderr,
@@ -167,15 +207,23 @@ def _spawn(
     return run
 
 
-def _standardised(paths: DataPaths, model: Path, force: bool, max_rss_gb: float) -> dict[str, Any]:
+def _standardised(paths: DataPaths, args: argparse.Namespace) -> dict[str, Any]:
     """Standardise both sides once (cached with its measured figures)."""
     record = paths.std / "standardise_run.json"
     fingerprint = code_fingerprint(*STANDARDISER_CODE)
-    if not force and record.exists() and paths.std_partner.exists() and paths.std_registry.exists():
+    if (
+        not args.force
+        and record.exists()
+        and paths.std_partner.exists()
+        and paths.std_registry.exists()
+    ):
         cached: dict[str, Any] = json.loads(record.read_text(encoding="utf-8"))
         if cached.get("fingerprint") == fingerprint:
             return cached
-    run = _spawn("standardise", paths, model, max_rss_gb=max_rss_gb)
+    try:
+        run = _spawn("standardise", paths, args, max_rss_gb=args.max_rss_gb)
+    except ChildFailed as exc:
+        raise SystemExit(f"{exc}\n{exc.log_tail[-3000:]}") from None
     info = {
         **run.result,
         "process_wall_s": run.wall_s,
@@ -218,6 +266,16 @@ def _row(
     )
 
 
+def _what_if(args: argparse.Namespace) -> str:
+    """Title suffix naming the what-if knobs used for ours, if any."""
+    knobs = []
+    if args.ours_compare_chunk:
+        knobs.append(f"compare chunk_size {args.ours_compare_chunk:,}")
+    if args.ours_keep_p is not None:
+        knobs.append(f"score in slices keeping p ≥ {args.ours_keep_p:g}")
+    return f" (what-if for ours: {', '.join(knobs)})" if knobs else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: prepare data, run each system in a measured child, write the report."""
     args = parse_args(argv)
@@ -236,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     paths, data_note = prepare_data(
         args.registry, args.partners, args.seed, args.data_dir, force=args.force
     )
-    std = _standardised(paths, args.model, args.force, args.max_rss_gb)
+    std = _standardised(paths, args)
     truth = pl.read_parquet(paths.truth)
     records = f"{std['rows']['partner']:,} × {std['rows']['registry']:,}"
     versions: dict[str, Any] = {"polars": pl.__version__, "python": sys.version.split()[0]}
@@ -248,7 +306,18 @@ def main(argv: list[str] | None = None) -> int:
         f"peak RSS {std['peak_rss_bytes'] / 1024**3:.2f} GB.",
     ]
     for system in systems:
-        run = _spawn(system, paths, args.model, args.ours_via, args.max_rss_gb)
+        try:
+            runs = [_spawn(system, paths, args, args.max_rss_gb) for _ in range(args.repeat)]
+        except ChildFailed as exc:
+            print(f"[bench] {exc}\n{exc.log_tail[-1500:]}", file=sys.stderr, flush=True)
+            notes.append(f"{system}: NO RESULT — {exc}.")
+            continue
+        # Shared machine: keep the fastest run (its links are the ones on disk only when it is
+        # the last one, so accuracy is read from the last run: both systems are seeded).
+        run = min(runs, key=lambda r: float(r.result["end_to_end_s"]))
+        if args.repeat > 1:
+            walls = ", ".join(f"{float(r.result['end_to_end_s']):.1f}" for r in runs)
+            notes.append(f"{system}: {args.repeat} runs, wall s {walls}; the fastest is shown.")
         versions.update(run.result.get("versions", {}))
         if system == "ours":
             links_05 = best_per_record(pl.read_parquet(paths.runs / "ours_links_05.parquet"), 0.5)
@@ -289,10 +358,18 @@ def main(argv: list[str] | None = None) -> int:
         data_note=data_note,
         rows=rows,
         notes=notes,
+        title=f"{args.partners:,} partner records × {args.registry:,} registry persons"
+        + _what_if(args),
     )
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    existing = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    key = f"r{args.registry:010d}_p{args.partners:010d}_s{args.seed}"
+    if args.ours_compare_chunk:
+        key += f"_chunk{args.ours_compare_chunk}"
+    if args.ours_keep_p is not None:
+        key += f"_keep{args.ours_keep_p:g}"
+    args.out.write_text(merge_section(existing, key, text), encoding="utf-8")
     return 0
 
 

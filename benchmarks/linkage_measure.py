@@ -64,6 +64,20 @@ def _kill_tree(proc: psutil.Process) -> None:
             continue
 
 
+def progress(stage: str, seconds: float) -> None:
+    """Log a finished stage to stdout (the child's log): ``[stage] name s rss``."""
+    print(
+        f"[stage] {stage} {seconds:.2f} s, peak RSS {self_max_rss_bytes() / 1024**3:.2f} GB",
+        flush=True,
+    )
+
+
+def last_stage(log_tail: str) -> str:
+    """The last ``[stage]`` line of a child's log (what it had finished), or ``"none"``."""
+    lines = [ln for ln in log_tail.splitlines() if ln.startswith("[stage] ")]
+    return lines[-1][len("[stage] ") :] if lines else "none"
+
+
 def run_measured(
     cmd: list[str],
     result_path: Path,

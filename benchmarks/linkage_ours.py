@@ -6,6 +6,11 @@ households → review pairs) with ``configs/model.yaml``. The Linker's ``on_stag
 records each stage's time and the process's peak RSS after it, so the part comparable with
 Splink (read … decide) is measured apart from the steps Splink does not do.
 
+What-if knobs (off by default, reported when used): ``compare_chunk`` changes
+``compare``'s chunk size; ``keep_p`` scores in slices and keeps only pairs at p ≥ keep_p
+before ``decide`` (lossless for decisions when keep_p is far enough below the review
+threshold and the close-second margin).
+
 ``via="engine"`` (the default) runs the same linkage stages the Linker runs (block, compare,
 train, score, ``decide``) straight from the engine modules, without the steps Splink does not
 do; ``via="linker"`` runs the full ``Linker.link``.
@@ -18,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from linkage_measure import self_max_rss_bytes
+from linkage_measure import progress, self_max_rss_bytes
 
 #: Stages comparable with Splink's read + train + predict.
 LINK_STAGES: tuple[str, ...] = ("read", "block", "compare", "train", "score", "decide")
@@ -38,6 +43,7 @@ def _with_linker(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) ->
     def on_stage(name: str, seconds: float) -> None:
         stages[name] = stages.get(name, 0.0) + seconds
         rss[name] = self_max_rss_bytes()
+        progress(name, seconds)
 
     linker = Linker.from_config(model_config, on_stage=on_stage)
     result = linker.link(right, [left])
@@ -56,7 +62,26 @@ def _with_linker(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) ->
     }
 
 
-def _with_engine(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) -> dict[str, Any]:
+def _score_kept(
+    gammas: pl.DataFrame, model: Any, left: pl.DataFrame, right: pl.DataFrame, keep_p: float
+) -> pl.DataFrame:
+    """Score ``gammas`` in slices of :data:`SCORE_SLICE` rows, keeping pairs at p ≥ ``keep_p``."""
+    from registry_link.scoring import score
+
+    parts = []
+    for offset in range(0, gammas.height, SCORE_SLICE):
+        part = score(gammas.slice(offset, SCORE_SLICE), model, left, right)
+        parts.append(part.filter(pl.col("match_probability") >= keep_p))
+    return pl.concat(parts) if parts else score(gammas, model, left, right)
+
+
+#: Rows per scoring slice in the ``keep_p`` what-if.
+SCORE_SLICE = 5_000_000
+
+
+def _with_engine(
+    left: pl.DataFrame, right: pl.DataFrame, model_config: Path, keep_p: float | None = None
+) -> dict[str, Any]:
     from registry_link.blocking import block
     from registry_link.comparison import compare
     from registry_link.model import load_model_config
@@ -69,14 +94,20 @@ def _with_engine(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) ->
     t = time.perf_counter()
     pairs = block(left, right, settings.blocking_rules)
     stages["block"], rss["block"] = time.perf_counter() - t, self_max_rss_bytes()
+    progress("block", stages["block"])
     t = time.perf_counter()
     gammas = compare(left, right, pairs, settings.comparisons)
     stages["compare"], rss["compare"] = time.perf_counter() - t, self_max_rss_bytes()
+    progress("compare", stages["compare"])
     t = time.perf_counter()
     model = train(left, right, pairs, settings.comparisons, settings, gammas=gammas)
     stages["train"], rss["train"] = time.perf_counter() - t, self_max_rss_bytes()
+    progress("train", stages["train"])
     t = time.perf_counter()
-    scored = score(gammas, model, left, right)
+    if keep_p is None:
+        scored = score(gammas, model, left, right)
+    else:
+        scored = _score_kept(gammas, model, left, right, keep_p)
     del gammas
     scored = scored.with_columns(
         source=left["source"].gather(scored["l_idx"]),
@@ -84,9 +115,11 @@ def _with_engine(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) ->
         person_id=right["person_id"].gather(scored["r_idx"]),
     )
     stages["score"], rss["score"] = time.perf_counter() - t, self_max_rss_bytes()
+    progress("score", stages["score"])
     t = time.perf_counter()
     decisions, decided_by = _decide(scored, left, settings)
     stages["decide"], rss["decide"] = time.perf_counter() - t, self_max_rss_bytes()
+    progress("decide", stages["decide"])
     return {
         "stages": stages,
         "peak_rss_after_stage": rss,
@@ -129,8 +162,27 @@ def _decide(scored: pl.DataFrame, left: pl.DataFrame, settings: Any) -> tuple[pl
     return links.select(_keys(links), "person_id", "decision"), "registry_link.decide.decide"
 
 
+def set_compare_chunk_size(chunk_size: int) -> None:
+    """What-if knob: change ``compare``'s default ``chunk_size`` for every caller in-process.
+
+    ``compare`` is one function object imported by the Linker, training and this module, so
+    its keyword default is changed in place. Used only with ``--ours-compare-chunk``.
+    """
+    from registry_link.comparison import compute
+
+    defaults = dict(compute.compare.__kwdefaults__ or {})
+    defaults["chunk_size"] = chunk_size
+    compute.compare.__kwdefaults__ = defaults
+
+
 def run_ours(
-    partner_path: Path, registry_path: Path, model_config: Path, *, via: str = "engine"
+    partner_path: Path,
+    registry_path: Path,
+    model_config: Path,
+    *,
+    via: str = "engine",
+    compare_chunk: int | None = None,
+    keep_p: float | None = None,
 ) -> dict[str, Any]:
     """Read the standardised files and link; returns timings, peak RSS, counts and links.
 
@@ -142,17 +194,22 @@ def run_ours(
     """
     import registry_link
 
+    if compare_chunk is not None:
+        set_compare_chunk_size(compare_chunk)
     t = time.perf_counter()
     left = pl.read_parquet(partner_path)
     right = pl.read_parquet(registry_path)
     read_s, read_rss = time.perf_counter() - t, self_max_rss_bytes()
+    progress("read", read_s)
     if via == "linker":
         res = _with_linker(left, right, model_config)
     else:
-        res = _with_engine(left, right, model_config)
+        res = _with_engine(left, right, model_config, keep_p)
     res["stages"] = {"read": read_s, **res["stages"]}
     res["peak_rss_after_stage"] = {"read": read_rss, **res["peak_rss_after_stage"]}
     res["end_to_end_s"] = sum(v for k, v in res["stages"].items() if k in LINK_STAGES)
     res["total_s"] = sum(res["stages"].values())
     res["versions"] = {"registry-link": getattr(registry_link, "__version__", "?")}
+    res["compare_chunk"] = compare_chunk
+    res["keep_p"] = keep_p
     return res

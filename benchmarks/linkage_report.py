@@ -119,6 +119,13 @@ def goals_section(ours: Sequence[SystemRow], splink: Sequence[SystemRow]) -> str
     return "\n".join(lines) + "\n"
 
 
+HEADER = """# Linkage benchmark: registry-link vs Splink
+
+Written by `benchmarks/bench_linkage.py` (see `benchmarks/README.md` for the method). One
+section per data size; a new run of the same size replaces its section.
+"""
+
+
 def render(
     *,
     command: str,
@@ -127,23 +134,24 @@ def render(
     data_note: str,
     rows: Sequence[SystemRow],
     notes: Sequence[str],
+    title: str = "Run",
 ) -> str:
-    """The whole markdown report."""
+    """One run's markdown section (level-2 heading ``title``)."""
     ours = [r for r in rows if r.system.startswith("ours")]
     splink = [r for r in rows if r.system.startswith("splink")]
     version_text = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
     parts = [
-        "# Linkage benchmark: registry-link vs Splink\n",
+        f"## {title}\n",
         f"Command: `{command}`  \nDate: {date}  \nMachine: {machine_line()}  \n"
         f"Versions: {version_text}\n",
-        f"## Data\n\n{data_note}\n",
-        "## Results\n\n"
+        f"### Data\n\n{data_note}\n",
+        "### Results\n\n"
         "Each system ran in its own child process. `wall s` = read the standardised Parquet "
         "files + block + compare + train + score + decide (ours) / read + train + predict "
         "(Splink), timed inside the child; `peak RSS` = the child's ru_maxrss at the end of "
         "that part. `process wall s` and `process peak` cover the whole child process (imports; "
-        "ours: also within-list dedupe, clusters, households and review pairs, which Splink "
-        "does not do; Splink: also the exact candidate-pair count), the peak being the max of "
+        "ours: also within-list dedupe, clusters, households and review pairs when run through "
+        "the Linker; Splink: also the exact candidate-pair count), the peak being the max of "
         "psutil polling of the child's process tree (every 50 ms) and its final ru_maxrss.\n",
         markdown_table(rows),
         "\nAccuracy per partner source (the layouts differ: Latin split names; Arabic-only "
@@ -151,8 +159,23 @@ def render(
         + by_source_table(rows),
         "\nSeconds per stage (and the process's peak RSS so far, after each stage):\n\n"
         + stages_table(rows),
-        "## Goals\n\n" + goals_section(ours, splink),
+        "### Goals\n\n" + goals_section(ours, splink),
     ]
     if notes:
-        parts.append("## Notes\n\n" + "\n".join(f"* {n}" for n in notes) + "\n")
+        parts.append("### Notes\n\n" + "\n".join(f"* {n}" for n in notes) + "\n")
     return "\n".join(parts)
+
+
+def merge_section(existing: str, key: str, section: str) -> str:
+    """The report with ``section`` stored under ``key`` (replacing that key's old section).
+
+    Sections are delimited by ``<!-- run: key -->`` markers and kept in key order.
+    """
+    marker = "<!-- run: "
+    sections: dict[str, str] = {}
+    for chunk in existing.split(marker)[1:]:
+        k, _, body = chunk.partition(" -->\n")
+        sections[k] = body.rstrip() + "\n"
+    sections[key] = section.rstrip() + "\n"
+    body = "\n".join(f"{marker}{k} -->\n{v}" for k, v in sorted(sections.items()))
+    return HEADER + "\n" + body

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from linkage_measure import self_max_rss_bytes
+from linkage_measure import progress, self_max_rss_bytes
 
 #: Standardised list columns: a blocking rule on one becomes an exploding Splink rule.
 LIST_COLUMNS: frozenset[str] = frozenset({"name_token_keys", "flags"})
@@ -249,6 +249,7 @@ def run_splink(
     df_p = db_api.register("partner", dataset_display_name="partner")
     df_r = db_api.register("registry", dataset_display_name="registry")
     stages["read"] = time.perf_counter() - t0
+    progress("read", stages["read"])
     rss["read"] = self_max_rss_bytes()
 
     t = time.perf_counter()
@@ -259,12 +260,14 @@ def run_splink(
     ]
     linker.training.estimate_probability_two_random_records_match(deterministic, prior_recall)
     stages["train_prior"] = time.perf_counter() - t
+    progress("train_prior", stages["train_prior"])
     rss["train_prior"] = self_max_rss_bytes()
     t = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(
         max_pairs=spec.u_sample_size, seed=spec.seed, min_count_per_level=None
     )
     stages["train_u"] = time.perf_counter() - t
+    progress("train_u", stages["train_u"])
     rss["train_u"] = self_max_rss_bytes()
     t = time.perf_counter()
     skipped: list[str] = []
@@ -284,6 +287,7 @@ def run_splink(
             linker._settings_obj._probability_two_random_records_match = prior
             skipped.append(f"{'+'.join(cols)}: {type(exc).__name__}: {str(exc)[:120]}")
     stages["train_m_em"] = time.perf_counter() - t
+    progress("train_m_em", stages["train_m_em"])
     rss["train_m_em"] = self_max_rss_bytes()
 
     t = time.perf_counter()
@@ -295,6 +299,7 @@ def run_splink(
     )
     out = pl.from_arrow(con.sql(query).to_arrow_table())
     stages["predict"] = time.perf_counter() - t
+    progress("predict", stages["predict"])
     rss["predict"] = self_max_rss_bytes()
     end_to_end = time.perf_counter() - t0
 

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from linkage_eval import accuracy, best_per_record
 from linkage_measure import run_measured, tree_rss
-from linkage_report import SystemRow, markdown_table, render
+from linkage_report import SystemRow, markdown_table, merge_section, render
 
 TRUTH = pl.DataFrame(
     {"record_id": ["a", "b", "c", "d"], "person_id": ["1", "2", None, "4"]},
@@ -133,3 +133,12 @@ def test_run_measured_kills_child_over_rss_limit(tmp_path: Path) -> None:
     assert run.killed_over_rss
     assert run.returncode != 0
     assert run.wall_s < 30
+
+
+def test_merge_section_replaces_same_key_and_keeps_others() -> None:
+    one = merge_section("", "r1", "## A\nold\n")
+    two = merge_section(one, "r2", "## B\n")
+    three = merge_section(two, "r1", "## A\nnew\n")
+    assert "new" in three and "old" not in three
+    assert three.index("## A") < three.index("## B")
+    assert three.count("<!-- run: ") == 2

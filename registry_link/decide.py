@@ -1,12 +1,32 @@
 """Decisions: one registry person (or none) per partner record, with the reason in words.
 
-``match`` at or above the match threshold, ``review`` between the review and match thresholds,
-``non_match`` below. A partner record links to at most one registry person: its best candidate.
-A close second candidate — one at or above the review threshold whose match weight is within
-``close_second_margin`` bits of the best's — sends the record to ``review``: near p = 1 two
-probabilities both print as 1.000, while their weights still tell 2^20 from 2^21.
-Several partner records resolving to the same registry person are within-list duplicates,
-not rivals: nothing here demotes them.
+Input: scored candidate pairs ``{source, record_id, person_id, match_probability, match_weight,
+bf_* ...}`` (other columns, e.g. ``l_idx`` or ``gamma_*``, are ignored). Output, the *links*:
+one row per partner record — all of them, records without any candidate included — with
+:data:`LINK_COLUMNS` then the chosen pair's ``bf_*`` columns.
+
+The rules, in words:
+
+* Candidates are registry *persons*: several pairs of one record with one person keep the best;
+  pairs whose registry side has no person_id are ignored.
+* A partner record links to at most one person, its best candidate (highest probability, then
+  highest match weight, then smallest person_id: the outcome never depends on row order).
+* ``match`` at or above the match threshold, ``review`` from the review threshold up to the
+  match threshold, ``non_match`` below the review threshold (``person_id`` is then null and the
+  reason names the best candidate).
+* A close second candidate sends the record to ``review`` even above the match threshold. It is
+  close when it is at or above the review threshold and its match weight is within
+  ``close_second_margin`` bits of the best's (a tie always is), or when it is itself at or above
+  the match threshold when ``second_above_match_reviews`` is on (off by default: a second
+  candidate 10+ bits below the best is typically a relative sharing the name, and on the
+  sample data those records were all matched right). Bits, not
+  probabilities: near p = 1 two probabilities both print as 1.000 while their weights still
+  tell 2^20 from 2^21.
+* Several partner records resolving to the same registry person are duplicates (within or
+  across lists), not rivals: none is demoted; the reason says how many share the person.
+* Reviewer decisions ``{source, record_id, person_id, decision}`` (``accept``/``reject``): a
+  rejected pair is never chosen — the record is decided on its other candidates by the same
+  rules; an accepted pair is a ``match`` whose reason says "accepted by reviewer".
 """
 
 from __future__ import annotations
@@ -15,6 +35,9 @@ from typing import Final
 
 import polars as pl
 
+from registry_link.errors import UsageError
+
+#: The decisions, most confident first.
 DECISIONS: Final[tuple[str, ...]] = ("match", "review", "non_match")
 
 #: Columns every links frame starts with (then the chosen pair's bf_* columns).
@@ -31,25 +54,128 @@ LINK_COLUMNS: Final[tuple[str, ...]] = (
     "candidates",
 )
 
+#: Columns of a reviewer-decisions frame.
+PRIOR_DECISION_COLUMNS: Final[tuple[str, ...]] = ("source", "record_id", "person_id", "decision")
 
-def _ranked(scored: pl.DataFrame, rejected: pl.DataFrame | None) -> pl.DataFrame:
-    """Candidates per record, best first, without the pairs a reviewer rejected."""
-    if rejected is not None and rejected.height:
-        scored = scored.join(rejected, on=["source", "record_id", "person_id"], how="anti")
-    return scored.sort(
-        ["source", "record_id", "match_probability", "person_id"],
-        descending=[False, False, True, False],
-    ).with_columns(rank=pl.int_range(1, pl.len() + 1).over("source", "record_id"))
+_KEYS: Final[list[str]] = ["source", "record_id"]
+_PAIR: Final[list[str]] = ["source", "record_id", "person_id"]
+
+
+def _fmt(expr: pl.Expr) -> pl.Expr:
+    """A number as text with at most 4 decimals."""
+    return expr.round(4).cast(pl.Utf8)
+
+
+def _bf_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith("bf_")]
+
+
+def _require(frame: pl.DataFrame, needed: list[str] | tuple[str, ...], what: str) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"the {what} frame lacks column(s) {missing} (it has {frame.columns[:12]}); "
+            f"give a frame with {list(needed)}"
+        )
+
+
+def check_thresholds(match: float, review: float, margin: float) -> None:
+    """Raise :class:`UsageError` unless ``0 <= review <= match <= 1`` and ``margin >= 0``."""
+    if not (0.0 <= review <= match <= 1.0):
+        raise UsageError(
+            f"thresholds must satisfy 0 <= review <= match <= 1, got review={review} and "
+            f"match={match}; fix 'thresholds' in the model config"
+        )
+    if not margin >= 0.0:
+        raise UsageError(
+            f"close_second_margin is in bits of match weight and must be >= 0, got {margin}; "
+            f"fix 'close_second_margin' in the model config"
+        )
+
+
+def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
+    """One row per (record, person), the best pair of each, ranked per record (1 = best).
+
+    Only the narrow columns are sorted (the record as one integer key); ``_row`` is the
+    pair's row in ``scored``, to fetch its ``bf_*`` columns with :func:`_with_bf`.
+
+    Returns:
+        ``{_row, source, record_id, person_id, match_probability, match_weight, rank}``.
+    """
+    # the partner record as one integer: its row index in the left frame when the pairs carry
+    # it (the engine contract), else a dense rank of (source, record_id)
+    rec = pl.col("l_idx") if "l_idx" in scored.columns else pl.struct(_KEYS).rank("dense")
+    return (
+        scored.select(*_PAIR, "match_probability", "match_weight", _rec=rec)
+        .with_row_index("_row")
+        .filter(pl.col("person_id").is_not_null() & pl.col("match_probability").is_not_nan())
+        .sort(
+            ["_rec", "match_probability", "match_weight", "person_id"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
+        .unique(subset=["_rec", "person_id"], keep="first", maintain_order=True)
+        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("_rec"))
+        .drop("_rec")
+    )
+
+
+def _with_bf(frame: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` plus the ``bf_*`` columns of the scored pairs its ``_row`` column points at
+    (nulls where ``_row`` is null)."""
+    bf = _bf_columns(scored)
+    if not bf:
+        return frame
+    picked = scored.select(pl.col(bf).gather(frame["_row"]))
+    return pl.concat([frame, picked], how="horizontal")
+
+
+def validate_prior_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Reviewer decisions as text, lower-cased, deduplicated and checked.
+
+    Raises:
+        UsageError: a decision other than ``accept``/``reject``; a pair both accepted and
+            rejected; a record accepted for two different persons.
+    """
+    _require(decisions, PRIOR_DECISION_COLUMNS, "reviewer decisions")
+    d = decisions.select(
+        *[pl.col(c).cast(pl.Utf8) for c in _PAIR],
+        pl.col("decision").cast(pl.Utf8).str.strip_chars().str.to_lowercase(),
+    ).unique(maintain_order=True)
+    bad = d.filter(~pl.col("decision").is_in(["accept", "reject"]) | pl.col("decision").is_null())
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise UsageError(
+            f"reviewer decision {r['decision']!r} for record {r['record_id']!r} of source "
+            f"{r['source']!r} is neither 'accept' nor 'reject'; fix the decisions given"
+        )
+    both = d.group_by(_PAIR).len().filter(pl.col("len") > 1)
+    if both.height:
+        r = both.row(0, named=True)
+        raise UsageError(
+            f"record {r['record_id']!r} of source {r['source']!r} is both accepted and rejected "
+            f"for person {r['person_id']!r}; keep one decision per pair"
+        )
+    multi = d.filter(pl.col("decision") == "accept").group_by(_KEYS).len()
+    multi = multi.filter(pl.col("len") > 1)
+    if multi.height:
+        r = multi.row(0, named=True)
+        raise UsageError(
+            f"record {r['record_id']!r} of source {r['source']!r} is accepted for {r['len']} "
+            f"different persons; a partner record is one person: keep one 'accept'"
+        )
+    return d
 
 
 def decide(
     scored: pl.DataFrame,
     left: pl.DataFrame,
     *,
-    match_threshold: float,
-    review_threshold: float,
-    close_second_margin: float,
+    match_threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    close_second_margin: float = 5.0,
     prior_decisions: pl.DataFrame | None = None,
+    second_above_match_reviews: bool = False,
 ) -> pl.DataFrame:
     """One row per partner record: the best registry person, decision and reason.
 
@@ -61,102 +187,225 @@ def decide(
         match_threshold: probability at or above which the best candidate is a match.
         review_threshold: probability at or above which (and below the match threshold) a
             record goes to review.
-        close_second_margin: in bits of match weight: a second candidate (at or above the
-            review threshold) this close to the best sends the record to review even above the
-            match threshold.
-        prior_decisions: reviewer decisions ``{source, record_id, person_id, decision}`` with
-            decision ``accept`` or ``reject``: a rejected pair is never chosen; an accepted one
-            is a match.
+        close_second_margin: in bits of match weight (see the module docstring).
+        prior_decisions: reviewer decisions ``{source, record_id, person_id, decision}``.
+        second_above_match_reviews: a second candidate at or above the match threshold sends
+            the record to review however far its weight is below the best's.
 
     Returns:
-        ``LINK_COLUMNS`` + the chosen pair's ``bf_*`` columns, one row per left record, in
-        the order of ``left``.
+        :data:`LINK_COLUMNS` + the chosen pair's ``bf_*`` columns, in the order of ``left``.
+
+    Raises:
+        UsageError: bad thresholds, missing columns, contradictory reviewer decisions.
     """
-    bf_cols = [c for c in scored.columns if c.startswith("bf_")]
-    keep = ["source", "record_id", "person_id", "match_probability", "match_weight", *bf_cols]
+    check_thresholds(match_threshold, review_threshold, close_second_margin)
+    _require(scored, [*_PAIR, "match_probability", "match_weight"], "scored pairs")
+    _require(left, _KEYS, "partner records")
+    bf = _bf_columns(scored)
+    cands = rank_candidates(scored)
+    prior = validate_prior_decisions(prior_decisions) if prior_decisions is not None else None
     accepted = rejected = None
-    if prior_decisions is not None and prior_decisions.height:
-        pd_ = prior_decisions.select("source", "record_id", "person_id", "decision")
-        accepted = pd_.filter(pl.col("decision") == "accept").drop("decision")
-        rejected = pd_.filter(pl.col("decision") == "reject").drop("decision")
-    ranked = _ranked(scored.select(keep), rejected)
-    counts = ranked.group_by("source", "record_id").agg(candidates=pl.len().cast(pl.UInt32))
-    best = ranked.filter(pl.col("rank") == 1).drop("rank")
-    second = ranked.filter(pl.col("rank") == 2).select(
-        "source",
-        "record_id",
+    if prior is not None and prior.height:
+        accepted = prior.filter(pl.col("decision") == "accept").drop("decision")
+        rejected = prior.filter(pl.col("decision") == "reject").drop("decision")
+        cands = cands.join(rejected, on=_PAIR, how="anti").with_columns(
+            rank=pl.col("rank").rank("ordinal").over(_KEYS).cast(pl.UInt32)
+        )
+    out = _best_and_second(left, cands, scored)
+    out = _decision_and_reason(
+        out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
+    )
+    if accepted is not None and accepted.height:
+        out = _apply_accepted(out, accepted, cands, scored)
+    if rejected is not None and rejected.height:
+        out = _note_rejected(out, rejected)
+    out = _note_shared_persons(out)
+    return out.sort("_order").select(*LINK_COLUMNS, *bf)
+
+
+def _best_and_second(left: pl.DataFrame, cands: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+    """Every left record with its best candidate (may be null), second candidate and count."""
+    counts = cands.group_by(_KEYS).agg(candidates=pl.len().cast(pl.UInt32))
+    best = _with_bf(cands.filter(pl.col("rank") == 1), scored).drop("rank", "_row")
+    second = cands.filter(pl.col("rank") == 2).select(
+        *_KEYS,
         second_person_id=pl.col("person_id"),
         second_probability=pl.col("match_probability"),
         _second_weight=pl.col("match_weight"),
     )
-    out = (
-        left.select("source", "record_id")
+    return (
+        left.select(_KEYS)
         .with_row_index("_order")
-        .join(best, on=["source", "record_id"], how="left")
-        .join(second, on=["source", "record_id"], how="left")
-        .join(counts, on=["source", "record_id"], how="left")
+        .join(best, on=_KEYS, how="left")
+        .join(second, on=_KEYS, how="left")
+        .join(counts, on=_KEYS, how="left")
         .with_columns(pl.col("candidates").fill_null(0))
     )
-    if accepted is not None and accepted.height:
-        out = out.join(
-            accepted.with_columns(_accepted=pl.lit(True)).rename({"person_id": "_acc_person"}),
-            on=["source", "record_id"],
-            how="left",
-        )
-    else:
-        out = out.with_columns(
-            _accepted=pl.lit(None, pl.Boolean), _acc_person=pl.lit(None, pl.Utf8)
-        )
+
+
+def _decision_and_reason(
+    frame: pl.DataFrame,
+    match_threshold: float,
+    review_threshold: float,
+    margin: float,
+    second_above_match_reviews: bool,
+) -> pl.DataFrame:
+    """Decision and reason from the best and second candidates (no reviewer decisions)."""
     p, p2 = pl.col("match_probability"), pl.col("second_probability")
     gap = pl.col("match_weight") - pl.col("_second_weight")
-    close = p2.is_not_null() & (p2 >= review_threshold) & (gap < close_second_margin)
-    fmt = lambda e: e.round(4).cast(pl.Utf8)  # noqa: E731
+    near = (p2 >= review_threshold) & ((gap <= 0) | (gap < margin))
+    also_match = (p2 >= match_threshold) if second_above_match_reviews else pl.lit(False)
+    close = p2.is_not_null() & (near | also_match)
+    m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
+    weight = pl.format(" (weight {} bits)", _fmt(pl.col("match_weight")))
     decision = (
-        pl.when(pl.col("_accepted").fill_null(False))
-        .then(pl.lit("match"))
-        .when(p.is_null())
+        pl.when(p.is_null() | (p < review_threshold))
         .then(pl.lit("non_match"))
-        .when(p < review_threshold)
-        .then(pl.lit("non_match"))
-        .when(close)
-        .then(pl.lit("review"))
-        .when(p >= match_threshold)
+        .when((p >= match_threshold) & ~close)
         .then(pl.lit("match"))
         .otherwise(pl.lit("review"))
     )
     reason = (
-        pl.when(pl.col("_accepted").fill_null(False))
-        .then(pl.lit("accepted by a reviewer"))
-        .when(p.is_null())
+        pl.when(p.is_null())
         .then(pl.lit("no candidate pair"))
         .when(p < review_threshold)
-        .then(pl.format("best p={} below review threshold {}", fmt(p), pl.lit(review_threshold)))
-        .when(close)
         .then(
             pl.format(
-                "close second candidate {} (p={}, weight {} bits below the best, p={})",
+                "best candidate {} p={} below review threshold {}", pl.col("person_id"), _fmt(p), r
+            )
+        )
+        .when((p >= match_threshold) & close & (gap <= 0))
+        .then(
+            pl.format(
+                "tie: p={} for {} and for {}",
+                _fmt(p),
+                pl.col("person_id"),
                 pl.col("second_person_id"),
-                fmt(p2),
-                fmt(gap),
-                fmt(p),
+            )
+        )
+        .when((p >= match_threshold) & close)
+        .then(
+            pl.format(
+                "p={} ≥ match threshold {} but close second candidate {} (p={}, {} bits below)",
+                _fmt(p),
+                m,
+                pl.col("second_person_id"),
+                _fmt(p2),
+                _fmt(gap),
             )
         )
         .when(p >= match_threshold)
-        .then(pl.format("p={} ≥ match threshold {}", fmt(p), pl.lit(match_threshold)))
+        .then(pl.concat_str(pl.format("p={} ≥ match threshold {}", _fmt(p), m), weight))
         .otherwise(
-            pl.format(
-                "p={} between review {} and match {} thresholds",
-                fmt(p),
-                pl.lit(review_threshold),
-                pl.lit(match_threshold),
-            )
+            pl.format("p={} between review threshold {} and match threshold {}", _fmt(p), r, m)
         )
     )
-    out = out.with_columns(
-        person_id=pl.when(pl.col("_accepted").fill_null(False))
-        .then(pl.col("_acc_person"))
-        .otherwise(pl.col("person_id")),
-        decision=decision,
-        reason=reason,
+    return frame.with_columns(decision=decision, reason=reason).with_columns(
+        person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
     )
-    return out.sort("_order").select(*LINK_COLUMNS, *bf_cols)
+
+
+def _apply_accepted(
+    frame: pl.DataFrame, accepted: pl.DataFrame, cands: pl.DataFrame, scored: pl.DataFrame
+) -> pl.DataFrame:
+    """Records with an accepted pair: that pair, as a match; second = best other candidate."""
+    pair_cols = ["match_probability", "match_weight", *_bf_columns(scored)]
+    acc = _with_bf(accepted.join(cands.drop("rank"), on=_PAIR, how="left"), scored).select(
+        *_KEYS,
+        _acc=pl.lit(True),
+        _acc_person=pl.col("person_id"),
+        **{f"_acc_{c}": pl.col(c) for c in pair_cols},
+    )
+    alt = (
+        cands.join(accepted, on=_PAIR, how="anti")
+        .sort("rank")
+        .group_by(_KEYS, maintain_order=True)
+        .first()
+        .select(*_KEYS, _alt_person=pl.col("person_id"), _alt_p=pl.col("match_probability"))
+    )
+    frame = frame.join(acc, on=_KEYS, how="left").join(alt, on=_KEYS, how="left")
+    is_acc = pl.col("_acc").fill_null(False)
+    reason = pl.concat_str(
+        pl.lit("accepted by reviewer"),
+        pl.when(pl.col("_acc_match_probability").is_not_null())
+        .then(pl.format(" (p={})", _fmt(pl.col("_acc_match_probability"))))
+        .otherwise(pl.lit(" (pair not among the scored candidates)")),
+    )
+    replaced = {
+        "person_id": pl.col("_acc_person"),
+        "decision": pl.lit("match"),
+        "reason": reason,
+        "second_person_id": pl.col("_alt_person"),
+        "second_probability": pl.col("_alt_p"),
+        **{c: pl.col(f"_acc_{c}") for c in pair_cols},
+    }
+    frame = frame.with_columns(
+        pl.when(is_acc).then(expr).otherwise(pl.col(name)).alias(name)
+        for name, expr in replaced.items()
+    )
+    return frame.drop(
+        "_acc", "_acc_person", "_alt_person", "_alt_p", *[f"_acc_{c}" for c in pair_cols]
+    )
+
+
+def _note_rejected(frame: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    """Prefix the reason of records with rejected pairs by the persons rejected."""
+    note = rejected.group_by(_KEYS).agg(
+        _note=pl.format("rejected by reviewer: {}; ", pl.col("person_id").sort().str.join(", "))
+    )
+    return (
+        frame.join(note, on=_KEYS, how="left")
+        .with_columns(reason=pl.concat_str(pl.col("_note").fill_null(""), pl.col("reason")))
+        .drop("_note")
+    )
+
+
+def _note_shared_persons(frame: pl.DataFrame) -> pl.DataFrame:
+    """Append to a matched record's reason how many other partner records matched its person."""
+    is_match = pl.col("decision") == "match"
+    others = is_match.cast(pl.Int64).sum().over("person_id") - 1
+    return frame.with_columns(
+        reason=pl.when(is_match & (others > 0))
+        .then(
+            pl.format(
+                "{}; same person as {} other partner record(s): duplicates, not rivals",
+                pl.col("reason"),
+                others,
+            )
+        )
+        .otherwise(pl.col("reason"))
+    )
+
+
+def apply_prior_decisions(
+    links: pl.DataFrame,
+    decisions: pl.DataFrame,
+    scored: pl.DataFrame,
+    *,
+    match_threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    close_second_margin: float = 5.0,
+) -> pl.DataFrame:
+    """Decide ``links``' records again under reviewer decisions (pure; same row order).
+
+    A rejected pair is never chosen: the record is decided on its other candidates (next best,
+    or ``non_match`` "no candidate pair"); an accepted pair is a ``match``, reason "accepted by
+    reviewer". The scored pairs are needed to find the next best candidate and the accepted
+    pair's contributions.
+
+    Args:
+        links: links from :func:`decide` (only ``source, record_id`` are read).
+        decisions: reviewer decisions ``{source, record_id, person_id, decision}``.
+        scored: the scored pairs the links were decided from.
+        match_threshold: as for :func:`decide`.
+        review_threshold: as for :func:`decide`.
+        close_second_margin: as for :func:`decide`.
+    """
+    return decide(
+        scored,
+        links.select(_KEYS),
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        close_second_margin=close_second_margin,
+        prior_decisions=decisions,
+    )

@@ -1,32 +1,48 @@
 """Beneficiary households: each worker with the dependants they declared, tied to the registry.
 
-A worker (relationship ``principal``) and the records that name them as principal form a
-declared household. Declared households whose workers are the same person (one beneficiary
-key) are one household. A household is tied to the registry household that most of its matched
-members live in (ties: the worker's own). Its key is ``H`` + the registry household id when tied
-— so two workers of one registry household (a couple both declaring) meet in one household —
-else ``H`` + the worker's beneficiary key.
+A worker (a record with no ``principal_record_id``: role ``principal``) and the records of the
+same list naming them as principal form a declared household. Declared households whose
+workers are the same person (one beneficiary key, e.g. one worker in two lists) are one
+household. A household is tied to the registry household most of its matched members (counted
+as persons) live in; ties go to the worker's own registry household, then to the smallest id.
 
-Conflicts are flagged on the member rows, never hidden (see :data:`HOUSEHOLD_FLAGS`).
+``household_key`` is stable from one run to the next: ``H`` + the registry household id when
+tied — so two workers of one registry household (a couple both declaring) meet in one
+household — else ``H`` + the worker's beneficiary key; dependants whose worker is not in the list
+form a household keyed ``HM`` + 12 hex digits of the SHA-1 of ``source|principal_record_id``.
+
+Conflicts are flagged on the member rows, never hidden (:data:`HOUSEHOLD_FLAGS`). A member's
+``person_id`` is its registry person when its decision is ``match``, else null.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 import polars as pl
 
+from registry_link.errors import UsageError
+
 #: Flags a household member row may carry, with their meaning in words.
 HOUSEHOLD_FLAGS: Final[dict[str, str]] = {
-    "dependant_declared_twice": "the same person is declared as a dependant by two workers",
+    "dependant_declared_twice": (
+        "the same person (one beneficiary key) is declared as a dependant by two different workers"
+    ),
     "person_in_two_households": "the same person appears in two beneficiary households",
     "spouse_in_other_registry_household": (
-        "the declared spouse lives in another registry household than the worker's"
+        "the declared spouse lives in another registry household than the household's"
     ),
-    "member_not_in_registry": "the member was not matched to a registry person",
+    "member_in_other_registry_household": (
+        "the declared child or other dependant lives in another registry household than the "
+        "household's"
+    ),
+    "member_not_in_registry": "the member was not found in the registry (decision non_match)",
+    "member_awaiting_review": "the member's registry person awaits a reviewer (decision review)",
     "principal_missing": "the dependant names a worker who is not in the list",
     "relationship_mismatch": (
-        "the declared relationship differs from the registry's (worker is household head)"
+        "the declared relationship contradicts the registry's relations to the household head "
+        "(e.g. declared child but the registry says spouse)"
     ),
 }
 
@@ -41,9 +57,45 @@ HOUSEHOLD_COLUMNS: Final[tuple[str, ...]] = (
     "flags",
 )
 
+#: Registry relation to head a declared dependant should have, by the worker's own relation.
+_EXPECTED: Final[dict[tuple[str, str], str]] = {
+    ("head", "spouse"): "spouse",
+    ("head", "child"): "child",
+    ("spouse", "spouse"): "head",
+    ("spouse", "child"): "child",
+}
+
+_KEYS: Final[list[str]] = ["source", "record_id"]
+
+
+def describe_flags(flags: list[str] | None) -> str:
+    """The flags of one member in words, joined with ``; `` (empty for none)."""
+    return "; ".join(HOUSEHOLD_FLAGS.get(f, f) for f in flags or [])
+
 
 def _flag(name: str, condition: pl.Expr) -> pl.Expr:
     return pl.when(condition).then(pl.lit(name)).otherwise(pl.lit(None, pl.Utf8))
+
+
+def _require(frame: pl.DataFrame, needed: list[str], what: str) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"the {what} frame lacks column(s) {missing} (it has {frame.columns[:12]}); "
+            f"give a frame with {needed}"
+        )
+
+
+def _expected_relation() -> pl.Expr:
+    """The registry relation a member should have, from the worker's relation and its role."""
+    expr: pl.Expr = pl.lit(None, pl.Utf8)
+    for (worker, role), want in _EXPECTED.items():
+        expr = (
+            pl.when((pl.col("_principal_relation") == worker) & (pl.col("role") == role))
+            .then(pl.lit(want))
+            .otherwise(expr)
+        )
+    return expr
 
 
 def build_households(
@@ -61,22 +113,33 @@ def build_households(
         registry: ``{person_id, household_id, relation_to_head}``.
 
     Returns:
-        ``HOUSEHOLD_COLUMNS``, in the order of ``left``.
+        :data:`HOUSEHOLD_COLUMNS` (``flags``: List[str], codes of :data:`HOUSEHOLD_FLAGS`), in
+        the order of ``left``.
     """
+    _require(left, [*_KEYS, "relationship", "principal_record_id"], "partner records")
+    _require(links, [*_KEYS, "person_id", "decision"], "links")
+    _require(clusters, [*_KEYS, "beneficiary_key"], "clusters")
+    _require(registry, ["person_id", "household_id", "relation_to_head"], "registry")
     reg = registry.select(
         "person_id", reg_household="household_id", reg_relation="relation_to_head"
+    ).unique("person_id", keep="first")
+    decided = links.select(
+        *_KEYS,
+        person_id=pl.when(pl.col("decision") == "match").then(pl.col("person_id")),
+        _decision=pl.col("decision"),
     )
-    matched = links.filter(pl.col("decision") == "match").select("source", "record_id", "person_id")
     rec = (
-        left.select("source", "record_id", "relationship", "principal_record_id")
+        left.select(*_KEYS, "relationship", "principal_record_id")
         .with_row_index("_order")
-        .join(matched, on=["source", "record_id"], how="left")
-        .join(clusters.select("source", "record_id", "beneficiary_key"), on=["source", "record_id"])
+        .join(decided, on=_KEYS, how="left")
+        .join(clusters.select(*_KEYS, "beneficiary_key"), on=_KEYS, how="left")
         .join(reg, on="person_id", how="left")
         .with_columns(
             role=pl.when(pl.col("principal_record_id").is_null())
             .then(pl.lit("principal"))
-            .otherwise(pl.col("relationship").fill_null("other")),
+            .when(pl.col("relationship").is_in(["spouse", "child"]))
+            .then(pl.col("relationship"))
+            .otherwise(pl.lit("other")),
             _principal_rid=pl.coalesce("principal_record_id", "record_id"),
         )
     )
@@ -88,11 +151,11 @@ def build_households(
         _principal_relation="reg_relation",
     )
     rec = rec.join(principals, on=["source", "_principal_rid"], how="left").with_columns(
-        _principal_missing=pl.col("_principal_key").is_null(),
-        # a dependant whose worker is absent keeps a household of its own
-        _group=pl.coalesce("_principal_key", "beneficiary_key"),
+        _principal_missing=(pl.col("role") != "principal") & pl.col("_principal_key").is_null(),
     )
-    # registry household: the one most matched members live in; ties → the worker's own
+    rec = rec.join(_missing_keys(rec), on=["source", "_principal_rid"], how="left").with_columns(
+        _group=pl.coalesce("_missing_key", "_principal_key")
+    )
     votes = (
         rec.filter(pl.col("reg_household").is_not_null())
         .group_by("_group", "reg_household")
@@ -101,44 +164,65 @@ def build_households(
             own=(pl.col("reg_household") == pl.col("_principal_household")).any(),
         )
         .sort(["_group", "n", "own", "reg_household"], descending=[False, True, True, False])
-        .group_by("_group", maintain_order=True)
-        .first()
+        .unique("_group", keep="first")
         .select("_group", registry_household_id="reg_household")
     )
     rec = rec.join(votes, on="_group", how="left").with_columns(
-        household_key=pl.when(pl.col("registry_household_id").is_not_null())
-        .then(pl.format("H{}", pl.col("registry_household_id")))
-        .otherwise(pl.format("H{}", pl.col("_group")))
+        household_key=pl.format("H{}", pl.coalesce("registry_household_id", "_group"))
     )
+    is_dep = pl.col("role") != "principal"
     rec = rec.with_columns(
-        _n_declarers=pl.col("_group")
-        .filter(pl.col("role") != "principal")
-        .n_unique()
-        .over("beneficiary_key")
-        .fill_null(0),
+        _n_declarers=pl.col("_group").filter(is_dep).n_unique().over("beneficiary_key"),
         _n_households=pl.col("household_key").n_unique().over("beneficiary_key"),
+        _expected=_expected_relation(),
+    )
+    elsewhere = (
+        pl.col("reg_household").is_not_null()
+        & pl.col("registry_household_id").is_not_null()
+        & (pl.col("reg_household") != pl.col("registry_household_id"))
     )
     flags = pl.concat_list(
-        _flag(
-            "dependant_declared_twice",
-            (pl.col("role") != "principal") & (pl.col("_n_declarers") > 1),
-        ),
+        _flag("dependant_declared_twice", is_dep & (pl.col("_n_declarers") > 1)),
         _flag("person_in_two_households", pl.col("_n_households") > 1),
+        _flag("spouse_in_other_registry_household", (pl.col("role") == "spouse") & elsewhere),
         _flag(
-            "spouse_in_other_registry_household",
-            (pl.col("role") == "spouse")
-            & pl.col("reg_household").is_not_null()
-            & pl.col("registry_household_id").is_not_null()
-            & (pl.col("reg_household") != pl.col("registry_household_id")),
+            "member_in_other_registry_household",
+            pl.col("role").is_in(["child", "other"]) & elsewhere,
         ),
-        _flag("member_not_in_registry", pl.col("person_id").is_null()),
+        _flag("member_not_in_registry", pl.col("_decision").fill_null("non_match") == "non_match"),
+        _flag("member_awaiting_review", pl.col("_decision") == "review"),
         _flag("principal_missing", pl.col("_principal_missing")),
         _flag(
             "relationship_mismatch",
-            (pl.col("_principal_relation") == "head")
+            pl.col("_expected").is_not_null()
             & (pl.col("reg_household") == pl.col("_principal_household"))
-            & pl.col("role").is_in(["spouse", "child"])
-            & (pl.col("reg_relation") != pl.col("role")),
+            & pl.col("reg_relation").is_not_null()
+            & (pl.col("reg_relation") != pl.col("_expected")),
         ),
     ).list.drop_nulls()
     return rec.with_columns(flags=flags).sort("_order").select(HOUSEHOLD_COLUMNS)
+
+
+def _missing_keys(rec: pl.DataFrame) -> pl.DataFrame:
+    """``M`` + 12 hex digits of SHA-1(``source|principal_record_id``) per missing worker."""
+    missing = (
+        rec.filter(pl.col("_principal_missing"))
+        .select("source", "_principal_rid")
+        .unique(maintain_order=True)
+    )
+    keys = [
+        "M" + hashlib.sha1(f"{s}|{r}".encode()).hexdigest()[:12]
+        for s, r in missing.iter_rows()  # one per missing worker, not per pair
+    ]
+    return missing.with_columns(_missing_key=pl.Series(keys, dtype=pl.Utf8))
+
+
+def flag_counts(households: pl.DataFrame) -> dict[str, int]:
+    """How many member rows carry each flag (every flag of :data:`HOUSEHOLD_FLAGS`, 0 too)."""
+    counts = dict(
+        households.select(pl.col("flags").explode().drop_nulls().alias("flag"))
+        .group_by("flag")
+        .len()
+        .iter_rows()
+    )
+    return {flag: int(counts.get(flag, 0)) for flag in HOUSEHOLD_FLAGS}

@@ -128,7 +128,7 @@ def quality_report(frame: pl.DataFrame) -> QualityReport:
         none=(~has_ar & ~has_lat).sum(),
     ).row(0, named=True)
     precision = dict(
-        frame.select(pl.col("birth_date_precision").fill_null("missing").value_counts())
+        frame.select(pl.col("birth_date_precision").fill_null("unknown").value_counts())
         .unnest("birth_date_precision")
         .iter_rows()
     )
@@ -140,5 +140,5 @@ def quality_report(frame: pl.DataFrame) -> QualityReport:
         flags={code: int(counted.get(code, 0)) for code in FLAG_CODES},
         flagged_rows=int(frame.select((pl.col("flags").list.len() > 0).sum()).item()),
         script_mix={k: int(mix[k] or 0) for k in SCRIPT_MIX},
-        birth_date_precision={k: int(precision.get(k, 0)) for k in (*DATE_PRECISIONS, "missing")},
+        birth_date_precision={k: int(precision.get(k, 0)) for k in (*DATE_PRECISIONS, "unknown")},
     )

@@ -43,7 +43,7 @@ def test_report_figures() -> None:
     assert set(report.flags) == set(FLAG_CODES)
     assert report.flagged_rows == 2  # rows 1 and 2 have no flag
     assert report.script_mix == {"arabic_only": 1, "latin_only": 1, "both": 1, "none": 1}
-    assert report.birth_date_precision == {"day": 1, "year": 1, "day_or_year": 1, "missing": 1}
+    assert report.birth_date_precision == {"day": 1, "year": 1, "day_or_year": 1, "unknown": 1}
 
 
 def test_to_dict_is_json() -> None:

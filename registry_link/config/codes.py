@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 BUILTIN_SEX_CODES: Final[dict[str, tuple[str, ...]]] = {
     "M": ("M", "H", "Homme", "Masculin", "Male", "1", "ذكر", "ذ"),
@@ -39,7 +39,7 @@ def code_key(text: str) -> str:
 
 
 def merge_codes(
-    builtin: Mapping[str, Iterable[str]], extra: Mapping[str, Iterable[str]]
+    builtin: Mapping[str, Iterable[str]], extra: Mapping[Any, Iterable[str]]
 ) -> dict[str, str]:
     """Key -> standard value, from built-in codes overridden by the config's extra codes."""
     merged: dict[str, str] = {}

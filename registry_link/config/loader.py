@@ -147,7 +147,7 @@ def _code_conflicts(prefix: str, codes: Any) -> list[ConfigProblem]:
 def _semantic_problems(data: dict[str, Any], base_dir: Path | None) -> list[ConfigProblem]:
     """Cross-field rules, checked on the raw mapping so they add to pydantic's problems."""
     problems: list[ConfigProblem] = []
-    kind = data.get("kind") if data.get("kind") in ("partner", "registry") else "partner"
+    kind = str(data["kind"]) if data.get("kind") in ("partner", "registry") else "partner"
     version = data.get("version")
     if isinstance(version, int) and version not in SUPPORTED_VERSIONS:
         problems.append(

@@ -126,9 +126,9 @@ def _map_columns(
             raise MissingColumnError(str(path), column, field, found)
         exprs.append(pl.col(header).cast(pl.Utf8).alias(field))
     if "record_id" not in columns and "person_id" in columns:
-        exprs.append(
-            pl.col(_match_header(columns["person_id"], found)).cast(pl.Utf8).alias("record_id")
-        )  # type: ignore[arg-type]
+        header = _match_header(columns["person_id"], found)
+        if header is not None:
+            exprs.append(pl.col(header).cast(pl.Utf8).alias("record_id"))
     fields = [e.meta.output_name() for e in exprs[1:]]
     not_empty = pl.any_horizontal(pl.col(f).str.strip_chars().str.len_chars() > 0 for f in fields)
     return frame.select(exprs).filter(not_empty)
@@ -160,7 +160,8 @@ def check_record_ids(frame: pl.LazyFrame | pl.DataFrame, label: str) -> None:
             expected="a record_id on every row",
         )
     dups = (
-        ids.group_by("record_id")
+        ids.filter(pl.col("record_id").is_duplicated())
+        .group_by("record_id")
         .agg(pl.col(ROW_NUMBER).sort())
         .filter(pl.col(ROW_NUMBER).list.len() > 1)
         .sort(pl.col(ROW_NUMBER).list.first())
@@ -180,23 +181,28 @@ def read_mapped(
     return _map_columns(frame, path, settings.columns if columns is None else columns)
 
 
-def read_source(path: str | Path, settings: SourceSettings) -> pl.LazyFrame | pl.DataFrame:
+def read_source(path: str | Path, settings: SourceSettings) -> pl.DataFrame:
     """Read a source file as raw string columns named by canonical field, plus ``row_number``.
 
-    With ``dependants.mode: file`` the dependants file is read with its own mapping and
-    appended. Raises :class:`InputError` (unreadable file, wrong format),
+    The file is scanned once (UTF-8 CSV and Parquet lazily, other encodings after chunked
+    transcoding) into a frame of text columns, then its record ids are checked. With
+    ``dependants.mode: file`` the dependants file is read with its own mapping and appended.
+    Raises :class:`InputError` (unreadable file, wrong format, empty record_id),
     :class:`MissingColumnError` and :class:`DuplicateRecordIdError`.
     """
     path = Path(path)
-    frame = read_mapped(path, settings)
+    frame = _collect(read_mapped(path, settings), str(path))
     check_record_ids(frame, str(path))
     if settings.dependants_mode != "file" or settings.dependants_file is None:
         return frame
     dep_path = settings.dependants_file
-    dependants = read_mapped(dep_path, _auto_format(settings), settings.dependants_columns)
+    dep_settings = _auto_format(settings)
+    dependants = _collect(
+        read_mapped(dep_path, dep_settings, settings.dependants_columns), str(dep_path)
+    )
     check_record_ids(dependants, str(dep_path))
     _check_collisions(frame, dependants, f"{path} + dependants file {dep_path}")
-    return pl.concat([frame.lazy(), dependants.lazy()], how="diagonal_relaxed")
+    return pl.concat([frame, dependants], how="diagonal_relaxed")
 
 
 def _auto_format(settings: SourceSettings) -> SourceSettings:

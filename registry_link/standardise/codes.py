@@ -98,7 +98,18 @@ def relation_to_head_expr(
     )
 
 
-def principal_missing_expr(principal_record_id: pl.Expr, record_id: pl.Expr) -> pl.Expr:
-    """True for a dependant whose principal_record_id is not a record_id of the same frame."""
+def principal_missing_expr(
+    principal_record_id: pl.Expr, record_ids: pl.Expr | pl.Series
+) -> pl.Expr:
+    """True for a dependant whose principal_record_id is not among ``record_ids``.
+
+    ``record_ids`` is the record_id column of the same frame (an expression) or the record
+    ids of the whole source (a Series), compared after trimming.
+    """
     pid = clean_text_expr(principal_record_id)
-    return (pid.is_not_null() & ~pid.is_in(clean_text_expr(record_id).implode())).fill_null(False)
+    if isinstance(record_ids, pl.Series):
+        cleaned = record_ids.to_frame("r").select(clean_text_expr(pl.col("r"))).to_series()
+        ids = pl.lit(cleaned.implode())
+    else:
+        ids = clean_text_expr(record_ids).implode()
+    return (pid.is_not_null() & ~pid.is_in(ids)).fill_null(False)

@@ -140,7 +140,7 @@ def parse_birth_dates(
     valid = pl.col("_bd_valid")
     day_date = pl.date(pl.when(valid).then(y), pl.when(valid).then(m), pl.when(valid).then(d))
     serial_date = _EXCEL_EPOCH + pl.duration(days=pl.col("_bd_serial"))
-    year_only = pl.when(pl.col("_bd_year_only") > 0).then(pl.col("_bd_year_only"))
+    year_only: pl.Expr = pl.when(pl.col("_bd_year_only") > 0).then(pl.col("_bd_year_only"))
     declared = pl.col("_bd_declared")
     if declared_format != "auto" and "%d" not in declared_format and "%j" not in declared_format:
         year_only = pl.coalesce(declared.dt.year(), year_only)
@@ -148,8 +148,8 @@ def parse_birth_dates(
     out = out.with_columns(
         _bd_date=pl.coalesce(declared, day_date, serial_date), _bd_yonly=year_only
     )
-    date = pl.when(~pl.col("_bd_missing")).then(pl.col("_bd_date"))
-    year = pl.when(~pl.col("_bd_missing")).then(
+    date: pl.Expr = pl.when(~pl.col("_bd_missing")).then(pl.col("_bd_date"))
+    year: pl.Expr = pl.when(~pl.col("_bd_missing")).then(
         pl.coalesce(pl.col("_bd_date").dt.year(), pl.col("_bd_yonly"))
     )
     out = out.with_columns(birth_date=date, birth_year=year.cast(pl.Int16, strict=False))

@@ -127,7 +127,7 @@ def _codes_stage(frame: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
     has_dependants = settings.dependants_mode != "none"
     code = pl.col("_rel_code")
     if settings.kind == "registry" and not has_dependants:
-        relationship = pl.when(pl.col("relationship").is_not_null()).then(
+        relationship: pl.Expr = pl.when(pl.col("relationship").is_not_null()).then(
             relationship_expr(code, None)
         )
     else:
@@ -165,12 +165,6 @@ def _dates_stage(frame: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
 
 def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
     """Assemble ``flags`` (in :data:`FLAG_CODES` order) from the rule columns."""
-    has_dependants = settings.dependants_mode != "none"
-    principal_missing = (
-        principal_missing_expr(pl.col("principal_record_id"), pl.col("record_id"))
-        if has_dependants
-        else pl.lit(False)
-    )
     if settings.kind == "partner":
         relationship_unknown = pl.col("relationship").is_null()
     else:
@@ -188,7 +182,7 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         | registry_id_malformed_expr(pl.col("person_id")),
         "sex_unknown": pl.col("_sex_unknown"),
         "relationship_unknown": relationship_unknown,
-        "principal_missing": principal_missing,
+        "principal_missing": pl.col("_principal_missing"),
         "full_name_only": pl.col("_full_only"),
         "mixed_script_name": pl.col("_mixed"),
         "encoding_suspect": pl.col("_encoding_suspect"),
@@ -196,15 +190,34 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
     return frame.with_columns(source=pl.lit(settings.source), flags=flags_expr_from(flags))
 
 
-def standardise(raw: pl.LazyFrame | pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
+#: Rows standardised at a time: bounds the memory taken by intermediate columns.
+BATCH_ROWS = 500_000
+
+
+def standardise(
+    raw: pl.LazyFrame | pl.DataFrame, settings: SourceSettings, *, batch_rows: int = BATCH_ROWS
+) -> pl.DataFrame:
     """Standardise raw source rows into exactly :data:`STANDARDISED_SCHEMA` (order and dtypes).
 
     ``raw`` holds string columns named by canonical field (missing fields are treated as
-    empty) and optionally ``row_number``. Rows are never dropped; see ``flags``.
+    empty) and optionally ``row_number``. Rows are never dropped; see ``flags``. Rows are
+    processed ``batch_rows`` at a time (each rule is row-local; the principal check uses the
+    record ids of the whole input).
     """
-    if isinstance(raw, pl.DataFrame) and raw.n_chunks() > 1:
-        raw = raw.rechunk()
-    frame = _clean_stage(_with_all_fields(raw.lazy())).collect()
+    if settings.dependants_mode != "none":  # needs every record id of the source
+        missing = principal_missing_expr(pl.col("principal_record_id"), pl.col("record_id"))
+    else:
+        missing = pl.lit(False)
+    frame = _with_all_fields(raw.lazy()).with_columns(_principal_missing=missing).collect()
+    parts = [
+        _standardise_batch(frame.slice(offset, batch_rows), settings)
+        for offset in range(0, max(frame.height, 1), batch_rows)
+    ]
+    return pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
+
+
+def _standardise_batch(raw: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
+    frame = _clean_stage(raw.lazy()).collect()
     frame = _codes_stage(frame, settings)
     frame = _dates_stage(frame, settings)
     frame = fix_scripts(frame)

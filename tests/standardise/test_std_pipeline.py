@@ -8,10 +8,26 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry_link.config import settings_from_dict
 from registry_link.schema import FLAG_CODES, STANDARDISED_SCHEMA
 from registry_link.standardise import load_standardised, standardise
+
+_FUZZ_FIELDS = (
+    "family_name",
+    "given_name",
+    "family_name_ar",
+    "given_name_ar",
+    "full_name",
+    "cin",
+    "sex",
+    "birth_date",
+    "residence",
+    "principal_record_id",
+    "relationship",
+)
 
 
 def make_settings(columns: list[str], **extra: Any) -> Any:
@@ -277,3 +293,64 @@ def test_load_standardised(tmp_path: Path) -> None:
     assert result.settings.source == "s"
     assert result.report.rows == 2
     assert result.report.flags["birth_date_unparseable"] == 1
+
+
+def test_batches_give_the_same_result() -> None:
+    rows = [
+        {
+            "record_id": "W1",
+            "family_name": "Alaoui",
+            "principal_record_id": None,
+            "relationship": None,
+        },
+        {
+            "record_id": "D1",
+            "family_name": "Alaoui",
+            "principal_record_id": "W2",
+            "relationship": "fils",
+        },
+        {
+            "record_id": "W2",
+            "family_name": "Idrissi",
+            "principal_record_id": None,
+            "relationship": None,
+        },
+        {
+            "record_id": "D2",
+            "family_name": "Idrissi",
+            "principal_record_id": "W9",
+            "relationship": "x",
+        },
+        {
+            "record_id": "D3",
+            "family_name": "بناني",
+            "principal_record_id": "W1",
+            "relationship": "زوجة",
+        },
+    ]
+    raw = pl.DataFrame(rows, schema={k: pl.Utf8 for k in rows[0]})
+    s = make_settings(list(rows[0]), dependants={"mode": "rows"})
+    whole = standardise(raw, s)
+    batched = standardise(raw, s, batch_rows=2)
+    assert batched.equals(whole)
+    # the principal of D1 (W2) is in another batch: not flagged missing
+    assert batched["flags"].to_list()[1] == []
+    assert batched["flags"].to_list()[3] == ["relationship_unknown", "principal_missing"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {f: st.one_of(st.none(), st.text(max_size=15)) for f in _FUZZ_FIELDS}
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_never_raises_on_arbitrary_text(rows: list[dict[str, str | None]]) -> None:
+    for i, row in enumerate(rows):
+        row["record_id"] = str(i)
+    out = run(rows, dependants={"mode": "rows"}, formats={"full_name_order": "family_first"})
+    assert out.height == len(rows)
+    assert list(out.schema.items()) == list(STANDARDISED_SCHEMA.items())

@@ -1,0 +1,233 @@
+"""Tests of registry_link.decide on small hand-made scored pairs."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry_link.decide import LINK_COLUMNS, apply_prior_decisions, decide
+from registry_link.errors import UsageError
+
+TH = {"match_threshold": 0.9, "review_threshold": 0.5, "close_second_margin": 5.0}
+
+
+def _w(p: float) -> float:
+    """Match weight (log2 odds) of a probability, as scoring would give it."""
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log2(p / (1 - p))
+
+
+def scored(rows: list[tuple[str, str, str, float]]) -> pl.DataFrame:
+    """Scored pairs from (source, record_id, person_id, probability)."""
+    return pl.DataFrame(
+        {
+            "source": [r[0] for r in rows],
+            "record_id": [r[1] for r in rows],
+            "person_id": [r[2] for r in rows],
+            "match_probability": [r[3] for r in rows],
+            "match_weight": [_w(r[3]) for r in rows],
+            "bf_name": [float(i) for i in range(len(rows))],
+        },
+        schema={
+            "source": pl.Utf8,
+            "record_id": pl.Utf8,
+            "person_id": pl.Utf8,
+            "match_probability": pl.Float64,
+            "match_weight": pl.Float64,
+            "bf_name": pl.Float64,
+        },
+    )
+
+
+def left(*ids: str, source: str = "a") -> pl.DataFrame:
+    return pl.DataFrame({"source": [source] * len(ids), "record_id": list(ids)})
+
+
+def one(links: pl.DataFrame, rid: str) -> dict:
+    return links.filter(pl.col("record_id") == rid).row(0, named=True)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "decision", "person", "reason_part"),
+    [
+        ([(0.998, "P1")], "match", "P1", "p=0.998 ≥ match threshold 0.9"),
+        ([(0.9, "P1")], "match", "P1", "≥ match threshold"),  # at the threshold
+        ([(0.7, "P1")], "review", "P1", "between review threshold 0.5 and match threshold 0.9"),
+        ([(0.5, "P1")], "review", "P1", "between"),
+        ([(0.2, "P1")], "non_match", None, "best candidate P1 p=0.2 below review threshold 0.5"),
+        ([], "non_match", None, "no candidate pair"),
+        # a close second (weight gap < 5 bits) sends a match to review
+        ([(0.999, "P1"), (0.99, "P2")], "review", "P1", "close second candidate P2 (p=0.99"),
+        # a far second below the review threshold does not
+        ([(0.999, "P1"), (0.3, "P2")], "match", "P1", "≥ match threshold"),
+        # far in bits (>5), the second itself above the match threshold: a match by default
+        ([(0.99999, "P1"), (0.95, "P2")], "match", "P1", "≥ match threshold"),
+        # a tie: review, whatever the margin
+        ([(0.97, "P2"), (0.97, "P1")], "review", "P1", "tie: p=0.97 for P1 and for P2"),
+    ],
+)
+def test_decision_table(pairs, decision, person, reason_part) -> None:
+    s = scored([("a", "r1", pid, p) for p, pid in pairs])
+    links = decide(s, left("r1"), **TH)
+    row = one(links, "r1")
+    assert row["decision"] == decision
+    assert row["person_id"] == person
+    assert reason_part in row["reason"]
+
+
+def test_second_above_match_rule_can_be_switched_on() -> None:
+    s = scored([("a", "r1", "P1", 0.99999), ("a", "r1", "P2", 0.95)])
+    on = one(decide(s, left("r1"), **TH, second_above_match_reviews=True), "r1")
+    off = one(decide(s, left("r1"), **TH), "r1")
+    assert (on["decision"], off["decision"]) == ("review", "match")
+
+
+def test_record_index_column_gives_the_same_links() -> None:
+    s = scored([("a", "r1", "P1", 0.95), ("a", "r1", "P2", 0.6), ("b", "r1", "P1", 0.7)])
+    with_idx = s.with_columns(l_idx=pl.Series([0, 0, 1], dtype=pl.UInt32))
+    lf = pl.concat([left("r1"), left("r1", source="b")])
+    assert decide(with_idx, lf, **TH).equals(decide(s, lf, **TH))
+
+
+def test_every_left_record_once_in_left_order_with_contract_columns() -> None:
+    s = scored([("a", "r2", "P1", 0.95), ("a", "r2", "P9", 0.1), ("b", "r1", "P3", 0.6)])
+    lf = pl.concat([left("r3", "r2"), left("r1", source="b")])
+    links = decide(s, lf, **TH)
+    assert links.columns == [*LINK_COLUMNS, "bf_name"]
+    assert links.select("source", "record_id").equals(lf)
+    assert links["decision"].to_list() == ["non_match", "match", "review"]
+    assert links["candidates"].to_list() == [0, 2, 1]
+    r2 = one(links, "r2")
+    assert r2["second_person_id"] == "P9"
+    assert r2["second_probability"] == pytest.approx(0.1)
+    assert r2["bf_name"] == 0.0  # the bf of the chosen pair (row 0), not of the second
+
+
+def test_several_pairs_with_one_person_are_one_candidate() -> None:
+    s = scored([("a", "r1", "P1", 0.99), ("a", "r1", "P1", 0.95)])
+    row = one(decide(s, left("r1"), **TH), "r1")
+    assert row["decision"] == "match"  # not a "close second" with itself
+    assert row["candidates"] == 1
+    assert row["second_person_id"] is None
+
+
+def test_duplicates_resolving_to_one_person_are_not_demoted() -> None:
+    s = scored([("a", "r1", "P1", 0.99), ("a", "r2", "P1", 0.98), ("b", "x", "P1", 0.97)])
+    lf = pl.concat([left("r1", "r2"), left("x", source="b")])
+    links = decide(s, lf, **TH)
+    assert links["decision"].to_list() == ["match"] * 3
+    assert "same person as 2 other partner record(s)" in one(links, "r1")["reason"]
+
+
+def test_rejected_pair_falls_back_to_next_candidate_or_non_match() -> None:
+    s = scored([("a", "r1", "P1", 0.99), ("a", "r1", "P2", 0.95), ("a", "r2", "P3", 0.99)])
+    prior = pl.DataFrame(
+        {
+            "source": ["a", "a"],
+            "record_id": ["r1", "r2"],
+            "person_id": ["P1", "P3"],
+            "decision": ["reject", "reject"],
+        }
+    )
+    links = decide(s, left("r1", "r2"), **TH, prior_decisions=prior)
+    r1, r2 = one(links, "r1"), one(links, "r2")
+    assert (r1["decision"], r1["person_id"]) == ("match", "P2")
+    assert r1["reason"].startswith("rejected by reviewer: P1; p=0.95")
+    assert (r2["decision"], r2["person_id"]) == ("non_match", None)
+    assert r2["reason"] == "rejected by reviewer: P3; no candidate pair"
+
+
+def test_accepted_pair_is_a_match_with_its_own_probability_and_bf() -> None:
+    s = scored([("a", "r1", "P1", 0.99), ("a", "r1", "P2", 0.6), ("a", "r2", "P3", 0.2)])
+    prior = pl.DataFrame(
+        {
+            "source": ["a", "a"],
+            "record_id": ["r1", "r2"],
+            "person_id": ["P2", "P7"],
+            "decision": ["ACCEPT", "accept"],
+        }
+    )
+    links = decide(s, left("r1", "r2"), **TH, prior_decisions=prior)
+    r1, r2 = one(links, "r1"), one(links, "r2")
+    assert (r1["decision"], r1["person_id"]) == ("match", "P2")
+    assert r1["match_probability"] == pytest.approx(0.6)
+    assert r1["bf_name"] == 1.0
+    assert r1["second_person_id"] == "P1"
+    assert r1["reason"] == "accepted by reviewer (p=0.6)"
+    assert (r2["decision"], r2["person_id"]) == ("match", "P7")
+    assert r2["match_probability"] is None
+    assert "not among the scored candidates" in r2["reason"]
+
+
+def test_apply_prior_decisions_keeps_links_order() -> None:
+    s = scored([("a", "r1", "P1", 0.99), ("a", "r2", "P2", 0.99)])
+    links = decide(s, left("r2", "r1"), **TH)
+    prior = pl.DataFrame(
+        {"source": ["a"], "record_id": ["r1"], "person_id": ["P1"], "decision": ["reject"]}
+    )
+    again = apply_prior_decisions(links, prior, s, **TH)
+    assert again["record_id"].to_list() == ["r2", "r1"]
+    assert again["decision"].to_list() == ["match", "non_match"]
+
+
+@pytest.mark.parametrize(
+    "prior",
+    [
+        {"person_id": ["P1"], "decision": ["maybe"]},
+        {"person_id": ["P1", "P1"], "decision": ["accept", "reject"]},
+        {"person_id": ["P1", "P2"], "decision": ["accept", "accept"]},
+    ],
+)
+def test_bad_reviewer_decisions_are_usage_errors(prior) -> None:
+    n = len(prior["person_id"])
+    frame = pl.DataFrame({"source": ["a"] * n, "record_id": ["r1"] * n, **prior})
+    with pytest.raises(UsageError, match="r1"):
+        decide(scored([("a", "r1", "P1", 0.9)]), left("r1"), **TH, prior_decisions=frame)
+
+
+@pytest.mark.parametrize(
+    "th",
+    [
+        {"match_threshold": 0.5, "review_threshold": 0.9, "close_second_margin": 1.0},
+        {"match_threshold": 1.5, "review_threshold": 0.5, "close_second_margin": 1.0},
+        {"match_threshold": 0.9, "review_threshold": 0.5, "close_second_margin": -1.0},
+    ],
+)
+def test_bad_thresholds_are_usage_errors(th) -> None:
+    with pytest.raises(UsageError, match="model config"):
+        decide(scored([("a", "r1", "P1", 0.9)]), left("r1"), **th)
+
+
+def test_missing_columns_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="match_weight"):
+        decide(scored([("a", "r1", "P1", 0.9)]).drop("match_weight"), left("r1"), **TH)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["r1", "r2", "r3"]),
+            st.sampled_from(["P1", "P2", "P3", "P4"]),
+            st.floats(0.0, 1.0),
+        ),
+        max_size=12,
+    )
+)
+def test_properties_one_row_per_record_and_order_independent(rows) -> None:
+    s = scored([("a", r, p, prob) for r, p, prob in rows])
+    lf = left("r1", "r2", "r3", "r4")
+    links = decide(s, lf, **TH)
+    assert links.height == 4
+    assert set(links["decision"].to_list()) <= {"match", "review", "non_match"}
+    again = decide(s.reverse(), lf, **TH)
+    assert links.drop("bf_name").equals(again.drop("bf_name"))
+    matched = links.filter(pl.col("decision") == "match")
+    assert (matched["match_probability"] >= 0.9).all() if matched.height else True
+    assert links.filter(pl.col("decision") == "non_match")["person_id"].null_count() == (
+        links.filter(pl.col("decision") == "non_match").height
+    )
