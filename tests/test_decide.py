@@ -231,3 +231,29 @@ def test_properties_one_row_per_record_and_order_independent(rows) -> None:
     assert links.filter(pl.col("decision") == "non_match")["person_id"].null_count() == (
         links.filter(pl.col("decision") == "non_match").height
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["r1", "r2"]), st.sampled_from(["P1", "P2", "P3"]), st.floats(0, 1)
+        ),
+        max_size=8,
+    ),
+    rejects=st.lists(st.tuples(st.sampled_from(["r1", "r2"]), st.sampled_from(["P1", "P2", "P3"]))),
+)
+def test_property_a_rejected_pair_is_never_chosen(rows, rejects) -> None:
+    s = scored([("a", r, p, prob) for r, p, prob in rows])
+    prior = pl.DataFrame(
+        {
+            "source": ["a"] * len(rejects),
+            "record_id": [r for r, _ in rejects],
+            "person_id": [p for _, p in rejects],
+            "decision": ["reject"] * len(rejects),
+        },
+        schema={"source": pl.Utf8, "record_id": pl.Utf8, "person_id": pl.Utf8, "decision": pl.Utf8},
+    )
+    links = decide(s, left("r1", "r2"), **TH, prior_decisions=prior)
+    chosen = set(links.drop_nulls("person_id").select("record_id", "person_id").iter_rows())
+    assert not chosen & set(rejects)
