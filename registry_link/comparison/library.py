@@ -133,7 +133,9 @@ class NameParams(_Params):
     ``field`` sets the default columns: ``<field>_lat`` (Latin matching form),
     ``<field>_key`` and ``<field>_key_ar`` (cross-script keys). Set ``key_ar: null`` where the
     frame has no Arabic key (``father``), ``tokens: name_token_keys`` to compare one-sided
-    full-name-only records through their token keys.
+    full-name-only records through their token keys, ``swapped_with: family`` to recognise a
+    given name typed in the family-name column (and vice versa): a level "swapped" where this
+    part's key on one side equals the other part's key on the other side.
     """
 
     field: str = Field(pattern=_NAME_RE)
@@ -141,6 +143,7 @@ class NameParams(_Params):
     key: str | None = "auto"
     key_ar: str | None = "auto"
     tokens: str | None = None
+    swapped_with: str | None = Field(None, pattern=_NAME_RE)
     high: float = Field(0.92, gt=0.0, lt=1.0)
     low: float = Field(0.80, gt=0.0, lt=1.0)
     tf: bool = True
@@ -293,13 +296,35 @@ def _build_numeric(p: NumericParams, tag: str) -> tuple[Any, ...]:
     return (p.column,), _missing((p.column,), what), levels, {}, what
 
 
+def _swap_keys(p: NameParams, key: str | None, key_ar: str | None) -> list[str]:
+    """Key columns of the part this one may be swapped with (same suffixes as this part's)."""
+    if not p.swapped_with:
+        return []
+    return [
+        col.replace(p.field, p.swapped_with, 1)
+        for col in (key, key_ar)
+        if col and col.startswith(p.field)
+    ]
+
+
+def _swapped(keys: list[str], other: list[str]) -> pl.Expr:
+    """This part's key on one side equals the other part's key on the other, both ways round."""
+    if not other:
+        return pl.lit(False)
+    return pl.any_horizontal(
+        [(l_(a) == r_(b)).fill_null(False) for a in keys for b in other]
+        + [(r_(a) == l_(b)).fill_null(False) for a in keys for b in other]
+    )
+
+
 def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
     lat = p.lat or f"{p.field}_lat"
     key = f"{p.field}_key" if p.key == "auto" else p.key
     key_ar = f"{p.field}_key_ar" if p.key_ar == "auto" else p.key_ar
     what = _words(p, f"{p.field} names")
     keys = [k for k in (key, key_ar) if k]
-    cols = tuple(dict.fromkeys([lat, *keys, *([p.tokens] if p.tokens else [])]))
+    other = _swap_keys(p, key, key_ar)
+    cols = tuple(dict.fromkeys([lat, *keys, *other, *([p.tokens] if p.tokens else [])]))
     split = l_(lat).is_not_null() & r_(lat).is_not_null()
     key_eq = pl.any_horizontal(
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in keys] or [pl.lit(False)]
@@ -353,10 +378,22 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         same_key = split & key_eq
         missing = ~split
         derived[sim] = _pair_fn(lat, lambda a, b: name_similarity(a, b))
-    derived_when[sim] = ~missing & ~equal(lat) & ~same_key
+    swapped = _swapped(keys, other) & split
+    derived_when[sim] = ~missing & ~equal(lat) & ~same_key & ~swapped
     levels = [
         Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
         Level("same_key", same_key, f"{what} have the same cross-script key"),
+    ]
+    if other:
+        levels.append(
+            Level(
+                "swapped",
+                swapped,
+                f"{what} on one side are the {p.swapped_with} names of the other "
+                f"(given and family names swapped)",
+            )
+        )
+    levels += [
         Level(
             "similar_high",
             (pl.col(sim) >= p.high).fill_null(False),
