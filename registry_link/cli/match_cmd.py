@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import polars as pl
 
 from registry_link.cli._common import (
     console,
@@ -15,6 +16,7 @@ from registry_link.cli._common import (
     registry_options,
     stage_printer,
 )
+from registry_link.errors import InputError
 from registry_link.linker import Linker
 from registry_link.model import load_model, save_model
 from registry_link.outputs import write_outputs
@@ -31,6 +33,13 @@ from registry_link.outputs import write_outputs
     help="A trained model file (from `registry-link train`) to reuse instead of training.",
 )
 @click.option(
+    "--previous",
+    "previous_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Output folder of an earlier run: its beneficiary keys are kept for clusters whose "
+    "members stay (a new list does not renumber everyone).",
+)
+@click.option(
     "--out",
     "out_dir",
     required=True,
@@ -44,6 +53,7 @@ def command(
     configs: tuple[Path, ...],
     model_config: Path,
     model_path: Path | None,
+    previous_dir: Path | None,
     out_dir: Path,
 ) -> None:
     """Link partner lists to the registry, deduplicate, build households.
@@ -55,12 +65,14 @@ def command(
       registry-link match --registry sample_data/registry.csv \\
           --partner sample_data/partner_coop_ar.csv --config configs/partner_coop_ar.yaml \\
           --out out/coop
+      registry-link match ... --previous out/coop --out out/coop-december
     """
     linker = Linker.from_config(model_config, on_stage=stage_printer)
     model = load_model(model_path) if model_path else None
     registry, lists = load_inputs(registry_path, registry_config, partners, configs)
     console.print("linking:")
-    result = linker.link(registry, lists, model=model)
+    previous = read_previous_keys(previous_dir) if previous_dir else None
+    result = linker.link(registry, lists, model=model, previous_keys=previous)
     summary = dict(result.summary)
     summary["inputs"] = {
         "registry": str(registry_path),
@@ -89,3 +101,23 @@ def command(
     )
     for name, path in written.items():
         console.print(f"wrote {name}: {path}")
+
+
+def read_previous_keys(folder: Path) -> pl.DataFrame:
+    """The ``source, record_id, beneficiary_key`` of an earlier run's ``households.parquet``."""
+    path = folder / "households.parquet"
+    if not path.exists():
+        raise InputError(
+            str(path),
+            "no households.parquet in the --previous folder",
+            expected="the --out folder of an earlier `registry-link match` run",
+        )
+    frame = pl.read_parquet(path)
+    missing = {"source", "record_id", "beneficiary_key"} - set(frame.columns)
+    if missing:
+        raise InputError(
+            str(path),
+            f"lacks the columns {sorted(missing)}",
+            expected="households.parquet written by `registry-link match`",
+        )
+    return frame.select("source", "record_id", "beneficiary_key").unique(["source", "record_id"])
