@@ -257,3 +257,38 @@ def test_property_a_rejected_pair_is_never_chosen(rows, rejects) -> None:
     links = decide(s, left("r1", "r2"), **TH, prior_decisions=prior)
     chosen = set(links.drop_nulls("person_id").select("record_id", "person_id").iter_rows())
     assert not chosen & set(rejects)
+
+
+@pytest.mark.parametrize(
+    ("p", "decision"),
+    [(0.9, "match"), (0.8999, "review"), (0.5, "review"), (0.4999, "non_match"), (1.0, "match")],
+)
+def test_just_either_side_of_each_threshold(p: float, decision: str) -> None:
+    links = decide(scored([("a", "r1", "P1", p)]), left("r1"), **TH)
+    assert one(links, "r1")["decision"] == decision
+
+
+@pytest.mark.parametrize(
+    ("p2", "w2", "decision"),
+    [
+        (0.9, 15.01, "review"),  # 4.99 bits below the best: close
+        (0.9, 15.0, "match"),  # exactly the 5-bit margin: no longer close
+        (0.49, 19.0, "match"),  # close in bits but below the review threshold
+        (0.5, 19.0, "review"),  # at the review threshold and close
+    ],
+)
+def test_close_second_margin_is_in_bits_of_weight(p2: float, w2: float, decision: str) -> None:
+    s = pl.DataFrame(
+        {
+            "source": ["a", "a"],
+            "record_id": ["r1", "r1"],
+            "person_id": ["P1", "P2"],
+            "match_probability": [0.999, p2],
+            "match_weight": [20.0, w2],
+        }
+    )
+    row = one(decide(s, left("r1"), **TH), "r1")
+    assert (row["decision"], row["person_id"]) == (decision, "P1")
+    assert (row["second_person_id"], row["second_probability"]) == ("P2", p2)
+    if decision == "review":
+        assert "close second candidate P2" in row["reason"]

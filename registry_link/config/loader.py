@@ -206,10 +206,13 @@ def _dependants_problems(
             problems.append(
                 ConfigProblem("dependants.file", "required when dependants.mode is file")
             )
-        elif isinstance(file, str) and base_dir is not None:
-            path = Path(file) if Path(file).is_absolute() else base_dir / file
-            if not path.exists():
-                problems.append(ConfigProblem("dependants.file", f"file not found: {path}"))
+        elif (
+            isinstance(file, str)
+            and Path(file).is_absolute()
+            and "{stem}" not in file
+            and not Path(file).exists()
+        ):
+            problems.append(ConfigProblem("dependants.file", f"file not found: {file}"))
         dep_cols = deps.get("columns")
         if not isinstance(dep_cols, dict):
             problems.append(
@@ -261,9 +264,9 @@ def _resolve(model: SourceConfigModel, path: Path | None, base_dir: Path | None)
     deps = model.dependants
     dep_file: Path | None = None
     if deps.file:
+        # kept as written: a relative path (and {stem}) is resolved against the main data file
+        # when it is read (registry_link.io.readers.dependants_path), not against the config
         dep_file = Path(deps.file)
-        if not dep_file.is_absolute() and base_dir is not None:
-            dep_file = base_dir / dep_file
     ref_year = model.formats.reference_year or dt.date.today().year
     return SourceSettings(
         source=model.source,

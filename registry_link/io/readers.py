@@ -195,7 +195,7 @@ def read_source(path: str | Path, settings: SourceSettings) -> pl.DataFrame:
     check_record_ids(frame, str(path))
     if settings.dependants_mode != "file" or settings.dependants_file is None:
         return frame
-    dep_path = settings.dependants_file
+    dep_path = dependants_path(path, settings.dependants_file)
     dep_settings = _auto_format(settings)
     dependants = _collect(
         read_mapped(dep_path, dep_settings, settings.dependants_columns), str(dep_path)
@@ -225,3 +225,25 @@ def _check_collisions(
                 for rid, a, b in both.select("record_id", ROW_NUMBER, "dep_row").iter_rows()
             },
         )
+
+
+def dependants_path(main_file: Path, configured: Path) -> Path:
+    """The dependants file of a main file: ``{stem}`` replaced by the main file's stem, a relative
+    path taken from the main file's folder (so one config serves every month's pair of files).
+
+    Raises:
+        InputError: the dependants file does not exist.
+    """
+    text = str(configured).replace("{stem}", main_file.stem)
+    dep = Path(text)
+    if not dep.is_absolute():
+        dep = main_file.parent / dep
+    if not dep.exists():
+        raise InputError(
+            str(main_file),
+            f"its dependants file {dep} does not exist",
+            field="dependants.file",
+            expected=f"the file named by the config's dependants.file ({configured}), "
+            f"beside {main_file.name}",
+        )
+    return dep

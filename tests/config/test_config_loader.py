@@ -153,10 +153,12 @@ def test_dependants_file_mode(tmp_path: Path) -> None:
         "  mode: file\n  file: deps.csv\n  columns: {record_id: id, principal_record_id: pid}\n",
     )
     s = load_source_config(write(tmp_path, text))
-    assert s.dependants_file == tmp_path / "deps.csv"
+    # kept as written: resolved against the main data file when it is read
+    assert s.dependants_file == Path("deps.csv")
     assert s.dependants_columns == {"record_id": "id", "principal_record_id": "pid"}
+    missing = str(tmp_path / "missing.csv")
     with pytest.raises(ConfigError) as info:
-        load_source_config(write(tmp_path, text.replace("deps.csv", "missing.csv")))
+        load_source_config(write(tmp_path, text.replace("deps.csv", missing)))
     assert "file not found" in problems_of(info.value)["dependants.file"]
 
 

@@ -193,3 +193,35 @@ def test_dependants_file(tmp_path: Path) -> None:
     with pytest.raises(DuplicateRecordIdError) as info:
         read_source(tmp_path / "main.csv", s)
     assert "deps.csv" in str(info.value) and "'2'" in str(info.value)
+
+
+def test_dependants_file_follows_the_main_file(tmp_path: Path) -> None:
+    """`{stem}` and relative paths resolve beside the main file, not beside the config."""
+    month = tmp_path / "2026-11"
+    month.mkdir()
+    (month / "chambre.csv").write_text("ID;Nom;Prénom;CIN\n1;A;B;C\n", encoding="utf-8")
+    (month / "chambre_deps.csv").write_text("num,parent,nom\nd1,1,A\n", encoding="utf-8")
+    s = settings_from_dict(
+        {
+            "version": 1,
+            "source": "t",
+            "kind": "partner",
+            "columns": COLUMNS,
+            "dependants": {
+                "mode": "file",
+                "file": "{stem}_deps.csv",
+                "columns": {
+                    "record_id": "num",
+                    "principal_record_id": "parent",
+                    "family_name": "nom",
+                },
+            },
+        },
+        base_dir=tmp_path / "configs",
+    )
+    out = collect(read_source(month / "chambre.csv", s))
+    assert out["record_id"].to_list() == ["1", "d1"]
+    (month / "other.csv").write_text("ID;Nom;Prénom;CIN\n1;A;B;C\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_source(month / "other.csv", s)
+    assert "other_deps.csv" in str(info.value) and "other.csv" in str(info.value)

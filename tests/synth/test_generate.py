@@ -159,7 +159,7 @@ def test_configs_match_files(out: Path, config: str, data_file: str) -> None:
     assert set(cfg["columns"].values()) <= set(_headers(out, data_file))
     deps = cfg.get("dependants", {})
     if deps.get("mode") == "file":
-        dep_name = Path(deps["file"]).name
+        dep_name = deps["file"].replace("{stem}", Path(data_file).stem)
         assert set(deps["columns"].values()) <= set(_headers(out, dep_name))
 
 

@@ -1,0 +1,191 @@
+"""Tests of registry_link.linker: the Linker facade on a small synthetic registry and lists.
+
+The data comes from ``registry_link.synth.generate`` (3,000 registry persons, seed 11), written
+to a temporary folder and read back through the real readers and standardisation, so the
+Linker sees exactly what the CLI gives it. One training run per module (a few seconds).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from registry_link import load_standardised
+from registry_link.decide import DECISIONS, LINK_COLUMNS
+from registry_link.errors import UsageError
+from registry_link.evaluation import evaluate_links
+from registry_link.linker import Linker, LinkResult
+from registry_link.model import load_model, save_model
+from registry_link.schema import STANDARDISED_SCHEMA
+from registry_link.standardise.pipeline import StandardisedList
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+MODEL_CONFIG = CONFIGS / "model.yaml"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    from registry_link.synth import generate
+
+    out = tmp_path_factory.mktemp("synth")
+    generate(3000, 11, out)
+    return {
+        "registry": load_standardised(out / "registry.csv", CONFIGS / "registry.yaml"),
+        # coop (dependants as rows) and ordre (XLSX, full names): both self-contained files
+        "coop": load_standardised(out / "partner_coop_ar.csv", CONFIGS / "partner_coop_ar.yaml"),
+        "ordre": load_standardised(
+            out / "partner_ordre_fullname.xlsx", CONFIGS / "partner_ordre_fullname.yaml"
+        ),
+        "truth": pl.read_csv(out / "ground_truth.csv", infer_schema=False),
+    }
+
+
+@pytest.fixture(scope="module")
+def stages() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def result(data: dict[str, object], stages: list[str]) -> LinkResult:
+    linker = Linker.from_config(MODEL_CONFIG, on_stage=lambda name, _s: stages.append(name))
+    return linker.link(data["registry"], [data["coop"], data["ordre"]])
+
+
+def partner_frame(data: dict[str, object]) -> pl.DataFrame:
+    return pl.concat([data["coop"].frame, data["ordre"].frame])  # type: ignore[union-attr]
+
+
+def test_every_partner_record_once_in_input_order(data, result: LinkResult) -> None:
+    left = partner_frame(data)
+    links = result.links
+    assert links.height == left.height
+    assert links.select("source", "record_id").rows() == left.select("source", "record_id").rows()
+    assert list(links.columns[: len(LINK_COLUMNS)]) == list(LINK_COLUMNS)
+    assert set(links["decision"].unique().to_list()) <= set(DECISIONS)
+    assert links.filter(pl.col("decision") == "match")["person_id"].null_count() == 0
+    assert links.filter(pl.col("decision") == "non_match")["person_id"].null_count() == (
+        links.filter(pl.col("decision") == "non_match").height
+    )
+
+
+def test_matches_are_mostly_right_on_the_synthetic_truth(data, result: LinkResult) -> None:
+    scores = evaluate_links(result.links, data["truth"])
+    overall = scores.filter(pl.col("source") == "all").row(0, named=True)
+    # floors well under what this data gives, to catch a broken pipeline, not to tune it
+    assert overall["precision"] >= 0.97
+    assert overall["recall"] >= 0.80
+
+
+def test_other_outputs_cover_every_partner_record(data, result: LinkResult) -> None:
+    n = partner_frame(data).height
+    assert result.clusters.height == n
+    assert result.clusters.select("source", "record_id").n_unique() == n
+    assert result.households.height == n
+    reviewed = result.links.filter(pl.col("decision") == "review").select("source", "record_id")
+    queued = result.review.select("source", "record_id").unique()
+    assert sorted(queued.rows()) == sorted(reviewed.rows())
+    # matched records share the key of their registry person
+    matched = result.links.filter(pl.col("decision") == "match").join(
+        result.clusters, on=["source", "record_id"]
+    )
+    assert (matched["beneficiary_key"] == "P" + matched["person_id"]).all()
+
+
+def test_summary_and_stage_callback(data, result: LinkResult, stages: list[str]) -> None:
+    s = result.summary
+    assert s["records"] == {"partner": partner_frame(data).height, "registry": 3000}
+    assert sum(s["decisions"].values()) == s["records"]["partner"]
+    assert s["candidate_pairs"] == sum(s["candidate_pairs_by_rule"].values())
+    assert s["review_pairs"] == result.review.height
+    assert s["beneficiaries"] == result.clusters["beneficiary_key"].n_unique()
+    # the pipeline's stages, in order (other stages may come between them)
+    expected = ["block", "compare", "train", "score", "decide", "cluster", "households"]
+    assert [name for name in stages if name in expected] == expected
+    assert set(s["timings_s"]) == set(stages)
+
+
+def test_saved_and_reloaded_model_gives_the_same_probabilities(
+    data, result: LinkResult, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.json"
+    save_model(result.model, path)
+    again = Linker.from_config(MODEL_CONFIG).link(
+        data["registry"], [data["coop"], data["ordre"]], model=load_model(path)
+    )
+    cols = ["source", "record_id", "person_id", "decision", "match_probability"]
+    a, b = result.links.select(cols), again.links.select(cols)
+    assert a.drop("match_probability").equals(b.drop("match_probability"))
+    diff = (a["match_probability"] - b["match_probability"]).abs().fill_null(0.0)
+    assert diff.max() <= 1e-9
+
+
+def test_standardised_frames_work_like_standardised_lists(data, result: LinkResult) -> None:
+    frames = [data["coop"].frame, data["ordre"].frame]
+    again = Linker.from_config(MODEL_CONFIG).link(
+        data["registry"].frame, frames, model=result.model
+    )
+    assert again.links.select("record_id", "person_id", "decision").equals(
+        result.links.select("record_id", "person_id", "decision")
+    )
+
+
+def test_previous_keys_keep_beneficiary_keys(data, result: LinkResult) -> None:
+    previous = result.clusters.select("source", "record_id", "beneficiary_key")
+    again = Linker.from_config(MODEL_CONFIG).link(
+        data["registry"], [data["coop"], data["ordre"]], model=result.model, previous_keys=previous
+    )
+    joined = previous.join(again.clusters, on=["source", "record_id"], suffix="_new")
+    assert joined.height == previous.height
+    assert (joined["beneficiary_key"] == joined["beneficiary_key_new"]).all()
+
+
+def test_reviewer_decisions_are_applied(data, result: LinkResult) -> None:
+    matched = result.links.filter(pl.col("decision") == "match").head(3)
+    reviewed = result.links.filter(pl.col("decision") == "review").head(1)
+    prior = pl.concat(
+        [
+            matched.select("source", "record_id", "person_id", decision=pl.lit("reject")),
+            reviewed.select("source", "record_id", "person_id", decision=pl.lit("accept")),
+        ]
+    )
+    assert (matched.height, reviewed.height) == (3, 1)  # both kinds of decision are exercised
+    again = Linker.from_config(MODEL_CONFIG).link(
+        data["registry"], [data["coop"], data["ordre"]], model=result.model, prior_decisions=prior
+    )
+    links = again.links.join(prior, on=["source", "record_id"], suffix="_prior")
+    for r in links.iter_rows(named=True):
+        if r["decision_prior"] == "reject":
+            assert r["person_id"] != r["person_id_prior"]
+        else:
+            assert (r["decision"], r["person_id"]) == ("match", r["person_id_prior"])
+            assert "accepted by" in r["reason"]
+
+
+def test_a_partner_list_given_twice_is_a_usage_error(data) -> None:
+    with pytest.raises(UsageError, match="given twice"):
+        Linker.from_config(MODEL_CONFIG).link(data["registry"], [data["coop"], data["coop"]])
+
+
+def test_no_partner_list_is_a_usage_error(data) -> None:
+    with pytest.raises(UsageError, match="at least one partner list"):
+        Linker.from_config(MODEL_CONFIG).link(data["registry"], [])
+
+
+@pytest.mark.parametrize("side", ["partner", "registry"])
+def test_a_non_standardised_frame_is_a_usage_error(data, side: str) -> None:
+    raw = pl.DataFrame({"nom": ["Alaoui"], "prenom": ["Mohamed"], "ddn": ["1980"]})
+    registry, partners = data["registry"], [data["coop"]]
+    if side == "partner":
+        partners = [raw]
+    else:
+        registry = raw
+    with pytest.raises(UsageError, match="not a standardised frame") as info:
+        Linker.from_config(MODEL_CONFIG).link(registry, partners)
+    assert "load_standardised" in str(info.value)
+
+
+def test_inputs_are_standardised(data) -> None:
+    assert isinstance(data["coop"], StandardisedList)
+    assert list(data["coop"].frame.columns[: len(STANDARDISED_SCHEMA)]) == list(STANDARDISED_SCHEMA)
