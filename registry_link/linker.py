@@ -1,6 +1,7 @@
 """The :class:`Linker` facade: orchestrates the pipeline stages, computes nothing itself.
 
-standardise → block → compare → train (EM) → score → decide → cluster → households.
+standardise → block → compare → train (EM) → score → decide → [household context: hints,
+extra pairs, household comparison, re-score, decide again] → dedupe → cluster → households.
 
 Each stage is a module of pure functions over polars frames; the Linker only wires them, times
 them and gathers the result. Integration code uses it directly::
@@ -31,13 +32,23 @@ from registry_link.cluster import cluster
 from registry_link.comparison import compare
 from registry_link.decide import decide
 from registry_link.errors import UsageError
+from registry_link.household_context import (
+    base_model,
+    extend_model,
+    extra_pairs,
+    household_comparison,
+    household_name,
+    household_rule,
+    household_u,
+    with_hints,
+)
 from registry_link.households import build_households
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
 from registry_link.review_pairs import review_pairs
 from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.scoring import score
 from registry_link.standardise.pipeline import StandardisedList
-from registry_link.training import train
+from registry_link.training import pair_space, train
 
 #: What a source may be given as: a standardised list, or a standardised frame.
 SourceInput = StandardisedList | pl.DataFrame
@@ -132,7 +143,12 @@ class Linker:
         return blocking_report(left, right, self.settings.blocking_rules, top=top)
 
     def train(self, registry: SourceInput, partners: Sequence[SourceInput]) -> TrainedModel:
-        """Train the model (u by random sampling, m by EM, term frequencies) on these lists."""
+        """Train the model (u by random sampling, m by EM, term frequencies) on these lists.
+
+        With ``household_context`` configured, the first-pass model is used to decide, and the
+        household comparison is then estimated on top of it (see
+        :mod:`registry_link.household_context`); the returned model carries it.
+        """
         left = self._partners(partners)
         right = _frame(registry, "registry")
         with self._stage("block"):
@@ -140,9 +156,14 @@ class Linker:
         with self._stage("compare"):
             gammas = compare(left, right, pairs, self.settings.comparisons)
         with self._stage("train"):
-            return train(
+            model = train(
                 left, right, pairs, self.settings.comparisons, self.settings, gammas=gammas
             )
+        if self.settings.household_context is None:
+            return model
+        with self._stage("household_context"):
+            links = self._decide(self._score(gammas, model, left, right), left, None)
+            return self._household_pass(left, right, pairs, gammas, links, model, None)[2]
 
     def link(
         self,
@@ -158,7 +179,9 @@ class Linker:
         Args:
             registry: the standardised registry extract.
             partners: one or more standardised partner lists (distinct ``source`` names).
-            model: a trained model to reuse; trained on these lists when ``None``.
+            model: a trained model to reuse; trained on these lists when ``None``. With
+                ``household_context`` configured, a model without the household comparison
+                gets it estimated on these lists.
             previous_keys: a previous run's ``{source, record_id, beneficiary_key}``, so that
                 clusters whose members stay keep their key.
             prior_decisions: reviewer decisions ``{source, record_id, person_id, decision}``
@@ -169,34 +192,35 @@ class Linker:
         """
         self.timings = {}
         s = self.settings
+        hc = s.household_context
         left = self._partners(partners)
         right = _frame(registry, "registry")
         with self._stage("block"):
             pairs = block(left, right, s.blocking_rules)
         with self._stage("compare"):
             gammas = compare(left, right, pairs, s.comparisons)
+        full: TrainedModel | None = None
         if model is None:
             with self._stage("train"):
                 model = train(left, right, pairs, s.comparisons, s, gammas=gammas)
+        elif hc is not None and hc.comparison in model.params.names:
+            full = model
+        # pass 1 never has household evidence (a saved model may carry the comparison)
+        model = base_model(model, hc.comparison if hc is not None else household_name(model))
         with self._stage("score"):
-            scored = score(gammas, model, left, right)
-            del gammas
-            scored = scored.with_columns(
-                source=left["source"].gather(scored["l_idx"]),
-                record_id=left["record_id"].gather(scored["l_idx"]),
-                person_id=right["person_id"].gather(scored["r_idx"]),
-            )
+            scored = self._score(gammas, model, left, right)
         with self._stage("decide"):
-            links = decide(
-                scored,
-                left,
-                match_threshold=s.match_threshold,
-                review_threshold=s.review_threshold,
-                close_second_margin=s.close_second_margin,
-                prior_decisions=prior_decisions,
-            )
+            links = self._decide(scored, left, prior_decisions)
+        pass1 = model
+        if hc is not None:
+            with self._stage("household_context"):
+                pairs, scored, model = self._household_pass(
+                    left, right, pairs, gammas, links, pass1, full
+                )
+                links = self._decide(scored, left, prior_decisions)
+        del gammas
         with self._stage("dedupe"):
-            dedupe_pairs = self._within_lists(left, model)
+            dedupe_pairs = self._within_lists(left, pass1)
         with self._stage("cluster"):
             clusters = cluster(
                 links,
@@ -219,6 +243,75 @@ class Linker:
             summary=summary,
             scored_pairs=scored,
         )
+
+    @staticmethod
+    def _score(
+        gammas: pl.DataFrame, model: TrainedModel, left: pl.DataFrame, right: pl.DataFrame
+    ) -> pl.DataFrame:
+        """Scored pairs with the partner record's source/record_id and the registry person."""
+        scored = score(gammas, model, left, right)
+        return scored.with_columns(
+            source=left["source"].gather(scored["l_idx"]),
+            record_id=left["record_id"].gather(scored["l_idx"]),
+            person_id=right["person_id"].gather(scored["r_idx"]),
+        )
+
+    def _decide(
+        self, scored: pl.DataFrame, left: pl.DataFrame, prior_decisions: pl.DataFrame | None
+    ) -> pl.DataFrame:
+        s = self.settings
+        return decide(
+            scored,
+            left,
+            match_threshold=s.match_threshold,
+            review_threshold=s.review_threshold,
+            close_second_margin=s.close_second_margin,
+            prior_decisions=prior_decisions,
+        )
+
+    def _household_pass(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        pairs: pl.DataFrame,
+        gammas: pl.DataFrame,
+        links: pl.DataFrame,
+        pass1: TrainedModel,
+        full: TrainedModel | None,
+    ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel]:
+        """Second pass: household hints, extra pairs, household comparison, re-score.
+
+        ``full`` is a given model that already has the household comparison; otherwise the
+        comparison is estimated here on top of ``pass1`` (see
+        :mod:`registry_link.household_context`). Returns all pairs, all scored pairs and the
+        extended model.
+        """
+        hc = self.settings.household_context
+        if hc is None:
+            raise UsageError("the household-context pass needs a household_context config")
+        left_h, right_h = with_hints(left, right, links, hc.hint_column)
+        new = extra_pairs(left_h, right_h, pairs, household_rule(hc))
+        comp = household_comparison(hc)
+        all_pairs = pl.concat([pairs, new], how="vertical")
+        new_gammas = compare(left_h, right_h, new, self.settings.comparisons)
+        hh = compare(left_h, right_h, all_pairs, [comp])
+        all_gammas = pl.concat([gammas, new_gammas], how="vertical").with_columns(
+            hh[comp.output_column]
+        )
+        if full is None:
+            full = extend_model(
+                pass1,
+                comp,
+                all_gammas,
+                household_u(left_h, right_h, hc.hint_column),
+                pair_space(left.height, right.height),
+                self.settings.training,
+                info={
+                    "hinted_records": int(left_h[hc.hint_column].is_not_null().sum()),
+                    "extra_pairs": new.height,
+                },
+            )
+        return all_pairs, self._score(all_gammas, full, left_h, right_h), full
 
     def _within_lists(self, left: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
         """Scored pairs of partner records that may be the same person (within and across lists)."""

@@ -12,6 +12,8 @@
     close_second_margin: 5.0     # bits of match weight
     training: {u_sample_size: 1000000, seed: 42, max_iterations: 100, tolerance: 0.0001,
                tf_minimum_frequency: 0.00001, em_rules: null}
+    household_context:         # optional second pass (registry_link.household_context)
+      {enabled: true, hint_column: household_hint, comparison: household, max_block_size: 10000}
 
 Term-frequency adjusted columns are those of the comparisons' levels marked ``tf: true``.
 Every problem of a file is reported at once in one :class:`~registry_link.errors.ConfigError`.
@@ -83,6 +85,18 @@ class TrainingModel(_Strict):
     )
 
 
+class HouseholdContextModel(_Strict):
+    """Second pass linking dependants through their worker's registry household (optional).
+
+    See :mod:`registry_link.household_context`.
+    """
+
+    enabled: bool = True
+    hint_column: str = Field(default="household_hint", pattern=_NAME)
+    comparison: str = Field(default="household", pattern=_NAME)
+    max_block_size: int | None = Field(default=10_000, ge=1)
+
+
 class ModelConfigModel(_Strict):
     """The whole model config file."""
 
@@ -93,6 +107,7 @@ class ModelConfigModel(_Strict):
     thresholds: ThresholdsModel = Field(default_factory=ThresholdsModel)
     close_second_margin: float = Field(default=5.0, ge=0.0)
     training: TrainingModel = Field(default_factory=TrainingModel)
+    household_context: HouseholdContextModel | None = None
 
 
 # ------------------------------------------------------------------ frozen settings
@@ -111,6 +126,20 @@ class TrainingSettings:
 
 
 @dataclass(frozen=True)
+class HouseholdContextSettings:
+    """Validated household-context settings (see :class:`HouseholdContextModel`).
+
+    ``hint_column`` is the record column the linker adds (the worker's registry household on
+    the partner side, ``household_id`` on the registry side); ``comparison`` names the
+    comparison and the blocking rule on it.
+    """
+
+    hint_column: str = "household_hint"
+    comparison: str = "household"
+    max_block_size: int | None = 10_000
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     """A validated model config: blocking rules and comparisons built, thresholds, training.
 
@@ -126,6 +155,8 @@ class ModelSettings:
     description: str | None = None
     config_path: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: The household-context second pass, ``None`` when off (absent or ``enabled: false``).
+    household_context: HouseholdContextSettings | None = None
 
     def tf_columns(self) -> tuple[str, ...]:
         """Record columns with a term-frequency adjusted level, in comparison order."""
@@ -181,6 +212,17 @@ def model_config_problems(data: Any) -> list[ConfigProblem]:
                 )
             )
         known = {r.name for r in parsed.blocking_rules}
+        hc = parsed.household_context
+        if hc is not None and hc.enabled:
+            comp_names = {c.get("name") for c in parsed.comparisons if isinstance(c, Mapping)}
+            if hc.comparison in comp_names or hc.comparison in known:
+                problems.append(
+                    ConfigProblem(
+                        "household_context.comparison",
+                        f"{hc.comparison!r} is already a comparison or blocking rule name; "
+                        f"give the household comparison a name of its own",
+                    )
+                )
         for i, name in enumerate(parsed.training.em_rules or []):
             if name not in known:
                 problems.append(
@@ -224,7 +266,23 @@ def settings_from_dict(
         ),
         description=cfg.description,
         config_path=path,
-        raw=cfg.model_dump(mode="json"),
+        raw=_raw(cfg),
+        household_context=_household_settings(cfg.household_context),
+    )
+
+
+def _raw(cfg: ModelConfigModel) -> dict[str, Any]:
+    raw = cfg.model_dump(mode="json")
+    if raw.get("household_context") is None:
+        raw.pop("household_context", None)  # configs without the section store as before
+    return raw
+
+
+def _household_settings(hc: HouseholdContextModel | None) -> HouseholdContextSettings | None:
+    if hc is None or not hc.enabled:
+        return None
+    return HouseholdContextSettings(
+        hint_column=hc.hint_column, comparison=hc.comparison, max_block_size=hc.max_block_size
     )
 
 

@@ -99,7 +99,7 @@ def load_inputs(
 
 def stage_printer(name: str, seconds: float) -> None:
     """Print one finished pipeline stage (used as the Linker's on_stage callback)."""
-    console.print(f"  [green]✓[/green] {name:<11} {seconds:7.2f} s")
+    console.print(f"  [green]✓[/green] {name:<18} {seconds:7.2f} s")
 
 
 def counts_table(title: str, rows: Sequence[tuple[str, Any]]) -> Table:

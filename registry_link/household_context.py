@@ -1,0 +1,282 @@
+"""Household context: link dependants through their worker's registry household (group linkage).
+
+A child "Mohamed Alaoui, 2012" with no CIN, father or place has too little evidence of its own.
+But its partner list says who declared it: ``principal_record_id`` → the worker's record. When
+the worker is matched to a registry person, the child is most likely a member of that person's
+registry household. This module turns that into ordinary Fellegi–Sunter evidence:
+
+1. **Hints** (:func:`partner_hints`): per partner record with a principal, ``household_hint`` =
+   the registry ``household_id`` of the person its worker was *matched* to in the first pass
+   (decision ``match``); null otherwise — also null on the worker's own row, whose match *is*
+   the evidence (using it for the worker again would count it twice). Registry side: the hint
+   is the record's own ``household_id`` (:func:`with_hints`).
+2. **Candidates** (:func:`extra_pairs`): a blocking rule on the hint pairs each dependant with
+   every member of its worker's registry household (small blocks); only pairs the first pass
+   did not propose are added.
+3. **Comparison** (:func:`household_comparison`): kind ``exact`` on the hint column, levels
+   missing / different / same. u in closed form from the hint-group sizes
+   (:func:`household_u`); m and a re-estimated prior by EM with every other comparison's m and
+   all u fixed (:func:`extend_model`), smoothed with half a match per level like the others.
+4. The linker re-scores every pair with the extended model and decides again; ``bf_household``
+   explains the pull ("registry households of the dependant's worker and of this person are
+   identical: +9.1"), while the name, date and sex comparisons still tell siblings apart.
+
+The first-pass prior is kept in ``training["household_context"]["pass1_prior"]`` so that
+:func:`base_model` gives back exactly the first-pass model when a saved model is reused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from registry_link.blocking import PAIR_SCHEMA, BlockingRule, block
+from registry_link.comparison import Comparison, build_comparison
+from registry_link.em import FSParams, pattern_counts, run_em
+from registry_link.errors import LinkageError
+from registry_link.model import HouseholdContextSettings, TrainedModel, TrainingSettings
+from registry_link.training import smooth_m
+
+#: Words for the household comparison (its levels read "<label> are identical" ...).
+HOUSEHOLD_LABEL = "registry households of the dependant's worker and of this person"
+
+
+def _require(frame: pl.DataFrame, needed: list[str], what: str) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise LinkageError(
+            f"household context: the {what} lack column(s) {missing} (they have "
+            f"{frame.columns[:12]}); give standardised frames and first-pass links"
+        )
+
+
+def partner_hints(left: pl.DataFrame, links: pl.DataFrame, right: pl.DataFrame) -> pl.Series:
+    """Per partner record (left row order): its worker's matched registry household, or null.
+
+    Args:
+        left: partner records ``{source, record_id, principal_record_id, relationship, ...}``.
+        links: first-pass decisions ``{source, record_id, person_id, decision}``.
+        right: registry records ``{person_id, household_id}``.
+
+    Returns:
+        A Utf8 series named ``household_hint``, one value per left row: null for a record
+        without a principal, for the worker's own row (relationship ``principal`` or its own
+        principal), and when the worker is not matched
+        (review / non_match) or its person has no household.
+    """
+    _require(
+        left, ["source", "record_id", "principal_record_id", "relationship"], "partner records"
+    )
+    _require(links, ["source", "record_id", "person_id", "decision"], "links")
+    _require(right, ["person_id", "household_id"], "registry records")
+    person_household = (
+        right.select("person_id", "household_id")
+        .drop_nulls()
+        .unique(subset="person_id", keep="first", maintain_order=True)
+    )
+    worker_household = (
+        links.filter(pl.col("decision") == "match")
+        .select("source", pl.col("record_id").alias("principal_record_id"), "person_id")
+        .join(person_household, on="person_id", how="inner")
+        .select("source", "principal_record_id", pl.col("household_id").alias("hint"))
+        .unique(subset=["source", "principal_record_id"], keep="first", maintain_order=True)
+    )
+    hinted = left.select("source", "record_id", "principal_record_id", "relationship").join(
+        worker_household,
+        on=["source", "principal_record_id"],
+        how="left",
+        maintain_order="left",
+    )
+    own_row = (pl.col("principal_record_id") == pl.col("record_id")) | (
+        pl.col("relationship") == "principal"
+    )
+    return (
+        hinted.select(pl.when(own_row.fill_null(False)).then(None).otherwise(pl.col("hint")))
+        .to_series()
+        .cast(pl.Utf8)
+        .alias("household_hint")
+    )
+
+
+def with_hints(
+    left: pl.DataFrame, right: pl.DataFrame, links: pl.DataFrame, hint_column: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both frames with the hint column added (partner: worker's household; registry: own)."""
+    _require(right, ["household_id"], "registry records")
+    hints = partner_hints(left, links, right).alias(hint_column)
+    return (
+        left.with_columns(hints),
+        right.with_columns(pl.col("household_id").cast(pl.Utf8).alias(hint_column)),
+    )
+
+
+def household_rule(hc: HouseholdContextSettings) -> BlockingRule:
+    """The blocking rule on the hint column (dependant × its worker's household members)."""
+    return BlockingRule(hc.comparison, (hc.hint_column,), hc.max_block_size)
+
+
+def household_comparison(hc: HouseholdContextSettings) -> Comparison:
+    """The ``exact`` comparison on the hint column: missing / different / same household."""
+    return build_comparison(
+        {"name": hc.comparison, "kind": "exact", "column": hc.hint_column, "label": HOUSEHOLD_LABEL}
+    )
+
+
+def extra_pairs(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
+) -> pl.DataFrame:
+    """Candidate pairs of the household rule that ``pairs`` does not hold already.
+
+    Returns:
+        ``{l_idx, r_idx, rule}`` (rule = the household rule's name), unique, disjoint from
+        ``pairs`` on ``(l_idx, r_idx)``.
+    """
+    new = block(left, right, [rule])
+    if new.height == 0 or pairs.height == 0:
+        return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    return (
+        new.join(pairs.select("l_idx", "r_idx"), on=["l_idx", "r_idx"], how="anti")
+        .select(list(PAIR_SCHEMA))
+        .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tuple[float, float]:
+    """u of the household comparison, levels (different, same), in closed form.
+
+    Among record pairs with a hint on both sides (the others are "missing"), the share with
+    the same value is ``Σ_h nl_h · nr_h / (NL · NR)`` over hint values h; random pairs are
+    non-matches (as for :func:`registry_link.training.estimate_u`). A share of 0 is floored
+    at half a pair, as unseen levels are in training.
+    """
+    lh = left.get_column(hint_column).drop_nulls()
+    rh = right.get_column(hint_column).drop_nulls()
+    n_pairs = float(lh.len()) * float(rh.len())
+    if n_pairs == 0:
+        return (0.5, 0.5)
+    lc = lh.alias("h").value_counts(name="nl")
+    rc = rh.alias("h").value_counts(name="nr")
+    same = float(
+        lc.join(rc, on="h", how="inner")
+        .select((pl.col("nl").cast(pl.Float64) * pl.col("nr").cast(pl.Float64)).sum())
+        .item()
+    )
+    same = min(max(same, 0.5), n_pairs - 0.5) if n_pairs > 1 else 0.5
+    return (1.0 - same / n_pairs, same / n_pairs)
+
+
+def posterior(patterns: pl.DataFrame, params: FSParams) -> np.ndarray:
+    """P(match | pattern) per row of an agreement-pattern frame (missing levels neutral)."""
+    w = np.full(patterns.height, np.log2(params.prior) - np.log2(1.0 - params.prior))
+    for name in params.names:
+        g = patterns[f"gamma_{name}"].to_numpy().astype(np.int64)
+        table = np.concatenate([[0.0], params.bayes_factors(name)])
+        w = w + table[g + 1]
+    return 1.0 / (1.0 + np.exp2(-w))
+
+
+def extend_model(
+    model: TrainedModel,
+    comparison: Comparison,
+    gammas: pl.DataFrame,
+    u: tuple[float, float],
+    n_total: int,
+    training: TrainingSettings,
+    info: dict[str, Any] | None = None,
+) -> TrainedModel:
+    """The model with the household comparison added: its m and the prior by EM.
+
+    EM runs over the agreement patterns of all candidate pairs (first pass + household rule),
+    with u fixed (``u`` for the household comparison, the model's for the others), every other
+    comparison's m fixed, and the pairs not proposed counted as non-matches (``n_total``), so
+    the prior stays the probability that two random records match. The household m is then
+    smoothed with half a match per level (:func:`~registry_link.training.smooth_m`), using the
+    expected matches among pairs where the comparison is not missing.
+
+    Args:
+        model: the first-pass model (without the household comparison).
+        comparison: the household comparison.
+        gammas: ``gamma_*`` of every model comparison and of ``comparison``, one row per pair.
+        u: the household comparison's u (levels different, same).
+        n_total: size of the pair space (left × right).
+        training: EM settings (iterations, tolerance).
+        info: extra metadata stored under ``training["household_context"]``.
+
+    Returns:
+        The extended model; ``training["household_context"]`` records the first-pass prior,
+        the EM outcome and the expected matches.
+    """
+    names = [*model.params.names, comparison.name]
+    patterns = pattern_counts(gammas.select([f"gamma_{n}" for n in names]))
+    start = FSParams(
+        prior=model.prior,
+        m={**model.params.m, comparison.name: (0.1, 0.9)},
+        u={**model.params.u, comparison.name: u},
+    )
+    res = run_em(
+        patterns,
+        start,
+        max_iterations=training.max_iterations,
+        tolerance=training.tolerance,
+        n_total=n_total,
+        fixed_m=list(model.params.names),
+    )
+    hinted = patterns[comparison.output_column].to_numpy() >= 0
+    counts = patterns["count"].cast(pl.Float64).to_numpy()
+    expected = float(np.dot(counts[hinted], posterior(patterns, res.params)[hinted]))
+    m_household = smooth_m(res.params.m[comparison.name], expected)
+    params = FSParams(
+        prior=res.params.prior,
+        m={**model.params.m, comparison.name: m_household},
+        u={**model.params.u, comparison.name: u},
+    )
+    meta = {
+        **(info or {}),
+        "comparison": comparison.name,
+        "pass1_prior": model.prior,
+        "iterations": res.iterations,
+        "converged": res.converged,
+        "hinted_pairs": int(counts[hinted].sum()),
+        "expected_matches_hinted": expected,
+    }
+    return TrainedModel(
+        comparisons=(*model.comparisons, comparison),
+        params=params,
+        tf_tables=model.tf_tables,
+        tf_minimum_frequency=model.tf_minimum_frequency,
+        training={**model.training, "household_context": meta},
+        settings=model.settings,
+    )
+
+
+def household_name(model: TrainedModel) -> str | None:
+    """The name of the model's household comparison (from its training metadata), or None."""
+    meta = model.training.get("household_context")
+    name = meta.get("comparison") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) and name in model.params.names else None
+
+
+def base_model(model: TrainedModel, name: str | None) -> TrainedModel:
+    """The first-pass model: without comparison ``name``, with the first-pass prior.
+
+    A model without that comparison (or ``name=None``) is returned unchanged.
+    """
+    if name is None or name not in model.params.names:
+        return model
+    meta = model.training.get("household_context") or {}
+    prior = float(meta.get("pass1_prior", model.prior))
+    keep = tuple(c for c in model.comparisons if c.name != name)
+    return TrainedModel(
+        comparisons=keep,
+        params=FSParams(
+            prior=prior,
+            m={c.name: model.params.m[c.name] for c in keep},
+            u={c.name: model.params.u[c.name] for c in keep},
+        ),
+        tf_tables=model.tf_tables,
+        tf_minimum_frequency=model.tf_minimum_frequency,
+        training=model.training,
+        settings=model.settings,
+    )
