@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 import polars as pl
 
 from registry_link.cli._common import console, counts_table, load_inputs, stage_printer
 from registry_link.errors import UsageError
-from registry_link.evaluation import evaluate_links
+from registry_link.evaluation import evaluate
 from registry_link.linker import Linker
 from registry_link.outputs import write_outputs
 
@@ -62,8 +64,11 @@ def command(out_dir: Path) -> None:
     truth_path = data / "ground_truth.csv"
     if truth_path.exists():
         truth = pl.read_csv(truth_path, infer_schema=False)
-        scores = evaluate_links(result.links, truth)
+        scores = evaluate(result.links, result.clusters, result.households, truth)
         console.print(counts_table("Accuracy against the sample's ground truth", _rows(scores)))
+        path = out_dir / "evaluation.json"
+        path.write_text(json.dumps(scores, indent=2, default=str), encoding="utf-8")
+        written["evaluation.json"] = path
     console.print(
         counts_table(
             "Result",
@@ -80,14 +85,22 @@ def command(out_dir: Path) -> None:
         console.print(f"wrote {name}: {path}")
 
 
-def _rows(scores: pl.DataFrame) -> list[tuple[str, str]]:
-    rows = []
-    for r in scores.iter_rows(named=True):
+def _rows(scores: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [
+        (
+            f"links: {r['source']}",
+            f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  "
+            f"review {r['review_share']:.1%}",
+        )
+        for r in scores["links"]
+    ]
+    for what in ("same_person", "same_household"):
+        pair = scores[what]["all"]
         rows.append(
             (
-                str(r["source"]),
-                f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  "
-                f"review {r['review_share']:.1%}",
+                f"pairs: {what.replace('_', ' ')}",
+                f"precision {pair['precision']:.4f}  recall {pair['recall']:.4f}  "
+                f"({pair['true_pairs']:,} true pairs)",
             )
         )
     return rows
