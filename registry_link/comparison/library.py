@@ -43,6 +43,7 @@ from registry_link.comparison.levels import (
     r_,
 )
 from registry_link.errors import ConfigError, ConfigProblem
+from registry_link.names import pairwise_same_name
 
 _NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -144,6 +145,8 @@ class NameParams(_Params):
     key_ar: str | None = "auto"
     tokens: str | None = None
     swapped_with: str | None = Field(None, pattern=_NAME_RE)
+    verify_same_name: bool = True
+    glued_article: bool = False
     high: float = Field(0.92, gt=0.0, lt=1.0)
     low: float = Field(0.80, gt=0.0, lt=1.0)
     tf: bool = True
@@ -331,6 +334,17 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
     )
     sim = f"__namesim_{tag}"
     derived: dict[str, DerivedFn] = {}
+    early_when: dict[str, pl.Expr] = {}
+    if p.verify_same_name:
+        # equal keys are necessary, not sufficient: the matcher also checks long vowels and
+        # endings (Alaoui/Ali and Said/Saad share a consonant key but are different names)
+        verified = f"__samename_{tag}"
+        glued = p.glued_article
+        derived[verified] = _pair_fn(
+            lat, lambda a, b: pairwise_same_name(a, b, glued_article=glued)
+        )
+        early_when[verified] = split & key_eq & ~equal(lat)
+        key_eq = key_eq & (equal(lat) | pl.col(verified).cast(pl.Boolean).fill_null(False))
     if p.tokens and key:
         tok = p.tokens
         intok = f"__intok_{tag}"
@@ -351,7 +365,7 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         derived[intok] = _expr_fn(
             pl.when(has_tokens.fill_null(False)).then(in_tokens.cast(pl.Int8))
         )
-        derived_when = {intok: candidate}
+        derived_when = {**early_when, intok: candidate}
         token_mode = candidate & pl.col(intok).is_not_null()
         same_key = (split & key_eq) | (token_mode & (pl.col(intok) == 1)).fill_null(False)
         missing = ~split & ~token_mode
@@ -374,7 +388,7 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
 
         derived[sim] = _sim
     else:
-        derived_when = {}
+        derived_when = dict(early_when)
         same_key = split & key_eq
         missing = ~split
         derived[sim] = _pair_fn(lat, lambda a, b: name_similarity(a, b))

@@ -69,3 +69,22 @@ def test_without_swapped_with_there_is_no_swapped_level() -> None:
 def test_fixture_names_really_differ() -> None:
     # guard for the table above: the swapped cases are not simply the same name
     assert not same_name("Mohamed", "Alaoui")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("Alaoui", "Ali", "different"),  # one consonant key "l", different names
+        ("Said", "Saad", "similar_high"),  # same key, the long vowels differ
+        ("Mohamed", "Mhamed", "same_key"),
+    ],
+)
+def test_same_key_level_is_verified_by_the_name_matcher(
+    gammas: Any, a: str, b: str, expected: str
+) -> None:
+    spec = {"name": "given", "kind": "name", "field": "given"}
+    left, right = row(a, None), row(b, None)
+    assert left["given_key"] == right["given_key"]  # the keys alone would call them the same
+    got = gammas(spec, [left], [right], schema=SCHEMA)
+    label = build_comparison(spec).level(got[0]).label
+    assert label != "same_key" if expected != "same_key" else label == "same_key"
