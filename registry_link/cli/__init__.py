@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "registry_link.cli.train_cmd",
     "registry_link.cli.match_cmd",
     "registry_link.cli.demo_cmd",
+    "registry_link.cli.db_cmd",
+    "registry_link.cli.review_cmd",
 )
 
 
@@ -46,7 +48,8 @@ def _register() -> None:
             if exc.name == name:
                 continue
             raise
-        cli.add_command(module.command)
+        for command in getattr(module, "commands", [module.command]):
+            cli.add_command(command)
 
 
 _register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -16,10 +17,14 @@ from registry_link.cli._common import (
     registry_options,
     stage_printer,
 )
+from registry_link.cli.db_cmd import db_option, operator_option
+from registry_link.db.engine import open_database, transaction
+from registry_link.db.models import utcnow
 from registry_link.errors import InputError
 from registry_link.linker import Linker
 from registry_link.model import load_model, save_model
 from registry_link.outputs import write_outputs
+from registry_link.recording import RunInputs, prior_decisions, record_run
 
 
 @click.command("match")
@@ -39,6 +44,8 @@ from registry_link.outputs import write_outputs
     help="Output folder of an earlier run: its beneficiary keys are kept for clusters whose "
     "members stay (a new list does not renumber everyone).",
 )
+@db_option
+@operator_option
 @click.option(
     "--out",
     "out_dir",
@@ -54,6 +61,8 @@ def command(
     model_config: Path,
     model_path: Path | None,
     previous_dir: Path | None,
+    db_url: str | None,
+    operator: str | None,
     out_dir: Path,
 ) -> None:
     """Link partner lists to the registry, deduplicate, build households.
@@ -66,13 +75,27 @@ def command(
           --partner sample_data/partner_coop_ar.csv --config configs/partner_coop_ar.yaml \\
           --out out/coop
       registry-link match ... --previous out/coop --out out/coop-december
+      registry-link match ... --db sqlite:///registry-link.db --out out/coop   # record the run
+
+    With --db (or REGISTRY_LINK_DB set) the run is recorded with its links and review queue, and
+    earlier reviewer decisions are applied: a rejected pair is never matched again.
     """
     linker = Linker.from_config(model_config, on_stage=stage_printer)
     model = load_model(model_path) if model_path else None
     registry, lists = load_inputs(registry_path, registry_config, partners, configs)
     console.print("linking:")
     previous = read_previous_keys(previous_dir) if previous_dir else None
-    result = linker.link(registry, lists, model=model, previous_keys=previous)
+    factory = prior = None
+    started = utcnow()
+    if db_url or os.environ.get("REGISTRY_LINK_DB"):
+        factory = open_database(db_url)
+        with transaction(factory) as session:
+            prior = prior_decisions(session, lists)
+        if prior.height:
+            console.print(f"applying {prior.height:,} earlier reviewer decision(s)")
+    result = linker.link(
+        registry, lists, model=model, previous_keys=previous, prior_decisions=prior
+    )
     summary = dict(result.summary)
     summary["inputs"] = {
         "registry": str(registry_path),
@@ -101,6 +124,32 @@ def command(
     )
     for name, path in written.items():
         console.print(f"wrote {name}: {path}")
+    if factory is not None:
+        inputs = RunInputs(
+            partners=tuple(partners),
+            configs=tuple(configs),
+            registry=registry_path,
+            registry_config=registry_config,
+            model_config=model_config,
+            model=model_path,
+        )
+        rec = record_run(
+            factory,
+            result,
+            partners=lists,
+            registry=registry,
+            inputs=inputs,
+            prior=prior,
+            operator=operator,
+            started_at=started,
+        )
+        if rec.created:
+            console.print(
+                f"run {rec.run_id} recorded: {rec.links:,} links, {rec.review_items:,} review "
+                f"items ({rec.reopened:,} reopened because the record changed)"
+            )
+        else:
+            console.print(f"same inputs as run {rec.run_id}: nothing new recorded")
 
 
 def read_previous_keys(folder: Path) -> pl.DataFrame:

@@ -1,0 +1,217 @@
+"""``registry-link init``, ``registry load``, ``runs``, ``runs show`` and ``households --run``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from registry_link.cli._common import DEFAULT_REGISTRY_CONFIG, console, counts_table
+from registry_link.db.engine import DB_ENV, current_revision, make_engine, open_database, upgrade
+
+_DB_HELP = f"Database URL (default: ${DB_ENV}, else sqlite:///registry-link.db here)."
+
+
+def db_option(f: Any) -> Any:
+    """The ``--db URL`` option."""
+    return click.option("--db", "db_url", default=None, metavar="URL", help=_DB_HELP)(f)
+
+
+def operator_option(f: Any) -> Any:
+    """The ``--operator NAME`` option."""
+    return click.option("--operator", default=None, help="Who runs this (default: the OS user).")(f)
+
+
+@click.command("init")
+@db_option
+def init_command(db_url: str | None) -> None:
+    """Create the database, or migrate it to this version's schema (safe to repeat).
+
+    \b
+    Example:
+      registry-link init                                   # ./registry-link.db
+      registry-link init --db postgresql+psycopg://rl:secret@127.0.0.1:5432/registry_link
+    """
+    engine = make_engine(db_url)
+    upgrade(engine)
+    console.print(
+        f"database ready: {engine.url.render_as_string(hide_password=True)} "
+        f"(schema revision {current_revision(engine)})"
+    )
+
+
+@click.group("registry")
+def registry_group() -> None:
+    """The registry extract kept in the database.
+
+    \b
+    Example:
+      registry-link registry load sample_data/registry.csv --config configs/registry.yaml
+    """
+
+
+@registry_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_REGISTRY_CONFIG,
+    show_default=True,
+    help="Source config of the registry extract.",
+)
+@db_option
+@operator_option
+def registry_load(file: Path, config_path: Path, db_url: str | None, operator: str | None) -> None:
+    """Load or refresh the registry: standardise FILE, snapshot it, store person/household ids.
+
+    \b
+    Example:
+      registry-link registry load sample_data/registry.csv --config configs/registry.yaml
+    """
+    from registry_link.db.repository import load_registry
+    from registry_link.standardise.pipeline import load_standardised
+
+    factory = open_database(db_url)
+    with console.status(f"reading and standardising {file} …"):
+        reg = load_standardised(file, config_path)
+    with console.status("writing the snapshot and the person ids …"):
+        done = load_registry(
+            factory, reg.frame, source_file=file, config_path=config_path, operator=operator
+        )
+    state = "unchanged (same extract)" if done.unchanged else "loaded"
+    console.print(
+        f"registry {state}: {done.persons:,} persons, {done.households:,} households; "
+        f"snapshot {done.snapshot_path}"
+    )
+
+
+@click.group("runs", invoke_without_command=True)
+@db_option
+@click.option("--limit", default=50, show_default=True, help="How many runs to list.")
+@click.pass_context
+def runs_group(ctx: click.Context, db_url: str | None, limit: int) -> None:
+    """List the recorded runs, newest first (`runs show ID` for one).
+
+    \b
+    Example:
+      registry-link runs
+      registry-link runs show 3
+    """
+    ctx.obj = {"db_url": db_url}
+    if ctx.invoked_subcommand is not None:
+        return
+    from registry_link.db.engine import transaction
+    from registry_link.db.repository import list_runs
+
+    with transaction(open_database(db_url)) as s:
+        runs = list_runs(s, limit)
+        table = Table(title="Runs", title_justify="left")
+        for col in ("id", "started (UTC)", "by", "status", "sources", "records", "decisions"):
+            table.add_column(col)
+        for r in runs:
+            decisions = ", ".join(f"{k} {v:,}" for k, v in r.counts.get("decisions", {}).items())
+            table.add_row(
+                str(r.id),
+                f"{r.started_at:%Y-%m-%d %H:%M}",
+                r.operator,
+                r.status,
+                ", ".join(r.sources),
+                f"{r.counts.get('records', 0):,}",
+                decisions,
+            )
+    if not runs:
+        console.print("no runs recorded yet; run `registry-link match ... --db URL`")
+        return
+    console.print(table)
+
+
+@runs_group.command("show")
+@click.argument("run_id", type=int)
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON on stdout.")
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: int, db_url: str | None, as_json: bool) -> None:
+    """Show one run: inputs and their hashes, who/when, counts, review decisions so far.
+
+    \b
+    Example:
+      registry-link runs show 3
+    """
+    from registry_link.db.engine import transaction
+    from registry_link.db.repository import run_report
+
+    url = db_url or (ctx.obj or {}).get("db_url")
+    with transaction(open_database(url)) as s:
+        report = run_report(s, run_id)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    rows: list[tuple[str, Any]] = [
+        ("status", report["status"]),
+        ("run by", report["operator"]),
+        ("started (UTC)", report["started_at"]),
+        ("finished (UTC)", report["finished_at"]),
+        ("re-run of", report["parent_run_id"] or "-"),
+        ("sources", ", ".join(report["sources"])),
+        ("model sha256", report["model_hash"]),
+    ]
+    rows += [(f"input {p}", h[:16]) for p, h in report["input_hashes"].items()]
+    rows += [(f"config {p}", h[:16]) for p, h in report["config_hashes"].items()]
+    rows += [(f"links: {k}", v) for k, v in sorted(report["links_by_decision"].items())]
+    rows += [(f"review items: {k}", v) for k, v in sorted(report["review_items_by_status"].items())]
+    rows += [(f"reviewer actions: {k}", v) for k, v in sorted(report["review_actions"].items())]
+    rows.append(("reviewers", ", ".join(report["reviewers"]) or "-"))
+    console.print(counts_table(f"Run {run_id}", rows))
+
+
+@click.command("households")
+@click.option("--run", "run_id", type=int, required=True, help="The run to refresh.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder for the refreshed links, review, households and summary.",
+)
+@db_option
+@operator_option
+def households_command(
+    run_id: int, out_dir: Path, db_url: str | None, operator: str | None
+) -> None:
+    """Re-run a recorded run with the reviewers' decisions applied; regenerate the households.
+
+    Recorded as a new run (its parent is RUN); beneficiary keys of RUN are kept.
+
+    \b
+    Example:
+      registry-link households --run 3 --out out/coop-reviewed
+    """
+    from registry_link.recording import relink
+
+    factory = open_database(db_url)
+    with console.status(f"re-linking run {run_id} with the review decisions …"):
+        recorded, result = relink(factory, run_id, out_dir=out_dir, operator=operator)
+    decisions = result.summary.get("decisions", {})
+    console.print(
+        counts_table(
+            f"Run {recorded.run_id} (re-run of {run_id})"
+            if recorded.created
+            else f"Run {recorded.run_id}: no decision since, nothing new recorded",
+            [
+                *[(f"decision: {k}", v) for k, v in decisions.items()],
+                ("households", result.summary.get("households", 0)),
+                ("review items left", recorded.review_items),
+            ],
+        )
+    )
+    console.print(f"wrote outputs to {out_dir}")
+
+
+#: The commands this module adds to ``registry-link`` (the lead registers them).
+commands = [init_command, registry_group, runs_group, households_command]
+#: The first command, for the CLI's ``module.command`` convention.
+command = init_command

@@ -1,0 +1,150 @@
+"""Runs recorded from a real link, idempotence, and reviewer decisions applied to the next run.
+
+Data: a 3,000-person synthetic registry and its cooperative list (``synth.generate``, seed 5),
+linked once per module; each test records into a fresh database (SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+
+from registry_link.db.engine import open_database
+from registry_link.db.models import Link, OutputHousehold, ReviewItem, Run
+from registry_link.db.queue import ReviewQueue
+from registry_link.db.repository import load_registry, record_fingerprints, registry_frame
+from registry_link.linker import Linker, LinkResult
+from registry_link.recording import RunInputs, prior_decisions, record_run
+from registry_link.standardise.pipeline import StandardisedList, load_standardised
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.fixture(scope="module")
+def linked(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[StandardisedList, StandardisedList, LinkResult, RunInputs, Linker]:
+    from registry_link.synth import generate
+
+    data = tmp_path_factory.mktemp("synth_db")
+    generate(3000, 5, data)
+    reg = load_standardised(data / "registry.csv", CONFIGS / "registry.yaml")
+    coop = load_standardised(data / "partner_coop_ar.csv", CONFIGS / "partner_coop_ar.yaml")
+    linker = Linker.from_config(CONFIGS / "model.yaml")
+    result = linker.link(reg, [coop])
+    inputs = RunInputs(
+        partners=(data / "partner_coop_ar.csv",),
+        configs=(CONFIGS / "partner_coop_ar.yaml",),
+        registry=data / "registry.csv",
+        registry_config=CONFIGS / "registry.yaml",
+        model_config=CONFIGS / "model.yaml",
+    )
+    return reg, coop, result, inputs, linker
+
+
+def test_run_is_recorded_once(db_url: str, linked) -> None:  # type: ignore[no-untyped-def]
+    reg, coop, result, inputs, _ = linked
+    factory = open_database(db_url, create=True)
+    first = record_run(factory, result, partners=[coop], registry=reg, inputs=inputs, operator="op")
+    again = record_run(factory, result, partners=[coop], registry=reg, inputs=inputs)
+    assert first.created and not again.created and again.run_id == first.run_id
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Run)) == 1
+        assert s.scalar(select(func.count()).select_from(Link)) == coop.frame.height
+        n_hh = s.scalar(select(func.count()).select_from(OutputHousehold))
+        run = s.get(Run, first.run_id)
+        assert run is not None
+    assert n_hh == result.households.height
+    assert first.review_items == result.review.height
+    assert run.operator == "op" and run.status == "finished"
+    assert set(run.input_hashes) == {str(inputs.registry), str(inputs.partners[0])}
+    assert run.counts["decisions"] == result.summary["decisions"]
+
+
+def test_registry_snapshot_round_trip(db_url: str, linked) -> None:  # type: ignore[no-untyped-def]
+    reg, _, _, inputs, _ = linked
+    factory = open_database(db_url, create=True)
+    done = load_registry(
+        factory, reg.frame, source_file=inputs.registry, config_path=inputs.registry_config
+    )
+    assert not done.unchanged and done.persons == reg.frame.height
+    again = load_registry(
+        factory, reg.frame, source_file=inputs.registry, config_path=inputs.registry_config
+    )
+    assert again.unchanged and again.snapshot_id == done.snapshot_id
+    back = registry_frame(factory)
+    assert back.equals(reg.frame)
+
+
+def test_fingerprints_change_only_with_the_record(linked) -> None:  # type: ignore[no-untyped-def]
+    _, coop, _, _, _ = linked
+    frame = coop.frame.head(5)
+    fp = record_fingerprints(frame)
+    assert fp.n_unique() == 5 and fp.str.len_chars().to_list() == [32] * 5
+    moved = frame.with_columns(row_number=pl.col("row_number") + 100)
+    assert record_fingerprints(moved).equals(fp)
+    changed = frame.with_columns(given_name=pl.lit("Zineb"))
+    assert not record_fingerprints(changed).equals(fp)
+
+
+def test_decisions_carry_over_to_the_next_run(db_url: str, linked) -> None:  # type: ignore[no-untyped-def]
+    reg, coop, result, inputs, linker = linked
+    factory = open_database(db_url, create=True)
+    run1 = record_run(factory, result, partners=[coop], registry=reg, inputs=inputs)
+    matched = result.links.filter(pl.col("decision") == "match").sort("record_id")
+    m_rec, m_person = matched["record_id"][0], matched["person_id"][0]
+    a_rec, a_person = matched["record_id"][1], matched["person_id"][1]
+    c_rec, c_person = matched["record_id"][2], matched["person_id"][2]
+    fps = dict(zip(coop.frame["record_id"], record_fingerprints(coop.frame), strict=True))
+    with factory() as s:  # items for auto-matched pairs, as if a reviewer was asked
+        for rid, pid in ((m_rec, m_person), (a_rec, a_person), (c_rec, c_person)):
+            s.add(
+                ReviewItem(
+                    run_id=run1.run_id,
+                    source=coop.settings.source,
+                    record_id=rid,
+                    person_id=pid,
+                    rank=1,
+                    fingerprint=fps[rid],
+                    payload={},
+                )
+            )
+        s.commit()
+        ids = {
+            r.record_id: r.id
+            for r in s.scalars(
+                select(ReviewItem).where(ReviewItem.record_id.in_([m_rec, a_rec, c_rec]))
+            )
+        }
+    q = ReviewQueue(factory)
+    q.decide(ids[m_rec], "alice", "reject")
+    q.decide(ids[a_rec], "alice", "accept")
+    q.decide(ids[c_rec], "alice", "accept")
+    # the next month's list: record c_rec was corrected by the partner
+    frame2 = coop.frame.with_columns(
+        given_name=pl.when(pl.col("record_id") == c_rec)
+        .then(pl.lit("Corrigé"))
+        .otherwise(pl.col("given_name"))
+    )
+    coop2 = replace(coop, frame=frame2)
+    with factory() as s:
+        prior = prior_decisions(s, [coop2])
+    assert sorted(prior.select("record_id", "decision").rows()) == sorted(
+        [(m_rec, "reject"), (a_rec, "accept")]
+    )
+    result2 = linker.link(reg, [coop2], model=result.model, prior_decisions=prior)
+    run2 = record_run(factory, result2, partners=[coop2], registry=reg, inputs=inputs, prior=prior)
+    assert run2.created and run2.run_id != run1.run_id and run2.reopened == 1
+    links2 = {r["record_id"]: r for r in result2.links.iter_rows(named=True)}
+    assert not (
+        links2[m_rec]["person_id"] == m_person and links2[m_rec]["decision"] == "match"
+    )  # a rejected pair is never auto-matched
+    assert (links2[a_rec]["person_id"], links2[a_rec]["decision"]) == (a_person, "match")
+    assert "review" in links2[a_rec]["reason"] or "accepted" in links2[a_rec]["reason"]
+    back = [i for i in ReviewQueue(factory, run_id=run2.run_id).items() if i.record_id == c_rec]
+    assert back and all(i.status == "open" for i in back)
+    assert back[0].note is not None and back[0].note.startswith("record changed since")
