@@ -122,8 +122,10 @@ STANDARDISED_SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
     "birth_year": pl.Int16,
     "birth_date_precision": pl.Utf8,  # see DATE_PRECISIONS; null when missing
     "birth_date_raw": pl.Utf8,  # display
-    "birth_place": pl.Utf8,  # matching form (Latin key of the commune)
-    "residence": pl.Utf8,
+    "birth_place": pl.Utf8,  # matching form (cross-script key of the commune)
+    "residence": pl.Utf8,  # matching form
+    "birth_place_raw": pl.Utf8,  # display: as given
+    "residence_raw": pl.Utf8,  # display: as given
     "principal_record_id": pl.Utf8,
     "relationship": pl.Utf8,  # see RELATIONSHIPS; 'principal' for a worker
     "person_id": pl.Utf8,  # registry only

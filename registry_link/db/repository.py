@@ -52,8 +52,8 @@ FINGERPRINT_FIELDS: Final[tuple[str, ...]] = (
     "father_given_name",
     "sex",
     "birth_date_raw",
-    "birth_place",
-    "residence",
+    "birth_place_raw",
+    "residence_raw",
     "principal_record_id",
     "relationship",
 )

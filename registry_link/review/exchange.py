@@ -45,8 +45,8 @@ EXPORT_FIELDS: Final[tuple[str, ...]] = (
     "father_given_name",
     "sex",
     "birth_date_raw",
-    "birth_place",
-    "residence",
+    "birth_place_raw",
+    "residence_raw",
 )
 #: The identifying columns, first in the file.
 ID_COLUMNS: Final[tuple[str, ...]] = (

@@ -143,6 +143,9 @@ def _codes_stage(frame: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
         ),
         residence=pl.when(~is_placeholder_expr(pl.col("residence"))).then(pl.col("residence")),
     ).drop("_sex_std", "_rel_code", "_rth_std")
+    frame = frame.with_columns(
+        birth_place_raw=pl.col("birth_place"), residence_raw=pl.col("residence")
+    )
     return add_place_forms(frame, ("birth_place", "residence"))
 
 
