@@ -117,6 +117,9 @@ STANDARDISED_SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
     "given_key_ar": pl.Utf8,
     # keys of every name token (given + family, or the unsplit full name), sorted, unique
     "name_token_keys": pl.List(pl.Utf8),
+    # the sorted token keys of the name (one script per part) joined: an order-free name key
+    # that meets a full name given in either order (blocking)
+    "name_tokens_key": pl.Utf8,
     "sex": pl.Utf8,  # 'M' | 'F' | null
     "birth_date": pl.Date,  # null when only the year is known or unparseable
     "birth_year": pl.Int16,

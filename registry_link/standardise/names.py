@@ -237,6 +237,16 @@ def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
     tokens = (
         pl.when(has_split).then(split_tokens).otherwise(pl.col("_fn_tok").fill_null(_EMPTY_LIST))
     )
+    # one script per part (Latin where given, else Arabic): the order-free key of the whole name
+    primary_tokens = pl.concat_list(
+        pl.coalesce("_gl_tok", "_ga_tok").fill_null(_EMPTY_LIST),
+        pl.coalesce("_fl_tok", "_fa_tok").fill_null(_EMPTY_LIST),
+    )
+    primary = (
+        pl.when(has_split)
+        .then(primary_tokens)
+        .otherwise(pl.col("_fn_tok").fill_null(_EMPTY_LIST))
+    )
     frame = frame.with_columns(
         family_lat=pl.coalesce("_fl_lat", "_fa_tr"),
         given_lat=pl.coalesce("_gl_lat", "_ga_tr"),
@@ -250,6 +260,9 @@ def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
         family_key_ar=pl.col("_fa_key"),
         given_key_ar=pl.col("_ga_key"),
         name_token_keys=tokens.list.unique().list.eval(pl.element().sort()),
+        name_tokens_key=pl.when(primary.list.len() > 0).then(
+            primary.list.unique().list.eval(pl.element().sort()).list.join(" ")
+        ),
     )
     return frame.drop(
         [c for c in frame.columns if c[:4] in {"_fl_", "_gl_", "_fa_", "_ga_", "_pa_", "_fn_"}]
