@@ -226,4 +226,6 @@ def test_default_model_reads_only_standardised_columns() -> None:
         assert set(rule.columns) <= set(STANDARDISED_SCHEMA), rule.name
     assert set(needed_columns(settings.comparisons)) <= set(STANDARDISED_SCHEMA)
     assert set(settings.tf_columns()) <= set(STANDARDISED_SCHEMA)
-    assert {r.name for r in settings.em_rules()} == {"cin", "family_birth_year"}
+    # EM sessions run on rules that do not block on a given name (see the config's comment)
+    assert {r.name for r in settings.em_rules()} == {"cin", "family_residence_birth_year"}
+    assert all("given_key" not in r.columns for r in settings.em_rules())
