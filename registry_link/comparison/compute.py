@@ -154,40 +154,102 @@ def needed_columns(comparisons: Sequence[Comparison]) -> list[str]:
     return list(seen)
 
 
+def _gather(frame: pl.DataFrame, idx: pl.Series, prefix: str, lists: Sequence[str]) -> pl.DataFrame:
+    """``frame`` rows at ``idx`` as ``<prefix><col>``; list columns only as placeholders.
+
+    Gathering list columns for every pair is the costliest part of a chunk, yet only derived
+    columns read their contents, and only on the rows their ``when`` selects. A placeholder
+    keeps the list's nulls (so ``is_null``/``is_not_null`` in predicates stay exact) with an
+    empty list elsewhere; :func:`_with_lists` puts the real lists in before a derived function
+    runs.
+    """
+    plain = [c for c in frame.columns if c not in lists]
+    out = frame.select(pl.col(plain).gather(idx)) if plain else pl.DataFrame()
+    if lists:
+        nulls = frame.select(pl.col(lists).is_null().gather(idx))
+        out = out.with_columns(
+            pl.when(nulls[c]).then(None).otherwise(pl.lit([], dtype=frame.schema[c])).alias(c)
+            for c in lists
+        )
+    return out.select(pl.col(c).alias(f"{prefix}{c}") for c in frame.columns)
+
+
+def _with_lists(
+    frame: pl.DataFrame, sides: _Sides, reads: frozenset[str] | None = None
+) -> pl.DataFrame:
+    """``frame`` with its list placeholders replaced by the real lists of its pairs.
+
+    ``reads``: the columns the derived function reads (all when None); only those are gathered.
+    """
+    real = []
+    for prefix, source, idx_col in sides:
+        wanted = [
+            c
+            for c in source.columns
+            if f"{prefix}{c}" in frame.columns and (reads is None or f"{prefix}{c}" in reads)
+        ]
+        if not wanted:
+            continue
+        idx = frame.get_column(idx_col)
+        real += [source.get_column(c).gather(idx).alias(f"{prefix}{c}") for c in wanted]
+    return frame.with_columns(real) if real else frame
+
+
+_Sides = list[tuple[str, pl.DataFrame, str]]
+
+
 def _compare_chunk(
     left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, comps: Sequence[Comparison]
 ) -> pl.DataFrame:
     l_idx = pairs.get_column("l_idx")
     r_idx = pairs.get_column("r_idx")
+    lists = [
+        c
+        for c, t in left.schema.items()
+        if isinstance(t, pl.List) and isinstance(right.schema[c], pl.List)
+    ]
     frame = pl.concat(
         [
             pairs.select("l_idx", "r_idx"),
-            left[l_idx].rename(lambda c: f"l_{c}"),
-            right[r_idx].rename(lambda c: f"r_{c}"),
+            _gather(left, l_idx, "l_", lists),
+            _gather(right, r_idx, "r_", lists),
         ],
         how="horizontal",
     )
+    sides: _Sides = [
+        ("l_", left.select(lists), "l_idx"),
+        ("r_", right.select(lists), "r_idx"),
+    ]
     out = [frame.select("l_idx", "r_idx")]
     for comp in comps:
-        work = frame.select([f"{side}_{c}" for c in comp.columns for side in ("l", "r")])
+        cols = [f"{side}_{c}" for c in comp.columns for side in ("l", "r")]
+        work = frame.select("l_idx", "r_idx", *cols)
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
-            work = work.with_columns(_derive(work, name, fn, comp.derived_when.get(name)))
+            work = work.with_columns(_derive(work, name, fn, comp.derived_when.get(name), sides))
         out.append(work.select(comp.gamma_expr()))
     return pl.concat(out, how="horizontal")
 
 
 def _derive(
-    frame: pl.DataFrame, name: str, fn: Callable[[pl.DataFrame], pl.Series], when: pl.Expr | None
+    frame: pl.DataFrame,
+    name: str,
+    fn: Callable[[pl.DataFrame], pl.Series],
+    when: pl.Expr | None,
+    sides: _Sides,
 ) -> pl.Series:
     """A derived column, computed only on the rows ``when`` selects (null elsewhere)."""
+    reads: frozenset[str] | None = getattr(fn, "reads", None)
     if when is None:
-        return fn(frame).alias(name)
-    rows = frame.select(pl.arg_where(when.fill_null(False))).to_series()
-    if rows.len() == frame.height:
-        return fn(frame).alias(name)
-    values = fn(frame[rows]) if rows.len() else pl.Series(name, [], dtype=pl.Float64)
+        return fn(_with_lists(frame, sides, reads)).alias(name)
+    mask = frame.select(when.fill_null(False)).to_series()
+    n = int(mask.sum())
+    if n == frame.height:
+        return fn(_with_lists(frame, sides, reads)).alias(name)
+    if n == 0:
+        return pl.repeat(None, frame.height, dtype=pl.Float64, eager=True).alias(name)
+    values = fn(_with_lists(frame.filter(mask), sides, reads))
     full = pl.repeat(None, frame.height, dtype=values.dtype, eager=True).alias(name)
-    return full.scatter(rows, values) if rows.len() else full
+    return full.scatter(mask.arg_true(), values)
 
 
 def compare(

@@ -218,7 +218,17 @@ def _pair_fn(col: str, fn: Callable[[pl.Series, pl.Series], pl.Series]) -> Deriv
     def derive(frame: pl.DataFrame) -> pl.Series:
         return fn(frame[f"l_{col}"], frame[f"r_{col}"])
 
-    return derive
+    return _reading(derive, [f"l_{col}", f"r_{col}"])
+
+
+def _reading(fn: DerivedFn, columns: list[str]) -> DerivedFn:
+    """Mark a derived function with the pair-frame columns it reads (``fn.reads``).
+
+    :func:`~registry_link.comparison.compute.compare` gathers list columns only for the
+    derived functions that read them.
+    """
+    fn.reads = frozenset(columns)  # type: ignore[attr-defined]
+    return fn
 
 
 def _expr_fn(expr: pl.Expr) -> DerivedFn:
@@ -227,7 +237,7 @@ def _expr_fn(expr: pl.Expr) -> DerivedFn:
     def derive(frame: pl.DataFrame) -> pl.Series:
         return frame.select(expr).to_series()
 
-    return derive
+    return _reading(derive, expr.meta.root_names())
 
 
 def _string_levels(
@@ -370,30 +380,38 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         same_key = (split & key_eq) | (token_mode & (pl.col(intok) == 1)).fill_null(False)
         missing = ~split & ~token_mode
 
-        def _sim(f: pl.DataFrame, lat: str = lat, key: str = key, tok: str = tok) -> pl.Series:
-            sims = name_similarity(f[f"l_{lat}"], f[f"r_{lat}"])
-            one_sided = f[f"l_{lat}"].is_null() ^ f[f"r_{lat}"].is_null()
-            if not one_sided.any():
-                return sims
-            rows = one_sided.arg_true()
-            sub = f[rows]
-            left_unsplit = sub[f"l_{lat}"].is_null()
+        toksim = f"__toksim_{tag}"
+
+        def _toksim(f: pl.DataFrame, lat: str = lat, key: str = key, tok: str = tok) -> pl.Series:
+            # one side has only an unsplit name: best similarity of the other's key to its tokens
+            left_unsplit = f[f"l_{lat}"].is_null()
             probe = pl.select(
-                pl.when(left_unsplit).then(sub[f"r_{key}"]).otherwise(sub[f"l_{key}"])
+                pl.when(left_unsplit).then(f[f"r_{key}"]).otherwise(f[f"l_{key}"])
             ).to_series()
             tokens = pl.select(
-                pl.when(left_unsplit).then(sub[f"l_{tok}"]).otherwise(sub[f"r_{tok}"])
+                pl.when(left_unsplit).then(f[f"l_{tok}"]).otherwise(f[f"r_{tok}"])
             ).to_series()
-            return sims.cast(pl.Float64).scatter(rows, max_token_similarity(probe, tokens))
+            return max_token_similarity(probe, tokens)
 
-        derived[sim] = _sim
+        namesim = f"__pairsim_{tag}"
+        derived[namesim] = _pair_fn(lat, lambda a, b: name_similarity(a, b).cast(pl.Float64))
+        derived[toksim] = _reading(
+            _toksim, [f"{s}_{c}" for c in (lat, key, tok) for s in ("l", "r")]
+        )
+        derived[sim] = _expr_fn(pl.coalesce(pl.col(namesim), pl.col(toksim)))
+        split_sim, token_sim = namesim, toksim
     else:
         derived_when = dict(early_when)
         same_key = split & key_eq
         missing = ~split
         derived[sim] = _pair_fn(lat, lambda a, b: name_similarity(a, b))
+        split_sim = token_sim = ""
     swapped = _swapped(keys, other) & split
     derived_when[sim] = ~missing & ~equal(lat) & ~same_key & ~swapped
+    if split_sim and token_sim:
+        # the name similarity of split pairs, the token similarity of one-sided ones
+        derived_when[split_sim] = derived_when[sim] & split
+        derived_when[token_sim] = derived_when[sim] & ~split
     levels = [
         Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
         Level("same_key", same_key, f"{what} have the same cross-script key"),
