@@ -243,9 +243,7 @@ def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce("_fl_tok", "_fa_tok").fill_null(_EMPTY_LIST),
     )
     primary = (
-        pl.when(has_split)
-        .then(primary_tokens)
-        .otherwise(pl.col("_fn_tok").fill_null(_EMPTY_LIST))
+        pl.when(has_split).then(primary_tokens).otherwise(pl.col("_fn_tok").fill_null(_EMPTY_LIST))
     )
     frame = frame.with_columns(
         family_lat=pl.coalesce("_fl_lat", "_fa_tr"),
