@@ -12,23 +12,13 @@ from typing import Final
 import polars as pl
 
 from registry_link.model import TrainedModel
+from registry_link.schema import DISPLAY_FIELDS
 from registry_link.scoring import explain
 
 #: Record fields shown to a reviewer, in display order.
 REVIEW_FIELDS: Final[tuple[str, ...]] = (
     "record_id",
-    "cin",
-    "cnss_number",
-    "family_name",
-    "given_name",
-    "family_name_ar",
-    "given_name_ar",
-    "full_name",
-    "father_given_name",
-    "sex",
-    "birth_date_raw",
-    "birth_place_raw",
-    "residence_raw",
+    *(f for f in DISPLAY_FIELDS if f != "registry_person_id"),
     "relationship",
     "principal_record_id",
     "household_id",

@@ -84,6 +84,24 @@ FLAG_CODES: Final[dict[str, str]] = {
     "encoding_suspect": "the row contains replacement or mojibake characters",
 }
 
+#: The fields of a standardised record as a person reads them (values as given, not matching
+#: forms), in display order: what reviewers see, exports carry and fingerprints hash.
+DISPLAY_FIELDS: Final[tuple[str, ...]] = (
+    "cin",
+    "cnss_number",
+    "registry_person_id",
+    "family_name",
+    "given_name",
+    "family_name_ar",
+    "given_name_ar",
+    "full_name",
+    "father_given_name",
+    "sex",
+    "birth_date_raw",
+    "birth_place_raw",
+    "residence_raw",
+)
+
 #: The standardised frame's columns and dtypes. Columns marked "display" keep the value as
 #: given (trimmed); the others are matching forms.
 STANDARDISED_SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {

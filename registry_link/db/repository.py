@@ -34,26 +34,14 @@ from registry_link.db.models import (
     Run,
     SourceConfig,
 )
-from registry_link.schema import STANDARDISED_SCHEMA
+from registry_link.schema import DISPLAY_FIELDS, STANDARDISED_SCHEMA
 
 #: Environment variable naming the snapshot folder (default: the database's folder).
 SNAPSHOT_DIR_ENV: Final[str] = "REGISTRY_LINK_SNAPSHOTS"
 
 #: The partner-record fields whose values make its fingerprint (as given, standardised).
 FINGERPRINT_FIELDS: Final[tuple[str, ...]] = (
-    "cin",
-    "cnss_number",
-    "registry_person_id",
-    "family_name",
-    "given_name",
-    "family_name_ar",
-    "given_name_ar",
-    "full_name",
-    "father_given_name",
-    "sex",
-    "birth_date_raw",
-    "birth_place_raw",
-    "residence_raw",
+    *DISPLAY_FIELDS,
     "principal_record_id",
     "relationship",
 )

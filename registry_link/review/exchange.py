@@ -33,20 +33,11 @@ from registry_link.db.models import utcnow
 from registry_link.db.queue import ReviewItem, ReviewQueue
 from registry_link.errors import InputError, UsageError
 from registry_link.io.encoding import detect_encoding, sniff_separator
+from registry_link.schema import DISPLAY_FIELDS
 
 #: Record fields exported for each side (``partner_<field>``, ``registry_<field>``).
-EXPORT_FIELDS: Final[tuple[str, ...]] = (
-    "cin",
-    "family_name",
-    "given_name",
-    "family_name_ar",
-    "given_name_ar",
-    "full_name",
-    "father_given_name",
-    "sex",
-    "birth_date_raw",
-    "birth_place_raw",
-    "residence_raw",
+EXPORT_FIELDS: Final[tuple[str, ...]] = tuple(
+    f for f in DISPLAY_FIELDS if f not in ("cnss_number", "registry_person_id")
 )
 #: The identifying columns, first in the file.
 ID_COLUMNS: Final[tuple[str, ...]] = (
