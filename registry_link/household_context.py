@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from registry_link.blocking import PAIR_SCHEMA, BlockingRule, block
-from registry_link.comparison import Comparison, build_comparison
+from registry_link.comparison import Comparison, build_comparison, compare
 from registry_link.em import FSParams, pattern_counts, run_em
 from registry_link.errors import LinkageError
 from registry_link.model import HouseholdContextSettings, TrainedModel, TrainingSettings
@@ -141,6 +141,25 @@ def extra_pairs(
         .select(list(PAIR_SCHEMA))
         .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     )
+
+
+def household_gammas(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, comparison: Comparison
+) -> pl.Series:
+    """``gamma_<household>`` of ``pairs`` (frames with the hint column, see :func:`with_hints`).
+
+    Only pairs whose partner record has a hint are compared; the others are missing (-1),
+    which is what the comparison gives them (its missing level: a null hint on either side).
+    """
+    (hint,) = comparison.columns
+    hinted = left.get_column(hint).is_not_null().gather(pairs["l_idx"])
+    idx = hinted.arg_true()
+    out = np.full(pairs.height, -1, dtype=np.int8)
+    if idx.len():
+        sub = pairs.select("l_idx", "r_idx").gather(idx)
+        gam = compare(left.select(hint), right.select(hint), sub, [comparison])
+        out[idx.to_numpy()] = gam.get_column(comparison.output_column).to_numpy()
+    return pl.Series(comparison.output_column, out, dtype=pl.Int8)
 
 
 def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tuple[float, float]:

@@ -37,6 +37,7 @@ from registry_link.household_context import (
     extend_model,
     extra_pairs,
     household_comparison,
+    household_gammas,
     household_name,
     household_rule,
     household_u,
@@ -46,7 +47,7 @@ from registry_link.households import build_households
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
 from registry_link.review_pairs import review_pairs
 from registry_link.schema import STANDARDISED_SCHEMA
-from registry_link.scoring import score
+from registry_link.scoring import extend_scores, score
 from registry_link.standardise.pipeline import StandardisedList
 from registry_link.training import pair_space, train
 
@@ -215,7 +216,7 @@ class Linker:
         if hc is not None:
             with self._stage("household_context"):
                 pairs, scored, model = self._household_pass(
-                    left, right, pairs, gammas, links, pass1, full
+                    left, right, pairs, scored, links, pass1, full
                 )
                 links = self._decide(scored, left, prior_decisions)
         del gammas
@@ -274,7 +275,7 @@ class Linker:
         left: pl.DataFrame,
         right: pl.DataFrame,
         pairs: pl.DataFrame,
-        gammas: pl.DataFrame,
+        scored: pl.DataFrame,
         links: pl.DataFrame,
         pass1: TrainedModel,
         full: TrainedModel | None,
@@ -283,8 +284,10 @@ class Linker:
 
         ``full`` is a given model that already has the household comparison; otherwise the
         comparison is estimated here on top of ``pass1`` (see
-        :mod:`registry_link.household_context`). Returns all pairs, all scored pairs and the
-        extended model.
+        :mod:`registry_link.household_context`). The first-pass pairs are not compared nor
+        scored again: their weights only gain the household Bayes factor and the new prior
+        (:func:`~registry_link.scoring.extend_scores`). Returns all pairs, all scored pairs and
+        the extended model.
         """
         hc = self.settings.household_context
         if hc is None:
@@ -292,17 +295,21 @@ class Linker:
         left_h, right_h = with_hints(left, right, links, hc.hint_column)
         new = extra_pairs(left_h, right_h, pairs, household_rule(hc))
         comp = household_comparison(hc)
-        all_pairs = pl.concat([pairs, new], how="vertical")
         new_gammas = compare(left_h, right_h, new, self.settings.comparisons)
-        hh = compare(left_h, right_h, all_pairs, [comp])
-        all_gammas = pl.concat([gammas, new_gammas], how="vertical").with_columns(
-            hh[comp.output_column]
-        )
+        old_hh = household_gammas(left_h, right_h, pairs, comp)
+        new_gammas = new_gammas.with_columns(household_gammas(left_h, right_h, new, comp))
         if full is None:
+            gamma_cols = [c.output_column for c in pass1.comparisons]
             full = extend_model(
                 pass1,
                 comp,
-                all_gammas,
+                pl.concat(
+                    [
+                        scored.select(gamma_cols).with_columns(old_hh),
+                        new_gammas.select(*gamma_cols, comp.output_column),
+                    ],
+                    how="vertical",
+                ),
                 household_u(left_h, right_h, hc.hint_column),
                 pair_space(left.height, right.height),
                 self.settings.training,
@@ -311,7 +318,10 @@ class Linker:
                     "extra_pairs": new.height,
                 },
             )
-        return all_pairs, self._score(all_gammas, full, left_h, right_h), full
+        old = extend_scores(scored, old_hh.to_frame(), pass1, full, right_h)
+        fresh = self._score(new_gammas, full, left_h, right_h).select(old.columns)
+        all_pairs = pl.concat([pairs, new], how="vertical")
+        return all_pairs, pl.concat([old, fresh], how="vertical"), full
 
     def _within_lists(self, left: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
         """Scored pairs of partner records that may be the same person (within and across lists)."""

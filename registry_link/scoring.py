@@ -47,18 +47,25 @@ def _tf_adjustment(
             f"the model adjusts on column {column!r}, absent from the right records; "
             f"score with records of the same layout as for training"
         )
+    # log2 of each right record's value frequency, looked up once per record (there are far
+    # fewer records than pairs), then gathered for the pairs at the level
+    log_freq = _record_log_frequency(model, column, right)
+    out[hit] = np.log2(u_level) - log_freq[r_idx.to_numpy()[hit]]
+    return out
+
+
+def _record_log_frequency(model: TrainedModel, column: str, right: pl.DataFrame) -> np.ndarray:
+    """log2(max(tf(value), floor)) per right record (the floor for values not in the table)."""
     floor = model.tf_minimum_frequency
     table = model.tf_tables.get(column, {})
-    values = right.get_column(column).gather(r_idx.gather(hit)).cast(pl.Utf8)
-    if table:
-        freq = values.replace_strict(
-            list(table), list(table.values()), default=floor, return_dtype=pl.Float64
-        )
-    else:
-        freq = pl.Series(np.full(hit.size, floor))
-    f = np.maximum(freq.fill_null(floor).to_numpy(), floor)
-    out[hit] = np.log2(u_level) - np.log2(f)
-    return out
+    if not table:
+        return np.full(right.height, np.log2(floor))
+    freq = (
+        right.get_column(column)
+        .cast(pl.Utf8)
+        .replace_strict(list(table), list(table.values()), default=floor, return_dtype=pl.Float64)
+    )
+    return np.log2(np.maximum(freq.fill_null(floor).to_numpy(), floor))
 
 
 def score(
@@ -111,6 +118,81 @@ def score(
         *[pl.Series(name, values, dtype=pl.Float64) for name, values in bfs.items()],
         pl.Series("match_weight", total, dtype=pl.Float64),
         pl.Series("match_probability", prob, dtype=pl.Float64),
+    )
+
+
+def _prior_weight(model: TrainedModel) -> float:
+    return float(np.log2(model.prior) - np.log2(1.0 - model.prior))
+
+
+def extend_scores(
+    scored: pl.DataFrame,
+    gammas: pl.DataFrame,
+    base: TrainedModel,
+    extended: TrainedModel,
+    right: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Pairs scored with ``base``, re-scored with ``extended`` = ``base`` + more comparisons.
+
+    When ``extended`` keeps every comparison of ``base`` with the same m, u and TF tables and
+    only adds comparisons (and a new prior), its weight of a pair is the old weight, minus the
+    old prior's, plus the new prior's and the added comparisons' Bayes factors: no need to score
+    the other comparisons again. Equal to :func:`score` with ``extended`` (up to rounding).
+
+    Args:
+        scored: output of :func:`score` with ``base`` (any extra columns are kept).
+        gammas: ``gamma_<name>`` of the added comparisons, one row per row of ``scored``.
+        base: the model ``scored`` was scored with.
+        extended: the model to score with.
+        right: right records, for term-frequency adjustments of the added comparisons.
+
+    Returns:
+        ``scored`` with the added ``gamma_*``/``bf_*`` columns and the new ``match_weight`` and
+        ``match_probability``.
+
+    Raises:
+        ModelError: ``extended`` is not ``base`` plus comparisons, or ``gammas`` does not fit.
+    """
+    known = {c.name for c in base.comparisons}
+    same = all(
+        c.name in extended.params.names
+        and extended.params.m[c.name] == base.params.m[c.name]
+        and extended.params.u[c.name] == base.params.u[c.name]
+        for c in base.comparisons
+    ) and all(extended.tf_tables.get(k) == v for k, v in base.tf_tables.items())
+    if not same:
+        raise ModelError(
+            "extend_scores needs a model that keeps every comparison of the base model "
+            "unchanged; score the pairs again with score() instead"
+        )
+    if gammas.height != scored.height:
+        raise ModelError(
+            f"{gammas.height:,} rows of comparison vectors for {scored.height:,} scored pairs"
+        )
+    added = [c for c in extended.comparisons if c.name not in known]
+    extra = score(
+        pl.concat([scored.select("l_idx", "r_idx"), gammas], how="horizontal"),
+        TrainedModel(
+            comparisons=tuple(added),
+            params=type(extended.params)(
+                prior=extended.prior,
+                m={c.name: extended.params.m[c.name] for c in added},
+                u={c.name: extended.params.u[c.name] for c in added},
+            ),
+            tf_tables=extended.tf_tables,
+            tf_minimum_frequency=extended.tf_minimum_frequency,
+            training=extended.training,
+        ),
+        right=right,
+    )
+    delta = extra["match_weight"].to_numpy() - _prior_weight(extended)
+    total = scored["match_weight"].to_numpy() - _prior_weight(base) + _prior_weight(extended)
+    total = total + delta
+    return scored.with_columns(
+        *[extra[c.output_column] for c in added],
+        *[extra[f"bf_{c.name}"] for c in added],
+        pl.Series("match_weight", total, dtype=pl.Float64),
+        pl.Series("match_probability", 1.0 / (1.0 + np.exp2(-total)), dtype=pl.Float64),
     )
 
 

@@ -14,7 +14,7 @@ from registry_link.comparison import build_comparison
 from registry_link.em import FSParams
 from registry_link.errors import ModelError
 from registry_link.model import TrainedModel
-from registry_link.scoring import explain, score
+from registry_link.scoring import explain, extend_scores, score
 
 M = {"surname": (0.1, 0.9), "dob": (0.05, 0.15, 0.8)}
 U = {"surname": (0.98, 0.02), "dob": (0.9, 0.09, 0.01)}
@@ -169,3 +169,71 @@ def test_explain_missing_and_gamma_only_rows() -> None:
         line.startswith("surname missing on one side") and line.endswith("+0.0") for line in lines
     )
     assert any(line.startswith("dob are different") for line in lines)
+
+
+def _with_household(base: TrainedModel, prior: float) -> TrainedModel:
+    """``base`` plus an exact comparison on a TF-adjusted column, with another prior."""
+    hh = build_comparison({"name": "hh", "kind": "exact", "column": "hh", "tf": True})
+    return TrainedModel(
+        comparisons=(*base.comparisons, hh),
+        params=FSParams(
+            prior=prior,
+            m={**base.params.m, "hh": (0.2, 0.8)},
+            u={**base.params.u, "hh": (0.99, 0.01)},
+        ),
+        tf_tables={**base.tf_tables, "hh": {"h1": 0.3}},
+        tf_minimum_frequency=base.tf_minimum_frequency,
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(-1, 1), st.integers(0, 3)),
+        min_size=1,
+        max_size=30,
+    ),
+    prior=st.floats(1e-6, 0.5),
+)
+def test_extend_scores_equals_scoring_with_the_extended_model(
+    rows: list[tuple[int, int, int, int]], prior: float
+) -> None:
+    right = pl.DataFrame(
+        {
+            "surname": ["smith", "martin", "zzyzx", None],
+            "dob": ["1"] * 4,
+            "hh": ["h1", "h2", None, "h1"],
+        }
+    )
+    base = make_model()
+    extended = _with_household(base, prior)
+    g = gammas([r[0] for r in rows], [r[1] for r in rows], r_idx=[r[3] for r in rows])
+    hh = pl.DataFrame({"gamma_hh": [r[2] for r in rows]}, schema={"gamma_hh": pl.Int8})
+    scored = score(g, base, None, right).with_columns(pl.lit("kept").alias("extra"))
+    got = extend_scores(scored, hh, base, extended, right)
+    want = score(pl.concat([g, hh], how="horizontal"), extended, None, right)
+    assert got["extra"].to_list() == ["kept"] * len(rows)
+    for col in ("bf_surname", "bf_dob", "bf_hh", "match_weight", "match_probability"):
+        np.testing.assert_allclose(got[col].to_numpy(), want[col].to_numpy(), rtol=1e-9, atol=1e-9)
+    assert got["gamma_hh"].to_list() == want["gamma_hh"].to_list()
+
+
+def test_extend_scores_refuses_a_model_that_changes_a_base_comparison() -> None:
+    base = make_model()
+    changed = TrainedModel(
+        comparisons=base.comparisons,
+        params=FSParams(prior=0.01, m={**M, "dob": (0.1, 0.1, 0.8)}, u=U),
+        tf_tables=base.tf_tables,
+        tf_minimum_frequency=base.tf_minimum_frequency,
+    )
+    scored = score(gammas([1], [2]), base)
+    with pytest.raises(ModelError, match="unchanged"):
+        extend_scores(scored, pl.DataFrame(), base, changed)
+
+
+def test_extend_scores_refuses_vectors_of_another_length() -> None:
+    base = make_model()
+    scored = score(gammas([1, 0], [2, 1]), base)
+    hh = pl.DataFrame({"gamma_hh": [1]}, schema={"gamma_hh": pl.Int8})
+    with pytest.raises(ModelError, match="rows"):
+        extend_scores(scored, hh, base, _with_household(base, 0.01))

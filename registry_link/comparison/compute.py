@@ -186,7 +186,9 @@ def _with_lists(
         wanted = [
             c
             for c in source.columns
-            if f"{prefix}{c}" in frame.columns and (reads is None or f"{prefix}{c}" in reads)
+            if f"{prefix}{c}" in frame.columns
+            and (reads is None or f"{prefix}{c}" in reads)
+            and source.get_column(c).null_count() < source.height  # placeholders are exact
         ]
         if not wanted:
             continue
@@ -222,7 +224,7 @@ def _compare_chunk(
     ]
     out = [frame.select("l_idx", "r_idx")]
     for comp in comps:
-        cols = [f"{side}_{c}" for c in comp.columns for side in ("l", "r")]
+        cols = [f"{side}_{c}" for c in (*comp.columns, *comp.record_derived) for side in ("l", "r")]
         work = frame.select("l_idx", "r_idx", *cols)
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
             work = work.with_columns(_derive(work, name, fn, comp.derived_when.get(name), sides))
@@ -282,8 +284,9 @@ def compare(
     cols = needed_columns(comparisons)
     _check_columns(left, "left", cols)
     _check_columns(right, "right", cols)
-    lsel = left.select(cols)
-    rsel = right.select(cols)
+    record_derived = {n: e for c in comparisons for n, e in c.record_derived.items()}
+    lsel = left.select(cols).with_columns(**record_derived)
+    rsel = right.select(cols).with_columns(**record_derived)
     pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
     if pairs.height == 0:
         schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}

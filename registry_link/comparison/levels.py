@@ -72,6 +72,10 @@ class Comparison:
         derived: helper columns computed (vectorised) before the predicates, by name.
         derived_when: for a derived column, the pairs that need it (others get null), so
             costly similarities are computed only for pairs no closer level has decided.
+        record_derived: columns computed once per record (on each side, from
+            :attr:`columns`) before the pairs are gathered, by name; the pair frame has them as
+            ``l_<name>``/``r_<name>``. Cheaper than a per-pair derived column when a value
+            depends on one record only (e.g. a name's tokens, kept only where it is unsplit).
     """
 
     name: str
@@ -82,6 +86,7 @@ class Comparison:
     levels: tuple[Level, ...]
     derived: Mapping[str, DerivedFn] = field(default_factory=dict)
     derived_when: Mapping[str, pl.Expr] = field(default_factory=dict)
+    record_derived: Mapping[str, pl.Expr] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         """Comparisons are equal when their :meth:`to_dict` descriptions are."""

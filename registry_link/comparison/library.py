@@ -355,8 +355,12 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         )
         early_when[verified] = split & key_eq & ~equal(lat)
         key_eq = key_eq & (equal(lat) | pl.col(verified).cast(pl.Boolean).fill_null(False))
+    record_derived: dict[str, pl.Expr] = {}
     if p.tokens and key:
-        tok = p.tokens
+        # a side's tokens matter only where that side's name is unsplit: keep them there only
+        # (once per record), so pairs do not gather the lists of split names
+        tok = f"__unsplit_tokens_{tag}"
+        record_derived[tok] = pl.when(pl.col(lat).is_null()).then(pl.col(p.tokens))
         intok = f"__intok_{tag}"
         # one side has only an unsplit name, the other a split one with a key
         candidate = (l_(lat).is_null() & r_(key).is_not_null()) | (
@@ -438,7 +442,7 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         ),
     ]
     miss = Level("missing", missing, f"{what} missing on one side (no evidence)")
-    return cols, miss, levels, derived, what, derived_when
+    return cols, miss, levels, derived, what, derived_when, record_derived
 
 
 def _build_name_tokens(p: NameTokensParams, tag: str) -> tuple[Any, ...]:
@@ -652,6 +656,7 @@ def build_comparison(spec: Mapping[str, Any]) -> Comparison:
         levels=gamma_levels,
         derived=derived,
         derived_when=rest[0] if rest else {},
+        record_derived=rest[1] if len(rest) > 1 else {},
     )
 
 
