@@ -12,7 +12,7 @@ values are present and differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,34 @@ def on_unique_pairs(
         return fn(frame["a"], frame["b"])
     scored = uniq.with_columns(fn(uniq["a"], uniq["b"]).alias("__v"))
     return frame.join(scored, on=["a", "b"], how="left", maintain_order="left")["__v"]
+
+
+def code_column(column: str) -> str:
+    """Name of the dictionary-code column :func:`compare` adds beside a gathered column."""
+    return f"__code_{column}"
+
+
+def on_unique_codes(
+    a: pl.Series,
+    b: pl.Series,
+    codes_a: pl.Series,
+    codes_b: pl.Series,
+    fn: Callable[[pl.Series, pl.Series], pl.Series],
+) -> pl.Series:
+    """Like :func:`on_unique_pairs`, with the values' dictionary codes as the pair identity.
+
+    ``codes_a``/``codes_b`` identify the values of ``a``/``b`` (equal code ⇔ equal value,
+    nulls included), so distinct pairs are found by hashing one integer per pair instead of
+    two strings. ``fn`` runs once per distinct pair (on the first position holding it).
+    """
+    width = int(codes_b.cast(pl.UInt64).max() or 0) + 1  # type: ignore[arg-type]
+    key = codes_a.cast(pl.UInt64) * width + codes_b.cast(pl.UInt64)
+    first = key.arg_unique()
+    if first.len() >= a.len() * 0.8:
+        return fn(a, b)
+    values = fn(a.gather(first), b.gather(first))
+    table = pl.DataFrame({"k": key.gather(first), "v": values})
+    return key.to_frame("k").join(table, on="k", how="left", maintain_order="left")["v"]
 
 
 def jaro_winkler_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -154,8 +182,59 @@ def needed_columns(comparisons: Sequence[Comparison]) -> list[str]:
     return list(seen)
 
 
-def _gather(frame: pl.DataFrame, idx: pl.Series, prefix: str, lists: Sequence[str]) -> pl.DataFrame:
+#: A string column as (its distinct values, each record's position among them).
+Dictionary = tuple[pl.Series, pl.Series]
+
+#: Dictionary-encode a string column when it has at most this many distinct values (or an
+#: eighth of its rows, if more): gathering from a small dictionary stays in the CPU cache.
+DICTIONARY_MAX_VALUES = 1024
+
+
+def dictionaries(frame: pl.DataFrame) -> dict[str, Dictionary]:
+    """Per string column with few distinct values: (distinct values, codes per record).
+
+    Gathering a string column for millions of pairs from a million-row frame is dominated by
+    cache misses; gathering the codes (integers) and then the values from the small dictionary
+    is several times faster and gives the same strings (:func:`_gather`). Nulls are a value of
+    the dictionary like any other, so they survive the round trip. Columns are encoded in
+    parallel (one lazy query each).
+    """
+    strings = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    if not strings or frame.height == 0:
+        return {}
+    limit = max(DICTIONARY_MAX_VALUES, frame.height // 8)
+    counts = frame.select(pl.col(strings).n_unique()).row(0, named=True)
+    chosen = [c for c in strings if counts[c] <= limit]
+    lazy = frame.lazy()
+    distinct = pl.collect_all([lazy.select(pl.col(c).unique().alias("v")) for c in chosen])
+    codes = pl.collect_all(
+        [
+            lazy.select(pl.col(c).alias("v")).join(
+                d.lazy().with_row_index("c"),
+                on="v",
+                how="left",
+                maintain_order="left",
+                nulls_equal=True,
+            )
+            for c, d in zip(chosen, distinct, strict=True)
+        ]
+    )
+    return {
+        c: (d.get_column("v").alias(c).rechunk(), k.get_column("c").rechunk())
+        for c, d, k in zip(chosen, distinct, codes, strict=True)
+    }
+
+
+def _gather(
+    frame: pl.DataFrame,
+    idx: pl.Series,
+    prefix: str,
+    lists: Sequence[str],
+    encoded: Mapping[str, Dictionary] | None = None,
+) -> pl.DataFrame:
     """``frame`` rows at ``idx`` as ``<prefix><col>``; list columns only as placeholders.
+
+    Columns in ``encoded`` (see :func:`dictionaries`) are gathered through their dictionary.
 
     Gathering list columns for every pair is the costliest part of a chunk, yet only derived
     columns read their contents, and only on the rows their ``when`` selects. A placeholder
@@ -163,15 +242,25 @@ def _gather(frame: pl.DataFrame, idx: pl.Series, prefix: str, lists: Sequence[st
     empty list elsewhere; :func:`_with_lists` puts the real lists in before a derived function
     runs.
     """
-    plain = [c for c in frame.columns if c not in lists]
-    out = frame.select(pl.col(plain).gather(idx)) if plain else pl.DataFrame()
+    encoded = {c: d for c, d in (encoded or {}).items() if c in frame.columns}
+    plain = [c for c in frame.columns if c not in lists and c not in encoded]
+    # one parallel select for the codes, one for the values (no per-column Python loop)
+    codes = pl.DataFrame([d[1].alias(c) for c, d in encoded.items()]).select(
+        pl.all().gather(idx)
+    )
+    values = codes.select(pl.lit(d[0]).gather(pl.col(c)).alias(c) for c, d in encoded.items())
+    parts = [f for f in (frame.select(pl.col(plain).gather(idx)), values) if f.width]
+    out = pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
     if lists:
         nulls = frame.select(pl.col(lists).is_null().gather(idx))
-        out = out.with_columns(
-            pl.when(nulls[c]).then(None).otherwise(pl.lit([], dtype=frame.schema[c])).alias(c)
+        placeholders = nulls.select(
+            pl.when(pl.col(c)).then(None).otherwise(pl.lit([], dtype=frame.schema[c])).alias(c)
             for c in lists
         )
-    return out.select(pl.col(c).alias(f"{prefix}{c}") for c in frame.columns)
+        out = pl.concat([out, placeholders], how="horizontal") if out.width else placeholders
+    return out.select(pl.col(c).alias(f"{prefix}{c}") for c in frame.columns).with_columns(
+        codes.get_column(c).alias(code_column(f"{prefix}{c}")) for c in codes.columns
+    )
 
 
 def _with_lists(
@@ -201,7 +290,11 @@ _Sides = list[tuple[str, pl.DataFrame, str]]
 
 
 def _compare_chunk(
-    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, comps: Sequence[Comparison]
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    pairs: pl.DataFrame,
+    comps: Sequence[Comparison],
+    encoded: tuple[Mapping[str, Dictionary], Mapping[str, Dictionary]] = ({}, {}),
 ) -> pl.DataFrame:
     l_idx = pairs.get_column("l_idx")
     r_idx = pairs.get_column("r_idx")
@@ -213,8 +306,8 @@ def _compare_chunk(
     frame = pl.concat(
         [
             pairs.select("l_idx", "r_idx"),
-            _gather(left, l_idx, "l_", lists),
-            _gather(right, r_idx, "r_", lists),
+            _gather(left, l_idx, "l_", lists, encoded[0]),
+            _gather(right, r_idx, "r_", lists, encoded[1]),
         ],
         how="horizontal",
     )
@@ -225,6 +318,7 @@ def _compare_chunk(
     out = [frame.select("l_idx", "r_idx")]
     for comp in comps:
         cols = [f"{side}_{c}" for c in (*comp.columns, *comp.record_derived) for side in ("l", "r")]
+        cols += [code_column(c) for c in cols if code_column(c) in frame.columns]
         work = frame.select("l_idx", "r_idx", *cols)
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
             work = work.with_columns(_derive(work, name, fn, comp.derived_when.get(name), sides))
@@ -292,8 +386,13 @@ def compare(
         schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
         schema.update({c.output_column: pl.Int8 for c in comparisons})
         return pl.DataFrame(schema=schema)
+    # dictionary-encode a side's strings when the pairs gather them often enough to repay it
+    encoded = (
+        dictionaries(lsel) if pairs.height >= lsel.height // 4 else {},
+        dictionaries(rsel) if pairs.height >= rsel.height // 4 else {},
+    )
     chunks = [
-        _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons)
+        _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons, encoded)
         for start in range(0, pairs.height, max(1, chunk_size))
     ]
     return pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]

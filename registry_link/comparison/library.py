@@ -28,9 +28,11 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from registry_link.comparison.compute import (
+    code_column,
     jaro_winkler_similarity,
     max_token_similarity,
     name_similarity,
+    on_unique_codes,
     osa_distance,
 )
 from registry_link.comparison.levels import (
@@ -216,7 +218,11 @@ def _pair_fn(col: str, fn: Callable[[pl.Series, pl.Series], pl.Series]) -> Deriv
     """A derived-column function applying ``fn`` to the left and right values of ``col``."""
 
     def derive(frame: pl.DataFrame) -> pl.Series:
-        return fn(frame[f"l_{col}"], frame[f"r_{col}"])
+        a, b = frame[f"l_{col}"], frame[f"r_{col}"]
+        ca, cb = code_column(f"l_{col}"), code_column(f"r_{col}")
+        if ca in frame.columns and cb in frame.columns:  # once per distinct value pair
+            return on_unique_codes(a, b, frame[ca], frame[cb], fn)
+        return fn(a, b)
 
     return _reading(derive, [f"l_{col}", f"r_{col}"])
 

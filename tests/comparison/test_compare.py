@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Any
+from unittest import mock
 
 import polars as pl
 import pytest
@@ -220,3 +221,54 @@ def test_computing_derived_columns_on_subsets_changes_nothing(a: list[dict], b: 
     assert compare(_frame(a), _frame(b), pairs, comps).equals(
         compare(_frame(a), _frame(b), pairs, everywhere)
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=6), st.lists(record(), min_size=1, max_size=6))
+def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dict]) -> None:
+    """Strings gathered through dictionaries (and derived per distinct code pair) agree with
+    plain gathering."""
+    from registry_link.comparison import compute
+
+    comps = [*COMPS, *MODEL_LIKE[1:]]
+    comps = list({c.name: c for c in comps}.values())
+    pairs = _all_pairs(len(a), len(b))
+    encoded = compare(_frame(a), _frame(b), pairs, comps)
+    with mock.patch.object(compute, "DICTIONARY_MAX_VALUES", 0):  # tiny frames: none encoded
+        assert not compute.dictionaries(_frame(a))
+        plain = compare(_frame(a), _frame(b), pairs, comps)
+    assert encoded.equals(plain)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "dd"])), max_size=40))
+def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> None:
+    from registry_link.comparison.compute import dictionaries
+
+    frame = pl.DataFrame(
+        {"v": values, "n": list(range(len(values)))}, schema={"v": pl.Utf8, "n": pl.Int64}
+    )
+    enc = dictionaries(frame)
+    assert set(enc) == ({"v"} if values else set())  # only string columns
+    if values:
+        distinct, codes = enc["v"]
+        assert distinct.gather(codes).to_list() == values
+        assert distinct.n_unique() == distinct.len()
+
+
+def test_on_unique_codes_runs_the_function_once_per_distinct_pair() -> None:
+    from registry_link.comparison.compute import on_unique_codes
+
+    a = pl.Series(["x", "x", "y", None, "x"] * 4)
+    b = pl.Series(["p", "p", "q", "p", None] * 4)
+    ca = pl.Series([0, 0, 1, 2, 0] * 4, dtype=pl.UInt32)
+    cb = pl.Series([0, 0, 1, 0, 2] * 4, dtype=pl.UInt32)
+    seen: list[int] = []
+
+    def fn(x: pl.Series, y: pl.Series) -> pl.Series:
+        seen.append(x.len())
+        return (x + "-" + y).alias("v")
+
+    out = on_unique_codes(a, b, ca, cb, fn)
+    assert out.to_list() == (a + "-" + b).to_list()
+    assert seen == [4]  # four distinct (code, code) pairs among 20 positions
