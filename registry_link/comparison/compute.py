@@ -199,7 +199,7 @@ def dictionaries(frame: pl.DataFrame) -> dict[str, Dictionary]:
     the dictionary like any other, so they survive the round trip. Columns are encoded in
     parallel (one lazy query each).
     """
-    strings = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    strings = [c for c, t in frame.schema.items() if t in (pl.Utf8, pl.List(pl.Utf8))]
     if not strings or frame.height == 0:
         return {}
     limit = max(DICTIONARY_MAX_VALUES, frame.height // 8)
@@ -242,12 +242,10 @@ def _gather(
     empty list elsewhere; :func:`_with_lists` puts the real lists in before a derived function
     runs.
     """
-    encoded = {c: d for c, d in (encoded or {}).items() if c in frame.columns}
+    encoded = {c: d for c, d in (encoded or {}).items() if c in frame.columns and c not in lists}
     plain = [c for c in frame.columns if c not in lists and c not in encoded]
     # one parallel select for the codes, one for the values (no per-column Python loop)
-    codes = pl.DataFrame([d[1].alias(c) for c, d in encoded.items()]).select(
-        pl.all().gather(idx)
-    )
+    codes = pl.DataFrame([d[1].alias(c) for c, d in encoded.items()]).select(pl.all().gather(idx))
     values = codes.select(pl.lit(d[0]).gather(pl.col(c)).alias(c) for c, d in encoded.items())
     parts = [f for f in (frame.select(pl.col(plain).gather(idx)), values) if f.width]
     out = pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
@@ -271,7 +269,7 @@ def _with_lists(
     ``reads``: the columns the derived function reads (all when None); only those are gathered.
     """
     real = []
-    for prefix, source, idx_col in sides:
+    for prefix, source, idx_col, encoded in sides:
         wanted = [
             c
             for c in source.columns
@@ -282,11 +280,20 @@ def _with_lists(
         if not wanted:
             continue
         idx = frame.get_column(idx_col)
-        real += [source.get_column(c).gather(idx).alias(f"{prefix}{c}") for c in wanted]
+        real += [
+            (
+                encoded[c][0].gather(encoded[c][1].gather(idx))  # cache-friendly, see dictionaries
+                if c in encoded
+                else source.get_column(c).gather(idx)
+            ).alias(f"{prefix}{c}")
+            for c in wanted
+        ]
     return frame.with_columns(real) if real else frame
 
 
-_Sides = list[tuple[str, pl.DataFrame, str]]
+#: Per side: column prefix, the side's list columns, its index column in the pair frame, and
+#: its dictionaries (:func:`dictionaries`).
+_Sides = list[tuple[str, pl.DataFrame, str, Mapping[str, Dictionary]]]
 
 
 def _compare_chunk(
@@ -312,8 +319,8 @@ def _compare_chunk(
         how="horizontal",
     )
     sides: _Sides = [
-        ("l_", left.select(lists), "l_idx"),
-        ("r_", right.select(lists), "r_idx"),
+        ("l_", left.select(lists), "l_idx", encoded[0]),
+        ("r_", right.select(lists), "r_idx", encoded[1]),
     ]
     out = [frame.select("l_idx", "r_idx")]
     for comp in comps:
