@@ -225,6 +225,23 @@ def dictionaries(frame: pl.DataFrame) -> dict[str, Dictionary]:
     }
 
 
+def pair_level_columns(comp: Comparison) -> set[str] | None:
+    """The record columns a comparison reads in the pair frame (``None``: unknown, all).
+
+    Read off its predicates' and derived functions' column names (a derived function without a
+    ``reads`` attribute makes it unknown). A source column that only feeds the comparison's
+    :attr:`~Comparison.record_derived` columns is not among them, and need not be gathered.
+    """
+    exprs = [comp.missing.predicate, *(lvl.predicate for lvl in comp.levels)]
+    names = {n for e in [*exprs, *comp.derived_when.values()] for n in e.meta.root_names()}
+    for fn in comp.derived.values():
+        reads = getattr(fn, "reads", None)
+        if reads is None:
+            return None
+        names |= set(reads)
+    return {n[2:] for n in names if n.startswith(("l_", "r_"))}
+
+
 def _gather(
     frame: pl.DataFrame,
     idx: pl.Series,
@@ -324,7 +341,12 @@ def _compare_chunk(
     ]
     out = [frame.select("l_idx", "r_idx")]
     for comp in comps:
-        cols = [f"{side}_{c}" for c in (*comp.columns, *comp.record_derived) for side in ("l", "r")]
+        cols = [
+            f"{side}_{c}"
+            for c in (*comp.columns, *comp.record_derived)
+            for side in ("l", "r")
+            if c in left.columns
+        ]
         cols += [code_column(c) for c in cols if code_column(c) in frame.columns]
         work = frame.select("l_idx", "r_idx", *cols)
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
@@ -386,8 +408,14 @@ def compare(
     _check_columns(left, "left", cols)
     _check_columns(right, "right", cols)
     record_derived = {n: e for c in comparisons for n, e in c.record_derived.items()}
-    lsel = left.select(cols).with_columns(**record_derived)
-    rsel = right.select(cols).with_columns(**record_derived)
+    reads = [pair_level_columns(c) for c in comparisons]
+    keep = (
+        [*cols, *record_derived]
+        if any(r is None for r in reads)
+        else [c for c in [*cols, *record_derived] if any(c in r for r in reads if r is not None)]
+    )
+    lsel = left.select(cols).with_columns(**record_derived).select(keep)
+    rsel = right.select(cols).with_columns(**record_derived).select(keep)
     pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
     if pairs.height == 0:
         schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}

@@ -507,10 +507,18 @@ def _build_date(p: DateParams, tag: str) -> tuple[Any, ...]:
         default = pl.when(date(side).is_not_null()).then(pl.lit("day"))
         return side(p.precision).fill_null(default) if p.precision else default
 
-    ld, rd, ly, ry = date(l_), date(r_), year(l_), year(r_)
-    vague = prec(l_).is_in(["year", "day_or_year"]) | prec(r_).is_in(["year", "day_or_year"])
+    # once per record: the date, the year, "known to the year only or maybe so", "not year-only"
+    d_, y_, v_, n_ = (f"__{part}_{tag}" for part in ("date", "year", "vague", "not_year_only"))
+    record_derived = {
+        d_: date(pl.col),
+        y_: year(pl.col),
+        v_: prec(pl.col).is_in(["year", "day_or_year"]),
+        n_: prec(pl.col) != "year",
+    }
+    ld, rd, ly, ry = l_(d_), r_(d_), l_(y_), r_(y_)
+    vague = l_(v_) | r_(v_)
     both_dates = ld.is_not_null() & rd.is_not_null()
-    exact = (both_dates & (ld == rd) & (prec(l_) != "year") & (prec(r_) != "year")).fill_null(False)
+    exact = (both_dates & (ld == rd) & l_(n_) & r_(n_)).fill_null(False)
     same_year = (ly == ry).fill_null(False)
     swapped = (
         both_dates
@@ -535,7 +543,7 @@ def _build_date(p: DateParams, tag: str) -> tuple[Any, ...]:
         Level("exact", exact, f"{what} are identical"),
     ]
     missing = Level("missing", ly.is_null() | ry.is_null(), f"{what} missing on one side")
-    return cols, missing, levels, {}, what
+    return cols, missing, levels, {}, what, {}, record_derived
 
 
 Builder = Callable[..., tuple[Any, ...]]
