@@ -272,3 +272,38 @@ def test_on_unique_codes_runs_the_function_once_per_distinct_pair() -> None:
     out = on_unique_codes(a, b, ca, cb, fn)
     assert out.to_list() == (a + "-" + b).to_list()
     assert seen == [4]  # four distinct (code, code) pairs among 20 positions
+
+
+cin_like = st.text(alphabet="AB0123", min_size=0, max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(cin_like, cin_like), min_size=1, max_size=30), st.data())
+def test_osa_distance_with_the_one_edit_filter_equals_rapidfuzz(
+    pairs: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """The cheap 'cannot be one edit apart' filter never changes a capped distance."""
+    from rapidfuzz.distance import OSA
+
+    from registry_link.comparison.compute import osa_distance
+
+    # near-copies too: one random edit of the left string
+    def edit(s: str) -> str:
+        if not s:
+            return "A"
+        i = data.draw(st.integers(0, len(s) - 1))
+        op = data.draw(st.sampled_from(["sub", "del", "ins", "swap"]))
+        if op == "sub":
+            return s[:i] + ("B" if s[i] != "B" else "0") + s[i + 1 :]
+        if op == "del":
+            return s[:i] + s[i + 1 :]
+        if op == "ins":
+            return s[:i] + "3" + s[i:]
+        return s[:i] + s[i + 1 : i + 2] + s[i] + s[i + 2 :] if i + 1 < len(s) else s
+
+    pairs = [*pairs, *((a, edit(a)) for a, _ in pairs)]
+    a = pl.Series([p[0] for p in pairs])
+    b = pl.Series([p[1] for p in pairs])
+    got = osa_distance(a, b, cutoff=1).to_list()
+    want = [min(OSA.distance(x, y), 2) for x, y in pairs]
+    assert got == want
