@@ -8,10 +8,13 @@ when they share one element. Candidate pairs are the union over the rules, dedup
 Modes: **link** (``right`` given: pairs of a left row and a right row) and **dedupe**
 (``right=None``: pairs of rows of ``left`` with ``l_idx < r_idx``).
 
-Memory: rules are processed one by one; each rule's pairs are built from the key columns and
-row indices only, checked against the rule's pair-count limit *before* the join (from block
-sizes), and deduplicated against earlier rules with an anti-join on a packed ``UInt64`` key
-``l_idx << 32 | r_idx``.
+Speed and memory: each rule column is encoded once to integer codes and each rule's codes are
+packed into one ``UInt64`` block key per record, so block sizes and the pair join never touch
+the (string) key columns. Rules are processed one by one; each rule's pairs are checked against
+its pair-count limit *before* the join (from block sizes), built in batches of blocks, and kept
+as packed ``UInt64`` keys ``l_idx << 32 | r_idx`` (10 bytes a pair with the rule number) until
+one deduplication across all rules at the end: its peak holds every rule's pairs, pairs that
+several rules produce counted once per rule.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from registry_link.errors import LinkageError
@@ -112,40 +116,211 @@ def _block_sizes(left: _Side, right: _Side | None, keys: list[str]) -> pl.DataFr
     )
 
 
+# ---- block(): every rule on integer keys ------------------------------------------------------
+#
+# Each rule column is encoded once to dense UInt32 codes (one join on its distinct values), a
+# rule's codes are packed into one UInt64 block key per record, and pairs are packed into one
+# UInt64 ``l_idx << 32 | r_idx``: block sizes, the pair join and the deduplication run on
+# integers, never on the (string) key columns.
+
+_KEY_SPAN = 2**64  # a packed block key stays below this (tests lower it to exercise _densify)
+_HIGH = pl.lit(2**32, pl.UInt64)
+
+
+def _pack_pair(high: str, low: str) -> pl.Expr:
+    """``pair: UInt64 = high * 2**32 + low`` of two UInt32 columns (sorts as ``high, low``)."""
+    return (pl.col(high).cast(pl.UInt64) * _HIGH + pl.col(low)).alias("pair")
+
+
+def _unpack_pair(pairs: pl.Series, high: str, low: str) -> pl.DataFrame:
+    """The two UInt32 columns of packed pairs (inverse of :func:`_pack_pair`)."""
+    return pairs.to_frame("pair").select(
+        (pl.col("pair") // _HIGH).cast(pl.UInt32).alias(high),
+        (pl.col("pair") % _HIGH).cast(pl.UInt32).alias(low),
+    )
+
+
+def _distinct_sorted(values: pl.Series) -> pl.Series:
+    """The distinct values, sorted (a sort and a neighbour comparison: much cheaper than a
+    hash-based unique on millions of integers)."""
+    values = values.sort()
+    return values.filter(values.ne_missing(values.shift(1)))
+
+
+def _first_occurrences(values: pl.Series) -> np.ndarray:
+    """Mask of the first occurrence of each value. A stable sort keeps equal values in input
+    order; it is fast here because the input is a concatenation of sorted runs."""
+    v = values.to_numpy()
+    order = np.argsort(v, kind="stable")
+    ordered = v[order]
+    first = np.empty(len(v), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    mask = np.empty_like(first)
+    mask[order] = first
+    return mask
+
+
+@dataclass
+class _Coded:
+    """One column, encoded: ``values[code]`` is the value; per side ``{idx, code}`` rows.
+
+    A scalar column has one row per record, in record order (``code`` null for a null value
+    or, in link mode, a value that no left record has); a list column has one row per record
+    and distinct non-null element that has a code.
+    """
+
+    values: pl.Series
+    left: pl.DataFrame
+    right: pl.DataFrame  # dedupe: the same as left
+    left_is_list: bool
+    right_is_list: bool
+
+
+def _elements(frame: pl.DataFrame, col: str) -> tuple[pl.DataFrame, bool]:
+    """``{idx, v}`` of one column; a list column exploded, its null elements dropped."""
+    out = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"), pl.col(col).alias("v"))
+    if isinstance(out.schema["v"], pl.List):
+        return out.explode("v").drop_nulls("v"), True
+    return out, False
+
+
+def _code_rows(elements: pl.DataFrame, lookup: pl.DataFrame, is_list: bool) -> pl.DataFrame:
+    """``{idx, code}`` of one side (see :class:`_Coded`)."""
+    if not is_list:
+        return elements.join(lookup, on="v", how="left", maintain_order="left").select(
+            "idx", "code"
+        )
+    rows = elements.join(lookup, on="v", how="inner").select(_pack_pair("idx", "code"))
+    return _unpack_pair(_distinct_sorted(rows.get_column("pair")), "idx", "code")
+
+
+def _encode(left: pl.DataFrame, right: pl.DataFrame | None, col: str) -> _Coded:
+    """Codes of ``col``: one per distinct non-null value of the left records (in link mode a
+    value that only right records have blocks nothing), in order of first appearance."""
+    lv, left_is_list = _elements(left, col)
+    values = lv.get_column("v").drop_nulls().unique(maintain_order=True)
+    lookup = values.to_frame("v").with_row_index("code")
+    if right is None:
+        rows = _code_rows(lv, lookup, left_is_list)
+        return _Coded(values, rows, rows, left_is_list, left_is_list)
+    rv, right_is_list = _elements(right, col)
+    return _Coded(
+        values,
+        _code_rows(lv, lookup, left_is_list),
+        _code_rows(rv, lookup, right_is_list),
+        left_is_list,
+        right_is_list,
+    )
+
+
+def _rule_rows(coded: Sequence[tuple[pl.DataFrame, bool]], n: int) -> pl.DataFrame:
+    """``{idx, k0, k1, ...}`` of one side for one rule: records whose rule columns are all
+    non-null, one row per combination of their (distinct) list elements."""
+    lists = [(f"k{i}", c) for i, (c, is_list) in enumerate(coded) if is_list]
+    if lists:
+        frame = lists[0][1].rename({"code": lists[0][0]})
+    else:
+        frame = pl.DataFrame({"idx": pl.int_range(n, dtype=pl.UInt32, eager=True)})
+    idx = frame.get_column("idx")
+    frame = frame.with_columns(
+        c.get_column("code").gather(idx).alias(f"k{i}")
+        for i, (c, is_list) in enumerate(coded)
+        if not is_list
+    ).drop_nulls()
+    for k, c in lists[1:]:
+        frame = frame.join(c.rename({"code": k}), on="idx", how="inner")
+    return frame
+
+
+def _densify(sides: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], int]:
+    """Renumber ``key`` densely (0..distinct-1) over all sides; the new span."""
+    keys = pl.concat([s.get_column("key") for s in sides]).unique().sort()
+    lookup = keys.to_frame("key").with_row_index("dense")
+    out = [
+        s.join(lookup, on="key", how="inner")
+        .with_columns(pl.col("dense").cast(pl.UInt64).alias("key"))
+        .drop("dense")
+        for s in sides
+    ]
+    return out, max(1, keys.len())
+
+
+def _pack(sides: list[pl.DataFrame], spans: Sequence[int]) -> list[pl.DataFrame]:
+    """Add ``key: UInt64``, equal on two rows (of any side) iff all their codes ``k0, k1, ...``
+    are: mixed-radix packing of codes below ``spans``, renumbered densely when it would
+    overflow."""
+    sides = [s.with_columns(pl.col("k0").cast(pl.UInt64).alias("key")) for s in sides]
+    span = max(1, spans[0])
+    for i, size in enumerate(spans[1:], start=1):
+        size = max(1, size)
+        if span * size > _KEY_SPAN:
+            sides, span = _densify(sides)
+        sides = [
+            s.with_columns(pl.col("key") * pl.lit(size, pl.UInt64) + pl.col(f"k{i}")) for s in sides
+        ]
+        span *= size
+    return sides
+
+
+def _rule_keys(
+    coded: dict[str, _Coded], rule: BlockingRule, n_left: int, n_right: int | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Per side ``{idx, k0, ..., key}``: the rule's packed block key of each record (one row
+    per distinct key of a record with list columns; records with a null key part left out)."""
+    cols = [coded[c] for c in rule.columns]
+    left = _rule_rows([(c.left, c.left_is_list) for c in cols], n_left)
+    spans = [c.values.len() for c in cols]
+    if n_right is None:
+        return _pack([left], spans)[0], None
+    right = _rule_rows([(c.right, c.right_is_list) for c in cols], n_right)
+    packed = _pack([left, right], spans)
+    return packed[0], packed[1]
+
+
+def _decode(keys: pl.DataFrame, key: int, rule: BlockingRule, coded: dict[str, _Coded]) -> str:
+    """``col='value', ...`` of the block ``key`` (as in the oversized-block warning)."""
+    row = keys.filter(pl.col("key") == key).row(0, named=True)
+    return ", ".join(
+        f"{c}={coded[c].values[row[k]]!r}"
+        for c, k in zip(rule.columns, _key_cols(rule), strict=True)
+    )
+
+
 @dataclass
 class _RuleBlocks:
-    """One rule's kept blocks: per side ``{idx, bid}`` rows and per-record block ids."""
+    """One rule's kept blocks: ``{key, pairs}`` and per side the ``{idx, key}`` rows."""
 
     rule: BlockingRule
-    blocks: pl.DataFrame  # bid, pairs (kept blocks only)
-    left: pl.DataFrame  # idx, bid
-    right: pl.DataFrame  # idx, bid (dedupe: same as left)
-    left_ids: pl.Series  # per left record: bid (UInt32) or List[UInt32] for list rules
-    right_ids: pl.Series
+    blocks: pl.DataFrame
+    left: pl.DataFrame
+    right: pl.DataFrame  # dedupe: the same as left
     is_list: bool
 
 
-def _ids(rows: pl.DataFrame, n: int, is_list: bool) -> pl.Series:
-    """Per record (0..n-1): its block id, or list of block ids for list rules; null if none."""
-    base = pl.DataFrame({"idx": pl.int_range(n, dtype=pl.UInt32, eager=True)})
-    if is_list:
-        rows = rows.group_by("idx").agg(pl.col("bid"))
-    return base.join(rows, on="idx", how="left", maintain_order="left")["bid"]
-
-
 def _rule_blocks(
-    left_frame: pl.DataFrame, right_frame: pl.DataFrame | None, rule: BlockingRule
+    coded: dict[str, _Coded], n_left: int, n_right: int | None, rule: BlockingRule
 ) -> _RuleBlocks:
     """Block the rule's records, apply max_block_size and max_pairs (before any pair join)."""
-    keys = _key_cols(rule)
-    left = _side(left_frame, rule)
-    right = _side(right_frame, rule) if right_frame is not None else None
-    blocks = _block_sizes(left, right, keys)
+    lk, rk = _rule_keys(coded, rule, n_left, n_right)
+    sizes = lk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n"))
+    if rk is None:
+        blocks = sizes.select(
+            "key",
+            (pl.col("n") * (pl.col("n") - 1) // 2).alias("pairs"),
+        )
+    else:
+        # only keys that left records have can block: far fewer right rows to count and join
+        rk = rk.select("idx", "key").filter(pl.col("key").is_in(sizes.get_column("key").implode()))
+        rsizes = rk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n_r"))
+        blocks = sizes.join(rsizes, on="key", how="inner").select(
+            "key", (pl.col("n") * pl.col("n_r")).alias("pairs")
+        )
     if rule.max_block_size is not None:
         big = blocks.filter(pl.col("pairs") > rule.max_block_size)
         if big.height:
-            worst = big.sort("pairs", descending=True).row(0, named=True)
-            shown = ", ".join(f"{c}={worst[k]!r}" for c, k in zip(rule.columns, keys, strict=True))
+            worst = big.sort(["pairs", "key"], descending=[True, False]).row(0, named=True)
+            shown = _decode(lk, worst["key"], rule, coded)
             warnings.warn(
                 f"blocking rule {rule.name!r}: skipped {big.height} block(s) larger than "
                 f"max_block_size={rule.max_block_size} pairs ({int(big['pairs'].sum())} pairs in "
@@ -154,6 +329,9 @@ def _rule_blocks(
                 stacklevel=4,
             )
             blocks = blocks.filter(pl.col("pairs") <= rule.max_block_size)
+            lk = lk.filter(~pl.col("key").is_in(big.get_column("key").implode()))
+            if rk is not None:
+                rk = rk.filter(~pl.col("key").is_in(big.get_column("key").implode()))
     blocks = blocks.filter(pl.col("pairs") > 0)
     total = int(blocks["pairs"].sum()) if blocks.height else 0
     if rule.max_pairs is not None and total > rule.max_pairs:
@@ -162,64 +340,40 @@ def _rule_blocks(
             f"candidate pairs, above its limit of {rule.max_pairs:,}. Fix: add a column to the "
             f"rule, set a max_block_size, or raise max_pairs"
         )
-    # join on a small integer block id, never on the (string) key columns
-    kept = blocks.select(*keys, "pairs").with_row_index("bid")
-    lk = left.keys.join(kept.select("bid", *keys), on=keys, how="inner").select("idx", "bid")
-    if right is None:
-        rk = lk
-    else:
-        rk = right.keys.join(kept.select("bid", *keys), on=keys, how="inner").select("idx", "bid")
-    is_list = any(isinstance(left_frame.schema[c], pl.List) for c in rule.columns)
-    n_right = len(right_frame) if right_frame is not None else len(left_frame)
-    return _RuleBlocks(
-        rule,
-        kept.select("bid", "pairs"),
-        lk,
-        rk,
-        _ids(lk, len(left_frame), is_list),
-        _ids(rk, n_right, is_list) if right is not None else _ids(lk, len(left_frame), is_list),
-        is_list,
-    )
-
-
-def _in_rule(pairs: pl.DataFrame, rb: _RuleBlocks) -> pl.Series:
-    """True for the pairs that rule ``rb`` produces (they share one of its kept blocks)."""
-    lid = rb.left_ids.gather(pairs["l_idx"])
-    rid = rb.right_ids.gather(pairs["r_idx"])
-    if rb.is_list:
-        shared = lid.list.set_intersection(rid).list.len()
-        return shared.fill_null(0) > 0
-    return (lid == rid).fill_null(False)
+    is_list = any(coded[c].left_is_list or coded[c].right_is_list for c in rule.columns)
+    lk = lk.select("idx", "key")
+    if rk is None:  # dedupe: a self-join on rows sorted by block is about 2x faster
+        lk = rk = lk.sort("key", "idx")
+    return _RuleBlocks(rule, blocks, lk, rk, is_list)
 
 
 def _batches(rb: _RuleBlocks, batch_pairs: int) -> list[tuple[int, int]]:
-    """Contiguous block-id ranges ``[start, end)`` of about ``batch_pairs`` pairs each."""
+    """Block-key ranges ``[lo, hi]`` (inclusive) of about ``batch_pairs`` pairs each."""
     if rb.blocks.height == 0:
         return []
-    cum = rb.blocks["pairs"].cum_sum()
-    batch = (cum - rb.blocks["pairs"]) // max(1, batch_pairs)
-    edges = batch.rle().struct.field("len").cum_sum().to_list()
-    return list(zip([0, *edges[:-1]], edges, strict=True))
-
-
-def _batch_pairs(rb: _RuleBlocks, start: int, end: int, dedupe: bool) -> pl.DataFrame:
-    """The pairs of blocks ``start <= bid < end`` of one rule: ``{l_idx, r_idx}``, unique."""
-    lk = rb.left.filter(pl.col("bid").is_between(start, end, closed="left"))
-    rk = rb.right.filter(pl.col("bid").is_between(start, end, closed="left"))
-    pairs = lk.join(rk, on="bid", how="inner", suffix="_r").select(
-        pl.col("idx").alias("l_idx"), pl.col("idx_r").alias("r_idx"), "bid"
+    blocks = rb.blocks.sort("key")
+    cum = blocks["pairs"].cum_sum()
+    ranges = (
+        blocks.select("key", ((cum - blocks["pairs"]) // max(1, batch_pairs)).alias("batch"))
+        .group_by("batch", maintain_order=True)
+        .agg(pl.col("key").min().alias("lo"), pl.col("key").max().alias("hi"))
     )
+    return list(zip(ranges["lo"].to_list(), ranges["hi"].to_list(), strict=True))
+
+
+def _batch_pairs(rb: _RuleBlocks, lo: int, hi: int, dedupe: bool, whole: bool) -> pl.Series:
+    """Packed pairs ``l_idx << 32 | r_idx`` of blocks ``lo <= key <= hi``: sorted, unique."""
+    lk, rk = rb.left.lazy(), rb.right.lazy()
+    if not whole:
+        lk = lk.filter(pl.col("key").is_between(lo, hi))
+        rk = rk.filter(pl.col("key").is_between(lo, hi))
+    pairs = lk.join(rk, on="key", how="inner", suffix="_r")
     if dedupe:
-        pairs = pairs.filter(pl.col("l_idx") < pl.col("r_idx"))
-    if rb.is_list:
-        # records sharing several elements meet in several blocks: keep the first block only
-        first = (
-            rb.left_ids.gather(pairs["l_idx"])
-            .list.set_intersection(rb.right_ids.gather(pairs["r_idx"]))
-            .list.min()
-        )
-        pairs = pairs.filter(first == pairs["bid"])
-    return pairs.drop("bid").sort("l_idx", "r_idx")
+        pairs = pairs.filter(pl.col("idx") < pl.col("idx_r"))
+    packed = pairs.select(_pack_pair("idx", "idx_r")).collect().get_column("pair")
+    if rb.is_list:  # records sharing several elements meet in several blocks
+        return _distinct_sorted(packed)
+    return packed.sort()
 
 
 def block(
@@ -231,9 +385,10 @@ def block(
 ) -> pl.DataFrame:
     """Candidate pairs: the union of the rules' pairs, deduplicated.
 
-    Each rule's pairs are built in batches of blocks (about ``batch_pairs`` pairs each); a
-    pair already produced by an earlier rule is dropped by checking that rule's per-record
-    block ids (two small gathers), so no set of seen pairs is kept.
+    Each rule column is encoded once to integer codes, each rule's codes are packed into one
+    integer block key per record, and each rule's pairs are built in batches of blocks (about
+    ``batch_pairs`` pairs each) by a join on that key. Pairs are packed ``l_idx << 32 | r_idx``
+    and deduplicated across rules at the end (first rule wins).
 
     Args:
         left: left records (link mode) or the one frame (dedupe mode).
@@ -251,22 +406,25 @@ def block(
     _validate(left, right, rules)
     if len(left) >= 2**32 or (right is not None and len(right) >= 2**32):
         raise LinkageError("blocking supports at most 2**32 - 1 records per side")
-    done: list[_RuleBlocks] = []
+    coded = {c: _encode(left, right, c) for c in dict.fromkeys(c for r in rules for c in r.columns)}
+    n_right = len(right) if right is not None else None
     parts: list[pl.DataFrame] = []
-    for rule in rules:
-        rb = _rule_blocks(left, right, rule)
-        for start, end in _batches(rb, batch_pairs):
-            pairs = _batch_pairs(rb, start, end, dedupe=right is None)
-            if done and pairs.height:
-                earlier = pl.Series([False] * pairs.height)
-                for prev in done:
-                    earlier = earlier | _in_rule(pairs, prev)
-                pairs = pairs.filter(~earlier)
-            parts.append(pairs.with_columns(pl.lit(rule.name, dtype=pl.Utf8).alias("rule")))
-        done.append(rb)
+    for no, rule in enumerate(rules):
+        rb = _rule_blocks(coded, len(left), n_right, rule)
+        ranges = _batches(rb, batch_pairs)
+        for lo, hi in ranges:
+            packed = _batch_pairs(rb, lo, hi, dedupe=right is None, whole=len(ranges) == 1)
+            parts.append(
+                pl.DataFrame({"pair": packed}).with_columns(pl.lit(no, pl.UInt16).alias("no"))
+            )
     if not parts:
         return pl.DataFrame(schema=PAIR_SCHEMA)
-    return pl.concat(parts).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    pairs = pl.concat(parts)
+    pairs = pairs.filter(_first_occurrences(pairs.get_column("pair")))
+    names = pl.Series("rule", [r.name for r in rules], dtype=pl.Utf8)
+    return _unpack_pair(pairs.get_column("pair"), "l_idx", "r_idx").with_columns(
+        names.gather(pairs.get_column("no")).alias("rule")
+    )
 
 
 def _validate(

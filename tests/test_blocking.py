@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -10,9 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import registry_link.blocking as blocking
 from registry_link.blocking import (
     BlockingRule,
     OversizedBlockWarning,
+    _distinct_sorted,
+    _first_occurrences,
+    _pack_pair,
+    _unpack_pair,
     block,
     blocking_report,
     rules_from_config,
@@ -79,6 +85,122 @@ def test_dedupe_mode_equals_brute_force(rows: list[dict], batch: int) -> None:
     got = block(pl.DataFrame(rows, schema=SCHEMA), None, RULES, batch_pairs=batch)
     assert sorted(got.rows()) == _reference(rows, None, RULES)
     assert (got["l_idx"] < got["r_idx"]).all()
+
+
+SCHEMA3 = {"a": pl.Utf8, "b": pl.Int64, "t": pl.List(pl.Utf8), "u": pl.List(pl.Int64)}
+RULES3 = [
+    BlockingRule("a_b_t", ("a", "b", "t")),  # three codes: packed (or densified) into one key
+    BlockingRule("t_u", ("t", "u")),  # two list columns: every combination of elements
+    BlockingRule("u", ("u",)),
+    BlockingRule("b", ("b",)),
+]
+row3 = st.fixed_dictionaries(
+    {
+        "a": st.one_of(st.none(), st.sampled_from("xy")),
+        "b": st.one_of(st.none(), st.integers(0, 1)),
+        "t": st.one_of(
+            st.none(), st.lists(st.one_of(st.none(), st.sampled_from("pqr")), max_size=3)
+        ),
+        "u": st.one_of(st.none(), st.lists(st.integers(0, 2), max_size=3)),
+    }
+)
+
+
+@pytest.mark.parametrize("key_span", [2**64, 4])  # 4: block keys renumbered (_densify) often
+@settings(max_examples=60, deadline=None)
+@given(
+    left=st.lists(row3, max_size=10),
+    right=st.lists(row3, max_size=10),
+    dedupe=st.booleans(),
+    batch=st.sampled_from([1, 2, 10**7]),
+)
+def test_multi_column_and_list_rules_equal_brute_force(
+    left: list[dict], right: list[dict], dedupe: bool, batch: int, key_span: int
+) -> None:
+    lf, rf = pl.DataFrame(left, schema=SCHEMA3), pl.DataFrame(right, schema=SCHEMA3)
+    old_span = blocking._KEY_SPAN
+    blocking._KEY_SPAN = key_span
+    try:
+        got = block(lf, None if dedupe else rf, RULES3, batch_pairs=batch)
+    finally:
+        blocking._KEY_SPAN = old_span
+    assert sorted(got.rows()) == _reference(left, None if dedupe else right, RULES3)
+    assert got.select("l_idx", "r_idx").is_unique().all()
+
+
+def test_output_is_ordered_by_rule_then_pair() -> None:
+    left = pl.DataFrame({"a": ["x", "y", "x"], "b": [1, 1, 2]})
+    right = pl.DataFrame({"a": ["y", "x", "x"], "b": [1, 2, 1]})
+    got = block(left, right, [BlockingRule("b", ("b",)), BlockingRule("a", ("a",))])
+    assert got.rows() == [
+        (0, 0, "b"),
+        (0, 2, "b"),
+        (1, 0, "b"),
+        (1, 2, "b"),
+        (2, 1, "b"),
+        (0, 1, "a"),
+        (2, 2, "a"),
+    ]
+
+
+def test_list_column_on_one_side_only() -> None:
+    left = pl.DataFrame({"t": [["x", "y", "x"], ["y"], None, []]})
+    right = pl.DataFrame({"t": ["y", "x", None, "z"]})
+    assert block(left, right, [BlockingRule("t", ("t",))]).rows() == [
+        (0, 0, "t"),
+        (0, 1, "t"),
+        (1, 0, "t"),
+    ]
+    assert block(right, left, [BlockingRule("t", ("t",))]).rows() == [
+        (0, 0, "t"),
+        (0, 1, "t"),
+        (1, 0, "t"),
+    ]
+
+
+def test_oversized_warning_shows_the_block_values_with_their_types() -> None:
+    rows = {"d": [date(2000, 1, 2)] * 3, "t": [["p", "q"]] * 3, "y": [1980] * 3}
+    left = pl.DataFrame(rows, schema={"d": pl.Date, "t": pl.List(pl.Utf8), "y": pl.Int16})
+    right = left.with_columns(pl.lit(["q"]).alias("t"))
+    rule = BlockingRule("dty", ("d", "t", "y"), max_block_size=4)
+    with pytest.warns(OversizedBlockWarning) as record:
+        assert block(left, right, [rule]).height == 0
+    assert str(record[0].message) == (
+        "blocking rule 'dty': skipped 1 block(s) larger than max_block_size=4 pairs (9 pairs in "
+        "all; largest: d=datetime.date(2000, 1, 2), t='q', y=1980 with 9 pairs)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "first"),
+    [
+        ([], []),
+        ([5], [True]),
+        ([3, 1, 3, 2, 1], [True, True, False, True, False]),
+        ([1, 2, 9, 0, 2, 9, 2], [True, True, True, True, False, False, False]),
+    ],
+)
+def test_first_occurrences(values: list[int], first: list[bool]) -> None:
+    assert _first_occurrences(pl.Series(values, dtype=pl.UInt64)).tolist() == first
+
+
+@pytest.mark.parametrize(
+    ("values", "distinct"),
+    [([], []), ([2, 2], [2]), ([3, 1, 3, 2, 1], [1, 2, 3]), ([0, 2**64 - 1, 0], [0, 2**64 - 1])],
+)
+def test_distinct_sorted(values: list[int], distinct: list[int]) -> None:
+    assert _distinct_sorted(pl.Series(values, dtype=pl.UInt64)).to_list() == distinct
+
+
+def test_pack_pair_round_trip_and_order() -> None:
+    frame = pl.DataFrame(
+        {"l": [0, 1, 0, 2**32 - 1, 7], "r": [1, 0, 0, 2**32 - 1, 3]},
+        schema={"l": pl.UInt32, "r": pl.UInt32},
+    )
+    packed = frame.select(_pack_pair("l", "r")).get_column("pair")
+    assert packed.dtype == pl.UInt64
+    assert _unpack_pair(packed, "l", "r").equals(frame)
+    assert _unpack_pair(packed.sort(), "l", "r").equals(frame.sort("l", "r"))
 
 
 def _frame(values: list[Any], col: str = "a") -> pl.DataFrame:
