@@ -93,30 +93,150 @@ def check_thresholds(match: float, review: float, margin: float) -> None:
         )
 
 
+_REC: Final[str] = "_rec"
+
+
+def _record_key(scored: pl.DataFrame) -> pl.Expr:
+    """The partner record as one integer: its row in the left frame when the pairs carry it
+    (``l_idx``, the engine contract), else a dense rank of ``(source, record_id)``."""
+    return pl.col("l_idx") if "l_idx" in scored.columns else pl.struct(_KEYS).rank("dense")
+
+
+def _pairs(scored: pl.DataFrame) -> pl.DataFrame:
+    """The usable pairs, narrow: ``{_row, _rec, _pid, match_probability}`` sorted by ``_rec``.
+
+    ``_row`` is the pair's row in ``scored``; ``_pid`` the hash of ``person_id``. Pairs without
+    a person or with a NaN probability are not candidates.
+    """
+    pairs = (
+        scored.select(
+            _record_key(scored).alias(_REC),
+            _pid=pl.col("person_id").hash(),
+            match_probability=pl.col("match_probability"),
+            _ok=pl.col("person_id").is_not_null() & pl.col("match_probability").is_not_nan(),
+        )
+        .with_row_index("_row")
+        .filter(pl.col("_ok"))
+        .drop("_ok")
+    )
+    if pairs[_REC].is_sorted():
+        return pairs.with_columns(pl.col(_REC).set_sorted())
+    return pairs.sort(_REC, maintain_order=True)
+
+
+def _shortlist(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``{_row, _rec, candidates, _exact, _keep}`` for :func:`_pairs`' pairs.
+
+    ``candidates`` counts the record's distinct person hashes: the number of persons when the
+    record has as many pairs (``_exact``), else it must be counted again on ``person_id``
+    (two pairs with one person, or a hash collision). ``_keep`` marks the pairs that can be a
+    record's best or second candidate: those at or above ``_m2``, the highest probability of
+    the person hashes other than ``_pa``, one with the record's highest probability ``_m1``;
+    all of the record's pairs when there is no other hash. A collision only lowers ``_m2`` (or
+    leaves none): more pairs kept, never fewer. Ties are kept too: the exact order is left to
+    :func:`_rank`.
+    """
+    p, pid, rec = pl.col("match_probability"), pl.col("_pid"), pl.col(_REC)
+    return (
+        pairs.with_columns(
+            _m1=p.max().over(rec),
+            candidates=pid.n_unique().over(rec).cast(pl.UInt32),
+            _n=pl.len().over(rec),
+        )
+        .with_columns(_pa=pl.when(p == pl.col("_m1")).then(pid).min().over(rec))
+        .with_columns(_m2=pl.when(pid != pl.col("_pa")).then(p).max().over(rec))
+        .select(
+            "_row",
+            _REC,
+            "candidates",
+            _exact=pl.col("candidates") == pl.col("_n"),
+            _keep=pl.col("_m2").is_null() | (p >= pl.col("_m2")),
+        )
+    )
+
+
+def _count_persons(
+    kept: pl.DataFrame, shortlist: pl.DataFrame, scored: pl.DataFrame
+) -> pl.DataFrame:
+    """``kept`` with ``candidates`` counted on ``person_id`` for the records whose count of
+    person hashes is not exact (see :func:`_shortlist`)."""
+    recount = shortlist.filter(~pl.col("_exact"))
+    if not recount.height:
+        return kept
+    counts = (
+        recount.select(_REC, _person=scored["person_id"].gather(recount["_row"]))
+        .group_by(_REC)
+        .agg(_count=pl.col("_person").n_unique().cast(pl.UInt32))
+    )
+    return (
+        kept.join(counts, on=_REC, how="left")
+        .with_columns(candidates=pl.coalesce("_count", "candidates"))
+        .drop("_count")
+    )
+
+
+def _rank(frame: pl.DataFrame, *, one_pair_per_person: bool = False) -> pl.DataFrame:
+    """One row per (``_rec``, person), its best pair, ranked per record (1 = best): highest
+    probability, then highest match weight, then smallest person_id.
+
+    ``one_pair_per_person``: the caller knows no record has two pairs with one person.
+    """
+    ranked = frame.sort(
+        [_REC, "match_probability", "match_weight", "person_id"],
+        descending=[False, True, True, False],
+        nulls_last=True,
+        maintain_order=True,
+    )
+    if not one_pair_per_person:
+        ranked = ranked.filter(pl.struct(_REC, "person_id").is_first_distinct())
+    # sorted by record: the rank is the distance to the record's first row
+    rec, row = pl.col(_REC), pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
+    first = pl.when((rec != rec.shift(1)).fill_null(True)).then(row).forward_fill()
+    return ranked.with_columns(rank=row - first + 1)
+
+
+def _with_pair(frame: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` plus the pair columns of the scored pairs its ``_row`` column points at."""
+    cols = [*_PAIR, "match_probability", "match_weight"]
+    picked = scored.select(pl.col(cols).gather(frame["_row"]))
+    return pl.concat([frame, picked], how="horizontal")
+
+
 def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
     """One row per (record, person), the best pair of each, ranked per record (1 = best).
 
-    Only the narrow columns are sorted (the record as one integer key); ``_row`` is the
-    pair's row in ``scored``, to fetch its ``bf_*`` columns with :func:`_with_bf`.
+    Every candidate of every record (:func:`decide` ranks only a shortlist, see
+    :func:`_shortlist`). The record is one integer key; ``_row`` is the pair's row in
+    ``scored``, to fetch its ``bf_*`` columns with :func:`_with_bf`.
 
     Returns:
         ``{_row, source, record_id, person_id, match_probability, match_weight, rank}``.
     """
-    # the partner record as one integer: its row index in the left frame when the pairs carry
-    # it (the engine contract), else a dense rank of (source, record_id)
-    rec = pl.col("l_idx") if "l_idx" in scored.columns else pl.struct(_KEYS).rank("dense")
-    return (
-        scored.select(*_PAIR, "match_probability", "match_weight", _rec=rec)
-        .with_row_index("_row")
-        .filter(pl.col("person_id").is_not_null() & pl.col("match_probability").is_not_nan())
-        .sort(
-            ["_rec", "match_probability", "match_weight", "person_id"],
-            descending=[False, True, True, False],
-            nulls_last=True,
-        )
-        .unique(subset=["_rec", "person_id"], keep="first", maintain_order=True)
-        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("_rec"))
-        .drop("_rec")
+    pairs = _pairs(scored).select("_row", _REC)
+    return _rank(_with_pair(pairs, scored)).drop(_REC)
+
+
+def _candidates(scored: pl.DataFrame, full_keys: pl.DataFrame | None) -> pl.DataFrame:
+    """The ranked candidates :func:`decide` needs: ranks 1 and 2 of every record, and all of
+    them (``_all``) for the records in ``full_keys`` (``source, record_id``: those with
+    reviewer decisions). Only narrow columns are handled for all pairs; the pair columns are
+    fetched for the shortlisted ones.
+
+    Returns:
+        ``{_row, _rec, candidates, source, record_id, person_id, match_probability,
+        match_weight, rank, _all}``; ``candidates`` counts the record's distinct persons.
+    """
+    pairs = _shortlist(_pairs(scored))
+    kept = _with_pair(pairs.filter("_keep").drop("_keep", "_exact"), scored)
+    full = pl.Series(_REC, [], dtype=pairs.schema[_REC]).implode()
+    if full_keys is not None and full_keys.height:
+        full = kept.join(full_keys, on=_KEYS, how="semi")[_REC].unique().implode()
+        rest = pairs.filter(~pl.col("_keep") & pl.col(_REC).is_in(full))
+        kept = pl.concat([kept, _with_pair(rest.drop("_keep", "_exact"), scored)])
+    kept = _count_persons(kept, pairs, scored)
+    ranked = _rank(kept, one_pair_per_person=bool(pairs["_exact"].all()))
+    return ranked.with_columns(_all=pl.col(_REC).is_in(full)).filter(
+        (pl.col("rank") <= 2) | pl.col("_all")
     )
 
 
@@ -202,21 +322,26 @@ def decide(
     _require(scored, [*_PAIR, "match_probability", "match_weight"], "scored pairs")
     _require(left, _KEYS, "partner records")
     bf = _bf_columns(scored)
-    cands = rank_candidates(scored)
     prior = validate_prior_decisions(prior_decisions) if prior_decisions is not None else None
     accepted = rejected = None
+    cands = _candidates(scored, prior.select(_KEYS).unique() if prior is not None else None)
     if prior is not None and prior.height:
         accepted = prior.filter(pl.col("decision") == "accept").drop("decision")
         rejected = prior.filter(pl.col("decision") == "reject").drop("decision")
+        # the records with reviewer decisions carry all their candidates: count them again
         cands = cands.join(rejected, on=_PAIR, how="anti").with_columns(
-            rank=pl.col("rank").rank("ordinal").over(_KEYS).cast(pl.UInt32)
+            rank=pl.col("rank").rank("ordinal").over(_KEYS).cast(pl.UInt32),
+            candidates=pl.when(pl.col("_all"))
+            .then(pl.len().over(_REC).cast(pl.UInt32))
+            .otherwise(pl.col("candidates")),
         )
+    cands = cands.drop(_REC, "_all")
     out = _best_and_second(left, cands, scored)
     out = _decision_and_reason(
         out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
     )
     if accepted is not None and accepted.height:
-        out = _apply_accepted(out, accepted, cands, scored)
+        out = _apply_accepted(out, accepted, cands.drop("candidates"), scored)
     if rejected is not None and rejected.height:
         out = _note_rejected(out, rejected)
     out = _note_shared_persons(out)
@@ -225,7 +350,6 @@ def decide(
 
 def _best_and_second(left: pl.DataFrame, cands: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
     """Every left record with its best candidate (may be null), second candidate and count."""
-    counts = cands.group_by(_KEYS).agg(candidates=pl.len().cast(pl.UInt32))
     best = _with_bf(cands.filter(pl.col("rank") == 1), scored).drop("rank", "_row")
     second = cands.filter(pl.col("rank") == 2).select(
         *_KEYS,
@@ -238,7 +362,6 @@ def _best_and_second(left: pl.DataFrame, cands: pl.DataFrame, scored: pl.DataFra
         .with_row_index("_order")
         .join(best, on=_KEYS, how="left")
         .join(second, on=_KEYS, how="left")
-        .join(counts, on=_KEYS, how="left")
         .with_columns(pl.col("candidates").fill_null(0))
     )
 
@@ -257,6 +380,7 @@ def _decision_and_reason(
     also_match = (p2 >= match_threshold) if second_above_match_reviews else pl.lit(False)
     close = p2.is_not_null() & (near | also_match)
     m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
+    p_txt = pl.col("_p_txt")  # formatted once, used by most reasons
     weight = pl.format(" (weight {} bits)", _fmt(pl.col("match_weight")))
     decision = (
         pl.when(p.is_null() | (p < review_threshold))
@@ -271,14 +395,14 @@ def _decision_and_reason(
         .when(p < review_threshold)
         .then(
             pl.format(
-                "best candidate {} p={} below review threshold {}", pl.col("person_id"), _fmt(p), r
+                "best candidate {} p={} below review threshold {}", pl.col("person_id"), p_txt, r
             )
         )
         .when((p >= match_threshold) & close & (gap <= 0))
         .then(
             pl.format(
                 "tie: p={} for {} and for {}",
-                _fmt(p),
+                p_txt,
                 pl.col("person_id"),
                 pl.col("second_person_id"),
             )
@@ -287,7 +411,7 @@ def _decision_and_reason(
         .then(
             pl.format(
                 "p={} ≥ match threshold {} but close second candidate {} (p={}, {} bits below)",
-                _fmt(p),
+                p_txt,
                 m,
                 pl.col("second_person_id"),
                 _fmt(p2),
@@ -295,13 +419,18 @@ def _decision_and_reason(
             )
         )
         .when(p >= match_threshold)
-        .then(pl.concat_str(pl.format("p={} ≥ match threshold {}", _fmt(p), m), weight))
+        .then(pl.concat_str(pl.format("p={} ≥ match threshold {}", p_txt, m), weight))
         .otherwise(
-            pl.format("p={} between review threshold {} and match threshold {}", _fmt(p), r, m)
+            pl.format("p={} between review threshold {} and match threshold {}", p_txt, r, m)
         )
     )
-    return frame.with_columns(decision=decision, reason=reason).with_columns(
-        person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
+    return (
+        frame.with_columns(_p_txt=_fmt(p))
+        .with_columns(decision=decision, reason=reason)
+        .with_columns(
+            person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
+        )
+        .drop("_p_txt")
     )
 
 
@@ -363,17 +492,21 @@ def _note_rejected(frame: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
 def _note_shared_persons(frame: pl.DataFrame) -> pl.DataFrame:
     """Append to a matched record's reason how many other partner records matched its person."""
     is_match = pl.col("decision") == "match"
-    others = is_match.cast(pl.Int64).sum().over("person_id") - 1
-    return frame.with_columns(
-        reason=pl.when(is_match & (others > 0))
-        .then(
-            pl.format(
-                "{}; same person as {} other partner record(s): duplicates, not rivals",
-                pl.col("reason"),
-                others,
+    others = pl.col("_others")
+    return (
+        frame.with_columns(_others=is_match.cast(pl.Int64).sum().over("person_id") - 1)
+        .with_columns(
+            reason=pl.when(is_match & (others > 0))
+            .then(
+                pl.format(
+                    "{}; same person as {} other partner record(s): duplicates, not rivals",
+                    pl.col("reason"),
+                    others,
+                )
             )
+            .otherwise(pl.col("reason"))
         )
-        .otherwise(pl.col("reason"))
+        .drop("_others")
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.decide import LINK_COLUMNS, apply_prior_decisions, decide
+from registry_link.decide import LINK_COLUMNS, apply_prior_decisions, decide, rank_candidates
 from registry_link.errors import UsageError
 
 TH = {"match_threshold": 0.9, "review_threshold": 0.5, "close_second_margin": 5.0}
@@ -292,3 +292,211 @@ def test_close_second_margin_is_in_bits_of_weight(p2: float, w2: float, decision
     assert (row["second_person_id"], row["second_probability"]) == ("P2", p2)
     if decision == "review":
         assert "close second candidate P2" in row["reason"]
+
+
+# --- the engine's fast path (pairs with l_idx/r_idx, shortlisted candidates) -------------
+
+
+def with_indexes(s: pl.DataFrame, lf: pl.DataFrame) -> pl.DataFrame:
+    """``s`` plus ``l_idx`` (the record's row in ``lf``) and ``r_idx`` (one per person), as the
+    engine's scored pairs carry them; row order kept."""
+    rows = lf.select("source", "record_id").with_row_index("l_idx")
+    out = s.join(rows, on=["source", "record_id"], how="left", maintain_order="left")
+    return out.with_columns(r_idx=(pl.col("person_id").rank("dense") - 1).cast(pl.UInt32))
+
+
+def prior_frame(decisions: list[tuple[str, str, str]]) -> pl.DataFrame:
+    """Reviewer decisions from (record_id, person_id, decision), source "a"."""
+    return pl.DataFrame(
+        {
+            "source": ["a"] * len(decisions),
+            "record_id": [d[0] for d in decisions],
+            "person_id": [d[1] for d in decisions],
+            "decision": [d[2] for d in decisions],
+        },
+        schema={"source": pl.Utf8, "record_id": pl.Utf8, "person_id": pl.Utf8, "decision": pl.Utf8},
+    )
+
+
+def expected(rows: list[tuple[str, str | None, float, float]], rid: str) -> tuple:
+    """(best person, best p, second person, second p, candidates) of a record, in plain Python:
+    highest probability, then highest weight, then smallest person_id; NaN and no person out."""
+    best: dict[str, tuple[float, float, str]] = {}
+    for r, person, p, w in rows:
+        if r != rid or person is None or math.isnan(p):
+            continue
+        key = (-p, -w, person)
+        best[person] = min(best.get(person, key), key)
+    ranked = sorted(best.values())
+    first = (ranked[0][2], -ranked[0][0]) if ranked else (None, None)
+    second = (ranked[1][2], -ranked[1][0]) if len(ranked) > 1 else (None, None)
+    return (*first, *second, len(ranked))
+
+
+def scored_w(rows: list[tuple[str, str | None, float, float]]) -> pl.DataFrame:
+    """Scored pairs from (record_id, person_id, probability, weight), source "a"."""
+    return pl.DataFrame(
+        {
+            "source": ["a"] * len(rows),
+            "record_id": [r[0] for r in rows],
+            "person_id": [r[1] for r in rows],
+            "match_probability": [r[2] for r in rows],
+            "match_weight": [r[3] for r in rows],
+            "bf_name": [float(i) for i in range(len(rows))],
+        },
+        schema={
+            "source": pl.Utf8,
+            "record_id": pl.Utf8,
+            "person_id": pl.Utf8,
+            "match_probability": pl.Float64,
+            "match_weight": pl.Float64,
+            "bf_name": pl.Float64,
+        },
+    )
+
+
+# few values: exact ties of probability and of weight are frequent
+_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["r1", "r2", "r3"]),
+        st.sampled_from(["P1", "P2", "P3", "P4", "P5", None]),
+        st.sampled_from([0.1, 0.5, 0.6, 0.9, 0.95, 0.99, 1.0, 1.0, float("nan")]),
+        st.sampled_from([-3.0, 4.0, 10.0, 20.0, 20.0]),
+    ),
+    max_size=25,
+)
+_PRIOR = st.lists(
+    st.tuples(
+        st.sampled_from(["r1", "r2", "r3", "r4"]),
+        st.sampled_from(["P1", "P2", "P3", "P4", "P9"]),
+        st.sampled_from(["accept", "reject", "reject"]),
+    ),
+    max_size=5,
+)
+
+
+def valid_prior(decisions: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """At most one accepted person per record, and no pair both accepted and rejected."""
+    accepted: dict[str, str] = {}
+    for r, p, d in decisions:
+        if d == "accept":
+            accepted.setdefault(r, p)
+    rejected = {(r, p) for r, p, d in decisions if d == "reject" and accepted.get(r) != p}
+    return [(r, p, "accept") for r, p in accepted.items()] + [
+        (r, p, "reject") for r, p in sorted(rejected)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=_ROWS)
+def test_best_second_and_count_match_a_plain_python_ranking(rows) -> None:
+    s = scored_w(rows)
+    lf = left("r1", "r2", "r3", "r4")
+    for frame in (s, with_indexes(s, lf)):
+        links = decide(frame, lf, **TH)
+        for rid in ("r1", "r2", "r3", "r4"):
+            row = one(links, rid)
+            best, p, second, p2, n = expected(rows, rid)
+            assert (row["match_probability"], row["candidates"]) == (p, n)
+            assert (row["second_person_id"], row["second_probability"]) == (second, p2)
+            assert row["person_id"] == (best if row["decision"] != "non_match" else None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=_ROWS, decisions=_PRIOR, seed=st.integers(0, 1000))
+def test_engine_pairs_and_plain_pairs_give_the_same_links(rows, decisions, seed) -> None:
+    s = scored_w(rows)
+    lf = left("r3", "r1", "r4", "r2")
+    prior = prior_frame(valid_prior(decisions)) if decisions else None
+    plain = decide(s, lf, **TH, prior_decisions=prior)
+    indexed = with_indexes(s, lf)
+    assert decide(indexed, lf, **TH, prior_decisions=prior).equals(plain)
+    # unsorted l_idx: the same decisions (among pairs equal in all but bf, either may be kept)
+    shuffled = decide(
+        indexed.sample(fraction=1.0, shuffle=True, seed=seed), lf, **TH, prior_decisions=prior
+    )
+    assert shuffled.drop("bf_name").equals(plain.drop("bf_name"))
+
+
+def test_pairs_of_one_person_do_not_hide_the_second_candidate() -> None:
+    rows = [("r1", "P1", 0.99, 20.0), ("r1", "P1", 0.98, 19.0), ("r1", "P2", 0.6, 1.0)]
+    lf = left("r1")
+    for frame in (scored_w(rows), with_indexes(scored_w(rows), lf)):
+        row = one(decide(frame, lf, **TH), "r1")
+        assert (row["person_id"], row["second_person_id"], row["candidates"]) == ("P1", "P2", 2)
+        assert row["bf_name"] == 0.0
+
+
+def test_reviewer_decisions_reach_candidates_beyond_the_second() -> None:
+    rows = [
+        ("r1", "P1", 0.99, 20.0),
+        ("r1", "P2", 0.98, 19.0),
+        ("r1", "P3", 0.97, 18.0),
+        ("r1", "P4", 0.6, 1.0),
+        ("r1", "P5", 0.1, -3.0),
+        ("r2", "P1", 0.99, 20.0),
+        ("r2", "P2", 0.7, 2.0),
+        ("r2", "P3", 0.6, 1.0),
+    ]
+    lf = left("r1", "r2")
+    prior = prior_frame([("r1", "P1", "reject"), ("r1", "P2", "reject"), ("r2", "P3", "accept")])
+    for frame in (scored_w(rows), with_indexes(scored_w(rows), lf)):
+        links = decide(frame, lf, **TH, prior_decisions=prior)
+        r1, r2 = one(links, "r1"), one(links, "r2")
+        assert (r1["person_id"], r1["second_person_id"], r1["candidates"]) == ("P3", "P4", 3)
+        assert r1["decision"] == "match"
+        assert r1["reason"].startswith("rejected by reviewer: P1, P2; p=0.97")
+        assert (r2["person_id"], r2["second_person_id"], r2["bf_name"]) == ("P3", "P1", 7.0)
+        assert (r2["decision"], r2["candidates"]) == ("match", 3)
+
+
+def test_person_hash_collisions_do_not_change_the_links(monkeypatch) -> None:
+    """The shortlist tells persons apart by a hash of person_id: were all hashes equal, the
+    links would still be the same (only more pairs ranked on person_id)."""
+    import registry_link.decide as decide_module
+
+    rows = [
+        ("r1", "P1", 0.99, 20.0),
+        ("r1", "P2", 0.95, 18.0),
+        ("r1", "P3", 0.95, 18.0),
+        ("r1", "P1", 0.5, 0.0),
+        ("r2", "P4", 0.7, 2.0),
+        ("r2", "P5", 0.2, -2.0),
+    ]
+    lf = left("r1", "r2", "r3")
+    frame = with_indexes(scored_w(rows), lf)
+    honest = decide(frame, lf, **TH)
+    real = decide_module._pairs
+    monkeypatch.setattr(
+        decide_module,
+        "_pairs",
+        lambda scored: real(scored).with_columns(_pid=pl.lit(7, dtype=pl.UInt64)),
+    )
+    assert decide(frame, lf, **TH).equals(honest)
+    assert one(honest, "r1")["second_person_id"] == "P2"
+    assert one(honest, "r1")["candidates"] == 3
+
+
+def test_rank_candidates_ranks_every_person_once() -> None:
+    s = scored_w(
+        [
+            ("r1", "P2", 0.9, 10.0),
+            ("r1", "P1", 0.9, 10.0),
+            ("r1", "P1", 0.95, 4.0),
+            ("r1", None, 0.99, 20.0),
+            ("r2", "P3", float("nan"), 1.0),
+            ("r2", "P3", 0.5, 1.0),
+        ]
+    )
+    ranked = rank_candidates(s)
+    assert ranked.columns == [
+        "_row",
+        "source",
+        "record_id",
+        "person_id",
+        "match_probability",
+        "match_weight",
+        "rank",
+    ]
+    got = ranked.select("record_id", "person_id", "rank", "_row").rows()
+    assert got == [("r1", "P1", 1, 2), ("r1", "P2", 2, 0), ("r2", "P3", 1, 5)]
