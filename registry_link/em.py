@@ -18,6 +18,7 @@ exact EM and the log-likelihood still never decreases.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -277,9 +278,60 @@ def run_em(
     )
 
 
+#: A packed pattern key stays below this (tests lower it to exercise the fallback).
+_KEY_SPAN = 2**63
+
+
+def _packed_counts(frame: pl.DataFrame) -> pl.DataFrame | None:
+    """:func:`pattern_counts` through one integer key per pair; None when it cannot be used.
+
+    Each integer gamma column is shifted to ``0..max-min`` and the columns are packed in
+    mixed radix (first column most significant), so sorting the keys sorts the patterns as
+    ``sort(cols)`` would. Counting one integer per pair is several times faster than grouping
+    by many ``Int8`` columns. None for an empty frame, a null, a non-integer column, or a key
+    space too large to pack.
+    """
+    if frame.height == 0 or not all(t.is_integer() for t in frame.dtypes):
+        return None
+    stats = frame.select(
+        *[pl.col(c).min().alias(f"lo{i}") for i, c in enumerate(frame.columns)],
+        *[pl.col(c).max().alias(f"hi{i}") for i, c in enumerate(frame.columns)],
+        pl.sum_horizontal(pl.all().null_count()).alias("nulls"),
+    ).row(0, named=True)
+    if stats["nulls"]:
+        return None
+    lows = [int(stats[f"lo{i}"]) for i in range(frame.width)]
+    radices = [int(stats[f"hi{i}"]) - lo + 1 for i, lo in enumerate(lows)]
+    span = math.prod(radices)
+    if span > _KEY_SPAN:
+        return None
+    utype = np.uint32 if span <= 2**32 else np.uint64
+    # key = Σ (g_j - lo_j)·stride_j, accumulated in place with wrap-around unsigned arithmetic
+    # (the result is exact: it lies in [0, span))
+    key = np.zeros(frame.height, dtype=utype)
+    for col, radix in zip(frame.columns, radices, strict=True):
+        np.multiply(key, utype(radix), out=key)
+        np.add(key, frame.get_column(col).to_numpy().astype(utype), out=key)
+    offset = sum(lo * math.prod(radices[j + 1 :]) for j, lo in enumerate(lows))
+    np.subtract(key, utype(offset % 2 ** (8 * key.itemsize)), out=key)
+    keys, counts = np.unique(key, return_counts=True)
+    columns: dict[str, pl.Series] = {}
+    for j, (col, dtype) in enumerate(frame.schema.items()):
+        digit = keys // utype(math.prod(radices[j + 1 :])) % utype(radices[j])
+        columns[col] = pl.Series(col, digit.astype(np.int64) + lows[j]).cast(dtype)
+    columns["count"] = pl.Series("count", counts).cast(pl.get_index_type())
+    return pl.DataFrame(columns)
+
+
 def pattern_counts(gammas: pl.DataFrame) -> pl.DataFrame:
-    """Distinct agreement patterns of a comparison-vector frame, with their ``count``."""
+    """Distinct agreement patterns of a comparison-vector frame, with their ``count``.
+
+    One row per distinct pattern, sorted by the ``gamma_`` columns (in frame order).
+    """
     cols = [c for c in gammas.columns if c.startswith("gamma_")]
     if not cols:
         return pl.DataFrame({"count": []}, schema={"count": pl.UInt32})
+    packed = _packed_counts(gammas.select(cols))
+    if packed is not None:
+        return packed
     return gammas.group_by(cols).agg(pl.len().alias("count")).sort(cols)

@@ -20,6 +20,13 @@ Steps of :func:`train`:
 4. **term frequencies** — per TF-adjusted column, value → relative frequency on the right
    (registry) side, or the one frame in dedupe mode; values rarer than the floor are dropped
    (the scorer floors them anyway).
+
+Cost at national scale (millions of candidate pairs, a million registry records): comparing
+the random pairs for u dominates, so it runs in a second thread while this one finds each
+session's pairs (integer keys of the rule columns, :func:`rule_keys`, not gathered strings),
+counts the agreement patterns (one packed integer per pair, see
+:func:`~registry_link.em.pattern_counts`), the term frequencies and the fingerprints. The EMs
+run on pattern counts and cost little.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -154,25 +163,78 @@ def smooth_m(
     return tuple(values)
 
 
+def _codable(left: pl.Series, right: pl.Series) -> bool:
+    """Whether a rule column can be compared through integer keys (same scalar, non-float type)."""
+    dtype = left.dtype
+    return dtype == right.dtype and (
+        dtype == pl.Utf8 or dtype == pl.Boolean or dtype.is_integer() or dtype.is_temporal()
+    )
+
+
+def rule_keys(
+    left: pl.DataFrame, right: pl.DataFrame, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per record of each side, an integer key of its values in ``columns`` (scalar columns).
+
+    A left record and a right record have the same key iff all the columns are non-null and
+    equal on both. Keys number the distinct left value combinations; a left record with a null
+    gets -1, a right record with a null or with a combination no left record has gets -2.
+    Gathering and comparing one integer per pair is far cheaper than gathering the strings.
+    """
+    cols = list(columns)
+    lookup = left.select(cols).drop_nulls().unique().with_row_index("__key")
+    dtype = pl.Int32 if lookup.height < 2**31 - 2 else pl.Int64  # int32: half the cache misses
+
+    def keys(frame: pl.DataFrame) -> pl.Series:
+        return (
+            frame.select(cols)
+            .join(lookup, on=cols, how="left", maintain_order="left")
+            .get_column("__key")
+            .cast(dtype)
+        )
+
+    lk = keys(left)
+    rk = lk if right is left else keys(right)
+    return lk.fill_null(-1).to_numpy(), rk.fill_null(-2).to_numpy()
+
+
 def rule_mask(
     left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
 ) -> pl.Series:
-    """Per candidate pair: True when the pair satisfies the rule (all its columns equal)."""
-    l_idx, r_idx = pairs["l_idx"], pairs["r_idx"]
-    conds = []
-    for col in rule.columns:
-        lv = left.get_column(col).gather(l_idx)
-        rv = right.get_column(col).gather(r_idx)
-        frame = pl.DataFrame({"l": lv, "r": rv})
-        if isinstance(lv.dtype, pl.List):
-            expr = pl.col("l").list.set_intersection(pl.col("r")).list.drop_nulls().list.len() > 0
+    """Per candidate pair: True when the pair satisfies the rule (all its columns equal).
+
+    Computed from the records, not from the pairs' ``rule``: a pair proposed by one rule may
+    satisfy another too. A list column is satisfied by a shared non-null element (a list on
+    one side and a scalar on the other: by the scalar being in the list). Scalar columns are
+    compared at once through :func:`rule_keys`; the other columns (lists, floats) by their
+    values, only on the pairs that still satisfy the rule.
+    """
+    l_idx, r_idx = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
+    coded = [c for c in rule.columns if _codable(left.get_column(c), right.get_column(c))]
+    if coded:
+        lk, rk = rule_keys(left, right, coded)
+        mask = lk[l_idx] == rk[r_idx]
+    else:
+        mask = np.ones(pairs.height, dtype=bool)
+    for col in (c for c in rule.columns if c not in coded):
+        todo = np.flatnonzero(mask)
+        frame = pl.DataFrame(
+            {
+                "l": left.get_column(col).gather(l_idx[todo]),
+                "r": right.get_column(col).gather(r_idx[todo]),
+            }
+        )
+        lists = [isinstance(frame.schema[side], pl.List) for side in ("l", "r")]
+        if any(lists):  # a scalar on one side is the list of its one value
+            lv, rv = (
+                pl.col(c) if is_list else pl.concat_list(c)
+                for c, is_list in zip("lr", lists, strict=True)
+            )
+            expr = lv.list.set_intersection(rv).list.drop_nulls().list.len() > 0
         else:
             expr = pl.col("l") == pl.col("r")
-        conds.append(frame.select(expr.fill_null(False)).to_series())
-    mask = conds[0]
-    for c in conds[1:]:
-        mask = mask & c
-    return mask.alias(rule.name)
+        mask[todo] = frame.select(expr.fill_null(False)).to_series().to_numpy()
+    return pl.Series(rule.name, mask, dtype=pl.Boolean)
 
 
 def fingerprint(frame: pl.DataFrame) -> dict[str, Any]:
@@ -185,46 +247,76 @@ def fingerprint(frame: pl.DataFrame) -> dict[str, Any]:
     return {"rows": frame.height, "columns": len(frame.columns), "sha256": digest.hexdigest()}
 
 
-def _sessions(
+@dataclass(frozen=True)
+class _Session:
+    """One EM session's input: the rule, its pairs, its comparisons and their patterns."""
+
+    rule: str
+    pairs: int
+    free: tuple[Comparison, ...]
+    patterns: pl.DataFrame | None  # None: the session is skipped
+
+    def entry(self) -> dict[str, Any]:
+        """The session's log entry (``training.em_sessions``) before its EM runs."""
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "pairs": self.pairs,
+            "comparisons": [c.name for c in self.free],
+        }
+        if self.patterns is None:
+            out["skipped"] = (
+                "no pairs" if self.pairs == 0 else "every comparison reads the rule's columns"
+            )
+        return out
+
+
+def _session_patterns(
     left: pl.DataFrame,
     right: pl.DataFrame,
     pairs: pl.DataFrame,
     gammas: pl.DataFrame,
     comparisons: Sequence[Comparison],
     rules: Sequence[BlockingRule],
-    u: dict[str, tuple[float, ...]],
-    ts: TrainingSettings,
-) -> tuple[dict[str, list[tuple[float, ...]]], list[dict[str, Any]]]:
-    estimates: dict[str, list[tuple[float, ...]]] = {c.name: [] for c in comparisons}
-    log: list[dict[str, Any]] = []
+) -> list[_Session]:
+    """Per EM rule: the pairs satisfying it and their patterns over the comparisons it frees."""
+    out: list[_Session] = []
     for rule in rules:
         used = set(rule.columns)
-        free = [c for c in comparisons if not used.intersection(c.columns)]
+        free = tuple(c for c in comparisons if not used.intersection(c.columns))
         mask = rule_mask(left, right, pairs, rule)
         n = int(mask.sum())
-        entry: dict[str, Any] = {
-            "rule": rule.name,
-            "pairs": n,
-            "comparisons": [c.name for c in free],
-        }
-        if n == 0 or not free:
-            entry["skipped"] = "no pairs" if n == 0 else "every comparison reads the rule's columns"
-            log.append(entry)
+        patterns = None
+        if n and free:
+            patterns = pattern_counts(gammas.select([c.output_column for c in free]).filter(mask))
+        out.append(_Session(rule.name, n, free, patterns))
+    return out
+
+
+def _sessions(
+    sessions: Sequence[_Session], u: dict[str, tuple[float, ...]], ts: TrainingSettings
+) -> tuple[dict[str, list[tuple[float, ...]]], list[dict[str, Any]]]:
+    """Run each session's EM (u fixed); per comparison its smoothed m estimates, and the log."""
+    estimates: dict[str, list[tuple[float, ...]]] = {}
+    log: list[dict[str, Any]] = []
+    for session in sessions:
+        entry = session.entry()
+        log.append(entry)
+        if session.patterns is None:
             continue
-        patterns = pattern_counts(gammas.filter(mask).select([c.output_column for c in free]))
         start = FSParams(
             prior=0.5,
-            m={c.name: default_m(c.n_levels) for c in free},
-            u={c.name: u[c.name] for c in free},
+            m={c.name: default_m(c.n_levels) for c in session.free},
+            u={c.name: u[c.name] for c in session.free},
         )
-        res = run_em(patterns, start, max_iterations=ts.max_iterations, tolerance=ts.tolerance)
-        matches = res.pattern_match_share * n
-        for c in free:
-            estimates[c.name].append(smooth_m(res.params.m[c.name], matches))
+        res = run_em(
+            session.patterns, start, max_iterations=ts.max_iterations, tolerance=ts.tolerance
+        )
+        matches = res.pattern_match_share * session.pairs
+        for c in session.free:
+            estimates.setdefault(c.name, []).append(smooth_m(res.params.m[c.name], matches))
         entry.update(
             iterations=res.iterations, converged=res.converged, match_share=res.params.prior
         )
-        log.append(entry)
     return estimates, log
 
 
@@ -271,20 +363,37 @@ def train(
             f"the comparison vectors have {gammas.height:,} rows but there are "
             f"{pairs.height:,} candidate pairs; compute them from the same pairs"
         )
-    u, n_sampled = estimate_u(left, right, comparisons, sample_size=ts.u_sample_size, seed=ts.seed)
-    estimates, sessions = _sessions(
-        left, r_frame, pairs, gammas, comparisons, settings.em_rules(), u, ts
-    )
+    tf_cols = list(dict.fromkeys(col for c in comparisons for col in c.tf_columns().values()))
+    # The random pairs for u are compared in a second thread while this one counts the
+    # candidate pairs' patterns: compare() keeps about 1.5 of 2 cores busy (parts of it run
+    # single-threaded), and it is most of the training time. The results do not depend on it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sampling = pool.submit(
+            estimate_u, left, right, comparisons, sample_size=ts.u_sample_size, seed=ts.seed
+        )
+        try:
+            prepared = _session_patterns(
+                left, r_frame, pairs, gammas, comparisons, settings.em_rules()
+            )
+            all_patterns = pattern_counts(gammas.select([c.output_column for c in comparisons]))
+            never_observed = unobserved(gammas, comparisons)
+            tf_tables = term_frequencies(r_frame, tf_cols, ts.tf_minimum_frequency)
+            prints = (fingerprint(left), fingerprint(r_frame) if right is not None else None)
+        except Exception:
+            sampling.result()  # the sampling's error first, as when it ran first
+            raise
+        u, n_sampled = sampling.result()
+    estimates, sessions = _sessions(prepared, u, ts)
     m = {
         c.name: tuple(np.mean(estimates[c.name], axis=0))
-        if estimates[c.name]
+        if c.name in estimates
         else default_m(c.n_levels)
         for c in comparisons
     }
-    estimated = [c.name for c in comparisons if estimates[c.name]]
+    estimated = [c.name for c in comparisons if c.name in estimates]
     start_prior = min(0.5, max(1e-9, min(left.height, r_frame.height) / n_total / 2))
     final = run_em(
-        pattern_counts(gammas.select([c.output_column for c in comparisons])),
+        all_patterns,
         FSParams(prior=start_prior, m=m, u=u),
         max_iterations=ts.max_iterations,
         tolerance=ts.tolerance,
@@ -300,7 +409,6 @@ def train(
         },
         u=final.params.u,
     )
-    tf_cols = list(dict.fromkeys(col for c in comparisons for col in c.tf_columns().values()))
     info: dict[str, Any] = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "dedupe" if right is None else "link",
@@ -309,19 +417,19 @@ def train(
         "u_sample_pairs": n_sampled,
         "seed": ts.seed,
         "em_sessions": sessions,
-        "m_estimated_in_final_em": [c.name for c in comparisons if not estimates[c.name]],
-        "never_observed": unobserved(gammas, comparisons),
+        "m_estimated_in_final_em": [c.name for c in comparisons if c.name not in estimates],
+        "never_observed": never_observed,
         "iterations": final.iterations,
         "converged": final.converged and all(s.get("converged", True) for s in sessions),
         "candidate_match_share": final.pattern_match_share,
         "expected_matches": expected,
-        "left": fingerprint(left),
-        "right": fingerprint(r_frame) if right is not None else None,
+        "left": prints[0],
+        "right": prints[1],
     }
     return TrainedModel(
         comparisons=tuple(comparisons),
         params=params,
-        tf_tables=term_frequencies(r_frame, tf_cols, ts.tf_minimum_frequency),
+        tf_tables=tf_tables,
         tf_minimum_frequency=ts.tf_minimum_frequency,
         training=info,
         settings=dict(settings.raw) if settings.raw else None,

@@ -250,3 +250,46 @@ def test_bad_patterns_raise_model_error(patterns: pl.DataFrame, message: str) ->
 def test_mismatched_m_and_u_raise() -> None:
     with pytest.raises(ModelError, match="m values"):
         FSParams(prior=0.1, m={"a": (0.5, 0.5)}, u={"a": (0.2, 0.3, 0.5)})
+
+
+def _grouped(gammas: pl.DataFrame) -> pl.DataFrame:
+    """pattern_counts the plain way: group by every gamma column, sorted."""
+    cols = [c for c in gammas.columns if c.startswith("gamma_")]
+    return gammas.group_by(cols).agg(pl.len().alias("count")).sort(cols)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pattern_counts_packed_equals_grouped(seed: int) -> None:
+    """The packed-key counting gives the very frame a multi-column group_by gives."""
+    gammas, _ = sample_gammas(TRUE, 5_000, seed=seed, missing=0.3)
+    gammas = gammas.with_columns(
+        pl.Series("gamma_wide", np.random.default_rng(seed).integers(-1, 40, 5_000)).cast(pl.Int16),
+        pl.lit(3, pl.Int8).alias("gamma_constant"),
+    )
+    packed = pattern_counts(gammas)
+    assert packed.equals(_grouped(gammas))
+    assert packed.schema == _grouped(gammas).schema
+    assert int(packed["count"].sum()) == 5_000
+
+
+def test_pattern_counts_falls_back_when_the_key_does_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import registry_link.em as em
+
+    gammas, _ = sample_gammas(TRUE, 2_000, seed=4)
+    monkeypatch.setattr(em, "_KEY_SPAN", 10)
+    assert em._packed_counts(gammas) is None
+    assert pattern_counts(gammas).equals(_grouped(gammas))
+
+
+def test_pattern_counts_with_nulls_empty_or_one_column() -> None:
+    with_null = pl.DataFrame({"gamma_a": [0, 1, None, 1], "gamma_b": [1, 1, 0, 1]}).cast(pl.Int8)
+    assert pattern_counts(with_null).equals(_grouped(with_null))
+    empty = with_null.clear()
+    assert pattern_counts(empty).equals(_grouped(empty))
+    one = pl.DataFrame({"gamma_a": [2, -1, 2, 0], "other": [1, 2, 3, 4]}).cast(pl.Int8)
+    assert pattern_counts(one).to_dict(as_series=False) == {
+        "gamma_a": [-1, 0, 2],
+        "count": [1, 1, 2],
+    }

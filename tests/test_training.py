@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from registry_link.blocking import block
+from registry_link.blocking import BlockingRule, block
 from registry_link.comparison import compare
 from registry_link.errors import LinkageError
 from registry_link.model import load_model, save_model, settings_from_dict
@@ -17,6 +18,7 @@ from registry_link.training import (
     default_m,
     level_shares,
     pair_space,
+    rule_keys,
     rule_mask,
     sample_pairs,
     smooth_m,
@@ -204,8 +206,6 @@ def test_rule_mask_scalar_and_list_columns() -> None:
     left = pl.DataFrame({"a": ["x", "y", None], "t": [["p", "q"], ["r"], []]})
     right = pl.DataFrame({"a": ["x", "z", None], "t": [["q"], ["s"], None]})
     pairs = pl.DataFrame({"l_idx": [0, 1, 2, 0], "r_idx": [0, 1, 2, 1]}).cast(pl.UInt32)
-    from registry_link.blocking import BlockingRule
-
     assert rule_mask(left, right, pairs, BlockingRule("a", ("a",))).to_list() == [
         True,
         False,
@@ -218,6 +218,108 @@ def test_rule_mask_scalar_and_list_columns() -> None:
         False,
         False,
     ]
+
+
+def test_rule_mask_list_on_one_side_only() -> None:
+    """A list column on one side and a scalar on the other: the scalar is in the list."""
+    lists = pl.DataFrame({"t": [["x", "y", "x"], ["y"], None, [], ["z", None]]})
+    scalars = pl.DataFrame({"t": ["y", "x", None, "z"]})
+    pairs = pl.DataFrame(
+        {"l_idx": [0, 0, 1, 1, 2, 3, 4, 4], "r_idx": [0, 1, 0, 1, 0, 3, 3, 2]}
+    ).cast(pl.UInt32)
+    want = [True, True, True, False, False, False, True, False]
+    rule = BlockingRule("t", ("t",))
+    assert rule_mask(lists, scalars, pairs, rule).to_list() == want
+    swapped = pairs.select(pl.col("r_idx").alias("l_idx"), pl.col("l_idx").alias("r_idx"))
+    assert rule_mask(scalars, lists, swapped, rule).to_list() == want
+
+
+def _mask_by_gathering(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
+) -> list[bool]:
+    """Reference: gather both sides' values per pair and compare them column by column."""
+    frame = pl.DataFrame(
+        [left.get_column(c).gather(pairs["l_idx"]).alias(f"l_{c}") for c in rule.columns]
+        + [right.get_column(c).gather(pairs["r_idx"]).alias(f"r_{c}") for c in rule.columns]
+    )
+    conds = [
+        pl.col(f"l_{c}").list.set_intersection(pl.col(f"r_{c}")).list.drop_nulls().list.len() > 0
+        if isinstance(left.schema[c], pl.List)
+        else pl.col(f"l_{c}") == pl.col(f"r_{c}")
+        for c in rule.columns
+    ]
+    return (
+        frame.select(pl.all_horizontal([c.fill_null(False) for c in conds])).to_series().to_list()
+    )
+
+
+def _records(n: int, rng: np.random.Generator) -> pl.DataFrame:
+    def some(values: list, null_share: float = 0.2) -> list:
+        return [
+            None if rng.random() < null_share else values[i]
+            for i in rng.integers(0, len(values), n)
+        ]
+
+    return pl.DataFrame(
+        {
+            "a": some(["x", "y", "z"]),
+            "year": pl.Series(some([1970, 1971, 1972]), dtype=pl.Int16),
+            "day": pl.Series(some([dt.date(2000, 1, d) for d in (1, 2)]), dtype=pl.Date),
+            "f": pl.Series(some([0.5, 1.5]), dtype=pl.Float64),
+            "t": some([["p", "q"], ["q"], ["r", None], []]),
+        }
+    )
+
+
+@pytest.mark.parametrize("dedupe", [False, True])
+def test_rule_mask_equals_gathering_values(dedupe: bool) -> None:
+    """Integer keys give the same mask as comparing the gathered values, nulls included."""
+    rng = np.random.default_rng(5)
+    left = _records(60, rng)
+    right = left if dedupe else _records(90, rng)
+    pairs = sample_pairs(left.height, None if dedupe else right.height, 10_000, seed=1)
+    for columns in [("a",), ("a", "year"), ("year", "day"), ("f",), ("a", "t"), ("t", "f", "day")]:
+        rule = BlockingRule("r", columns)
+        mask = rule_mask(left, right, pairs, rule)
+        assert mask.name == "r"
+        assert mask.dtype == pl.Boolean
+        assert mask.to_list() == _mask_by_gathering(left, right, pairs, rule), columns
+
+
+def test_rule_keys_equal_only_on_equal_non_null_values() -> None:
+    left = pl.DataFrame({"a": ["x", "x", None, "y"], "b": [1, 1, 1, None]})
+    right = pl.DataFrame({"a": ["x", "z", None, "y"], "b": [1, 1, 1, None]})
+    lk, rk = rule_keys(left, right, ["a", "b"])
+    assert lk[0] == lk[1] == rk[0] >= 0
+    assert lk[2] == lk[3] == -1
+    assert list(rk[1:]) == [-2, -2, -2]  # unknown on the left, or a null part
+    same_l, same_r = rule_keys(left, left, ["a", "b"])
+    assert same_l[2] != same_r[2]  # a null never equals a null, also in dedupe mode
+
+
+def test_a_pair_can_satisfy_rules_other_than_its_own(linked: dict) -> None:
+    """The mask is 'satisfies the rule', not 'was first proposed by it'."""
+    left, right, pairs = linked["left"], linked["right"], linked["pairs"]
+    for rule in linked["settings"].blocking_rules:
+        mask = rule_mask(left, right, pairs, rule)
+        assert mask.to_list() == _mask_by_gathering(left, right, pairs, rule)
+        assert (mask | (pairs["rule"] != rule.name)).all()
+    dob = rule_mask(left, right, pairs, BlockingRule("dob", ("dob",)))
+    assert int(dob.sum()) > int((pairs["rule"] == "dob").sum())
+
+
+def test_u_sampling_errors_come_first(linked: dict) -> None:
+    """u is sampled in a second thread; its error (a missing column) is the one raised."""
+    left = linked["left"].drop("town")
+    with pytest.raises(LinkageError, match="needed by the comparisons"):
+        train(
+            left,
+            linked["right"],
+            linked["pairs"],
+            linked["settings"].comparisons,
+            linked["settings"],
+            gammas=linked["gammas"],
+        )
 
 
 def test_u_matches_random_pairs(linked: dict) -> None:
