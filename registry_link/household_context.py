@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from registry_link.blocking import PAIR_SCHEMA, BlockingRule, block
-from registry_link.comparison import Comparison, build_comparison, compare
+from registry_link.comparison import Comparison, build_comparison
 from registry_link.em import FSParams, pattern_counts, run_em
 from registry_link.errors import LinkageError
 from registry_link.model import HouseholdContextSettings, TrainedModel, TrainingSettings
@@ -136,8 +136,11 @@ def extra_pairs(
     new = block(left, right, [rule])
     if new.height == 0 or pairs.height == 0:
         return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    # one integer per pair (l_idx, r_idx are UInt32): an anti-join on one UInt64 column
+    packed = (pl.col("l_idx").cast(pl.UInt64) * (1 << 32) + pl.col("r_idx")).alias("_pair")
     return (
-        new.join(pairs.select("l_idx", "r_idx"), on=["l_idx", "r_idx"], how="anti")
+        new.with_columns(packed)
+        .join(pairs.select(packed), on="_pair", how="anti")
         .select(list(PAIR_SCHEMA))
         .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     )
@@ -152,14 +155,29 @@ def household_gammas(
     which is what the comparison gives them (its missing level: a null hint on either side).
     """
     (hint,) = comparison.columns
-    hinted = left.get_column(hint).is_not_null().gather(pairs["l_idx"])
-    idx = hinted.arg_true()
-    out = np.full(pairs.height, -1, dtype=np.int8)
-    if idx.len():
-        sub = pairs.select("l_idx", "r_idx").gather(idx)
-        gam = compare(left.select(hint), right.select(hint), sub, [comparison])
-        out[idx.to_numpy()] = gam.get_column(comparison.output_column).to_numpy()
-    return pl.Series(comparison.output_column, out, dtype=pl.Int8)
+    if comparison.kind != "exact" or comparison.n_levels != 2:
+        raise LinkageError(
+            f"the household comparison must be of kind 'exact' (missing / different / same), "
+            f"got {comparison.kind!r}; build it with household_comparison()"
+        )
+    # hints as integer codes (equal code <=> equal value; null stays null), compared per pair
+    values = pl.concat([left.get_column(hint), right.get_column(hint)]).cast(pl.Utf8)
+    distinct = values.drop_nulls().unique().to_frame("v").with_row_index("c")
+    codes = values.to_frame("v").join(distinct, on="v", how="left", maintain_order="left")["c"]
+    pair_codes = pl.DataFrame(
+        {
+            "l": codes.head(left.height).gather(pairs["l_idx"]),
+            "r": codes.tail(right.height).gather(pairs["r_idx"]),
+        }
+    )
+    gamma = (
+        pl.when(pl.col("l").is_null() | pl.col("r").is_null())
+        .then(pl.lit(-1, dtype=pl.Int8))
+        .when(pl.col("l") == pl.col("r"))
+        .then(pl.lit(1, dtype=pl.Int8))
+        .otherwise(pl.lit(0, dtype=pl.Int8))
+    )
+    return pair_codes.select(gamma.alias(comparison.output_column)).to_series()
 
 
 def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tuple[float, float]:

@@ -313,3 +313,35 @@ def test_no_hint_anywhere_leaves_a_neutral_household_comparison() -> None:
     ext = extend_model(base, _exact("household"), gammas, (0.5, 0.5), n_total, TrainingSettings())
     assert ext.params.m["household"] == pytest.approx((0.5, 0.5))
     assert ext.training["household_context"]["hinted_pairs"] == 0
+
+
+hint_value = st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(hint_value, min_size=1, max_size=6),
+    st.lists(hint_value, min_size=1, max_size=6),
+    st.data(),
+)
+def test_household_gammas_equal_the_household_comparison(
+    lh: list[str | None], rh: list[str | None], data: st.DataObject
+) -> None:
+    """The integer-coded shortcut gives exactly the exact comparison's levels."""
+    from registry_link.comparison import compare
+    from registry_link.household_context import household_gammas
+
+    comp = household_comparison(HouseholdContextSettings())
+    col = comp.columns[0]
+    left = pl.DataFrame({col: lh}, schema={col: pl.Utf8})
+    right = pl.DataFrame({col: rh}, schema={col: pl.Utf8})
+    n = data.draw(st.integers(0, 20))
+    pairs = pl.DataFrame(
+        {
+            "l_idx": data.draw(st.lists(st.integers(0, len(lh) - 1), min_size=n, max_size=n)),
+            "r_idx": data.draw(st.lists(st.integers(0, len(rh) - 1), min_size=n, max_size=n)),
+        },
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
+    )
+    got = household_gammas(left, right, pairs, comp)
+    assert got.to_list() == compare(left, right, pairs, [comp])[comp.output_column].to_list()
