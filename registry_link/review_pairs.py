@@ -55,8 +55,16 @@ def review_pairs(
     wanted = links.filter(pl.col("decision") == "review").select("source", "record_id")
     bf_cols = [c for c in scored.columns if c.startswith("bf_")]
     gamma_cols = [c for c in scored.columns if c.startswith("gamma_")]
+    # the records under review as left row numbers: one integer test per scored pair
+    wanted_rows = (
+        left.select("source", "record_id")
+        .with_row_index("_l")
+        .join(wanted, on=["source", "record_id"], how="semi")
+        .get_column("_l")
+    )
     cand = (
-        scored.join(wanted, on=["source", "record_id"], how="semi")
+        scored.filter(pl.col("l_idx").is_in(wanted_rows.implode()))
+        .join(wanted, on=["source", "record_id"], how="semi")
         .sort(["source", "record_id", "match_probability"], descending=[False, False, True])
         .with_columns(
             candidate_rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over(
