@@ -12,7 +12,7 @@ values are present and differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -173,21 +173,74 @@ def name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
     return on_unique_pairs(a, b, lambda x, y: pairwise_name_similarity(x, y).cast(pl.Float64))
 
 
+#: :func:`max_token_similarity` scores every (distinct probe, distinct token) combination
+#: at once when there are at most this many per (exploded) token position.
+TOKEN_MATRIX_MAX_RATIO = 4
+
+
 def max_token_similarity(probe: pl.Series, tokens: pl.Series) -> pl.Series:
     """Per position, the best Jaro-Winkler similarity of ``probe`` to any of ``tokens``.
 
     ``tokens`` is a list column. Null when the probe is null or the list is null/empty.
-    Vectorised: the lists are exploded, scored with one ``cpdist`` call and re-aggregated.
+    Vectorised: the lists are exploded and scored against the probes. Probes and tokens
+    repeat (name keys), so when the distinct probes x distinct tokens are few enough (see
+    :data:`TOKEN_MATRIX_MAX_RATIO`) they are scored once as a matrix (``cdist``) and each
+    position takes the maximum over its tokens' entries (:func:`_max_token_similarity_matrix`);
+    otherwise distinct (probe, token) pairs are scored (:func:`_max_token_similarity_pairs`).
+    Both give the same values.
     """
     frame = pl.DataFrame({"probe": probe.cast(pl.Utf8), "tok": tokens}).with_row_index("i")
     long = frame.explode("tok").drop_nulls(["probe", "tok"])
+    probes = long.get_column("probe").unique().sort()
+    toks = long.get_column("tok").unique().sort()
+    if probes.len() * toks.len() <= TOKEN_MATRIX_MAX_RATIO * max(long.height, 1):
+        best = _max_token_similarity_matrix(long, probes, toks)
+    else:
+        best = _max_token_similarity_pairs(long)
+    out = pl.repeat(None, frame.height, dtype=pl.Float64, eager=True)
+    return out.scatter(best.get_column("i"), best.get_column("sim")).alias("max_token_similarity")
+
+
+def _max_token_similarity_pairs(long: pl.DataFrame) -> pl.DataFrame:
+    """``{i, sim}``: per position ``i`` of the exploded ``{i, probe, tok}``, the best score,
+    scoring each distinct (probe, token) pair."""
     sims = jaro_winkler_similarity(long["probe"], long["tok"])
-    best = long.select("i").with_columns(sim=sims).group_by("i").agg(pl.col("sim").max())
-    return (
-        frame.select("i")
-        .join(best, on="i", how="left", maintain_order="left")
-        .get_column("sim")
-        .alias("max_token_similarity")
+    return long.select("i").with_columns(sim=sims).group_by("i").agg(pl.col("sim").max())
+
+
+def _max_token_similarity_matrix(
+    long: pl.DataFrame, probes: pl.Series, toks: pl.Series
+) -> pl.DataFrame:
+    """Like :func:`_max_token_similarity_pairs`, through a distinct-probe x distinct-token
+    similarity matrix (one ``cdist`` call) and a per-position maximum (``i`` ascending, as
+    :meth:`polars.DataFrame.explode` leaves it). ``probes``/``toks``: the distinct values.
+    """
+    if long.height == 0:
+        return pl.DataFrame(schema={"i": pl.UInt32, "sim": pl.Float64})
+    matrix = np.asarray(
+        process.cdist(
+            probes.to_list(), toks.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+        ),
+        dtype=np.float64,
+    )
+    codes = long.select(
+        p=pl.col("probe").cast(pl.Enum(probes)).to_physical().cast(pl.Int64),
+        t=pl.col("tok").cast(pl.Enum(toks)).to_physical().cast(pl.Int64),
+    )
+    pi, ti = codes.get_column("p").to_numpy(), codes.get_column("t").to_numpy()
+    # equal strings score 1.0, as in jaro_winkler_similarity (not left to the scorer)
+    same = (
+        probes.to_frame("v")
+        .with_row_index("p")
+        .join(toks.to_frame("v").with_row_index("t"), on="v", how="inner")
+    )
+    matrix[same.get_column("p").to_numpy(), same.get_column("t").to_numpy()] = 1.0
+    sim = matrix[pi, ti]
+    i = long.get_column("i").to_numpy()
+    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
+    return pl.DataFrame(
+        {"i": i[starts], "sim": np.maximum.reduceat(sim, starts)},
+        schema={"i": pl.UInt32, "sim": pl.Float64},
     )
 
 
@@ -218,39 +271,103 @@ Dictionary = tuple[pl.Series, pl.Series]
 DICTIONARY_MAX_VALUES = 1024
 
 
-def dictionaries(frame: pl.DataFrame) -> dict[str, Dictionary]:
+def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
     """Per string column with few distinct values: (distinct values, codes per record).
 
     Gathering a string column for millions of pairs from a million-row frame is dominated by
     cache misses; gathering the codes (integers) and then the values from the small dictionary
     is several times faster and gives the same strings (:func:`_gather`). Nulls are a value of
-    the dictionary like any other, so they survive the round trip. Columns are encoded in
-    parallel (one lazy query each).
+    the dictionary like any other, so they survive the round trip. The distinct values are
+    compacted (``shrink_to_fit``): fresh from ``unique`` they still point into the whole
+    column's string buffers, which makes gathering from them several times slower.
+
+    String columns are encoded at once, in parallel (distinct values, then an ``Enum`` cast
+    of each column for the codes). List columns are only read by derived functions on some
+    pairs (often none), so each is encoded on first use (see :class:`_Dictionaries`).
     """
-    strings = [c for c, t in frame.schema.items() if t in (pl.Utf8, pl.List(pl.Utf8))]
-    if not strings or frame.height == 0:
+    strings = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    lists = [c for c, t in frame.schema.items() if t == pl.List(pl.Utf8)]
+    if not (strings or lists) or frame.height == 0:
         return {}
     limit = max(DICTIONARY_MAX_VALUES, frame.height // 8)
-    counts = frame.select(pl.col(strings).n_unique()).row(0, named=True)
-    chosen = [c for c in strings if counts[c] <= limit]
     lazy = frame.lazy()
-    distinct = pl.collect_all([lazy.select(pl.col(c).unique().alias("v")) for c in chosen])
-    codes = pl.collect_all(
-        [
-            lazy.select(pl.col(c).alias("v")).join(
-                d.lazy().with_row_index("c"),
-                on="v",
-                how="left",
-                maintain_order="left",
-                nulls_equal=True,
-            )
-            for c, d in zip(chosen, distinct, strict=True)
-        ]
-    )
-    return {
-        c: (d.get_column("v").alias(c).rechunk(), k.get_column("c").rechunk())
-        for c, d, k in zip(chosen, distinct, codes, strict=True)
+    distinct = pl.collect_all([lazy.select(pl.col(c).unique().alias("v")) for c in strings])
+    chosen = {c: d.get_column("v") for c, d in zip(strings, distinct, strict=True)}
+    chosen = {c: v for c, v in chosen.items() if v.len() <= limit}
+    codes = pl.collect_all([lazy.select(_enum_codes(c, v)) for c, v in chosen.items()])
+    eager = {
+        c: (_dictionary_values(v).alias(c).rechunk().shrink_to_fit(), k.to_series().rechunk())
+        for (c, v), k in zip(chosen.items(), codes, strict=True)
     }
+    return _Dictionaries(frame.select(lists), limit, eager)
+
+
+def _dictionary_values(distinct: pl.Series) -> pl.Series:
+    """The dictionary of a column's distinct values: the non-null ones, then null if any."""
+    values = distinct.drop_nulls()
+    return values.extend(pl.Series([None], dtype=values.dtype)) if distinct.has_nulls() else values
+
+
+def _enum_codes(col: str, distinct: pl.Series) -> pl.Expr:
+    """Each record's position in ``_dictionary_values(distinct)`` (nulls: the last one)."""
+    values = distinct.drop_nulls()
+    return (
+        pl.col(col)
+        .cast(pl.Enum(values))
+        .to_physical()
+        .cast(pl.UInt32)
+        .fill_null(values.len())
+        .alias("c")
+    )
+
+
+class _Dictionaries(Mapping[str, Dictionary]):
+    """:func:`dictionaries`' result: string columns' dictionaries computed already, list
+    columns' on first use (looking one up; iterating computes them all).
+    """
+
+    def __init__(self, lists: pl.DataFrame, limit: int, encoded: Mapping[str, Dictionary]) -> None:
+        self._lists = lists
+        self._limit = limit
+        self._encoded = dict(encoded)
+        self._pending = set(lists.columns)
+
+    def _resolve(self, col: str) -> None:
+        if col not in self._pending:
+            return
+        self._pending.discard(col)
+        column = self._lists.select(pl.col(col).alias("v"))
+        distinct = column.unique()
+        if distinct.height > self._limit:
+            return
+        codes = column.join(
+            distinct.with_row_index("c"),
+            on="v",
+            how="left",
+            maintain_order="left",
+            nulls_equal=True,
+        )
+        self._encoded[col] = (
+            distinct.get_column("v").alias(col).rechunk().shrink_to_fit(),
+            codes.get_column("c").rechunk(),
+        )
+
+    def __getitem__(self, col: str) -> Dictionary:
+        self._resolve(col)
+        return self._encoded[col]
+
+    def __contains__(self, col: object) -> bool:
+        if isinstance(col, str):
+            self._resolve(col)
+        return col in self._encoded
+
+    def __iter__(self) -> Iterator[str]:
+        for col in list(self._pending):
+            self._resolve(col)
+        return iter(self._encoded)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def pair_level_columns(comp: Comparison) -> set[str] | None:
@@ -287,7 +404,9 @@ def _gather(
     empty list elsewhere; :func:`_with_lists` puts the real lists in before a derived function
     runs.
     """
-    encoded = {c: d for c, d in (encoded or {}).items() if c in frame.columns and c not in lists}
+    given = encoded or {}
+    # (lists first: looking a list column up in a lazy dictionary would encode it)
+    encoded = {c: given[c] for c in frame.columns if c not in lists and c in given}
     plain = [c for c in frame.columns if c not in lists and c not in encoded]
     # one parallel select for the codes, one for the values (no per-column Python loop)
     codes = pl.DataFrame([d[1].alias(c) for c, d in encoded.items()]).select(pl.all().gather(idx))
@@ -377,29 +496,63 @@ def _compare_chunk(
         ]
         cols += [code_column(c) for c in cols if code_column(c) in frame.columns]
         work = frame.select("l_idx", "r_idx", *cols)
+        masks: dict[str, pl.Series] = {}
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
-            work = work.with_columns(_derive(work, name, fn, comp.derived_when.get(name), sides))
-        out.append(work.select(comp.gamma_expr()))
+            if name in comp.derived_when and name not in masks:
+                masks.update(_ready_masks(work, comp, masks))
+                if name not in masks:  # reads a column not (yet) in the frame: polars says which
+                    masks[name] = work.select(comp.derived_when[name].fill_null(False)).to_series()
+            work = work.with_columns(_derive(work, name, fn, masks.get(name), sides))
+        out.append(work.lazy().select(comp.gamma_expr()).collect())
     return pl.concat(out, how="horizontal")
+
+
+def _ready_masks(
+    frame: pl.DataFrame, comp: Comparison, done: Mapping[str, pl.Series]
+) -> dict[str, pl.Series]:
+    """The ``derived_when`` masks (nulls as False) of ``comp`` that ``frame`` can evaluate now.
+
+    Masks not yet computed whose columns are all in ``frame`` are evaluated in one lazy
+    query, so a condition shared by several masks (e.g. "no closer level decided the pair")
+    is computed once (common-subexpression elimination).
+    """
+    ready = {
+        name: when
+        for name, when in comp.derived_when.items()
+        if name in comp.derived
+        and name not in done
+        and set(when.meta.root_names()) <= set(frame.columns)
+    }
+    if not ready:
+        return {}
+    exprs = [when.fill_null(False).alias(name) for name, when in ready.items()]
+    masks = frame.lazy().select(exprs).collect()
+    return {name: masks.get_column(name) for name in ready}
 
 
 def _derive(
     frame: pl.DataFrame,
     name: str,
     fn: Callable[[pl.DataFrame], pl.Series],
-    when: pl.Expr | None,
+    mask: pl.Series | None,
     sides: _Sides,
 ) -> pl.Series:
-    """A derived column, computed only on the rows ``when`` selects (null elsewhere)."""
+    """A derived column, computed only on the rows ``mask`` selects (null elsewhere).
+
+    ``mask``: Boolean, no nulls (see :func:`_ready_masks`); ``None`` for every row. Only the
+    columns ``fn`` reads (``fn.reads``, with their dictionary codes) are filtered.
+    """
     reads: frozenset[str] | None = getattr(fn, "reads", None)
-    if when is None:
+    if mask is None:
         return fn(_with_lists(frame, sides, reads)).alias(name)
-    mask = frame.select(when.fill_null(False)).to_series()
     n = int(mask.sum())
     if n == frame.height:
         return fn(_with_lists(frame, sides, reads)).alias(name)
     if n == 0:
         return pl.repeat(None, frame.height, dtype=pl.Float64, eager=True).alias(name)
+    if reads is not None:  # filter only what fn and _with_lists need
+        wanted = {"l_idx", "r_idx", *reads, *(code_column(c) for c in reads)}
+        frame = frame.select(c for c in frame.columns if c in wanted)
     values = fn(_with_lists(frame.filter(mask), sides, reads))
     full = pl.repeat(None, frame.height, dtype=values.dtype, eager=True).alias(name)
     return full.scatter(mask.arg_true(), values)

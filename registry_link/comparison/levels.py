@@ -76,6 +76,11 @@ class Comparison:
             :attr:`columns`) before the pairs are gathered, by name; the pair frame has them as
             ``l_<name>``/``r_<name>``. Cheaper than a per-pair derived column when a value
             depends on one record only (e.g. a name's tokens, kept only where it is unsplit).
+        decided: optionally ``(column, gamma)``: a derived column holding the gamma of the
+            pairs the missing level or a level of gamma ``>= gamma`` decides, null for the
+            others (built with :func:`decided_expr` from these same levels). Costly helper
+            columns of the lower levels can then be computed where it is null, and
+            :meth:`gamma_expr` evaluates only the lower levels' predicates.
     """
 
     name: str
@@ -87,6 +92,7 @@ class Comparison:
     derived: Mapping[str, DerivedFn] = field(default_factory=dict)
     derived_when: Mapping[str, pl.Expr] = field(default_factory=dict)
     record_derived: Mapping[str, pl.Expr] = field(default_factory=dict)
+    decided: tuple[str, int] | None = None
 
     def __eq__(self, other: object) -> bool:
         """Comparisons are equal when their :meth:`to_dict` descriptions are."""
@@ -124,12 +130,16 @@ class Comparison:
     def gamma_expr(self) -> pl.Expr:
         """The polars expression computing ``gamma_<name>`` over the pair frame.
 
-        Derived columns (:attr:`derived`) must already be in the frame.
+        Derived columns (:attr:`derived`) must already be in the frame. With :attr:`decided`,
+        the gamma is that column's where it is not null, else the first lower level's.
         """
-        chain: Any = pl.when(self.missing.predicate).then(pl.lit(-1, dtype=pl.Int8))
-        for gamma in range(self.n_levels - 1, 0, -1):
-            chain = chain.when(self.levels[gamma].predicate).then(pl.lit(gamma, dtype=pl.Int8))
-        return chain.otherwise(pl.lit(0, dtype=pl.Int8)).cast(pl.Int8).alias(self.output_column)
+        if self.decided is None:
+            cases = [(self.missing.predicate, -1)]
+            cases += [(self.levels[g].predicate, g) for g in range(self.n_levels - 1, 0, -1)]
+            return first_true(cases, otherwise=0).alias(self.output_column)
+        column, lowest = self.decided
+        rest = first_true([(self.levels[g].predicate, g) for g in range(lowest - 1, 0, -1)], 0)
+        return pl.coalesce(pl.col(column), rest).cast(pl.Int8).alias(self.output_column)
 
     def tf_columns(self) -> dict[int, str]:
         """Gamma value → record column, for levels that carry a term-frequency adjustment."""
@@ -182,3 +192,23 @@ def all_null_on_a_side(cols: Sequence[str]) -> pl.Expr:
 def equal(col: str) -> pl.Expr:
     """Left and right values equal (null never equals anything)."""
     return (l_(col) == r_(col)).fill_null(False)
+
+
+def first_true(cases: Sequence[tuple[pl.Expr, int]], otherwise: int | None = None) -> pl.Expr:
+    """``Int8``: the value of the first case whose predicate is true (null counts as false).
+
+    ``otherwise`` where none is: ``None`` leaves those positions null.
+    """
+    default = pl.lit(otherwise, dtype=pl.Int8)
+    if not cases:
+        return default
+    chain: Any = pl.when(cases[0][0]).then(pl.lit(cases[0][1], dtype=pl.Int8))
+    for predicate, value in cases[1:]:
+        chain = chain.when(predicate).then(pl.lit(value, dtype=pl.Int8))
+    return chain.otherwise(default).cast(pl.Int8)
+
+
+def decided_expr(missing: Level, levels: Sequence[tuple[Level, int]]) -> pl.Expr:
+    """The gamma the missing level or one of ``levels`` (``(level, gamma)``, closest first)
+    gives a pair, null when none applies: the column of :attr:`Comparison.decided`."""
+    return first_true([(missing.predicate, -1), *((lvl.predicate, g) for lvl, g in levels)])

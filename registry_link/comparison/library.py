@@ -28,6 +28,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from registry_link.comparison.compute import (
+    _jaro_winkler,
     code_column,
     jaro_winkler_similarity,
     max_token_similarity,
@@ -39,6 +40,7 @@ from registry_link.comparison.levels import (
     Comparison,
     DerivedFn,
     Level,
+    decided_expr,
     either_null,
     equal,
     l_,
@@ -214,14 +216,22 @@ def _build_exact(p: ExactParams) -> tuple[Any, ...]:
     return (p.column,), _missing((p.column,), what), [_exact_level(p.column, what, p.tf)], {}, what
 
 
-def _pair_fn(col: str, fn: Callable[[pl.Series, pl.Series], pl.Series]) -> DerivedFn:
-    """A derived-column function applying ``fn`` to the left and right values of ``col``."""
+def _pair_fn(
+    col: str,
+    fn: Callable[[pl.Series, pl.Series], pl.Series],
+    per_distinct: Callable[[pl.Series, pl.Series], pl.Series] | None = None,
+) -> DerivedFn:
+    """A derived-column function applying ``fn`` to the left and right values of ``col``.
+
+    With dictionary codes in the frame, ``per_distinct`` (default ``fn``; same values, without
+    a distinct-pair step of its own) runs once per distinct code pair.
+    """
 
     def derive(frame: pl.DataFrame) -> pl.Series:
         a, b = frame[f"l_{col}"], frame[f"r_{col}"]
         ca, cb = code_column(f"l_{col}"), code_column(f"r_{col}")
         if ca in frame.columns and cb in frame.columns:  # once per distinct value pair
-            return on_unique_codes(a, b, frame[ca], frame[cb], fn)
+            return on_unique_codes(a, b, frame[ca], frame[cb], per_distinct or fn)
         return fn(a, b)
 
     return _reading(derive, [f"l_{col}", f"r_{col}"])
@@ -268,7 +278,7 @@ def _string_levels(
         undecided = undecided & (pl.col(dl) > max(edits)).fill_null(True)
     if jws:
         jw = f"__jw_{tag}"
-        derived[jw] = _pair_fn(col, jaro_winkler_similarity)
+        derived[jw] = _pair_fn(col, jaro_winkler_similarity, _jaro_winkler)
         when[jw] = undecided
         for t in jws:
             levels.append(
@@ -380,7 +390,8 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
                 for k in keys
             ]
         )
-        has_tokens = pl.when(l_(lat).is_null()).then(l_(tok)).otherwise(r_(tok)).list.len() > 0
+        n_tokens = pl.when(l_(lat).is_null()).then(l_(tok).list.len())
+        has_tokens = n_tokens.otherwise(r_(tok).list.len()) > 0  # no list copied
         # 1: the other side's key is a token, 0: it is not, null: no tokens (missing)
         derived[intok] = _expr_fn(
             pl.when(has_tokens.fill_null(False)).then(in_tokens.cast(pl.Int8))
@@ -417,11 +428,6 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         derived[sim] = _pair_fn(lat, lambda a, b: name_similarity(a, b))
         split_sim = token_sim = ""
     swapped = _swapped(keys, other) & split
-    derived_when[sim] = ~missing & ~equal(lat) & ~same_key & ~swapped
-    if split_sim and token_sim:
-        # the name similarity of split pairs, the token similarity of one-sided ones
-        derived_when[split_sim] = derived_when[sim] & split
-        derived_when[token_sim] = derived_when[sim] & ~split
     levels = [
         Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
         Level("same_key", same_key, f"{what} have the same cross-script key"),
@@ -435,6 +441,7 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
                 f"(given and family names swapped)",
             )
         )
+    early = len(levels)  # levels that need no similarity
     levels += [
         Level(
             "similar_high",
@@ -448,7 +455,25 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         ),
     ]
     miss = Level("missing", missing, f"{what} missing on one side (no evidence)")
-    return cols, miss, levels, derived, what, derived_when, record_derived
+    # the gamma of the pairs missing or decided without a similarity, once (closest first:
+    # levels[i] has gamma len(levels) - i); the similarity only where it is null
+    decided = f"__decided_{tag}"
+    gammas = [(lvl, len(levels) - i) for i, lvl in enumerate(levels[:early])]
+    undecided = pl.col(decided).is_null()
+    derived_when[sim] = undecided
+    if split_sim and token_sim:
+        # the name similarity of split pairs, the token similarity of one-sided ones
+        derived_when[split_sim] = undecided & split
+        derived_when[token_sim] = undecided & ~split
+    # in order: the decided column needs the same-name and token columns, the similarities it
+    before = [n for n in derived if n in (f"__samename_{tag}", f"__intok_{tag}")]
+    derived = {
+        **{n: derived[n] for n in before},
+        decided: _expr_fn(decided_expr(miss, gammas)),
+        **{n: fn for n, fn in derived.items() if n not in before},
+    }
+    decided_at = (decided, len(levels) - early + 1)
+    return cols, miss, levels, derived, what, derived_when, record_derived, decided_at
 
 
 def _build_name_tokens(p: NameTokensParams, tag: str) -> tuple[Any, ...]:
@@ -671,6 +696,7 @@ def build_comparison(spec: Mapping[str, Any]) -> Comparison:
         derived=derived,
         derived_when=rest[0] if rest else {},
         record_derived=rest[1] if len(rest) > 1 else {},
+        decided=rest[2] if len(rest) > 2 else None,
     )
 
 

@@ -224,17 +224,35 @@ def pairwise_name_similarity(
     frame = _same_name_frame(a, b, glued_article)
     same = frame["same"]
     valid = (frame["a"].is_not_null() & frame["b"].is_not_null()).to_numpy()
-    ka = frame["ka"].fill_null("").to_list()
-    kb = frame["kb"].fill_null("").to_list()
-    fa = frame["a"].fill_null("").to_list()
-    fb = frame["b"].fill_null("").to_list()
     sim = np.zeros(len(frame), dtype=np.float64)
     if len(frame):
-        sk = process.cpdist(ka, kb, scorer=JaroWinkler.normalized_similarity, workers=-1)
-        sf = process.cpdist(fa, fb, scorer=JaroWinkler.normalized_similarity, workers=-1)
-        sim = np.minimum((np.asarray(sk) + np.asarray(sf)) / 2.0, _MAX_DIFFERENT)
+        sk = pairwise_jaro_winkler(frame["ka"].fill_null(""), frame["kb"].fill_null(""))
+        sf = pairwise_jaro_winkler(frame["a"].fill_null(""), frame["b"].fill_null(""))
+        sim = np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT)
     key_equal = (frame["ka"] == frame["kb"]).fill_null(False).to_numpy()
     sim = np.where(key_equal, np.maximum(sim, _KEY_EQUAL_FLOOR), sim)
     sim = np.where(same.fill_null(False).to_numpy(), 1.0, sim)
     out = pl.Series("name_similarity", sim, dtype=pl.Float64)
     return out.set(pl.Series(~valid), None) if (~valid).any() else out
+
+
+def pairwise_jaro_winkler(a: pl.Series, b: pl.Series) -> np.ndarray:
+    """Element-wise Jaro-Winkler similarity of two string series without nulls (float32).
+
+    Name keys repeat a lot: when the distinct values of ``a`` times those of ``b`` are no more
+    than the positions, they are scored once as a matrix (``cdist``) and each position takes
+    its entry; otherwise each position is scored (``cpdist``). Same values either way.
+    """
+    _check_lengths(a, b)
+    ua, ub = a.unique().sort(), b.unique().sort()
+    if ua.len() * ub.len() > a.len():
+        sims = process.cpdist(
+            a.to_list(), b.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+        )
+        return np.asarray(sims)
+    matrix = process.cdist(
+        ua.to_list(), ub.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+    )
+    ia = a.cast(pl.Enum(ua)).to_physical().cast(pl.Int64).to_numpy()
+    ib = b.cast(pl.Enum(ub)).to_physical().cast(pl.Int64).to_numpy()
+    return np.asarray(matrix)[ia, ib]
