@@ -595,13 +595,18 @@ def compare(
         if any(r is None for r in reads)
         else [c for c in [*cols, *record_derived] if any(c in r for r in reads if r is not None)]
     )
-    lsel = left.select(cols).with_columns(**record_derived).select(keep)
-    rsel = right.select(cols).with_columns(**record_derived).select(keep)
     pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
     if pairs.height == 0:
         schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
         schema.update({c.output_column: pl.Int8 for c in comparisons})
         return pl.DataFrame(schema=schema)
+    original = pairs
+    # per-record work (derived columns, dictionaries) only on the rows the pairs reference
+    lsel, l_idx = _referenced_rows(left.select(cols), pairs["l_idx"])
+    rsel, r_idx = _referenced_rows(right.select(cols), pairs["r_idx"])
+    pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
+    lsel = lsel.with_columns(**record_derived).select(keep)
+    rsel = rsel.with_columns(**record_derived).select(keep)
     # dictionary-encode a side's strings when the pairs gather them often enough to repay it
     encoded = (
         dictionaries(lsel) if pairs.height >= lsel.height // 4 else {},
@@ -611,4 +616,16 @@ def compare(
         _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons, encoded)
         for start in range(0, pairs.height, max(1, chunk_size))
     ]
-    return pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
+    out = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
+    return out.with_columns(original["l_idx"], original["r_idx"])
+
+
+def _referenced_rows(frame: pl.DataFrame, idx: pl.Series) -> tuple[pl.DataFrame, pl.Series]:
+    """The rows ``idx`` points at and ``idx`` renumbered into them, when they are under half
+    of ``frame`` (a few extra pairs against a large registry); else ``frame`` and ``idx``."""
+    rows = idx.unique().sort()
+    if rows.len() * 2 > frame.height:
+        return frame, idx
+    position = np.zeros(frame.height, dtype=np.uint32)
+    position[rows.to_numpy()] = np.arange(rows.len(), dtype=np.uint32)
+    return frame.gather(rows), pl.Series(idx.name, position[idx.to_numpy()], dtype=pl.UInt32)

@@ -307,3 +307,26 @@ def test_osa_distance_with_the_one_edit_filter_equals_rapidfuzz(
     got = osa_distance(a, b, cutoff=1).to_list()
     want = [min(OSA.distance(x, y), 2) for x, y in pairs]
     assert got == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=5), st.lists(record(), min_size=8, max_size=16))
+def test_comparing_only_the_referenced_rows_changes_nothing(a: list[dict], b: list[dict]) -> None:
+    """Pairs touching few rows of a large side: the side is compacted, results unchanged."""
+    from registry_link.comparison import compute
+
+    # every left row against the last three right rows (under half of the right frame)
+    n = len(b)
+    pairs = pl.DataFrame(
+        {
+            "l_idx": [i for i in range(len(a)) for _ in range(3)],
+            "r_idx": [n - 1, n - 3, n - 2] * len(a),
+        },
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
+    )
+    comps = list({c.name: c for c in [*COMPS, *MODEL_LIKE[1:]]}.values())
+    compacted = compare(_frame(a), _frame(b), pairs, comps)
+    with mock.patch.object(compute, "_referenced_rows", lambda frame, idx: (frame, idx)):
+        plain = compare(_frame(a), _frame(b), pairs, comps)
+    assert compacted.equals(plain)
+    assert compacted.select("l_idx", "r_idx").equals(pairs)
