@@ -34,6 +34,7 @@ if str(HERE) not in sys.path:  # helper modules live next to this script
 from linkage_data import STANDARDISER_CODE, DataPaths, code_fingerprint, prepare_data  # noqa: E402
 from linkage_eval import accuracy, accuracy_by_source, best_per_record  # noqa: E402
 from linkage_measure import ChildRun, last_stage, run_measured, self_max_rss_bytes  # noqa: E402
+from linkage_ours import LINK_STAGES  # noqa: E402
 from linkage_report import SystemRow, merge_section, render  # noqa: E402
 
 REPO = HERE.parent
@@ -326,10 +327,10 @@ def main(argv: list[str] | None = None) -> int:
                 "record_id", "person_id"
             )
             thr = float(run.result["match_threshold"])
-            rows.append(_row("ours (match decisions)", run, records, matched, truth, thr, "decide"))
-            rows.append(
-                _row("ours (best pair, p ≥ 0.5)", run, records, links_05, truth, 0.5, "decide")
-            )
+            # peak RSS at the end of the last comparable stage (see LINK_STAGES)
+            end = [st for st in LINK_STAGES if st in run.result.get("stages", {})][-1]
+            rows.append(_row("ours (match decisions)", run, records, matched, truth, thr, end))
+            rows.append(_row("ours (best pair, p ≥ 0.5)", run, records, links_05, truth, 0.5, end))
             review = decisions.filter(pl.col("decision") == "review").height
             notes.append(
                 f"ours: {review:,} partner records sent to review; decisions by "

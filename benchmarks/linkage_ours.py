@@ -25,8 +25,17 @@ from typing import Any
 import polars as pl
 from linkage_measure import progress, self_max_rss_bytes
 
-#: Stages comparable with Splink's read + train + predict.
-LINK_STAGES: tuple[str, ...] = ("read", "block", "compare", "train", "score", "decide")
+#: Stages comparable with Splink's read + train + predict. The household-context pass is one of
+#: them: our decisions (and the scored pairs evaluated at p >= 0.5) come after it.
+LINK_STAGES: tuple[str, ...] = (
+    "read",
+    "block",
+    "compare",
+    "train",
+    "score",
+    "decide",
+    "household_context",
+)
 
 
 def _keys(frame: pl.DataFrame) -> pl.Expr:

@@ -147,7 +147,8 @@ def render(
         f"### Data\n\n{data_note}\n",
         "### Results\n\n"
         "Each system ran in its own child process. `wall s` = read the standardised Parquet "
-        "files + block + compare + train + score + decide (ours) / read + train + predict "
+        "files + block + compare + train + score + decide + household-context pass (ours: "
+        "its decisions come after that pass) / read + train + predict "
         "(Splink), timed inside the child; `peak RSS` = the child's ru_maxrss at the end of "
         "that part. `process wall s` and `process peak` cover the whole child process (imports; "
         "ours: also within-list dedupe, clusters, households and review pairs when run through "
