@@ -28,42 +28,41 @@ def _bf_table(model: TrainedModel, name: str) -> np.ndarray:
     return np.concatenate([[0.0], model.params.bayes_factors(name)])
 
 
-def _tf_adjustment(
+def _tf_adjust(
     model: TrainedModel,
+    bf: np.ndarray,
     gamma: np.ndarray,
     level: int,
     column: str,
     right: pl.DataFrame,
-    r_idx: pl.Series,
+    r_rows: np.ndarray,
     u_level: float,
-) -> np.ndarray:
-    """log2(u_level / tf(value)) where gamma == level, else 0."""
+) -> None:
+    """Add ``log2(u_level / tf(value))`` to ``bf`` (in place) where ``gamma == level``."""
     hit = np.flatnonzero(gamma == level)
-    out = np.zeros(len(gamma))
     if hit.size == 0:
-        return out
+        return
     if column not in right.columns:
         raise ModelError(
             f"the model adjusts on column {column!r}, absent from the right records; "
             f"score with records of the same layout as for training"
         )
-    # log2 of each right record's value frequency, looked up once per record (there are far
-    # fewer records than pairs), then gathered for the pairs at the level
-    log_freq = _record_log_frequency(model, column, right)
-    out[hit] = np.log2(u_level) - log_freq[r_idx.to_numpy()[hit]]
-    return out
+    rows = r_rows[hit]
+    if hit.size < right.height:  # fewer pairs than records: look the pairs' values up
+        log_freq = _log_frequency(model, column, right.get_column(column).gather(rows))
+    else:  # once per record (fewer records than pairs), then gathered for the pairs
+        log_freq = _log_frequency(model, column, right.get_column(column))[rows]
+    bf[hit] += np.log2(u_level) - log_freq
 
 
-def _record_log_frequency(model: TrainedModel, column: str, right: pl.DataFrame) -> np.ndarray:
-    """log2(max(tf(value), floor)) per right record (the floor for values not in the table)."""
+def _log_frequency(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:
+    """log2(max(tf(value), floor)) per value (the floor for values not in the table)."""
     floor = model.tf_minimum_frequency
     table = model.tf_tables.get(column, {})
     if not table:
-        return np.full(right.height, np.log2(floor))
-    freq = (
-        right.get_column(column)
-        .cast(pl.Utf8)
-        .replace_strict(list(table), list(table.values()), default=floor, return_dtype=pl.Float64)
+        return np.full(values.len(), np.log2(floor))
+    freq = values.cast(pl.Utf8).replace_strict(
+        list(table), list(table.values()), default=floor, return_dtype=pl.Float64
     )
     return np.log2(np.maximum(freq.fill_null(floor).to_numpy(), floor))
 
@@ -96,7 +95,7 @@ def score(
             f"comparison vectors lack {missing} the model needs; compute them with the "
             f"model's comparisons"
         )
-    r_idx = gammas["r_idx"] if "r_idx" in gammas.columns else None
+    r_rows = gammas["r_idx"].to_numpy() if "r_idx" in gammas.columns else None
     total = np.full(gammas.height, np.log2(model.prior) - np.log2(1.0 - model.prior))
     bfs: dict[str, np.ndarray] = {}
     for comp in model.comparisons:
@@ -106,11 +105,11 @@ def score(
                 f"{comp.output_column} holds levels outside -1..{comp.n_levels - 1}; the vectors "
                 f"were computed with different comparisons than the model's"
             )
-        bf = _bf_table(model, comp.name)[g + 1]
-        if right is not None and r_idx is not None:
+        bf = _bf_table(model, comp.name)[g + 1]  # a new array: adjusted in place below
+        if right is not None and r_rows is not None:
             for level, column in comp.tf_columns().items():
                 u_level = model.params.u[comp.name][level]
-                bf = bf + _tf_adjustment(model, g, level, column, right, r_idx, u_level)
+                _tf_adjust(model, bf, g, level, column, right, r_rows, u_level)
         bfs[f"bf_{comp.name}"] = bf
         total = total + bf
     prob = 1.0 / (1.0 + np.exp2(-total))
