@@ -27,15 +27,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from registry_link.comparison.compute import (
-    _jaro_winkler,
-    code_column,
-    jaro_winkler_similarity,
-    max_token_similarity,
-    name_similarity,
-    on_unique_codes,
-    osa_distance,
-)
+from registry_link.comparison.dictionaries import code_column
 from registry_link.comparison.levels import (
     Comparison,
     DerivedFn,
@@ -45,6 +37,14 @@ from registry_link.comparison.levels import (
     equal,
     l_,
     r_,
+)
+from registry_link.comparison.similarity import (
+    jaro_winkler_each,
+    jaro_winkler_similarity,
+    max_token_similarity,
+    name_similarity,
+    on_unique_codes,
+    osa_distance,
 )
 from registry_link.errors import ConfigError, ConfigProblem
 from registry_link.names import pairwise_same_name
@@ -278,7 +278,7 @@ def _string_levels(
         undecided = undecided & (pl.col(dl) > max(edits)).fill_null(True)
     if jws:
         jw = f"__jw_{tag}"
-        derived[jw] = _pair_fn(col, jaro_winkler_similarity, _jaro_winkler)
+        derived[jw] = _pair_fn(col, jaro_winkler_similarity, jaro_winkler_each)
         when[jw] = undecided
         for t in jws:
             levels.append(

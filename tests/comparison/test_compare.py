@@ -229,12 +229,15 @@ def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dic
     """Strings gathered through dictionaries (and derived per distinct code pair) agree with
     plain gathering."""
     from registry_link.comparison import compute
+    from registry_link.comparison import dictionaries as dictionaries_module
 
     comps = [*COMPS, *MODEL_LIKE[1:]]
     comps = list({c.name: c for c in comps}.values())
     pairs = _all_pairs(len(a), len(b))
     encoded = compare(_frame(a), _frame(b), pairs, comps)
-    with mock.patch.object(compute, "DICTIONARY_MAX_VALUES", 0):  # tiny frames: none encoded
+    with mock.patch.object(
+        dictionaries_module, "DICTIONARY_MAX_VALUES", 0
+    ):  # tiny frames: none encoded
         assert not compute.dictionaries(_frame(a))
         plain = compare(_frame(a), _frame(b), pairs, comps)
     assert encoded.equals(plain)

@@ -18,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry_link.comparison import build_comparison, compare, compute, max_token_similarity
+from registry_link.comparison import dictionaries as dictionaries_module
+from registry_link.comparison import similarity as similarity_module
 from registry_link.comparison.levels import Level, decided_expr, first_true
 
 _KEYS = ["mhmd", "ftm", "lw", "bnn", "", "mhmt", "lwi"]
@@ -86,7 +88,7 @@ def test_name_comparisons_equal_their_plain_level_chains(a: list[dict], b: list[
     fast = compare(left, right, pairs, NAME_COMPS)
     plain = compare(left, right, pairs, [_plain(c) for c in NAME_COMPS])
     assert fast.equals(plain)
-    with mock.patch.object(compute, "DICTIONARY_MAX_VALUES", 0):  # no dictionary codes
+    with mock.patch.object(dictionaries_module, "DICTIONARY_MAX_VALUES", 0):  # no dictionary codes
         assert compare(left, right, pairs, NAME_COMPS, chunk_size=5).equals(plain)
 
 
@@ -117,9 +119,9 @@ tokens_st = st.one_of(st.none(), st.lists(key, max_size=4))
 def test_max_token_similarity_matrix_equals_distinct_pairs(rows: list[tuple[Any, Any]]) -> None:
     probe = pl.Series([r[0] for r in rows], dtype=pl.Utf8)
     tokens = pl.Series([r[1] for r in rows], dtype=pl.List(pl.Utf8))
-    with mock.patch.object(compute, "TOKEN_MATRIX_MAX_RATIO", 10**9):
+    with mock.patch.object(similarity_module, "TOKEN_MATRIX_MAX_RATIO", 10**9):
         matrix = max_token_similarity(probe, tokens)
-    with mock.patch.object(compute, "TOKEN_MATRIX_MAX_RATIO", -1):
+    with mock.patch.object(similarity_module, "TOKEN_MATRIX_MAX_RATIO", -1):
         pairs = max_token_similarity(probe, tokens)
     assert matrix.to_list() == pairs.to_list()
     assert matrix.dtype == pairs.dtype == pl.Float64
@@ -140,7 +142,7 @@ def test_list_dictionaries_are_built_on_first_use(values: list[Any]) -> None:
     distinct, codes = enc["v"]
     assert distinct.gather(codes).to_list() == values
     assert set(enc) == {"v", "s"}
-    with mock.patch.object(compute, "DICTIONARY_MAX_VALUES", 0):
+    with mock.patch.object(dictionaries_module, "DICTIONARY_MAX_VALUES", 0):
         small = compute.dictionaries(frame)  # limit len // 8: too many distinct lists
         if pl.Series(values, dtype=pl.List(pl.Utf8)).n_unique() > len(values) // 8:
             assert "v" not in small

@@ -1,0 +1,124 @@
+"""Dictionary encoding of record columns, so that gathering them for pairs stays cheap.
+
+Gathering a string column for millions of pairs from a million-row frame is dominated by cache
+misses; gathering integer codes and then the values from a small dictionary gives the same
+strings several times faster (see :func:`registry_link.comparison.compute.compare`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import polars as pl
+
+
+def code_column(column: str) -> str:
+    """Name of the dictionary-code column :func:`compare` adds beside a gathered column."""
+    return f"__code_{column}"
+
+
+#: A string column as (its distinct values, each record's position among them).
+Dictionary = tuple[pl.Series, pl.Series]
+
+#: Dictionary-encode a string column when it has at most this many distinct values (or an
+#: eighth of its rows, if more): gathering from a small dictionary stays in the CPU cache.
+DICTIONARY_MAX_VALUES = 1024
+
+
+def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
+    """Per string column with few distinct values: (distinct values, codes per record).
+
+    Gathering a string column for millions of pairs from a million-row frame is dominated by
+    cache misses; gathering the codes (integers) and then the values from the small dictionary
+    is several times faster and gives the same strings (:func:`_gather`). Nulls are a value of
+    the dictionary like any other, so they survive the round trip. The distinct values are
+    compacted (``shrink_to_fit``): fresh from ``unique`` they still point into the whole
+    column's string buffers, which makes gathering from them several times slower.
+
+    String columns are encoded at once, in parallel (distinct values, then an ``Enum`` cast
+    of each column for the codes). List columns are only read by derived functions on some
+    pairs (often none), so each is encoded on first use (see :class:`_Dictionaries`).
+    """
+    strings = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    lists = [c for c, t in frame.schema.items() if t == pl.List(pl.Utf8)]
+    if not (strings or lists) or frame.height == 0:
+        return {}
+    limit = max(DICTIONARY_MAX_VALUES, frame.height // 8)
+    lazy = frame.lazy()
+    distinct = pl.collect_all([lazy.select(pl.col(c).unique().alias("v")) for c in strings])
+    chosen = {c: d.get_column("v") for c, d in zip(strings, distinct, strict=True)}
+    chosen = {c: v for c, v in chosen.items() if v.len() <= limit}
+    codes = pl.collect_all([lazy.select(_enum_codes(c, v)) for c, v in chosen.items()])
+    eager = {
+        c: (_dictionary_values(v).alias(c).rechunk().shrink_to_fit(), k.to_series().rechunk())
+        for (c, v), k in zip(chosen.items(), codes, strict=True)
+    }
+    return _Dictionaries(frame.select(lists), limit, eager)
+
+
+def _dictionary_values(distinct: pl.Series) -> pl.Series:
+    """The dictionary of a column's distinct values: the non-null ones, then null if any."""
+    values = distinct.drop_nulls()
+    return values.extend(pl.Series([None], dtype=values.dtype)) if distinct.has_nulls() else values
+
+
+def _enum_codes(col: str, distinct: pl.Series) -> pl.Expr:
+    """Each record's position in ``_dictionary_values(distinct)`` (nulls: the last one)."""
+    values = distinct.drop_nulls()
+    return (
+        pl.col(col)
+        .cast(pl.Enum(values))
+        .to_physical()
+        .cast(pl.UInt32)
+        .fill_null(values.len())
+        .alias("c")
+    )
+
+
+class _Dictionaries(Mapping[str, Dictionary]):
+    """:func:`dictionaries`' result: string columns' dictionaries computed already, list
+    columns' on first use (looking one up; iterating computes them all).
+    """
+
+    def __init__(self, lists: pl.DataFrame, limit: int, encoded: Mapping[str, Dictionary]) -> None:
+        self._lists = lists
+        self._limit = limit
+        self._encoded = dict(encoded)
+        self._pending = set(lists.columns)
+
+    def _resolve(self, col: str) -> None:
+        if col not in self._pending:
+            return
+        self._pending.discard(col)
+        column = self._lists.select(pl.col(col).alias("v"))
+        distinct = column.unique()
+        if distinct.height > self._limit:
+            return
+        codes = column.join(
+            distinct.with_row_index("c"),
+            on="v",
+            how="left",
+            maintain_order="left",
+            nulls_equal=True,
+        )
+        self._encoded[col] = (
+            distinct.get_column("v").alias(col).rechunk().shrink_to_fit(),
+            codes.get_column("c").rechunk(),
+        )
+
+    def __getitem__(self, col: str) -> Dictionary:
+        self._resolve(col)
+        return self._encoded[col]
+
+    def __contains__(self, col: object) -> bool:
+        if isinstance(col, str):
+            self._resolve(col)
+        return col in self._encoded
+
+    def __iter__(self) -> Iterator[str]:
+        for col in list(self._pending):
+            self._resolve(col)
+        return iter(self._encoded)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
