@@ -127,13 +127,13 @@ _KEY_SPAN = 2**64  # a packed block key stays below this (tests lower it to exer
 _HIGH = pl.lit(2**32, pl.UInt64)
 
 
-def _pack_pair(high: str, low: str) -> pl.Expr:
+def pack_pair(high: str, low: str) -> pl.Expr:
     """``pair: UInt64 = high * 2**32 + low`` of two UInt32 columns (sorts as ``high, low``)."""
     return (pl.col(high).cast(pl.UInt64) * _HIGH + pl.col(low)).alias("pair")
 
 
 def _unpack_pair(pairs: pl.Series, high: str, low: str) -> pl.DataFrame:
-    """The two UInt32 columns of packed pairs (inverse of :func:`_pack_pair`)."""
+    """The two UInt32 columns of packed pairs (inverse of :func:`pack_pair`)."""
     return pairs.to_frame("pair").select(
         (pl.col("pair") // _HIGH).cast(pl.UInt32).alias(high),
         (pl.col("pair") % _HIGH).cast(pl.UInt32).alias(low),
@@ -191,7 +191,7 @@ def _code_rows(elements: pl.DataFrame, lookup: pl.DataFrame, is_list: bool) -> p
         return elements.join(lookup, on="v", how="left", maintain_order="left").select(
             "idx", "code"
         )
-    rows = elements.join(lookup, on="v", how="inner").select(_pack_pair("idx", "code"))
+    rows = elements.join(lookup, on="v", how="inner").select(pack_pair("idx", "code"))
     return _unpack_pair(_distinct_sorted(rows.get_column("pair")), "idx", "code")
 
 
@@ -370,7 +370,7 @@ def _batch_pairs(rb: _RuleBlocks, lo: int, hi: int, dedupe: bool, whole: bool) -
     pairs = lk.join(rk, on="key", how="inner", suffix="_r")
     if dedupe:
         pairs = pairs.filter(pl.col("idx") < pl.col("idx_r"))
-    packed = pairs.select(_pack_pair("idx", "idx_r")).collect().get_column("pair")
+    packed = pairs.select(pack_pair("idx", "idx_r")).collect().get_column("pair")
     if rb.is_list:  # records sharing several elements meet in several blocks
         return _distinct_sorted(packed)
     return packed.sort()

@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from registry_link.blocking import PAIR_SCHEMA, BlockingRule, block
+from registry_link.blocking import PAIR_SCHEMA, BlockingRule, block, pack_pair
 from registry_link.comparison import Comparison, build_comparison
 from registry_link.em import FSParams, pattern_counts, run_em
 from registry_link.errors import LinkageError
 from registry_link.model import HouseholdContextSettings, TrainedModel, TrainingSettings
-from registry_link.training import smooth_m
+from registry_link.training import rule_keys, smooth_m
 
 #: Words for the household comparison (its levels read "<label> are identical" ...).
 HOUSEHOLD_LABEL = "registry households of the dependant's worker and of this person"
@@ -136,11 +136,11 @@ def extra_pairs(
     new = block(left, right, [rule])
     if new.height == 0 or pairs.height == 0:
         return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
-    # one integer per pair (l_idx, r_idx are UInt32): an anti-join on one UInt64 column
-    packed = (pl.col("l_idx").cast(pl.UInt64) * (1 << 32) + pl.col("r_idx")).alias("_pair")
+    # one integer per pair: an anti-join on one UInt64 column
+    packed = pack_pair("l_idx", "r_idx")
     return (
         new.with_columns(packed)
-        .join(pairs.select(packed), on="_pair", how="anti")
+        .join(pairs.select(packed), on="pair", how="anti")
         .select(list(PAIR_SCHEMA))
         .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     )
@@ -160,24 +160,13 @@ def household_gammas(
             f"the household comparison must be of kind 'exact' (missing / different / same), "
             f"got {comparison.kind!r}; build it with household_comparison()"
         )
-    # hints as integer codes (equal code <=> equal value; null stays null), compared per pair
-    values = pl.concat([left.get_column(hint), right.get_column(hint)]).cast(pl.Utf8)
-    distinct = values.drop_nulls().unique().to_frame("v").with_row_index("c")
-    codes = values.to_frame("v").join(distinct, on="v", how="left", maintain_order="left")["c"]
-    pair_codes = pl.DataFrame(
-        {
-            "l": codes.head(left.height).gather(pairs["l_idx"]),
-            "r": codes.tail(right.height).gather(pairs["r_idx"]),
-        }
-    )
-    gamma = (
-        pl.when(pl.col("l").is_null() | pl.col("r").is_null())
-        .then(pl.lit(-1, dtype=pl.Int8))
-        .when(pl.col("l") == pl.col("r"))
-        .then(pl.lit(1, dtype=pl.Int8))
-        .otherwise(pl.lit(0, dtype=pl.Int8))
-    )
-    return pair_codes.select(gamma.alias(comparison.output_column)).to_series()
+    # hints as integer keys (equal key <=> equal non-null value, see rule_keys), per pair
+    lk, rk = rule_keys(left, right, [hint])
+    l_rows, r_rows = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
+    lkp, rkp = lk[l_rows], rk[r_rows]
+    missing = (lkp == -1) | right.get_column(hint).is_null().to_numpy()[r_rows]
+    gamma = np.where(missing, -1, np.where(lkp == rkp, 1, 0)).astype(np.int8)
+    return pl.Series(comparison.output_column, gamma, dtype=pl.Int8)
 
 
 def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tuple[float, float]:

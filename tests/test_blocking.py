@@ -17,10 +17,10 @@ from registry_link.blocking import (
     OversizedBlockWarning,
     _distinct_sorted,
     _first_occurrences,
-    _pack_pair,
     _unpack_pair,
     block,
     blocking_report,
+    pack_pair,
     rules_from_config,
 )
 from registry_link.errors import LinkageError
@@ -197,7 +197,7 @@ def test_pack_pair_round_trip_and_order() -> None:
         {"l": [0, 1, 0, 2**32 - 1, 7], "r": [1, 0, 0, 2**32 - 1, 3]},
         schema={"l": pl.UInt32, "r": pl.UInt32},
     )
-    packed = frame.select(_pack_pair("l", "r")).get_column("pair")
+    packed = frame.select(pack_pair("l", "r")).get_column("pair")
     assert packed.dtype == pl.UInt64
     assert _unpack_pair(packed, "l", "r").equals(frame)
     assert _unpack_pair(packed.sort(), "l", "r").equals(frame.sort("l", "r"))
