@@ -14,15 +14,7 @@ A :class:`Comparison` has ``name``, ``kind``, ``output_column`` (``gamma_<name>`
 adjustment), ``describe()``, ``to_dict()`` / ``Comparison.from_dict()``.
 """
 
-from registry_link.comparison.compute import (
-    compare,
-    damerau_levenshtein_distance,
-    jaro_winkler_similarity,
-    max_token_similarity,
-    name_similarity,
-    needed_columns,
-    osa_distance,
-)
+from registry_link.comparison.compute import compare, needed_columns
 from registry_link.comparison.levels import Comparison, Level
 from registry_link.comparison.library import (
     COMPARISON_KINDS,
@@ -30,6 +22,13 @@ from registry_link.comparison.library import (
     build_comparison,
     comparison_problems,
     kind_schemas,
+)
+from registry_link.comparison.similarity import (
+    damerau_levenshtein_distance,
+    jaro_winkler_similarity,
+    max_token_similarity,
+    name_similarity,
+    osa_distance,
 )
 
 __all__ = [

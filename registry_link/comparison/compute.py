@@ -15,43 +15,29 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from registry_link.comparison.dictionaries import (
-    DICTIONARY_MAX_VALUES,
-    Dictionary,
-    code_column,
-    dictionaries,
-)
+from registry_link.comparison.dictionaries import Dictionary, code_column, dictionaries
 from registry_link.comparison.levels import Comparison
 from registry_link.comparison.similarity import (
-    TOKEN_MATRIX_MAX_RATIO,
     damerau_levenshtein_distance,
     jaro_winkler_similarity,
     max_token_similarity,
     name_similarity,
-    on_unique_codes,
     on_unique_pairs,
     osa_distance,
 )
 from registry_link.errors import LinkageError
 
-#: Re-exported: these lived here before the module was split.
+#: The similarity helpers are re-exported: they lived here before the module was split.
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
-    "DICTIONARY_MAX_VALUES",
-    "TOKEN_MATRIX_MAX_RATIO",
-    "Dictionary",
-    "code_column",
     "compare",
     "damerau_levenshtein_distance",
-    "dictionaries",
     "jaro_winkler_similarity",
     "max_token_similarity",
     "name_similarity",
     "needed_columns",
-    "on_unique_codes",
     "on_unique_pairs",
     "osa_distance",
-    "pair_level_columns",
 ]
 
 #: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).

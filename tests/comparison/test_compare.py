@@ -228,7 +228,6 @@ def test_computing_derived_columns_on_subsets_changes_nothing(a: list[dict], b: 
 def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dict]) -> None:
     """Strings gathered through dictionaries (and derived per distinct code pair) agree with
     plain gathering."""
-    from registry_link.comparison import compute
     from registry_link.comparison import dictionaries as dictionaries_module
 
     comps = [*COMPS, *MODEL_LIKE[1:]]
@@ -238,7 +237,7 @@ def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dic
     with mock.patch.object(
         dictionaries_module, "DICTIONARY_MAX_VALUES", 0
     ):  # tiny frames: none encoded
-        assert not compute.dictionaries(_frame(a))
+        assert not dictionaries_module.dictionaries(_frame(a))
         plain = compare(_frame(a), _frame(b), pairs, comps)
     assert encoded.equals(plain)
 
@@ -246,7 +245,7 @@ def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dic
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "dd"])), max_size=40))
 def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> None:
-    from registry_link.comparison.compute import dictionaries
+    from registry_link.comparison.dictionaries import dictionaries
 
     frame = pl.DataFrame(
         {"v": values, "n": list(range(len(values)))}, schema={"v": pl.Utf8, "n": pl.Int64}
@@ -260,7 +259,7 @@ def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> N
 
 
 def test_on_unique_codes_runs_the_function_once_per_distinct_pair() -> None:
-    from registry_link.comparison.compute import on_unique_codes
+    from registry_link.comparison.similarity import on_unique_codes
 
     a = pl.Series(["x", "x", "y", None, "x"] * 4)
     b = pl.Series(["p", "p", "q", "p", None] * 4)
@@ -288,7 +287,7 @@ def test_osa_distance_with_the_one_edit_filter_equals_rapidfuzz(
     """The cheap 'cannot be one edit apart' filter never changes a capped distance."""
     from rapidfuzz.distance import OSA
 
-    from registry_link.comparison.compute import osa_distance
+    from registry_link.comparison.similarity import osa_distance
 
     # near-copies too: one random edit of the left string
     def edit(s: str) -> str:

@@ -17,7 +17,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.comparison import build_comparison, compare, compute, max_token_similarity
+from registry_link.comparison import build_comparison, compare, max_token_similarity
 from registry_link.comparison import dictionaries as dictionaries_module
 from registry_link.comparison import similarity as similarity_module
 from registry_link.comparison.levels import Level, decided_expr, first_true
@@ -134,7 +134,7 @@ def test_list_dictionaries_are_built_on_first_use(values: list[Any]) -> None:
         {"v": values, "s": ["a"] * len(values)},
         schema={"v": pl.List(pl.Utf8), "s": pl.Utf8},
     )
-    enc = compute.dictionaries(frame)
+    enc = dictionaries_module.dictionaries(frame)
     if not values:
         assert not enc
         return
@@ -143,6 +143,6 @@ def test_list_dictionaries_are_built_on_first_use(values: list[Any]) -> None:
     assert distinct.gather(codes).to_list() == values
     assert set(enc) == {"v", "s"}
     with mock.patch.object(dictionaries_module, "DICTIONARY_MAX_VALUES", 0):
-        small = compute.dictionaries(frame)  # limit len // 8: too many distinct lists
+        small = dictionaries_module.dictionaries(frame)  # limit len // 8: too many distinct lists
         if pl.Series(values, dtype=pl.List(pl.Utf8)).n_unique() > len(values) // 8:
             assert "v" not in small
