@@ -56,7 +56,9 @@ def _with_linker(left: pl.DataFrame, right: pl.DataFrame, model_config: Path) ->
 
     linker = Linker.from_config(model_config, on_stage=on_stage)
     result = linker.link(right, [left])
-    scored = result.scored_pairs
+    pairs = result.pairs  # narrow: fetch who the pairs are for those at p >= 0.5 only
+    high = pairs.frame.with_row_index("_i").filter(pl.col("match_probability") >= 0.5)["_i"]
+    scored = pairs.wide(high)
     return {
         "stages": stages,
         "peak_rss_after_stage": rss,

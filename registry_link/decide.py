@@ -1,7 +1,9 @@
 """Decisions: one registry person (or none) per partner record, with the reason in words.
 
 Input: scored candidate pairs ``{source, record_id, person_id, match_probability, match_weight,
-bf_* ...}`` (other columns, e.g. ``l_idx`` or ``gamma_*``, are ignored). Output, the *links*:
+bf_* ...}`` (other columns, e.g. ``l_idx`` or ``gamma_*``, are ignored), or the engine's narrow
+ones ``{l_idx, r_idx, gamma_*, match_weight, match_probability}`` with the records and model they
+were scored with (see :mod:`registry_link.scored_pairs`). Output, the *links*:
 one row per partner record — all of them, records without any candidate included — with
 :data:`LINK_COLUMNS` then the chosen pair's ``bf_*`` columns.
 
@@ -36,6 +38,8 @@ from typing import Final
 import polars as pl
 
 from registry_link.errors import UsageError
+from registry_link.model import TrainedModel
+from registry_link.scored_pairs import ScoredPairs
 
 #: The decisions, most confident first.
 DECISIONS: Final[tuple[str, ...]] = ("match", "review", "non_match")
@@ -64,10 +68,6 @@ _PAIR: Final[list[str]] = ["source", "record_id", "person_id"]
 def _fmt(expr: pl.Expr) -> pl.Expr:
     """A number as text with at most 4 decimals."""
     return expr.round(4).cast(pl.Utf8)
-
-
-def _bf_columns(frame: pl.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c.startswith("bf_")]
 
 
 def _require(frame: pl.DataFrame, needed: list[str] | tuple[str, ...], what: str) -> None:
@@ -102,26 +102,27 @@ def _record_key(scored: pl.DataFrame) -> pl.Expr:
     return pl.col("l_idx") if "l_idx" in scored.columns else pl.struct(_KEYS).rank("dense")
 
 
-def _pairs(scored: pl.DataFrame) -> pl.DataFrame:
+def _pairs(pairs: ScoredPairs) -> pl.DataFrame:
     """The usable pairs, narrow: ``{_row, _rec, _pid, match_probability}`` sorted by ``_rec``.
 
     ``_row`` is the pair's row in ``scored``; ``_pid`` the hash of ``person_id``. Pairs without
     a person or with a NaN probability are not candidates.
     """
-    pairs = (
+    scored = pairs.frame
+    usable = (
         scored.select(
             _record_key(scored).alias(_REC),
-            _pid=pl.col("person_id").hash(),
+            pairs.person_hash(),
             match_probability=pl.col("match_probability"),
-            _ok=pl.col("person_id").is_not_null() & pl.col("match_probability").is_not_nan(),
+            _ok=pl.lit(pairs.has_person()) & pl.col("match_probability").is_not_nan(),
         )
         .with_row_index("_row")
         .filter(pl.col("_ok"))
         .drop("_ok")
     )
-    if pairs[_REC].is_sorted():
-        return pairs.with_columns(pl.col(_REC).set_sorted())
-    return pairs.sort(_REC, maintain_order=True)
+    if usable[_REC].is_sorted():
+        return usable.with_columns(pl.col(_REC).set_sorted())
+    return usable.sort(_REC, maintain_order=True)
 
 
 def _shortlist(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -156,7 +157,7 @@ def _shortlist(pairs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _count_persons(
-    kept: pl.DataFrame, shortlist: pl.DataFrame, scored: pl.DataFrame
+    kept: pl.DataFrame, shortlist: pl.DataFrame, scored: ScoredPairs
 ) -> pl.DataFrame:
     """``kept`` with ``candidates`` counted on ``person_id`` for the records whose count of
     person hashes is not exact (see :func:`_shortlist`)."""
@@ -164,7 +165,7 @@ def _count_persons(
     if not recount.height:
         return kept
     counts = (
-        recount.select(_REC, _person=scored["person_id"].gather(recount["_row"]))
+        recount.select(_REC, _person=scored.take(recount["_row"], ["person_id"]).to_series())
         .group_by(_REC)
         .agg(_count=pl.col("_person").n_unique().cast(pl.UInt32))
     )
@@ -195,10 +196,9 @@ def _rank(frame: pl.DataFrame, *, one_pair_per_person: bool = False) -> pl.DataF
     return ranked.with_columns(rank=row - first + 1)
 
 
-def _with_pair(frame: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+def _with_pair(frame: pl.DataFrame, scored: ScoredPairs) -> pl.DataFrame:
     """``frame`` plus the pair columns of the scored pairs its ``_row`` column points at."""
-    cols = [*_PAIR, "match_probability", "match_weight"]
-    picked = scored.select(pl.col(cols).gather(frame["_row"]))
+    picked = scored.take(frame["_row"], [*_PAIR, "match_probability", "match_weight"])
     return pl.concat([frame, picked], how="horizontal")
 
 
@@ -212,11 +212,12 @@ def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
     Returns:
         ``{_row, source, record_id, person_id, match_probability, match_weight, rank}``.
     """
-    pairs = _pairs(scored).select("_row", _REC)
-    return _rank(_with_pair(pairs, scored)).drop(_REC)
+    view = ScoredPairs(scored)
+    pairs = _pairs(view).select("_row", _REC)
+    return _rank(_with_pair(pairs, view)).drop(_REC)
 
 
-def _candidates(scored: pl.DataFrame, full_keys: pl.DataFrame | None) -> pl.DataFrame:
+def _candidates(scored: ScoredPairs, full_keys: pl.DataFrame | None) -> pl.DataFrame:
     """The ranked candidates :func:`decide` needs: ranks 1 and 2 of every record, and all of
     them (``_all``) for the records in ``full_keys`` (``source, record_id``: those with
     reviewer decisions). Only narrow columns are handled for all pairs; the pair columns are
@@ -240,14 +241,12 @@ def _candidates(scored: pl.DataFrame, full_keys: pl.DataFrame | None) -> pl.Data
     )
 
 
-def _with_bf(frame: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+def _with_bf(frame: pl.DataFrame, scored: ScoredPairs) -> pl.DataFrame:
     """``frame`` plus the ``bf_*`` columns of the scored pairs its ``_row`` column points at
     (nulls where ``_row`` is null)."""
-    bf = _bf_columns(scored)
-    if not bf:
+    if not scored.bf_columns:
         return frame
-    picked = scored.select(pl.col(bf).gather(frame["_row"]))
-    return pl.concat([frame, picked], how="horizontal")
+    return pl.concat([frame, scored.contributions(frame["_row"])], how="horizontal")
 
 
 def validate_prior_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
@@ -296,12 +295,16 @@ def decide(
     close_second_margin: float = 5.0,
     prior_decisions: pl.DataFrame | None = None,
     second_above_match_reviews: bool = False,
+    right: pl.DataFrame | None = None,
+    model: TrainedModel | None = None,
 ) -> pl.DataFrame:
     """One row per partner record: the best registry person, decision and reason.
 
     Args:
         scored: scored pairs ``{source, record_id, person_id, match_probability, match_weight,
-            bf_* ...}``.
+            bf_* ...}``, or narrow ones ``{l_idx, r_idx, gamma_*, match_probability,
+            match_weight}`` (then ``right`` and ``model`` are needed, and ``left`` must be the
+            records ``l_idx`` indexes).
         left: every partner record (``source, record_id``); those without a candidate get
             ``non_match`` with reason "no candidate pair".
         match_threshold: probability at or above which the best candidate is a match.
@@ -311,6 +314,8 @@ def decide(
         prior_decisions: reviewer decisions ``{source, record_id, person_id, decision}``.
         second_above_match_reviews: a second candidate at or above the match threshold sends
             the record to review however far its weight is below the best's.
+        right: for narrow pairs, the registry records ``r_idx`` indexes.
+        model: for narrow pairs, the model they were scored with.
 
     Returns:
         :data:`LINK_COLUMNS` + the chosen pair's ``bf_*`` columns, in the order of ``left``.
@@ -319,12 +324,14 @@ def decide(
         UsageError: bad thresholds, missing columns, contradictory reviewer decisions.
     """
     check_thresholds(match_threshold, review_threshold, close_second_margin)
-    _require(scored, [*_PAIR, "match_probability", "match_weight"], "scored pairs")
     _require(left, _KEYS, "partner records")
-    bf = _bf_columns(scored)
+    pairs = ScoredPairs(scored, left, right, model)
+    wanted = ["match_probability", "match_weight", *([] if pairs.narrow else _PAIR)]
+    _require(scored, wanted, "scored pairs")
+    bf = pairs.bf_columns
     prior = validate_prior_decisions(prior_decisions) if prior_decisions is not None else None
     accepted = rejected = None
-    cands = _candidates(scored, prior.select(_KEYS).unique() if prior is not None else None)
+    cands = _candidates(pairs, prior.select(_KEYS).unique() if prior is not None else None)
     if prior is not None and prior.height:
         accepted = prior.filter(pl.col("decision") == "accept").drop("decision")
         rejected = prior.filter(pl.col("decision") == "reject").drop("decision")
@@ -336,19 +343,19 @@ def decide(
             .otherwise(pl.col("candidates")),
         )
     cands = cands.drop(_REC, "_all")
-    out = _best_and_second(left, cands, scored)
+    out = _best_and_second(left, cands, pairs)
     out = _decision_and_reason(
         out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
     )
     if accepted is not None and accepted.height:
-        out = _apply_accepted(out, accepted, cands.drop("candidates"), scored)
+        out = _apply_accepted(out, accepted, cands.drop("candidates"), pairs)
     if rejected is not None and rejected.height:
         out = _note_rejected(out, rejected)
     out = _note_shared_persons(out)
     return out.sort("_order").select(*LINK_COLUMNS, *bf)
 
 
-def _best_and_second(left: pl.DataFrame, cands: pl.DataFrame, scored: pl.DataFrame) -> pl.DataFrame:
+def _best_and_second(left: pl.DataFrame, cands: pl.DataFrame, scored: ScoredPairs) -> pl.DataFrame:
     """Every left record with its best candidate (may be null), second candidate and count."""
     best = _with_bf(cands.filter(pl.col("rank") == 1), scored).drop("rank", "_row")
     second = cands.filter(pl.col("rank") == 2).select(
@@ -435,10 +442,10 @@ def _decision_and_reason(
 
 
 def _apply_accepted(
-    frame: pl.DataFrame, accepted: pl.DataFrame, cands: pl.DataFrame, scored: pl.DataFrame
+    frame: pl.DataFrame, accepted: pl.DataFrame, cands: pl.DataFrame, scored: ScoredPairs
 ) -> pl.DataFrame:
     """Records with an accepted pair: that pair, as a match; second = best other candidate."""
-    pair_cols = ["match_probability", "match_weight", *_bf_columns(scored)]
+    pair_cols = ["match_probability", "match_weight", *scored.bf_columns]
     acc = _with_bf(accepted.join(cands.drop("rank"), on=_PAIR, how="left"), scored).select(
         *_KEYS,
         _acc=pl.lit(True),

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from registry_link.households import build_households
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
 from registry_link.review_pairs import review_pairs
 from registry_link.schema import STANDARDISED_SCHEMA
+from registry_link.scored_pairs import ScoredPairs
 from registry_link.scoring import extend_scores, score
 from registry_link.standardise.pipeline import StandardisedList
 from registry_link.training import pair_space, train
@@ -69,7 +71,9 @@ class LinkResult:
         households: one row per household member, with flags.
         model: the trained (or loaded) model.
         summary: counts and timings, JSON-safe.
-        scored_pairs: every scored candidate pair (partner × registry), for inspection.
+        pairs: every scored candidate pair (partner × registry), kept narrow (``l_idx,
+            r_idx, gamma_*, match_weight, match_probability``) with the records and model
+            that explain them (see :mod:`registry_link.scored_pairs`).
     """
 
     links: pl.DataFrame
@@ -78,7 +82,17 @@ class LinkResult:
     households: pl.DataFrame
     model: TrainedModel
     summary: dict[str, Any]
-    scored_pairs: pl.DataFrame = field(repr=False)
+    pairs: ScoredPairs = field(repr=False)
+
+    @cached_property
+    def scored_pairs(self) -> pl.DataFrame:
+        """Every scored candidate pair, wide: ``source, record_id, person_id``, then ``l_idx,
+        r_idx, gamma_*, match_weight, match_probability`` and each comparison's ``bf_*``.
+
+        Built on first use (millions of rows: filter :attr:`pairs` first, then
+        ``pairs.wide(rows)``, when only some are needed).
+        """
+        return self.pairs.wide()
 
 
 def _frame(source: SourceInput, what: str) -> pl.DataFrame:
@@ -163,7 +177,7 @@ class Linker:
         if self.settings.household_context is None:
             return model
         with self._stage("household_context"):
-            links = self._decide(self._score(gammas, model, left, right), left, None)
+            links = self._decide(self._score(gammas, model, right), left, right, model, None)
             return self._household_pass(left, right, pairs, gammas, links, model, None)[2]
 
     def link(
@@ -209,16 +223,16 @@ class Linker:
         # pass 1 never has household evidence (a saved model may carry the comparison)
         model = base_model(model, hc.comparison if hc is not None else household_name(model))
         with self._stage("score"):
-            scored = self._score(gammas, model, left, right)
+            scored = self._score(gammas, model, right)
         with self._stage("decide"):
-            links = self._decide(scored, left, prior_decisions)
+            links = self._decide(scored, left, right, model, prior_decisions)
         pass1 = model
         if hc is not None:
             with self._stage("household_context"):
                 pairs, scored, model = self._household_pass(
                     left, right, pairs, scored, links, pass1, full
                 )
-                links = self._decide(scored, left, prior_decisions)
+                links = self._decide(scored, left, right, model, prior_decisions)
         del gammas
         with self._stage("dedupe"):
             dedupe_pairs = self._within_lists(left, pass1)
@@ -242,28 +256,29 @@ class Linker:
             households=households,
             model=model,
             summary=summary,
-            scored_pairs=scored,
+            pairs=ScoredPairs(scored, left, right, model),
         )
 
     @staticmethod
-    def _score(
-        gammas: pl.DataFrame, model: TrainedModel, left: pl.DataFrame, right: pl.DataFrame
-    ) -> pl.DataFrame:
-        """Scored pairs with the partner record's source/record_id and the registry person."""
-        scored = score(gammas, model, left, right)
-        return scored.with_columns(
-            source=left["source"].gather(scored["l_idx"]),
-            record_id=left["record_id"].gather(scored["l_idx"]),
-            person_id=right["person_id"].gather(scored["r_idx"]),
-        )
+    def _score(gammas: pl.DataFrame, model: TrainedModel, right: pl.DataFrame) -> pl.DataFrame:
+        """Narrow scored pairs: who they are and each comparison's contribution are fetched
+        later for the rows that need them (see :mod:`registry_link.scored_pairs`)."""
+        return score(gammas, model, right=right, contributions=False)
 
     def _decide(
-        self, scored: pl.DataFrame, left: pl.DataFrame, prior_decisions: pl.DataFrame | None
+        self,
+        scored: pl.DataFrame,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        model: TrainedModel,
+        prior_decisions: pl.DataFrame | None,
     ) -> pl.DataFrame:
         s = self.settings
         return decide(
             scored,
             left,
+            right=right,
+            model=model,
             match_threshold=s.match_threshold,
             review_threshold=s.review_threshold,
             close_second_margin=s.close_second_margin,
@@ -319,7 +334,7 @@ class Linker:
                 },
             )
         old = extend_scores(scored, old_hh.to_frame(), pass1, full, right_h)
-        fresh = self._score(new_gammas, full, left_h, right_h).select(old.columns)
+        fresh = self._score(new_gammas, full, right_h).select(old.columns)
         all_pairs = pl.concat([pairs, new], how="vertical")
         return all_pairs, pl.concat([old, fresh], how="vertical"), full
 

@@ -13,6 +13,7 @@ import polars as pl
 
 from registry_link.model import TrainedModel
 from registry_link.schema import DISPLAY_FIELDS
+from registry_link.scored_pairs import ScoredPairs
 from registry_link.scoring import explain
 
 #: Record fields shown to a reviewer, in display order.
@@ -42,7 +43,9 @@ def review_pairs(
 
     Args:
         links: decisions, one row per partner record (``source, record_id, decision``).
-        scored: scored candidate pairs with ``l_idx, r_idx, source, record_id, person_id``.
+        scored: scored candidate pairs with ``l_idx, r_idx``, wide (with ``source, record_id,
+            person_id, bf_*``) or narrow (those are fetched for the pairs under review, see
+            :mod:`registry_link.scored_pairs`).
         left: the partner records the ``l_idx`` index into.
         right: the registry records the ``r_idx`` index into.
         model: the model, to describe each contribution in words.
@@ -53,8 +56,6 @@ def review_pairs(
         candidate_rank, match_probability, match_weight, bf_*, explanation, p_*, r_*``.
     """
     wanted = links.filter(pl.col("decision") == "review").select("source", "record_id")
-    bf_cols = [c for c in scored.columns if c.startswith("bf_")]
-    gamma_cols = [c for c in scored.columns if c.startswith("gamma_")]
     # the records under review as left row numbers: one integer test per scored pair
     wanted_rows = (
         left.select("source", "record_id")
@@ -62,9 +63,12 @@ def review_pairs(
         .join(wanted, on=["source", "record_id"], how="semi")
         .get_column("_l")
     )
+    under_review = scored.filter(pl.col("l_idx").is_in(wanted_rows.implode()))
+    under_review = ScoredPairs(under_review, left, right, model).wide()
+    bf_cols = [c for c in under_review.columns if c.startswith("bf_")]
+    gamma_cols = [c for c in under_review.columns if c.startswith("gamma_")]
     cand = (
-        scored.filter(pl.col("l_idx").is_in(wanted_rows.implode()))
-        .join(wanted, on=["source", "record_id"], how="semi")
+        under_review.join(wanted, on=["source", "record_id"], how="semi")
         .sort(["source", "record_id", "match_probability"], descending=[False, False, True])
         .with_columns(
             candidate_rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over(

@@ -72,6 +72,8 @@ def score(
     model: TrainedModel,
     left: pl.DataFrame | None = None,
     right: pl.DataFrame | None = None,
+    *,
+    contributions: bool = True,
 ) -> pl.DataFrame:
     """Score comparison vectors.
 
@@ -81,9 +83,13 @@ def score(
         left: left records (unused today; kept for symmetric adjustments).
         right: right records, for term-frequency adjustments (the value of a pair is read on
             the right side); without it no TF adjustment is applied.
+        contributions: add the ``bf_<name>`` columns. Without them the frame is narrow (a
+            float64 column less per comparison); :func:`pair_details` computes them again,
+            identical, for the rows that need explaining.
 
     Returns:
-        ``{l_idx, r_idx, gamma_* ..., bf_<name> ..., match_weight, match_probability}``.
+        ``{l_idx, r_idx, gamma_* ..., bf_<name> ..., match_weight, match_probability}``
+        (no ``bf_*`` when ``contributions`` is false).
 
     Raises:
         ModelError: a gamma column of the model is absent, or holds a level outside the model.
@@ -110,7 +116,8 @@ def score(
             for level, column in comp.tf_columns().items():
                 u_level = model.params.u[comp.name][level]
                 _tf_adjust(model, bf, g, level, column, right, r_rows, u_level)
-        bfs[f"bf_{comp.name}"] = bf
+        if contributions:
+            bfs[f"bf_{comp.name}"] = bf
         total = total + bf
     prob = 1.0 / (1.0 + np.exp2(-total))
     return gammas.with_columns(
@@ -147,7 +154,8 @@ def extend_scores(
 
     Returns:
         ``scored`` with the added ``gamma_*``/``bf_*`` columns and the new ``match_weight`` and
-        ``match_probability``.
+        ``match_probability`` (no ``bf_*`` when ``scored`` has none: see ``score``'s
+        ``contributions``).
 
     Raises:
         ModelError: ``extended`` is not ``base`` plus comparisons, or ``gammas`` does not fit.
@@ -184,15 +192,35 @@ def extend_scores(
         ),
         right=right,
     )
+    with_bf = any(c.startswith("bf_") for c in scored.columns)
     delta = extra["match_weight"].to_numpy() - _prior_weight(extended)
     total = scored["match_weight"].to_numpy() - _prior_weight(base) + _prior_weight(extended)
     total = total + delta
     return scored.with_columns(
         *[extra[c.output_column] for c in added],
-        *[extra[f"bf_{c.name}"] for c in added],
+        *[extra[f"bf_{c.name}"] for c in added if with_bf],
         pl.Series("match_weight", total, dtype=pl.Float64),
         pl.Series("match_probability", 1.0 / (1.0 + np.exp2(-total)), dtype=pl.Float64),
     )
+
+
+def contributions(pairs: pl.DataFrame, model: TrainedModel, right: pl.DataFrame) -> pl.DataFrame:
+    """Each comparison's ``bf_<name>`` for some scored pairs, exactly as :func:`score` computes
+    them (TF adjusted on the right records' values).
+
+    The engine keeps its scored pairs narrow (see ``score``'s ``contributions``); this gives the
+    contributions again for the rows that need explaining.
+
+    Args:
+        pairs: ``{r_idx, gamma_<name> ...}`` of the model's comparisons.
+        model: the model the pairs were scored with.
+        right: the records ``r_idx`` indexes.
+
+    Returns:
+        One ``bf_<name>`` column per comparison of the model, one row per pair.
+    """
+    gammas = pairs.select("r_idx", *[c.output_column for c in model.comparisons])
+    return score(gammas, model, right=right).select(f"bf_{c.name}" for c in model.comparisons)
 
 
 def explain(row: Mapping[str, Any], model: TrainedModel) -> list[str]:

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
-DEFAULT_CHUNK_SIZE = 2_000_000
+DEFAULT_CHUNK_SIZE = 1_000_000
 
 
 def _check_columns(frame: pl.DataFrame, side: str, columns: Sequence[str]) -> None:
