@@ -91,7 +91,7 @@ def test_the_household_rule_adds_every_member_of_the_workers_household() -> None
     left_h, right_h = with_hints(LEFT, RIGHT, LINKS, HC.hint_column)
     existing = pl.DataFrame(
         {"l_idx": [1], "r_idx": [0], "rule": ["names"]},
-        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Utf8},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
     )
     new = extra_pairs(left_h, right_h, existing, household_rule(HC))
     got = sorted(zip(new["l_idx"].to_list(), new["r_idx"].to_list(), strict=True))
