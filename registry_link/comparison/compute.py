@@ -86,10 +86,14 @@ def _gather(
     prefix: str,
     lists: Sequence[str],
     encoded: Mapping[str, Dictionary] | None = None,
-) -> pl.DataFrame:
-    """``frame`` rows at ``idx`` as ``<prefix><col>``; list columns only as placeholders.
+) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """``frame`` rows at ``idx`` as ``<prefix><col>``; list columns only as placeholders;
+    dictionary-encoded columns only as their codes.
 
-    Columns in ``encoded`` (see :func:`dictionaries`) are gathered through their dictionary.
+    Columns in ``encoded`` (see :func:`dictionaries`) are gathered as codes (``code_column``);
+    the second value maps each such ``<prefix><col>`` to its dictionary's values, from which
+    :func:`_pair_columns` gives the strings to one comparison at a time: the values of every
+    column for every pair of a chunk are never in memory at once.
 
     Gathering list columns for every pair is the costliest part of a chunk, yet only derived
     columns read their contents, and only on the rows their ``when`` selects. A placeholder
@@ -101,11 +105,9 @@ def _gather(
     # (lists first: looking a list column up in a lazy dictionary would encode it)
     encoded = {c: given[c] for c in frame.columns if c not in lists and c in given}
     plain = [c for c in frame.columns if c not in lists and c not in encoded]
-    # one parallel select for the codes, one for the values (no per-column Python loop)
+    # one parallel select for the codes, one for the plain columns (no per-column Python loop)
     codes = pl.DataFrame([d[1].alias(c) for c, d in encoded.items()]).select(pl.all().gather(idx))
-    values = codes.select(pl.lit(d[0]).gather(pl.col(c)).alias(c) for c, d in encoded.items())
-    parts = [f for f in (frame.select(pl.col(plain).gather(idx)), values) if f.width]
-    out = pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
+    out = frame.select(pl.col(plain).gather(idx))
     if lists:
         nulls = frame.select(pl.col(lists).is_null().gather(idx))
         placeholders = nulls.select(
@@ -113,9 +115,24 @@ def _gather(
             for c in lists
         )
         out = pl.concat([out, placeholders], how="horizontal") if out.width else placeholders
-    return out.select(pl.col(c).alias(f"{prefix}{c}") for c in frame.columns).with_columns(
-        codes.get_column(c).alias(code_column(f"{prefix}{c}")) for c in codes.columns
-    )
+    out = out.select(pl.col(c).alias(f"{prefix}{c}") for c in frame.columns if c not in encoded)
+    if codes.width:
+        renamed = codes.select(pl.col(c).alias(code_column(f"{prefix}{c}")) for c in codes.columns)
+        out = pl.concat([out, renamed], how="horizontal") if out.width else renamed
+    return out, {f"{prefix}{c}": d[0] for c, d in encoded.items()}
+
+
+def _pair_columns(
+    frame: pl.DataFrame, columns: Sequence[str], values: Mapping[str, pl.Series]
+) -> pl.DataFrame:
+    """``l_idx, r_idx`` and ``columns`` of the gathered pairs (see :func:`_gather`), the
+    dictionary-encoded ones as their strings (from the dictionary, cache-friendly) and codes."""
+    exprs = [
+        pl.lit(values[c]).gather(pl.col(code_column(c))).alias(c) if c in values else pl.col(c)
+        for c in columns
+    ]
+    codes = [code_column(c) for c in columns if c in values]
+    return frame.select("l_idx", "r_idx", *exprs, *codes)
 
 
 def _with_lists(
@@ -167,14 +184,10 @@ def _compare_chunk(
         for c, t in left.schema.items()
         if isinstance(t, pl.List) and isinstance(right.schema[c], pl.List)
     ]
-    frame = pl.concat(
-        [
-            pairs.select("l_idx", "r_idx"),
-            _gather(left, l_idx, "l_", lists, encoded[0]),
-            _gather(right, r_idx, "r_", lists, encoded[1]),
-        ],
-        how="horizontal",
-    )
+    l_frame, l_values = _gather(left, l_idx, "l_", lists, encoded[0])
+    r_frame, r_values = _gather(right, r_idx, "r_", lists, encoded[1])
+    frame = pl.concat([pairs.select("l_idx", "r_idx"), l_frame, r_frame], how="horizontal")
+    values = {**l_values, **r_values}
     sides: _Sides = [
         ("l_", left.select(lists), "l_idx", encoded[0]),
         ("r_", right.select(lists), "r_idx", encoded[1]),
@@ -187,8 +200,7 @@ def _compare_chunk(
             for side in ("l", "r")
             if c in left.columns
         ]
-        cols += [code_column(c) for c in cols if code_column(c) in frame.columns]
-        work = frame.select("l_idx", "r_idx", *cols)
+        work = _pair_columns(frame, cols, values)
         masks: dict[str, pl.Series] = {}
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
             if name in comp.derived_when and name not in masks:
