@@ -45,8 +45,7 @@ class ScoredPairs:
     def __post_init__(self) -> None:
         if not self.narrow:
             return
-        needed = {"l_idx": self.frame, "r_idx": self.frame}
-        missing = [c for c, f in needed.items() if c not in f.columns]
+        missing = [c for c in ("l_idx", "r_idx") if c not in self.frame.columns]
         if missing or self.left is None or self.right is None or self.model is None:
             raise UsageError(
                 f"scored pairs without {list(KEY_COLUMNS)} need l_idx and r_idx (missing: "
@@ -66,7 +65,7 @@ class ScoredPairs:
 
     @property
     def bf_columns(self) -> list[str]:
-        """The ``bf_<name>`` columns this pairs' contributions come as, in model order."""
+        """The names of the pairs' ``bf_<name>`` columns (narrow: the model's, in its order)."""
         if self.narrow:
             assert self.model is not None
             return [f"bf_{c.name}" for c in self.model.comparisons]
@@ -80,8 +79,8 @@ class ScoredPairs:
         return self.right.get_column("person_id").gather(self.frame["r_idx"])
 
     def person_hash(self) -> pl.Series:
-        """The hash of every pair's ``person_id`` (a narrow frame hashes each registry
-        person once, then gathers), and whether the pair has a person at all."""
+        """``_pid``: the hash of every pair's ``person_id`` (a narrow frame hashes each
+        registry record's once, then gathers)."""
         if not self.narrow:
             pid = self.frame.get_column("person_id")
             return pid.hash().alias("_pid")
