@@ -71,13 +71,6 @@ class ScoredPairs:
             return [f"bf_{c.name}" for c in self.model.comparisons]
         return [c for c in self.frame.columns if c.startswith("bf_")]
 
-    def person_id(self) -> pl.Series:
-        """``person_id`` of every pair (a narrow frame gathers it from the registry)."""
-        if not self.narrow:
-            return self.frame.get_column("person_id")
-        assert self.right is not None
-        return self.right.get_column("person_id").gather(self.frame["r_idx"])
-
     def person_hash(self) -> pl.Series:
         """``_pid``: the hash of every pair's ``person_id`` (a narrow frame hashes each
         registry record's once, then gathers)."""
