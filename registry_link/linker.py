@@ -30,7 +30,7 @@ import polars as pl
 from registry_link import __version__
 from registry_link.blocking import BlockingReport, block, blocking_report
 from registry_link.cluster import cluster
-from registry_link.comparison import compare
+from registry_link.comparison import compare, needed_columns
 from registry_link.decide import decide
 from registry_link.errors import UsageError
 from registry_link.household_context import (
@@ -55,6 +55,20 @@ from registry_link.training import pair_space, train
 
 #: What a source may be given as: a standardised list, or a standardised frame.
 SourceInput = StandardisedList | pl.DataFrame
+
+#: What the registry may also be given as: a lazy frame of a standardised registry (e.g.
+#: ``pl.scan_parquet(path)``). Only the columns the link reads are then loaded
+#: (:meth:`Linker.registry_columns`); review pairs read the display columns for their rows only.
+RegistryInput = SourceInput | pl.LazyFrame
+
+#: Registry columns every link reads besides the blocking and comparison columns.
+_REGISTRY_KEYS: tuple[str, ...] = (
+    "source",
+    "record_id",
+    "person_id",
+    "household_id",
+    "relation_to_head",
+)
 
 #: Called with (stage name, seconds) after each stage, e.g. to drive a progress display.
 StageCallback = Callable[[str, float], None]
@@ -95,15 +109,33 @@ class LinkResult:
         return self.pairs.wide()
 
 
-def _frame(source: SourceInput, what: str) -> pl.DataFrame:
-    frame = source.frame if isinstance(source, StandardisedList) else source
-    missing = [c for c in STANDARDISED_SCHEMA if c not in frame.columns]
+def _check_standardised(columns: Sequence[str], what: str) -> None:
+    missing = [c for c in STANDARDISED_SCHEMA if c not in columns]
     if missing:
         raise UsageError(
             f"the {what} is not a standardised frame: it lacks {missing[:8]}; load it with "
             f"registry_link.load_standardised(path, config) first"
         )
+
+
+def _frame(source: SourceInput, what: str) -> pl.DataFrame:
+    frame = source.frame if isinstance(source, StandardisedList) else source
+    _check_standardised(frame.columns, what)
     return frame.select(list(STANDARDISED_SCHEMA))
+
+
+def _registry(
+    source: RegistryInput, columns: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame | pl.LazyFrame]:
+    """The registry frame the stages read, and where the review pairs' display fields are.
+
+    A lazy registry is read once, for ``columns`` only; the display fields stay lazy.
+    """
+    if not isinstance(source, pl.LazyFrame):
+        frame = _frame(source, "registry")
+        return frame, frame
+    _check_standardised(source.collect_schema().names(), "registry")
+    return source.select(list(columns)).collect(), source.select(list(STANDARDISED_SCHEMA))
 
 
 class Linker:
@@ -133,6 +165,17 @@ class Linker:
         if self._on_stage is not None:
             self._on_stage(name, elapsed)
 
+    def registry_columns(self) -> list[str]:
+        """The registry columns a link reads: those of the blocking rules and comparisons,
+        persons and households (the display columns only for the review pairs' rows)."""
+        s = self.settings
+        wanted = {
+            *(c for r in s.blocking_rules for c in r.columns),
+            *needed_columns(s.comparisons),
+            *_REGISTRY_KEYS,
+        }
+        return [c for c in STANDARDISED_SCHEMA if c in wanted]
+
     @staticmethod
     def _partners(partners: Sequence[SourceInput]) -> pl.DataFrame:
         if not partners:
@@ -150,14 +193,14 @@ class Linker:
         return left
 
     def blocking_report(
-        self, registry: SourceInput, partners: Sequence[SourceInput], top: int = 10
+        self, registry: RegistryInput, partners: Sequence[SourceInput], top: int = 10
     ) -> BlockingReport:
         """Candidate pairs per blocking rule and the largest blocks, before any scoring."""
         left = self._partners(partners)
-        right = _frame(registry, "registry")
+        right = _registry(registry, self.registry_columns())[0]
         return blocking_report(left, right, self.settings.blocking_rules, top=top)
 
-    def train(self, registry: SourceInput, partners: Sequence[SourceInput]) -> TrainedModel:
+    def train(self, registry: RegistryInput, partners: Sequence[SourceInput]) -> TrainedModel:
         """Train the model (u by random sampling, m by EM, term frequencies) on these lists.
 
         With ``household_context`` configured, the first-pass model is used to decide, and the
@@ -165,7 +208,7 @@ class Linker:
         :mod:`registry_link.household_context`); the returned model carries it.
         """
         left = self._partners(partners)
-        right = _frame(registry, "registry")
+        right = _registry(registry, self.registry_columns())[0]
         with self._stage("block"):
             pairs = block(left, right, self.settings.blocking_rules)
         with self._stage("compare"):
@@ -182,7 +225,7 @@ class Linker:
 
     def link(
         self,
-        registry: SourceInput,
+        registry: RegistryInput,
         partners: Sequence[SourceInput],
         *,
         model: TrainedModel | None = None,
@@ -192,7 +235,8 @@ class Linker:
         """Link partner lists to the registry, deduplicate people and build households.
 
         Args:
-            registry: the standardised registry extract.
+            registry: the standardised registry extract (a lazy frame: only the columns the
+                link reads are loaded, see :data:`RegistryInput`).
             partners: one or more standardised partner lists (distinct ``source`` names).
             model: a trained model to reuse; trained on these lists when ``None``. With
                 ``household_context`` configured, a model without the household comparison
@@ -209,7 +253,8 @@ class Linker:
         s = self.settings
         hc = s.household_context
         left = self._partners(partners)
-        right = _frame(registry, "registry")
+        with self._stage("read"):
+            right, display = _registry(registry, self.registry_columns())
         with self._stage("block"):
             pairs = block(left, right, s.blocking_rules)
         with self._stage("compare"):
@@ -247,7 +292,7 @@ class Linker:
         with self._stage("households"):
             households = build_households(left, links, clusters, right)
         with self._stage("review"):
-            review = review_pairs(links, scored, left, right, model)
+            review = review_pairs(links, scored, left, right, model, fields_from=display)
         summary = self._summary(left, right, pairs, links, clusters, households, review, model)
         return LinkResult(
             links=links,

@@ -38,6 +38,7 @@ def review_pairs(
     model: TrainedModel,
     *,
     max_candidates: int = MAX_CANDIDATES,
+    fields_from: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """The pairs awaiting a reviewer.
 
@@ -50,6 +51,8 @@ def review_pairs(
         right: the registry records the ``r_idx`` index into.
         model: the model, to describe each contribution in words.
         max_candidates: registry candidates kept per record, best first.
+        fields_from: where the registry side's display fields are, row for row with
+            ``right`` (default ``right``); a lazy frame is read for the candidates' rows only.
 
     Returns:
         One row per (record, candidate): ``review_item_id, source, record_id, person_id,
@@ -85,7 +88,8 @@ def review_pairs(
     ]
     fields = [f for f in REVIEW_FIELDS if f in left.columns]
     p_side = left.select(fields).gather(cand["l_idx"]).rename({f: f"p_{f}" for f in fields})
-    r_side = right.select(fields).gather(cand["r_idx"]).rename({f: f"r_{f}" for f in fields})
+    r_side = _rows(right if fields_from is None else fields_from, fields, cand["r_idx"])
+    r_side = r_side.rename({f: f"r_{f}" for f in fields})
     head = cand.select(
         pl.concat_str(["source", "record_id", "person_id"], separator="|").alias("review_item_id"),
         "source",
@@ -97,3 +101,18 @@ def review_pairs(
         *bf_cols,
     ).with_columns(pl.Series("explanation", explanations, dtype=pl.Utf8))
     return pl.concat([head, p_side, r_side], how="horizontal")
+
+
+def _rows(frame: pl.DataFrame | pl.LazyFrame, fields: list[str], rows: pl.Series) -> pl.DataFrame:
+    """``fields`` of ``frame`` at ``rows`` (in that order); a lazy frame is read for the
+    distinct rows only."""
+    if isinstance(frame, pl.DataFrame):
+        return frame.select(fields).gather(rows)
+    wanted = rows.unique().sort()
+    found = (
+        frame.select(fields)
+        .with_row_index("_row")
+        .filter(pl.col("_row").is_in(wanted.implode()))
+        .collect()
+    )
+    return found.drop("_row").gather(found["_row"].search_sorted(rows))

@@ -131,6 +131,32 @@ def test_standardised_frames_work_like_standardised_lists(data, result: LinkResu
     )
 
 
+def test_a_lazy_registry_links_the_same_and_reads_fewer_columns(
+    data, result: LinkResult, tmp_path: Path
+) -> None:
+    path = tmp_path / "registry.parquet"
+    data["registry"].frame.write_parquet(path)  # type: ignore[union-attr]
+    linker = Linker.from_config(MODEL_CONFIG)
+    lazy = linker.link(pl.scan_parquet(path), [data["coop"], data["ordre"]], model=result.model)
+    eager = linker.link(data["registry"], [data["coop"], data["ordre"]], model=result.model)
+    assert lazy.links.equals(eager.links)
+    assert lazy.households.equals(eager.households)
+    # the review pairs' registry fields come from the lazy frame, for their rows only
+    assert eager.review.height > 0
+    assert lazy.review.equals(eager.review)
+    assert lazy.review["r_family_name_ar"].is_not_null().any()
+    read = linker.registry_columns()
+    assert {"person_id", "household_id", "given_key", "birth_year"} <= set(read)
+    assert not {"birth_place_raw", "family_name_ar", "flags", "row_number"} & set(read)
+    assert lazy.pairs.right is not None and lazy.pairs.right.columns == read
+
+
+def test_a_lazy_registry_without_standardised_columns_is_a_usage_error(data) -> None:
+    raw = pl.LazyFrame({"nom": ["Alaoui"], "prenom": ["Mohamed"]})
+    with pytest.raises(UsageError, match="not a standardised frame"):
+        Linker.from_config(MODEL_CONFIG).link(raw, [data["coop"]])
+
+
 def test_previous_keys_keep_beneficiary_keys(data, result: LinkResult) -> None:
     previous = result.clusters.select("source", "record_id", "beneficiary_key")
     again = Linker.from_config(MODEL_CONFIG).link(

@@ -158,3 +158,11 @@ def test_no_review_gives_an_empty_queue_with_its_columns() -> None:
 
 def _prior_w() -> float:
     return math.log2(0.01 / 0.99)
+
+
+def test_registry_fields_from_a_lazy_frame_are_the_same(queue: pl.DataFrame) -> None:
+    # the lazy frame is read for the candidates' rows only, and put back in candidate order
+    lazy = review_pairs(
+        LINKS, scored_pairs(), LEFT, RIGHT.select("record_id"), MODEL, fields_from=RIGHT.lazy()
+    )
+    assert lazy.equals(queue)
