@@ -105,20 +105,24 @@ def score(
     total = np.full(gammas.height, np.log2(model.prior) - np.log2(1.0 - model.prior))
     bfs: dict[str, np.ndarray] = {}
     for comp in model.comparisons:
-        g = gammas[comp.output_column].to_numpy().astype(np.int64)
+        g = gammas[comp.output_column].to_numpy()
+        if g.dtype.kind not in "iu":
+            g = g.astype(np.int64)
         if g.size and (g.min() < -1 or g.max() >= comp.n_levels):
             raise ModelError(
                 f"{comp.output_column} holds levels outside -1..{comp.n_levels - 1}; the vectors "
                 f"were computed with different comparisons than the model's"
             )
-        bf = _bf_table(model, comp.name)[g + 1]  # a new array: adjusted in place below
+        table = _bf_table(model, comp.name)
+        # indexed by gamma itself: -1 (missing) takes the last entry, 0
+        bf = np.append(table[1:], table[0])[g]  # a new array: adjusted in place below
         if right is not None and r_rows is not None:
             for level, column in comp.tf_columns().items():
                 u_level = model.params.u[comp.name][level]
                 _tf_adjust(model, bf, g, level, column, right, r_rows, u_level)
         if contributions:
             bfs[f"bf_{comp.name}"] = bf
-        total = total + bf
+        total += bf
     prob = 1.0 / (1.0 + np.exp2(-total))
     return gammas.with_columns(
         *[pl.Series(name, values, dtype=pl.Float64) for name, values in bfs.items()],
