@@ -21,26 +21,27 @@ def _w(p: float) -> float:
     return math.log2(p / (1 - p))
 
 
+#: Columns of the scored pairs the tests build (``bf_name`` numbers the rows).
+SCORED_SCHEMA = {
+    "source": pl.Utf8,
+    "record_id": pl.Utf8,
+    "person_id": pl.Utf8,
+    "match_probability": pl.Float64,
+    "match_weight": pl.Float64,
+    "bf_name": pl.Float64,
+}
+
+
+def _scored_frame(rows: list[tuple[str, str, str | None, float, float]]) -> pl.DataFrame:
+    """Scored pairs from (source, record_id, person_id, probability, weight)."""
+    return pl.DataFrame(
+        [(*row, float(i)) for i, row in enumerate(rows)], schema=SCORED_SCHEMA, orient="row"
+    )
+
+
 def scored(rows: list[tuple[str, str, str, float]]) -> pl.DataFrame:
     """Scored pairs from (source, record_id, person_id, probability)."""
-    return pl.DataFrame(
-        {
-            "source": [r[0] for r in rows],
-            "record_id": [r[1] for r in rows],
-            "person_id": [r[2] for r in rows],
-            "match_probability": [r[3] for r in rows],
-            "match_weight": [_w(r[3]) for r in rows],
-            "bf_name": [float(i) for i in range(len(rows))],
-        },
-        schema={
-            "source": pl.Utf8,
-            "record_id": pl.Utf8,
-            "person_id": pl.Utf8,
-            "match_probability": pl.Float64,
-            "match_weight": pl.Float64,
-            "bf_name": pl.Float64,
-        },
-    )
+    return _scored_frame([(s, r, p, pr, _w(pr)) for s, r, p, pr in rows])
 
 
 def left(*ids: str, source: str = "a") -> pl.DataFrame:
@@ -335,24 +336,7 @@ def expected(rows: list[tuple[str, str | None, float, float]], rid: str) -> tupl
 
 def scored_w(rows: list[tuple[str, str | None, float, float]]) -> pl.DataFrame:
     """Scored pairs from (record_id, person_id, probability, weight), source "a"."""
-    return pl.DataFrame(
-        {
-            "source": ["a"] * len(rows),
-            "record_id": [r[0] for r in rows],
-            "person_id": [r[1] for r in rows],
-            "match_probability": [r[2] for r in rows],
-            "match_weight": [r[3] for r in rows],
-            "bf_name": [float(i) for i in range(len(rows))],
-        },
-        schema={
-            "source": pl.Utf8,
-            "record_id": pl.Utf8,
-            "person_id": pl.Utf8,
-            "match_probability": pl.Float64,
-            "match_weight": pl.Float64,
-            "bf_name": pl.Float64,
-        },
-    )
+    return _scored_frame([("a", r, p, pr, w) for r, p, pr, w in rows])
 
 
 # few values: exact ties of probability and of weight are frequent
