@@ -12,6 +12,10 @@ generator's noise (plus persons not in the registry) and its ground truth, gener
 pipeline, in its own measured child process, cached too); (3) each system links the SAME
 standardised Parquet files in its own child process, measured for wall time and peak RSS;
 (4) precision/recall/F1 against the ground truth, a markdown table printed and written.
+
+System ``ours-uncapped`` is ours with the model config's ``max_candidates`` limits removed from
+its blocking rules: nearly the candidate pairs Splink scores (Splink has no per-block caps), to
+compare the engines on the same work as well as the tools with their shipped configs.
 """
 
 from __future__ import annotations
@@ -38,7 +42,15 @@ from linkage_ours import LINK_STAGES  # noqa: E402
 from linkage_report import SystemRow, merge_section, render  # noqa: E402
 
 REPO = HERE.parent
-SYSTEMS = ("ours", "splink")
+SYSTEMS = ("ours", "ours-uncapped", "splink")
+#: Row labels of each of our systems' two rows (match decisions; best pair at p >= 0.5).
+OURS_LABELS = {
+    "ours": ("ours (match decisions)", "ours (best pair, p ≥ 0.5)"),
+    "ours-uncapped": (
+        "ours without max_candidates (match decisions)",
+        "ours without max_candidates (best pair, p ≥ 0.5)",
+    ),
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,7 +59,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--partners", type=int, default=2_000, help="partner records M")
     p.add_argument("--registry", type=int, default=20_000, help="registry persons N")
     p.add_argument("--seed", type=int, default=20261122)
-    p.add_argument("--systems", default="ours,splink", help="comma-separated: ours,splink")
+    p.add_argument(
+        "--systems", default="ours,splink", help="comma-separated: ours,ours-uncapped,splink"
+    )
     p.add_argument("--out", type=Path, default=HERE / "results" / "linkage.md")
     p.add_argument("--data-dir", type=Path, default=HERE / "data")
     p.add_argument("--model", type=Path, default=REPO / "configs" / "model.yaml")
@@ -111,20 +125,34 @@ def _child_standardise(paths: DataPaths) -> dict[str, Any]:
     return {"stages": stages, "end_to_end_s": sum(stages.values()), "rows": rows}
 
 
-def _child_ours(paths: DataPaths, args: argparse.Namespace) -> dict[str, Any]:
+def _uncapped_model(model: Path, run_dir: Path) -> Path:
+    """A copy of the model config without its blocking rules' ``max_candidates``."""
+    import yaml
+
+    data = yaml.safe_load(model.read_text(encoding="utf-8"))
+    for rule in data.get("blocking_rules", []):
+        rule.pop("max_candidates", None)
+    out = run_dir / "model_uncapped.yaml"
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def _child_ours(paths: DataPaths, args: argparse.Namespace, system: str) -> dict[str, Any]:
     from linkage_ours import run_ours
 
+    model = args.model if system == "ours" else _uncapped_model(args.model, paths.runs)
     res = run_ours(
         paths.std_partner,
         paths.std_registry,
-        args.model,
+        model,
         via=args.ours_via,
         compare_chunk=args.ours_compare_chunk,
         keep_p=args.ours_keep_p,
     )
     run_dir = paths.runs
-    res.pop("links_05").write_parquet(run_dir / "ours_links_05.parquet")
-    res.pop("decisions").write_parquet(run_dir / "ours_decisions.parquet")
+    prefix = system.replace("-", "_")
+    res.pop("links_05").write_parquet(run_dir / f"{prefix}_links_05.parquet")
+    res.pop("decisions").write_parquet(run_dir / f"{prefix}_decisions.parquet")
     return res
 
 
@@ -142,8 +170,8 @@ def child_main(args: argparse.Namespace) -> int:
     run_dir = paths.runs
     if args.child == "standardise":
         res = _child_standardise(paths)
-    elif args.child == "ours":
-        res = _child_ours(paths, args)
+    elif args.child in OURS_LABELS:
+        res = _child_ours(paths, args, args.child)
     else:
         res = _child_splink(paths, args.model, run_dir)
     res["max_rss_bytes"] = self_max_rss_bytes()
@@ -320,20 +348,24 @@ def main(argv: list[str] | None = None) -> int:
             walls = ", ".join(f"{float(r.result['end_to_end_s']):.1f}" for r in runs)
             notes.append(f"{system}: {args.repeat} runs, wall s {walls}; the fastest is shown.")
         versions.update(run.result.get("versions", {}))
-        if system == "ours":
-            links_05 = best_per_record(pl.read_parquet(paths.runs / "ours_links_05.parquet"), 0.5)
-            decisions = pl.read_parquet(paths.runs / "ours_decisions.parquet")
+        if system in OURS_LABELS:
+            prefix = system.replace("-", "_")
+            links_05 = best_per_record(
+                pl.read_parquet(paths.runs / f"{prefix}_links_05.parquet"), 0.5
+            )
+            decisions = pl.read_parquet(paths.runs / f"{prefix}_decisions.parquet")
             matched = decisions.filter(pl.col("decision") == "match").select(
                 "record_id", "person_id"
             )
             thr = float(run.result["match_threshold"])
             # peak RSS at the end of the last comparable stage (see LINK_STAGES)
             end = [st for st in LINK_STAGES if st in run.result.get("stages", {})][-1]
-            rows.append(_row("ours (match decisions)", run, records, matched, truth, thr, end))
-            rows.append(_row("ours (best pair, p ≥ 0.5)", run, records, links_05, truth, 0.5, end))
+            label_match, label_05 = OURS_LABELS[system]
+            rows.append(_row(label_match, run, records, matched, truth, thr, end))
+            rows.append(_row(label_05, run, records, links_05, truth, 0.5, end))
             review = decisions.filter(pl.col("decision") == "review").height
             notes.append(
-                f"ours: {review:,} partner records sent to review; decisions by "
+                f"{system}: {review:,} partner records sent to review; decisions by "
                 f"{run.result.get('decided_by')}; trained prior {run.result.get('prior', 0):.3g}; "
                 f"all stages incl. dedupe/clusters/households/review: "
                 f"{run.result.get('total_s', 0):.1f} s."

@@ -33,7 +33,8 @@ PAIR_SCHEMA: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": p
 
 
 class OversizedBlockWarning(UserWarning):
-    """Blocks larger than a rule's ``max_block_size`` were skipped."""
+    """Blocks larger than a rule's ``max_block_size``, or offering a record more candidates
+    than its ``max_candidates``, were skipped."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,20 @@ class BlockingRule:
             produce more pairs than this (left size × right size; n·(n-1)/2 in dedupe mode).
         max_pairs: raise :class:`~registry_link.errors.LinkageError` if the rule would produce
             more pairs than this (counted from block sizes, before any join).
+        max_candidates: skip (with an :class:`OversizedBlockWarning`) any block in which a
+            record would meet more than this many records of the other side: more right
+            records (link mode), more other records (dedupe mode). Unlike ``max_block_size``
+            it does not depend on how many left records share the block, so a record gets the
+            same candidates from a rule whether its list is linked whole or in parts, and
+            no rule gives one record more than this many candidates ("Mohamed, Casablanca,
+            1980" is too common a key to tell persons apart: the other rules must).
     """
 
     name: str
     columns: tuple[str, ...]
     max_block_size: int | None = None
     max_pairs: int | None = None
+    max_candidates: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
@@ -61,7 +70,10 @@ class BlockingRule:
 
     def describe(self) -> str:
         """The rule in words."""
-        return f"{self.name}: same {' and '.join(self.columns)}"
+        text = f"{self.name}: same {' and '.join(self.columns)}"
+        if self.max_candidates is not None:
+            text += f" (blocks of more than {self.max_candidates} candidates per record skipped)"
+        return text
 
 
 @dataclass
@@ -308,30 +320,48 @@ def _rule_blocks(
         blocks = sizes.select(
             "key",
             (pl.col("n") * (pl.col("n") - 1) // 2).alias("pairs"),
+            (pl.col("n") - 1).alias("others"),
         )
     else:
         # only keys that left records have can block: far fewer right rows to count and join
         rk = rk.select("idx", "key").filter(pl.col("key").is_in(sizes.get_column("key").implode()))
         rsizes = rk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n_r"))
         blocks = sizes.join(rsizes, on="key", how="inner").select(
-            "key", (pl.col("n") * pl.col("n_r")).alias("pairs")
+            "key", (pl.col("n") * pl.col("n_r")).alias("pairs"), pl.col("n_r").alias("others")
         )
-    if rule.max_block_size is not None:
-        big = blocks.filter(pl.col("pairs") > rule.max_block_size)
+    limits = [
+        (
+            pl.col("pairs") > rule.max_block_size,
+            f"larger than max_block_size={rule.max_block_size} pairs",
+        )
+        if rule.max_block_size is not None
+        else None,
+        (
+            pl.col("others") > rule.max_candidates,
+            f"offering a record more than max_candidates={rule.max_candidates} candidates",
+        )
+        if rule.max_candidates is not None
+        else None,
+    ]
+    for limit in limits:
+        if limit is None:
+            continue
+        big = blocks.filter(limit[0])
         if big.height:
             worst = big.sort(["pairs", "key"], descending=[True, False]).row(0, named=True)
             shown = _decode(lk, worst["key"], rule, coded)
             warnings.warn(
-                f"blocking rule {rule.name!r}: skipped {big.height} block(s) larger than "
-                f"max_block_size={rule.max_block_size} pairs ({int(big['pairs'].sum())} pairs in "
-                f"all; largest: {shown} with {worst['pairs']} pairs)",
+                f"blocking rule {rule.name!r}: skipped {big.height} block(s) {limit[1]} "
+                f"({int(big['pairs'].sum())} pairs in all; largest: {shown} with "
+                f"{worst['pairs']} pairs)",
                 OversizedBlockWarning,
                 stacklevel=4,
             )
-            blocks = blocks.filter(pl.col("pairs") <= rule.max_block_size)
+            blocks = blocks.filter(~limit[0])
             lk = lk.filter(~pl.col("key").is_in(big.get_column("key").implode()))
             if rk is not None:
                 rk = rk.filter(~pl.col("key").is_in(big.get_column("key").implode()))
+    blocks = blocks.drop("others")
     blocks = blocks.filter(pl.col("pairs") > 0)
     total = int(blocks["pairs"].sum()) if blocks.height else 0
     if rule.max_pairs is not None and total > rule.max_pairs:
@@ -546,13 +576,15 @@ def blocking_report(
 
 
 def rules_from_config(specs: Sequence[dict[str, Any]]) -> list[BlockingRule]:
-    """Rules from model-config mappings ``{name, columns, max_block_size?, max_pairs?}``."""
+    """Rules from model-config mappings ``{name, columns, max_block_size?, max_pairs?,
+    max_candidates?}``."""
     return [
         BlockingRule(
             name=s["name"],
             columns=tuple(s["columns"]),
             max_block_size=s.get("max_block_size"),
             max_pairs=s.get("max_pairs"),
+            max_candidates=s.get("max_candidates"),
         )
         for s in specs
     ]

@@ -57,6 +57,7 @@ class BlockingRuleModel(_Strict):
     columns: list[str] = Field(min_length=1)
     max_block_size: int | None = Field(default=None, ge=1)
     max_pairs: int | None = Field(default=None, ge=1)
+    max_candidates: int | None = Field(default=None, ge=1)
 
 
 class ThresholdsModel(_Strict):
@@ -249,7 +250,7 @@ def settings_from_dict(
     t = cfg.training
     return ModelSettings(
         blocking_rules=tuple(
-            BlockingRule(r.name, tuple(r.columns), r.max_block_size, r.max_pairs)
+            BlockingRule(r.name, tuple(r.columns), r.max_block_size, r.max_pairs, r.max_candidates)
             for r in cfg.blocking_rules
         ),
         comparisons=tuple(build_comparison(spec) for spec in cfg.comparisons),

@@ -22,6 +22,9 @@ import polars as pl
 from registry_link.errors import ModelError
 from registry_link.model import TrainedModel
 
+#: Pairs scored at once by :func:`score` (bounds its temporaries; the result does not depend on it).
+SCORE_CHUNK = 5_000_000
+
 
 def _bf_table(model: TrainedModel, name: str) -> np.ndarray:
     """Bayes factors indexed by gamma + 1 (index 0 = missing → 0)."""
@@ -101,29 +104,37 @@ def score(
             f"comparison vectors lack {missing} the model needs; compute them with the "
             f"model's comparisons"
         )
-    r_rows = gammas["r_idx"].to_numpy() if "r_idx" in gammas.columns else None
-    total = np.full(gammas.height, np.log2(model.prior) - np.log2(1.0 - model.prior))
-    bfs: dict[str, np.ndarray] = {}
-    for comp in model.comparisons:
-        g = gammas[comp.output_column].to_numpy()
-        if g.dtype.kind not in "iu":
-            g = g.astype(np.int64)
-        if g.size and (g.min() < -1 or g.max() >= comp.n_levels):
-            raise ModelError(
-                f"{comp.output_column} holds levels outside -1..{comp.n_levels - 1}; the vectors "
-                f"were computed with different comparisons than the model's"
-            )
-        table = _bf_table(model, comp.name)
-        # indexed by gamma itself: -1 (missing) takes the last entry, 0
-        bf = np.append(table[1:], table[0])[g]  # a new array: adjusted in place below
-        if right is not None and r_rows is not None:
-            for level, column in comp.tf_columns().items():
-                u_level = model.params.u[comp.name][level]
-                _tf_adjust(model, bf, g, level, column, right, r_rows, u_level)
-        if contributions:
-            bfs[f"bf_{comp.name}"] = bf
-        total += bf
-    prob = 1.0 / (1.0 + np.exp2(-total))
+    n = gammas.height
+    total = np.full(n, _prior_weight(model))
+    bfs = {f"bf_{c.name}": np.empty(n) for c in model.comparisons} if contributions else {}
+    tables = {c.name: _bf_table(model, c.name) for c in model.comparisons}
+    # in slices: the per-comparison temporaries (Bayes factors, TF lookups) stay small
+    for start in range(0, n, SCORE_CHUNK):
+        part = gammas.slice(start, SCORE_CHUNK)
+        stop = start + part.height
+        r_rows = part["r_idx"].to_numpy() if "r_idx" in part.columns else None
+        for comp in model.comparisons:
+            g = part[comp.output_column].to_numpy()
+            if g.dtype.kind not in "iu":
+                g = g.astype(np.int64)
+            if g.size and (g.min() < -1 or g.max() >= comp.n_levels):
+                raise ModelError(
+                    f"{comp.output_column} holds levels outside -1..{comp.n_levels - 1}; the "
+                    f"vectors were computed with different comparisons than the model's"
+                )
+            table = tables[comp.name]
+            # indexed by gamma itself: -1 (missing) takes the last entry, 0
+            bf = np.append(table[1:], table[0])[g]  # a new array: adjusted in place below
+            if right is not None and r_rows is not None:
+                for level, column in comp.tf_columns().items():
+                    u_level = model.params.u[comp.name][level]
+                    _tf_adjust(model, bf, g, level, column, right, r_rows, u_level)
+            if contributions:
+                bfs[f"bf_{comp.name}"][start:stop] = bf
+            total[start:stop] += bf
+    prob = np.exp2(-total)  # 1 / (1 + 2^-w), in place: no temporaries of every pair
+    prob += 1.0
+    np.reciprocal(prob, out=prob)
     return gammas.with_columns(
         *[pl.Series(name, values, dtype=pl.Float64) for name, values in bfs.items()],
         pl.Series("match_weight", total, dtype=pl.Float64),

@@ -287,3 +287,115 @@ def test_report_counts_match_block_for_each_rule_alone() -> None:
 def test_rules_from_config() -> None:
     rules = rules_from_config([{"name": "n", "columns": ["a", "b"], "max_pairs": 10}])
     assert rules == [BlockingRule("n", ("a", "b"), max_pairs=10)]
+
+
+# ---- max_candidates: a cap on the other side's block size, independent of the left list ------
+
+
+def _elements(value: Any) -> set[Any]:
+    if isinstance(value, list):
+        return {e for e in value if e is not None}
+    return set() if value is None else {value}
+
+
+def _block_keys(x: dict[str, Any], rule: BlockingRule) -> set[tuple[Any, ...]]:
+    """Every block (combination of the rule columns' elements) the record is in."""
+    keys: set[tuple[Any, ...]] = {()}
+    for c in rule.columns:
+        keys = {(*k, e) for k in keys for e in _elements(x[c])}
+    return keys
+
+
+def _capped_reference(
+    left: list[dict], right: list[dict] | None, rules: list[BlockingRule]
+) -> list[tuple[int, int, str]]:
+    """Brute force: a pair shares a block of the rule in which a record meets at most
+    ``max_candidates`` records of the other side (dedupe: of the others)."""
+    other = right if right is not None else left
+    out = []
+    for i, x in enumerate(left):
+        for j, y in enumerate(other):
+            if right is None and i >= j:
+                continue
+            for rule in rules:
+                shared = _block_keys(x, rule) & _block_keys(y, rule)
+                sizes = [sum(k in _block_keys(z, rule) for z in other) for k in shared]
+                cap = rule.max_candidates
+                if right is None:
+                    sizes = [n - 1 for n in sizes]
+                if any(cap is None or n <= cap for n in sizes):
+                    out.append((i, j, rule.name))
+                    break
+    return sorted(out)
+
+
+CAPPED = [
+    BlockingRule("a_b", ("a", "b"), max_candidates=1),
+    BlockingRule("t", ("t",), max_candidates=2),
+    BlockingRule("b_t", ("b", "t"), max_candidates=3),
+    BlockingRule("a", ("a",)),
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    left=st.lists(row, max_size=10),
+    right=st.lists(row, max_size=10),
+    dedupe=st.booleans(),
+    batch=st.sampled_from([1, 10**7]),
+)
+def test_max_candidates_equals_brute_force(
+    left: list[dict], right: list[dict], dedupe: bool, batch: int
+) -> None:
+    lf, rf = pl.DataFrame(left, schema=SCHEMA), pl.DataFrame(right, schema=SCHEMA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        got = block(lf, None if dedupe else rf, CAPPED, batch_pairs=batch)
+    assert sorted(got.rows()) == _capped_reference(left, None if dedupe else right, CAPPED)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    left=st.lists(row, min_size=1, max_size=12), right=st.lists(row, max_size=10), data=st.data()
+)
+def test_max_candidates_gives_a_record_the_same_pairs_whatever_list_it_comes_in(
+    left: list[dict], right: list[dict], data: st.DataObject
+) -> None:
+    """Linking a list in parts gives the pairs of linking it whole (not so with max_block_size,
+    which counts the left records of a block too)."""
+    lf, rf = pl.DataFrame(left, schema=SCHEMA), pl.DataFrame(right, schema=SCHEMA)
+    cut = data.draw(st.integers(0, len(left)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        whole = block(lf, rf, CAPPED)
+        head = block(lf.head(cut), rf, CAPPED)
+        tail = block(lf.slice(cut), rf, CAPPED).with_columns(pl.col("l_idx") + cut)
+    parts = pl.concat([head, tail]).with_columns(pl.col("rule").cast(pl.Utf8))
+    assert sorted(parts.rows()) == sorted(whole.with_columns(pl.col("rule").cast(pl.Utf8)).rows())
+
+
+def test_max_candidates_counts_the_other_side_only() -> None:
+    rule = BlockingRule("by_a", ("a",), max_candidates=2)
+    # 5 left records x 2 right records: kept (each left record meets 2), though 10 pairs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert block(_frame(["x"] * 5), _frame(["x"] * 2), [rule]).height == 10
+    with pytest.warns(
+        OversizedBlockWarning,
+        match=r"skipped 1 block\(s\) offering a record more than max_candidates=2 candidates "
+        r"\(3 pairs in all; largest: a='x' with 3 pairs\)",
+    ):
+        got = block(_frame(["x", "y"]), _frame(["x"] * 3 + ["y"]), [rule])
+    assert got.rows() == [(1, 3, "by_a")]
+    # dedupe: a record of a block of n meets n - 1 others
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert block(_frame(["x"] * 3), None, [rule]).height == 3
+    with pytest.warns(OversizedBlockWarning):
+        assert block(_frame(["x"] * 4), None, [rule]).height == 0
+
+
+def test_max_candidates_from_config_and_in_words() -> None:
+    rules = rules_from_config([{"name": "n", "columns": ["a"], "max_candidates": 50}])
+    assert rules == [BlockingRule("n", ("a",), max_candidates=50)]
+    assert rules[0].describe() == "n: same a (blocks of more than 50 candidates per record skipped)"

@@ -237,3 +237,32 @@ def test_extend_scores_refuses_vectors_of_another_length() -> None:
     hh = pl.DataFrame({"gamma_hh": [1]}, schema={"gamma_hh": pl.Int8})
     with pytest.raises(ModelError, match="rows"):
         extend_scores(scored, hh, base, _with_household(base, 0.01))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(0, 3)),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(1, 7),
+)
+def test_scoring_in_slices_gives_the_same_frame(
+    rows: list[tuple[int, int, int]], chunk: int
+) -> None:
+    """``score`` works through ``SCORE_CHUNK`` pairs at a time; the slices change nothing."""
+    import registry_link.scoring as scoring
+
+    right = pl.DataFrame({"surname": ["smith", "martin", "zzyzx", None], "dob": ["1"] * 4})
+    frame = gammas([r[0] for r in rows], [r[1] for r in rows], r_idx=[r[2] for r in rows])
+    whole = score(frame, make_model(), None, right)
+    old = scoring.SCORE_CHUNK
+    scoring.SCORE_CHUNK = chunk
+    try:
+        sliced = score(frame, make_model(), None, right)
+        narrow = score(frame, make_model(), None, right, contributions=False)
+    finally:
+        scoring.SCORE_CHUNK = old
+    assert sliced.equals(whole)
+    assert narrow.equals(whole.drop("bf_surname", "bf_dob"))
