@@ -475,9 +475,11 @@ def _validate(
 class BlockingReport:
     """Candidate-pair counts per rule and the largest blocks, from block sizes only.
 
-    ``rules``: ``{rule, columns, blocks, pairs, largest_block_pairs, left_rows, right_rows}``
-    — ``pairs`` counts the rule alone (pairs also produced by earlier rules are included;
-    for list columns a pair sharing several elements is counted once per element).
+    ``rules``: ``{rule, columns, blocks, pairs, largest_block_pairs, left_rows, right_rows,
+    skipped_blocks, skipped_pairs}`` — ``pairs`` counts the rule alone (pairs also produced by
+    earlier rules are included; for list columns a pair sharing several elements is counted
+    once per element), before its limits; ``skipped_*`` are the blocks (and their pairs) that
+    its ``max_block_size`` or ``max_candidates`` skip.
     ``largest_blocks``: ``{rule, key, left_size, right_size, pairs}``, the ``top`` largest
     blocks of each rule, largest first.
     """
@@ -487,10 +489,15 @@ class BlockingReport:
 
     def to_text(self) -> str:
         """A plain-text table for the ``registry-link blocking`` command."""
-        lines = ["rule                          blocks        pairs  largest block"]
+        lines = [
+            "rule                          blocks        pairs  largest block"
+            "   skipped by limits (blocks / pairs)"
+        ]
         for r in self.rules.iter_rows(named=True):
             lines.append(
-                f"{r['rule']:<28}{r['blocks']:>8,}{r['pairs']:>13,}  {r['largest_block_pairs']:,}"
+                f"{r['rule']:<28}{r['blocks']:>8,}{r['pairs']:>13,}  "
+                f"{r['largest_block_pairs']:>13,}   "
+                f"{r['skipped_blocks']:,} / {r['skipped_pairs']:,}"
             )
         lines.append("")
         lines.append("largest blocks (rule, key, left size, right size, pairs):")
@@ -511,7 +518,8 @@ def blocking_report(
     """Count candidate pairs per rule and list the largest blocks, without building pairs.
 
     ``right=None`` means dedupe mode (block pairs n·(n-1)/2). Size limits of the rules are
-    not applied: the report shows what the rules would produce.
+    not applied to the counts: the report shows what the rules would produce, and how much of
+    it their limits skip (``skipped_blocks``, ``skipped_pairs``).
     """
     _validate(left, right, rules)
     rows: list[dict[str, Any]] = []
@@ -521,6 +529,11 @@ def blocking_report(
         lside = _side(left, rule)
         rside = _side(right, rule) if right is not None else None
         blocks = _block_sizes(lside, rside, keys)
+        others = pl.col("right_size") - (1 if right is None else 0)
+        skipped = blocks.filter(
+            (pl.col("pairs") > (rule.max_block_size or 2**63))
+            | (others > (rule.max_candidates if rule.max_candidates is not None else 2**63))
+        )
         rows.append(
             {
                 "rule": rule.name,
@@ -530,6 +543,8 @@ def blocking_report(
                 "largest_block_pairs": int(blocks["pairs"].max() or 0),  # type: ignore[arg-type]
                 "left_rows": lside.keys.select(pl.col("idx").n_unique()).item(),
                 "right_rows": (rside or lside).keys.select(pl.col("idx").n_unique()).item(),
+                "skipped_blocks": skipped.height,
+                "skipped_pairs": int(skipped["pairs"].sum()) if skipped.height else 0,
             }
         )
         key_text = pl.concat_str(
@@ -558,6 +573,8 @@ def blocking_report(
         "largest_block_pairs": pl.Int64,
         "left_rows": pl.Int64,
         "right_rows": pl.Int64,
+        "skipped_blocks": pl.Int64,
+        "skipped_pairs": pl.Int64,
     }
     largest = (
         pl.concat(tops)

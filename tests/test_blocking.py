@@ -399,3 +399,29 @@ def test_max_candidates_from_config_and_in_words() -> None:
     rules = rules_from_config([{"name": "n", "columns": ["a"], "max_candidates": 50}])
     assert rules == [BlockingRule("n", ("a",), max_candidates=50)]
     assert rules[0].describe() == "n: same a (blocks of more than 50 candidates per record skipped)"
+
+
+@pytest.mark.parametrize("dedupe", [False, True])
+def test_report_counts_what_the_limits_skip(dedupe: bool) -> None:
+    left = pl.DataFrame({"a": ["x", "x", "y", "z", "z", "z"]})
+    right = pl.DataFrame({"a": ["x", "y", "y", "y", "z", "z"]})
+    rules = [
+        BlockingRule("capped", ("a",), max_candidates=1),
+        BlockingRule("sized", ("a",), max_block_size=3),
+        BlockingRule("free", ("a",)),
+    ]
+    other = None if dedupe else right
+    rep = blocking_report(left, other, rules)
+    for r in rules:
+        row = rep.rules.filter(pl.col("rule") == r.name).row(0, named=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OversizedBlockWarning)
+            kept = block(left, other, [r]).height
+        assert row["pairs"] - row["skipped_pairs"] == kept
+    skipped = dict(zip(rep.rules["rule"], rep.rules["skipped_blocks"], strict=True))
+    # link: y offers 3 candidates, z 2 (capped at 1); z has 6 pairs (above 3)
+    # dedupe: x has 1 other, z 2 others (capped at 1); z has 3 pairs (not above 3)
+    assert skipped == (
+        {"capped": 1, "sized": 0, "free": 0} if dedupe else {"capped": 2, "sized": 1, "free": 0}
+    )
+    assert "skipped by limits" in rep.to_text()
