@@ -308,6 +308,7 @@ class _RuleBlocks:
     left: pl.DataFrame
     right: pl.DataFrame  # dedupe: the same as left
     is_list: bool
+    skipped: pl.Series  # left rows in a block its limits skipped (sorted, distinct)
 
 
 def _rule_blocks(
@@ -343,11 +344,13 @@ def _rule_blocks(
         if rule.max_candidates is not None
         else None,
     ]
+    skipped: list[pl.Series] = []
     for limit in limits:
         if limit is None:
             continue
         big = blocks.filter(limit[0])
         if big.height:
+            skipped.append(lk.filter(pl.col("key").is_in(big.get_column("key").implode()))["idx"])
             worst = big.sort(["pairs", "key"], descending=[True, False]).row(0, named=True)
             shown = _decode(lk, worst["key"], rule, coded)
             warnings.warn(
@@ -374,7 +377,8 @@ def _rule_blocks(
     lk = lk.select("idx", "key")
     if rk is None:  # dedupe: a self-join on rows sorted by block is about 2x faster
         lk = rk = lk.sort("key", "idx")
-    return _RuleBlocks(rule, blocks, lk, rk, is_list)
+    rows = pl.concat(skipped) if skipped else pl.Series("idx", [], dtype=pl.UInt32)
+    return _RuleBlocks(rule, blocks, lk, rk, is_list, rows.unique().sort())
 
 
 def _batches(rb: _RuleBlocks, batch_pairs: int) -> list[tuple[int, int]]:
@@ -412,6 +416,7 @@ def block(
     rules: Sequence[BlockingRule],
     *,
     batch_pairs: int = 20_000_000,
+    skipped: dict[str, pl.Series] | None = None,
 ) -> pl.DataFrame:
     """Candidate pairs: the union of the rules' pairs, deduplicated.
 
@@ -425,6 +430,10 @@ def block(
         right: right records (link mode), or ``None`` for dedupe mode (pairs ``l_idx < r_idx``).
         rules: blocking rules, in priority order (``rule`` = first rule producing the pair).
         batch_pairs: pairs joined at once (memory bound of the intermediate join).
+        skipped: if given, filled with, per rule whose limits (``max_block_size``,
+            ``max_candidates``) skipped blocks, the left rows (sorted ``UInt32`` indices) in
+            those blocks: to tell a record without candidates because its keys were too common
+            from one that shares no key at all.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, rule: Categorical}``, unique on ``(l_idx, r_idx)``; ordered
@@ -441,6 +450,8 @@ def block(
     parts: list[pl.DataFrame] = []
     for no, rule in enumerate(rules):
         rb = _rule_blocks(coded, len(left), n_right, rule)
+        if skipped is not None and rb.skipped.len():
+            skipped[rule.name] = rb.skipped
         ranges = _batches(rb, batch_pairs)
         for lo, hi in ranges:
             packed = _batch_pairs(rb, lo, hi, dedupe=right is None, whole=len(ranges) == 1)

@@ -29,10 +29,14 @@ The rules, in words:
 * Reviewer decisions ``{source, record_id, person_id, decision}`` (``accept``/``reject``): a
   rejected pair is never chosen — the record is decided on its other candidates by the same
   rules; an accepted pair is a ``match`` whose reason says "accepted by reviewer".
+* A record without candidates whose blocks the blocking limits skipped says so
+  (:func:`note_skipped_blocks`): its keys were too common to block on, which is not the same as
+  sharing no key with the registry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import polars as pl
@@ -549,3 +553,41 @@ def apply_prior_decisions(
         close_second_margin=close_second_margin,
         prior_decisions=decisions,
     )
+
+
+def note_skipped_blocks(links: pl.DataFrame, skipped: Mapping[str, pl.Series]) -> pl.DataFrame:
+    """``links`` with the reason of each record without candidates that the blocking limits
+    cut off: "no candidate pair (its keys are too common: the size limits of rule(s) …
+    skipped its blocks)".
+
+    Args:
+        links: :func:`decide`'s output, in the order of the left records.
+        skipped: per rule, the left rows in blocks its limits skipped (``block(...,
+            skipped=...)``).
+    """
+    if not skipped or links.height == 0:
+        return links
+    rows = pl.DataFrame(
+        {
+            "_i": pl.concat(list(skipped.values())),
+            "_rule": [n for n, v in skipped.items() for _ in range(v.len())],
+        },
+        schema={"_i": pl.UInt32, "_rule": pl.Utf8},
+    )
+    why = rows.group_by("_i").agg(pl.col("_rule").unique().sort().str.join(", ").alias("_rules"))
+    out = (
+        links.with_row_index("_i")
+        .join(why, on="_i", how="left", maintain_order="left")
+        .with_columns(
+            reason=pl.when(pl.col("reason") == "no candidate pair", pl.col("_rules").is_not_null())
+            .then(
+                pl.format(
+                    "no candidate pair (its keys are too common: the size limits of rule(s) {} "
+                    "skipped its blocks)",
+                    pl.col("_rules"),
+                )
+            )
+            .otherwise(pl.col("reason"))
+        )
+    )
+    return out.drop("_i", "_rules")

@@ -31,7 +31,7 @@ from registry_link import __version__
 from registry_link.blocking import BlockingReport, block, blocking_report
 from registry_link.cluster import cluster
 from registry_link.comparison import compare, needed_columns
-from registry_link.decide import decide
+from registry_link.decide import decide, note_skipped_blocks
 from registry_link.errors import UsageError
 from registry_link.household_context import (
     base_model,
@@ -255,8 +255,9 @@ class Linker:
         left = self._partners(partners)
         with self._stage("read"):
             right, display = _registry(registry, self.registry_columns())
+        skipped: dict[str, pl.Series] = {}
         with self._stage("block"):
-            pairs = block(left, right, s.blocking_rules)
+            pairs = block(left, right, s.blocking_rules, skipped=skipped)
         with self._stage("compare"):
             gammas = compare(left, right, pairs, s.comparisons)
         full: TrainedModel | None = None
@@ -278,6 +279,7 @@ class Linker:
                     left, right, pairs, scored, links, pass1, full
                 )
                 links = self._decide(scored, left, right, model, prior_decisions)
+        links = note_skipped_blocks(links, skipped)
         del gammas
         with self._stage("dedupe"):
             dedupe_pairs = self._within_lists(left, pass1)
@@ -294,6 +296,7 @@ class Linker:
         with self._stage("review"):
             review = review_pairs(links, scored, left, right, model, fields_from=display)
         summary = self._summary(left, right, pairs, links, clusters, households, review, model)
+        summary["records_in_skipped_blocks"] = {name: rows.len() for name, rows in skipped.items()}
         return LinkResult(
             links=links,
             review=review,

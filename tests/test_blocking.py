@@ -425,3 +425,19 @@ def test_report_counts_what_the_limits_skip(dedupe: bool) -> None:
         {"capped": 1, "sized": 0, "free": 0} if dedupe else {"capped": 2, "sized": 1, "free": 0}
     )
     assert "skipped by limits" in rep.to_text()
+
+
+def test_skipped_lists_the_left_rows_of_the_blocks_the_limits_skipped() -> None:
+    rules = [
+        BlockingRule("capped", ("a",), max_candidates=1),
+        BlockingRule("sized", ("b",), max_block_size=1),
+        BlockingRule("free", ("a",)),
+    ]
+    left = pl.DataFrame({"a": ["x", "y", "x", None], "b": [1, 2, 2, 2]})
+    right = pl.DataFrame({"a": ["x", "x", "y"], "b": [1, 2, 2]})
+    skipped: dict[str, pl.Series] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        block(left, right, rules, skipped=skipped)
+    # a=x meets 2 right records (> 1); b=2 has 3 x 2 = 6 pairs (> 1); "free" skips nothing
+    assert {k: v.to_list() for k, v in skipped.items()} == {"capped": [0, 2], "sized": [1, 2, 3]}

@@ -484,3 +484,28 @@ def test_rank_candidates_ranks_every_person_once() -> None:
     ]
     got = ranked.select("record_id", "person_id", "rank", "_row").rows()
     assert got == [("r1", "P1", 1, 2), ("r1", "P2", 2, 0), ("r2", "P3", 1, 5)]
+
+
+def test_note_skipped_blocks_explains_records_without_candidates() -> None:
+    from registry_link.decide import note_skipped_blocks
+
+    links = pl.DataFrame(
+        {
+            "record_id": ["a", "b", "c", "d"],
+            "reason": ["no candidate pair", "best candidate p=0.95", "no candidate pair", "x"],
+        }
+    )
+    skipped = {
+        "rule_b": pl.Series([0, 1], dtype=pl.UInt32),
+        "rule_a": pl.Series([0, 3], dtype=pl.UInt32),
+    }
+    out = note_skipped_blocks(links, skipped)
+    assert out.columns == links.columns
+    assert out["reason"].to_list() == [
+        "no candidate pair (its keys are too common: the size limits of rule(s) rule_a, rule_b "
+        "skipped its blocks)",
+        "best candidate p=0.95",  # had candidates: unchanged
+        "no candidate pair",  # in no skipped block: unchanged
+        "x",
+    ]
+    assert note_skipped_blocks(links, {}).equals(links)

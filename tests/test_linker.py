@@ -215,3 +215,36 @@ def test_a_non_standardised_frame_is_a_usage_error(data, side: str) -> None:
 def test_inputs_are_standardised(data) -> None:
     assert isinstance(data["coop"], StandardisedList)
     assert list(data["coop"].frame.columns[: len(STANDARDISED_SCHEMA)]) == list(STANDARDISED_SCHEMA)
+
+
+def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
+    """With tight max_candidates, records whose every block was skipped get a reason naming
+    the rules, not the bare "no candidate pair"; the summary counts them per rule."""
+    import dataclasses
+    import warnings
+
+    from registry_link.blocking import OversizedBlockWarning
+    from registry_link.model import load_model_config
+
+    settings = load_model_config(MODEL_CONFIG)
+    tight = dataclasses.replace(
+        settings,
+        blocking_rules=tuple(
+            r if r.name == "cin" else dataclasses.replace(r, max_candidates=1)
+            for r in settings.blocking_rules
+        ),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        result = Linker(tight).link(data["registry"], [data["coop"], data["ordre"]])
+    in_skipped = result.summary["records_in_skipped_blocks"]
+    assert in_skipped and set(in_skipped) <= {r.name for r in tight.blocking_rules}
+    cut = result.links.filter(pl.col("reason").str.starts_with("no candidate pair ("))
+    assert cut.height > 0
+    assert (cut["decision"] == "non_match").all() and cut["person_id"].is_null().all()
+    assert cut["reason"].str.contains("its keys are too common").all()
+    assert cut.height <= sum(in_skipped.values())
+    # without limits, each of them has a candidate
+    plain = Linker(settings).link(data["registry"], [data["coop"], data["ordre"]]).links
+    again = plain.join(cut.select("source", "record_id"), on=["source", "record_id"])
+    assert (again["reason"] != "no candidate pair").all()
