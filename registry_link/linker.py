@@ -295,8 +295,9 @@ class Linker:
             households = build_households(left, links, clusters, right)
         with self._stage("review"):
             review = review_pairs(links, scored, left, right, model, fields_from=display)
-        summary = self._summary(left, right, pairs, links, clusters, households, review, model)
-        summary["records_in_skipped_blocks"] = {name: rows.len() for name, rows in skipped.items()}
+        summary = self._summary(
+            left, right, pairs, links, clusters, households, review, model, skipped
+        )
         return LinkResult(
             links=links,
             review=review,
@@ -409,6 +410,7 @@ class Linker:
         households: pl.DataFrame,
         review: pl.DataFrame,
         model: TrainedModel,
+        skipped: dict[str, pl.Series],
     ) -> dict[str, Any]:
         per_source = (
             links.group_by("source", "decision").len().sort("source", "decision").to_dicts()
@@ -424,6 +426,8 @@ class Linker:
             "records": {"partner": left.height, "registry": right.height},
             "candidate_pairs": pairs.height,
             "candidate_pairs_by_rule": dict(pairs.group_by("rule").len().sort("rule").iter_rows()),
+            # partner records in blocks the rules' size limits skipped, per rule
+            "records_in_skipped_blocks": {name: rows.len() for name, rows in skipped.items()},
             "decisions": dict(links.group_by("decision").len().sort("decision").iter_rows()),
             "decisions_by_source": per_source,
             "review_pairs": review.height,
