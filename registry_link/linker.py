@@ -30,7 +30,7 @@ import polars as pl
 from registry_link import __version__
 from registry_link.blocking import BlockingReport, block, blocking_report
 from registry_link.cluster import cluster
-from registry_link.comparison import compare, needed_columns
+from registry_link.comparison import compare, needed_columns, prepare_records
 from registry_link.decide import decide, note_skipped_blocks
 from registry_link.errors import UsageError
 from registry_link.household_context import (
@@ -212,11 +212,19 @@ class Linker:
         with self._stage("block"):
             pairs = block(left, right, self.settings.blocking_rules)
         with self._stage("compare"):
-            gammas = compare(left, right, pairs, self.settings.comparisons)
+            prepared = prepare_records(right, self.settings.comparisons)
+            gammas = compare(left, right, pairs, self.settings.comparisons, right_prepared=prepared)
         with self._stage("train"):
             model = train(
-                left, right, pairs, self.settings.comparisons, self.settings, gammas=gammas
+                left,
+                right,
+                pairs,
+                self.settings.comparisons,
+                self.settings,
+                gammas=gammas,
+                right_prepared=prepared,
             )
+        del prepared
         if self.settings.household_context is None:
             return model
         with self._stage("household_context"):
@@ -259,13 +267,18 @@ class Linker:
         with self._stage("block"):
             pairs = block(left, right, s.blocking_rules, skipped=skipped)
         with self._stage("compare"):
-            gammas = compare(left, right, pairs, s.comparisons)
+            # the registry's per-record work once, for the candidate pairs and the u sample
+            prepared = prepare_records(right, s.comparisons)
+            gammas = compare(left, right, pairs, s.comparisons, right_prepared=prepared)
         full: TrainedModel | None = None
         if model is None:
             with self._stage("train"):
-                model = train(left, right, pairs, s.comparisons, s, gammas=gammas)
+                model = train(
+                    left, right, pairs, s.comparisons, s, gammas=gammas, right_prepared=prepared
+                )
         elif hc is not None and hc.comparison in model.params.names:
             full = model
+        del prepared
         # pass 1 never has household evidence (a saved model may carry the comparison)
         model = base_model(model, hc.comparison if hc is not None else household_name(model))
         with self._stage("score"):

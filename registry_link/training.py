@@ -42,7 +42,7 @@ import numpy as np
 import polars as pl
 
 from registry_link.blocking import BlockingRule
-from registry_link.comparison import Comparison, compare
+from registry_link.comparison import Comparison, PreparedRecords, compare
 from registry_link.em import FSParams, pattern_counts, run_em
 from registry_link.errors import LinkageError
 from registry_link.model import ModelSettings, TrainedModel, TrainingSettings
@@ -106,12 +106,21 @@ def estimate_u(
     *,
     sample_size: int,
     seed: int,
+    right_prepared: PreparedRecords | None = None,
 ) -> tuple[dict[str, tuple[float, ...]], int]:
-    """u-probabilities per comparison from random pairs; also returns the pairs sampled."""
+    """u-probabilities per comparison from random pairs; also returns the pairs sampled.
+
+    ``right_prepared``: the right records already prepared for ``compare`` (link mode).
+    """
     n_right = None if right is None else right.height
     pairs = sample_pairs(left.height, n_right, sample_size, seed)
     gammas = compare(
-        left, left if right is None else right, pairs, comparisons, chunk_size=U_SAMPLE_CHUNK
+        left,
+        left if right is None else right,
+        pairs,
+        comparisons,
+        chunk_size=U_SAMPLE_CHUNK,
+        right_prepared=right_prepared if right is not None else None,
     )
     u = {c.name: level_shares(gammas[c.output_column], c.n_levels) for c in comparisons}
     return u, pairs.height
@@ -337,6 +346,7 @@ def train(
     settings: ModelSettings,
     *,
     gammas: pl.DataFrame | None = None,
+    right_prepared: PreparedRecords | None = None,
 ) -> TrainedModel:
     """Train the model on candidate pairs (unsupervised).
 
@@ -348,6 +358,8 @@ def train(
         settings: the model settings (blocking rules for the EM sessions, training settings).
         gammas: the candidate pairs' comparison vectors if already computed (same row order
             as ``pairs``); computed here otherwise.
+        right_prepared: ``comparison.prepare_records(right, comparisons)`` if the caller has
+            it (link mode): the random pairs for u are compared without redoing it.
 
     Returns:
         The trained model (see the module docs for the method).
@@ -366,7 +378,7 @@ def train(
     r_frame = left if right is None else right
     n_total = pair_space(left.height, None if right is None else right.height)
     if gammas is None:
-        gammas = compare(left, r_frame, pairs, comparisons)
+        gammas = compare(left, r_frame, pairs, comparisons, right_prepared=right_prepared)
     elif gammas.height != pairs.height:
         raise LinkageError(
             f"the comparison vectors have {gammas.height:,} rows but there are "
@@ -378,7 +390,13 @@ def train(
     # single-threaded), and it is most of the training time. The results do not depend on it.
     with ThreadPoolExecutor(max_workers=1) as pool:
         sampling = pool.submit(
-            estimate_u, left, right, comparisons, sample_size=ts.u_sample_size, seed=ts.seed
+            estimate_u,
+            left,
+            right,
+            comparisons,
+            sample_size=ts.u_sample_size,
+            seed=ts.seed,
+            right_prepared=right_prepared,
         )
         try:
             prepared = _session_patterns(

@@ -14,7 +14,12 @@ A :class:`Comparison` has ``name``, ``kind``, ``output_column`` (``gamma_<name>`
 adjustment), ``describe()``, ``to_dict()`` / ``Comparison.from_dict()``.
 """
 
-from registry_link.comparison.compute import compare, needed_columns
+from registry_link.comparison.compute import (
+    PreparedRecords,
+    compare,
+    needed_columns,
+    prepare_records,
+)
 from registry_link.comparison.levels import Comparison, Level
 from registry_link.comparison.library import (
     COMPARISON_KINDS,
@@ -36,6 +41,7 @@ __all__ = [
     "Comparison",
     "ComparisonKind",
     "Level",
+    "PreparedRecords",
     "build_comparison",
     "compare",
     "comparison_problems",
@@ -46,4 +52,5 @@ __all__ = [
     "name_similarity",
     "needed_columns",
     "osa_distance",
+    "prepare_records",
 ]

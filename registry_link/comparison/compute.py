@@ -10,6 +10,7 @@ comparison. No per-pair Python loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from registry_link.errors import LinkageError
 #: The similarity helpers are re-exported: they lived here before the module was split.
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "PreparedRecords",
     "compare",
     "damerau_levenshtein_distance",
     "jaro_winkler_similarity",
@@ -38,6 +40,7 @@ __all__ = [
     "needed_columns",
     "on_unique_pairs",
     "osa_distance",
+    "prepare_records",
 ]
 
 #: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
@@ -270,6 +273,7 @@ def compare(
     comparisons: Sequence[Comparison],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    right_prepared: PreparedRecords | None = None,
 ) -> pl.DataFrame:
     """Comparison vectors of candidate pairs.
 
@@ -279,27 +283,31 @@ def compare(
         pairs: candidate pairs ``{l_idx: UInt32, r_idx: UInt32, ...}`` (row indices).
         comparisons: the comparisons to compute (distinct names).
         chunk_size: pairs per chunk (memory bound of the gathered columns).
+        right_prepared: ``prepare_records(right, comparisons)``, when the same right records
+            are compared in several calls (the registry: candidate pairs, then the random
+            pairs for u); their per-record work is then done once. Same result without it.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}`` in the order of ``pairs``.
 
     Raises:
-        LinkageError: a column a comparison reads is absent, or two comparisons share a name.
+        LinkageError: a column a comparison reads is absent, two comparisons share a name, or
+            ``right_prepared`` was prepared from other records or comparisons.
     """
     names = [c.name for c in comparisons]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise LinkageError(f"comparison names must be unique; repeated: {dupes}")
-    cols = needed_columns(comparisons)
+    cols, record_derived, keep = _columns_plan(comparisons)
     _check_columns(left, "left", cols)
     _check_columns(right, "right", cols)
-    record_derived = {n: e for c in comparisons for n, e in c.record_derived.items()}
-    reads = [pair_level_columns(c) for c in comparisons]
-    keep = (
-        [*cols, *record_derived]
-        if any(r is None for r in reads)
-        else [c for c in [*cols, *record_derived] if any(c in r for r in reads if r is not None)]
-    )
+    if right_prepared is not None and (
+        right_prepared.source is not right or right_prepared.comparisons != tuple(names)
+    ):
+        raise LinkageError(
+            "right_prepared was prepared from other records or comparisons; prepare it with "
+            "prepare_records(right, comparisons) for this call"
+        )
     pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
     if pairs.height == 0:
         schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
@@ -308,21 +316,71 @@ def compare(
     original = pairs
     # per-record work (derived columns, dictionaries) only on the rows the pairs reference
     lsel, l_idx = _referenced_rows(left.select(cols), pairs["l_idx"])
-    rsel, r_idx = _referenced_rows(right.select(cols), pairs["r_idx"])
-    pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
     lsel = lsel.with_columns(**record_derived).select(keep)
-    rsel = rsel.with_columns(**record_derived).select(keep)
     # dictionary-encode a side's strings when the pairs gather them often enough to repay it
-    encoded = (
-        dictionaries(lsel) if pairs.height >= lsel.height // 4 else {},
-        dictionaries(rsel) if pairs.height >= rsel.height // 4 else {},
-    )
+    l_dicts = dictionaries(lsel) if pairs.height >= lsel.height // 4 else {}
+    if right_prepared is not None:
+        rsel, r_idx, r_dicts = right_prepared.frame, pairs["r_idx"], right_prepared.dictionaries
+    else:
+        rsel, r_idx = _referenced_rows(right.select(cols), pairs["r_idx"])
+        rsel = rsel.with_columns(**record_derived).select(keep)
+        r_dicts = dictionaries(rsel) if pairs.height >= rsel.height // 4 else {}
+    pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
+    encoded = (l_dicts, r_dicts)
     chunks = [
         _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons, encoded)
         for start in range(0, pairs.height, max(1, chunk_size))
     ]
     out = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
     return out.with_columns(original["l_idx"], original["r_idx"])
+
+
+def _columns_plan(
+    comparisons: Sequence[Comparison],
+) -> tuple[list[str], dict[str, pl.Expr], list[str]]:
+    """The record columns the comparisons read, their per-record derived columns, and the
+    columns (of both) that the pair frame needs."""
+    cols = needed_columns(comparisons)
+    record_derived = {n: e for c in comparisons for n, e in c.record_derived.items()}
+    reads = [pair_level_columns(c) for c in comparisons]
+    keep = (
+        [*cols, *record_derived]
+        if any(r is None for r in reads)
+        else [c for c in [*cols, *record_derived] if any(c in r for r in reads if r is not None)]
+    )
+    return cols, record_derived, keep
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedRecords:
+    """One side's records with :func:`compare`'s per-record work done (derived columns,
+    dictionaries), for several ``compare`` calls on the same records and comparisons.
+
+    Attributes:
+        source: the frame it was prepared from (``compare`` checks it is the same object).
+        comparisons: the names of the comparisons it was prepared for.
+        frame: the columns the pair frame needs, one row per record of ``source``.
+        dictionaries: the string columns' dictionaries (see :mod:`.dictionaries`).
+    """
+
+    source: pl.DataFrame = field(repr=False)
+    comparisons: tuple[str, ...]
+    frame: pl.DataFrame = field(repr=False)
+    dictionaries: Mapping[str, Dictionary] = field(repr=False)
+
+
+def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> PreparedRecords:
+    """``frame``'s per-record comparison work, done once (see ``compare``'s ``right_prepared``).
+
+    Raises:
+        LinkageError: a column a comparison reads is absent.
+    """
+    cols, record_derived, keep = _columns_plan(comparisons)
+    _check_columns(frame, "right", cols)
+    prepared = frame.select(cols).with_columns(**record_derived).select(keep)
+    return PreparedRecords(
+        frame, tuple(c.name for c in comparisons), prepared, dictionaries(prepared)
+    )
 
 
 def _referenced_rows(frame: pl.DataFrame, idx: pl.Series) -> tuple[pl.DataFrame, pl.Series]:

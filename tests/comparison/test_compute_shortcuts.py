@@ -14,13 +14,20 @@ from typing import Any
 from unittest import mock
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.comparison import build_comparison, compare, max_token_similarity
+from registry_link.comparison import (
+    build_comparison,
+    compare,
+    max_token_similarity,
+    prepare_records,
+)
 from registry_link.comparison import dictionaries as dictionaries_module
 from registry_link.comparison import similarity as similarity_module
 from registry_link.comparison.levels import Level, decided_expr, first_true
+from registry_link.errors import LinkageError
 
 _KEYS = ["mhmd", "ftm", "lw", "bnn", "", "mhmt", "lwi"]
 key = st.one_of(st.none(), st.sampled_from(_KEYS))
@@ -146,3 +153,34 @@ def test_list_dictionaries_are_built_on_first_use(values: list[Any]) -> None:
         small = dictionaries_module.dictionaries(frame)  # limit len // 8: too many distinct lists
         if pl.Series(values, dtype=pl.List(pl.Utf8)).n_unique() > len(values) // 8:
             assert "v" not in small
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(name_record(), min_size=1, max_size=6),
+    st.lists(name_record(), min_size=1, max_size=8),
+    st.data(),
+)
+def test_prepared_right_records_give_the_same_vectors(
+    a: list[dict], b: list[dict], data: st.DataObject
+) -> None:
+    """``prepare_records`` once, then several ``compare`` calls on any pairs of those records:
+    the vectors of comparing without it."""
+    left, right = pl.DataFrame(a, schema=SCHEMA), pl.DataFrame(b, schema=SCHEMA)
+    prepared = prepare_records(right, NAME_COMPS)
+    for _ in range(2):
+        pairs = _all_pairs(len(a), len(b))
+        rows = data.draw(st.lists(st.integers(0, pairs.height - 1), max_size=pairs.height))
+        pairs = pairs[rows] if rows else pairs.clear()
+        plain = compare(left, right, pairs, NAME_COMPS)
+        assert compare(left, right, pairs, NAME_COMPS, right_prepared=prepared).equals(plain)
+
+
+def test_records_prepared_for_other_records_or_comparisons_are_refused() -> None:
+    right = pl.DataFrame([{c: None for c in SCHEMA}], schema=SCHEMA)
+    prepared = prepare_records(right, NAME_COMPS)
+    pairs = _all_pairs(1, 1)
+    with pytest.raises(LinkageError, match="prepared from other records or comparisons"):
+        compare(right, right.clone(), pairs, NAME_COMPS, right_prepared=prepared)
+    with pytest.raises(LinkageError, match="prepared from other records or comparisons"):
+        compare(right, right, pairs, NAME_COMPS[:2], right_prepared=prepared)
