@@ -17,6 +17,7 @@ them and gathers the result. Integration code uses it directly::
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,12 @@ import polars as pl
 from registry_link import __version__
 from registry_link.blocking import BlockingReport, block, blocking_report
 from registry_link.cluster import cluster
-from registry_link.comparison import compare, needed_columns, prepare_records
+from registry_link.comparison import (
+    PreparedRecords,
+    compare,
+    needed_columns,
+    prepare_records,
+)
 from registry_link.decide import decide, note_skipped_blocks
 from registry_link.errors import UsageError
 from registry_link.household_context import (
@@ -212,7 +218,7 @@ class Linker:
         with self._stage("block"):
             pairs = block(left, right, self.settings.blocking_rules)
         with self._stage("compare"):
-            prepared = prepare_records(right, self.settings.comparisons)
+            prepared = self._shared_registry_work(right, pairs)
             gammas = compare(left, right, pairs, self.settings.comparisons, right_prepared=prepared)
         with self._stage("train"):
             model = train(
@@ -267,8 +273,7 @@ class Linker:
         with self._stage("block"):
             pairs = block(left, right, s.blocking_rules, skipped=skipped)
         with self._stage("compare"):
-            # the registry's per-record work once, for the candidate pairs and the u sample
-            prepared = prepare_records(right, s.comparisons)
+            prepared = self._shared_registry_work(right, pairs) if model is None else None
             gammas = compare(left, right, pairs, s.comparisons, right_prepared=prepared)
         full: TrainedModel | None = None
         if model is None:
@@ -320,6 +325,22 @@ class Linker:
             summary=summary,
             pairs=ScoredPairs(scored, left, right, model),
         )
+
+    def _shared_registry_work(
+        self, right: pl.DataFrame, pairs: pl.DataFrame
+    ) -> PreparedRecords | None:
+        """The registry prepared once for comparing the candidate pairs and the random pairs for
+        u (:func:`~registry_link.comparison.prepare_records`), when each would prepare all of
+        it: both reach more than half of its records (``compare`` prepares only the records a
+        call reaches when they are fewer). ``None`` otherwise, e.g. a short list against a
+        large registry, where preparing all of it would cost more than it saves.
+        """
+        n = right.height
+        # u random pairs reach about n(1 - e^(-u/n)) records: more than half when u > n ln 2
+        u_reaches_half = self.settings.training.u_sample_size > n * math.log(2)
+        if not u_reaches_half or pairs["r_idx"].n_unique() * 2 <= n:
+            return None
+        return prepare_records(right, self.settings.comparisons)
 
     @staticmethod
     def _score(gammas: pl.DataFrame, model: TrainedModel, right: pl.DataFrame) -> pl.DataFrame:

@@ -248,3 +248,33 @@ def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
     plain = Linker(settings).link(data["registry"], [data["coop"], data["ordre"]]).links
     again = plain.join(cut.select("source", "record_id"), on=["source", "record_id"])
     assert (again["reason"] != "no candidate pair").all()
+
+
+def test_the_registry_is_prepared_once_only_when_both_compares_would_prepare_all_of_it(
+    data,
+) -> None:
+    """Shared per-record work when the candidate pairs and the u sample each reach more than
+    half of the registry; not for a short list against a large registry."""
+    import dataclasses
+
+    from registry_link.model import load_model_config
+
+    right = data["registry"].frame  # type: ignore[union-attr]
+    settings = load_model_config(MODEL_CONFIG)
+    n = right.height
+
+    def pairs(rows: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"l_idx": [0] * rows, "r_idx": list(range(rows))},
+            schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
+        )
+
+    linker = Linker(settings)  # u sample of 1,000,000 pairs: every registry record and more
+    prepared = linker._shared_registry_work(right, pairs(n // 2 + 1))
+    assert prepared is not None and prepared.source is right
+    assert prepared.frame.height == n
+    assert linker._shared_registry_work(right, pairs(n // 2)) is None  # few candidates
+    small_u = dataclasses.replace(
+        settings, training=dataclasses.replace(settings.training, u_sample_size=n // 2)
+    )
+    assert Linker(small_u)._shared_registry_work(right, pairs(n)) is None
