@@ -555,6 +555,10 @@ def apply_prior_decisions(
     )
 
 
+#: How the reason of a record cut off by the blocking limits begins (:func:`note_skipped_blocks`).
+CUT_OFF_REASON: Final[str] = "no candidate pair (its keys are too common"
+
+
 def note_skipped_blocks(links: pl.DataFrame, skipped: Mapping[str, pl.Series]) -> pl.DataFrame:
     """``links`` with the reason of each record without candidates that the blocking limits
     cut off: "no candidate pair (its keys are too common: the size limits of rule(s) …
@@ -582,8 +586,7 @@ def note_skipped_blocks(links: pl.DataFrame, skipped: Mapping[str, pl.Series]) -
             reason=pl.when(pl.col("reason") == "no candidate pair", pl.col("_rules").is_not_null())
             .then(
                 pl.format(
-                    "no candidate pair (its keys are too common: the size limits of rule(s) {} "
-                    "skipped its blocks)",
+                    CUT_OFF_REASON + ": the size limits of rule(s) {} skipped its blocks)",
                     pl.col("_rules"),
                 )
             )

@@ -37,7 +37,7 @@ from registry_link.comparison import (
     needed_columns,
     prepare_records,
 )
-from registry_link.decide import decide, note_skipped_blocks
+from registry_link.decide import CUT_OFF_REASON, decide, note_skipped_blocks
 from registry_link.errors import UsageError
 from registry_link.household_context import (
     base_model,
@@ -460,8 +460,12 @@ class Linker:
             "records": {"partner": left.height, "registry": right.height},
             "candidate_pairs": pairs.height,
             "candidate_pairs_by_rule": dict(pairs.group_by("rule").len().sort("rule").iter_rows()),
-            # partner records in blocks the rules' size limits skipped, per rule
+            # partner records in blocks the rules' size limits skipped, per rule, and those
+            # left without any candidate by it
             "records_in_skipped_blocks": {name: rows.len() for name, rows in skipped.items()},
+            "records_cut_off_by_blocking_limits": links.filter(
+                pl.col("reason").str.starts_with(CUT_OFF_REASON)
+            ).height,
             "decisions": dict(links.group_by("decision").len().sort("decision").iter_rows()),
             "decisions_by_source": per_source,
             "review_pairs": review.height,

@@ -244,6 +244,7 @@ def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
     assert (cut["decision"] == "non_match").all() and cut["person_id"].is_null().all()
     assert cut["reason"].str.contains("its keys are too common").all()
     assert cut.height <= sum(in_skipped.values())
+    assert result.summary["records_cut_off_by_blocking_limits"] == cut.height
     # without limits, each of them has a candidate
     plain = Linker(settings).link(data["registry"], [data["coop"], data["ordre"]]).links
     again = plain.join(cut.select("source", "record_id"), on=["source", "record_id"])

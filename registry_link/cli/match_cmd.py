@@ -116,6 +116,11 @@ def command(
                 ("partner records", summary["records"]["partner"]),
                 ("candidate pairs", summary["candidate_pairs"]),
                 *[(f"decision: {k}", v) for k, v in decisions.items()],
+                *(
+                    [("no candidate: keys too common", cut)]
+                    if (cut := summary["records_cut_off_by_blocking_limits"])
+                    else []
+                ),
                 ("beneficiaries (deduplicated)", summary["beneficiaries"]),
                 ("households", summary["households"]),
                 *[(f"flag: {k}", v) for k, v in summary["household_flags"].items()],

@@ -200,3 +200,24 @@ def test_an_out_that_is_a_file_is_a_clean_usage_error(
     # refused by the option itself, before anything is read
     assert "Invalid value for '--out'" in err and "is a file" in err
     assert "registry:" not in err
+
+
+@pytest.mark.filterwarnings("ignore::registry_link.blocking.OversizedBlockWarning")
+def test_records_cut_off_by_tight_blocking_limits_are_counted_and_explained(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (CONFIGS / "model.yaml").read_text(encoding="utf-8")
+    tight = tmp_path / "model_tight.yaml"
+    tight.write_text(text.replace("max_candidates: 100", "max_candidates: 1"), encoding="utf-8")
+    out = tmp_path / "out"
+    args = [*base_args(data_dir), "--partner", str(data_dir / "partner_coop_ar.csv")]
+    args[args.index("--model-config") + 1] = str(tight)
+    capsys.readouterr()
+    main([*args, "--config", str(CONFIGS / "partner_coop_ar.yaml"), "--out", str(out)])
+    printed = capsys.readouterr().err  # the summary table goes to stderr, with the progress
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    cut = summary["records_cut_off_by_blocking_limits"]
+    assert cut > 0
+    assert "no candidate: keys too common" in printed
+    links = pl.read_parquet(out / "links.parquet")
+    assert links.filter(pl.col("reason").str.contains("its keys are too common")).height == cut
