@@ -571,12 +571,11 @@ def note_skipped_blocks(links: pl.DataFrame, skipped: Mapping[str, pl.Series]) -
     """
     if not skipped or links.height == 0:
         return links
-    rows = pl.DataFrame(
-        {
-            "_i": pl.concat(list(skipped.values())),
-            "_rule": [n for n, v in skipped.items() for _ in range(v.len())],
-        },
-        schema={"_i": pl.UInt32, "_rule": pl.Utf8},
+    rows = pl.concat(
+        [
+            pl.DataFrame({"_i": v.cast(pl.UInt32)}).with_columns(_rule=pl.lit(name, pl.Utf8))
+            for name, v in skipped.items()
+        ]
     )
     why = rows.group_by("_i").agg(pl.col("_rule").unique().sort().str.join(", ").alias("_rules"))
     out = (
