@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,7 +58,7 @@ from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.scored_pairs import ScoredPairs
 from registry_link.scoring import extend_scores, score
 from registry_link.standardise.pipeline import StandardisedList
-from registry_link.training import pair_space, train
+from registry_link.training import pair_free_estimates, pair_space, train
 
 #: What a source may be given as: a standardised list, or a standardised frame.
 SourceInput = StandardisedList | pl.DataFrame
@@ -217,25 +218,34 @@ class Linker:
         right = _registry(registry, self.registry_columns())[0]
         with self._stage("block"):
             pairs = block(left, right, self.settings.blocking_rules)
-        with self._stage("compare"):
-            prepared = self._shared_registry_work(right, pairs)
-            gammas = compare(left, right, pairs, self.settings.comparisons, right_prepared=prepared)
-        with self._stage("train"):
-            model = train(
-                left,
-                right,
-                pairs,
-                self.settings.comparisons,
-                self.settings,
-                gammas=gammas,
-                right_prepared=prepared,
-            )
-        del prepared
+        s = self.settings
+        with ThreadPoolExecutor(max_workers=1) as background:
+            with self._stage("compare"):
+                prepared = self._shared_registry_work(right, pairs)
+                pair_free = background.submit(  # see link()
+                    pair_free_estimates,
+                    left,
+                    right,
+                    s.comparisons,
+                    s.training,
+                    right_prepared=prepared,
+                )
+                gammas = compare(left, right, pairs, s.comparisons, right_prepared=prepared)
+            with self._stage("train"):
+                model = train(
+                    left,
+                    right,
+                    pairs,
+                    s.comparisons,
+                    s,
+                    gammas=gammas,
+                    pair_free=pair_free.result(),
+                )
         if self.settings.household_context is None:
             return model
         with self._stage("household_context"):
             links = self._decide(self._score(gammas, model, right), left, right, model, None)
-            return self._household_pass(left, right, pairs, gammas, links, model, None)[2]
+            return self._household_pass(left, right, pairs, gammas, links, model, None, prepared)[2]
 
     def link(
         self,
@@ -272,18 +282,41 @@ class Linker:
         skipped: dict[str, pl.Series] = {}
         with self._stage("block"):
             pairs = block(left, right, s.blocking_rules, skipped=skipped)
-        with self._stage("compare"):
-            prepared = self._shared_registry_work(right, pairs) if model is None else None
-            gammas = compare(left, right, pairs, s.comparisons, right_prepared=prepared)
         full: TrainedModel | None = None
-        if model is None:
-            with self._stage("train"):
-                model = train(
-                    left, right, pairs, s.comparisons, s, gammas=gammas, right_prepared=prepared
+        with ThreadPoolExecutor(max_workers=1) as background:
+            with self._stage("compare"):
+                prepared = self._shared_registry_work(right, pairs) if model is None else None
+                # training's random-pair work does not need the candidate pairs: it runs in
+                # the second thread while they are compared
+                pair_free = (
+                    background.submit(
+                        pair_free_estimates,
+                        left,
+                        right,
+                        s.comparisons,
+                        s.training,
+                        right_prepared=prepared,
+                    )
+                    if model is None
+                    else None
                 )
-        elif hc is not None and hc.comparison in model.params.names:
-            full = model
-        del prepared
+                gammas = compare(left, right, pairs, s.comparisons, right_prepared=prepared)
+            if pair_free is not None:
+                with self._stage("train"):
+                    model = train(
+                        left,
+                        right,
+                        pairs,
+                        s.comparisons,
+                        s,
+                        gammas=gammas,
+                        pair_free=pair_free.result(),
+                    )
+            elif model is not None and hc is not None and hc.comparison in model.params.names:
+                full = model
+        assert model is not None  # given, or trained above
+        if hc is None:
+            prepared = None  # only the household pass's extra pairs use it again
         # pass 1 never has household evidence (a saved model may carry the comparison)
         model = base_model(model, hc.comparison if hc is not None else household_name(model))
         with self._stage("score"):
@@ -294,8 +327,9 @@ class Linker:
         if hc is not None:
             with self._stage("household_context"):
                 pairs, scored, model = self._household_pass(
-                    left, right, pairs, scored, links, pass1, full
+                    left, right, pairs, scored, links, pass1, full, prepared
                 )
+                prepared = None
                 links = self._decide(scored, left, right, model, prior_decisions)
         links = note_skipped_blocks(links, skipped)
         del gammas
@@ -377,6 +411,7 @@ class Linker:
         links: pl.DataFrame,
         pass1: TrainedModel,
         full: TrainedModel | None,
+        prepared: PreparedRecords | None = None,
     ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel]:
         """Second pass: household hints, extra pairs, household comparison, re-score.
 
@@ -385,7 +420,8 @@ class Linker:
         :mod:`registry_link.household_context`). The first-pass pairs are not compared nor
         scored again: their weights only gain the household Bayes factor and the new prior
         (:func:`~registry_link.scoring.extend_scores`). Returns all pairs, all scored pairs and
-        the extended model.
+        the extended model. ``prepared``: the registry's prepared comparison work, if the
+        first pass had it (see :meth:`_shared_registry_work`).
         """
         hc = self.settings.household_context
         if hc is None:
@@ -393,7 +429,9 @@ class Linker:
         left_h, right_h = with_hints(left, right, links, hc.hint_column)
         new = extra_pairs(left_h, right_h, pairs, household_rule(hc))
         comp = household_comparison(hc)
-        new_gammas = compare(left_h, right_h, new, self.settings.comparisons)
+        # the hint column is not among the comparisons' columns: the registry's prepared
+        # comparison work (if any) serves the extra pairs as well
+        new_gammas = compare(left, right, new, self.settings.comparisons, right_prepared=prepared)
         old_hh = household_gammas(left_h, right_h, pairs, comp)
         new_gammas = new_gammas.with_columns(household_gammas(left_h, right_h, new, comp))
         if full is None:

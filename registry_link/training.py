@@ -22,11 +22,13 @@ Steps of :func:`train`:
    (the scorer floors them anyway).
 
 Cost at national scale (millions of candidate pairs, a million registry records): comparing
-the random pairs for u dominates, so it runs in a second thread while this one finds each
-session's pairs (integer keys of the rule columns, :func:`rule_keys`, not gathered strings),
-counts the agreement patterns (one packed integer per pair, see
-:func:`~registry_link.em.pattern_counts`), the term frequencies and the fingerprints. The EMs
-run on pattern counts and cost little.
+the random pairs for u dominates. It does not need the candidate pairs, nor do the term
+frequencies and the fingerprints (:func:`pair_free_estimates`), so the linker computes them in
+a second thread while the candidate pairs are compared; :func:`train` alone computes them in a
+second thread while this one finds each session's pairs (integer keys of the rule columns,
+:func:`rule_keys`, not gathered strings) and counts the agreement patterns (one packed integer
+per pair, see :func:`~registry_link.em.pattern_counts`). The EMs run on pattern counts and
+cost little.
 """
 
 from __future__ import annotations
@@ -93,10 +95,10 @@ def level_shares(gammas: pl.Series, n_levels: int, zero_count: float = 0.5) -> t
 
 
 #: Random pairs compared at once for u. Random pairs share few (name, name) pairs, so smaller
-#: chunks than ``compare``'s default cost no time here (1,000,000 random pairs of the 100k x 1M
-#: benchmark: 4.5 s CPU either way) and bound the memory: every similarity runs on every random
-#: pair (peak 1.5 -> 1.2 GB).
-U_SAMPLE_CHUNK = 500_000
+#: chunks than ``compare``'s default cost little time here and bound the memory: every
+#: similarity runs on every random pair, and the linker compares them while the candidate
+#: pairs are compared (100k x 1M benchmark: peak 1.38 GiB with 500,000, 1.2 GiB with 250,000).
+U_SAMPLE_CHUNK = 250_000
 
 
 def estimate_u(
@@ -124,6 +126,71 @@ def estimate_u(
     )
     u = {c.name: level_shares(gammas[c.output_column], c.n_levels) for c in comparisons}
     return u, pairs.height
+
+
+@dataclass(frozen=True)
+class PairFreeEstimates:
+    """What training needs that does not depend on the candidate pairs.
+
+    Computed by :func:`pair_free_estimates`, which can therefore run while the candidate pairs
+    are still being compared (the linker starts it in a second thread).
+
+    Attributes:
+        comparisons: the names of the comparisons ``u`` was estimated for.
+        u: per comparison, P(level | non-match) from random pairs (see :func:`estimate_u`).
+        u_sample_pairs: the number of random pairs compared.
+        tf_tables: per term-frequency column, value → relative frequency (right side; the
+            one frame in dedupe mode).
+        fingerprints: :func:`fingerprint` of the left and right records (right: ``None`` in
+            dedupe mode).
+    """
+
+    comparisons: tuple[str, ...]
+    u: dict[str, tuple[float, ...]]
+    u_sample_pairs: int
+    tf_tables: dict[str, dict[str, float]]
+    fingerprints: tuple[dict[str, Any], dict[str, Any] | None]
+
+
+def pair_free_estimates(
+    left: pl.DataFrame,
+    right: pl.DataFrame | None,
+    comparisons: Sequence[Comparison],
+    settings: TrainingSettings,
+    *,
+    right_prepared: PreparedRecords | None = None,
+) -> PairFreeEstimates:
+    """u from random pairs, term frequencies and fingerprints (see :class:`PairFreeEstimates`).
+
+    Args:
+        left: left records (partner lists) — or the one frame in dedupe mode.
+        right: right records (registry); ``None`` (or ``left`` itself) for dedupe mode.
+        comparisons: the comparisons the model will have.
+        settings: the training settings (u sample size, seed, term-frequency floor).
+        right_prepared: the right records already prepared for ``compare`` (link mode).
+
+    Raises:
+        LinkageError: a column a comparison or a term-frequency table reads is absent.
+    """
+    if right is left:
+        right = None
+    u, n_sampled = estimate_u(
+        left,
+        right,
+        comparisons,
+        sample_size=settings.u_sample_size,
+        seed=settings.seed,
+        right_prepared=right_prepared,
+    )
+    r_frame = left if right is None else right
+    tf_cols = list(dict.fromkeys(col for c in comparisons for col in c.tf_columns().values()))
+    return PairFreeEstimates(
+        comparisons=tuple(c.name for c in comparisons),
+        u=u,
+        u_sample_pairs=n_sampled,
+        tf_tables=term_frequencies(r_frame, tf_cols, settings.tf_minimum_frequency),
+        fingerprints=(fingerprint(left), fingerprint(right) if right is not None else None),
+    )
 
 
 def unobserved(gammas: pl.DataFrame, comparisons: Sequence[Comparison]) -> list[str]:
@@ -347,6 +414,7 @@ def train(
     *,
     gammas: pl.DataFrame | None = None,
     right_prepared: PreparedRecords | None = None,
+    pair_free: PairFreeEstimates | None = None,
 ) -> TrainedModel:
     """Train the model on candidate pairs (unsupervised).
 
@@ -360,6 +428,9 @@ def train(
             as ``pairs``); computed here otherwise.
         right_prepared: ``comparison.prepare_records(right, comparisons)`` if the caller has
             it (link mode): the random pairs for u are compared without redoing it.
+        pair_free: :func:`pair_free_estimates` of the same records, comparisons and training
+            settings, if the caller computed it already (e.g. while comparing the candidate
+            pairs); computed here otherwise, in a second thread.
 
     Returns:
         The trained model (see the module docs for the method).
@@ -384,19 +455,22 @@ def train(
             f"the comparison vectors have {gammas.height:,} rows but there are "
             f"{pairs.height:,} candidate pairs; compute them from the same pairs"
         )
-    tf_cols = list(dict.fromkeys(col for c in comparisons for col in c.tf_columns().values()))
-    # The random pairs for u are compared in a second thread while this one counts the
-    # candidate pairs' patterns: compare() keeps about 1.5 of 2 cores busy (parts of it run
-    # single-threaded), and it is most of the training time. The results do not depend on it.
+    names = tuple(c.name for c in comparisons)
+    if pair_free is not None and pair_free.comparisons != names:
+        raise LinkageError(
+            f"the pair-free estimates were made for comparisons {list(pair_free.comparisons)}, "
+            f"not {list(names)}; compute them with pair_free_estimates() for these comparisons"
+        )
+    # Unless given, the pair-free estimates (mostly comparing the random pairs for u) are made
+    # in a second thread while this one counts the candidate pairs' patterns: compare() keeps
+    # about 1.5 of 2 cores busy. The results do not depend on it.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        sampling = pool.submit(
-            estimate_u,
-            left,
-            right,
-            comparisons,
-            sample_size=ts.u_sample_size,
-            seed=ts.seed,
-            right_prepared=right_prepared,
+        pending = (
+            None
+            if pair_free is not None
+            else pool.submit(
+                pair_free_estimates, left, right, comparisons, ts, right_prepared=right_prepared
+            )
         )
         try:
             prepared = _session_patterns(
@@ -404,12 +478,13 @@ def train(
             )
             all_patterns = pattern_counts(gammas.select([c.output_column for c in comparisons]))
             never_observed = unobserved(gammas, comparisons)
-            tf_tables = term_frequencies(r_frame, tf_cols, ts.tf_minimum_frequency)
-            prints = (fingerprint(left), fingerprint(r_frame) if right is not None else None)
         except Exception:
-            sampling.result()  # the sampling's error first, as when it ran first
+            if pending is not None:
+                pending.result()  # the sampling's error first, as when it ran first
             raise
-        u, n_sampled = sampling.result()
+        free = pending.result() if pending is not None else pair_free
+    assert free is not None  # given, or computed above
+    u = free.u
     estimates, sessions = _sessions(prepared, u, ts)
     m = {
         c.name: tuple(np.mean(estimates[c.name], axis=0))
@@ -441,7 +516,7 @@ def train(
         "mode": "dedupe" if right is None else "link",
         "candidate_pairs": pairs.height,
         "pair_space": n_total,
-        "u_sample_pairs": n_sampled,
+        "u_sample_pairs": free.u_sample_pairs,
         "seed": ts.seed,
         "em_sessions": sessions,
         "m_estimated_in_final_em": [c.name for c in comparisons if c.name not in estimates],
@@ -450,13 +525,13 @@ def train(
         "converged": final.converged and all(s.get("converged", True) for s in sessions),
         "candidate_match_share": final.pattern_match_share,
         "expected_matches": expected,
-        "left": prints[0],
-        "right": prints[1],
+        "left": free.fingerprints[0],
+        "right": free.fingerprints[1],
     }
     return TrainedModel(
         comparisons=tuple(comparisons),
         params=params,
-        tf_tables=tf_tables,
+        tf_tables=free.tf_tables,
         tf_minimum_frequency=ts.tf_minimum_frequency,
         training=info,
         settings=dict(settings.raw) if settings.raw else None,

@@ -279,3 +279,31 @@ def test_the_registry_is_prepared_once_only_when_both_compares_would_prepare_all
         settings, training=dataclasses.replace(settings.training, u_sample_size=n // 2)
     )
     assert Linker(small_u)._shared_registry_work(right, pairs(n)) is None
+
+
+def test_sharing_the_prepared_registry_changes_no_result(data) -> None:
+    """The registry's prepared comparison work serves the candidate pairs, the u sample (in a
+    second thread) and the household pass's extra pairs; without it, every output is equal."""
+
+    from registry_link.comparison import PreparedRecords, prepare_records
+
+    class Shared(Linker):
+        def _shared_registry_work(
+            self, right: pl.DataFrame, pairs: pl.DataFrame
+        ) -> PreparedRecords | None:
+            return prepare_records(right, self.settings.comparisons)
+
+    class Unshared(Linker):
+        def _shared_registry_work(
+            self, right: pl.DataFrame, pairs: pl.DataFrame
+        ) -> PreparedRecords | None:
+            return None
+
+    registry, partners = data["registry"], [data["coop"], data["ordre"]]
+    shared = Shared.from_config(MODEL_CONFIG).link(registry, partners)
+    plain = Unshared.from_config(MODEL_CONFIG).link(registry, partners)
+    assert plain.model.params == shared.model.params
+    assert plain.model.tf_tables == shared.model.tf_tables
+    assert plain.links.equals(shared.links)
+    assert plain.households.equals(shared.households)
+    assert plain.review.equals(shared.review)

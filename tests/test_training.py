@@ -17,6 +17,7 @@ from registry_link.scoring import score
 from registry_link.training import (
     default_m,
     level_shares,
+    pair_free_estimates,
     pair_space,
     rule_keys,
     rule_mask,
@@ -383,6 +384,49 @@ def test_training_is_deterministic(linked: dict) -> None:
         gammas=linked["gammas"],
     )
     assert again.params == linked["model"].params
+
+
+def test_pair_free_estimates_made_beforehand_train_the_same_model(linked: dict) -> None:
+    """The linker makes them while the candidate pairs are compared; train() takes them."""
+    settings = linked["settings"]
+    free = pair_free_estimates(
+        linked["left"], linked["right"], settings.comparisons, settings.training
+    )
+    assert free.comparisons == tuple(c.name for c in settings.comparisons)
+    assert free.u == linked["model"].params.u
+    assert free.u_sample_pairs == 200_000
+    again = train(
+        linked["left"],
+        linked["right"],
+        linked["pairs"],
+        settings.comparisons,
+        settings,
+        gammas=linked["gammas"],
+        pair_free=free,
+    )
+    assert again.params == linked["model"].params
+    assert again.tf_tables == linked["model"].tf_tables
+    keep = ("trained_at",)
+    assert {k: v for k, v in again.training.items() if k not in keep} == {
+        k: v for k, v in linked["model"].training.items() if k not in keep
+    }
+
+
+def test_pair_free_estimates_of_other_comparisons_are_refused(linked: dict) -> None:
+    settings = linked["settings"]
+    free = pair_free_estimates(
+        linked["left"], linked["right"], settings.comparisons[:2], settings.training
+    )
+    with pytest.raises(LinkageError, match="pair-free estimates were made for comparisons"):
+        train(
+            linked["left"],
+            linked["right"],
+            linked["pairs"],
+            settings.comparisons,
+            settings,
+            gammas=linked["gammas"],
+            pair_free=free,
+        )
 
 
 def test_saved_model_scores_identically(linked: dict, tmp_path: Path) -> None:
