@@ -181,13 +181,17 @@ def set_compare_chunk_size(chunk_size: int) -> None:
     """What-if knob: change ``compare``'s default ``chunk_size`` for every caller in-process.
 
     ``compare`` is one function object imported by the Linker, training and this module, so
-    its keyword default is changed in place. Used only with ``--ours-compare-chunk``.
+    its keyword default is changed in place; the Linker's chunk for the candidate pairs while
+    the random pairs are compared beside them (``linker.CONCURRENT_COMPARE_CHUNK``) becomes
+    half of it. Used only with ``--ours-compare-chunk``.
     """
+    from registry_link import linker
     from registry_link.comparison import compute
 
     defaults = dict(compute.compare.__kwdefaults__ or {})
     defaults["chunk_size"] = chunk_size
     compute.compare.__kwdefaults__ = defaults
+    linker.CONCURRENT_COMPARE_CHUNK = max(1, chunk_size // 2)
 
 
 def run_ours(

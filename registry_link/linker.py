@@ -38,6 +38,7 @@ from registry_link.comparison import (
     needed_columns,
     prepare_records,
 )
+from registry_link.comparison.compute import DEFAULT_CHUNK_SIZE
 from registry_link.decide import CUT_OFF_REASON, decide, note_skipped_blocks
 from registry_link.errors import UsageError
 from registry_link.household_context import (
@@ -59,6 +60,12 @@ from registry_link.scored_pairs import ScoredPairs
 from registry_link.scoring import extend_scores, score
 from registry_link.standardise.pipeline import StandardisedList
 from registry_link.training import pair_free_estimates, pair_space, train
+
+#: Candidate pairs compared per chunk while training's random pairs are compared in the second
+#: thread: half of ``compare``'s default, so that the two working sets together stay near the
+#: peak of one (100k x 1M benchmark: 1.14 GiB, against 1.38 GiB with the default). About 5 %
+#: slower than the default alone, more than repaid by the overlap.
+CONCURRENT_COMPARE_CHUNK = DEFAULT_CHUNK_SIZE // 2
 
 #: What a source may be given as: a standardised list, or a standardised frame.
 SourceInput = StandardisedList | pl.DataFrame
@@ -230,7 +237,14 @@ class Linker:
                     s.training,
                     right_prepared=prepared,
                 )
-                gammas = compare(left, right, pairs, s.comparisons, right_prepared=prepared)
+                gammas = compare(
+                    left,
+                    right,
+                    pairs,
+                    s.comparisons,
+                    right_prepared=prepared,
+                    chunk_size=CONCURRENT_COMPARE_CHUNK,
+                )
             with self._stage("train"):
                 model = train(
                     left,
@@ -300,7 +314,10 @@ class Linker:
                     if model is None
                     else None
                 )
-                gammas = compare(left, right, pairs, s.comparisons, right_prepared=prepared)
+                chunk = {} if pair_free is None else {"chunk_size": CONCURRENT_COMPARE_CHUNK}
+                gammas = compare(
+                    left, right, pairs, s.comparisons, right_prepared=prepared, **chunk
+                )
             if pair_free is not None:
                 with self._stage("train"):
                     model = train(

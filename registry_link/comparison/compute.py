@@ -43,11 +43,8 @@ __all__ = [
     "prepare_records",
 ]
 
-#: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory). The
-#: linker compares the random pairs for u in a second thread at the same time, so each
-#: comparison's working set is kept at half of what one thread alone could afford (100k x 1M
-#: benchmark: 1,000,000 -> 500,000 pairs keeps the peak at 1.2 GiB; the time is the same).
-DEFAULT_CHUNK_SIZE = 500_000
+#: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
+DEFAULT_CHUNK_SIZE = 1_000_000
 
 
 def _check_columns(frame: pl.DataFrame, side: str, columns: Sequence[str]) -> None:
