@@ -310,6 +310,7 @@ class _RuleBlocks:
     right: pl.DataFrame  # dedupe: the same as left
     is_list: bool
     skipped: pl.Series  # left rows in a block its limits skipped (sorted, distinct)
+    notes: list[str]  # what its limits skipped, in words (block() warns them)
 
 
 def _rule_blocks(
@@ -346,6 +347,7 @@ def _rule_blocks(
         else None,
     ]
     skipped: list[pl.Series] = []
+    notes: list[str] = []
     for limit in limits:
         if limit is None:
             continue
@@ -354,12 +356,10 @@ def _rule_blocks(
             skipped.append(lk.filter(pl.col("key").is_in(big.get_column("key").implode()))["idx"])
             worst = big.sort(["pairs", "key"], descending=[True, False]).row(0, named=True)
             shown = _decode(lk, worst["key"], rule, coded)
-            warnings.warn(
+            notes.append(
                 f"blocking rule {rule.name!r}: skipped {big.height} block(s) {limit[1]} "
                 f"({int(big['pairs'].sum())} pairs in all; largest: {shown} with "
-                f"{worst['pairs']} pairs)",
-                OversizedBlockWarning,
-                stacklevel=4,
+                f"{worst['pairs']} pairs)"
             )
             blocks = blocks.filter(~limit[0])
             lk = lk.filter(~pl.col("key").is_in(big.get_column("key").implode()))
@@ -379,7 +379,7 @@ def _rule_blocks(
     if rk is None:  # dedupe: a self-join on rows sorted by block is about 2x faster
         lk = rk = lk.sort("key", "idx")
     rows = pl.concat(skipped) if skipped else pl.Series("idx", [], dtype=pl.UInt32)
-    return _RuleBlocks(rule, blocks, lk, rk, is_list, rows.unique().sort())
+    return _RuleBlocks(rule, blocks, lk, rk, is_list, rows.unique().sort(), notes)
 
 
 def _batches(rb: _RuleBlocks, batch_pairs: int) -> list[tuple[int, int]]:
@@ -453,10 +453,10 @@ def block(
     columns = list(dict.fromkeys(c for r in rules for c in r.columns))
     n_right = len(right) if right is not None else None
 
-    def rule_pairs(no: int, rule: BlockingRule) -> tuple[pl.Series, list[pl.DataFrame]]:
+    def rule_pairs(no: int, rule: BlockingRule) -> tuple[_RuleBlocks, list[pl.DataFrame]]:
         rb = _rule_blocks(coded, len(left), n_right, rule)
         ranges = _batches(rb, batch_pairs)
-        return rb.skipped, [
+        return rb, [
             pl.DataFrame(
                 {"pair": _batch_pairs(rb, lo, hi, dedupe=right is None, whole=len(ranges) == 1)}
             ).with_columns(pl.lit(no, pl.UInt16).alias("no"))
@@ -471,9 +471,11 @@ def block(
         )
         per_rule = list(pool.map(rule_pairs, range(len(rules)), rules))
     parts: list[pl.DataFrame] = []
-    for rule, (rows, batches) in zip(rules, per_rule, strict=True):
-        if skipped is not None and rows.len():
-            skipped[rule.name] = rows
+    for rule, (rb, batches) in zip(rules, per_rule, strict=True):
+        for note in rb.notes:  # warned here, in the caller's thread, at the caller's call
+            warnings.warn(note, OversizedBlockWarning, stacklevel=3)
+        if skipped is not None and rb.skipped.len():
+            skipped[rule.name] = rb.skipped
         parts += batches
     if not parts:
         return pl.DataFrame(schema=PAIR_SCHEMA)

@@ -242,6 +242,24 @@ def test_max_block_size_skips_big_blocks_with_a_warning() -> None:
     assert got.rows() == [(3, 2, "by_a")]
 
 
+def test_limit_warnings_come_in_rule_order_from_the_callers_caller() -> None:
+    """Rules are blocked two at a time in worker threads; their warnings are given afterwards,
+    in rule order, attributed as before to the code that called the caller of block()."""
+    rules = [
+        BlockingRule("first", ("a",), max_block_size=4),
+        BlockingRule("second", ("a",), max_candidates=1),
+    ]
+    left, right = _frame(["x"] * 3 + ["y"]), _frame(["x"] * 2 + ["y"])
+
+    def caller() -> pl.DataFrame:  # as Linker.link calls block()
+        return block(left, right, rules)
+
+    with pytest.warns(OversizedBlockWarning) as record:
+        caller()
+    assert [str(w.message).split("'")[1] for w in record] == ["first", "second"]
+    assert {w.filename for w in record} == {__file__}
+
+
 def test_max_block_size_in_dedupe_counts_pairs_within_the_block() -> None:
     rule = BlockingRule("by_a", ("a",), max_block_size=3)
     with warnings.catch_warnings():
