@@ -84,6 +84,58 @@ def _plain(comp: Any) -> Any:
     return dataclasses.replace(comp, derived_when={}, decided=None)
 
 
+def _look_up_from_threads(frame: pl.DataFrame, threads: int) -> tuple[int, list, list]:
+    """Encodings made (joins), and per thread its ``len`` and decoded list columns, or errors,
+    when ``threads`` threads look up the same fresh dictionaries at once."""
+    import threading
+
+    enc = dictionaries_module.dictionaries(frame)
+    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
+    encodings: list[int] = []
+    seen: list[tuple[int, list[list[Any]]]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+    original = pl.DataFrame.join
+
+    def counted(self: pl.DataFrame, *args: Any, **kwargs: Any) -> pl.DataFrame:
+        encodings.append(1)  # one join per list column encoded
+        return original(self, *args, **kwargs)
+
+    def look() -> None:
+        try:
+            start.wait()
+            n = len(enc)  # iterates: encodes every pending list column
+            seen.append((n, [enc[c][0].gather(enc[c][1]).to_list() for c in lists]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    with mock.patch.object(pl.DataFrame, "join", counted):
+        workers = [threading.Thread(target=look) for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+    return len(encodings), seen, errors
+
+
+def test_list_dictionaries_are_encoded_once_when_threads_look_them_up_together() -> None:
+    """The registry's prepared records are compared from two threads at once (candidate pairs,
+    random pairs for u): lazily encoded list columns must come out whole, and only once."""
+    values = [[f"k{i % 7}", f"k{i % 3}"] if i % 5 else None for i in range(5000)]
+    frame = pl.DataFrame(
+        {f"v{j}": values for j in range(4)} | {"s": ["a"] * len(values)},
+        schema={**{f"v{j}": pl.List(pl.Utf8) for j in range(4)}, "s": pl.Utf8},
+    )
+    for _ in range(5):
+        encodings, seen, errors = _look_up_from_threads(frame, 6)
+        assert errors == []
+        assert encodings == 4
+        assert len(seen) == 6
+        for n, decoded in seen:
+            assert n == 5
+            assert all(d == values for d in decoded)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(name_record(), min_size=1, max_size=6),
