@@ -225,36 +225,7 @@ class Linker:
         right = _registry(registry, self.registry_columns())[0]
         with self._stage("block"):
             pairs = block(left, right, self.settings.blocking_rules)
-        s = self.settings
-        with ThreadPoolExecutor(max_workers=1) as background:
-            with self._stage("compare"):
-                prepared = self._shared_registry_work(right, pairs)
-                pair_free = background.submit(  # see link()
-                    pair_free_estimates,
-                    left,
-                    right,
-                    s.comparisons,
-                    s.training,
-                    right_prepared=prepared,
-                )
-                gammas = compare(
-                    left,
-                    right,
-                    pairs,
-                    s.comparisons,
-                    right_prepared=prepared,
-                    chunk_size=CONCURRENT_COMPARE_CHUNK,
-                )
-            with self._stage("train"):
-                model = train(
-                    left,
-                    right,
-                    pairs,
-                    s.comparisons,
-                    s,
-                    gammas=gammas,
-                    pair_free=pair_free.result(),
-                )
+        gammas, model, prepared = self._compare_and_train(left, right, pairs, None)
         if self.settings.household_context is None:
             return model
         with self._stage("household_context"):
@@ -296,42 +267,14 @@ class Linker:
         skipped: dict[str, pl.Series] = {}
         with self._stage("block"):
             pairs = block(left, right, s.blocking_rules, skipped=skipped)
-        full: TrainedModel | None = None
-        with ThreadPoolExecutor(max_workers=1) as background:
-            with self._stage("compare"):
-                prepared = self._shared_registry_work(right, pairs) if model is None else None
-                # training's random-pair work does not need the candidate pairs: it runs in
-                # the second thread while they are compared
-                pair_free = (
-                    background.submit(
-                        pair_free_estimates,
-                        left,
-                        right,
-                        s.comparisons,
-                        s.training,
-                        right_prepared=prepared,
-                    )
-                    if model is None
-                    else None
-                )
-                chunk = {} if pair_free is None else {"chunk_size": CONCURRENT_COMPARE_CHUNK}
-                gammas = compare(
-                    left, right, pairs, s.comparisons, right_prepared=prepared, **chunk
-                )
-            if pair_free is not None:
-                with self._stage("train"):
-                    model = train(
-                        left,
-                        right,
-                        pairs,
-                        s.comparisons,
-                        s,
-                        gammas=gammas,
-                        pair_free=pair_free.result(),
-                    )
-            elif model is not None and hc is not None and hc.comparison in model.params.names:
-                full = model
-        assert model is not None  # given, or trained above
+        given = model
+        gammas, model, prepared = self._compare_and_train(left, right, pairs, given)
+        # a given model with the household comparison is the second pass's model as it is
+        full = (
+            given
+            if given is not None and hc is not None and hc.comparison in given.params.names
+            else None
+        )
         if hc is None:
             prepared = None  # only the household pass's extra pairs use it again
         # pass 1 never has household evidence (a saved model may carry the comparison)
@@ -376,6 +319,57 @@ class Linker:
             summary=summary,
             pairs=ScoredPairs(scored, left, right, model),
         )
+
+    def _compare_and_train(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        pairs: pl.DataFrame,
+        model: TrainedModel | None,
+    ) -> tuple[pl.DataFrame, TrainedModel, PreparedRecords | None]:
+        """The candidate pairs' comparison vectors and the model (``model`` if given, else
+        trained on them), in the stages ``compare`` and ``train``.
+
+        Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`) does
+        not need the candidate pairs: it runs in a second thread while they are compared, both
+        in smaller chunks (:data:`CONCURRENT_COMPARE_CHUNK`). Also returns the registry's
+        prepared comparison work when it was made (see :meth:`_shared_registry_work`), for the
+        household pass's extra pairs.
+        """
+        s = self.settings
+        if model is not None:
+            with self._stage("compare"):
+                return compare(left, right, pairs, s.comparisons), model, None
+        with ThreadPoolExecutor(max_workers=1) as background:
+            with self._stage("compare"):
+                prepared = self._shared_registry_work(right, pairs)
+                pair_free = background.submit(
+                    pair_free_estimates,
+                    left,
+                    right,
+                    s.comparisons,
+                    s.training,
+                    right_prepared=prepared,
+                )
+                gammas = compare(
+                    left,
+                    right,
+                    pairs,
+                    s.comparisons,
+                    right_prepared=prepared,
+                    chunk_size=CONCURRENT_COMPARE_CHUNK,
+                )
+            with self._stage("train"):
+                trained = train(
+                    left,
+                    right,
+                    pairs,
+                    s.comparisons,
+                    s,
+                    gammas=gammas,
+                    pair_free=pair_free.result(),
+                )
+        return gammas, trained, prepared
 
     def _shared_registry_work(
         self, right: pl.DataFrame, pairs: pl.DataFrame

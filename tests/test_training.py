@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -12,7 +13,7 @@ import pytest
 from registry_link.blocking import BlockingRule, block
 from registry_link.comparison import compare
 from registry_link.errors import LinkageError
-from registry_link.model import load_model, save_model, settings_from_dict
+from registry_link.model import TrainedModel, load_model, save_model, settings_from_dict
 from registry_link.scoring import score
 from registry_link.training import (
     default_m,
@@ -374,15 +375,22 @@ def test_training_metadata_and_tf(linked: dict) -> None:
     assert tf["given"]["adam"] == pytest.approx((linked["right"]["given"] == "adam").mean())
 
 
-def test_training_is_deterministic(linked: dict) -> None:
-    again = train(
+def retrain(linked: dict, **options: Any) -> TrainedModel:
+    """train() again on the module's linked data (its pairs and vectors), with ``options``."""
+    settings = linked["settings"]
+    return train(
         linked["left"],
         linked["right"],
         linked["pairs"],
-        linked["settings"].comparisons,
-        linked["settings"],
+        settings.comparisons,
+        settings,
         gammas=linked["gammas"],
+        **options,
     )
+
+
+def test_training_is_deterministic(linked: dict) -> None:
+    again = retrain(linked)
     assert again.params == linked["model"].params
 
 
@@ -395,15 +403,7 @@ def test_pair_free_estimates_made_beforehand_train_the_same_model(linked: dict) 
     assert free.comparisons == tuple(c.name for c in settings.comparisons)
     assert free.u == linked["model"].params.u
     assert free.u_sample_pairs == 200_000
-    again = train(
-        linked["left"],
-        linked["right"],
-        linked["pairs"],
-        settings.comparisons,
-        settings,
-        gammas=linked["gammas"],
-        pair_free=free,
-    )
+    again = retrain(linked, pair_free=free)
     assert again.params == linked["model"].params
     assert again.tf_tables == linked["model"].tf_tables
     keep = ("trained_at",)
@@ -418,15 +418,7 @@ def test_pair_free_estimates_of_other_comparisons_are_refused(linked: dict) -> N
         linked["left"], linked["right"], settings.comparisons[:2], settings.training
     )
     with pytest.raises(LinkageError, match="pair-free estimates were made for comparisons"):
-        train(
-            linked["left"],
-            linked["right"],
-            linked["pairs"],
-            settings.comparisons,
-            settings,
-            gammas=linked["gammas"],
-            pair_free=free,
-        )
+        retrain(linked, pair_free=free)
 
 
 def test_saved_model_scores_identically(linked: dict, tmp_path: Path) -> None:
