@@ -378,7 +378,8 @@ class Linker:
         u (:func:`~registry_link.comparison.prepare_records`), when each would prepare all of
         it: both reach more than half of its records (``compare`` prepares only the records a
         call reaches when they are fewer). ``None`` otherwise, e.g. a short list against a
-        large registry, where preparing all of it would cost more than it saves.
+        large registry, where preparing all of it would cost more than it saves. When made, the
+        household pass's extra pairs use it too.
         """
         n = right.height
         # u random pairs reach about n(1 - e^(-u/n)) records: more than half when u > n ln 2
