@@ -279,11 +279,11 @@ class Linker:
             prepared = None  # only the household pass's extra pairs use it again
         # pass 1 never has household evidence (a saved model may carry the comparison)
         model = base_model(model, hc.comparison if hc is not None else household_name(model))
+        pass1 = model
         with self._stage("score"):
             scored = self._score(gammas, model, right)
         with self._stage("decide"):
             links = self._decide(scored, left, right, model, prior_decisions)
-        pass1 = model
         if hc is not None:
             with self._stage("household_context"):
                 pairs, scored, model = self._household_pass(
@@ -293,20 +293,26 @@ class Linker:
                 links = self._decide(scored, left, right, model, prior_decisions)
         links = note_skipped_blocks(links, skipped)
         del gammas
-        with self._stage("dedupe"):
-            dedupe_pairs = self._within_lists(left, pass1)
-        with self._stage("cluster"):
-            clusters = cluster(
-                links,
-                dedupe_pairs,
-                left,
-                threshold=s.match_threshold,
-                previous_keys=previous_keys,
+        with ThreadPoolExecutor(max_workers=1) as background:
+            # the review pairs need only the links: made in a second thread while the people
+            # are deduplicated and clustered (stage "review" is the wait for them)
+            reviewing = background.submit(
+                review_pairs, links, scored, left, right, model, fields_from=display
             )
-        with self._stage("households"):
-            households = build_households(left, links, clusters, right)
-        with self._stage("review"):
-            review = review_pairs(links, scored, left, right, model, fields_from=display)
+            with self._stage("dedupe"):
+                dedupe_pairs = self._within_lists(left, pass1)
+            with self._stage("cluster"):
+                clusters = cluster(
+                    links,
+                    dedupe_pairs,
+                    left,
+                    threshold=s.match_threshold,
+                    previous_keys=previous_keys,
+                )
+            with self._stage("households"):
+                households = build_households(left, links, clusters, right)
+            with self._stage("review"):
+                review = reviewing.result()
         summary = self._summary(
             left, right, pairs, links, clusters, households, review, model, skipped
         )
