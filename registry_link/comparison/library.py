@@ -43,6 +43,7 @@ from registry_link.comparison.similarity import (
     jaro_winkler_similarity,
     max_token_similarity,
     name_similarity,
+    name_similarity_each,
     on_unique_codes,
     osa_distance,
 )
@@ -415,7 +416,7 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
             return max_token_similarity(probe, tokens)
 
         namesim = f"__pairsim_{tag}"
-        derived[namesim] = _pair_fn(lat, lambda a, b: name_similarity(a, b).cast(pl.Float64))
+        derived[namesim] = _pair_fn(lat, name_similarity, name_similarity_each)
         derived[toksim] = _reading(
             _toksim, [f"{s}_{c}" for c in (lat, key, tok) for s in ("l", "r")]
         )
@@ -425,7 +426,7 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         derived_when = dict(early_when)
         same_key = split & key_eq
         missing = ~split
-        derived[sim] = _pair_fn(lat, lambda a, b: name_similarity(a, b))
+        derived[sim] = _pair_fn(lat, name_similarity, name_similarity_each)
         split_sim = token_sim = ""
     swapped = _swapped(keys, other) & split
     levels = [

@@ -17,6 +17,8 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler
 
+from registry_link.names import pairwise_name_similarity
+
 
 def _differing(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Masks (both present, equal) and the positions where both are present and differ."""
@@ -150,14 +152,14 @@ def osa_distance(a: pl.Series, b: pl.Series, cutoff: int = 3) -> pl.Series:
 def name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
     """Element-wise similarity of Latin matching forms of names, in [0, 1]; null if a null.
 
-    Uses :func:`registry_link.names.pairwise_name_similarity` when the names package is
-    available, plain Jaro-Winkler otherwise.
+    :func:`registry_link.names.pairwise_name_similarity`, once per distinct pair of values.
     """
-    try:
-        from registry_link.names import pairwise_name_similarity
-    except ImportError:  # pragma: no cover - only before the names package exists
-        return jaro_winkler_similarity(a, b)
-    return on_unique_pairs(a, b, lambda x, y: pairwise_name_similarity(x, y).cast(pl.Float64))
+    return on_unique_pairs(a, b, name_similarity_each)
+
+
+def name_similarity_each(a: pl.Series, b: pl.Series) -> pl.Series:
+    """:func:`name_similarity` position by position, for values already distinct."""
+    return pairwise_name_similarity(a, b).cast(pl.Float64)
 
 
 #: :func:`max_token_similarity` scores every (distinct probe, distinct token) combination

@@ -15,6 +15,7 @@ from registry_link.comparison import (
     jaro_winkler_similarity,
     library,
 )
+from registry_link.comparison.similarity import jaro_winkler_each
 from registry_link.errors import ConfigError
 
 D = dt.date
@@ -189,6 +190,7 @@ NAME_CASES = [
 def plain_jaro_winkler(monkeypatch: pytest.MonkeyPatch) -> None:
     """Name similarity = plain Jaro-Winkler, so these cases test the engine, not the matcher."""
     monkeypatch.setattr(library, "name_similarity", jaro_winkler_similarity)
+    monkeypatch.setattr(library, "name_similarity_each", jaro_winkler_each)
 
 
 @pytest.mark.usefixtures("plain_jaro_winkler")
