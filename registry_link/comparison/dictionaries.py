@@ -27,7 +27,7 @@ DICTIONARY_MAX_VALUES = 1024
 
 
 def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
-    """Per string column with few distinct values: (distinct values, codes per record).
+    """Per column with few distinct values: (dictionary of values, codes per record).
 
     Gathering a string column for millions of pairs from a million-row frame is dominated by
     cache misses; gathering the codes (integers) and then the values from the small dictionary
@@ -37,12 +37,16 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
     column's string buffers, which makes gathering from them several times slower.
 
     String columns are encoded at once, in parallel (distinct values, then an ``Enum`` cast
-    of each column for the codes). List columns are only read by derived functions on some
-    pairs (often none), so each is encoded on first use (see :class:`_Dictionaries`).
+    of each column for the codes). Integer, date and Boolean columns whose values span few
+    enough (birth years, dates, flags) get the whole span as dictionary and their offset from
+    its minimum as code (:func:`_span_dictionaries`): no hashing. List columns are only read
+    by derived functions on some pairs (often none), so each is encoded on first use (see
+    :class:`_Dictionaries`).
     """
     strings = [c for c, t in frame.schema.items() if t == pl.Utf8]
     lists = [c for c, t in frame.schema.items() if t == pl.List(pl.Utf8)]
-    if not (strings or lists) or frame.height == 0:
+    spans = [c for c, t in frame.schema.items() if t in _SPAN_TYPES]
+    if not (strings or lists or spans) or frame.height == 0:
         return {}
     limit = max(DICTIONARY_MAX_VALUES, frame.height // 8)
     lazy = frame.lazy()
@@ -54,7 +58,70 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
         c: (_dictionary_values(v).alias(c).rechunk().shrink_to_fit(), k.to_series().rechunk())
         for (c, v), k in zip(chosen.items(), codes, strict=True)
     }
+    eager |= _span_dictionaries(frame, spans, limit)
     return _Dictionaries(frame.select(lists), limit, eager)
+
+
+#: Column types encoded by their span (integers, dates, Booleans; nullable nowhere else).
+_SPAN_TYPES = frozenset(
+    {
+        pl.Boolean,
+        pl.Date,
+        pl.Int8,
+        pl.Int16,
+        pl.Int32,
+        pl.Int64,
+        pl.UInt8,
+        pl.UInt16,
+        pl.UInt32,
+    }
+)
+
+
+def _span_dictionaries(
+    frame: pl.DataFrame, columns: list[str], limit: int
+) -> dict[str, Dictionary]:
+    """Dictionaries of integer-like columns whose values span at most ``limit``.
+
+    The dictionary is every value from the column's minimum to its maximum (present or not),
+    then null if the column has nulls; a record's code is its value's offset from the
+    minimum (nulls: the last code). Gathering a nullable numeric column for millions of pairs
+    from a million-row frame is several times slower than gathering the codes (no validity
+    to gather) and then the values from the small dictionary.
+    """
+    if not columns:
+        return {}
+    phys = {c: pl.col(c).to_physical().cast(pl.Int64) for c in columns}
+    bounds = frame.select(
+        *(phys[c].min().alias(f"{c}\0min") for c in columns),
+        *(phys[c].max().alias(f"{c}\0max") for c in columns),
+    ).row(0, named=True)
+    chosen: dict[str, tuple[int, int]] = {}
+    for c in columns:
+        low, high = bounds[f"{c}\0min"], bounds[f"{c}\0max"]
+        if low is None and limit >= 1:  # only nulls: a dictionary of one null
+            chosen[c] = (0, -1)
+        elif low is not None and high - low + 1 <= limit:
+            chosen[c] = (low, high)
+    if not chosen:
+        return {}
+    codes = frame.select(
+        (phys[c] - low).cast(pl.UInt32).fill_null(high - low + 1).alias(c)
+        for c, (low, high) in chosen.items()
+    )
+    out: dict[str, Dictionary] = {}
+    for c, (low, high) in chosen.items():
+        dtype = frame.schema[c]
+        span = pl.int_range(low, high + 1, dtype=pl.Int64, eager=True)
+        values = (
+            span > 0
+            if dtype == pl.Boolean
+            else span.cast(pl.Int32 if dtype == pl.Date else dtype).cast(dtype)
+        )
+        if frame.get_column(c).has_nulls():
+            values = values.extend(pl.Series([None], dtype=dtype))
+        out[c] = (values.alias(c).rechunk(), codes.get_column(c).rechunk())
+    return out
 
 
 def _dictionary_values(distinct: pl.Series) -> pl.Series:

@@ -251,11 +251,36 @@ def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> N
         {"v": values, "n": list(range(len(values)))}, schema={"v": pl.Utf8, "n": pl.Int64}
     )
     enc = dictionaries(frame)
-    assert set(enc) == ({"v"} if values else set())  # only string columns
-    if values:
-        distinct, codes = enc["v"]
-        assert distinct.gather(codes).to_list() == values
+    assert set(enc) == ({"v", "n"} if values else set())
+    for col in enc:
+        distinct, codes = enc[col]
+        assert distinct.gather(codes).to_list() == frame[col].to_list()
         assert distinct.n_unique() == distinct.len()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from([pl.Int32, pl.Int64, pl.UInt8, pl.Date, pl.Boolean]),
+    st.lists(st.one_of(st.none(), st.integers(0, 200)), max_size=30),
+    st.integers(0, 400),
+)
+def test_span_dictionaries_round_trip(dtype: Any, values: list[int | None], limit: int) -> None:
+    """Integer, date and Boolean columns: their span as dictionary, offsets as codes; the
+    values and nulls come back; a column spanning more than the limit is not encoded."""
+    from registry_link.comparison.dictionaries import _span_dictionaries
+
+    raw = pl.Series("x", values, dtype=pl.Int64)
+    column = raw > 100 if dtype == pl.Boolean else raw.cast(pl.Int32 if dtype == pl.Date else dtype)
+    frame = column.cast(dtype).to_frame()
+    enc = _span_dictionaries(frame, ["x"], limit)
+    present = frame["x"].drop_nulls().to_physical().cast(pl.Int64)
+    span = int(present.max()) - int(present.min()) + 1 if present.len() else 1  # type: ignore[operator]
+    assert ("x" in enc) == (span <= limit)
+    if "x" in enc:
+        dictionary, codes = enc["x"]
+        assert dictionary.dtype == frame.schema["x"]
+        assert dictionary.gather(codes).to_list() == frame["x"].to_list()
+        assert dictionary.n_unique() == dictionary.len()
 
 
 def test_on_unique_codes_runs_the_function_once_per_distinct_pair() -> None:
