@@ -20,6 +20,7 @@ from registry_link.comparison.dictionaries import Dictionary, code_column, dicti
 from registry_link.comparison.levels import Comparison
 from registry_link.comparison.similarity import (
     damerau_levenshtein_distance,
+    distinct_pair_cache,
     jaro_winkler_similarity,
     max_token_similarity,
     name_similarity,
@@ -327,10 +328,11 @@ def compare(
         r_dicts = dictionaries(rsel) if pairs.height >= rsel.height // 4 else {}
     pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
     encoded = (l_dicts, r_dicts)
-    chunks = [
-        _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons, encoded)
-        for start in range(0, pairs.height, max(1, chunk_size))
-    ]
+    with distinct_pair_cache():  # the dictionaries, so the codes, hold for every chunk
+        chunks = [
+            _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons, encoded)
+            for start in range(0, pairs.height, max(1, chunk_size))
+        ]
     out = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
     return out.with_columns(original["l_idx"], original["r_idx"])
 

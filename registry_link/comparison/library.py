@@ -225,14 +225,16 @@ def _pair_fn(
     """A derived-column function applying ``fn`` to the left and right values of ``col``.
 
     With dictionary codes in the frame, ``per_distinct`` (default ``fn``; same values, without
-    a distinct-pair step of its own) runs once per distinct code pair.
+    a distinct-pair step of its own) runs once per distinct code pair (of all the chunks of a
+    ``compare`` call: the function itself is the cache key, see
+    :func:`~registry_link.comparison.similarity.distinct_pair_cache`).
     """
 
     def derive(frame: pl.DataFrame) -> pl.Series:
         a, b = frame[f"l_{col}"], frame[f"r_{col}"]
         ca, cb = code_column(f"l_{col}"), code_column(f"r_{col}")
         if ca in frame.columns and cb in frame.columns:  # once per distinct value pair
-            return on_unique_codes(a, b, frame[ca], frame[cb], per_distinct or fn)
+            return on_unique_codes(a, b, frame[ca], frame[cb], per_distinct or fn, derive)
         return fn(a, b)
 
     return _reading(derive, [f"l_{col}", f"r_{col}"])

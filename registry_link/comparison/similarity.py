@@ -9,7 +9,9 @@ distinct pair of values (:func:`on_unique_pairs`) or of dictionary codes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -91,26 +93,64 @@ def on_unique_pairs(
     return frame.join(scored, on=["a", "b"], how="left", maintain_order="left")["__v"]
 
 
+#: Within :func:`distinct_pair_cache`: per cache key, the results of :func:`on_unique_codes`
+#: so far, ``{k: code pair, v: value}``.
+_PAIR_CACHE: ContextVar[dict[Hashable, pl.DataFrame] | None] = ContextVar(
+    "_PAIR_CACHE", default=None
+)
+
+
+@contextmanager
+def distinct_pair_cache() -> Iterator[None]:
+    """Keep :func:`on_unique_codes`' results (per ``cache_key``) while inside, in this thread.
+
+    For one :func:`~registry_link.comparison.compute.compare` call: its dictionaries, hence its
+    codes, stay the same over its chunks, so a value pair scored in one chunk is not scored
+    again in the next (a third of the u sample's name pairs recur from chunk to chunk).
+    """
+    token = _PAIR_CACHE.set({})
+    try:
+        yield
+    finally:
+        _PAIR_CACHE.reset(token)
+
+
 def on_unique_codes(
     a: pl.Series,
     b: pl.Series,
     codes_a: pl.Series,
     codes_b: pl.Series,
     fn: Callable[[pl.Series, pl.Series], pl.Series],
+    cache_key: Hashable | None = None,
 ) -> pl.Series:
     """Like :func:`on_unique_pairs`, with the values' dictionary codes as the pair identity.
 
     ``codes_a``/``codes_b`` identify the values of ``a``/``b`` (equal code ⇔ equal value,
     nulls included), so distinct pairs are found by hashing one integer per pair instead of
-    two strings. ``fn`` runs once per distinct pair (on the first position holding it).
+    two strings. ``fn`` runs once per distinct pair (on the first position holding it); inside
+    :func:`distinct_pair_cache` with a ``cache_key``, once per distinct pair over all the calls
+    with that key.
     """
-    width = int(codes_b.cast(pl.UInt64).max() or 0) + 1  # type: ignore[arg-type]
-    key = codes_a.cast(pl.UInt64) * width + codes_b.cast(pl.UInt64)
+    key = codes_a.cast(pl.UInt64) * (1 << 32) + codes_b.cast(pl.UInt64)
     first = key.arg_unique()
-    if first.len() >= a.len() * 0.8:
-        return fn(a, b)
-    values = fn(a.gather(first), b.gather(first))
-    table = pl.DataFrame({"k": key.gather(first), "v": values})
+    cache = _PAIR_CACHE.get()
+    if cache is None or cache_key is None:
+        if first.len() >= a.len() * 0.8:
+            return fn(a, b)
+        values = fn(a.gather(first), b.gather(first))
+        table = pl.DataFrame({"k": key.gather(first), "v": values})
+    else:
+        known = cache.get(cache_key)
+        if known is not None:
+            first = first.filter(~key.gather(first).is_in(known.get_column("k").implode()))
+        if known is None or first.len():
+            values = fn(a.gather(first), b.gather(first))
+            table = pl.DataFrame({"k": key.gather(first), "v": values})
+            if known is not None:
+                table = pl.concat([known, table], how="vertical_relaxed")
+            cache[cache_key] = table
+        else:  # every pair seen before
+            table = known
     return key.to_frame("k").join(table, on="k", how="left", maintain_order="left")["v"]
 
 

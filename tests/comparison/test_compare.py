@@ -301,6 +301,35 @@ def test_on_unique_codes_runs_the_function_once_per_distinct_pair() -> None:
     assert seen == [4]  # four distinct (code, code) pairs among 20 positions
 
 
+def test_distinct_pair_cache_scores_a_pair_once_over_the_calls() -> None:
+    """Inside distinct_pair_cache, calls with one cache key score only the pairs not seen in
+    an earlier call (the chunks of one compare call); the values are those without it."""
+    from registry_link.comparison.similarity import distinct_pair_cache, on_unique_codes
+
+    a = pl.Series(["x", "x", "y", None, "x", "z"])
+    b = pl.Series(["p", "p", "q", "p", None, "q"])
+    ca = pl.Series([0, 0, 1, 2, 0, 3], dtype=pl.UInt32)
+    cb = pl.Series([0, 0, 1, 0, 2, 1], dtype=pl.UInt32)
+    seen: list[list[str | None]] = []
+
+    def fn(x: pl.Series, y: pl.Series) -> pl.Series:
+        seen.append(x.to_list())
+        return (x + "-" + y).alias("v")
+
+    chunks = [slice(0, 3), slice(3, 6), slice(0, 6)]
+    with distinct_pair_cache():
+        outs = [on_unique_codes(a[c], b[c], ca[c], cb[c], fn, cache_key="k") for c in chunks]
+        other = on_unique_codes(a[:3], b[:3], ca[:3], cb[:3], fn, cache_key="other")
+    assert [o.to_list() for o in outs] == [(a + "-" + b)[c].to_list() for c in chunks]
+    assert other.to_list() == (a + "-" + b)[:3].to_list()
+    # chunk 1: (x,p), (y,q); chunk 2: (None,p), (x,None), (z,q); chunk 3: nothing new (not
+    # called); another key: its own results
+    assert seen == [["x", "y"], [None, "x", "z"], ["x", "y"]]
+    seen.clear()
+    on_unique_codes(a[:3], b[:3], ca[:3], cb[:3], fn, cache_key="k")  # outside: no cache
+    assert seen == [["x", "y"]]
+
+
 cin_like = st.text(alphabet="AB0123", min_size=0, max_size=10)
 
 
