@@ -100,6 +100,25 @@ def partner_hints(left: pl.DataFrame, links: pl.DataFrame, right: pl.DataFrame) 
     )
 
 
+def principal_rows(left: pl.DataFrame) -> pl.Series:
+    """Per partner record (left row order): whether a record of its source names it as
+    principal — the workers, the only records whose first-pass decision
+    :func:`partner_hints` reads (a Boolean series named ``is_principal``)."""
+    _require(left, ["source", "record_id", "principal_record_id"], "partner records")
+    named = (
+        left.select("source", pl.col("principal_record_id").alias("record_id"))
+        .drop_nulls()
+        .unique()
+        .with_columns(is_principal=pl.lit(True))
+    )
+    return (
+        left.select("source", "record_id")
+        .join(named, on=["source", "record_id"], how="left", maintain_order="left")
+        .get_column("is_principal")
+        .fill_null(False)
+    )
+
+
 def with_hints(
     left: pl.DataFrame, right: pl.DataFrame, links: pl.DataFrame, hint_column: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:

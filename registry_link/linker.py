@@ -50,6 +50,7 @@ from registry_link.household_context import (
     household_name,
     household_rule,
     household_u,
+    principal_rows,
     with_hints,
 )
 from registry_link.households import build_households
@@ -229,7 +230,7 @@ class Linker:
         if self.settings.household_context is None:
             return model
         with self._stage("household_context"):
-            links = self._decide(self._score(gammas, model, right), left, right, model, None)
+            links = self._decide_principals(self._score(gammas, model, right), left, right, model)
             return self._household_pass(left, right, pairs, gammas, links, model, None, prepared)[2]
 
     def link(
@@ -283,7 +284,10 @@ class Linker:
         with self._stage("score"):
             scored = self._score(gammas, model, right)
         with self._stage("decide"):
-            links = self._decide(scored, left, right, model, prior_decisions)
+            if hc is None:
+                links = self._decide(scored, left, right, model, prior_decisions)
+            else:  # pass 1's decisions are only the household pass's hints
+                links = self._decide_principals(scored, left, right, model, prior_decisions)
         if hc is not None:
             with self._stage("household_context"):
                 pairs, scored, model = self._household_pass(
@@ -419,6 +423,23 @@ class Linker:
             close_second_margin=s.close_second_margin,
             prior_decisions=prior_decisions,
         )
+
+    def _decide_principals(
+        self,
+        scored: pl.DataFrame,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        model: TrainedModel,
+        prior_decisions: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        """The first pass's decisions for the household hints: only the principals' (the
+        workers, see :func:`~registry_link.household_context.principal_rows`), from their pairs
+        alone — a record's decision depends only on its own pairs. The other records' rows
+        read "no candidate pair": not their decisions; the second pass decides everyone.
+        (100k x 1M: 28 % of the pairs.)"""
+        principal = principal_rows(left)
+        mine = principal.gather(scored.get_column("l_idx"))
+        return self._decide(scored.filter(mine), left, right, model, prior_decisions)
 
     def _household_pass(
         self,

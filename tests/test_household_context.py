@@ -26,6 +26,7 @@ from registry_link.household_context import (
     household_rule,
     household_u,
     partner_hints,
+    principal_rows,
     with_hints,
 )
 from registry_link.linker import Linker
@@ -72,6 +73,12 @@ def test_dependants_get_their_matched_workers_household() -> None:
     # W1 itself: null (its match is the evidence); D1, D2: W1's household H1;
     # W2 only in review → D3 no hint; X's principal does not exist; source b has no W1
     assert hints == [None, "H1", "H1", None, None, None, None]
+
+
+def test_principal_rows_are_the_records_their_source_names_as_principal() -> None:
+    # W1 and W2 are named by dependants of source a; X names a missing record; source b's D1
+    # names a W1 that source b does not have
+    assert principal_rows(LEFT).to_list() == [True, False, False, True, False, False, False]
 
 
 def test_worker_matched_to_a_person_without_household_gives_no_hint() -> None:
@@ -345,3 +352,24 @@ def test_household_gammas_equal_the_household_comparison(
     )
     got = household_gammas(left, right, pairs, comp)
     assert got.to_list() == compare(left, right, pairs, [comp])[comp.output_column].to_list()
+
+
+def test_first_pass_decides_only_the_principals_and_that_changes_nothing(
+    synth: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hints read only the principals' first-pass decisions, which depend only on their
+    own pairs: deciding every record in the first pass gives the same link."""
+    principal = principal_rows(Linker._partners(synth["lists"]))
+    assert 0 < principal.sum() < principal.len()  # a real restriction on this data
+    fast = _linker(True).link(synth["registry"], synth["lists"])
+
+    def decide_everyone(
+        self: Linker, scored: pl.DataFrame, left: pl.DataFrame, *args: Any
+    ) -> pl.DataFrame:
+        return self._decide(scored, left, *args)
+
+    monkeypatch.setattr(Linker, "_decide_principals", decide_everyone)
+    full = _linker(True).link(synth["registry"], synth["lists"])
+    assert fast.links.equals(full.links)
+    assert fast.households.equals(full.households)
+    assert fast.review.equals(full.review)
