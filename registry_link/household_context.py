@@ -71,15 +71,20 @@ def partner_hints(left: pl.DataFrame, links: pl.DataFrame, right: pl.DataFrame) 
     )
     _require(links, ["source", "record_id", "person_id", "decision"], "links")
     _require(right, ["person_id", "household_id"], "registry records")
+    matched = links.filter(pl.col("decision") == "match").select(
+        "source", pl.col("record_id").alias("principal_record_id"), "person_id"
+    )
     person_household = (
         right.select("person_id", "household_id")
+        # the matched persons' rows only (in registry order), before anything else touches them
+        .join(
+            matched.select("person_id").unique(), on="person_id", how="semi", maintain_order="left"
+        )
         .drop_nulls()
         .unique(subset="person_id", keep="first", maintain_order=True)
     )
     worker_household = (
-        links.filter(pl.col("decision") == "match")
-        .select("source", pl.col("record_id").alias("principal_record_id"), "person_id")
-        .join(person_household, on="person_id", how="inner")
+        matched.join(person_household, on="person_id", how="inner")
         .select("source", "principal_record_id", pl.col("household_id").alias("hint"))
         .unique(subset=["source", "principal_record_id"], keep="first", maintain_order=True)
     )
@@ -152,14 +157,27 @@ def extra_pairs(
         ``{l_idx, r_idx, rule}`` (rule = the household rule's name), unique, disjoint from
         ``pairs`` on ``(l_idx, r_idx)``.
     """
-    new = block(left, right, [rule])
+    # the registry rows whose key some partner record has (the others pair with no one), so
+    # that blocking encodes thousands of household ids, not millions; r_idx mapped back below
+    keys = list(rule.columns)
+    rows = (
+        right.select(keys)
+        .with_row_index("_r")
+        .join(left.select(keys).drop_nulls().unique(), on=keys, how="semi", maintain_order="left")
+        .get_column("_r")
+    )
+    new = block(left, right.select(keys).gather(rows), [rule])
+    new = new.with_columns(r_idx=rows.gather(new.get_column("r_idx")))
     if new.height == 0 or pairs.height == 0:
         return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
-    # one integer per pair: an anti-join on one UInt64 column
+    # one integer per pair: an anti-join on one UInt64 column, against the pairs of the
+    # partner records that have a key (the only ones the rule pairs)
     packed = pack_pair("l_idx", "r_idx")
+    keyed = left.select(pl.all_horizontal(pl.col(keys).is_not_null())).to_series()
+    existing = pairs.filter(keyed.gather(pairs.get_column("l_idx")))
     return (
         new.with_columns(packed)
-        .join(pairs.select(packed), on="pair", how="anti")
+        .join(existing.select(packed), on="pair", how="anti")
         .select(list(PAIR_SCHEMA))
         .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     )
@@ -202,7 +220,8 @@ def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tu
     if n_pairs == 0:
         return (0.5, 0.5)
     lc = lh.alias("h").value_counts(name="nl")
-    rc = rh.alias("h").value_counts(name="nr")
+    # only the registry's hints the partner side has count (inner join below)
+    rc = rh.filter(rh.is_in(lc.get_column("h").implode())).alias("h").value_counts(name="nr")
     same = float(
         lc.join(rc, on="h", how="inner")
         .select((pl.col("nl").cast(pl.Float64) * pl.col("nr").cast(pl.Float64)).sum())

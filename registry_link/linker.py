@@ -471,8 +471,11 @@ class Linker:
         # the hint column is not among the comparisons' columns: the registry's prepared
         # comparison work (if any) serves the extra pairs as well
         new_gammas = compare(left, right, new, self.settings.comparisons, right_prepared=prepared)
-        old_hh = household_gammas(left_h, right_h, pairs, comp)
-        new_gammas = new_gammas.with_columns(household_gammas(left_h, right_h, new, comp))
+        # the first pass's pairs and the new ones at once (the hints are encoded once)
+        both = pl.concat([pairs.select("l_idx", "r_idx"), new.select("l_idx", "r_idx")])
+        hh = household_gammas(left_h, right_h, both, comp)
+        old_hh = hh.slice(0, pairs.height)
+        new_gammas = new_gammas.with_columns(hh.slice(pairs.height))
         if full is None:
             gamma_cols = [c.output_column for c in pass1.comparisons]
             full = extend_model(
