@@ -108,6 +108,34 @@ def test_the_household_rule_adds_every_member_of_the_workers_household() -> None
     assert new.schema == existing.schema
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=8),
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=12),
+    st.data(),
+)
+def test_extra_pairs_are_the_household_rules_pairs_not_proposed_yet(
+    lh: list[str | None], rh: list[str | None], data: st.DataObject
+) -> None:
+    """Blocking only the registry rows whose household a hint names gives the rule's pairs on
+    the whole registry (row numbers mapped back), minus the pairs the first pass has."""
+    hint = HC.hint_column
+    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
+    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
+    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
+    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
+    existing = pl.DataFrame(
+        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
+    )
+    new = extra_pairs(left, right, existing, household_rule(HC))
+    got = sorted(zip(new["l_idx"].to_list(), new["r_idx"].to_list(), strict=True))
+    expected = sorted(
+        (i, j) for i, j in every if lh[i] is not None and lh[i] == rh[j] and (i, j) not in old
+    )
+    assert got == expected
+
+
 def test_household_comparison_levels() -> None:
     left_h, right_h = with_hints(LEFT, RIGHT, LINKS, HC.hint_column)
     from registry_link.comparison import compare
