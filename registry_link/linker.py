@@ -76,6 +76,17 @@ SourceInput = StandardisedList | pl.DataFrame
 #: (:meth:`Linker.registry_columns`); review pairs read the display columns for their rows only.
 RegistryInput = SourceInput | pl.LazyFrame
 
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Both sides' per-record comparison work (:func:`~registry_link.comparison.prepare_records`),
+    done once for a link's several ``compare`` calls; ``None`` for a side not worth preparing
+    whole (see :meth:`Linker._shared_work`)."""
+
+    left: PreparedRecords | None = None
+    right: PreparedRecords | None = None
+
+
 #: Registry columns every link reads besides the blocking and comparison columns.
 _REGISTRY_KEYS: tuple[str, ...] = (
     "source",
@@ -276,8 +287,8 @@ class Linker:
             if given is not None and hc is not None and hc.comparison in given.params.names
             else None
         )
-        if hc is None:
-            prepared = None  # only the household pass's extra pairs use it again
+        if hc is None:  # only the household pass's extra pairs use the registry's again
+            prepared = _Prepared(left=prepared.left)
         # pass 1 never has household evidence (a saved model may carry the comparison)
         model = base_model(model, hc.comparison if hc is not None else household_name(model))
         pass1 = model
@@ -293,7 +304,7 @@ class Linker:
                 pairs, scored, model = self._household_pass(
                     left, right, pairs, scored, links, pass1, full, prepared
                 )
-                prepared = None
+                prepared = _Prepared(left=prepared.left)  # the registry's is no longer needed
                 links = self._decide(scored, left, right, model, prior_decisions)
         links = note_skipped_blocks(links, skipped)
         del gammas
@@ -304,7 +315,7 @@ class Linker:
                 review_pairs, links, scored, left, right, model, fields_from=display
             )
             with self._stage("dedupe"):
-                dedupe_pairs = self._within_lists(left, pass1)
+                dedupe_pairs = self._within_lists(left, pass1, prepared.left)
             with self._stage("cluster"):
                 clusters = cluster(
                     links,
@@ -336,38 +347,40 @@ class Linker:
         right: pl.DataFrame,
         pairs: pl.DataFrame,
         model: TrainedModel | None,
-    ) -> tuple[pl.DataFrame, TrainedModel, PreparedRecords | None]:
+    ) -> tuple[pl.DataFrame, TrainedModel, _Prepared]:
         """The candidate pairs' comparison vectors and the model (``model`` if given, else
         trained on them), in the stages ``compare`` and ``train``.
 
         Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`) does
         not need the candidate pairs: it runs in a second thread while they are compared, both
-        in smaller chunks (:data:`CONCURRENT_COMPARE_CHUNK`). Also returns the registry's
-        prepared comparison work when it was made (see :meth:`_shared_registry_work`), for the
-        household pass's extra pairs.
+        in smaller chunks (:data:`CONCURRENT_COMPARE_CHUNK`). Also returns the records'
+        prepared comparison work when it was made (see :meth:`_shared_work`), for the household
+        pass's extra pairs and the within-list pairs.
         """
         s = self.settings
         if model is not None:
             with self._stage("compare"):
-                return compare(left, right, pairs, s.comparisons), model, None
+                return compare(left, right, pairs, s.comparisons), model, _Prepared()
         with ThreadPoolExecutor(max_workers=1) as background:
             with self._stage("compare"):
-                prepared = self._shared_registry_work(right, pairs)
+                prepared = self._shared_work(left, right, pairs)
                 pair_free = background.submit(
                     pair_free_estimates,
                     left,
                     right,
                     s.comparisons,
                     s.training,
-                    right_prepared=prepared,
+                    left_prepared=prepared.left,
+                    right_prepared=prepared.right,
                 )
                 gammas = compare(
                     left,
                     right,
                     pairs,
                     s.comparisons,
-                    right_prepared=prepared,
                     chunk_size=CONCURRENT_COMPARE_CHUNK,
+                    left_prepared=prepared.left,
+                    right_prepared=prepared.right,
                 )
             with self._stage("train"):
                 trained = train(
@@ -381,22 +394,30 @@ class Linker:
                 )
         return gammas, trained, prepared
 
-    def _shared_registry_work(
-        self, right: pl.DataFrame, pairs: pl.DataFrame
-    ) -> PreparedRecords | None:
-        """The registry prepared once for comparing the candidate pairs and the random pairs for
-        u (:func:`~registry_link.comparison.prepare_records`), when each would prepare all of
-        it: both reach more than half of its records (``compare`` prepares only the records a
-        call reaches when they are fewer). ``None`` otherwise, e.g. a short list against a
-        large registry, where preparing all of it would cost more than it saves. When made, the
-        household pass's extra pairs use it too.
+    def _shared_work(
+        self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame
+    ) -> _Prepared:
+        """The records prepared once for comparing the candidate pairs and the random pairs for
+        u (:func:`~registry_link.comparison.prepare_records`), on each side where both would
+        prepare all of it: the u sample reaches more than half of that side's records, and
+        (the registry) so do the candidate pairs — ``compare`` prepares only the records a
+        call reaches when they are fewer. A side is not prepared whole otherwise, e.g. a
+        large registry against a short list, where that would cost more than it saves. The
+        household pass's extra pairs use what was made, and the within-list pairs the partner
+        side.
         """
+        u = self.settings.training.u_sample_size
+        comparisons = self.settings.comparisons
+
+        def u_reaches_half(n: int) -> bool:
+            # u random pairs reach about n(1 - e^(-u/n)) of n records: over half when u > n ln 2
+            return u > n * math.log(2)
+
+        left_prepared = prepare_records(left, comparisons) if u_reaches_half(left.height) else None
         n = right.height
-        # u random pairs reach about n(1 - e^(-u/n)) records: more than half when u > n ln 2
-        u_reaches_half = self.settings.training.u_sample_size > n * math.log(2)
-        if not u_reaches_half or pairs["r_idx"].n_unique() * 2 <= n:
-            return None
-        return prepare_records(right, self.settings.comparisons)
+        if not u_reaches_half(n) or pairs["r_idx"].n_unique() * 2 <= n:
+            return _Prepared(left=left_prepared)
+        return _Prepared(left=left_prepared, right=prepare_records(right, comparisons))
 
     @staticmethod
     def _score(gammas: pl.DataFrame, model: TrainedModel, right: pl.DataFrame) -> pl.DataFrame:
@@ -450,7 +471,7 @@ class Linker:
         links: pl.DataFrame,
         pass1: TrainedModel,
         full: TrainedModel | None,
-        prepared: PreparedRecords | None = None,
+        prepared: _Prepared | None = None,
     ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel]:
         """Second pass: household hints, extra pairs, household comparison, re-score.
 
@@ -459,8 +480,8 @@ class Linker:
         :mod:`registry_link.household_context`). The first-pass pairs are not compared nor
         scored again: their weights only gain the household Bayes factor and the new prior
         (:func:`~registry_link.scoring.extend_scores`). Returns all pairs, all scored pairs and
-        the extended model. ``prepared``: the registry's prepared comparison work, if the
-        first pass had it (see :meth:`_shared_registry_work`).
+        the extended model. ``prepared``: the records' prepared comparison work, where the
+        first pass had it (see :meth:`_shared_work`).
         """
         hc = self.settings.household_context
         if hc is None:
@@ -468,9 +489,17 @@ class Linker:
         left_h, right_h = with_hints(left, right, links, hc.hint_column)
         new = extra_pairs(left_h, right_h, pairs, household_rule(hc))
         comp = household_comparison(hc)
-        # the hint column is not among the comparisons' columns: the registry's prepared
+        # the hint column is not among the comparisons' columns: the records' prepared
         # comparison work (if any) serves the extra pairs as well
-        new_gammas = compare(left, right, new, self.settings.comparisons, right_prepared=prepared)
+        shared = prepared or _Prepared()
+        new_gammas = compare(
+            left,
+            right,
+            new,
+            self.settings.comparisons,
+            left_prepared=shared.left,
+            right_prepared=shared.right,
+        )
         # the first pass's pairs and the new ones at once (the hints are encoded once)
         both = pl.concat([pairs.select("l_idx", "r_idx"), new.select("l_idx", "r_idx")])
         hh = household_gammas(left_h, right_h, both, comp)
@@ -501,10 +530,19 @@ class Linker:
         all_pairs = pl.concat([pairs, new], how="vertical")
         return all_pairs, pl.concat([old, fresh], how="vertical"), full
 
-    def _within_lists(self, left: pl.DataFrame, model: TrainedModel) -> pl.DataFrame:
-        """Scored pairs of partner records that may be the same person (within and across lists)."""
+    def _within_lists(
+        self, left: pl.DataFrame, model: TrainedModel, prepared: PreparedRecords | None = None
+    ) -> pl.DataFrame:
+        """Scored pairs of partner records that may be the same person (within and across
+        lists). ``prepared``: the partner records' comparison work, used on both sides when
+        made for the model's comparisons."""
         pairs = block(left, None, self.settings.blocking_rules)
-        gammas = compare(left, left, pairs, model.comparisons)
+        names = tuple(c.name for c in model.comparisons)
+        if prepared is not None and prepared.comparisons != names:
+            prepared = None
+        gammas = compare(
+            left, left, pairs, model.comparisons, left_prepared=prepared, right_prepared=prepared
+        )
         scored = score(gammas, model, left, left)
         return scored.select(
             source_l=left["source"].gather(scored["l_idx"]),

@@ -109,10 +109,12 @@ def estimate_u(
     sample_size: int,
     seed: int,
     right_prepared: PreparedRecords | None = None,
+    left_prepared: PreparedRecords | None = None,
 ) -> tuple[dict[str, tuple[float, ...]], int]:
     """u-probabilities per comparison from random pairs; also returns the pairs sampled.
 
-    ``right_prepared``: the right records already prepared for ``compare`` (link mode).
+    ``left_prepared``/``right_prepared``: the records already prepared for ``compare`` (in
+    dedupe mode, ``left_prepared`` serves both sides).
     """
     n_right = None if right is None else right.height
     pairs = sample_pairs(left.height, n_right, sample_size, seed)
@@ -122,7 +124,8 @@ def estimate_u(
         pairs,
         comparisons,
         chunk_size=U_SAMPLE_CHUNK,
-        right_prepared=right_prepared if right is not None else None,
+        left_prepared=left_prepared,
+        right_prepared=right_prepared if right is not None else left_prepared,
     )
     u = {c.name: level_shares(gammas[c.output_column], c.n_levels) for c in comparisons}
     return u, pairs.height
@@ -159,6 +162,7 @@ def pair_free_estimates(
     settings: TrainingSettings,
     *,
     right_prepared: PreparedRecords | None = None,
+    left_prepared: PreparedRecords | None = None,
 ) -> PairFreeEstimates:
     """u from random pairs, term frequencies and fingerprints (see :class:`PairFreeEstimates`).
 
@@ -168,6 +172,7 @@ def pair_free_estimates(
         comparisons: the comparisons the model will have.
         settings: the training settings (u sample size, seed, term-frequency floor).
         right_prepared: the right records already prepared for ``compare`` (link mode).
+        left_prepared: the left records already prepared for ``compare``.
 
     Raises:
         LinkageError: a column a comparison or a term-frequency table reads is absent.
@@ -181,6 +186,7 @@ def pair_free_estimates(
         sample_size=settings.u_sample_size,
         seed=settings.seed,
         right_prepared=right_prepared,
+        left_prepared=left_prepared,
     )
     r_frame = left if right is None else right
     tf_cols = list(dict.fromkeys(col for c in comparisons for col in c.tf_columns().values()))

@@ -251,7 +251,7 @@ def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
     assert (again["reason"] != "no candidate pair").all()
 
 
-def test_the_registry_is_prepared_once_only_when_both_compares_would_prepare_all_of_it(
+def test_records_are_prepared_once_only_when_the_compares_would_prepare_all_of_them(
     data,
 ) -> None:
     """Shared per-record work when the candidate pairs and the u sample each reach more than
@@ -270,34 +270,45 @@ def test_the_registry_is_prepared_once_only_when_both_compares_would_prepare_all
             schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
         )
 
-    linker = Linker(settings)  # u sample of 1,000,000 pairs: every registry record and more
-    prepared = linker._shared_registry_work(right, pairs(n // 2 + 1))
-    assert prepared is not None and prepared.source is right
-    assert prepared.frame.height == n
-    assert linker._shared_registry_work(right, pairs(n // 2)) is None  # few candidates
+    left = data["coop"].frame  # type: ignore[union-attr]
+    linker = Linker(settings)  # u sample of 1,000,000 pairs: every record and more
+    prepared = linker._shared_work(left, right, pairs(n // 2 + 1))
+    assert prepared.right is not None and prepared.right.source is right
+    assert prepared.right.frame.height == n
+    assert prepared.left is not None and prepared.left.source is left
+    assert prepared.left.frame.height == left.height
+    few = linker._shared_work(left, right, pairs(n // 2))
+    assert few.right is None and few.left is not None  # few candidates: not the registry
     small_u = dataclasses.replace(
         settings, training=dataclasses.replace(settings.training, u_sample_size=n // 2)
     )
-    assert Linker(small_u)._shared_registry_work(right, pairs(n)) is None
+    assert Linker(small_u)._shared_work(left, right, pairs(n)).right is None
+    tiny_u = dataclasses.replace(
+        settings, training=dataclasses.replace(settings.training, u_sample_size=left.height // 2)
+    )
+    assert Linker(tiny_u)._shared_work(left, right, pairs(n)).left is None
 
 
-def test_sharing_the_prepared_registry_changes_no_result(data) -> None:
-    """The registry's prepared comparison work serves the candidate pairs, the u sample (in a
-    second thread) and the household pass's extra pairs; without it, every output is equal."""
+def test_sharing_the_prepared_records_changes_no_result(data) -> None:
+    """The records' prepared comparison work serves the candidate pairs, the u sample (in a
+    second thread), the household pass's extra pairs and (partner side) the within-list pairs;
+    without it, every output is equal."""
 
-    from registry_link.comparison import PreparedRecords, prepare_records
+    from registry_link.comparison import prepare_records
+    from registry_link.linker import _Prepared
 
     class Shared(Linker):
-        def _shared_registry_work(
-            self, right: pl.DataFrame, pairs: pl.DataFrame
-        ) -> PreparedRecords | None:
-            return prepare_records(right, self.settings.comparisons)
+        def _shared_work(
+            self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame
+        ) -> _Prepared:
+            comps = self.settings.comparisons
+            return _Prepared(prepare_records(left, comps), prepare_records(right, comps))
 
     class Unshared(Linker):
-        def _shared_registry_work(
-            self, right: pl.DataFrame, pairs: pl.DataFrame
-        ) -> PreparedRecords | None:
-            return None
+        def _shared_work(
+            self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame
+        ) -> _Prepared:
+            return _Prepared()
 
     registry, partners = data["registry"], [data["coop"], data["ordre"]]
     shared = Shared.from_config(MODEL_CONFIG).link(registry, partners)

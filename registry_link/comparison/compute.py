@@ -274,6 +274,7 @@ def compare(
     comparisons: Sequence[Comparison],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    left_prepared: PreparedRecords | None = None,
     right_prepared: PreparedRecords | None = None,
 ) -> pl.DataFrame:
     """Comparison vectors of candidate pairs.
@@ -284,48 +285,42 @@ def compare(
         pairs: candidate pairs ``{l_idx: UInt32, r_idx: UInt32, ...}`` (row indices).
         comparisons: the comparisons to compute (distinct names).
         chunk_size: pairs per chunk (memory bound of the gathered columns).
-        right_prepared: ``prepare_records(right, comparisons)``, when the same right records
-            are compared in several calls (the registry: candidate pairs, then the random
-            pairs for u); their per-record work is then done once. Same result without it.
+        left_prepared: ``prepare_records(left, comparisons)``, when the same left records are
+            compared in several calls (the partner lists: candidate pairs, random pairs for u,
+            the household pass's pairs); their per-record work is then done once. Same result
+            without it.
+        right_prepared: the same for the right records (the registry).
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}`` in the order of ``pairs``.
 
     Raises:
         LinkageError: a column a comparison reads is absent, two comparisons share a name, or
-            ``right_prepared`` was prepared from other records or comparisons.
+            a prepared side was prepared from other records or comparisons.
     """
     names = [c.name for c in comparisons]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise LinkageError(f"comparison names must be unique; repeated: {dupes}")
-    cols, record_derived, keep = _columns_plan(comparisons)
-    _check_columns(left, "left", cols)
-    _check_columns(right, "right", cols)
-    if right_prepared is not None and (
-        right_prepared.source is not right or right_prepared.comparisons != tuple(names)
-    ):
-        raise LinkageError(
-            "right_prepared was prepared from other records or comparisons; prepare it with "
-            "prepare_records(right, comparisons) for this call"
-        )
+    plan = _columns_plan(comparisons)
+    _check_columns(left, "left", plan[0])
+    _check_columns(right, "right", plan[0])
+    for side, frame, prepared in (("left", left, left_prepared), ("right", right, right_prepared)):
+        if prepared is not None and (
+            prepared.source is not frame or prepared.comparisons != tuple(names)
+        ):
+            raise LinkageError(
+                f"{side}_prepared was prepared from other records or comparisons; prepare it "
+                f"with prepare_records({side}, comparisons) for this call"
+            )
     pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
     if pairs.height == 0:
         schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
         schema.update({c.output_column: pl.Int8 for c in comparisons})
         return pl.DataFrame(schema=schema)
     original = pairs
-    # per-record work (derived columns, dictionaries) only on the rows the pairs reference
-    lsel, l_idx = _referenced_rows(left.select(cols), pairs["l_idx"])
-    lsel = lsel.with_columns(**record_derived).select(keep)
-    # dictionary-encode a side's strings when the pairs gather them often enough to repay it
-    l_dicts = dictionaries(lsel) if pairs.height >= lsel.height // 4 else {}
-    if right_prepared is not None:
-        rsel, r_idx, r_dicts = right_prepared.frame, pairs["r_idx"], right_prepared.dictionaries
-    else:
-        rsel, r_idx = _referenced_rows(right.select(cols), pairs["r_idx"])
-        rsel = rsel.with_columns(**record_derived).select(keep)
-        r_dicts = dictionaries(rsel) if pairs.height >= rsel.height // 4 else {}
+    lsel, l_idx, l_dicts = _side(left, pairs["l_idx"], left_prepared, plan)
+    rsel, r_idx, r_dicts = _side(right, pairs["r_idx"], right_prepared, plan)
     pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
     encoded = (l_dicts, r_dicts)
     with distinct_pair_cache():  # the dictionaries, so the codes, hold for every chunk
@@ -335,6 +330,23 @@ def compare(
         ]
     out = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
     return out.with_columns(original["l_idx"], original["r_idx"])
+
+
+def _side(
+    frame: pl.DataFrame,
+    idx: pl.Series,
+    prepared: PreparedRecords | None,
+    plan: tuple[list[str], dict[str, pl.Expr], list[str]],
+) -> tuple[pl.DataFrame, pl.Series, Mapping[str, Dictionary]]:
+    """One side's records with the per-record work done, the pairs' indices into them, and
+    their dictionaries: from ``prepared`` if given, else done here on the rows ``idx`` points
+    at (dictionary-encoded when the pairs gather them often enough to repay it)."""
+    if prepared is not None:
+        return prepared.frame, idx, prepared.dictionaries
+    cols, record_derived, keep = plan
+    sel, idx = _referenced_rows(frame.select(cols), idx)
+    sel = sel.with_columns(**record_derived).select(keep)
+    return sel, idx, dictionaries(sel) if idx.len() >= sel.height // 4 else {}
 
 
 def _columns_plan(
@@ -372,13 +384,14 @@ class PreparedRecords:
 
 
 def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> PreparedRecords:
-    """``frame``'s per-record comparison work, done once (see ``compare``'s ``right_prepared``).
+    """``frame``'s per-record comparison work, done once (see ``compare``'s ``left_prepared``
+    and ``right_prepared``).
 
     Raises:
         LinkageError: a column a comparison reads is absent.
     """
     cols, record_derived, keep = _columns_plan(comparisons)
-    _check_columns(frame, "right", cols)
+    _check_columns(frame, "prepared", cols)
     prepared = frame.select(cols).with_columns(**record_derived).select(keep)
     return PreparedRecords(
         frame, tuple(c.name for c in comparisons), prepared, dictionaries(prepared)
