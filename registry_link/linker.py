@@ -235,9 +235,7 @@ class Linker:
         """
         left = self._partners(partners)
         right = _registry(registry, self.registry_columns())[0]
-        with self._stage("block"):
-            pairs = block(left, right, self.settings.blocking_rules)
-        gammas, model, prepared = self._compare_and_train(left, right, pairs, None)
+        pairs, gammas, model, prepared = self._block_compare_train(left, right, None)
         if self.settings.household_context is None:
             return model
         with self._stage("household_context"):
@@ -277,10 +275,8 @@ class Linker:
         with self._stage("read"):
             right, display = _registry(registry, self.registry_columns())
         skipped: dict[str, pl.Series] = {}
-        with self._stage("block"):
-            pairs = block(left, right, s.blocking_rules, skipped=skipped)
         given = model
-        gammas, model, prepared = self._compare_and_train(left, right, pairs, given)
+        pairs, gammas, model, prepared = self._block_compare_train(left, right, given, skipped)
         # a given model with the household comparison is the second pass's model as it is
         full = (
             given
@@ -341,38 +337,50 @@ class Linker:
             pairs=ScoredPairs(scored, left, right, model),
         )
 
-    def _compare_and_train(
+    def _block_compare_train(
         self,
         left: pl.DataFrame,
         right: pl.DataFrame,
-        pairs: pl.DataFrame,
         model: TrainedModel | None,
-    ) -> tuple[pl.DataFrame, TrainedModel, _Prepared]:
-        """The candidate pairs' comparison vectors and the model (``model`` if given, else
-        trained on them), in the stages ``compare`` and ``train``.
+        skipped: dict[str, pl.Series] | None = None,
+    ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel, _Prepared]:
+        """The candidate pairs, their comparison vectors and the model (``model`` if given,
+        else trained on them), in the stages ``block``, ``compare`` and ``train``.
 
-        Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`) does
-        not need the candidate pairs: it runs in a second thread while they are compared, both
-        in smaller chunks (:data:`CONCURRENT_COMPARE_CHUNK`). Also returns the records'
-        prepared comparison work when it was made (see :meth:`_shared_work`), for the household
-        pass's extra pairs and the within-list pairs.
+        Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`) needs
+        no candidate pairs: a second thread prepares the records (:meth:`_shared_work`) and
+        compares the random pairs while this one blocks and then compares the candidate pairs
+        (in smaller chunks, :data:`CONCURRENT_COMPARE_CHUNK`). Also returns the records'
+        prepared comparison work, for the household pass's extra pairs and the within-list
+        pairs. ``skipped``: see :func:`~registry_link.blocking.block`.
         """
         s = self.settings
         if model is not None:
+            with self._stage("block"):
+                pairs = block(left, right, s.blocking_rules, skipped=skipped)
             with self._stage("compare"):
-                return compare(left, right, pairs, s.comparisons), model, _Prepared()
+                return pairs, compare(left, right, pairs, s.comparisons), model, _Prepared()
         with ThreadPoolExecutor(max_workers=1) as background:
-            with self._stage("compare"):
-                prepared = self._shared_work(left, right, pairs)
-                pair_free = background.submit(
-                    pair_free_estimates,
+            # in the one background thread, in this order: prepare, then the random pairs
+            preparing = background.submit(self._shared_work, left, right)
+            pair_free = background.submit(
+                lambda: pair_free_estimates(
                     left,
                     right,
                     s.comparisons,
                     s.training,
-                    left_prepared=prepared.left,
-                    right_prepared=prepared.right,
+                    left_prepared=preparing.result().left,
+                    right_prepared=preparing.result().right,
                 )
+            )
+            try:
+                with self._stage("block"):
+                    pairs = block(left, right, s.blocking_rules, skipped=skipped)
+            except BaseException:  # e.g. a rule over its max_pairs: no need for the random pairs
+                pair_free.cancel()
+                raise
+            with self._stage("compare"):
+                prepared = preparing.result()
                 gammas = compare(
                     left,
                     right,
@@ -392,32 +400,24 @@ class Linker:
                     gammas=gammas,
                     pair_free=pair_free.result(),
                 )
-        return gammas, trained, prepared
+        return pairs, gammas, trained, prepared
 
-    def _shared_work(
-        self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame
-    ) -> _Prepared:
-        """The records prepared once for comparing the candidate pairs and the random pairs for
-        u (:func:`~registry_link.comparison.prepare_records`), on each side where both would
-        prepare all of it: the u sample reaches more than half of that side's records, and
-        (the registry) so do the candidate pairs — ``compare`` prepares only the records a
-        call reaches when they are fewer. A side is not prepared whole otherwise, e.g. a
-        large registry against a short list, where that would cost more than it saves. The
-        household pass's extra pairs use what was made, and the within-list pairs the partner
-        side.
+    def _shared_work(self, left: pl.DataFrame, right: pl.DataFrame) -> _Prepared:
+        """The records prepared once (:func:`~registry_link.comparison.prepare_records`) for
+        comparing the random pairs for u, the candidate pairs, the household pass's extra pairs
+        and (partner side) the within-list pairs: each side of which the u sample reaches more
+        than half, so that its compare would prepare most of it anyway. Not a side the sample
+        reaches less of, e.g. a registry of many millions, where preparing all of it would cost
+        more than it saves (``compare`` then prepares only the records each call reaches).
         """
         u = self.settings.training.u_sample_size
         comparisons = self.settings.comparisons
 
-        def u_reaches_half(n: int) -> bool:
+        def prepared(frame: pl.DataFrame) -> PreparedRecords | None:
             # u random pairs reach about n(1 - e^(-u/n)) of n records: over half when u > n ln 2
-            return u > n * math.log(2)
+            return prepare_records(frame, comparisons) if u > frame.height * math.log(2) else None
 
-        left_prepared = prepare_records(left, comparisons) if u_reaches_half(left.height) else None
-        n = right.height
-        if not u_reaches_half(n) or pairs["r_idx"].n_unique() * 2 <= n:
-            return _Prepared(left=left_prepared)
-        return _Prepared(left=left_prepared, right=prepare_records(right, comparisons))
+        return _Prepared(left=prepared(left), right=prepared(right))
 
     @staticmethod
     def _score(gammas: pl.DataFrame, model: TrainedModel, right: pl.DataFrame) -> pl.DataFrame:

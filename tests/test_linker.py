@@ -251,42 +251,32 @@ def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
     assert (again["reason"] != "no candidate pair").all()
 
 
-def test_records_are_prepared_once_only_when_the_compares_would_prepare_all_of_them(
-    data,
-) -> None:
-    """Shared per-record work when the candidate pairs and the u sample each reach more than
-    half of the registry; not for a short list against a large registry."""
+def test_records_are_prepared_once_only_when_the_u_sample_reaches_most_of_them(data) -> None:
+    """Shared per-record work for a side the u sample reaches more than half of; not for a
+    side (a large registry) it reaches less of."""
     import dataclasses
 
     from registry_link.model import load_model_config
 
     right = data["registry"].frame  # type: ignore[union-attr]
+    left = data["coop"].frame  # type: ignore[union-attr]
     settings = load_model_config(MODEL_CONFIG)
     n = right.height
+    assert left.height < n
 
-    def pairs(rows: int) -> pl.DataFrame:
-        return pl.DataFrame(
-            {"l_idx": [0] * rows, "r_idx": list(range(rows))},
-            schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
-        )
+    def with_u(size: int) -> Linker:
+        training = dataclasses.replace(settings.training, u_sample_size=size)
+        return Linker(dataclasses.replace(settings, training=training))
 
-    left = data["coop"].frame  # type: ignore[union-attr]
-    linker = Linker(settings)  # u sample of 1,000,000 pairs: every record and more
-    prepared = linker._shared_work(left, right, pairs(n // 2 + 1))
+    prepared = Linker(settings)._shared_work(left, right)  # 1,000,000 random pairs: all
     assert prepared.right is not None and prepared.right.source is right
     assert prepared.right.frame.height == n
     assert prepared.left is not None and prepared.left.source is left
     assert prepared.left.frame.height == left.height
-    few = linker._shared_work(left, right, pairs(n // 2))
-    assert few.right is None and few.left is not None  # few candidates: not the registry
-    small_u = dataclasses.replace(
-        settings, training=dataclasses.replace(settings.training, u_sample_size=n // 2)
-    )
-    assert Linker(small_u)._shared_work(left, right, pairs(n)).right is None
-    tiny_u = dataclasses.replace(
-        settings, training=dataclasses.replace(settings.training, u_sample_size=left.height // 2)
-    )
-    assert Linker(tiny_u)._shared_work(left, right, pairs(n)).left is None
+    # u ln 2 < n: the registry is not prepared, the (shorter) partner list still is
+    partial = with_u(n // 2)._shared_work(left, right)
+    assert partial.right is None and partial.left is not None
+    assert with_u(left.height // 2)._shared_work(left, right).left is None
 
 
 def test_sharing_the_prepared_records_changes_no_result(data) -> None:
@@ -298,16 +288,12 @@ def test_sharing_the_prepared_records_changes_no_result(data) -> None:
     from registry_link.linker import _Prepared
 
     class Shared(Linker):
-        def _shared_work(
-            self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame
-        ) -> _Prepared:
+        def _shared_work(self, left: pl.DataFrame, right: pl.DataFrame) -> _Prepared:
             comps = self.settings.comparisons
             return _Prepared(prepare_records(left, comps), prepare_records(right, comps))
 
     class Unshared(Linker):
-        def _shared_work(
-            self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame
-        ) -> _Prepared:
+        def _shared_work(self, left: pl.DataFrame, right: pl.DataFrame) -> _Prepared:
             return _Prepared()
 
     registry, partners = data["registry"], [data["coop"], data["ordre"]]
