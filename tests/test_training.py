@@ -181,6 +181,8 @@ def test_sample_pairs_seeded_and_in_range() -> None:
     assert (d["l_idx"] < d["r_idx"]).all()
     assert d["r_idx"].max() < 1000
     assert a.schema == {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
+    for pairs in (a, d):  # in (l_idx, r_idx) order: each chunk compared reads a left slice
+        assert pairs.equals(pairs.sort("l_idx", "r_idx"))
 
 
 def test_level_shares_floor_unseen_levels() -> None:
