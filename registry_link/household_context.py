@@ -27,6 +27,7 @@ The first-pass prior is kept in ``training["household_context"]["pass1_prior"]``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -191,6 +192,16 @@ def household_gammas(
     Only pairs whose partner record has a hint are compared; the others are missing (-1),
     which is what the comparison gives them (its missing level: a null hint on either side).
     """
+    return household_gammas_of(left, right, [pairs], comparison)[0]
+
+
+def household_gammas_of(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    pair_frames: Sequence[pl.DataFrame],
+    comparison: Comparison,
+) -> list[pl.Series]:
+    """:func:`household_gammas` of several pair frames, the hints encoded once for all."""
     (hint,) = comparison.columns
     if comparison.kind != "exact" or comparison.n_levels != 2:
         raise LinkageError(
@@ -199,11 +210,15 @@ def household_gammas(
         )
     # hints as integer keys (equal key <=> equal non-null value, see rule_keys), per pair
     lk, rk = rule_keys(left, right, [hint])
-    l_rows, r_rows = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
-    lkp, rkp = lk[l_rows], rk[r_rows]
-    missing = (lkp == -1) | right.get_column(hint).is_null().to_numpy()[r_rows]
-    gamma = np.where(missing, -1, np.where(lkp == rkp, 1, 0)).astype(np.int8)
-    return pl.Series(comparison.output_column, gamma, dtype=pl.Int8)
+    r_null = right.get_column(hint).is_null().to_numpy()
+    out = []
+    for pairs in pair_frames:
+        l_rows, r_rows = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
+        lkp, rkp = lk[l_rows], rk[r_rows]
+        missing = (lkp == -1) | r_null[r_rows]
+        gamma = np.where(missing, -1, np.where(lkp == rkp, 1, 0)).astype(np.int8)
+        out.append(pl.Series(comparison.output_column, gamma, dtype=pl.Int8))
+    return out
 
 
 def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tuple[float, float]:

@@ -46,7 +46,7 @@ from registry_link.household_context import (
     extend_model,
     extra_pairs,
     household_comparison,
-    household_gammas,
+    household_gammas_of,
     household_name,
     household_rule,
     household_u,
@@ -500,11 +500,9 @@ class Linker:
             left_prepared=shared.left,
             right_prepared=shared.right,
         )
-        # the first pass's pairs and the new ones at once (the hints are encoded once)
-        both = pl.concat([pairs.select("l_idx", "r_idx"), new.select("l_idx", "r_idx")])
-        hh = household_gammas(left_h, right_h, both, comp)
-        old_hh = hh.slice(0, pairs.height)
-        new_gammas = new_gammas.with_columns(hh.slice(pairs.height))
+        # the first pass's pairs and the new ones (the hints are encoded once)
+        old_hh, new_hh = household_gammas_of(left_h, right_h, [pairs, new], comp)
+        new_gammas = new_gammas.with_columns(new_hh)
         if full is None:
             gamma_cols = [c.output_column for c in pass1.comparisons]
             full = extend_model(
