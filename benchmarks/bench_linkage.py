@@ -344,9 +344,15 @@ def main(argv: list[str] | None = None) -> int:
         # Shared machine: keep the fastest run (its links are the ones on disk only when it is
         # the last one, so accuracy is read from the last run: both systems are seeded).
         run = min(runs, key=lambda r: float(r.result["end_to_end_s"]))
-        if args.repeat > 1:
-            walls = ", ".join(f"{float(r.result['end_to_end_s']):.1f}" for r in runs)
-            notes.append(f"{system}: {args.repeat} runs, wall s {walls}; the fastest is shown.")
+        walls = ", ".join(f"{float(r.result['end_to_end_s']):.1f}" for r in runs)
+        stolen = ", ".join(
+            "?" if r.stolen_share is None else f"{100 * r.stolen_share:.0f} %" for r in runs
+        )
+        notes.append(
+            f"{system}: {args.repeat} run(s), wall s {walls}"
+            + ("; the fastest is shown" if args.repeat > 1 else "")
+            + f"; CPU time taken by the hypervisor for other guests during each: {stolen}."
+        )
         versions.update(run.result.get("versions", {}))
         if system in OURS_LABELS:
             prefix = system.replace("-", "_")

@@ -29,6 +29,9 @@ class ChildRun:
     result: dict[str, Any] = field(default_factory=dict)
     stderr_tail: str = ""
     killed_over_rss: bool = False
+    #: Share of the machine's CPU time taken by the hypervisor for other guests while the child
+    #: ran (``steal`` in /proc/stat; None where not reported): the machine is shared.
+    stolen_share: float | None = None
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -94,6 +97,7 @@ def run_measured(
     """
     result_path.unlink(missing_ok=True)
     log_path = result_path.with_suffix(".log")
+    cpu_before = psutil.cpu_times()
     start = time.perf_counter()
     with (
         log_path.open("w", encoding="utf-8") as log,
@@ -114,9 +118,18 @@ def run_measured(
                 continue
         wall = time.perf_counter() - start
         returncode = popen.returncode
+    stolen = _stolen_share(cpu_before, psutil.cpu_times())
     result: dict[str, Any] = {}
     if result_path.exists():
         result = json.loads(result_path.read_text(encoding="utf-8"))
     peak = max(peak, int(result.get("max_rss_bytes", 0)))
     tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-    return ChildRun(returncode, wall, peak, result, tail, killed)
+    return ChildRun(returncode, wall, peak, result, tail, killed, stolen)
+
+
+def _stolen_share(before: Any, after: Any) -> float | None:
+    """The ``steal`` share of all CPU time between two ``psutil.cpu_times()``, if reported."""
+    if not hasattr(before, "steal"):
+        return None
+    total = sum(after) - sum(before)
+    return (after.steal - before.steal) / total if total > 0 else None
