@@ -60,7 +60,7 @@ from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.scored_pairs import ScoredPairs
 from registry_link.scoring import extend_scores, score
 from registry_link.standardise.pipeline import StandardisedList
-from registry_link.training import pair_free_estimates, pair_space, train
+from registry_link.training import PairFreeEstimates, pair_free_estimates, pair_space, train
 
 #: Candidate pairs compared per chunk while training's random pairs are compared in the second
 #: thread: half of ``compare``'s default, so that the two working sets together stay near the
@@ -363,16 +363,19 @@ class Linker:
         with ThreadPoolExecutor(max_workers=1) as background:
             # in the one background thread, in this order: prepare, then the random pairs
             preparing = background.submit(self._shared_work, left, right)
-            pair_free = background.submit(
-                lambda: pair_free_estimates(
+
+            def random_pairs_work() -> PairFreeEstimates:
+                ready = preparing.result()  # (done: it ran first in the same thread)
+                return pair_free_estimates(
                     left,
                     right,
                     s.comparisons,
                     s.training,
-                    left_prepared=preparing.result().left,
-                    right_prepared=preparing.result().right,
+                    left_prepared=ready.left,
+                    right_prepared=ready.right,
                 )
-            )
+
+            pair_free = background.submit(random_pairs_work)
             try:
                 with self._stage("block"):
                     pairs = block(left, right, s.blocking_rules, skipped=skipped)
