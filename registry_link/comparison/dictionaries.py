@@ -62,7 +62,7 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
     return _Dictionaries(frame.select(lists), limit, eager)
 
 
-#: Column types encoded by their span (integers, dates, Booleans; nullable nowhere else).
+#: Column types encoded by their span: physically integers that fit in Int64 (not UInt64).
 _SPAN_TYPES = frozenset(
     {
         pl.Boolean,
