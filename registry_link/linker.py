@@ -392,6 +392,7 @@ class Linker:
                     chunk_size=CONCURRENT_COMPARE_CHUNK,
                     left_prepared=prepared.left,
                     right_prepared=prepared.right,
+                    helper=background,
                 )
             with self._stage("train"):
                 trained = train(
@@ -495,14 +496,16 @@ class Linker:
         # the hint column is not among the comparisons' columns: the records' prepared
         # comparison work (if any) serves the extra pairs as well
         shared = prepared or _Prepared()
-        new_gammas = compare(
-            left,
-            right,
-            new,
-            self.settings.comparisons,
-            left_prepared=shared.left,
-            right_prepared=shared.right,
-        )
+        with ThreadPoolExecutor(max_workers=1) as helper:  # two threads compare the chunks
+            new_gammas = compare(
+                left,
+                right,
+                new,
+                self.settings.comparisons,
+                left_prepared=shared.left,
+                right_prepared=shared.right,
+                helper=helper,
+            )
         # the first pass's pairs and the new ones (the hints are encoded once)
         old_hh, new_hh = household_gammas_of(left_h, right_h, [pairs, new], comp)
         new_gammas = new_gammas.with_columns(new_hh)
@@ -541,9 +544,16 @@ class Linker:
         names = tuple(c.name for c in model.comparisons)
         if prepared is not None and prepared.comparisons != names:
             prepared = None
-        gammas = compare(
-            left, left, pairs, model.comparisons, left_prepared=prepared, right_prepared=prepared
-        )
+        with ThreadPoolExecutor(max_workers=1) as helper:  # two threads compare the chunks
+            gammas = compare(
+                left,
+                left,
+                pairs,
+                model.comparisons,
+                left_prepared=prepared,
+                right_prepared=prepared,
+                helper=helper,
+            )
         scored = score(gammas, model, left, left)
         return scored.select(
             source_l=left["source"].gather(scored["l_idx"]),

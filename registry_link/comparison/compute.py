@@ -4,12 +4,17 @@
 (strings with few distinct values through dictionaries, :mod:`.dictionaries`), computes each
 comparison's derived columns (string similarities from :mod:`.similarity`, only on the pairs
 that need them) and evaluates the level predicates as one polars ``when/then`` chain per
-comparison. No per-pair Python loop.
+comparison. No per-pair Python loop. A comparison over few distinct values (sex, communes, a
+father's name) is evaluated once per combination of values instead (:mod:`.value_tuples`).
+With a ``helper`` executor, two threads compare the chunks.
 """
 
 from __future__ import annotations
 
+import contextvars
+import queue
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +31,12 @@ from registry_link.comparison.similarity import (
     name_similarity,
     on_unique_pairs,
     osa_distance,
+)
+from registry_link.comparison.value_tuples import (
+    ValueTuples,
+    level_table,
+    levels_of_pairs,
+    value_tuples,
 )
 from registry_link.errors import LinkageError
 
@@ -46,6 +57,14 @@ __all__ = [
 
 #: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
 DEFAULT_CHUNK_SIZE = 1_000_000
+
+#: A comparison over few distinct values (:mod:`.value_tuples`) is evaluated once per
+#: combination of values when they are at most this share of the pairs.
+LEVEL_TABLE_MAX_SHARE = 0.5
+
+#: With a ``helper``, :func:`compare` cuts its pairs into at least two chunks, each of at
+#: least this many pairs (fewer are not worth a second thread).
+MIN_HELPED_CHUNK = 50_000
 
 
 def _check_columns(frame: pl.DataFrame, side: str, columns: Sequence[str]) -> None:
@@ -174,15 +193,36 @@ def _with_lists(
 _Sides = list[tuple[str, pl.DataFrame, str, Mapping[str, Dictionary]]]
 
 
+#: Per comparison evaluated per combination of distinct values (:mod:`.value_tuples`): its
+#: level table and the two sides' tuples.
+_Tables = Mapping[str, tuple[np.ndarray, ValueTuples, ValueTuples]]
+
+
 def _compare_chunk(
     left: pl.DataFrame,
     right: pl.DataFrame,
     pairs: pl.DataFrame,
     comps: Sequence[Comparison],
     encoded: tuple[Mapping[str, Dictionary], Mapping[str, Dictionary]] = ({}, {}),
+    tables: _Tables | None = None,
 ) -> pl.DataFrame:
     l_idx = pairs.get_column("l_idx")
     r_idx = pairs.get_column("r_idx")
+    tables = tables or {}
+    from_tables = {
+        c.name: pl.Series(c.output_column, levels_of_pairs(*tables[c.name], l_idx, r_idx))
+        for c in comps
+        if c.name in tables
+    }
+    comps_here = [c for c in comps if c.name not in tables]
+    if not comps_here:
+        return pairs.select("l_idx", "r_idx").with_columns(from_tables[c.name] for c in comps)
+    if from_tables:  # gather only the columns the other comparisons read
+        reads = [pair_level_columns(c) for c in comps_here]
+        if all(r is not None for r in reads):
+            needed = set().union(*(r for r in reads if r is not None))
+            left = left.select(c for c in left.columns if c in needed)
+            right = right.select(c for c in right.columns if c in needed)
     lists = [
         c
         for c, t in left.schema.items()
@@ -197,7 +237,7 @@ def _compare_chunk(
         ("r_", right.select(lists), "r_idx", encoded[1]),
     ]
     out = [frame.select("l_idx", "r_idx")]
-    for comp in comps:
+    for comp in comps_here:
         cols = [
             f"{side}_{c}"
             for c in (*comp.columns, *comp.record_derived)
@@ -213,7 +253,12 @@ def _compare_chunk(
                     masks[name] = work.select(comp.derived_when[name].fill_null(False)).to_series()
             work = work.with_columns(_derive(work, name, fn, masks.get(name), sides))
         out.append(work.lazy().select(comp.gamma_expr()).collect())
-    return pl.concat(out, how="horizontal")
+    gammas = pl.concat(out, how="horizontal")
+    if not from_tables:
+        return gammas
+    return gammas.with_columns(from_tables.values()).select(
+        "l_idx", "r_idx", *(c.output_column for c in comps)
+    )
 
 
 def _ready_masks(
@@ -276,6 +321,7 @@ def compare(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     left_prepared: PreparedRecords | None = None,
     right_prepared: PreparedRecords | None = None,
+    helper: Executor | None = None,
 ) -> pl.DataFrame:
     """Comparison vectors of candidate pairs.
 
@@ -290,6 +336,11 @@ def compare(
             the household pass's pairs); their per-record work is then done once. Same result
             without it.
         right_prepared: the same for the right records (the registry).
+        helper: an executor whose worker, once free, compares chunks beside this thread (e.g.
+            the linker's second thread, when it is done with the random pairs for u); the
+            pairs are then cut into at least two chunks (of at least
+            :data:`MIN_HELPED_CHUNK`). Same result without it; each chunk is compared by one
+            thread. polars alone keeps about 1.3 of 2 cores busy here.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}`` in the order of ``pairs``.
@@ -319,16 +370,43 @@ def compare(
         schema.update({c.output_column: pl.Int8 for c in comparisons})
         return pl.DataFrame(schema=schema)
     original = pairs
-    lsel, l_idx, l_dicts = _side(left, pairs["l_idx"], left_prepared, plan)
-    rsel, r_idx, r_dicts = _side(right, pairs["r_idx"], right_prepared, plan)
+    lsel, l_idx, l_dicts, l_tuples = _side(left, pairs["l_idx"], left_prepared, plan, comparisons)
+    rsel, r_idx, r_dicts, r_tuples = _side(right, pairs["r_idx"], right_prepared, plan, comparisons)
     pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
     encoded = (l_dicts, r_dicts)
+    tables = _level_tables(comparisons, l_tuples, r_tuples, pairs.height)
+    if helper is not None:  # at least two chunks, if each is worth a thread
+        chunk_size = min(chunk_size, max(MIN_HELPED_CHUNK, -(-pairs.height // 2)))
+    starts = range(0, pairs.height, max(1, chunk_size))
+    chunks: list[pl.DataFrame | None] = [None] * len(starts)
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(starts)):
+        todo.put(i)
+
+    def compare_chunks() -> None:  # until none is left (run by this thread and the helper)
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            chunk = pairs.slice(starts[i], chunk_size)
+            chunks[i] = _compare_chunk(lsel, rsel, chunk, comparisons, encoded, tables)
+
     with distinct_pair_cache():  # the dictionaries, so the codes, hold for every chunk
-        chunks = [
-            _compare_chunk(lsel, rsel, pairs.slice(start, chunk_size), comparisons, encoded)
-            for start in range(0, pairs.height, max(1, chunk_size))
-        ]
-    out = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
+        # the helper shares the cache: its thread runs in a copy of this context
+        helping = (
+            helper.submit(contextvars.copy_context().run, compare_chunks)
+            if helper is not None and len(starts) > 1
+            else None
+        )
+        try:
+            compare_chunks()
+        finally:
+            if helping is not None and not helping.cancel():
+                helping.result()  # its last chunk (and its error, if any)
+    done = [c for c in chunks if c is not None]
+    assert len(done) == len(chunks)  # every chunk was taken by a thread that returned
+    out = pl.concat(done, how="vertical") if len(done) > 1 else done[0]
     return out.with_columns(original["l_idx"], original["r_idx"])
 
 
@@ -337,16 +415,55 @@ def _side(
     idx: pl.Series,
     prepared: PreparedRecords | None,
     plan: tuple[list[str], dict[str, pl.Expr], list[str]],
-) -> tuple[pl.DataFrame, pl.Series, Mapping[str, Dictionary]]:
-    """One side's records with the per-record work done, the pairs' indices into them, and
-    their dictionaries: from ``prepared`` if given, else done here on the rows ``idx`` points
-    at (dictionary-encoded when the pairs gather them often enough to repay it)."""
+    comparisons: Sequence[Comparison],
+) -> tuple[pl.DataFrame, pl.Series, Mapping[str, Dictionary], Mapping[str, ValueTuples]]:
+    """One side's records with the per-record work done, the pairs' indices into them, their
+    dictionaries and the comparisons' value tuples (:func:`_value_tuples`): from ``prepared``
+    if given, else done here on the rows ``idx`` points at (dictionary-encoded when the pairs
+    gather them often enough to repay it)."""
     if prepared is not None:
-        return prepared.frame, idx, prepared.dictionaries
+        return prepared.frame, idx, prepared.dictionaries, prepared.tuples
     cols, record_derived, keep = plan
     sel, idx = _referenced_rows(frame.select(cols), idx)
     sel = sel.with_columns(**record_derived).select(keep)
-    return sel, idx, dictionaries(sel) if idx.len() >= sel.height // 4 else {}
+    dicts = dictionaries(sel) if idx.len() >= sel.height // 4 else {}
+    return sel, idx, dicts, _value_tuples(sel, comparisons, dicts)
+
+
+def _value_tuples(
+    frame: pl.DataFrame, comparisons: Sequence[Comparison], dicts: Mapping[str, Dictionary]
+) -> dict[str, ValueTuples]:
+    """Per comparison whose columns are all dictionary-encoded and take few distinct tuples
+    of values (see :func:`~registry_link.comparison.value_tuples.value_tuples`): those."""
+    out: dict[str, ValueTuples] = {}
+    for comp in comparisons:
+        reads = pair_level_columns(comp)
+        if reads is None:
+            continue
+        found = value_tuples(frame, [c for c in frame.columns if c in reads], dicts)
+        if found is not None:
+            out[comp.name] = found
+    return out
+
+
+def _level_tables(
+    comparisons: Sequence[Comparison],
+    left: Mapping[str, ValueTuples],
+    right: Mapping[str, ValueTuples],
+    n_pairs: int,
+) -> _Tables:
+    """The level tables of the comparisons with value tuples on both sides whose combinations
+    of tuples are at most :data:`LEVEL_TABLE_MAX_SHARE` of the pairs (else comparing the pairs
+    costs less)."""
+    tables: dict[str, tuple[np.ndarray, ValueTuples, ValueTuples]] = {}
+    for comp in comparisons:
+        lt, rt = left.get(comp.name), right.get(comp.name)
+        if lt is None or rt is None:
+            continue
+        if lt.values.height * rt.values.height > LEVEL_TABLE_MAX_SHARE * n_pairs:
+            continue
+        tables[comp.name] = (level_table(comp, lt, rt, _compare_chunk), lt, rt)
+    return tables
 
 
 def _columns_plan(
@@ -375,12 +492,14 @@ class PreparedRecords:
         comparisons: the names of the comparisons it was prepared for.
         frame: the columns the pair frame needs, one row per record of ``source``.
         dictionaries: the string columns' dictionaries (see :mod:`.dictionaries`).
+        tuples: per comparison over few distinct values, those (see :mod:`.value_tuples`).
     """
 
     source: pl.DataFrame = field(repr=False)
     comparisons: tuple[str, ...]
     frame: pl.DataFrame = field(repr=False)
     dictionaries: Mapping[str, Dictionary] = field(repr=False)
+    tuples: Mapping[str, ValueTuples] = field(repr=False, default_factory=dict)
 
 
 def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> PreparedRecords:
@@ -393,8 +512,13 @@ def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> P
     cols, record_derived, keep = _columns_plan(comparisons)
     _check_columns(frame, "prepared", cols)
     prepared = frame.select(cols).with_columns(**record_derived).select(keep)
+    dicts = dictionaries(prepared)
     return PreparedRecords(
-        frame, tuple(c.name for c in comparisons), prepared, dictionaries(prepared)
+        frame,
+        tuple(c.name for c in comparisons),
+        prepared,
+        dicts,
+        _value_tuples(prepared, comparisons, dicts),
     )
 
 

@@ -1,0 +1,183 @@
+"""Comparisons over few distinct values, evaluated once per combination of values
+(:mod:`registry_link.comparison.value_tuples`), give the gammas of comparing every pair; and
+``compare`` with a helper thread gives the vectors of comparing alone."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+from unittest import mock
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry_link.comparison import build_comparison, compare, prepare_records
+from registry_link.comparison import compute as compute_module
+from registry_link.comparison.dictionaries import dictionaries
+from registry_link.comparison.value_tuples import value_tuples
+
+SCHEMA = {
+    "father_lat": pl.Utf8,
+    "father_key": pl.Utf8,
+    "sex": pl.Utf8,
+    "residence": pl.Utf8,
+    "birth_date": pl.Date,
+    "birth_year": pl.Int32,
+    "birth_date_precision": pl.Utf8,
+    "cin": pl.Utf8,
+}
+SPECS: list[dict[str, Any]] = [
+    {"name": "father", "kind": "name", "field": "father", "key_ar": None},
+    {"name": "sex", "kind": "exact", "column": "sex"},
+    {"name": "residence", "kind": "jaro_winkler", "column": "residence", "thresholds": [0.9]},
+    {"name": "birth_date", "kind": "date", "column": "birth_date", "year": "birth_year",
+     "precision": "birth_date_precision", "year_tolerance": 1},
+    {"name": "cin", "kind": "id", "column": "cin", "max_edits": 1},
+]  # fmt: skip
+COMPS = [build_comparison(s) for s in SPECS]
+
+fathers = [
+    ("mohamed", "mhmd"), ("mohammed", "mhmd"), ("ahmed", "hmd"), ("said", "sd"), (None, None)
+]  # fmt: skip
+dates = [date(1980, 1, 2), date(1980, 2, 1), date(1981, 1, 2), None]
+
+
+@st.composite
+def record(draw: st.DrawFn) -> dict[str, Any]:
+    lat, key = draw(st.sampled_from(fathers))
+    day = draw(st.sampled_from(dates))
+    return {
+        "father_lat": lat,
+        "father_key": key,
+        "sex": draw(st.sampled_from(["M", "F", None])),
+        "residence": draw(st.sampled_from(["rabat", "rabbat", "sale", None])),
+        "birth_date": day,
+        "birth_year": day.year if day else draw(st.sampled_from([1980, 1979, None])),
+        "birth_date_precision": "day" if day else "year",
+        "cin": draw(st.sampled_from(["AB1234", "AB1243", "X99", None])),
+    }
+
+
+def _all_pairs(n: int, m: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"l_idx": [i for i in range(n) for _ in range(m)], "r_idx": list(range(m)) * n},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
+    )
+
+
+def _compare(left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, share: float, **kw):
+    with mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", share):
+        return compare(left, right, pairs, COMPS, **kw)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(record(), min_size=1, max_size=12),
+    st.lists(record(), min_size=1, max_size=12),
+    st.data(),
+)
+def test_level_tables_give_the_gammas_of_every_pair(
+    a: list[dict], b: list[dict], data: st.DataObject
+) -> None:
+    left, right = pl.DataFrame(a, schema=SCHEMA), pl.DataFrame(b, schema=SCHEMA)
+    pairs = _all_pairs(len(a), len(b))
+    rows = data.draw(st.lists(st.integers(0, pairs.height - 1), min_size=1))
+    pairs = pairs[rows]
+    plain = _compare(left, right, pairs, 0.0)
+    tabled = _compare(left, right, pairs, float("inf"))
+    assert tabled.equals(plain)
+    # prepared sides carry their tuples; chunks read the same tables
+    prepared = prepare_records(right, COMPS), prepare_records(left, COMPS)
+    kw = {"right_prepared": prepared[0], "left_prepared": prepared[1], "chunk_size": 3}
+    assert _compare(left, right, pairs, float("inf"), **kw).equals(plain)
+
+
+def test_few_distinct_values_are_compared_once_per_combination() -> None:
+    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": "rabat"}
+            for lat, key in fathers for s in ("M", "F")] * 50  # fmt: skip
+    frame = pl.DataFrame(rows, schema={c: SCHEMA[c] for c in rows[0]})
+    comps = [build_comparison(s) for s in SPECS[:3]]
+    pairs = _all_pairs(frame.height, 40)
+    seen: list[int] = []
+    original = compute_module._compare_chunk
+
+    def counting(left: pl.DataFrame, right: pl.DataFrame, p: pl.DataFrame, *args: Any):
+        seen.append(p.height)
+        return original(left, right, p, *args)
+
+    with mock.patch.object(compute_module, "_compare_chunk", counting):
+        tabled = compare(frame, frame, pairs, comps)
+    # father: 5 distinct (name, key) tuples a side, sex 2, residence 1; then the pairs once
+    assert sorted(seen) == sorted([5 * 5, 2 * 2, 1, pairs.height])
+    with mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0):
+        assert tabled.equals(compare(frame, frame, pairs, comps))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.sampled_from([1, 5, 9, None]),
+            st.sampled_from([True, False, None]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.permutations(["s", "i", "b"]),
+)
+def test_value_tuples_give_back_every_record(rows: list[tuple], order: list[str]) -> None:
+    frame = pl.DataFrame(rows, schema={"s": pl.Utf8, "i": pl.Int32, "b": pl.Boolean}, orient="row")
+    for k in (1, 2, 3):
+        columns = order[:k]
+        found = value_tuples(frame, columns, dictionaries(frame))
+        assert found is not None
+        assert found.values.columns == columns
+        assert found.values.gather(found.codes).equals(frame.select(columns))
+        assert found.values.n_unique() == found.values.height  # each tuple once
+
+
+def test_columns_not_encoded_have_no_value_tuples() -> None:
+    frame = pl.DataFrame({"s": [f"v{i}" for i in range(5000)], "t": ["x"] * 5000})
+    encoded = dictionaries(frame)
+    assert "s" not in encoded  # every value distinct: not worth a dictionary
+    assert value_tuples(frame, ["s", "t"], encoded) is None
+    assert value_tuples(frame, ["t"], encoded) is not None
+
+
+def test_a_helper_thread_gives_the_same_vectors() -> None:
+    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": res,
+             "birth_date": d, "birth_year": d.year if d else None,
+             "birth_date_precision": "day" if d else None}
+            for lat, key in fathers for s in ("M", "F") for res in ("rabat", "sale")
+            for d in dates] * 12  # fmt: skip
+    frame = pl.DataFrame(
+        [{**r, "cin": f"AB{i % 997:04d}"} for i, r in enumerate(rows)], schema=SCHEMA
+    )
+    pairs = _all_pairs(frame.height, 200)
+    alone = compare(frame, frame, pairs, COMPS, chunk_size=10_000)
+    threads: list[str] = []
+    helper_started = threading.Event()
+    original = compute_module._compare_chunk
+
+    def noting(*args: Any) -> pl.DataFrame:
+        me = threading.current_thread()
+        if me is threading.main_thread():  # let the helper take a chunk first
+            helper_started.wait(timeout=30)
+        else:
+            helper_started.set()
+        threads.append(me.name)
+        return original(*args)
+
+    with (
+        ThreadPoolExecutor(max_workers=1) as helper,
+        mock.patch.object(compute_module, "_compare_chunk", noting),
+        mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0),  # only pair chunks
+    ):
+        helped = compare(frame, frame, pairs, COMPS, chunk_size=10_000, helper=helper)
+    assert helped.equals(alone)
+    assert len(threads) == -(-pairs.height // 10_000)  # each chunk compared once
+    assert len(set(threads)) == 2  # by both threads
