@@ -35,7 +35,7 @@ from registry_link.comparison.similarity import (
 from registry_link.comparison.value_tuples import (
     ValueTuples,
     level_table,
-    levels_of_pairs,
+    levels_from_tables,
     value_tuples,
 )
 from registry_link.errors import LinkageError
@@ -209,11 +209,9 @@ def _compare_chunk(
     l_idx = pairs.get_column("l_idx")
     r_idx = pairs.get_column("r_idx")
     tables = tables or {}
-    from_tables = {
-        c.name: pl.Series(c.output_column, levels_of_pairs(*tables[c.name], l_idx, r_idx))
-        for c in comps
-        if c.name in tables
-    }
+    from_tables = levels_from_tables(
+        tables, [(c.name, c.output_column) for c in comps if c.name in tables], l_idx, r_idx
+    )
     comps_here = [c for c in comps if c.name not in tables]
     if not comps_here:
         return pairs.select("l_idx", "r_idx").with_columns(from_tables[c.name] for c in comps)
@@ -374,7 +372,12 @@ def compare(
     rsel, r_idx, r_dicts, r_tuples = _side(right, pairs["r_idx"], right_prepared, plan, comparisons)
     pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
     encoded = (l_dicts, r_dicts)
-    tables = _level_tables(comparisons, l_tuples, r_tuples, pairs.height)
+    cache = (
+        _LevelTableCache(left_prepared.level_tables, right_prepared)
+        if left_prepared is not None and right_prepared is not None
+        else None
+    )
+    tables = _level_tables(comparisons, l_tuples, r_tuples, pairs.height, cache)
     if helper is not None:  # at least two chunks, if each is worth a thread
         chunk_size = min(chunk_size, max(MIN_HELPED_CHUNK, -(-pairs.height // 2)))
     starts = range(0, pairs.height, max(1, chunk_size))
@@ -446,15 +449,35 @@ def _value_tuples(
     return out
 
 
+@dataclass(frozen=True)
+class _LevelTableCache:
+    """The level tables of one pair of prepared sides: kept on the left one
+    (:attr:`PreparedRecords.level_tables`), keyed by the right one and the comparison."""
+
+    tables: dict[tuple[int, str], tuple[PreparedRecords, np.ndarray]]
+    right: PreparedRecords
+
+    def get(self, name: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        key = (id(self.right), name)
+        found = self.tables.get(key)
+        if found is not None and found[0] is self.right:
+            return found[1]
+        table = make()  # (two threads may both make it: same table, one is kept)
+        self.tables[key] = (self.right, table)  # (the right side is kept: its id stays its)
+        return table
+
+
 def _level_tables(
     comparisons: Sequence[Comparison],
     left: Mapping[str, ValueTuples],
     right: Mapping[str, ValueTuples],
     n_pairs: int,
+    cache: _LevelTableCache | None = None,
 ) -> _Tables:
     """The level tables of the comparisons with value tuples on both sides whose combinations
     of tuples are at most :data:`LEVEL_TABLE_MAX_SHARE` of the pairs (else comparing the pairs
-    costs less)."""
+    costs less). ``cache``: for prepared sides, whose tables serve every call on them (the
+    candidate pairs, the u sample, the household pass's pairs)."""
     tables: dict[str, tuple[np.ndarray, ValueTuples, ValueTuples]] = {}
     for comp in comparisons:
         lt, rt = left.get(comp.name), right.get(comp.name)
@@ -462,7 +485,11 @@ def _level_tables(
             continue
         if lt.values.height * rt.values.height > LEVEL_TABLE_MAX_SHARE * n_pairs:
             continue
-        tables[comp.name] = (level_table(comp, lt, rt, _compare_chunk), lt, rt)
+
+        def make(comp: Comparison = comp, lt: ValueTuples = lt, rt: ValueTuples = rt) -> Any:
+            return level_table(comp, lt, rt, _compare_chunk)
+
+        tables[comp.name] = (make() if cache is None else cache.get(comp.name, make), lt, rt)
     return tables
 
 
@@ -493,6 +520,8 @@ class PreparedRecords:
         frame: the columns the pair frame needs, one row per record of ``source``.
         dictionaries: the string columns' dictionaries (see :mod:`.dictionaries`).
         tuples: per comparison over few distinct values, those (see :mod:`.value_tuples`).
+        level_tables: their level tables against right sides compared with these records
+            (filled by ``compare``; see :mod:`.value_tuples`).
     """
 
     source: pl.DataFrame = field(repr=False)
@@ -500,6 +529,9 @@ class PreparedRecords:
     frame: pl.DataFrame = field(repr=False)
     dictionaries: Mapping[str, Dictionary] = field(repr=False)
     tuples: Mapping[str, ValueTuples] = field(repr=False, default_factory=dict)
+    level_tables: dict[tuple[int, str], tuple[PreparedRecords, np.ndarray]] = field(
+        repr=False, default_factory=dict
+    )
 
 
 def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> PreparedRecords:

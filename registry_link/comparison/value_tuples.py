@@ -98,10 +98,23 @@ def level_table(
     return gammas.get_column(comparison.output_column).to_numpy().reshape(n_left, n_right)
 
 
-def levels_of_pairs(
-    table: np.ndarray, left: ValueTuples, right: ValueTuples, l_idx: pl.Series, r_idx: pl.Series
-) -> np.ndarray:
-    """The pairs' levels read from :func:`level_table` (``l_idx``/``r_idx``: record rows)."""
-    rows = left.codes.gather(l_idx).to_numpy()
-    cols = right.codes.gather(r_idx).to_numpy()
-    return table[rows, cols]
+def levels_from_tables(
+    tables: Mapping[str, tuple[np.ndarray, ValueTuples, ValueTuples]],
+    names: Sequence[tuple[str, str]],
+    l_idx: pl.Series,
+    r_idx: pl.Series,
+) -> dict[str, pl.Series]:
+    """Per ``(comparison, output column)`` of ``names``, the pairs' levels from its table
+    (:func:`level_table`). The tuple codes of every table are gathered in one parallel
+    selection per side (random reads from a large side are the cost)."""
+    if not names:
+        return {}
+    rows = pl.DataFrame({name: tables[name][1].codes for name, _ in names})
+    cols = pl.DataFrame({name: tables[name][2].codes for name, _ in names})
+    rows, cols = rows.select(pl.all().gather(l_idx)), cols.select(pl.all().gather(r_idx))
+    out = {}
+    for name, column in names:
+        table = tables[name][0]
+        levels = table[rows.get_column(name).to_numpy(), cols.get_column(name).to_numpy()]
+        out[name] = pl.Series(column, levels, dtype=pl.Int8)
+    return out

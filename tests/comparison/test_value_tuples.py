@@ -181,3 +181,29 @@ def test_a_helper_thread_gives_the_same_vectors() -> None:
     assert helped.equals(alone)
     assert len(threads) == -(-pairs.height // 10_000)  # each chunk compared once
     assert len(set(threads)) == 2  # by both threads
+
+
+def test_prepared_sides_make_each_level_table_once() -> None:
+    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": "rabat"}
+            for lat, key in fathers for s in ("M", "F")] * 30  # fmt: skip
+    frame = pl.DataFrame(rows, schema={c: SCHEMA[c] for c in rows[0]})
+    comps = [build_comparison(s) for s in SPECS[:3]]
+    left, right = prepare_records(frame, comps), prepare_records(frame.clone(), comps)
+    made: list[str] = []
+    original = compute_module.level_table
+
+    def counting(comp: Any, *args: Any) -> Any:
+        made.append(comp.name)
+        return original(comp, *args)
+
+    pairs = _all_pairs(frame.height, 30)
+    with mock.patch.object(compute_module, "level_table", counting):
+        first = compare(frame, right.source, pairs, comps, left_prepared=left, right_prepared=right)
+        again = compare(frame, right.source, pairs[::-1], comps, left_prepared=left,
+                        right_prepared=right)  # fmt: skip
+        other = prepare_records(frame.clone(), comps)  # another right side: its own tables
+        compare(frame, other.source, pairs, comps, left_prepared=left, right_prepared=other)
+    assert sorted(made) == sorted([c.name for c in comps] * 2)
+    plain = compare(frame, frame, pairs, comps)
+    assert first.equals(plain)
+    assert again.equals(plain[::-1])
