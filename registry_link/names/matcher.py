@@ -187,12 +187,15 @@ def _strict_frame(a: pl.Series, b: pl.Series) -> pl.DataFrame:
     ea, eb = pl.col("ea"), pl.col("eb")
     clash = (((ea == "A") & (eb == "C")) | ((ea == "C") & (eb == "A"))).fill_null(False)
     base = (pl.col("ka") == pl.col("kb")) & ~clash
-    frame = frame.with_columns(base=base)
-    # vowel gaps compared only where the keys agree (aligned lists of equal length)
-    va = pl.when(pl.col("base")).then(pl.col("va"))
-    vb = pl.when(pl.col("base")).then(pl.col("vb"))
-    conflict = _vowel_conflict_expr(va, vb).fill_null(0) > 0
-    return frame.with_columns(same=pl.col("base") & ~conflict).drop("va", "vb", "ea", "eb")
+    same = frame.select(base.alias("same")).to_series()
+    # vowel gaps compared only where the keys agree (aligned lists of equal length): on those
+    # rows only (few of the pairs a similarity is asked for)
+    rows = same.fill_null(False).arg_true()
+    if rows.len():
+        agree = frame.select(pl.col("va", "vb").gather(rows))
+        conflict = agree.select(_vowel_conflict_expr(pl.col("va"), pl.col("vb")).fill_null(0) > 0)
+        same = same.scatter(rows, ~conflict.to_series())
+    return frame.with_columns(same).drop("va", "vb", "ea", "eb")
 
 
 def _check_lengths(a: pl.Series, b: pl.Series) -> None:
