@@ -182,6 +182,21 @@ def child_main(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parent
 
 
+def _round_ratios(runs_of: dict[str, list[ChildRun]], failed: dict[str, ChildFailed]) -> list[str]:
+    """A note with Splink's time over ours in each round (runs minutes apart), when both ran."""
+    ours, splink = runs_of.get("ours", []), runs_of.get("splink", [])
+    if "ours" in failed or "splink" in failed or not ours or not splink:
+        return []
+    ratios = [
+        float(s.result["end_to_end_s"]) / float(o.result["end_to_end_s"])
+        for o, s in zip(ours, splink, strict=False)
+    ]
+    return [
+        "Splink's time over ours, round by round (each round runs every system once, minutes "
+        "apart): " + ", ".join(f"{r:.2f}×" for r in ratios) + "."
+    ]
+
+
 class ChildFailed(Exception):
     """A measured child was killed or failed; ``str()`` says how far it got."""
 
@@ -334,13 +349,25 @@ def main(argv: list[str] | None = None) -> int:
         f"{std['end_to_end_s']:.1f} s ({std_stages}), "
         f"peak RSS {std['peak_rss_bytes'] / 1024**3:.2f} GB.",
     ]
+    # In rounds: each system once per round, so that a shared machine whose load drifts over
+    # the minutes weighs on every system alike (not on all the runs of one system).
+    runs_of: dict[str, list[ChildRun]] = {system: [] for system in systems}
+    failed: dict[str, ChildFailed] = {}
+    for _ in range(args.repeat):
+        for system in systems:
+            if system in failed:
+                continue
+            try:
+                runs_of[system].append(_spawn(system, paths, args, args.max_rss_gb))
+            except ChildFailed as exc:
+                print(f"[bench] {exc}\n{exc.log_tail[-1500:]}", file=sys.stderr, flush=True)
+                failed[system] = exc
+    notes += _round_ratios(runs_of, failed)
     for system in systems:
-        try:
-            runs = [_spawn(system, paths, args, args.max_rss_gb) for _ in range(args.repeat)]
-        except ChildFailed as exc:
-            print(f"[bench] {exc}\n{exc.log_tail[-1500:]}", file=sys.stderr, flush=True)
-            notes.append(f"{system}: NO RESULT — {exc}.")
+        if system in failed:
+            notes.append(f"{system}: NO RESULT — {failed[system]}.")
             continue
+        runs = runs_of[system]
         # Shared machine: keep the fastest run (its links are the ones on disk only when it is
         # the last one, so accuracy is read from the last run: both systems are seeded).
         run = min(runs, key=lambda r: float(r.result["end_to_end_s"]))

@@ -142,3 +142,17 @@ def test_merge_section_replaces_same_key_and_keeps_others() -> None:
     assert "new" in three and "old" not in three
     assert three.index("## A") < three.index("## B")
     assert three.count("<!-- run: ") == 2
+
+
+def test_round_ratios_pair_the_runs_of_each_round() -> None:
+    from bench_linkage import _round_ratios
+    from linkage_measure import ChildRun
+
+    def run(seconds: float) -> ChildRun:
+        return ChildRun(0, seconds, 0, {"end_to_end_s": seconds}, "", False, None)
+
+    runs = {"ours": [run(10.0), run(8.0)], "splink": [run(30.0), run(28.0)]}
+    (note,) = _round_ratios(runs, {})
+    assert note.endswith("3.00×, 3.50×.")
+    assert _round_ratios({"ours": runs["ours"]}, {}) == []
+    assert _round_ratios(runs, {"splink": Exception()}) == []  # type: ignore[dict-item]
