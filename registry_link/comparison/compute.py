@@ -115,7 +115,7 @@ def _gather(
 
     Columns in ``encoded`` (see :func:`dictionaries`) are gathered as codes (``code_column``);
     the second value maps each such ``<prefix><col>`` to its dictionary's values, from which
-    :func:`_pair_columns` gives the strings to one comparison at a time: the values of every
+    :class:`_StringColumns` gives the strings to one comparison at a time: the values of every
     column for every pair of a chunk are never in memory at once.
 
     Gathering list columns for every pair is the costliest part of a chunk, yet only derived
@@ -145,17 +145,44 @@ def _gather(
     return out, {f"{prefix}{c}": d[0] for c, d in encoded.items()}
 
 
-def _pair_columns(
-    frame: pl.DataFrame, columns: Sequence[str], values: Mapping[str, pl.Series]
-) -> pl.DataFrame:
-    """``l_idx, r_idx`` and ``columns`` of the gathered pairs (see :func:`_gather`), the
-    dictionary-encoded ones as their strings (from the dictionary, cache-friendly) and codes."""
-    exprs = [
-        pl.lit(values[c]).gather(pl.col(code_column(c))).alias(c) if c in values else pl.col(c)
-        for c in columns
-    ]
-    codes = [code_column(c) for c in columns if c in values]
-    return frame.select("l_idx", "r_idx", *exprs, *codes)
+class _StringColumns:
+    """The pair frame's columns for one comparison at a time (see :func:`_gather`): the
+    dictionary-encoded ones as their values (from the dictionary, cache-friendly) beside their
+    codes. A column that a later comparison reads as well (the name comparisons share their
+    keys) is made once and kept until its last reader has it; no longer.
+
+    ``columns``: the columns of each comparison of the chunk, in the order they are asked for.
+    """
+
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        values: Mapping[str, pl.Series],
+        columns: Sequence[Sequence[str]],
+    ) -> None:
+        self._frame = frame
+        self._values = values
+        self._last_use = {c: i for i, cols in enumerate(columns) for c in cols}
+        self._asked = 0
+        self._made: dict[str, pl.Series] = {}
+
+    def pair_columns(self, columns: Sequence[str]) -> pl.DataFrame:
+        """``l_idx, r_idx``, ``columns`` and the encoded ones' codes, for the next comparison."""
+        frame, values = self._frame, self._values
+        new = [c for c in dict.fromkeys(columns) if c in values and c not in self._made]
+        if new:
+            made = frame.select(
+                pl.lit(values[c]).gather(pl.col(code_column(c))).alias(c) for c in new
+            )
+            self._made.update({c: made.get_column(c) for c in new})
+        plain = [c for c in dict.fromkeys(columns) if c not in values]
+        codes = [code_column(c) for c in dict.fromkeys(columns) if c in values]
+        out = frame.select("l_idx", "r_idx", *plain, *codes).with_columns(
+            self._made[c] for c in dict.fromkeys(columns) if c in values
+        )
+        self._made = {c: v for c, v in self._made.items() if self._last_use[c] > self._asked}
+        self._asked += 1
+        return out
 
 
 def _with_lists(
@@ -235,14 +262,18 @@ def _compare_chunk(
         ("r_", right.select(lists), "r_idx", encoded[1]),
     ]
     out = [frame.select("l_idx", "r_idx")]
-    for comp in comps_here:
-        cols = [
+    columns = [
+        [
             f"{side}_{c}"
             for c in (*comp.columns, *comp.record_derived)
             for side in ("l", "r")
             if c in left.columns
         ]
-        work = _pair_columns(frame, cols, values)
+        for comp in comps_here
+    ]
+    strings = _StringColumns(frame, values, columns)
+    for comp, cols in zip(comps_here, columns, strict=True):
+        work = strings.pair_columns(cols)
         masks: dict[str, pl.Series] = {}
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
             if name in comp.derived_when and name not in masks:

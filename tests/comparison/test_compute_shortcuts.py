@@ -236,3 +236,37 @@ def test_records_prepared_for_other_records_or_comparisons_are_refused() -> None
         compare(right, right.clone(), pairs, NAME_COMPS, right_prepared=prepared)
     with pytest.raises(LinkageError, match="prepared from other records or comparisons"):
         compare(right, right, pairs, NAME_COMPS[:2], right_prepared=prepared)
+
+
+def test_string_columns_are_made_once_and_kept_until_their_last_reader() -> None:
+    from registry_link.comparison.compute import _StringColumns
+    from registry_link.comparison.dictionaries import code_column
+
+    values = {
+        "l_a": pl.Series(["x", "y", None]),
+        "l_b": pl.Series(["p", "q"]),
+        "r_c": pl.Series(["u", "v"]),
+    }
+    frame = pl.DataFrame(
+        {
+            "l_idx": [0, 1, 2],
+            "r_idx": [2, 1, 0],
+            code_column("l_a"): pl.Series([2, 0, 1], dtype=pl.UInt32),
+            code_column("l_b"): pl.Series([1, 1, 0], dtype=pl.UInt32),
+            code_column("r_c"): pl.Series([0, 1, 0], dtype=pl.UInt32),
+            "r_plain": [7, 8, 9],
+        }
+    )
+    strings = _StringColumns(frame, values, [["l_a", "l_b"], ["l_b", "r_c", "r_plain"], ["r_c"]])
+    first = strings.pair_columns(["l_a", "l_b"])
+    assert first["l_a"].to_list() == [None, "x", "y"]
+    assert first["l_b"].to_list() == ["q", "q", "p"]
+    assert set(strings._made) == {"l_b"}  # l_a has no later reader
+    second = strings.pair_columns(["l_b", "r_c", "r_plain"])
+    assert second["l_b"].to_list() == ["q", "q", "p"]
+    assert second["r_c"].to_list() == ["u", "v", "u"]
+    assert second["r_plain"].to_list() == [7, 8, 9]
+    assert code_column("r_c") in second.columns
+    assert set(strings._made) == {"r_c"}
+    assert strings.pair_columns(["r_c"])["r_c"].to_list() == ["u", "v", "u"]
+    assert strings._made == {}
