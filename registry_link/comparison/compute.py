@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextvars
 import queue
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -452,7 +453,7 @@ def _side(
     comparisons: Sequence[Comparison],
 ) -> tuple[pl.DataFrame, pl.Series, Mapping[str, Dictionary], Mapping[str, ValueTuples]]:
     """One side's records with the per-record work done, the pairs' indices into them, their
-    dictionaries and the comparisons' value tuples (:func:`_value_tuples`): from ``prepared``
+    dictionaries and the comparisons' value tuples (:class:`_ValueTuplesOf`): from ``prepared``
     if given, else done here on the rows ``idx`` points at (dictionary-encoded when the pairs
     gather them often enough to repay it)."""
     if prepared is not None:
@@ -461,23 +462,51 @@ def _side(
     sel, idx = _referenced_rows(frame.select(cols), idx)
     sel = sel.with_columns(**record_derived).select(keep)
     dicts = dictionaries(sel) if idx.len() >= sel.height // 4 else {}
-    return sel, idx, dicts, _value_tuples(sel, comparisons, dicts)
+    return sel, idx, dicts, _ValueTuplesOf(sel, comparisons, dicts)
 
 
-def _value_tuples(
-    frame: pl.DataFrame, comparisons: Sequence[Comparison], dicts: Mapping[str, Dictionary]
-) -> dict[str, ValueTuples]:
+class _ValueTuplesOf(Mapping[str, ValueTuples]):
     """Per comparison whose columns are all dictionary-encoded and take few distinct tuples
-    of values (see :func:`~registry_link.comparison.value_tuples.value_tuples`): those."""
-    out: dict[str, ValueTuples] = {}
-    for comp in comparisons:
-        reads = pair_level_columns(comp)
-        if reads is None:
-            continue
-        found = value_tuples(frame, [c for c in frame.columns if c in reads], dicts)
-        if found is not None:
-            out[comp.name] = found
-    return out
+    of values (see :func:`~registry_link.comparison.value_tuples.value_tuples`): those.
+
+    Each comparison's are found on first look-up (under a lock: the registry's prepared
+    records are compared from two threads), so that a side whose other side has none (e.g.
+    dates: too many distinct values on the partner side to encode) never pays for them.
+    """
+
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        comparisons: Sequence[Comparison],
+        dicts: Mapping[str, Dictionary],
+    ) -> None:
+        self._frame = frame
+        self._comparisons = {c.name: c for c in comparisons}
+        self._dicts = dicts
+        self._found: dict[str, ValueTuples | None] = {}
+        self._lock = threading.Lock()
+
+    def _find(self, name: str) -> ValueTuples | None:
+        with self._lock:
+            if name not in self._found:
+                reads = pair_level_columns(self._comparisons[name])
+                columns = [c for c in self._frame.columns if reads is not None and c in reads]
+                self._found[name] = (
+                    value_tuples(self._frame, columns, self._dicts) if reads is not None else None
+                )
+            return self._found[name]
+
+    def __getitem__(self, name: str) -> ValueTuples:
+        found = self._find(name) if name in self._comparisons else None
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([n for n in self._comparisons if self._find(n) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass(frozen=True)
@@ -511,7 +540,8 @@ def _level_tables(
     candidate pairs, the u sample, the household pass's pairs)."""
     tables: dict[str, tuple[np.ndarray, ValueTuples, ValueTuples]] = {}
     for comp in comparisons:
-        lt, rt = left.get(comp.name), right.get(comp.name)
+        lt = left.get(comp.name)
+        rt = right.get(comp.name) if lt is not None else None  # (found on first look-up)
         if lt is None or rt is None:
             continue
         if lt.values.height * rt.values.height > LEVEL_TABLE_MAX_SHARE * n_pairs:
@@ -581,7 +611,7 @@ def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> P
         tuple(c.name for c in comparisons),
         prepared,
         dicts,
-        _value_tuples(prepared, comparisons, dicts),
+        _ValueTuplesOf(prepared, comparisons, dicts),
     )
 
 

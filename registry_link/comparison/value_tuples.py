@@ -65,7 +65,7 @@ def value_tuples(
     combined = np.zeros(frame.height, dtype=np.uint64)
     for c, size in zip(columns, sizes, strict=True):
         combined = combined * np.uint64(size) + dicts[c][1].to_numpy().astype(np.uint64)
-    distinct = np.unique(combined)
+    distinct = np.sort(pl.Series(combined).unique().to_numpy())  # (hashing: faster than np.unique)
     if distinct.size > MAX_TUPLES:
         return None
     codes = pl.Series("codes", np.searchsorted(distinct, combined), dtype=pl.UInt32)

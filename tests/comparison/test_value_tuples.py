@@ -207,3 +207,33 @@ def test_prepared_sides_make_each_level_table_once() -> None:
     plain = compare(frame, frame, pairs, comps)
     assert first.equals(plain)
     assert again.equals(plain[::-1])
+
+
+def test_value_tuples_are_found_only_when_the_other_side_has_them() -> None:
+    """A side's tuples are found on first look-up: none for a comparison whose left side has
+    none (here: every left CIN distinct, so not encoded)."""
+    right = pl.DataFrame(
+        {"cin": ["AB1", "AB2", None] * 100, "sex": ["M", "F", None] * 100},
+        schema={"cin": pl.Utf8, "sex": pl.Utf8},
+    )
+    left = pl.DataFrame(
+        {"cin": [f"X{i}" for i in range(3000)], "sex": ["M", "F", "F"] * 1000},
+        schema={"cin": pl.Utf8, "sex": pl.Utf8},
+    )
+    comps = [build_comparison(SPECS[4]), build_comparison(SPECS[1])]
+    looked: list[tuple[str, ...]] = []
+    original = compute_module.value_tuples
+
+    def noting(frame: pl.DataFrame, columns: Any, dicts: Any) -> Any:
+        looked.append((frame.height, *columns))
+        return original(frame, columns, dicts)
+
+    with mock.patch.object(compute_module, "value_tuples", noting):
+        prepared = prepare_records(right, comps)
+        assert looked == []  # nothing found before a compare asks
+        pairs = _all_pairs(3000, 300)
+        got = compare(left, right, pairs, comps, right_prepared=prepared)
+    assert (300, "cin") not in looked  # the left CINs have no tuples: the right's not sought
+    assert (300, "sex") in looked and (3000, "sex") in looked
+    with mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0):
+        assert got.equals(compare(left, right, pairs, comps))
