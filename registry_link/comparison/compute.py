@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -512,18 +513,23 @@ class _ValueTuplesOf(Mapping[str, ValueTuples]):
 @dataclass(frozen=True)
 class _LevelTableCache:
     """The level tables of one pair of prepared sides: kept on the left one
-    (:attr:`PreparedRecords.level_tables`), keyed by the right one and the comparison."""
+    (:attr:`PreparedRecords.level_tables`), keyed by the right one and the comparison.
 
-    tables: dict[tuple[int, str], tuple[PreparedRecords, np.ndarray]]
+    The right side is referred to weakly: keeping the tables must not keep the registry's
+    prepared records alive once the linker lets them go (a new object may then take its id:
+    the dead reference tells them apart).
+    """
+
+    tables: dict[tuple[int, str], tuple[weakref.ref[PreparedRecords], np.ndarray]]
     right: PreparedRecords
 
     def get(self, name: str, make: Callable[[], np.ndarray]) -> np.ndarray:
         key = (id(self.right), name)
         found = self.tables.get(key)
-        if found is not None and found[0] is self.right:
+        if found is not None and found[0]() is self.right:
             return found[1]
         table = make()  # (two threads may both make it: same table, one is kept)
-        self.tables[key] = (self.right, table)  # (the right side is kept: its id stays its)
+        self.tables[key] = (weakref.ref(self.right), table)
         return table
 
 
@@ -590,7 +596,7 @@ class PreparedRecords:
     frame: pl.DataFrame = field(repr=False)
     dictionaries: Mapping[str, Dictionary] = field(repr=False)
     tuples: Mapping[str, ValueTuples] = field(repr=False, default_factory=dict)
-    level_tables: dict[tuple[int, str], tuple[PreparedRecords, np.ndarray]] = field(
+    level_tables: dict[tuple[int, str], tuple[weakref.ref[PreparedRecords], np.ndarray]] = field(
         repr=False, default_factory=dict
     )
 

@@ -237,3 +237,21 @@ def test_value_tuples_are_found_only_when_the_other_side_has_them() -> None:
     assert (300, "sex") in looked and (3000, "sex") in looked
     with mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0):
         assert got.equals(compare(left, right, pairs, comps))
+
+
+def test_kept_level_tables_do_not_keep_the_right_side_alive() -> None:
+    import gc
+    import weakref
+
+    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": "rabat"}
+            for lat, key in fathers for s in ("M", "F")] * 30  # fmt: skip
+    frame = pl.DataFrame(rows, schema={c: SCHEMA[c] for c in rows[0]})
+    comps = [build_comparison(s) for s in SPECS[:3]]
+    left, right = prepare_records(frame, comps), prepare_records(frame.clone(), comps)
+    compare(frame, right.source, _all_pairs(frame.height, 30), comps, left_prepared=left,
+            right_prepared=right)  # fmt: skip
+    assert left.level_tables  # the tables are kept on the left side
+    gone = weakref.ref(right)
+    del right
+    gc.collect()
+    assert gone() is None  # (the linker lets the registry's prepared records go early)
