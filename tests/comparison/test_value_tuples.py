@@ -68,6 +68,15 @@ def _all_pairs(n: int, m: int) -> pl.DataFrame:
     )
 
 
+def _few_values(copies: int) -> tuple[pl.DataFrame, list[Any]]:
+    """Records with 5 distinct fathers (name, key), 2 sexes and 1 residence, ``copies`` times;
+    and the three comparisons over them."""
+    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": "rabat"}
+            for lat, key in fathers for s in ("M", "F")] * copies  # fmt: skip
+    frame = pl.DataFrame(rows, schema={c: SCHEMA[c] for c in rows[0]})
+    return frame, [build_comparison(s) for s in SPECS[:3]]
+
+
 def _compare(left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, share: float, **kw):
     with mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", share):
         return compare(left, right, pairs, COMPS, **kw)
@@ -96,10 +105,7 @@ def test_level_tables_give_the_gammas_of_every_pair(
 
 
 def test_few_distinct_values_are_compared_once_per_combination() -> None:
-    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": "rabat"}
-            for lat, key in fathers for s in ("M", "F")] * 50  # fmt: skip
-    frame = pl.DataFrame(rows, schema={c: SCHEMA[c] for c in rows[0]})
-    comps = [build_comparison(s) for s in SPECS[:3]]
+    frame, comps = _few_values(50)
     pairs = _all_pairs(frame.height, 40)
     seen: list[int] = []
     original = compute_module._compare_chunk
@@ -184,10 +190,7 @@ def test_a_helper_thread_gives_the_same_vectors() -> None:
 
 
 def test_prepared_sides_make_each_level_table_once() -> None:
-    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": "rabat"}
-            for lat, key in fathers for s in ("M", "F")] * 30  # fmt: skip
-    frame = pl.DataFrame(rows, schema={c: SCHEMA[c] for c in rows[0]})
-    comps = [build_comparison(s) for s in SPECS[:3]]
+    frame, comps = _few_values(30)
     left, right = prepare_records(frame, comps), prepare_records(frame.clone(), comps)
     made: list[str] = []
     original = compute_module.level_table
@@ -243,10 +246,7 @@ def test_kept_level_tables_do_not_keep_the_right_side_alive() -> None:
     import gc
     import weakref
 
-    rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": "rabat"}
-            for lat, key in fathers for s in ("M", "F")] * 30  # fmt: skip
-    frame = pl.DataFrame(rows, schema={c: SCHEMA[c] for c in rows[0]})
-    comps = [build_comparison(s) for s in SPECS[:3]]
+    frame, comps = _few_values(30)
     left, right = prepare_records(frame, comps), prepare_records(frame.clone(), comps)
     compare(frame, right.source, _all_pairs(frame.height, 30), comps, left_prepared=left,
             right_prepared=right)  # fmt: skip
