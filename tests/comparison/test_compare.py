@@ -9,6 +9,7 @@ from unittest import mock
 
 import polars as pl
 import pytest
+from comparison_pairs import all_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,19 +81,12 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCHEMA)
 
 
-def _all_pairs(n: int, m: int) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"l_idx": [i for i in range(n) for _ in range(m)], "r_idx": list(range(m)) * n},
-        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
-    )
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.lists(record(), min_size=1, max_size=6), st.lists(record(), min_size=1, max_size=6))
 def test_every_comparison_is_symmetric(a: list[dict], b: list[dict]) -> None:
     left, right = _frame(a), _frame(b)
-    ab = compare(left, right, _all_pairs(len(a), len(b)), COMPS)
-    swapped = _all_pairs(len(b), len(a))
+    ab = compare(left, right, all_pairs(len(a), len(b)), COMPS)
+    swapped = all_pairs(len(b), len(a))
     ba = compare(right, left, swapped, COMPS).rename({"l_idx": "r_idx", "r_idx": "l_idx"})
     joined = ab.join(ba, on=["l_idx", "r_idx"], suffix="_ba")
     assert joined.height == ab.height
@@ -124,7 +118,7 @@ def _sample(n: int) -> pl.DataFrame:
 
 def test_output_contract_and_chunking() -> None:
     left, right = _sample(13), _sample(11)
-    pairs = _all_pairs(13, 11).sample(fraction=1.0, shuffle=True, seed=3)
+    pairs = all_pairs(13, 11).sample(fraction=1.0, shuffle=True, seed=3)
     whole = compare(left, right, pairs, COMPS)
     chunked = compare(left, right, pairs, COMPS, chunk_size=7)
     assert whole.equals(chunked)
@@ -135,19 +129,19 @@ def test_output_contract_and_chunking() -> None:
 
 
 def test_empty_pairs_give_empty_frame_with_schema() -> None:
-    out = compare(_sample(2), _sample(2), _all_pairs(0, 0), COMPS)
+    out = compare(_sample(2), _sample(2), all_pairs(0, 0), COMPS)
     assert out.height == 0
     assert out.schema[COMPS[0].output_column] == pl.Int8
 
 
 def test_missing_column_raises_linkage_error_naming_it() -> None:
     with pytest.raises(LinkageError, match="given_key_ar"):
-        compare(_sample(2).drop("given_key_ar"), _sample(2), _all_pairs(2, 2), COMPS)
+        compare(_sample(2).drop("given_key_ar"), _sample(2), all_pairs(2, 2), COMPS)
 
 
 def test_repeated_comparison_names_raise() -> None:
     with pytest.raises(LinkageError, match="unique"):
-        compare(_sample(2), _sample(2), _all_pairs(2, 2), [COMPS[0], COMPS[0]])
+        compare(_sample(2), _sample(2), all_pairs(2, 2), [COMPS[0], COMPS[0]])
 
 
 def test_max_token_similarity() -> None:
@@ -177,7 +171,7 @@ def test_cross_script_names_with_the_names_package() -> None:
     left = pl.DataFrame([rec("محمد", "العلوي"), rec("Mohamed", "Alaoui")], schema=schema)
     right = pl.DataFrame([rec("Mohamed", "El Alaoui"), rec("Mohamed", "El Alaoui")], schema=schema)
     comps = [build_comparison(SPECS[0] | {"tokens": None}), build_comparison(SPECS[1])]
-    pairs = _all_pairs(2, 2).filter(pl.col("l_idx") == pl.col("r_idx"))
+    pairs = all_pairs(2, 2).filter(pl.col("l_idx") == pl.col("r_idx"))
     out = compare(left, right, pairs, comps)
     same_key = comps[0].n_levels - 2
     assert out["gamma_given"].to_list()[0] >= same_key  # محمد vs Mohamed
@@ -205,7 +199,7 @@ MODEL_LIKE = [
 @given(st.lists(record(), min_size=1, max_size=5), st.lists(record(), min_size=1, max_size=5))
 def test_names_are_never_counted_twice(a: list[dict], b: list[dict]) -> None:
     """Token-aware name comparisons + the default name_tokens: one name evidence per pair."""
-    out = compare(_frame(a), _frame(b), _all_pairs(len(a), len(b)), MODEL_LIKE)
+    out = compare(_frame(a), _frame(b), all_pairs(len(a), len(b)), MODEL_LIKE)
     full = out.filter(pl.col("gamma_full_name") >= 0)
     assert (full["gamma_given"] == -1).all() and (full["gamma_family"] == -1).all()
 
@@ -217,7 +211,7 @@ def test_computing_derived_columns_on_subsets_changes_nothing(a: list[dict], b: 
     extra = [dataclasses.replace(c, name=f"{c.name}_2") for c in MODEL_LIKE[1:]]
     comps = [*COMPS, *extra]
     everywhere = [dataclasses.replace(c, derived_when={}) for c in comps]
-    pairs = _all_pairs(len(a), len(b))
+    pairs = all_pairs(len(a), len(b))
     assert compare(_frame(a), _frame(b), pairs, comps).equals(
         compare(_frame(a), _frame(b), pairs, everywhere)
     )
@@ -232,7 +226,7 @@ def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dic
 
     comps = [*COMPS, *MODEL_LIKE[1:]]
     comps = list({c.name: c for c in comps}.values())
-    pairs = _all_pairs(len(a), len(b))
+    pairs = all_pairs(len(a), len(b))
     encoded = compare(_frame(a), _frame(b), pairs, comps)
     with mock.patch.object(
         dictionaries_module, "DICTIONARY_MAX_VALUES", 0

@@ -15,6 +15,7 @@ from unittest import mock
 
 import polars as pl
 import pytest
+from comparison_pairs import all_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,13 +71,6 @@ def name_record(draw: st.DrawFn) -> dict[str, Any]:
         "father_key": draw(key),
         "name_token_keys": draw(st.one_of(st.none(), st.lists(key, max_size=3))),
     }
-
-
-def _all_pairs(n: int, m: int) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"l_idx": [i for i in range(n) for _ in range(m)], "r_idx": list(range(m)) * n},
-        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
-    )
 
 
 def _plain(comp: Any) -> Any:
@@ -143,7 +137,7 @@ def test_list_dictionaries_are_encoded_once_when_threads_look_them_up_together()
 )
 def test_name_comparisons_equal_their_plain_level_chains(a: list[dict], b: list[dict]) -> None:
     left, right = pl.DataFrame(a, schema=SCHEMA), pl.DataFrame(b, schema=SCHEMA)
-    pairs = _all_pairs(len(a), len(b))
+    pairs = all_pairs(len(a), len(b))
     fast = compare(left, right, pairs, NAME_COMPS)
     plain = compare(left, right, pairs, [_plain(c) for c in NAME_COMPS])
     assert fast.equals(plain)
@@ -221,7 +215,7 @@ def test_prepared_right_records_give_the_same_vectors(
     left, right = pl.DataFrame(a, schema=SCHEMA), pl.DataFrame(b, schema=SCHEMA)
     prepared = prepare_records(right, NAME_COMPS)
     for _ in range(2):
-        pairs = _all_pairs(len(a), len(b))
+        pairs = all_pairs(len(a), len(b))
         rows = data.draw(st.lists(st.integers(0, pairs.height - 1), max_size=pairs.height))
         pairs = pairs[rows] if rows else pairs.clear()
         plain = compare(left, right, pairs, NAME_COMPS)
@@ -231,7 +225,7 @@ def test_prepared_right_records_give_the_same_vectors(
 def test_records_prepared_for_other_records_or_comparisons_are_refused() -> None:
     right = pl.DataFrame([{c: None for c in SCHEMA}], schema=SCHEMA)
     prepared = prepare_records(right, NAME_COMPS)
-    pairs = _all_pairs(1, 1)
+    pairs = all_pairs(1, 1)
     with pytest.raises(LinkageError, match="prepared from other records or comparisons"):
         compare(right, right.clone(), pairs, NAME_COMPS, right_prepared=prepared)
     with pytest.raises(LinkageError, match="prepared from other records or comparisons"):

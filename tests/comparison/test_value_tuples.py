@@ -11,6 +11,7 @@ from typing import Any
 from unittest import mock
 
 import polars as pl
+from comparison_pairs import all_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,13 +62,6 @@ def record(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _all_pairs(n: int, m: int) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"l_idx": [i for i in range(n) for _ in range(m)], "r_idx": list(range(m)) * n},
-        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
-    )
-
-
 def _few_values(copies: int) -> tuple[pl.DataFrame, list[Any]]:
     """Records with 5 distinct fathers (name, key), 2 sexes and 1 residence, ``copies`` times;
     and the three comparisons over them."""
@@ -92,7 +86,7 @@ def test_level_tables_give_the_gammas_of_every_pair(
     a: list[dict], b: list[dict], data: st.DataObject
 ) -> None:
     left, right = pl.DataFrame(a, schema=SCHEMA), pl.DataFrame(b, schema=SCHEMA)
-    pairs = _all_pairs(len(a), len(b))
+    pairs = all_pairs(len(a), len(b))
     rows = data.draw(st.lists(st.integers(0, pairs.height - 1), min_size=1))
     pairs = pairs[rows]
     plain = _compare(left, right, pairs, 0.0)
@@ -106,7 +100,7 @@ def test_level_tables_give_the_gammas_of_every_pair(
 
 def test_few_distinct_values_are_compared_once_per_combination() -> None:
     frame, comps = _few_values(50)
-    pairs = _all_pairs(frame.height, 40)
+    pairs = all_pairs(frame.height, 40)
     seen: list[int] = []
     original = compute_module._compare_chunk
 
@@ -163,7 +157,7 @@ def test_a_helper_thread_gives_the_same_vectors() -> None:
     frame = pl.DataFrame(
         [{**r, "cin": f"AB{i % 997:04d}"} for i, r in enumerate(rows)], schema=SCHEMA
     )
-    pairs = _all_pairs(frame.height, 200)
+    pairs = all_pairs(frame.height, 200)
     alone = compare(frame, frame, pairs, COMPS, chunk_size=10_000)
     threads: list[str] = []
     helper_started = threading.Event()
@@ -199,7 +193,7 @@ def test_prepared_sides_make_each_level_table_once() -> None:
         made.append(comp.name)
         return original(comp, *args)
 
-    pairs = _all_pairs(frame.height, 30)
+    pairs = all_pairs(frame.height, 30)
     with mock.patch.object(compute_module, "level_table", counting):
         first = compare(frame, right.source, pairs, comps, left_prepared=left, right_prepared=right)
         again = compare(frame, right.source, pairs[::-1], comps, left_prepared=left,
@@ -234,7 +228,7 @@ def test_value_tuples_are_found_only_when_the_other_side_has_them() -> None:
     with mock.patch.object(compute_module, "value_tuples", noting):
         prepared = prepare_records(right, comps)
         assert looked == []  # nothing found before a compare asks
-        pairs = _all_pairs(3000, 300)
+        pairs = all_pairs(3000, 300)
         got = compare(left, right, pairs, comps, right_prepared=prepared)
     assert (300, "cin") not in looked  # the left CINs have no tuples: the right's not sought
     assert (300, "sex") in looked and (3000, "sex") in looked
@@ -248,7 +242,7 @@ def test_kept_level_tables_do_not_keep_the_right_side_alive() -> None:
 
     frame, comps = _few_values(30)
     left, right = prepare_records(frame, comps), prepare_records(frame.clone(), comps)
-    compare(frame, right.source, _all_pairs(frame.height, 30), comps, left_prepared=left,
+    compare(frame, right.source, all_pairs(frame.height, 30), comps, left_prepared=left,
             right_prepared=right)  # fmt: skip
     assert left.level_tables  # the tables are kept on the left side
     gone = weakref.ref(right)
