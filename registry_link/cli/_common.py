@@ -17,7 +17,10 @@ from registry_link.standardise.pipeline import StandardisedList, load_standardis
 DEFAULT_MODEL_CONFIG = Path("configs/model.yaml")
 DEFAULT_REGISTRY_CONFIG = Path("configs/registry.yaml")
 
+#: Progress, warnings and status lines: standard error, so that results can be piped.
 console = Console(stderr=True)
+#: Results and summaries (tables, counts, what was written): standard output.
+out = Console()
 
 
 def registry_options(f: Any) -> Any:
