@@ -12,9 +12,18 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+#: Sex codes, civility (title) columns included: a professional order or a chamber often gives
+#: "M." / "Mme" / "Mlle" or "السيد" / "السيدة" instead of a sex column.
 BUILTIN_SEX_CODES: Final[dict[str, tuple[str, ...]]] = {
-    "M": ("M", "H", "Homme", "Masculin", "Male", "1", "ذكر", "ذ"),
-    "F": ("F", "Femme", "Féminin", "Female", "2", "أنثى", "انثى", "أ"),
+    "M": (
+        *("M", "H", "Homme", "Masculin", "Male", "1", "ذكر", "ذ"),
+        *("M.", "Mr", "Mr.", "Monsieur", "السيد", "سيد"),
+    ),
+    "F": (
+        *("F", "Femme", "Féminin", "Female", "2", "أنثى", "انثى", "أ"),
+        *("Mme", "Mme.", "Madame", "Mlle", "Mlle.", "Mademoiselle", "Melle"),
+        *("السيدة", "سيدة", "الآنسة", "آنسة", "الانسة", "انسة"),
+    ),
 }
 
 BUILTIN_RELATIONSHIP_CODES: Final[dict[str, tuple[str, ...]]] = {

@@ -53,6 +53,38 @@ def test_sex(raw: str | None, sex: str | None, unknown: bool) -> None:
     assert sex_of([raw]) == [(sex, unknown)]
 
 
+@pytest.mark.parametrize(
+    ("raw", "sex"),
+    [
+        ("M.", "M"),
+        ("M", "M"),
+        ("Mr", "M"),
+        ("Monsieur", "M"),
+        ("monsieur ", "M"),
+        ("السيد", "M"),
+        ("Mme", "F"),
+        ("MME.", "F"),
+        ("Madame", "F"),
+        ("Mlle", "F"),
+        ("Mlle.", "F"),
+        ("Melle", "F"),
+        ("Mademoiselle", "F"),
+        ("السيدة", "F"),
+        ("الآنسة", "F"),
+        ("Dr", None),  # a title that says nothing of sex stays unknown
+    ],
+)
+def test_civility_codes_are_sex_codes(raw: str, sex: str | None) -> None:
+    assert sex_of([raw]) == [(sex, sex is None)]
+
+
+def test_config_overrides_a_civility_code() -> None:
+    from registry_link.config.codes import BUILTIN_SEX_CODES
+
+    codes = merge_codes(BUILTIN_SEX_CODES, {"M": ["Mme"]})  # a config may say otherwise
+    assert sex_of(["Mme", "Mlle"], codes) == [("M", False), ("F", False)]
+
+
 def test_config_codes_extend_builtins() -> None:
     from registry_link.config.codes import BUILTIN_SEX_CODES
 
