@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from registry_link.cli import main
-from registry_link.cli.demo_cmd import SAMPLE_PARTNERS
+from registry_link.jobs import SAMPLE_PARTNERS
 from registry_link.decide import DECISIONS
 from registry_link.evaluation import evaluate_links
 

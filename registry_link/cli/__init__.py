@@ -33,10 +33,13 @@ COMMAND_MODULES: tuple[str, ...] = (
 def cli() -> None:
     """Link partner beneficiary lists to the population and social registries.
 
+    Results go to standard output, progress and warnings to standard error.
+
     \b
     Example:
       registry-link demo                      # standardise and link the shipped sample data
-      registry-link standardise sample_data/partner_cnss.csv --config configs/partner_cnss.yaml
+      registry-link standardise sample_data/partner_coop_ar.csv \\
+          --config configs/partner_coop_ar.yaml
     """
 
 
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="registry-link", standalone_mode=False)
     except RegistryLinkError as exc:
         click.echo(f"error: {exc}", err=True)
+        for note in getattr(exc, "__notes__", ()):
+            click.echo(f"  ({note})", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -10,12 +10,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from registry_link.errors import UsageError
-from registry_link.standardise.pipeline import StandardisedList, load_standardised
+from registry_link.jobs import (
+    SHIPPED_MODEL_CONFIG,
+    MatchJob,
+    load_job_inputs,
+    resolve_registry_config,
+)
+from registry_link.standardise.pipeline import StandardisedList
 
-#: Where the defaults live when the command runs from the project folder.
-DEFAULT_MODEL_CONFIG = Path("configs/model.yaml")
-DEFAULT_REGISTRY_CONFIG = Path("configs/registry.yaml")
+#: The shipped model config (inside the package, so it is found from any folder).
+DEFAULT_MODEL_CONFIG = SHIPPED_MODEL_CONFIG
 
 #: Progress, warnings and status lines: standard error, so that results can be piped.
 console = Console(stderr=True)
@@ -28,9 +32,9 @@ def registry_options(f: Any) -> Any:
     f = click.option(
         "--registry-config",
         type=click.Path(dir_okay=False, path_type=Path),
-        default=DEFAULT_REGISTRY_CONFIG,
-        show_default=True,
-        help="Source config of the registry extract.",
+        default=None,
+        help="Source config (kind: registry) of the registry extract; required unless the "
+        "extract is the shipped sample_data/registry.csv.",
     )(f)
     return click.option(
         "--registry",
@@ -67,41 +71,35 @@ def model_config_option(f: Any) -> Any:
         "--model-config",
         type=click.Path(dir_okay=False, path_type=Path),
         default=DEFAULT_MODEL_CONFIG,
-        show_default=True,
-        help="Model config: blocking rules, comparisons, thresholds, training.",
+        help="Model config: blocking rules, comparisons, thresholds, training "
+        "(default: the shipped one).",
     )(f)
 
 
 def load_inputs(
     registry_path: Path,
-    registry_config: Path,
+    registry_config: Path | None,
     partners: Sequence[Path],
     configs: Sequence[Path],
 ) -> tuple[StandardisedList, list[StandardisedList]]:
-    """Read and standardise the registry and every partner list, reporting progress."""
-    if len(partners) != len(configs):
-        raise UsageError(
-            f"{len(partners)} --partner file(s) but {len(configs)} --config file(s); give one "
-            f"--config per --partner, in the same order"
-        )
-    with console.status(f"reading and standardising the registry {registry_path} …"):
-        registry = load_standardised(registry_path, registry_config)
-    console.print(f"registry: {registry.frame.height:,} persons from {registry_path}")
-    lists = []
-    for path, config in zip(partners, configs, strict=True):
-        with console.status(f"reading and standardising {path} …"):
-            lst = load_standardised(path, config)
-        flagged = lst.frame.filter(lst.frame["flags"].list.len() > 0).height
-        console.print(
-            f"partner list {lst.settings.source}: {lst.frame.height:,} records from {path} "
-            f"({flagged:,} flagged, none dropped)"
-        )
-        lists.append(lst)
-    return registry, lists
+    """Read and standardise the registry and every partner list, progress on stderr."""
+    job = MatchJob(
+        registry=registry_path,
+        registry_config=registry_config,
+        partners=tuple(partners),
+        configs=tuple(configs),
+        out_dir=Path(),
+    )
+    return load_job_inputs(job, resolve_registry_config(registry_path, registry_config), progress)
+
+
+def progress(message: str) -> None:
+    """Print a line of progress on stderr."""
+    console.print(message, highlight=False)
 
 
 def stage_printer(name: str, seconds: float) -> None:
-    """Print one finished pipeline stage (used as the Linker's on_stage callback)."""
+    """Print one finished pipeline stage on stderr (the Linker's on_stage callback)."""
     console.print(f"  [green]✓[/green] {name:<18} {seconds:7.2f} s")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from registry_link.cli._common import DEFAULT_REGISTRY_CONFIG, console, counts_table
+from registry_link.cli._common import console, counts_table
 from registry_link.db.engine import DB_ENV, current_revision, make_engine, open_database, upgrade
 
 _DB_HELP = f"Database URL (default: ${DB_ENV}, else sqlite:///registry-link.db here)."
@@ -59,13 +59,15 @@ def registry_group() -> None:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_REGISTRY_CONFIG,
-    show_default=True,
-    help="Source config of the registry extract.",
+    default=None,
+    help="Source config (kind: registry) of the extract; required unless FILE is the shipped "
+    "sample_data/registry.csv.",
 )
 @db_option
 @operator_option
-def registry_load(file: Path, config_path: Path, db_url: str | None, operator: str | None) -> None:
+def registry_load(
+    file: Path, config_path: Path | None, db_url: str | None, operator: str | None
+) -> None:
     """Load or refresh the registry: standardise FILE, snapshot it, store person/household ids.
 
     \b
@@ -73,7 +75,10 @@ def registry_load(file: Path, config_path: Path, db_url: str | None, operator: s
       registry-link registry load sample_data/registry.csv --config configs/registry.yaml
     """
     from registry_link.db.repository import load_registry
+    from registry_link.jobs import resolve_registry_config
     from registry_link.standardise.pipeline import load_standardised
+
+    config_path = resolve_registry_config(file, config_path)
 
     factory = open_database(db_url)
     with console.status(f"reading and standardising {file} …"):

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import click
-import polars as pl
 
 from registry_link.cli._common import (
     console,
     counts_table,
-    load_inputs,
     model_config_option,
+    out,
     partner_options,
+    progress,
     registry_options,
     stage_printer,
 )
 from registry_link.cli.db_cmd import db_option, operator_option
-from registry_link.db.engine import open_database, transaction
-from registry_link.db.models import utcnow
-from registry_link.errors import InputError
-from registry_link.linker import Linker
-from registry_link.model import load_model, save_model
-from registry_link.outputs import write_outputs
-from registry_link.recording import RunInputs, prior_decisions, record_run
+from registry_link.db.engine import DB_ENV
+from registry_link.jobs import MatchJob, outcome_rows, run_match, summary_for_json
 
 
 @click.command("match")
@@ -53,9 +49,10 @@ from registry_link.recording import RunInputs, prior_decisions, record_run
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (created if absent).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON on stdout.")
 def command(
     registry_path: Path,
-    registry_config: Path,
+    registry_config: Path | None,
     partners: tuple[Path, ...],
     configs: tuple[Path, ...],
     model_config: Path,
@@ -64,10 +61,12 @@ def command(
     db_url: str | None,
     operator: str | None,
     out_dir: Path,
+    as_json: bool,
 ) -> None:
     """Link partner lists to the registry, deduplicate, build households.
 
-    Writes links, review, households (Parquet and CSV) and summary.json into OUT.
+    Writes links, review, households (Parquet and CSV), summary.json and model.json into OUT.
+    The result goes to stdout (a table, or JSON with --json), progress to stderr.
 
     \b
     Example:
@@ -78,100 +77,35 @@ def command(
       registry-link match ... --db sqlite:///registry-link.db --out out/coop   # record the run
 
     With --db (or REGISTRY_LINK_DB set) the run is recorded with its links and review queue, and
-    earlier reviewer decisions are applied: a rejected pair is never matched again.
+    earlier reviewer decisions are applied: a rejected pair is never matched again. The database
+    is checked before any input is read.
     """
-    linker = Linker.from_config(model_config, on_stage=stage_printer)
-    model = load_model(model_path) if model_path else None
-    registry, lists = load_inputs(registry_path, registry_config, partners, configs)
-    console.print("linking:")
-    previous = read_previous_keys(previous_dir) if previous_dir else None
-    factory = prior = None
-    started = utcnow()
-    if db_url or os.environ.get("REGISTRY_LINK_DB"):
-        factory = open_database(db_url)
-        with transaction(factory) as session:
-            prior = prior_decisions(session, lists)
-        if prior.height:
-            console.print(f"applying {prior.height:,} earlier reviewer decision(s)")
-    result = linker.link(
-        registry, lists, model=model, previous_keys=previous, prior_decisions=prior
+    job = MatchJob(
+        registry=registry_path,
+        registry_config=registry_config,
+        partners=partners,
+        configs=configs,
+        out_dir=out_dir,
+        model_config=model_config,
+        model=model_path,
+        previous=previous_dir,
+        db_url=db_url or os.environ.get(DB_ENV) or None,
+        operator=operator,
     )
-    summary = dict(result.summary)
-    summary["inputs"] = {
-        "registry": str(registry_path),
-        "partners": [str(p) for p in partners],
-        "configs": [str(c) for c in configs],
-        "model_config": str(model_config),
-        "model": str(model_path) if model_path else None,
-    }
-    written = write_outputs(out_dir, result.links, result.review, result.households, summary)
-    if model_path is None:
-        save_model(result.model, out_dir / "model.json")
-        written["model"] = out_dir / "model.json"
-    decisions = summary["decisions"]
-    console.print(
-        counts_table(
-            "Result",
-            [
-                ("partner records", summary["records"]["partner"]),
-                ("candidate pairs", summary["candidate_pairs"]),
-                *[(f"decision: {k}", v) for k, v in decisions.items()],
-                *(
-                    [("no candidate: keys too common", cut)]
-                    if (cut := summary["records_cut_off_by_blocking_limits"])
-                    else []
-                ),
-                ("beneficiaries (deduplicated)", summary["beneficiaries"]),
-                ("households", summary["households"]),
-                *[(f"flag: {k}", v) for k, v in summary["household_flags"].items()],
-            ],
+    outcome = run_match(job, on_event=progress, on_stage=stage_printer)
+    if as_json:
+        click.echo(json.dumps(summary_for_json(outcome), indent=2, ensure_ascii=False))
+        return
+    out.print(counts_table("Result", outcome_rows(outcome.summary)))
+    for name, path in outcome.written.items():
+        out.print(f"wrote {name}: {path}", highlight=False)
+    rec = outcome.recorded
+    if rec is None:
+        return
+    if rec.created:
+        out.print(
+            f"run {rec.run_id} recorded: {rec.links:,} links, {rec.review_items:,} review "
+            f"items ({rec.reopened:,} reopened because the record changed)"
         )
-    )
-    for name, path in written.items():
-        console.print(f"wrote {name}: {path}")
-    if factory is not None:
-        inputs = RunInputs(
-            partners=tuple(partners),
-            configs=tuple(configs),
-            registry=registry_path,
-            registry_config=registry_config,
-            model_config=model_config,
-            model=model_path,
-        )
-        rec = record_run(
-            factory,
-            result,
-            partners=lists,
-            registry=registry,
-            inputs=inputs,
-            prior=prior,
-            operator=operator,
-            started_at=started,
-        )
-        if rec.created:
-            console.print(
-                f"run {rec.run_id} recorded: {rec.links:,} links, {rec.review_items:,} review "
-                f"items ({rec.reopened:,} reopened because the record changed)"
-            )
-        else:
-            console.print(f"same inputs as run {rec.run_id}: nothing new recorded")
-
-
-def read_previous_keys(folder: Path) -> pl.DataFrame:
-    """The ``source, record_id, beneficiary_key`` of an earlier run's ``households.parquet``."""
-    path = folder / "households.parquet"
-    if not path.exists():
-        raise InputError(
-            str(path),
-            "no households.parquet in the --previous folder",
-            expected="the --out folder of an earlier `registry-link match` run",
-        )
-    frame = pl.read_parquet(path)
-    missing = {"source", "record_id", "beneficiary_key"} - set(frame.columns)
-    if missing:
-        raise InputError(
-            str(path),
-            f"lacks the columns {sorted(missing)}",
-            expected="households.parquet written by `registry-link match`",
-        )
-    return frame.select("source", "record_id", "beneficiary_key").unique(["source", "record_id"])
+    else:
+        console.print(f"same inputs as run {rec.run_id}: nothing new recorded")

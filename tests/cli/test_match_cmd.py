@@ -6,6 +6,7 @@ seed 5) in a temporary folder; one successful run per module (a few seconds).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -80,8 +81,12 @@ def test_writes_the_four_outputs_and_the_model(run: Path, data_dir: Path) -> Non
 
 def test_summary_names_the_inputs_and_counts(run: Path, data_dir: Path) -> None:
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
-    assert summary["inputs"]["partners"] == [str(data_dir / "partner_coop_ar.csv")]
+    partner = (data_dir / "partner_coop_ar.csv").resolve()
+    assert summary["inputs"]["partners"] == [
+        {"path": str(partner), "sha256": hashlib.sha256(partner.read_bytes()).hexdigest()}
+    ]
     assert summary["inputs"]["model"] is None
+    assert Path(summary["inputs"]["registry"]["path"]).is_absolute()
     links = pl.read_parquet(run / "links.parquet")
     assert summary["records"]["partner"] == links.height
     assert summary["decisions"] == dict(links.group_by("decision").len().iter_rows())
@@ -214,7 +219,7 @@ def test_records_cut_off_by_tight_blocking_limits_are_counted_and_explained(
     args[args.index("--model-config") + 1] = str(tight)
     capsys.readouterr()
     main([*args, "--config", str(CONFIGS / "partner_coop_ar.yaml"), "--out", str(out)])
-    printed = capsys.readouterr().err  # the summary table goes to stderr, with the progress
+    printed = capsys.readouterr().out  # the summary table goes to stdout, progress to stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     cut = summary["records_cut_off_by_blocking_limits"]
     assert cut > 0

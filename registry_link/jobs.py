@@ -1,0 +1,394 @@
+"""Workflows: a whole job from its input files to its written outputs, in one place.
+
+The CLI commands (``match``, ``demo``) and integration code call the same function,
+:func:`run_match`; a command only parses its options and prints what comes back::
+
+    from registry_link.jobs import MatchJob, run_match
+
+    outcome = run_match(MatchJob(
+        registry=Path("sample_data/registry.csv"),
+        partners=(Path("sample_data/partner_coop_ar.csv"),),
+        configs=(Path("configs/partner_coop_ar.yaml"),),
+        out_dir=Path("out/coop"),
+    ))
+    outcome.summary["decisions"], outcome.written["links.csv"]
+
+The order of a job is the order in which a mistake should be found: the database (connect,
+migrate or refuse, writable) before any input is read; every config before any data file; the
+inputs before linking; the outputs before the run is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from registry_link.errors import InputError, RegistryLinkError, UsageError
+
+#: The shipped model config (blocking rules, comparisons, thresholds): the default of every job.
+SHIPPED_MODEL_CONFIG: Path = Path(__file__).resolve().parent / "configs" / "model.yaml"
+
+#: The shipped sample lists and their configs (``demo``).
+SAMPLE_PARTNERS: tuple[tuple[str, str], ...] = (
+    ("partner_coop_ar.csv", "partner_coop_ar.yaml"),
+    ("partner_chambre_fr.csv", "partner_chambre_fr.yaml"),
+    ("partner_ordre_fullname.xlsx", "partner_ordre_fullname.yaml"),
+)
+
+#: Called with a line of progress ("reading …", "registry: 50,000 persons …").
+EventCallback = Callable[[str], None]
+#: Called with a finished pipeline stage and its seconds.
+StageCallback = Callable[[str, float], None]
+
+
+def _quiet(_: str) -> None:
+    """An event callback that says nothing."""
+
+
+def sample_dir() -> Path:
+    """The folder holding the shipped ``sample_data/`` and ``configs/``.
+
+    The current folder when it holds them, else the checkout this package was installed from.
+
+    Raises:
+        UsageError: neither holds them (an installed package without its checkout).
+    """
+    for candidate in (Path.cwd(), Path(__file__).resolve().parents[1]):
+        if (candidate / "sample_data").is_dir() and (candidate / "configs").is_dir():
+            return candidate.resolve()
+    raise UsageError(
+        "cannot find the shipped sample_data/ and configs/ folders; run this from the "
+        "registry-link checkout (git clone …; pip install -e .)"
+    )
+
+
+def resolve_registry_config(registry: Path, registry_config: Path | None) -> Path:
+    """The source config of a registry extract: the one given, or the sample's for the sample.
+
+    Raises:
+        UsageError: none was given and ``registry`` is not the shipped sample registry.
+    """
+    if registry_config is not None:
+        return registry_config
+    try:
+        base = sample_dir()
+    except UsageError:
+        base = None
+    if base is not None and registry.resolve() == base / "sample_data" / "registry.csv":
+        return base / "configs" / "registry.yaml"
+    raise UsageError(
+        f"no registry config for {registry}: give --registry-config FILE, the source config "
+        "(kind: registry) that maps this extract's columns (docs/source-config.md; "
+        "`registry-link fields` lists the fields); only the shipped sample_data/registry.csv "
+        "has a default"
+    )
+
+
+@dataclass(frozen=True)
+class MatchJob:
+    """What one ``match`` run reads and where it writes.
+
+    ``db_url`` records the run (with its links and review queue) and applies earlier reviewer
+    decisions; None: nothing is recorded. ``truth``: a ground-truth CSV (``source, record_id,
+    person_id, …``) to score the run against, written as ``evaluation.json``.
+    """
+
+    registry: Path
+    partners: tuple[Path, ...]
+    configs: tuple[Path, ...]
+    out_dir: Path
+    registry_config: Path | None = None
+    model_config: Path = SHIPPED_MODEL_CONFIG
+    model: Path | None = None
+    previous: Path | None = None
+    db_url: str | None = None
+    operator: str | None = None
+    truth: Path | None = None
+
+
+@dataclass
+class MatchOutcome:
+    """What a run gave: the link result, the summary as written, the files, the recorded run."""
+
+    result: Any  # registry_link.linker.LinkResult
+    summary: dict[str, Any]
+    written: dict[str, Path]
+    recorded: Any = None  # registry_link.recording.RecordedRun, when the run was recorded
+    evaluation: dict[str, Any] | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+def sample_job(out_dir: Path) -> MatchJob:
+    """The ``demo`` job: the shipped registry and partner lists, scored against their truth."""
+    base = sample_dir()
+    data, configs = base / "sample_data", base / "configs"
+    truth = data / "ground_truth.csv"
+    return MatchJob(
+        registry=data / "registry.csv",
+        registry_config=configs / "registry.yaml",
+        partners=tuple(data / f for f, _ in SAMPLE_PARTNERS),
+        configs=tuple(configs / c for _, c in SAMPLE_PARTNERS),
+        model_config=SHIPPED_MODEL_CONFIG,
+        out_dir=out_dir,
+        truth=truth if truth.exists() else None,
+    )
+
+
+def _described_inputs(job: MatchJob, registry_config: Path) -> dict[str, Any]:
+    """The run's inputs as resolved absolute paths with their SHA-256 (for the summary)."""
+
+    def item(path: Path | None) -> dict[str, str] | None:
+        if path is None:
+            return None
+        from registry_link.db.repository import sha256_file
+
+        resolved = path.resolve()
+        return {"path": str(resolved), "sha256": sha256_file(resolved)}
+
+    return {
+        "registry": item(job.registry),
+        "registry_config": item(registry_config),
+        "partners": [item(p) for p in job.partners],
+        "configs": [item(c) for c in job.configs],
+        "model_config": item(job.model_config),
+        "model": item(job.model),
+        "truth": item(job.truth),
+    }
+
+
+def _with_note(exc: RegistryLinkError, note: str) -> RegistryLinkError:
+    exc.add_note(note)
+    return exc
+
+
+def load_job_inputs(
+    job: MatchJob, registry_config: Path, on_event: EventCallback = _quiet
+) -> tuple[Any, list[Any]]:
+    """Read and standardise the registry and every partner list of a job.
+
+    Every config is validated before any data file is read. An input error names the config
+    and the option that gave it, besides the file, row and field.
+    """
+    from registry_link.config.loader import load_source_config
+    from registry_link.standardise.pipeline import load_standardised
+
+    if len(job.partners) != len(job.configs):
+        raise UsageError(
+            f"{len(job.partners)} --partner file(s) but {len(job.configs)} --config file(s); "
+            "give one --config per --partner, in the same order"
+        )
+    load_source_config(registry_config)
+    for config in job.configs:
+        load_source_config(config)
+    on_event(f"reading and standardising the registry {job.registry} …")
+    try:
+        registry = load_standardised(job.registry, registry_config)
+    except InputError as exc:
+        raise _with_note(
+            exc, f"the registry's columns are mapped by {registry_config} (--registry-config)"
+        ) from None
+    on_event(f"registry: {registry.frame.height:,} persons from {job.registry}")
+    lists = []
+    for path, config in zip(job.partners, job.configs, strict=True):
+        on_event(f"reading and standardising {path} …")
+        try:
+            lst = load_standardised(path, config)
+        except InputError as exc:
+            raise _with_note(exc, f"the list's columns are mapped by {config} (--config)") from None
+        flagged = lst.frame.filter(lst.frame["flags"].list.len() > 0).height
+        on_event(
+            f"partner list {lst.settings.source}: {lst.frame.height:,} records from {path} "
+            f"({flagged:,} flagged)"
+        )
+        lists.append(lst)
+    return registry, lists
+
+
+def read_previous_keys(folder: Path) -> pl.DataFrame:
+    """The ``source, record_id, beneficiary_key`` of an earlier run's ``households.parquet``."""
+    path = folder / "households.parquet"
+    if not path.exists():
+        raise InputError(
+            str(path),
+            "no households.parquet in the --previous folder",
+            expected="the --out folder of an earlier `registry-link match` run",
+        )
+    frame = pl.read_parquet(path)
+    missing = {"source", "record_id", "beneficiary_key"} - set(frame.columns)
+    if missing:
+        raise InputError(
+            str(path),
+            f"lacks the columns {sorted(missing)}",
+            expected="households.parquet written by `registry-link match`",
+        )
+    return frame.select("source", "record_id", "beneficiary_key").unique(["source", "record_id"])
+
+
+def run_match(
+    job: MatchJob,
+    *,
+    on_event: EventCallback = _quiet,
+    on_stage: StageCallback | None = None,
+) -> MatchOutcome:
+    """Run one match job: link, deduplicate, build households, write the outputs, record the run.
+
+    Writes ``links``, ``review``, ``households`` (Parquet and CSV), ``summary.json``,
+    ``model.json`` (unless a model was given) and, with a truth file, ``evaluation.json`` into
+    ``job.out_dir``.
+
+    Raises:
+        RegistryLinkError: a user's mistake (a file, a config, the database), before anything
+            is written where it can be found before.
+    """
+    from registry_link.db.engine import open_database, transaction
+    from registry_link.db.models import utcnow
+    from registry_link.evaluation import evaluate
+    from registry_link.linker import Linker
+    from registry_link.model import load_model, save_model
+    from registry_link.outputs import write_outputs
+    from registry_link.recording import RunInputs, prior_decisions, record_run
+
+    registry_config = resolve_registry_config(job.registry, job.registry_config)
+    factory = open_database(job.db_url) if job.db_url else None
+    linker = Linker.from_config(job.model_config, on_stage=on_stage)
+    model = load_model(job.model) if job.model else None
+    previous = read_previous_keys(job.previous) if job.previous else None
+    truth = pl.read_csv(job.truth, infer_schema=False) if job.truth else None
+    registry, lists = load_job_inputs(job, registry_config, on_event)
+    started = utcnow()
+    prior = None
+    if factory is not None:
+        with transaction(factory) as session:
+            prior = prior_decisions(session, lists)
+        if prior.height:
+            on_event(f"applying {prior.height:,} earlier reviewer decision(s)")
+    on_event("linking:")
+    result = linker.link(
+        registry, lists, model=model, previous_keys=previous, prior_decisions=prior
+    )
+    inputs = _described_inputs(job, registry_config)
+    written = write_outputs(
+        job.out_dir,
+        result.links,
+        result.review,
+        result.households,
+        {**result.summary, "inputs": inputs},
+    )
+    if job.model is None:
+        save_model(result.model, job.out_dir / "model.json")
+        written["model.json"] = job.out_dir / "model.json"
+    scores = None
+    if truth is not None:
+        scores = evaluate(result.links, result.clusters, result.households, truth)
+        path = job.out_dir / "evaluation.json"
+        path.write_text(json.dumps(scores, indent=2, default=str), encoding="utf-8")
+        written["evaluation.json"] = path
+    recorded = None
+    if factory is not None:
+        recorded = record_run(
+            factory,
+            result,
+            partners=lists,
+            registry=registry,
+            inputs=RunInputs(
+                partners=tuple(p.resolve() for p in job.partners),
+                configs=tuple(c.resolve() for c in job.configs),
+                registry=job.registry.resolve(),
+                registry_config=registry_config.resolve(),
+                model_config=job.model_config.resolve(),
+                model=job.model.resolve() if job.model else None,
+            ),
+            prior=prior,
+            operator=job.operator,
+            started_at=started,
+        )
+    summary = json.loads((job.out_dir / "summary.json").read_text(encoding="utf-8"))
+    return MatchOutcome(
+        result=result,
+        summary=summary,
+        written=written,
+        recorded=recorded,
+        evaluation=scores,
+        inputs=inputs,
+    )
+
+
+def outcome_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The headline counts of a run's summary, as (label, value) rows for a table."""
+    return [
+        ("partner records", summary["records"]["partner"]),
+        ("candidate pairs", summary["candidate_pairs"]),
+        *[(f"decision: {k}", v) for k, v in summary["decisions"].items()],
+        *(
+            [("no candidate: keys too common", cut)]
+            if (cut := summary.get("records_cut_off_by_blocking_limits"))
+            else []
+        ),
+        ("beneficiaries (deduplicated)", summary["beneficiaries"]),
+        ("households", summary["households"]),
+        *[(f"flag: {k}", v) for k, v in summary.get("household_flags", {}).items()],
+    ]
+
+
+def evaluation_rows(scores: dict[str, Any]) -> list[tuple[str, str]]:
+    """The scores of :func:`registry_link.evaluation.evaluate` as (label, text) rows."""
+    rows = [
+        (
+            f"links: {r['source']}",
+            f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  "
+            f"review {r['review_share']:.1%}",
+        )
+        for r in scores["links"]
+    ]
+    for what in ("same_person", "same_household"):
+        pair = scores[what]["all"]
+        rows.append(
+            (
+                f"pairs: {what.replace('_', ' ')}",
+                f"precision {pair['precision']:.4f}  recall {pair['recall']:.4f}  "
+                f"({pair['true_pairs']:,} true pairs)",
+            )
+        )
+    return rows
+
+
+def summary_for_json(outcome: MatchOutcome) -> dict[str, Any]:
+    """The run as one JSON-safe mapping: the summary, the files written, the recorded run, the
+    evaluation (``registry-link match --json``)."""
+    recorded = outcome.recorded
+    return {
+        **outcome.summary,
+        "written": {name: str(path) for name, path in outcome.written.items()},
+        "recorded_run": None
+        if recorded is None
+        else {
+            "run_id": recorded.run_id,
+            "created": recorded.created,
+            "links": recorded.links,
+            "review_items": recorded.review_items,
+            "reopened": recorded.reopened,
+        },
+        "evaluation": outcome.evaluation,
+    }
+
+
+__all__: Sequence[str] = (
+    "SAMPLE_PARTNERS",
+    "SHIPPED_MODEL_CONFIG",
+    "MatchJob",
+    "MatchOutcome",
+    "evaluation_rows",
+    "load_job_inputs",
+    "outcome_rows",
+    "read_previous_keys",
+    "resolve_registry_config",
+    "run_match",
+    "sample_dir",
+    "sample_job",
+    "summary_for_json",
+)
