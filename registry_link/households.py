@@ -98,6 +98,33 @@ def _expected_relation() -> pl.Expr:
     return expr
 
 
+def role_expr() -> pl.Expr:
+    """A partner record's role in its declared household: ``principal`` (it has no
+    ``principal_record_id``), ``spouse``, ``child`` or ``other``."""
+    return (
+        pl.when(pl.col("principal_record_id").is_null())
+        .then(pl.lit("principal"))
+        .when(pl.col("relationship").is_in(["spouse", "child"]))
+        .then(pl.col("relationship"))
+        .otherwise(pl.lit("other"))
+    )
+
+
+def links_with_roles(links: pl.DataFrame, left: pl.DataFrame) -> pl.DataFrame:
+    """``links`` with each record's ``role`` and ``principal_record_id`` after its ``record_id``,
+    so that a dependant can be told from a worker without joining the households.
+
+    Args:
+        links: one row per partner record ``{source, record_id, ...}``.
+        left: the partner records ``{source, record_id, relationship, principal_record_id}``.
+    """
+    _require(left, [*_KEYS, "relationship", "principal_record_id"], "partner records")
+    roles = left.select(*_KEYS, role_expr().alias("role"), "principal_record_id")
+    joined = links.join(roles, on=_KEYS, how="left", maintain_order="left")
+    first = [*_KEYS, "role", "principal_record_id"]
+    return joined.select(*first, *(c for c in links.columns if c not in first))
+
+
 def build_households(
     left: pl.DataFrame,
     links: pl.DataFrame,
@@ -135,11 +162,7 @@ def build_households(
         .join(clusters.select(*_KEYS, "beneficiary_key"), on=_KEYS, how="left")
         .join(reg, on="person_id", how="left")
         .with_columns(
-            role=pl.when(pl.col("principal_record_id").is_null())
-            .then(pl.lit("principal"))
-            .when(pl.col("relationship").is_in(["spouse", "child"]))
-            .then(pl.col("relationship"))
-            .otherwise(pl.lit("other")),
+            role=role_expr(),
             _principal_rid=pl.coalesce("principal_record_id", "record_id"),
         )
     )

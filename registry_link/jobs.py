@@ -248,6 +248,7 @@ def run_match(
     from registry_link.db.engine import open_database, transaction
     from registry_link.db.models import utcnow
     from registry_link.evaluation import evaluate
+    from registry_link.households import links_with_roles
     from registry_link.linker import Linker
     from registry_link.model import load_model, save_model
     from registry_link.outputs import write_outputs
@@ -272,9 +273,15 @@ def run_match(
         registry, lists, model=model, previous_keys=previous, prior_decisions=prior
     )
     inputs = _described_inputs(job, registry_config)
+    partner_records = pl.concat(
+        [
+            lst.frame.select("source", "record_id", "relationship", "principal_record_id")
+            for lst in lists
+        ]
+    )
     written = write_outputs(
         job.out_dir,
-        result.links,
+        links_with_roles(result.links, partner_records),
         result.review,
         result.households,
         {**result.summary, "inputs": inputs},

@@ -12,6 +12,7 @@ from registry_link.households import (
     build_households,
     describe_flags,
     flag_counts,
+    links_with_roles,
 )
 
 # Registry: household H1 = head 100 (man), spouse 101, children 102, 103;
@@ -200,3 +201,22 @@ def test_missing_column_is_a_usage_error() -> None:
     left, links, clusters = frames()
     with pytest.raises(UsageError, match="principal_record_id"):
         build_households(left.drop("principal_record_id"), links, clusters, REGISTRY)
+
+
+def test_links_carry_each_records_role_and_principal(households) -> None:
+    left, links, _ = frames()
+    shuffled = links.reverse()  # links in any order: roles follow the record, not the row
+    out = links_with_roles(shuffled, left)
+    assert out.columns[:4] == ["source", "record_id", "role", "principal_record_id"]
+    assert out.height == shuffled.height
+    assert out.select("source", "record_id").equals(shuffled.select("source", "record_id"))
+    roles = {
+        (r["source"], r["record_id"]): (r["role"], r["principal_record_id"])
+        for r in out.rows(named=True)
+    }
+    assert roles[("a", "w1")] == ("principal", None)
+    assert roles[("a", "d1")] == ("spouse", "w1")
+    assert roles[("b", "D3")] == ("spouse", "W2")
+    # the same role as the households give each member
+    by_household = {(r["source"], r["record_id"]): r["role"] for r in households.rows(named=True)}
+    assert {k: v[0] for k, v in roles.items()} == by_household

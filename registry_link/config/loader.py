@@ -194,11 +194,13 @@ def _dependants_problems(
 ) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     mode = deps.get("mode", "none")
-    if mode == "rows" and isinstance(columns, dict):
+    if mode in ("rows", "only") and isinstance(columns, dict):
         for name in ("principal_record_id", "relationship"):
             if name not in columns:
                 problems.append(
-                    ConfigProblem(f"columns.{name}", "must be mapped when dependants.mode is rows")
+                    ConfigProblem(
+                        f"columns.{name}", f"must be mapped when dependants.mode is {mode}"
+                    )
                 )
     if mode == "file":
         file = deps.get("file")
@@ -223,7 +225,7 @@ def _dependants_problems(
             for name in ("record_id", "principal_record_id"):
                 if name not in dep_cols:
                     problems.append(ConfigProblem(f"dependants.columns.{name}", "must be mapped"))
-    elif mode in ("none", "rows"):
+    elif mode in ("none", "rows", "only"):
         for key in ("file", "columns"):
             if deps.get(key) is not None:
                 problems.append(

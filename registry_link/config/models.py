@@ -18,7 +18,9 @@ FileFormat = Literal["auto", "csv", "xlsx", "parquet"]
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "cp1256", "latin-1"]
 Separator = Literal["auto", ";", ",", "\t", "|"]
 FullNameOrder = Literal["auto", "family_first", "given_first"]
-DependantsMode = Literal["none", "rows", "file"]
+#: none: workers only; rows: dependants are rows of the same file; file: they come in a second
+#: file; only: the file holds dependants alone, whose principals are in another list.
+DependantsMode = Literal["none", "rows", "file", "only"]
 SexCode = Literal["M", "F"]
 RelationshipCode = Literal["principal", "spouse", "child", "other"]
 

@@ -207,7 +207,9 @@ def standardise(
     processed ``batch_rows`` at a time (each rule is row-local; the principal check uses the
     record ids of the whole input).
     """
-    if settings.dependants_mode != "none":  # needs every record id of the source
+    # needs every record id of the source; a file of dependants only ("only") has its
+    # principals in another list, so they are not looked for here
+    if settings.dependants_mode in ("rows", "file"):
         missing = principal_missing_expr(pl.col("principal_record_id"), pl.col("record_id"))
     else:
         missing = pl.lit(False)

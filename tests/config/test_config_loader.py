@@ -97,6 +97,11 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
         (('F: ["امرأة"]', 'F: ["رجل"]'), "formats.sex.F", "also listed"),
         (("mode: rows", "mode: file"), "dependants.file", "required"),
         (
+            ('mode: rows\n', 'mode: only\n  file: x.csv\n'),
+            "dependants.file",
+            "only used when dependants.mode is file",
+        ),
+        (
             ("full_name_order: family_first", "full_name_order: sideways"),
             "formats.full_name_order",
             "",
@@ -110,6 +115,17 @@ def test_each_rule(tmp_path: Path, change: tuple[str, str], key_path: str, words
     problems = problems_of(info.value)
     assert key_path in problems, problems
     assert words in problems[key_path]
+
+
+def test_a_file_of_dependants_only_needs_their_principals_and_relationships(
+    tmp_path: Path,
+) -> None:
+    text = GOOD.replace("mode: rows", "mode: only").replace('  relationship: "صلة القرابة"\n', "")
+    with pytest.raises(ConfigError) as info:
+        load_source_config(write(tmp_path, text))
+    assert "mode is only" in problems_of(info.value)["columns.relationship"]
+    settings = load_source_config(write(tmp_path, GOOD.replace("mode: rows", "mode: only")))
+    assert settings.dependants_mode == "only"
 
 
 def test_no_name_field(tmp_path: Path) -> None:

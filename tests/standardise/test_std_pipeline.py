@@ -248,6 +248,29 @@ def test_dependants_rows_mode() -> None:
     assert flags[0] == flags[1] == flags[2] == []
 
 
+def test_a_file_of_dependants_only_is_not_flagged_for_principals_it_cannot_hold() -> None:
+    rows = [
+        {
+            "record_id": "D1",
+            "family_name": "A",
+            "principal_record_id": "W1",
+            "relationship": "épouse",
+        },
+        {
+            "record_id": "D2",
+            "family_name": "A",
+            "principal_record_id": "W1",
+            "relationship": "fils",
+        },
+    ]
+    as_rows = run(rows, dependants={"mode": "rows"})
+    assert as_rows["flags"].to_list() == [["principal_missing"], ["principal_missing"]]
+    only = run(rows, dependants={"mode": "only"})
+    assert only["flags"].to_list() == [[], []]
+    assert only["relationship"].to_list() == ["spouse", "child"]
+    assert only["principal_record_id"].to_list() == ["W1", "W1"]
+
+
 def test_registry_kind() -> None:
     rows = [
         {
