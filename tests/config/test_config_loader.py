@@ -97,7 +97,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
         (('F: ["امرأة"]', 'F: ["رجل"]'), "formats.sex.F", "also listed"),
         (("mode: rows", "mode: file"), "dependants.file", "required"),
         (
-            ('mode: rows\n', 'mode: only\n  file: x.csv\n'),
+            ("mode: rows\n", "mode: only\n  file: x.csv\n"),
             "dependants.file",
             "only used when dependants.mode is file",
         ),
