@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from registry_link.cli._common import (
-    console,
     load_inputs,
     model_config_option,
+    out,
     partner_options,
     registry_options,
     stage_printer,
@@ -52,7 +52,8 @@ def command(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     save_model(model, out_path)
     pairs = model.training.get("candidate_pairs")
-    console.print(
+    out.print(
         f"trained on {pairs if pairs is not None else '?'} candidate pairs; "
-        f"prior {model.prior:.3g}; wrote {out_path}"
+        f"prior {model.prior:.3g}; wrote {out_path}",
+        highlight=False,
     )
