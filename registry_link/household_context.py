@@ -37,6 +37,7 @@ from registry_link.blocking import PAIR_SCHEMA, BlockingRule, block, pack_pair
 from registry_link.comparison import Comparison, build_comparison
 from registry_link.em import FSParams, pattern_counts, run_em
 from registry_link.errors import LinkageError
+from registry_link.households import principal_source_expr
 from registry_link.model import HouseholdContextSettings, TrainedModel, TrainingSettings
 from registry_link.training import rule_keys, smooth_m
 
@@ -89,11 +90,13 @@ def partner_hints(left: pl.DataFrame, links: pl.DataFrame, right: pl.DataFrame) 
         .select("source", "principal_record_id", pl.col("household_id").alias("hint"))
         .unique(subset=["source", "principal_record_id"], keep="first", maintain_order=True)
     )
-    hinted = left.select("source", "record_id", "principal_record_id", "relationship").join(
-        worker_household,
-        on=["source", "principal_record_id"],
-        how="left",
-        maintain_order="left",
+    hinted = left.select(
+        principal_source_expr(left).alias("source"),
+        "record_id",
+        "principal_record_id",
+        "relationship",
+    ).join(
+        worker_household, on=["source", "principal_record_id"], how="left", maintain_order="left"
     )
     own_row = (pl.col("principal_record_id") == pl.col("record_id")) | (
         pl.col("relationship") == "principal"
@@ -112,7 +115,10 @@ def principal_rows(left: pl.DataFrame) -> pl.Series:
     :func:`partner_hints` reads (a Boolean series named ``is_principal``)."""
     _require(left, ["source", "record_id", "principal_record_id"], "partner records")
     named = (
-        left.select("source", pl.col("principal_record_id").alias("record_id"))
+        left.select(
+            principal_source_expr(left).alias("source"),
+            pl.col("principal_record_id").alias("record_id"),
+        )
         .drop_nulls()
         .unique()
         .with_columns(is_principal=pl.lit(True))

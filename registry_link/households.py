@@ -98,6 +98,14 @@ def _expected_relation() -> pl.Expr:
     return expr
 
 
+def principal_source_expr(frame: pl.DataFrame) -> pl.Expr:
+    """The source of a record's principal: ``principal_source`` where the frame has it (a
+    dependants file may carry a source name of its own), else the record's own ``source``."""
+    if "principal_source" in frame.columns:
+        return pl.coalesce("principal_source", "source")
+    return pl.col("source")
+
+
 def role_expr() -> pl.Expr:
     """A partner record's role in its declared household: ``principal`` (it has no
     ``principal_record_id``), ``spouse``, ``child`` or ``other``."""
@@ -156,7 +164,12 @@ def build_households(
         _decision=pl.col("decision"),
     )
     rec = (
-        left.select(*_KEYS, "relationship", "principal_record_id")
+        left.select(
+            *_KEYS,
+            "relationship",
+            "principal_record_id",
+            principal_source_expr(left).alias("_principal_src"),
+        )
         .with_row_index("_order")
         .join(decided, on=_KEYS, how="left")
         .join(clusters.select(*_KEYS, "beneficiary_key"), on=_KEYS, how="left")
@@ -167,16 +180,17 @@ def build_households(
         )
     )
     principals = rec.filter(pl.col("role") == "principal").select(
-        "source",
+        _principal_src="source",
         _principal_rid="record_id",
         _principal_key="beneficiary_key",
         _principal_household="reg_household",
         _principal_relation="reg_relation",
     )
-    rec = rec.join(principals, on=["source", "_principal_rid"], how="left").with_columns(
+    on_principal = ["_principal_src", "_principal_rid"]
+    rec = rec.join(principals, on=on_principal, how="left").with_columns(
         _principal_missing=(pl.col("role") != "principal") & pl.col("_principal_key").is_null(),
     )
-    rec = rec.join(_missing_keys(rec), on=["source", "_principal_rid"], how="left").with_columns(
+    rec = rec.join(_missing_keys(rec), on=on_principal, how="left").with_columns(
         _group=pl.coalesce("_missing_key", "_principal_key")
     )
     votes = (
@@ -230,7 +244,7 @@ def _missing_keys(rec: pl.DataFrame) -> pl.DataFrame:
     """``M`` + 12 hex digits of SHA-1(``source|principal_record_id``) per missing worker."""
     missing = (
         rec.filter(pl.col("_principal_missing"))
-        .select("source", "_principal_rid")
+        .select("_principal_src", "_principal_rid")
         .unique(maintain_order=True)
     )
     keys = [

@@ -148,6 +148,9 @@ STANDARDISED_SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
     "birth_place_raw": pl.Utf8,  # display: as given
     "residence_raw": pl.Utf8,  # display: as given
     "principal_record_id": pl.Utf8,
+    # the source of the principal's record: the config's source (a dependants file may carry a
+    # source name of its own); null for a principal
+    "principal_source": pl.Utf8,
     "relationship": pl.Utf8,  # see RELATIONSHIPS; 'principal' for a worker
     "person_id": pl.Utf8,  # registry only
     "household_id": pl.Utf8,  # registry only

@@ -58,6 +58,8 @@ class SourceSettings:
     dependants_mode: str = "none"
     dependants_file: Path | None = None
     dependants_columns: Mapping[str, str] | None = None
+    #: the source name of the records read from the dependants file (None: ``source``)
+    dependants_source: str | None = None
 
     @property
     def record_id_field(self) -> str:
@@ -226,7 +228,7 @@ def _dependants_problems(
                 if name not in dep_cols:
                     problems.append(ConfigProblem(f"dependants.columns.{name}", "must be mapped"))
     elif mode in ("none", "rows", "only"):
-        for key in ("file", "columns"):
+        for key in ("file", "columns", "source"):
             if deps.get(key) is not None:
                 problems.append(
                     ConfigProblem(f"dependants.{key}", "only used when dependants.mode is file")
@@ -290,6 +292,7 @@ def _resolve(model: SourceConfigModel, path: Path | None, base_dir: Path | None)
         dependants_mode=deps.mode,
         dependants_file=dep_file,
         dependants_columns=MappingProxyType(dict(deps.columns)) if deps.columns else None,
+        dependants_source=deps.source,
     )
 
 

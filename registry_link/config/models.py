@@ -56,6 +56,10 @@ class DependantsModel(_Strict):
     relationship_codes: dict[RelationshipCode, list[str]] = Field(default_factory=dict)
     file: str | None = None
     columns: dict[str, str] | None = None
+    #: mode file: the source name the dependants' records carry (default: the workers' source)
+    source: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]+$", min_length=1, max_length=64
+    )
 
 
 class SourceConfigModel(_Strict):

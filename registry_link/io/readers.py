@@ -202,6 +202,8 @@ def read_source(path: str | Path, settings: SourceSettings) -> pl.DataFrame:
     )
     check_record_ids(dependants, str(dep_path))
     _check_collisions(frame, dependants, f"{path} + dependants file {dep_path}")
+    if settings.dependants_source is not None:  # their own source name (the workers': null)
+        dependants = dependants.with_columns(source=pl.lit(settings.dependants_source))
     return pl.concat([frame, dependants], how="diagonal_relaxed")
 
 

@@ -61,6 +61,8 @@ _MOJIBAKE = r"\uFFFD|Ã[\u0080-\u00BF]|[ØÙ][\u0080-\u00BF]|â€"
 def _with_all_fields(frame: pl.LazyFrame) -> pl.LazyFrame:
     names = frame.collect_schema().names()
     missing = [pl.lit(None, dtype=pl.Utf8).alias(f) for f in _ALL_FIELDS if f not in names]
+    if "source" not in names:  # a dependants file may carry its own source; else the config's
+        missing.append(pl.lit(None, dtype=pl.Utf8).alias("source"))
     if ROW_NUMBER not in names:
         frame = frame.with_row_index(ROW_NUMBER, offset=1)
     return frame.with_columns(missing).with_columns(pl.col(ROW_NUMBER).cast(pl.UInt32))
@@ -190,7 +192,13 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         "mixed_script_name": pl.col("_mixed"),
         "encoding_suspect": pl.col("_encoding_suspect"),
     }
-    return frame.with_columns(source=pl.lit(settings.source), flags=flags_expr_from(flags))
+    return frame.with_columns(
+        source=pl.coalesce(pl.col("source"), pl.lit(settings.source)),
+        principal_source=pl.when(pl.col("principal_record_id").is_not_null()).then(
+            pl.lit(settings.source)
+        ),
+        flags=flags_expr_from(flags),
+    )
 
 
 #: Rows standardised at a time: bounds the memory taken by intermediate columns.

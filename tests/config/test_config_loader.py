@@ -97,6 +97,11 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
         (('F: ["امرأة"]', 'F: ["رجل"]'), "formats.sex.F", "also listed"),
         (("mode: rows", "mode: file"), "dependants.file", "required"),
         (
+            ("mode: rows\n", "mode: rows\n  source: coop_ayants_droit\n"),
+            "dependants.source",
+            "only used when dependants.mode is file",
+        ),
+        (
             ("mode: rows\n", "mode: only\n  file: x.csv\n"),
             "dependants.file",
             "only used when dependants.mode is file",
