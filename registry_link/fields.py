@@ -84,6 +84,8 @@ class FieldReference:
         standardised_columns: the standardised columns its value feeds (measured).
         blocking_rules: the model config's blocking rules reading any of those columns.
         comparisons: the model config's comparisons reading any of those columns.
+        frequency_adjusted: ``yes`` when agreeing on a common value weighs less than on a rare
+            one (a term-frequency adjusted level reads one of its columns), else ``no``.
         other_readers: other stages that read it (``households``, ``household context``).
     """
 
@@ -95,6 +97,7 @@ class FieldReference:
     standardised_columns: tuple[str, ...]
     blocking_rules: tuple[str, ...]
     comparisons: tuple[str, ...]
+    frequency_adjusted: str
     other_readers: tuple[str, ...]
 
 
@@ -166,6 +169,7 @@ def field_reference(settings: ModelSettings) -> list[FieldReference]:
     """
     feeds = standardised_columns_of()
     household = settings.household_context
+    tf_columns = set(settings.tf_columns())
     refs = []
     for field, description in (*CANONICAL_FIELDS.items(), *REGISTRY_FIELDS.items()):
         cols = set(feeds[field])
@@ -191,6 +195,7 @@ def field_reference(settings: ModelSettings) -> list[FieldReference]:
                 standardised_columns=feeds[field],
                 blocking_rules=rules,
                 comparisons=comps,
+                frequency_adjusted="yes" if cols & tf_columns else "no",
                 other_readers=tuple(others),
             )
         )
@@ -207,6 +212,7 @@ HEADINGS: Final[dict[str, str]] = {
     "standardised_columns": "standardised columns",
     "blocking_rules": "blocking rules",
     "comparisons": "comparisons",
+    "frequency_adjusted": "frequency adjusted",
     "other_readers": "also read by",
 }
 

@@ -59,6 +59,7 @@ def fields_table(refs: Sequence[FieldReference]) -> Table:
             for what, names in (
                 ("blocking", ref.blocking_rules),
                 ("comparisons", ref.comparisons),
+                ("frequency adjusted", (ref.frequency_adjusted,) if ref.comparisons else ()),
                 ("also", ref.other_readers),
             )
             if names
