@@ -6,7 +6,7 @@ persons of ``sample_data/registry.csv`` (synthetic), so that it links. ``expecte
 gives the registry person each record is. The output is deterministic: run it again and
 nothing changes (tests/docs/test_examples.py checks that).
 
-    python docs/examples/make_examples.py [--registry sample_data/registry.csv] [--out docs/examples]
+    python docs/examples/make_examples.py [--registry REGISTRY.csv] [--out FOLDER]
 """
 
 from __future__ import annotations

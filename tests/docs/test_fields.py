@@ -15,6 +15,7 @@ import pytest
 from registry_link.errors import UsageError
 from registry_link.fields import (
     HOUSEHOLD_INPUTS,
+    FieldReference,
     field_reference,
     render,
     standardised_columns_of,
@@ -29,7 +30,7 @@ DOC = ROOT / "docs" / "source-config.md"
 
 
 @pytest.fixture(scope="module")
-def shipped() -> dict[str, object]:
+def shipped() -> dict[str, FieldReference]:
     refs = field_reference(load_model_config(ROOT / "configs" / "model.yaml"))
     return {ref.field: ref for ref in refs}
 
@@ -45,7 +46,7 @@ def test_the_doc_table_is_the_function_output() -> None:
     )
 
 
-def test_every_canonical_field_once_in_schema_order(shipped: dict[str, object]) -> None:
+def test_every_canonical_field_once_in_schema_order(shipped: dict[str, FieldReference]) -> None:
     assert list(shipped) == [*CANONICAL_FIELDS, *REGISTRY_FIELDS]
 
 
@@ -60,19 +61,18 @@ def test_measured_columns_of_names() -> None:
     assert "relationship" in feeds["principal_record_id"]  # no principal: a worker
 
 
-def test_readers_of_the_shipped_model(shipped: dict[str, object]) -> None:
+def test_readers_of_the_shipped_model(shipped: dict[str, FieldReference]) -> None:
     full, given, cin, residence = (
-        shipped[f]  # type: ignore[index]
-        for f in ("full_name", "given_name", "cin", "residence")
+        shipped[f] for f in ("full_name", "given_name", "cin", "residence")
     )
     assert set(full.blocking_rules) == {"tokens_birth_year", "token_residence_birth_year"}
     assert "names_birth_year" in given.blocking_rules
     assert full.frequency_adjusted == "no" and given.frequency_adjusted == "yes"
     assert cin.blocking_rules == ("cin",) and cin.comparisons == ("cin",)
     assert "names_residence" in residence.blocking_rules
-    assert shipped["birth_place"].blocking_rules == ()  # type: ignore[attr-defined]
-    assert shipped["registry_person_id"].comparisons == ()  # type: ignore[attr-defined]
-    assert shipped["household_id"].comparisons == ("household",)  # type: ignore[attr-defined]
+    assert shipped["birth_place"].blocking_rules == ()
+    assert shipped["registry_person_id"].comparisons == ()
+    assert shipped["household_id"].comparisons == ("household",)
 
 
 def test_readers_follow_the_model_config() -> None:
@@ -125,13 +125,13 @@ def test_household_inputs_are_what_build_households_requires(side: str, column: 
         build_households(**frames)
 
 
-def test_csv_and_json_carry_every_field(shipped: dict[str, object]) -> None:
+def test_csv_and_json_carry_every_field(shipped: dict[str, FieldReference]) -> None:
     refs = list(shipped.values())
-    rows = list(csv.DictReader(io.StringIO(render(refs, "csv"))))  # type: ignore[arg-type]
+    rows = list(csv.DictReader(io.StringIO(render(refs, "csv"))))
     assert [r["field"] for r in rows] == list(shipped)
     assert rows[list(shipped).index("cin")]["blocking_rules"] == "cin"
-    data = json.loads(render(refs, "json"))  # type: ignore[arg-type]
+    data = json.loads(render(refs, "json"))
     assert [d["field"] for d in data] == list(shipped)
     assert data[list(shipped).index("full_name")]["frequency_adjusted"] == "no"
     with pytest.raises(ValueError, match="unknown format"):
-        render(refs, "xml")  # type: ignore[arg-type]
+        render(refs, "xml")
