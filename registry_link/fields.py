@@ -13,6 +13,9 @@ config. Nothing in it is a hand-kept list that could drift from the code:
 * the blocking rules and comparisons that read each field are those of the loaded model config
   (:class:`~registry_link.model.ModelSettings`) whose columns are among the field's columns.
 
+Only the readers outside the model config (the households stage, :data:`HOUSEHOLD_INPUTS`)
+are declared here; a test checks them against what ``build_households`` requires.
+
 The CLI's ``registry-link fields`` prints it; ``docs/source-config.md`` carries its Markdown.
 """
 
@@ -29,9 +32,11 @@ import polars as pl
 from registry_link.config.loader import settings_from_dict
 from registry_link.model import ModelSettings
 from registry_link.schema import CANONICAL_FIELDS, NAME_FIELDS, REGISTRY_FIELDS
+from registry_link.standardise.pipeline import standardise
 
 #: One synthetic value per canonical field: the probe the standardiser is run on, and the
-#: example shown in the reference. A partner record's principal points at the probe's own id.
+#: example shown in the reference (``principal_record_id`` is the id of the probes' first
+#: record, so that it names a known principal).
 EXAMPLE_VALUES: Final[dict[str, str]] = {
     "record_id": "CMA-000123",
     "cin": "BK123456",
@@ -62,9 +67,9 @@ FORMATS: Final[tuple[str, ...]] = ("table", "csv", "json", "markdown")
 
 _BASELINE_ID = "CMA-000122"
 
-#: Standardised columns read outside the model config: the links' identity of a registry
-#: person, and the households stage (``registry_link.households.build_households`` requires
-#: these and says so when one is missing; tests/docs/test_fields.py checks it).
+#: Standardised columns the households stage reads, by side (outside the model config:
+#: ``registry_link.households.build_households`` requires these and names the one missing;
+#: tests/docs/test_fields.py checks it).
 HOUSEHOLD_INPUTS: Final[dict[str, tuple[str, ...]]] = {
     "partner": ("relationship", "principal_record_id"),
     "registry": ("person_id", "household_id", "relation_to_head"),
@@ -86,7 +91,8 @@ class FieldReference:
         comparisons: the model config's comparisons reading any of those columns.
         frequency_adjusted: ``yes`` when agreeing on a common value weighs less than on a rare
             one (a term-frequency adjusted level reads one of its columns), else ``no``.
-        other_readers: other stages that read it (``households``, ``household context``).
+        other_readers: other stages that read it: ``links`` (the registry person a record
+            links to), ``households``.
     """
 
     field: str
@@ -104,8 +110,6 @@ class FieldReference:
 def _probe_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
     """Raw probe records, standardised: one per field added to an empty record, and one per
     field removed from a full one; row 0 of each is the empty / the full record."""
-    from registry_link.standardise.pipeline import standardise
-
     fields = [f for f in (*CANONICAL_FIELDS, *REGISTRY_FIELDS) if f != "record_id"]
     settings = settings_from_dict(
         {
