@@ -1,4 +1,5 @@
-"""Build the worked examples' data files from persons of the shipped synthetic registry.
+"""Build the worked examples' data files from persons of the shipped synthetic registry, and
+refresh the generated canonical-fields table of docs/source-config.md.
 
 Each example of docs/source-config.md is a partner list laid out as an operator found it; its
 config (``*.yaml`` beside this script) is written by hand, its data is built here, from
@@ -7,6 +8,7 @@ gives the registry person each record is. The output is deterministic: run it ag
 nothing changes (tests/docs/test_examples.py checks that).
 
     python docs/examples/make_examples.py [--registry REGISTRY.csv] [--out FOLDER]
+    python docs/examples/make_examples.py --fields-table    # only the table of the doc
 """
 
 from __future__ import annotations
@@ -14,14 +16,20 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
+from registry_link.fields import field_reference, to_markdown
+from registry_link.model import load_model_config
 from registry_link.standardise.gazetteer import TOWNS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+DOC = ROOT / "docs" / "source-config.md"
 SEED = 13
+#: The generated table of the doc, between its markers.
+FIELDS_TABLE = re.compile(r"(<!-- fields:begin[^\n]*-->\n)(.*?)(<!-- fields:end -->)", re.DOTALL)
 
 Person = dict[str, str]
 
@@ -319,14 +327,37 @@ def build(registry: Path, out: Path) -> None:
     )
 
 
+def fields_table() -> str:
+    """The canonical-fields table of the shipped model config, as the doc carries it."""
+    return to_markdown(field_reference(load_model_config(ROOT / "configs" / "model.yaml")))
+
+
+def update_fields_table(doc: Path = DOC) -> bool:
+    """Replace the doc's generated fields table with :func:`fields_table`; True if it changed."""
+    text = doc.read_text(encoding="utf-8")
+    if not FIELDS_TABLE.search(text):
+        raise SystemExit(f"{doc}: no <!-- fields:begin --> ... <!-- fields:end --> markers")
+    table = fields_table()
+    updated = FIELDS_TABLE.sub(lambda m: m.group(1) + table + m.group(3), text)
+    doc.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
 def main() -> None:
-    """Command line: ``--registry`` and ``--out`` (defaults: the shipped sample, this folder)."""
+    """Command line: ``--registry`` and ``--out`` (defaults: the shipped sample, this folder);
+    ``--fields-table`` refreshes only the doc's fields table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registry", type=Path, default=ROOT / "sample_data" / "registry.csv")
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument(
+        "--fields-table", action="store_true", help="only refresh the table in the doc"
+    )
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    build(args.registry, args.out)
+    if not args.fields_table:
+        args.out.mkdir(parents=True, exist_ok=True)
+        build(args.registry, args.out)
+    changed = update_fields_table()
+    print(f"{DOC}: fields table {'updated' if changed else 'unchanged'}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -201,11 +202,27 @@ def test_civility_is_read_as_sex(runs: dict[str, Path], expected: pl.DataFrame) 
     assert not got["flags"].list.contains("sex_unknown").any()
 
 
-def test_make_examples_rebuilds_the_shipped_data(tmp_path: Path) -> None:
+def make_examples() -> Any:
+    """docs/examples/make_examples.py, imported."""
     spec = importlib.util.spec_from_file_location("make_examples", EXAMPLES / "make_examples.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_make_examples_refreshes_a_stale_fields_table(tmp_path: Path) -> None:
+    module = make_examples()
+    doc = tmp_path / "source-config.md"
+    current = DOC.read_text(encoding="utf-8")
+    doc.write_text(module.FIELDS_TABLE.sub(r"\1| stale |\n\3", current), encoding="utf-8")
+    assert module.update_fields_table(doc) is True
+    assert doc.read_text(encoding="utf-8") == current  # the shipped doc is up to date
+    assert module.update_fields_table(doc) is False
+
+
+def test_make_examples_rebuilds_the_shipped_data(tmp_path: Path) -> None:
+    module = make_examples()
     module.build(ROOT / "sample_data" / "registry.csv", tmp_path)
     built = sorted(p.name for p in tmp_path.iterdir())
     assert built == sorted(p.name for p in EXAMPLES.glob("*.csv"))

@@ -41,8 +41,9 @@ def test_the_doc_table_is_the_function_output() -> None:
     assert found, "docs/source-config.md lost its generated fields table markers"
     expected = to_markdown(field_reference(load_model_config(ROOT / "configs" / "model.yaml")))
     assert found.group(1) == expected, (
-        "the fields table in docs/source-config.md is stale: replace it with the output of "
-        "`registry-link fields --format markdown`"
+        "the fields table in docs/source-config.md is stale: run "
+        "`python docs/examples/make_examples.py --fields-table` (it writes the output of "
+        "`registry-link fields --format markdown` between the markers)"
     )
 
 
