@@ -33,7 +33,7 @@ def command(model_config: Path, fmt: str) -> None:
     \b
     Example:
       registry-link fields
-      registry-link fields --format csv > fields.csv
+      registry-link fields --format csv
       registry-link fields --model-config configs/model.yaml --format markdown
     """
     refs = field_reference(load_model_config(model_config))
