@@ -185,6 +185,11 @@ def test_dependants_share_their_workers_household(
     got = truth.join(households, on="record_id")
     assert (got["registry_household_id"] == got["household"]).all()
     assert got.filter(pl.col("flags").list.len() > 0).is_empty()
+    # the dependants file's own source name (dependants.source) is on every dependant's link
+    links = pl.read_parquet(runs["btp_workers"] / "links.parquet")
+    sources = dict(zip(links["record_id"], links["source"], strict=True))
+    assert {sources[d] for d in deps["Matricule ayant droit"]} == {"btp_ayants_droit"}
+    assert {sources[w] for w in deps["Matricule ouvrier"]} == {"btp_workers"}
 
 
 def test_civility_is_read_as_sex(runs: dict[str, Path], expected: pl.DataFrame) -> None:
