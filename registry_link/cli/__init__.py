@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "registry_link.cli.demo_cmd",
     "registry_link.cli.db_cmd",
     "registry_link.cli.review_cmd",
+    "registry_link.cli.report_cmd",
 )
 
 
