@@ -156,7 +156,7 @@ def test_default_place_and_no_truth(run_dir: Path, tmp_path: Path) -> None:
 
 
 def test_a_folder_that_is_not_a_run_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="lacks summary.json"):
+    with pytest.raises(InputError, match=r"lacks summary\.json"):
         write_report(tmp_path)
 
 
