@@ -17,7 +17,7 @@ from typing import Any, Final
 import polars as pl
 
 from registry_link.errors import InputError, UsageError
-from registry_link.evaluation import evaluate_links, prepare_truth
+from registry_link.evaluation import prepare_truth
 
 #: Review pairs shown with their waterfall of per-field bits (a bounded sample).
 REVIEW_SAMPLE_SIZE: Final[int] = 8
@@ -87,7 +87,8 @@ class TruthScores:
     """Accuracy against a ground truth, from the links alone.
 
     Attributes:
-        per_list: :func:`~registry_link.evaluation.evaluate_links` per source and ``all``.
+        per_list: precision, recall, review share (as
+            :func:`~registry_link.evaluation.evaluate_links`) per source and ``all``.
         slices: the same scores per ``slice`` and source.
         curve: precision and recall of the best candidate over a match-weight threshold,
             ``{source, threshold, precision, recall}``.
@@ -219,47 +220,95 @@ def household_flags(households: pl.DataFrame, examples: int = FLAG_EXAMPLES) -> 
     )
 
 
-def _slices(links: pl.DataFrame, roles: pl.DataFrame) -> pl.DataFrame:
-    """The links with a ``slice`` label per record, a record in several slices repeated."""
-    j = links.join(roles, on=["source", "record_id"], how="left")
-    labelled = [
-        j.filter(pl.col("role") == "principal").with_columns(slice=pl.lit("workers")),
-        j.filter(pl.col("role").is_not_null() & (pl.col("role") != "principal")).with_columns(
-            slice=pl.lit("dependants")
-        ),
-    ]
-    if "bf_cin" in j.columns:
-        no_cin = pl.col("person_id").is_not_null() & (pl.col("bf_cin").fill_null(0.0) == 0.0)
-        labelled.append(j.filter(no_cin).with_columns(slice=pl.lit("best pair without CIN")))
-    if "bf_household" in j.columns:
-        labelled.append(
-            j.filter(pl.col("bf_household").fill_null(0.0) != 0.0).with_columns(
-                slice=pl.lit("household evidence used")
-            )
+#: The slices scored with a ground truth: (name, which records).
+SLICES: Final[tuple[tuple[str, pl.Expr], ...]] = (
+    ("workers", pl.col("role") == "principal"),
+    ("dependants", pl.col("role").is_not_null() & (pl.col("role") != "principal")),
+    (
+        "best pair without CIN",
+        pl.col("person_id").is_not_null() & (pl.col("bf_cin").fill_null(0.0) == 0.0),
+    ),
+    ("household evidence used", pl.col("bf_household").fill_null(0.0) != 0.0),
+)
+
+
+def _with_truth(links: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """The links' keys, person, decision, weight (and ``bf_cin``/``bf_household`` where
+    present) with the true person (``true_person``) and whether the best candidate is that
+    person (``correct``); ``truth`` prepared."""
+    keys = ["source", "record_id"]
+    extra = [c for c in ("bf_cin", "bf_household") if c in links.columns]
+    return (
+        links.select(*keys, "person_id", "decision", "match_weight", *extra)
+        .join(truth.select(*keys, true_person="person_id"), on=keys, how="left")
+        .with_columns(correct=(pl.col("person_id") == pl.col("true_person")).fill_null(False))
+    )
+
+
+def _link_scores(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Precision, recall and review share per ``by``, as
+    :func:`~registry_link.evaluation.evaluate_links` defines them (a test holds them equal),
+    from :func:`_with_truth` rows: the truth is joined once for every table of the report."""
+    is_match, is_review = pl.col("decision") == "match", pl.col("decision") == "review"
+    return (
+        frame.group_by(by)
+        .agg(
+            records=pl.len(),
+            in_registry=pl.col("true_person").is_not_null().sum(),
+            matches=is_match.sum(),
+            correct=(is_match & pl.col("correct")).sum(),
+            reviews=is_review.sum(),
+            found_with_review=((is_match | is_review) & pl.col("correct")).sum(),
         )
-    return pl.concat(labelled, how="diagonal_relaxed")
+        .with_columns(
+            precision=pl.when(pl.col("matches") > 0).then(pl.col("correct") / pl.col("matches")),
+            recall=pl.when(pl.col("in_registry") > 0).then(
+                pl.col("correct") / pl.col("in_registry")
+            ),
+            review_share=pl.col("reviews") / pl.col("records"),
+            recall_with_review=pl.when(pl.col("in_registry") > 0).then(
+                pl.col("found_with_review") / pl.col("in_registry")
+            ),
+        )
+        .sort(by)
+    )
 
 
-def precision_recall_curve(
-    links: pl.DataFrame, truth: pl.DataFrame, bin_bits: float = WEIGHT_BIN_BITS
-) -> pl.DataFrame:
-    """Precision and recall of "the best candidate is the person" over a weight threshold.
+def list_scores(joined: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_link_scores` per source, then for ``all``."""
+    per_source = _link_scores(joined, ["source"])
+    overall = _link_scores(joined.with_columns(source=pl.lit("all")), ["source"])
+    return pl.concat([per_source, overall], how="vertical")
 
-    At threshold ``t`` a record is matched to its best candidate when its weight is at least
-    ``t`` (ignoring the close-second rule). Counted per weight bin and summed from the top, so
-    the work is linear in the records and the result has one row per bin and source.
+
+def slice_scores(joined: pl.DataFrame) -> pl.DataFrame:
+    """Scores per slice (:data:`SLICES`) and source, then per slice for all sources.
+
+    Args:
+        joined: :func:`_with_truth` of the links, with ``role`` (from the households) and the
+            links' ``bf_cin``/``bf_household`` where they exist.
 
     Returns:
-        ``{source, threshold, matches, precision, recall}`` (``source`` = ``all`` included).
+        ``{slice, source, records, in_registry, matches, correct, reviews, precision, recall,
+        review_share}``; a record in several slices counts in each.
     """
-    t = prepare_truth(truth).select("source", "record_id", true_person="person_id")
+    present = [
+        (name, rule) for name, rule in SLICES if set(rule.meta.root_names()) <= set(joined.columns)
+    ]
+    if not present:
+        return pl.DataFrame(schema={"slice": pl.Utf8, "source": pl.Utf8})
+    parts = []
+    for name, rule in present:
+        members = joined.filter(rule.fill_null(False))
+        parts.append(list_scores(members).with_columns(slice=pl.lit(name)))
+    scores = pl.concat(parts, how="vertical")
+    return scores.select("slice", *(c for c in scores.columns if c != "slice"))
+
+
+def _curve(joined: pl.DataFrame, bin_bits: float) -> pl.DataFrame:
     lo, hi = WEIGHT_RANGE
-    j = links.select("source", "record_id", "person_id", "match_weight").join(
-        t, on=["source", "record_id"], how="left"
-    )
-    j = j.with_columns(
+    j = joined.with_columns(
         bin=(pl.col("match_weight").clip(lo, hi - bin_bits) / bin_bits).floor() * bin_bits,
-        correct=(pl.col("person_id") == pl.col("true_person")).fill_null(False),
         candidate=pl.col("person_id").is_not_null() & pl.col("match_weight").is_finite(),
     )
     both = pl.concat([j, j.with_columns(source=pl.lit("all"))])
@@ -284,25 +333,35 @@ def precision_recall_curve(
     ).sort("source", "threshold")
 
 
+def precision_recall_curve(
+    links: pl.DataFrame, truth: pl.DataFrame, bin_bits: float = WEIGHT_BIN_BITS
+) -> pl.DataFrame:
+    """Precision and recall of "the best candidate is the person" over a weight threshold.
+
+    At threshold ``t`` a record is matched to its best candidate when its weight is at least
+    ``t`` (ignoring the close-second rule). Counted per weight bin and summed from the top, so
+    the work is linear in the records and the result has one row per bin and source.
+
+    Returns:
+        ``{source, threshold, matches, precision, recall}`` (``source`` = ``all`` included).
+    """
+    return _curve(_with_truth(links, prepare_truth(truth)), bin_bits)
+
+
 def truth_scores(links: pl.DataFrame, households: pl.DataFrame, truth: pl.DataFrame) -> TruthScores:
-    """Scores per list, per slice and the precision–recall curve (see :class:`TruthScores`)."""
-    roles = households.select("source", "record_id", "role").unique(["source", "record_id"])
-    sliced = _slices(links, roles)
-    per_slice = [
-        evaluate_links(sliced.filter(pl.col("slice") == name), truth)
-        .filter(pl.col("records") > 0)
-        .with_columns(slice=pl.lit(name))
-        for name in sliced["slice"].unique(maintain_order=True).to_list()
-    ]
-    slices = (
-        pl.concat(per_slice, how="vertical")
-        if per_slice
-        else pl.DataFrame(schema={"slice": pl.Utf8, "source": pl.Utf8})
+    """Scores per list, per slice and the precision–recall curve (see :class:`TruthScores`).
+
+    The truth is prepared and joined to the links once, for every table.
+    """
+    keys = ["source", "record_id"]
+    t = prepare_truth(truth)
+    joined = _with_truth(links, t).join(
+        households.select(*keys, "role").unique(keys), on=keys, how="left"
     )
     return TruthScores(
-        per_list=evaluate_links(links, truth),
-        slices=slices,
-        curve=precision_recall_curve(links, truth),
+        per_list=list_scores(joined),
+        slices=slice_scores(joined),
+        curve=_curve(joined, WEIGHT_BIN_BITS),
     )
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from registry_link.errors import InputError
+from registry_link.evaluation import evaluate_links
 from registry_link.report.gather import (
     REVIEW_SAMPLE_SIZE,
     WEIGHT_RANGE,
@@ -113,6 +115,7 @@ def test_precision_recall_curve_on_a_hand_made_run() -> None:
             "record_id": ["1", "2", "3", "4"],
             "person_id": ["P1", "P9", "P3", None],
             "match_weight": [20.2, 5.5, -3.0, None],
+            "decision": ["match", "match", "non_match", "non_match"],
         }
     )
     truth = pl.DataFrame(
@@ -143,7 +146,9 @@ def test_gather_with_truth_scores_every_list_and_some_slices(run_dir: Path) -> N
     assert set(data.truth.per_list["source"]) == sources | {"all"}
     assert {"workers", "dependants"} <= set(data.truth.slices["slice"])
     # the workers and dependants slices split each list's records
-    split = data.truth.slices.filter(pl.col("slice").is_in(["workers", "dependants"]))
+    split = data.truth.slices.filter(
+        pl.col("slice").is_in(["workers", "dependants"]) & (pl.col("source") != "all")
+    )
     per_list = dict(data.truth.per_list.select("source", "records").iter_rows())
     for source, n in split.group_by("source").agg(pl.col("records").sum()).iter_rows():
         assert n == per_list[source]
@@ -172,3 +177,39 @@ def test_a_truth_without_its_columns_names_the_file(tmp_path: Path) -> None:
     bad.write_text("source,record_id\na,1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"truth\.csv: the ground truth lacks column"):
         read_truth(bad)
+
+
+SCORE_COLUMNS = (
+    "records",
+    "in_registry",
+    "matches",
+    "correct",
+    "reviews",
+    "found_with_review",
+    "precision",
+    "recall",
+    "review_share",
+    "recall_with_review",
+)
+
+
+def test_scores_per_list_and_slice_are_those_of_evaluate_links(run_dir: Path) -> None:
+    data = gather(run_dir, TRUTH)
+    assert data.truth is not None
+    links = pl.read_parquet(run_dir / "links.parquet")
+    truth = read_truth(TRUTH)
+    expected = evaluate_links(links, truth)
+    assert_frame_equal(
+        data.truth.per_list.select("source", *SCORE_COLUMNS),
+        expected.select("source", *SCORE_COLUMNS),
+        check_dtypes=False,
+    )
+    roles = pl.read_parquet(run_dir / "households.parquet").select("source", "record_id", "role")
+    dependants = links.join(roles, on=["source", "record_id"]).filter(pl.col("role") != "principal")
+    got = data.truth.slices.filter(pl.col("slice") == "dependants").drop("slice")
+    want = evaluate_links(dependants, truth).filter(pl.col("records") > 0)
+    assert_frame_equal(
+        got.select("source", *SCORE_COLUMNS),
+        want.select("source", *SCORE_COLUMNS),
+        check_dtypes=False,
+    )
