@@ -90,9 +90,15 @@ def main() -> None:
     args = parser.parse_args()
     links = pl.read_parquet(args.run_dir / "links.parquet", columns=["record_id"]).height
     measure(args.run_dir, None)  # warm-up: imports and the chart renderer's start
-    print(f"{'records':>10} {'wall s':>7} {'cpu s':>7} {'size':>10}")
-    wall, cpu, size = measure(args.run_dir, args.truth)
-    print(f"{links:>10,} {wall:7.2f} {cpu:7.2f} {size / 1e6:8.2f} MB")
+    print(f"{'records':>10} {'truth':>5} {'wall s':>7} {'cpu s':>7} {'size':>10}")
+
+    def report(folder: Path, records: int, truth: Path | None) -> None:
+        for given in (None, truth) if truth else (None,):
+            wall, cpu, size = measure(folder, given)
+            flag = "yes" if given else "no"
+            print(f"{records:>10,} {flag:>5} {wall:7.2f} {cpu:7.2f} {size / 1e6:8.2f} MB")
+
+    report(args.run_dir, links, args.truth)
     for records in args.records:
         with tempfile.TemporaryDirectory() as tmp:
             folder = scaled_run(args.run_dir, records, Path(tmp) / "run")
@@ -101,8 +107,7 @@ def main() -> None:
                 if args.truth
                 else None
             )
-            wall, cpu, size = measure(folder, truth)
-            print(f"{records:>10,} {wall:7.2f} {cpu:7.2f} {size / 1e6:8.2f} MB")
+            report(folder, records, truth)
 
 
 if __name__ == "__main__":

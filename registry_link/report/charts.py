@@ -86,11 +86,14 @@ def bar_chart(
 
 
 def fill_rate_chart(quality: Sequence[Mapping[str, Any]]) -> Chart:
-    """Heat map: fill rate per field (rows) and partner list (columns)."""
+    """Heat map: fill rate per field (rows) and partner list (columns); fields empty in every
+    list are left out."""
+    used = {f for q in quality for f, rate in q.get("fill_rate", {}).items() if rate > 0}
     rows = [
         {"source": q["source"], "field": f, "fill": rate}
         for q in quality
         for f, rate in q.get("fill_rate", {}).items()
+        if f in used
     ]
     base = alt.Chart(_data(rows)).encode(
         x=alt.X("source:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=180)),
