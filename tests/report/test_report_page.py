@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from registry_link.errors import InputError
+from registry_link.evaluation import evaluate
 from registry_link.report import REPORT_NAME, write_report
 from registry_link.report.gather import REVIEW_SAMPLE_SIZE
 from registry_link.report.render import SECTIONS
@@ -176,3 +179,25 @@ def test_the_offline_check_catches_a_fetched_resource(html: str) -> None:
 
 def test_the_offline_check_ignores_svg_namespaces() -> None:
     assert not LOADS.search('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="x"></svg>')
+
+
+def test_an_older_run_without_data_quality_and_with_evaluation_json(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    del summary["data_quality"]
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    links = pl.read_parquet(folder / "links.parquet")
+    households = pl.read_parquet(folder / "households.parquet")
+    scores = evaluate(links, households, households, pl.read_csv(TRUTH, infer_schema=False))
+    (folder / "evaluation.json").write_text(json.dumps(scores), encoding="utf-8")
+    text, p = parse(write_report(folder))
+    assert p.sections == [sid for sid, _ in SECTIONS]
+    assert "has no data-quality section" in text
+    accuracy = text[text.index('<section id="accuracy"') :]
+    assert "From evaluation.json" in accuracy
+    for row in scores["links"]:
+        assert f"<td>{row['source']}</td>" in accuracy
+        assert f"{100 * row['precision']:.2f} %" in accuracy
