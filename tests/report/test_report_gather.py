@@ -213,3 +213,19 @@ def test_scores_per_list_and_slice_are_those_of_evaluate_links(run_dir: Path) ->
         want.select("source", *SCORE_COLUMNS),
         check_dtypes=False,
     )
+
+
+def test_the_run_summary_holds_data_quality_per_list(run_dir: Path) -> None:
+    """The linker's summary (summary.json) carries each partner list's quality report."""
+    data = gather(run_dir)
+    quality = {q["source"]: q for q in data.summary["data_quality"]}
+    links = pl.read_parquet(run_dir / "links.parquet")
+    assert quality.keys() == set(links["source"])
+    for source, rows in links.group_by("source").len().iter_rows():
+        q = quality[source]
+        assert q["rows"] == rows
+        assert q["fill_rate"]["record_id"] == 1.0
+        assert sum(q["script_mix"].values()) == rows
+    # the Arabic list's names are in Arabic script, the French list's in Latin script
+    assert quality["partner_coop_ar"]["script_mix"]["arabic_only"] > 0
+    assert quality["partner_chambre_fr"]["script_mix"]["latin_only"] > 0
