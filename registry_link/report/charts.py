@@ -55,7 +55,10 @@ def to_svg(chart: Chart) -> str:
     """The chart as SVG text, its ids prefixed so that several SVGs can share a page."""
     import vl_convert as vlc
 
-    spec = chart.configure(font=FONT_STACK).configure_view(stroke=None).to_dict(validate=False)
+    spec = chart.to_dict(validate=False)  # (configure() would deep-copy the chart and its data)
+    config = spec.setdefault("config", {})
+    config["font"] = FONT_STACK
+    config.setdefault("view", {})["stroke"] = None
     svg: str = vlc.vegalite_to_svg(spec, vl_version=_vl_version())
     prefix = f"c{next(_ids)}-"
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
