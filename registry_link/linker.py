@@ -55,6 +55,7 @@ from registry_link.household_context import (
 )
 from registry_link.households import build_households
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
+from registry_link.quality import quality_report
 from registry_link.review_pairs import review_pairs
 from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.scored_pairs import ScoredPairs
@@ -611,4 +612,10 @@ class Linker:
                 "close_second_margin": self.settings.close_second_margin,
             },
             "timings_s": dict(self.timings),
+            # per partner list: rows, fill rate per field, flags by reason, script mix (the
+            # run report's data-quality section)
+            "data_quality": [
+                quality_report(left.filter(pl.col("source") == src)).to_dict()
+                for src in sorted(left["source"].unique().to_list())
+            ],
         }

@@ -1,0 +1,47 @@
+"""``registry-link report``: (re)build the run report (``report.html``) of a run folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from registry_link.cli._common import console, out
+from registry_link.report import REPORT_NAME, write_report
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Ground truth CSV (source, record_id, true_person_uid, person_id, household_id): "
+    "adds precision, recall and review per list and per slice, and the precision-recall "
+    "curve over the threshold.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Where to write the page (default: RUN_DIR/{REPORT_NAME}).",
+)
+def command(run_dir: Path, truth: Path | None, out_path: Path | None) -> None:
+    """Build the run report of RUN_DIR: one HTML file that opens offline, in any browser.
+
+    RUN_DIR is the --out folder of `registry-link match` or `demo`; only its files are read
+    (summary.json, links/review/households Parquet, model.json and evaluation.json when
+    present). The page shows the run, data quality per list, blocking, the model's match
+    weights, the weight distribution, decisions, review pairs with their waterfalls and
+    households.
+
+    \b
+    Example:
+      registry-link report out/demo
+      registry-link report out/demo --truth sample_data/ground_truth.csv --out /tmp/demo.html
+    """
+    start = time.perf_counter()
+    with console.status(f"building the report of {run_dir} …"):
+        path = write_report(run_dir, truth=truth, out=out_path)
+    console.print(f"report built in {time.perf_counter() - start:.1f} s")
+    out.print(f"wrote {path}", soft_wrap=True)
