@@ -238,8 +238,8 @@ def run_match(
     """Run one match job: link, deduplicate, build households, write the outputs, record the run.
 
     Writes ``links``, ``review``, ``households`` (Parquet and CSV), ``summary.json``,
-    ``model.json`` (unless a model was given) and, with a truth file, ``evaluation.json`` into
-    ``job.out_dir``.
+    ``model.json`` (unless a model was given), with a truth file ``evaluation.json``, and last
+    the run report ``report.html`` into ``job.out_dir``.
 
     Raises:
         RegistryLinkError: a user's mistake (a file, a config, the database), before anything
@@ -253,6 +253,7 @@ def run_match(
     from registry_link.model import load_model, save_model
     from registry_link.outputs import write_outputs
     from registry_link.recording import RunInputs, prior_decisions, record_run
+    from registry_link.report import write_report
 
     registry_config = resolve_registry_config(job.registry, job.registry_config)
     factory = open_database(job.db_url) if job.db_url else None
@@ -314,6 +315,8 @@ def run_match(
             operator=job.operator,
             started_at=started,
         )
+    on_event("writing the run report …")
+    written["report.html"] = write_report(job.out_dir, truth=job.truth)
     summary = json.loads((job.out_dir / "summary.json").read_text(encoding="utf-8"))
     return MatchOutcome(
         result=result,
