@@ -7,6 +7,8 @@ Public API::
     COMPARISON_KINDS: dict[str, ComparisonKind]          # kind -> params_model (pydantic), builder
     compare(left, right, pairs, comparisons, *, chunk_size=...) -> pl.DataFrame
         # {l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}
+    CompareEngine(left, right, comparisons, *, workers=None, caches=True).compare(pairs)
+        # the same vectors, for one link's several calls: prepared records, caches, threads
 
 A :class:`Comparison` has ``name``, ``kind``, ``output_column`` (``gamma_<name>``),
 ``levels`` indexed by gamma (``levels[0]`` = "different", last = closest), ``missing`` (gamma
@@ -20,6 +22,7 @@ from registry_link.comparison.compute import (
     needed_columns,
     prepare_records,
 )
+from registry_link.comparison.engine import CompareEngine
 from registry_link.comparison.levels import Comparison, Level
 from registry_link.comparison.library import (
     COMPARISON_KINDS,
@@ -38,6 +41,7 @@ from registry_link.comparison.similarity import (
 
 __all__ = [
     "COMPARISON_KINDS",
+    "CompareEngine",
     "Comparison",
     "ComparisonKind",
     "Level",

@@ -225,9 +225,9 @@ def _pair_fn(
     """A derived-column function applying ``fn`` to the left and right values of ``col``.
 
     With dictionary codes in the frame, ``per_distinct`` (default ``fn``; same values, without
-    a distinct-pair step of its own) runs once per distinct code pair (of all the chunks of a
-    ``compare`` call: the function itself is the cache key, see
-    :func:`~registry_link.comparison.similarity.distinct_pair_cache`).
+    a distinct-pair step of its own) runs once per distinct code pair (of all the chunks of an
+    engine's ``compare`` call: the function itself is the cache key, see
+    :func:`~registry_link.comparison.engine.active_pair_cache`).
     """
 
     def derive(frame: pl.DataFrame) -> pl.Series:
