@@ -162,6 +162,8 @@ class Linker:
         on_stage: optional callback called after each stage with its name and duration.
         workers: threads comparing pairs (see :class:`~registry_link.comparison.CompareEngine`;
             default the core count). The results do not depend on it.
+        caches: the engine's caches (prepared records, tables, scored value pairs); off only
+            to check that they change no result.
     """
 
     def __init__(
@@ -170,17 +172,24 @@ class Linker:
         *,
         on_stage: StageCallback | None = None,
         workers: int | None = None,
+        caches: bool = True,
     ) -> None:
         self.settings = settings
         self.workers = workers
+        self.caches = caches
         self._on_stage = on_stage
 
     @classmethod
     def from_config(
-        cls, path: str | Path, *, on_stage: StageCallback | None = None, workers: int | None = None
+        cls,
+        path: str | Path,
+        *,
+        on_stage: StageCallback | None = None,
+        workers: int | None = None,
+        caches: bool = True,
     ) -> Linker:
         """A linker from a model config YAML file (see ``configs/model.yaml``)."""
-        return cls(load_model_config(path), on_stage=on_stage, workers=workers)
+        return cls(load_model_config(path), on_stage=on_stage, workers=workers, caches=caches)
 
     def registry_columns(self) -> list[str]:
         """The registry columns a link reads: those of the blocking rules and comparisons,
@@ -221,7 +230,9 @@ class Linker:
         """The link's compare engine (training compares the u sample's random pairs too)."""
         s = self.settings
         u = s.training.u_sample_size if trains else 0
-        return CompareEngine(left, right, s.comparisons, workers=self.workers, random_pairs=u)
+        return CompareEngine(
+            left, right, s.comparisons, workers=self.workers, caches=self.caches, random_pairs=u
+        )
 
     def train(self, registry: RegistryInput, partners: Sequence[SourceInput]) -> TrainedModel:
         """Train the model (u by random sampling, m by EM, term frequencies) on these lists.

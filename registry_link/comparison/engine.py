@@ -169,6 +169,11 @@ class CompareEngine:
         self._background = 0
 
     @property
+    def whole_sides(self) -> tuple[Side, ...]:
+        """The sides prepared whole, once for every call (see ``random_pairs``)."""
+        return tuple(side for side, whole in self._whole.items() if whole)
+
+    @property
     def dedupe(self) -> bool:
         """Whether both sides are the same records (pairs within one frame)."""
         return self.right is self.left
