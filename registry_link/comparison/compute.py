@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from registry_link.comparison.dictionaries import Dictionary, code_column, dictionaries
-from registry_link.comparison.levels import Comparison
+from registry_link.comparison.levels import Comparison, Derived
 from registry_link.comparison.value_tuples import (
     ValueTuples,
     level_table,
@@ -82,14 +82,15 @@ def needed_columns(comparisons: Sequence[Comparison]) -> list[str]:
 def pair_level_columns(comp: Comparison) -> set[str] | None:
     """The record columns a comparison reads in the pair frame (``None``: unknown, all).
 
-    Read off its predicates' and derived functions' column names (a derived function without a
-    ``reads`` attribute makes it unknown). A source column that only feeds the comparison's
-    :attr:`~Comparison.record_derived` columns is not among them, and need not be gathered.
+    Read off its predicates' and derived columns' column names (a derived column whose
+    :attr:`~.levels.Derived.reads` is ``None`` makes it unknown). A source column that only
+    feeds the comparison's :attr:`~Comparison.record_derived` columns is not among them, and
+    need not be gathered.
     """
     exprs = [comp.missing.predicate, *(lvl.predicate for lvl in comp.levels)]
     names = {n for e in [*exprs, *comp.derived_when.values()] for n in e.meta.root_names()}
     for fn in comp.derived.values():
-        reads = getattr(fn, "reads", None)
+        reads = fn.reads
         if reads is None:
             return None
         names |= set(reads)
@@ -309,16 +310,17 @@ def _ready_masks(
 def _derive(
     frame: pl.DataFrame,
     name: str,
-    fn: Callable[[pl.DataFrame], pl.Series],
+    fn: Derived,
     mask: pl.Series | None,
     sides: _Sides,
 ) -> pl.Series:
     """A derived column, computed only on the rows ``mask`` selects (null elsewhere).
 
     ``mask``: Boolean, no nulls (see :func:`_ready_masks`); ``None`` for every row. Only the
-    columns ``fn`` reads (``fn.reads``, with their dictionary codes) are filtered.
+    columns ``fn`` reads (:attr:`~.levels.Derived.reads`, with their dictionary codes) are
+    filtered.
     """
-    reads: frozenset[str] | None = getattr(fn, "reads", None)
+    reads = fn.reads
     if mask is None:
         return fn(_with_lists(frame, sides, reads)).alias(name)
     n = int(mask.sum())
