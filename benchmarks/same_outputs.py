@@ -9,10 +9,15 @@ Exit 1 when anything else differs. Run ``write`` on the commit before a change a
     .venv/bin/python benchmarks/same_outputs.py write /tmp/before    # on the old commit
     .venv/bin/python benchmarks/same_outputs.py write /tmp/after     # on the new one
     .venv/bin/python benchmarks/same_outputs.py diff /tmp/before /tmp/after
+
+``digest DIR``: per output file, a SHA-256 of its content (the same normalisation as ``diff``),
+as JSON: ``tests/data/sample_outputs_digest.json`` holds those of the outputs before the
+compare-engine redesign, and ``tests/test_same_outputs.py`` checks a fresh run against them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -54,6 +59,25 @@ def _drop(data: dict[str, Any], dotted: str) -> None:
     data.pop(last, None)
 
 
+def _content(path: Path) -> bytes:
+    """The file's content as ``diff`` compares it: a Parquet frame as its schema and JSON
+    lines, JSON without the run-to-run values, other files as they are."""
+    if path.suffix == ".parquet":
+        frame = pl.read_parquet(path)
+        return (str(frame.schema) + "\n" + frame.write_ndjson()).encode()
+    if path.suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for dotted in VOLATILE.get(path.name, []):
+            _drop(data, dotted)
+        return json.dumps(data, sort_keys=True).encode()
+    return path.read_bytes()
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """Per output file of ``folder``: the SHA-256 of its content (see :func:`_content`)."""
+    return {p.name: hashlib.sha256(_content(p)).hexdigest() for p in sorted(folder.iterdir())}
+
+
 def diff(before: Path, after: Path) -> list[str]:
     """The files of ``before`` whose content differs in ``after`` (or that it lacks)."""
     problems = []
@@ -79,6 +103,9 @@ def diff(before: Path, after: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "write":
         write(Path(argv[1]))
+        return 0
+    if len(argv) == 2 and argv[0] == "digest":
+        print(json.dumps(digest(Path(argv[1])), indent=1))
         return 0
     if len(argv) == 3 and argv[0] == "diff":
         problems = diff(Path(argv[1]), Path(argv[2]))

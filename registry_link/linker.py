@@ -137,6 +137,18 @@ def _registry(
     return source.select(list(columns)).collect(), source.select(list(STANDARDISED_SCHEMA))
 
 
+@dataclass(frozen=True)
+class _Decided:
+    """The candidate pairs, their scores and decisions after the last pass, the first pass's
+    model (the within-list pairs are scored with it) and the last pass's."""
+
+    pairs: pl.DataFrame
+    scored: pl.DataFrame
+    links: pl.DataFrame
+    pass1: TrainedModel
+    model: TrainedModel
+
+
 class _Stages:
     """One run's stage timer: seconds per stage, and the caller's callback after each."""
 
@@ -280,7 +292,7 @@ class Linker:
         Returns:
             A :class:`LinkResult`.
         """
-        s, hc = self.settings, self.settings.household_context
+        s = self.settings
         stages = _Stages(self._on_stage)
         left = self._partners(partners)
         with stages("read"):
@@ -288,36 +300,19 @@ class Linker:
         skipped: dict[str, pl.Series] = {}
         with self._engine(left, right, trains=model is None) as engine:
             pairs, gammas, trained = self._block_compare_train(engine, model, skipped, stages)
-            # pass 1 never has household evidence (a saved model may carry the comparison)
-            pass1 = base_model(trained, hc.comparison if hc else household_name(trained))
-            with stages("score"):
-                scored = score(gammas, pass1, right=right, contributions=False)
-            del gammas
-            with stages("decide"):  # with a household pass: only its hints
-                decide_pass1 = self._decide if hc is None else self._decide_principals
-                links = decide_pass1(scored, left, right, pass1, prior_decisions)
-            final = pass1
-            if hc is not None:
-                with stages("household_context"):
-                    # a given model with the household comparison is the second pass's as it is
-                    full = (
-                        model if model is not None and hc.comparison in model.params.names else None
-                    )
-                    second = household_pass(
-                        engine, pairs, scored, links, pass1, hc, s.training, full
-                    )
-                    pairs, scored, final = second.pairs, second.scored, second.model
-                    links = self._decide(scored, left, right, final, prior_decisions)
-            within = engine.within_left(pass1.comparisons)  # keeps the partners' prepared work
-        links = note_skipped_blocks(links, skipped)
+            linked = self._decide_passes(
+                engine, pairs, gammas, trained, model, prior_decisions, stages
+            )
+            within = engine.within_left(linked.pass1.comparisons)  # keeps the partners' work
+        links = note_skipped_blocks(linked.links, skipped)
         with within:
             # the review pairs need only the links: made in the background while the people
             # are deduplicated and clustered (stage "review" is the wait for them)
             reviewing = within.submit(
-                review_pairs, links, scored, left, right, final, fields_from=display
+                review_pairs, links, linked.scored, left, right, linked.model, fields_from=display
             )
             with stages("dedupe"):
-                dedupe_pairs = self._within_lists(within, pass1)
+                dedupe_pairs = self._within_lists(within, linked.pass1)
             with stages("cluster"):
                 clusters = cluster(
                     links,
@@ -333,12 +328,12 @@ class Linker:
         summary = build_summary(
             left=left,
             right=right,
-            pairs=pairs,
+            pairs=linked.pairs,
             links=links,
             clusters=clusters,
             households=households,
             review=review,
-            model=final,
+            model=linked.model,
             skipped=skipped,
             settings=s,
             timings=stages.timings,
@@ -348,11 +343,44 @@ class Linker:
             review=review,
             clusters=clusters,
             households=households,
-            model=final,
+            model=linked.model,
             summary=summary,
-            pairs=ScoredPairs(scored, left, right, final),
+            pairs=ScoredPairs(linked.scored, left, right, linked.model),
             timings=dict(stages.timings),
         )
+
+    def _decide_passes(
+        self,
+        engine: CompareEngine,
+        pairs: pl.DataFrame,
+        gammas: pl.DataFrame,
+        trained: TrainedModel,
+        given: TrainedModel | None,
+        prior_decisions: pl.DataFrame | None,
+        stages: _Stages,
+    ) -> _Decided:
+        """The stages ``score`` and ``decide`` (first pass), then ``household_context`` (the
+        household pass and deciding again), when configured."""
+        hc = self.settings.household_context
+        left, right = engine.left, engine.right
+        # pass 1 never has household evidence (a saved model may carry the comparison)
+        pass1 = base_model(trained, hc.comparison if hc else household_name(trained))
+        with stages("score"):
+            scored = score(gammas, pass1, right=right, contributions=False)
+        del gammas
+        with stages("decide"):  # with a household pass: only its hints
+            decide_pass1 = self._decide if hc is None else self._decide_principals
+            links = decide_pass1(scored, left, right, pass1, prior_decisions)
+        if hc is None:
+            return _Decided(pairs, scored, links, pass1, pass1)
+        with stages("household_context"):
+            # a given model with the household comparison is the second pass's as it is
+            full = given if given is not None and hc.comparison in given.params.names else None
+            second = household_pass(
+                engine, pairs, scored, links, pass1, hc, self.settings.training, full
+            )
+            links = self._decide(second.scored, left, right, second.model, prior_decisions)
+        return _Decided(second.pairs, second.scored, links, pass1, second.model)
 
     def _block_compare_train(
         self,
