@@ -303,6 +303,7 @@ class Linker:
             linked = self._decide_passes(
                 engine, pairs, gammas, trained, model, prior_decisions, stages
             )
+            del pairs, gammas  # (the first pass's: let them go before the people stages)
             within = engine.within_left(linked.pass1.comparisons)  # keeps the partners' work
         links = note_skipped_blocks(linked.links, skipped)
         with within:
