@@ -15,8 +15,9 @@ fast lives here, behind that one method, and changes no result (the shared tests
 * **threads** (``workers``, default the core count): the pairs are cut in chunks that the
   calling thread and ``workers - 1`` helpers take from one queue; :meth:`CompareEngine.submit`
   runs a stage's work in a helper meanwhile (training's random pairs while the candidate
-  pairs are blocked and compared). A call made there (or while one runs there) uses smaller
-  chunks, so that two calls' working sets together stay near one's peak.
+  pairs are blocked and compared). A call made there (and, once work was submitted, the
+  engine's other calls) uses smaller chunks, so that two calls' working sets together stay
+  near one's peak.
 
 Only this module uses threads, locks and context variables. Every step it runs is a pure
 function of :mod:`.compute`, so ``compare(left, right, pairs, comparisons)`` gives the same
@@ -166,7 +167,7 @@ class CompareEngine:
         self._tables: dict[str, np.ndarray] = {}
         self._prepare_lock = threading.Lock()
         self._memo_lock = threading.Lock()
-        self._background = 0
+        self._shared = False  # work was submitted: the calls share the cores with it
 
     @property
     def whole_sides(self) -> tuple[Side, ...]:
@@ -219,14 +220,9 @@ class CompareEngine:
 
         def background() -> T:
             _IN_BACKGROUND.set(True)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                with self._memo_lock:
-                    self._background -= 1
+            return fn(*args, **kwargs)
 
-        with self._memo_lock:
-            self._background += 1
+        self._shared = True
         if self._pool is not None:
             return self._pool.submit(contextvars.copy_context().run, background)
         done: Future[T] = Future()
@@ -310,13 +306,13 @@ class CompareEngine:
     # ----------------------------------------------------------------------------- threads
 
     def _chunk_size(self, n_pairs: int) -> int:
-        """Pairs per chunk: a quarter of :attr:`chunk_size` in submitted work, half while
-        submitted work runs (two working sets at once); with helpers, at least one chunk per
-        worker (of at least :data:`MIN_HELPED_CHUNK`)."""
+        """Pairs per chunk: a quarter of :attr:`chunk_size` in submitted work, half in an
+        engine that was given work to submit (two working sets at once, that work's and a
+        call's: together near the peak of one call alone); with helpers, at least one chunk
+        per worker (of at least :data:`MIN_HELPED_CHUNK`)."""
         if _IN_BACKGROUND.get():
             return self.chunk_size // 4
-        with self._memo_lock:
-            size = self.chunk_size // 2 if self._background else self.chunk_size
+        size = self.chunk_size // 2 if self._shared else self.chunk_size
         if self._pool is not None:
             size = min(size, max(MIN_HELPED_CHUNK, -(-n_pairs // self.workers)))
         return size
