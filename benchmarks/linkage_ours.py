@@ -98,10 +98,10 @@ def _with_engine(
     left: pl.DataFrame, right: pl.DataFrame, model_config: Path, keep_p: float | None = None
 ) -> dict[str, Any]:
     from registry_link.blocking import block
-    from registry_link.comparison import compare
+    from registry_link.comparison import CompareEngine
     from registry_link.model import load_model_config
     from registry_link.scoring import score
-    from registry_link.training import train
+    from registry_link.training import pair_free_estimates, train
 
     stages: dict[str, float] = {}
     rss: dict[str, int] = {}
@@ -111,11 +111,14 @@ def _with_engine(
     stages["block"], rss["block"] = time.perf_counter() - t, self_max_rss_bytes()
     progress("block", stages["block"])
     t = time.perf_counter()
-    gammas = compare(left, right, pairs, settings.comparisons)
-    stages["compare"], rss["compare"] = time.perf_counter() - t, self_max_rss_bytes()
-    progress("compare", stages["compare"])
-    t = time.perf_counter()
-    model = train(left, right, pairs, settings.comparisons, settings, gammas=gammas)
+    comps = settings.comparisons
+    with CompareEngine(left, right, comps) as engine:
+        gammas = engine.compare(pairs)
+        stages["compare"], rss["compare"] = time.perf_counter() - t, self_max_rss_bytes()
+        progress("compare", stages["compare"])
+        t = time.perf_counter()
+        free = pair_free_estimates(engine, settings.training)
+    model = train(left, right, pairs, gammas, comps, settings, free)
     stages["train"], rss["train"] = time.perf_counter() - t, self_max_rss_bytes()
     progress("train", stages["train"])
     t = time.perf_counter()
@@ -178,20 +181,16 @@ def _decide(scored: pl.DataFrame, left: pl.DataFrame, settings: Any) -> tuple[pl
 
 
 def set_compare_chunk_size(chunk_size: int) -> None:
-    """What-if knob: change ``compare``'s default ``chunk_size`` for every caller in-process.
-
-    ``compare`` is one function object imported by the Linker, training and this module, so
-    its keyword default is changed in place; the Linker's chunk for the candidate pairs while
-    the random pairs are compared beside them (``linker.CONCURRENT_COMPARE_CHUNK``) becomes
-    half of it. Used only with ``--ours-compare-chunk``.
+    """What-if knob: change the compare engine's default ``chunk_size`` in-process (a call
+    alone; half of it while training's random pairs are compared beside, a quarter for those,
+    see :mod:`registry_link.comparison.engine`). Used only with ``--ours-compare-chunk``.
     """
-    from registry_link import linker
-    from registry_link.comparison import compute
+    from registry_link.comparison import CompareEngine, compute
 
-    defaults = dict(compute.compare.__kwdefaults__ or {})
-    defaults["chunk_size"] = chunk_size
-    compute.compare.__kwdefaults__ = defaults
-    linker.CONCURRENT_COMPARE_CHUNK = max(1, chunk_size // 2)
+    for fn in (CompareEngine.__init__, compute.compare):
+        defaults = dict(fn.__kwdefaults__ or {})
+        defaults["chunk_size"] = chunk_size
+        fn.__kwdefaults__ = defaults
 
 
 def run_ours(

@@ -335,3 +335,13 @@ def pattern_counts(gammas: pl.DataFrame) -> pl.DataFrame:
     if packed is not None:
         return packed
     return gammas.group_by(cols).agg(pl.len().alias("count")).sort(cols)
+
+
+def posterior(patterns: pl.DataFrame, params: FSParams) -> np.ndarray:
+    """P(match | pattern) per row of an agreement-pattern frame (missing levels neutral)."""
+    w = np.full(patterns.height, np.log2(params.prior) - np.log2(1.0 - params.prior))
+    for name in params.names:
+        g = patterns[f"gamma_{name}"].to_numpy().astype(np.int64)
+        table = np.concatenate([[0.0], params.bayes_factors(name)])
+        w = w + table[g + 1]
+    return 1.0 / (1.0 + np.exp2(-w))

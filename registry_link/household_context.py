@@ -16,10 +16,12 @@ registry household. This module turns that into ordinary Fellegi–Sunter eviden
 3. **Comparison** (:func:`household_comparison`): kind ``exact`` on the hint column, levels
    missing / different / same. u in closed form from the hint-group sizes
    (:func:`household_u`); m and a re-estimated prior by EM with every other comparison's m and
-   all u fixed (:func:`extend_model`), smoothed with half a match per level like the others.
-4. The linker re-scores every pair with the extended model and decides again; ``bf_household``
-   explains the pull ("registry households of the dependant's worker and of this person are
-   identical: +9.1"), while the name, date and sex comparisons still tell siblings apart.
+   all u fixed (:func:`registry_link.training.extend_model`), smoothed with half a match per
+   level like the others.
+4. The household pass (:mod:`registry_link.household_pass`) re-scores every pair with the
+   extended model and decides again; ``bf_household`` explains the pull ("registry households
+   of the dependant's worker and of this person are identical: +9.1"), while the name, date
+   and sex comparisons still tell siblings apart.
 
 The first-pass prior is kept in ``training["household_context"]["pass1_prior"]`` so that
 :func:`base_model` gives back exactly the first-pass model when a saved model is reused.
@@ -28,18 +30,17 @@ The first-pass prior is kept in ``training["household_context"]["pass1_prior"]``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import polars as pl
 
 from registry_link.blocking import PAIR_SCHEMA, BlockingRule, block, pack_pair
 from registry_link.comparison import Comparison, build_comparison
-from registry_link.em import FSParams, pattern_counts, run_em
+from registry_link.em import FSParams
 from registry_link.errors import LinkageError
 from registry_link.households import principal_source_expr
-from registry_link.model import HouseholdContextSettings, TrainedModel, TrainingSettings
-from registry_link.training import rule_keys, smooth_m
+from registry_link.model import HouseholdContextSettings, TrainedModel
+from registry_link.training import rule_keys
 
 #: Words for the household comparison (its levels read "<label> are identical" ...).
 HOUSEHOLD_LABEL = "registry households of the dependant's worker and of this person"
@@ -250,90 +251,6 @@ def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tu
     )
     same = min(max(same, 0.5), n_pairs - 0.5) if n_pairs > 1 else 0.5
     return (1.0 - same / n_pairs, same / n_pairs)
-
-
-def posterior(patterns: pl.DataFrame, params: FSParams) -> np.ndarray:
-    """P(match | pattern) per row of an agreement-pattern frame (missing levels neutral)."""
-    w = np.full(patterns.height, np.log2(params.prior) - np.log2(1.0 - params.prior))
-    for name in params.names:
-        g = patterns[f"gamma_{name}"].to_numpy().astype(np.int64)
-        table = np.concatenate([[0.0], params.bayes_factors(name)])
-        w = w + table[g + 1]
-    return 1.0 / (1.0 + np.exp2(-w))
-
-
-def extend_model(
-    model: TrainedModel,
-    comparison: Comparison,
-    gammas: pl.DataFrame,
-    u: tuple[float, float],
-    n_total: int,
-    training: TrainingSettings,
-    info: dict[str, Any] | None = None,
-) -> TrainedModel:
-    """The model with the household comparison added: its m and the prior by EM.
-
-    EM runs over the agreement patterns of all candidate pairs (first pass + household rule),
-    with u fixed (``u`` for the household comparison, the model's for the others), every other
-    comparison's m fixed, and the pairs not proposed counted as non-matches (``n_total``), so
-    the prior stays the probability that two random records match. The household m is then
-    smoothed with half a match per level (:func:`~registry_link.training.smooth_m`), using the
-    expected matches among pairs where the comparison is not missing.
-
-    Args:
-        model: the first-pass model (without the household comparison).
-        comparison: the household comparison.
-        gammas: ``gamma_*`` of every model comparison and of ``comparison``, one row per pair.
-        u: the household comparison's u (levels different, same).
-        n_total: size of the pair space (left × right).
-        training: EM settings (iterations, tolerance).
-        info: extra metadata stored under ``training["household_context"]``.
-
-    Returns:
-        The extended model; ``training["household_context"]`` records the first-pass prior,
-        the EM outcome and the expected matches.
-    """
-    names = [*model.params.names, comparison.name]
-    patterns = pattern_counts(gammas.select([f"gamma_{n}" for n in names]))
-    start = FSParams(
-        prior=model.prior,
-        m={**model.params.m, comparison.name: (0.1, 0.9)},
-        u={**model.params.u, comparison.name: u},
-    )
-    res = run_em(
-        patterns,
-        start,
-        max_iterations=training.max_iterations,
-        tolerance=training.tolerance,
-        n_total=n_total,
-        fixed_m=list(model.params.names),
-    )
-    hinted = patterns[comparison.output_column].to_numpy() >= 0
-    counts = patterns["count"].cast(pl.Float64).to_numpy()
-    expected = float(np.dot(counts[hinted], posterior(patterns, res.params)[hinted]))
-    m_household = smooth_m(res.params.m[comparison.name], expected)
-    params = FSParams(
-        prior=res.params.prior,
-        m={**model.params.m, comparison.name: m_household},
-        u={**model.params.u, comparison.name: u},
-    )
-    meta = {
-        **(info or {}),
-        "comparison": comparison.name,
-        "pass1_prior": model.prior,
-        "iterations": res.iterations,
-        "converged": res.converged,
-        "hinted_pairs": int(counts[hinted].sum()),
-        "expected_matches_hinted": expected,
-    }
-    return TrainedModel(
-        comparisons=(*model.comparisons, comparison),
-        params=params,
-        tf_tables=model.tf_tables,
-        tf_minimum_frequency=model.tf_minimum_frequency,
-        training={**model.training, "household_context": meta},
-        settings=model.settings,
-    )
 
 
 def household_name(model: TrainedModel) -> str | None:

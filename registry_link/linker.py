@@ -1,10 +1,12 @@
 """The :class:`Linker` facade: orchestrates the pipeline stages, computes nothing itself.
 
-standardise → block → compare → train (EM) → score → decide → [household context: hints,
-extra pairs, household comparison, re-score, decide again] → dedupe → cluster → households.
+standardise → block → compare → train (EM) → score → decide → [household pass: hints, extra
+pairs, household comparison, re-score, decide again] → dedupe → cluster → households.
 
-Each stage is a module of pure functions over polars frames; the Linker only wires them, times
-them and gathers the result. Integration code uses it directly::
+Each stage is a module of pure functions over polars frames; the stages compare pairs through
+one :class:`~registry_link.comparison.CompareEngine` per link, which owns the prepared
+records, caches and threads. The Linker only wires the stages, times them and gathers the
+result; it keeps no state of a run. Integration code uses it directly::
 
     from registry_link import Linker, load_standardised
 
@@ -17,57 +19,35 @@ them and gathers the result. Integration code uses it directly::
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from registry_link import __version__
 from registry_link.blocking import BlockingReport, block, blocking_report
 from registry_link.cluster import cluster
-from registry_link.comparison import (
-    PreparedRecords,
-    compare,
-    needed_columns,
-    prepare_records,
-)
-from registry_link.comparison.compute import DEFAULT_CHUNK_SIZE
-from registry_link.decide import CUT_OFF_REASON, decide, note_skipped_blocks
+from registry_link.comparison import CompareEngine, needed_columns
+from registry_link.decide import decide, note_skipped_blocks
 from registry_link.errors import UsageError
-from registry_link.household_context import (
-    base_model,
-    extend_model,
-    extra_pairs,
-    household_comparison,
-    household_gammas_of,
-    household_name,
-    household_rule,
-    household_u,
-    principal_rows,
-    with_hints,
-)
+from registry_link.household_context import base_model, household_name, principal_rows
+from registry_link.household_pass import household_pass
 from registry_link.households import build_households
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
-from registry_link.quality import quality_report
 from registry_link.review_pairs import review_pairs
 from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.scored_pairs import ScoredPairs
-from registry_link.scoring import extend_scores, score
+from registry_link.scoring import score
 from registry_link.standardise.pipeline import StandardisedList
-from registry_link.training import PairFreeEstimates, pair_free_estimates, pair_space, train
+from registry_link.summary import build_summary
+from registry_link.training import PairFreeEstimates, pair_free_estimates, train
 
-#: Candidate pairs compared per chunk while training's random pairs are compared in the second
-#: thread: half of ``compare``'s default, so that the two working sets together stay near the
-#: peak of one (100k x 1M benchmark: 1.14 GiB, against 1.38 GiB with the default). About 5 %
-#: slower than the default alone, more than repaid by the overlap.
-CONCURRENT_COMPARE_CHUNK = DEFAULT_CHUNK_SIZE // 2
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: What a source may be given as: a standardised list, or a standardised frame.
 SourceInput = StandardisedList | pl.DataFrame
@@ -76,16 +56,6 @@ SourceInput = StandardisedList | pl.DataFrame
 #: ``pl.scan_parquet(path)``). Only the columns the link reads are then loaded
 #: (:meth:`Linker.registry_columns`); review pairs read the display columns for their rows only.
 RegistryInput = SourceInput | pl.LazyFrame
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """Both sides' per-record comparison work (:func:`~registry_link.comparison.prepare_records`),
-    done once for a link's several ``compare`` calls; ``None`` for a side not worth preparing
-    whole (see :meth:`Linker._shared_work`)."""
-
-    left: PreparedRecords | None = None
-    right: PreparedRecords | None = None
 
 
 #: Registry columns every link reads besides the blocking and comparison columns.
@@ -115,6 +85,7 @@ class LinkResult:
         pairs: every scored candidate pair (partner × registry), kept narrow (``l_idx,
             r_idx, gamma_*, match_weight, match_probability``) with the records and model
             that explain them (see :mod:`registry_link.scored_pairs`).
+        timings: seconds per stage (also in ``summary["timings_s"]``).
     """
 
     links: pl.DataFrame
@@ -124,6 +95,7 @@ class LinkResult:
     model: TrainedModel
     summary: dict[str, Any]
     pairs: ScoredPairs = field(repr=False)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @cached_property
     def scored_pairs(self) -> pl.DataFrame:
@@ -165,32 +137,71 @@ def _registry(
     return source.select(list(columns)).collect(), source.select(list(STANDARDISED_SCHEMA))
 
 
-class Linker:
-    """Links partner lists to the registry with one model config.
+@dataclass(frozen=True)
+class _Decided:
+    """The candidate pairs, their scores and decisions after the last pass, the first pass's
+    model (the within-list pairs are scored with it) and the last pass's."""
 
-    Args:
-        settings: the validated model config (blocking rules, comparisons, thresholds, training).
-        on_stage: optional callback called after each stage with its name and duration.
-    """
+    pairs: pl.DataFrame
+    scored: pl.DataFrame
+    links: pl.DataFrame
+    pass1: TrainedModel
+    model: TrainedModel
 
-    def __init__(self, settings: ModelSettings, *, on_stage: StageCallback | None = None) -> None:
-        self.settings = settings
-        self._on_stage = on_stage
+
+class _Stages:
+    """One run's stage timer: seconds per stage, and the caller's callback after each."""
+
+    def __init__(self, on_stage: StageCallback | None) -> None:
         self.timings: dict[str, float] = {}
-
-    @classmethod
-    def from_config(cls, path: str | Path, *, on_stage: StageCallback | None = None) -> Linker:
-        """A linker from a model config YAML file (see ``configs/model.yaml``)."""
-        return cls(load_model_config(path), on_stage=on_stage)
+        self._on_stage = on_stage
 
     @contextmanager
-    def _stage(self, name: str) -> Iterator[None]:
+    def __call__(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         yield
         elapsed = time.perf_counter() - start
         self.timings[name] = round(self.timings.get(name, 0.0) + elapsed, 3)
         if self._on_stage is not None:
             self._on_stage(name, elapsed)
+
+
+class Linker:
+    """Links partner lists to the registry with one model config.
+
+    Args:
+        settings: the validated model config (blocking rules, comparisons, thresholds, training).
+        on_stage: optional callback called after each stage with its name and duration.
+        workers: threads comparing pairs (see :class:`~registry_link.comparison.CompareEngine`;
+            default the core count). The results do not depend on it.
+        caches: the engine's caches (prepared records, tables, scored value pairs); off only
+            to check that they change no result.
+    """
+
+    def __init__(
+        self,
+        settings: ModelSettings,
+        *,
+        on_stage: StageCallback | None = None,
+        workers: int | None = None,
+        caches: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.workers = workers
+        self.caches = caches
+        self._on_stage = on_stage
+
+    @classmethod
+    def from_config(
+        cls,
+        path: str | Path,
+        *,
+        on_stage: StageCallback | None = None,
+        workers: int | None = None,
+        caches: bool = True,
+    ) -> Linker:
+        """A linker from a model config YAML file (see ``configs/model.yaml``)."""
+        return cls(load_model_config(path), on_stage=on_stage, workers=workers, caches=caches)
 
     def registry_columns(self) -> list[str]:
         """The registry columns a link reads: those of the blocking rules and comparisons,
@@ -227,6 +238,14 @@ class Linker:
         right = _registry(registry, self.registry_columns())[0]
         return blocking_report(left, right, self.settings.blocking_rules, top=top)
 
+    def _engine(self, left: pl.DataFrame, right: pl.DataFrame, trains: bool) -> CompareEngine:
+        """The link's compare engine (training compares the u sample's random pairs too)."""
+        s = self.settings
+        u = s.training.u_sample_size if trains else 0
+        return CompareEngine(
+            left, right, s.comparisons, workers=self.workers, caches=self.caches, random_pairs=u
+        )
+
     def train(self, registry: RegistryInput, partners: Sequence[SourceInput]) -> TrainedModel:
         """Train the model (u by random sampling, m by EM, term frequencies) on these lists.
 
@@ -234,14 +253,18 @@ class Linker:
         household comparison is then estimated on top of it (see
         :mod:`registry_link.household_context`); the returned model carries it.
         """
+        s, hc = self.settings, self.settings.household_context
+        stages = _Stages(self._on_stage)
         left = self._partners(partners)
         right = _registry(registry, self.registry_columns())[0]
-        pairs, gammas, model, prepared = self._block_compare_train(left, right, None)
-        if self.settings.household_context is None:
-            return model
-        with self._stage("household_context"):
-            links = self._decide_principals(self._score(gammas, model, right), left, right, model)
-            return self._household_pass(left, right, pairs, gammas, links, model, None, prepared)[2]
+        with self._engine(left, right, trains=True) as engine:
+            pairs, gammas, model = self._block_compare_train(engine, None, {}, stages)
+            if hc is None:
+                return model
+            with stages("household_context"):
+                scored = score(gammas, model, right=right, contributions=False)
+                links = self._decide_principals(scored, left, right, model)
+                return household_pass(engine, pairs, scored, links, model, hc, s.training).model
 
     def link(
         self,
@@ -269,51 +292,29 @@ class Linker:
         Returns:
             A :class:`LinkResult`.
         """
-        self.timings = {}
         s = self.settings
-        hc = s.household_context
+        stages = _Stages(self._on_stage)
         left = self._partners(partners)
-        with self._stage("read"):
+        with stages("read"):
             right, display = _registry(registry, self.registry_columns())
         skipped: dict[str, pl.Series] = {}
-        given = model
-        pairs, gammas, model, prepared = self._block_compare_train(left, right, given, skipped)
-        # a given model with the household comparison is the second pass's model as it is
-        full = (
-            given
-            if given is not None and hc is not None and hc.comparison in given.params.names
-            else None
-        )
-        if hc is None:  # only the household pass's extra pairs use the registry's again
-            prepared = _Prepared(left=prepared.left)
-        # pass 1 never has household evidence (a saved model may carry the comparison)
-        model = base_model(model, hc.comparison if hc is not None else household_name(model))
-        pass1 = model
-        with self._stage("score"):
-            scored = self._score(gammas, model, right)
-        with self._stage("decide"):
-            if hc is None:
-                links = self._decide(scored, left, right, model, prior_decisions)
-            else:  # pass 1's decisions are only the household pass's hints
-                links = self._decide_principals(scored, left, right, model, prior_decisions)
-        if hc is not None:
-            with self._stage("household_context"):
-                pairs, scored, model = self._household_pass(
-                    left, right, pairs, scored, links, pass1, full, prepared
-                )
-                prepared = _Prepared(left=prepared.left)  # the registry's is no longer needed
-                links = self._decide(scored, left, right, model, prior_decisions)
-        links = note_skipped_blocks(links, skipped)
-        del gammas
-        with ThreadPoolExecutor(max_workers=1) as background:
-            # the review pairs need only the links: made in a second thread while the people
-            # are deduplicated and clustered (stage "review" is the wait for them)
-            reviewing = background.submit(
-                review_pairs, links, scored, left, right, model, fields_from=display
+        with self._engine(left, right, trains=model is None) as engine:
+            pairs, gammas, trained = self._block_compare_train(engine, model, skipped, stages)
+            linked = self._decide_passes(
+                engine, pairs, gammas, trained, model, prior_decisions, stages
             )
-            with self._stage("dedupe"):
-                dedupe_pairs = self._within_lists(left, pass1, prepared.left)
-            with self._stage("cluster"):
+            del pairs, gammas  # (the first pass's: let them go before the people stages)
+            within = engine.within_left(linked.pass1.comparisons)  # keeps the partners' work
+        links = note_skipped_blocks(linked.links, skipped)
+        with within:
+            # the review pairs need only the links: made in the background while the people
+            # are deduplicated and clustered (stage "review" is the wait for them)
+            reviewing = within.submit(
+                review_pairs, links, linked.scored, left, right, linked.model, fields_from=display
+            )
+            with stages("dedupe"):
+                dedupe_pairs = self._within_lists(within, linked.pass1)
+            with stages("cluster"):
                 clusters = cluster(
                     links,
                     dedupe_pairs,
@@ -321,114 +322,101 @@ class Linker:
                     threshold=s.match_threshold,
                     previous_keys=previous_keys,
                 )
-            with self._stage("households"):
+            with stages("households"):
                 households = build_households(left, links, clusters, right)
-            with self._stage("review"):
+            with stages("review"):
                 review = reviewing.result()
-        summary = self._summary(
-            left, right, pairs, links, clusters, households, review, model, skipped
+        summary = build_summary(
+            left=left,
+            right=right,
+            pairs=linked.pairs,
+            links=links,
+            clusters=clusters,
+            households=households,
+            review=review,
+            model=linked.model,
+            skipped=skipped,
+            settings=s,
+            timings=stages.timings,
         )
         return LinkResult(
             links=links,
             review=review,
             clusters=clusters,
             households=households,
-            model=model,
+            model=linked.model,
             summary=summary,
-            pairs=ScoredPairs(scored, left, right, model),
+            pairs=ScoredPairs(linked.scored, left, right, linked.model),
+            timings=dict(stages.timings),
         )
+
+    def _decide_passes(
+        self,
+        engine: CompareEngine,
+        pairs: pl.DataFrame,
+        gammas: pl.DataFrame,
+        trained: TrainedModel,
+        given: TrainedModel | None,
+        prior_decisions: pl.DataFrame | None,
+        stages: _Stages,
+    ) -> _Decided:
+        """The stages ``score`` and ``decide`` (first pass), then ``household_context`` (the
+        household pass and deciding again), when configured."""
+        hc = self.settings.household_context
+        left, right = engine.left, engine.right
+        # pass 1 never has household evidence (a saved model may carry the comparison)
+        pass1 = base_model(trained, hc.comparison if hc else household_name(trained))
+        with stages("score"):
+            scored = score(gammas, pass1, right=right, contributions=False)
+        del gammas
+        with stages("decide"):  # with a household pass: only its hints
+            decide_pass1 = self._decide if hc is None else self._decide_principals
+            links = decide_pass1(scored, left, right, pass1, prior_decisions)
+        if hc is None:
+            return _Decided(pairs, scored, links, pass1, pass1)
+        with stages("household_context"):
+            # a given model with the household comparison is the second pass's as it is
+            full = given if given is not None and hc.comparison in given.params.names else None
+            second = household_pass(
+                engine, pairs, scored, links, pass1, hc, self.settings.training, full
+            )
+            links = self._decide(second.scored, left, right, second.model, prior_decisions)
+        return _Decided(second.pairs, second.scored, links, pass1, second.model)
 
     def _block_compare_train(
         self,
-        left: pl.DataFrame,
-        right: pl.DataFrame,
+        engine: CompareEngine,
         model: TrainedModel | None,
-        skipped: dict[str, pl.Series] | None = None,
-    ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel, _Prepared]:
+        skipped: dict[str, pl.Series],
+        stages: _Stages,
+    ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel]:
         """The candidate pairs, their comparison vectors and the model (``model`` if given,
         else trained on them), in the stages ``block``, ``compare`` and ``train``.
 
-        Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`) needs
-        no candidate pairs: a second thread prepares the records (:meth:`_shared_work`) and
-        compares the random pairs while this one blocks and then compares the candidate pairs
-        (in smaller chunks, :data:`CONCURRENT_COMPARE_CHUNK`). Also returns the records'
-        prepared comparison work, for the household pass's extra pairs and the within-list
-        pairs. ``skipped``: see :func:`~registry_link.blocking.block`.
+        Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`)
+        needs no candidate pairs: it runs in the engine's background from before blocking
+        (the stages ``block`` and ``compare`` include it; ``train`` is what remains).
+        ``skipped``: see :func:`~registry_link.blocking.block`.
         """
         s = self.settings
-        if model is not None:
-            with self._stage("block"):
+        left, right = engine.left, engine.right
+        pending: Future[PairFreeEstimates] | None = None
+        if model is None:
+            pending = engine.submit(pair_free_estimates, engine, s.training)
+        try:
+            with stages("block"):
                 pairs = block(left, right, s.blocking_rules, skipped=skipped)
-            with self._stage("compare"):
-                return pairs, compare(left, right, pairs, s.comparisons), model, _Prepared()
-        with ThreadPoolExecutor(max_workers=1) as background:
-            # in the one background thread, in this order: prepare, then the random pairs
-            preparing = background.submit(self._shared_work, left, right)
-
-            def random_pairs_work() -> PairFreeEstimates:
-                ready = preparing.result()  # (done: it ran first in the same thread)
-                return pair_free_estimates(
-                    left,
-                    right,
-                    s.comparisons,
-                    s.training,
-                    left_prepared=ready.left,
-                    right_prepared=ready.right,
-                )
-
-            pair_free = background.submit(random_pairs_work)
-            try:
-                with self._stage("block"):
-                    pairs = block(left, right, s.blocking_rules, skipped=skipped)
-            except BaseException:  # e.g. a rule over its max_pairs: no need for the random pairs
-                pair_free.cancel()
-                raise
-            with self._stage("compare"):
-                prepared = preparing.result()
-                gammas = compare(
-                    left,
-                    right,
-                    pairs,
-                    s.comparisons,
-                    chunk_size=CONCURRENT_COMPARE_CHUNK,
-                    left_prepared=prepared.left,
-                    right_prepared=prepared.right,
-                    helper=background,
-                )
-            with self._stage("train"):
-                trained = train(
-                    left,
-                    right,
-                    pairs,
-                    s.comparisons,
-                    s,
-                    gammas=gammas,
-                    pair_free=pair_free.result(),
-                )
-        return pairs, gammas, trained, prepared
-
-    def _shared_work(self, left: pl.DataFrame, right: pl.DataFrame) -> _Prepared:
-        """The records prepared once (:func:`~registry_link.comparison.prepare_records`) for
-        comparing the random pairs for u, the candidate pairs, the household pass's extra pairs
-        and (partner side) the within-list pairs: each side of which the u sample reaches more
-        than half, so that its compare would prepare most of it anyway. Not a side the sample
-        reaches less of, e.g. a registry of many millions, where preparing all of it would cost
-        more than it saves (``compare`` then prepares only the records each call reaches).
-        """
-        u = self.settings.training.u_sample_size
-        comparisons = self.settings.comparisons
-
-        def prepared(frame: pl.DataFrame) -> PreparedRecords | None:
-            # u random pairs reach about n(1 - e^(-u/n)) of n records: over half when u > n ln 2
-            return prepare_records(frame, comparisons) if u > frame.height * math.log(2) else None
-
-        return _Prepared(left=prepared(left), right=prepared(right))
-
-    @staticmethod
-    def _score(gammas: pl.DataFrame, model: TrainedModel, right: pl.DataFrame) -> pl.DataFrame:
-        """Narrow scored pairs: who they are and each comparison's contribution are fetched
-        later for the rows that need them (see :mod:`registry_link.scored_pairs`)."""
-        return score(gammas, model, right=right, contributions=False)
+            with stages("compare"):
+                gammas = engine.compare(pairs)
+        except BaseException:  # e.g. a rule over its max_pairs: no need for the random pairs
+            if pending is not None:
+                pending.cancel()
+            raise
+        if pending is None:
+            return pairs, gammas, model  # type: ignore[return-value]
+        with stages("train"):
+            trained = train(left, right, pairs, gammas, s.comparisons, s, pending.result())
+        return pairs, gammas, trained
 
     def _decide(
         self,
@@ -436,7 +424,7 @@ class Linker:
         left: pl.DataFrame,
         right: pl.DataFrame,
         model: TrainedModel,
-        prior_decisions: pl.DataFrame | None,
+        prior_decisions: pl.DataFrame | None = None,
     ) -> pl.DataFrame:
         s = self.settings
         return decide(
@@ -467,95 +455,12 @@ class Linker:
         mine = principal.gather(scored.get_column("l_idx"))
         return self._decide(scored.filter(mine), left, right, model, prior_decisions)
 
-    def _household_pass(
-        self,
-        left: pl.DataFrame,
-        right: pl.DataFrame,
-        pairs: pl.DataFrame,
-        scored: pl.DataFrame,
-        links: pl.DataFrame,
-        pass1: TrainedModel,
-        full: TrainedModel | None,
-        prepared: _Prepared | None = None,
-    ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel]:
-        """Second pass: household hints, extra pairs, household comparison, re-score.
-
-        ``full`` is a given model that already has the household comparison; otherwise the
-        comparison is estimated here on top of ``pass1`` (see
-        :mod:`registry_link.household_context`). The first-pass pairs are not compared nor
-        scored again: their weights only gain the household Bayes factor and the new prior
-        (:func:`~registry_link.scoring.extend_scores`). Returns all pairs, all scored pairs and
-        the extended model. ``prepared``: the records' prepared comparison work, where the
-        first pass had it (see :meth:`_shared_work`).
-        """
-        hc = self.settings.household_context
-        if hc is None:
-            raise UsageError("the household-context pass needs a household_context config")
-        left_h, right_h = with_hints(left, right, links, hc.hint_column)
-        new = extra_pairs(left_h, right_h, pairs, household_rule(hc))
-        comp = household_comparison(hc)
-        # the hint column is not among the comparisons' columns: the records' prepared
-        # comparison work (if any) serves the extra pairs as well
-        shared = prepared or _Prepared()
-        with ThreadPoolExecutor(max_workers=1) as helper:  # two threads compare the chunks
-            new_gammas = compare(
-                left,
-                right,
-                new,
-                self.settings.comparisons,
-                left_prepared=shared.left,
-                right_prepared=shared.right,
-                helper=helper,
-            )
-        # the first pass's pairs and the new ones (the hints are encoded once)
-        old_hh, new_hh = household_gammas_of(left_h, right_h, [pairs, new], comp)
-        new_gammas = new_gammas.with_columns(new_hh)
-        if full is None:
-            gamma_cols = [c.output_column for c in pass1.comparisons]
-            full = extend_model(
-                pass1,
-                comp,
-                pl.concat(
-                    [
-                        scored.select(gamma_cols).with_columns(old_hh),
-                        new_gammas.select(*gamma_cols, comp.output_column),
-                    ],
-                    how="vertical",
-                ),
-                household_u(left_h, right_h, hc.hint_column),
-                pair_space(left.height, right.height),
-                self.settings.training,
-                info={
-                    "hinted_records": int(left_h[hc.hint_column].is_not_null().sum()),
-                    "extra_pairs": new.height,
-                },
-            )
-        old = extend_scores(scored, old_hh.to_frame(), pass1, full, right_h)
-        fresh = self._score(new_gammas, full, right_h).select(old.columns)
-        all_pairs = pl.concat([pairs, new], how="vertical")
-        return all_pairs, pl.concat([old, fresh], how="vertical"), full
-
-    def _within_lists(
-        self, left: pl.DataFrame, model: TrainedModel, prepared: PreparedRecords | None = None
-    ) -> pl.DataFrame:
+    def _within_lists(self, engine: CompareEngine, model: TrainedModel) -> pl.DataFrame:
         """Scored pairs of partner records that may be the same person (within and across
-        lists). ``prepared``: the partner records' comparison work, used on both sides when
-        made for the model's comparisons."""
+        lists), compared by ``engine`` (the partner records on both sides)."""
+        left = engine.left
         pairs = block(left, None, self.settings.blocking_rules)
-        names = tuple(c.name for c in model.comparisons)
-        if prepared is not None and prepared.comparisons != names:
-            prepared = None
-        with ThreadPoolExecutor(max_workers=1) as helper:  # two threads compare the chunks
-            gammas = compare(
-                left,
-                left,
-                pairs,
-                model.comparisons,
-                left_prepared=prepared,
-                right_prepared=prepared,
-                helper=helper,
-            )
-        scored = score(gammas, model, left, left)
+        scored = score(engine.compare(pairs), model, left, left)
         return scored.select(
             source_l=left["source"].gather(scored["l_idx"]),
             record_id_l=left["record_id"].gather(scored["l_idx"]),
@@ -563,59 +468,3 @@ class Linker:
             record_id_r=left["record_id"].gather(scored["r_idx"]),
             match_probability=scored["match_probability"],
         )
-
-    def _summary(
-        self,
-        left: pl.DataFrame,
-        right: pl.DataFrame,
-        pairs: pl.DataFrame,
-        links: pl.DataFrame,
-        clusters: pl.DataFrame,
-        households: pl.DataFrame,
-        review: pl.DataFrame,
-        model: TrainedModel,
-        skipped: dict[str, pl.Series],
-    ) -> dict[str, Any]:
-        per_source = (
-            links.group_by("source", "decision").len().sort("source", "decision").to_dicts()
-        )
-        flags = (
-            households.select(pl.col("flags").explode().drop_nulls().alias("flag"))
-            .group_by("flag")
-            .len()
-            .sort("flag")
-        )
-        return {
-            "registry_link_version": __version__,
-            "records": {"partner": left.height, "registry": right.height},
-            "candidate_pairs": pairs.height,
-            "candidate_pairs_by_rule": dict(pairs.group_by("rule").len().sort("rule").iter_rows()),
-            # partner records in blocks the rules' size limits skipped, per rule, and those
-            # left without any candidate by it
-            "records_in_skipped_blocks": {name: rows.len() for name, rows in skipped.items()},
-            "records_cut_off_by_blocking_limits": links.filter(
-                pl.col("reason").str.starts_with(CUT_OFF_REASON)
-            ).height,
-            "decisions": dict(links.group_by("decision").len().sort("decision").iter_rows()),
-            "decisions_by_source": per_source,
-            "review_pairs": review.height,
-            "beneficiaries": clusters["beneficiary_key"].n_unique(),
-            "households": households["household_key"].n_unique(),
-            "household_flags": dict(flags.iter_rows()),
-            "model": {
-                "prior": model.prior,
-                "training": dict(model.training),
-            },
-            "thresholds": {
-                "match": self.settings.match_threshold,
-                "review": self.settings.review_threshold,
-                "close_second_margin": self.settings.close_second_margin,
-            },
-            "timings_s": dict(self.timings),
-            # per partner list: rows, fill rate per field, flags by reason, script mix (the
-            # run report's data-quality section)
-            "data_quality": [
-                quality_report(left.filter(pl.col("source") == src)).to_dict()
-                for src in sorted(left["source"].unique().to_list())
-            ],
-        }

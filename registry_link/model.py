@@ -411,7 +411,7 @@ def _from_v1(data: Mapping[str, Any], where: str) -> TrainedModel:
             raise ModelError(f"{at}: expected an object, got {type(entry).__name__}")
         spec = _need(entry, "comparison", Mapping, at)
         try:
-            comp = Comparison.from_dict(spec)
+            comp = build_comparison(spec)
         except ConfigError as exc:
             raise ModelError(f"{at}: the comparison cannot be rebuilt: {exc}") from exc
         for key, table in (("m", m), ("u", u)):

@@ -23,12 +23,16 @@ Steps of :func:`train`:
 
 Cost at national scale (millions of candidate pairs, a million registry records): comparing
 the random pairs for u dominates. It does not need the candidate pairs, nor do the term
-frequencies and the fingerprints (:func:`pair_free_estimates`), so the linker computes them in
-a second thread while the candidate pairs are compared; :func:`train` alone computes them in a
-second thread while this one finds each session's pairs (integer keys of the rule columns,
+frequencies and the fingerprints (:func:`pair_free_estimates`), so they are a stage of their
+own, which the linker runs in the compare engine's background while the candidate pairs are
+blocked and compared (:meth:`~registry_link.comparison.CompareEngine.submit`);
+:func:`train` then finds each session's pairs (integer keys of the rule columns,
 :func:`rule_keys`, not gathered strings) and counts the agreement patterns (one packed integer
 per pair, see :func:`~registry_link.em.pattern_counts`). The EMs run on pattern counts and
-cost little.
+cost little. :func:`train_on` does both for one engine.
+
+The household pass's comparison is estimated here too (:func:`extend_model`): its m and a new
+prior by EM, every other parameter fixed.
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +47,8 @@ import numpy as np
 import polars as pl
 
 from registry_link.blocking import BlockingRule
-from registry_link.comparison import Comparison, PreparedRecords, compare
-from registry_link.em import FSParams, pattern_counts, run_em
+from registry_link.comparison import CompareEngine, Comparison
+from registry_link.em import FSParams, pattern_counts, posterior, run_em
 from registry_link.errors import LinkageError
 from registry_link.model import ModelSettings, TrainedModel, TrainingSettings
 
@@ -99,40 +102,15 @@ def level_shares(gammas: pl.Series, n_levels: int, zero_count: float = 0.5) -> t
     return tuple(counts / counts.sum())
 
 
-#: Random pairs compared at once for u. Random pairs share few (name, name) pairs, so smaller
-#: chunks than ``compare``'s default cost little time here and bound the memory: every
-#: similarity runs on every random pair, and the linker compares them while the candidate
-#: pairs are compared (100k x 1M benchmark: peak 1.38 GiB with 500,000, 1.2 GiB with 250,000).
-U_SAMPLE_CHUNK = 250_000
-
-
 def estimate_u(
-    left: pl.DataFrame,
-    right: pl.DataFrame | None,
-    comparisons: Sequence[Comparison],
-    *,
-    sample_size: int,
-    seed: int,
-    right_prepared: PreparedRecords | None = None,
-    left_prepared: PreparedRecords | None = None,
+    engine: CompareEngine, *, sample_size: int, seed: int
 ) -> tuple[dict[str, tuple[float, ...]], int]:
-    """u-probabilities per comparison from random pairs; also returns the pairs sampled.
-
-    ``left_prepared``/``right_prepared``: the records already prepared for ``compare`` (in
-    dedupe mode, ``left_prepared`` serves both sides).
-    """
-    n_right = None if right is None else right.height
-    pairs = sample_pairs(left.height, n_right, sample_size, seed)
-    gammas = compare(
-        left,
-        left if right is None else right,
-        pairs,
-        comparisons,
-        chunk_size=U_SAMPLE_CHUNK,
-        left_prepared=left_prepared,
-        right_prepared=right_prepared if right is not None else left_prepared,
-    )
-    u = {c.name: level_shares(gammas[c.output_column], c.n_levels) for c in comparisons}
+    """u-probabilities per comparison from random pairs of the engine's records (distinct
+    records of one frame in dedupe mode); also returns the pairs sampled."""
+    n_right = None if engine.dedupe else engine.right.height
+    pairs = sample_pairs(engine.left.height, n_right, sample_size, seed)
+    gammas = engine.compare(pairs)
+    u = {c.name: level_shares(gammas[c.output_column], c.n_levels) for c in engine.comparisons}
     return u, pairs.height
 
 
@@ -160,47 +138,30 @@ class PairFreeEstimates:
     fingerprints: tuple[dict[str, Any], dict[str, Any] | None]
 
 
-def pair_free_estimates(
-    left: pl.DataFrame,
-    right: pl.DataFrame | None,
-    comparisons: Sequence[Comparison],
-    settings: TrainingSettings,
-    *,
-    right_prepared: PreparedRecords | None = None,
-    left_prepared: PreparedRecords | None = None,
-) -> PairFreeEstimates:
-    """u from random pairs, term frequencies and fingerprints (see :class:`PairFreeEstimates`).
+def pair_free_estimates(engine: CompareEngine, settings: TrainingSettings) -> PairFreeEstimates:
+    """u from random pairs, term frequencies and fingerprints (see :class:`PairFreeEstimates`)
+    of the engine's records and comparisons.
 
     Args:
-        left: left records (partner lists) — or the one frame in dedupe mode.
-        right: right records (registry); ``None`` (or ``left`` itself) for dedupe mode.
-        comparisons: the comparisons the model will have.
+        engine: compares the left records (partner lists; dedupe mode: the one frame) with the
+            right ones (the registry; dedupe mode: the left records themselves).
         settings: the training settings (u sample size, seed, term-frequency floor).
-        right_prepared: the right records already prepared for ``compare`` (link mode).
-        left_prepared: the left records already prepared for ``compare``.
 
     Raises:
-        LinkageError: a column a comparison or a term-frequency table reads is absent.
+        LinkageError: a column a term-frequency table reads is absent.
     """
-    if right is left:
-        right = None
-    u, n_sampled = estimate_u(
-        left,
-        right,
-        comparisons,
-        sample_size=settings.u_sample_size,
-        seed=settings.seed,
-        right_prepared=right_prepared,
-        left_prepared=left_prepared,
-    )
-    r_frame = left if right is None else right
+    u, n_sampled = estimate_u(engine, sample_size=settings.u_sample_size, seed=settings.seed)
+    comparisons = engine.comparisons
     tf_cols = list(dict.fromkeys(col for c in comparisons for col in c.tf_columns().values()))
     return PairFreeEstimates(
         comparisons=tuple(c.name for c in comparisons),
         u=u,
         u_sample_pairs=n_sampled,
-        tf_tables=term_frequencies(r_frame, tf_cols, settings.tf_minimum_frequency),
-        fingerprints=(fingerprint(left), fingerprint(right) if right is not None else None),
+        tf_tables=term_frequencies(engine.right, tf_cols, settings.tf_minimum_frequency),
+        fingerprints=(
+            fingerprint(engine.left),
+            None if engine.dedupe else fingerprint(engine.right),
+        ),
     )
 
 
@@ -420,12 +381,10 @@ def train(
     left: pl.DataFrame,
     right: pl.DataFrame | None,
     pairs: pl.DataFrame,
+    gammas: pl.DataFrame,
     comparisons: Sequence[Comparison],
     settings: ModelSettings,
-    *,
-    gammas: pl.DataFrame | None = None,
-    right_prepared: PreparedRecords | None = None,
-    pair_free: PairFreeEstimates | None = None,
+    pair_free: PairFreeEstimates,
 ) -> TrainedModel:
     """Train the model on candidate pairs (unsupervised).
 
@@ -433,21 +392,17 @@ def train(
         left: left records (partner lists) — or the one frame in dedupe mode.
         right: right records (registry); ``None`` (or ``left`` itself) for dedupe mode.
         pairs: candidate pairs ``{l_idx, r_idx, ...}`` from blocking.
+        gammas: the candidate pairs' comparison vectors (same row order as ``pairs``).
         comparisons: the comparisons (usually ``settings.comparisons``).
         settings: the model settings (blocking rules for the EM sessions, training settings).
-        gammas: the candidate pairs' comparison vectors if already computed (same row order
-            as ``pairs``); computed here otherwise.
-        right_prepared: ``comparison.prepare_records(right, comparisons)`` if the caller has
-            it (link mode): the random pairs for u are compared without redoing it.
         pair_free: :func:`pair_free_estimates` of the same records, comparisons and training
-            settings, if the caller computed it already (e.g. while comparing the candidate
-            pairs); computed here otherwise, in a second thread.
+            settings (u, term frequencies, fingerprints).
 
     Returns:
         The trained model (see the module docs for the method).
 
     Raises:
-        LinkageError: no candidate pairs, a column is missing, or ``gammas`` does not fit.
+        LinkageError: no candidate pairs, or ``gammas`` or ``pair_free`` do not fit.
     """
     if pairs.height == 0:
         raise LinkageError(
@@ -459,42 +414,21 @@ def train(
         right = None
     r_frame = left if right is None else right
     n_total = pair_space(left.height, None if right is None else right.height)
-    if gammas is None:
-        gammas = compare(left, r_frame, pairs, comparisons, right_prepared=right_prepared)
-    elif gammas.height != pairs.height:
+    if gammas.height != pairs.height:
         raise LinkageError(
             f"the comparison vectors have {gammas.height:,} rows but there are "
             f"{pairs.height:,} candidate pairs; compute them from the same pairs"
         )
     names = tuple(c.name for c in comparisons)
-    if pair_free is not None and pair_free.comparisons != names:
+    if pair_free.comparisons != names:
         raise LinkageError(
             f"the pair-free estimates were made for comparisons {list(pair_free.comparisons)}, "
             f"not {list(names)}; compute them with pair_free_estimates() for these comparisons"
         )
-    # Unless given, the pair-free estimates (mostly comparing the random pairs for u) are made
-    # in a second thread while this one counts the candidate pairs' patterns: compare() keeps
-    # about 1.5 of 2 cores busy. The results do not depend on it.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = (
-            None
-            if pair_free is not None
-            else pool.submit(
-                pair_free_estimates, left, right, comparisons, ts, right_prepared=right_prepared
-            )
-        )
-        try:
-            prepared = _session_patterns(
-                left, r_frame, pairs, gammas, comparisons, settings.em_rules()
-            )
-            all_patterns = pattern_counts(gammas.select([c.output_column for c in comparisons]))
-            never_observed = unobserved(gammas, comparisons)
-        except Exception:
-            if pending is not None:
-                pending.result()  # the sampling's error first, as when it ran first
-            raise
-        free = pending.result() if pending is not None else pair_free
-    assert free is not None  # given, or computed above
+    prepared = _session_patterns(left, r_frame, pairs, gammas, comparisons, settings.em_rules())
+    all_patterns = pattern_counts(gammas.select([c.output_column for c in comparisons]))
+    never_observed = unobserved(gammas, comparisons)
+    free = pair_free
     u = free.u
     estimates, sessions = _sessions(prepared, u, ts)
     m = {
@@ -546,4 +480,91 @@ def train(
         tf_minimum_frequency=ts.tf_minimum_frequency,
         training=info,
         settings=dict(settings.raw) if settings.raw else None,
+    )
+
+
+def train_on(engine: CompareEngine, pairs: pl.DataFrame, settings: ModelSettings) -> TrainedModel:
+    """Train the model on the engine's records and candidate ``pairs``: the pair-free
+    estimates in the engine's background while the candidate pairs are compared, then
+    :func:`train` (same model as the two steps one after the other)."""
+    pending = engine.submit(pair_free_estimates, engine, settings.training)
+    try:
+        gammas = engine.compare(pairs)
+    finally:
+        pair_free = pending.result()  # (its error first, as when it ran first)
+    right = None if engine.dedupe else engine.right
+    return train(engine.left, right, pairs, gammas, engine.comparisons, settings, pair_free)
+
+
+def extend_model(
+    model: TrainedModel,
+    comparison: Comparison,
+    gammas: pl.DataFrame,
+    u: tuple[float, float],
+    n_total: int,
+    training: TrainingSettings,
+    info: dict[str, Any] | None = None,
+) -> TrainedModel:
+    """The model with one comparison added (the household pass's): its m and the prior by EM.
+
+    EM runs over the agreement patterns of all candidate pairs (first pass + household rule),
+    with u fixed (``u`` for the added comparison, the model's for the others), every other
+    comparison's m fixed, and the pairs not proposed counted as non-matches (``n_total``), so
+    the prior stays the probability that two random records match. The added m is then
+    smoothed with half a match per level (:func:`smooth_m`), using the expected matches among
+    pairs where the comparison is not missing.
+
+    Args:
+        model: the first-pass model (without the comparison).
+        comparison: the comparison to add.
+        gammas: ``gamma_*`` of every model comparison and of ``comparison``, one row per pair.
+        u: the added comparison's u (levels different, same).
+        n_total: size of the pair space (left × right).
+        training: EM settings (iterations, tolerance).
+        info: extra metadata stored under ``training["household_context"]``.
+
+    Returns:
+        The extended model; ``training["household_context"]`` records the first-pass prior,
+        the EM outcome and the expected matches.
+    """
+    names = [*model.params.names, comparison.name]
+    patterns = pattern_counts(gammas.select([f"gamma_{n}" for n in names]))
+    start = FSParams(
+        prior=model.prior,
+        m={**model.params.m, comparison.name: (0.1, 0.9)},
+        u={**model.params.u, comparison.name: u},
+    )
+    res = run_em(
+        patterns,
+        start,
+        max_iterations=training.max_iterations,
+        tolerance=training.tolerance,
+        n_total=n_total,
+        fixed_m=list(model.params.names),
+    )
+    hinted = patterns[comparison.output_column].to_numpy() >= 0
+    counts = patterns["count"].cast(pl.Float64).to_numpy()
+    expected = float(np.dot(counts[hinted], posterior(patterns, res.params)[hinted]))
+    m_added = smooth_m(res.params.m[comparison.name], expected)
+    params = FSParams(
+        prior=res.params.prior,
+        m={**model.params.m, comparison.name: m_added},
+        u={**model.params.u, comparison.name: u},
+    )
+    meta = {
+        **(info or {}),
+        "comparison": comparison.name,
+        "pass1_prior": model.prior,
+        "iterations": res.iterations,
+        "converged": res.converged,
+        "hinted_pairs": int(counts[hinted].sum()),
+        "expected_matches_hinted": expected,
+    }
+    return TrainedModel(
+        comparisons=(*model.comparisons, comparison),
+        params=params,
+        tf_tables=model.tf_tables,
+        tf_minimum_frequency=model.tf_minimum_frequency,
+        training={**model.training, "household_context": meta},
+        settings=model.settings,
     )

@@ -19,7 +19,6 @@ from registry_link.errors import ConfigError
 from registry_link.evaluation import evaluate_links
 from registry_link.household_context import (
     base_model,
-    extend_model,
     extra_pairs,
     household_comparison,
     household_name,
@@ -38,6 +37,7 @@ from registry_link.model import (
     save_model,
     settings_from_dict,
 )
+from registry_link.training import extend_model
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 HC = HouseholdContextSettings()

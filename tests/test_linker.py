@@ -254,53 +254,40 @@ def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
 def test_records_are_prepared_once_only_when_the_u_sample_reaches_most_of_them(data) -> None:
     """Shared per-record work for a side the u sample reaches more than half of; not for a
     side (a large registry) it reaches less of."""
-    import dataclasses
-
+    from registry_link.comparison import CompareEngine
     from registry_link.model import load_model_config
 
     right = data["registry"].frame  # type: ignore[union-attr]
     left = data["coop"].frame  # type: ignore[union-attr]
-    settings = load_model_config(MODEL_CONFIG)
+    comps = load_model_config(MODEL_CONFIG).comparisons
     n = right.height
     assert left.height < n
 
-    def with_u(size: int) -> Linker:
-        training = dataclasses.replace(settings.training, u_sample_size=size)
-        return Linker(dataclasses.replace(settings, training=training))
+    def whole(u: int, caches: bool = True) -> tuple[str, ...]:
+        with CompareEngine(left, right, comps, random_pairs=u, caches=caches) as engine:
+            return engine.whole_sides
 
-    prepared = Linker(settings)._shared_work(left, right)  # 1,000,000 random pairs: all
-    assert prepared.right is not None and prepared.right.source is right
-    assert prepared.right.frame.height == n
-    assert prepared.left is not None and prepared.left.source is left
-    assert prepared.left.frame.height == left.height
+    assert whole(1_000_000) == ("left", "right")
     # u ln 2 < n: the registry is not prepared, the (shorter) partner list still is
-    partial = with_u(n // 2)._shared_work(left, right)
-    assert partial.right is None and partial.left is not None
-    assert with_u(left.height // 2)._shared_work(left, right).left is None
+    assert whole(n // 2) == ("left",)
+    assert whole(left.height // 2) == ()
+    assert whole(1_000_000, caches=False) == ()
 
 
-def test_sharing_the_prepared_records_changes_no_result(data) -> None:
-    """The records' prepared comparison work serves the candidate pairs, the u sample (in a
-    second thread), the household pass's extra pairs and (partner side) the within-list pairs;
-    without it, every output is equal."""
-
-    from registry_link.comparison import prepare_records
-    from registry_link.linker import _Prepared
-
-    class Shared(Linker):
-        def _shared_work(self, left: pl.DataFrame, right: pl.DataFrame) -> _Prepared:
-            comps = self.settings.comparisons
-            return _Prepared(prepare_records(left, comps), prepare_records(right, comps))
-
-    class Unshared(Linker):
-        def _shared_work(self, left: pl.DataFrame, right: pl.DataFrame) -> _Prepared:
-            return _Prepared()
-
+@pytest.mark.parametrize(("workers", "caches"), [(1, False), (2, False), (1, True)])
+def test_the_engine_knobs_change_no_result(data, workers: int, caches: bool) -> None:
+    """The records' prepared comparison work serves the candidate pairs, the u sample (in the
+    background), the household pass's extra pairs and (partner side) the within-list pairs;
+    with one thread or without the caches, every output is equal."""
     registry, partners = data["registry"], [data["coop"], data["ordre"]]
-    shared = Shared.from_config(MODEL_CONFIG).link(registry, partners)
-    plain = Unshared.from_config(MODEL_CONFIG).link(registry, partners)
-    assert plain.model.params == shared.model.params
-    assert plain.model.tf_tables == shared.model.tf_tables
-    assert plain.links.equals(shared.links)
-    assert plain.households.equals(shared.households)
-    assert plain.review.equals(shared.review)
+    default = Linker.from_config(MODEL_CONFIG, workers=2).link(registry, partners)
+    plain = Linker.from_config(MODEL_CONFIG, workers=workers, caches=caches).link(
+        registry, partners
+    )
+    assert plain.model.params == default.model.params
+    assert plain.model.tf_tables == default.model.tf_tables
+    assert plain.links.equals(default.links)
+    assert plain.households.equals(default.households)
+    assert plain.review.equals(default.review)
+    assert plain.clusters.equals(default.clusters)
+    assert set(plain.timings) == set(default.timings) == set(default.summary["timings_s"])

@@ -153,6 +153,23 @@ def test_loads_the_stored_v1_file() -> None:
     assert model.tf_tables["surname"]["élie"] == pytest.approx(0.001)
 
 
+def test_a_model_written_before_the_engine_redesign_loads_and_saves_the_same(
+    tmp_path: Path,
+) -> None:
+    """``model_before_issue14.json``: written by ``match`` on the sample before the compare
+    engine and the typed comparison kinds; it loads with the shipped config's comparisons and
+    saves back to the same JSON."""
+    old = DATA / "model_before_issue14.json"
+    model = load_model(old)
+    config = load_model_config(ROOT / "configs" / "model.yaml")
+    shipped = {c.name: c for c in config.comparisons}
+    assert [c.name for c in model.comparisons] == [*shipped, "household"]
+    assert all(c == shipped[c.name] for c in model.comparisons if c.name in shipped)
+    save_model(model, tmp_path / "again.json")
+    again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
+    assert again == json.loads(old.read_text(encoding="utf-8"))
+
+
 def _v1() -> dict[str, Any]:
     return model_to_dict(small_model())
 

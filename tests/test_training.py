@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from registry_link.blocking import BlockingRule, block
-from registry_link.comparison import compare
+from registry_link.comparison import CompareEngine, compare
 from registry_link.errors import LinkageError
 from registry_link.model import TrainedModel, load_model, save_model, settings_from_dict
 from registry_link.scoring import score
@@ -26,6 +26,7 @@ from registry_link.training import (
     smooth_m,
     term_frequencies,
     train,
+    train_on,
 )
 
 GIVEN = [
@@ -141,13 +142,16 @@ def linked() -> dict:
     settings = settings_from_dict(CONFIG)
     pairs = block(partner, registry, settings.blocking_rules)
     gammas = compare(partner, registry, pairs, settings.comparisons)
-    model = train(partner, registry, pairs, settings.comparisons, settings, gammas=gammas)
+    with CompareEngine(partner, registry, settings.comparisons) as engine:
+        model = train_on(engine, pairs, settings)
+        free = pair_free_estimates(engine, settings.training)
     return {
         "left": partner,
         "right": registry,
         "settings": settings,
         "pairs": pairs,
         "gammas": gammas,
+        "free": free,
         "model": model,
     }
 
@@ -312,18 +316,9 @@ def test_a_pair_can_satisfy_rules_other_than_its_own(linked: dict) -> None:
     assert int(dob.sum()) > int((pairs["rule"] == "dob").sum())
 
 
-def test_u_sampling_errors_come_first(linked: dict) -> None:
-    """u is sampled in a second thread; its error (a missing column) is the one raised."""
-    left = linked["left"].drop("town")
+def test_records_lacking_a_compared_column_are_refused(linked: dict) -> None:
     with pytest.raises(LinkageError, match="needed by the comparisons"):
-        train(
-            left,
-            linked["right"],
-            linked["pairs"],
-            linked["settings"].comparisons,
-            linked["settings"],
-            gammas=linked["gammas"],
-        )
+        CompareEngine(linked["left"].drop("town"), linked["right"], linked["settings"].comparisons)
 
 
 def test_u_matches_random_pairs(linked: dict) -> None:
@@ -384,10 +379,10 @@ def retrain(linked: dict, **options: Any) -> TrainedModel:
         linked["left"],
         linked["right"],
         linked["pairs"],
+        linked["gammas"],
         settings.comparisons,
         settings,
-        gammas=linked["gammas"],
-        **options,
+        options.get("pair_free", linked["free"]),
     )
 
 
@@ -399,9 +394,8 @@ def test_training_is_deterministic(linked: dict) -> None:
 def test_pair_free_estimates_made_beforehand_train_the_same_model(linked: dict) -> None:
     """The linker makes them while the candidate pairs are compared; train() takes them."""
     settings = linked["settings"]
-    free = pair_free_estimates(
-        linked["left"], linked["right"], settings.comparisons, settings.training
-    )
+    with CompareEngine(linked["left"], linked["right"], settings.comparisons, workers=1) as eng:
+        free = pair_free_estimates(eng, settings.training)
     assert free.comparisons == tuple(c.name for c in settings.comparisons)
     assert free.u == linked["model"].params.u
     assert free.u_sample_pairs == 200_000
@@ -416,9 +410,8 @@ def test_pair_free_estimates_made_beforehand_train_the_same_model(linked: dict) 
 
 def test_pair_free_estimates_of_other_comparisons_are_refused(linked: dict) -> None:
     settings = linked["settings"]
-    free = pair_free_estimates(
-        linked["left"], linked["right"], settings.comparisons[:2], settings.training
-    )
+    with CompareEngine(linked["left"], linked["right"], settings.comparisons[:2]) as engine:
+        free = pair_free_estimates(engine, settings.training)
     with pytest.raises(LinkageError, match="pair-free estimates were made for comparisons"):
         retrain(linked, pair_free=free)
 
@@ -438,9 +431,12 @@ def test_dedupe_mode() -> None:
     frame = pl.concat([base, corrupt(base.head(150), rng)])
     settings = settings_from_dict({**CONFIG, "training": {"u_sample_size": 50_000}})
     pairs = block(frame, None, settings.blocking_rules)
-    model = train(frame, None, pairs, settings.comparisons, settings)
+    with CompareEngine(frame, frame, settings.comparisons) as engine:
+        model = train_on(engine, pairs, settings)
+        gammas = engine.compare(pairs)
+        free = pair_free_estimates(engine, settings.training)
     assert model.training["mode"] == "dedupe"
-    same = train(frame, frame, pairs, settings.comparisons, settings)
+    same = train(frame, None, pairs, gammas, settings.comparisons, settings, free)
     assert same.params == model.params
     assert model.training["pair_space"] == 750 * 749 // 2
     assert model.training["right"] is None
@@ -455,8 +451,11 @@ def test_no_candidate_pairs_raises() -> None:
     settings = settings_from_dict(CONFIG)
     frame = people(10, np.random.default_rng(0), 0)
     empty = pl.DataFrame(schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Utf8})
+    with CompareEngine(frame, frame, settings.comparisons) as engine:
+        free = pair_free_estimates(engine, settings.training)
+        gammas = engine.compare(empty)
     with pytest.raises(LinkageError, match="no candidate pairs"):
-        train(frame, frame, empty, settings.comparisons, settings)
+        train(frame, frame, empty, gammas, settings.comparisons, settings, free)
 
 
 def test_em_rules_select_sessions_and_final_em_fills_the_rest(linked: dict) -> None:
@@ -468,9 +467,10 @@ def test_em_rules_select_sessions_and_final_em_fills_the_rest(linked: dict) -> N
         linked["left"],
         linked["right"],
         linked["pairs"],
+        linked["gammas"],
         settings.comparisons,
         settings,
-        gammas=linked["gammas"],
+        linked["free"],
     )
     info = model.training
     assert [s["rule"] for s in info["em_sessions"]] == ["family"]
@@ -485,7 +485,8 @@ def test_gammas_must_fit_the_pairs(linked: dict) -> None:
             linked["left"],
             linked["right"],
             linked["pairs"],
+            linked["gammas"].head(10),
             linked["settings"].comparisons,
             linked["settings"],
-            gammas=linked["gammas"].head(10),
+            linked["free"],
         )

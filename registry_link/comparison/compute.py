@@ -1,22 +1,24 @@
-"""Compute comparison vectors over candidate pairs, vectorised and chunked.
+"""Compute comparison vectors over candidate pairs: pure functions, one thread.
 
-:func:`compare` gathers only the columns the comparisons read, as ``l_<col>``/``r_<col>``
-(strings with few distinct values through dictionaries, :mod:`.dictionaries`), computes each
-comparison's derived columns (string similarities from :mod:`.similarity`, only on the pairs
-that need them) and evaluates the level predicates as one polars ``when/then`` chain per
-comparison. No per-pair Python loop. A comparison over few distinct values (sex, communes, a
-father's name) is evaluated once per combination of values instead (:mod:`.value_tuples`).
-With a ``helper`` executor, two threads compare the chunks.
+The steps of :func:`compare`, each a function of its inputs:
+
+1. **prepare** each side (:func:`prepare_records`, or :func:`prepare_referenced` for the rows
+   the pairs reach): the columns the comparisons read, their per-record derived columns, and
+   dictionaries of the columns with few distinct values (:mod:`.dictionaries`);
+2. **level tables** (:func:`level_tables`): a comparison over few distinct values (sex,
+   communes, a father's name) is evaluated once per combination of values (:mod:`.value_tuples`);
+3. **each chunk** of pairs (:func:`compare_chunk`): gather the columns as ``l_<col>`` /
+   ``r_<col>``, compute the comparisons' derived columns (string similarities, only on the
+   pairs that need them) and evaluate the level predicates as one polars ``when/then`` chain
+   per comparison. No per-pair Python loop.
+
+Doing the per-record work once for several calls, caching, and threads are the engine's
+(:mod:`.engine`): it runs these same steps, so it gives the same vectors.
 """
 
 from __future__ import annotations
 
-import contextvars
-import queue
-import threading
-import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,16 +26,7 @@ import numpy as np
 import polars as pl
 
 from registry_link.comparison.dictionaries import Dictionary, code_column, dictionaries
-from registry_link.comparison.levels import Comparison
-from registry_link.comparison.similarity import (
-    damerau_levenshtein_distance,
-    distinct_pair_cache,
-    jaro_winkler_similarity,
-    max_token_similarity,
-    name_similarity,
-    on_unique_pairs,
-    osa_distance,
-)
+from registry_link.comparison.levels import Comparison, Derived
 from registry_link.comparison.value_tuples import (
     ValueTuples,
     level_table,
@@ -42,19 +35,21 @@ from registry_link.comparison.value_tuples import (
 )
 from registry_link.errors import LinkageError
 
-#: The similarity helpers are re-exported: they lived here before the module was split.
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "LevelTables",
     "PreparedRecords",
+    "TuplesOf",
+    "check_comparisons",
     "compare",
-    "damerau_levenshtein_distance",
-    "jaro_winkler_similarity",
-    "max_token_similarity",
-    "name_similarity",
+    "compare_chunk",
+    "empty_gammas",
+    "level_table_of",
+    "level_tables",
     "needed_columns",
-    "on_unique_pairs",
-    "osa_distance",
     "prepare_records",
+    "prepare_referenced",
+    "value_tuples_of",
 ]
 
 #: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
@@ -63,10 +58,6 @@ DEFAULT_CHUNK_SIZE = 1_000_000
 #: A comparison over few distinct values (:mod:`.value_tuples`) is evaluated once per
 #: combination of values when they are at most this share of the pairs.
 LEVEL_TABLE_MAX_SHARE = 0.5
-
-#: With a ``helper``, :func:`compare` cuts its pairs into at least two chunks, each of at
-#: least this many pairs (fewer are not worth a second thread).
-MIN_HELPED_CHUNK = 50_000
 
 
 def _check_columns(frame: pl.DataFrame, side: str, columns: Sequence[str]) -> None:
@@ -91,14 +82,15 @@ def needed_columns(comparisons: Sequence[Comparison]) -> list[str]:
 def pair_level_columns(comp: Comparison) -> set[str] | None:
     """The record columns a comparison reads in the pair frame (``None``: unknown, all).
 
-    Read off its predicates' and derived functions' column names (a derived function without a
-    ``reads`` attribute makes it unknown). A source column that only feeds the comparison's
-    :attr:`~Comparison.record_derived` columns is not among them, and need not be gathered.
+    Read off its predicates' and derived columns' column names (a derived column whose
+    :attr:`~.levels.Derived.reads` is ``None`` makes it unknown). A source column that only
+    feeds the comparison's :attr:`~Comparison.record_derived` columns is not among them, and
+    need not be gathered.
     """
     exprs = [comp.missing.predicate, *(lvl.predicate for lvl in comp.levels)]
     names = {n for e in [*exprs, *comp.derived_when.values()] for n in e.meta.root_names()}
     for fn in comp.derived.values():
-        reads = getattr(fn, "reads", None)
+        reads = fn.reads
         if reads is None:
             return None
         names |= set(reads)
@@ -224,7 +216,7 @@ _Sides = list[tuple[str, pl.DataFrame, str, Mapping[str, Dictionary]]]
 
 #: Per comparison evaluated per combination of distinct values (:mod:`.value_tuples`): its
 #: level table and the two sides' tuples.
-_Tables = Mapping[str, tuple[np.ndarray, ValueTuples, ValueTuples]]
+LevelTables = Mapping[str, tuple[np.ndarray, ValueTuples, ValueTuples]]
 
 
 def _compare_chunk(
@@ -233,7 +225,7 @@ def _compare_chunk(
     pairs: pl.DataFrame,
     comps: Sequence[Comparison],
     encoded: tuple[Mapping[str, Dictionary], Mapping[str, Dictionary]] = ({}, {}),
-    tables: _Tables | None = None,
+    tables: LevelTables | None = None,
 ) -> pl.DataFrame:
     l_idx = pairs.get_column("l_idx")
     r_idx = pairs.get_column("r_idx")
@@ -318,16 +310,17 @@ def _ready_masks(
 def _derive(
     frame: pl.DataFrame,
     name: str,
-    fn: Callable[[pl.DataFrame], pl.Series],
+    fn: Derived,
     mask: pl.Series | None,
     sides: _Sides,
 ) -> pl.Series:
     """A derived column, computed only on the rows ``mask`` selects (null elsewhere).
 
     ``mask``: Boolean, no nulls (see :func:`_ready_masks`); ``None`` for every row. Only the
-    columns ``fn`` reads (``fn.reads``, with their dictionary codes) are filtered.
+    columns ``fn`` reads (:attr:`~.levels.Derived.reads`, with their dictionary codes) are
+    filtered.
     """
-    reads: frozenset[str] | None = getattr(fn, "reads", None)
+    reads = fn.reads
     if mask is None:
         return fn(_with_lists(frame, sides, reads)).alias(name)
     n = int(mask.sum())
@@ -343,6 +336,130 @@ def _derive(
     return full.scatter(mask.arg_true(), values)
 
 
+@dataclass(frozen=True, eq=False)
+class PreparedRecords:
+    """One side's records with the per-record comparison work done.
+
+    Attributes:
+        frame: the columns the pair frame needs (those the comparisons read and their
+            per-record derived columns), one row per record.
+        dictionaries: the string columns' dictionaries (see :mod:`.dictionaries`; empty when
+            not worth making).
+    """
+
+    frame: pl.DataFrame = field(repr=False)
+    dictionaries: Mapping[str, Dictionary] = field(repr=False)
+
+
+#: A side's value tuples per comparison (:func:`value_tuples_of`), looked up by comparison.
+TuplesOf = Callable[[Comparison], ValueTuples | None]
+
+
+def check_comparisons(comparisons: Sequence[Comparison], *frames: tuple[str, pl.DataFrame]) -> None:
+    """Raise :class:`LinkageError` when two comparisons share a name or a frame (``(side,
+    frame)``) lacks a column they read."""
+    names = [c.name for c in comparisons]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise LinkageError(f"comparison names must be unique; repeated: {dupes}")
+    for side, frame in frames:
+        _check_columns(frame, side, needed_columns(comparisons))
+
+
+def empty_gammas(comparisons: Sequence[Comparison]) -> pl.DataFrame:
+    """The comparison vectors of no pairs: ``{l_idx, r_idx, gamma_<name> ...}``, no rows."""
+    schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
+    schema.update({c.output_column: pl.Int8 for c in comparisons})
+    return pl.DataFrame(schema=schema)
+
+
+def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> PreparedRecords:
+    """``frame``'s per-record comparison work, for every record (dictionary-encoded).
+
+    Raises:
+        LinkageError: a column a comparison reads is absent.
+    """
+    cols, record_derived, keep = _columns_plan(comparisons)
+    _check_columns(frame, "prepared", cols)
+    prepared = frame.select(cols).with_columns(**record_derived).select(keep)
+    return PreparedRecords(prepared, dictionaries(prepared))
+
+
+def prepare_referenced(
+    frame: pl.DataFrame, idx: pl.Series, comparisons: Sequence[Comparison]
+) -> tuple[PreparedRecords, pl.Series]:
+    """The per-record work of the rows ``idx`` points at, and ``idx`` renumbered into them.
+
+    Only those rows when they are under half of ``frame`` (a few extra pairs against a large
+    registry); dictionary-encoded when the pairs gather the rows often enough to repay it.
+    """
+    cols, record_derived, keep = _columns_plan(comparisons)
+    sel, idx = _referenced_rows(frame.select(cols), idx)
+    sel = sel.with_columns(**record_derived).select(keep)
+    dicts = dictionaries(sel) if idx.len() >= sel.height // 4 else {}
+    return PreparedRecords(sel, dicts), idx
+
+
+def value_tuples_of(records: PreparedRecords, comparison: Comparison) -> ValueTuples | None:
+    """The distinct tuples of the columns the comparison's levels read, over ``records``
+    (:func:`~registry_link.comparison.value_tuples.value_tuples`); ``None`` when they are not
+    all dictionary-encoded, too many, or unknown (a derived function that does not say what
+    it reads)."""
+    reads = pair_level_columns(comparison)
+    if reads is None:
+        return None
+    columns = [c for c in records.frame.columns if c in reads]
+    return value_tuples(records.frame, columns, records.dictionaries)
+
+
+def level_table_of(comparison: Comparison, left: ValueTuples, right: ValueTuples) -> np.ndarray:
+    """One comparison's level table over two sides' value tuples (see :mod:`.value_tuples`)."""
+    return level_table(comparison, left, right, _compare_chunk)
+
+
+def level_tables(
+    comparisons: Sequence[Comparison],
+    left: TuplesOf,
+    right: TuplesOf,
+    n_pairs: int,
+    table: Callable[[Comparison, ValueTuples, ValueTuples], np.ndarray] = level_table_of,
+) -> LevelTables:
+    """The level tables of the comparisons with value tuples on both sides whose combinations
+    of tuples are at most :data:`LEVEL_TABLE_MAX_SHARE` of the pairs (else comparing the pairs
+    costs less). The right side's tuples are looked up only where the left side has some.
+
+    ``table``: makes one comparison's table (the engine passes one that keeps them).
+    """
+    tables: dict[str, tuple[np.ndarray, ValueTuples, ValueTuples]] = {}
+    for comp in comparisons:
+        lt = left(comp)
+        rt = right(comp) if lt is not None else None
+        if lt is None or rt is None:
+            continue
+        if lt.values.height * rt.values.height > LEVEL_TABLE_MAX_SHARE * n_pairs:
+            continue
+        tables[comp.name] = (table(comp, lt, rt), lt, rt)
+    return tables
+
+
+def compare_chunk(
+    left: PreparedRecords,
+    right: PreparedRecords,
+    pairs: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    tables: LevelTables,
+) -> pl.DataFrame:
+    """The comparison vectors of one chunk of pairs (``l_idx``/``r_idx`` index the prepared
+    records), the comparisons with a level table read from it."""
+    encoded = (left.dictionaries, right.dictionaries)
+    return _compare_chunk(left.frame, right.frame, pairs, comparisons, encoded, tables)
+
+
+def chunk_starts(n_pairs: int, chunk_size: int) -> range:
+    """Where each chunk of ``chunk_size`` pairs starts."""
+    return range(0, n_pairs, max(1, chunk_size))
+
+
 def compare(
     left: pl.DataFrame,
     right: pl.DataFrame,
@@ -350,11 +467,9 @@ def compare(
     comparisons: Sequence[Comparison],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    left_prepared: PreparedRecords | None = None,
-    right_prepared: PreparedRecords | None = None,
-    helper: Executor | None = None,
 ) -> pl.DataFrame:
-    """Comparison vectors of candidate pairs.
+    """Comparison vectors of candidate pairs (one call, one thread; for several calls over
+    the same records, in several threads, see :class:`~.engine.CompareEngine`).
 
     Args:
         left: left records (link mode: partner records; dedupe mode: the one frame).
@@ -362,202 +477,32 @@ def compare(
         pairs: candidate pairs ``{l_idx: UInt32, r_idx: UInt32, ...}`` (row indices).
         comparisons: the comparisons to compute (distinct names).
         chunk_size: pairs per chunk (memory bound of the gathered columns).
-        left_prepared: ``prepare_records(left, comparisons)``, when the same left records are
-            compared in several calls (the partner lists: candidate pairs, random pairs for u,
-            the household pass's pairs); their per-record work is then done once. Same result
-            without it.
-        right_prepared: the same for the right records (the registry).
-        helper: an executor whose worker, once free, compares chunks beside this thread (e.g.
-            the linker's second thread, when it is done with the random pairs for u); the
-            pairs are then cut into at least two chunks (of at least
-            :data:`MIN_HELPED_CHUNK`). Same result without it; each chunk is compared by one
-            thread. polars alone keeps about 1.3 of 2 cores busy here.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}`` in the order of ``pairs``.
 
     Raises:
-        LinkageError: a column a comparison reads is absent, two comparisons share a name, or
-            a prepared side was prepared from other records or comparisons.
+        LinkageError: a column a comparison reads is absent, or two comparisons share a name.
     """
-    names = [c.name for c in comparisons]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise LinkageError(f"comparison names must be unique; repeated: {dupes}")
-    plan = _columns_plan(comparisons)
-    _check_columns(left, "left", plan[0])
-    _check_columns(right, "right", plan[0])
-    for side, frame, prepared in (("left", left, left_prepared), ("right", right, right_prepared)):
-        if prepared is not None and (
-            prepared.source is not frame or prepared.comparisons != tuple(names)
-        ):
-            raise LinkageError(
-                f"{side}_prepared was prepared from other records or comparisons; prepare it "
-                f"with prepare_records({side}, comparisons) for this call"
-            )
+    check_comparisons(comparisons, ("left", left), ("right", right))
     pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
     if pairs.height == 0:
-        schema: dict[str, Any] = {"l_idx": pl.UInt32, "r_idx": pl.UInt32}
-        schema.update({c.output_column: pl.Int8 for c in comparisons})
-        return pl.DataFrame(schema=schema)
-    original = pairs
-    lsel, l_idx, l_dicts, l_tuples = _side(left, pairs["l_idx"], left_prepared, plan, comparisons)
-    rsel, r_idx, r_dicts, r_tuples = _side(right, pairs["r_idx"], right_prepared, plan, comparisons)
-    pairs = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
-    encoded = (l_dicts, r_dicts)
-    cache = (
-        _LevelTableCache(left_prepared.level_tables, right_prepared)
-        if left_prepared is not None and right_prepared is not None
-        else None
+        return empty_gammas(comparisons)
+    lrec, l_idx = prepare_referenced(left, pairs["l_idx"], comparisons)
+    rrec, r_idx = prepare_referenced(right, pairs["r_idx"], comparisons)
+    local = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
+    tables = level_tables(
+        comparisons,
+        lambda c: value_tuples_of(lrec, c),
+        lambda c: value_tuples_of(rrec, c),
+        local.height,
     )
-    tables = _level_tables(comparisons, l_tuples, r_tuples, pairs.height, cache)
-    if helper is not None:  # at least two chunks, if each is worth a thread
-        chunk_size = min(chunk_size, max(MIN_HELPED_CHUNK, -(-pairs.height // 2)))
-    starts = range(0, pairs.height, max(1, chunk_size))
-    chunks: list[pl.DataFrame | None] = [None] * len(starts)
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for i in range(len(starts)):
-        todo.put(i)
-
-    def compare_chunks() -> None:  # until none is left (run by this thread and the helper)
-        while True:
-            try:
-                i = todo.get_nowait()
-            except queue.Empty:
-                return
-            chunk = pairs.slice(starts[i], chunk_size)
-            chunks[i] = _compare_chunk(lsel, rsel, chunk, comparisons, encoded, tables)
-
-    with distinct_pair_cache():  # the dictionaries, so the codes, hold for every chunk
-        # the helper shares the cache: its thread runs in a copy of this context
-        helping = (
-            helper.submit(contextvars.copy_context().run, compare_chunks)
-            if helper is not None and len(starts) > 1
-            else None
-        )
-        try:
-            compare_chunks()
-        finally:
-            if helping is not None and not helping.cancel():
-                helping.result()  # its last chunk (and its error, if any)
-    done = [c for c in chunks if c is not None]
-    assert len(done) == len(chunks)  # every chunk was taken by a thread that returned
-    out = pl.concat(done, how="vertical") if len(done) > 1 else done[0]
-    return out.with_columns(original["l_idx"], original["r_idx"])
-
-
-def _side(
-    frame: pl.DataFrame,
-    idx: pl.Series,
-    prepared: PreparedRecords | None,
-    plan: tuple[list[str], dict[str, pl.Expr], list[str]],
-    comparisons: Sequence[Comparison],
-) -> tuple[pl.DataFrame, pl.Series, Mapping[str, Dictionary], Mapping[str, ValueTuples]]:
-    """One side's records with the per-record work done, the pairs' indices into them, their
-    dictionaries and the comparisons' value tuples (:class:`_ValueTuplesOf`): from ``prepared``
-    if given, else done here on the rows ``idx`` points at (dictionary-encoded when the pairs
-    gather them often enough to repay it)."""
-    if prepared is not None:
-        return prepared.frame, idx, prepared.dictionaries, prepared.tuples
-    cols, record_derived, keep = plan
-    sel, idx = _referenced_rows(frame.select(cols), idx)
-    sel = sel.with_columns(**record_derived).select(keep)
-    dicts = dictionaries(sel) if idx.len() >= sel.height // 4 else {}
-    return sel, idx, dicts, _ValueTuplesOf(sel, comparisons, dicts)
-
-
-class _ValueTuplesOf(Mapping[str, ValueTuples]):
-    """Per comparison whose columns are all dictionary-encoded and take few distinct tuples
-    of values (see :func:`~registry_link.comparison.value_tuples.value_tuples`): those.
-
-    Each comparison's are found on first look-up (under a lock: the registry's prepared
-    records are compared from two threads), so that a side whose other side has none (e.g.
-    dates: too many distinct values on the partner side to encode) never pays for them.
-    """
-
-    def __init__(
-        self,
-        frame: pl.DataFrame,
-        comparisons: Sequence[Comparison],
-        dicts: Mapping[str, Dictionary],
-    ) -> None:
-        self._frame = frame
-        self._comparisons = {c.name: c for c in comparisons}
-        self._dicts = dicts
-        self._found: dict[str, ValueTuples | None] = {}
-        self._lock = threading.Lock()
-
-    def _find(self, name: str) -> ValueTuples | None:
-        with self._lock:
-            if name not in self._found:
-                reads = pair_level_columns(self._comparisons[name])
-                columns = [c for c in self._frame.columns if reads is not None and c in reads]
-                self._found[name] = (
-                    value_tuples(self._frame, columns, self._dicts) if reads is not None else None
-                )
-            return self._found[name]
-
-    def __getitem__(self, name: str) -> ValueTuples:
-        found = self._find(name) if name in self._comparisons else None
-        if found is None:
-            raise KeyError(name)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([n for n in self._comparisons if self._find(n) is not None])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-@dataclass(frozen=True)
-class _LevelTableCache:
-    """The level tables of one pair of prepared sides: kept on the left one
-    (:attr:`PreparedRecords.level_tables`), keyed by the right one and the comparison.
-
-    The right side is referred to weakly: keeping the tables must not keep the registry's
-    prepared records alive once the linker lets them go (a new object may then take its id:
-    the dead reference tells them apart).
-    """
-
-    tables: dict[tuple[int, str], tuple[weakref.ref[PreparedRecords], np.ndarray]]
-    right: PreparedRecords
-
-    def get(self, name: str, make: Callable[[], np.ndarray]) -> np.ndarray:
-        key = (id(self.right), name)
-        found = self.tables.get(key)
-        if found is not None and found[0]() is self.right:
-            return found[1]
-        table = make()  # (two threads may both make it: same table, one is kept)
-        self.tables[key] = (weakref.ref(self.right), table)
-        return table
-
-
-def _level_tables(
-    comparisons: Sequence[Comparison],
-    left: Mapping[str, ValueTuples],
-    right: Mapping[str, ValueTuples],
-    n_pairs: int,
-    cache: _LevelTableCache | None = None,
-) -> _Tables:
-    """The level tables of the comparisons with value tuples on both sides whose combinations
-    of tuples are at most :data:`LEVEL_TABLE_MAX_SHARE` of the pairs (else comparing the pairs
-    costs less). ``cache``: for prepared sides, whose tables serve every call on them (the
-    candidate pairs, the u sample, the household pass's pairs)."""
-    tables: dict[str, tuple[np.ndarray, ValueTuples, ValueTuples]] = {}
-    for comp in comparisons:
-        lt = left.get(comp.name)
-        rt = right.get(comp.name) if lt is not None else None  # (found on first look-up)
-        if lt is None or rt is None:
-            continue
-        if lt.values.height * rt.values.height > LEVEL_TABLE_MAX_SHARE * n_pairs:
-            continue
-
-        def make(comp: Comparison = comp, lt: ValueTuples = lt, rt: ValueTuples = rt) -> Any:
-            return level_table(comp, lt, rt, _compare_chunk)
-
-        tables[comp.name] = (make() if cache is None else cache.get(comp.name, make), lt, rt)
-    return tables
+    chunks = [
+        compare_chunk(lrec, rrec, local.slice(start, chunk_size), comparisons, tables)
+        for start in chunk_starts(local.height, chunk_size)
+    ]
+    out = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
+    return out.with_columns(pairs["l_idx"], pairs["r_idx"])
 
 
 def _columns_plan(
@@ -574,51 +519,6 @@ def _columns_plan(
         else [c for c in [*cols, *record_derived] if any(c in r for r in reads if r is not None)]
     )
     return cols, record_derived, keep
-
-
-@dataclass(frozen=True, eq=False)
-class PreparedRecords:
-    """One side's records with :func:`compare`'s per-record work done (derived columns,
-    dictionaries), for several ``compare`` calls on the same records and comparisons.
-
-    Attributes:
-        source: the frame it was prepared from (``compare`` checks it is the same object).
-        comparisons: the names of the comparisons it was prepared for.
-        frame: the columns the pair frame needs, one row per record of ``source``.
-        dictionaries: the string columns' dictionaries (see :mod:`.dictionaries`).
-        tuples: per comparison over few distinct values, those (see :mod:`.value_tuples`).
-        level_tables: their level tables against right sides compared with these records
-            (filled by ``compare``; see :mod:`.value_tuples`).
-    """
-
-    source: pl.DataFrame = field(repr=False)
-    comparisons: tuple[str, ...]
-    frame: pl.DataFrame = field(repr=False)
-    dictionaries: Mapping[str, Dictionary] = field(repr=False)
-    tuples: Mapping[str, ValueTuples] = field(repr=False, default_factory=dict)
-    level_tables: dict[tuple[int, str], tuple[weakref.ref[PreparedRecords], np.ndarray]] = field(
-        repr=False, default_factory=dict
-    )
-
-
-def prepare_records(frame: pl.DataFrame, comparisons: Sequence[Comparison]) -> PreparedRecords:
-    """``frame``'s per-record comparison work, done once (see ``compare``'s ``left_prepared``
-    and ``right_prepared``).
-
-    Raises:
-        LinkageError: a column a comparison reads is absent.
-    """
-    cols, record_derived, keep = _columns_plan(comparisons)
-    _check_columns(frame, "prepared", cols)
-    prepared = frame.select(cols).with_columns(**record_derived).select(keep)
-    dicts = dictionaries(prepared)
-    return PreparedRecords(
-        frame,
-        tuple(c.name for c in comparisons),
-        prepared,
-        dicts,
-        _ValueTuplesOf(prepared, comparisons, dicts),
-    )
 
 
 def _referenced_rows(frame: pl.DataFrame, idx: pl.Series) -> tuple[pl.DataFrame, pl.Series]:

@@ -7,7 +7,6 @@ strings several times faster (see :func:`registry_link.comparison.compute.compar
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 
 import polars as pl
@@ -147,9 +146,8 @@ class _Dictionaries(Mapping[str, Dictionary]):
     """:func:`dictionaries`' result: string columns' dictionaries computed already, list
     columns' on first use (looking one up; iterating computes them all).
 
-    Thread-safe: the registry's prepared records are compared from two threads at once (the
-    candidate pairs, and the random pairs for u); a list column is encoded once, under a lock,
-    and never seen half-done.
+    Not thread-safe (a look-up may encode a column): :class:`~.engine.CompareEngine`
+    serialises the look-ups of records it compares from several threads.
     """
 
     def __init__(self, lists: pl.DataFrame, limit: int, encoded: Mapping[str, Dictionary]) -> None:
@@ -157,29 +155,25 @@ class _Dictionaries(Mapping[str, Dictionary]):
         self._limit = limit
         self._encoded = dict(encoded)
         self._pending = set(lists.columns)
-        self._lock = threading.Lock()
 
     def _resolve(self, col: str) -> None:
-        if col not in self._pending:  # (read without the lock: only ever shrinks)
+        if col not in self._pending:
             return
-        with self._lock:
-            if col not in self._pending:  # encoded by another thread meanwhile
-                return
-            column = self._lists.select(pl.col(col).alias("v"))
-            distinct = column.unique()
-            if distinct.height <= self._limit:
-                codes = column.join(
-                    distinct.with_row_index("c"),
-                    on="v",
-                    how="left",
-                    maintain_order="left",
-                    nulls_equal=True,
-                )
-                self._encoded[col] = (
-                    distinct.get_column("v").alias(col).rechunk().shrink_to_fit(),
-                    codes.get_column("c").rechunk(),
-                )
-            self._pending.discard(col)  # last: a reader seeing it gone finds it done
+        column = self._lists.select(pl.col(col).alias("v"))
+        distinct = column.unique()
+        if distinct.height <= self._limit:
+            codes = column.join(
+                distinct.with_row_index("c"),
+                on="v",
+                how="left",
+                maintain_order="left",
+                nulls_equal=True,
+            )
+            self._encoded[col] = (
+                distinct.get_column("v").alias(col).rechunk().shrink_to_fit(),
+                codes.get_column("c").rechunk(),
+            )
+        self._pending.discard(col)
 
     def __getitem__(self, col: str) -> Dictionary:
         self._resolve(col)

@@ -30,6 +30,25 @@ import polars as pl
 DerivedFn = Callable[[pl.DataFrame], pl.Series]
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A helper column of a comparison, computed (vectorised) from the pair frame before its
+    level predicates run.
+
+    Attributes:
+        fn: computes the column from the pair frame (one value per pair).
+        reads: the pair-frame columns ``fn`` reads (``l_<col>``, ``r_<col>``, earlier helper
+            columns); ``None`` when unknown, so every column is gathered for it.
+    """
+
+    fn: DerivedFn
+    reads: frozenset[str] | None = None
+
+    def __call__(self, frame: pl.DataFrame) -> pl.Series:
+        """The column over ``frame``."""
+        return self.fn(frame)
+
+
 @dataclass(frozen=True, eq=False)
 class Level:
     """One agreement level: a label, a predicate over the pair frame and a description.
@@ -69,7 +88,8 @@ class Comparison:
         columns: record columns the comparison reads (gathered as ``l_<col>``/``r_<col>``).
         missing: the level of gamma -1 (its predicate says when a pair is "missing").
         levels: non-missing levels indexed by gamma: ``levels[0]`` = else, last = closest.
-        derived: helper columns computed (vectorised) before the predicates, by name.
+        derived: helper columns computed (vectorised) before the predicates, by name (a
+            plain function is taken as a :class:`Derived` that reads every column).
         derived_when: for a derived column, the pairs that need it (others get null), so
             costly similarities are computed only for pairs no closer level has decided.
         record_derived: columns computed once per record (on each side, from
@@ -89,10 +109,17 @@ class Comparison:
     columns: tuple[str, ...]
     missing: Level
     levels: tuple[Level, ...]
-    derived: Mapping[str, DerivedFn] = field(default_factory=dict)
+    derived: Mapping[str, Derived] = field(default_factory=dict)
     derived_when: Mapping[str, pl.Expr] = field(default_factory=dict)
     record_derived: Mapping[str, pl.Expr] = field(default_factory=dict)
     decided: tuple[str, int] | None = None
+
+    def __post_init__(self) -> None:
+        typed = {
+            name: fn if isinstance(fn, Derived) else Derived(fn)
+            for name, fn in self.derived.items()
+        }
+        object.__setattr__(self, "derived", typed)
 
     def __eq__(self, other: object) -> bool:
         """Comparisons are equal when their :meth:`to_dict` descriptions are."""
@@ -149,21 +176,14 @@ class Comparison:
         """JSON-safe description for the model file: name, kind, params and level labels.
 
         ``levels`` lists labels by gamma value (index 0 = else); it is informative only,
-        :meth:`from_dict` rebuilds the levels from ``kind`` and the parameters.
+        :func:`~registry_link.comparison.library.build_comparison` rebuilds the levels from
+        ``kind`` and the parameters.
         """
         out: dict[str, Any] = {"name": self.name, "kind": self.kind}
         out.update(self.params)
         out["levels"] = [lvl.label for lvl in self.levels]
         out["missing_level"] = self.missing.label
         return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
-        """Rebuild a comparison from :meth:`to_dict` output (or a model-config spec)."""
-        from registry_link.comparison.library import build_comparison
-
-        spec = {k: v for k, v in data.items() if k not in ("levels", "missing_level")}
-        return build_comparison(spec)
 
 
 def l_(col: str) -> pl.Expr:

@@ -19,8 +19,8 @@ the parameters with the kind's pydantic schema (:data:`COMPARISON_KINDS`) and re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from registry_link.comparison.dictionaries import code_column
 from registry_link.comparison.levels import (
     Comparison,
+    Derived,
     DerivedFn,
     Level,
     decided_expr,
@@ -192,6 +193,30 @@ class DateParams(_Params):
     label: str | None = None
 
 
+@dataclass(frozen=True)
+class KindLevels:
+    """What a kind's builder gives for one comparison (see :class:`ComparisonKind`).
+
+    Attributes:
+        columns: the record columns it reads (gathered as ``l_<col>``/``r_<col>``).
+        missing: the level of gamma -1.
+        levels: the levels above "different", loosest first (gamma 1, 2, ...), closest last;
+            "different" (gamma 0) is added by :func:`build_comparison`.
+        what: the compared field in words (``"given names"``), for "different".
+        derived, derived_when, record_derived, decided: see
+            :class:`~registry_link.comparison.levels.Comparison`.
+    """
+
+    columns: Sequence[str]
+    missing: Level
+    levels: Sequence[Level]
+    what: str
+    derived: Mapping[str, Derived] = field(default_factory=dict)
+    derived_when: Mapping[str, pl.Expr] = field(default_factory=dict)
+    record_derived: Mapping[str, pl.Expr] = field(default_factory=dict)
+    decided: tuple[str, int] | None = None
+
+
 # ---------------------------------------------------------------------------- builders
 
 
@@ -212,22 +237,24 @@ def _else(what: str) -> Level:
     return Level("different", pl.lit(True), f"{what} are different")
 
 
-def _build_exact(p: ExactParams) -> tuple[Any, ...]:
+def _build_exact(p: ExactParams, tag: str) -> KindLevels:
     what = _words(p, p.column)
-    return (p.column,), _missing((p.column,), what), [_exact_level(p.column, what, p.tf)], {}, what
+    return KindLevels(
+        (p.column,), _missing((p.column,), what), [_exact_level(p.column, what, p.tf)], what
+    )
 
 
 def _pair_fn(
     col: str,
     fn: Callable[[pl.Series, pl.Series], pl.Series],
     per_distinct: Callable[[pl.Series, pl.Series], pl.Series] | None = None,
-) -> DerivedFn:
+) -> Derived:
     """A derived-column function applying ``fn`` to the left and right values of ``col``.
 
     With dictionary codes in the frame, ``per_distinct`` (default ``fn``; same values, without
-    a distinct-pair step of its own) runs once per distinct code pair (of all the chunks of a
-    ``compare`` call: the function itself is the cache key, see
-    :func:`~registry_link.comparison.similarity.distinct_pair_cache`).
+    a distinct-pair step of its own) runs once per distinct code pair (of all the chunks of an
+    engine's ``compare`` call: the function itself is the cache key, see
+    :func:`~registry_link.comparison.engine.active_pair_cache`).
     """
 
     def derive(frame: pl.DataFrame) -> pl.Series:
@@ -240,17 +267,13 @@ def _pair_fn(
     return _reading(derive, [f"l_{col}", f"r_{col}"])
 
 
-def _reading(fn: DerivedFn, columns: list[str]) -> DerivedFn:
-    """Mark a derived function with the pair-frame columns it reads (``fn.reads``).
-
-    :func:`~registry_link.comparison.compute.compare` gathers list columns only for the
-    derived functions that read them.
-    """
-    fn.reads = frozenset(columns)  # type: ignore[attr-defined]
-    return fn
+def _reading(fn: DerivedFn, columns: list[str]) -> Derived:
+    """A derived column computed by ``fn``, which reads the pair-frame ``columns`` (list
+    columns are gathered only for the derived columns that read them)."""
+    return Derived(fn, frozenset(columns))
 
 
-def _expr_fn(expr: pl.Expr) -> DerivedFn:
+def _expr_fn(expr: pl.Expr) -> Derived:
     """A derived-column function evaluating a polars expression over the pair frame."""
 
     def derive(frame: pl.DataFrame) -> pl.Series:
@@ -261,9 +284,9 @@ def _expr_fn(expr: pl.Expr) -> DerivedFn:
 
 def _string_levels(
     col: str, what: str, tf: bool, edits: list[int], jws: list[float], tag: str
-) -> tuple[list[Level], dict[str, DerivedFn], dict[str, pl.Expr]]:
+) -> tuple[list[Level], dict[str, Derived], dict[str, pl.Expr]]:
     levels = [_exact_level(col, what, tf)]
-    derived: dict[str, DerivedFn] = {}
+    derived: dict[str, Derived] = {}
     when: dict[str, pl.Expr] = {}
     undecided = ~either_null(col) & ~equal(col)
     if edits:
@@ -294,27 +317,27 @@ def _string_levels(
     return levels, derived, when
 
 
-def _build_string(p: StringParams, tag: str) -> tuple[Any, ...]:
+def _build_string(p: StringParams, tag: str) -> KindLevels:
     what = _words(p, p.column)
     levels, derived, when = _string_levels(
         p.column, what, p.tf, p.edit_distances, p.jaro_winkler, tag
     )
-    return (p.column,), _missing((p.column,), what), levels, derived, what, when
+    return KindLevels((p.column,), _missing((p.column,), what), levels[::-1], what, derived, when)
 
 
-def _build_jw(p: JaroWinklerParams, tag: str) -> tuple[Any, ...]:
+def _build_jw(p: JaroWinklerParams, tag: str) -> KindLevels:
     what = _words(p, p.column)
     levels, derived, when = _string_levels(p.column, what, p.tf, [], p.thresholds, tag)
-    return (p.column,), _missing((p.column,), what), levels, derived, what, when
+    return KindLevels((p.column,), _missing((p.column,), what), levels[::-1], what, derived, when)
 
 
-def _build_id(p: IdParams, tag: str) -> tuple[Any, ...]:
+def _build_id(p: IdParams, tag: str) -> KindLevels:
     what = _words(p, p.column)
     levels, derived, when = _string_levels(p.column, what, p.tf, [p.max_edits], [], tag)
-    return (p.column,), _missing((p.column,), what), levels, derived, what, when
+    return KindLevels((p.column,), _missing((p.column,), what), levels[::-1], what, derived, when)
 
 
-def _build_numeric(p: NumericParams, tag: str) -> tuple[Any, ...]:
+def _build_numeric(p: NumericParams, tag: str) -> KindLevels:
     what = _words(p, p.column)
     diff = (l_(p.column).cast(pl.Float64) - r_(p.column).cast(pl.Float64)).abs()
     levels = [
@@ -325,7 +348,7 @@ def _build_numeric(p: NumericParams, tag: str) -> tuple[Any, ...]:
         )
         for t in p.thresholds
     ]
-    return (p.column,), _missing((p.column,), what), levels, {}, what
+    return KindLevels((p.column,), _missing((p.column,), what), levels[::-1], what)
 
 
 def _swap_keys(p: NameParams, key: str | None, key_ar: str | None) -> list[str]:
@@ -349,7 +372,7 @@ def _swapped(keys: list[str], other: list[str]) -> pl.Expr:
     )
 
 
-def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
+def _build_name(p: NameParams, tag: str) -> KindLevels:
     lat = p.lat or f"{p.field}_lat"
     key = f"{p.field}_key" if p.key == "auto" else p.key
     key_ar = f"{p.field}_key_ar" if p.key_ar == "auto" else p.key_ar
@@ -362,7 +385,7 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in keys] or [pl.lit(False)]
     )
     sim = f"__namesim_{tag}"
-    derived: dict[str, DerivedFn] = {}
+    derived: dict[str, Derived] = {}
     early_when: dict[str, pl.Expr] = {}
     if p.verify_same_name:
         # equal keys are necessary, not sufficient: the matcher also checks long vowels and
@@ -476,10 +499,12 @@ def _build_name(p: NameParams, tag: str) -> tuple[Any, ...]:
         **{n: fn for n, fn in derived.items() if n not in before},
     }
     decided_at = (decided, len(levels) - early + 1)
-    return cols, miss, levels, derived, what, derived_when, record_derived, decided_at
+    return KindLevels(
+        cols, miss, levels[::-1], what, derived, derived_when, record_derived, decided_at
+    )
 
 
-def _build_name_tokens(p: NameTokensParams, tag: str) -> tuple[Any, ...]:
+def _build_name_tokens(p: NameTokensParams, tag: str) -> KindLevels:
     what = _words(p, "full names")
     tok = p.tokens
     cols = tuple(dict.fromkeys([tok, *p.split_columns]))
@@ -514,10 +539,10 @@ def _build_name_tokens(p: NameTokensParams, tag: str) -> tuple[Any, ...]:
     both = active & l_(tok).is_not_null() & r_(tok).is_not_null()
     when = dict.fromkeys(names, both)
     miss = Level("missing", missing, f"{what} not compared")
-    return cols, miss, levels, derived, what, when
+    return KindLevels(cols, miss, levels, what, derived, when)
 
 
-def _build_date(p: DateParams, tag: str) -> tuple[Any, ...]:
+def _build_date(p: DateParams, tag: str) -> KindLevels:
     what = _words(p, "birth dates")
     cols = tuple(c for c in (p.column, p.year, p.precision) if c)
 
@@ -571,65 +596,114 @@ def _build_date(p: DateParams, tag: str) -> tuple[Any, ...]:
         Level("exact", exact, f"{what} are identical"),
     ]
     missing = Level("missing", ly.is_null() | ry.is_null(), f"{what} missing on one side")
-    return cols, missing, levels, {}, what, {}, record_derived
-
-
-Builder = Callable[..., tuple[Any, ...]]
+    return KindLevels(cols, missing, levels, what, record_derived=record_derived)
 
 
 @dataclass(frozen=True)
 class ComparisonKind:
-    """A kind of comparison: its parameter schema, builder and a one-line summary."""
+    """A kind of comparison: its parameter schema, how it builds its levels, a one-line
+    summary and an example.
+
+    Integration code adds its own with :func:`register_kind`; a comparison of that kind then
+    builds from a model-config spec and saves to and loads from ``model.json`` like the
+    shipped ones (the file stores the kind's name and parameters).
+
+    Attributes:
+        name: the ``kind`` string of the specs.
+        params_model: the pydantic schema of the parameters (extra keys forbidden).
+        builder: ``builder(params, tag)`` → the comparison's :class:`KindLevels`; ``tag``
+            (the comparison's name) keeps its helper columns' names apart from others'.
+        summary: the levels in a few words, closest last.
+        example: parameters of an example spec (documentation and the shared tests).
+    """
 
     name: str
-    params_model: type[_Params]
-    builder: Builder
+    params_model: type[BaseModel]
+    builder: Callable[[Any, str], KindLevels]
     summary: str
-    #: True when the builder lists levels closest-first (exact first); reversed to gamma order.
-    closest_first: bool = True
+    example: Mapping[str, Any] = field(default_factory=dict)
+
+    def build(self, params: BaseModel, tag: str) -> KindLevels:
+        """The levels of a comparison of this kind with these (validated) parameters."""
+        return self.builder(params, tag)
 
 
-#: Every comparison kind by its ``kind`` string.
-COMPARISON_KINDS: dict[str, ComparisonKind] = {
-    "exact": ComparisonKind(
-        "exact", ExactParams, lambda p, t: _build_exact(p), "missing / exact / different"
+#: Every comparison kind by its ``kind`` string (add one with :func:`register_kind`).
+COMPARISON_KINDS: dict[str, ComparisonKind] = {}
+
+
+def register_kind(kind: ComparisonKind, *, replace: bool = False) -> ComparisonKind:
+    """Make a comparison kind known to :func:`build_comparison` (model configs and model
+    files). Returns it.
+
+    Raises:
+        ValueError: a kind of that name is registered already (pass ``replace=True`` to
+            replace it on purpose).
+    """
+    if kind.name in COMPARISON_KINDS and not replace:
+        raise ValueError(
+            f"comparison kind {kind.name!r} is registered already; give yours another name, "
+            f"or pass replace=True to replace it"
+        )
+    COMPARISON_KINDS[kind.name] = kind
+    return kind
+
+
+for _kind in (
+    ComparisonKind(
+        "exact", ExactParams, _build_exact, "missing / exact / different", {"column": "sex"}
     ),
-    "string": ComparisonKind(
+    ComparisonKind(
         "string",
         StringParams,
         _build_string,
         "missing / exact / edit distance ≤ d / Jaro-Winkler ≥ t / different",
+        {"column": "given_lat", "edit_distances": [1, 2], "jaro_winkler": [0.9]},
     ),
-    "jaro_winkler": ComparisonKind(
-        "jaro_winkler", JaroWinklerParams, _build_jw, "missing / exact / JW ≥ t ... / different"
+    ComparisonKind(
+        "jaro_winkler",
+        JaroWinklerParams,
+        _build_jw,
+        "missing / exact / JW ≥ t ... / different",
+        {"column": "family_lat"},
     ),
-    "id": ComparisonKind(
-        "id", IdParams, _build_id, "missing / exact / one edit or transposition / different"
+    ComparisonKind(
+        "id",
+        IdParams,
+        _build_id,
+        "missing / exact / one edit or transposition / different",
+        {"column": "cin"},
     ),
-    "numeric_abs_diff": ComparisonKind(
-        "numeric_abs_diff", NumericParams, _build_numeric, "missing / |a-b| ≤ t ... / different"
+    ComparisonKind(
+        "numeric_abs_diff",
+        NumericParams,
+        _build_numeric,
+        "missing / |a-b| ≤ t ... / different",
+        {"column": "birth_year", "thresholds": [0, 2]},
     ),
-    "name": ComparisonKind(
+    ComparisonKind(
         "name",
         NameParams,
         _build_name,
         "missing / exact / same cross-script key / similarity ≥ high / ≥ low / different",
+        {"field": "given", "tokens": "name_token_keys", "swapped_with": "family"},
     ),
-    "name_tokens": ComparisonKind(
+    ComparisonKind(
         "name_tokens",
         NameTokensParams,
         _build_name_tokens,
         "missing / same token keys / contained / two shared / one shared / different",
-        closest_first=False,
+        {"when": "always"},
     ),
-    "date": ComparisonKind(
+    ComparisonKind(
         "date",
         DateParams,
         _build_date,
         "missing / exact / same year (year-only) / day-month swapped / ±n years / different",
-        closest_first=False,
+        {},
     ),
-}
+):
+    register_kind(_kind)
 
 
 class _Head(BaseModel):
@@ -686,20 +760,18 @@ def build_comparison(spec: Mapping[str, Any]) -> Comparison:
     params = kind.params_model.model_validate(
         {k: v for k, v in spec.items() if k not in ("name", "kind")}
     )
-    cols, missing, levels, derived, what, *rest = kind.builder(params, spec["name"])
-    ordered = list(reversed(levels)) if kind.closest_first else list(levels)
-    gamma_levels = (_else(what), *ordered)
+    built = kind.build(params, spec["name"])
     return Comparison(
         name=spec["name"],
         kind=kind.name,
         params=params.model_dump(mode="json", exclude_defaults=False),
-        columns=tuple(cols),
-        missing=missing,
-        levels=gamma_levels,
-        derived=derived,
-        derived_when=rest[0] if rest else {},
-        record_derived=rest[1] if len(rest) > 1 else {},
-        decided=rest[2] if len(rest) > 2 else None,
+        columns=tuple(built.columns),
+        missing=built.missing,
+        levels=(_else(built.what), *built.levels),
+        derived=dict(built.derived),
+        derived_when=dict(built.derived_when),
+        record_derived=dict(built.record_derived),
+        decided=built.decided,
     )
 
 

@@ -9,9 +9,7 @@ distinct pair of values (:func:`on_unique_pairs`) or of dictionary codes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -19,6 +17,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler
 
+from registry_link.comparison.engine import active_pair_cache
 from registry_link.names import pairwise_name_similarity
 
 
@@ -93,28 +92,6 @@ def on_unique_pairs(
     return frame.join(scored, on=["a", "b"], how="left", maintain_order="left")["__v"]
 
 
-#: Within :func:`distinct_pair_cache`: per cache key, the results of :func:`on_unique_codes`
-#: so far, ``{k: code pair, v: value}``.
-_PAIR_CACHE: ContextVar[dict[Hashable, pl.DataFrame] | None] = ContextVar(
-    "_PAIR_CACHE", default=None
-)
-
-
-@contextmanager
-def distinct_pair_cache() -> Iterator[None]:
-    """Keep :func:`on_unique_codes`' results (per ``cache_key``) while inside, in this thread.
-
-    For one :func:`~registry_link.comparison.compute.compare` call: its dictionaries, hence its
-    codes, stay the same over its chunks, so a value pair scored in one chunk is not scored
-    again in the next (a third of the u sample's name pairs recur from chunk to chunk).
-    """
-    token = _PAIR_CACHE.set({})
-    try:
-        yield
-    finally:
-        _PAIR_CACHE.reset(token)
-
-
 def on_unique_codes(
     a: pl.Series,
     b: pl.Series,
@@ -127,13 +104,14 @@ def on_unique_codes(
 
     ``codes_a``/``codes_b`` identify the values of ``a``/``b`` (equal code ⇔ equal value,
     nulls included), so distinct pairs are found by hashing one integer per pair instead of
-    two strings. ``fn`` runs once per distinct pair (on the first position holding it); inside
-    :func:`distinct_pair_cache` with a ``cache_key``, once per distinct pair over all the calls
-    with that key.
+    two strings. ``fn`` runs once per distinct pair (on the first position holding it); within
+    a :class:`~registry_link.comparison.engine.CompareEngine` call with a pair cache
+    (:func:`~registry_link.comparison.engine.active_pair_cache`) and a ``cache_key``, once per
+    distinct pair over all the chunks with that key.
     """
     key = codes_a.cast(pl.UInt64) * (1 << 32) + codes_b.cast(pl.UInt64)
     first = key.arg_unique()
-    cache = _PAIR_CACHE.get()
+    cache = active_pair_cache()
     if cache is None or cache_key is None:
         if first.len() >= a.len() * 0.8:
             return fn(a, b)

@@ -13,7 +13,12 @@ from comparison_pairs import all_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.comparison import build_comparison, compare, max_token_similarity
+from registry_link.comparison import (
+    CompareEngine,
+    build_comparison,
+    compare,
+    max_token_similarity,
+)
 from registry_link.errors import LinkageError
 
 SPECS: list[dict[str, Any]] = [
@@ -261,12 +266,17 @@ def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> N
 def test_span_dictionaries_round_trip(dtype: Any, values: list[int | None], limit: int) -> None:
     """Integer, date and Boolean columns: their span as dictionary, offsets as codes; the
     values and nulls come back; a column spanning more than the limit is not encoded."""
-    from registry_link.comparison.dictionaries import _span_dictionaries
+    from registry_link.comparison import dictionaries as dictionaries_module
 
     raw = pl.Series("x", values, dtype=pl.Int64)
     column = raw > 100 if dtype == pl.Boolean else raw.cast(pl.Int32 if dtype == pl.Date else dtype)
     frame = column.cast(dtype).to_frame()
-    enc = _span_dictionaries(frame, ["x"], limit)
+    with mock.patch.object(dictionaries_module, "DICTIONARY_MAX_VALUES", limit):
+        enc = dictionaries_module.dictionaries(frame)
+    limit = max(limit, frame.height // 8)  # (the limit of a frame of this many rows)
+    if frame.height == 0:
+        assert enc == {}  # nothing to encode
+        return
     present = frame["x"].drop_nulls().to_physical().cast(pl.Int64)
     span = int(present.max()) - int(present.min()) + 1 if present.len() else 1  # type: ignore[operator]
     assert ("x" in enc) == (span <= limit)
@@ -295,33 +305,37 @@ def test_on_unique_codes_runs_the_function_once_per_distinct_pair() -> None:
     assert seen == [4]  # four distinct (code, code) pairs among 20 positions
 
 
-def test_distinct_pair_cache_scores_a_pair_once_over_the_calls() -> None:
-    """Inside distinct_pair_cache, calls with one cache key score only the pairs not seen in
-    an earlier call (the chunks of one compare call); the values are those without it."""
-    from registry_link.comparison.similarity import distinct_pair_cache, on_unique_codes
+def test_the_engine_scores_a_value_pair_once_over_its_chunks() -> None:
+    """With caches on, a pair of distinct values scored in one chunk of an engine call is not
+    scored again in the next; the vectors are those without the cache."""
+    from registry_link.comparison import compute as compute_module
+    from registry_link.comparison import library as library_module
 
-    a = pl.Series(["x", "x", "y", None, "x", "z"])
-    b = pl.Series(["p", "p", "q", "p", None, "q"])
-    ca = pl.Series([0, 0, 1, 2, 0, 3], dtype=pl.UInt32)
-    cb = pl.Series([0, 0, 1, 0, 2, 1], dtype=pl.UInt32)
-    seen: list[list[str | None]] = []
+    scored: list[int] = []
+    original = library_module.jaro_winkler_each
 
-    def fn(x: pl.Series, y: pl.Series) -> pl.Series:
-        seen.append(x.to_list())
-        return (x + "-" + y).alias("v")
+    def counting(a: pl.Series, b: pl.Series) -> pl.Series:
+        scored.append(a.len())
+        return original(a, b)
 
-    chunks = [slice(0, 3), slice(3, 6), slice(0, 6)]
-    with distinct_pair_cache():
-        outs = [on_unique_codes(a[c], b[c], ca[c], cb[c], fn, cache_key="k") for c in chunks]
-        other = on_unique_codes(a[:3], b[:3], ca[:3], cb[:3], fn, cache_key="other")
-    assert [o.to_list() for o in outs] == [(a + "-" + b)[c].to_list() for c in chunks]
-    assert other.to_list() == (a + "-" + b)[:3].to_list()
-    # chunk 1: (x,p), (y,q); chunk 2: (None,p), (x,None), (z,q); chunk 3: nothing new (not
-    # called); another key: its own results
-    assert seen == [["x", "y"], [None, "x", "z"], ["x", "y"]]
-    seen.clear()
-    on_unique_codes(a[:3], b[:3], ca[:3], cb[:3], fn, cache_key="k")  # outside: no cache
-    assert seen == [["x", "y"]]
+    spec = {"name": "town", "kind": "jaro_winkler", "column": "town", "thresholds": [0.9]}
+    with mock.patch.object(library_module, "jaro_winkler_each", counting):
+        comp = build_comparison(spec)  # (built with the counting function)
+    towns = ["rabat", "rabbat", "sale", "fes", "fez"] * 40
+    frame = pl.DataFrame({"town": towns})
+    pairs = all_pairs(frame.height, frame.height)
+    counts = {}
+    for caches in (True, False):
+        scored.clear()
+        with (
+            mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0),  # pair by pair
+            CompareEngine(frame, frame, [comp], workers=1, caches=caches, chunk_size=997) as e,
+        ):
+            got = e.compare(pairs)
+        counts[caches] = sum(scored)
+        assert got.equals(compare(frame, frame, pairs, [comp]))
+    assert counts[True] == 5 * 4  # each ordered pair of different towns once
+    assert counts[False] > counts[True]  # again in every chunk
 
 
 cin_like = st.text(alphabet="AB0123", min_size=0, max_size=10)

@@ -4,7 +4,9 @@
   similarity) against the plain ``when/then`` chain;
 * the distinct-probe x distinct-token matrix of :func:`max_token_similarity` against scoring
   every distinct (probe, token) pair;
-* list-column dictionaries built on first use.
+* list-column dictionaries built on first use;
+* the compare engine's prepared records, kept tables, pair cache and threads (its public knobs:
+  ``workers=1, caches=False`` against the defaults).
 """
 
 from __future__ import annotations
@@ -14,21 +16,19 @@ from typing import Any
 from unittest import mock
 
 import polars as pl
-import pytest
 from comparison_pairs import all_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry_link.comparison import (
+    CompareEngine,
     build_comparison,
     compare,
     max_token_similarity,
-    prepare_records,
 )
 from registry_link.comparison import dictionaries as dictionaries_module
 from registry_link.comparison import similarity as similarity_module
 from registry_link.comparison.levels import Level, decided_expr, first_true
-from registry_link.errors import LinkageError
 
 _KEYS = ["mhmd", "ftm", "lw", "bnn", "", "mhmt", "lwi"]
 key = st.one_of(st.none(), st.sampled_from(_KEYS))
@@ -76,58 +76,6 @@ def name_record(draw: st.DrawFn) -> dict[str, Any]:
 def _plain(comp: Any) -> Any:
     """The comparison without shortcuts: every helper on every pair, the whole level chain."""
     return dataclasses.replace(comp, derived_when={}, decided=None)
-
-
-def _look_up_from_threads(frame: pl.DataFrame, threads: int) -> tuple[int, list, list]:
-    """Encodings made (joins), and per thread its ``len`` and decoded list columns, or errors,
-    when ``threads`` threads look up the same fresh dictionaries at once."""
-    import threading
-
-    enc = dictionaries_module.dictionaries(frame)
-    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
-    encodings: list[int] = []
-    seen: list[tuple[int, list[list[Any]]]] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(threads)
-    original = pl.DataFrame.join
-
-    def counted(self: pl.DataFrame, *args: Any, **kwargs: Any) -> pl.DataFrame:
-        encodings.append(1)  # one join per list column encoded
-        return original(self, *args, **kwargs)
-
-    def look() -> None:
-        try:
-            start.wait()
-            n = len(enc)  # iterates: encodes every pending list column
-            seen.append((n, [enc[c][0].gather(enc[c][1]).to_list() for c in lists]))
-        except BaseException as exc:
-            errors.append(exc)
-
-    with mock.patch.object(pl.DataFrame, "join", counted):
-        workers = [threading.Thread(target=look) for _ in range(threads)]
-        for t in workers:
-            t.start()
-        for t in workers:
-            t.join()
-    return len(encodings), seen, errors
-
-
-def test_list_dictionaries_are_encoded_once_when_threads_look_them_up_together() -> None:
-    """The registry's prepared records are compared from two threads at once (candidate pairs,
-    random pairs for u): lazily encoded list columns must come out whole, and only once."""
-    values = [[f"k{i % 7}", f"k{i % 3}"] if i % 5 else None for i in range(5000)]
-    frame = pl.DataFrame(
-        {f"v{j}": values for j in range(4)} | {"s": ["a"] * len(values)},
-        schema={**{f"v{j}": pl.List(pl.Utf8) for j in range(4)}, "s": pl.Utf8},
-    )
-    for _ in range(5):
-        encodings, seen, errors = _look_up_from_threads(frame, 6)
-        assert errors == []
-        assert encodings == 4
-        assert len(seen) == 6
-        for n, decoded in seen:
-            assert n == 5
-            assert all(d == values for d in decoded)
 
 
 @settings(max_examples=60, deadline=None)
@@ -201,66 +149,39 @@ def test_list_dictionaries_are_built_on_first_use(values: list[Any]) -> None:
             assert "v" not in small
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     st.lists(name_record(), min_size=1, max_size=6),
     st.lists(name_record(), min_size=1, max_size=8),
+    st.sampled_from([(1, False, 0), (2, True, 0), (2, True, 10**6), (3, True, 10**6)]),
     st.data(),
 )
-def test_prepared_right_records_give_the_same_vectors(
-    a: list[dict], b: list[dict], data: st.DataObject
+def test_the_engine_gives_the_vectors_of_compare_over_several_calls(
+    a: list[dict], b: list[dict], knobs: tuple[int, bool, int], data: st.DataObject
 ) -> None:
-    """``prepare_records`` once, then several ``compare`` calls on any pairs of those records:
-    the vectors of comparing without it."""
+    """One engine, several calls on any pairs of its records (list columns looked up from
+    several threads, sides prepared whole or per call, caches on or off, chunks of 2 pairs):
+    the vectors of :func:`compare` alone."""
+    workers, caches, random_pairs = knobs
     left, right = pl.DataFrame(a, schema=SCHEMA), pl.DataFrame(b, schema=SCHEMA)
-    prepared = prepare_records(right, NAME_COMPS)
-    for _ in range(2):
-        pairs = all_pairs(len(a), len(b))
-        rows = data.draw(st.lists(st.integers(0, pairs.height - 1), max_size=pairs.height))
-        pairs = pairs[rows] if rows else pairs.clear()
-        plain = compare(left, right, pairs, NAME_COMPS)
-        assert compare(left, right, pairs, NAME_COMPS, right_prepared=prepared).equals(plain)
-
-
-def test_records_prepared_for_other_records_or_comparisons_are_refused() -> None:
-    right = pl.DataFrame([{c: None for c in SCHEMA}], schema=SCHEMA)
-    prepared = prepare_records(right, NAME_COMPS)
-    pairs = all_pairs(1, 1)
-    with pytest.raises(LinkageError, match="prepared from other records or comparisons"):
-        compare(right, right.clone(), pairs, NAME_COMPS, right_prepared=prepared)
-    with pytest.raises(LinkageError, match="prepared from other records or comparisons"):
-        compare(right, right, pairs, NAME_COMPS[:2], right_prepared=prepared)
-
-
-def test_string_columns_are_made_once_and_kept_until_their_last_reader() -> None:
-    from registry_link.comparison.compute import _StringColumns
-    from registry_link.comparison.dictionaries import code_column
-
-    values = {
-        "l_a": pl.Series(["x", "y", None]),
-        "l_b": pl.Series(["p", "q"]),
-        "r_c": pl.Series(["u", "v"]),
-    }
-    frame = pl.DataFrame(
-        {
-            "l_idx": [0, 1, 2],
-            "r_idx": [2, 1, 0],
-            code_column("l_a"): pl.Series([2, 0, 1], dtype=pl.UInt32),
-            code_column("l_b"): pl.Series([1, 1, 0], dtype=pl.UInt32),
-            code_column("r_c"): pl.Series([0, 1, 0], dtype=pl.UInt32),
-            "r_plain": [7, 8, 9],
-        }
-    )
-    strings = _StringColumns(frame, values, [["l_a", "l_b"], ["l_b", "r_c", "r_plain"], ["r_c"]])
-    first = strings.pair_columns(["l_a", "l_b"])
-    assert first["l_a"].to_list() == [None, "x", "y"]
-    assert first["l_b"].to_list() == ["q", "q", "p"]
-    assert set(strings._made) == {"l_b"}  # l_a has no later reader
-    second = strings.pair_columns(["l_b", "r_c", "r_plain"])
-    assert second["l_b"].to_list() == ["q", "q", "p"]
-    assert second["r_c"].to_list() == ["u", "v", "u"]
-    assert second["r_plain"].to_list() == [7, 8, 9]
-    assert code_column("r_c") in second.columns
-    assert set(strings._made) == {"r_c"}
-    assert strings.pair_columns(["r_c"])["r_c"].to_list() == ["u", "v", "u"]
-    assert strings._made == {}
+    with (
+        mock.patch("registry_link.comparison.engine.MIN_HELPED_CHUNK", 1),
+        CompareEngine(
+            left,
+            right,
+            NAME_COMPS,
+            workers=workers,
+            caches=caches,
+            random_pairs=random_pairs,
+            chunk_size=2,
+        ) as engine,
+    ):
+        for _ in range(3):
+            pairs = all_pairs(len(a), len(b))
+            rows = data.draw(st.lists(st.integers(0, pairs.height - 1), max_size=pairs.height))
+            pairs = pairs[rows] if rows else pairs.clear()
+            assert engine.compare(pairs).equals(compare(left, right, pairs, NAME_COMPS))
+        within = engine.within_left(NAME_COMPS)
+    with within:
+        pairs = all_pairs(len(a), len(a))
+        assert within.compare(pairs).equals(compare(left, left, pairs, NAME_COMPS))

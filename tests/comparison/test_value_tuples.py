@@ -1,11 +1,10 @@
 """Comparisons over few distinct values, evaluated once per combination of values
 (:mod:`registry_link.comparison.value_tuples`), give the gammas of comparing every pair; and
-``compare`` with a helper thread gives the vectors of comparing alone."""
+the compare engine's threads and kept tables give the vectors of comparing alone."""
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 from unittest import mock
@@ -15,8 +14,9 @@ from comparison_pairs import all_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.comparison import build_comparison, compare, prepare_records
+from registry_link.comparison import CompareEngine, build_comparison, compare
 from registry_link.comparison import compute as compute_module
+from registry_link.comparison import engine as engine_module
 from registry_link.comparison.dictionaries import dictionaries
 from registry_link.comparison.value_tuples import value_tuples
 
@@ -71,9 +71,13 @@ def _few_values(copies: int) -> tuple[pl.DataFrame, list[Any]]:
     return frame, [build_comparison(s) for s in SPECS[:3]]
 
 
-def _compare(left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, share: float, **kw):
+def _compare(left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, share: float):
     with mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", share):
-        return compare(left, right, pairs, COMPS, **kw)
+        return compare(left, right, pairs, COMPS)
+
+
+#: Engine knobs under which both sides are prepared whole and their tables kept.
+KEPT = {"random_pairs": 10**9, "workers": 2}
 
 
 @settings(max_examples=50, deadline=None)
@@ -92,10 +96,12 @@ def test_level_tables_give_the_gammas_of_every_pair(
     plain = _compare(left, right, pairs, 0.0)
     tabled = _compare(left, right, pairs, float("inf"))
     assert tabled.equals(plain)
-    # prepared sides carry their tuples; chunks read the same tables
-    prepared = prepare_records(right, COMPS), prepare_records(left, COMPS)
-    kw = {"right_prepared": prepared[0], "left_prepared": prepared[1], "chunk_size": 3}
-    assert _compare(left, right, pairs, float("inf"), **kw).equals(plain)
+    # prepared sides keep their tuples; chunks read the same tables
+    with (
+        mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", float("inf")),
+        CompareEngine(left, right, COMPS, chunk_size=3, **KEPT) as engine,
+    ):
+        assert engine.compare(pairs).equals(plain)
 
 
 def test_few_distinct_values_are_compared_once_per_combination() -> None:
@@ -148,7 +154,7 @@ def test_columns_not_encoded_have_no_value_tuples() -> None:
     assert value_tuples(frame, ["t"], encoded) is not None
 
 
-def test_a_helper_thread_gives_the_same_vectors() -> None:
+def test_two_workers_give_the_same_vectors() -> None:
     rows = [{"father_lat": lat, "father_key": key, "sex": s, "residence": res,
              "birth_date": d, "birth_year": d.year if d else None,
              "birth_date_precision": "day" if d else None}
@@ -161,7 +167,7 @@ def test_a_helper_thread_gives_the_same_vectors() -> None:
     alone = compare(frame, frame, pairs, COMPS, chunk_size=10_000)
     threads: list[str] = []
     helper_started = threading.Event()
-    original = compute_module._compare_chunk
+    original = engine_module.compare_chunk
 
     def noting(*args: Any) -> pl.DataFrame:
         me = threading.current_thread()
@@ -173,11 +179,12 @@ def test_a_helper_thread_gives_the_same_vectors() -> None:
         return original(*args)
 
     with (
-        ThreadPoolExecutor(max_workers=1) as helper,
-        mock.patch.object(compute_module, "_compare_chunk", noting),
+        mock.patch.object(engine_module, "compare_chunk", noting),
+        mock.patch.object(engine_module, "MIN_HELPED_CHUNK", 10_000),
         mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0),  # only pair chunks
+        CompareEngine(frame, frame, COMPS, workers=2, chunk_size=10_000) as engine,
     ):
-        helped = compare(frame, frame, pairs, COMPS, chunk_size=10_000, helper=helper)
+        helped = engine.compare(pairs)
     assert helped.equals(alone)
     assert len(threads) == -(-pairs.height // 10_000)  # each chunk compared once
     assert len(set(threads)) == 2  # by both threads
@@ -185,7 +192,6 @@ def test_a_helper_thread_gives_the_same_vectors() -> None:
 
 def test_prepared_sides_make_each_level_table_once() -> None:
     frame, comps = _few_values(30)
-    left, right = prepare_records(frame, comps), prepare_records(frame.clone(), comps)
     made: list[str] = []
     original = compute_module.level_table
 
@@ -195,11 +201,11 @@ def test_prepared_sides_make_each_level_table_once() -> None:
 
     pairs = all_pairs(frame.height, 30)
     with mock.patch.object(compute_module, "level_table", counting):
-        first = compare(frame, right.source, pairs, comps, left_prepared=left, right_prepared=right)
-        again = compare(frame, right.source, pairs[::-1], comps, left_prepared=left,
-                        right_prepared=right)  # fmt: skip
-        other = prepare_records(frame.clone(), comps)  # another right side: its own tables
-        compare(frame, other.source, pairs, comps, left_prepared=left, right_prepared=other)
+        with CompareEngine(frame, frame.clone(), comps, **KEPT) as engine:
+            first = engine.compare(pairs)
+            again = engine.compare(pairs[::-1])
+        with CompareEngine(frame, frame.clone(), comps, **KEPT) as other:  # its own tables
+            other.compare(pairs)
     assert sorted(made) == sorted([c.name for c in comps] * 2)
     plain = compare(frame, frame, pairs, comps)
     assert first.equals(plain)
@@ -225,27 +231,15 @@ def test_value_tuples_are_found_only_when_the_other_side_has_them() -> None:
         looked.append((frame.height, *columns))
         return original(frame, columns, dicts)
 
-    with mock.patch.object(compute_module, "value_tuples", noting):
-        prepared = prepare_records(right, comps)
+    # (1000 random pairs: the right side is prepared whole, the left one per call)
+    with (
+        mock.patch.object(compute_module, "value_tuples", noting),
+        CompareEngine(left, right, comps, random_pairs=1000) as engine,
+    ):
         assert looked == []  # nothing found before a compare asks
         pairs = all_pairs(3000, 300)
-        got = compare(left, right, pairs, comps, right_prepared=prepared)
+        got = engine.compare(pairs)
     assert (300, "cin") not in looked  # the left CINs have no tuples: the right's not sought
     assert (300, "sex") in looked and (3000, "sex") in looked
     with mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0):
         assert got.equals(compare(left, right, pairs, comps))
-
-
-def test_kept_level_tables_do_not_keep_the_right_side_alive() -> None:
-    import gc
-    import weakref
-
-    frame, comps = _few_values(30)
-    left, right = prepare_records(frame, comps), prepare_records(frame.clone(), comps)
-    compare(frame, right.source, all_pairs(frame.height, 30), comps, left_prepared=left,
-            right_prepared=right)  # fmt: skip
-    assert left.level_tables  # the tables are kept on the left side
-    gone = weakref.ref(right)
-    del right
-    gc.collect()
-    assert gone() is None  # (the linker lets the registry's prepared records go early)

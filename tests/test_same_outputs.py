@@ -1,0 +1,27 @@
+"""The sample's full run gives the outputs it gave before the compare-engine redesign: every
+file (links, review, households as Parquet and CSV, summary.json but its timings, model.json
+but its training time, evaluation.json) has the digest stored in
+``tests/data/sample_outputs_digest.json`` (``benchmarks/same_outputs.py``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_the_sample_run_writes_the_outputs_it_wrote_before(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "same_outputs", ROOT / "benchmarks/same_outputs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    same_outputs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(same_outputs)
+    same_outputs.write(tmp_path)
+    stored = json.loads((ROOT / "tests/data/sample_outputs_digest.json").read_text())
+    assert same_outputs.digest(tmp_path) == stored
