@@ -55,6 +55,7 @@ from registry_link.household_context import (
 )
 from registry_link.households import build_households
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
+from registry_link.outputs import with_record_flags
 from registry_link.review_pairs import review_pairs
 from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.scored_pairs import ScoredPairs
@@ -327,6 +328,8 @@ class Linker:
         summary = self._summary(
             left, right, pairs, links, clusters, households, review, model, skipped
         )
+        links = with_record_flags(links, left)  # which records were flagged, and why
+        households = with_record_flags(households, left)
         return LinkResult(
             links=links,
             review=review,

@@ -137,8 +137,12 @@ def test_model_round_trip(tmp_path: Path) -> None:
     assert data["comparisons"][0]["comparison"]["levels"] == ["different", "exact"]
     back = load_model(path)
     assert back.params == model.params
-    assert back.tf_tables == model.tf_tables
-    assert back.tf_minimum_frequency == model.tf_minimum_frequency
+    # smith (20 of 1,000 persons) is kept; élie (1 person) is left out of the file, and a
+    # left-out value is scored as held by at most TF_MIN_PERSONS - 1 persons (issue 19)
+    assert back.tf_tables == {"surname": {"smith": 0.02}}
+    assert "élie" not in path.read_text(encoding="utf-8")
+    assert back.tf_minimum_frequency == pytest.approx(9 / 1000)
+    assert "personal_data" in data
     assert [c.to_dict() for c in back.comparisons] == [c.to_dict() for c in model.comparisons]
     assert back.training == model.training
     assert back.settings == model.settings
