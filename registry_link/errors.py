@@ -109,9 +109,7 @@ class DuplicateRecordIdError(InputError):
 
     def __init__(self, file: str, duplicates: dict[str, list[int]], note: str = "") -> None:
         items = list(duplicates.items())
-        shown = "; ".join(
-            f"{mask_identifier(rid)} at rows {rows[:5]}" for rid, rows in items[:10]
-        )
+        shown = "; ".join(f"{mask_identifier(rid)} at rows {rows[:5]}" for rid, rows in items[:10])
         more = f" and {len(items) - 10} more" if len(items) > 10 else ""
         super().__init__(
             file,

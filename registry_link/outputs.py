@@ -44,15 +44,13 @@ def with_record_flags(frame: pl.DataFrame, records: pl.DataFrame) -> pl.DataFram
     outputs say which records were flagged and why. Rows of no partner record get ``[]``."""
     if frame.is_empty() and not {"source", "record_id"} <= set(frame.columns):
         return frame
-    flags = records.select(
-        "source", "record_id", pl.col("flags").alias(RECORD_FLAGS)
-    ).unique(["source", "record_id"], keep="first")
+    flags = records.select("source", "record_id", pl.col("flags").alias(RECORD_FLAGS)).unique(
+        ["source", "record_id"], keep="first"
+    )
     joined = frame.drop(RECORD_FLAGS, strict=False).join(
         flags, on=["source", "record_id"], how="left", maintain_order="left"
     )
-    return joined.with_columns(
-        pl.col(RECORD_FLAGS).fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))
-    )
+    return joined.with_columns(pl.col(RECORD_FLAGS).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))))
 
 
 def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:

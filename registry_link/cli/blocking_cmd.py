@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from registry_link.blocking import BlockingReport
 from registry_link.cli._common import (
     load_inputs,
     model_config_option,
@@ -16,7 +17,6 @@ from registry_link.cli._common import (
     partner_options,
     registry_options,
 )
-from registry_link.blocking import BlockingReport
 from registry_link.linker import Linker
 
 
@@ -88,4 +88,9 @@ def command(
     linker = Linker.from_config(model_config)
     registry, lists = load_inputs(registry_path, registry_config, partners, configs)
     report = linker.blocking_report(registry, lists, top=top)
-    out.print((report if show_values else key_shapes(report)).to_text(), soft_wrap=True, markup=False, highlight=False)
+    out.print(
+        (report if show_values else key_shapes(report)).to_text(),
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )

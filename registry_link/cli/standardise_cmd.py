@@ -64,7 +64,9 @@ def write_parquet(frame: pl.DataFrame, target: Path, *, default: bool) -> None:
         "you can write to"
     )
     if target.is_dir():
-        raise OutputError(str(target), "it is a folder", "give --out a file path ending in .parquet")
+        raise OutputError(
+            str(target), "it is a folder", "give --out a file path ending in .parquet"
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(target)

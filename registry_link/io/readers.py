@@ -133,12 +133,12 @@ def _first_bad_line(path: Path, separator: str) -> tuple[int, str] | None:
     csv.field_size_limit(sys.maxsize)
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=separator, strict=True)
-        row = 0
+        rows_read = 0
         try:
-            for row, _ in enumerate(reader):
-                pass
+            for _ in reader:
+                rows_read += 1
         except csv.Error as exc:
-            return max(row + 1, 1), str(exc)
+            return max(rows_read, 1), str(exc)  # the header is row 0
     return None
 
 
@@ -309,7 +309,9 @@ def _mapped_frame(
         collected = selected.collect()
     except pl.exceptions.PolarsError:
         if parsed is None:
-            raise InputError(str(path), "cannot read the file", expected=_EXPECTED_FORMATS) from None
+            raise InputError(
+                str(path), "cannot read the file", expected=_EXPECTED_FORMATS
+            ) from None
         raise _parse_error(parsed, path, separator) from None
     blank = int(collected[_BLANK].sum())
     return collected.filter(~pl.col(_BLANK)).drop(_BLANK), blank

@@ -100,9 +100,7 @@ def flags_from_mask(frame: pl.DataFrame, column: str = _FLAG_MASK) -> pl.DataFra
     codes = list(FLAG_CODES)
     masks = frame.get_column(column).unique().to_list()
     lists = [[c for i, c in enumerate(codes) if m >> i & 1] for m in masks]
-    flags = frame.get_column(column).replace_strict(
-        masks, lists, return_dtype=pl.List(pl.Utf8)
-    )
+    flags = frame.get_column(column).replace_strict(masks, lists, return_dtype=pl.List(pl.Utf8))
     return frame.with_columns(flags.alias("flags")).drop(column)
 
 
@@ -251,9 +249,7 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         "control_characters": pl.col("_control"),
         **{code: read.list.contains(code) for code in _READ_CODES},
     }
-    return frame.with_columns(
-        source=pl.lit(settings.source), **{_FLAG_MASK: flag_mask_expr(flags)}
-    )
+    return frame.with_columns(source=pl.lit(settings.source), **{_FLAG_MASK: flag_mask_expr(flags)})
 
 
 #: Rows standardised at a time: bounds the memory taken by intermediate columns.

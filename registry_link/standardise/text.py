@@ -55,7 +55,9 @@ def clean_text_expr(e: pl.Expr) -> pl.Expr:
 def clean_id_text_expr(e: pl.Expr) -> pl.Expr:
     """An identifier as text: invisible and control characters removed (not turned into
     spaces), then trimmed with inner whitespace collapsed; ``""`` -> null."""
-    return clean_text_expr(e.cast(pl.Utf8).str.replace_all(INVISIBLE, "").str.replace_all(CONTROL, ""))
+    return clean_text_expr(
+        e.cast(pl.Utf8).str.replace_all(INVISIBLE, "").str.replace_all(CONTROL, "")
+    )
 
 
 def has_invisible_expr(e: pl.Expr) -> pl.Expr:

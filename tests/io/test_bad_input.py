@@ -57,7 +57,9 @@ def rows(n: int) -> list[str]:
     return out
 
 
-def write(tmp_path: Path, text: str | bytes, encoding: str = "auto", name: str = "p.csv") -> tuple[Path, Path]:  # fmt: skip
+def write(
+    tmp_path: Path, text: str | bytes, encoding: str = "auto", name: str = "p.csv"
+) -> tuple[Path, Path]:
     data, config = tmp_path / name, tmp_path / "p.yaml"
     data.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     config.write_text(CONFIG.format(encoding=encoding), encoding="utf-8")
@@ -296,7 +298,8 @@ def test_arabic_presentation_forms_and_ligatures_are_matched(tmp_path: Path) -> 
     lines[1] = "R0002;ﺍﻟﻌﻠﻮﻱ;ﻣﺤﻤﺪ;BK100002;1952-01-15;R0001;enfant;"
     frame = standardised(*write(tmp_path, csv_text(lines)))
     row = frame.filter(pl.col("record_id") == "R0002").row(0, named=True)
-    plain = standardised(*write(tmp_path, csv_text([lines[0], "R0002;العلوي;محمد;BK1;1952;R0001;enfant;"])))  # fmt: skip
+    typed = [lines[0], "R0002;العلوي;محمد;BK1;1952;R0001;enfant;"]
+    plain = standardised(*write(tmp_path, csv_text(typed)))
     expected = plain.filter(pl.col("record_id") == "R0002").row(0, named=True)
     assert row["given_key"] and row["given_key"] == expected["given_key"]
     assert row["family_key"] == expected["family_key"]

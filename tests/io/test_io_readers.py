@@ -38,7 +38,14 @@ def test_csv_encodings_and_separators(tmp_path: Path, encoding: str, sep: str) -
     path = tmp_path / "p.csv"
     path.write_bytes(csv_text(sep).encode(encoding))
     out = collect(read_source(path, settings()))
-    assert out.columns == ["row_number", "record_id", "family_name", "given_name", "cin", "read_flags"]
+    assert out.columns == [
+        "row_number",
+        "record_id",
+        "family_name",
+        "given_name",
+        "cin",
+        "read_flags",
+    ]
     assert out["family_name"].to_list() == ["EL ALAOUI", "BENNANI"]
     assert out["given_name"].to_list() == ["Hélène", "Saïd"]
     assert out["row_number"].to_list() == [1, 2]
