@@ -97,6 +97,10 @@ FLAG_CODES: Final[dict[str, str]] = {
     ),
     "row_long": "the row has more fields than the header: the extra fields were not read",
     "excel_error": "a cell holds an Excel error (#DIV/0!, #N/A, #VALUE! ...); read as empty",
+    "excel_merged_cell": (
+        "a merged Excel cell covers this row: its value is on the merge's first row only; read "
+        "as empty here"
+    ),
 }
 
 #: The fields of a standardised record as a person reads them (values as given, not matching

@@ -13,9 +13,11 @@ naming the file, the row and the field — never a record's values.
 from __future__ import annotations
 
 import csv
+import html
 import re
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -108,12 +110,12 @@ def _header_fields(path: Path, separator: str) -> list[str]:
     return next(csv.reader([line], delimiter=separator), [])
 
 
-def _row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, str]:
+def _row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, list[str]]:
     """Data rows (1-based) with fewer (``row_short``) or more (``row_long``) fields than the
     header; blank rows are not counted short. Read with the csv module (quotes and line breaks
     inside quotes as polars reads them)."""
     csv.field_size_limit(sys.maxsize)
-    shapes: dict[int, str] = {}
+    shapes: dict[int, list[str]] = {}
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=separator)
         next(reader, None)
@@ -122,7 +124,7 @@ def _row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, str]:
                 n = len(row)
                 if n == n_fields or not any(cell.strip() for cell in row):
                     continue
-                shapes[row_number] = "row_short" if n < n_fields else "row_long"
+                shapes[row_number] = ["row_short" if n < n_fields else "row_long"]
         except csv.Error:  # polars' own parse error is reported where it happens
             pass
     return shapes
@@ -223,24 +225,60 @@ def _csv_frame(
     return frame, blank
 
 
-def _read_flags_expr(by_row: Mapping[int, str]) -> pl.Expr:
+def _read_flags_expr(by_row: Mapping[int, list[str]]) -> pl.Expr:
+    """``read_flags``: the reading's reason codes of each row (``[]`` for most)."""
+    empty = pl.lit([], dtype=pl.List(pl.Utf8))
     if not by_row:
-        return pl.lit([], dtype=pl.List(pl.Utf8)).alias(READ_FLAGS)
+        return empty.alias(READ_FLAGS)
     codes = pl.col(ROW_NUMBER).replace_strict(
-        list(by_row), list(by_row.values()), default=None, return_dtype=pl.Utf8
+        list(by_row), list(by_row.values()), default=None, return_dtype=pl.List(pl.Utf8)
     )
-    return (
-        pl.when(codes.is_null())
-        .then(pl.lit([], dtype=pl.List(pl.Utf8)))
-        .otherwise(pl.concat_list(codes))
-        .alias(READ_FLAGS)
-    )
+    return codes.fill_null(empty).alias(READ_FLAGS)
 
 
 # ----------------------------------------------------------------------------------- XLSX
 
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell ref="[A-Z]+(\d+):[A-Z]+(\d+)"')
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
+_REL_REVERSED = re.compile(rb'<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
 
-def _xlsx_frame(path: Path, settings: SourceSettings) -> tuple[pl.DataFrame, dict[int, str]]:
+
+def _sheet_member(book: zipfile.ZipFile, sheet: str | None) -> str | None:
+    """The zip member of a sheet (by name, else the first sheet) of an .xlsx workbook."""
+    sheets = _SHEET.findall(book.read("xl/workbook.xml"))
+    rels_xml = book.read("xl/_rels/workbook.xml.rels")
+    rels = dict(_REL.findall(rels_xml)) | {k: v for v, k in _REL_REVERSED.findall(rels_xml)}
+    for name, rid in sheets:
+        if sheet is None or html.unescape(name.decode("utf-8")) == sheet:
+            target = rels.get(rid, b"").decode("utf-8").lstrip("/")
+            return target if target.startswith("xl/") else f"xl/{target}"
+    return None
+
+
+def merged_rows(path: Path, sheet: str | None) -> set[int]:
+    """Data rows (1-based, the header on the sheet's first row) that a merged cell covers
+    without holding its value (every row of a vertical merge but the first). Read from the
+    workbook's XML (fastexcel does not report merges); empty for anything but .xlsx."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            member = _sheet_member(book, sheet)
+            if member is None:
+                return set()
+            rows: set[int] = set()
+            with book.open(member) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    text = tail + chunk
+                    for first, last in _MERGE.findall(text):
+                        rows.update(range(int(first) + 1, int(last) + 1))
+                    tail = text[-200:]
+            return {r - 1 for r in rows if r > 1}
+    except (zipfile.BadZipFile, KeyError):
+        return set()
+
+
+def _xlsx_frame(path: Path, settings: SourceSettings) -> tuple[pl.DataFrame, dict[int, list[str]]]:
     import fastexcel
 
     try:
@@ -256,7 +294,11 @@ def _xlsx_frame(path: Path, settings: SourceSettings) -> tuple[pl.DataFrame, dic
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.all().cast(pl.Utf8)).with_row_index(ROW_NUMBER, offset=1)
-    flagged = {e.offset_position[0] + 1: "excel_error" for e in (errors.errors if errors else [])}
+    flagged: dict[int, list[str]] = {}
+    for e in errors.errors if errors else []:
+        flagged[e.offset_position[0] + 1] = ["excel_error"]
+    for row in merged_rows(path, settings.sheet):
+        flagged[row] = [*flagged.get(row, []), "excel_merged_cell"]
     return frame, flagged
 
 

@@ -66,7 +66,7 @@ _SPLIT_NAMES = ("family_name", "given_name", "family_name_ar", "given_name_ar")
 _MOJIBAKE = r"\uFFFD|Ã[\u0080-\u00BF]|[ØÙ][\u0080-\u00BF]|â€"
 #: Identifier fields that are compared as text (the others are cleaned in ``clean_id_columns``).
 _RECORD_IDS = ("record_id", "principal_record_id")
-_READ_CODES = ("row_short", "row_long", "excel_error")
+_READ_CODES = ("row_short", "row_long", "excel_error", "excel_merged_cell")
 
 
 def _with_all_fields(frame: pl.LazyFrame) -> pl.LazyFrame:

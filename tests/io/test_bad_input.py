@@ -376,6 +376,23 @@ def test_excel_error_cells_are_flagged(tmp_path: Path) -> None:
     assert flags_of(frame, "R0002") == ["excel_error"] and flags_of(frame, "R0001") == []
 
 
+def test_merged_excel_cells_are_flagged(tmp_path: Path) -> None:
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    path = tmp_path / "p.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Liste")
+    ws.write_row(0, 0, HEADER.split(";"))
+    for i, name in enumerate(["Alaoui", "Bennani", "Idrissi", "Tazi"], start=1):
+        ws.write_row(i, 0, [f"R{i}", name, "Fatima"])
+    ws.merge_range(2, 6, 4, 6, "enfant")  # relationship of rows 2-4 in one merged cell
+    wb.close()
+    config = tmp_path / "p.yaml"
+    text = CONFIG.format(encoding="auto").replace('separator: ";"', "sheet: Liste")
+    config.write_text(text.replace("dependants:\n  mode: rows", "dependants:\n  mode: none"))
+    frame = standardised(path, config)
+    assert frame["flags"].to_list() == [[], [], ["excel_merged_cell"], ["excel_merged_cell"]]
+
+
 @pytest.mark.parametrize("raw", ["00/00/0000", "0", "0000-00-00"])
 def test_zero_dates_are_flagged_unparseable(tmp_path: Path, raw: str) -> None:
     lines = rows(1)
