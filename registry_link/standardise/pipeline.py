@@ -230,7 +230,13 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         )
     read = pl.col(READ_FLAGS)
     flags = {
-        "no_name": pl.col("_no_name"),
+        # no name field with a letter, or nothing to match on at all (a vowel-only full name)
+        "no_name": pl.col("_no_name")
+        | (
+            (pl.col("name_token_keys").list.len() == 0)
+            & pl.col("family_lat").is_null()
+            & pl.col("given_lat").is_null()
+        ),
         "name_unusable": pl.col("_name_unusable"),
         "birth_date_unparseable": pl.col("birth_date_unparseable"),
         "birth_date_out_of_range": pl.col("birth_date_out_of_range"),

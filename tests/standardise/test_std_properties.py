@@ -45,7 +45,7 @@ _TEXT = st.one_of(
 
 @st.composite
 def raw_frames(draw: st.DrawFn, fields: list[str]) -> pl.DataFrame:
-    n = draw(st.integers(min_value=1, max_value=12))
+    n = draw(st.integers(min_value=1, max_value=8))
     data: dict[str, list[str | None]] = {"record_id": [f"r{i}" for i in range(n)]}
     for f in fields:
         if f != "record_id":
@@ -62,7 +62,7 @@ def _fields(s: SourceSettings) -> list[str]:
 def test_standardise_random_frames(config: Path) -> None:
     source = load_source_config(config)
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(raw_frames(_fields(source)))
     def check(raw: pl.DataFrame) -> None:
         out = standardise(raw, source)
