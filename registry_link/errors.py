@@ -8,6 +8,7 @@ Anything else escaping the library is a bug.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,7 +83,10 @@ class MissingColumnError(InputError):
     """A column the config maps is not in the file."""
 
     def __init__(self, file: str, column: str, field: str, found: Sequence[str]) -> None:
-        shown = ", ".join(repr(c) for c in list(found)[:40])
+        # a file without a header shows its first record here: identifiers and dates masked
+        shown = ", ".join(
+            repr(mask_identifier(c) if re.search(r"\d{3}", c) else c) for c in list(found)[:40]
+        )
         super().__init__(
             file,
             f"column {column!r} (mapped to field '{field}') is not in the file; "

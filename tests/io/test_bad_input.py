@@ -477,3 +477,13 @@ def test_every_new_reason_code_is_counted_by_the_quality_summary(tmp_path: Path)
     assert flags["name_unusable"] == 1 and flags["birth_date_unparseable"] == 1
     assert flags["id_invisible_characters"] == 1
     assert flags["row_short"] == 1 and flags["row_long"] == 1
+
+
+def test_a_file_without_header_does_not_print_its_first_record_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, config = write(tmp_path, "\n".join(rows(3)) + "\n")  # no header line
+    err = standardise_error(data, config, capsys)
+    assert "column 'id'" in err and "columns found" in err
+    assert "R0001" not in err and "BK100001" not in err and "1951-01-15" not in err
+    assert "'R0…01'" in err and "'BK…01'" in err
