@@ -310,11 +310,13 @@ def test_invisible_characters_in_ids_are_removed_and_flagged(tmp_path: Path) -> 
     lines = rows(3)
     lines[0] = "\ufeff" + lines[0]  # a BOM in the middle of a file: on the first data row
     lines[1] = lines[1].replace("R0002", "R\u200b0002").replace("BK100002", "BK100\u202b002")
+    lines[2] = lines[2].replace(";R0001;", ";R00\u200b01;")  # its principal, id with a ZWSP
     frame = standardised(*write(tmp_path, csv_text(lines)))
     assert frame["record_id"].to_list() == ["R0001", "R0002", "R0003"]
     assert frame["cin"].to_list()[1] == "BK100002"
     assert "id_invisible_characters" in flags_of(frame, "R0002")
-    assert "id_invisible_characters" not in flags_of(frame, "R0003")
+    assert flags_of(frame, "R0003") == ["id_invisible_characters"]  # principal found
+    assert frame["principal_record_id"].to_list()[2] == "R0001"
 
 
 def test_ids_that_collide_once_invisible_characters_go_name_both_rows(
