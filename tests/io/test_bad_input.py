@@ -489,3 +489,31 @@ def test_a_file_without_header_does_not_print_its_first_record_ids(
     assert "column 'id'" in err and "columns found" in err
     assert "R0001" not in err and "BK100001" not in err and "1951-01-15" not in err
     assert "'R0…01'" in err and "'BK…01'" in err
+
+
+def test_match_with_a_header_only_registry_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = Path(__file__).resolve().parents[2]
+    header = (project / "sample_data" / "registry.csv").read_bytes().split(b"\n")[0]
+    registry = tmp_path / "registry.csv"
+    registry.write_bytes(header + b"\n")
+    data, config = write(tmp_path, csv_text(rows(4)))
+    err = run_error(
+        [
+            "match",
+            "--registry",
+            str(registry),
+            "--registry-config",
+            str(project / "configs" / "registry.yaml"),
+            "--partner",
+            str(data),
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capsys,
+    )
+    assert "registry.csv" in err and "no data rows (only a header)" in err
+    assert "candidate pairs" not in err
