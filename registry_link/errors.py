@@ -8,6 +8,7 @@ Anything else escaping the library is a bug.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,7 +83,10 @@ class MissingColumnError(InputError):
     """A column the config maps is not in the file."""
 
     def __init__(self, file: str, column: str, field: str, found: Sequence[str]) -> None:
-        shown = ", ".join(repr(c) for c in list(found)[:40])
+        # a file without a header shows its first record here: identifiers and dates masked
+        shown = ", ".join(
+            repr(mask_identifier(c) if re.search(r"\d{3}", c) else c) for c in list(found)[:40]
+        )
         super().__init__(
             file,
             f"column {column!r} (mapped to field '{field}') is not in the file; "
@@ -94,20 +98,66 @@ class MissingColumnError(InputError):
         self.found = list(found)
 
 
-class DuplicateRecordIdError(InputError):
-    """Two or more rows share a record_id."""
+def mask_identifier(value: object) -> str:
+    """An identifier shown without giving it away: its first two and last two characters
+    (``AB123445`` -> ``AB…45``); values of four characters or fewer become ``…``.
 
-    def __init__(self, file: str, duplicates: dict[str, list[int]]) -> None:
+    Messages and console output name the rows of a problem, and mask the identifiers in it.
+    """
+    text = str(value)
+    return f"{text[:2]}…{text[-2:]}" if len(text) > 4 else "…"
+
+
+class DuplicateRecordIdError(InputError):
+    """Two or more rows share a record_id (ids masked in the message: rows say where)."""
+
+    def __init__(self, file: str, duplicates: dict[str, list[int]], note: str = "") -> None:
         items = list(duplicates.items())
-        shown = "; ".join(f"{rid!r} at rows {rows[:5]}" for rid, rows in items[:10])
+        shown = "; ".join(f"{mask_identifier(rid)} at rows {rows[:5]}" for rid, rows in items[:10])
         more = f" and {len(items) - 10} more" if len(items) > 10 else ""
         super().__init__(
             file,
-            f"{len(items)} duplicated record_id value(s): {shown}{more}",
+            f"{len(items)} duplicated record_id value(s): {shown}{more}{note}",
             field="record_id",
             expected="one row per record_id",
         )
         self.duplicates = duplicates
+
+
+class EncodingMismatchError(InputError):
+    """A text file is not in the encoding its config names."""
+
+    def __init__(self, file: str, configured: str, found: str, detail: str = "") -> None:
+        super().__init__(
+            file,
+            f"the file is not in the configured encoding {configured!r}: it reads as {found!r}"
+            f"{detail}; set file.encoding: auto in the config (or the file's encoding), or save "
+            f"the file as {configured}",
+            field="file.encoding",
+            expected=f"a file in {configured}",
+        )
+        self.configured = configured
+        self.found = found
+
+
+class OutputError(RegistryLinkError):
+    """An output file or folder cannot be written."""
+
+    def __init__(self, path: str, cause: str, fix: str) -> None:
+        super().__init__(f"cannot write {path}: {cause}; {fix}")
+        self.path = path
+
+
+def os_error_cause(exc: OSError) -> str:
+    """The cause of an operating-system error in words (no traceback, no errno jargon)."""
+    causes = {
+        "PermissionError": "permission denied",
+        "FileExistsError": "a file is in the way (a folder was expected there)",
+        "NotADirectoryError": "a part of the path is a file, not a folder",
+        "IsADirectoryError": "it is a folder, not a file",
+        "FileNotFoundError": "no such file or folder",
+    }
+    return causes.get(type(exc).__name__, exc.strerror or type(exc).__name__)
 
 
 class ModelError(RegistryLinkError):

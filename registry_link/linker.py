@@ -38,6 +38,7 @@ from registry_link.household_context import base_model, household_name, principa
 from registry_link.household_pass import household_pass
 from registry_link.households import build_households
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
+from registry_link.outputs import with_record_flags
 from registry_link.review_pairs import review_pairs
 from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.scored_pairs import ScoredPairs
@@ -339,6 +340,8 @@ class Linker:
             settings=s,
             timings=stages.timings,
         )
+        links = with_record_flags(links, left)  # which records were flagged, and why
+        households = with_record_flags(households, left)
         return LinkResult(
             links=links,
             review=review,

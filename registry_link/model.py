@@ -41,6 +41,19 @@ from registry_link.errors import ConfigError, ConfigProblem, ModelError
 
 MODEL_FORMAT = "registry-link-model"
 MODEL_VERSION = 1
+
+#: A saved model keeps the term frequency of a name or place only when at least this many
+#: registry persons share it: a rarer value (a name held by one family) is left out of
+#: ``model.json`` and scored as rare. The trained model in memory keeps every value.
+TF_MIN_PERSONS = 10
+
+#: What personal data a saved model holds (the ``personal_data`` entry at its top).
+PERSONAL_DATA_NOTE = (
+    "term frequencies of the registry's names and places (term_frequencies.tables): each value "
+    "kept is shared by at least {k} registry persons, rarer values are left out; no record, "
+    "identifier, birth date or name held by fewer persons. Share it as you would aggregate "
+    "statistics of the registry."
+)
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 # ------------------------------------------------------------------ model config (pydantic)
@@ -356,11 +369,72 @@ class TrainedModel:
         raise ModelError(f"the model has no comparison {name!r}; it has {list(self.params.names)}")
 
 
+def _persons_in_table(table: Mapping[str, float], rows: int | None) -> float:
+    """The number of persons *n* behind a frequency table (frequency = count / n, over the
+    column's non-null values): the smallest n = c / (smallest frequency), c = 1, 2, …, that
+    turns every frequency into a whole count (c at most the smallest frequency times the
+    registry's ``rows`` when known, else 20); 1 / (smallest frequency) when none does. An n
+    found too small only leaves more values out."""
+    import numpy as np
+
+    freqs = np.array([f for f in table.values() if f > 0], dtype=np.float64)
+    if freqs.size == 0:
+        return 0.0
+    smallest = float(freqs.min())
+    top = max(1, round(smallest * rows)) if rows else 20
+    for count in range(1, top + 1):
+        counts = freqs * (count / smallest)
+        if np.all(np.abs(counts - np.round(counts)) < 1e-6 * np.maximum(1.0, counts)):
+            return round(count / smallest)
+    return 1.0 / smallest
+
+
+def shareable_tf_tables(
+    tables: Mapping[str, Mapping[str, float]],
+    minimum_frequency: float,
+    min_persons: int,
+    rows: int | None = None,
+) -> tuple[dict[str, dict[str, float]], float]:
+    """The term-frequency tables without the values fewer than ``min_persons`` persons share,
+    and the frequency a left-out value is scored with.
+
+    That frequency is the largest a left-out value can have, (``min_persons`` - 1) / n of the
+    smallest table — never below ``minimum_frequency`` — so a left-out rare name still weighs
+    like a rare name, a little less than its exact frequency would. ``rows``: the registry
+    records the tables were counted on (the model's ``training.right.rows``), if known.
+    """
+    kept: dict[str, dict[str, float]] = {}
+    floor = minimum_frequency
+    for col, table in tables.items():
+        n = _persons_in_table(table, rows)
+        if n <= 0:
+            kept[col] = {}
+            continue
+        cut = min_persons / n
+        kept[col] = {v: f for v, f in table.items() if f >= cut - 1e-12}
+        if len(kept[col]) < len(table):
+            floor = max(floor, (min_persons - 1) / n)
+    return kept, floor
+
+
 def model_to_dict(model: TrainedModel) -> dict[str, Any]:
-    """The model as JSON-safe data in the current format version."""
+    """The model as JSON-safe data in the current format version.
+
+    Term frequencies keep only values :data:`TF_MIN_PERSONS` registry persons share (see
+    :func:`shareable_tf_tables`); ``personal_data`` says what personal data the file holds.
+    """
+    right = model.training.get("right")
+    rows = right.get("rows") if isinstance(right, Mapping) else None
+    tables, floor = shareable_tf_tables(
+        model.tf_tables,
+        model.tf_minimum_frequency,
+        TF_MIN_PERSONS,
+        rows if isinstance(rows, int) else None,
+    )
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
+        "personal_data": PERSONAL_DATA_NOTE.format(k=TF_MIN_PERSONS),
         "prior": model.params.prior,
         "comparisons": [
             {
@@ -371,8 +445,9 @@ def model_to_dict(model: TrainedModel) -> dict[str, Any]:
             for c in model.comparisons
         ],
         "term_frequencies": {
-            "minimum_frequency": model.tf_minimum_frequency,
-            "tables": {col: dict(t) for col, t in model.tf_tables.items()},
+            "minimum_frequency": floor,
+            "minimum_persons": TF_MIN_PERSONS,
+            "tables": tables,
         },
         "training": dict(model.training),
         "model_config": dict(model.settings) if model.settings is not None else None,

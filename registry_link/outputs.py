@@ -33,6 +33,26 @@ from registry_link.households import HOUSEHOLD_FLAGS
 CSV_ENCODING: Final[str] = "UTF-8 with BOM"
 
 
+#: Column of links and households: the partner record's own reason codes (see
+#: :data:`registry_link.schema.FLAG_CODES`), empty when the record was not flagged.
+RECORD_FLAGS = "record_flags"
+
+
+def with_record_flags(frame: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (rows keyed by ``source, record_id``) with ``record_flags``: each partner
+    record's reason codes from the standardised ``records`` (its ``flags``), so that the
+    outputs say which records were flagged and why. Rows of no partner record get ``[]``."""
+    if frame.is_empty() and not {"source", "record_id"} <= set(frame.columns):
+        return frame
+    flags = records.select("source", "record_id", pl.col("flags").alias(RECORD_FLAGS)).unique(
+        ["source", "record_id"], keep="first"
+    )
+    joined = frame.drop(RECORD_FLAGS, strict=False).join(
+        flags, on=["source", "record_id"], how="left", maintain_order="left"
+    )
+    return joined.with_columns(pl.col(RECORD_FLAGS).fill_null(pl.lit([], dtype=pl.List(pl.Utf8))))
+
+
 def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with list columns joined by ``|`` (CSV has no lists)."""
     lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]

@@ -44,7 +44,8 @@ _LATIN = r"[A-Za-z\u00C0-\u024F]"
 
 @dataclass(frozen=True)
 class QualityReport:
-    """Summary of one standardised list."""
+    """Summary of one standardised list. ``rows`` are the records kept (every row of the file
+    with text in some column); ``blank_rows`` the rows blank in every column, skipped."""
 
     source: str
     rows: int
@@ -53,6 +54,7 @@ class QualityReport:
     flagged_rows: int = 0
     script_mix: dict[str, int] = field(default_factory=dict)
     birth_date_precision: dict[str, int] = field(default_factory=dict)
+    blank_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form of the report."""
@@ -64,6 +66,7 @@ class QualityReport:
             "flagged_rows": self.flagged_rows,
             "script_mix": dict(self.script_mix),
             "birth_date_precision": dict(self.birth_date_precision),
+            "blank_rows": self.blank_rows,
         }
 
     def render(self) -> Group:
@@ -88,7 +91,9 @@ class QualityReport:
             mix.add_row(f"names: {key.replace('_', ' ')}", str(count))
         for key, count in self.birth_date_precision.items():
             mix.add_row(f"birth date: {key.replace('_', ' ')}", str(count))
-        head = f"[bold]{self.source}[/bold]: {self.rows} rows"
+        head = f"[bold]{self.source}[/bold]: {self.rows} rows, none dropped"
+        if self.blank_rows:
+            head += f" ({self.blank_rows} blank row(s) skipped: no text in any column)"
         return Group(head, fills, flags, mix)
 
     def print(self, console: Console | None = None) -> None:
@@ -96,8 +101,9 @@ class QualityReport:
         (console or Console()).print(self.render())
 
 
-def quality_report(frame: pl.DataFrame) -> QualityReport:
-    """Summarise a standardised frame (see :data:`registry_link.schema.STANDARDISED_SCHEMA`)."""
+def quality_report(frame: pl.DataFrame, *, blank_rows: int = 0) -> QualityReport:
+    """Summarise a standardised frame (see :data:`registry_link.schema.STANDARDISED_SCHEMA`);
+    ``blank_rows``: rows of its file skipped as blank (see :class:`registry_link.io.ReadCounts`)."""
     rows = frame.height
     fill_exprs = []
     for name in FILL_FIELDS:
@@ -141,4 +147,5 @@ def quality_report(frame: pl.DataFrame) -> QualityReport:
         flagged_rows=int(frame.select((pl.col("flags").list.len() > 0).sum()).item()),
         script_mix={k: int(mix[k] or 0) for k in SCRIPT_MIX},
         birth_date_precision={k: int(precision.get(k, 0)) for k in (*DATE_PRECISIONS, "unknown")},
+        blank_rows=blank_rows,
     )

@@ -69,7 +69,7 @@ DATE_PRECISIONS: Final[tuple[str, ...]] = ("day", "year", "day_or_year")
 
 #: Reason codes a row can be flagged with (column ``flags``). Never dropped: flagged and counted.
 FLAG_CODES: Final[dict[str, str]] = {
-    "no_name": "the record has no name in any name field",
+    "no_name": "the record has no usable name: no name field holds a letter to match on",
     "birth_date_unparseable": "the birth date could not be read; kept in birth_date_raw",
     "birth_date_out_of_range": "the birth date is in the future or before 1900",
     "birth_date_day_or_year": "the birth date is 01/01/YYYY: possibly a stand-in for year only",
@@ -82,6 +82,25 @@ FLAG_CODES: Final[dict[str, str]] = {
     "full_name_only": "the name came as one unsplit full name",
     "mixed_script_name": "a name field mixes Arabic and Latin letters",
     "encoding_suspect": "the row contains replacement or mojibake characters",
+    "name_unusable": (
+        "a name field has text but no letter to match on (---, digits, emoji, tatweel or "
+        "diacritics only, another script); kept, not matched"
+    ),
+    "id_invisible_characters": (
+        "an identifier held invisible characters (byte-order mark, zero-width or bidi "
+        "controls); removed"
+    ),
+    "control_characters": "a value held control characters (NUL ...); removed",
+    "row_short": (
+        "the row has fewer fields than the header: its last fields (relationship, principal "
+        "...) are missing and read as empty"
+    ),
+    "row_long": "the row has more fields than the header: the extra fields were not read",
+    "excel_error": "a cell holds an Excel error (#DIV/0!, #N/A, #VALUE! ...); read as empty",
+    "excel_merged_cell": (
+        "a merged Excel cell covers this row: its value is on the merge's first row only; read "
+        "as empty here"
+    ),
 }
 
 #: The fields of a standardised record as a person reads them (values as given, not matching

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from registry_link import load_standardised
+from registry_link import model as model_module
 from registry_link.decide import DECISIONS, LINK_COLUMNS
 from registry_link.errors import UsageError
 from registry_link.evaluation import evaluate_links
@@ -106,9 +107,19 @@ def test_summary_and_stage_callback(data, result: LinkResult, stages: list[str])
     assert set(s["timings_s"]) == set(stages)
 
 
+@pytest.mark.parametrize(("min_persons", "tolerance"), [(1, 1e-9), (10, 1e-3)])
 def test_saved_and_reloaded_model_gives_the_same_probabilities(
-    data, result: LinkResult, tmp_path: Path
+    data,
+    result: LinkResult,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    min_persons: int,
+    tolerance: float,
 ) -> None:
+    """Every term frequency saved: the same probabilities; the shipped floor (names fewer
+    than 10 registry persons hold are left out of model.json): the same decisions, and
+    probabilities within 0.001."""
+    monkeypatch.setattr(model_module, "TF_MIN_PERSONS", min_persons)
     path = tmp_path / "model.json"
     save_model(result.model, path)
     again = Linker.from_config(MODEL_CONFIG).link(
@@ -118,7 +129,7 @@ def test_saved_and_reloaded_model_gives_the_same_probabilities(
     a, b = result.links.select(cols), again.links.select(cols)
     assert a.drop("match_probability").equals(b.drop("match_probability"))
     diff = (a["match_probability"] - b["match_probability"]).abs().fill_null(0.0)
-    assert diff.max() <= 1e-9
+    assert diff.max() <= tolerance
 
 
 def test_standardised_frames_work_like_standardised_lists(data, result: LinkResult) -> None:
@@ -291,3 +302,26 @@ def test_the_engine_knobs_change_no_result(data, workers: int, caches: bool) -> 
     assert plain.review.equals(default.review)
     assert plain.clusters.equals(default.clusters)
     assert set(plain.timings) == set(default.timings) == set(default.summary["timings_s"])
+
+
+def test_saved_model_holds_no_name_fewer_than_ten_registry_persons_share(
+    data, result: LinkResult, tmp_path: Path
+) -> None:
+    """Privacy of model.json (issue 19): every name or place it keeps is held by at least
+    TF_MIN_PERSONS registry persons, counted here on the registry itself; the rarer ones the
+    trained model knows are absent from the file, and its header says what it holds."""
+    path = tmp_path / "model.json"
+    save_model(result.model, path)
+    text = path.read_text(encoding="utf-8")
+    saved = load_model(path)
+    registry = data["registry"].frame
+    left_out = 0
+    for column, table in result.model.tf_tables.items():
+        counts = dict(registry.get_column(column).drop_nulls().value_counts().iter_rows())
+        for value in saved.tf_tables[column]:
+            assert counts[value] >= model_module.TF_MIN_PERSONS, (column, value)
+        rare = [v for v in table if counts[v] < model_module.TF_MIN_PERSONS]
+        left_out += len(rare)
+        assert not set(rare) & set(saved.tf_tables[column])
+    assert left_out > 0  # the check saw rare names (the registry has them)
+    assert '"personal_data"' in text.split('"comparisons"')[0]

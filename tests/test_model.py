@@ -137,8 +137,12 @@ def test_model_round_trip(tmp_path: Path) -> None:
     assert data["comparisons"][0]["comparison"]["levels"] == ["different", "exact"]
     back = load_model(path)
     assert back.params == model.params
-    assert back.tf_tables == model.tf_tables
-    assert back.tf_minimum_frequency == model.tf_minimum_frequency
+    # smith (20 of 1,000 persons) is kept; élie (1 person) is left out of the file, and a
+    # left-out value is scored as held by at most TF_MIN_PERSONS - 1 persons (issue 19)
+    assert back.tf_tables == {"surname": {"smith": 0.02}}
+    assert "élie" not in path.read_text(encoding="utf-8")
+    assert back.tf_minimum_frequency == pytest.approx(9 / 1000)
+    assert "personal_data" in data
     assert [c.to_dict() for c in back.comparisons] == [c.to_dict() for c in model.comparisons]
     assert back.training == model.training
     assert back.settings == model.settings
@@ -246,3 +250,17 @@ def test_default_model_reads_only_standardised_columns() -> None:
     # EM sessions run on rules that do not block on a given name (see the config's comment)
     assert {r.name for r in settings.em_rules()} == {"cin", "family_residence_birth_year"}
     assert all("given_key" not in r.columns for r in settings.em_rules())
+
+
+def test_a_model_written_before_issue_19_still_loads(tmp_path: Path) -> None:
+    """tests/data/model_written_before_issue19.json was written by save_model before model.json
+    left rare term frequencies out (trained on a 2,000-person synthetic registry)."""
+    old = load_model(DATA / "model_written_before_issue19.json")
+    assert old.tf_tables["given_lat"] and old.tf_minimum_frequency == 1e-5
+    assert len(old.comparisons) == len(old.params.names)
+    path = tmp_path / "again.json"
+    save_model(old, path)  # saved again: the rare values go, the parameters stay
+    again = load_model(path)
+    assert again.params == old.params
+    assert set(again.tf_tables["given_lat"]) < set(old.tf_tables["given_lat"])
+    assert again.tf_minimum_frequency > old.tf_minimum_frequency

@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 
 import click
+import polars as pl
 from rich.console import Console
 
+from registry_link.errors import OutputError, os_error_cause
 from registry_link.standardise import load_standardised
 
 
@@ -47,8 +49,26 @@ def command(file: Path, config: Path, out: Path | None) -> None:
     """
     result = load_standardised(file, config)
     target = out or default_output(file)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    result.frame.write_parquet(target)
+    write_parquet(result.frame, target, default=out is None)
     console = Console() if sys.stdout.isatty() else Console(width=120)
     result.report.print(console)
     console.print(f"wrote {result.frame.height} rows to {target}", soft_wrap=True)
+
+
+def write_parquet(frame: pl.DataFrame, target: Path, *, default: bool) -> None:
+    """Write ``frame`` to ``target`` (its folder created), or raise one clean OutputError."""
+    fix = (
+        "give --out a path in a folder you can write to"
+        if not default
+        else "the default output goes beside the input file; give --out a path in a folder "
+        "you can write to"
+    )
+    if target.is_dir():
+        raise OutputError(
+            str(target), "it is a folder", "give --out a file path ending in .parquet"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(target)
+    except OSError as exc:
+        raise OutputError(str(target), os_error_cause(exc), fix) from None

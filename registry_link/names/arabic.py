@@ -1,6 +1,8 @@
 """Normalisation of Arabic-script names.
 
-Folds the spelling variants that do not distinguish names: diacritics and tatweel removed,
+Folds the spelling variants that do not distinguish names: Unicode NFKC first (Arabic
+presentation forms and ligatures, as text copied from a PDF gives them — ﻣﺤﻤﺪ, ﷲ — become
+the letters they draw: محمد, الله), diacritics and tatweel removed,
 alef forms unified, ى→ي, ة→ه, ؤ→و, ئ→ي, lone hamza dropped, Persian/Urdu look-alikes folded
 (ک→ك, ی→ي, ڤ→ف, پ→ب, چ→ش; the Maghrebi g letters گ ڭ ݣ ڨ → ڭ), Arabic-Indic and Persian
 digits → ASCII, zero-width and bidi controls removed, punctuation → space, whitespace collapsed.
@@ -66,7 +68,7 @@ def normalise_arabic_expr(e: pl.Expr) -> pl.Expr:
 
     Only letters, digits and single spaces remain; Latin letters are kept as they are.
     """
-    out = e.str.replace_all(_DELETE_RE, "")
+    out = e.str.normalize("NFKC").str.replace_all(_DELETE_RE, "")
     out = out.str.replace_many(list(_REPLACE), list(_REPLACE.values()))
     out = out.str.replace_all(r"[^\p{L}\p{N}]+", " ")
     out = out.str.strip_chars()

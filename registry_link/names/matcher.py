@@ -47,7 +47,12 @@ _KEY_EQUAL_FLOOR = 0.95
 
 
 def matching_form_expr(e: pl.Expr) -> pl.Expr:
-    """Latin matching form of a name in either script (Arabic is transliterated)."""
+    """Latin matching form of a name in either script (Arabic is transliterated).
+
+    The name is first put in Unicode NFKC, so Arabic presentation forms and ligatures
+    (ﻣﺤﻤﺪ, ﷲ, as copied from a PDF) are read as the letters they draw.
+    """
+    e = e.str.normalize("NFKC")
     return (
         pl.when(contains_arabic_expr(e))
         .then(arabic_to_latin_expr(e))

@@ -15,7 +15,7 @@ from typing import Final
 import polars as pl
 
 from registry_link.config.codes import BUILTIN_RELATIONSHIP_CODES, code_key, merge_codes
-from registry_link.standardise.text import clean_text_expr, code_key_expr
+from registry_link.standardise.text import clean_id_text_expr, clean_text_expr, code_key_expr
 
 DEFAULT_RELATIONSHIP_CODES: Mapping[str, str] = merge_codes(BUILTIN_RELATIONSHIP_CODES, {})
 
@@ -104,12 +104,13 @@ def principal_missing_expr(
     """True for a dependant whose principal_record_id is not among ``record_ids``.
 
     ``record_ids`` is the record_id column of the same frame (an expression) or the record
-    ids of the whole source (a Series), compared after trimming.
+    ids of the whole source (a Series), compared as the standardiser keeps ids (trimmed,
+    invisible characters removed).
     """
-    pid = clean_text_expr(principal_record_id)
+    pid = clean_id_text_expr(principal_record_id)
     if isinstance(record_ids, pl.Series):
-        cleaned = record_ids.to_frame("r").select(clean_text_expr(pl.col("r"))).to_series()
+        cleaned = record_ids.to_frame("r").select(clean_id_text_expr(pl.col("r"))).to_series()
         ids = pl.lit(cleaned.implode())
     else:
-        ids = clean_text_expr(record_ids).implode()
+        ids = clean_id_text_expr(record_ids).implode()
     return (pid.is_not_null() & ~pid.is_in(ids)).fill_null(False)

@@ -17,8 +17,8 @@ back to the automatic forms. ``01/01/YYYY`` keeps its date with precision ``day_
 (flag ``birth_date_day_or_year``). An impossible date (31/02/1980) or an unknown form is
 *unparseable* (parsed columns null, flag ``birth_date_unparseable``). A year before 1900 or
 after the reference year is kept and flagged ``birth_date_out_of_range``. Empty values and
-placeholders (``-``, ``N/A``, ``néant``, ``00/00/0000``) are missing: all null, no flag
-(``?`` and ``??`` are unparseable: someone typed something unreadable).
+word placeholders (``-``, ``N/A``, ``néant``) are missing: all null, no flag. ``?``, ``??``
+and zeros (``0``, ``00/00/0000``) are unparseable: someone typed something that is not a date.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def parse_birth_dates(
         _bd_s=ascii_digits_expr(text).str.replace(_TIME_SUFFIX, ""),
         _bd_missing=text.is_null()
         | is_placeholder_expr(text, WORD_PLACEHOLDER_KEYS)
-        | text.str.contains(r"^[0\s/.\-]+$").fill_null(False),
+        | text.str.contains(r"^[\s/.\-]+$").fill_null(False),
     )
     s = pl.col("_bd_s")
     out = out.with_columns(

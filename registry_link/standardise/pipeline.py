@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from registry_link.config.loader import SourceSettings, load_source_config
-from registry_link.io.readers import ROW_NUMBER, read_source
+from registry_link.io.readers import READ_FLAGS, ROW_NUMBER, ReadCounts, read_source_counted
 from registry_link.schema import (
     CANONICAL_FIELDS,
     FLAG_CODES,
@@ -40,12 +40,20 @@ from registry_link.standardise.ids import (
 from registry_link.standardise.names import (
     add_name_forms,
     fix_scripts,
+    latin_form_expr,
     mixed_script_expr,
     split_full_name,
 )
 from registry_link.standardise.places import add_place_forms
 from registry_link.standardise.sex import sex_expr, sex_unknown_expr
-from registry_link.standardise.text import clean_text_expr, is_placeholder_expr
+from registry_link.standardise.text import (
+    CONTROL,
+    clean_id_text_expr,
+    clean_text_expr,
+    has_control_expr,
+    has_invisible_expr,
+    is_placeholder_expr,
+)
 
 if TYPE_CHECKING:
     from registry_link.quality import QualityReport
@@ -56,6 +64,9 @@ _ID_FIELDS = ("cin", "cnss_number", "registry_person_id", "person_id", "househol
 _RAW_TEXT = (*_DISPLAY_NAMES, "birth_place", "residence")
 _SPLIT_NAMES = ("family_name", "given_name", "family_name_ar", "given_name_ar")
 _MOJIBAKE = r"\uFFFD|Ã[\u0080-\u00BF]|[ØÙ][\u0080-\u00BF]|â€"
+#: Identifier fields that are compared as text (the others are cleaned in ``clean_id_columns``).
+_RECORD_IDS = ("record_id", "principal_record_id")
+_READ_CODES = ("row_short", "row_long", "excel_error", "excel_merged_cell")
 
 
 def _with_all_fields(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -63,41 +74,84 @@ def _with_all_fields(frame: pl.LazyFrame) -> pl.LazyFrame:
     missing = [pl.lit(None, dtype=pl.Utf8).alias(f) for f in _ALL_FIELDS if f not in names]
     if "source" not in names:  # a dependants file may carry its own source; else the config's
         missing.append(pl.lit(None, dtype=pl.Utf8).alias("source"))
+    if READ_FLAGS not in names:
+        missing.append(pl.lit([], dtype=pl.List(pl.Utf8)).alias(READ_FLAGS))
     if ROW_NUMBER not in names:
         frame = frame.with_row_index(ROW_NUMBER, offset=1)
     return frame.with_columns(missing).with_columns(pl.col(ROW_NUMBER).cast(pl.UInt32))
 
 
-def flags_expr_from(conditions: dict[str, pl.Expr]) -> pl.Expr:
-    """List of the codes whose condition holds, in :data:`FLAG_CODES` order.
+_FLAG_MASK = "_flag_mask"
 
-    Built as a bitmask per row, then the (few) distinct masks are turned into lists, which
-    is far cheaper than list operations on every row.
-    """
-    codes = [c for c in FLAG_CODES if c in conditions]
-    mask = pl.sum_horizontal(
-        conditions[c].fill_null(False).cast(pl.Int32) * (1 << i) for i, c in enumerate(codes)
+
+def flag_mask_expr(conditions: dict[str, pl.Expr]) -> pl.Expr:
+    """Bitmask of the codes whose condition holds (bit *i*: the *i*-th code of
+    :data:`FLAG_CODES`); :func:`flags_from_mask` turns it into the ``flags`` list."""
+    codes = list(FLAG_CODES)
+    return pl.sum_horizontal(
+        conditions[c].fill_null(False).cast(pl.Int64) * (1 << codes.index(c))
+        for c in codes
+        if c in conditions
     )
-    lists = {m: [c for i, c in enumerate(codes) if m >> i & 1] for m in range(1 << len(codes))}
-    return mask.replace_strict(
-        list(lists), [lists[m] for m in lists], return_dtype=pl.List(pl.Utf8)
-    )
+
+
+def flags_from_mask(frame: pl.DataFrame, column: str = _FLAG_MASK) -> pl.DataFrame:
+    """Replace the bitmask ``column`` by ``flags``, the list of codes in :data:`FLAG_CODES`
+    order. Only the (few) distinct masks present are turned into lists, which is far cheaper
+    than list operations on every row."""
+    codes = list(FLAG_CODES)
+    masks = frame.get_column(column).unique().to_list()
+    lists = [[c for i, c in enumerate(codes) if m >> i & 1] for m in masks]
+    flags = frame.get_column(column).replace_strict(masks, lists, return_dtype=pl.List(pl.Utf8))
+    return frame.with_columns(flags.alias("flags")).drop(column)
 
 
 def _clean_stage(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Every raw field trimmed (empty -> null); names/places checked for mojibake."""
-    frame = frame.with_columns(clean_text_expr(pl.col(f)).alias(f) for f in _ALL_FIELDS)
+    """Every raw field trimmed (empty -> null), control characters (NUL ...) removed; names in
+    NFKC (Arabic presentation forms and ligatures as copied from a PDF -> letters); record ids
+    without invisible characters; names/places checked for mojibake."""
+    frame = frame.with_columns(
+        _control=pl.any_horizontal(has_control_expr(pl.col(f)) for f in _ALL_FIELDS),
+        _invisible_id=pl.any_horizontal(
+            has_invisible_expr(pl.col(f)) for f in (*_RECORD_IDS, *_ID_FIELDS)
+        ),
+    )
+    frame = frame.with_columns(
+        clean_id_text_expr(pl.col(f)).alias(f)
+        if f in _RECORD_IDS
+        else clean_text_expr(_nfkc(pl.col(f).str.replace_all(CONTROL, ""), f)).alias(f)
+        for f in _ALL_FIELDS
+    )
     return frame.with_columns(
         _encoding_suspect=pl.any_horizontal(
             pl.col(c).str.contains(_MOJIBAKE).fill_null(False) for c in _RAW_TEXT
         ),
         _mixed=mixed_script_expr(list(_DISPLAY_NAMES)),
-        _no_name=pl.all_horizontal(pl.col(c).is_null() for c in NAME_FIELDS),
         _full_only=pl.col("full_name").is_not_null()
         & pl.all_horizontal(pl.col(c).is_null() for c in _SPLIT_NAMES),
         birth_date_raw=pl.col("birth_date"),
         _rth_raw=pl.col("relation_to_head"),
     )
+
+
+def _nfkc(e: pl.Expr, field: str) -> pl.Expr:
+    """Names in Unicode NFKC (compatibility forms folded); other fields unchanged."""
+    return e.str.normalize("NFKC") if field in _DISPLAY_NAMES else e
+
+
+def _usable_names_stage(frame: pl.DataFrame) -> pl.DataFrame:
+    """``_no_name`` (no name field gives a matching form with a letter) and ``_name_unusable``
+    (some name field has text but no letter to match on: ``---``, digits, emoji, tatweel or
+    diacritics only, a script that is neither Arabic nor Latin). Once per distinct value."""
+    for f in NAME_FIELDS:
+        frame = with_distinct(
+            frame, f, {f"_ok_{f}": latin_form_expr(pl.col(f)).str.contains("[a-z]")}
+        )
+    ok = [pl.col(f"_ok_{f}").fill_null(False) for f in NAME_FIELDS]
+    unusable = [pl.col(f).is_not_null() & ~pl.col(f"_ok_{f}").fill_null(False) for f in NAME_FIELDS]
+    return frame.with_columns(
+        _no_name=~pl.any_horizontal(ok), _name_unusable=pl.any_horizontal(unusable)
+    ).drop([f"_ok_{f}" for f in NAME_FIELDS])
 
 
 def _codes_stage(frame: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
@@ -176,8 +230,16 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         relationship_unknown = (
             pl.col("relation_to_head").is_null() & pl.col("_rth_raw").is_not_null()
         )
+    read = pl.col(READ_FLAGS)
     flags = {
-        "no_name": pl.col("_no_name"),
+        # no name field with a letter, or nothing to match on at all (a vowel-only full name)
+        "no_name": pl.col("_no_name")
+        | (
+            (pl.col("name_token_keys").list.len() == 0)
+            & pl.col("family_lat").is_null()
+            & pl.col("given_lat").is_null()
+        ),
+        "name_unusable": pl.col("_name_unusable"),
         "birth_date_unparseable": pl.col("birth_date_unparseable"),
         "birth_date_out_of_range": pl.col("birth_date_out_of_range"),
         "birth_date_day_or_year": pl.col("birth_date_day_or_year"),
@@ -191,13 +253,16 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         "full_name_only": pl.col("_full_only"),
         "mixed_script_name": pl.col("_mixed"),
         "encoding_suspect": pl.col("_encoding_suspect"),
+        "id_invisible_characters": pl.col("_invisible_id"),
+        "control_characters": pl.col("_control"),
+        **{code: read.list.contains(code) for code in _READ_CODES},
     }
     return frame.with_columns(
         source=pl.coalesce(pl.col("source"), pl.lit(settings.source)),
         principal_source=pl.when(pl.col("principal_record_id").is_not_null()).then(
             pl.lit(settings.source)
         ),
-        flags=flags_expr_from(flags),
+        **{_FLAG_MASK: flag_mask_expr(flags)},
     )
 
 
@@ -231,22 +296,25 @@ def standardise(
 
 def _standardise_batch(raw: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
     frame = _clean_stage(raw.lazy()).collect()
+    frame = _usable_names_stage(frame)
     frame = _codes_stage(frame, settings)
     frame = _dates_stage(frame, settings)
     frame = fix_scripts(frame)
     frame = split_full_name(frame, settings.full_name_order)
     frame = add_name_forms(frame)
-    out = _flags_stage(frame.lazy(), settings)
-    return out.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items()).collect()
+    out = flags_from_mask(_flags_stage(frame.lazy(), settings).collect())
+    return out.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items())
 
 
 @dataclass(frozen=True)
 class StandardisedList:
-    """A standardised source: the frame, the settings it was read with and its quality report."""
+    """A standardised source: the frame, the settings it was read with, its quality report and
+    the rows read (``counts.rows`` kept = ``frame.height``; ``counts.blank_rows`` skipped)."""
 
     frame: pl.DataFrame
     settings: SourceSettings
     report: QualityReport
+    counts: ReadCounts | None = None
 
 
 def load_standardised(path: str | Path, config_path: str | Path) -> StandardisedList:
@@ -254,5 +322,7 @@ def load_standardised(path: str | Path, config_path: str | Path) -> Standardised
     from registry_link.quality import quality_report
 
     settings = load_source_config(config_path)
-    frame = standardise(read_source(path, settings), settings)
-    return StandardisedList(frame=frame, settings=settings, report=quality_report(frame))
+    raw, counts = read_source_counted(path, settings)
+    frame = standardise(raw, settings)
+    report = quality_report(frame, blank_rows=counts.blank_rows)
+    return StandardisedList(frame=frame, settings=settings, report=report, counts=counts)

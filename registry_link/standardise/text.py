@@ -38,10 +38,36 @@ PLACEHOLDER_KEYS: Final[tuple[str, ...]] = (
 
 _SPACES = r"[\s\u00a0\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+"
 
+#: Characters that show nothing: byte-order mark, zero-width and bidi controls, soft hyphen,
+#: word joiner, Arabic letter mark. In an identifier they are removed (and the row flagged).
+INVISIBLE: Final[str] = r"[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+
+#: Control characters (C0 and C1 except tab, line feed and carriage return, which are
+#: whitespace): a NUL byte or a stray escape inside a value. Removed and flagged.
+CONTROL: Final[str] = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+
 
 def clean_text_expr(e: pl.Expr) -> pl.Expr:
     """Trim, collapse inner whitespace (incl. NBSP, zero-width and bidi marks); ``""`` -> null."""
     return e.cast(pl.Utf8).str.replace_all(_SPACES, " ").str.strip_chars().replace("", None)
+
+
+def clean_id_text_expr(e: pl.Expr) -> pl.Expr:
+    """An identifier as text: invisible and control characters removed (not turned into
+    spaces), then trimmed with inner whitespace collapsed; ``""`` -> null."""
+    return clean_text_expr(
+        e.cast(pl.Utf8).str.replace_all(INVISIBLE, "").str.replace_all(CONTROL, "")
+    )
+
+
+def has_invisible_expr(e: pl.Expr) -> pl.Expr:
+    """Whether a raw value holds an invisible character (null -> False)."""
+    return e.cast(pl.Utf8).str.contains(INVISIBLE).fill_null(False)
+
+
+def has_control_expr(e: pl.Expr) -> pl.Expr:
+    """Whether a raw value holds a control character such as NUL (null -> False)."""
+    return e.cast(pl.Utf8).str.contains(CONTROL).fill_null(False)
 
 
 def ascii_digits_expr(e: pl.Expr) -> pl.Expr:

@@ -80,7 +80,8 @@ def test_duplicate_ids(files: tuple[Path, Path], capsys: pytest.CaptureFixture[s
     data, config = files
     data.write_text(DATA + "1;Idrissi;Ali;1990\n", encoding="utf-8")
     err = run_error(["standardise", str(data), "--config", str(config)], capsys)
-    assert "record_id" in err and "'1'" in err and "tiny.csv" in err
+    # the rows say where; the id itself is masked (issue 19: no personal data in messages)
+    assert "record_id" in err and "at rows [1, 3]" in err and "tiny.csv" in err
 
 
 def test_bad_config_key(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:

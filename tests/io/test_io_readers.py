@@ -38,7 +38,14 @@ def test_csv_encodings_and_separators(tmp_path: Path, encoding: str, sep: str) -
     path = tmp_path / "p.csv"
     path.write_bytes(csv_text(sep).encode(encoding))
     out = collect(read_source(path, settings()))
-    assert out.columns == ["row_number", "record_id", "family_name", "given_name", "cin"]
+    assert out.columns == [
+        "row_number",
+        "record_id",
+        "family_name",
+        "given_name",
+        "cin",
+        "read_flags",
+    ]
     assert out["family_name"].to_list() == ["EL ALAOUI", "BENNANI"]
     assert out["given_name"].to_list() == ["Hélène", "Saïd"]
     assert out["row_number"].to_list() == [1, 2]
@@ -151,7 +158,8 @@ def test_xlsx_all_text(tmp_path: Path) -> None:
     assert out["birth_date"].to_list()[0] == "29221"
     assert out["birth_date"].to_list()[1].startswith("1980-01-05")
     assert out["row_number"].to_list() == [1, 3]
-    assert all(dtype == pl.Utf8 for name, dtype in out.schema.items() if name != "row_number")
+    texts = {n: t for n, t in out.schema.items() if n not in ("row_number", "read_flags")}
+    assert all(dtype == pl.Utf8 for dtype in texts.values())
 
 
 def test_parquet(tmp_path: Path) -> None:
@@ -192,7 +200,9 @@ def test_dependants_file(tmp_path: Path) -> None:
     (tmp_path / "deps.csv").write_text("num,parent,lien,nom\n2,1,fils,A\n", encoding="utf-8")
     with pytest.raises(DuplicateRecordIdError) as info:
         read_source(tmp_path / "main.csv", s)
-    assert "deps.csv" in str(info.value) and "'2'" in str(info.value)
+    # rows (main file, dependants file) say where; the id itself is not printed
+    assert "deps.csv" in str(info.value) and "rows [2, 1]" in str(info.value)
+    assert "'2'" not in str(info.value)
 
 
 def test_dependants_file_follows_the_main_file(tmp_path: Path) -> None:

@@ -72,7 +72,10 @@ def row(date: dt.date | None, year: int | None, precision: str | None, **flags: 
         ("-", None),
         ("N/A", None),
         ("néant", None),
-        ("00/00/0000", None),
+        # zeros are not a date: unparseable (flagged), not silently missing (issue 19)
+        ("00/00/0000", row(None, None, None, unparseable=True)),
+        ("0", row(None, None, None, unparseable=True)),
+        ("0000-00-00", row(None, None, None, unparseable=True)),
     ],
 )
 def test_forms(raw: str | None, expected: dict[str, object] | None) -> None:
