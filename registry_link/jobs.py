@@ -192,7 +192,11 @@ def load_job_inputs(
         raise _with_note(
             exc, f"the registry's columns are mapped by {registry_config} (--registry-config)"
         ) from None
-    on_event(f"registry: {registry.frame.height:,} persons from {job.registry}")
+    blank = registry.counts.blank_rows
+    on_event(
+        f"registry: {registry.frame.height:,} persons from {job.registry}"
+        + (f" ({blank:,} blank row(s) skipped)" if blank else "")
+    )
     lists = []
     for path, config in zip(job.partners, job.configs, strict=True):
         on_event(f"reading and standardising {path} …")
@@ -201,9 +205,12 @@ def load_job_inputs(
         except InputError as exc:
             raise _with_note(exc, f"the list's columns are mapped by {config} (--config)") from None
         flagged = lst.frame.filter(lst.frame["flags"].list.len() > 0).height
+        blank = lst.counts.blank_rows
         on_event(
             f"partner list {lst.settings.source}: {lst.frame.height:,} records from {path} "
-            f"({flagged:,} flagged)"
+            f"({flagged:,} flagged, none dropped"
+            + (f"; {blank:,} blank row(s) skipped" if blank else "")
+            + ")"
         )
         lists.append(lst)
     return registry, lists
