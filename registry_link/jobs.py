@@ -192,7 +192,7 @@ def load_job_inputs(
         raise _with_note(
             exc, f"the registry's columns are mapped by {registry_config} (--registry-config)"
         ) from None
-    blank = registry.counts.blank_rows
+    blank = registry.report.blank_rows
     on_event(
         f"registry: {registry.frame.height:,} persons from {job.registry}"
         + (f" ({blank:,} blank row(s) skipped)" if blank else "")
@@ -205,7 +205,7 @@ def load_job_inputs(
         except InputError as exc:
             raise _with_note(exc, f"the list's columns are mapped by {config} (--config)") from None
         flagged = lst.frame.filter(lst.frame["flags"].list.len() > 0).height
-        blank = lst.counts.blank_rows
+        blank = lst.report.blank_rows
         on_event(
             f"partner list {lst.settings.source}: {lst.frame.height:,} records from {path} "
             f"({flagged:,} flagged, none dropped"
