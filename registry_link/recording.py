@@ -171,8 +171,33 @@ def _stale(classified: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _absolute(path: Path | str | None) -> str | None:
+    """The path resolved to an absolute one (a run is re-read from any folder)."""
+    return None if path is None else str(Path(path).expanduser().resolve())
+
+
 def _hash_files(paths: Sequence[Path | None]) -> dict[str, str]:
-    return {str(p): sha256_file(p) for p in paths if p is not None}
+    return {str(_absolute(p)): sha256_file(p) for p in paths if p is not None}
+
+
+def changed_inputs(hashes: dict[str, str]) -> list[str]:
+    """The recorded input files that are missing or whose bytes changed, each as a phrase
+    (``"<path> is missing"``, ``"<path> changed (sha256 now …, recorded …)"``).
+
+    Relative paths (runs recorded by earlier versions) are read from the working folder.
+    """
+    problems = []
+    for path, digest in hashes.items():
+        if path == "registry snapshot":
+            continue
+        file = Path(path)
+        if not file.is_file():
+            problems.append(f"{path} is missing")
+            continue
+        now = sha256_file(file)
+        if now != digest:
+            problems.append(f"{path} changed (sha256 now {now[:12]}…, recorded {digest[:12]}…)")
+    return problems
 
 
 def _json_list(col: str) -> pl.Expr:
@@ -240,6 +265,8 @@ def _payload(review: pl.DataFrame, links: pl.DataFrame) -> pl.Expr:
             .struct.json_encode()
             .str.slice(5)
             .str.strip_suffix("}"),
+            pl.lit(',"principal":'),
+            _principal_json(review),
             pl.lit(',"link_reason":'),
             pl.struct(pl.col("link_reason").fill_null("").alias("r"))
             .struct.json_encode()
@@ -248,6 +275,71 @@ def _payload(review: pl.DataFrame, links: pl.DataFrame) -> pl.Expr:
             pl.lit("}"),
         ]
     )
+
+
+_PRINCIPAL = {
+    "principal_name": "name",
+    "principal_person_id": "person_id",
+    "principal_household_key": "household_key",
+    "principal_registry_household_id": "registry_household_id",
+}
+
+
+def _principal_json(review: pl.DataFrame) -> pl.Expr:
+    cols = [c for c in _PRINCIPAL if c in review.columns]
+    if not cols:
+        return pl.lit("null")
+    return (
+        pl.when(pl.col("p_principal_record_id").is_not_null())
+        .then(
+            pl.struct(
+                pl.col("p_principal_record_id").alias("record_id"),
+                *[pl.col(c).alias(_PRINCIPAL[c]) for c in cols],
+            ).struct.json_encode()
+        )
+        .otherwise(pl.lit("null"))
+    )
+
+
+def with_principals(
+    review: pl.DataFrame, left: pl.DataFrame, households: pl.DataFrame
+) -> pl.DataFrame:
+    """Review rows of dependants plus their principal's name, registry person and household
+    (``principal_name, principal_person_id, principal_household_key,
+    principal_registry_household_id``), for the reviewer to see who declared them."""
+    if "p_principal_record_id" not in review.columns or not review.height:
+        return review
+    name = pl.concat_str(
+        [pl.col(c) for c in ("given_name", "family_name") if c in left.columns],
+        separator=" ",
+        ignore_nulls=True,
+    ).replace("", None)
+    arabic = pl.concat_str(
+        [pl.col(c) for c in ("given_name_ar", "family_name_ar") if c in left.columns],
+        separator=" ",
+        ignore_nulls=True,
+    ).replace("", None)
+    full = pl.col("full_name") if "full_name" in left.columns else pl.lit(None, pl.Utf8)
+    principals = left.select(
+        "source",
+        p_principal_record_id="record_id",
+        principal_name=pl.coalesce(
+            pl.concat_str([name, arabic], separator=" · ", ignore_nulls=True).replace("", None),
+            full,
+        ),
+    )
+    hh_cols = {"person_id", "household_key", "registry_household_id"} & set(households.columns)
+    if hh_cols:
+        principals = principals.join(
+            households.select(
+                "source",
+                p_principal_record_id="record_id",
+                **{f"principal_{c}": pl.col(c).cast(pl.Utf8) for c in sorted(hh_cols)},
+            ),
+            on=["source", "p_principal_record_id"],
+            how="left",
+        )
+    return review.join(principals, on=["source", "p_principal_record_id"], how="left")
 
 
 def _run_key(parts: dict[str, Any]) -> str:
@@ -348,12 +440,12 @@ def record_run(
             model_path=model_path,
             input_hashes=file_hashes,
             inputs={
-                "registry": str(inputs.registry) if inputs.registry else None,
-                "registry_config": str(inputs.registry_config) if inputs.registry_config else None,
-                "partners": [str(p) for p in inputs.partners],
-                "configs": [str(c) for c in inputs.configs],
-                "model_config": str(inputs.model_config) if inputs.model_config else None,
-                "model": str(inputs.model) if inputs.model else None,
+                "registry": _absolute(inputs.registry),
+                "registry_config": _absolute(inputs.registry_config),
+                "partners": [_absolute(p) for p in inputs.partners],
+                "configs": [_absolute(c) for c in inputs.configs],
+                "model_config": _absolute(inputs.model_config),
+                "model": _absolute(inputs.model),
             },
             prior_decisions_hash=prior_hash,
             counts={
@@ -369,6 +461,7 @@ def record_run(
         n_links = _insert_links(s, run.id, result.links, current)
         _insert_households(s, run.id, result.households)
         review = _review_rows(result, left, right, stale, prior)
+        review = with_principals(review, left, result.households)
         n_items, reopened = _insert_items(s, run.id, review, result.links, current)
         _supersede_older(s, run.id, current)
         audit(
@@ -519,7 +612,7 @@ def relink(
     with transaction(factory) as s:
         run = get_run(s, run_id)
         inputs = dict(run.inputs)
-        hashes = dict(run.input_hashes)
+        hashes = {**dict(run.input_hashes), **dict(run.config_hashes)}
         model_path = run.model_path
         snap = current_snapshot(s) if inputs.get("registry") is None else None
         snap_file = snapshot_path(s, snap) if snap is not None else None
@@ -528,14 +621,13 @@ def relink(
             f"run {run_id} has no recorded input files (it was recorded from frames); re-run "
             f"`registry-link match --db ...` instead"
         )
-    for path, digest in hashes.items():
-        if path == "registry snapshot":
-            continue
-        if not Path(path).exists() or sha256_file(path) != digest:
-            raise DatabaseError(
-                f"input file {path} of run {run_id} is missing or changed since the run; run "
-                f"`registry-link match --db ...` on the new file instead"
-            )
+    changed = changed_inputs(hashes)
+    if changed:
+        raise DatabaseError(
+            f"run {run_id} cannot be re-run on the same inputs: {'; '.join(changed)}; run "
+            f"`registry-link match --db ...` on the current files instead (a new run, "
+            f"with the reviewers' decisions applied)"
+        )
     partners = [
         load_standardised(p, c) for p, c in zip(inputs["partners"], inputs["configs"], strict=True)
     ]

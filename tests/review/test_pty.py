@@ -77,7 +77,7 @@ def test_keys_in_screen_and_database_out(empty_url: str) -> None:
     queue = ReviewQueue(open_database(url))
     assert queue.get(1).decision == "accept" and queue.get(1).decided_by == "amina"
     assert queue.get(2).status == "decided"  # closed by the accept
-    assert queue.get(3).decision is None and queue.get(3).status == "claimed"  # undone
+    assert queue.get(3).decision is None and queue.get(3).status == "open"  # undone, released
     with transaction(open_database(url)) as s:
         kinds = list(s.scalars(select(ReviewDecision.decision).order_by(ReviewDecision.id)))
     assert kinds == ["accept", "note", "reject", "undo"]
