@@ -144,7 +144,8 @@ def test_rejected_pair_falls_back_to_next_candidate_or_non_match() -> None:
 
 def _reject(record_id: str, person_id: str) -> pl.DataFrame:
     return pl.DataFrame(
-        {"source": ["a"], "record_id": [record_id], "person_id": [person_id], "decision": ["reject"]}
+        {"source": "a", "record_id": record_id, "person_id": person_id, "decision": "reject"},
+        schema={c: pl.Utf8 for c in ("source", "record_id", "person_id", "decision")},
     )
 
 

@@ -169,7 +169,7 @@ class ReviewConsole:
     def _loop(self) -> SessionStats:
         assert self.read_key is not None
         self._key = ""
-        item = self._guard(lambda: self.queue.claim_next(self.reviewer), "start")
+        item = self._claim_first()
         redraw = True
         while item is not None:
             if redraw:
@@ -198,6 +198,11 @@ class ReviewConsole:
         self._say(f"nothing left to review for {self.reviewer} — thank you.", "green")
         self._flush()
         return self.stats
+
+    def _claim_first(self) -> ReviewItem | None:
+        got = self._guard(lambda: self.queue.claim_next(self.reviewer), "start")
+        assert got is None or isinstance(got, ReviewItem)
+        return got
 
     def _guard(
         self, action: Callable[[], object], key: str, item: ReviewItem | None = None

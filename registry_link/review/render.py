@@ -475,7 +475,7 @@ def render_item(
         (None, False, every - {"words"}, 1),
         (None, False, every - {"words", "progress"}, 1),
         (
-            ESSENTIAL_FIELDS | {"father's given name", "sex"},
+            set(ESSENTIAL_FIELDS) | {"father's given name", "sex"},
             False,
             every - {"words", "progress"},
             1,
