@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, select, update
 
-from registry_link.db.engine import DatabaseError, SessionFactory, transaction
+from registry_link.db.engine import DatabaseError, SessionFactory, retry_locked, transaction
 from registry_link.db.models import ReviewDecision, Run, utcnow
 from registry_link.db.models import ReviewItem as ItemRow
 from registry_link.db.queue import effective_decisions
@@ -402,76 +402,80 @@ def record_run(
     engine = session.get_bind()
     session.close()
     assert isinstance(engine, Engine)
-    with transaction(factory) as s:
-        snap_id = None
-        if inputs.registry is None:
-            snap_id = current_snapshot(s).id
-            file_hashes["registry snapshot"] = current_snapshot(s).sha256
-        key = _run_key(
-            {
-                "files": file_hashes,
-                "configs": config_hashes,
-                "model": model_file_hash,
-                "records": records_hash,
-                "prior": prior_hash,
-            }
-        )
-        existing = s.scalar(select(Run).where(Run.run_key == key))
-        if existing is not None:
-            audit(s, who, "run.record", f"run:{existing.id}", {"unchanged": True})
-            return RecordedRun(existing.id, False, 0, 0, 0)
-        stale = _stale(_classified(s, current))
-        model_hash, model_path = _save_model(result, engine)
-        for lst in partners:
-            if isinstance(lst, StandardisedList) and lst.settings.config_path is not None:
-                cfg = Path(lst.settings.config_path)
-                upsert_source(s, lst.settings.source, cfg.read_text(encoding="utf-8"))
-        run = Run(
-            run_key=key,
-            operator=who,
-            started_at=started_at or utcnow(),
-            finished_at=utcnow(),
-            status="finished",
-            parent_run_id=parent_run_id,
-            registry_snapshot_id=snap_id,
-            sources=sorted(left["source"].unique().to_list()),
-            config_hashes=config_hashes,
-            model_hash=model_hash,
-            model_path=model_path,
-            input_hashes=file_hashes,
-            inputs={
-                "registry": _absolute(inputs.registry),
-                "registry_config": _absolute(inputs.registry_config),
-                "partners": [_absolute(p) for p in inputs.partners],
-                "configs": [_absolute(c) for c in inputs.configs],
-                "model_config": _absolute(inputs.model_config),
-                "model": _absolute(inputs.model),
-            },
-            prior_decisions_hash=prior_hash,
-            counts={
-                "records": left.height,
-                "registry": right.height,
-                "decisions": dict(result.summary.get("decisions", {})),
-                "prior_decisions": prior.height,
-            },
-            summary=json.loads(json.dumps(result.summary, default=str)),
-        )
-        s.add(run)
-        s.flush()
-        n_links = _insert_links(s, run.id, result.links, current)
-        _insert_households(s, run.id, result.households)
-        review = _review_rows(result, left, right, stale, prior)
-        review = with_principals(review, left, result.households)
-        n_items, reopened = _insert_items(s, run.id, review, result.links, current)
-        _supersede_older(s, run.id, current)
-        audit(
-            s,
-            who,
-            "run.record",
-            f"run:{run.id}",
-            {"links": n_links, "review_items": n_items, "reopened": reopened},
-        )
-        return RecordedRun(run.id, True, n_links, n_items, reopened)
+
+    def write() -> RecordedRun:
+        with transaction(factory) as s:
+            snap_id = None
+            if inputs.registry is None:
+                snap_id = current_snapshot(s).id
+                file_hashes["registry snapshot"] = current_snapshot(s).sha256
+            key = _run_key(
+                {
+                    "files": file_hashes,
+                    "configs": config_hashes,
+                    "model": model_file_hash,
+                    "records": records_hash,
+                    "prior": prior_hash,
+                }
+            )
+            existing = s.scalar(select(Run).where(Run.run_key == key))
+            if existing is not None:
+                audit(s, who, "run.record", f"run:{existing.id}", {"unchanged": True})
+                return RecordedRun(existing.id, False, 0, 0, 0)
+            stale = _stale(_classified(s, current))
+            model_hash, model_path = _save_model(result, engine)
+            for lst in partners:
+                if isinstance(lst, StandardisedList) and lst.settings.config_path is not None:
+                    cfg = Path(lst.settings.config_path)
+                    upsert_source(s, lst.settings.source, cfg.read_text(encoding="utf-8"))
+            run = Run(
+                run_key=key,
+                operator=who,
+                started_at=started_at or utcnow(),
+                finished_at=utcnow(),
+                status="finished",
+                parent_run_id=parent_run_id,
+                registry_snapshot_id=snap_id,
+                sources=sorted(left["source"].unique().to_list()),
+                config_hashes=config_hashes,
+                model_hash=model_hash,
+                model_path=model_path,
+                input_hashes=file_hashes,
+                inputs={
+                    "registry": _absolute(inputs.registry),
+                    "registry_config": _absolute(inputs.registry_config),
+                    "partners": [_absolute(p) for p in inputs.partners],
+                    "configs": [_absolute(c) for c in inputs.configs],
+                    "model_config": _absolute(inputs.model_config),
+                    "model": _absolute(inputs.model),
+                },
+                prior_decisions_hash=prior_hash,
+                counts={
+                    "records": left.height,
+                    "registry": right.height,
+                    "decisions": dict(result.summary.get("decisions", {})),
+                    "prior_decisions": prior.height,
+                },
+                summary=json.loads(json.dumps(result.summary, default=str)),
+            )
+            s.add(run)
+            s.flush()
+            n_links = _insert_links(s, run.id, result.links, current)
+            _insert_households(s, run.id, result.households)
+            review = _review_rows(result, left, right, stale, prior)
+            review = with_principals(review, left, result.households)
+            n_items, reopened = _insert_items(s, run.id, review, result.links, current)
+            _supersede_older(s, run.id, current)
+            audit(
+                s,
+                who,
+                "run.record",
+                f"run:{run.id}",
+                {"links": n_links, "review_items": n_items, "reopened": reopened},
+            )
+            return RecordedRun(run.id, True, n_links, n_items, reopened)
+
+    return retry_locked(write)
 
 
 def _insert_links(s: Any, run_id: int, links: pl.DataFrame, current: pl.DataFrame) -> int:

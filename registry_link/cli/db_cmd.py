@@ -9,15 +9,42 @@ from typing import Any
 import click
 from rich.table import Table
 
-from registry_link.cli._common import DEFAULT_REGISTRY_CONFIG, console, counts_table
-from registry_link.db.engine import DB_ENV, current_revision, make_engine, open_database, upgrade
+from registry_link.cli._common import DEFAULT_REGISTRY_CONFIG, console, counts_table, out
+from registry_link.db.engine import (
+    DB_ENV,
+    DEFAULT_URL,
+    LOCK_WAIT_ENV,
+    current_revision,
+    make_engine,
+    open_database,
+    upgrade,
+)
 
-_DB_HELP = f"Database URL (default: ${DB_ENV}, else sqlite:///registry-link.db here)."
+#: The help of every ``--db`` option: true for the commands that always use a database and for
+#: ``match``, which uses one only when asked.
+DB_HELP = (
+    f"Database URL: {DEFAULT_URL} (a file here, the default) or "
+    f"postgresql+psycopg://user:password@host:5432/db (needs registry-link[postgres]). "
+    f"Without --db: ${DB_ENV}, else {DEFAULT_URL}. `match` records its run in a database only "
+    f"when --db or ${DB_ENV} is given; the other database commands always use one."
+)
 
 
 def db_option(f: Any) -> Any:
     """The ``--db URL`` option."""
-    return click.option("--db", "db_url", default=None, metavar="URL", help=_DB_HELP)(f)
+    return click.option("--db", "db_url", default=None, metavar="URL", help=DB_HELP)(f)
+
+
+def lock_wait_option(f: Any) -> Any:
+    """The ``--lock-wait SECONDS`` option (``None``: ``$REGISTRY_LINK_LOCK_WAIT``, else 30)."""
+    return click.option(
+        "--lock-wait",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="SECONDS",
+        help=f"How long to keep retrying while another writer locks the database, showing the "
+        f"wait (default: ${LOCK_WAIT_ENV}, else 30).",
+    )(f)
 
 
 def operator_option(f: Any) -> Any:
@@ -37,7 +64,7 @@ def init_command(db_url: str | None) -> None:
     """
     engine = make_engine(db_url)
     upgrade(engine)
-    console.print(
+    out.print(
         f"database ready: {engine.url.render_as_string(hide_password=True)} "
         f"(schema revision {current_revision(engine)})"
     )
@@ -83,7 +110,7 @@ def registry_load(file: Path, config_path: Path, db_url: str | None, operator: s
             factory, reg.frame, source_file=file, config_path=config_path, operator=operator
         )
     state = "unchanged (same extract)" if done.unchanged else "loaded"
-    console.print(
+    out.print(
         f"registry {state}: {done.persons:,} persons, {done.households:,} households; "
         f"snapshot {done.snapshot_path}"
     )
@@ -124,9 +151,9 @@ def runs_group(ctx: click.Context, db_url: str | None, limit: int) -> None:
                 decisions,
             )
     if not runs:
-        console.print("no runs recorded yet; run `registry-link match ... --db URL`")
+        out.print("no runs recorded yet; run `registry-link match ... --db URL`")
         return
-    console.print(table)
+    out.print(table)
 
 
 @runs_group.command("show")
@@ -165,7 +192,7 @@ def runs_show(ctx: click.Context, run_id: int, db_url: str | None, as_json: bool
     rows += [(f"review items: {k}", v) for k, v in sorted(report["review_items_by_status"].items())]
     rows += [(f"reviewer actions: {k}", v) for k, v in sorted(report["review_actions"].items())]
     rows.append(("reviewers", ", ".join(report["reviewers"]) or "-"))
-    console.print(counts_table(f"Run {run_id}", rows))
+    out.print(counts_table(f"Run {run_id}", rows))
 
 
 @click.command("households")
@@ -184,7 +211,9 @@ def households_command(
 ) -> None:
     """Re-run a recorded run with the reviewers' decisions applied; regenerate the households.
 
-    Recorded as a new run (its parent is RUN); beneficiary keys of RUN are kept.
+    Recorded as a new run (its parent is RUN); beneficiary keys of RUN are kept. The run's
+    files are read from the absolute paths recorded with it (from any folder); if one is
+    missing or changed since, the message names it.
 
     \b
     Example:
@@ -196,7 +225,7 @@ def households_command(
     with console.status(f"re-linking run {run_id} with the review decisions …"):
         recorded, result = relink(factory, run_id, out_dir=out_dir, operator=operator)
     decisions = result.summary.get("decisions", {})
-    console.print(
+    out.print(
         counts_table(
             f"Run {recorded.run_id} (re-run of {run_id})"
             if recorded.created
@@ -208,7 +237,7 @@ def households_command(
             ],
         )
     )
-    console.print(f"wrote outputs to {out_dir}")
+    out.print(f"wrote outputs to {out_dir}")
 
 
 #: The commands this module adds to ``registry-link`` (the lead registers them).
