@@ -17,6 +17,7 @@ from registry_link.db.engine import (
     current_revision,
     make_engine,
     open_database,
+    retry_locked,
     upgrade,
 )
 
@@ -63,7 +64,7 @@ def init_command(db_url: str | None) -> None:
       registry-link init --db postgresql+psycopg://rl:secret@127.0.0.1:5432/registry_link
     """
     engine = make_engine(db_url)
-    upgrade(engine)
+    retry_locked(lambda: upgrade(engine))
     out.print(
         f"database ready: {engine.url.render_as_string(hide_password=True)} "
         f"(schema revision {current_revision(engine)})"

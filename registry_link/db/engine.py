@@ -450,10 +450,23 @@ def head_revision() -> str:
 
 
 def _sqlite_file(engine: Engine) -> str | None:
+    """The SQLite database's file path (``None``: not SQLite, or in memory)."""
     if engine.url.get_backend_name() != "sqlite":
         return None
     db_file = engine.url.database
-    return db_file if db_file and db_file != ":memory:" else None
+    if not db_file or db_file == ":memory:" or "mode=memory" in db_file:
+        return None
+    if db_file.startswith("file:"):  # a SQLite URI filename (uri=true), e.g. ?mode=ro
+        return db_file[len("file:") :].split("?", 1)[0] or None
+    return db_file
+
+
+def _schema_state(engine: Engine) -> tuple[str | None, bool]:
+    rev = current_revision(engine)
+    try:
+        return rev, inspect(engine).has_table("runs")
+    except SQLAlchemyError as exc:
+        raise database_failure(exc, engine.url) from exc
 
 
 def open_database(url: str | None = None, *, create: bool = False) -> sessionmaker[Session]:
@@ -472,13 +485,9 @@ def open_database(url: str | None = None, *, create: bool = False) -> sessionmak
             f"`registry-link init --db {_masked(engine.url)}`"
         )
     if create:
-        upgrade(engine)
+        retry_locked(lambda: upgrade(engine))
         return session_factory(engine)
-    rev = current_revision(engine)
-    try:
-        has_tables = inspect(engine).has_table("runs")
-    except SQLAlchemyError as exc:
-        raise database_failure(exc, engine.url) from exc
+    rev, has_tables = retry_locked(lambda: _schema_state(engine))
     _refuse_newer(engine, rev)
     if rev is None or not has_tables:
         raise DatabaseError(
@@ -561,7 +570,5 @@ def prepare_database(
 
 def database_dir(engine: Engine) -> Path:
     """The folder the snapshots go in: the SQLite file's folder, else the working folder."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent
-    return Path.cwd()
+    db_file = _sqlite_file(engine)
+    return Path(db_file).resolve().parent if db_file else Path.cwd()

@@ -165,6 +165,13 @@ class ReviewConsole:
         except DatabaseError:
             if not quiet:
                 raise
+            self.out.print(
+                Text(
+                    f"your records stay claimed until their lease ends; "
+                    f"`registry-link review release --reviewer {self.reviewer}` frees them now",
+                    style="yellow",
+                )
+            )
 
     def _loop(self) -> SessionStats:
         assert self.read_key is not None
