@@ -125,8 +125,9 @@ class TerminalKeys:
     """The terminal in cbreak mode for a review session (a context manager).
 
     ``with TerminalKeys() as keys: keys.key()`` — one key per call; ``keys.read_line(prompt)``
-    for a note. Ctrl-C arrives as :data:`CTRL_C` only while a key is awaited (signals stay on,
-    so a Ctrl-C during a database action interrupts it and the session ends cleanly).
+    for a note. Ctrl-C and Ctrl-D arrive as keys (:data:`CTRL_C`, :data:`CTRL_D`: the terminal's
+    signal keys are off for the session), queued like any other, so the console quits cleanly
+    and releases its claims however the process was started.
     """
 
     def __init__(self, fd: int | None = None) -> None:
@@ -140,6 +141,9 @@ class TerminalKeys:
 
         self._saved = termios.tcgetattr(self.fd)
         tty.setcbreak(self.fd)
+        mode = termios.tcgetattr(self.fd)
+        mode[3] &= ~termios.ISIG  # Ctrl-C arrives as a key, whatever the signal setup
+        termios.tcsetattr(self.fd, termios.TCSANOW, mode)
         return self
 
     def __exit__(

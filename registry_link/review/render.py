@@ -202,14 +202,20 @@ def help_text() -> Text:
     return out
 
 
-def key_hint() -> Text:
-    """The one-line reminder of the keys under every item (ends with ``[?] help``)."""
+def key_hint(width: int | None = None) -> Text:
+    """The one-line reminder of the keys under every item (ends with ``[?] help``); below 90
+    columns in its short form (``[a]ccept [r]eject …``)."""
     out = Text(no_wrap=True, overflow="ellipsis")
+    short = width is not None and width < 90
     for i, (key, name, _) in enumerate(KEYS):
         if i:
             out.append(" ")
-        out.append(f"[{key}]", style="bold")
-        out.append(f" {name}")
+        if short and name.startswith(key) and key != "?":
+            out.append(f"[{key}]", style="bold")
+            out.append(name[1:])
+        else:
+            out.append(f"[{key}]", style="bold")
+            out.append(f" {name}")
     return out
 
 
@@ -240,18 +246,17 @@ def _candidates_table(item: ReviewItem, group: Sequence[ReviewItem]) -> Table:
 
 
 def _candidates_line(item: ReviewItem, group: Sequence[ReviewItem]) -> Text:
-    out = Text("candidates: ", style="bold", no_wrap=True, overflow="ellipsis")
+    out = Text("candidates: ", style="bold")
     for i, g in enumerate(group):
         if i:
             out.append(" · ")
-        mark = "▶" if g.id == item.id else " "
+        current = g.id == item.id
         out.append(
-            f"{mark}{g.rank} {g.person_id} p={_prob(g.probability)}",
-            style="bold" if g.id == item.id else "",
+            f"{'▶' if current else ''}{g.rank} {g.person_id} p={_prob(g.probability)}",
+            style="bold" if current else "",
         )
         if g.status != "claimed":
             out.append(f" {_state(g)}", style="dim")
-    out.append("  [c] next", style="dim")
     return out
 
 
@@ -364,7 +369,8 @@ def _shown_candidates(
 
 
 def _lines(part: RenderableType, width: int) -> int:
-    return to_text(part, width=width).rstrip("\n").count("\n") + 1
+    # inside a Group, as drawn: printed alone, a Text would lose its no_wrap
+    return to_text(Group(part), width=width).rstrip("\n").count("\n") + 1
 
 
 def render_item(
@@ -408,8 +414,8 @@ def render_item(
         f"Review item {item.id}", style="bold", no_wrap=width is not None, overflow="ellipsis"
     )
     head.append(
-        f" · run {item.run_id} · {item.source} record {item.record_id} ↔ registry person "
-        f"{item.person_id} (candidate {item.rank} of {n_cand})"
+        f" · {item.source} record {item.record_id} · candidate {item.rank} of {n_cand} ↔ "
+        f"registry person {item.person_id} · run {item.run_id}"
     )
     weight = "—" if item.weight is None else f"{item.weight:+.1f} bits"
     summary = Text(
@@ -460,7 +466,7 @@ def render_item(
             )
         if "progress" in extras:
             parts.append(progress_line)
-        parts.append(key_hint())
+        parts.append(key_hint(width))
         return [p for p in parts if p is not None]
 
     every = {"words", "principal", "notes", "candidates", "progress"}
