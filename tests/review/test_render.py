@@ -276,7 +276,7 @@ def test_200x50_shows_every_candidate_side_by_side_and_everything_else() -> None
     ):
         assert f"{rank}: {person}  p={prob}" in header  # each with its own probability
     cin = next(line for line in lines if line.startswith("CIN"))
-    assert ["+9.1", "+8.9", "-3.0"] == [b for b in cin.split() if b[0] in "+-"]
+    assert [b for b in cin.split() if b[0] in "+-"] == ["+9.1", "+8.9", "-3.0"]
     assert "principal: record W12 · Mohamed El Idrissi · registry person 1000000001" in text
     assert "household H-P1000000001 (registry household HH1)" in text
     assert "asked the coop for the CIN" in text and "twin sisters?" in text  # notes
