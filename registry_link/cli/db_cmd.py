@@ -24,10 +24,10 @@ from registry_link.db.engine import (
 #: The help of every ``--db`` option: true for the commands that always use a database and for
 #: ``match``, which uses one only when asked.
 DB_HELP = (
-    f"Database URL: {DEFAULT_URL} (a file here, the default) or "
-    f"postgresql+psycopg://user:password@host:5432/db (needs registry-link[postgres]). "
-    f"Without --db: ${DB_ENV}, else {DEFAULT_URL}. `match` records its run in a database only "
-    f"when --db or ${DB_ENV} is given; the other database commands always use one."
+    f"Database URL: sqlite:///FILE or postgresql+psycopg://user:password@host:5432/db (needs "
+    f"registry-link[postgres]). When --db is not given: ${DB_ENV}, else {DEFAULT_URL} in the "
+    f"working folder — except `match`, which records its run in a database only when --db or "
+    f"${DB_ENV} is given."
 )
 
 
