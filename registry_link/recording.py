@@ -301,6 +301,14 @@ def _principal_json(review: pl.DataFrame) -> pl.Expr:
     )
 
 
+def _joined(frame: pl.DataFrame, cols: tuple[str, ...], separator: str) -> pl.Expr:
+    """The non-empty values of ``cols`` joined (null when none is there)."""
+    present = [pl.col(c) for c in cols if c in frame.columns]
+    if not present:
+        return pl.lit(None, dtype=pl.Utf8)
+    return pl.concat_str(present, separator=separator, ignore_nulls=True).replace("", None)
+
+
 def with_principals(
     review: pl.DataFrame, left: pl.DataFrame, households: pl.DataFrame
 ) -> pl.DataFrame:
@@ -309,16 +317,8 @@ def with_principals(
     principal_registry_household_id``), for the reviewer to see who declared them."""
     if "p_principal_record_id" not in review.columns or not review.height:
         return review
-    name = pl.concat_str(
-        [pl.col(c) for c in ("given_name", "family_name") if c in left.columns],
-        separator=" ",
-        ignore_nulls=True,
-    ).replace("", None)
-    arabic = pl.concat_str(
-        [pl.col(c) for c in ("given_name_ar", "family_name_ar") if c in left.columns],
-        separator=" ",
-        ignore_nulls=True,
-    ).replace("", None)
+    name = _joined(left, ("given_name", "family_name"), " ")
+    arabic = _joined(left, ("given_name_ar", "family_name_ar"), " ")
     full = pl.col("full_name") if "full_name" in left.columns else pl.lit(None, pl.Utf8)
     principals = left.select(
         "source",
@@ -339,7 +339,22 @@ def with_principals(
             on=["source", "p_principal_record_id"],
             how="left",
         )
-    return review.join(principals, on=["source", "p_principal_record_id"], how="left")
+    # a dependant read from a file of its own may name its principal's source
+    # (``principal_source``); by default the principal is in the dependant's own source
+    principal_source = (
+        pl.coalesce("p_principal_source", "source")
+        if "p_principal_source" in review.columns
+        else pl.col("source")
+    )
+    return (
+        review.with_columns(_principal_source=principal_source)
+        .join(
+            principals.rename({"source": "_principal_source"}),
+            on=["_principal_source", "p_principal_record_id"],
+            how="left",
+        )
+        .drop("_principal_source")
+    )
 
 
 def _run_key(parts: dict[str, Any]) -> str:

@@ -228,3 +228,27 @@ def test_review_items_of_a_dependant_carry_the_principal() -> None:
     )
     assert d1["principal_registry_household_id"] == "HH1"
     assert out.row(1, named=True)["principal_name"] is None  # a worker has no principal
+
+
+def test_a_dependant_from_a_file_of_its_own_finds_its_principal_in_the_workers_source() -> None:
+    from registry_link.recording import with_principals
+
+    left = pl.DataFrame(
+        {
+            "source": ["cnss", "cnss_deps"],
+            "record_id": ["W1", "W1"],  # the same id in both sources: the source decides
+            "given_name": ["Mohamed", "Khadija"],
+            "family_name": ["EL IDRISSI", "EL IDRISSI"],
+        }
+    )
+    households = pl.DataFrame({"source": ["cnss"], "record_id": ["W1"], "household_key": ["H-P1"]})
+    review = pl.DataFrame(
+        {
+            "source": ["cnss_deps"],
+            "record_id": ["D1"],
+            "p_principal_record_id": ["W1"],
+            "p_principal_source": ["cnss"],
+        }
+    )
+    row = with_principals(review, left, households).row(0, named=True)
+    assert (row["principal_name"], row["principal_household_key"]) == ("Mohamed EL IDRISSI", "H-P1")
