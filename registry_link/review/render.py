@@ -444,12 +444,26 @@ def render_item(
     principal = _principal_line(payload, visual_rtl)
     several = len(group) > 1
 
+    tables: dict[tuple[frozenset[str] | None, bool], tuple[Table, int]] = {}
+    notes_parts: dict[int | None, Text | None] = {}
+    candidates = (
+        (_candidates_table(item, group) if width is None else _candidates_line(item, group))
+        if several
+        else None
+    )
+    hint = key_hint(width)
+
     def compose(
         labels: set[str] | None, totals: bool, extras: set[str], note_limit: int | None
     ) -> list[RenderableType]:
-        table, hidden = _field_table(
-            item, shown, labels, forms, visual_rtl, totals=totals, box_lines=width is None
-        )
+        key = (None if labels is None else frozenset(labels), totals)
+        if key not in tables:
+            tables[key] = _field_table(
+                item, shown, labels, forms, visual_rtl, totals=totals, box_lines=width is None
+            )
+        table, hidden = tables[key]
+        if note_limit not in notes_parts:
+            notes_parts[note_limit] = _notes_text(notes, note_limit)
         parts: list[RenderableType | None] = [head, summary, why, system]
         parts.append(table)
         if hidden:
@@ -459,15 +473,20 @@ def render_item(
         if "principal" in extras:
             parts.append(principal)
         if "notes" in extras:
-            parts.append(_notes_text(notes, note_limit))
-        if several and "candidates" in extras:
-            parts.append(
-                _candidates_table(item, group) if width is None else _candidates_line(item, group)
-            )
+            parts.append(notes_parts[note_limit])
+        if "candidates" in extras:
+            parts.append(candidates)
         if "progress" in extras:
             parts.append(progress_line)
-        parts.append(key_hint(width))
+        parts.append(hint)
         return [p for p in parts if p is not None]
+
+    heights: dict[int, int] = {}  # by id: every part measured once (they stay alive here)
+
+    def measured(part: RenderableType) -> int:
+        if id(part) not in heights:
+            heights[id(part)] = _lines(part, width or 80)
+        return heights[id(part)]
 
     every = {"words", "principal", "notes", "candidates", "progress"}
     if width is None or height is None:
@@ -494,7 +513,7 @@ def render_item(
     parts: list[RenderableType] = []
     for labels, totals, extras, note_limit in steps:
         parts = compose(labels, totals, extras, note_limit)
-        if sum(_lines(p, width) for p in parts) <= budget:
+        if sum(measured(p) for p in parts) <= budget:
             break
     return Group(*parts)
 
