@@ -32,7 +32,7 @@ from typing import Any, Final, cast
 import polars as pl
 from sqlalchemy.orm import Session
 
-from registry_link.db.engine import SessionFactory, transaction
+from registry_link.db.engine import SessionFactory, retry_locked, transaction
 from registry_link.db.models import utcnow
 from registry_link.db.queue import ReviewItem, ReviewQueue
 from registry_link.errors import InputError, UsageError
@@ -382,8 +382,12 @@ def _one_transaction(queue: ReviewQueue) -> Iterator[ReviewQueue]:
     with transaction(queue.factory) as session:
         shared = cast(Session, _SharedSession(session))
         factory: SessionFactory = lambda: shared  # noqa: E731
+        # no retry inside: a lock fails the whole import, which is retried as one transaction
         yield ReviewQueue(
-            factory, run_id=queue.run_id, lease_seconds=int(queue.lease.total_seconds())
+            factory,
+            run_id=queue.run_id,
+            lease_seconds=int(queue.lease.total_seconds()),
+            lock_wait=0,
         )
 
 
@@ -406,11 +410,15 @@ def import_decisions(queue: ReviewQueue, path: Path, reviewer: str) -> ImportSum
     accepts = rows.filter(pl.col("decision") == "accept")
     notes = rows.filter(pl.col("decision").is_null() & pl.col("note").is_not_null())
     noted = rows.filter(pl.col("note").is_not_null()).height  # with a decision or alone
-    with _one_transaction(queue) as q:
-        for kind, part in (("reject", rejects), ("accept", accepts)):
-            for iid, note in part.select("iid", "note").iter_rows():
-                q.decide(int(iid), reviewer, cast(Any, kind), note)
-        for iid, note in notes.select("iid", "note").iter_rows():
-            q.add_note(int(iid), reviewer, str(note))
+
+    def apply() -> None:
+        with _one_transaction(queue) as q:
+            for kind, part in (("reject", rejects), ("accept", accepts)):
+                for iid, note in part.select("iid", "note").iter_rows():
+                    q.decide(int(iid), reviewer, cast(Any, kind), note)
+            for iid, note in notes.select("iid", "note").iter_rows():
+                q.add_note(int(iid), reviewer, str(note))
+
+    retry_locked(apply, wait=queue.lock_wait, on_wait=queue.on_wait)
     ignored = rows.height - rejects.height - accepts.height - notes.height
     return ImportSummary(accepts.height, rejects.height, noted, ignored)

@@ -354,3 +354,32 @@ def test_postgres_server_stopped_mid_session(
     code, err = _cli(["review", "decide", "3", "--reject", "--reviewer", "a", "--db", url], capsys)
     assert code == 2 and err.startswith("error: lost the connection to the database")
     assert "registry_link:***@" in err or "secret" not in err
+
+
+def test_import_under_a_held_lock_waits_then_applies_all_or_nothing(tmp_path: Path) -> None:
+    from registry_link.review.exchange import import_decisions
+
+    path = tmp_path / "queue.db"
+    factory = make_queue(f"sqlite:///{path}")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        "item_id,record_id,person_id,decision\n1,R000,P0000,accept\n3,R001,P0010,reject\n",
+        encoding="utf-8",
+    )
+    lock = HeldLock(path)
+    try:
+        with pytest.raises(DatabaseLockedError):
+            import_decisions(ReviewQueue(factory, lock_wait=1.5), sheet, "amina")
+    finally:
+        lock.release()
+    assert _decisions(f"sqlite:///{path}") == 0  # nothing of the file was applied
+    lock = HeldLock(path)
+    waits: list[float] = []
+
+    def on_wait(waited: float, _limit: float) -> None:
+        waits.append(waited)
+        if len(waits) == 1:
+            threading.Timer(0.3, lock.release).start()
+
+    done = import_decisions(ReviewQueue(factory, lock_wait=20, on_wait=on_wait), sheet, "amina")
+    assert waits and (done.accepted, done.rejected) == (1, 1)
