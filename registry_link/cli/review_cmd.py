@@ -177,7 +177,7 @@ def review_list(
     Example:
       registry-link review list
       registry-link review list --status decided --run 3 --format wide
-      registry-link review list --status all --format csv > items.csv
+      registry-link review list --status all --format csv
     """
     items = _queue(ctx, db_url, run_id).items()
     if status == "open":
