@@ -67,7 +67,8 @@ def init_command(db_url: str | None) -> None:
     retry_locked(lambda: upgrade(engine))
     out.print(
         f"database ready: {engine.url.render_as_string(hide_password=True)} "
-        f"(schema revision {current_revision(engine)})"
+        f"(schema revision {current_revision(engine)})",
+        soft_wrap=True,
     )
 
 
@@ -113,7 +114,8 @@ def registry_load(file: Path, config_path: Path, db_url: str | None, operator: s
     state = "unchanged (same extract)" if done.unchanged else "loaded"
     out.print(
         f"registry {state}: {done.persons:,} persons, {done.households:,} households; "
-        f"snapshot {done.snapshot_path}"
+        f"snapshot {done.snapshot_path}",
+        soft_wrap=True,
     )
 
 
@@ -238,7 +240,7 @@ def households_command(
             ],
         )
     )
-    out.print(f"wrote outputs to {out_dir}")
+    out.print(f"wrote outputs to {out_dir}", soft_wrap=True)
 
 
 #: The commands this module adds to ``registry-link`` (the lead registers them).

@@ -97,7 +97,8 @@ def review_group(
     out.print(
         f"{name}: {stats.accepted} accepted, {stats.rejected} rejected "
         f"({stats.none_of_these} record(s) with none of the candidates), {stats.skipped} "
-        f"skipped, {stats.undone} undone, {stats.notes} note(s)"
+        f"skipped, {stats.undone} undone, {stats.notes} note(s)",
+        soft_wrap=True,
     )
 
 
@@ -240,7 +241,7 @@ def review_decide(
     name = _reviewer(reviewer)
     queue = _queue(ctx, db_url, run_id)
     queue.decide(item_id, name, "accept" if accept else "reject", note)
-    out.print(f"item {item_id}: {decision}ed by {name}")
+    out.print(f"item {item_id}: {decision}ed by {name}", soft_wrap=True)
 
 
 @review_group.command("release")
@@ -272,7 +273,7 @@ def review_release(
     who = reviewer.strip() if reviewer and reviewer.strip() else None
     n = _queue(ctx, db_url, run_id).release(who, operator_name(operator))
     whose = f"{who}'s" if who else "every reviewer's"
-    out.print(f"released {n} claimed item(s) ({whose})")
+    out.print(f"released {n} claimed item(s) ({whose})", soft_wrap=True)
 
 
 @review_group.command("export")
@@ -294,7 +295,7 @@ def review_export(ctx: click.Context, file: Path, db_url: str | None, run_id: in
     from registry_link.review.exchange import export_items
 
     n = export_items(_queue(ctx, db_url, run_id), file)
-    out.print(f"wrote {n} item(s) to {file}")
+    out.print(f"wrote {n} item(s) to {file}", soft_wrap=True)
 
 
 @review_group.command("import")
@@ -316,7 +317,8 @@ def review_import(
     done = import_decisions(_queue(ctx, db_url, run_id), file, _reviewer(reviewer))
     out.print(
         f"applied {file}: {done.accepted} accepted, {done.rejected} rejected, {done.notes} "
-        f"note(s); {done.ignored} row(s) left undecided"
+        f"note(s); {done.ignored} row(s) left undecided",
+        soft_wrap=True,
     )
 
 

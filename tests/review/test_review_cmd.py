@@ -69,9 +69,9 @@ def test_decide_usage_errors(
 def test_export_then_import(
     db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "queue.csv"
+    path = tmp_path / ("a-long-folder-name-" * 4) / "queue.csv"
     code, out, _ = _run(["export", str(path), "--db", db_url], capsys)
-    assert code == 0 and "wrote 4 item(s)" in out
+    assert code == 0 and f"wrote 4 item(s) to {path}\n" in out  # one line, however long
     frame = pl.read_csv(path, infer_schema=False)
     frame = frame.with_columns(
         decision=pl.when(pl.col("item_id") == "3").then(pl.lit("accept")).otherwise(pl.lit(""))
