@@ -297,9 +297,7 @@ def retry_locked(
         except DatabaseLockedError as exc:
             waited = time.monotonic() - start
             if waited >= limit:
-                raise DatabaseLockedError(
-                    f"{exc} (waited {waited:.0f} s, the limit; ${LOCK_WAIT_ENV} sets it)"
-                ) from exc
+                raise DatabaseLockedError(f"{exc} (waited {waited:.0f} s)") from exc
             report(waited, limit)
             time.sleep(min(0.2, max(limit - waited, 0.0)))
 
