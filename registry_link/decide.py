@@ -334,11 +334,12 @@ def decide(
     _require(scored, wanted, "scored pairs")
     bf = pairs.bf_columns
     prior = validate_prior_decisions(prior_decisions) if prior_decisions is not None else None
-    accepted = rejected = None
+    accepted = rejected = rivals = None
     cands = _candidates(pairs, prior.select(_KEYS).unique() if prior is not None else None)
     if prior is not None and prior.height:
         accepted = prior.filter(pl.col("decision") == "accept").drop("decision")
         rejected = prior.filter(pl.col("decision") == "reject").drop("decision")
+        rivals = _rejected_rivals(cands, rejected)
         # the records with reviewer decisions carry all their candidates: count them again
         cands = cands.join(rejected, on=_PAIR, how="anti").with_columns(
             rank=pl.col("rank").rank("ordinal").over(_KEYS).cast(pl.UInt32),
@@ -351,6 +352,8 @@ def decide(
     out = _decision_and_reason(
         out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
     )
+    if rivals is not None and rivals.height:
+        out = _review_after_rejected_rival(out, rivals, review_threshold, close_second_margin)
     if accepted is not None and accepted.height:
         out = _apply_accepted(out, accepted, cands.drop("candidates"), pairs)
     if rejected is not None and rejected.height:
@@ -485,6 +488,56 @@ def _apply_accepted(
     )
     return frame.drop(
         "_acc", "_acc_person", "_alt_person", "_alt_p", *[f"_acc_{c}" for c in pair_cols]
+    )
+
+
+def _rejected_rivals(cands: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    """Per record with rejected pairs, its best rejected candidate: ``{source, record_id,
+    _rej_person, _rej_p, _rej_weight}``."""
+    return (
+        cands.join(rejected, on=_PAIR, how="semi")
+        .sort("match_weight", descending=True, nulls_last=True)
+        .group_by(_KEYS, maintain_order=True)
+        .first()
+        .select(
+            *_KEYS,
+            _rej_person=pl.col("person_id"),
+            _rej_p=pl.col("match_probability"),
+            _rej_weight=pl.col("match_weight"),
+        )
+    )
+
+
+def _review_after_rejected_rival(
+    frame: pl.DataFrame, rivals: pl.DataFrame, review_threshold: float, margin: float
+) -> pl.DataFrame:
+    """A record that was in review because two candidates were close (a tie, or a second within
+    ``margin`` bits) does not become a ``match`` of the remaining one when a reviewer rejects the
+    other: rejecting one says nothing for the other. It goes back to ``review``.
+    """
+    gap = pl.col("match_weight") - pl.col("_rej_weight")
+    was_close = (
+        pl.col("_rej_p").is_not_null() & (pl.col("_rej_p") >= review_threshold) & (gap < margin)
+    )
+    back = (pl.col("decision") == "match") & was_close
+    return (
+        frame.join(rivals, on=_KEYS, how="left")
+        .with_columns(
+            decision=pl.when(back).then(pl.lit("review")).otherwise(pl.col("decision")),
+            reason=pl.when(back)
+            .then(
+                pl.format(
+                    "{} remains after the reviewer rejected {} (p={}, {} bits from it): "
+                    "rejecting one of close candidates does not confirm the other",
+                    pl.col("person_id"),
+                    pl.col("_rej_person"),
+                    _fmt(pl.col("_rej_p")),
+                    _fmt(gap),
+                )
+            )
+            .otherwise(pl.col("reason")),
+        )
+        .drop("_rej_person", "_rej_p", "_rej_weight")
     )
 
 

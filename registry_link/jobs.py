@@ -166,6 +166,23 @@ def _with_note(exc: RegistryLinkError, note: str) -> RegistryLinkError:
     return exc
 
 
+def check_output_folder(folder: Path) -> None:
+    """Create the output folder if absent and prove it writable, before any work is done.
+
+    Raises:
+        OutputError: it cannot be created or written (names the cause and the fix).
+    """
+    from registry_link.errors import OutputError, os_error_cause
+
+    probe = folder / ".registry-link-write-check"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(str(folder), os_error_cause(exc), "give another --out") from None
+
+
 def load_job_inputs(
     job: MatchJob, registry_config: Path, on_event: EventCallback = _quiet
 ) -> tuple[Any, list[Any]]:
@@ -248,11 +265,16 @@ def run_match(
     ``model.json`` (unless a model was given), with a truth file ``evaluation.json``, and last
     the run report ``report.html`` into ``job.out_dir``.
 
+    The output folder and the database are checked first (the database connected, created or
+    migrated, refused when newer than this code, proved writable), then every config, then
+    the inputs are read; the run is recorded before any output is written, so a run that
+    cannot be recorded leaves no outputs behind.
+
     Raises:
         RegistryLinkError: a user's mistake (a file, a config, the database), before anything
             is written where it can be found before.
     """
-    from registry_link.db.engine import open_database, transaction
+    from registry_link.db.engine import prepare_database, transaction
     from registry_link.db.models import utcnow
     from registry_link.evaluation import evaluate
     from registry_link.households import links_with_roles
@@ -263,7 +285,8 @@ def run_match(
     from registry_link.report import write_report
 
     registry_config = resolve_registry_config(job.registry, job.registry_config)
-    factory = open_database(job.db_url) if job.db_url else None
+    check_output_folder(job.out_dir)
+    factory = prepare_database(job.db_url) if job.db_url else None
     linker = Linker.from_config(job.model_config, on_stage=on_stage)
     model = load_model(job.model) if job.model else None
     previous = read_previous_keys(job.previous) if job.previous else None
@@ -280,6 +303,25 @@ def run_match(
     result = linker.link(
         registry, lists, model=model, previous_keys=previous, prior_decisions=prior
     )
+    recorded = None
+    if factory is not None:
+        recorded = record_run(
+            factory,
+            result,
+            partners=lists,
+            registry=registry,
+            inputs=RunInputs(
+                partners=tuple(p.resolve() for p in job.partners),
+                configs=tuple(c.resolve() for c in job.configs),
+                registry=job.registry.resolve(),
+                registry_config=registry_config.resolve(),
+                model_config=job.model_config.resolve(),
+                model=job.model.resolve() if job.model else None,
+            ),
+            prior=prior,
+            operator=job.operator,
+            started_at=started,
+        )
     inputs = _described_inputs(job, registry_config)
     partner_records = pl.concat(
         [
@@ -303,25 +345,6 @@ def run_match(
         path = job.out_dir / "evaluation.json"
         path.write_text(json.dumps(scores, indent=2, default=str), encoding="utf-8")
         written["evaluation.json"] = path
-    recorded = None
-    if factory is not None:
-        recorded = record_run(
-            factory,
-            result,
-            partners=lists,
-            registry=registry,
-            inputs=RunInputs(
-                partners=tuple(p.resolve() for p in job.partners),
-                configs=tuple(c.resolve() for c in job.configs),
-                registry=job.registry.resolve(),
-                registry_config=registry_config.resolve(),
-                model_config=job.model_config.resolve(),
-                model=job.model.resolve() if job.model else None,
-            ),
-            prior=prior,
-            operator=job.operator,
-            started_at=started,
-        )
     on_event("writing the run report …")
     written["report.html"] = write_report(job.out_dir, truth=job.truth)
     summary = json.loads((job.out_dir / "summary.json").read_text(encoding="utf-8"))
@@ -399,6 +422,7 @@ __all__: Sequence[str] = (
     "SHIPPED_MODEL_CONFIG",
     "MatchJob",
     "MatchOutcome",
+    "check_output_folder",
     "evaluation_rows",
     "load_job_inputs",
     "outcome_rows",

@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, select, update
 
-from registry_link.db.engine import DatabaseError, SessionFactory, transaction
+from registry_link.db.engine import DatabaseError, SessionFactory, retry_locked, transaction
 from registry_link.db.models import ReviewDecision, Run, utcnow
 from registry_link.db.models import ReviewItem as ItemRow
 from registry_link.db.queue import effective_decisions
@@ -171,8 +171,33 @@ def _stale(classified: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _absolute(path: Path | str | None) -> str | None:
+    """The path resolved to an absolute one (a run is re-read from any folder)."""
+    return None if path is None else str(Path(path).expanduser().resolve())
+
+
 def _hash_files(paths: Sequence[Path | None]) -> dict[str, str]:
-    return {str(p): sha256_file(p) for p in paths if p is not None}
+    return {str(_absolute(p)): sha256_file(p) for p in paths if p is not None}
+
+
+def changed_inputs(hashes: dict[str, str]) -> list[str]:
+    """The recorded input files that are missing or whose bytes changed, each as a phrase
+    (``"<path> is missing"``, ``"<path> changed (sha256 now …, recorded …)"``).
+
+    Relative paths (runs recorded by earlier versions) are read from the working folder.
+    """
+    problems = []
+    for path, digest in hashes.items():
+        if path == "registry snapshot":
+            continue
+        file = Path(path)
+        if not file.is_file():
+            problems.append(f"{path} is missing")
+            continue
+        now = sha256_file(file)
+        if now != digest:
+            problems.append(f"{path} changed (sha256 now {now[:12]}…, recorded {digest[:12]}…)")
+    return problems
 
 
 def _json_list(col: str) -> pl.Expr:
@@ -240,6 +265,8 @@ def _payload(review: pl.DataFrame, links: pl.DataFrame) -> pl.Expr:
             .struct.json_encode()
             .str.slice(5)
             .str.strip_suffix("}"),
+            pl.lit(',"principal":'),
+            _principal_json(review),
             pl.lit(',"link_reason":'),
             pl.struct(pl.col("link_reason").fill_null("").alias("r"))
             .struct.json_encode()
@@ -247,6 +274,86 @@ def _payload(review: pl.DataFrame, links: pl.DataFrame) -> pl.Expr:
             .str.strip_suffix("}"),
             pl.lit("}"),
         ]
+    )
+
+
+_PRINCIPAL = {
+    "principal_name": "name",
+    "principal_person_id": "person_id",
+    "principal_household_key": "household_key",
+    "principal_registry_household_id": "registry_household_id",
+}
+
+
+def _principal_json(review: pl.DataFrame) -> pl.Expr:
+    cols = [c for c in _PRINCIPAL if c in review.columns]
+    if not cols:
+        return pl.lit("null")
+    return (
+        pl.when(pl.col("p_principal_record_id").is_not_null())
+        .then(
+            pl.struct(
+                pl.col("p_principal_record_id").alias("record_id"),
+                *[pl.col(c).alias(_PRINCIPAL[c]) for c in cols],
+            ).struct.json_encode()
+        )
+        .otherwise(pl.lit("null"))
+    )
+
+
+def _joined(frame: pl.DataFrame, cols: tuple[str, ...], separator: str) -> pl.Expr:
+    """The non-empty values of ``cols`` joined (null when none is there)."""
+    present = [pl.col(c) for c in cols if c in frame.columns]
+    if not present:
+        return pl.lit(None, dtype=pl.Utf8)
+    return pl.concat_str(present, separator=separator, ignore_nulls=True).replace("", None)
+
+
+def with_principals(
+    review: pl.DataFrame, left: pl.DataFrame, households: pl.DataFrame
+) -> pl.DataFrame:
+    """Review rows of dependants plus their principal's name, registry person and household
+    (``principal_name, principal_person_id, principal_household_key,
+    principal_registry_household_id``), for the reviewer to see who declared them."""
+    if "p_principal_record_id" not in review.columns or not review.height:
+        return review
+    name = _joined(left, ("given_name", "family_name"), " ")
+    arabic = _joined(left, ("given_name_ar", "family_name_ar"), " ")
+    full = pl.col("full_name") if "full_name" in left.columns else pl.lit(None, pl.Utf8)
+    principals = left.select(
+        "source",
+        p_principal_record_id="record_id",
+        principal_name=pl.coalesce(
+            pl.concat_str([name, arabic], separator=" · ", ignore_nulls=True).replace("", None),
+            full,
+        ),
+    )
+    hh_cols = {"person_id", "household_key", "registry_household_id"} & set(households.columns)
+    if hh_cols:
+        principals = principals.join(
+            households.select(
+                "source",
+                p_principal_record_id="record_id",
+                **{f"principal_{c}": pl.col(c).cast(pl.Utf8) for c in sorted(hh_cols)},
+            ),
+            on=["source", "p_principal_record_id"],
+            how="left",
+        )
+    # a dependant read from a file of its own may name its principal's source
+    # (``principal_source``); by default the principal is in the dependant's own source
+    principal_source = (
+        pl.coalesce("p_principal_source", "source")
+        if "p_principal_source" in review.columns
+        else pl.col("source")
+    )
+    return (
+        review.with_columns(_principal_source=principal_source)
+        .join(
+            principals.rename({"source": "_principal_source"}),
+            on=["_principal_source", "p_principal_record_id"],
+            how="left",
+        )
+        .drop("_principal_source")
     )
 
 
@@ -310,75 +417,80 @@ def record_run(
     engine = session.get_bind()
     session.close()
     assert isinstance(engine, Engine)
-    with transaction(factory) as s:
-        snap_id = None
-        if inputs.registry is None:
-            snap_id = current_snapshot(s).id
-            file_hashes["registry snapshot"] = current_snapshot(s).sha256
-        key = _run_key(
-            {
-                "files": file_hashes,
-                "configs": config_hashes,
-                "model": model_file_hash,
-                "records": records_hash,
-                "prior": prior_hash,
-            }
-        )
-        existing = s.scalar(select(Run).where(Run.run_key == key))
-        if existing is not None:
-            audit(s, who, "run.record", f"run:{existing.id}", {"unchanged": True})
-            return RecordedRun(existing.id, False, 0, 0, 0)
-        stale = _stale(_classified(s, current))
-        model_hash, model_path = _save_model(result, engine)
-        for lst in partners:
-            if isinstance(lst, StandardisedList) and lst.settings.config_path is not None:
-                cfg = Path(lst.settings.config_path)
-                upsert_source(s, lst.settings.source, cfg.read_text(encoding="utf-8"))
-        run = Run(
-            run_key=key,
-            operator=who,
-            started_at=started_at or utcnow(),
-            finished_at=utcnow(),
-            status="finished",
-            parent_run_id=parent_run_id,
-            registry_snapshot_id=snap_id,
-            sources=sorted(left["source"].unique().to_list()),
-            config_hashes=config_hashes,
-            model_hash=model_hash,
-            model_path=model_path,
-            input_hashes=file_hashes,
-            inputs={
-                "registry": str(inputs.registry) if inputs.registry else None,
-                "registry_config": str(inputs.registry_config) if inputs.registry_config else None,
-                "partners": [str(p) for p in inputs.partners],
-                "configs": [str(c) for c in inputs.configs],
-                "model_config": str(inputs.model_config) if inputs.model_config else None,
-                "model": str(inputs.model) if inputs.model else None,
-            },
-            prior_decisions_hash=prior_hash,
-            counts={
-                "records": left.height,
-                "registry": right.height,
-                "decisions": dict(result.summary.get("decisions", {})),
-                "prior_decisions": prior.height,
-            },
-            summary=json.loads(json.dumps(result.summary, default=str)),
-        )
-        s.add(run)
-        s.flush()
-        n_links = _insert_links(s, run.id, result.links, current)
-        _insert_households(s, run.id, result.households)
-        review = _review_rows(result, left, right, stale, prior)
-        n_items, reopened = _insert_items(s, run.id, review, result.links, current)
-        _supersede_older(s, run.id, current)
-        audit(
-            s,
-            who,
-            "run.record",
-            f"run:{run.id}",
-            {"links": n_links, "review_items": n_items, "reopened": reopened},
-        )
-        return RecordedRun(run.id, True, n_links, n_items, reopened)
+
+    def write() -> RecordedRun:
+        with transaction(factory) as s:
+            snap_id = None
+            if inputs.registry is None:
+                snap_id = current_snapshot(s).id
+                file_hashes["registry snapshot"] = current_snapshot(s).sha256
+            key = _run_key(
+                {
+                    "files": file_hashes,
+                    "configs": config_hashes,
+                    "model": model_file_hash,
+                    "records": records_hash,
+                    "prior": prior_hash,
+                }
+            )
+            existing = s.scalar(select(Run).where(Run.run_key == key))
+            if existing is not None:
+                audit(s, who, "run.record", f"run:{existing.id}", {"unchanged": True})
+                return RecordedRun(existing.id, False, 0, 0, 0)
+            stale = _stale(_classified(s, current))
+            model_hash, model_path = _save_model(result, engine)
+            for lst in partners:
+                if isinstance(lst, StandardisedList) and lst.settings.config_path is not None:
+                    cfg = Path(lst.settings.config_path)
+                    upsert_source(s, lst.settings.source, cfg.read_text(encoding="utf-8"))
+            run = Run(
+                run_key=key,
+                operator=who,
+                started_at=started_at or utcnow(),
+                finished_at=utcnow(),
+                status="finished",
+                parent_run_id=parent_run_id,
+                registry_snapshot_id=snap_id,
+                sources=sorted(left["source"].unique().to_list()),
+                config_hashes=config_hashes,
+                model_hash=model_hash,
+                model_path=model_path,
+                input_hashes=file_hashes,
+                inputs={
+                    "registry": _absolute(inputs.registry),
+                    "registry_config": _absolute(inputs.registry_config),
+                    "partners": [_absolute(p) for p in inputs.partners],
+                    "configs": [_absolute(c) for c in inputs.configs],
+                    "model_config": _absolute(inputs.model_config),
+                    "model": _absolute(inputs.model),
+                },
+                prior_decisions_hash=prior_hash,
+                counts={
+                    "records": left.height,
+                    "registry": right.height,
+                    "decisions": dict(result.summary.get("decisions", {})),
+                    "prior_decisions": prior.height,
+                },
+                summary=json.loads(json.dumps(result.summary, default=str)),
+            )
+            s.add(run)
+            s.flush()
+            n_links = _insert_links(s, run.id, result.links, current)
+            _insert_households(s, run.id, result.households)
+            review = _review_rows(result, left, right, stale, prior)
+            review = with_principals(review, left, result.households)
+            n_items, reopened = _insert_items(s, run.id, review, result.links, current)
+            _supersede_older(s, run.id, current)
+            audit(
+                s,
+                who,
+                "run.record",
+                f"run:{run.id}",
+                {"links": n_links, "review_items": n_items, "reopened": reopened},
+            )
+            return RecordedRun(run.id, True, n_links, n_items, reopened)
+
+    return retry_locked(write)
 
 
 def _insert_links(s: Any, run_id: int, links: pl.DataFrame, current: pl.DataFrame) -> int:
@@ -519,7 +631,7 @@ def relink(
     with transaction(factory) as s:
         run = get_run(s, run_id)
         inputs = dict(run.inputs)
-        hashes = dict(run.input_hashes)
+        hashes = {**dict(run.input_hashes), **dict(run.config_hashes)}
         model_path = run.model_path
         snap = current_snapshot(s) if inputs.get("registry") is None else None
         snap_file = snapshot_path(s, snap) if snap is not None else None
@@ -528,14 +640,13 @@ def relink(
             f"run {run_id} has no recorded input files (it was recorded from frames); re-run "
             f"`registry-link match --db ...` instead"
         )
-    for path, digest in hashes.items():
-        if path == "registry snapshot":
-            continue
-        if not Path(path).exists() or sha256_file(path) != digest:
-            raise DatabaseError(
-                f"input file {path} of run {run_id} is missing or changed since the run; run "
-                f"`registry-link match --db ...` on the new file instead"
-            )
+    changed = changed_inputs(hashes)
+    if changed:
+        raise DatabaseError(
+            f"run {run_id} cannot be re-run on the same inputs: {'; '.join(changed)}; run "
+            f"`registry-link match --db ...` on the current files instead (a new run, "
+            f"with the reviewers' decisions applied)"
+        )
     partners = [
         load_standardised(p, c) for p, c in zip(inputs["partners"], inputs["configs"], strict=True)
     ]

@@ -125,7 +125,7 @@ def test_duplicates_resolving_to_one_person_are_not_demoted() -> None:
 
 
 def test_rejected_pair_falls_back_to_next_candidate_or_non_match() -> None:
-    s = scored([("a", "r1", "P1", 0.99), ("a", "r1", "P2", 0.95), ("a", "r2", "P3", 0.99)])
+    s = scored([("a", "r1", "P1", 0.99), ("a", "r1", "P2", 0.2), ("a", "r2", "P3", 0.99)])
     prior = pl.DataFrame(
         {
             "source": ["a", "a"],
@@ -136,10 +136,36 @@ def test_rejected_pair_falls_back_to_next_candidate_or_non_match() -> None:
     )
     links = decide(s, left("r1", "r2"), **TH, prior_decisions=prior)
     r1, r2 = one(links, "r1"), one(links, "r2")
-    assert (r1["decision"], r1["person_id"]) == ("match", "P2")
-    assert r1["reason"].startswith("rejected by reviewer: P1; p=0.95")
+    assert (r1["decision"], r1["person_id"]) == ("non_match", None)
+    assert r1["reason"].startswith("rejected by reviewer: P1; best candidate P2 p=0.2")
     assert (r2["decision"], r2["person_id"]) == ("non_match", None)
     assert r2["reason"] == "rejected by reviewer: P3; no candidate pair"
+
+
+def _reject(record_id: str, person_id: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"source": "a", "record_id": record_id, "person_id": person_id, "decision": "reject"},
+        schema={c: pl.Utf8 for c in ("source", "record_id", "person_id", "decision")},
+    )
+
+
+@pytest.mark.parametrize(("p1", "p2"), [(0.99, 0.99), (0.99, 0.95)])
+def test_rejecting_one_of_close_candidates_sends_the_other_to_review(p1: float, p2: float) -> None:
+    # issue 15 item 9: a tie (or a close second) was in review; rejecting one candidate must
+    # not turn the other into a match nobody looked at
+    s = scored([("a", "r1", "P1", p1), ("a", "r1", "P2", p2)])
+    assert one(decide(s, left("r1"), **TH), "r1")["decision"] == "review"
+    r1 = one(decide(s, left("r1"), **TH, prior_decisions=_reject("r1", "P1")), "r1")
+    assert (r1["decision"], r1["person_id"]) == ("review", "P2")
+    assert "P2 remains after the reviewer rejected P1" in r1["reason"]
+    assert r1["reason"].startswith("rejected by reviewer: P1; ")
+
+
+def test_rejecting_a_far_rival_keeps_the_clear_best_a_match() -> None:
+    # P2 is 10 bits below P1: it never made P1 doubtful, so rejecting it changes nothing
+    s = scored([("a", "r1", "P1", 0.999), ("a", "r1", "P2", 0.5)])
+    r1 = one(decide(s, left("r1"), **TH, prior_decisions=_reject("r1", "P2")), "r1")
+    assert (r1["decision"], r1["person_id"]) == ("match", "P1")
 
 
 def test_accepted_pair_is_a_match_with_its_own_probability_and_bf() -> None:
@@ -428,8 +454,9 @@ def test_reviewer_decisions_reach_candidates_beyond_the_second() -> None:
         links = decide(frame, lf, **TH, prior_decisions=prior)
         r1, r2 = one(links, "r1"), one(links, "r2")
         assert (r1["person_id"], r1["second_person_id"], r1["candidates"]) == ("P3", "P4", 3)
-        assert r1["decision"] == "match"
-        assert r1["reason"].startswith("rejected by reviewer: P1, P2; p=0.97")
+        # P3 was 1 bit from the rejected P2: a close rival gone is no proof (issue 15 item 9)
+        assert r1["decision"] == "review"
+        assert r1["reason"].startswith("rejected by reviewer: P1, P2; P3 remains after")
         assert (r2["person_id"], r2["second_person_id"], r2["bf_name"]) == ("P3", "P1", 7.0)
         assert (r2["decision"], r2["candidates"]) == ("match", 3)
 

@@ -9,15 +9,43 @@ from typing import Any
 import click
 from rich.table import Table
 
-from registry_link.cli._common import console, counts_table
-from registry_link.db.engine import DB_ENV, current_revision, make_engine, open_database, upgrade
+from registry_link.cli._common import console, counts_table, out
+from registry_link.db.engine import (
+    DB_ENV,
+    DEFAULT_URL,
+    LOCK_WAIT_ENV,
+    current_revision,
+    make_engine,
+    open_database,
+    retry_locked,
+    upgrade,
+)
 
-_DB_HELP = f"Database URL (default: ${DB_ENV}, else sqlite:///registry-link.db here)."
+#: The help of every ``--db`` option: true for the commands that always use a database and for
+#: ``match``, which uses one only when asked.
+DB_HELP = (
+    f"Database URL: sqlite:///FILE or postgresql+psycopg://user:password@host:5432/db (needs "
+    f"registry-link[postgres]). When --db is not given: ${DB_ENV}, else {DEFAULT_URL} in the "
+    f"working folder — except `match`, which records its run in a database only when --db or "
+    f"${DB_ENV} is given."
+)
 
 
 def db_option(f: Any) -> Any:
     """The ``--db URL`` option."""
-    return click.option("--db", "db_url", default=None, metavar="URL", help=_DB_HELP)(f)
+    return click.option("--db", "db_url", default=None, metavar="URL", help=DB_HELP)(f)
+
+
+def lock_wait_option(f: Any) -> Any:
+    """The ``--lock-wait SECONDS`` option (``None``: ``$REGISTRY_LINK_LOCK_WAIT``, else 30)."""
+    return click.option(
+        "--lock-wait",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="SECONDS",
+        help=f"How long to keep retrying while another writer locks the database, showing the "
+        f"wait (default: ${LOCK_WAIT_ENV}, else 30).",
+    )(f)
 
 
 def operator_option(f: Any) -> Any:
@@ -36,10 +64,11 @@ def init_command(db_url: str | None) -> None:
       registry-link init --db postgresql+psycopg://rl:secret@127.0.0.1:5432/registry_link
     """
     engine = make_engine(db_url)
-    upgrade(engine)
-    console.print(
+    retry_locked(lambda: upgrade(engine))
+    out.print(
         f"database ready: {engine.url.render_as_string(hide_password=True)} "
-        f"(schema revision {current_revision(engine)})"
+        f"(schema revision {current_revision(engine)})",
+        soft_wrap=True,
     )
 
 
@@ -88,9 +117,10 @@ def registry_load(
             factory, reg.frame, source_file=file, config_path=config_path, operator=operator
         )
     state = "unchanged (same extract)" if done.unchanged else "loaded"
-    console.print(
+    out.print(
         f"registry {state}: {done.persons:,} persons, {done.households:,} households; "
-        f"snapshot {done.snapshot_path}"
+        f"snapshot {done.snapshot_path}",
+        soft_wrap=True,
     )
 
 
@@ -129,9 +159,9 @@ def runs_group(ctx: click.Context, db_url: str | None, limit: int) -> None:
                 decisions,
             )
     if not runs:
-        console.print("no runs recorded yet; run `registry-link match ... --db URL`")
+        out.print("no runs recorded yet; run `registry-link match ... --db URL`")
         return
-    console.print(table)
+    out.print(table)
 
 
 @runs_group.command("show")
@@ -170,7 +200,7 @@ def runs_show(ctx: click.Context, run_id: int, db_url: str | None, as_json: bool
     rows += [(f"review items: {k}", v) for k, v in sorted(report["review_items_by_status"].items())]
     rows += [(f"reviewer actions: {k}", v) for k, v in sorted(report["review_actions"].items())]
     rows.append(("reviewers", ", ".join(report["reviewers"]) or "-"))
-    console.print(counts_table(f"Run {run_id}", rows))
+    out.print(counts_table(f"Run {run_id}", rows))
 
 
 @click.command("households")
@@ -189,7 +219,9 @@ def households_command(
 ) -> None:
     """Re-run a recorded run with the reviewers' decisions applied; regenerate the households.
 
-    Recorded as a new run (its parent is RUN); beneficiary keys of RUN are kept.
+    Recorded as a new run (its parent is RUN); beneficiary keys of RUN are kept. The run's
+    files are read from the absolute paths recorded with it (from any folder); if one is
+    missing or changed since, the message names it.
 
     \b
     Example:
@@ -201,7 +233,7 @@ def households_command(
     with console.status(f"re-linking run {run_id} with the review decisions …"):
         recorded, result = relink(factory, run_id, out_dir=out_dir, operator=operator)
     decisions = result.summary.get("decisions", {})
-    console.print(
+    out.print(
         counts_table(
             f"Run {recorded.run_id} (re-run of {run_id})"
             if recorded.created
@@ -213,7 +245,7 @@ def households_command(
             ],
         )
     )
-    console.print(f"wrote outputs to {out_dir}")
+    out.print(f"wrote outputs to {out_dir}", soft_wrap=True)
 
 
 #: The commands this module adds to ``registry-link`` (the lead registers them).

@@ -10,24 +10,28 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from registry_link.cli._common import console
-from registry_link.db.engine import DB_ENV, open_database
-from registry_link.db.queue import ReviewQueue
+from registry_link.cli._common import console, out
+from registry_link.cli.db_cmd import DB_HELP, lock_wait_option
+from registry_link.db.engine import open_database
+from registry_link.db.queue import ReviewItem, ReviewQueue
 from registry_link.errors import UsageError
-
-_DB_HELP = f"Database URL (default: ${DB_ENV}, else sqlite:///registry-link.db here)."
 
 
 def _common(f: Any) -> Any:
     f = click.option("--run", "run_id", type=int, default=None, help="Only this run's items.")(f)
-    return click.option("--db", "db_url", default=None, metavar="URL", help=_DB_HELP)(f)
+    return click.option("--db", "db_url", default=None, metavar="URL", help=DB_HELP)(f)
 
 
 def _queue(ctx: click.Context, db_url: str | None, run_id: int | None) -> ReviewQueue:
     parent = ctx.obj or {}
     url = db_url or parent.get("db_url")
     run = run_id if run_id is not None else parent.get("run_id")
-    return ReviewQueue(open_database(url), run_id=run, lease_seconds=parent.get("lease", 600))
+    return ReviewQueue(
+        open_database(url),
+        run_id=run,
+        lease_seconds=parent.get("lease", 600),
+        lock_wait=parent.get("lock_wait"),
+    )
 
 
 def _reviewer(name: str | None) -> str:
@@ -43,12 +47,13 @@ def _reviewer(name: str | None) -> str:
     "--lease",
     default=600,
     show_default=True,
-    help="Seconds a claimed record stays yours without activity.",
+    help="Seconds a claimed record stays yours without activity (a clean quit releases it).",
 )
+@lock_wait_option
 @click.option(
     "--rtl-visual",
     is_flag=True,
-    help="Reorder Arabic for a terminal without bidi support (needs python-bidi).",
+    help="Reorder Arabic for a terminal without bidi support (needs registry-link[rtl]).",
 )
 @click.pass_context
 def review_group(
@@ -57,25 +62,31 @@ def review_group(
     db_url: str | None,
     run_id: int | None,
     lease: int,
+    lock_wait: float | None,
     rtl_visual: bool,
 ) -> None:
-    """Review the ambiguous pairs, one at a time, with single keys.
+    """Review the ambiguous records, one at a time, with single keys.
 
-    Keys: a accept, r reject, s skip, u undo last, n note, q quit, ? help. Every decision
-    is saved at once; several reviewers can work on one queue at the same time.
+    Keys: a accept, r reject, x none of these, c next candidate, s skip, u undo last, n note
+    (Esc cancels it), q quit, ? help. Every decision is saved at once; several reviewers can work
+    on one queue at the same time. Quitting (q or Ctrl-C) releases your records.
 
     \b
     Example:
       registry-link review --reviewer amina
       registry-link review --reviewer amina --run 3 --db postgresql+psycopg://rl@127.0.0.1/rl
       registry-link review list --status open
+      registry-link review release --reviewer amina
     """
-    ctx.obj = {"db_url": db_url, "run_id": run_id, "lease": lease}
+    ctx.obj = {"db_url": db_url, "run_id": run_id, "lease": lease, "lock_wait": lock_wait}
     if ctx.invoked_subcommand is not None:
         return
     from registry_link.review.console import ReviewConsole
+    from registry_link.review.render import require_bidi
 
     name = _reviewer(reviewer)
+    if rtl_visual:
+        require_bidi()  # before anything is claimed
     if not sys.stdin.isatty():
         raise UsageError(
             "the interactive review needs a terminal; from a script use `registry-link review "
@@ -83,10 +94,59 @@ def review_group(
         )
     queue = _queue(ctx, None, None)
     stats = ReviewConsole(queue, name, Console(), visual_rtl=rtl_visual).run()
-    console.print(
-        f"{name}: {stats.accepted} accepted, {stats.rejected} rejected, {stats.skipped} skipped, "
-        f"{stats.undone} undone, {stats.notes} note(s)"
+    out.print(
+        f"{name}: {stats.accepted} accepted, {stats.rejected} rejected "
+        f"({stats.none_of_these} record(s) with none of the candidates), {stats.skipped} "
+        f"skipped, {stats.undone} undone, {stats.notes} note(s)",
+        soft_wrap=True,
     )
+
+
+_LIST_COLUMNS = (
+    "item_id",
+    "run_id",
+    "source",
+    "record_id",
+    "person_id",
+    "rank",
+    "probability",
+    "weight",
+    "status",
+    "decision",
+    "by",
+    "claimed_until",
+    "note",
+)
+
+
+def _list_rows(items: list[ReviewItem]) -> list[dict[str, Any]]:
+    rows = []
+    for i in items:
+        who = i.claimed_by if i.status == "claimed" else i.decided_by
+        if i.status == "decided" and i.decision is None:
+            who = None
+        rows.append(
+            {
+                "item_id": i.id,
+                "run_id": i.run_id,
+                "source": i.source,
+                "record_id": i.record_id,
+                "person_id": i.person_id,
+                "rank": i.rank,
+                "probability": None if i.probability is None else round(i.probability, 4),
+                "weight": None if i.weight is None else round(i.weight, 2),
+                "status": i.status,
+                "decision": i.decision or ("closed" if i.status == "decided" else None),
+                "by": who,
+                "claimed_until": (
+                    f"{i.claim_expires_at:%Y-%m-%d %H:%M:%S}"
+                    if i.status == "claimed" and i.claim_expires_at
+                    else None
+                ),
+                "note": i.note,
+            }
+        )
+    return rows
 
 
 @review_group.command("list")
@@ -97,55 +157,61 @@ def review_group(
     show_default=True,
     help="open: not decided yet (open or claimed); decided; all.",
 )
-@click.option("--limit", default=500, show_default=True, help="At most this many rows.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "wide", "csv"]),
+    default="table",
+    show_default=True,
+    help="table: fits the terminal (long ids wrap, never cut); wide: one line per item, every "
+    "column, whatever the width; csv: for a spreadsheet or a script.",
+)
+@click.option("--limit", default=500, show_default=True, help="At most this many rows (0: all).")
 @_common
 @click.pass_context
 def review_list(
-    ctx: click.Context, status: str, limit: int, db_url: str | None, run_id: int | None
+    ctx: click.Context, status: str, fmt: str, limit: int, db_url: str | None, run_id: int | None
 ) -> None:
-    """List review items as a table.
+    """List review items (on standard output).
 
     \b
     Example:
       registry-link review list
-      registry-link review list --status decided --run 3
+      registry-link review list --status decided --run 3 --format wide
+      registry-link review list --status all --format csv
     """
     items = _queue(ctx, db_url, run_id).items()
     if status == "open":
         items = [i for i in items if i.status in ("open", "claimed")]
     elif status == "decided":
         items = [i for i in items if i.status == "decided"]
-    table = Table(title=f"Review items ({status})", title_justify="left")
-    cols = (
-        "item",
-        "run",
-        "source",
-        "record",
-        "person",
-        "rank",
-        "prob.",
-        "status",
-        "decision",
-        "by",
-    )
-    for col in cols:
-        table.add_column(col)
-    for i in items[:limit]:
-        who = i.claimed_by if i.status == "claimed" else i.decided_by
-        prob = "" if i.probability is None else f"{i.probability:.3f}"
-        table.add_row(
-            str(i.id), str(i.run_id), i.source, i.record_id, i.person_id, str(i.rank), prob,
-            i.status, i.decision or "", who or "",
-        )  # fmt: skip
-    Console().print(table)
-    if len(items) > limit:
-        console.print(f"… {len(items) - limit} more (use --limit)")
+    shown = items[:limit] if limit else items
+    rows = _list_rows(shown)
+    if fmt == "csv":
+        import polars as pl
+
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(_LIST_COLUMNS, pl.Utf8), orient="row")
+        click.echo(frame.cast(pl.Utf8).write_csv(), nl=False)
+    else:
+        table = Table(title=f"Review items ({status})", title_justify="left")
+        wide = fmt == "wide"
+        columns = _LIST_COLUMNS if wide else (*_LIST_COLUMNS[:7], "status", "decision", "by")
+        for col in columns:
+            table.add_column(col, overflow="fold", no_wrap=wide)
+        for row in rows:
+            table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
+        if wide:
+            Console(width=100_000, soft_wrap=True).print(table, crop=False)
+        else:
+            out.print(table)
+    if len(items) > len(shown):
+        console.print(f"… {len(items) - len(shown)} more (use --limit 0 for all)")
 
 
 @review_group.command("decide")
 @click.argument("item_id", metavar="ITEM", type=int)
-@click.option("--accept", "decision", flag_value="accept", help="The registry person IS them.")
-@click.option("--reject", "decision", flag_value="reject", help="The registry person is NOT them.")
+@click.option("--accept", is_flag=True, help="The registry person IS them.")
+@click.option("--reject", is_flag=True, help="The registry person is NOT them.")
 @click.option("--reviewer", required=True, help="Your name, recorded on the decision.")
 @click.option("--note", default=None, help="A note kept with the decision.")
 @_common
@@ -153,7 +219,8 @@ def review_list(
 def review_decide(
     ctx: click.Context,
     item_id: int,
-    decision: str | None,
+    accept: bool,
+    reject: bool,
     reviewer: str,
     note: str | None,
     db_url: str | None,
@@ -166,12 +233,47 @@ def review_decide(
       registry-link review decide 42 --accept --reviewer amina
       registry-link review decide 43 --reject --reviewer amina --note "different father"
     """
-    if decision is None:
+    if accept and reject:
+        raise UsageError("give either --accept or --reject, not both")
+    if not accept and not reject:
         raise UsageError("say --accept or --reject")
+    decision = "accept" if accept else "reject"
     name = _reviewer(reviewer)
     queue = _queue(ctx, db_url, run_id)
-    queue.decide(item_id, name, "accept" if decision == "accept" else "reject", note)
-    console.print(f"item {item_id}: {decision}ed by {name}")
+    queue.decide(item_id, name, "accept" if accept else "reject", note)
+    out.print(f"item {item_id}: {decision}ed by {name}", soft_wrap=True)
+
+
+@review_group.command("release")
+@click.option(
+    "--reviewer",
+    default=None,
+    help="Release only this reviewer's records (default: every reviewer's).",
+)
+@click.option("--operator", default=None, help="Who releases (default: the OS user).")
+@_common
+@click.pass_context
+def review_release(
+    ctx: click.Context,
+    reviewer: str | None,
+    operator: str | None,
+    db_url: str | None,
+    run_id: int | None,
+) -> None:
+    """Release claimed records now (e.g. a reviewer's session that was killed), so that
+    anyone can review them; recorded in the audit log.
+
+    \b
+    Example:
+      registry-link review release --reviewer amina
+      registry-link review release --run 3
+    """
+    from registry_link.db.repository import operator_name
+
+    who = reviewer.strip() if reviewer and reviewer.strip() else None
+    n = _queue(ctx, db_url, run_id).release(who, operator_name(operator))
+    whose = f"{who}'s" if who else "every reviewer's"
+    out.print(f"released {n} claimed item(s) ({whose})", soft_wrap=True)
 
 
 @review_group.command("export")
@@ -181,7 +283,10 @@ def review_decide(
 def review_export(ctx: click.Context, file: Path, db_url: str | None, run_id: int | None) -> None:
     """Write the undecided items to a CSV to fill in a spreadsheet (decision, note columns).
 
-    Fill 'decision' with accept or reject (or leave it empty), then `review import FILE`.
+    Each row carries the pair's probability and weight, each field's contribution in bits
+    (bits_<field>), the explanation in words and why the record is in review. Fill 'decision'
+    with accept or reject (or leave it empty), then `review import FILE`; keep the item_id,
+    source, record_id and person_id columns (they catch rows shifted by a sort).
 
     \b
     Example:
@@ -190,7 +295,7 @@ def review_export(ctx: click.Context, file: Path, db_url: str | None, run_id: in
     from registry_link.review.exchange import export_items
 
     n = export_items(_queue(ctx, db_url, run_id), file)
-    console.print(f"wrote {n} item(s) to {file}")
+    out.print(f"wrote {n} item(s) to {file}", soft_wrap=True)
 
 
 @review_group.command("import")
@@ -210,9 +315,10 @@ def review_import(
     from registry_link.review.exchange import import_decisions
 
     done = import_decisions(_queue(ctx, db_url, run_id), file, _reviewer(reviewer))
-    console.print(
+    out.print(
         f"applied {file}: {done.accepted} accepted, {done.rejected} rejected, {done.notes} "
-        f"note(s); {done.ignored} row(s) left undecided"
+        f"note(s); {done.ignored} row(s) left undecided",
+        soft_wrap=True,
     )
 
 

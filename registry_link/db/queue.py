@@ -23,21 +23,50 @@ Semantics (one item per (partner record, registry candidate); a record's items f
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from registry_link.db.engine import ReviewConflictError, SessionFactory, transaction
+from registry_link.db.engine import (
+    ReviewConflictError,
+    SessionFactory,
+    WaitReporter,
+    database_failure,
+    retry_locked,
+    transaction,
+)
 from registry_link.db.models import ReviewDecision, utcnow
 from registry_link.db.models import ReviewItem as ItemRow
 from registry_link.db.repository import audit
 
 Decision = Literal["accept", "reject"]
 _LIVE = ("open", "claimed")
+#: The note on each reject of a "none of these" decision (one key rejects every candidate).
+NONE_OF_THESE: Final[str] = "none of these candidates"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _retried(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a queue action again while the database is locked (bounded, reported; see
+    :func:`registry_link.db.engine.retry_locked`). Each action is one transaction."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        queue = args[0]
+        assert isinstance(queue, ReviewQueue)
+        return retry_locked(
+            lambda: method(*args, **kwargs), wait=queue.lock_wait, on_wait=queue.on_wait
+        )
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,17 @@ class ReviewItem:
     decision: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note on a partner record, from the review log (any run, any reviewer)."""
+
+    reviewer: str
+    at: datetime
+    kind: str  # note, accept, reject, reopen …: the log row the note was saved with
+    person_id: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -141,14 +181,26 @@ class ReviewQueue:
         session_factory: from :func:`registry_link.db.engine.open_database`.
         run_id: restrict to one run's items.
         lease_seconds: how long a claim lasts without activity.
+        lock_wait: seconds an action keeps retrying while another writer holds the lock
+            (default ``$REGISTRY_LINK_LOCK_WAIT``, else 30); then
+            :class:`~registry_link.db.engine.DatabaseLockedError`.
+        on_wait: called before each retry with (seconds waited, limit) — the visible wait.
     """
 
     def __init__(
-        self, session_factory: SessionFactory, run_id: int | None = None, lease_seconds: int = 600
+        self,
+        session_factory: SessionFactory,
+        run_id: int | None = None,
+        lease_seconds: int = 600,
+        *,
+        lock_wait: float | None = None,
+        on_wait: WaitReporter | None = None,
     ) -> None:
         self.factory = session_factory
         self.run_id = run_id
         self.lease = timedelta(seconds=lease_seconds)
+        self.lock_wait = lock_wait
+        self.on_wait = on_wait
 
     def _scope(self) -> list[ColumnElement[bool]]:
         return [ItemRow.run_id == self.run_id] if self.run_id is not None else []
@@ -163,7 +215,14 @@ class ReviewQueue:
         return row
 
     def _log(
-        self, session: Session, row: ItemRow, reviewer: str, kind: str, note: str | None = None
+        self,
+        session: Session,
+        row: ItemRow,
+        reviewer: str,
+        kind: str,
+        note: str | None = None,
+        *,
+        at: datetime | None = None,
     ) -> ReviewDecision:
         entry = ReviewDecision(
             item_id=row.id,
@@ -175,7 +234,7 @@ class ReviewQueue:
             reviewer=reviewer,
             decision=kind,
             note=note,
-            decided_at=utcnow(),
+            decided_at=at or utcnow(),
         )
         session.add(entry)
         audit(session, reviewer, f"review.{kind}", f"review_item:{row.id}", {"note": note})
@@ -183,6 +242,7 @@ class ReviewQueue:
 
     # -------------------------------------------------------------- reading
 
+    @_retried
     def get(self, item_id: int) -> ReviewItem:
         """One item, with its effective decision."""
         with transaction(self.factory) as s:
@@ -190,6 +250,7 @@ class ReviewQueue:
             dec = effective_decisions(s, ReviewDecision.item_id == item_id)
             return _to_item(row, dec[-1] if dec else None)
 
+    @_retried
     def group(self, item_id: int) -> list[ReviewItem]:
         """Every candidate of the item's partner record in its run, best first."""
         with transaction(self.factory) as s:
@@ -197,6 +258,28 @@ class ReviewQueue:
             rows = list(s.scalars(select(ItemRow).where(_same_group(row)).order_by(ItemRow.rank)))
             return self._with_decisions(s, rows)
 
+    @_retried
+    def notes(self, item_id: int) -> list[Note]:
+        """Every note on the item's partner record (all runs, all reviewers), oldest first."""
+        with transaction(self.factory) as s:
+            row = self._item(s, item_id)
+            rows = s.scalars(
+                select(ReviewDecision)
+                .where(
+                    ReviewDecision.source == row.source,
+                    ReviewDecision.record_id == row.record_id,
+                    ReviewDecision.note.is_not(None),
+                    ReviewDecision.decision != "undo",
+                )
+                .order_by(ReviewDecision.id)
+            )
+            return [
+                Note(d.reviewer, d.decided_at, d.decision, d.person_id, d.note or "")
+                for d in rows
+                if (d.note or "").strip() and d.note != NONE_OF_THESE
+            ]
+
+    @_retried
     def items(self, status: str | None = None) -> list[ReviewItem]:
         """The items in scope (optionally of one status), by run, source, record, rank."""
         with transaction(self.factory) as s:
@@ -214,6 +297,7 @@ class ReviewQueue:
                 by_item[d.item_id] = d
         return [_to_item(r, by_item.get(r.id)) for r in rows]
 
+    @_retried
     def progress(self, reviewer: str | None = None) -> Progress:
         """Items decided/open/claimed in scope; ``mine``: effective decisions by ``reviewer``."""
         with transaction(self.factory) as s:
@@ -247,6 +331,7 @@ class ReviewQueue:
 
     # -------------------------------------------------------------- claiming
 
+    @_retried
     def claim_next(self, reviewer: str) -> ReviewItem | None:
         """Claim the next group for ``reviewer`` and return its best open candidate.
 
@@ -345,11 +430,16 @@ class ReviewQueue:
             item = self._best_live(session, row)
             session.commit()
             return item
-        except OperationalError:  # a deadlock or lock timeout: someone else got there
+        except SQLAlchemyError as exc:  # locked: claim_next is retried whole (bounded)
             session.rollback()
-            return None
+            raise database_failure(exc, self._url(session)) from exc
         finally:
             session.close()
+
+    @staticmethod
+    def _url(session: Session) -> Any:
+        bind = session.get_bind()
+        return getattr(bind, "url", None)
 
     def _best_live(self, session: Session, row: ItemRow) -> ReviewItem:
         best = session.scalars(
@@ -359,6 +449,7 @@ class ReviewQueue:
         ).first()
         return _to_item(best or row)
 
+    @_retried
     def release_expired(self) -> int:
         """Re-open every claim whose lease has expired; returns the number of items."""
         now = utcnow()
@@ -372,6 +463,30 @@ class ReviewQueue:
             n = int(result.rowcount)  # type: ignore[attr-defined]
             if n:
                 audit(s, "system", "review.release_expired", "review_items", {"items": n})
+            return n
+
+    @_retried
+    def release(self, reviewer: str | None, actor: str) -> int:
+        """Re-open the live claims of ``reviewer`` (``None``: of every reviewer) in scope,
+        logged in the audit log as ``review.release`` by ``actor``; returns the item count."""
+        now = utcnow()
+        with transaction(self.factory) as s:
+            who = [ItemRow.claimed_by == reviewer] if reviewer is not None else []
+            result = s.execute(
+                update(ItemRow)
+                .where(*self._scope(), ItemRow.status == "claimed", *who)
+                .values(status="open", claimed_by=None, claim_expires_at=None, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            n = int(result.rowcount)  # type: ignore[attr-defined]
+            if n:
+                audit(
+                    s,
+                    actor,
+                    "review.release",
+                    "review_items",
+                    {"items": n, "reviewer": reviewer, "run_id": self.run_id},
+                )
             return n
 
     # -------------------------------------------------------------- actions
@@ -398,6 +513,7 @@ class ReviewQueue:
                 f"{row.claim_expires_at:%Y-%m-%d %H:%M} UTC; pick another item or wait"
             )
 
+    @_retried
     def decide(
         self, item_id: int, reviewer: str, decision: Decision, note: str | None = None
     ) -> None:
@@ -434,6 +550,43 @@ class ReviewQueue:
                     .execution_options(synchronize_session=False)
                 )
 
+    @_retried
+    def reject_all(self, item_id: int, reviewer: str, note: str | None = None) -> list[int]:
+        """ "None of these": reject every live candidate of the item's partner record in one
+        transaction; returns the item ids rejected. :meth:`undo_last` undoes them together.
+
+        Raises:
+            ReviewConflictError: a candidate is leased by another reviewer, or none is live.
+        """
+        now = utcnow()
+        with transaction(self.factory) as s:
+            row = self._item(s, item_id)
+            live = list(
+                s.scalars(
+                    select(ItemRow)
+                    .where(_same_group(row), ItemRow.status.in_(_LIVE))
+                    .order_by(ItemRow.rank)
+                )
+            )
+            if not live:
+                raise ReviewConflictError(
+                    f"record {row.record_id!r} of {row.source!r} has no undecided candidate left"
+                )
+            for cand in live:
+                self._check_live(cand, reviewer, now)
+            ids = [c.id for c in live]
+            s.execute(
+                update(ItemRow)
+                .where(ItemRow.id.in_(ids))
+                .values(status="decided", claimed_by=None, claim_expires_at=None, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            text = NONE_OF_THESE if not note else f"{NONE_OF_THESE}: {note}"
+            for cand in live:
+                self._log(s, cand, reviewer, "reject", text, at=now)
+            return ids
+
+    @_retried
     def skip(self, item_id: int, reviewer: str) -> None:
         """Release the reviewer's claim on the item's group; the items stay open."""
         now = utcnow()
@@ -449,11 +602,13 @@ class ReviewQueue:
                 .execution_options(synchronize_session=False)
             )
 
+    @_retried
     def add_note(self, item_id: int, reviewer: str, note: str) -> None:
         """Append a note to the item's log (decides nothing)."""
         with transaction(self.factory) as s:
             self._log(s, self._item(s, item_id), reviewer, "note", note)
 
+    @_retried
     def undo_last(self, reviewer: str) -> ReviewItem | None:
         """Supersede the reviewer's last effective decision and re-claim its item for them.
 
@@ -466,9 +621,22 @@ class ReviewQueue:
             if not mine:
                 return None
             last = mine[-1]
-            row = self._item(s, last.item_id)
-            undo = self._log(s, row, reviewer, "undo", f"undoes decision {last.id}")
-            undo.supersedes_id = last.id
+            batch = [last]
+            if last.note and last.note.startswith(NONE_OF_THESE):  # one key, one undo
+                batch = [
+                    d
+                    for d in mine
+                    if d.decided_at == last.decided_at
+                    and d.run_id == last.run_id
+                    and (d.source, d.record_id) == (last.source, last.record_id)
+                    and d.note == last.note
+                ]
+            batch_ids = {d.id for d in batch}
+            rows = [self._item(s, d.item_id) for d in batch]
+            row = rows[-1] if last.decision != "reject" else min(rows, key=lambda r: r.rank)
+            for d, r in zip(batch, rows, strict=True):
+                undo = self._log(s, r, reviewer, "undo", f"undoes decision {d.id}")
+                undo.supersedes_id = d.id
             if row.status == "superseded":
                 return _to_item(row)
             lease = {
@@ -479,11 +647,13 @@ class ReviewQueue:
             }
             group = list(s.scalars(select(ItemRow).where(_same_group(row))))
             live = effective_decisions(
-                s, ReviewDecision.item_id.in_([g.id for g in group]), ReviewDecision.id != last.id
+                s,
+                ReviewDecision.item_id.in_([g.id for g in group]),
+                ReviewDecision.id.not_in(batch_ids),
             )
             accepted = any(d.decision == "accept" for d in live)
             decided_ids = {d.item_id for d in live}
-            reopen = [row.id] if not accepted else []
+            reopen = [r.id for r in rows] if not accepted else []
             if last.decision == "accept":  # re-open what the accept had closed
                 reopen += [g.id for g in group if g.status == "decided" and g.id not in decided_ids]
             if reopen:

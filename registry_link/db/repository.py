@@ -328,6 +328,11 @@ def get_run(session: Session, run_id: int) -> Run:
     run = session.get(Run, run_id)
     if run is None:
         last = session.scalar(select(func.max(Run.id)))
+        if last is None:
+            raise DatabaseError(
+                f"no run {run_id}: this database has no runs yet; record one with "
+                f"`registry-link match ... --db URL`"
+            )
         raise DatabaseError(
             f"no run {run_id} in this database (runs go up to {last}); list them with "
             f"`registry-link runs`"

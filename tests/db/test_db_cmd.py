@@ -52,11 +52,11 @@ def test_init_load_runs(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixtu
         ]
     )
     main(["runs", "--db", db_url])
-    err = capsys.readouterr().err
-    assert "database ready" in err
-    assert "registry loaded: 300 persons" in err
-    assert "registry unchanged" in err
-    assert "no runs recorded yet" in err
+    out = capsys.readouterr().out  # results on standard output
+    assert "database ready" in out
+    assert "registry loaded: 300 persons" in out
+    assert "registry unchanged" in out
+    assert "no runs recorded yet" in out
 
 
 def test_errors_are_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,3 +69,35 @@ def test_errors_are_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main(["runs", "show", "4", "--db", url])
     assert "no run 4" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["match"], ["init"], ["runs"], ["review"], ["households"]])
+def test_db_help_says_one_true_thing_about_the_default(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 13 item 7: the help said both that SQLite is the default and that runs are
+    # recorded only with --db
+    from registry_link.cli import review_cmd
+
+    if "review" not in cli.commands:
+        cli.add_command(review_cmd.command)
+    try:
+        main([*command, "--help"])
+    except SystemExit as done:
+        assert done.code in (0, None)
+    text = "".join(capsys.readouterr().out.split())  # click wraps (even inside words)
+    for said in (
+        "When --db is not given: $REGISTRY_LINK_DB, else sqlite:///registry-link.db",
+        "except `match`, which records its run in a database only when --db or",
+    ):
+        assert "".join(said.split()) in text
+    assert "default" not in text.split("--dbURL", 1)[1].split("given.", 1)[0]
+
+
+def test_runs_show_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    main(["init", "--db", url])
+    with pytest.raises(SystemExit) as done:
+        main(["runs", "show", "1", "--db", url])
+    err = " ".join(capsys.readouterr().err.split())
+    assert done.value.code == 2 and "this database has no runs yet" in err and "None" not in err

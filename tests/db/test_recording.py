@@ -148,3 +148,107 @@ def test_decisions_carry_over_to_the_next_run(db_url: str, linked) -> None:  # t
     back = [i for i in ReviewQueue(factory, run_id=run2.run_id).items() if i.record_id == c_rec]
     assert back and all(i.status == "open" for i in back)
     assert back[0].note is not None and back[0].note.startswith("record changed since")
+
+
+def test_a_run_reruns_from_any_folder_and_names_the_file_that_changed(  # type: ignore[no-untyped-def]
+    db_url: str, linked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from registry_link.db.engine import DatabaseError, transaction
+    from registry_link.recording import relink
+
+    reg, coop, result, inputs, _ = linked
+    work = tmp_path / "work"
+    work.mkdir()
+    for f in (inputs.registry, inputs.partners[0]):
+        shutil.copy(f, work / f.name)
+    monkeypatch.chdir(work)  # the operator ran `match` with paths relative to this folder
+    rel = replace(inputs, registry=Path("registry.csv"), partners=(Path("partner_coop_ar.csv"),))
+    factory = open_database(db_url, create=True)
+    rec = record_run(factory, result, partners=[coop], registry=reg, inputs=rel)
+    with transaction(factory) as s:
+        run = s.get(Run, rec.run_id)
+        assert run is not None
+        assert run.inputs["partners"] == [str(work / "partner_coop_ar.csv")]  # absolute
+        assert set(run.input_hashes) == {str(work / "registry.csv"), run.inputs["partners"][0]}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # was: "is missing or changed since the run"
+    again, _ = relink(factory, rec.run_id)
+    assert again.run_id == rec.run_id and not again.created  # same inputs, nothing new
+    partner = work / "partner_coop_ar.csv"
+    partner.write_bytes(partner.read_bytes() + b"\n")
+    with pytest.raises(DatabaseError) as err:
+        relink(factory, rec.run_id)
+    message = str(err.value)
+    assert f"{partner} changed (sha256 now" in message
+    assert "registry.csv" not in message  # only the file that changed is named
+    (work / "registry.csv").unlink()
+    with pytest.raises(DatabaseError, match=f"{work / 'registry.csv'} is missing; {partner}"):
+        relink(factory, rec.run_id)
+
+
+def test_review_items_of_a_dependant_carry_the_principal() -> None:
+    from registry_link.recording import with_principals
+
+    left = pl.DataFrame(
+        {
+            "source": ["cnss", "cnss"],
+            "record_id": ["W1", "D1"],
+            "given_name": ["Mohamed", "Khadija"],
+            "family_name": ["EL IDRISSI", "EL IDRISSI"],
+            "given_name_ar": ["محمد", None],
+            "family_name_ar": [None, None],
+            "full_name": [None, None],
+        }
+    )
+    households = pl.DataFrame(
+        {
+            "source": ["cnss", "cnss"],
+            "record_id": ["W1", "D1"],
+            "person_id": ["1000000001", None],
+            "household_key": ["H-P1000000001", "H-P1000000001"],
+            "registry_household_id": ["HH1", "HH1"],
+        }
+    )
+    review = pl.DataFrame(
+        {
+            "source": ["cnss", "cnss"],
+            "record_id": ["D1", "W1"],
+            "p_principal_record_id": ["W1", None],
+        }
+    )
+    out = with_principals(review, left, households).sort("record_id")
+    d1 = out.row(0, named=True)
+    assert d1["principal_name"] == "Mohamed EL IDRISSI · محمد"
+    assert (d1["principal_person_id"], d1["principal_household_key"]) == (
+        "1000000001",
+        "H-P1000000001",
+    )
+    assert d1["principal_registry_household_id"] == "HH1"
+    assert out.row(1, named=True)["principal_name"] is None  # a worker has no principal
+
+
+def test_a_dependant_from_a_file_of_its_own_finds_its_principal_in_the_workers_source() -> None:
+    from registry_link.recording import with_principals
+
+    left = pl.DataFrame(
+        {
+            "source": ["cnss", "cnss_deps"],
+            "record_id": ["W1", "W1"],  # the same id in both sources: the source decides
+            "given_name": ["Mohamed", "Khadija"],
+            "family_name": ["EL IDRISSI", "EL IDRISSI"],
+        }
+    )
+    households = pl.DataFrame({"source": ["cnss"], "record_id": ["W1"], "household_key": ["H-P1"]})
+    review = pl.DataFrame(
+        {
+            "source": ["cnss_deps"],
+            "record_id": ["D1"],
+            "p_principal_record_id": ["W1"],
+            "p_principal_source": ["cnss"],
+        }
+    )
+    row = with_principals(review, left, households).row(0, named=True)
+    assert (row["principal_name"], row["principal_household_key"]) == ("Mohamed EL IDRISSI", "H-P1")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry_link.db.engine import transaction
-from registry_link.db.models import ReviewDecision
+from registry_link.db.models import AuditEntry, ReviewDecision
 from registry_link.db.queue import ReviewQueue
 from registry_link.review.console import ReviewConsole, SessionStats
 
@@ -18,7 +18,7 @@ from registry_link.review.console import ReviewConsole, SessionStats
 def _run(
     factory: sessionmaker[Session],
     keys: str,
-    lines: list[str] | None = None,
+    lines: list[str | None] | None = None,
     reviewer: str = "amina",
 ) -> tuple[SessionStats, str]:
     it: Iterator[str] = iter(keys)
@@ -72,7 +72,7 @@ def test_skip_puts_the_record_last(factory: sessionmaker[Session]) -> None:
     stats, _ = _run(factory, "saaq")
     # C1 skipped → C2, C3 first, then C1 comes back
     assert stats.shown == [1, 3, 4, 1]
-    assert _states(factory)[1][0] == "claimed"  # shown again, claimed, not decided
+    assert _states(factory)[1][0] == "open"  # shown again, not decided, released on quit
     assert "skip" in [d for _, d, _, _ in _log(factory)]
 
 
@@ -82,7 +82,7 @@ def test_undo_reopens_the_last_decision(factory: sessionmaker[Session]) -> None:
     log = _log(factory)
     assert [d for _, d, _, _ in log] == ["accept", "undo", "reject"]
     assert _states(factory)[1] == ("decided", "reject")
-    assert _states(factory)[2][0] == "claimed"  # re-opened for amina by the undo
+    assert _states(factory)[2] == ("open", None)  # re-opened by the undo, released on quit
     assert "undid your last decision on item 1" in screen
 
 
@@ -92,19 +92,40 @@ def test_undo_with_nothing_to_undo(factory: sessionmaker[Session]) -> None:
 
 
 def test_note_help_and_unknown_key(factory: sessionmaker[Session]) -> None:
-    stats, screen = _run(factory, "n?xnq", lines=["same father, older CIN", "  "])
+    stats, screen = _run(factory, "n?znnq", lines=["same father, older CIN", "  ", None])
     assert stats.notes == 1
     assert _log(factory) == [(1, "note", "amina", "same father, older CIN")]
-    assert "Keys:" in screen and "unknown key 'x'" in screen and "empty note" in screen
-    assert stats.shown == [1]  # a note, help or unknown key does not redraw or move on
+    assert "Keys:" in screen and "unknown key 'z'" in screen and "empty note" in screen
+    assert "note cancelled, nothing saved" in screen  # Esc while typing a note
+    # the saved note redraws the record with the note on it; help or a bad key do not
+    assert stats.shown == [1, 1]
+    assert "amina: same father, older CIN" in screen.split("note saved on item 1")[1]
 
 
-def test_quit_keeps_the_claim_for_a_resume(factory: sessionmaker[Session]) -> None:
-    _run(factory, "q")
-    stats, _ = _run(factory, "q")  # restarted: same record again
-    assert stats.shown == [1]
-    other, _ = _run(factory, "q", reviewer="said")  # someone else gets another record
-    assert other.shown == [3]
+def test_quit_releases_the_claim(factory: sessionmaker[Session]) -> None:
+    stats, _ = _run(factory, "q")
+    assert stats.released == 2  # both candidates of record C1
+    assert _states(factory)[1] == ("open", None) and _states(factory)[2] == ("open", None)
+    other, _ = _run(factory, "q", reviewer="said")  # someone else gets it at once
+    assert other.shown == [1]
+    with transaction(factory) as s:
+        released = s.scalars(select(AuditEntry).where(AuditEntry.action == "review.release"))
+        assert [(a.actor, a.details["reviewer"]) for a in released] == [
+            ("amina", "amina"),
+            ("said", "said"),
+        ]
+
+
+def test_ctrl_c_while_the_database_works_releases_the_claim(
+    factory: sessionmaker[Session],
+) -> None:
+    def interrupt() -> str:
+        raise KeyboardInterrupt
+
+    out = Console(record=True, width=140, color_system=None, file=io.StringIO())
+    stats = ReviewConsole(ReviewQueue(factory), "amina", out, read_key=interrupt).run()
+    assert stats.shown == [1] and "interrupted" in out.export_text()
+    assert all(status == "open" for status, _ in _states(factory).values())
 
 
 def test_conflict_is_reported_and_the_loop_goes_on(factory: sessionmaker[Session]) -> None:

@@ -77,7 +77,7 @@ def test_keys_in_screen_and_database_out(empty_url: str) -> None:
     queue = ReviewQueue(open_database(url))
     assert queue.get(1).decision == "accept" and queue.get(1).decided_by == "amina"
     assert queue.get(2).status == "decided"  # closed by the accept
-    assert queue.get(3).decision is None and queue.get(3).status == "claimed"  # undone
+    assert queue.get(3).decision is None and queue.get(3).status == "open"  # undone, released
     with transaction(open_database(url)) as s:
         kinds = list(s.scalars(select(ReviewDecision.decision).order_by(ReviewDecision.id)))
     assert kinds == ["accept", "note", "reject", "undo"]
@@ -146,3 +146,103 @@ def test_two_reviewers_at_once_never_get_the_same_item(empty_url: str) -> None:
             select(ReviewDecision.item_id, func.count()).group_by(ReviewDecision.item_id)
         ).all()
     assert all(n == 1 for _, n in per_item)  # no item decided twice
+
+
+# ------------------------------------------------------------------ issue 15: keys and screen
+
+
+def _spawn_small(db_url: str, reviewer: str = "amina") -> Any:
+    """The review in an 80×24 terminal."""
+    env = dict(os.environ, TERM="dumb", PYTHONUNBUFFERED="1")
+    for var in ("REGISTRY_LINK_DB", "COLUMNS", "LINES"):
+        env.pop(var, None)
+    return pexpect.spawn(
+        str(BIN / "registry-link"),
+        ["review", "--reviewer", reviewer, "--db", db_url],
+        env=env,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        dimensions=(24, 80),
+    )
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
+
+
+def test_screen_fits_80x24_and_keeps_the_deciding_lines(empty_url: str) -> None:
+    url = build_queue_db(empty_url)
+    child = _spawn_small(url)
+    child.expect(r"Review item 1\b")
+    child.expect(r"\[\?\] help")
+    screen = "Review item 1" + _ANSI.sub("", child.before)
+    lines = screen.rstrip("\n").split("\n")
+    assert len(lines) <= 22 and max(len(line) for line in lines) <= 80
+    for shown in ("EL ALAOUI", "العلوي", "BK123456", "BK123465", "1985", "12/03/1985", "+6.2"):
+        assert shown in screen
+    assert "match probability 0.810" in screen and "candidate 1 of 2" in screen
+    assert "candidates: ▶1 1000000001 p=0.810" in screen
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_keys_typed_together_are_each_applied_and_not_echoed(empty_url: str) -> None:
+    url = build_queue_db(empty_url)
+    child = _spawn_small(url)
+    assert _next_item(child) == 1
+    assert child.getecho() is False  # the session turned the terminal's echo off
+    child.send("sr")  # two keys in one read: was "unknown key 'sr'", both dropped
+    child.expect("skipped record C1")
+    child.expect("rejected item 3")
+    assert _next_item(child) == 4
+    child.send("a")
+    child.send("u")  # typed while the screen is redrawn: queued, not lost
+    child.expect("accepted item 4")
+    child.expect("undid your last decision on item 4")
+    assert _next_item(child) == 4
+    child.send("q")
+    child.expect(pexpect.EOF)
+    queue = ReviewQueue(open_database(url))
+    assert queue.get(3).decision == "reject" and queue.get(4).decision is None
+    assert "unknown key" not in (child.before or "")
+
+
+def test_esc_cancels_a_note_and_none_of_these_rejects_every_candidate(empty_url: str) -> None:
+    url = build_queue_db(empty_url)
+    child = _spawn_small(url)
+    assert _next_item(child) == 1
+    child.send("n")
+    child.expect("Enter saves, Esc cancels")
+    child.send("not this")
+    child.send("\x1b")
+    child.expect("note cancelled, nothing saved")
+    child.send("c")  # the next candidate, with its own probability
+    child.expect(r"Review item 2\b")
+    child.expect("match probability 0.640")
+    child.expect(r"\[\?\] help")
+    child.send("x")  # none of these: both candidates of C1 in one key
+    child.expect("none of these: rejected 2 candidate")
+    assert _next_item(child) == 3
+    child.send("u")  # one undo brings the whole record back
+    child.expect("undid your last decision")
+    child.expect(r"Review item [12]\b")
+    child.send("\x03")  # Ctrl-C quits cleanly and releases the claim
+    child.expect("every decision is saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    with transaction(open_database(url)) as s:
+        kinds = [d.decision for d in s.scalars(select(ReviewDecision).order_by(ReviewDecision.id))]
+    assert kinds == ["reject", "reject", "undo", "undo"]  # no note was saved
+    queue = ReviewQueue(open_database(url))
+    assert {i.status for i in queue.items()} == {"open"}  # released on Ctrl-C
+
+
+def test_a_note_is_shown_with_the_record(empty_url: str) -> None:
+    url = build_queue_db(empty_url)
+    ReviewQueue(open_database(url)).add_note(1, "said", "called the coop: CIN checked")
+    child = _spawn_small(url)
+    child.expect(r"Review item 1\b")
+    child.expect("said: called the coop: CIN checked")
+    child.expect(r"\[\?\] help")
+    child.send("q")
+    child.expect(pexpect.EOF)
