@@ -134,7 +134,7 @@ def runs_group(ctx: click.Context, db_url: str | None, limit: int) -> None:
     \b
     Example:
       registry-link runs
-      registry-link runs show 3
+      registry-link runs show 1
     """
     ctx.obj = {"db_url": db_url}
     if ctx.invoked_subcommand is not None:
@@ -174,7 +174,7 @@ def runs_show(ctx: click.Context, run_id: int, db_url: str | None, as_json: bool
 
     \b
     Example:
-      registry-link runs show 3
+      registry-link runs show 1
     """
     from registry_link.db.engine import transaction
     from registry_link.db.repository import run_report
@@ -225,7 +225,7 @@ def households_command(
 
     \b
     Example:
-      registry-link households --run 3 --out out/coop-reviewed
+      registry-link households --run 1 --out out/coop-reviewed
     """
     from registry_link.recording import relink
 

@@ -177,7 +177,7 @@ def review_list(
     \b
     Example:
       registry-link review list
-      registry-link review list --status decided --run 3 --format wide
+      registry-link review list --status decided --run 1 --format wide
       registry-link review list --status all --format csv
     """
     items = _queue(ctx, db_url, run_id).items()
@@ -230,8 +230,8 @@ def review_decide(
 
     \b
     Example:
-      registry-link review decide 42 --accept --reviewer amina
-      registry-link review decide 43 --reject --reviewer amina --note "different father"
+      registry-link review decide 1 --accept --reviewer amina
+      registry-link review decide 2 --reject --reviewer amina --note "different father"
     """
     if accept and reject:
         raise UsageError("give either --accept or --reject, not both")
@@ -266,7 +266,7 @@ def review_release(
     \b
     Example:
       registry-link review release --reviewer amina
-      registry-link review release --run 3
+      registry-link review release --run 1
     """
     from registry_link.db.repository import operator_name
 
@@ -290,7 +290,7 @@ def review_export(ctx: click.Context, file: Path, db_url: str | None, run_id: in
 
     \b
     Example:
-      registry-link review export review-2024-06.csv --run 3
+      registry-link review export review-2024-06.csv --run 1
     """
     from registry_link.review.exchange import export_items
 
