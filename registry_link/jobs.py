@@ -317,6 +317,7 @@ def run_match(
                 registry_config=registry_config.resolve(),
                 model_config=job.model_config.resolve(),
                 model=job.model.resolve() if job.model else None,
+                out_dir=job.out_dir.resolve(),
             ),
             prior=prior,
             operator=job.operator,

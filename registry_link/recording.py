@@ -68,6 +68,8 @@ class RunInputs:
     registry_config: Path | None = None
     model_config: Path | None = None
     model: Path | None = None
+    #: the folder the run's outputs were written to (``registry-link report --run N``)
+    out_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -463,6 +465,7 @@ def record_run(
                     "configs": [_absolute(c) for c in inputs.configs],
                     "model_config": _absolute(inputs.model_config),
                     "model": _absolute(inputs.model),
+                    "out_dir": _absolute(inputs.out_dir),
                 },
                 prior_decisions_hash=prior_hash,
                 counts={

@@ -8,11 +8,40 @@ from pathlib import Path
 import click
 
 from registry_link.cli._common import console, out
+from registry_link.cli.db_cmd import db_option
+from registry_link.errors import UsageError
 from registry_link.report import REPORT_NAME, write_report
 
 
+def recorded_output_folder(db_url: str | None, run_id: int) -> Path:
+    """The output folder a recorded run wrote (kept in its inputs since this release).
+
+    Raises:
+        UsageError: the run was recorded before output folders were kept.
+        DatabaseError: no such run, or the database cannot be used.
+    """
+    from registry_link.db.engine import open_database, transaction
+    from registry_link.db.repository import get_run
+
+    with transaction(open_database(db_url)) as session:
+        folder = dict(get_run(session, run_id).inputs or {}).get("out_dir")
+    if not folder:
+        raise UsageError(
+            f"run {run_id} was recorded before runs kept their output folder; give its "
+            "folder as RUN_DIR (`registry-link report OUT_DIR`)"
+        )
+    return Path(folder)
+
+
 @click.command("report")
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--run",
+    "run_id",
+    type=int,
+    help="A recorded run (see `registry-link runs`): its output folder, instead of RUN_DIR.",
+)
+@db_option
 @click.option(
     "--truth",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -26,7 +55,13 @@ from registry_link.report import REPORT_NAME, write_report
     type=click.Path(dir_okay=False, path_type=Path),
     help=f"Where to write the page (default: RUN_DIR/{REPORT_NAME}).",
 )
-def command(run_dir: Path, truth: Path | None, out_path: Path | None) -> None:
+def command(
+    run_dir: Path | None,
+    run_id: int | None,
+    db_url: str | None,
+    truth: Path | None,
+    out_path: Path | None,
+) -> None:
     """Build the run report of RUN_DIR: one HTML file that opens offline, in any browser.
 
     RUN_DIR is the --out folder of `registry-link match` or `demo`; only its files are read
@@ -39,7 +74,13 @@ def command(run_dir: Path, truth: Path | None, out_path: Path | None) -> None:
     Example:
       registry-link report out/demo
       registry-link report out/demo --truth sample_data/ground_truth.csv --out /tmp/demo.html
+      registry-link report --run 1
     """
+    if (run_dir is None) == (run_id is None):
+        raise UsageError("give either RUN_DIR or --run N (a recorded run), not both or neither")
+    if run_id is not None:
+        run_dir = recorded_output_folder(db_url, run_id)
+    assert run_dir is not None
     start = time.perf_counter()
     with console.status(f"building the report of {run_dir} …"):
         path = write_report(run_dir, truth=truth, out=out_path)

@@ -62,3 +62,35 @@ def test_help_has_an_example() -> None:
     result = CliRunner().invoke(cli, ["report", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output and "registry-link report out/demo" in result.output
+
+
+def test_a_recorded_run_is_found_by_its_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    db = f"sqlite:///{tmp_path / 'rl.db'}"
+    out = tmp_path / "coop"
+    main(
+        [
+            "match",
+            "--registry",
+            str(root / "sample_data" / "registry.csv"),
+            "--partner",
+            str(root / "sample_data" / "partner_coop_ar.csv"),
+            "--config",
+            str(root / "configs" / "partner_coop_ar.yaml"),
+            "--db",
+            db,
+            "--out",
+            str(out),
+        ]
+    )
+    (out / "report.html").unlink()
+    capsys.readouterr()
+    main(["report", "--run", "1", "--db", db])
+    assert (out / "report.html").is_file()
+    assert f"wrote {out / 'report.html'}" in capsys.readouterr().out
+    err = run_error(["report", "--run", "2", "--db", db], capsys)
+    assert "no run 2" in err
+    err = run_error(["report", str(out), "--run", "1", "--db", db], capsys)
+    assert "either RUN_DIR or --run" in err
