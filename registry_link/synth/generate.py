@@ -21,7 +21,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -199,7 +199,7 @@ def generate(
         partner_records=counts,
         noise_rates=rates,
     )
-    manifest = {
+    manifest: dict[str, Any] = {
         "persons": persons,
         "seed": seed,
         "format": fmt,
