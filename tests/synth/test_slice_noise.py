@@ -7,6 +7,7 @@ labelled record really carries what its label says, and nothing else changes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,23 @@ def test_the_sample_command_changes_only_the_truth_columns_it_adds(tmp_path: Pat
     fresh = pl.read_csv(tmp_path / "ground_truth.csv", infer_schema=False)
     assert fresh.columns == list(GROUND_TRUTH_COLUMNS)
     assert fresh.select(shipped.columns[:5]).equals(shipped.select(shipped.columns[:5]))
+
+
+def test_synth_slice_noise_option(tmp_path: Path) -> None:
+    from registry_link.cli import main
+
+    for name, extra in (("plain", []), ("noisy", ["--slice-noise"])):
+        main(["synth", "--persons", "6000", "--out", str(tmp_path / name), *extra])
+    plain, noisy = tmp_path / "plain", tmp_path / "noisy"
+    assert (plain / "registry.csv").read_bytes() == (noisy / "registry.csv").read_bytes()
+    assert (plain / "partner_coop_ar.csv").read_bytes() != (
+        noisy / "partner_coop_ar.csv"
+    ).read_bytes()
+    manifest = json.loads((noisy / "synth_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["slice_noise_settings"] == SliceNoiseRates().as_dict()
+    assert "date_digit_typo" in manifest["noise_drawn"]["partner_coop_ar"]
+    plain_manifest = json.loads((plain / "synth_manifest.json").read_text(encoding="utf-8"))
+    assert "slice_noise_settings" not in plain_manifest
+    truth = pl.read_csv(noisy / "ground_truth.csv", infer_schema=False)
+    assert (truth["cin_of_relative"] == "true").sum() > 0
+    assert (truth["birth_date_error"] == "digit_typo").sum() > 0
