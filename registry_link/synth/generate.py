@@ -134,7 +134,8 @@ def write_partner_files(partners: PartnerRecords, out_dir: Path, seed: int) -> d
 def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
     """Per list, the share of records each noise was actually applied to, among the records
     it can apply to (CIN noises: records whose person has a CIN; day/month swap: days 1-12
-    that differ from the month) — the same denominators as the settings."""
+    that differ from the month) — the same denominators as the settings; the slice noises
+    (``date_digit_typo``, ``cin_of_relative``) among all records."""
     out: dict[str, dict[str, float]] = {}
     for source, recs in partners.records.items():
         log = partners.noise_log.filter(pl.col("source") == source).drop("source", "record_id")
@@ -143,7 +144,7 @@ def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
         rates: dict[str, float] = {}
         for kind in log.columns:
             mask = pl.Series([True] * recs.height)
-            if kind.startswith("cin_"):
+            if kind.startswith("cin_") and kind != "cin_of_relative":
                 mask = has_cin
             elif kind == "date_day_month_swap":
                 mask = (day <= 12) & (day != month)

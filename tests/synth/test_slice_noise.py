@@ -179,3 +179,7 @@ def test_synth_slice_noise_option(tmp_path: Path) -> None:
     truth = pl.read_csv(noisy / "ground_truth.csv", infer_schema=False)
     assert (truth["cin_of_relative"] == "true").sum() > 0
     assert (truth["birth_date_error"] == "digit_typo").sum() > 0
+    for source, rates in manifest["noise_drawn"].items():  # among all records of the list
+        labels = truth.filter(pl.col("source") == source)
+        share = (labels["cin_of_relative"] == "true").mean()
+        assert rates["cin_of_relative"] == round(share, 4)  # type: ignore[arg-type]
