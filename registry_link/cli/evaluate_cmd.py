@@ -22,6 +22,13 @@ from registry_link.errors import InputError, UsageError
 
 _RUN_FILES = ("links.parquet", "households.parquet", "summary.json")
 
+#: A table cell of a slice the inputs cannot tell (see the tables' captions).
+NOT_MEASURABLE = "n/m"
+_CAPTION = (
+    "n/m: not measurable — the truth, partner lists or registry given cannot tell; "
+    "–: no record (or none in the registry)"
+)
+
 
 def _read_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """The links, households and summary of a run folder."""
@@ -140,6 +147,8 @@ def slices_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(
         title="Per slice, all lists (absent matched: of the people not in the registry)",
         title_justify="left",
+        caption=_CAPTION,
+        caption_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -150,7 +159,7 @@ def slices_table(rows: list[dict[str, Any]]) -> Table:
     for name in SLICES:
         r = by_key[(name, "all")]
         if not r["measurable"]:
-            table.add_row(name, "not measurable", "", "", "", "", "")
+            table.add_row(name, *[NOT_MEASURABLE] * 6)
             continue
         absent = "–" if not r["not_in_registry"] else f"{r['absent_matched_share']:.2%}"
         table.add_row(
@@ -171,7 +180,12 @@ def slice_recall_table(rows: list[dict[str, Any]]) -> Table:
 
     sources = [r["source"] for r in rows if r["slice"] == "all"]
     table = Table(
-        title="Recall per slice and list", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        title="Recall per slice and list",
+        title_justify="left",
+        caption=_CAPTION,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     table.add_column("slice", no_wrap=True)
     for source in sources:
@@ -179,7 +193,7 @@ def slice_recall_table(rows: list[dict[str, Any]]) -> Table:
     by_key = {(r["slice"], r["source"]): r for r in rows}
     for name in SLICES:
         if not by_key[(name, "all")]["measurable"]:
-            table.add_row(name, *["not measurable" if s == "all" else "" for s in sources])
+            table.add_row(name, *[NOT_MEASURABLE] * len(sources))
             continue
         table.add_row(name, *(_ratio(by_key[(name, s)]["recall"]) for s in sources))
     return table

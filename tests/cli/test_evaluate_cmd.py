@@ -8,6 +8,7 @@ sample end to end (``demo`` then ``evaluate``).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -152,7 +153,9 @@ def test_a_truth_without_labels_leaves_their_slices_unmeasured(
     assert unmeasured == {"mistyped_birth_date", "relative_cin"}
     capsys.readouterr()
     main(["evaluate", str(run), "--truth", str(truth)])
-    assert "not measurable" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "not measurable" in printed
+    assert re.search(r"relative_cin +n/m +n/m", printed)
 
 
 @pytest.mark.parametrize(
