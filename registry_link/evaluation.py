@@ -10,6 +10,12 @@ person across all lists.
   the registry; ``review_share`` = records sent to review / records; ``recall_with_review``
   also counts a reviewed record whose best candidate is the true person (what a perfect
   reviewer would reach).
+* Slices (:func:`evaluate_slices`): the link scores again on the records of each slice — no
+  CIN, birth year only, mistyped birth date, Arabic script, cross-script, unsplit name,
+  dependants, women, a relative's CIN, not in the registry, all — per source and for all
+  sources, with the share of people absent from the registry who were matched. A slice that
+  the data given cannot tell (a truth without its label column, no partner records, no
+  registry) is reported as not measurable (null), never guessed.
 * Pairs (:func:`pairwise_scores`): "same person" or "same household" as a relation on record
   pairs. A pair is predicted when both records share a predicted group, true when they share a
   true group; precision = true predicted pairs / predicted pairs, recall = true predicted pairs
@@ -36,6 +42,33 @@ TRUTH_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 _KEYS: Final[list[str]] = ["source", "record_id"]
+
+#: The slices of :func:`evaluate_slices`, in report order, with what puts a record in each.
+SLICES: Final[dict[str, str]] = {
+    "no_cin": "the record gives no CIN",
+    "birth_year_only": "the record gives only the birth year",
+    "mistyped_birth_date": "the record's birth date is not its person's (truth: birth_date_error)",
+    "arabic_script": "the record's names are in Arabic script only",
+    "cross_script": "the record's names share no script with its registry person's",
+    "unsplit_name": "the record's name came as one unsplit full name",
+    "dependants": "a spouse, child or other dependant declared by a worker",
+    "women": "the record says the person is a woman",
+    "relative_cin": "the record carries the CIN of a relative (truth: cin_of_relative)",
+    "not_in_registry": "the record's person is not in the registry",
+    "all": "every record",
+}
+
+_ARABIC_LETTER: Final[str] = r"[\u0620-\u064A\u0671-\u06D3]"
+_LATIN_LETTER: Final[str] = r"[A-Za-z\u00C0-\u024F]"
+_NAME_COLUMNS: Final[tuple[str, ...]] = (
+    "family_name",
+    "given_name",
+    "family_name_ar",
+    "given_name_ar",
+    "full_name",
+)
+_TRUE_TEXT: Final[list[str]] = ["true", "1", "yes", "t", "y"]
+_FALSE_TEXT: Final[list[str]] = ["false", "0", "no", "f", "n"]
 
 
 def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -131,6 +164,208 @@ def evaluate_links(links: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _has_names(frame: pl.DataFrame) -> bool:
+    return all(c in frame.columns for c in _NAME_COLUMNS)
+
+
+def _name_scripts(frame: pl.DataFrame) -> pl.DataFrame:
+    """``has_arabic``, ``has_latin``: whether each standardised record's names (as given)
+    hold Arabic / Latin letters (the frame must have :data:`_NAME_COLUMNS`)."""
+    full = pl.col("full_name")
+    return frame.select(
+        has_arabic=pl.col("family_name_ar").is_not_null()
+        | pl.col("given_name_ar").is_not_null()
+        | full.str.contains(_ARABIC_LETTER).fill_null(False),
+        has_latin=pl.col("family_name").is_not_null()
+        | pl.col("given_name").is_not_null()
+        | full.str.contains(_LATIN_LETTER).fill_null(False),
+    )
+
+
+def _record_slices(partners: pl.DataFrame) -> pl.DataFrame:
+    """``source, record_id`` and one Boolean column per slice the standardised partner records
+    tell (and the scripts of their names, ``_ar``/``_lat``); a slice whose columns the frame
+    lacks is left out (not measurable)."""
+    cols = set(partners.columns)
+    exprs: dict[str, pl.Expr] = {}
+    if "cin" in cols:
+        exprs["no_cin"] = pl.col("cin").is_null()
+    if "birth_date_precision" in cols:
+        exprs["birth_year_only"] = (pl.col("birth_date_precision") == "year").fill_null(False)
+    if "flags" in cols:
+        exprs["unsplit_name"] = pl.col("flags").list.contains("full_name_only").fill_null(False)
+    if "relationship" in cols:
+        exprs["dependants"] = pl.col("relationship").is_in(["spouse", "child", "other"])
+    if "sex" in cols:
+        exprs["women"] = (pl.col("sex") == "F").fill_null(False)
+    out = partners.select(*_KEYS, **exprs)
+    if not _has_names(partners):
+        return out
+    scripts = _name_scripts(partners)
+    return out.with_columns(
+        arabic_script=scripts["has_arabic"] & ~scripts["has_latin"],
+        _ar=scripts["has_arabic"],
+        _lat=scripts["has_latin"],
+    )
+
+
+def _truth_flag(column: str) -> pl.Expr:
+    """A truth column of true/false words as Booleans (empty: null)."""
+    text = pl.col(column).cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+    return pl.when(text.is_in(_TRUE_TEXT)).then(True).when(text.is_in(_FALSE_TEXT)).then(False)
+
+
+def slice_membership(
+    partners: pl.DataFrame | None,
+    truth: pl.DataFrame,
+    registry: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Which slices (:data:`SLICES`) each record of the truth is in.
+
+    Args:
+        partners: the standardised partner records (``source, record_id, cin,
+            birth_date_precision, flags, relationship, sex`` and the name columns), or None.
+        truth: the ground truth (:data:`TRUTH_COLUMNS`, optionally ``birth_date_error`` and
+            ``cin_of_relative``).
+        registry: the standardised registry (``person_id`` and the name columns), or None;
+            needed for ``cross_script``.
+
+    Returns:
+        ``source, record_id`` of every truth record and one Boolean column per measurable
+        slice (a slice not measurable from what was given has no column); a record the
+        partner records lack is null in their slices.
+    """
+    t = prepare_truth(truth)
+    extra = truth.select(
+        *(pl.col(c).cast(pl.Utf8) for c in _KEYS),
+        *(c for c in ("birth_date_error", "cin_of_relative") if c in truth.columns),
+    ).with_columns(pl.col(c).str.strip_chars() for c in _KEYS)
+    out = t.select(*_KEYS, "person_id").join(extra, on=_KEYS, how="left")
+    labels: dict[str, pl.Expr] = {
+        "not_in_registry": pl.col("person_id").is_null(),
+        "all": pl.lit(True),
+    }
+    if "birth_date_error" in out.columns:
+        labels["mistyped_birth_date"] = (
+            pl.col("birth_date_error").cast(pl.Utf8).str.strip_chars().fill_null("") != ""
+        )
+    if "cin_of_relative" in out.columns:
+        labels["relative_cin"] = _truth_flag("cin_of_relative")
+    out = out.with_columns(**labels)
+    if partners is not None:
+        records = _record_slices(
+            partners.with_columns(pl.col(c).cast(pl.Utf8) for c in _KEYS)
+        ).unique(_KEYS, keep="first")
+        out = out.join(records, on=_KEYS, how="left")
+        if registry is not None and "_ar" in out.columns and _has_names(registry):
+            persons = pl.concat(
+                [registry.select(pl.col("person_id").cast(pl.Utf8)), _name_scripts(registry)],
+                how="horizontal",
+            ).unique("person_id", keep="first")
+            out = out.join(persons, on="person_id", how="left").with_columns(
+                cross_script=pl.when(pl.col("person_id").is_null())
+                .then(False)
+                .otherwise(
+                    (pl.col("_ar") | pl.col("_lat"))
+                    & ~(
+                        (pl.col("_ar") & pl.col("has_arabic"))
+                        | (pl.col("_lat") & pl.col("has_latin"))
+                    )
+                )
+            )
+    present = [name for name in SLICES if name in out.columns]
+    return out.select(*_KEYS, *present)
+
+
+def evaluate_slices(
+    links: pl.DataFrame,
+    partners: pl.DataFrame | None,
+    truth: pl.DataFrame,
+    registry: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The link scores of :func:`evaluate_links` on the records of each slice, per source
+    and for all sources, with the people absent from the registry who were matched.
+
+    Args:
+        links: ``source, record_id, person_id, decision`` of every partner record.
+        partners, truth, registry: as for :func:`slice_membership`.
+
+    Returns:
+        One row per (slice, source), slices in :data:`SLICES` order, each slice's sources in
+        order then ``all``: ``slice, source, measurable``, the columns of
+        :func:`evaluate_links`, then ``not_in_registry`` (records whose person is not in the
+        registry), ``absent_matched`` (those with a ``match``), ``absent_matched_share`` and
+        ``unlabelled`` (records whose membership is unknown — absent from the partner records
+        or with an empty truth label — counted here, in no slice). A slice not measurable from
+        what was given has ``measurable`` false and nulls; a slice with no records of a source
+        has zero counts and null ratios.
+    """
+    member = slice_membership(partners, truth, registry)
+    keyed = (
+        links.select(*_KEYS, "person_id", "decision")
+        .join(member, on=_KEYS, how="left")
+        .with_columns(
+            # as in evaluate_links: a record the truth lacks counts as not in the registry
+            not_in_registry=pl.col("not_in_registry").fill_null(True),
+            all=pl.lit(True),
+        )
+    )
+    sources = [*sorted(keyed["source"].unique().to_list()), "all"]
+    frames = []
+    for name in SLICES:
+        frame = pl.DataFrame({"slice": [name] * len(sources), "source": sources})
+        if name not in member.columns:
+            frames.append(frame.with_columns(measurable=pl.lit(False)))
+            continue
+        inside = keyed.filter(pl.col(name))
+        scores = evaluate_links(inside, truth)
+        absent = evaluate_links(inside.filter(pl.col("not_in_registry")), truth).select(
+            "source", not_in_registry="records", absent_matched="matches"
+        )
+        unknown = pl.col(name).is_null().sum().alias("unlabelled")
+        unlabelled = pl.concat(
+            [
+                keyed.group_by("source").agg(unknown),
+                keyed.select(unknown).select(pl.lit("all").alias("source"), "unlabelled"),
+            ]
+        )
+        frames.append(
+            frame.join(scores, on="source", how="left")
+            .join(absent, on="source", how="left")
+            .join(unlabelled, on="source", how="left")
+            .with_columns(measurable=pl.lit(True))
+        )
+    out = pl.concat(frames, how="diagonal_relaxed")
+    counts = [
+        "records",
+        "in_registry",
+        "matches",
+        "correct",
+        "reviews",
+        "found_with_review",
+        "not_in_registry",
+        "absent_matched",
+        "unlabelled",
+    ]
+    measured = pl.col("measurable")
+    return out.with_columns(
+        pl.when(measured).then(pl.col(c).fill_null(0)).cast(pl.Int64) for c in counts
+    ).select(
+        "slice",
+        "source",
+        "measurable",
+        *counts[:6],
+        "precision",
+        "recall",
+        "f1",
+        "review_share",
+        "recall_with_review",
+        *counts[6:8],
+        absent_matched_share=_ratio(pl.col("absent_matched"), pl.col("not_in_registry")),
+        unlabelled=pl.col("unlabelled"),
+    )
+
+
 def _pair_count(frame: pl.DataFrame, groups: list[str]) -> int:
     """Number of record pairs sharing all ``groups`` (nulls share nothing)."""
     sizes = frame.drop_nulls(groups).group_by(groups).len()
@@ -197,11 +432,18 @@ def evaluate(
     clusters: pl.DataFrame,
     households: pl.DataFrame,
     truth: pl.DataFrame,
+    partners: pl.DataFrame | None = None,
+    registry: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """All scores, JSON-safe: ``{"links": [per-source rows], "same_person": ...,
-    "same_household": ...}``."""
+    "same_household": ..., "slices": [per (slice, source) rows]}``.
+
+    ``partners`` (the standardised partner records) and ``registry`` (the standardised
+    registry) make the slices they tell measurable (:func:`evaluate_slices`).
+    """
     return {
         "links": evaluate_links(links, truth).to_dicts(),
         "same_person": evaluate_clusters(clusters, truth),
         "same_household": evaluate_households(households, truth),
+        "slices": evaluate_slices(links, partners, truth, registry).to_dicts(),
     }

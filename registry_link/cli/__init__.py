@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "registry_link.cli.train_cmd",
     "registry_link.cli.match_cmd",
     "registry_link.cli.demo_cmd",
+    "registry_link.cli.evaluate_cmd",
     "registry_link.cli.db_cmd",
     "registry_link.cli.review_cmd",
     "registry_link.cli.fields_cmd",

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from registry_link.synth import generate
+from registry_link.synth.noise import NO_SLICE_NOISE, SliceNoiseRates
 
 
 def _peak_rss_mb() -> float:
@@ -48,7 +49,15 @@ def _peak_rss_mb() -> float:
     show_default=True,
     help="Registry file format (use parquet for millions).",
 )
-def command(persons: int, seed: int, out_dir: Path, no_partners: bool, fmt: str) -> None:
+@click.option(
+    "--slice-noise",
+    is_flag=True,
+    help="Also mistype one birth-date digit (1%% of records) and give 1%% of records the CIN of "
+    "a relative, labelled in the ground truth (off: the files are as before these existed).",
+)
+def command(
+    persons: int, seed: int, out_dir: Path, no_partners: bool, fmt: str, slice_noise: bool
+) -> None:
     """Write a synthetic social registry, three partner lists and their ground truth.
 
     Only synthetic people: names come from a vocabulary of Moroccan names, everything else
@@ -58,9 +67,18 @@ def command(persons: int, seed: int, out_dir: Path, no_partners: bool, fmt: str)
     Example:
       registry-link synth --persons 50000 --seed 20261122 --out sample_data
       registry-link synth --persons 10000000 --out /tmp/big --format parquet --no-partners
+      registry-link synth --persons 20000 --slice-noise --out out/synth-slices
     """
     start = time.perf_counter()
-    summary = generate(persons, seed, out_dir, partners=not no_partners, fmt=fmt)  # type: ignore[arg-type]
+    rates = SliceNoiseRates() if slice_noise else NO_SLICE_NOISE
+    summary = generate(
+        persons,
+        seed,
+        out_dir,
+        partners=not no_partners,
+        fmt=fmt,  # type: ignore[arg-type]
+        slice_noise=rates,
+    )
     elapsed = time.perf_counter() - start
     click.echo(
         f"wrote {summary.persons:,} persons in {summary.households:,} households to {out_dir}"

@@ -6,7 +6,9 @@ Files (same seed -> byte-identical files):
 * ``partner_coop_ar.csv`` (UTF-8 with BOM, ``,``), ``partner_chambre_fr.csv`` and
   ``partner_chambre_fr_ayants_droit.csv`` (Windows-1256, ``;``, CRLF),
   ``partner_ordre_fullname.xlsx``;
-* ``ground_truth.csv`` (``source,record_id,true_person_uid,person_id,household_id``);
+* ``ground_truth.csv`` (``source,record_id,true_person_uid,person_id,household_id``, then the
+  slice labels ``birth_date_error,cin_of_relative,in_registry``: see
+  :data:`registry_link.synth.partners.GROUND_TRUTH_COLUMNS`);
 * ``synth_manifest.json``: counts, noise settings and the noise rates actually drawn.
 
 The registry is generated and written chunk by chunk (bounded memory); partner lists are
@@ -19,7 +21,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -27,7 +29,13 @@ import xlsxwriter
 
 from registry_link.errors import InputError, UsageError
 from registry_link.synth import layouts
-from registry_link.synth.partners import LIST_SPECS, PartnerRecords, make_partner_lists
+from registry_link.synth.noise import NO_SLICE_NOISE, SliceNoiseRates
+from registry_link.synth.partners import (
+    GROUND_TRUTH_COLUMNS,
+    LIST_SPECS,
+    PartnerRecords,
+    make_partner_lists,
+)
 from registry_link.synth.registry import (
     CHUNK_PERSONS,
     iter_registry_chunks,
@@ -36,7 +44,6 @@ from registry_link.synth.registry import (
 )
 
 RegistryFormat = Literal["csv", "parquet"]
-GROUND_TRUTH_COLUMNS = ("source", "record_id", "true_person_uid", "person_id", "household_id")
 _XLSX_DATE = dt.datetime(2025, 6, 30, 8, 0, 0)
 
 
@@ -127,7 +134,8 @@ def write_partner_files(partners: PartnerRecords, out_dir: Path, seed: int) -> d
 def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
     """Per list, the share of records each noise was actually applied to, among the records
     it can apply to (CIN noises: records whose person has a CIN; day/month swap: days 1-12
-    that differ from the month) — the same denominators as the settings."""
+    that differ from the month) — the same denominators as the settings; the slice noises
+    (``date_digit_typo``, ``cin_of_relative``) among all records."""
     out: dict[str, dict[str, float]] = {}
     for source, recs in partners.records.items():
         log = partners.noise_log.filter(pl.col("source") == source).drop("source", "record_id")
@@ -136,7 +144,7 @@ def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
         rates: dict[str, float] = {}
         for kind in log.columns:
             mask = pl.Series([True] * recs.height)
-            if kind.startswith("cin_"):
+            if kind.startswith("cin_") and kind != "cin_of_relative":
                 mask = has_cin
             elif kind == "date_day_month_swap":
                 mask = (day <= 12) & (day != month)
@@ -153,10 +161,13 @@ def generate(
     partners: bool = True,
     fmt: RegistryFormat = "csv",
     chunk_persons: int = CHUNK_PERSONS,
+    slice_noise: SliceNoiseRates = NO_SLICE_NOISE,
 ) -> SynthSummary:
     """Generate a registry of ``persons`` persons (and partner lists) into ``out_dir``.
 
-    Deterministic: the same ``persons``, ``seed`` and ``fmt`` give byte-identical files.
+    Deterministic: the same ``persons``, ``seed``, ``fmt`` and ``slice_noise`` give
+    byte-identical files. ``slice_noise`` (off by default) adds mistyped birth-date digits and
+    relatives' CINs to the partner lists (:class:`SliceNoiseRates`).
     """
     if fmt not in ("csv", "parquet"):
         raise UsageError(f"--format must be csv or parquet, got {fmt!r}")
@@ -177,7 +188,7 @@ def generate(
     counts: dict[str, int] = {}
     rates: dict[str, dict[str, float]] = {}
     if partners and first is not None:
-        lists = make_partner_lists(first, seed)
+        lists = make_partner_lists(first, seed, slice_noise=slice_noise)
         files.update(write_partner_files(lists, out_dir, seed))
         counts = {k: v.height for k, v in lists.records.items()}
         rates = drawn_noise_rates(lists)
@@ -189,7 +200,7 @@ def generate(
         partner_records=counts,
         noise_rates=rates,
     )
-    manifest = {
+    manifest: dict[str, Any] = {
         "persons": persons,
         "seed": seed,
         "format": fmt,
@@ -198,6 +209,8 @@ def generate(
         "noise_settings": {s.source: s.rates.as_dict() for s in LIST_SPECS} if partners else {},
         "noise_drawn": rates,
     }
+    if partners and slice_noise != NO_SLICE_NOISE:
+        manifest["slice_noise_settings"] = slice_noise.as_dict()
     (out_dir / "synth_manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )

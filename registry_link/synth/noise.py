@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import polars as pl
 
+from registry_link.synth.registry import REFERENCE_DATE
+
 LATIN_TYPO_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 ARABIC_TYPO_ALPHABET = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 
@@ -194,3 +196,85 @@ def date_noise(
     applied = dict(choice)
     applied["date_day_month_swap"] = swap
     return out, applied
+
+
+@dataclass(frozen=True)
+class SliceNoiseRates:
+    """Noises added for the inclusion slices of issue 16, drawn from a random stream of their
+    own so that turning them off (:data:`NO_SLICE_NOISE`, the default of ``synth``) leaves every
+    file as it was. Both apply only to records no other noise of their kind touched.
+
+    ``date_digit_typo``: one digit of the day or of the year mistyped (a valid date that differs
+    from the true one), among records showing their full, unaltered birth date.
+    ``cin_of_relative``: the record carries the CIN of another member of its person's
+    household, among records whose CIN was left as it was and who have such a relative.
+    """
+
+    date_digit_typo: float = 0.01
+    cin_of_relative: float = 0.01
+
+    def as_dict(self) -> dict[str, float]:
+        """The rates as a plain dict (for the manifest)."""
+        return {k: float(v) for k, v in asdict(self).items()}
+
+
+#: No mistyped birth year goes past the synthetic registry's reference date.
+LAST_BIRTH_YEAR = REFERENCE_DATE.year
+
+#: Slice noises off: ``synth`` output byte-identical to what it was before they existed.
+NO_SLICE_NOISE = SliceNoiseRates(date_digit_typo=0.0, cin_of_relative=0.0)
+
+
+def date_digit_typo(
+    birth: pl.Series, mask: np.ndarray, rng: np.random.Generator
+) -> tuple[pl.Series, np.ndarray]:
+    """One mistyped digit in a date: the units digit of the day (kept within 1-28), else the
+    last digit of the year; the result always differs from the input. Returns (dates, mask of
+    rows changed)."""
+    n = len(birth)
+    bump = rng.integers(1, 10, n)
+    on_day = rng.random(n) < 0.5
+    frame = pl.DataFrame({"b": birth, "bump": bump, "on_day": on_day, "m": mask})
+    b = pl.col("b")
+    day = b.dt.day().cast(pl.Int32)
+    new_day = day - day % 10 + (day % 10 + pl.col("bump")) % 10
+    year = b.dt.year().cast(pl.Int32)
+    new_year = year - year % 10 + (year % 10 + pl.col("bump")) % 10
+    # never a year after the synthetic reference date (2025): the decade's 0, or year 1 of it
+    new_year = (
+        pl.when(new_year <= LAST_BIRTH_YEAR)
+        .then(new_year)
+        .when(year % 10 != 0)
+        .then(year - year % 10)
+        .otherwise(year + 1)
+    )
+    day_ok = pl.col("on_day") & new_day.is_between(1, 28)
+    typed = (
+        pl.when(day_ok)
+        .then(pl.date(year, b.dt.month(), new_day))
+        .otherwise(b.dt.offset_by(pl.format("{}y", new_year - year)))
+    )
+    out = frame.select(
+        new=pl.when(pl.col("m") & b.is_not_null()).then(typed).otherwise(b),
+        m=pl.col("m") & b.is_not_null(),
+    )
+    return out["new"], out["m"].to_numpy()
+
+
+def relative_cin(people: pl.DataFrame, pool: pl.DataFrame, u: np.ndarray) -> pl.Series:
+    """Per row of ``people`` (``t_person, t_hh``): the CIN of another member of the same
+    household (``pool``: ``t_person, t_hh, cin``), the one at position ``u`` (in [0, 1)) of
+    them by person; null when no other member has a CIN."""
+    members = pool.filter(pl.col("cin").is_not_null()).select(
+        "t_hh", r_person="t_person", r_cin="cin"
+    )
+    rows = people.select("t_person", "t_hh").with_row_index("i").with_columns(u=pl.Series(u))
+    picked = (
+        rows.join(members, on="t_hh")
+        .filter(pl.col("r_person") != pl.col("t_person"))
+        .sort("i", "r_person")
+        .with_columns(k=pl.int_range(pl.len()).over("i"), n=pl.len().over("i"))
+        .filter(pl.col("k") == (pl.col("u") * pl.col("n")).floor().cast(pl.Int64))
+        .select("i", "r_cin")
+    )
+    return rows.join(picked, on="i", how="left").sort("i")["r_cin"]

@@ -25,7 +25,13 @@ import numpy as np
 import polars as pl
 
 from registry_link.synth.declared import declared_values
-from registry_link.synth.noise import NoiseRates
+from registry_link.synth.noise import (
+    NO_SLICE_NOISE,
+    NoiseRates,
+    SliceNoiseRates,
+    date_digit_typo,
+    relative_cin,
+)
 from registry_link.synth.registry import (
     ROLE_CHILD,
     ROLE_HEAD,
@@ -85,6 +91,40 @@ LIST_SPECS: Final[tuple[ListSpec, ...]] = (
         overlap=0.08,
         id_prefix="ORD",
     ),
+)
+
+
+#: The ground-truth columns, in order: who each record is, then the labels of the noises that
+#: define the evaluation's slices (:func:`registry_link.evaluation.evaluate_slices`).
+GROUND_TRUTH_COLUMNS: Final[tuple[str, ...]] = (
+    "source",
+    "record_id",
+    "true_person_uid",
+    "person_id",
+    "household_id",
+    "birth_date_error",  # day_month_swap | year_shift | digit_typo | empty: the date is right
+    "cin_of_relative",  # true: the record carries the CIN of another member of its household
+    "in_registry",  # true: the record's person is in the registry
+)
+
+_DATE_ERRORS: Final[dict[str, str]] = {
+    "date_day_month_swap": "day_month_swap",
+    "date_year_shift": "year_shift",
+    "date_digit_typo": "digit_typo",
+}
+_CIN_NOISES: Final[tuple[str, ...]] = (
+    "cin_missing",
+    "cin_wrong_digit",
+    "cin_transposition",
+    "cin_format",
+    "cin_na",
+)
+_DATE_NOISES: Final[tuple[str, ...]] = (
+    "date_year_only",
+    "date_placeholder",
+    "date_day_month_swap",
+    "date_year_shift",
+    "date_unparseable",
 )
 
 
@@ -276,10 +316,45 @@ def _assemble(
     return recs.sort("seq")
 
 
+def _slice_noise(
+    rng: np.random.Generator,
+    rates: SliceNoiseRates,
+    recs: pl.DataFrame,
+    pool: pl.DataFrame,
+    fields: pl.DataFrame,
+    log: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply the slice noises (:class:`SliceNoiseRates`) to the declared ``fields`` of
+    records no other noise of the same kind touched; returns (fields, their log)."""
+    n = recs.height
+    untouched_date = ~np.any([log[k].to_numpy() for k in _DATE_NOISES], axis=0)
+    birth, typo = date_digit_typo(
+        fields["birth"], untouched_date & (rng.random(n) < rates.date_digit_typo), rng
+    )
+    untouched_cin = ~np.any([log[k].to_numpy() for k in _CIN_NOISES], axis=0)
+    relative = relative_cin(recs, pool, rng.random(n))
+    has_relative = relative.is_not_null().to_numpy()
+    on_cin = untouched_cin & has_relative & (rng.random(n) < rates.cin_of_relative)
+    fields = fields.with_columns(
+        birth=birth,
+        cin=pl.when(pl.Series(on_cin)).then(relative).otherwise(fields["cin"]),
+    )
+    return fields, pl.DataFrame({"date_digit_typo": typo, "cin_of_relative": on_cin})
+
+
+def _truth_labels(log: pl.DataFrame) -> pl.DataFrame:
+    """The ground truth's noise labels of each record from its noise log."""
+    error = pl.lit(None, pl.Utf8)
+    for kind, label in reversed(_DATE_ERRORS.items()):
+        error = pl.when(pl.col(kind)).then(pl.lit(label)).otherwise(error)
+    return log.select(birth_date_error=error, cin_of_relative="cin_of_relative")
+
+
 def make_partner_lists(
     registry: pl.DataFrame,
     seed: int,
     specs: tuple[ListSpec, ...] = LIST_SPECS,
+    slice_noise: SliceNoiseRates = NO_SLICE_NOISE,
 ) -> PartnerRecords:
     """Partner lists drawn from ``registry`` (a :func:`make_registry` persons frame, with its
     ``t_*`` truth columns). Deterministic in ``seed``.
@@ -289,7 +364,11 @@ def make_partner_lists(
     ``relationship`` (principal | spouse | child), the declared names, ``cin``, ``sex``,
     ``birth``/``birth_style``/``birth_bad``, birth place and residence in both scripts, the
     father's given name, ``cnss`` and the truth columns ``true_person_uid``, ``person_id``,
-    ``household_id``.
+    ``household_id``, ``birth_date_error``, ``cin_of_relative``.
+
+    ``slice_noise`` adds the noises of :class:`SliceNoiseRates` from a random stream of their
+    own: off (the default), every list is what it was before they existed. The noise log gets
+    their columns only when they are on.
     """
     n_off = max(200, registry.height // 10)
     off = off_registry_population(n_off, seed)
@@ -303,6 +382,10 @@ def make_partner_lists(
         earlier = np.concatenate([earlier, workers])
         recs = _assemble(rng, spec, workers, pool)
         fields, log = declared_values(rng, spec.rates, spec.arabic_names, recs)
+        fields, slice_log = _slice_noise(_rng(seed, 3, index), slice_noise, recs, pool, fields, log)
+        labels = _truth_labels(pl.concat([log, slice_log], how="horizontal"))
+        if slice_noise != NO_SLICE_NOISE:
+            log = pl.concat([log, slice_log], how="horizontal")
         is_principal = pl.col("relationship") == "principal"
         dep_prefix = spec.dependant_id_prefix or spec.id_prefix
         rid = pl.when(is_principal).then(pl.lit(spec.id_prefix)).otherwise(pl.lit(dep_prefix)) + (
@@ -338,6 +421,7 @@ def make_partner_lists(
                     spouse_elsewhere=pl.col("relationship") == "spouse_elsewhere",
                 ),
                 fields,
+                labels,
             ],
             how="horizontal",
         )
@@ -349,6 +433,9 @@ def make_partner_lists(
                 true_person_uid="true_person_uid",
                 person_id="person_id",
                 household_id="household_id",
+                birth_date_error="birth_date_error",
+                cin_of_relative="cin_of_relative",
+                in_registry=pl.col("person_id").is_not_null(),
             )
         )
         logs.append(

@@ -119,6 +119,9 @@ def test_ground_truth_file(out: Path) -> None:
         "true_person_uid",
         "person_id",
         "household_id",
+        "birth_date_error",
+        "cin_of_relative",
+        "in_registry",
     ]
     manifest = json.loads((out / "synth_manifest.json").read_text(encoding="utf-8"))
     rows = manifest["files"]
