@@ -342,7 +342,14 @@ def run_match(
         written["model.json"] = job.out_dir / "model.json"
     scores = None
     if truth is not None:
-        scores = evaluate(result.links, result.clusters, result.households, truth)
+        scores = evaluate(
+            result.links,
+            result.clusters,
+            result.households,
+            truth,
+            partners=pl.concat([lst.frame for lst in lists], how="diagonal_relaxed"),
+            registry=registry.frame,
+        )
         path = job.out_dir / "evaluation.json"
         path.write_text(json.dumps(scores, indent=2, default=str), encoding="utf-8")
         written["evaluation.json"] = path

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from registry_link.cli._common import counts_table, out, progress, stage_printer
+from registry_link.cli.evaluate_cmd import slices_table
 from registry_link.jobs import (
     evaluation_rows,
     outcome_rows,
@@ -44,6 +45,7 @@ def command(out_dir: Path, as_json: bool) -> None:
                 "Accuracy against the sample's ground truth", evaluation_rows(outcome.evaluation)
             )
         )
+        out.print(slices_table(outcome.evaluation["slices"]))
     out.print(counts_table("Result", outcome_rows(outcome.summary)))
     for name, path in outcome.written.items():
         out.print(f"wrote {name}: {path}", highlight=False)
