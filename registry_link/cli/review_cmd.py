@@ -230,8 +230,8 @@ def review_decide(
 
     \b
     Example:
-      registry-link review decide 1 --accept --reviewer amina
-      registry-link review decide 2 --reject --reviewer amina --note "different father"
+      registry-link review decide 1 --reject --reviewer amina --note "different father"
+      registry-link review decide 2 --accept --reviewer amina
     """
     if accept and reject:
         raise UsageError("give either --accept or --reject, not both")

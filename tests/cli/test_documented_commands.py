@@ -108,9 +108,10 @@ def expand_ellipsis(words: list[str], full: dict[str, list[str]]) -> list[str]:
 
 
 def reason_not_run(line: str) -> str | None:
-    """Why a documented line is not run here, or None."""
+    """Why a documented line is not run here, or None (comments do not count)."""
+    command = line if line.startswith(".") else " ".join(words_of(line))
     for marker, reason in NOT_RUN.items():
-        if marker in line:
+        if marker in command:
             return reason
     return None
 
