@@ -4,8 +4,9 @@ The commands run in order, in one sandbox folder holding a copy of the shipped `
 and ``configs/``, through the CLI's entry point, and must exit 0: the README's, then the help
 examples, which start without the README's exported variables, as in a new shell (their
 database is ``./registry-link.db``, where the README recorded the chamber list as run 1).
-``export NAME=VALUE`` lines set the environment of the commands after them, as in a shell. In a --help example, ``...`` stands
-for the options of the first full example of the same command (less its ``--out``).
+``export NAME=VALUE`` lines set the environment of the commands after them, as in a shell. In
+a --help example, ``...`` stands for the options of the first full example of the same command
+(less its ``--out``).
 
 Not run here, each for a stated reason (:data:`NOT_RUN`): the two install-and-run commands
 (``.ci/run`` runs them exactly as written, in fresh virtual environments), the interactive review
