@@ -201,3 +201,30 @@ def test_an_older_run_without_data_quality_and_with_evaluation_json(
     for row in scores["links"]:
         assert f"<td>{row['source']}</td>" in accuracy
         assert f"{100 * row['precision']:.2f} %" in accuracy
+
+
+def test_the_inclusion_slices_of_evaluation_json_are_shown(run_dir: Path, tmp_path: Path) -> None:
+    """evaluation.json's slices (registry-link evaluate) reach the page: who is left out."""
+    from registry_link import load_standardised
+    from tests.report.conftest import CONFIGS, PARTNERS, SAMPLE
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    partners = pl.concat(
+        [load_standardised(SAMPLE / f, CONFIGS / c).frame for f, c in PARTNERS],
+        how="diagonal_relaxed",
+    )
+    links = pl.read_parquet(folder / "links.parquet")
+    households = pl.read_parquet(folder / "households.parquet")
+    truth = pl.read_csv(TRUTH, infer_schema=False)
+    clusters = households.select("source", "record_id", "beneficiary_key")
+    scores = evaluate(links, clusters, households, truth, partners=partners)
+    (folder / "evaluation.json").write_text(json.dumps(scores, default=str), encoding="utf-8")
+    text = write_report(folder).read_text(encoding="utf-8")
+    table = text[text.index('data-table="inclusion"') :]
+    table = table[: table.index("</table>")]
+    measured = {r["slice"] for r in scores["slices"] if r["measurable"]}
+    assert {"no_cin", "birth_year_only", "dependants", "women"} <= measured
+    for name in measured:
+        assert f"<td>{name}</td>" in table
+    assert "not measurable" in table  # cross_script needs the registry, not given here
