@@ -19,6 +19,7 @@ several rules produce counted once per rule.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -291,12 +292,34 @@ def _rule_keys(
     return packed[0], packed[1]
 
 
-def _decode(keys: pl.DataFrame, key: int, rule: BlockingRule, coded: dict[str, _Coded]) -> str:
-    """``col='value', ...`` of the block ``key`` (as in the oversized-block warning)."""
+#: The largest kept blocks of each rule that ``block(largest=...)`` reports.
+LARGEST_BLOCKS = 3
+
+
+def value_shape(value: str) -> str:
+    """The shape of a key value, not the value: Latin capitals ``A``, other letters ``a``,
+    digits ``9``, the rest kept (``BK123456`` -> ``AA999999``, ``1980-05-12`` ->
+    ``9999-99-99``, ``mhmd`` -> ``aaaa``)."""
+    out = re.sub(r"[A-Z]", "A", value)
+    out = re.sub(r"[^\W\dA_]", "a", out)
+    return re.sub(r"\d", "9", out)
+
+
+def _decode(
+    keys: pl.DataFrame,
+    key: int,
+    rule: BlockingRule,
+    coded: dict[str, _Coded],
+    *,
+    shape: bool = False,
+) -> str:
+    """``col='value', ...`` of the block ``key`` (as in the oversized-block warning), or with
+    ``shape`` each value's shape (:func:`value_shape`) instead of the value."""
     row = keys.filter(pl.col("key") == key).row(0, named=True)
+    values = [coded[c].values[row[k]] for c, k in zip(rule.columns, _key_cols(rule), strict=True)]
     return ", ".join(
-        f"{c}={coded[c].values[row[k]]!r}"
-        for c, k in zip(rule.columns, _key_cols(rule), strict=True)
+        f"{c}={value_shape(str(v)) if shape else repr(v)}"
+        for c, v in zip(rule.columns, values, strict=True)
     )
 
 
@@ -311,6 +334,7 @@ class _RuleBlocks:
     is_list: bool
     skipped: pl.Series  # left rows in a block its limits skipped (sorted, distinct)
     notes: list[str]  # what its limits skipped, in words (block() warns them)
+    largest: list[dict[str, Any]]  # its largest kept blocks: {rule, pairs, key shape}
 
 
 def _rule_blocks(
@@ -375,11 +399,18 @@ def _rule_blocks(
             f"rule, set a max_block_size, or raise max_pairs"
         )
     is_list = any(coded[c].left_is_list or coded[c].right_is_list for c in rule.columns)
+    largest = [
+        {"rule": rule.name, "pairs": int(n), "key": _decode(lk, key, rule, coded, shape=True)}
+        for key, n in blocks.top_k(LARGEST_BLOCKS, by="pairs")
+        .sort("pairs", descending=True)
+        .select("key", "pairs")
+        .iter_rows()
+    ]
     lk = lk.select("idx", "key")
     if rk is None:  # dedupe: a self-join on rows sorted by block is about 2x faster
         lk = rk = lk.sort("key", "idx")
     rows = pl.concat(skipped) if skipped else pl.Series("idx", [], dtype=pl.UInt32)
-    return _RuleBlocks(rule, blocks, lk, rk, is_list, rows.unique().sort(), notes)
+    return _RuleBlocks(rule, blocks, lk, rk, is_list, rows.unique().sort(), notes, largest)
 
 
 def _batches(rb: _RuleBlocks, batch_pairs: int) -> list[tuple[int, int]]:
@@ -422,6 +453,7 @@ def block(
     *,
     batch_pairs: int = 20_000_000,
     skipped: dict[str, pl.Series] | None = None,
+    largest: list[dict[str, Any]] | None = None,
 ) -> pl.DataFrame:
     """Candidate pairs: the union of the rules' pairs, deduplicated.
 
@@ -439,6 +471,9 @@ def block(
             ``max_candidates``) skipped blocks, the left rows (sorted ``UInt32`` indices) in
             those blocks: to tell a record without candidates because its keys were too common
             from one that shares no key at all.
+        largest: if given, filled with the largest kept blocks of each rule
+            (:data:`LARGEST_BLOCKS`), ``{rule, pairs, key}``, ``key`` the shape of the block's
+            values (``given_key=aaaa, birth_year=9999``), never the values themselves.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, rule: Categorical}``, unique on ``(l_idx, r_idx)``; ordered
@@ -476,6 +511,8 @@ def block(
             warnings.warn(note, OversizedBlockWarning, stacklevel=3)
         if skipped is not None and rb.skipped.len():
             skipped[rule.name] = rb.skipped
+        if largest is not None:
+            largest += rb.largest
         parts += batches
     if not parts:
         return pl.DataFrame(schema=PAIR_SCHEMA)

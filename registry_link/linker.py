@@ -259,7 +259,7 @@ class Linker:
         left = self._partners(partners)
         right = _registry(registry, self.registry_columns())[0]
         with self._engine(left, right, trains=True) as engine:
-            pairs, gammas, model = self._block_compare_train(engine, None, {}, stages)
+            pairs, gammas, model = self._block_compare_train(engine, None, {}, [], stages)
             if hc is None:
                 return model
             with stages("household_context"):
@@ -299,8 +299,11 @@ class Linker:
         with stages("read"):
             right, display = _registry(registry, self.registry_columns())
         skipped: dict[str, pl.Series] = {}
+        largest: list[dict[str, Any]] = []
         with self._engine(left, right, trains=model is None) as engine:
-            pairs, gammas, trained = self._block_compare_train(engine, model, skipped, stages)
+            pairs, gammas, trained = self._block_compare_train(
+                engine, model, skipped, largest, stages
+            )
             linked = self._decide_passes(
                 engine, pairs, gammas, trained, model, prior_decisions, stages
             )
@@ -337,6 +340,7 @@ class Linker:
             review=review,
             model=linked.model,
             skipped=skipped,
+            largest_blocks=largest,
             settings=s,
             timings=stages.timings,
         )
@@ -391,6 +395,7 @@ class Linker:
         engine: CompareEngine,
         model: TrainedModel | None,
         skipped: dict[str, pl.Series],
+        largest: list[dict[str, Any]],
         stages: _Stages,
     ) -> tuple[pl.DataFrame, pl.DataFrame, TrainedModel]:
         """The candidate pairs, their comparison vectors and the model (``model`` if given,
@@ -399,7 +404,7 @@ class Linker:
         Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`)
         needs no candidate pairs: it runs in the engine's background from before blocking
         (the stages ``block`` and ``compare`` include it; ``train`` is what remains).
-        ``skipped``: see :func:`~registry_link.blocking.block`.
+        ``skipped``, ``largest``: filled as :func:`~registry_link.blocking.block` says.
         """
         s = self.settings
         left, right = engine.left, engine.right
@@ -408,7 +413,7 @@ class Linker:
             pending = engine.submit(pair_free_estimates, engine, s.training)
         try:
             with stages("block"):
-                pairs = block(left, right, s.blocking_rules, skipped=skipped)
+                pairs = block(left, right, s.blocking_rules, skipped=skipped, largest=largest)
             with stages("compare"):
                 gammas = engine.compare(pairs)
         except BaseException:  # e.g. a rule over its max_pairs: no need for the random pairs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -24,6 +24,7 @@ def build_summary(
     review: pl.DataFrame,
     model: TrainedModel,
     skipped: Mapping[str, pl.Series],
+    largest_blocks: Sequence[Mapping[str, Any]] = (),
     settings: ModelSettings,
     timings: Mapping[str, float],
 ) -> dict[str, Any]:
@@ -47,6 +48,8 @@ def build_summary(
         # partner records in blocks the rules' size limits skipped, per rule, and those
         # left without any candidate by it
         "records_in_skipped_blocks": {name: rows.len() for name, rows in skipped.items()},
+        # each rule's largest kept blocks: {rule, pairs, key} with the key's shape, not values
+        "largest_blocks": [dict(b) for b in largest_blocks],
         "records_cut_off_by_blocking_limits": links.filter(
             pl.col("reason").str.starts_with(CUT_OFF_REASON)
         ).height,

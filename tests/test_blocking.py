@@ -459,3 +459,23 @@ def test_skipped_lists_the_left_rows_of_the_blocks_the_limits_skipped() -> None:
         block(left, right, rules, skipped=skipped)
     # a=x meets 2 right records (> 1); b=2 has 3 x 2 = 6 pairs (> 1); "free" skips nothing
     assert {k: v.to_list() for k, v in skipped.items()} == {"capped": [0, 2], "sized": [1, 2, 3]}
+
+
+def test_largest_lists_each_rules_largest_kept_blocks_by_shape_not_value() -> None:
+    rules = [
+        BlockingRule("capped", ("a",), max_candidates=1),
+        BlockingRule("free", ("a", "b")),
+    ]
+    left = pl.DataFrame({"a": ["Xy", "Xy", "Zw", "Zw", "Zw"], "b": [1980, 1980, 1975, 1975, 1975]})
+    right = pl.DataFrame({"a": ["Xy", "Xy", "Zw"], "b": [1980, 1980, 1975]})
+    largest: list[dict[str, object]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        block(left, right, rules, largest=largest)
+    # capped: a=Xy offers 2 candidates (skipped), a=Zw 1: kept with 3 x 1 pairs
+    # free: (Xy, 1980) 2 x 2 = 4 pairs, (Zw, 1975) 3 x 1 = 3 pairs: largest first
+    assert largest == [
+        {"rule": "capped", "pairs": 3, "key": "a=Aa"},
+        {"rule": "free", "pairs": 4, "key": "a=Aa, b=9999"},
+        {"rule": "free", "pairs": 3, "key": "a=Aa, b=9999"},
+    ]

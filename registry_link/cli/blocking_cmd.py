@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import polars as pl
 
-from registry_link.blocking import BlockingReport
+from registry_link.blocking import BlockingReport, value_shape
 from registry_link.cli._common import (
     load_inputs,
     model_config_option,
@@ -18,15 +18,6 @@ from registry_link.cli._common import (
     registry_options,
 )
 from registry_link.linker import Linker
-
-
-def value_shape(value: str) -> str:
-    """The shape of a key value, not the value: Latin capitals ``A``, other letters ``a``,
-    digits ``9``, the rest kept (``BK123456`` -> ``AA999999``, ``1980-05-12`` ->
-    ``9999-99-99``, ``mhmd`` -> ``aaaa``)."""
-    out = re.sub(r"[A-Z]", "A", value)
-    out = re.sub(r"[^\W\dA_]", "a", out)
-    return re.sub(r"\d", "9", out)
 
 
 def key_shapes(report: BlockingReport) -> BlockingReport:

@@ -228,3 +228,15 @@ def test_the_inclusion_slices_of_evaluation_json_are_shown(run_dir: Path, tmp_pa
     for name in measured:
         assert f"<td>{name}</td>" in table
     assert "not measurable" in table  # cross_script needs the registry, not given here
+
+
+def test_the_largest_blocks_are_shown_by_shape(page: Path, run_dir: Path) -> None:
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    largest = summary["largest_blocks"]
+    assert largest and all(b["pairs"] > 0 for b in largest)
+    text = page.read_text(encoding="utf-8")
+    table = text[text.index('data-table="largest-blocks"') :]
+    table = table[: table.index("</table>")]
+    for b in largest:
+        assert f"<td>{b['rule']}</td>" in table
+        assert not re.search(r"[0-8]", b["key"])  # digits shown as 9: no birth year, no CIN
