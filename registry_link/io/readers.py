@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from registry_link.config.loader import SourceSettings
@@ -112,8 +113,12 @@ def _header_fields(path: Path, separator: str) -> list[str]:
 
 def _row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, list[str]]:
     """Data rows (1-based) with fewer (``row_short``) or more (``row_long``) fields than the
-    header; blank rows are not counted short. Read with the csv module (quotes and line breaks
-    inside quotes as polars reads them)."""
+    header; blank rows are not counted short. A file without any double quote is counted with
+    array operations (a row is a line: its fields are its separators + 1); otherwise it is read
+    with the csv module (quotes and line breaks inside quotes as polars reads them)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    if not (data == ord('"')).any():
+        return _unquoted_row_shapes(data, ord(separator), n_fields)
     csv.field_size_limit(sys.maxsize)
     shapes: dict[int, list[str]] = {}
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
@@ -128,6 +133,28 @@ def _row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, list[str
         except csv.Error:  # polars' own parse error is reported where it happens
             pass
     return shapes
+
+
+def _unquoted_row_shapes(data: np.ndarray, separator: int, n_fields: int) -> dict[int, list[str]]:
+    """:func:`_row_shapes` of a file without quotes, from its bytes (UTF-8: a separator byte is
+    never part of a multi-byte character)."""
+    ends = np.flatnonzero(data == ord("\n"))
+    if ends.size == 0 or ends[-1] != data.size - 1:
+        ends = np.append(ends, data.size)  # a last line without its line break
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    data = np.append(data, np.uint8(ord("\n")))  # reduceat reads one past a final empty line
+    seps = np.add.reduceat((data == separator).astype(np.int64), starts)
+    text = ~np.isin(data, np.array([separator, 32, 9, 13, 10], dtype=np.uint8))
+    filled = np.add.reduceat(text.astype(np.int64), starts)
+    empty = ends == starts  # reduceat gives the element at start for an empty range
+    seps[empty], filled[empty] = 0, 0
+    fields = seps + 1
+    bad = np.flatnonzero((fields != n_fields) & (filled > 0))
+    return {
+        int(i): ["row_short" if fields[i] < n_fields else "row_long"]
+        for i in bad
+        if i > 0  # line 0 is the header; data row i is line i
+    }
 
 
 def _first_bad_line(path: Path, separator: str) -> tuple[int, str] | None:

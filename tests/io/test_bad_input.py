@@ -77,9 +77,12 @@ def run_error(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
         main(args)
     err = capsys.readouterr().err
     assert info.value.code == 2, err
-    assert "Traceback" not in err and err.startswith("error: ")
-    assert err.strip().count("\n") == 0, err  # one message
-    return err
+    assert "Traceback" not in err and "error: " in err, err
+    message = err[err.index("error: ") :]  # after match's progress lines, if any
+    assert err[: err.index("error: ")].count("error") == 0, err
+    notes = message.strip().split("\n")[1:]
+    assert all(n.startswith("  (") for n in notes), err  # one message, and its notes
+    return message
 
 
 def standardise_error(data: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> str:
