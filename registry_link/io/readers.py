@@ -143,9 +143,9 @@ def _unquoted_row_shapes(data: np.ndarray, separator: int, n_fields: int) -> dic
         ends = np.append(ends, data.size)  # a last line without its line break
     starts = np.concatenate(([0], ends[:-1] + 1))
     data = np.append(data, np.uint8(ord("\n")))  # reduceat reads one past a final empty line
-    seps = np.add.reduceat((data == separator).astype(np.int64), starts)
-    text = ~np.isin(data, np.array([separator, 32, 9, 13, 10], dtype=np.uint8))
-    filled = np.add.reduceat(text.astype(np.int64), starts)
+    seps = np.add.reduceat(data == separator, starts, dtype=np.int32)
+    # text: any byte but the separator, spaces and control characters (tab, CR, LF)
+    filled = np.add.reduceat((data > 32) & (data != separator), starts, dtype=np.int32)
     empty = ends == starts  # reduceat gives the element at start for an empty range
     seps[empty], filled[empty] = 0, 0
     fields = seps + 1
