@@ -399,12 +399,12 @@ def _rule_blocks(
             f"rule, set a max_block_size, or raise max_pairs"
         )
     is_list = any(coded[c].left_is_list or coded[c].right_is_list for c in rule.columns)
+    top = blocks.top_k(LARGEST_BLOCKS, by=["pairs", "key"], reverse=[False, True]).sort(
+        ["pairs", "key"], descending=[True, False]
+    )  # ties broken by key: the same blocks in every run
     largest = [
         {"rule": rule.name, "pairs": int(n), "key": _decode(lk, key, rule, coded, shape=True)}
-        for key, n in blocks.top_k(LARGEST_BLOCKS, by="pairs")
-        .sort("pairs", descending=True)
-        .select("key", "pairs")
-        .iter_rows()
+        for key, n in top.select("key", "pairs").iter_rows()
     ]
     lk = lk.select("idx", "key")
     if rk is None:  # dedupe: a self-join on rows sorted by block is about 2x faster

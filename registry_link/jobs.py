@@ -166,6 +166,19 @@ def _with_note(exc: RegistryLinkError, note: str) -> RegistryLinkError:
     return exc
 
 
+def check_partner_configs(job: MatchJob) -> None:
+    """One config per partner list.
+
+    Raises:
+        UsageError: the counts differ.
+    """
+    if len(job.partners) != len(job.configs):
+        raise UsageError(
+            f"{len(job.partners)} --partner file(s) but {len(job.configs)} --config file(s); "
+            "give one --config per --partner, in the same order"
+        )
+
+
 def check_output_folder(folder: Path) -> None:
     """Create the output folder if absent and prove it writable, before any work is done.
 
@@ -194,11 +207,7 @@ def load_job_inputs(
     from registry_link.config.loader import load_source_config
     from registry_link.standardise.pipeline import load_standardised
 
-    if len(job.partners) != len(job.configs):
-        raise UsageError(
-            f"{len(job.partners)} --partner file(s) but {len(job.configs)} --config file(s); "
-            "give one --config per --partner, in the same order"
-        )
+    check_partner_configs(job)
     load_source_config(registry_config)
     for config in job.configs:
         load_source_config(config)
@@ -285,6 +294,7 @@ def run_match(
     from registry_link.report import write_report
 
     registry_config = resolve_registry_config(job.registry, job.registry_config)
+    check_partner_configs(job)
     check_output_folder(job.out_dir)
     factory = prepare_database(job.db_url) if job.db_url else None
     linker = Linker.from_config(job.model_config, on_stage=on_stage)
