@@ -27,6 +27,8 @@ Ratios with a zero denominator are ``None`` (undefined), not 0 or 1.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
@@ -447,3 +449,10 @@ def evaluate(
         "same_household": evaluate_households(households, truth),
         "slices": evaluate_slices(links, partners, truth, registry).to_dicts(),
     }
+
+
+def write_evaluation(scores: dict[str, Any], folder: Path) -> Path:
+    """Write :func:`evaluate`'s scores as ``evaluation.json`` into a run folder; its path."""
+    path = folder / "evaluation.json"
+    path.write_text(json.dumps(scores, indent=2, default=str), encoding="utf-8")
+    return path

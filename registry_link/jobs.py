@@ -285,7 +285,7 @@ def run_match(
     """
     from registry_link.db.engine import prepare_database, transaction
     from registry_link.db.models import utcnow
-    from registry_link.evaluation import evaluate
+    from registry_link.evaluation import evaluate, write_evaluation
     from registry_link.households import links_with_roles
     from registry_link.linker import Linker
     from registry_link.model import load_model, save_model
@@ -360,9 +360,7 @@ def run_match(
             partners=pl.concat([lst.frame for lst in lists], how="diagonal_relaxed"),
             registry=registry.frame,
         )
-        path = job.out_dir / "evaluation.json"
-        path.write_text(json.dumps(scores, indent=2, default=str), encoding="utf-8")
-        written["evaluation.json"] = path
+        written["evaluation.json"] = write_evaluation(scores, job.out_dir)
     on_event("writing the run report …")
     written["report.html"] = write_report(job.out_dir, truth=job.truth)
     summary = json.loads((job.out_dir / "summary.json").read_text(encoding="utf-8"))

@@ -257,7 +257,7 @@ def command(
     Example:
       registry-link evaluate out/demo --truth sample_data/ground_truth.csv
     """
-    from registry_link.evaluation import evaluate
+    from registry_link.evaluation import evaluate, write_evaluation
     from registry_link.jobs import MatchJob, load_job_inputs
 
     links, households, summary = _read_run(run_dir)
@@ -269,8 +269,7 @@ def command(
     reg, lists = load_job_inputs(job, reg_config, progress)
     records = pl.concat([lst.frame for lst in lists], how="diagonal_relaxed")
     scores = evaluate(links, households, households, truth_frame, records, reg.frame)
-    path = run_dir / "evaluation.json"
-    path.write_text(json.dumps(scores, indent=2, default=str), encoding="utf-8")
+    path = write_evaluation(scores, run_dir)
     if as_json:
         click.echo(json.dumps(scores, indent=2, ensure_ascii=False, default=str))
         return

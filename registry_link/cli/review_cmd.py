@@ -15,6 +15,7 @@ from registry_link.cli.db_cmd import DB_HELP, lock_wait_option
 from registry_link.db.engine import open_database
 from registry_link.db.queue import ReviewItem, ReviewQueue
 from registry_link.errors import UsageError
+from registry_link.review.exchange import ID_COLUMNS
 
 
 def _common(f: Any) -> Any:
@@ -103,13 +104,7 @@ def review_group(
 
 
 _LIST_COLUMNS = (
-    "item_id",
-    "run_id",
-    "source",
-    "record_id",
-    "person_id",
-    "rank",
-    "probability",
+    *ID_COLUMNS,
     "weight",
     "status",
     "decision",
