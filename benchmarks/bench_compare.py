@@ -2,7 +2,7 @@
 
 Loads ``benchmarks/data/linkage_r1000000_p100000_s20261122/std/{registry,partner}.parquet``,
 blocks them with the rules of ``configs/model.yaml`` (pairs cached as parquet, see
-``--pairs-cache``), then times :func:`registry_link.comparison.compare` once per comparison
+``--pairs-cache``), then times :func:`registry_link.compare.compare` once per comparison
 and once for all comparisons together. ``--save`` writes the gamma frame (sorted by
 ``l_idx, r_idx``); ``--check`` asserts the gamma frame equals a saved one.
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
-from registry_link.blocking import BlockingRule, block
-from registry_link.comparison import compare
+from registry_link.block.candidates import BlockingRule, block
+from registry_link.compare import compare
 from registry_link.model import load_model_config
 
 ROOT = Path(__file__).resolve().parents[1]

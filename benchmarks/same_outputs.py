@@ -36,10 +36,10 @@ VOLATILE = {
 def write(out: Path) -> None:
     """Link the sample and write every output into ``out``."""
     from registry_link import Linker, load_standardised
-    from registry_link.evaluation import evaluate
     from registry_link.jobs import SAMPLE_PARTNERS
     from registry_link.model import save_model
-    from registry_link.outputs import write_outputs
+    from registry_link.report.evaluation import evaluate
+    from registry_link.report.outputs import write_outputs
 
     data, configs = REPO / "sample_data", REPO / "configs"
     registry = load_standardised(data / "registry.csv", configs / "registry.yaml")

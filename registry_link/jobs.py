@@ -118,7 +118,7 @@ class MatchOutcome:
     result: Any  # registry_link.linker.LinkResult
     summary: dict[str, Any]
     written: dict[str, Path]
-    recorded: Any = None  # registry_link.recording.RecordedRun, when the run was recorded
+    recorded: Any = None  # registry_link.db.recording.RecordedRun, when the run was recorded
     evaluation: dict[str, Any] | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
 
@@ -285,13 +285,13 @@ def run_match(
     """
     from registry_link.db.engine import prepare_database, transaction
     from registry_link.db.models import utcnow
-    from registry_link.evaluation import evaluate, write_evaluation
-    from registry_link.households import links_with_roles
+    from registry_link.db.recording import RunInputs, prior_decisions, record_run
+    from registry_link.households.build import links_with_roles
     from registry_link.linker import Linker
     from registry_link.model import load_model, save_model
-    from registry_link.outputs import write_outputs
-    from registry_link.recording import RunInputs, prior_decisions, record_run
     from registry_link.report import write_report
+    from registry_link.report.evaluation import evaluate, write_evaluation
+    from registry_link.report.outputs import write_outputs
 
     registry_config = resolve_registry_config(job.registry, job.registry_config)
     check_partner_configs(job)
@@ -392,7 +392,7 @@ def outcome_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def evaluation_rows(scores: dict[str, Any]) -> list[tuple[str, str]]:
-    """The scores of :func:`registry_link.evaluation.evaluate` as (label, text) rows."""
+    """The scores of :func:`registry_link.report.evaluation.evaluate` as (label, text) rows."""
     rows = [
         (
             f"links: {r['source']}",

@@ -4,7 +4,7 @@ standardise → block → compare → train (EM) → score → decide → [house
 pairs, household comparison, re-score, decide again] → dedupe → cluster → households.
 
 Each stage is a module of pure functions over polars frames; the stages compare pairs through
-one :class:`~registry_link.comparison.CompareEngine` per link, which owns the prepared
+one :class:`~registry_link.compare.CompareEngine` per link, which owns the prepared
 records, caches and threads. The Linker only wires the stages, times them and gathers the
 result; it keeps no state of a run. Integration code uses it directly::
 
@@ -29,23 +29,23 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from registry_link.blocking import BlockingReport, block, blocking_report
-from registry_link.cluster import cluster
-from registry_link.comparison import CompareEngine, needed_columns
-from registry_link.decide import decide, note_skipped_blocks
+from registry_link.block.candidates import BlockingReport, block, blocking_report
+from registry_link.cluster.components import cluster
+from registry_link.compare import CompareEngine, needed_columns
+from registry_link.decide.decisions import decide, note_skipped_blocks
+from registry_link.decide.review_pairs import review_pairs
 from registry_link.errors import UsageError
-from registry_link.household_context import base_model, household_name, principal_rows
-from registry_link.household_pass import household_pass
-from registry_link.households import build_households
+from registry_link.households.build import build_households
+from registry_link.households.context import base_model, household_name, principal_rows
+from registry_link.households.second_pass import household_pass
 from registry_link.model import ModelSettings, TrainedModel, load_model_config
-from registry_link.outputs import with_record_flags
-from registry_link.review_pairs import review_pairs
+from registry_link.report.outputs import with_record_flags
+from registry_link.report.summary import build_summary
 from registry_link.schema import STANDARDISED_SCHEMA
-from registry_link.scored_pairs import ScoredPairs
-from registry_link.scoring import score
+from registry_link.score.scored_pairs import ScoredPairs
+from registry_link.score.scoring import score
 from registry_link.standardise.pipeline import StandardisedList
-from registry_link.summary import build_summary
-from registry_link.training import PairFreeEstimates, pair_free_estimates, train
+from registry_link.train.training import PairFreeEstimates, pair_free_estimates, train
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -85,7 +85,7 @@ class LinkResult:
         summary: counts and timings, JSON-safe.
         pairs: every scored candidate pair (partner × registry), kept narrow (``l_idx,
             r_idx, gamma_*, match_weight, match_probability``) with the records and model
-            that explain them (see :mod:`registry_link.scored_pairs`).
+            that explain them (see :mod:`registry_link.score.scored_pairs`).
         timings: seconds per stage (also in ``summary["timings_s"]``).
     """
 
@@ -173,7 +173,7 @@ class Linker:
     Args:
         settings: the validated model config (blocking rules, comparisons, thresholds, training).
         on_stage: optional callback called after each stage with its name and duration.
-        workers: threads comparing pairs (see :class:`~registry_link.comparison.CompareEngine`;
+        workers: threads comparing pairs (see :class:`~registry_link.compare.CompareEngine`;
             default the core count). The results do not depend on it.
         caches: the engine's caches (prepared records, tables, scored value pairs); off only
             to check that they change no result.
@@ -252,7 +252,7 @@ class Linker:
 
         With ``household_context`` configured, the first-pass model is used to decide, and the
         household comparison is then estimated on top of it (see
-        :mod:`registry_link.household_context`); the returned model carries it.
+        :mod:`registry_link.households.context`); the returned model carries it.
         """
         s, hc = self.settings, self.settings.household_context
         stages = _Stages(self._on_stage)
@@ -401,10 +401,10 @@ class Linker:
         """The candidate pairs, their comparison vectors and the model (``model`` if given,
         else trained on them), in the stages ``block``, ``compare`` and ``train``.
 
-        Training's random-pair work (:func:`~registry_link.training.pair_free_estimates`)
+        Training's random-pair work (:func:`~registry_link.train.training.pair_free_estimates`)
         needs no candidate pairs: it runs in the engine's background from before blocking
         (the stages ``block`` and ``compare`` include it; ``train`` is what remains).
-        ``skipped``, ``largest``: filled as :func:`~registry_link.blocking.block` says.
+        ``skipped``, ``largest``: filled as :func:`~registry_link.block.candidates.block` says.
         """
         s = self.settings
         left, right = engine.left, engine.right
@@ -455,7 +455,7 @@ class Linker:
         prior_decisions: pl.DataFrame | None = None,
     ) -> pl.DataFrame:
         """The first pass's decisions for the household hints: only the principals' (the
-        workers, see :func:`~registry_link.household_context.principal_rows`), from their pairs
+        workers, see :func:`~registry_link.households.context.principal_rows`), from their pairs
         alone — a record's decision depends only on its own pairs. The other records' rows
         read "no candidate pair": not their decisions; the second pass decides everyone.
         (100k x 1M: 28 % of the pairs.)"""

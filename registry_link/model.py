@@ -12,7 +12,7 @@
     close_second_margin: 5.0     # bits of match weight
     training: {u_sample_size: 1000000, seed: 42, max_iterations: 100, tolerance: 0.0001,
                tf_minimum_frequency: 0.00001, em_rules: null}
-    household_context:         # optional second pass (registry_link.household_context)
+    household_context:         # optional second pass (registry_link.households.context)
       {enabled: true, hint_column: household_hint, comparison: household, max_block_size: 10000}
 
 Term-frequency adjusted columns are those of the comparisons' levels marked ``tf: true``.
@@ -34,10 +34,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from registry_link.blocking import BlockingRule
-from registry_link.comparison import Comparison, build_comparison, comparison_problems
-from registry_link.em import FSParams
+from registry_link.block.candidates import BlockingRule
+from registry_link.compare import Comparison, build_comparison, comparison_problems
 from registry_link.errors import ConfigError, ConfigProblem, ModelError
+from registry_link.train.em import FSParams
 
 MODEL_FORMAT = "registry-link-model"
 MODEL_VERSION = 1
@@ -102,7 +102,7 @@ class TrainingModel(_Strict):
 class HouseholdContextModel(_Strict):
     """Second pass linking dependants through their worker's registry household (optional).
 
-    See :mod:`registry_link.household_context`.
+    See :mod:`registry_link.households.context`.
     """
 
     enabled: bool = True
@@ -328,7 +328,7 @@ class TrainedModel:
     Attributes:
         comparisons: the comparisons, in order (their names key ``params.m``/``params.u``).
         params: the prior λ (probability that two random left × right records match; see
-            :mod:`registry_link.training`), m and u per comparison level.
+            :mod:`registry_link.train.training`), m and u per comparison level.
         tf_tables: per record column, value → relative frequency (right/registry side).
         tf_minimum_frequency: floor of a value's frequency in the adjustment (rare values).
         training: metadata (pairs, iterations, converged, date, data fingerprints ...).

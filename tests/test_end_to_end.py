@@ -14,9 +14,9 @@ import polars as pl
 import pytest
 
 from registry_link.cli import main
-from registry_link.decide import DECISIONS
-from registry_link.evaluation import evaluate_links
+from registry_link.decide.decisions import DECISIONS
 from registry_link.jobs import SAMPLE_PARTNERS
+from registry_link.report.evaluation import evaluate_links
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"

@@ -14,11 +14,11 @@ import pytest
 
 from registry_link import load_standardised
 from registry_link import model as model_module
-from registry_link.decide import DECISIONS, LINK_COLUMNS
+from registry_link.decide.decisions import DECISIONS, LINK_COLUMNS
 from registry_link.errors import UsageError
-from registry_link.evaluation import evaluate_links
 from registry_link.linker import Linker, LinkResult
 from registry_link.model import load_model, save_model
+from registry_link.report.evaluation import evaluate_links
 from registry_link.schema import STANDARDISED_SCHEMA
 from registry_link.standardise.pipeline import StandardisedList
 
@@ -234,7 +234,7 @@ def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
     import dataclasses
     import warnings
 
-    from registry_link.blocking import OversizedBlockWarning
+    from registry_link.block.candidates import OversizedBlockWarning
     from registry_link.model import load_model_config
 
     settings = load_model_config(MODEL_CONFIG)
@@ -265,7 +265,7 @@ def test_records_cut_off_by_blocking_limits_say_so(data) -> None:
 def test_records_are_prepared_once_only_when_the_u_sample_reaches_most_of_them(data) -> None:
     """Shared per-record work for a side the u sample reaches more than half of; not for a
     side (a large registry) it reaches less of."""
-    from registry_link.comparison import CompareEngine
+    from registry_link.compare import CompareEngine
     from registry_link.model import load_model_config
 
     right = data["registry"].frame  # type: ignore[union-attr]

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from registry_link.comparison import build_comparison
-from registry_link.em import FSParams
+from registry_link.compare import build_comparison
 from registry_link.errors import ConfigError, ModelError
 from registry_link.model import (
     MODEL_FORMAT,
@@ -22,6 +21,7 @@ from registry_link.model import (
     save_model,
     settings_from_dict,
 )
+from registry_link.train.em import FSParams
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -249,7 +249,7 @@ def test_model_checks_parameters_fit_comparisons() -> None:
 
 
 def test_default_model_reads_only_standardised_columns() -> None:
-    from registry_link.comparison import needed_columns
+    from registry_link.compare import needed_columns
     from registry_link.schema import STANDARDISED_SCHEMA
 
     settings = load_model_config(ROOT / "configs" / "model.yaml")

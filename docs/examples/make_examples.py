@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from registry_link.fields import field_reference, to_markdown
+from registry_link.config.fields import field_reference, to_markdown
 from registry_link.model import load_model_config
 from registry_link.standardise.gazetteer import TOWNS
 

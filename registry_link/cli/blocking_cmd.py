@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import polars as pl
 
-from registry_link.blocking import BlockingReport, value_shape
+from registry_link.block.candidates import BlockingReport, value_shape
 from registry_link.cli._common import (
     load_inputs,
     model_config_option,

@@ -227,7 +227,7 @@ def households_command(
     Example:
       registry-link households --run 1 --out out/coop-reviewed
     """
-    from registry_link.recording import relink
+    from registry_link.db.recording import relink
 
     factory = open_database(db_url)
     with console.status(f"re-linking run {run_id} with the review decisions …"):

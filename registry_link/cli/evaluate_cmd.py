@@ -118,7 +118,7 @@ def _ratio(value: float | None, style: str = ".4f") -> str:
 
 
 def links_table(rows: list[dict[str, Any]]) -> Table:
-    """The per-list scores (:func:`registry_link.evaluation.evaluate_links` rows)."""
+    """The per-list scores (:func:`registry_link.report.evaluation.evaluate_links` rows)."""
     table = Table(
         title="Links per list (match decisions)",
         title_justify="left",
@@ -140,9 +140,9 @@ def links_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def slices_table(rows: list[dict[str, Any]]) -> Table:
-    """The per-slice scores over all lists (:func:`registry_link.evaluation.evaluate_slices`
+    """The per-slice scores over all lists (:func:`registry_link.report.evaluation.evaluate_slices`
     rows): records, precision, recall, review share, absent people matched."""
-    from registry_link.evaluation import SLICES
+    from registry_link.report.evaluation import SLICES
 
     table = Table(
         title="Per slice, all lists (absent matched: of the people not in the registry)",
@@ -176,7 +176,7 @@ def slices_table(rows: list[dict[str, Any]]) -> Table:
 
 def slice_recall_table(rows: list[dict[str, Any]]) -> Table:
     """Recall of each slice in each list (–: no record of the list in the slice)."""
-    from registry_link.evaluation import SLICES
+    from registry_link.report.evaluation import SLICES
 
     sources = [r["source"] for r in rows if r["slice"] == "all"]
     table = Table(
@@ -257,8 +257,8 @@ def command(
     Example:
       registry-link evaluate out/demo --truth sample_data/ground_truth.csv
     """
-    from registry_link.evaluation import evaluate, write_evaluation
     from registry_link.jobs import MatchJob, load_job_inputs
+    from registry_link.report.evaluation import evaluate, write_evaluation
 
     links, households, summary = _read_run(run_dir)
     truth_frame = _read_truth(truth)

@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from registry_link.cli._common import model_config_option, out
-from registry_link.fields import FORMATS, FieldReference, field_reference, render
+from registry_link.config.fields import FORMATS, FieldReference, field_reference, render
 from registry_link.model import load_model_config
 
 

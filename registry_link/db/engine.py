@@ -543,7 +543,7 @@ def prepare_database(
             or 30).
 
     Returns:
-        A session factory for :func:`registry_link.recording.record_run` and friends.
+        A session factory for :func:`registry_link.db.recording.record_run` and friends.
 
     Raises:
         UnsupportedDatabaseError: a bad URL, an unsupported database, a missing driver.

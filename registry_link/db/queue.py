@@ -76,7 +76,7 @@ class ReviewItem:
     ``decision``/``decided_by``/``decided_at``: its effective reviewer decision, if any
     (``None`` also for an item closed because another candidate of its record was accepted).
     ``payload``: both records' fields (``partner``, ``registry``), the per-comparison
-    contributions ``bf`` and the explanation ``words`` (see :mod:`registry_link.recording`).
+    contributions ``bf`` and the explanation ``words`` (see :mod:`registry_link.db.recording`).
     """
 
     id: int

@@ -17,7 +17,7 @@ from typing import Any, Final
 import polars as pl
 
 from registry_link.errors import InputError, UsageError
-from registry_link.evaluation import prepare_truth
+from registry_link.report.evaluation import prepare_truth
 
 #: Review pairs shown with their waterfall of per-field bits (a bounded sample).
 REVIEW_SAMPLE_SIZE: Final[int] = 8
@@ -88,7 +88,7 @@ class TruthScores:
 
     Attributes:
         per_list: precision, recall, review share (as
-            :func:`~registry_link.evaluation.evaluate_links`) per source and ``all``.
+            :func:`~registry_link.report.evaluation.evaluate_links`) per source and ``all``.
         slices: the same scores per ``slice`` and source.
         curve: precision and recall of the best candidate over a match-weight threshold,
             ``{source, threshold, precision, recall}``.
@@ -247,7 +247,7 @@ def _with_truth(links: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
 
 def _link_scores(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """Precision, recall and review share per ``by``, as
-    :func:`~registry_link.evaluation.evaluate_links` defines them (a test holds them equal),
+    :func:`~registry_link.report.evaluation.evaluate_links` defines them (a test holds them equal),
     from :func:`_with_truth` rows: the truth is joined once for every table of the report."""
     is_match, is_review = pl.col("decision") == "match", pl.col("decision") == "review"
     return (

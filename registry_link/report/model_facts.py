@@ -75,7 +75,7 @@ def tf_effect(model: TrainedModel, top: int = TF_TOP_VALUES) -> pl.DataFrame:
     """The term-frequency adjustment of the most frequent values of each adjusted column.
 
     An exact agreement on a value weighs ``log2(u_level / max(tf(value), floor))`` instead of
-    the level's average: common names count less (see :mod:`registry_link.scoring`).
+    the level's average: common names count less (see :mod:`registry_link.score.scoring`).
 
     Returns:
         ``{comparison, column, value, frequency, adjustment}`` (``adjustment`` in bits), the

@@ -56,7 +56,7 @@ from registry_link.standardise.text import (
 )
 
 if TYPE_CHECKING:
-    from registry_link.quality import QualityReport
+    from registry_link.standardise.quality import QualityReport
 
 _ALL_FIELDS = (*CANONICAL_FIELDS, *REGISTRY_FIELDS)
 _DISPLAY_NAMES = (*NAME_FIELDS, "father_given_name")
@@ -319,7 +319,7 @@ class StandardisedList:
 
 def load_standardised(path: str | Path, config_path: str | Path) -> StandardisedList:
     """Load a config, read its file, standardise it and summarise its quality, in one call."""
-    from registry_link.quality import quality_report
+    from registry_link.standardise.quality import quality_report
 
     settings = load_source_config(config_path)
     raw, counts = read_source_counted(path, settings)

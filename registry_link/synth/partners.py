@@ -95,7 +95,7 @@ LIST_SPECS: Final[tuple[ListSpec, ...]] = (
 
 
 #: The ground-truth columns, in order: who each record is, then the labels of the noises that
-#: define the evaluation's slices (:func:`registry_link.evaluation.evaluate_slices`).
+#: define the evaluation's slices (:func:`registry_link.report.evaluation.evaluate_slices`).
 GROUND_TRUTH_COLUMNS: Final[tuple[str, ...]] = (
     "source",
     "record_id",

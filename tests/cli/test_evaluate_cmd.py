@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from registry_link.cli import main
-from registry_link.evaluation import SLICES, evaluate_links
+from registry_link.report.evaluation import SLICES, evaluate_links
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"

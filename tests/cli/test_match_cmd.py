@@ -207,7 +207,7 @@ def test_an_out_that_is_a_file_is_a_clean_usage_error(
     assert "registry:" not in err
 
 
-@pytest.mark.filterwarnings("ignore::registry_link.blocking.OversizedBlockWarning")
+@pytest.mark.filterwarnings("ignore::registry_link.block.candidates.OversizedBlockWarning")
 def test_records_cut_off_by_tight_blocking_limits_are_counted_and_explained(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

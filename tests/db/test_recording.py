@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from registry_link.db.engine import open_database
 from registry_link.db.models import Link, OutputHousehold, ReviewItem, Run
 from registry_link.db.queue import ReviewQueue
+from registry_link.db.recording import RunInputs, prior_decisions, record_run
 from registry_link.db.repository import load_registry, record_fingerprints, registry_frame
 from registry_link.linker import Linker, LinkResult
-from registry_link.recording import RunInputs, prior_decisions, record_run
 from registry_link.standardise.pipeline import StandardisedList, load_standardised
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -156,7 +156,7 @@ def test_a_run_reruns_from_any_folder_and_names_the_file_that_changed(  # type: 
     import shutil
 
     from registry_link.db.engine import DatabaseError, transaction
-    from registry_link.recording import relink
+    from registry_link.db.recording import relink
 
     reg, coop, result, inputs, _ = linked
     work = tmp_path / "work"
@@ -190,7 +190,7 @@ def test_a_run_reruns_from_any_folder_and_names_the_file_that_changed(  # type: 
 
 
 def test_review_items_of_a_dependant_carry_the_principal() -> None:
-    from registry_link.recording import with_principals
+    from registry_link.db.recording import with_principals
 
     left = pl.DataFrame(
         {
@@ -231,7 +231,7 @@ def test_review_items_of_a_dependant_carry_the_principal() -> None:
 
 
 def test_a_dependant_from_a_file_of_its_own_finds_its_principal_in_the_workers_source() -> None:
-    from registry_link.recording import with_principals
+    from registry_link.db.recording import with_principals
 
     left = pl.DataFrame(
         {

@@ -1,5 +1,5 @@
-"""The field reference (registry_link.fields): measured columns, read off the model config, and
-the table in docs/source-config.md equal to the function's Markdown."""
+"""The field reference (registry_link.config.fields): measured columns, read off the model
+config, and the table in docs/source-config.md equal to the function's Markdown."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from registry_link.errors import UsageError
-from registry_link.fields import (
+from registry_link.config.fields import (
     HOUSEHOLD_INPUTS,
     FieldReference,
     field_reference,
@@ -21,7 +20,8 @@ from registry_link.fields import (
     standardised_columns_of,
     to_markdown,
 )
-from registry_link.households import build_households
+from registry_link.errors import UsageError
+from registry_link.households.build import build_households
 from registry_link.model import load_model_config, settings_from_dict
 from registry_link.schema import CANONICAL_FIELDS, REGISTRY_FIELDS
 

@@ -12,7 +12,7 @@ import pytest
 
 from registry_link import Linker, load_standardised
 from registry_link.model import save_model
-from registry_link.outputs import write_outputs
+from registry_link.report.outputs import write_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"

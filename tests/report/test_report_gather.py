@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from registry_link.errors import InputError
-from registry_link.evaluation import evaluate_links
+from registry_link.report.evaluation import evaluate_links
 from registry_link.report.gather import (
     REVIEW_SAMPLE_SIZE,
     WEIGHT_RANGE,

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from registry_link.errors import InputError
-from registry_link.evaluation import evaluate
 from registry_link.report import REPORT_NAME, write_report
+from registry_link.report.evaluation import evaluate
 from registry_link.report.gather import REVIEW_SAMPLE_SIZE
 from registry_link.report.render import SECTIONS
 from tests.report.conftest import TRUTH

@@ -24,7 +24,7 @@ from registry_link.db.models import ReviewItem, Run, utcnow
 def payload(
     partner: dict[str, Any], registry: dict[str, Any], bf: dict[str, Any]
 ) -> dict[str, Any]:
-    """An item payload as :mod:`registry_link.recording` writes it."""
+    """An item payload as :mod:`registry_link.db.recording` writes it."""
     words = [f"{k}: {v:+.1f}" for k, v in bf.items() if v is not None]
     return {"partner": partner, "registry": registry, "bf": bf, "words": words, "link_reason": ""}
 

@@ -1,0 +1,1 @@
+"""Cluster: which partner records are the same person (deduplication), with stable keys."""

@@ -1,0 +1,363 @@
+"""The compare engine: one object that owns the performance machinery of one link.
+
+Stages compare pairs through :meth:`CompareEngine.compare` and nothing else; what makes that
+fast lives here, behind that one method, and changes no result (the shared tests compare
+``workers=1, caches=False`` against the defaults):
+
+* **prepared records** — each side's per-record work (:func:`~.compute.prepare_records`:
+  derived columns, dictionaries) done once for the link's several calls (the random pairs
+  for u, the candidate pairs, the household pass's extra pairs), for a side those calls reach
+  mostly (``random_pairs``); the others prepare the rows each call reaches;
+* **value tuples and level tables** (:mod:`.value_tuples`) of the prepared sides, kept;
+* **a pair cache**: within one call, a pair of distinct values is scored once over all the
+  chunks (:func:`active_pair_cache`, read by
+  :func:`~registry_link.compare.similarity.on_unique_codes`);
+* **threads** (``workers``, default the core count): the pairs are cut in chunks that the
+  calling thread and ``workers - 1`` helpers take from one queue; :meth:`CompareEngine.submit`
+  runs a stage's work in a helper meanwhile (training's random pairs while the candidate
+  pairs are blocked and compared). A call made there (and, once work was submitted, the
+  engine's other calls) uses smaller chunks, so that two calls' working sets together stay
+  near one's peak.
+
+Only this module uses threads, locks and context variables. Every step it runs is a pure
+function of :mod:`.compute`, so ``compare(left, right, pairs, comparisons)`` gives the same
+vectors.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import os
+import queue
+import threading
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+import polars as pl
+
+from registry_link.compare.compute import (
+    DEFAULT_CHUNK_SIZE,
+    PreparedRecords,
+    check_comparisons,
+    chunk_starts,
+    compare_chunk,
+    empty_gammas,
+    level_table_of,
+    level_tables,
+    prepare_records,
+    prepare_referenced,
+    value_tuples_of,
+)
+from registry_link.compare.dictionaries import Dictionary
+from registry_link.compare.levels import Comparison
+from registry_link.compare.value_tuples import ValueTuples
+
+__all__ = ["MIN_HELPED_CHUNK", "CompareEngine", "active_pair_cache"]
+
+#: With helpers, a call cuts its pairs into at least one chunk per worker, each of at least
+#: this many pairs (fewer are not worth a thread).
+MIN_HELPED_CHUNK = 50_000
+
+T = TypeVar("T")
+Side = Literal["left", "right"]
+
+#: Within one :meth:`CompareEngine.compare` call (and its helpers): per cache key, the value
+#: pairs scored so far (see :func:`~registry_link.compare.similarity.on_unique_codes`).
+_PAIR_CACHE: contextvars.ContextVar[dict[Hashable, pl.DataFrame] | None] = contextvars.ContextVar(
+    "_PAIR_CACHE", default=None
+)
+
+#: True in work run by :meth:`CompareEngine.submit`.
+_IN_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "_IN_BACKGROUND", default=False
+)
+
+
+def active_pair_cache() -> dict[Hashable, pl.DataFrame] | None:
+    """The pair cache of the engine call running in this thread, ``None`` outside one.
+
+    The dictionaries, hence the codes, of one call hold for all its chunks, so a value pair
+    scored in one chunk need not be scored again in the next (a third of the u sample's name
+    pairs recur from chunk to chunk).
+    """
+    return _PAIR_CACHE.get()
+
+
+class _Serialised(Mapping[str, Dictionary]):
+    """A side's dictionaries, looked up under a lock: a look-up may encode a list column
+    (:mod:`.dictionaries`), and the side's chunks are compared in several threads."""
+
+    def __init__(self, inner: Mapping[str, Dictionary], lock: threading.Lock) -> None:
+        self._inner = inner
+        self._lock = lock
+
+    def __getitem__(self, key: str) -> Dictionary:
+        with self._lock:
+            return self._inner[key]
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._inner
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._inner))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._inner)
+
+
+class CompareEngine:
+    """Compares pairs of ``left`` × ``right`` records over ``comparisons``, for one link.
+
+    Args:
+        left: left records (partner lists; dedupe mode: the one frame).
+        right: right records (the registry; dedupe mode: ``left`` itself).
+        comparisons: the comparisons (distinct names).
+        workers: threads comparing the chunks of a call, the calling one included (default:
+            the core count); also how many run :meth:`submit`'s work beside it.
+        caches: keep the per-record work, value tuples, level tables and scored value pairs
+            between chunks and calls (off: each call does its own, as
+            :func:`~.compute.compare` does).
+        random_pairs: how many random pairs the link will compare (training's u sample): a
+            side they reach more than half of is prepared whole once, since its calls would
+            prepare most of it anyway; not a side they reach less of (a registry of many
+            millions, where preparing all of it would cost more than it saves).
+        chunk_size: pairs per chunk of a call alone (memory bound of the gathered columns).
+
+    Raises:
+        LinkageError: a column a comparison reads is absent, or two comparisons share a name.
+
+    Use it as a context manager (or call :meth:`close`): it holds threads and the prepared
+    records until then.
+    """
+
+    def __init__(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        comparisons: Sequence[Comparison],
+        *,
+        workers: int | None = None,
+        caches: bool = True,
+        random_pairs: int = 0,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> None:
+        check_comparisons(comparisons, ("left", left), ("right", right))
+        self.left = left
+        self.right = right
+        self.comparisons = tuple(comparisons)
+        self.workers = max(1, workers if workers is not None else os.cpu_count() or 1)
+        self.caches = caches
+        self.chunk_size = chunk_size
+        self._pool = ThreadPoolExecutor(self.workers - 1) if self.workers > 1 else None
+
+        def reached(frame: pl.DataFrame) -> bool:
+            # n random pairs reach about h(1 - e^(-n/h)) of h records: over half when n > h ln 2
+            return caches and random_pairs > frame.height * math.log(2)
+
+        self._whole: dict[Side, bool] = {"left": reached(left), "right": reached(right)}
+        self._prepared: dict[Side, PreparedRecords] = {}
+        self._tuples: dict[tuple[Side, str], ValueTuples | None] = {}
+        self._tables: dict[str, np.ndarray] = {}
+        self._prepare_lock = threading.Lock()
+        self._memo_lock = threading.Lock()
+        self._shared = False  # work was submitted: the calls share the cores with it
+
+    @property
+    def whole_sides(self) -> tuple[Side, ...]:
+        """The sides prepared whole, once for every call (see ``random_pairs``)."""
+        return tuple(side for side, whole in self._whole.items() if whole)
+
+    @property
+    def dedupe(self) -> bool:
+        """Whether both sides are the same records (pairs within one frame)."""
+        return self.right is self.left
+
+    def __enter__(self) -> CompareEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for submitted work, stop the threads and let go of the prepared records."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._prepared.clear()
+        self._tuples.clear()
+        self._tables.clear()
+
+    def within_left(self, comparisons: Sequence[Comparison]) -> CompareEngine:
+        """An engine for pairs within the left records (dedupe mode), with the same knobs;
+        it reuses this one's prepared left records when made for the same comparisons."""
+        other = CompareEngine(
+            self.left,
+            self.left,
+            comparisons,
+            workers=self.workers,
+            caches=self.caches,
+            chunk_size=self.chunk_size,
+        )
+        with self._prepare_lock:
+            prepared = self._prepared.get("left")
+        if prepared is not None and tuple(comparisons) == self.comparisons:
+            other._prepared["left"] = prepared
+            other._whole["left"] = True
+            with self._memo_lock:
+                other._tuples.update({k: v for k, v in self._tuples.items() if k[0] == "left"})
+        return other
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn(*args, **kwargs)`` in a helper thread (with one worker: now, in this one),
+        e.g. a stage's work that does not wait for this thread's. Its errors are raised by the
+        future's ``result()``."""
+
+        def background() -> T:
+            _IN_BACKGROUND.set(True)
+            return fn(*args, **kwargs)
+
+        self._shared = True
+        if self._pool is not None:
+            return self._pool.submit(contextvars.copy_context().run, background)
+        done: Future[T] = Future()
+        try:
+            done.set_result(contextvars.copy_context().run(background))
+        except BaseException as exc:  # (handed to the caller through the future)
+            done.set_exception(exc)
+        return done
+
+    def compare(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        """Comparison vectors of ``pairs`` ``{l_idx, r_idx, ...}`` (row indices):
+        ``{l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}`` in the order of ``pairs``,
+        the same as :func:`~.compute.compare` gives."""
+        pairs = pairs.select(pl.col("l_idx").cast(pl.UInt32), pl.col("r_idx").cast(pl.UInt32))
+        if pairs.height == 0:
+            return empty_gammas(self.comparisons)
+        lrec, l_idx, l_tuples = self._side("left", pairs["l_idx"])
+        rrec, r_idx, r_tuples = self._side("right", pairs["r_idx"])
+        local = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
+        # the same records in every call: their tables are kept
+        kept = self._whole["left"] and (self.dedupe or self._whole["right"])
+        tables = level_tables(
+            self.comparisons,
+            l_tuples,
+            r_tuples,
+            local.height,
+            self._kept_table if kept else level_table_of,
+        )
+        comps = self.comparisons
+
+        def one(start: int, size: int) -> pl.DataFrame:
+            return compare_chunk(lrec, rrec, local.slice(start, size), comps, tables)
+
+        out = self._chunks(local.height, one)
+        return out.with_columns(pairs["l_idx"], pairs["r_idx"])
+
+    # ----------------------------------------------------------------------------- sides
+
+    def _side(
+        self, side: Side, idx: pl.Series
+    ) -> tuple[PreparedRecords, pl.Series, Callable[[Comparison], ValueTuples | None]]:
+        """One side's prepared records, the pairs' indices into them and its value tuples."""
+        key: Side = "left" if side == "right" and self.dedupe else side
+        if self._whole[key]:
+            return self._whole_side(key), idx, lambda c: self._kept_tuples(key, c)
+        frame = self.left if key == "left" else self.right
+        records, idx = prepare_referenced(frame, idx, self.comparisons)
+        if self.workers > 1:
+            records = PreparedRecords(
+                records.frame, _Serialised(records.dictionaries, threading.Lock())
+            )
+        return records, idx, lambda c: value_tuples_of(records, c)
+
+    def _whole_side(self, side: Side) -> PreparedRecords:
+        with self._prepare_lock:  # a second caller waits for the first's work
+            if side not in self._prepared:
+                frame = self.left if side == "left" else self.right
+                made = prepare_records(frame, self.comparisons)
+                dicts = _Serialised(made.dictionaries, threading.Lock())
+                self._prepared[side] = PreparedRecords(made.frame, dicts)
+            return self._prepared[side]
+
+    def _kept_tuples(self, side: Side, comparison: Comparison) -> ValueTuples | None:
+        with self._memo_lock:
+            key = (side, comparison.name)
+            if key not in self._tuples:
+                self._tuples[key] = value_tuples_of(self._prepared[side], comparison)
+            return self._tuples[key]
+
+    def _kept_table(
+        self, comparison: Comparison, left: ValueTuples, right: ValueTuples
+    ) -> np.ndarray:
+        with self._memo_lock:
+            found = self._tables.get(comparison.name)
+        if found is None:  # (two threads may both make it: the same table, one is kept)
+            found = level_table_of(comparison, left, right)
+            with self._memo_lock:
+                self._tables[comparison.name] = found
+        return found
+
+    # ----------------------------------------------------------------------------- threads
+
+    def _chunk_size(self, n_pairs: int) -> int:
+        """Pairs per chunk: a quarter of :attr:`chunk_size` in submitted work, half in an
+        engine that was given work to submit (two working sets at once, that work's and a
+        call's: together near the peak of one call alone); with helpers, at least one chunk
+        per worker (of at least :data:`MIN_HELPED_CHUNK`)."""
+        if _IN_BACKGROUND.get():
+            return self.chunk_size // 4
+        size = self.chunk_size // 2 if self._shared else self.chunk_size
+        if self._pool is not None:
+            size = min(size, max(MIN_HELPED_CHUNK, -(-n_pairs // self.workers)))
+        return size
+
+    def _chunks(self, n_pairs: int, one: Callable[[int, int], pl.DataFrame]) -> pl.DataFrame:
+        """``one(start, size)`` over every chunk, by this thread and the free helpers (not
+        from submitted work: its helpers are busy), concatenated in order."""
+        size = self._chunk_size(n_pairs)
+        starts = chunk_starts(n_pairs, size)
+        done: list[pl.DataFrame | None] = [None] * len(starts)
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(len(starts)):
+            todo.put(i)
+
+        def work() -> None:  # until no chunk is left
+            while True:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                done[i] = one(starts[i], size)
+
+        with self._pair_cache():
+            helping = (
+                [
+                    self._pool.submit(contextvars.copy_context().run, work)
+                    for _ in range(self.workers - 1)
+                ]
+                if self._pool is not None and len(starts) > 1 and not _IN_BACKGROUND.get()
+                else []
+            )
+            try:
+                work()
+            finally:
+                for helper in helping:
+                    if not helper.cancel():
+                        helper.result()  # its last chunk (and its error, if any)
+        chunks = [c for c in done if c is not None]
+        assert len(chunks) == len(done)  # every chunk was taken by a thread that returned
+        return pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]
+
+    @contextmanager
+    def _pair_cache(self) -> Iterator[None]:
+        token = _PAIR_CACHE.set({} if self.caches else None)
+        try:
+            yield
+        finally:
+            _PAIR_CACHE.reset(token)

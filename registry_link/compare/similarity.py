@@ -1,0 +1,251 @@
+"""Element-wise string similarities and distances over aligned pairs of values.
+
+Each helper takes two aligned :class:`polars.Series` and returns one value per position
+(null when either side is null); rapidfuzz runs only on positions where both values are
+present and differ (``process.cpdist``, ``workers=-1``), and pair functions can run once per
+distinct pair of values (:func:`on_unique_pairs`) or of dictionary codes
+(:func:`on_unique_codes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler
+
+from registry_link.compare.engine import active_pair_cache
+from registry_link.names import pairwise_name_similarity
+
+
+def _differing(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks (both present, equal) and the positions where both are present and differ."""
+    a = a.cast(pl.Utf8)
+    b = b.cast(pl.Utf8)
+    present = (a.is_not_null() & b.is_not_null()).to_numpy()
+    eq = (a == b).fill_null(False).to_numpy()
+    todo = np.flatnonzero(present & ~eq)
+    return present, eq, todo
+
+
+def _pairwise(
+    a: pl.Series,
+    b: pl.Series,
+    scorer: Callable[..., Any],
+    equal_value: float,
+    dtype: type[np.generic],
+    prefilter: Callable[[pl.Series, pl.Series], np.ndarray] | None = None,
+    **kwargs: Any,
+) -> np.ndarray:
+    """Run a rapidfuzz scorer on differing, present positions; ``equal_value`` where equal.
+
+    ``prefilter`` (with a distance scorer and ``score_cutoff``): a mask of the differing
+    positions that may be within the cutoff; the others get ``score_cutoff + 1`` unscored.
+    """
+    present, eq, todo = _differing(a, b)
+    out = np.zeros(len(a), dtype=dtype)
+    out[eq] = equal_value
+    if len(todo):
+        idx = pl.Series(todo)
+        sa, sb = a.cast(pl.Utf8).gather(idx), b.cast(pl.Utf8).gather(idx)
+        if prefilter is not None:  # positions that cannot reach the cutoff get its cap
+            possible = prefilter(sa, sb)
+            out[todo[~possible]] = kwargs["score_cutoff"] + 1
+            todo, sa, sb = todo[possible], sa.filter(possible), sb.filter(possible)
+        out[todo] = process.cpdist(sa.to_list(), sb.to_list(), scorer=scorer, workers=-1, **kwargs)
+    return out, present  # type: ignore[return-value]
+
+
+def _may_be_one_edit_apart(a: pl.Series, b: pl.Series) -> np.ndarray:
+    """False where two different strings are surely more than one edit apart (OSA > 1).
+
+    One insertion, deletion, substitution or transposition of adjacent characters changes the
+    length by at most one and touches at most two neighbouring positions, so two strings of
+    at least 7 characters one edit apart agree on their first three or on their last three
+    characters (the untouched side of the edit is at least 3 long). A cheap exact filter
+    before the edit distance: ID numbers of different persons mostly fail it.
+    """
+    frame = pl.DataFrame({"a": a, "b": b})
+    la, lb = (pl.col(c).str.len_chars().cast(pl.Int64) for c in ("a", "b"))
+    head = pl.col("a").str.head(3) == pl.col("b").str.head(3)
+    tail = pl.col("a").str.tail(3) == pl.col("b").str.tail(3)
+    possible = ((la - lb).abs() <= 1) & ((pl.min_horizontal(la, lb) < 7) | head | tail)
+    return frame.select(possible.fill_null(True)).to_series().to_numpy()
+
+
+def on_unique_pairs(
+    a: pl.Series, b: pl.Series, fn: Callable[[pl.Series, pl.Series], pl.Series]
+) -> pl.Series:
+    """Apply an element-wise pair function once per distinct (a, b) value pair.
+
+    Names repeat a lot among candidate pairs, so scoring distinct pairs and joining the
+    result back is much cheaper than scoring every pair. Nulls propagate.
+    """
+    frame = pl.DataFrame({"a": a.cast(pl.Utf8), "b": b.cast(pl.Utf8)})
+    uniq = frame.drop_nulls().unique()
+    if uniq.height >= frame.height * 0.8:
+        return fn(frame["a"], frame["b"])
+    scored = uniq.with_columns(fn(uniq["a"], uniq["b"]).alias("__v"))
+    return frame.join(scored, on=["a", "b"], how="left", maintain_order="left")["__v"]
+
+
+def on_unique_codes(
+    a: pl.Series,
+    b: pl.Series,
+    codes_a: pl.Series,
+    codes_b: pl.Series,
+    fn: Callable[[pl.Series, pl.Series], pl.Series],
+    cache_key: Hashable | None = None,
+) -> pl.Series:
+    """Like :func:`on_unique_pairs`, with the values' dictionary codes as the pair identity.
+
+    ``codes_a``/``codes_b`` identify the values of ``a``/``b`` (equal code ⇔ equal value,
+    nulls included), so distinct pairs are found by hashing one integer per pair instead of
+    two strings. ``fn`` runs once per distinct pair (on the first position holding it); within
+    a :class:`~registry_link.compare.engine.CompareEngine` call with a pair cache
+    (:func:`~registry_link.compare.engine.active_pair_cache`) and a ``cache_key``, once per
+    distinct pair over all the chunks with that key.
+    """
+    key = codes_a.cast(pl.UInt64) * (1 << 32) + codes_b.cast(pl.UInt64)
+    first = key.arg_unique()
+    cache = active_pair_cache()
+    if cache is None or cache_key is None:
+        if first.len() >= a.len() * 0.8:
+            return fn(a, b)
+        values = fn(a.gather(first), b.gather(first))
+        table = pl.DataFrame({"k": key.gather(first), "v": values})
+    else:
+        known = cache.get(cache_key)
+        if known is not None:
+            first = first.filter(~key.gather(first).is_in(known.get_column("k").implode()))
+        if known is None or first.len():
+            values = fn(a.gather(first), b.gather(first))
+            table = pl.DataFrame({"k": key.gather(first), "v": values})
+            if known is not None:
+                table = pl.concat([known, table], how="vertical_relaxed")
+            cache[cache_key] = table
+        else:  # every pair seen before
+            table = known
+    return key.to_frame("k").join(table, on="k", how="left", maintain_order="left")["v"]
+
+
+def jaro_winkler_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Element-wise Jaro-Winkler similarity in [0, 1]; null where either value is null."""
+    return on_unique_pairs(a, b, jaro_winkler_each)
+
+
+def jaro_winkler_each(a: pl.Series, b: pl.Series) -> pl.Series:
+    """:func:`jaro_winkler_similarity` position by position, for values already distinct."""
+    values, present = _pairwise(a, b, JaroWinkler.normalized_similarity, 1.0, np.float64)
+    return pl.Series("jaro_winkler", values, dtype=pl.Float64).scatter(
+        np.flatnonzero(~present), None
+    )
+
+
+def damerau_levenshtein_distance(a: pl.Series, b: pl.Series, cutoff: int = 3) -> pl.Series:
+    """Element-wise Damerau-Levenshtein distance (capped at ``cutoff + 1``); null if a null."""
+    values, present = _pairwise(a, b, DamerauLevenshtein.distance, 0, np.int32, score_cutoff=cutoff)
+    return pl.Series("damerau_levenshtein", values, dtype=pl.Int32).scatter(
+        np.flatnonzero(~present), None
+    )
+
+
+def osa_distance(a: pl.Series, b: pl.Series, cutoff: int = 3) -> pl.Series:
+    """Element-wise optimal-string-alignment distance (capped at ``cutoff + 1``); null if a null.
+
+    OSA is the restricted Damerau-Levenshtein distance: insertions, deletions, substitutions
+    and transpositions of adjacent characters, no substring edited twice. It equals the
+    Damerau-Levenshtein distance up to 1 (and almost always at 2), and is about 3x faster.
+    """
+    prefilter = _may_be_one_edit_apart if cutoff == 1 else None
+    values, present = _pairwise(
+        a, b, OSA.distance, 0, np.int32, prefilter=prefilter, score_cutoff=cutoff
+    )
+    return pl.Series("osa", values, dtype=pl.Int32).scatter(np.flatnonzero(~present), None)
+
+
+def name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Element-wise similarity of Latin matching forms of names, in [0, 1]; null if a null.
+
+    :func:`registry_link.names.pairwise_name_similarity`, once per distinct pair of values.
+    """
+    return on_unique_pairs(a, b, name_similarity_each)
+
+
+def name_similarity_each(a: pl.Series, b: pl.Series) -> pl.Series:
+    """:func:`name_similarity` position by position, for values already distinct."""
+    return pairwise_name_similarity(a, b).cast(pl.Float64)
+
+
+#: :func:`max_token_similarity` scores every (distinct probe, distinct token) combination
+#: at once when there are at most this many per (exploded) token position.
+TOKEN_MATRIX_MAX_RATIO = 4
+
+
+def max_token_similarity(probe: pl.Series, tokens: pl.Series) -> pl.Series:
+    """Per position, the best Jaro-Winkler similarity of ``probe`` to any of ``tokens``.
+
+    ``tokens`` is a list column. Null when the probe is null or the list is null/empty.
+    Vectorised: the lists are exploded and scored against the probes. Probes and tokens
+    repeat (name keys), so when the distinct probes x distinct tokens are few enough (see
+    :data:`TOKEN_MATRIX_MAX_RATIO`) they are scored once as a matrix (``cdist``) and each
+    position takes the maximum over its tokens' entries (:func:`_max_token_similarity_matrix`);
+    otherwise distinct (probe, token) pairs are scored (:func:`_max_token_similarity_pairs`).
+    Both give the same values.
+    """
+    frame = pl.DataFrame({"probe": probe.cast(pl.Utf8), "tok": tokens}).with_row_index("i")
+    long = frame.explode("tok").drop_nulls(["probe", "tok"])
+    probes = long.get_column("probe").unique().sort()
+    toks = long.get_column("tok").unique().sort()
+    if probes.len() * toks.len() <= TOKEN_MATRIX_MAX_RATIO * max(long.height, 1):
+        best = _max_token_similarity_matrix(long, probes, toks)
+    else:
+        best = _max_token_similarity_pairs(long)
+    out = pl.repeat(None, frame.height, dtype=pl.Float64, eager=True)
+    return out.scatter(best.get_column("i"), best.get_column("sim")).alias("max_token_similarity")
+
+
+def _max_token_similarity_pairs(long: pl.DataFrame) -> pl.DataFrame:
+    """``{i, sim}``: per position ``i`` of the exploded ``{i, probe, tok}``, the best score,
+    scoring each distinct (probe, token) pair."""
+    sims = jaro_winkler_similarity(long["probe"], long["tok"])
+    return long.select("i").with_columns(sim=sims).group_by("i").agg(pl.col("sim").max())
+
+
+def _max_token_similarity_matrix(
+    long: pl.DataFrame, probes: pl.Series, toks: pl.Series
+) -> pl.DataFrame:
+    """Like :func:`_max_token_similarity_pairs`, through a distinct-probe x distinct-token
+    similarity matrix (one ``cdist`` call) and a per-position maximum (``i`` ascending, as
+    :meth:`polars.DataFrame.explode` leaves it). ``probes``/``toks``: the distinct values.
+    """
+    if long.height == 0:
+        return pl.DataFrame(schema={"i": pl.UInt32, "sim": pl.Float64})
+    matrix = np.asarray(
+        process.cdist(
+            probes.to_list(), toks.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+        ),
+        dtype=np.float64,
+    )
+    codes = long.select(
+        p=pl.col("probe").cast(pl.Enum(probes)).to_physical().cast(pl.Int64),
+        t=pl.col("tok").cast(pl.Enum(toks)).to_physical().cast(pl.Int64),
+    )
+    pi, ti = codes.get_column("p").to_numpy(), codes.get_column("t").to_numpy()
+    # equal strings score 1.0, as in jaro_winkler_similarity (not left to the scorer)
+    same = (
+        probes.to_frame("v")
+        .with_row_index("p")
+        .join(toks.to_frame("v").with_row_index("t"), on="v", how="inner")
+    )
+    matrix[same.get_column("p").to_numpy(), same.get_column("t").to_numpy()] = 1.0
+    sim = matrix[pi, ti]
+    i = long.get_column("i").to_numpy()
+    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
+    return pl.DataFrame(
+        {"i": i[starts], "sim": np.maximum.reduceat(sim, starts)},
+        schema={"i": pl.UInt32, "sim": pl.Float64},
+    )

@@ -1,0 +1,1 @@
+"""Decide: match / review / non-match for each partner record, and the review queue."""

@@ -1,0 +1,648 @@
+"""Decisions: one registry person (or none) per partner record, with the reason in words.
+
+Input: scored candidate pairs ``{source, record_id, person_id, match_probability, match_weight,
+bf_* ...}`` (other columns, e.g. ``l_idx`` or ``gamma_*``, are ignored), or the engine's narrow
+ones ``{l_idx, r_idx, gamma_*, match_weight, match_probability}`` with the records and model they
+were scored with (see :mod:`registry_link.score.scored_pairs`). Output, the *links*:
+one row per partner record — all of them, records without any candidate included — with
+:data:`LINK_COLUMNS` then the chosen pair's ``bf_*`` columns.
+
+The rules, in words:
+
+* Candidates are registry *persons*: several pairs of one record with one person keep the best;
+  pairs whose registry side has no person_id are ignored.
+* A partner record links to at most one person, its best candidate (highest probability, then
+  highest match weight, then smallest person_id: the outcome never depends on row order).
+* ``match`` at or above the match threshold, ``review`` from the review threshold up to the
+  match threshold, ``non_match`` below the review threshold (``person_id`` is then null and the
+  reason names the best candidate).
+* A close second candidate sends the record to ``review`` even above the match threshold. It is
+  close when it is at or above the review threshold and its match weight is within
+  ``close_second_margin`` bits of the best's (a tie always is), or when it is itself at or above
+  the match threshold when ``second_above_match_reviews`` is on (off by default: a second
+  candidate 10+ bits below the best is typically a relative sharing the name, and on the
+  sample data those records were all matched right). Bits, not
+  probabilities: near p = 1 two probabilities both print as 1.000 while their weights still
+  tell 2^20 from 2^21.
+* Several partner records resolving to the same registry person are duplicates (within or
+  across lists), not rivals: none is demoted; the reason says how many share the person.
+* Reviewer decisions ``{source, record_id, person_id, decision}`` (``accept``/``reject``): a
+  rejected pair is never chosen — the record is decided on its other candidates by the same
+  rules; an accepted pair is a ``match`` whose reason says "accepted by reviewer".
+* A record without candidates whose blocks the blocking limits skipped says so
+  (:func:`note_skipped_blocks`): its keys were too common to block on, which is not the same as
+  sharing no key with the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import polars as pl
+
+from registry_link.errors import UsageError
+from registry_link.model import TrainedModel
+from registry_link.score.scored_pairs import ScoredPairs
+
+#: The decisions, most confident first.
+DECISIONS: Final[tuple[str, ...]] = ("match", "review", "non_match")
+
+#: Columns every links frame starts with (then the chosen pair's bf_* columns).
+LINK_COLUMNS: Final[tuple[str, ...]] = (
+    "source",
+    "record_id",
+    "person_id",
+    "match_probability",
+    "match_weight",
+    "decision",
+    "reason",
+    "second_person_id",
+    "second_probability",
+    "candidates",
+)
+
+#: Columns of a reviewer-decisions frame.
+PRIOR_DECISION_COLUMNS: Final[tuple[str, ...]] = ("source", "record_id", "person_id", "decision")
+
+_KEYS: Final[list[str]] = ["source", "record_id"]
+_PAIR: Final[list[str]] = ["source", "record_id", "person_id"]
+
+
+def _fmt(expr: pl.Expr) -> pl.Expr:
+    """A number as text with at most 4 decimals."""
+    return expr.round(4).cast(pl.Utf8)
+
+
+def _require(frame: pl.DataFrame, needed: list[str] | tuple[str, ...], what: str) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"the {what} frame lacks column(s) {missing} (it has {frame.columns[:12]}); "
+            f"give a frame with {list(needed)}"
+        )
+
+
+def check_thresholds(match: float, review: float, margin: float) -> None:
+    """Raise :class:`UsageError` unless ``0 <= review <= match <= 1`` and ``margin >= 0``."""
+    if not (0.0 <= review <= match <= 1.0):
+        raise UsageError(
+            f"thresholds must satisfy 0 <= review <= match <= 1, got review={review} and "
+            f"match={match}; fix 'thresholds' in the model config"
+        )
+    if not margin >= 0.0:
+        raise UsageError(
+            f"close_second_margin is in bits of match weight and must be >= 0, got {margin}; "
+            f"fix 'close_second_margin' in the model config"
+        )
+
+
+_REC: Final[str] = "_rec"
+
+
+def _record_key(scored: pl.DataFrame) -> pl.Expr:
+    """The partner record as one integer: its row in the left frame when the pairs carry it
+    (``l_idx``, the engine contract), else a dense rank of ``(source, record_id)``."""
+    return pl.col("l_idx") if "l_idx" in scored.columns else pl.struct(_KEYS).rank("dense")
+
+
+def _pairs(pairs: ScoredPairs) -> pl.DataFrame:
+    """The usable pairs, narrow: ``{_row, _rec, _pid, match_probability}`` sorted by ``_rec``.
+
+    ``_row`` is the pair's row in ``scored``; ``_pid`` the hash of ``person_id``. Pairs without
+    a person or with a NaN probability are not candidates.
+    """
+    scored = pairs.frame
+    usable = (
+        scored.select(
+            _record_key(scored).alias(_REC),
+            pairs.person_hash(),
+            match_probability=pl.col("match_probability"),
+            _ok=pl.lit(pairs.has_person()) & pl.col("match_probability").is_not_nan(),
+        )
+        .with_row_index("_row")
+        .filter(pl.col("_ok"))
+        .drop("_ok")
+    )
+    if usable[_REC].is_sorted():
+        return usable.with_columns(pl.col(_REC).set_sorted())
+    return usable.sort(_REC, maintain_order=True)
+
+
+def _shortlist(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``{_row, _rec, candidates, _exact, _keep}`` for :func:`_pairs`' pairs.
+
+    ``candidates`` counts the record's distinct person hashes: the number of persons when the
+    record has as many pairs (``_exact``), else it must be counted again on ``person_id``
+    (two pairs with one person, or a hash collision). ``_keep`` marks the pairs that can be a
+    record's best or second candidate: those at or above ``_m2``, the highest probability of
+    the person hashes other than ``_pa``, one with the record's highest probability ``_m1``;
+    all of the record's pairs when there is no other hash. A collision only lowers ``_m2`` (or
+    leaves none): more pairs kept, never fewer. Ties are kept too: the exact order is left to
+    :func:`_rank`.
+    """
+    p, pid, rec = pl.col("match_probability"), pl.col("_pid"), pl.col(_REC)
+    return (
+        pairs.with_columns(
+            _m1=p.max().over(rec),
+            candidates=pid.n_unique().over(rec).cast(pl.UInt32),
+            _n=pl.len().over(rec),
+        )
+        .with_columns(_pa=pl.when(p == pl.col("_m1")).then(pid).min().over(rec))
+        .with_columns(_m2=pl.when(pid != pl.col("_pa")).then(p).max().over(rec))
+        .select(
+            "_row",
+            _REC,
+            "candidates",
+            _exact=pl.col("candidates") == pl.col("_n"),
+            _keep=pl.col("_m2").is_null() | (p >= pl.col("_m2")),
+        )
+    )
+
+
+def _count_persons(
+    kept: pl.DataFrame, shortlist: pl.DataFrame, scored: ScoredPairs
+) -> pl.DataFrame:
+    """``kept`` with ``candidates`` counted on ``person_id`` for the records whose count of
+    person hashes is not exact (see :func:`_shortlist`)."""
+    recount = shortlist.filter(~pl.col("_exact"))
+    if not recount.height:
+        return kept
+    counts = (
+        recount.select(_REC, _person=scored.take(recount["_row"], ["person_id"]).to_series())
+        .group_by(_REC)
+        .agg(_count=pl.col("_person").n_unique().cast(pl.UInt32))
+    )
+    return (
+        kept.join(counts, on=_REC, how="left")
+        .with_columns(candidates=pl.coalesce("_count", "candidates"))
+        .drop("_count")
+    )
+
+
+def _rank(frame: pl.DataFrame, *, one_pair_per_person: bool = False) -> pl.DataFrame:
+    """One row per (``_rec``, person), its best pair, ranked per record (1 = best): highest
+    probability, then highest match weight, then smallest person_id.
+
+    ``one_pair_per_person``: the caller knows no record has two pairs with one person.
+    """
+    ranked = frame.sort(
+        [_REC, "match_probability", "match_weight", "person_id"],
+        descending=[False, True, True, False],
+        nulls_last=True,
+        maintain_order=True,
+    )
+    if not one_pair_per_person:
+        ranked = ranked.filter(pl.struct(_REC, "person_id").is_first_distinct())
+    # sorted by record: the rank is the distance to the record's first row
+    rec, row = pl.col(_REC), pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
+    first = pl.when((rec != rec.shift(1)).fill_null(True)).then(row).forward_fill()
+    return ranked.with_columns(rank=row - first + 1)
+
+
+def _with_pair(frame: pl.DataFrame, scored: ScoredPairs) -> pl.DataFrame:
+    """``frame`` plus the pair columns of the scored pairs its ``_row`` column points at."""
+    picked = scored.take(frame["_row"], [*_PAIR, "match_probability", "match_weight"])
+    return pl.concat([frame, picked], how="horizontal")
+
+
+def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
+    """One row per (record, person), the best pair of each, ranked per record (1 = best).
+
+    Every candidate of every record (:func:`decide` ranks only a shortlist, see
+    :func:`_shortlist`). The record is one integer key; ``_row`` is the pair's row in
+    ``scored``, to fetch its ``bf_*`` columns with :func:`_with_bf`.
+
+    Returns:
+        ``{_row, source, record_id, person_id, match_probability, match_weight, rank}``.
+    """
+    view = ScoredPairs(scored)
+    pairs = _pairs(view).select("_row", _REC)
+    return _rank(_with_pair(pairs, view)).drop(_REC)
+
+
+def _candidates(scored: ScoredPairs, full_keys: pl.DataFrame | None) -> pl.DataFrame:
+    """The ranked candidates :func:`decide` needs: ranks 1 and 2 of every record, and all of
+    them (``_all``) for the records in ``full_keys`` (``source, record_id``: those with
+    reviewer decisions). Only narrow columns are handled for all pairs; the pair columns are
+    fetched for the shortlisted ones.
+
+    Returns:
+        ``{_row, _rec, candidates, source, record_id, person_id, match_probability,
+        match_weight, rank, _all}``; ``candidates`` counts the record's distinct persons.
+    """
+    pairs = _shortlist(_pairs(scored))
+    kept = _with_pair(pairs.filter("_keep").drop("_keep", "_exact"), scored)
+    full = pl.Series(_REC, [], dtype=pairs.schema[_REC]).implode()
+    if full_keys is not None and full_keys.height:
+        full = kept.join(full_keys, on=_KEYS, how="semi")[_REC].unique().implode()
+        rest = pairs.filter(~pl.col("_keep") & pl.col(_REC).is_in(full))
+        kept = pl.concat([kept, _with_pair(rest.drop("_keep", "_exact"), scored)])
+    kept = _count_persons(kept, pairs, scored)
+    ranked = _rank(kept, one_pair_per_person=bool(pairs["_exact"].all()))
+    return ranked.with_columns(_all=pl.col(_REC).is_in(full)).filter(
+        (pl.col("rank") <= 2) | pl.col("_all")
+    )
+
+
+def _with_bf(frame: pl.DataFrame, scored: ScoredPairs) -> pl.DataFrame:
+    """``frame`` plus the ``bf_*`` columns of the scored pairs its ``_row`` column points at
+    (nulls where ``_row`` is null)."""
+    if not scored.bf_columns:
+        return frame
+    return pl.concat([frame, scored.contributions(frame["_row"])], how="horizontal")
+
+
+def validate_prior_decisions(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Reviewer decisions as text, lower-cased, deduplicated and checked.
+
+    Raises:
+        UsageError: a decision other than ``accept``/``reject``; a pair both accepted and
+            rejected; a record accepted for two different persons.
+    """
+    _require(decisions, PRIOR_DECISION_COLUMNS, "reviewer decisions")
+    d = decisions.select(
+        *[pl.col(c).cast(pl.Utf8) for c in _PAIR],
+        pl.col("decision").cast(pl.Utf8).str.strip_chars().str.to_lowercase(),
+    ).unique(maintain_order=True)
+    bad = d.filter(~pl.col("decision").is_in(["accept", "reject"]) | pl.col("decision").is_null())
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise UsageError(
+            f"reviewer decision {r['decision']!r} for record {r['record_id']!r} of source "
+            f"{r['source']!r} is neither 'accept' nor 'reject'; fix the decisions given"
+        )
+    both = d.group_by(_PAIR).len().filter(pl.col("len") > 1)
+    if both.height:
+        r = both.row(0, named=True)
+        raise UsageError(
+            f"record {r['record_id']!r} of source {r['source']!r} is both accepted and rejected "
+            f"for person {r['person_id']!r}; keep one decision per pair"
+        )
+    multi = d.filter(pl.col("decision") == "accept").group_by(_KEYS).len()
+    multi = multi.filter(pl.col("len") > 1)
+    if multi.height:
+        r = multi.row(0, named=True)
+        raise UsageError(
+            f"record {r['record_id']!r} of source {r['source']!r} is accepted for {r['len']} "
+            f"different persons; a partner record is one person: keep one 'accept'"
+        )
+    return d
+
+
+def decide(
+    scored: pl.DataFrame,
+    left: pl.DataFrame,
+    *,
+    match_threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    close_second_margin: float = 5.0,
+    prior_decisions: pl.DataFrame | None = None,
+    second_above_match_reviews: bool = False,
+    right: pl.DataFrame | None = None,
+    model: TrainedModel | None = None,
+) -> pl.DataFrame:
+    """One row per partner record: the best registry person, decision and reason.
+
+    Args:
+        scored: scored pairs ``{source, record_id, person_id, match_probability, match_weight,
+            bf_* ...}``, or narrow ones ``{l_idx, r_idx, gamma_*, match_probability,
+            match_weight}`` (then ``right`` and ``model`` are needed, and ``left`` must be the
+            records ``l_idx`` indexes).
+        left: every partner record (``source, record_id``); those without a candidate get
+            ``non_match`` with reason "no candidate pair".
+        match_threshold: probability at or above which the best candidate is a match.
+        review_threshold: probability at or above which (and below the match threshold) a
+            record goes to review.
+        close_second_margin: in bits of match weight (see the module docstring).
+        prior_decisions: reviewer decisions ``{source, record_id, person_id, decision}``.
+        second_above_match_reviews: a second candidate at or above the match threshold sends
+            the record to review however far its weight is below the best's.
+        right: for narrow pairs, the registry records ``r_idx`` indexes.
+        model: for narrow pairs, the model they were scored with.
+
+    Returns:
+        :data:`LINK_COLUMNS` + the chosen pair's ``bf_*`` columns, in the order of ``left``.
+
+    Raises:
+        UsageError: bad thresholds, missing columns, contradictory reviewer decisions.
+    """
+    check_thresholds(match_threshold, review_threshold, close_second_margin)
+    _require(left, _KEYS, "partner records")
+    pairs = ScoredPairs(scored, left, right, model)
+    wanted = ["match_probability", "match_weight", *([] if pairs.narrow else _PAIR)]
+    _require(scored, wanted, "scored pairs")
+    bf = pairs.bf_columns
+    prior = validate_prior_decisions(prior_decisions) if prior_decisions is not None else None
+    accepted = rejected = rivals = None
+    cands = _candidates(pairs, prior.select(_KEYS).unique() if prior is not None else None)
+    if prior is not None and prior.height:
+        accepted = prior.filter(pl.col("decision") == "accept").drop("decision")
+        rejected = prior.filter(pl.col("decision") == "reject").drop("decision")
+        rivals = _rejected_rivals(cands, rejected)
+        # the records with reviewer decisions carry all their candidates: count them again
+        cands = cands.join(rejected, on=_PAIR, how="anti").with_columns(
+            rank=pl.col("rank").rank("ordinal").over(_KEYS).cast(pl.UInt32),
+            candidates=pl.when(pl.col("_all"))
+            .then(pl.len().over(_REC).cast(pl.UInt32))
+            .otherwise(pl.col("candidates")),
+        )
+    cands = cands.drop(_REC, "_all")
+    out = _best_and_second(left, cands, pairs)
+    out = _decision_and_reason(
+        out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
+    )
+    if rivals is not None and rivals.height:
+        out = _review_after_rejected_rival(out, rivals, review_threshold, close_second_margin)
+    if accepted is not None and accepted.height:
+        out = _apply_accepted(out, accepted, cands.drop("candidates"), pairs)
+    if rejected is not None and rejected.height:
+        out = _note_rejected(out, rejected)
+    out = _note_shared_persons(out)
+    return out.sort("_order").select(*LINK_COLUMNS, *bf)
+
+
+def _best_and_second(left: pl.DataFrame, cands: pl.DataFrame, scored: ScoredPairs) -> pl.DataFrame:
+    """Every left record with its best candidate (may be null), second candidate and count."""
+    best = _with_bf(cands.filter(pl.col("rank") == 1), scored).drop("rank", "_row")
+    second = cands.filter(pl.col("rank") == 2).select(
+        *_KEYS,
+        second_person_id=pl.col("person_id"),
+        second_probability=pl.col("match_probability"),
+        _second_weight=pl.col("match_weight"),
+    )
+    return (
+        left.select(_KEYS)
+        .with_row_index("_order")
+        .join(best, on=_KEYS, how="left")
+        .join(second, on=_KEYS, how="left")
+        .with_columns(pl.col("candidates").fill_null(0))
+    )
+
+
+def _decision_and_reason(
+    frame: pl.DataFrame,
+    match_threshold: float,
+    review_threshold: float,
+    margin: float,
+    second_above_match_reviews: bool,
+) -> pl.DataFrame:
+    """Decision and reason from the best and second candidates (no reviewer decisions)."""
+    p, p2 = pl.col("match_probability"), pl.col("second_probability")
+    gap = pl.col("match_weight") - pl.col("_second_weight")
+    near = (p2 >= review_threshold) & ((gap <= 0) | (gap < margin))
+    also_match = (p2 >= match_threshold) if second_above_match_reviews else pl.lit(False)
+    close = p2.is_not_null() & (near | also_match)
+    m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
+    p_txt = pl.col("_p_txt")  # formatted once, used by most reasons
+    weight = pl.format(" (weight {} bits)", _fmt(pl.col("match_weight")))
+    decision = (
+        pl.when(p.is_null() | (p < review_threshold))
+        .then(pl.lit("non_match"))
+        .when((p >= match_threshold) & ~close)
+        .then(pl.lit("match"))
+        .otherwise(pl.lit("review"))
+    )
+    reason = (
+        pl.when(p.is_null())
+        .then(pl.lit("no candidate pair"))
+        .when(p < review_threshold)
+        .then(
+            pl.format(
+                "best candidate {} p={} below review threshold {}", pl.col("person_id"), p_txt, r
+            )
+        )
+        .when((p >= match_threshold) & close & (gap <= 0))
+        .then(
+            pl.format(
+                "tie: p={} for {} and for {}",
+                p_txt,
+                pl.col("person_id"),
+                pl.col("second_person_id"),
+            )
+        )
+        .when((p >= match_threshold) & close)
+        .then(
+            pl.format(
+                "p={} ≥ match threshold {} but close second candidate {} (p={}, {} bits below)",
+                p_txt,
+                m,
+                pl.col("second_person_id"),
+                _fmt(p2),
+                _fmt(gap),
+            )
+        )
+        .when(p >= match_threshold)
+        .then(pl.concat_str(pl.format("p={} ≥ match threshold {}", p_txt, m), weight))
+        .otherwise(
+            pl.format("p={} between review threshold {} and match threshold {}", p_txt, r, m)
+        )
+    )
+    return (
+        frame.with_columns(_p_txt=_fmt(p))
+        .with_columns(decision=decision, reason=reason)
+        .with_columns(
+            person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
+        )
+        .drop("_p_txt")
+    )
+
+
+def _apply_accepted(
+    frame: pl.DataFrame, accepted: pl.DataFrame, cands: pl.DataFrame, scored: ScoredPairs
+) -> pl.DataFrame:
+    """Records with an accepted pair: that pair, as a match; second = best other candidate."""
+    pair_cols = ["match_probability", "match_weight", *scored.bf_columns]
+    acc = _with_bf(accepted.join(cands.drop("rank"), on=_PAIR, how="left"), scored).select(
+        *_KEYS,
+        _acc=pl.lit(True),
+        _acc_person=pl.col("person_id"),
+        **{f"_acc_{c}": pl.col(c) for c in pair_cols},
+    )
+    alt = (
+        cands.join(accepted, on=_PAIR, how="anti")
+        .sort("rank")
+        .group_by(_KEYS, maintain_order=True)
+        .first()
+        .select(*_KEYS, _alt_person=pl.col("person_id"), _alt_p=pl.col("match_probability"))
+    )
+    frame = frame.join(acc, on=_KEYS, how="left").join(alt, on=_KEYS, how="left")
+    is_acc = pl.col("_acc").fill_null(False)
+    reason = pl.concat_str(
+        pl.lit("accepted by reviewer"),
+        pl.when(pl.col("_acc_match_probability").is_not_null())
+        .then(pl.format(" (p={})", _fmt(pl.col("_acc_match_probability"))))
+        .otherwise(pl.lit(" (pair not among the scored candidates)")),
+    )
+    replaced = {
+        "person_id": pl.col("_acc_person"),
+        "decision": pl.lit("match"),
+        "reason": reason,
+        "second_person_id": pl.col("_alt_person"),
+        "second_probability": pl.col("_alt_p"),
+        **{c: pl.col(f"_acc_{c}") for c in pair_cols},
+    }
+    frame = frame.with_columns(
+        pl.when(is_acc).then(expr).otherwise(pl.col(name)).alias(name)
+        for name, expr in replaced.items()
+    )
+    return frame.drop(
+        "_acc", "_acc_person", "_alt_person", "_alt_p", *[f"_acc_{c}" for c in pair_cols]
+    )
+
+
+def _rejected_rivals(cands: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    """Per record with rejected pairs, its best rejected candidate: ``{source, record_id,
+    _rej_person, _rej_p, _rej_weight}``."""
+    return (
+        cands.join(rejected, on=_PAIR, how="semi")
+        .sort("match_weight", descending=True, nulls_last=True)
+        .group_by(_KEYS, maintain_order=True)
+        .first()
+        .select(
+            *_KEYS,
+            _rej_person=pl.col("person_id"),
+            _rej_p=pl.col("match_probability"),
+            _rej_weight=pl.col("match_weight"),
+        )
+    )
+
+
+def _review_after_rejected_rival(
+    frame: pl.DataFrame, rivals: pl.DataFrame, review_threshold: float, margin: float
+) -> pl.DataFrame:
+    """A record that was in review because two candidates were close (a tie, or a second within
+    ``margin`` bits) does not become a ``match`` of the remaining one when a reviewer rejects the
+    other: rejecting one says nothing for the other. It goes back to ``review``.
+    """
+    gap = pl.col("match_weight") - pl.col("_rej_weight")
+    was_close = (
+        pl.col("_rej_p").is_not_null() & (pl.col("_rej_p") >= review_threshold) & (gap < margin)
+    )
+    back = (pl.col("decision") == "match") & was_close
+    return (
+        frame.join(rivals, on=_KEYS, how="left")
+        .with_columns(
+            decision=pl.when(back).then(pl.lit("review")).otherwise(pl.col("decision")),
+            reason=pl.when(back)
+            .then(
+                pl.format(
+                    "{} remains after the reviewer rejected {} (p={}, {} bits from it): "
+                    "rejecting one of close candidates does not confirm the other",
+                    pl.col("person_id"),
+                    pl.col("_rej_person"),
+                    _fmt(pl.col("_rej_p")),
+                    _fmt(gap),
+                )
+            )
+            .otherwise(pl.col("reason")),
+        )
+        .drop("_rej_person", "_rej_p", "_rej_weight")
+    )
+
+
+def _note_rejected(frame: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    """Prefix the reason of records with rejected pairs by the persons rejected."""
+    note = rejected.group_by(_KEYS).agg(
+        _note=pl.format("rejected by reviewer: {}; ", pl.col("person_id").sort().str.join(", "))
+    )
+    return (
+        frame.join(note, on=_KEYS, how="left")
+        .with_columns(reason=pl.concat_str(pl.col("_note").fill_null(""), pl.col("reason")))
+        .drop("_note")
+    )
+
+
+def _note_shared_persons(frame: pl.DataFrame) -> pl.DataFrame:
+    """Append to a matched record's reason how many other partner records matched its person."""
+    is_match = pl.col("decision") == "match"
+    others = pl.col("_others")
+    return (
+        frame.with_columns(_others=is_match.cast(pl.Int64).sum().over("person_id") - 1)
+        .with_columns(
+            reason=pl.when(is_match & (others > 0))
+            .then(
+                pl.format(
+                    "{}; same person as {} other partner record(s): duplicates, not rivals",
+                    pl.col("reason"),
+                    others,
+                )
+            )
+            .otherwise(pl.col("reason"))
+        )
+        .drop("_others")
+    )
+
+
+def apply_prior_decisions(
+    links: pl.DataFrame,
+    decisions: pl.DataFrame,
+    scored: pl.DataFrame,
+    *,
+    match_threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    close_second_margin: float = 5.0,
+) -> pl.DataFrame:
+    """Decide ``links``' records again under reviewer decisions (pure; same row order).
+
+    A rejected pair is never chosen: the record is decided on its other candidates (next best,
+    or ``non_match`` "no candidate pair"); an accepted pair is a ``match``, reason "accepted by
+    reviewer". The scored pairs are needed to find the next best candidate and the accepted
+    pair's contributions.
+
+    Args:
+        links: links from :func:`decide` (only ``source, record_id`` are read).
+        decisions: reviewer decisions ``{source, record_id, person_id, decision}``.
+        scored: the scored pairs the links were decided from.
+        match_threshold: as for :func:`decide`.
+        review_threshold: as for :func:`decide`.
+        close_second_margin: as for :func:`decide`.
+    """
+    return decide(
+        scored,
+        links.select(_KEYS),
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        close_second_margin=close_second_margin,
+        prior_decisions=decisions,
+    )
+
+
+#: How the reason of a record cut off by the blocking limits begins (:func:`note_skipped_blocks`).
+CUT_OFF_REASON: Final[str] = "no candidate pair (its keys are too common"
+
+
+def note_skipped_blocks(links: pl.DataFrame, skipped: Mapping[str, pl.Series]) -> pl.DataFrame:
+    """``links`` with the reason of each record without candidates that the blocking limits
+    cut off: "no candidate pair (its keys are too common: the size limits of rule(s) …
+    skipped its blocks)".
+
+    Args:
+        links: :func:`decide`'s output, in the order of the left records.
+        skipped: per rule, the left rows in blocks its limits skipped (``block(...,
+            skipped=...)``).
+    """
+    if not skipped or links.height == 0:
+        return links
+    rows = pl.concat(
+        [
+            pl.DataFrame({"_i": v.cast(pl.UInt32)}).with_columns(_rule=pl.lit(name, pl.Utf8))
+            for name, v in skipped.items()
+        ]
+    )
+    why = rows.group_by("_i").agg(pl.col("_rule").unique().sort().str.join(", ").alias("_rules"))
+    out = (
+        links.with_row_index("_i")
+        .join(why, on="_i", how="left", maintain_order="left")
+        .with_columns(
+            reason=pl.when(pl.col("reason") == "no candidate pair", pl.col("_rules").is_not_null())
+            .then(
+                pl.format(
+                    CUT_OFF_REASON + ": the size limits of rule(s) {} skipped its blocks)",
+                    pl.col("_rules"),
+                )
+            )
+            .otherwise(pl.col("reason"))
+        )
+    )
+    return out.drop("_i", "_rules")

@@ -1,0 +1,1 @@
+"""Households: household context, the household second pass, and beneficiary households."""

@@ -1,0 +1,284 @@
+"""Household context: link dependants through their worker's registry household (group linkage).
+
+A child "Mohamed Alaoui, 2012" with no CIN, father or place has too little evidence of its own.
+But its partner list says who declared it: ``principal_record_id`` → the worker's record. When
+the worker is matched to a registry person, the child is most likely a member of that person's
+registry household. This module turns that into ordinary Fellegi–Sunter evidence:
+
+1. **Hints** (:func:`partner_hints`): per partner record with a principal, ``household_hint`` =
+   the registry ``household_id`` of the person its worker was *matched* to in the first pass
+   (decision ``match``); null otherwise — also null on the worker's own row, whose match *is*
+   the evidence (using it for the worker again would count it twice). Registry side: the hint
+   is the record's own ``household_id`` (:func:`with_hints`).
+2. **Candidates** (:func:`extra_pairs`): a blocking rule on the hint pairs each dependant with
+   every member of its worker's registry household (small blocks); only pairs the first pass
+   did not propose are added.
+3. **Comparison** (:func:`household_comparison`): kind ``exact`` on the hint column, levels
+   missing / different / same. u in closed form from the hint-group sizes
+   (:func:`household_u`); m and a re-estimated prior by EM with every other comparison's m and
+   all u fixed (:func:`registry_link.train.training.extend_model`), smoothed with half a match per
+   level like the others.
+4. The household pass (:mod:`registry_link.households.second_pass`) re-scores every pair with the
+   extended model and decides again; ``bf_household`` explains the pull ("registry households
+   of the dependant's worker and of this person are identical: +9.1"), while the name, date
+   and sex comparisons still tell siblings apart.
+
+The first-pass prior is kept in ``training["household_context"]["pass1_prior"]`` so that
+:func:`base_model` gives back exactly the first-pass model when a saved model is reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from registry_link.block.candidates import PAIR_SCHEMA, BlockingRule, block, pack_pair
+from registry_link.compare import Comparison, build_comparison
+from registry_link.errors import LinkageError
+from registry_link.households.build import principal_source_expr
+from registry_link.model import HouseholdContextSettings, TrainedModel
+from registry_link.train.em import FSParams
+from registry_link.train.training import rule_keys
+
+#: Words for the household comparison (its levels read "<label> are identical" ...).
+HOUSEHOLD_LABEL = "registry households of the dependant's worker and of this person"
+
+
+def _require(frame: pl.DataFrame, needed: list[str], what: str) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise LinkageError(
+            f"household context: the {what} lack column(s) {missing} (they have "
+            f"{frame.columns[:12]}); give standardised frames and first-pass links"
+        )
+
+
+def partner_hints(left: pl.DataFrame, links: pl.DataFrame, right: pl.DataFrame) -> pl.Series:
+    """Per partner record (left row order): its worker's matched registry household, or null.
+
+    Args:
+        left: partner records ``{source, record_id, principal_record_id, relationship, ...}``.
+        links: first-pass decisions ``{source, record_id, person_id, decision}``.
+        right: registry records ``{person_id, household_id}``.
+
+    Returns:
+        A Utf8 series named ``household_hint``, one value per left row: null for a record
+        without a principal, for the worker's own row (relationship ``principal`` or its own
+        principal), and when the worker is not matched
+        (review / non_match) or its person has no household.
+    """
+    _require(
+        left, ["source", "record_id", "principal_record_id", "relationship"], "partner records"
+    )
+    _require(links, ["source", "record_id", "person_id", "decision"], "links")
+    _require(right, ["person_id", "household_id"], "registry records")
+    matched = links.filter(pl.col("decision") == "match").select(
+        "source", pl.col("record_id").alias("principal_record_id"), "person_id"
+    )
+    person_household = (
+        right.select("person_id", "household_id")
+        # the matched persons' rows only (in registry order), before anything else touches them
+        .join(
+            matched.select("person_id").unique(), on="person_id", how="semi", maintain_order="left"
+        )
+        .drop_nulls()
+        .unique(subset="person_id", keep="first", maintain_order=True)
+    )
+    worker_household = (
+        matched.join(person_household, on="person_id", how="inner")
+        .select("source", "principal_record_id", pl.col("household_id").alias("hint"))
+        .unique(subset=["source", "principal_record_id"], keep="first", maintain_order=True)
+    )
+    hinted = left.select(
+        principal_source_expr(left).alias("source"),
+        "record_id",
+        "principal_record_id",
+        "relationship",
+    ).join(
+        worker_household, on=["source", "principal_record_id"], how="left", maintain_order="left"
+    )
+    own_row = (pl.col("principal_record_id") == pl.col("record_id")) | (
+        pl.col("relationship") == "principal"
+    )
+    return (
+        hinted.select(pl.when(own_row.fill_null(False)).then(None).otherwise(pl.col("hint")))
+        .to_series()
+        .cast(pl.Utf8)
+        .alias("household_hint")
+    )
+
+
+def principal_rows(left: pl.DataFrame) -> pl.Series:
+    """Per partner record (left row order): whether a record of its source names it as
+    principal — the workers, the only records whose first-pass decision
+    :func:`partner_hints` reads (a Boolean series named ``is_principal``)."""
+    _require(left, ["source", "record_id", "principal_record_id"], "partner records")
+    named = (
+        left.select(
+            principal_source_expr(left).alias("source"),
+            pl.col("principal_record_id").alias("record_id"),
+        )
+        .drop_nulls()
+        .unique()
+        .with_columns(is_principal=pl.lit(True))
+    )
+    return (
+        left.select("source", "record_id")
+        .join(named, on=["source", "record_id"], how="left", maintain_order="left")
+        .get_column("is_principal")
+        .fill_null(False)
+    )
+
+
+def with_hints(
+    left: pl.DataFrame, right: pl.DataFrame, links: pl.DataFrame, hint_column: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both frames with the hint column added (partner: worker's household; registry: own)."""
+    _require(right, ["household_id"], "registry records")
+    hints = partner_hints(left, links, right).alias(hint_column)
+    return (
+        left.with_columns(hints),
+        right.with_columns(pl.col("household_id").cast(pl.Utf8).alias(hint_column)),
+    )
+
+
+def household_rule(hc: HouseholdContextSettings) -> BlockingRule:
+    """The blocking rule on the hint column (dependant × its worker's household members)."""
+    return BlockingRule(hc.comparison, (hc.hint_column,), hc.max_block_size)
+
+
+def household_comparison(hc: HouseholdContextSettings) -> Comparison:
+    """The ``exact`` comparison on the hint column: missing / different / same household."""
+    return build_comparison(
+        {"name": hc.comparison, "kind": "exact", "column": hc.hint_column, "label": HOUSEHOLD_LABEL}
+    )
+
+
+def extra_pairs(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
+) -> pl.DataFrame:
+    """Candidate pairs of the household rule that ``pairs`` does not hold already.
+
+    Returns:
+        ``{l_idx, r_idx, rule}`` (rule = the household rule's name), unique, disjoint from
+        ``pairs`` on ``(l_idx, r_idx)``.
+    """
+    # the registry rows whose key some partner record has (the others pair with no one), so
+    # that blocking encodes thousands of household ids, not millions; r_idx mapped back below
+    keys = list(rule.columns)
+    rows = (
+        right.select(keys)
+        .with_row_index("_r")
+        .join(left.select(keys).drop_nulls().unique(), on=keys, how="semi", maintain_order="left")
+        .get_column("_r")
+    )
+    new = block(left, right.select(keys).gather(rows), [rule])
+    new = new.with_columns(r_idx=rows.gather(new.get_column("r_idx")))
+    if new.height == 0 or pairs.height == 0:
+        return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    # one integer per pair: an anti-join on one UInt64 column, against the pairs of the
+    # partner records that have a key (the only ones the rule pairs)
+    packed = pack_pair("l_idx", "r_idx")
+    keyed = left.select(pl.all_horizontal(pl.col(keys).is_not_null())).to_series()
+    existing = pairs.filter(keyed.gather(pairs.get_column("l_idx")))
+    return (
+        new.with_columns(packed)
+        .join(existing.select(packed), on="pair", how="anti")
+        .select(list(PAIR_SCHEMA))
+        .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def household_gammas(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, comparison: Comparison
+) -> pl.Series:
+    """``gamma_<household>`` of ``pairs`` (frames with the hint column, see :func:`with_hints`).
+
+    Only pairs whose partner record has a hint are compared; the others are missing (-1),
+    which is what the comparison gives them (its missing level: a null hint on either side).
+    """
+    return household_gammas_of(left, right, [pairs], comparison)[0]
+
+
+def household_gammas_of(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    pair_frames: Sequence[pl.DataFrame],
+    comparison: Comparison,
+) -> list[pl.Series]:
+    """:func:`household_gammas` of several pair frames, the hints encoded once for all."""
+    (hint,) = comparison.columns
+    if comparison.kind != "exact" or comparison.n_levels != 2:
+        raise LinkageError(
+            f"the household comparison must be of kind 'exact' (missing / different / same), "
+            f"got {comparison.kind!r}; build it with household_comparison()"
+        )
+    # hints as integer keys (equal key <=> equal non-null value, see rule_keys), per pair
+    lk, rk = rule_keys(left, right, [hint])
+    r_null = right.get_column(hint).is_null().to_numpy()
+    out = []
+    for pairs in pair_frames:
+        l_rows, r_rows = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
+        lkp, rkp = lk[l_rows], rk[r_rows]
+        missing = (lkp == -1) | r_null[r_rows]
+        gamma = np.where(missing, -1, np.where(lkp == rkp, 1, 0)).astype(np.int8)
+        out.append(pl.Series(comparison.output_column, gamma, dtype=pl.Int8))
+    return out
+
+
+def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tuple[float, float]:
+    """u of the household comparison, levels (different, same), in closed form.
+
+    Among record pairs with a hint on both sides (the others are "missing"), the share with
+    the same value is ``Σ_h nl_h · nr_h / (NL · NR)`` over hint values h; random pairs are
+    non-matches (as for :func:`registry_link.train.training.estimate_u`). A share of 0 is floored
+    at half a pair, as unseen levels are in training.
+    """
+    lh = left.get_column(hint_column).drop_nulls()
+    rh = right.get_column(hint_column).drop_nulls()
+    n_pairs = float(lh.len()) * float(rh.len())
+    if n_pairs == 0:
+        return (0.5, 0.5)
+    lc = lh.alias("h").value_counts(name="nl")
+    # only the registry's hints the partner side has count (inner join below)
+    rc = rh.filter(rh.is_in(lc.get_column("h").implode())).alias("h").value_counts(name="nr")
+    same = float(
+        lc.join(rc, on="h", how="inner")
+        .select((pl.col("nl").cast(pl.Float64) * pl.col("nr").cast(pl.Float64)).sum())
+        .item()
+    )
+    same = min(max(same, 0.5), n_pairs - 0.5) if n_pairs > 1 else 0.5
+    return (1.0 - same / n_pairs, same / n_pairs)
+
+
+def household_name(model: TrainedModel) -> str | None:
+    """The name of the model's household comparison (from its training metadata), or None."""
+    meta = model.training.get("household_context")
+    name = meta.get("comparison") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) and name in model.params.names else None
+
+
+def base_model(model: TrainedModel, name: str | None) -> TrainedModel:
+    """The first-pass model: without comparison ``name``, with the first-pass prior.
+
+    A model without that comparison (or ``name=None``) is returned unchanged.
+    """
+    if name is None or name not in model.params.names:
+        return model
+    meta = model.training.get("household_context") or {}
+    prior = float(meta.get("pass1_prior", model.prior))
+    keep = tuple(c for c in model.comparisons if c.name != name)
+    return TrainedModel(
+        comparisons=keep,
+        params=FSParams(
+            prior=prior,
+            m={c.name: model.params.m[c.name] for c in keep},
+            u={c.name: model.params.u[c.name] for c in keep},
+        ),
+        tf_tables=model.tf_tables,
+        tf_minimum_frequency=model.tf_minimum_frequency,
+        training=model.training,
+        settings=model.settings,
+    )

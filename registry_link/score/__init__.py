@@ -1,0 +1,1 @@
+"""Score: match weights and probabilities of compared pairs, wide or narrow."""

@@ -1,0 +1,481 @@
+"""Blocking: equality rules, list columns, dedupe mode, limits, report; brute-force reference."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import registry_link.block.candidates as blocking
+from registry_link.block.candidates import (
+    BlockingRule,
+    OversizedBlockWarning,
+    _distinct_sorted,
+    _first_occurrences,
+    _unpack_pair,
+    block,
+    blocking_report,
+    pack_pair,
+    rules_from_config,
+)
+from registry_link.errors import LinkageError
+
+SCHEMA = {"a": pl.Utf8, "b": pl.Int64, "t": pl.List(pl.Utf8)}
+RULES = [
+    BlockingRule("a_b", ("a", "b")),
+    BlockingRule("tokens", ("t",)),
+    BlockingRule("a", ("a",)),
+    BlockingRule("b_t", ("b", "t")),
+]
+
+
+def _matches(x: dict[str, Any], y: dict[str, Any], rule: BlockingRule) -> bool:
+    for c in rule.columns:
+        u, v = x[c], y[c]
+        if isinstance(u, list) or isinstance(v, list):
+            if not u or not v or not ({e for e in u if e is not None} & set(v)):
+                return False
+        elif u is None or v is None or u != v:
+            return False
+    return True
+
+
+def _reference(left: list[dict], right: list[dict] | None, rules: list[BlockingRule]) -> list:
+    out = []
+    other = right if right is not None else left
+    for i, x in enumerate(left):
+        for j, y in enumerate(other):
+            if right is None and i >= j:
+                continue
+            for rule in rules:
+                if _matches(x, y, rule):
+                    out.append((i, j, rule.name))
+                    break
+    return sorted(out)
+
+
+row = st.fixed_dictionaries(
+    {
+        "a": st.one_of(st.none(), st.sampled_from("xyz")),
+        "b": st.one_of(st.none(), st.integers(0, 2)),
+        "t": st.one_of(
+            st.none(), st.lists(st.one_of(st.none(), st.sampled_from("pqr")), max_size=3)
+        ),
+    }
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(row, max_size=12), st.lists(row, max_size=12), st.sampled_from([1, 3, 10**7]))
+def test_link_mode_equals_brute_force(left: list[dict], right: list[dict], batch: int) -> None:
+    lf, rf = pl.DataFrame(left, schema=SCHEMA), pl.DataFrame(right, schema=SCHEMA)
+    got = block(lf, rf, RULES, batch_pairs=batch)
+    assert sorted(got.rows()) == _reference(left, right, RULES)
+    assert got.select("l_idx", "r_idx").is_unique().all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(row, max_size=14), st.sampled_from([1, 3, 10**7]))
+def test_dedupe_mode_equals_brute_force(rows: list[dict], batch: int) -> None:
+    got = block(pl.DataFrame(rows, schema=SCHEMA), None, RULES, batch_pairs=batch)
+    assert sorted(got.rows()) == _reference(rows, None, RULES)
+    assert (got["l_idx"] < got["r_idx"]).all()
+
+
+SCHEMA3 = {"a": pl.Utf8, "b": pl.Int64, "t": pl.List(pl.Utf8), "u": pl.List(pl.Int64)}
+RULES3 = [
+    BlockingRule("a_b_t", ("a", "b", "t")),  # three codes: packed (or densified) into one key
+    BlockingRule("t_u", ("t", "u")),  # two list columns: every combination of elements
+    BlockingRule("u", ("u",)),
+    BlockingRule("b", ("b",)),
+]
+row3 = st.fixed_dictionaries(
+    {
+        "a": st.one_of(st.none(), st.sampled_from("xy")),
+        "b": st.one_of(st.none(), st.integers(0, 1)),
+        "t": st.one_of(
+            st.none(), st.lists(st.one_of(st.none(), st.sampled_from("pqr")), max_size=3)
+        ),
+        "u": st.one_of(st.none(), st.lists(st.integers(0, 2), max_size=3)),
+    }
+)
+
+
+@pytest.mark.parametrize("key_span", [2**64, 4])  # 4: block keys renumbered (_densify) often
+@settings(max_examples=60, deadline=None)
+@given(
+    left=st.lists(row3, max_size=10),
+    right=st.lists(row3, max_size=10),
+    dedupe=st.booleans(),
+    batch=st.sampled_from([1, 2, 10**7]),
+)
+def test_multi_column_and_list_rules_equal_brute_force(
+    left: list[dict], right: list[dict], dedupe: bool, batch: int, key_span: int
+) -> None:
+    lf, rf = pl.DataFrame(left, schema=SCHEMA3), pl.DataFrame(right, schema=SCHEMA3)
+    old_span = blocking._KEY_SPAN
+    blocking._KEY_SPAN = key_span
+    try:
+        got = block(lf, None if dedupe else rf, RULES3, batch_pairs=batch)
+    finally:
+        blocking._KEY_SPAN = old_span
+    assert sorted(got.rows()) == _reference(left, None if dedupe else right, RULES3)
+    assert got.select("l_idx", "r_idx").is_unique().all()
+
+
+def test_output_is_ordered_by_rule_then_pair() -> None:
+    left = pl.DataFrame({"a": ["x", "y", "x"], "b": [1, 1, 2]})
+    right = pl.DataFrame({"a": ["y", "x", "x"], "b": [1, 2, 1]})
+    got = block(left, right, [BlockingRule("b", ("b",)), BlockingRule("a", ("a",))])
+    assert got.rows() == [
+        (0, 0, "b"),
+        (0, 2, "b"),
+        (1, 0, "b"),
+        (1, 2, "b"),
+        (2, 1, "b"),
+        (0, 1, "a"),
+        (2, 2, "a"),
+    ]
+
+
+def test_list_column_on_one_side_only() -> None:
+    left = pl.DataFrame({"t": [["x", "y", "x"], ["y"], None, []]})
+    right = pl.DataFrame({"t": ["y", "x", None, "z"]})
+    assert block(left, right, [BlockingRule("t", ("t",))]).rows() == [
+        (0, 0, "t"),
+        (0, 1, "t"),
+        (1, 0, "t"),
+    ]
+    assert block(right, left, [BlockingRule("t", ("t",))]).rows() == [
+        (0, 0, "t"),
+        (0, 1, "t"),
+        (1, 0, "t"),
+    ]
+
+
+def test_oversized_warning_shows_the_block_values_with_their_types() -> None:
+    rows = {"d": [date(2000, 1, 2)] * 3, "t": [["p", "q"]] * 3, "y": [1980] * 3}
+    left = pl.DataFrame(rows, schema={"d": pl.Date, "t": pl.List(pl.Utf8), "y": pl.Int16})
+    right = left.with_columns(pl.lit(["q"]).alias("t"))
+    rule = BlockingRule("dty", ("d", "t", "y"), max_block_size=4)
+    with pytest.warns(OversizedBlockWarning) as record:
+        assert block(left, right, [rule]).height == 0
+    assert str(record[0].message) == (
+        "blocking rule 'dty': skipped 1 block(s) larger than max_block_size=4 pairs (9 pairs in "
+        "all; largest: d=datetime.date(2000, 1, 2), t='q', y=1980 with 9 pairs)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "first"),
+    [
+        ([], []),
+        ([5], [True]),
+        ([3, 1, 3, 2, 1], [True, True, False, True, False]),
+        ([1, 2, 9, 0, 2, 9, 2], [True, True, True, True, False, False, False]),
+    ],
+)
+def test_first_occurrences(values: list[int], first: list[bool]) -> None:
+    assert _first_occurrences(pl.Series(values, dtype=pl.UInt64)).tolist() == first
+
+
+@pytest.mark.parametrize(
+    ("values", "distinct"),
+    [([], []), ([2, 2], [2]), ([3, 1, 3, 2, 1], [1, 2, 3]), ([0, 2**64 - 1, 0], [0, 2**64 - 1])],
+)
+def test_distinct_sorted(values: list[int], distinct: list[int]) -> None:
+    assert _distinct_sorted(pl.Series(values, dtype=pl.UInt64)).to_list() == distinct
+
+
+def test_pack_pair_round_trip_and_order() -> None:
+    frame = pl.DataFrame(
+        {"l": [0, 1, 0, 2**32 - 1, 7], "r": [1, 0, 0, 2**32 - 1, 3]},
+        schema={"l": pl.UInt32, "r": pl.UInt32},
+    )
+    packed = frame.select(pack_pair("l", "r")).get_column("pair")
+    assert packed.dtype == pl.UInt64
+    assert _unpack_pair(packed, "l", "r").equals(frame)
+    assert _unpack_pair(packed.sort(), "l", "r").equals(frame.sort("l", "r"))
+
+
+def _frame(values: list[Any], col: str = "a") -> pl.DataFrame:
+    return pl.DataFrame({col: values})
+
+
+def test_output_schema_and_first_rule_wins() -> None:
+    left = pl.DataFrame({"a": ["x", "x"], "b": [1, 2]})
+    right = pl.DataFrame({"a": ["x"], "b": [1]})
+    got = block(left, right, [BlockingRule("ab", ("a", "b")), BlockingRule("a", ("a",))])
+    assert list(got.schema) == ["l_idx", "r_idx", "rule"]
+    assert got.schema["l_idx"] == pl.UInt32 and got.schema["r_idx"] == pl.UInt32
+    assert got.schema["rule"] == pl.Categorical  # 4 bytes a pair, not a string
+    assert got.rows() == [(0, 0, "ab"), (1, 0, "a")]
+
+
+def test_nulls_never_block_together() -> None:
+    got = block(_frame([None, None, "x"]), _frame([None, "x"]), [BlockingRule("a", ("a",))])
+    assert got.rows() == [(2, 1, "a")]
+
+
+def test_no_rules_and_empty_frames() -> None:
+    assert block(_frame(["x"]), _frame(["x"]), []).height == 0
+    empty = pl.DataFrame(schema={"a": pl.Utf8})
+    assert block(empty, _frame(["x"]), [BlockingRule("a", ("a",))]).height == 0
+
+
+def test_max_pairs_raises_naming_rule_count_and_limit() -> None:
+    rule = BlockingRule("by_a", ("a",), max_pairs=5)
+    with pytest.raises(LinkageError, match=r"'by_a'.*6 candidate pairs.*limit of 5"):
+        block(_frame(["x"] * 3), _frame(["x"] * 2), [rule])
+
+
+def test_max_block_size_skips_big_blocks_with_a_warning() -> None:
+    rule = BlockingRule("by_a", ("a",), max_block_size=4)
+    left, right = _frame(["x"] * 3 + ["y"]), _frame(["x"] * 2 + ["y"])
+    with pytest.warns(OversizedBlockWarning, match=r"a='x' with 6 pairs"):
+        got = block(left, right, [rule])
+    assert got.rows() == [(3, 2, "by_a")]
+
+
+def test_limit_warnings_come_in_rule_order_from_the_callers_caller() -> None:
+    """Rules are blocked two at a time in worker threads; their warnings are given afterwards,
+    in rule order, attributed as before to the code that called the caller of block()."""
+    rules = [
+        BlockingRule("first", ("a",), max_block_size=4),
+        BlockingRule("second", ("a",), max_candidates=1),
+    ]
+    left, right = _frame(["x"] * 3 + ["y"]), _frame(["x"] * 2 + ["y"])
+
+    def caller() -> pl.DataFrame:  # as Linker.link calls block()
+        return block(left, right, rules)
+
+    with pytest.warns(OversizedBlockWarning) as record:
+        caller()
+    assert [str(w.message).split("'")[1] for w in record] == ["first", "second"]
+    assert {w.filename for w in record} == {__file__}
+
+
+def test_max_block_size_in_dedupe_counts_pairs_within_the_block() -> None:
+    rule = BlockingRule("by_a", ("a",), max_block_size=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert block(_frame(["x"] * 3), None, [rule]).height == 3  # 3 pairs: kept
+    with pytest.warns(OversizedBlockWarning):
+        assert block(_frame(["x"] * 4), None, [rule]).height == 0  # 6 pairs: skipped
+
+
+@pytest.mark.parametrize(
+    ("rules", "match"),
+    [
+        ([BlockingRule("r", ("nope",))], "lack column"),
+        ([BlockingRule("r", ("a",)), BlockingRule("r", ("a",))], "unique"),
+    ],
+)
+def test_bad_rules_raise(rules: list[BlockingRule], match: str) -> None:
+    with pytest.raises(LinkageError, match=match):
+        block(_frame(["x"]), _frame(["x"]), rules)
+
+
+def test_rule_without_columns_raises() -> None:
+    with pytest.raises(LinkageError, match="no column"):
+        BlockingRule("r", ())
+
+
+def test_report_counts_match_block_for_each_rule_alone() -> None:
+    left = pl.DataFrame({"a": ["x", "x", "y", None, "z"], "b": [1, 1, 2, 3, 3]})
+    right = pl.DataFrame({"a": ["x", "y", "y", "y", None], "b": [1, 2, 2, 3, 3]})
+    rules = [BlockingRule("a", ("a",)), BlockingRule("b", ("b",))]
+    rep = blocking_report(left, right, rules, top=1)
+    for r in rules:
+        assert (
+            rep.rules.filter(pl.col("rule") == r.name)["pairs"].item()
+            == block(left, right, [r]).height
+        )
+    assert rep.largest_blocks.rows() == [("a", "a=y", 1, 3, 3), ("b", "b=3", 2, 2, 4)]
+    assert "largest blocks" in rep.to_text()
+    dedupe = blocking_report(left, None, rules)
+    assert dedupe.rules["pairs"].to_list() == [1, 2]
+
+
+def test_rules_from_config() -> None:
+    rules = rules_from_config([{"name": "n", "columns": ["a", "b"], "max_pairs": 10}])
+    assert rules == [BlockingRule("n", ("a", "b"), max_pairs=10)]
+
+
+# ---- max_candidates: a cap on the other side's block size, independent of the left list ------
+
+
+def _elements(value: Any) -> set[Any]:
+    if isinstance(value, list):
+        return {e for e in value if e is not None}
+    return set() if value is None else {value}
+
+
+def _block_keys(x: dict[str, Any], rule: BlockingRule) -> set[tuple[Any, ...]]:
+    """Every block (combination of the rule columns' elements) the record is in."""
+    keys: set[tuple[Any, ...]] = {()}
+    for c in rule.columns:
+        keys = {(*k, e) for k in keys for e in _elements(x[c])}
+    return keys
+
+
+def _capped_reference(
+    left: list[dict], right: list[dict] | None, rules: list[BlockingRule]
+) -> list[tuple[int, int, str]]:
+    """Brute force: a pair shares a block of the rule in which a record meets at most
+    ``max_candidates`` records of the other side (dedupe: of the others)."""
+    other = right if right is not None else left
+    out = []
+    for i, x in enumerate(left):
+        for j, y in enumerate(other):
+            if right is None and i >= j:
+                continue
+            for rule in rules:
+                shared = _block_keys(x, rule) & _block_keys(y, rule)
+                sizes = [sum(k in _block_keys(z, rule) for z in other) for k in shared]
+                cap = rule.max_candidates
+                if right is None:
+                    sizes = [n - 1 for n in sizes]
+                if any(cap is None or n <= cap for n in sizes):
+                    out.append((i, j, rule.name))
+                    break
+    return sorted(out)
+
+
+CAPPED = [
+    BlockingRule("a_b", ("a", "b"), max_candidates=1),
+    BlockingRule("t", ("t",), max_candidates=2),
+    BlockingRule("b_t", ("b", "t"), max_candidates=3),
+    BlockingRule("a", ("a",)),
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    left=st.lists(row, max_size=10),
+    right=st.lists(row, max_size=10),
+    dedupe=st.booleans(),
+    batch=st.sampled_from([1, 10**7]),
+)
+def test_max_candidates_equals_brute_force(
+    left: list[dict], right: list[dict], dedupe: bool, batch: int
+) -> None:
+    lf, rf = pl.DataFrame(left, schema=SCHEMA), pl.DataFrame(right, schema=SCHEMA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        got = block(lf, None if dedupe else rf, CAPPED, batch_pairs=batch)
+    assert sorted(got.rows()) == _capped_reference(left, None if dedupe else right, CAPPED)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    left=st.lists(row, min_size=1, max_size=12), right=st.lists(row, max_size=10), data=st.data()
+)
+def test_max_candidates_gives_a_record_the_same_pairs_whatever_list_it_comes_in(
+    left: list[dict], right: list[dict], data: st.DataObject
+) -> None:
+    """Linking a list in parts gives the pairs of linking it whole (not so with max_block_size,
+    which counts the left records of a block too)."""
+    lf, rf = pl.DataFrame(left, schema=SCHEMA), pl.DataFrame(right, schema=SCHEMA)
+    cut = data.draw(st.integers(0, len(left)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        whole = block(lf, rf, CAPPED)
+        head = block(lf.head(cut), rf, CAPPED)
+        tail = block(lf.slice(cut), rf, CAPPED).with_columns(pl.col("l_idx") + cut)
+    parts = pl.concat([head, tail]).with_columns(pl.col("rule").cast(pl.Utf8))
+    assert sorted(parts.rows()) == sorted(whole.with_columns(pl.col("rule").cast(pl.Utf8)).rows())
+
+
+def test_max_candidates_counts_the_other_side_only() -> None:
+    rule = BlockingRule("by_a", ("a",), max_candidates=2)
+    # 5 left records x 2 right records: kept (each left record meets 2), though 10 pairs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert block(_frame(["x"] * 5), _frame(["x"] * 2), [rule]).height == 10
+    with pytest.warns(
+        OversizedBlockWarning,
+        match=r"skipped 1 block\(s\) offering a record more than max_candidates=2 candidates "
+        r"\(3 pairs in all; largest: a='x' with 3 pairs\)",
+    ):
+        got = block(_frame(["x", "y"]), _frame(["x"] * 3 + ["y"]), [rule])
+    assert got.rows() == [(1, 3, "by_a")]
+    # dedupe: a record of a block of n meets n - 1 others
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert block(_frame(["x"] * 3), None, [rule]).height == 3
+    with pytest.warns(OversizedBlockWarning):
+        assert block(_frame(["x"] * 4), None, [rule]).height == 0
+
+
+def test_max_candidates_from_config_and_in_words() -> None:
+    rules = rules_from_config([{"name": "n", "columns": ["a"], "max_candidates": 50}])
+    assert rules == [BlockingRule("n", ("a",), max_candidates=50)]
+    assert rules[0].describe() == "n: same a (blocks of more than 50 candidates per record skipped)"
+
+
+@pytest.mark.parametrize("dedupe", [False, True])
+def test_report_counts_what_the_limits_skip(dedupe: bool) -> None:
+    left = pl.DataFrame({"a": ["x", "x", "y", "z", "z", "z"]})
+    right = pl.DataFrame({"a": ["x", "y", "y", "y", "z", "z"]})
+    rules = [
+        BlockingRule("capped", ("a",), max_candidates=1),
+        BlockingRule("sized", ("a",), max_block_size=3),
+        BlockingRule("free", ("a",)),
+    ]
+    other = None if dedupe else right
+    rep = blocking_report(left, other, rules)
+    for r in rules:
+        row = rep.rules.filter(pl.col("rule") == r.name).row(0, named=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OversizedBlockWarning)
+            kept = block(left, other, [r]).height
+        assert row["pairs"] - row["skipped_pairs"] == kept
+    skipped = dict(zip(rep.rules["rule"], rep.rules["skipped_blocks"], strict=True))
+    # link: y offers 3 candidates, z 2 (capped at 1); z has 6 pairs (above 3)
+    # dedupe: x has 1 other, z 2 others (capped at 1); z has 3 pairs (not above 3)
+    assert skipped == (
+        {"capped": 1, "sized": 0, "free": 0} if dedupe else {"capped": 2, "sized": 1, "free": 0}
+    )
+    assert "skipped by limits" in rep.to_text()
+
+
+def test_skipped_lists_the_left_rows_of_the_blocks_the_limits_skipped() -> None:
+    rules = [
+        BlockingRule("capped", ("a",), max_candidates=1),
+        BlockingRule("sized", ("b",), max_block_size=1),
+        BlockingRule("free", ("a",)),
+    ]
+    left = pl.DataFrame({"a": ["x", "y", "x", None], "b": [1, 2, 2, 2]})
+    right = pl.DataFrame({"a": ["x", "x", "y"], "b": [1, 2, 2]})
+    skipped: dict[str, pl.Series] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        block(left, right, rules, skipped=skipped)
+    # a=x meets 2 right records (> 1); b=2 has 3 x 2 = 6 pairs (> 1); "free" skips nothing
+    assert {k: v.to_list() for k, v in skipped.items()} == {"capped": [0, 2], "sized": [1, 2, 3]}
+
+
+def test_largest_lists_each_rules_largest_kept_blocks_by_shape_not_value() -> None:
+    rules = [
+        BlockingRule("capped", ("a",), max_candidates=1),
+        BlockingRule("free", ("a", "b")),
+    ]
+    left = pl.DataFrame({"a": ["Xy", "Xy", "Zw", "Zw", "Zw"], "b": [1980, 1980, 1975, 1975, 1975]})
+    right = pl.DataFrame({"a": ["Xy", "Xy", "Zw"], "b": [1980, 1980, 1975]})
+    largest: list[dict[str, object]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        block(left, right, rules, largest=largest)
+    # capped: a=Xy offers 2 candidates (skipped), a=Zw 1: kept with 3 x 1 pairs
+    # free: (Xy, 1980) 2 x 2 = 4 pairs, (Zw, 1975) 3 x 1 = 3 pairs: largest first
+    assert largest == [
+        {"rule": "capped", "pairs": 3, "key": "a=Aa"},
+        {"rule": "free", "pairs": 4, "key": "a=Aa, b=9999"},
+        {"rule": "free", "pairs": 3, "key": "a=Aa, b=9999"},
+    ]

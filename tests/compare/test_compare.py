@@ -1,0 +1,396 @@
+"""compare(): output contract, chunking, errors, and symmetry of every comparison."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from unittest import mock
+
+import polars as pl
+import pytest
+from comparison_pairs import all_pairs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry_link.compare import (
+    CompareEngine,
+    build_comparison,
+    compare,
+    max_token_similarity,
+)
+from registry_link.errors import LinkageError
+
+SPECS: list[dict[str, Any]] = [
+    {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys"},
+    {"name": "family", "kind": "name", "field": "family", "key_ar": None},
+    {"name": "full_name", "kind": "name_tokens", "when": "always"},
+    {"name": "dob", "kind": "date"},
+    {"name": "cin", "kind": "id", "column": "cin"},
+    {"name": "sex", "kind": "exact", "column": "sex"},
+    {
+        "name": "cin_s",
+        "kind": "string",
+        "column": "cin",
+        "edit_distances": [1, 2],
+        "jaro_winkler": [0.9, 0.7],
+    },
+    {"name": "given_jw", "kind": "jaro_winkler", "column": "given_lat"},
+    {"name": "year", "kind": "numeric_abs_diff", "column": "birth_year", "thresholds": [0, 2]},
+]
+COMPS = [build_comparison(s) for s in SPECS]
+
+SCHEMA = {
+    "given_lat": pl.Utf8,
+    "given_key": pl.Utf8,
+    "given_key_ar": pl.Utf8,
+    "family_lat": pl.Utf8,
+    "family_key": pl.Utf8,
+    "name_token_keys": pl.List(pl.Utf8),
+    "birth_date": pl.Date,
+    "birth_year": pl.Int16,
+    "birth_date_precision": pl.Utf8,
+    "cin": pl.Utf8,
+    "sex": pl.Utf8,
+}
+
+word = st.one_of(st.none(), st.sampled_from(["mohamed", "mohammed", "mhamed", "fatima", "ali"]))
+key = st.one_of(st.none(), st.sampled_from(["mhmd", "ftm", "l", "mhmt"]))
+dates = st.one_of(st.none(), st.dates(dt.date(1978, 1, 1), dt.date(1982, 12, 31)))
+
+
+@st.composite
+def record(draw: st.DrawFn) -> dict[str, Any]:
+    """A random standardised-looking record (small vocabularies so levels collide)."""
+    d = draw(dates)
+    prec = draw(st.sampled_from(["day", "day_or_year", "year", None]))
+    year = d.year if d else draw(st.one_of(st.none(), st.integers(1978, 1982)))
+    if prec == "year":
+        d = None
+    return {
+        "given_lat": draw(word),
+        "given_key": draw(key),
+        "given_key_ar": draw(key),
+        "family_lat": draw(word),
+        "family_key": draw(key),
+        "name_token_keys": draw(st.one_of(st.none(), st.lists(key, max_size=3))),
+        "birth_date": d,
+        "birth_year": year,
+        "birth_date_precision": prec if (d or year) else None,
+        "cin": draw(st.one_of(st.none(), st.sampled_from(["BK123456", "BK123465", "A12", "A21"]))),
+        "sex": draw(st.sampled_from(["M", "F", None])),
+    }
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=6), st.lists(record(), min_size=1, max_size=6))
+def test_every_comparison_is_symmetric(a: list[dict], b: list[dict]) -> None:
+    left, right = _frame(a), _frame(b)
+    ab = compare(left, right, all_pairs(len(a), len(b)), COMPS)
+    swapped = all_pairs(len(b), len(a))
+    ba = compare(right, left, swapped, COMPS).rename({"l_idx": "r_idx", "r_idx": "l_idx"})
+    joined = ab.join(ba, on=["l_idx", "r_idx"], suffix="_ba")
+    assert joined.height == ab.height
+    for comp in COMPS:
+        col = comp.output_column
+        assert joined[col].to_list() == joined[f"{col}_ba"].to_list(), comp.name
+        assert joined[col].is_between(-1, comp.n_levels - 1).all()
+
+
+def _sample(n: int) -> pl.DataFrame:
+    rows = [
+        {
+            "given_lat": ["mohamed", "mohammed", None, "fatima"][i % 4],
+            "given_key": ["mhmd", "mhmd", None, "ftm"][i % 4],
+            "given_key_ar": None,
+            "family_lat": ["alaoui", "el alaoui", "bennani"][i % 3],
+            "family_key": ["lw", "lw", "bnn"][i % 3],
+            "name_token_keys": [["lw", "mhmd"], None, ["bnn"]][i % 3],
+            "birth_date": dt.date(1980, 1 + i % 12, 1 + i % 28),
+            "birth_year": 1980,
+            "birth_date_precision": "day",
+            "cin": f"BK{100000 + i % 7}",
+            "sex": "MF"[i % 2],
+        }
+        for i in range(n)
+    ]
+    return _frame(rows)
+
+
+def test_output_contract_and_chunking() -> None:
+    left, right = _sample(13), _sample(11)
+    pairs = all_pairs(13, 11).sample(fraction=1.0, shuffle=True, seed=3)
+    whole = compare(left, right, pairs, COMPS)
+    chunked = compare(left, right, pairs, COMPS, chunk_size=7)
+    assert whole.equals(chunked)
+    assert whole.columns == ["l_idx", "r_idx", *[c.output_column for c in COMPS]]
+    assert whole.schema["l_idx"] == pl.UInt32
+    assert all(whole.schema[c.output_column] == pl.Int8 for c in COMPS)
+    assert whole.select("l_idx", "r_idx").equals(pairs.select("l_idx", "r_idx"))
+
+
+def test_empty_pairs_give_empty_frame_with_schema() -> None:
+    out = compare(_sample(2), _sample(2), all_pairs(0, 0), COMPS)
+    assert out.height == 0
+    assert out.schema[COMPS[0].output_column] == pl.Int8
+
+
+def test_missing_column_raises_linkage_error_naming_it() -> None:
+    with pytest.raises(LinkageError, match="given_key_ar"):
+        compare(_sample(2).drop("given_key_ar"), _sample(2), all_pairs(2, 2), COMPS)
+
+
+def test_repeated_comparison_names_raise() -> None:
+    with pytest.raises(LinkageError, match="unique"):
+        compare(_sample(2), _sample(2), all_pairs(2, 2), [COMPS[0], COMPS[0]])
+
+
+def test_max_token_similarity() -> None:
+    probe = pl.Series(["mhmd", "mhmd", None, "ftm"])
+    tokens = pl.Series([["lw", "mhmd"], [], ["x"], None], dtype=pl.List(pl.Utf8))
+    assert max_token_similarity(probe, tokens).to_list() == [1.0, None, None, None]
+
+
+def test_cross_script_names_with_the_names_package() -> None:
+    """محمد vs Mohamed → same key; Alaoui vs El Alaoui → same key or closer."""
+    names = pytest.importorskip("registry_link.names")
+
+    def rec(given: str, family: str) -> dict[str, Any]:
+        arabic = any("\u0600" <= ch <= "\u06ff" for ch in given + family)
+        g_lat, f_lat = names.matching_form(given), names.matching_form(family)
+        return {
+            "given_lat": g_lat,
+            "given_key": names.name_key(g_lat),
+            "given_key_ar": names.name_key(given) if arabic else None,
+            "family_lat": f_lat,
+            "family_key": names.name_key(f_lat),
+        }
+
+    schema = {
+        k: SCHEMA[k] for k in ("given_lat", "given_key", "given_key_ar", "family_lat", "family_key")
+    }
+    left = pl.DataFrame([rec("محمد", "العلوي"), rec("Mohamed", "Alaoui")], schema=schema)
+    right = pl.DataFrame([rec("Mohamed", "El Alaoui"), rec("Mohamed", "El Alaoui")], schema=schema)
+    comps = [build_comparison(SPECS[0] | {"tokens": None}), build_comparison(SPECS[1])]
+    pairs = all_pairs(2, 2).filter(pl.col("l_idx") == pl.col("r_idx"))
+    out = compare(left, right, pairs, comps)
+    same_key = comps[0].n_levels - 2
+    assert out["gamma_given"].to_list()[0] >= same_key  # محمد vs Mohamed
+    assert out["gamma_given"].to_list()[1] == same_key + 1  # Mohamed vs Mohamed: exact
+    assert all(g >= same_key for g in out["gamma_family"].to_list())  # Alaoui vs El Alaoui
+
+
+MODEL_LIKE = [
+    build_comparison(s)
+    for s in (
+        {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys"},
+        {
+            "name": "family",
+            "kind": "name",
+            "field": "family",
+            "key_ar": None,
+            "tokens": "name_token_keys",
+        },
+        {"name": "full_name", "kind": "name_tokens"},
+    )
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=5), st.lists(record(), min_size=1, max_size=5))
+def test_names_are_never_counted_twice(a: list[dict], b: list[dict]) -> None:
+    """Token-aware name comparisons + the default name_tokens: one name evidence per pair."""
+    out = compare(_frame(a), _frame(b), all_pairs(len(a), len(b)), MODEL_LIKE)
+    full = out.filter(pl.col("gamma_full_name") >= 0)
+    assert (full["gamma_given"] == -1).all() and (full["gamma_family"] == -1).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=5), st.lists(record(), min_size=1, max_size=5))
+def test_computing_derived_columns_on_subsets_changes_nothing(a: list[dict], b: list[dict]) -> None:
+    """derived_when only saves work: computing every helper column on all pairs agrees."""
+    extra = [dataclasses.replace(c, name=f"{c.name}_2") for c in MODEL_LIKE[1:]]
+    comps = [*COMPS, *extra]
+    everywhere = [dataclasses.replace(c, derived_when={}) for c in comps]
+    pairs = all_pairs(len(a), len(b))
+    assert compare(_frame(a), _frame(b), pairs, comps).equals(
+        compare(_frame(a), _frame(b), pairs, everywhere)
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=6), st.lists(record(), min_size=1, max_size=6))
+def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dict]) -> None:
+    """Strings gathered through dictionaries (and derived per distinct code pair) agree with
+    plain gathering."""
+    from registry_link.compare import dictionaries as dictionaries_module
+
+    comps = [*COMPS, *MODEL_LIKE[1:]]
+    comps = list({c.name: c for c in comps}.values())
+    pairs = all_pairs(len(a), len(b))
+    encoded = compare(_frame(a), _frame(b), pairs, comps)
+    with mock.patch.object(
+        dictionaries_module, "DICTIONARY_MAX_VALUES", 0
+    ):  # tiny frames: none encoded
+        assert not dictionaries_module.dictionaries(_frame(a))
+        plain = compare(_frame(a), _frame(b), pairs, comps)
+    assert encoded.equals(plain)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "dd"])), max_size=40))
+def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> None:
+    from registry_link.compare.dictionaries import dictionaries
+
+    frame = pl.DataFrame(
+        {"v": values, "n": list(range(len(values)))}, schema={"v": pl.Utf8, "n": pl.Int64}
+    )
+    enc = dictionaries(frame)
+    assert set(enc) == ({"v", "n"} if values else set())
+    for col in enc:
+        distinct, codes = enc[col]
+        assert distinct.gather(codes).to_list() == frame[col].to_list()
+        assert distinct.n_unique() == distinct.len()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from([pl.Int32, pl.Int64, pl.UInt8, pl.Date, pl.Boolean]),
+    st.lists(st.one_of(st.none(), st.integers(0, 200)), max_size=30),
+    st.integers(0, 400),
+)
+def test_span_dictionaries_round_trip(dtype: Any, values: list[int | None], limit: int) -> None:
+    """Integer, date and Boolean columns: their span as dictionary, offsets as codes; the
+    values and nulls come back; a column spanning more than the limit is not encoded."""
+    from registry_link.compare import dictionaries as dictionaries_module
+
+    raw = pl.Series("x", values, dtype=pl.Int64)
+    column = raw > 100 if dtype == pl.Boolean else raw.cast(pl.Int32 if dtype == pl.Date else dtype)
+    frame = column.cast(dtype).to_frame()
+    with mock.patch.object(dictionaries_module, "DICTIONARY_MAX_VALUES", limit):
+        enc = dictionaries_module.dictionaries(frame)
+    limit = max(limit, frame.height // 8)  # (the limit of a frame of this many rows)
+    if frame.height == 0:
+        assert enc == {}  # nothing to encode
+        return
+    present = frame["x"].drop_nulls().to_physical().cast(pl.Int64)
+    span = int(present.max()) - int(present.min()) + 1 if present.len() else 1  # type: ignore[operator]
+    assert ("x" in enc) == (span <= limit)
+    if "x" in enc:
+        dictionary, codes = enc["x"]
+        assert dictionary.dtype == frame.schema["x"]
+        assert dictionary.gather(codes).to_list() == frame["x"].to_list()
+        assert dictionary.n_unique() == dictionary.len()
+
+
+def test_on_unique_codes_runs_the_function_once_per_distinct_pair() -> None:
+    from registry_link.compare.similarity import on_unique_codes
+
+    a = pl.Series(["x", "x", "y", None, "x"] * 4)
+    b = pl.Series(["p", "p", "q", "p", None] * 4)
+    ca = pl.Series([0, 0, 1, 2, 0] * 4, dtype=pl.UInt32)
+    cb = pl.Series([0, 0, 1, 0, 2] * 4, dtype=pl.UInt32)
+    seen: list[int] = []
+
+    def fn(x: pl.Series, y: pl.Series) -> pl.Series:
+        seen.append(x.len())
+        return (x + "-" + y).alias("v")
+
+    out = on_unique_codes(a, b, ca, cb, fn)
+    assert out.to_list() == (a + "-" + b).to_list()
+    assert seen == [4]  # four distinct (code, code) pairs among 20 positions
+
+
+def test_the_engine_scores_a_value_pair_once_over_its_chunks() -> None:
+    """With caches on, a pair of distinct values scored in one chunk of an engine call is not
+    scored again in the next; the vectors are those without the cache."""
+    from registry_link.compare import compute as compute_module
+    from registry_link.compare import library as library_module
+
+    scored: list[int] = []
+    original = library_module.jaro_winkler_each
+
+    def counting(a: pl.Series, b: pl.Series) -> pl.Series:
+        scored.append(a.len())
+        return original(a, b)
+
+    spec = {"name": "town", "kind": "jaro_winkler", "column": "town", "thresholds": [0.9]}
+    with mock.patch.object(library_module, "jaro_winkler_each", counting):
+        comp = build_comparison(spec)  # (built with the counting function)
+    towns = ["rabat", "rabbat", "sale", "fes", "fez"] * 40
+    frame = pl.DataFrame({"town": towns})
+    pairs = all_pairs(frame.height, frame.height)
+    counts = {}
+    for caches in (True, False):
+        scored.clear()
+        with (
+            mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0),  # pair by pair
+            CompareEngine(frame, frame, [comp], workers=1, caches=caches, chunk_size=997) as e,
+        ):
+            got = e.compare(pairs)
+        counts[caches] = sum(scored)
+        assert got.equals(compare(frame, frame, pairs, [comp]))
+    assert counts[True] == 5 * 4  # each ordered pair of different towns once
+    assert counts[False] > counts[True]  # again in every chunk
+
+
+cin_like = st.text(alphabet="AB0123", min_size=0, max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(cin_like, cin_like), min_size=1, max_size=30), st.data())
+def test_osa_distance_with_the_one_edit_filter_equals_rapidfuzz(
+    pairs: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """The cheap 'cannot be one edit apart' filter never changes a capped distance."""
+    from rapidfuzz.distance import OSA
+
+    from registry_link.compare.similarity import osa_distance
+
+    # near-copies too: one random edit of the left string
+    def edit(s: str) -> str:
+        if not s:
+            return "A"
+        i = data.draw(st.integers(0, len(s) - 1))
+        op = data.draw(st.sampled_from(["sub", "del", "ins", "swap"]))
+        if op == "sub":
+            return s[:i] + ("B" if s[i] != "B" else "0") + s[i + 1 :]
+        if op == "del":
+            return s[:i] + s[i + 1 :]
+        if op == "ins":
+            return s[:i] + "3" + s[i:]
+        return s[:i] + s[i + 1 : i + 2] + s[i] + s[i + 2 :] if i + 1 < len(s) else s
+
+    pairs = [*pairs, *((a, edit(a)) for a, _ in pairs)]
+    a = pl.Series([p[0] for p in pairs])
+    b = pl.Series([p[1] for p in pairs])
+    got = osa_distance(a, b, cutoff=1).to_list()
+    want = [min(OSA.distance(x, y), 2) for x, y in pairs]
+    assert got == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=5), st.lists(record(), min_size=8, max_size=16))
+def test_comparing_only_the_referenced_rows_changes_nothing(a: list[dict], b: list[dict]) -> None:
+    """Pairs touching few rows of a large side: the side is compacted, results unchanged."""
+    from registry_link.compare import compute
+
+    # every left row against the last three right rows (under half of the right frame)
+    n = len(b)
+    pairs = pl.DataFrame(
+        {
+            "l_idx": [i for i in range(len(a)) for _ in range(3)],
+            "r_idx": [n - 1, n - 3, n - 2] * len(a),
+        },
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32},
+    )
+    comps = list({c.name: c for c in [*COMPS, *MODEL_LIKE[1:]]}.values())
+    compacted = compare(_frame(a), _frame(b), pairs, comps)
+    with mock.patch.object(compute, "_referenced_rows", lambda frame, idx: (frame, idx)):
+        plain = compare(_frame(a), _frame(b), pairs, comps)
+    assert compacted.equals(plain)
+    assert compacted.select("l_idx", "r_idx").equals(pairs)
