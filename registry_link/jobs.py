@@ -1,7 +1,8 @@
 """Workflows: a whole job from its input files to its written outputs, in one place.
 
-The CLI commands (``match``, ``demo``) and integration code call the same function,
-:func:`run_match`; a command only parses its options and prints what comes back::
+The CLI commands (``match``, ``demo``, ``households --run``) and integration code call the same
+function, :func:`run_match` (:func:`rerun_after_review` builds its job from a recorded run); a
+command only parses its options and prints what comes back::
 
     from registry_link.jobs import MatchJob, run_match
 
@@ -22,13 +23,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from registry_link.errors import InputError, RegistryLinkError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from registry_link.db.recording import RecordedInputs
+    from registry_link.standardise.pipeline import StandardisedList
 
 #: The shipped model config (blocking rules, comparisons, thresholds): the default of every job.
 SHIPPED_MODEL_CONFIG: Path = Path(__file__).resolve().parent / "configs" / "model.yaml"
@@ -109,6 +114,9 @@ class MatchJob:
     db_url: str | None = None
     operator: str | None = None
     truth: Path | None = None
+    #: the recorded run this job runs again (:func:`rerun_after_review`): its inputs are
+    #: recorded as they were, its beneficiary keys kept, and it becomes the new run's parent.
+    rerun_of: RecordedInputs | None = None
 
 
 @dataclass
@@ -139,7 +147,7 @@ def sample_job(out_dir: Path) -> MatchJob:
     )
 
 
-def _described_inputs(job: MatchJob, registry_config: Path) -> dict[str, Any]:
+def _described_inputs(job: MatchJob, registry_config: Path | None) -> dict[str, Any]:
     """The run's inputs as resolved absolute paths with their SHA-256 (for the summary)."""
 
     def item(path: Path | None) -> dict[str, str] | None:
@@ -198,7 +206,7 @@ def check_output_folder(folder: Path) -> None:
 
 def load_job_inputs(
     job: MatchJob, registry_config: Path, on_event: EventCallback = _quiet
-) -> tuple[Any, list[Any]]:
+) -> tuple[StandardisedList, list[StandardisedList]]:
     """Read and standardise the registry and every partner list of a job.
 
     Every config is validated before any data file is read. An input error names the config
@@ -223,6 +231,17 @@ def load_job_inputs(
         f"registry: {registry.frame.height:,} persons from {job.registry}"
         + (f" ({blank:,} blank row(s) skipped)" if blank else "")
     )
+    return registry, load_partner_lists(job, on_event)
+
+
+def load_partner_lists(job: MatchJob, on_event: EventCallback = _quiet) -> list[StandardisedList]:
+    """Read and standardise every partner list of a job (every config validated first)."""
+    from registry_link.config.loader import load_source_config
+    from registry_link.standardise.pipeline import load_standardised
+
+    check_partner_configs(job)
+    for config in job.configs:
+        load_source_config(config)
     lists = []
     for path, config in zip(job.partners, job.configs, strict=True):
         on_event(f"reading and standardising {path} …")
@@ -239,7 +258,7 @@ def load_job_inputs(
             + ")"
         )
         lists.append(lst)
-    return registry, lists
+    return lists
 
 
 def read_previous_keys(folder: Path) -> pl.DataFrame:
@@ -285,7 +304,7 @@ def run_match(
     """
     from registry_link.db.engine import prepare_database, transaction
     from registry_link.db.models import utcnow
-    from registry_link.db.recording import RunInputs, prior_decisions, record_run
+    from registry_link.db.recording import RunInputs, previous_keys, prior_decisions, record_run
     from registry_link.households.build import links_with_roles
     from registry_link.linker import Linker
     from registry_link.model import load_model, save_model
@@ -293,15 +312,27 @@ def run_match(
     from registry_link.report.evaluation import evaluate, write_evaluation
     from registry_link.report.outputs import write_outputs
 
-    registry_config = resolve_registry_config(job.registry, job.registry_config)
+    rerun = job.rerun_of
+    from_snapshot = rerun is not None and rerun.snapshot is not None
+    registry_config = (
+        None if from_snapshot else resolve_registry_config(job.registry, job.registry_config)
+    )
     check_partner_configs(job)
     check_output_folder(job.out_dir)
     factory = prepare_database(job.db_url) if job.db_url else None
     linker = Linker.from_config(job.model_config, on_stage=on_stage)
     model = load_model(job.model) if job.model else None
     previous = read_previous_keys(job.previous) if job.previous else None
+    if previous is None and rerun is not None and factory is not None:
+        previous = previous_keys(factory, rerun.run_id)
     truth = pl.read_csv(job.truth, infer_schema=False) if job.truth else None
-    registry, lists = load_job_inputs(job, registry_config, on_event)
+    registry: StandardisedList | pl.DataFrame
+    if registry_config is None:  # a re-run of a run that linked the database's snapshot
+        lists = load_partner_lists(job, on_event)
+        registry = pl.read_parquet(job.registry)
+        on_event(f"registry: {registry.height:,} persons from the database's snapshot")
+    else:
+        registry, lists = load_job_inputs(job, registry_config, on_event)
     started = utcnow()
     prior = None
     if factory is not None:
@@ -314,17 +345,20 @@ def run_match(
         registry, lists, model=model, previous_keys=previous, prior_decisions=prior
     )
     recorded = None
+    run_ids: dict[str, int] = {}
     if factory is not None:
         recorded = record_run(
             factory,
             result,
             partners=lists,
             registry=registry,
-            inputs=RunInputs(
+            inputs=replace(rerun.inputs, out_dir=job.out_dir.resolve())
+            if rerun is not None
+            else RunInputs(
                 partners=tuple(p.resolve() for p in job.partners),
                 configs=tuple(c.resolve() for c in job.configs),
                 registry=job.registry.resolve(),
-                registry_config=registry_config.resolve(),
+                registry_config=registry_config.resolve() if registry_config else None,
                 model_config=job.model_config.resolve(),
                 model=job.model.resolve() if job.model else None,
                 out_dir=job.out_dir.resolve(),
@@ -332,7 +366,11 @@ def run_match(
             prior=prior,
             operator=job.operator,
             started_at=started,
+            parent_run_id=rerun.run_id if rerun is not None else None,
         )
+        run_ids["run_id"] = recorded.run_id
+        if rerun is not None:
+            run_ids["parent_run_id"] = rerun.run_id
     inputs = _described_inputs(job, registry_config)
     partner_records = pl.concat(
         [
@@ -345,7 +383,7 @@ def run_match(
         links_with_roles(result.links, partner_records),
         result.review,
         result.households,
-        {**result.summary, "inputs": inputs},
+        {**result.summary, **run_ids, "inputs": inputs},
     )
     if job.model is None:
         save_model(result.model, job.out_dir / "model.json")
@@ -358,7 +396,7 @@ def run_match(
             result.households,
             truth,
             partners=pl.concat([lst.frame for lst in lists], how="diagonal_relaxed"),
-            registry=registry.frame,
+            registry=registry if isinstance(registry, pl.DataFrame) else registry.frame,
         )
         written["evaluation.json"] = write_evaluation(scores, job.out_dir)
     on_event("writing the run report …")
@@ -372,6 +410,52 @@ def run_match(
         evaluation=scores,
         inputs=inputs,
     )
+
+
+def rerun_after_review(
+    run_id: int,
+    out_dir: Path,
+    *,
+    db_url: str | None = None,
+    operator: str | None = None,
+    on_event: EventCallback = _quiet,
+    on_stage: StageCallback | None = None,
+) -> MatchOutcome:
+    """Run a recorded run again with every reviewer decision made since: households regenerated.
+
+    The same partner files, configs and model are read from the absolute paths recorded with the
+    run (from any folder), checked unchanged; the registry is the run's file, or the database's
+    current snapshot. The run is recorded as a new run whose parent is ``run_id`` (or, when
+    nothing changed since, the existing run is returned: ``outcome.recorded.created`` is
+    False); its clusters keep the beneficiary keys of ``run_id``. The outputs are written to
+    ``out_dir`` as by :func:`run_match`.
+
+    Raises:
+        DatabaseError: no such run, a run without recorded files, or an input missing or
+            changed since (each named).
+    """
+    from registry_link.db.engine import prepare_database, resolve_url
+    from registry_link.db.recording import recorded_inputs
+
+    url = resolve_url(db_url)
+    recorded = recorded_inputs(prepare_database(url), run_id)
+    given = recorded.inputs
+    registry = given.registry or recorded.snapshot
+    if registry is None or given.model_config is None:  # recorded_inputs refuses these
+        raise UsageError(f"run {run_id} has no registry or model config recorded")
+    job = MatchJob(
+        registry=registry,
+        partners=given.partners,
+        configs=given.configs,
+        out_dir=out_dir,
+        registry_config=given.registry_config,
+        model_config=given.model_config,
+        model=recorded.model,
+        db_url=url,
+        operator=operator,
+        rerun_of=recorded,
+    )
+    return run_match(job, on_event=on_event, on_stage=on_stage)
 
 
 def outcome_rows(summary: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -227,20 +227,19 @@ def households_command(
     Example:
       registry-link households --run 1 --out out/coop-reviewed
     """
-    from registry_link.db.recording import relink
+    from registry_link.jobs import rerun_after_review
 
-    factory = open_database(db_url)
     with console.status(f"re-linking run {run_id} with the review decisions …"):
-        recorded, result = relink(factory, run_id, out_dir=out_dir, operator=operator)
-    decisions = result.summary.get("decisions", {})
+        outcome = rerun_after_review(run_id, out_dir, db_url=db_url, operator=operator)
+    recorded, summary = outcome.recorded, outcome.summary
     out.print(
         counts_table(
             f"Run {recorded.run_id} (re-run of {run_id})"
             if recorded.created
             else f"Run {recorded.run_id}: no decision since, nothing new recorded",
             [
-                *[(f"decision: {k}", v) for k, v in decisions.items()],
-                ("households", result.summary.get("households", 0)),
+                *[(f"decision: {k}", v) for k, v in summary.get("decisions", {}).items()],
+                ("households", summary.get("households", 0)),
                 ("review items left", recorded.review_items),
             ],
         )

@@ -11,8 +11,9 @@
   one the reviewer saw. A record that changed since its decision gets its items of the new run
   put back in the queue (status ``open``, note "record changed since the decision of
   <date>"), even if the engine did not send it to review.
-* :func:`relink` re-runs a recorded run with the decisions made since (new run, parent = the
-  old one) and writes the refreshed outputs: households regenerated after review.
+* :func:`recorded_inputs` gives what a recorded run read, checked unchanged, so that
+  ``registry_link.jobs.rerun_after_review`` runs it again with the decisions made since (a new
+  run whose parent is the old one): households regenerated after review.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ _PAIR = ["source", "record_id", "person_id"]
 
 @dataclass(frozen=True)
 class RunInputs:
-    """The files a run read (hashed and kept for ``runs show`` and :func:`relink`).
+    """The files a run read (hashed and kept for ``runs show`` and :func:`recorded_inputs`).
 
     ``registry=None`` means the registry came from the database snapshot.
     """
@@ -397,7 +398,7 @@ def record_run(
         prior: the reviewer decisions given to ``Linker.link`` (``prior_decisions(...)``).
         operator: who ran it (default: the OS user).
         started_at: when the match started (default: now).
-        parent_run_id: the run this one re-runs (see :func:`relink`).
+        parent_run_id: the run this one re-runs (see :func:`recorded_inputs`).
     """
     who = operator_name(operator)
     left = _partners(partners)
@@ -609,28 +610,30 @@ def _supersede_older(s: Any, run_id: int, current: pl.DataFrame) -> None:
 # ------------------------------------------------------------------ re-run after review
 
 
-def relink(
-    factory: SessionFactory,
-    run_id: int,
-    *,
-    out_dir: Path | None = None,
-    operator: str | None = None,
-) -> tuple[RecordedRun, LinkResult]:
-    """Re-run a recorded run with every reviewer decision made since; record it as a new run.
+@dataclass(frozen=True)
+class RecordedInputs:
+    """What a recorded run read, checked unchanged: enough to run it again.
 
-    The same partner files, configs and model are used (their hashes are checked); the
-    registry is the run's file, or the current snapshot. Clusters keep the earlier run's
-    beneficiary keys. With ``out_dir`` the outputs (links, review, households, summary) are
-    written there.
+    ``registry`` is the run's registry file, or None when the run linked the database's
+    registry snapshot (``snapshot``, a standardised Parquet file).
+    """
+
+    run_id: int
+    inputs: RunInputs
+    snapshot: Path | None
+    #: the model the run linked with (the one given, or the one it trained and stored)
+    model: Path | None
+
+
+def recorded_inputs(factory: SessionFactory, run_id: int) -> RecordedInputs:
+    """The inputs of a recorded run, to run it again with the reviewer decisions made since.
+
+    The files are read from the absolute paths recorded with the run (from any folder).
 
     Raises:
-        DatabaseError: the run has no recorded inputs, or an input file changed since.
+        DatabaseError: no such run; the run has no recorded input files (recorded from
+            frames); or an input file is missing or changed since (each one named).
     """
-    from registry_link.linker import Linker
-    from registry_link.model import load_model
-    from registry_link.report.outputs import write_outputs
-    from registry_link.standardise.pipeline import load_standardised
-
     with transaction(factory) as s:
         run = get_run(s, run_id)
         inputs = dict(run.inputs)
@@ -650,27 +653,9 @@ def relink(
             f"`registry-link match --db ...` on the current files instead (a new run, "
             f"with the reviewers' decisions applied)"
         )
-    partners = [
-        load_standardised(p, c) for p, c in zip(inputs["partners"], inputs["configs"], strict=True)
-    ]
-    if snap_file is not None:
-        registry: SourceInput = pl.read_parquet(snap_file)
-    else:
-        registry = load_standardised(inputs["registry"], inputs["registry_config"])
-    linker = Linker.from_config(inputs["model_config"])
-    model = load_model(model_path) if model_path and Path(model_path).exists() else None
-    with transaction(factory) as s:
-        prior = prior_decisions(s, partners)
-        previous = _previous_keys(s, run_id)
-    started = utcnow()
-    result = linker.link(
-        registry, partners, model=model, prior_decisions=prior, previous_keys=previous
-    )
-    recorded = record_run(
-        factory,
-        result,
-        partners=partners,
-        registry=registry,
+    used = model_path if model_path and Path(model_path).exists() else inputs.get("model")
+    return RecordedInputs(
+        run_id=run_id,
         inputs=RunInputs(
             partners=tuple(Path(p) for p in inputs["partners"]),
             configs=tuple(Path(c) for c in inputs["configs"]),
@@ -681,17 +666,15 @@ def relink(
             model_config=Path(inputs["model_config"]),
             model=Path(inputs["model"]) if inputs.get("model") else None,
         ),
-        prior=prior,
-        operator=operator,
-        started_at=started,
-        parent_run_id=run_id,
+        snapshot=Path(snap_file) if snap_file is not None else None,
+        model=Path(used) if used else None,
     )
-    if out_dir is not None:
-        summary = dict(result.summary)
-        summary["run_id"] = recorded.run_id
-        summary["parent_run_id"] = run_id
-        write_outputs(out_dir, result.links, result.review, result.households, summary)
-    return recorded, result
+
+
+def previous_keys(factory: SessionFactory, run_id: int) -> pl.DataFrame:
+    """The ``source, record_id, beneficiary_key`` of a recorded run's households."""
+    with transaction(factory) as s:
+        return _previous_keys(s, run_id)
 
 
 def _previous_keys(s: Any, run_id: int) -> pl.DataFrame:

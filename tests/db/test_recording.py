@@ -156,7 +156,7 @@ def test_a_run_reruns_from_any_folder_and_names_the_file_that_changed(  # type: 
     import shutil
 
     from registry_link.db.engine import DatabaseError, transaction
-    from registry_link.db.recording import relink
+    from registry_link.jobs import rerun_after_review
 
     reg, coop, result, inputs, _ = linked
     work = tmp_path / "work"
@@ -175,18 +175,18 @@ def test_a_run_reruns_from_any_folder_and_names_the_file_that_changed(  # type: 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # was: "is missing or changed since the run"
-    again, _ = relink(factory, rec.run_id)
+    again = rerun_after_review(rec.run_id, tmp_path / "out", db_url=db_url).recorded
     assert again.run_id == rec.run_id and not again.created  # same inputs, nothing new
     partner = work / "partner_coop_ar.csv"
     partner.write_bytes(partner.read_bytes() + b"\n")
     with pytest.raises(DatabaseError) as err:
-        relink(factory, rec.run_id)
+        rerun_after_review(rec.run_id, tmp_path / "out", db_url=db_url)
     message = str(err.value)
     assert f"{partner} changed (sha256 now" in message
     assert "registry.csv" not in message  # only the file that changed is named
     (work / "registry.csv").unlink()
     with pytest.raises(DatabaseError, match=f"{work / 'registry.csv'} is missing; {partner}"):
-        relink(factory, rec.run_id)
+        rerun_after_review(rec.run_id, tmp_path / "out", db_url=db_url)
 
 
 def test_review_items_of_a_dependant_carry_the_principal() -> None:
@@ -252,3 +252,50 @@ def test_a_dependant_from_a_file_of_its_own_finds_its_principal_in_the_workers_s
     )
     row = with_principals(review, left, households).row(0, named=True)
     assert (row["principal_name"], row["principal_household_key"]) == ("Mohamed EL IDRISSI", "H-P1")
+
+
+def test_a_run_that_linked_the_snapshot_reruns_on_it(  # type: ignore[no-untyped-def]
+    db_url: str, linked, tmp_path: Path
+) -> None:
+    """A run recorded without a registry file re-runs on the database's registry snapshot,
+    through the same job as `match` (outputs written, parent recorded, keys kept)."""
+    from registry_link.jobs import rerun_after_review
+
+    reg, coop, result, inputs, _ = linked
+    factory = open_database(db_url, create=True)
+    load_registry(
+        factory, reg.frame, source_file=inputs.registry, config_path=inputs.registry_config
+    )
+    from_snapshot = replace(inputs, registry=None, registry_config=None)
+    rec = record_run(factory, result, partners=[coop], registry=reg, inputs=from_snapshot)
+    matched = result.links.filter(pl.col("decision") == "match").sort("record_id")
+    rejected, kept = matched.row(0, named=True), matched.row(1, named=True)
+    fingerprint = record_fingerprints(
+        coop.frame.filter(pl.col("record_id") == rejected["record_id"])
+    )
+    with factory() as s:  # an item for an auto-matched pair, as if a reviewer was asked
+        item = ReviewItem(
+            run_id=rec.run_id,
+            source=coop.settings.source,
+            record_id=rejected["record_id"],
+            person_id=rejected["person_id"],
+            rank=1,
+            fingerprint=fingerprint[0],
+            payload={},
+        )
+        s.add(item)
+        s.commit()
+        item_id = item.id
+    ReviewQueue(factory).decide(item_id, "r1", "reject")
+    outcome = rerun_after_review(rec.run_id, tmp_path / "out", db_url=db_url)
+    assert (tmp_path / "out" / "households.csv").exists()
+    assert (tmp_path / "out" / "report.html").exists()
+    assert outcome.recorded.created and outcome.summary["parent_run_id"] == rec.run_id
+    assert outcome.summary["run_id"] == outcome.recorded.run_id
+    links = {r["record_id"]: r for r in outcome.result.links.iter_rows(named=True)}
+    again = links[rejected["record_id"]]
+    assert not (again["person_id"] == rejected["person_id"] and again["decision"] == "match")
+    assert links[kept["record_id"]]["person_id"] == kept["person_id"]
+    with factory() as s:
+        runs = s.scalars(select(Run).order_by(Run.id)).all()
+        assert runs[-1].inputs["registry"] is None  # recorded as it was: the snapshot
