@@ -413,7 +413,14 @@ class Linker:
             pending = engine.submit(pair_free_estimates, engine, s.training)
         try:
             with stages("block"):
-                pairs = block(left, right, s.blocking_rules, skipped=skipped, largest=largest)
+                pairs = block(
+                    left,
+                    right,
+                    s.blocking_rules,
+                    skipped=skipped,
+                    largest=largest,
+                    map_each=engine.map,
+                )
             with stages("compare"):
                 gammas = engine.compare(pairs)
         except BaseException:  # e.g. a rule over its max_pairs: no need for the random pairs
@@ -467,7 +474,7 @@ class Linker:
         """Scored pairs of partner records that may be the same person (within and across
         lists), compared by ``engine`` (the partner records on both sides)."""
         left = engine.left
-        pairs = block(left, None, self.settings.blocking_rules)
+        pairs = block(left, None, self.settings.blocking_rules, map_each=engine.map)
         scored = score(engine.compare(pairs), model, left, left)
         return scored.select(
             source_l=left["source"].gather(scored["l_idx"]),

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -442,8 +441,18 @@ def _batch_pairs(rb: _RuleBlocks, lo: int, hi: int, dedupe: bool, whole: bool) -
     return packed.sort()
 
 
-#: Blocking columns encoded, and rules joined, at once (see :func:`block`).
-BLOCKING_WORKERS = 2
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: How :func:`block` applies a function to each column, then to each rule: in order, on this
+#: thread (the default), or in parallel (the link's
+#: :meth:`~registry_link.compare.engine.CompareEngine.map`); results come back in order.
+MapEach = Callable[[Callable[[T], R], Iterable[T]], list[R]]
+
+
+def in_order(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``fn`` over ``items`` one after another on this thread (:data:`MapEach`)."""
+    return [fn(item) for item in items]
 
 
 def block(
@@ -454,6 +463,7 @@ def block(
     batch_pairs: int = 20_000_000,
     skipped: dict[str, pl.Series] | None = None,
     largest: list[dict[str, Any]] | None = None,
+    map_each: MapEach[Any, Any] = in_order,
 ) -> pl.DataFrame:
     """Candidate pairs: the union of the rules' pairs, deduplicated.
 
@@ -474,6 +484,8 @@ def block(
         largest: if given, filled with the largest kept blocks of each rule
             (:data:`LARGEST_BLOCKS`), ``{rule, pairs, key}``, ``key`` the shape of the block's
             values (``given_key=aaaa, birth_year=9999``), never the values themselves.
+        map_each: how to run the independent work of each column, then of each rule
+            (:data:`MapEach`): the same pairs whichever it is.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, rule: Categorical}``, unique on ``(l_idx, r_idx)``; ordered
@@ -488,7 +500,8 @@ def block(
     columns = list(dict.fromkeys(c for r in rules for c in r.columns))
     n_right = len(right) if right is not None else None
 
-    def rule_pairs(no: int, rule: BlockingRule) -> tuple[_RuleBlocks, list[pl.DataFrame]]:
+    def rule_pairs(numbered: tuple[int, BlockingRule]) -> tuple[_RuleBlocks, list[pl.DataFrame]]:
+        no, rule = numbered
         rb = _rule_blocks(coded, len(left), n_right, rule)
         ranges = _batches(rb, batch_pairs)
         return rb, [
@@ -498,13 +511,12 @@ def block(
             for lo, hi in ranges
         ]
 
-    # Columns, then rules, are independent: two at a time keep both cores busy (a polars join
-    # or group-by alone leaves one idle for part of its time). Same result, in rule order.
-    with ThreadPoolExecutor(max_workers=BLOCKING_WORKERS) as pool:
-        coded = dict(
-            zip(columns, pool.map(lambda c: _encode(left, right, c), columns), strict=True)
-        )
-        per_rule = list(pool.map(rule_pairs, range(len(rules)), rules))
+    # Columns, then rules, are independent: run in parallel, they keep both cores busy (a
+    # polars join or group-by alone leaves one idle for part of its time).
+    coded = dict(
+        zip(columns, map_each(lambda c: _encode(left, right, c), columns), strict=True)
+    )
+    per_rule = map_each(rule_pairs, list(enumerate(rules)))
     parts: list[pl.DataFrame] = []
     for rule, (rb, batches) in zip(rules, per_rule, strict=True):
         for note in rb.notes:  # warned here, in the caller's thread, at the caller's call

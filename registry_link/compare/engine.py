@@ -12,12 +12,13 @@ fast lives here, behind that one method, and changes no result (the shared tests
 * **a pair cache**: within one call, a pair of distinct values is scored once over all the
   chunks (:func:`active_pair_cache`, read by
   :func:`~registry_link.compare.similarity.on_unique_codes`);
-* **threads** (``workers``, default the core count): the pairs are cut in chunks that the
-  calling thread and ``workers - 1`` helpers take from one queue; :meth:`CompareEngine.submit`
-  runs a stage's work in a helper meanwhile (training's random pairs while the candidate
-  pairs are blocked and compared). A call made there (and, once work was submitted, the
-  engine's other calls) uses smaller chunks, so that two calls' working sets together stay
-  near one's peak.
+* **threads** (``workers``, default the core count): :meth:`CompareEngine.map` runs a
+  stage's independent pieces in parallel (blocking's columns and rules); the pairs are cut in
+  chunks that the calling thread and ``workers - 1`` helpers take from one queue;
+  :meth:`CompareEngine.submit` runs a stage's work in a helper meanwhile (training's random
+  pairs while the candidate pairs are blocked and compared). A call made there (and, once
+  work was submitted, the engine's other calls) uses smaller chunks, so that two calls'
+  working sets together stay near one's peak.
 
 Only this module uses threads, locks and context variables. Every step it runs is a pure
 function of :mod:`.compute`, so ``compare(left, right, pairs, comparisons)`` gives the same
@@ -31,7 +32,7 @@ import math
 import os
 import queue
 import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
@@ -63,6 +64,7 @@ __all__ = ["MIN_HELPED_CHUNK", "CompareEngine", "active_pair_cache"]
 MIN_HELPED_CHUNK = 50_000
 
 T = TypeVar("T")
+R = TypeVar("R")
 Side = Literal["left", "right"]
 
 #: Within one :meth:`CompareEngine.compare` call (and its helpers): per cache key, the value
@@ -231,6 +233,15 @@ class CompareEngine:
         except BaseException as exc:  # (handed to the caller through the future)
             done.set_exception(exc)
         return done
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``fn`` over ``items`` on up to ``workers`` threads of their own, results in order
+        (e.g. blocking's columns and rules: ``block(..., map_each=engine.map)``)."""
+        work = list(items)
+        if self.workers == 1 or len(work) < 2:
+            return [fn(item) for item in work]
+        with ThreadPoolExecutor(min(self.workers, len(work))) as pool:
+            return list(pool.map(fn, work))
 
     def compare(self, pairs: pl.DataFrame) -> pl.DataFrame:
         """Comparison vectors of ``pairs`` ``{l_idx, r_idx, ...}`` (row indices):

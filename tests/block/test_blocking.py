@@ -479,3 +479,19 @@ def test_largest_lists_each_rules_largest_kept_blocks_by_shape_not_value() -> No
         {"rule": "free", "pairs": 4, "key": "a=Aa, b=9999"},
         {"rule": "free", "pairs": 3, "key": "a=Aa, b=9999"},
     ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(row3, max_size=10), st.lists(row3, max_size=10), st.booleans())
+def test_the_engines_parallel_map_gives_the_same_pairs_in_the_same_order(
+    left: list[dict], right: list[dict], dedupe: bool
+) -> None:
+    """Blocking's columns and rules on the engine's threads (``map_each=engine.map``) give
+    exactly the pairs, in the order, of the one-thread default."""
+    from registry_link.compare.engine import CompareEngine
+
+    lf, rf = pl.DataFrame(left, schema=SCHEMA3), pl.DataFrame(right, schema=SCHEMA3)
+    other = None if dedupe else rf
+    with CompareEngine(lf, rf, [], workers=2) as engine:
+        parallel = block(lf, other, RULES3, map_each=engine.map)
+    assert parallel.equals(block(lf, other, RULES3))
