@@ -513,9 +513,7 @@ def block(
 
     # Columns, then rules, are independent: run in parallel, they keep both cores busy (a
     # polars join or group-by alone leaves one idle for part of its time).
-    coded = dict(
-        zip(columns, map_each(lambda c: _encode(left, right, c), columns), strict=True)
-    )
+    coded = dict(zip(columns, map_each(lambda c: _encode(left, right, c), columns), strict=True))
     per_rule = map_each(rule_pairs, list(enumerate(rules)))
     parts: list[pl.DataFrame] = []
     for rule, (rb, batches) in zip(rules, per_rule, strict=True):
