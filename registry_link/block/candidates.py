@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -563,6 +563,31 @@ class BlockingReport:
 
     rules: pl.DataFrame
     largest_blocks: pl.DataFrame = field(repr=False)
+
+    def with_key_shapes(self) -> BlockingReport:
+        """This report with each largest block's key values replaced by their shapes
+        (:func:`value_shape`: a CIN as AA999999, a birth date as 9999-99-99): no personal data."""
+        columns = sorted(
+            {c.strip() for cols in self.rules["columns"].to_list() for c in cols.split(",")},
+            key=len,
+            reverse=True,
+        )
+        if not columns or self.largest_blocks.is_empty():
+            return self
+        part = re.compile(r"(^|, )(" + "|".join(re.escape(c) for c in columns) + r")=")
+
+        def shape(key: str) -> str:
+            cuts = list(part.finditer(key))
+            pieces = []
+            for i, m in enumerate(cuts):
+                end = cuts[i + 1].start() if i + 1 < len(cuts) else len(key)
+                pieces.append(f"{m.group(2)}={value_shape(key[m.end() : end])}")
+            return ", ".join(pieces)
+
+        shaped = self.largest_blocks.with_columns(
+            pl.col("key").map_elements(shape, return_dtype=pl.Utf8)
+        )
+        return replace(self, largest_blocks=shaped)
 
     def to_text(self) -> str:
         """A plain-text table for the ``registry-link blocking`` command."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,7 +16,9 @@ from registry_link.jobs import (
     load_job_inputs,
     resolve_registry_config,
 )
-from registry_link.standardise.pipeline import StandardisedList
+
+if TYPE_CHECKING:  # pragma: no cover
+    from registry_link import StandardisedList
 
 #: The shipped model config (inside the package, so it is found from any folder).
 DEFAULT_MODEL_CONFIG = SHIPPED_MODEL_CONFIG

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
 from pathlib import Path
 
 import click
-import polars as pl
 
-from registry_link.block.candidates import BlockingReport, value_shape
 from registry_link.cli._common import (
     load_inputs,
     model_config_option,
@@ -18,31 +14,6 @@ from registry_link.cli._common import (
     registry_options,
 )
 from registry_link.linker import Linker
-
-
-def key_shapes(report: BlockingReport) -> BlockingReport:
-    """The report with each largest block's key values replaced by their shapes."""
-    columns = sorted(
-        {c.strip() for cols in report.rules["columns"].to_list() for c in cols.split(",")},
-        key=len,
-        reverse=True,
-    )
-    if not columns or report.largest_blocks.is_empty():
-        return report
-    part = re.compile(r"(^|, )(" + "|".join(re.escape(c) for c in columns) + r")=")
-
-    def shape(key: str) -> str:
-        cuts = list(part.finditer(key))
-        pieces = []
-        for i, m in enumerate(cuts):
-            end = cuts[i + 1].start() if i + 1 < len(cuts) else len(key)
-            pieces.append(f"{m.group(2)}={value_shape(key[m.end() : end])}")
-        return ", ".join(pieces)
-
-    shaped = report.largest_blocks.with_columns(
-        pl.col("key").map_elements(shape, return_dtype=pl.Utf8)
-    )
-    return replace(report, largest_blocks=shaped)
 
 
 @click.command("blocking")
@@ -80,7 +51,7 @@ def command(
     registry, lists = load_inputs(registry_path, registry_config, partners, configs)
     report = linker.blocking_report(registry, lists, top=top)
     out.print(
-        (report if show_values else key_shapes(report)).to_text(),
+        (report if show_values else report.with_key_shapes()).to_text(),
         soft_wrap=True,
         markup=False,
         highlight=False,

@@ -103,18 +103,11 @@ def registry_load(
     Example:
       registry-link registry load sample_data/registry.csv --config configs/registry.yaml
     """
-    from registry_link.db.repository import load_registry
-    from registry_link.jobs import resolve_registry_config
-    from registry_link.standardise.pipeline import load_standardised
+    from registry_link.jobs import load_registry_file
 
-    config_path = resolve_registry_config(file, config_path)
-
-    factory = open_database(db_url)
-    with console.status(f"reading and standardising {file} …"):
-        reg = load_standardised(file, config_path)
-    with console.status("writing the snapshot and the person ids …"):
-        done = load_registry(
-            factory, reg.frame, source_file=file, config_path=config_path, operator=operator
+    with console.status(f"loading {file} …") as status:
+        done = load_registry_file(
+            file, config_path, db_url=db_url, operator=operator, on_event=status.update
         )
     state = "unchanged (same extract)" if done.unchanged else "loaded"
     out.print(

@@ -13,14 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-import polars as pl
 from rich import box
 from rich.table import Table
 
 from registry_link.cli._common import out, progress
-from registry_link.errors import InputError, UsageError
-
-_RUN_FILES = ("links.parquet", "households.parquet", "summary.json")
 
 #: A table cell of a slice the inputs cannot tell (see the tables' captions).
 NOT_MEASURABLE = "n/m"
@@ -28,89 +24,6 @@ _CAPTION = (
     "n/m: not measurable — the truth, partner lists or registry given cannot tell; "
     "–: no record (or none in the registry)"
 )
-
-
-def _read_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
-    """The links, households and summary of a run folder."""
-    for name in _RUN_FILES:
-        if not (run_dir / name).is_file():
-            raise InputError(
-                str(run_dir / name),
-                "no such file in the run folder",
-                expected="the --out folder of a `registry-link match` or `demo` run",
-            )
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    return (
-        pl.read_parquet(run_dir / "links.parquet"),
-        pl.read_parquet(run_dir / "households.parquet"),
-        summary,
-    )
-
-
-def _read_truth(path: Path) -> pl.DataFrame:
-    try:
-        return pl.read_csv(path, infer_schema=False)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError(
-            str(path), f"cannot read the ground truth: {exc}", expected="a CSV file"
-        ) from None
-
-
-def _recorded(summary: dict[str, Any], key: str, run_dir: Path) -> Any:
-    inputs = summary.get("inputs")
-    if not isinstance(inputs, dict) or key not in inputs:
-        raise UsageError(
-            f"{run_dir / 'summary.json'} records no inputs[{key!r}] (a run written before "
-            "inputs were recorded); give the lists with --partner FILE --config FILE and the "
-            "registry with --registry FILE --registry-config FILE"
-        )
-    return inputs[key]
-
-
-def _unchanged(item: dict[str, str], what: str, run_dir: Path) -> Path:
-    """The path of a recorded input, checked against its recorded SHA-256."""
-    from registry_link.db.repository import sha256_file
-
-    path = Path(item["path"])
-    fix = (
-        f"give the files the run read with --partner/--config and --registry/--registry-config, "
-        f"or run `registry-link match` again (run folder {run_dir})"
-    )
-    if not path.is_file():
-        raise UsageError(f"the run's {what} {path} no longer exists; {fix}")
-    if sha256_file(path) != item["sha256"]:
-        raise UsageError(
-            f"the run's {what} {path} changed since the run (SHA-256 "
-            f"{item['sha256'][:12]}… recorded); {fix}"
-        )
-    return path
-
-
-def _inputs(
-    summary: dict[str, Any],
-    run_dir: Path,
-    partners: tuple[Path, ...],
-    configs: tuple[Path, ...],
-    registry: Path | None,
-    registry_config: Path | None,
-) -> tuple[tuple[Path, ...], tuple[Path, ...], Path, Path]:
-    """The partner lists, their configs, the registry and its config: those given, else
-    those recorded in the run's summary (unchanged since)."""
-    if not partners:
-        recorded = _recorded(summary, "partners", run_dir)
-        partners = tuple(_unchanged(i, "partner list", run_dir) for i in recorded)
-        recorded = _recorded(summary, "configs", run_dir)
-        configs = tuple(_unchanged(i, "partner config", run_dir) for i in recorded)
-    if registry is None:
-        registry = _unchanged(_recorded(summary, "registry", run_dir), "registry", run_dir)
-        if registry_config is None:
-            item = _recorded(summary, "registry_config", run_dir)
-            registry_config = _unchanged(item, "registry config", run_dir)
-    if registry_config is None:
-        from registry_link.jobs import resolve_registry_config
-
-        registry_config = resolve_registry_config(registry, None)
-    return partners, configs, registry, registry_config
 
 
 def _ratio(value: float | None, style: str = ".4f") -> str:
@@ -142,7 +55,7 @@ def links_table(rows: list[dict[str, Any]]) -> Table:
 def slices_table(rows: list[dict[str, Any]]) -> Table:
     """The per-slice scores over all lists (:func:`registry_link.report.evaluation.evaluate_slices`
     rows): records, precision, recall, review share, absent people matched."""
-    from registry_link.report.evaluation import SLICES
+    from registry_link.jobs import SLICES
 
     table = Table(
         title="Per slice, all lists (absent matched: of the people not in the registry)",
@@ -176,7 +89,7 @@ def slices_table(rows: list[dict[str, Any]]) -> Table:
 
 def slice_recall_table(rows: list[dict[str, Any]]) -> Table:
     """Recall of each slice in each list (–: no record of the list in the slice)."""
-    from registry_link.report.evaluation import SLICES
+    from registry_link.jobs import SLICES
 
     sources = [r["source"] for r in rows if r["slice"] == "all"]
     table = Table(
@@ -257,19 +170,17 @@ def command(
     Example:
       registry-link evaluate out/demo --truth sample_data/ground_truth.csv
     """
-    from registry_link.jobs import MatchJob, load_job_inputs
-    from registry_link.report.evaluation import evaluate, write_evaluation
+    from registry_link.jobs import evaluate_run
 
-    links, households, summary = _read_run(run_dir)
-    truth_frame = _read_truth(truth)
-    partner_paths, config_paths, registry, reg_config = _inputs(
-        summary, run_dir, partners, configs, registry_path, registry_config
+    scores, path = evaluate_run(
+        run_dir,
+        truth,
+        partners=partners,
+        configs=configs,
+        registry=registry_path,
+        registry_config=registry_config,
+        on_event=progress,
     )
-    job = MatchJob(registry=registry, partners=partner_paths, configs=config_paths, out_dir=run_dir)
-    reg, lists = load_job_inputs(job, reg_config, progress)
-    records = pl.concat([lst.frame for lst in lists], how="diagonal_relaxed")
-    scores = evaluate(links, households, households, truth_frame, records, reg.frame)
-    path = write_evaluation(scores, run_dir)
     if as_json:
         click.echo(json.dumps(scores, indent=2, ensure_ascii=False, default=str))
         return

@@ -9,8 +9,8 @@ import click
 import polars as pl
 from rich.console import Console
 
+from registry_link import load_standardised
 from registry_link.errors import OutputError, os_error_cause
-from registry_link.standardise import load_standardised
 
 
 def default_output(path: Path) -> Path:

@@ -1,23 +1,4 @@
-"""Workflows: a whole job from its input files to its written outputs, in one place.
-
-The CLI commands (``match``, ``demo``, ``households --run``) and integration code call the same
-function, :func:`run_match` (:func:`rerun_after_review` builds its job from a recorded run); a
-command only parses its options and prints what comes back::
-
-    from registry_link.jobs import MatchJob, run_match
-
-    outcome = run_match(MatchJob(
-        registry=Path("sample_data/registry.csv"),
-        partners=(Path("sample_data/partner_coop_ar.csv"),),
-        configs=(Path("configs/partner_coop_ar.yaml"),),
-        out_dir=Path("out/coop"),
-    ))
-    outcome.summary["decisions"], outcome.written["links.csv"]
-
-The order of a job is the order in which a mistake should be found: the database (connect,
-migrate or refuse, writable) before any input is read; every config before any data file; the
-inputs before linking; the outputs before the run is recorded.
-"""
+"""The ``match`` workflow: a whole job from its input files to its written outputs."""
 
 from __future__ import annotations
 
@@ -36,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from registry_link.standardise.pipeline import StandardisedList
 
 #: The shipped model config (blocking rules, comparisons, thresholds): the default of every job.
-SHIPPED_MODEL_CONFIG: Path = Path(__file__).resolve().parent / "configs" / "model.yaml"
+SHIPPED_MODEL_CONFIG: Path = Path(__file__).resolve().parents[1] / "configs" / "model.yaml"
 
 #: The shipped sample lists and their configs (``demo``).
 SAMPLE_PARTNERS: tuple[tuple[str, str], ...] = (
@@ -51,7 +32,7 @@ EventCallback = Callable[[str], None]
 StageCallback = Callable[[str, float], None]
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
     """An event callback that says nothing."""
 
 
@@ -63,7 +44,7 @@ def sample_dir() -> Path:
     Raises:
         UsageError: neither holds them (an installed package without its checkout).
     """
-    for candidate in (Path.cwd(), Path(__file__).resolve().parents[1]):
+    for candidate in (Path.cwd(), Path(__file__).resolve().parents[2]):
         if (candidate / "sample_data").is_dir() and (candidate / "configs").is_dir():
             return candidate.resolve()
     raise UsageError(
@@ -205,7 +186,7 @@ def check_output_folder(folder: Path) -> None:
 
 
 def load_job_inputs(
-    job: MatchJob, registry_config: Path, on_event: EventCallback = _quiet
+    job: MatchJob, registry_config: Path, on_event: EventCallback = quiet
 ) -> tuple[StandardisedList, list[StandardisedList]]:
     """Read and standardise the registry and every partner list of a job.
 
@@ -234,7 +215,7 @@ def load_job_inputs(
     return registry, load_partner_lists(job, on_event)
 
 
-def load_partner_lists(job: MatchJob, on_event: EventCallback = _quiet) -> list[StandardisedList]:
+def load_partner_lists(job: MatchJob, on_event: EventCallback = quiet) -> list[StandardisedList]:
     """Read and standardise every partner list of a job (every config validated first)."""
     from registry_link.config.loader import load_source_config
     from registry_link.standardise.pipeline import load_standardised
@@ -284,7 +265,7 @@ def read_previous_keys(folder: Path) -> pl.DataFrame:
 def run_match(
     job: MatchJob,
     *,
-    on_event: EventCallback = _quiet,
+    on_event: EventCallback = quiet,
     on_stage: StageCallback | None = None,
 ) -> MatchOutcome:
     """Run one match job: link, deduplicate, build households, write the outputs, record the run.
@@ -418,7 +399,7 @@ def rerun_after_review(
     *,
     db_url: str | None = None,
     operator: str | None = None,
-    on_event: EventCallback = _quiet,
+    on_event: EventCallback = quiet,
     on_stage: StageCallback | None = None,
 ) -> MatchOutcome:
     """Run a recorded run again with every reviewer decision made since: households regenerated.
