@@ -136,7 +136,9 @@ def _block_sizes(left: _Side, right: _Side | None, keys: list[str]) -> pl.DataFr
 # UInt64 ``l_idx << 32 | r_idx``: block sizes, the pair join and the deduplication run on
 # integers, never on the (string) key columns.
 
-_KEY_SPAN = 2**64  # a packed block key stays below this (tests lower it to exercise _densify)
+#: A packed block key stays below this; above, block keys are renumbered densely (a test
+#: lowers it to exercise that path).
+KEY_SPAN = 2**64
 _HIGH = pl.lit(2**32, pl.UInt64)
 
 
@@ -267,7 +269,7 @@ def _pack(sides: list[pl.DataFrame], spans: Sequence[int]) -> list[pl.DataFrame]
     span = max(1, spans[0])
     for i, size in enumerate(spans[1:], start=1):
         size = max(1, size)
-        if span * size > _KEY_SPAN:
+        if span * size > KEY_SPAN:
             sides, span = _densify(sides)
         sides = [
             s.with_columns(pl.col("key") * pl.lit(size, pl.UInt64) + pl.col(f"k{i}")) for s in sides

@@ -219,7 +219,7 @@ _Sides = list[tuple[str, pl.DataFrame, str, Mapping[str, Dictionary]]]
 LevelTables = Mapping[str, tuple[np.ndarray, ValueTuples, ValueTuples]]
 
 
-def _compare_chunk(
+def evaluate_pairs(
     left: pl.DataFrame,
     right: pl.DataFrame,
     pairs: pl.DataFrame,
@@ -227,6 +227,9 @@ def _compare_chunk(
     encoded: tuple[Mapping[str, Dictionary], Mapping[str, Dictionary]] = ({}, {}),
     tables: LevelTables | None = None,
 ) -> pl.DataFrame:
+    """The comparison vectors ``{l_idx, r_idx, gamma_<name> ...}`` of ``pairs`` of rows of
+    ``left`` and ``right``: each comparison's levels evaluated on the gathered columns, or read
+    from its level table in ``tables``; ``encoded``: the sides' dictionaries, if encoded."""
     l_idx = pairs.get_column("l_idx")
     r_idx = pairs.get_column("r_idx")
     tables = tables or {}
@@ -414,7 +417,7 @@ def value_tuples_of(records: PreparedRecords, comparison: Comparison) -> ValueTu
 
 def level_table_of(comparison: Comparison, left: ValueTuples, right: ValueTuples) -> np.ndarray:
     """One comparison's level table over two sides' value tuples (see :mod:`.value_tuples`)."""
-    return level_table(comparison, left, right, _compare_chunk)
+    return level_table(comparison, left, right, evaluate_pairs)
 
 
 def level_tables(
@@ -452,7 +455,7 @@ def compare_chunk(
     """The comparison vectors of one chunk of pairs (``l_idx``/``r_idx`` index the prepared
     records), the comparisons with a level table read from it."""
     encoded = (left.dictionaries, right.dictionaries)
-    return _compare_chunk(left.frame, right.frame, pairs, comparisons, encoded, tables)
+    return evaluate_pairs(left.frame, right.frame, pairs, comparisons, encoded, tables)
 
 
 def chunk_starts(n_pairs: int, chunk_size: int) -> range:

@@ -79,7 +79,7 @@ def value_tuples(
 
 
 #: Evaluates comparisons on pairs of two frames: ``(left, right, pairs, comparisons)`` →
-#: ``{l_idx, r_idx, gamma_<name> ...}`` (``compute._compare_chunk``).
+#: ``{l_idx, r_idx, gamma_<name> ...}`` (``compute.evaluate_pairs``).
 Evaluate = Callable[[pl.DataFrame, pl.DataFrame, pl.DataFrame, Sequence[Comparison]], pl.DataFrame]
 
 

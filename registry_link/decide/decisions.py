@@ -106,7 +106,7 @@ def _record_key(scored: pl.DataFrame) -> pl.Expr:
     return pl.col("l_idx") if "l_idx" in scored.columns else pl.struct(_KEYS).rank("dense")
 
 
-def _pairs(pairs: ScoredPairs) -> pl.DataFrame:
+def usable_pairs(pairs: ScoredPairs) -> pl.DataFrame:
     """The usable pairs, narrow: ``{_row, _rec, _pid, match_probability}`` sorted by ``_rec``.
 
     ``_row`` is the pair's row in ``scored``; ``_pid`` the hash of ``person_id``. Pairs without
@@ -130,7 +130,7 @@ def _pairs(pairs: ScoredPairs) -> pl.DataFrame:
 
 
 def _shortlist(pairs: pl.DataFrame) -> pl.DataFrame:
-    """``{_row, _rec, candidates, _exact, _keep}`` for :func:`_pairs`' pairs.
+    """``{_row, _rec, candidates, _exact, _keep}`` for :func:`usable_pairs`' pairs.
 
     ``candidates`` counts the record's distinct person hashes: the number of persons when the
     record has as many pairs (``_exact``), else it must be counted again on ``person_id``
@@ -217,7 +217,7 @@ def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
         ``{_row, source, record_id, person_id, match_probability, match_weight, rank}``.
     """
     view = ScoredPairs(scored)
-    pairs = _pairs(view).select("_row", _REC)
+    pairs = usable_pairs(view).select("_row", _REC)
     return _rank(_with_pair(pairs, view)).drop(_REC)
 
 
@@ -231,7 +231,7 @@ def _candidates(scored: ScoredPairs, full_keys: pl.DataFrame | None) -> pl.DataF
         ``{_row, _rec, candidates, source, record_id, person_id, match_probability,
         match_weight, rank, _all}``; ``candidates`` counts the record's distinct persons.
     """
-    pairs = _shortlist(_pairs(scored))
+    pairs = _shortlist(usable_pairs(scored))
     kept = _with_pair(pairs.filter("_keep").drop("_keep", "_exact"), scored)
     full = pl.Series(_REC, [], dtype=pairs.schema[_REC]).implode()
     if full_keys is not None and full_keys.height:

@@ -111,7 +111,7 @@ def _header_fields(path: Path, separator: str) -> list[str]:
     return next(csv.reader([line], delimiter=separator), [])
 
 
-def _row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, list[str]]:
+def row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, list[str]]:
     """Data rows (1-based) with fewer (``row_short``) or more (``row_long``) fields than the
     header; blank rows are not counted short. A file without any double quote is counted with
     array operations (a row is a line: its fields are its separators + 1); otherwise it is read
@@ -136,7 +136,7 @@ def _row_shapes(path: Path, separator: str, n_fields: int) -> dict[int, list[str
 
 
 def _unquoted_row_shapes(data: np.ndarray, separator: int, n_fields: int) -> dict[int, list[str]]:
-    """:func:`_row_shapes` of a file without quotes, from its bytes (UTF-8: a separator byte is
+    """:func:`row_shapes` of a file without quotes, from its bytes (UTF-8: a separator byte is
     never part of a multi-byte character)."""
     ends = np.flatnonzero(data == ord("\n"))
     if ends.size == 0 or ends[-1] != data.size - 1:
@@ -247,7 +247,7 @@ def _csv_frame(
                 expected='quotes in pairs around a whole field: remove the stray " or write '
                 'it as ""',
             )
-        shapes = _row_shapes(text.path, text.separator, len(found))
+        shapes = row_shapes(text.path, text.separator, len(found))
     frame = frame.drop(_MULTILINE).with_columns(_read_flags_expr(shapes))
     return frame, blank
 

@@ -282,7 +282,7 @@ def run_em(
 _KEY_SPAN = 2**63
 
 
-def _packed_counts(frame: pl.DataFrame) -> pl.DataFrame | None:
+def packed_counts(frame: pl.DataFrame) -> pl.DataFrame | None:
     """:func:`pattern_counts` through one integer key per pair; None when it cannot be used.
 
     Each integer gamma column is shifted to ``0..max-min`` and the columns are packed in
@@ -331,7 +331,7 @@ def pattern_counts(gammas: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in gammas.columns if c.startswith("gamma_")]
     if not cols:
         return pl.DataFrame({"count": []}, schema={"count": pl.UInt32})
-    packed = _packed_counts(gammas.select(cols))
+    packed = packed_counts(gammas.select(cols))
     if packed is not None:
         return packed
     return gammas.group_by(cols).agg(pl.len().alias("count")).sort(cols)

@@ -118,12 +118,12 @@ def test_multi_column_and_list_rules_equal_brute_force(
     left: list[dict], right: list[dict], dedupe: bool, batch: int, key_span: int
 ) -> None:
     lf, rf = pl.DataFrame(left, schema=SCHEMA3), pl.DataFrame(right, schema=SCHEMA3)
-    old_span = blocking._KEY_SPAN
-    blocking._KEY_SPAN = key_span
+    old_span = blocking.KEY_SPAN
+    blocking.KEY_SPAN = key_span
     try:
         got = block(lf, None if dedupe else rf, RULES3, batch_pairs=batch)
     finally:
-        blocking._KEY_SPAN = old_span
+        blocking.KEY_SPAN = old_span
     assert sorted(got.rows()) == _reference(left, None if dedupe else right, RULES3)
     assert got.select("l_idx", "r_idx").is_unique().all()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from registry_link.block.candidates import value_shape
 from registry_link.cli import main
-from registry_link.cli.blocking_cmd import value_shape
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

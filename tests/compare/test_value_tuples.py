@@ -108,13 +108,13 @@ def test_few_distinct_values_are_compared_once_per_combination() -> None:
     frame, comps = _few_values(50)
     pairs = all_pairs(frame.height, 40)
     seen: list[int] = []
-    original = compute_module._compare_chunk
+    original = compute_module.evaluate_pairs
 
     def counting(left: pl.DataFrame, right: pl.DataFrame, p: pl.DataFrame, *args: Any):
         seen.append(p.height)
         return original(left, right, p, *args)
 
-    with mock.patch.object(compute_module, "_compare_chunk", counting):
+    with mock.patch.object(compute_module, "evaluate_pairs", counting):
         tabled = compare(frame, frame, pairs, comps)
     # father: 5 distinct (name, key) tuples a side, sex 2, residence 1; then the pairs once
     assert sorted(seen) == sorted([5 * 5, 2 * 2, 1, pairs.height])

@@ -482,10 +482,10 @@ def test_person_hash_collisions_do_not_change_the_links(monkeypatch) -> None:
     lf = left("r1", "r2", "r3")
     frame = with_indexes(scored_w(rows), lf)
     honest = decide(frame, lf, **TH)
-    real = decide_module._pairs
+    real = decide_module.usable_pairs
     monkeypatch.setattr(
         decide_module,
-        "_pairs",
+        "usable_pairs",
         lambda scored: real(scored).with_columns(_pid=pl.lit(7, dtype=pl.UInt64)),
     )
     assert decide(frame, lf, **TH).equals(honest)

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.io.readers import _row_shapes
+from registry_link.io.readers import row_shapes
 
 FIELD = st.text(alphabet=st.sampled_from(list("ab 9éم\t")), max_size=4)
 LINE = st.lists(FIELD, min_size=0, max_size=6)
@@ -41,10 +41,10 @@ def test_unquoted_files_are_counted_as_the_csv_module_reads_them(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "list.csv"
         path.write_bytes(text.encode("utf-8"))
-        assert _row_shapes(path, separator, 3) == reference(text, separator, 3)
+        assert row_shapes(path, separator, 3) == reference(text, separator, 3)
 
 
 def test_a_quoted_file_takes_the_csv_modules_path(tmp_path: Path) -> None:
     path = tmp_path / "q.csv"
     path.write_text('a;b;c\n"x;y";2;3\n1;2\n', encoding="utf-8")
-    assert _row_shapes(path, ";", 3) == {2: ["row_short"]}
+    assert row_shapes(path, ";", 3) == {2: ["row_short"]}
