@@ -182,18 +182,32 @@ def child_main(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parent
 
 
-def _round_ratios(runs_of: dict[str, list[ChildRun]], failed: dict[str, ChildFailed]) -> list[str]:
-    """A note with Splink's time over ours in each round (runs minutes apart), when both ran."""
+def round_ratios(
+    runs_of: dict[str, list[ChildRun]], failed: dict[str, ChildFailed]
+) -> list[tuple[float, bool, str]]:
+    """Per round (runs minutes apart): Splink's time over ours, whether both runs were quiet,
+    and the machine's state during each, when both ran."""
     ours, splink = runs_of.get("ours", []), runs_of.get("splink", [])
     if "ours" in failed or "splink" in failed or not ours or not splink:
         return []
-    ratios = [
-        float(s.result["end_to_end_s"]) / float(o.result["end_to_end_s"])
+    return [
+        (
+            float(s.result["end_to_end_s"]) / float(o.result["end_to_end_s"]),
+            o.quiet and s.quiet,
+            f"ours {o.machine_state()}; splink {s.machine_state()}",
+        )
         for o, s in zip(ours, splink, strict=False)
     ]
+
+
+def _round_notes(rounds: list[tuple[float, bool, str]]) -> list[str]:
+    if not rounds:
+        return []
     return [
         "Splink's time over ours, round by round (each round runs every system once, minutes "
-        "apart): " + ", ".join(f"{r:.2f}×" for r in ratios) + "."
+        "apart): "
+        + "; ".join(f"{r:.2f}× ({state})" for r, _, state in rounds)
+        + ". Only quiet rounds count for the goals."
     ]
 
 
@@ -362,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
             except ChildFailed as exc:
                 print(f"[bench] {exc}\n{exc.log_tail[-1500:]}", file=sys.stderr, flush=True)
                 failed[system] = exc
-    notes += _round_ratios(runs_of, failed)
+    rounds = round_ratios(runs_of, failed)
+    notes += _round_notes(rounds)
     for system in systems:
         if system in failed:
             notes.append(f"{system}: NO RESULT — {failed[system]}.")
@@ -372,13 +387,11 @@ def main(argv: list[str] | None = None) -> int:
         # the last one, so accuracy is read from the last run: both systems are seeded).
         run = min(runs, key=lambda r: float(r.result["end_to_end_s"]))
         walls = ", ".join(f"{float(r.result['end_to_end_s']):.1f}" for r in runs)
-        stolen = ", ".join(
-            "?" if r.stolen_share is None else f"{100 * r.stolen_share:.0f} %" for r in runs
-        )
+        states = "; ".join(r.machine_state() for r in runs)
         notes.append(
             f"{system}: {args.repeat} run(s), wall s {walls}"
             + ("; the fastest is shown" if args.repeat > 1 else "")
-            + f"; CPU time taken by the hypervisor for other guests during each: {stolen}."
+            + f"; the machine during each: {states}."
         )
         versions.update(run.result.get("versions", {}))
         if system in OURS_LABELS:
@@ -424,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         data_note=data_note,
         rows=rows,
         notes=notes,
+        quiet_ratios=[r for r, quiet, _ in rounds if quiet] if rounds else None,
         title=f"{args.partners:,} partner records × {args.registry:,} registry persons"
         + _what_if(args),
     )

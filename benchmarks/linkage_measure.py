@@ -9,6 +9,7 @@ memory reported is the larger of the two, so short spikes between two polls are 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import time
@@ -32,6 +33,39 @@ class ChildRun:
     #: Share of the machine's CPU time taken by the hypervisor for other guests while the child
     #: ran (``steal`` in /proc/stat; None where not reported): the machine is shared.
     stolen_share: float | None = None
+    #: Share of the machine's CPU time used by processes other than the child's tree while it
+    #: ran (all busy CPU time minus the tree's own user + system time).
+    others_share: float | None = None
+    #: The 1-minute load average when the child started.
+    load_before: float | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """Whether the machine was quiet enough during the run for its time to be stated as a
+        result (:data:`QUIET_OTHERS`, :data:`QUIET_STEAL`); unknown counts as not quiet."""
+        return (
+            self.others_share is not None
+            and self.others_share <= QUIET_OTHERS
+            and (self.stolen_share or 0.0) <= QUIET_STEAL
+        )
+
+    def machine_state(self) -> str:
+        """The machine during the run, in words: quiet or busy, others' CPU, steal, load."""
+
+        def pct(x: float | None) -> str:
+            return "?" if x is None else f"{100 * x:.0f} %"
+
+        load = "?" if self.load_before is None else f"{self.load_before:.2f}"
+        return (
+            f"{'quiet' if self.quiet else 'BUSY'}: other processes {pct(self.others_share)}, "
+            f"steal {pct(self.stolen_share)}, load at start {load}"
+        )
+
+
+#: At most this share of the machine's CPU time used by other processes during a quiet run.
+QUIET_OTHERS = 0.10
+#: At most this share of the machine's CPU time taken by the hypervisor during a quiet run.
+QUIET_STEAL = 0.05
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -98,6 +132,8 @@ def run_measured(
     result_path.unlink(missing_ok=True)
     log_path = result_path.with_suffix(".log")
     cpu_before = psutil.cpu_times()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     with (
         log_path.open("w", encoding="utf-8") as log,
@@ -118,13 +154,33 @@ def run_measured(
                 continue
         wall = time.perf_counter() - start
         returncode = popen.returncode
-    stolen = _stolen_share(cpu_before, psutil.cpu_times())
+    cpu_after = psutil.cpu_times()
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (children_after.ru_utime - children_before.ru_utime) + (
+        children_after.ru_stime - children_before.ru_stime
+    )
+    stolen = _stolen_share(cpu_before, cpu_after)
+    others = others_share(cpu_before, cpu_after, own)
     result: dict[str, Any] = {}
     if result_path.exists():
         result = json.loads(result_path.read_text(encoding="utf-8"))
     peak = max(peak, int(result.get("max_rss_bytes", 0)))
     tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-    return ChildRun(returncode, wall, peak, result, tail, killed, stolen)
+    return ChildRun(returncode, wall, peak, result, tail, killed, stolen, others, load_before)
+
+
+def others_share(before: Any, after: Any, own_cpu_s: float) -> float | None:
+    """The share of all CPU time between two ``psutil.cpu_times()`` that was busy (not idle,
+    not waiting for I/O, not stolen) and not the measured tree's own ``own_cpu_s``."""
+    total = sum(after) - sum(before)
+    if total <= 0:
+        return None
+    idle = (after.idle - before.idle) + (
+        (after.iowait - before.iowait) if hasattr(after, "iowait") else 0.0
+    )
+    steal = (after.steal - before.steal) if hasattr(after, "steal") else 0.0
+    busy = total - idle - steal
+    return max(0.0, busy - own_cpu_s) / total
 
 
 def _stolen_share(before: Any, after: Any) -> float | None:
