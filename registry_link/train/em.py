@@ -279,7 +279,7 @@ def run_em(
 
 
 #: A packed pattern key stays below this (tests lower it to exercise the fallback).
-_KEY_SPAN = 2**63
+KEY_SPAN = 2**63
 
 
 def packed_counts(frame: pl.DataFrame) -> pl.DataFrame | None:
@@ -303,7 +303,7 @@ def packed_counts(frame: pl.DataFrame) -> pl.DataFrame | None:
     lows = [int(stats[f"lo{i}"]) for i in range(frame.width)]
     radices = [int(stats[f"hi{i}"]) - lo + 1 for i, lo in enumerate(lows)]
     span = math.prod(radices)
-    if span > _KEY_SPAN:
+    if span > KEY_SPAN:
         return None
     utype = np.uint32 if span <= 2**32 else np.uint64
     # key = Σ (g_j - lo_j)·stride_j, accumulated in place with wrap-around unsigned arithmetic

@@ -278,7 +278,7 @@ def test_pattern_counts_falls_back_when_the_key_does_not_fit(
     import registry_link.train.em as em
 
     gammas, _ = sample_gammas(TRUE, 2_000, seed=4)
-    monkeypatch.setattr(em, "_KEY_SPAN", 10)
+    monkeypatch.setattr(em, "KEY_SPAN", 10)
     assert em.packed_counts(gammas) is None
     assert pattern_counts(gammas).equals(_grouped(gammas))
 
