@@ -314,8 +314,9 @@ def _decode(
     *,
     shape: bool = False,
 ) -> str:
-    """``col='value', ...`` of the block ``key`` (as in the oversized-block warning), or with
-    ``shape`` each value's shape (:func:`value_shape`) instead of the value."""
+    """``col='value', ...`` of the block ``key``, or with ``shape`` each value's shape
+    (:func:`value_shape`) instead of the value (as in the oversized-block warning, which may
+    end up in logs)."""
     row = keys.filter(pl.col("key") == key).row(0, named=True)
     values = [coded[c].values[row[k]] for c, k in zip(rule.columns, _key_cols(rule), strict=True)]
     return ", ".join(
@@ -380,11 +381,11 @@ def _rule_blocks(
         if big.height:
             skipped.append(lk.filter(pl.col("key").is_in(big.get_column("key").implode()))["idx"])
             worst = big.sort(["pairs", "key"], descending=[True, False]).row(0, named=True)
-            shown = _decode(lk, worst["key"], rule, coded)
+            shown = _decode(lk, worst["key"], rule, coded, shape=True)  # no personal data
             notes.append(
                 f"blocking rule {rule.name!r}: skipped {big.height} block(s) {limit[1]} "
                 f"({int(big['pairs'].sum())} pairs in all; largest: {shown} with "
-                f"{worst['pairs']} pairs)"
+                f"{worst['pairs']} pairs; `registry-link blocking --show-values` shows values)"
             )
             blocks = blocks.filter(~limit[0])
             lk = lk.filter(~pl.col("key").is_in(big.get_column("key").implode()))
