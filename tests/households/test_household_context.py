@@ -390,9 +390,7 @@ def test_first_pass_decides_only_the_principals_and_that_changes_nothing(
 ) -> None:
     """The hints read only the principals' first-pass decisions, which depend only on their
     own pairs: deciding every record in the first pass gives the same link."""
-    principal = principal_rows(
-        pl.concat([lst.frame for lst in synth["lists"]], how="vertical")
-    )
+    principal = principal_rows(pl.concat([lst.frame for lst in synth["lists"]], how="vertical"))
     assert 0 < principal.sum() < principal.len()  # a real restriction on this data
     fast = _linker(True).link(synth["registry"], synth["lists"])
 
