@@ -19,6 +19,7 @@ from registry_link.errors import ConfigError
 from registry_link.evaluation import evaluate_links
 from registry_link.household_context import (
     base_model,
+    gate_household,
     extra_pairs,
     household_comparison,
     household_name,
@@ -274,7 +275,43 @@ def test_household_comparison_name_must_be_new() -> None:
 
 
 def test_shipped_model_config_enables_it() -> None:
-    assert settings_from_dict(MODEL_YAML).household_context == HouseholdContextSettings()
+    assert settings_from_dict(MODEL_YAML).household_context == HouseholdContextSettings(
+        only_if_not_different=("given", "birth_date")
+    )
+
+
+def test_only_if_not_different_must_name_comparisons() -> None:
+    data = {**MODEL_YAML, "household_context": {"only_if_not_different": ["given", "nope"]}}
+    with pytest.raises(ConfigError, match=r"only_if_not_different\.1.*'nope'"):
+        settings_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("given_level", "birth_level", "household", "expected"),
+    [
+        (0, 3, 1, -1),  # a different given name: the household does not count
+        (2, 0, 1, -1),  # a birth year more than the tolerance apart: neither
+        (0, 0, 1, -1),
+        (0, 3, 0, -1),  # gated whether the household is the same or not
+        (2, 3, 1, 1),  # names and birth agree at some level: the household counts
+        (1, 1, 0, 0),
+        (-1, 3, 1, 1),  # a missing given name is not a different one
+        (2, -1, 1, 1),
+        (2, 3, -1, -1),  # no hint stays missing
+    ],
+)
+def test_gate_household_table(
+    given_level: int, birth_level: int, household: int, expected: int
+) -> None:
+    gammas = pl.DataFrame(
+        {"gamma_given": [given_level], "gamma_birth_date": [birth_level]},
+        schema={"gamma_given": pl.Int8, "gamma_birth_date": pl.Int8},
+    )
+    hh = pl.Series("gamma_household", [household], dtype=pl.Int8)
+    gated = gate_household(hh, gammas, ("given", "birth_date"))
+    assert gated.to_list() == [expected]
+    assert gated.name == "gamma_household" and gated.dtype == pl.Int8
+    assert gate_household(hh, gammas, ()).to_list() == [household]  # no gate: as it was
 
 
 # ------------------------------------------------------------------ the Linker's two passes
