@@ -12,10 +12,10 @@ person across all lists.
   reviewer would reach).
 * Slices (:func:`evaluate_slices`): the link scores again on the records of each slice — no
   CIN, birth year only, mistyped birth date, Arabic script, cross-script, unsplit name,
-  dependants, women, a relative's CIN, a name variant, not in the registry, all — per source and for all
-  sources, with the share of people absent from the registry who were matched. A slice that
-  the data given cannot tell (a truth without its label column, no partner records, no
-  registry) is reported as not measurable (null), never guessed.
+  dependants, women, a relative's CIN, a name variant, not in the registry, all — per source
+  and for all sources, with the share of people absent from the registry who were matched. A
+  slice that the data given cannot tell (a truth without its label column, no partner
+  records, no registry) is reported as not measurable (null), never guessed.
 * Pairs (:func:`pairwise_scores`): "same person" or "same household" as a relation on record
   pairs. A pair is predicted when both records share a predicted group, true when they share a
   true group; precision = true predicted pairs / predicted pairs, recall = true predicted pairs

@@ -19,8 +19,8 @@ from registry_link.errors import ConfigError
 from registry_link.evaluation import evaluate_links
 from registry_link.household_context import (
     base_model,
-    gate_household,
     extra_pairs,
+    gate_household,
     household_comparison,
     household_name,
     household_rule,
@@ -276,27 +276,27 @@ def test_household_comparison_name_must_be_new() -> None:
 
 def test_shipped_model_config_enables_it() -> None:
     assert settings_from_dict(MODEL_YAML).household_context == HouseholdContextSettings(
-        only_if_not_different=("given", "birth_date")
+        not_when_all_different=("given", "birth_date")
     )
 
 
-def test_only_if_not_different_must_name_comparisons() -> None:
-    data = {**MODEL_YAML, "household_context": {"only_if_not_different": ["given", "nope"]}}
-    with pytest.raises(ConfigError, match=r"only_if_not_different\.1.*'nope'"):
+def test_not_when_all_different_must_name_comparisons() -> None:
+    data = {**MODEL_YAML, "household_context": {"not_when_all_different": ["given", "nope"]}}
+    with pytest.raises(ConfigError, match=r"not_when_all_different\.1.*'nope'"):
         settings_from_dict(data)
 
 
 @pytest.mark.parametrize(
     ("given_level", "birth_level", "household", "expected"),
     [
-        (0, 3, 1, -1),  # a different given name: the household does not count
-        (2, 0, 1, -1),  # a birth year more than the tolerance apart: neither
-        (0, 0, 1, -1),
-        (0, 3, 0, -1),  # gated whether the household is the same or not
-        (2, 3, 1, 1),  # names and birth agree at some level: the household counts
+        (0, 0, 1, -1),  # another given name and another birth year: the household is ignored
+        (0, 0, 0, -1),  # gated whether the household is the same or not
+        (0, 3, 1, 1),  # only the given name differs (a typo, a variant): the household counts
+        (2, 0, 1, 1),  # only the birth year differs (mistyped): it counts
+        (2, 3, 1, 1),
         (1, 1, 0, 0),
-        (-1, 3, 1, 1),  # a missing given name is not a different one
-        (2, -1, 1, 1),
+        (-1, 0, 1, 1),  # a missing given name is not a different one
+        (0, -1, 1, 1),
         (2, 3, -1, -1),  # no hint stays missing
     ],
 )
