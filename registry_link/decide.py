@@ -481,9 +481,7 @@ def _best_and_second(
         swap = first.any().over(_KEYS) & second_ok.any().over(_KEYS)
         top = top.with_columns(rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"))
     else:
-        top = top.with_columns(
-            _relative_id=pl.lit(False), _relative_words=pl.lit(None, pl.Utf8)
-        )
+        top = top.with_columns(_relative_id=pl.lit(False), _relative_words=pl.lit(None, pl.Utf8))
     best = top.filter(pl.col("rank") == 1).drop("rank", "_row", "_relative_words")
     best = best.rename({"_relative_id": "_relative"})
     second = top.filter(pl.col("rank") == 2).select(
@@ -580,7 +578,8 @@ def _decision_and_reason(
             pl.format("p={} between review threshold {} and match threshold {}", p_txt, r, m)
         )
     )
-    # the best won over a candidate holding a relative's identifier: say so
+    # the best won over a candidate holding a relative's identifier that could have been a
+    # rival (at or above the review threshold): say so
     beside = pl.format(
         "; {} (p={}) is no rival: {}, the identifier of a relative",
         pl.col("second_person_id"),
@@ -588,7 +587,7 @@ def _decision_and_reason(
         pl.col("_relative_words"),
     )
     reason = (
-        pl.when(second_relative & p.is_not_null() & (p >= review_threshold) & ~relative)
+        pl.when(second_relative & (p2 >= review_threshold) & (p >= review_threshold) & ~relative)
         .then(pl.concat_str(reason, beside))
         .otherwise(reason)
     )

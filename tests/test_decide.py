@@ -602,6 +602,13 @@ def relative_scored(cands: list[Cand]) -> pl.DataFrame:
             "WIFE",
             "HUSBAND (p=0.998) is no rival",
         ),
+        # a relative's CIN far below the review threshold was never a rival: nothing said
+        (
+            [("WIFE", 0.999, -3.0, 4, 1, 3), ("HUSBAND", 0.2, 17.0, 0, 0, 0)],
+            "match",
+            "WIFE",
+            "p=0.999 ≥ match threshold 0.9 (weight",
+        ),
         # the other candidate is below the review threshold: the relative is not left for it
         (
             [("HUSBAND", 0.999, 17.0, 0, 0, 0), ("WIFE", 0.3, -3.0, 4, 1, 3)],
@@ -624,6 +631,10 @@ def test_relative_identifier_table(cands, decision, person, reason_part) -> None
     row = one(links, "r1")
     assert (row["decision"], row["person_id"]) == (decision, person)
     assert reason_part in row["reason"], row["reason"]
+    relatives = [c[0] for c in cands if c[2] > 0 and c[3] == 0 and 0 in c[4:]]
+    rivals = [c for c in cands if c[0] in relatives and c[1] >= 0.5]
+    # the reason names the relative's identifier exactly when one could have mattered
+    assert ("the identifier of a relative" in row["reason"]) == bool(rivals), row["reason"]
 
 
 def test_relative_identifier_rule_can_be_turned_off() -> None:
