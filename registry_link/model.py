@@ -109,6 +109,7 @@ class HouseholdContextModel(_Strict):
     hint_column: str = Field(default="household_hint", pattern=_NAME)
     comparison: str = Field(default="household", pattern=_NAME)
     max_block_size: int | None = Field(default=10_000, ge=1)
+    not_when_all_different: list[str] = Field(default_factory=list)
 
 
 class ModelConfigModel(_Strict):
@@ -151,6 +152,10 @@ class HouseholdContextSettings:
     hint_column: str = "household_hint"
     comparison: str = "household"
     max_block_size: int | None = 10_000
+    #: comparisons that, all at their "different" level (gamma 0), make the household context
+    #: not count for a pair (its household level is then "missing"): a child absent from the
+    #: registry is not lifted onto a sibling or the father by the household alone.
+    not_when_all_different: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,15 @@ def model_config_problems(data: Any) -> list[ConfigProblem]:
                         f"give the household comparison a name of its own",
                     )
                 )
+            for i, name in enumerate(hc.not_when_all_different):
+                if name not in comp_names:
+                    problems.append(
+                        ConfigProblem(
+                            f"household_context.not_when_all_different.{i}",
+                            f"no comparison named {name!r}; known: "
+                            f"{sorted(str(n) for n in comp_names)}",
+                        )
+                    )
         for i, name in enumerate(parsed.training.em_rules or []):
             if name not in known:
                 problems.append(
@@ -296,7 +310,10 @@ def _household_settings(hc: HouseholdContextModel | None) -> HouseholdContextSet
     if hc is None or not hc.enabled:
         return None
     return HouseholdContextSettings(
-        hint_column=hc.hint_column, comparison=hc.comparison, max_block_size=hc.max_block_size
+        hint_column=hc.hint_column,
+        comparison=hc.comparison,
+        max_block_size=hc.max_block_size,
+        not_when_all_different=tuple(hc.not_when_all_different),
     )
 
 

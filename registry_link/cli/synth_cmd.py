@@ -52,8 +52,10 @@ def _peak_rss_mb() -> float:
 @click.option(
     "--slice-noise",
     is_flag=True,
-    help="Also mistype one birth-date digit (1%% of records) and give 1%% of records the CIN of "
-    "a relative, labelled in the ground truth (off: the files are as before these existed).",
+    help="Also mistype one birth-date digit (1%% of records), give 1%% of records the CIN of "
+    "a relative and write 15%% of the Ben/Bel family names and compound given names as a "
+    "variant (no Ben/Bel prefix, one part of the compound), labelled in the ground truth "
+    "(off: the files are as before these existed). The shipped sample is made with it.",
 )
 def command(
     persons: int, seed: int, out_dir: Path, no_partners: bool, fmt: str, slice_noise: bool

@@ -24,6 +24,14 @@ The rules, in words:
   sample data those records were all matched right). Bits, not
   probabilities: near p = 1 two probabilities both print as 1.000 while their weights still
   tell 2^20 from 2^21.
+* An identifier that agrees while the person differs is a relative's (:class:`RelativeIdRule`):
+  when the record's CIN (or CNSS number) agrees with a candidate's but its given name disagrees
+  and so does its sex or its birth date — the CIN of a husband, a son, a sister — the
+  identifier says the record belongs to that candidate's family, not that it is that
+  candidate. Such a candidate is never a ``match``: another candidate that is not one wins when
+  it reaches the review threshold (and is then decided on its own probability; the relative is
+  no close rival of it), else the record goes to ``review`` with the reason "CIN agrees but the
+  person differs: ...".
 * Several partner records resolving to the same registry person are duplicates (within or
   across lists), not rivals: none is demoted; the reason says how many share the person.
 * Reviewer decisions ``{source, record_id, person_id, decision}`` (``accept``/``reject``): a
@@ -37,6 +45,7 @@ The rules, in words:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 import polars as pl
@@ -66,6 +75,86 @@ LINK_COLUMNS: Final[tuple[str, ...]] = (
 PRIOR_DECISION_COLUMNS: Final[tuple[str, ...]] = ("source", "record_id", "person_id", "decision")
 
 _KEYS: Final[list[str]] = ["source", "record_id"]
+
+
+@dataclass(frozen=True)
+class RelativeIdRule:
+    """When an agreeing identifier is a relative's, not the record's person's.
+
+    A candidate holds a *relative's identifier* when the Bayes factor of one of
+    ``identifiers`` is positive (the identifiers agree) while its ``given`` comparison is at
+    its lowest level, "different" (gamma 0), and so is at least one of ``person`` (sex, birth
+    date: a birth year more than the tolerance apart). Comparisons the scored pairs do not
+    have take no part; without the ``given`` one (``gamma_<given>``) the rule is off.
+
+    Attributes:
+        identifiers: comparison names of the identifiers (their words in the reason).
+        given: the given-name comparison and its words.
+        person: the other comparisons that tell two relatives apart, with their words.
+    """
+
+    identifiers: Mapping[str, str] = field(
+        default_factory=lambda: {"cin": "CIN", "cnss": "CNSS number"}
+    )
+    given: tuple[str, str] = ("given", "given name")
+    person: Mapping[str, str] = field(
+        default_factory=lambda: {"sex": "sex", "birth_date": "birth date"}
+    )
+
+    def columns(self, available: list[str] | tuple[str, ...]) -> list[str]:
+        """The columns the rule reads among ``available`` ([] when it cannot tell)."""
+        have = set(available)
+        ids = [f"bf_{n}" for n in self.identifiers if f"bf_{n}" in have]
+        person = [f"gamma_{n}" for n in self.person if f"gamma_{n}" in have]
+        given = f"gamma_{self.given[0]}"
+        if not ids or not person or given not in have:
+            return []
+        return [*ids, given, *person]
+
+    def flag(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
+        """Boolean ``_relative_id`` over a frame with the ``available`` columns: the pair's
+        agreeing identifier is a relative's (false where the rule cannot tell)."""
+        have = set(self.columns(available))
+        if not have:
+            return pl.lit(False).alias("_relative_id")
+        agrees = pl.any_horizontal(
+            (pl.col(f"bf_{n}") > 0).fill_null(False) for n in self.identifiers if f"bf_{n}" in have
+        )
+        differs = pl.any_horizontal(
+            (pl.col(f"gamma_{n}") == 0).fill_null(False)
+            for n in self.person
+            if f"gamma_{n}" in have
+        )
+        given = (pl.col(f"gamma_{self.given[0]}") == 0).fill_null(False)
+        return (agrees & given & differs).alias("_relative_id")
+
+    def words(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
+        """``_relative_words``: "CIN agrees but the person differs: given name, birth date
+        differ" for a flagged pair (null for the others)."""
+        have = set(self.columns(available))
+        if not have:
+            return pl.lit(None, pl.Utf8).alias("_relative_words")
+        ids = [
+            pl.when(pl.col(f"bf_{n}") > 0).then(pl.lit(w))
+            for n, w in self.identifiers.items()
+            if f"bf_{n}" in have
+        ]
+        parts = [(self.given[0], self.given[1]), *self.person.items()]
+        differ = [
+            pl.when(pl.col(f"gamma_{n}") == 0).then(pl.lit(w))
+            for n, w in parts
+            if f"gamma_{n}" in have
+        ]
+        text = pl.format(
+            "{} agrees but the person differs: {} differ",
+            pl.concat_str(ids, separator=" and ", ignore_nulls=True),
+            pl.concat_str(differ, separator=", ", ignore_nulls=True),
+        )
+        return pl.when(self.flag(available)).then(text).alias("_relative_words")
+
+
+#: The rule :func:`decide` applies unless told otherwise.
+RELATIVE_ID_RULE: Final[RelativeIdRule] = RelativeIdRule()
 _PAIR: Final[list[str]] = ["source", "record_id", "person_id"]
 
 
@@ -301,6 +390,7 @@ def decide(
     second_above_match_reviews: bool = False,
     right: pl.DataFrame | None = None,
     model: TrainedModel | None = None,
+    relative_id: RelativeIdRule | None = RELATIVE_ID_RULE,
 ) -> pl.DataFrame:
     """One row per partner record: the best registry person, decision and reason.
 
@@ -320,6 +410,8 @@ def decide(
             the record to review however far its weight is below the best's.
         right: for narrow pairs, the registry records ``r_idx`` indexes.
         model: for narrow pairs, the model they were scored with.
+        relative_id: when an agreeing identifier is a relative's (see the module docstring);
+            ``None``: no such rule.
 
     Returns:
         :data:`LINK_COLUMNS` + the chosen pair's ``bf_*`` columns, in the order of ``left``.
@@ -348,7 +440,7 @@ def decide(
             .otherwise(pl.col("candidates")),
         )
     cands = cands.drop(_REC, "_all")
-    out = _best_and_second(left, cands, pairs)
+    out = _best_and_second(left, cands, pairs, relative_id, review_threshold)
     out = _decision_and_reason(
         out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
     )
@@ -362,21 +454,58 @@ def decide(
     return out.sort("_order").select(*LINK_COLUMNS, *bf)
 
 
-def _best_and_second(left: pl.DataFrame, cands: pl.DataFrame, scored: ScoredPairs) -> pl.DataFrame:
-    """Every left record with its best candidate (may be null), second candidate and count."""
-    best = _with_bf(cands.filter(pl.col("rank") == 1), scored).drop("rank", "_row")
-    second = cands.filter(pl.col("rank") == 2).select(
+def _best_and_second(
+    left: pl.DataFrame,
+    cands: pl.DataFrame,
+    scored: ScoredPairs,
+    relative_id: RelativeIdRule | None = None,
+    review_threshold: float = 0.5,
+) -> pl.DataFrame:
+    """Every left record with its best candidate (may be null), second candidate and count.
+
+    With ``relative_id``, a best candidate whose agreeing identifier is a relative's gives way
+    to the second when the second is not one and reaches ``review_threshold``; ``_relative``
+    (``_second_relative``) then says whether the best (second) is a relative's identifier,
+    ``_relative_words`` why.
+    """
+    top = _with_bf(cands.filter(pl.col("rank") <= 2), scored)
+    gammas = [c for c in scored.frame.columns if c.startswith("gamma_")]
+    read = relative_id.columns([*scored.bf_columns, *gammas]) if relative_id is not None else []
+    if relative_id is not None and read:
+        own = [c for c in read if c.startswith("gamma_") and c not in top.columns]
+        top = pl.concat([top, scored.take(top["_row"], own)], how="horizontal")
+        top = top.with_columns(relative_id.flag(read), relative_id.words(read)).drop(own)
+        flagged, p = pl.col("_relative_id"), pl.col("match_probability")
+        first = (pl.col("rank") == 1) & flagged
+        second_ok = (pl.col("rank") == 2) & ~flagged & (p >= review_threshold)
+        swap = first.any().over(_KEYS) & second_ok.any().over(_KEYS)
+        top = top.with_columns(rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"))
+    else:
+        top = top.with_columns(_relative_id=pl.lit(False), _relative_words=pl.lit(None, pl.Utf8))
+    best = top.filter(pl.col("rank") == 1).drop("rank", "_row", "_relative_words")
+    best = best.rename({"_relative_id": "_relative"})
+    second = top.filter(pl.col("rank") == 2).select(
         *_KEYS,
         second_person_id=pl.col("person_id"),
         second_probability=pl.col("match_probability"),
         _second_weight=pl.col("match_weight"),
+        _second_relative=pl.col("_relative_id"),
+    )
+    words = top.filter(pl.col("_relative_id")).select(
+        *_KEYS, _best_words=pl.col("_relative_words"), _rank=pl.col("rank")
     )
     return (
         left.select(_KEYS)
         .with_row_index("_order")
         .join(best, on=_KEYS, how="left")
         .join(second, on=_KEYS, how="left")
-        .with_columns(pl.col("candidates").fill_null(0))
+        .join(words.sort("_rank").unique(_KEYS, keep="first").drop("_rank"), on=_KEYS, how="left")
+        .rename({"_best_words": "_relative_words"})
+        .with_columns(
+            pl.col("candidates").fill_null(0),
+            pl.col("_relative").fill_null(False),
+            pl.col("_second_relative").fill_null(False),
+        )
     )
 
 
@@ -392,14 +521,16 @@ def _decision_and_reason(
     gap = pl.col("match_weight") - pl.col("_second_weight")
     near = (p2 >= review_threshold) & ((gap <= 0) | (gap < margin))
     also_match = (p2 >= match_threshold) if second_above_match_reviews else pl.lit(False)
-    close = p2.is_not_null() & (near | also_match)
+    relative, second_relative = pl.col("_relative"), pl.col("_second_relative")
+    # a candidate holding a relative's identifier is no rival of the person named by the rest
+    close = p2.is_not_null() & (near | also_match) & ~second_relative
     m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
     p_txt = pl.col("_p_txt")  # formatted once, used by most reasons
     weight = pl.format(" (weight {} bits)", _fmt(pl.col("match_weight")))
     decision = (
         pl.when(p.is_null() | (p < review_threshold))
         .then(pl.lit("non_match"))
-        .when((p >= match_threshold) & ~close)
+        .when((p >= match_threshold) & ~close & ~relative)
         .then(pl.lit("match"))
         .otherwise(pl.lit("review"))
     )
@@ -410,6 +541,15 @@ def _decision_and_reason(
         .then(
             pl.format(
                 "best candidate {} p={} below review threshold {}", pl.col("person_id"), p_txt, r
+            )
+        )
+        .when(relative)
+        .then(
+            pl.format(
+                "{}: {} (p={}) holds the identifier of a relative, not the record's person's own",
+                pl.col("_relative_words"),
+                pl.col("person_id"),
+                p_txt,
             )
         )
         .when((p >= match_threshold) & close & (gap <= 0))
@@ -437,6 +577,19 @@ def _decision_and_reason(
         .otherwise(
             pl.format("p={} between review threshold {} and match threshold {}", p_txt, r, m)
         )
+    )
+    # the best won over a candidate holding a relative's identifier that could have been a
+    # rival (at or above the review threshold): say so
+    beside = pl.format(
+        "; {} (p={}) is no rival: {}, the identifier of a relative",
+        pl.col("second_person_id"),
+        _fmt(p2),
+        pl.col("_relative_words"),
+    )
+    reason = (
+        pl.when(second_relative & (p2 >= review_threshold) & (p >= review_threshold) & ~relative)
+        .then(pl.concat_str(reason, beside))
+        .otherwise(reason)
     )
     return (
         frame.with_columns(_p_txt=_fmt(p))

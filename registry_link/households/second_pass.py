@@ -15,6 +15,7 @@ import polars as pl
 from registry_link.compare import CompareEngine
 from registry_link.households.context import (
     extra_pairs,
+    gate_household,
     household_comparison,
     household_gammas_of,
     household_rule,
@@ -74,6 +75,9 @@ def household_pass(
     new_gammas = engine.compare(new)
     # the first pass's pairs and the new ones (the hints are encoded once)
     old_hh, new_hh = household_gammas_of(left_h, right_h, [pairs, new], comp)
+    # the household does not count where the person's own given name and birth date both differ
+    old_hh = gate_household(old_hh, scored, settings.not_when_all_different)
+    new_hh = gate_household(new_hh, new_gammas, settings.not_when_all_different)
     new_gammas = new_gammas.with_columns(new_hh)
     if full is None:
         gamma_cols = [c.output_column for c in pass1.comparisons]

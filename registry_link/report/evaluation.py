@@ -12,10 +12,10 @@ person across all lists.
   reviewer would reach).
 * Slices (:func:`evaluate_slices`): the link scores again on the records of each slice — no
   CIN, birth year only, mistyped birth date, Arabic script, cross-script, unsplit name,
-  dependants, women, a relative's CIN, not in the registry, all — per source and for all
-  sources, with the share of people absent from the registry who were matched. A slice that
-  the data given cannot tell (a truth without its label column, no partner records, no
-  registry) is reported as not measurable (null), never guessed.
+  dependants, women, a relative's CIN, a name variant, not in the registry, all — per source
+  and for all sources, with the share of people absent from the registry who were matched. A
+  slice that the data given cannot tell (a truth without its label column, no partner
+  records, no registry) is reported as not measurable (null), never guessed.
 * Pairs (:func:`pairwise_scores`): "same person" or "same household" as a relation on record
   pairs. A pair is predicted when both records share a predicted group, true when they share a
   true group; precision = true predicted pairs / predicted pairs, recall = true predicted pairs
@@ -56,6 +56,8 @@ SLICES: Final[dict[str, str]] = {
     "dependants": "a spouse, child or other dependant declared by a worker",
     "women": "the record says the person is a woman",
     "relative_cin": "the record carries the CIN of a relative (truth: cin_of_relative)",
+    "name_variant": "a name is a variant of its person's: no Ben/Bel, one part of a compound "
+    "given name (truth: name_variant)",
     "not_in_registry": "the record's person is not in the registry",
     "all": "every record",
 }
@@ -240,7 +242,7 @@ def slice_membership(
     t = prepare_truth(truth)
     extra = truth.select(
         *(pl.col(c).cast(pl.Utf8) for c in _KEYS),
-        *(c for c in ("birth_date_error", "cin_of_relative") if c in truth.columns),
+        *(c for c in ("birth_date_error", "cin_of_relative", "name_variant") if c in truth.columns),
     ).with_columns(pl.col(c).str.strip_chars() for c in _KEYS)
     out = t.select(*_KEYS, "person_id").join(extra, on=_KEYS, how="left")
     labels: dict[str, pl.Expr] = {
@@ -253,6 +255,8 @@ def slice_membership(
         )
     if "cin_of_relative" in out.columns:
         labels["relative_cin"] = _truth_flag("cin_of_relative")
+    if "name_variant" in out.columns:
+        labels["name_variant"] = _truth_flag("name_variant")
     out = out.with_columns(**labels)
     if partners is not None:
         records = _record_slices(

@@ -7,7 +7,7 @@ Files (same seed -> byte-identical files):
   ``partner_chambre_fr_ayants_droit.csv`` (Windows-1256, ``;``, CRLF),
   ``partner_ordre_fullname.xlsx``;
 * ``ground_truth.csv`` (``source,record_id,true_person_uid,person_id,household_id``, then the
-  slice labels ``birth_date_error,cin_of_relative,in_registry``: see
+  slice labels ``birth_date_error,cin_of_relative,name_variant,in_registry``: see
   :data:`registry_link.synth.partners.GROUND_TRUTH_COLUMNS`);
 * ``synth_manifest.json``: counts, noise settings and the noise rates actually drawn.
 
@@ -135,7 +135,7 @@ def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
     """Per list, the share of records each noise was actually applied to, among the records
     it can apply to (CIN noises: records whose person has a CIN; day/month swap: days 1-12
     that differ from the month) — the same denominators as the settings; the slice noises
-    (``date_digit_typo``, ``cin_of_relative``) among all records."""
+    (``date_digit_typo``, ``cin_of_relative``, ``name_variant``) among all records."""
     out: dict[str, dict[str, float]] = {}
     for source, recs in partners.records.items():
         log = partners.noise_log.filter(pl.col("source") == source).drop("source", "record_id")
@@ -166,8 +166,8 @@ def generate(
     """Generate a registry of ``persons`` persons (and partner lists) into ``out_dir``.
 
     Deterministic: the same ``persons``, ``seed``, ``fmt`` and ``slice_noise`` give
-    byte-identical files. ``slice_noise`` (off by default) adds mistyped birth-date digits and
-    relatives' CINs to the partner lists (:class:`SliceNoiseRates`).
+    byte-identical files. ``slice_noise`` (off by default) adds mistyped birth-date digits,
+    relatives' CINs and name variants to the partner lists (:class:`SliceNoiseRates`).
     """
     if fmt not in ("csv", "parquet"):
         raise UsageError(f"--format must be csv or parquet, got {fmt!r}")

@@ -8,6 +8,7 @@ day/month swap of 25/03, leaves it unchanged and unmarked).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Final
 
 import numpy as np
 import polars as pl
@@ -208,10 +209,14 @@ class SliceNoiseRates:
     from the true one), among records showing their full, unaltered birth date.
     ``cin_of_relative``: the record carries the CIN of another member of its person's
     household, among records whose CIN was left as it was and who have such a relative.
+    ``name_variant``: the name written as a variant of the registry's (:func:`name_variant`): a
+    family name without its ``Ben``/``Bel`` prefix, or one part of a compound given name, among
+    the records that have such a name and whose names no other noise touched.
     """
 
     date_digit_typo: float = 0.01
     cin_of_relative: float = 0.01
+    name_variant: float = 0.15
 
     def as_dict(self) -> dict[str, float]:
         """The rates as a plain dict (for the manifest)."""
@@ -222,7 +227,7 @@ class SliceNoiseRates:
 LAST_BIRTH_YEAR = REFERENCE_DATE.year
 
 #: Slice noises off: ``synth`` output byte-identical to what it was before they existed.
-NO_SLICE_NOISE = SliceNoiseRates(date_digit_typo=0.0, cin_of_relative=0.0)
+NO_SLICE_NOISE = SliceNoiseRates(date_digit_typo=0.0, cin_of_relative=0.0, name_variant=0.0)
 
 
 def date_digit_typo(
@@ -278,3 +283,56 @@ def relative_cin(people: pl.DataFrame, pool: pl.DataFrame, u: np.ndarray) -> pl.
         .select("i", "r_cin")
     )
     return rows.join(picked, on="i", how="left").sort("i")["r_cin"]
+
+
+#: A family name's ``Ben``/``Bel`` prefix (glued, spaced or dashed) before at least 3 letters
+#: (not a doubled letter: Bennani, Bellahcen are not prefixed names): the rest, per script.
+_BEN: Final[dict[str, tuple[str, ...]]] = {
+    "lat": (r"^(?i:ben)[ -]?([^nN \-]\p{L}{2,}.*)$", r"^(?i:bel)[ -]?([^lL \-]\p{L}{2,}.*)$"),
+    "ar": (r"^بن ?([^ن ]\p{L}{2,}.*)$", r"^بل ?([^ل ]\p{L}{2,}.*)$"),
+}
+#: A compound given name: two parts (space or dash); the variant keeps the second.
+_COMPOUND: Final[str] = r"^\p{L}+[ -](\p{L}{2,}.*)$"
+
+
+def _without_ben(column: str, script: str) -> pl.Expr:
+    """The family name of ``column`` without its Ben/Bel prefix (null when it has none)."""
+    rest = pl.coalesce(*(pl.col(column).str.extract(p, 1) for p in _BEN[script]))
+    if script == "lat":
+        return rest.str.slice(0, 1).str.to_uppercase() + rest.str.slice(1)
+    return rest
+
+
+def name_variant(names: pl.DataFrame, mask: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+    """Names written as a variant of the true ones on rows of ``mask``: the family name
+    without its ``Ben``/``Bel`` prefix (Ben Slimane -> Slimane, بنعلي -> علي) where it has one,
+    else the second part of a compound given name (Fatim Zahra -> Zahra, فاطمة الزهراء ->
+    الزهراء); in both scripts alike. Rows with neither are left unchanged and unmarked.
+
+    ``names``: ``family_lat, given_lat, family_ar, given_ar``. Returns (names, rows changed).
+    """
+    m = pl.Series(mask.astype(bool))
+    fam_lat, fam_ar = _without_ben("family_lat", "lat"), _without_ben("family_ar", "ar")
+    giv_lat = pl.col("given_lat").str.extract(_COMPOUND, 1)
+    giv_ar = pl.col("given_ar").str.extract(_COMPOUND, 1)
+    # the names of a row are in one script or both: a variant is written in each it has
+    ben = (fam_lat.is_not_null() | pl.col("family_lat").is_null()) & (
+        fam_ar.is_not_null() | pl.col("family_ar").is_null()
+    )
+    ben = ben & (fam_lat.is_not_null() | fam_ar.is_not_null())
+    compound = (giv_lat.is_not_null() | pl.col("given_lat").is_null()) & (
+        giv_ar.is_not_null() | pl.col("given_ar").is_null()
+    )
+    compound = compound & (giv_lat.is_not_null() | giv_ar.is_not_null())
+    frame = names.with_columns(_m=m).with_columns(
+        _ben=pl.col("_m") & ben.fill_null(False),
+        _cmp=pl.col("_m") & ~ben.fill_null(False) & compound.fill_null(False),
+    )
+    out = frame.with_columns(
+        family_lat=pl.when("_ben").then(fam_lat).otherwise("family_lat"),
+        family_ar=pl.when("_ben").then(fam_ar).otherwise("family_ar"),
+        given_lat=pl.when("_cmp").then(giv_lat).otherwise("given_lat"),
+        given_ar=pl.when("_cmp").then(giv_ar).otherwise("given_ar"),
+    )
+    changed = (out["_ben"] | out["_cmp"]).to_numpy()
+    return out.select(names.columns), changed

@@ -30,6 +30,7 @@ from registry_link.synth.noise import (
     NoiseRates,
     SliceNoiseRates,
     date_digit_typo,
+    name_variant,
     relative_cin,
 )
 from registry_link.synth.registry import (
@@ -104,6 +105,7 @@ GROUND_TRUTH_COLUMNS: Final[tuple[str, ...]] = (
     "household_id",
     "birth_date_error",  # day_month_swap | year_shift | digit_typo | empty: the date is right
     "cin_of_relative",  # true: the record carries the CIN of another member of its household
+    "name_variant",  # true: a name is a variant of the registry's (no Ben/Bel, part of compound)
     "in_registry",  # true: the record's person is in the registry
 )
 
@@ -119,6 +121,8 @@ _CIN_NOISES: Final[tuple[str, ...]] = (
     "cin_format",
     "cin_na",
 )
+_NAME_NOISES: Final[tuple[str, ...]] = ("typo", "name_swap", "empty_name")
+_NAME_FIELDS: Final[list[str]] = ["family_lat", "given_lat", "family_ar", "given_ar"]
 _DATE_NOISES: Final[tuple[str, ...]] = (
     "date_year_only",
     "date_placeholder",
@@ -339,7 +343,16 @@ def _slice_noise(
         birth=birth,
         cin=pl.when(pl.Series(on_cin)).then(relative).otherwise(fields["cin"]),
     )
-    return fields, pl.DataFrame({"date_digit_typo": typo, "cin_of_relative": on_cin})
+    untouched_names = ~np.any([log[k].to_numpy() for k in _NAME_NOISES], axis=0)
+    names = fields.select(_NAME_FIELDS)
+    _, has_variant = name_variant(names, np.ones(n, bool))
+    names, variant = name_variant(
+        names, untouched_names & has_variant & (rng.random(n) < rates.name_variant)
+    )
+    fields = fields.with_columns(names)
+    return fields, pl.DataFrame(
+        {"date_digit_typo": typo, "cin_of_relative": on_cin, "name_variant": variant}
+    )
 
 
 def _truth_labels(log: pl.DataFrame) -> pl.DataFrame:
@@ -347,7 +360,9 @@ def _truth_labels(log: pl.DataFrame) -> pl.DataFrame:
     error = pl.lit(None, pl.Utf8)
     for kind, label in reversed(_DATE_ERRORS.items()):
         error = pl.when(pl.col(kind)).then(pl.lit(label)).otherwise(error)
-    return log.select(birth_date_error=error, cin_of_relative="cin_of_relative")
+    return log.select(
+        birth_date_error=error, cin_of_relative="cin_of_relative", name_variant="name_variant"
+    )
 
 
 def make_partner_lists(
@@ -364,7 +379,7 @@ def make_partner_lists(
     ``relationship`` (principal | spouse | child), the declared names, ``cin``, ``sex``,
     ``birth``/``birth_style``/``birth_bad``, birth place and residence in both scripts, the
     father's given name, ``cnss`` and the truth columns ``true_person_uid``, ``person_id``,
-    ``household_id``, ``birth_date_error``, ``cin_of_relative``.
+    ``household_id``, ``birth_date_error``, ``cin_of_relative``, ``name_variant``.
 
     ``slice_noise`` adds the noises of :class:`SliceNoiseRates` from a random stream of their
     own: off (the default), every list is what it was before they existed. The noise log gets
@@ -435,6 +450,7 @@ def make_partner_lists(
                 household_id="household_id",
                 birth_date_error="birth_date_error",
                 cin_of_relative="cin_of_relative",
+                name_variant="name_variant",
                 in_registry=pl.col("person_id").is_not_null(),
             )
         )

@@ -100,6 +100,7 @@ def test_scores_every_slice_of_a_run(
     labelled = {
         "mistyped_birth_date": truth["birth_date_error"].is_not_null().sum(),
         "relative_cin": (truth["cin_of_relative"] == "true").sum(),
+        "name_variant": (truth["name_variant"] == "true").sum(),
         "not_in_registry": truth["person_id"].is_null().sum(),
     }
     for name, count in labelled.items():
@@ -150,7 +151,7 @@ def test_a_truth_without_labels_leaves_their_slices_unmeasured(
     ).write_csv(truth)
     scores = evaluate_json(run, truth, capsys)
     unmeasured = {r["slice"] for r in scores["slices"] if not r["measurable"]}
-    assert unmeasured == {"mistyped_birth_date", "relative_cin"}
+    assert unmeasured == {"mistyped_birth_date", "relative_cin", "name_variant"}
     capsys.readouterr()
     main(["evaluate", str(run), "--truth", str(truth)])
     printed = capsys.readouterr().out
@@ -205,9 +206,14 @@ def test_the_shipped_sample_end_to_end(
     rows = {(r["slice"], r["source"]): r for r in scores["slices"]}
     labels = set(pl.read_csv(truth, n_rows=1).columns)
     for name in SLICES:
-        by_truth = {"mistyped_birth_date": "birth_date_error", "relative_cin": "cin_of_relative"}
+        by_truth = {
+            "mistyped_birth_date": "birth_date_error",
+            "relative_cin": "cin_of_relative",
+            "name_variant": "name_variant",
+        }
         expected = name not in by_truth or by_truth[name] in labels
         assert rows[(name, "all")]["measurable"] is expected, name
+        assert rows[(name, "all")]["records"] > 0, name  # the sample has every slice
     assert rows[("all", "all")]["records"] == 15_928
     assert rows[("cross_script", "all")]["records"] > 0
     assert rows[("arabic_script", "partner_coop_ar")]["records"] == 5_194 - 2  # 2 unnamed

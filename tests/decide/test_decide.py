@@ -541,3 +541,126 @@ def test_note_skipped_blocks_explains_records_without_candidates() -> None:
         "x",
     ]
     assert note_skipped_blocks(links, {}).equals(links)
+
+
+# --- a relative's identifier (RelativeIdRule) -------------------------------------------------
+
+#: One candidate: (person, probability, bf_cin, gamma_given, gamma_sex, gamma_birth_date).
+Cand = tuple[str, float, float, int, int, int]
+
+
+def relative_scored(cands: list[Cand]) -> pl.DataFrame:
+    """Wide scored pairs of record r1 with the columns the relative-identifier rule reads."""
+    return pl.DataFrame(
+        [
+            ("a", "r1", pid, p, _w(p), cin, g_given, g_sex, g_birth)
+            for pid, p, cin, g_given, g_sex, g_birth in cands
+        ],
+        schema={
+            **{k: v for k, v in SCORED_SCHEMA.items() if k != "bf_name"},
+            "bf_cin": pl.Float64,
+            "gamma_given": pl.Int8,
+            "gamma_sex": pl.Int8,
+            "gamma_birth_date": pl.Int8,
+        },
+        orient="row",
+    )
+
+
+@pytest.mark.parametrize(
+    ("cands", "decision", "person", "reason_part"),
+    [
+        # the husband's CIN: CIN agrees, given name, sex and birth date differ -> review
+        (
+            [("HUSBAND", 0.999, 17.0, 0, 0, 0)],
+            "review",
+            "HUSBAND",
+            "CIN agrees but the person differs: given name, sex, birth date differ: HUSBAND "
+            "(p=0.999) holds the identifier of a relative",
+        ),
+        # the son's CIN: same sex, given name and birth date differ -> review
+        (
+            [("SON", 0.99, 17.0, 0, 1, 0)],
+            "review",
+            "SON",
+            "CIN agrees but the person differs: given name, birth date differ: SON",
+        ),
+        # a brother's CIN, birth date missing on one side: given name and sex differ -> review
+        (
+            [("BROTHER", 0.99, 17.0, 0, 0, -1)],
+            "review",
+            "BROTHER",
+            "given name, sex differ",
+        ),
+        # the right person is a candidate too and wins on names: matched, the relative no rival
+        (
+            [("HUSBAND", 0.9999, 17.0, 0, 0, 0), ("WIFE", 0.97, -3.0, 4, 1, 3)],
+            "match",
+            "WIFE",
+            "; HUSBAND (p=0.9999) is no rival: CIN agrees but the person differs: given name, "
+            "sex, birth date differ, the identifier of a relative",
+        ),
+        # ... and when the person comes first already, the relative is no close second
+        (
+            [("WIFE", 0.999, -3.0, 4, 1, 3), ("HUSBAND", 0.998, 17.0, 0, 0, 0)],
+            "match",
+            "WIFE",
+            "HUSBAND (p=0.998) is no rival",
+        ),
+        # a relative's CIN far below the review threshold was never a rival: nothing said
+        (
+            [("WIFE", 0.999, -3.0, 4, 1, 3), ("HUSBAND", 0.2, 17.0, 0, 0, 0)],
+            "match",
+            "WIFE",
+            "p=0.999 ≥ match threshold 0.9 (weight",
+        ),
+        # the other candidate is below the review threshold: the relative is not left for it
+        (
+            [("HUSBAND", 0.999, 17.0, 0, 0, 0), ("WIFE", 0.3, -3.0, 4, 1, 3)],
+            "review",
+            "HUSBAND",
+            "CIN agrees but the person differs",
+        ),
+        # a given name that differs with the same birth date is a typo, not a relative: match
+        ([("SELF", 0.999, 17.0, 0, 1, 4)], "match", "SELF", "≥ match threshold"),
+        # a birth date that differs with the same given name: not a relative either
+        ([("SELF", 0.999, 17.0, 3, 1, 0)], "match", "SELF", "≥ match threshold"),
+        # no agreeing CIN: the rule does not apply
+        ([("OTHER", 0.95, 0.0, 0, 0, 0)], "match", "OTHER", "≥ match threshold"),
+        # a relative's CIN on a candidate below the review threshold: non_match as ever
+        ([("HUSBAND", 0.2, 17.0, 0, 0, 0)], "non_match", None, "below review threshold"),
+    ],
+)
+def test_relative_identifier_table(cands, decision, person, reason_part) -> None:
+    links = decide(relative_scored(cands), left("r1"), **TH)
+    row = one(links, "r1")
+    assert (row["decision"], row["person_id"]) == (decision, person)
+    assert reason_part in row["reason"], row["reason"]
+    relatives = [c[0] for c in cands if c[2] > 0 and c[3] == 0 and 0 in c[4:]]
+    rivals = [c for c in cands if c[0] in relatives and c[1] >= 0.5]
+    # the reason names the relative's identifier exactly when one could have mattered
+    assert ("the identifier of a relative" in row["reason"]) == bool(rivals), row["reason"]
+
+
+def test_relative_identifier_rule_can_be_turned_off() -> None:
+    s = relative_scored([("HUSBAND", 0.999, 17.0, 0, 0, 0)])
+    row = one(decide(s, left("r1"), relative_id=None, **TH), "r1")
+    assert (row["decision"], row["person_id"]) == ("match", "HUSBAND")
+
+
+def test_relative_identifier_rule_is_off_without_the_columns_it_reads() -> None:
+    """Pairs without gamma_given (a model without that comparison) are decided as before."""
+    s = relative_scored([("HUSBAND", 0.999, 17.0, 0, 0, 0)]).drop("gamma_given")
+    row = one(decide(s, left("r1"), **TH), "r1")
+    assert (row["decision"], row["person_id"]) == ("match", "HUSBAND")
+
+
+def test_accepted_relative_pair_is_a_match() -> None:
+    """A reviewer who accepts the pair overrides the rule."""
+    s = relative_scored([("HUSBAND", 0.999, 17.0, 0, 0, 0)])
+    accepted = pl.DataFrame(
+        {"source": ["a"], "record_id": ["r1"], "person_id": ["HUSBAND"], "decision": ["accept"]}
+    )
+    row = one(decide(s, left("r1"), prior_decisions=accepted, **TH), "r1")
+    assert (row["decision"], row["person_id"]) == ("match", "HUSBAND")
+    assert row["reason"].startswith("accepted by reviewer")

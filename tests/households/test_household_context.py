@@ -18,6 +18,7 @@ from registry_link.errors import ConfigError
 from registry_link.households.context import (
     base_model,
     extra_pairs,
+    gate_household,
     household_comparison,
     household_name,
     household_rule,
@@ -274,7 +275,43 @@ def test_household_comparison_name_must_be_new() -> None:
 
 
 def test_shipped_model_config_enables_it() -> None:
-    assert settings_from_dict(MODEL_YAML).household_context == HouseholdContextSettings()
+    assert settings_from_dict(MODEL_YAML).household_context == HouseholdContextSettings(
+        not_when_all_different=("given", "birth_date")
+    )
+
+
+def test_not_when_all_different_must_name_comparisons() -> None:
+    data = {**MODEL_YAML, "household_context": {"not_when_all_different": ["given", "nope"]}}
+    with pytest.raises(ConfigError, match=r"not_when_all_different\.1.*'nope'"):
+        settings_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("given_level", "birth_level", "household", "expected"),
+    [
+        (0, 0, 1, -1),  # another given name and another birth year: the household is ignored
+        (0, 0, 0, -1),  # gated whether the household is the same or not
+        (0, 3, 1, 1),  # only the given name differs (a typo, a variant): the household counts
+        (2, 0, 1, 1),  # only the birth year differs (mistyped): it counts
+        (2, 3, 1, 1),
+        (1, 1, 0, 0),
+        (-1, 0, 1, 1),  # a missing given name is not a different one
+        (0, -1, 1, 1),
+        (2, 3, -1, -1),  # no hint stays missing
+    ],
+)
+def test_gate_household_table(
+    given_level: int, birth_level: int, household: int, expected: int
+) -> None:
+    gammas = pl.DataFrame(
+        {"gamma_given": [given_level], "gamma_birth_date": [birth_level]},
+        schema={"gamma_given": pl.Int8, "gamma_birth_date": pl.Int8},
+    )
+    hh = pl.Series("gamma_household", [household], dtype=pl.Int8)
+    gated = gate_household(hh, gammas, ("given", "birth_date"))
+    assert gated.to_list() == [expected]
+    assert gated.name == "gamma_household" and gated.dtype == pl.Int8
+    assert gate_household(hh, gammas, ()).to_list() == [household]  # no gate: as it was
 
 
 # ------------------------------------------------------------------ the Linker's two passes

@@ -197,6 +197,7 @@ SLICE_TRUTH = pl.DataFrame(
         "household_id": ["H1", "H1", "H2", "", "H1", ""],
         "birth_date_error": ["", "day_month_swap", "", "", "", ""],
         "cin_of_relative": ["false", "false", "true", "false", "false", "false"],
+        "name_variant": ["false", "true", "false", "false", "true", "false"],
     }
 )
 SLICE_LINKS = pl.DataFrame(
@@ -242,6 +243,9 @@ SLICE_CASES: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("women", "all"): (3, 1, 2, 0, 0, 2, 1),
     ("relative_cin", "a"): (1, 1, 0, 0, 1, 0, 0),
     ("relative_cin", "b"): (0, 0, 0, 0, 0, 0, 0),
+    ("name_variant", "a"): (1, 1, 1, 0, 0, 0, 0),
+    ("name_variant", "b"): (1, 1, 1, 1, 0, 0, 0),
+    ("name_variant", "all"): (2, 2, 2, 1, 0, 0, 0),
     ("not_in_registry", "all"): (2, 0, 1, 0, 0, 2, 1),
     ("all", "a"): (4, 3, 3, 1, 1, 1, 1),
     ("all", "b"): (2, 1, 1, 1, 0, 1, 0),
@@ -314,9 +318,9 @@ def test_slice_ratios_are_those_of_evaluate_links() -> None:
         ),
         (
             SLICE_PARTNERS,
-            SLICE_TRUTH.drop("birth_date_error", "cin_of_relative"),
+            SLICE_TRUTH.drop("birth_date_error", "cin_of_relative", "name_variant"),
             SLICE_REGISTRY,
-            {"mistyped_birth_date", "relative_cin"},
+            {"mistyped_birth_date", "relative_cin", "name_variant"},
         ),
         (SLICE_PARTNERS.drop("sex"), SLICE_TRUTH, SLICE_REGISTRY, {"women"}),
     ],
@@ -387,4 +391,10 @@ def test_evaluate_keeps_its_keys_and_adds_the_slices() -> None:
     assert all(r["measurable"] for r in out["slices"])
     bare = evaluate(SLICE_LINKS, clusters, hh, SLICE_TRUTH)  # as jobs.run_match calls it
     measurable = {r["slice"] for r in bare["slices"] if r["measurable"]}
-    assert measurable == {"mistyped_birth_date", "relative_cin", "not_in_registry", "all"}
+    assert measurable == {
+        "mistyped_birth_date",
+        "relative_cin",
+        "name_variant",
+        "not_in_registry",
+        "all",
+    }

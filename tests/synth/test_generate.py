@@ -121,6 +121,7 @@ def test_ground_truth_file(out: Path) -> None:
         "household_id",
         "birth_date_error",
         "cin_of_relative",
+        "name_variant",
         "in_registry",
     ]
     manifest = json.loads((out / "synth_manifest.json").read_text(encoding="utf-8"))

@@ -1,7 +1,9 @@
-"""The slice noises and their ground-truth labels: a relative's CIN, mistyped birth dates.
+"""The slice noises and their ground-truth labels: a relative's CIN, mistyped birth dates,
+name variants (no Ben/Bel, one part of a compound given name).
 
-Off by default (the partner files stay byte-identical to the shipped sample's); on, every
-labelled record really carries what its label says, and nothing else changes.
+Off by default (the partner files stay what they were before they existed); on (the shipped
+sample is made so), every labelled record really carries what its label says, and nothing else
+changes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import polars as pl
 import pytest
 
 from registry_link.synth import PartnerRecords, generate, make_partner_lists
-from registry_link.synth.noise import SliceNoiseRates, date_digit_typo
+from registry_link.synth.noise import SliceNoiseRates, date_digit_typo, name_variant
 from registry_link.synth.partners import (
     GROUND_TRUTH_COLUMNS,
     OFF_REGISTRY_OFFSET,
@@ -72,6 +74,7 @@ def test_truth_columns_old_ones_first(partners: PartnerRecords, noisy: PartnerRe
 def test_off_by_default(partners: PartnerRecords) -> None:
     truth = partners.ground_truth
     assert not truth["cin_of_relative"].any()
+    assert not truth["name_variant"].any()
     assert set(truth["birth_date_error"].drop_nulls()) == {"day_month_swap", "year_shift"}
     assert "cin_of_relative" not in partners.noise_log.columns  # the manifest is unchanged
 
@@ -80,11 +83,13 @@ def test_only_labelled_records_change(partners: PartnerRecords, noisy: PartnerRe
     for source, before in partners.records.items():
         after = noisy.records[source]
         relabelled = (after["birth_date_error"] == "digit_typo").fill_null(False)
-        relative = after["cin_of_relative"]
+        relative, variant = after["cin_of_relative"], after["name_variant"]
         assert relabelled.sum() > 0
         assert relative.sum() > 0
-        same = ~relabelled & ~relative
-        keep = [c for c in before.columns if c not in ("birth_date_error", "cin_of_relative")]
+        assert variant.sum() > 0
+        same = ~relabelled & ~relative & ~variant
+        labels = ("birth_date_error", "cin_of_relative", "name_variant")
+        keep = [c for c in before.columns if c not in labels]
         assert after.filter(same).select(keep).equals(before.filter(same).select(keep))
         assert (after.filter(relative)["cin"] != before.filter(relative)["cin"].fill_null("")).all()
 
@@ -95,6 +100,75 @@ def test_rates_are_low_and_realistic(noisy: PartnerRecords) -> None:
     typo = (truth["birth_date_error"] == "digit_typo").fill_null(False).mean()
     assert relative is not None and 0.002 < relative < 0.015
     assert typo is not None and 0.002 < typo < 0.015
+
+
+NAMES = ["family_lat", "given_lat", "family_ar", "given_ar"]
+
+
+def test_name_variant_rate(partners: PartnerRecords, noisy: PartnerRecords) -> None:
+    """15% of the records whose names have a variant (a Ben/Bel family name, a compound given
+    name) get it: 2-5% of all records."""
+    plain = _all(partners)
+    _, could = name_variant(plain.select(NAMES), np.ones(plain.height, bool))
+    labelled = _all(noisy)["name_variant"]
+    assert not (labelled & ~pl.Series(could)).any()
+    share = labelled.sum() / int(could.sum())
+    assert 0.10 < share < 0.17, share
+    assert 0.01 < labelled.mean() < 0.06  # type: ignore[operator]
+
+
+def test_a_name_variant_drops_ben_or_a_part_of_the_given_name(
+    partners: PartnerRecords, noisy: PartnerRecords
+) -> None:
+    before = _all(partners).select("source", "record_id", *NAMES)
+    after = _all(noisy).filter("name_variant").select("source", "record_id", *NAMES)
+    pairs = after.join(before, on=["source", "record_id"], suffix="_true")
+    assert pairs.height == after.height >= 50
+    for row in pairs.iter_rows(named=True):
+        changed = [c for c in NAMES if row[c] != row[f"{c}_true"]]
+        assert changed, row
+        for c in changed:
+            was, now = row[f"{c}_true"], row[c]
+            if c.startswith("family"):  # Ben Ali -> Ali, Benjelloun -> Jelloun, بنعلي -> علي
+                assert was.lower().startswith(("ben", "bel", "بن", "بل")), row
+                assert was.lower().endswith(now.lower()) and len(now) >= 3, row
+            else:  # Fatima Zahra -> Zahra
+                assert was.endswith(" " + now) or was.endswith("-" + now), row
+        # the family and the given name are never both changed
+        assert not (
+            {"family_lat", "family_ar"} & set(changed) and {"given_lat", "given_ar"} & set(changed)
+        )
+
+
+@pytest.mark.parametrize(
+    ("names", "expected", "changed"),
+    [
+        (
+            ("Ben Slimane", "Ahmed", "بنسليمان", "أحمد"),
+            ("Slimane", "Ahmed", "سليمان", "أحمد"),
+            True,
+        ),
+        (("Benjelloun", "Ali", None, None), ("Jelloun", "Ali", None, None), True),
+        (("Bel Haj", "Ali", "بلحاج", "علي"), ("Haj", "Ali", "حاج", "علي"), True),
+        ((None, None, "بنعلي", "محمد"), (None, None, "علي", "محمد"), True),
+        (
+            ("Alaoui", "Fatima Zahra", "العلوي", "فاطمة الزهراء"),
+            ("Alaoui", "Zahra", "العلوي", "الزهراء"),
+            True,
+        ),
+        (("Alaoui", "Fatim-Zahra", None, None), ("Alaoui", "Zahra", None, None), True),
+        # a doubled letter is no prefix (Bennani, Bellahcen); a plain name has no variant
+        (("Bennani", "Ali", "بناني", "علي"), ("Bennani", "Ali", "بناني", "علي"), False),
+        (("Alaoui", "Mohamed", "العلوي", "محمد"), ("Alaoui", "Mohamed", "العلوي", "محمد"), False),
+    ],
+)
+def test_name_variant_table(names: tuple, expected: tuple, changed: bool) -> None:
+    frame = pl.DataFrame([names], schema={c: pl.Utf8 for c in NAMES}, orient="row")
+    out, applied = name_variant(frame, np.ones(1, bool))
+    assert out.row(0) == expected
+    assert bool(applied[0]) is changed
+    unchanged, none = name_variant(frame, np.zeros(1, bool))
+    assert unchanged.row(0) == names and not none.any()
 
 
 def test_a_relative_cin_is_the_cin_of_another_member_of_the_household(
@@ -147,18 +221,19 @@ def test_a_digit_typo_changes_exactly_one_digit() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (SAMPLE / "ground_truth.csv").is_file(), reason="no sample_data/")
-def test_the_sample_command_changes_only_the_truth_columns_it_adds(tmp_path: Path) -> None:
-    """`registry-link synth --persons 50000 --seed 20261122` against the shipped sample: every
-    file byte-identical but ground_truth.csv, whose first five columns are."""
-    generate(50_000, SEED, tmp_path)
+def test_the_sample_command_gives_the_shipped_sample(tmp_path: Path) -> None:
+    """`registry-link synth --persons 50000 --seed 20261122 --slice-noise` gives the shipped
+    sample byte for byte (every file but its README)."""
+    generate(50_000, SEED, tmp_path, slice_noise=SliceNoiseRates())
     for path in SAMPLE.iterdir():
-        if path.name in ("README.md", "ground_truth.csv"):
+        if path.name == "README.md":
             continue
         assert path.read_bytes() == (tmp_path / path.name).read_bytes(), path.name
-    shipped = pl.read_csv(SAMPLE / "ground_truth.csv", infer_schema=False)
     fresh = pl.read_csv(tmp_path / "ground_truth.csv", infer_schema=False)
     assert fresh.columns == list(GROUND_TRUTH_COLUMNS)
-    assert fresh.select(shipped.columns[:5]).equals(shipped.select(shipped.columns[:5]))
+    for label in ("cin_of_relative", "name_variant"):
+        assert (fresh[label] == "true").sum() > 50, label
+    assert (fresh["birth_date_error"] == "digit_typo").sum() > 50
 
 
 def test_synth_slice_noise_option(tmp_path: Path) -> None:
