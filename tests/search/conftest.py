@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from registry_link import load_standardised
@@ -29,7 +30,9 @@ class Sample:
     linker: Linker
     result: LinkResult
     index: RegistryIndex
+    registry: pl.DataFrame
     settings: dict[str, SourceSettings]
+    settings_registry: SourceSettings
 
 
 @pytest.fixture(scope="session")
@@ -39,4 +42,6 @@ def sample() -> Sample:
     partners = [load_standardised(path, CONFIGS / f"{name}.yaml") for name, path in LISTS.items()]
     result = linker.link(registry, partners)
     settings = {name: load_source_config(CONFIGS / f"{name}.yaml") for name in LISTS}
-    return Sample(linker, result, linker.index(registry, result.model), settings)
+    index = linker.index(registry, result.model)
+    registry_settings = load_source_config(CONFIGS / "registry.yaml")
+    return Sample(linker, result, index, registry.frame, settings, registry_settings)
