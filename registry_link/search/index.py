@@ -57,6 +57,7 @@ from registry_link.search.query import (
     query_settings,
     standardise_records,
 )
+from registry_link.standardise.distinct import ValueMemo
 from registry_link.standardise.pipeline import StandardisedList
 
 #: Registry fields a candidate shows (besides its ids).
@@ -171,6 +172,7 @@ class RegistryIndex:
         self._check_unique(frame)
         self.registry = pl.DataFrame()  # (kept in the snapshot only)
         self._lock = threading.Lock()
+        self._memos: dict[int, tuple[SourceSettings, ValueMemo]] = {}
         self._snapshot = _Snapshot(
             registry=frame,
             alive=np.ones(frame.height, dtype=bool),
@@ -273,6 +275,15 @@ class RegistryIndex:
             )
         return int(gone.size)
 
+    def _memo(self, settings: SourceSettings) -> ValueMemo:
+        """The per-value standardisation results kept for queries read with ``settings``."""
+        with self._lock:
+            found = self._memos.get(id(settings))
+            if found is None or found[0] is not settings:
+                found = (settings, ValueMemo())
+                self._memos[id(settings)] = found
+            return found[1]
+
     @staticmethod
     def _rows_of(snapshot: _Snapshot, ids: pl.Series) -> np.ndarray:
         """The alive registry rows holding these record ids."""
@@ -330,7 +341,9 @@ class RegistryIndex:
         if not records:
             return []
         read = for_queries(settings) if settings is not None else self._query
-        left = standardise_records(records, read, fields=QUERY_FIELDS)
+        left = standardise_records(
+            records, read, fields=QUERY_FIELDS, memo=self._memo(settings or self._query)
+        )
         left = left.with_columns(pl.lit(read.source, pl.Utf8).alias("source"))
         return self._search_frame(self._snapshot, left, k)
 
