@@ -57,7 +57,7 @@ from registry_link.search.query import (
     query_settings,
     standardise_records,
 )
-from registry_link.standardise.distinct import ValueMemo
+from registry_link.standardise.distinct import ValueMemo, remembered_values
 from registry_link.standardise.pipeline import StandardisedList
 
 #: Registry fields a candidate shows (besides its ids).
@@ -176,6 +176,7 @@ class RegistryIndex:
         self._check_unique(frame)
         self._lock = threading.Lock()
         self._memos: dict[int, tuple[SourceSettings, ValueMemo]] = {}
+        self._compare_memo = ValueMemo()
         self._snapshot = _Snapshot(
             registry=frame,
             alive=np.ones(frame.height, dtype=bool),
@@ -407,7 +408,8 @@ class RegistryIndex:
         """The pairs' comparison vectors scored with ``model`` (``bf_*`` included)."""
         hh = self._household
         plain = [c for c in model.comparisons if hh is None or c.name != hh.rule.name]
-        gammas = compare(left, right, pairs, plain)
+        with remembered_values(self._compare_memo):  # (per-value name features)
+            gammas = compare(left, right, pairs, plain)
         if len(plain) < len(model.comparisons):
             assert hh is not None
             comp = model.comparison(hh.rule.name)

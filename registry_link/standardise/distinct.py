@@ -56,7 +56,7 @@ class ValueMemo:
     def keep(self, key: Hashable, mapped: pl.DataFrame) -> None:
         """Keep ``mapped``'s rows (first column the value), up to the limit."""
         with self._lock:
-            schema, rows = self._rules.setdefault(key, (dict(mapped.schema), {}))
+            rows = self._rules.setdefault(key, (dict(mapped.schema), {}))[1]
             room = self.limit - len(rows)
             for row in mapped.head(max(room, 0)).iter_rows():
                 rows[row[0]] = row
@@ -79,15 +79,19 @@ def remembered_values(memo: ValueMemo) -> Iterator[None]:
         _MEMO.reset(token)
 
 
+def remembering() -> bool:
+    """Whether a memo is active (:func:`remembered_values`): for per-value rules outside
+    :func:`with_distinct` that may go through it then."""
+    return _MEMO.get() is not None
+
+
 def _rule_key(column: str, rule: Rule | dict[str, pl.Expr]) -> Hashable:
     if isinstance(rule, dict):
         return (column, "columns", tuple(rule))
     return (column, "rule", getattr(rule, "__qualname__", repr(rule)))
 
 
-def _mapped(
-    distinct: pl.DataFrame, column: str, rule: Rule | dict[str, pl.Expr]
-) -> pl.DataFrame:
+def _mapped(distinct: pl.DataFrame, column: str, rule: Rule | dict[str, pl.Expr]) -> pl.DataFrame:
     """The rule's columns for the distinct values (through the memo when one is active)."""
 
     def run(values: pl.DataFrame) -> pl.DataFrame:
