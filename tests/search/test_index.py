@@ -192,3 +192,10 @@ def test_records_of_one_search_need_distinct_ids(sample: Sample) -> None:
         sample.index.search_many(
             [{"record_id": "a", "given_name": "Amina"}, {"record_id": "a", "given_name": "Said"}]
         )
+
+
+def test_nbytes_counts_the_registry_and_the_key_tables(fresh: RegistryIndex) -> None:
+    before = fresh.nbytes
+    assert before > 0
+    fresh.upsert([_NEW_PERSON])
+    assert fresh.nbytes > before
