@@ -1,7 +1,7 @@
 """Blocking for one record at a time: each rule's registry keys, hashed and sorted once.
 
-The batch (:func:`registry_link.blocking.block`) joins a whole list with the registry on each
-rule's key. A search has one record (or a few): the index keeps, per rule, the 64-bit hash of
+The batch (:func:`~registry_link.block.candidates.block`) joins a whole list with the registry
+on each rule's key. A search has one record (or a few): the index keeps, per rule, the 64-bit hash of
 every registry record's key (one per distinct element for a list column, records with a null
 key part left out, as blocking does) sorted, with the record's row beside it. A query's
 candidates are then a binary search per key (:func:`lookup`): no join, no pass over the
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry_link.blocking import BlockingRule
+from registry_link.block.candidates import BlockingRule
 
 _SEED = 20261206
 

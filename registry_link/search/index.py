@@ -4,14 +4,14 @@
 registry and a trained model. A search runs the batch's own stages on the query records and
 their candidates only — the same standardiser, comparisons, scoring and decision rules
 (:func:`~registry_link.standardise.pipeline.standardise`,
-:func:`~registry_link.comparison.compute.compare`, :func:`~registry_link.scoring.score`,
-:func:`~registry_link.decide.decide`) — so a record gets the candidate, probability and
+:func:`~registry_link.compare.compute.compare`, :func:`~registry_link.score.scoring.score`,
+:func:`~registry_link.decide.decisions.decide`) — so a record gets the candidate, probability and
 decision ``registry-link match`` gives it. What is prepared once is the registry frame and,
 per blocking rule, its keys hashed and sorted (:mod:`registry_link.search.blocks`): a
 query's candidates are binary searches, never a pass over the registry.
 
 **Households.** In the batch, a dependant's worker, once matched, gives the dependant a
-household hint (:mod:`registry_link.household_context`). A search has no list: search a
+household hint (:mod:`registry_link.households.context`). A search has no list: search a
 dependant with its worker (``search(record, principal=worker)``, or ``search_many`` of a
 household's records, the dependants' ``principal_record_id`` naming the worker's
 ``record_id``) and the same second pass runs on them; searched alone, a dependant gets no
@@ -34,12 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry_link.blocking import BlockingRule
-from registry_link.comparison.compute import compare
+from registry_link.block.candidates import BlockingRule
+from registry_link.compare.compute import compare
 from registry_link.config.loader import SourceSettings
-from registry_link.decide import decide, note_skipped_blocks, rank_candidates
+from registry_link.decide.decisions import decide, note_skipped_blocks, rank_candidates
 from registry_link.errors import QueryError, UsageError
-from registry_link.household_context import (
+from registry_link.households.context import (
     base_model,
     household_gammas_of,
     household_name,
@@ -48,7 +48,7 @@ from registry_link.household_context import (
 )
 from registry_link.model import ModelSettings, TrainedModel
 from registry_link.schema import DISPLAY_FIELDS, STANDARDISED_SCHEMA
-from registry_link.scoring import explain, score
+from registry_link.score.scoring import explain, score
 from registry_link.search.blocks import Lookup, RuleTable, build_table, lookup, updated_table
 from registry_link.search.query import (
     QUERY_FIELDS,
@@ -433,7 +433,7 @@ class RegistryIndex:
         hh: _Household,
     ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
         """The query records with their household hints, and the candidate pairs with the
-        household rule's (see :mod:`registry_link.household_context`)."""
+        household rule's (see :mod:`registry_link.households.context`)."""
         no_hint = pl.lit(None, pl.Utf8).alias(hh.hint)
         principal = principal_rows(left).to_numpy()
         if not principal.any():
