@@ -7,7 +7,6 @@ Every refusal is one JSON object ``{"error": {"code", "message", "fields"?}}``; 
 request carries (names, identifiers, paths with ids) is written to the log.
 """
 
-from __future__ import annotations
 
 import logging
 import math
