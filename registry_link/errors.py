@@ -170,3 +170,7 @@ class LinkageError(RegistryLinkError):
 
 class UsageError(RegistryLinkError):
     """An option or argument combination makes no sense."""
+
+
+class QueryError(UsageError):
+    """A search query (one record) cannot be read: an unknown field, a value of the wrong type."""

@@ -50,6 +50,9 @@ from registry_link.training import PairFreeEstimates, pair_free_estimates, train
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from registry_link.config.loader import SourceSettings
+    from registry_link.search import RegistryIndex
+
 #: What a source may be given as: a standardised list, or a standardised frame.
 SourceInput = StandardisedList | pl.DataFrame
 
@@ -356,6 +359,26 @@ class Linker:
             pairs=ScoredPairs(linked.scored, left, right, linked.model),
             timings=dict(stages.timings),
         )
+
+    def index(
+        self,
+        registry: SourceInput,
+        model: TrainedModel,
+        *,
+        query: SourceSettings | None = None,
+    ) -> RegistryIndex:
+        """The registry prepared once for searches one record at a time, with this linker's
+        config and a trained model (:class:`~registry_link.search.RegistryIndex`).
+
+        Args:
+            registry: the standardised registry.
+            model: the trained model (e.g. a link's ``result.model`` or ``load_model(path)``).
+            query: how query records are read (default: canonical fields, ISO dates or a
+                year alone; see :func:`~registry_link.search.query_settings`).
+        """
+        from registry_link.search import RegistryIndex
+
+        return RegistryIndex(self.settings, model, registry, query=query)
 
     def _decide_passes(
         self,

@@ -1,0 +1,120 @@
+"""Blocking for one record at a time: each rule's registry keys, hashed and sorted once.
+
+The batch (:func:`registry_link.blocking.block`) joins a whole list with the registry on each
+rule's key. A search has one record (or a few): the index keeps, per rule, the 64-bit hash of
+every registry record's key (one per distinct element for a list column, records with a null
+key part left out, as blocking does) sorted, with the record's row beside it. A query's
+candidates are then a binary search per key (:func:`lookup`): no join, no pass over the
+registry.
+
+Limits are applied as the batch applies them to one record: ``max_candidates`` (registry
+records in the block) as it is; ``max_block_size`` (left × right records in the block) with
+one left record — in the batch the block's size also counts the other records of the list
+sharing the key, which a search does not have.
+
+Keys are 64-bit hashes of the key values (polars' hash of the key struct, the same for the
+registry and a query frame of the same schema); two distinct keys sharing a hash would add
+a candidate that does not share the key (it would be compared and scored like any other),
+about one chance in 10^13 per search at 10 M keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from registry_link.blocking import BlockingRule
+
+_SEED = 20261206
+
+
+@dataclass(frozen=True)
+class RuleTable:
+    """One rule's registry keys: ``hashes`` sorted (UInt64), ``rows`` the registry rows."""
+
+    rule: BlockingRule
+    hashes: np.ndarray
+    rows: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Keys held (records × distinct list elements)."""
+        return int(self.hashes.size)
+
+
+def key_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, hashes)``: each record's key hash for ``columns`` (one per distinct element
+    of a list column; records with a null key part left out), rows as UInt32."""
+    cols = list(columns)
+    sel = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), *cols)
+    has_list = False
+    for c in cols:
+        if isinstance(sel.schema[c], pl.List):
+            sel = sel.explode(c)
+            has_list = True
+    sel = sel.drop_nulls(cols)
+    if has_list:
+        sel = sel.unique(maintain_order=True)
+    out = sel.select("_row", pl.struct(cols).hash(_SEED).alias("_h"))
+    return out["_row"].to_numpy(), out["_h"].to_numpy()
+
+
+def build_table(frame: pl.DataFrame, rule: BlockingRule, offset: int = 0) -> RuleTable:
+    """The rule's table of ``frame``'s records (rows numbered from ``offset``)."""
+    rows, hashes = key_hashes(frame, rule.columns)
+    order = np.argsort(hashes, kind="stable")
+    return RuleTable(rule, hashes[order], (rows[order] + offset).astype(np.uint32))
+
+
+def updated_table(
+    table: RuleTable, alive: np.ndarray, added: pl.DataFrame | None, offset: int
+) -> RuleTable:
+    """``table`` without the rows no longer ``alive``, with ``added``'s records (rows from
+    ``offset``) merged in: a copy, the old table untouched (readers may hold it)."""
+    keep = alive[table.rows]
+    hashes, rows = table.hashes[keep], table.rows[keep]
+    if added is not None and added.height:
+        new = build_table(added, table.rule, offset)
+        at = np.searchsorted(hashes, new.hashes, side="right")
+        hashes = np.insert(hashes, at, new.hashes)
+        rows = np.insert(rows, at, new.rows)
+    return RuleTable(table.rule, hashes, rows)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A rule's candidate pairs for the query records: ``left`` (query rows) and ``right``
+    (registry rows), and ``skipped``: query rows in a block the rule's limits skipped."""
+
+    left: np.ndarray
+    right: np.ndarray
+    skipped: np.ndarray
+
+
+def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = None) -> Lookup:
+    """The registry rows sharing a key of the rule with each query record (see the module
+    docstring for the limits; ``max_block_size`` overrides the rule's)."""
+    rule = table.rule
+    qrows, qhash = key_hashes(query, rule.columns)
+    lo = np.searchsorted(table.hashes, qhash, side="left")
+    hi = np.searchsorted(table.hashes, qhash, side="right")
+    n = hi - lo
+    over = np.zeros(n.size, dtype=bool)
+    limit = max_block_size if max_block_size is not None else rule.max_block_size
+    if limit is not None:
+        over |= n > limit
+    if rule.max_candidates is not None:
+        over |= n > rule.max_candidates
+    keep = ~over & (n > 0)
+    counts = n[keep]
+    total = int(counts.sum())
+    starts = np.repeat(lo[keep] - (np.cumsum(counts) - counts), counts)
+    positions = starts + np.arange(total)
+    return Lookup(
+        left=np.repeat(qrows[keep], counts).astype(np.uint32),
+        right=table.rows[positions],
+        skipped=np.unique(qrows[over]).astype(np.uint32),
+    )

@@ -1,0 +1,494 @@
+"""The registry index: the registry prepared once, searched one record (or a few) at a time.
+
+:meth:`registry_link.Linker.index` builds a :class:`RegistryIndex` from a standardised
+registry and a trained model. A search runs the batch's own stages on the query records and
+their candidates only — the same standardiser, comparisons, scoring and decision rules
+(:func:`~registry_link.standardise.pipeline.standardise`,
+:func:`~registry_link.comparison.compute.compare`, :func:`~registry_link.scoring.score`,
+:func:`~registry_link.decide.decide`) — so a record gets the candidate, probability and
+decision ``registry-link match`` gives it. What is prepared once is the registry frame and,
+per blocking rule, its keys hashed and sorted (:mod:`registry_link.search.blocks`): a
+query's candidates are binary searches, never a pass over the registry.
+
+**Households.** In the batch, a dependant's worker, once matched, gives the dependant a
+household hint (:mod:`registry_link.household_context`). A search has no list: search a
+dependant with its worker (``search(record, principal=worker)``, or ``search_many`` of a
+household's records, the dependants' ``principal_record_id`` naming the worker's
+``record_id``) and the same second pass runs on them; searched alone, a dependant gets no
+hint, as a record without a principal.
+
+**Updates and threads.** The index's state is one immutable snapshot (registry frame, rule
+tables, version). A search reads the snapshot current when it starts, without a lock;
+:meth:`RegistryIndex.upsert` and :meth:`RegistryIndex.remove` build a new snapshot (copies
+of the rule tables with the changed rows, the registry frame appended to, never rewritten)
+under a writers' lock and swap it in with one assignment: concurrent readers see the old
+snapshot or the new one, never a mix; a search started after an update returns sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from registry_link.blocking import BlockingRule
+from registry_link.comparison.compute import compare
+from registry_link.config.loader import SourceSettings
+from registry_link.decide import decide, note_skipped_blocks, rank_candidates
+from registry_link.errors import QueryError, UsageError
+from registry_link.household_context import (
+    base_model,
+    household_gammas_of,
+    household_name,
+    partner_hints,
+    principal_rows,
+)
+from registry_link.model import ModelSettings, TrainedModel
+from registry_link.schema import DISPLAY_FIELDS, STANDARDISED_SCHEMA
+from registry_link.scoring import explain, score
+from registry_link.search.blocks import Lookup, RuleTable, build_table, lookup, updated_table
+from registry_link.search.query import (
+    QUERY_FIELDS,
+    REGISTRY_RECORD_FIELDS,
+    for_queries,
+    query_settings,
+    standardise_records,
+)
+from registry_link.standardise.pipeline import StandardisedList
+
+#: Registry fields a candidate shows (besides its ids).
+CANDIDATE_FIELDS: tuple[str, ...] = (
+    "record_id",
+    "person_id",
+    "household_id",
+    "relation_to_head",
+    *DISPLAY_FIELDS,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One registry record found for a query record.
+
+    ``decision``: the batch decision for the best candidate; for the others ``review`` at or
+    above the review threshold (a second candidate is never matched automatically), else
+    ``non_match``. ``explanation``: one line per comparison level, as the review tool prints
+    them, then the prior and the total.
+    """
+
+    record_id: str
+    person_id: str | None
+    household_id: str | None
+    match_probability: float
+    match_weight: float
+    bits: dict[str, float]
+    explanation: tuple[str, ...]
+    decision: str
+    fields: dict[str, object]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A query record's candidates (best first, at most k), the batch decision and its
+    reason, and the data-quality flags the standardiser raised on the query."""
+
+    candidates: tuple[Candidate, ...]
+    decision: str
+    reason: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The index's state at one version (never modified: updates make a new one)."""
+
+    registry: pl.DataFrame  # every row ever added; removed and replaced rows are not alive
+    alive: np.ndarray  # bool per registry row
+    tables: Mapping[str, RuleTable]  # blocking rules (+ the household rule), by name
+    version: int
+    size: int
+
+
+@dataclass(frozen=True)
+class _Household:
+    """The household second pass's pieces, when the model has the household comparison."""
+
+    rule: BlockingRule
+    hint: str
+    pass1: TrainedModel
+
+
+def _registry_frame(registry: StandardisedList | pl.DataFrame) -> pl.DataFrame:
+    frame = registry.frame if isinstance(registry, StandardisedList) else registry
+    missing = [c for c in STANDARDISED_SCHEMA if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"the registry is not a standardised frame: it lacks {missing[:8]}; load it with "
+            f"registry_link.load_standardised(path, config) first"
+        )
+    return frame.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items())
+
+
+@dataclass
+class RegistryIndex:
+    """A registry prepared for searches (build it with :meth:`registry_link.Linker.index`).
+
+    Args:
+        settings: the model config (blocking rules, thresholds, household context).
+        model: the trained model (with its household comparison when the config has one).
+        registry: the standardised registry.
+        query: how query records are read (default :func:`query_settings`: canonical fields,
+            ISO dates or a year alone, the built-in codes).
+        registry_source: how ``upsert`` reads registry records given as mappings.
+    """
+
+    settings: ModelSettings
+    model: TrainedModel
+    registry: StandardisedList | pl.DataFrame = field(repr=False)
+    query: SourceSettings | None = None
+    registry_source: SourceSettings | None = None
+
+    def __post_init__(self) -> None:
+        hc = self.settings.household_context
+        name = household_name(self.model)
+        self._household = (
+            _Household(
+                BlockingRule(hc.comparison, (hc.hint_column,), hc.max_block_size),
+                hc.hint_column,
+                base_model(self.model, name),
+            )
+            if hc is not None and name == hc.comparison
+            else None
+        )
+        self._query = for_queries(self.query or query_settings())
+        self._registry_source = self.registry_source or query_settings(
+            source="registry", kind="registry"
+        )
+        frame = self._with_hint(_registry_frame(self.registry))
+        self._check_unique(frame)
+        self.registry = pl.DataFrame()  # (kept in the snapshot only)
+        self._lock = threading.Lock()
+        self._snapshot = _Snapshot(
+            registry=frame,
+            alive=np.ones(frame.height, dtype=bool),
+            tables={r.name: build_table(frame, r) for r in self._rules()},
+            version=0,
+            size=frame.height,
+        )
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def size(self) -> int:
+        """Registry records searchable now."""
+        return self._snapshot.size
+
+    @property
+    def version(self) -> int:
+        """0 when built, +1 per update (:meth:`upsert`, :meth:`remove`)."""
+        return self._snapshot.version
+
+    def _rules(self) -> list[BlockingRule]:
+        rules = list(self.settings.blocking_rules)
+        return rules + ([self._household.rule] if self._household is not None else [])
+
+    def _with_hint(self, frame: pl.DataFrame) -> pl.DataFrame:
+        if self._household is None:
+            return frame
+        return frame.with_columns(pl.col("household_id").cast(pl.Utf8).alias(self._household.hint))
+
+    @staticmethod
+    def _check_unique(frame: pl.DataFrame) -> None:
+        dup = frame.filter(pl.col("record_id").is_duplicated())
+        if dup.height:
+            raise UsageError(
+                f"the registry repeats record ids ({dup.height} rows share "
+                f"{dup['record_id'].n_unique()} ids); give each registry record once"
+            )
+
+    # ------------------------------------------------------------------ updates
+
+    def upsert(self, records: Sequence[Mapping[str, object]] | pl.DataFrame) -> int:
+        """Add registry records, or replace those with the same ``record_id``; returns how
+        many. ``records``: a standardised frame (the registry's schema), or mappings of
+        registry fields (:data:`~registry_link.search.query.REGISTRY_RECORD_FIELDS`: the
+        canonical fields, ``person_id``, ``household_id``, ``relation_to_head``) read as the
+        registry is (``record_id`` defaults to ``person_id``).
+
+        Raises:
+            QueryError: an unknown field, or a record id given twice.
+        """
+        if isinstance(records, pl.DataFrame):
+            added = self._with_hint(_registry_frame(records))
+        else:
+            ids = [str(r.get("record_id") or r.get("person_id") or "") for r in records]
+            added = self._with_hint(
+                standardise_records(
+                    records,
+                    self._registry_source,
+                    fields=REGISTRY_RECORD_FIELDS,
+                    default_ids=ids,
+                )
+            )
+        if added.height == 0:
+            return 0
+        if added["record_id"].null_count() or added["record_id"].is_duplicated().any():
+            raise QueryError(
+                "registry records to upsert need a record_id (or person_id), each given once"
+            )
+        with self._lock:
+            old = self._snapshot
+            replaced = self._rows_of(old, added["record_id"])
+            alive = old.alive.copy()
+            alive[replaced] = False
+            offset = old.registry.height
+            registry = pl.concat([old.registry, added], how="vertical", rechunk=False)
+            if registry.n_chunks() > 64:
+                registry = registry.rechunk()
+            alive = np.concatenate([alive, np.ones(added.height, dtype=bool)])
+            tables = {
+                name: updated_table(t, alive, added, offset) for name, t in old.tables.items()
+            }
+            self._snapshot = _Snapshot(
+                registry, alive, tables, old.version + 1, old.size - replaced.size + added.height
+            )
+        return added.height
+
+    def remove(self, record_ids: Sequence[str]) -> int:
+        """Remove registry records by ``record_id``; returns how many were there."""
+        ids = pl.Series("record_id", [str(i) for i in record_ids], dtype=pl.Utf8)
+        with self._lock:
+            old = self._snapshot
+            gone = self._rows_of(old, ids)
+            if gone.size == 0:
+                return 0
+            alive = old.alive.copy()
+            alive[gone] = False
+            tables = {name: updated_table(t, alive, None, 0) for name, t in old.tables.items()}
+            self._snapshot = _Snapshot(
+                old.registry, alive, tables, old.version + 1, old.size - gone.size
+            )
+        return int(gone.size)
+
+    @staticmethod
+    def _rows_of(snapshot: _Snapshot, ids: pl.Series) -> np.ndarray:
+        """The alive registry rows holding these record ids."""
+        hit = snapshot.registry.get_column("record_id").is_in(ids.implode()).to_numpy()
+        return np.flatnonzero(hit & snapshot.alive)
+
+    # ------------------------------------------------------------------ search
+
+    def search(
+        self,
+        record: Mapping[str, object],
+        k: int = 5,
+        *,
+        principal: Mapping[str, object] | None = None,
+        settings: SourceSettings | None = None,
+    ) -> SearchResult:
+        """Search one record (canonical fields → raw values, as a partner row gives them).
+
+        Args:
+            record: the query record.
+            k: candidates returned at most.
+            principal: for a dependant, the worker who declared it: searched with it, so
+                that its match gives the dependant the household evidence the batch gives
+                (the worker's own result is not returned).
+            settings: how to read the record (a partner config's date format and codes);
+                default the index's query settings.
+        """
+        if principal is None:
+            return self.search_many([record], k, settings=settings)[0]
+        worker = {**principal, "record_id": principal.get("record_id") or "principal"}
+        dependant = {
+            **record,
+            "record_id": record.get("record_id") or "dependant",
+            "principal_record_id": worker["record_id"],
+        }
+        if worker["record_id"] == dependant["record_id"]:
+            raise QueryError("a record and its principal need different record_id values")
+        return self.search_many([worker, dependant], k, settings=settings)[1]
+
+    def search_many(
+        self,
+        records: Sequence[Mapping[str, object]],
+        k: int = 5,
+        *,
+        settings: SourceSettings | None = None,
+    ) -> list[SearchResult]:
+        """Search several records at once (one result each, in order): standardised,
+        blocked, compared, scored and decided together, each as if searched alone — except
+        that dependants whose ``principal_record_id`` names another record's ``record_id``
+        get the household pass with it."""
+        if k < 1:
+            raise QueryError(f"k must be at least 1, got {k}")
+        if isinstance(records, Mapping):
+            raise QueryError("search_many takes a list of records; use search for one")
+        if not records:
+            return []
+        read = for_queries(settings) if settings is not None else self._query
+        left = standardise_records(records, read, fields=QUERY_FIELDS)
+        left = left.with_columns(pl.lit(read.source, pl.Utf8).alias("source"))
+        return self._search_frame(self._snapshot, left, k)
+
+    def search_frame(self, left: pl.DataFrame, k: int = 5) -> list[SearchResult]:
+        """Search records already standardised (a partner list's frame, one result per row)."""
+        return self._search_frame(self._snapshot, _registry_frame(left), k)
+
+    # ------------------------------------------------------------------ the stages
+
+    def _candidates(
+        self, snap: _Snapshot, left: pl.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, pl.Series]]:
+        """Candidate pairs (query rows, registry rows), unique; rows skipped per rule."""
+        found: list[Lookup] = []
+        skipped: dict[str, pl.Series] = {}
+        for rule in self.settings.blocking_rules:
+            hit = lookup(snap.tables[rule.name], left)
+            found.append(hit)
+            if hit.skipped.size:
+                skipped[rule.name] = pl.Series(hit.skipped, dtype=pl.UInt32)
+        return *_unique_pairs(found), skipped
+
+    def _search_frame(self, snap: _Snapshot, left: pl.DataFrame, k: int) -> list[SearchResult]:
+        l_rows, r_rows, skipped = self._candidates(snap, left)
+        hh = self._household
+        if hh is not None:
+            left, l_rows, r_rows = self._household_pass(snap, left, l_rows, r_rows, hh)
+        rows, r_local = np.unique(r_rows, return_inverse=True)
+        right = snap.registry[rows]
+        pairs = pl.DataFrame(
+            {"l_idx": l_rows.astype(np.uint32), "r_idx": r_local.astype(np.uint32)}
+        )
+        scored = self._score(left, right, pairs, self.model)
+        links = decide(
+            scored,
+            left,
+            right=right,
+            model=self.model,
+            match_threshold=self.settings.match_threshold,
+            review_threshold=self.settings.review_threshold,
+            close_second_margin=self.settings.close_second_margin,
+        )
+        links = note_skipped_blocks(links, skipped)
+        return self._results(left, right, scored, links, k)
+
+    def _score(
+        self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, model: TrainedModel
+    ) -> pl.DataFrame:
+        """The pairs' comparison vectors scored with ``model`` (``bf_*`` included)."""
+        hh = self._household
+        plain = [c for c in model.comparisons if hh is None or c.name != hh.rule.name]
+        gammas = compare(left, right, pairs, plain)
+        if len(plain) < len(model.comparisons):
+            assert hh is not None
+            comp = model.comparison(hh.rule.name)
+            (gamma,) = household_gammas_of(left, right, [pairs], comp)
+            gammas = gammas.with_columns(gamma)
+        return score(gammas, model, right=right, contributions=True)
+
+    def _household_pass(
+        self,
+        snap: _Snapshot,
+        left: pl.DataFrame,
+        l_rows: np.ndarray,
+        r_rows: np.ndarray,
+        hh: _Household,
+    ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        """The query records with their household hints, and the candidate pairs with the
+        household rule's (see :mod:`registry_link.household_context`)."""
+        no_hint = pl.lit(None, pl.Utf8).alias(hh.hint)
+        principal = principal_rows(left).to_numpy()
+        if not principal.any():
+            return left.with_columns(no_hint), l_rows, r_rows
+        mine = principal[l_rows]
+        rows, r_local = np.unique(r_rows[mine], return_inverse=True)
+        right = snap.registry[rows]
+        pairs = pl.DataFrame(
+            {"l_idx": l_rows[mine].astype(np.uint32), "r_idx": r_local.astype(np.uint32)}
+        )
+        pass1 = self._score(left.with_columns(no_hint), right, pairs, hh.pass1)
+        links = decide(
+            pass1,
+            left,
+            right=right,
+            model=hh.pass1,
+            match_threshold=self.settings.match_threshold,
+            review_threshold=self.settings.review_threshold,
+            close_second_margin=self.settings.close_second_margin,
+        )
+        left = left.with_columns(partner_hints(left, links, right).alias(hh.hint))
+        extra = lookup(snap.tables[hh.rule.name], left)
+        return left, *_unique_pairs([Lookup(l_rows, r_rows, extra.skipped), extra])
+
+    def _results(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        scored: pl.DataFrame,
+        links: pl.DataFrame,
+        k: int,
+    ) -> list[SearchResult]:
+        """One :class:`SearchResult` per query record."""
+        s = self.settings
+        wide = scored.with_columns(
+            source=pl.lit("q"),
+            record_id=scored["l_idx"].cast(pl.Utf8),
+            person_id=right["person_id"].gather(scored["r_idx"]),
+        )
+        ranked = rank_candidates(wide).filter(pl.col("rank") <= k)
+        picked = wide[ranked["_row"]].with_columns(_l=pl.col("l_idx"), _rank=ranked["rank"])
+        bf_cols = [f"bf_{c.name}" for c in self.model.comparisons]
+        shown = [c for c in CANDIDATE_FIELDS if c in right.columns]
+        per_record: list[list[Candidate]] = [[] for _ in range(left.height)]
+        decisions = links["decision"].to_list()
+        for row in picked.sort("_l", "_rank").iter_rows(named=True):
+            i = row["_l"]
+            reg = right.row(row["r_idx"], named=True)
+            p = float(row["match_probability"])
+            if row["_rank"] == 1:
+                decision = decisions[i]
+            else:
+                decision = "review" if p >= s.review_threshold else "non_match"
+            per_record[i].append(
+                Candidate(
+                    record_id=reg["record_id"],
+                    person_id=reg["person_id"],
+                    household_id=reg["household_id"],
+                    match_probability=p,
+                    match_weight=float(row["match_weight"]),
+                    bits={c[3:]: float(row[c]) for c in bf_cols},
+                    explanation=tuple(explain(row, self.model)),
+                    decision=decision,
+                    fields={f: reg[f] for f in shown},
+                )
+            )
+        flags = left["flags"].to_list()
+        return [
+            SearchResult(
+                candidates=tuple(per_record[i]),
+                decision=decisions[i],
+                reason=reason,
+                flags=tuple(flags[i] or ()),
+            )
+            for i, reason in enumerate(links["reason"].to_list())
+        ]
+
+
+def _unique_pairs(found: Sequence[Lookup]) -> tuple[np.ndarray, np.ndarray]:
+    """The lookups' pairs, each once, sorted by (query row, registry row)."""
+    if not found:
+        return np.empty(0, np.uint32), np.empty(0, np.uint32)
+    packed = np.concatenate(
+        [f.left.astype(np.uint64) << np.uint64(32) | f.right.astype(np.uint64) for f in found]
+    )
+    packed = np.unique(packed)
+    return (packed >> np.uint64(32)).astype(np.uint32), (packed & np.uint64(0xFFFFFFFF)).astype(
+        np.uint32
+    )
+
+
+__all__ = ["CANDIDATE_FIELDS", "Candidate", "RegistryIndex", "SearchResult"]
