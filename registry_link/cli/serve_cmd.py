@@ -64,7 +64,7 @@ def command(
     from registry_link.service import ServiceSettings, create_app, require_serve_extra
 
     require_serve_extra()
-    import uvicorn
+    from registry_link.service.server import make_server
 
     settings = ServiceSettings(
         registry=registry_path,
@@ -82,8 +82,7 @@ def command(
         f"/docs and /openapi.json describe the API)",
         highlight=False,
     )
-    # uvicorn's access log would write request paths (person ids): the service logs its own
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    make_server(app, host, port).run()
 
 
 @click.group("keys")
