@@ -51,9 +51,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
     return Sample(job.registry, job.registry_config, path, job.partners, job.configs)
 
 
-@pytest.fixture(scope="session")
-def registry_index(sample: Sample) -> Any:
-    """The registry index of the sample (shared: tests leave it as they found it)."""
+def build_index(sample: Sample) -> Any:
+    """A new registry index of the sample registry with the sample's model."""
     from registry_link.linker import Linker
     from registry_link.model import load_model
     from registry_link.standardise.pipeline import load_standardised
@@ -61,6 +60,12 @@ def registry_index(sample: Sample) -> Any:
     registry = load_standardised(sample.registry, sample.registry_config)
     linker = Linker.from_config(sample_job(Path()).model_config)
     return linker.index(registry, load_model(sample.model))
+
+
+@pytest.fixture(scope="session")
+def registry_index(sample: Sample) -> Any:
+    """The registry index of the sample (shared: tests leave it as they found it)."""
+    return build_index(sample)
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +117,8 @@ def make_service(
     clients: list[TestClient] = []
 
     def make(**overrides: Any) -> Service:
+        """``index=`` another index than the shared one; the rest: settings."""
+        index = overrides.pop("index", registry_index)
         db_url = overrides.pop("db_url", f"sqlite:///{tmp_path / 'service.db'}")
         settings = ServiceSettings(
             registry=sample.registry,
@@ -122,7 +129,7 @@ def make_service(
             **overrides,
         )
         keys = make_keys(db_url)
-        client = TestClient(create_app(settings, index=registry_index))
+        client = TestClient(create_app(settings, index=index))
         client.__enter__()
         clients.append(client)
         return Service(client, settings, keys)
