@@ -7,7 +7,6 @@ Every refusal is one JSON object ``{"error": {"code", "message", "fields"?}}``; 
 request carries (names, identifiers, paths with ids) is written to the log.
 """
 
-
 import logging
 import math
 import threading

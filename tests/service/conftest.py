@@ -16,13 +16,13 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the service tests need registry-link[serve]")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from registry_link.db.access import add_key  # noqa: E402
-from registry_link.db.engine import prepare_database, transaction  # noqa: E402
-from registry_link.db.models import API_SCOPES  # noqa: E402
-from registry_link.jobs import load_job_inputs, sample_job  # noqa: E402
-from registry_link.service import ServiceSettings, create_app  # noqa: E402
+from registry_link.db.access import add_key
+from registry_link.db.engine import prepare_database, transaction
+from registry_link.db.models import API_SCOPES
+from registry_link.jobs import load_job_inputs, sample_job
+from registry_link.service import ServiceSettings, create_app
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,7 @@ def make_keys(db_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_service(
-    tmp_path: Path, sample: Sample, registry_index: Any
-) -> Iterator[Any]:
+def make_service(tmp_path: Path, sample: Sample, registry_index: Any) -> Iterator[Any]:
     """Build a service with settings overrides: ``make_service(rate_burst=3)``."""
     clients: list[TestClient] = []
 

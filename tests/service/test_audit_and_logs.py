@@ -53,9 +53,12 @@ def test_every_query_is_audited_with_who_what_and_which_persons(
 
 def test_refused_requests_are_not_answered_nor_audited(service: Service) -> None:
     body = envelope(by_predicates(family_name="Alaoui", given_name="Mohamed"))
-    assert service.client.post(
-        "/registry/sync/search", json=body, headers=service.auth("id")
-    ).status_code == 403
+    assert (
+        service.client.post(
+            "/registry/sync/search", json=body, headers=service.auth("id")
+        ).status_code
+        == 403
+    )
     with transaction(open_database(service.settings.db_url)) as session:
         assert search_audit(session) == []
 
@@ -95,7 +98,9 @@ def test_no_name_nor_identifier_in_the_logs(
             by_predicates(surname=person["nom"], given_name=person["prenom"]),
             by_predicates(family_name_ar=person["nom_ar"], given_name_ar=person["prenom_ar"]),
         ]
-        service.client.post("/registry/sync/search", json=envelope(*queries), headers=service.auth())
+        service.client.post(
+            "/registry/sync/search", json=envelope(*queries), headers=service.auth()
+        )
         service.client.post(
             "/registry/sync/search", json=envelope(*queries), headers=service.auth("id")
         )  # refused: 403
@@ -111,8 +116,14 @@ def test_no_name_nor_identifier_in_the_logs(
     )
     assert "registry_link.service" in logged  # the service did log its requests
     for person in persons:
-        for value in (person["cin"], person["nom"], person["prenom"], person["nom_ar"],
-                      person["prenom_ar"], person["id_personne"]):
+        for value in (
+            person["cin"],
+            person["nom"],
+            person["prenom"],
+            person["nom_ar"],
+            person["prenom_ar"],
+            person["id_personne"],
+        ):
             assert value not in logged, value
 
 

@@ -49,7 +49,10 @@ def test_batch_job_runs_match_and_serves_its_files(
     job_id = response.json()["job_id"]
     job = _wait(service, job_id)
     assert job["status"] == "succeeded", job
-    assert job["progress"]["stages_done"] and job["progress"]["stage"] == job["progress"]["stages_done"][-1]
+    assert (
+        job["progress"]["stages_done"]
+        and job["progress"]["stage"] == job["progress"]["stages_done"][-1]
+    )
     assert any("partner list" in line for line in job["progress"]["events"])
     names = {f["name"] for f in job["files"]}
     assert {"links.csv", "households.csv", "summary.json"} <= names

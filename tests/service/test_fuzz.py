@@ -44,9 +44,7 @@ def test_no_request_makes_a_server_error(
     make_service: Any, own_index: Any, mode: GenerationMode
 ) -> None:
     # at most 3 queries per envelope (more: a quick 413), no rate limit in the way
-    service = make_service(
-        index=own_index, max_queries=3, rate_per_second=1e6, rate_burst=10**6
-    )
+    service = make_service(index=own_index, max_queries=3, rate_per_second=1e6, rate_burst=10**6)
     schema = schemathesis.openapi.from_asgi("/openapi.json", service.client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10

@@ -52,8 +52,11 @@ def test_added_person_is_found_then_replaced_then_removed(service: Service) -> N
         assert found is not None and found["person_id"] == person["person_id"]
         by_name = _first(
             service,
-            by_predicates(family_name_ar=person["family_name_ar"],
-                          given_name_ar=person["given_name_ar"], YOB=1991),
+            by_predicates(
+                family_name_ar=person["family_name_ar"],
+                given_name_ar=person["given_name_ar"],
+                YOB=1991,
+            ),
         )
         assert by_name is not None and by_name["person_id"] == person["person_id"]
         # replaced: the new CIN finds the person, the old one no longer does

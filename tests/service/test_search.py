@@ -14,7 +14,10 @@ def _person(rows: list[dict[str, str]], n: int = 0) -> dict[str, str]:
     found = [
         r
         for r in rows
-        if r["cin"] and r["nom"] and r["nom_ar"] and r["date_naissance"].count("/") == 2
+        if r["cin"]
+        and r["nom"]
+        and r["nom_ar"]
+        and r["date_naissance"].count("/") == 2
         and not r["date_naissance"].startswith("00")
     ]
     return found[n]
@@ -75,11 +78,18 @@ def test_search_by_predicates_in_arabic_and_latin_in_one_envelope(
     assert [a["reference_id"] for a in answers] == ["ref-0", "ref-1"]
     expected = registry_index.search_many(
         [
-            {"family_name_ar": person["nom_ar"], "given_name_ar": person["prenom_ar"],
-             "birth_date": year},
-            {"family_name": person["nom"], "given_name": person["prenom"],
-             "birth_date": f"{year}-{month}-{day}", "sex": person["sexe"],
-             "residence": person["commune_residence"]},
+            {
+                "family_name_ar": person["nom_ar"],
+                "given_name_ar": person["prenom_ar"],
+                "birth_date": year,
+            },
+            {
+                "family_name": person["nom"],
+                "given_name": person["prenom"],
+                "birth_date": f"{year}-{month}-{day}",
+                "sex": person["sexe"],
+                "residence": person["commune_residence"],
+            },
         ],
         k=5,
     )

@@ -37,7 +37,9 @@ def test_scopes_are_enforced(service: Service) -> None:
     assert refused.status_code == 403
     assert "search:demographic" in refused.json()["error"]["message"]
     assert _search(service, demographic, key="demographic").status_code == 200
-    assert _search(service, envelope(by_id("CIN", "AB123456")), key="demographic").status_code == 403
+    assert (
+        _search(service, envelope(by_id("CIN", "AB123456")), key="demographic").status_code == 403
+    )
     person = {"person_id": "9999999901", "family_name": "Test", "given_name": "Test"}
     write = service.client.post(
         "/registry/persons", json={"persons": [person]}, headers=service.auth("id")
@@ -69,7 +71,9 @@ def test_schema_errors_name_the_field(service: Service) -> None:
 
     body = envelope(by_predicates(shoe_size="42"))
     fields = [f["field"] for f in _search(service, body).json()["error"]["fields"]]
-    assert fields == ["message.search_request[0].search_criteria.query[0].expression1.attribute_name"]
+    assert fields == [
+        "message.search_request[0].search_criteria.query[0].expression1.attribute_name"
+    ]
 
     body = envelope(by_id("CIN", "AB123456"))
     del body["header"]["message_id"]
@@ -126,8 +130,18 @@ def test_keys_commands_print_the_key_once_and_store_only_its_hash(tmp_path: Path
     runner = CliRunner()
     made = runner.invoke(
         cli,
-        ["keys", "add", "--partner", "CNSS", "--scope", "search:id", "--scope", "batch",
-         "--db", db_url],
+        [
+            "keys",
+            "add",
+            "--partner",
+            "CNSS",
+            "--scope",
+            "search:id",
+            "--scope",
+            "batch",
+            "--db",
+            db_url,
+        ],
     )
     assert made.exit_code == 0, made.output
     key = made.stdout.strip().splitlines()[-1]

@@ -88,8 +88,10 @@ def test_searches_before_the_index_is_ready_are_503(
     db_url = f"sqlite:///{tmp_path / 'early.db'}"
     keys = make_keys(db_url)
     settings = ServiceSettings(
-        registry=sample.registry, registry_config=sample.registry_config,
-        model=sample.model, db_url=db_url,
+        registry=sample.registry,
+        registry_config=sample.registry_config,
+        model=sample.model,
+        db_url=db_url,
     )
     transport = httpx.ASGITransport(app=create_app(settings))
     import asyncio
