@@ -11,6 +11,7 @@ from sqlalchemy import delete, text, update
 from registry_link.db.access import AuditTamperingError, criteria_digest, search_audit
 from registry_link.db.engine import DatabaseError, open_database, transaction
 from registry_link.db.models import SearchAuditEntry
+from tests.db.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)
 from tests.service.conftest import Service, by_id, by_predicates, envelope
 
 
@@ -63,7 +64,9 @@ def test_refused_requests_are_not_answered_nor_audited(service: Service) -> None
         assert search_audit(session) == []
 
 
-def test_the_audit_refuses_updates_and_deletes(service: Service) -> None:
+def test_the_audit_refuses_updates_and_deletes(make_service: Any, db_url: str) -> None:
+    """On SQLite and PostgreSQL (``db_url``: tests/db/conftest.py)."""
+    service = make_service(db_url=db_url)
     service.client.post(
         "/registry/sync/search", json=envelope(by_id("CIN", "AB123456")), headers=service.auth()
     )
