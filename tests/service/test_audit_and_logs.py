@@ -11,7 +11,6 @@ from sqlalchemy import delete, text, update
 from registry_link.db.access import AuditTamperingError, criteria_digest, search_audit
 from registry_link.db.engine import DatabaseError, open_database, transaction
 from registry_link.db.models import SearchAuditEntry
-from tests.db.conftest import db_url  # noqa: F401  (SQLite and PostgreSQL)
 from tests.service.conftest import Service, by_id, by_predicates, envelope
 
 
