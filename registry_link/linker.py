@@ -366,6 +366,7 @@ class Linker:
         model: TrainedModel,
         *,
         query: SourceSettings | None = None,
+        registry_source: SourceSettings | None = None,
     ) -> RegistryIndex:
         """The registry prepared once for searches one record at a time, with this linker's
         config and a trained model (:class:`~registry_link.search.RegistryIndex`).
@@ -375,10 +376,15 @@ class Linker:
             model: the trained model (e.g. a link's ``result.model`` or ``load_model(path)``).
             query: how query records are read (default: canonical fields, ISO dates or a
                 year alone; see :func:`~registry_link.search.query_settings`).
+            registry_source: how ``index.upsert`` reads registry records given as mappings
+                (e.g. ``load_source_config("configs/registry.yaml")``; default as ``query``,
+                with the registry's fields).
         """
         from registry_link.search import RegistryIndex
 
-        return RegistryIndex(self.settings, model, registry, query=query)
+        return RegistryIndex(
+            self.settings, model, registry, query=query, registry_source=registry_source
+        )
 
     def _decide_passes(
         self,

@@ -39,6 +39,7 @@ from registry_link.names.keys import (
 )
 from registry_link.names.latin import normalise_latin_expr
 from registry_link.names.translit import arabic_to_latin_expr
+from registry_link.standardise.distinct import remembering, with_distinct
 
 #: Similarity below 1.0 is capped here so that only the same name scores 1.0.
 _MAX_DIFFERENT = 0.99
@@ -142,11 +143,14 @@ def _vowel_conflict_expr(va: pl.Expr, vb: pl.Expr) -> pl.Expr:
 def name_features(forms: pl.Series) -> pl.DataFrame:
     """Per distinct Latin matching form: its ``key``, ending class and vowel-gap codes."""
     uniq = pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}).unique().drop_nulls()
-    return uniq.with_columns(
-        key=name_key_expr(pl.col("form")),
-        ending=ending_class_expr(pl.col("form")),
-        codes=vowel_codes_expr(pl.col("form")),
-    )
+    features = {
+        "key": name_key_expr(pl.col("form")),
+        "ending": ending_class_expr(pl.col("form")),
+        "codes": vowel_codes_expr(pl.col("form")),
+    }
+    if remembering():  # (a search: the forms' features kept across calls)
+        return with_distinct(uniq, "form", features)
+    return uniq.with_columns(**features)
 
 
 def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.DataFrame:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -57,6 +57,7 @@ from registry_link.search.query import (
     query_settings,
     standardise_records,
 )
+from registry_link.standardise.distinct import ValueMemo, remembered_values
 from registry_link.standardise.pipeline import StandardisedList
 
 #: Registry fields a candidate shows (besides its ids).
@@ -121,18 +122,18 @@ class _Household:
     pass1: TrainedModel
 
 
-def _registry_frame(registry: StandardisedList | pl.DataFrame) -> pl.DataFrame:
-    frame = registry.frame if isinstance(registry, StandardisedList) else registry
+def _standardised(records: StandardisedList | pl.DataFrame, what: str) -> pl.DataFrame:
+    """The standardised frame of ``records``, in schema order and dtypes."""
+    frame = records.frame if isinstance(records, StandardisedList) else records
     missing = [c for c in STANDARDISED_SCHEMA if c not in frame.columns]
     if missing:
         raise UsageError(
-            f"the registry is not a standardised frame: it lacks {missing[:8]}; load it with "
-            f"registry_link.load_standardised(path, config) first"
+            f"the {what} records are not a standardised frame: they lack {missing[:8]}; load "
+            f"them with registry_link.load_standardised(path, config) first"
         )
     return frame.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items())
 
 
-@dataclass
 class RegistryIndex:
     """A registry prepared for searches (build it with :meth:`registry_link.Linker.index`).
 
@@ -145,32 +146,37 @@ class RegistryIndex:
         registry_source: how ``upsert`` reads registry records given as mappings.
     """
 
-    settings: ModelSettings
-    model: TrainedModel
-    registry: StandardisedList | pl.DataFrame = field(repr=False)
-    query: SourceSettings | None = None
-    registry_source: SourceSettings | None = None
-
-    def __post_init__(self) -> None:
-        hc = self.settings.household_context
-        name = household_name(self.model)
+    def __init__(
+        self,
+        settings: ModelSettings,
+        model: TrainedModel,
+        registry: StandardisedList | pl.DataFrame,
+        *,
+        query: SourceSettings | None = None,
+        registry_source: SourceSettings | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model = model
+        hc = settings.household_context
+        name = household_name(model)
         self._household = (
             _Household(
                 BlockingRule(hc.comparison, (hc.hint_column,), hc.max_block_size),
                 hc.hint_column,
-                base_model(self.model, name),
+                base_model(model, name),
             )
             if hc is not None and name == hc.comparison
             else None
         )
-        self._query = for_queries(self.query or query_settings())
-        self._registry_source = self.registry_source or query_settings(
+        self._query = for_queries(query or query_settings())
+        self._registry_source = registry_source or query_settings(
             source="registry", kind="registry"
         )
-        frame = self._with_hint(_registry_frame(self.registry))
+        frame = self._with_hint(_standardised(registry, "registry"))
         self._check_unique(frame)
-        self.registry = pl.DataFrame()  # (kept in the snapshot only)
         self._lock = threading.Lock()
+        self._memos: dict[int, tuple[SourceSettings, ValueMemo]] = {}
+        self._compare_memo = ValueMemo()
         self._snapshot = _Snapshot(
             registry=frame,
             alive=np.ones(frame.height, dtype=bool),
@@ -178,6 +184,9 @@ class RegistryIndex:
             version=0,
             size=frame.height,
         )
+
+    def __repr__(self) -> str:
+        return f"RegistryIndex(size={self.size}, version={self.version})"
 
     # ------------------------------------------------------------------ state
 
@@ -222,7 +231,7 @@ class RegistryIndex:
             QueryError: an unknown field, or a record id given twice.
         """
         if isinstance(records, pl.DataFrame):
-            added = self._with_hint(_registry_frame(records))
+            added = self._with_hint(_standardised(records, "registry"))
         else:
             ids = [str(r.get("record_id") or r.get("person_id") or "") for r in records]
             added = self._with_hint(
@@ -272,6 +281,15 @@ class RegistryIndex:
                 old.registry, alive, tables, old.version + 1, old.size - gone.size
             )
         return int(gone.size)
+
+    def _memo(self, settings: SourceSettings) -> ValueMemo:
+        """The per-value standardisation results kept for queries read with ``settings``."""
+        with self._lock:
+            found = self._memos.get(id(settings))
+            if found is None or found[0] is not settings:
+                found = (settings, ValueMemo())
+                self._memos[id(settings)] = found
+            return found[1]
 
     @staticmethod
     def _rows_of(snapshot: _Snapshot, ids: pl.Series) -> np.ndarray:
@@ -330,13 +348,21 @@ class RegistryIndex:
         if not records:
             return []
         read = for_queries(settings) if settings is not None else self._query
-        left = standardise_records(records, read, fields=QUERY_FIELDS)
+        left = standardise_records(
+            records, read, fields=QUERY_FIELDS, memo=self._memo(settings or self._query)
+        )
         left = left.with_columns(pl.lit(read.source, pl.Utf8).alias("source"))
+        repeated = left.filter(pl.col("record_id").is_duplicated())["record_id"]
+        if repeated.len():
+            raise QueryError(
+                f"record_id {repeated[0]!r} is given to {repeated.len()} records of one search; "
+                f"give each record its own record_id (or none: one is made up)"
+            )
         return self._search_frame(self._snapshot, left, k)
 
     def search_frame(self, left: pl.DataFrame, k: int = 5) -> list[SearchResult]:
         """Search records already standardised (a partner list's frame, one result per row)."""
-        return self._search_frame(self._snapshot, _registry_frame(left), k)
+        return self._search_frame(self._snapshot, _standardised(left, "query"), k)
 
     # ------------------------------------------------------------------ the stages
 
@@ -382,7 +408,8 @@ class RegistryIndex:
         """The pairs' comparison vectors scored with ``model`` (``bf_*`` included)."""
         hh = self._household
         plain = [c for c in model.comparisons if hh is None or c.name != hh.rule.name]
-        gammas = compare(left, right, pairs, plain)
+        with remembered_values(self._compare_memo):  # (per-value name features)
+            gammas = compare(left, right, pairs, plain)
         if len(plain) < len(model.comparisons):
             assert hh is not None
             comp = model.comparison(hh.rule.name)

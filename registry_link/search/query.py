@@ -17,6 +17,7 @@ import polars as pl
 from registry_link.config.loader import SourceSettings, settings_from_dict
 from registry_link.errors import QueryError
 from registry_link.schema import CANONICAL_FIELDS, REGISTRY_FIELDS
+from registry_link.standardise.distinct import ValueMemo, remembered_values
 from registry_link.standardise.pipeline import standardise
 
 #: The source name of query records (their ``source`` column).
@@ -98,8 +99,17 @@ def standardise_records(
     *,
     fields: Sequence[str] = QUERY_FIELDS,
     default_ids: Sequence[str] | None = None,
+    memo: ValueMemo | None = None,
 ) -> pl.DataFrame:
-    """Check and standardise query records (one standardised row each, in order)."""
+    """Check and standardise query records (one standardised row each, in order).
+
+    ``memo``: the per-value results of earlier calls with the same ``settings`` (see
+    :func:`~registry_link.standardise.distinct.remembered_values`).
+    """
     check_fields(records, fields, "registry" if "person_id" in fields else "query")
     ids = default_ids if default_ids is not None else [f"q{i}" for i in range(len(records))]
-    return standardise(raw_frame(records, fields, ids), settings)
+    raw = raw_frame(records, fields, ids)
+    if memo is None:
+        return standardise(raw, settings)
+    with remembered_values(memo):
+        return standardise(raw, settings)

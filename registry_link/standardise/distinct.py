@@ -3,15 +3,122 @@
 Names, places, codes and dates repeat a lot (Zipf-like names, a few hundred communes, a few
 thousand dates), so running the rule chains on the distinct values of a column and joining
 back is many times faster than running them on every row.
+
+A caller that standardises a few rows many times with the same settings (the registry
+index, one query at a time) can keep the results per value across calls
+(:func:`remembered_values`): a rule then runs only on values it has not seen, and a query
+whose values were all seen pays none of the rule chains' fixed cost (building their lookup
+tables on every call, about a hundred milliseconds per standardisation). The results are
+the rules' own, so they are the same with or without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import polars as pl
 
 Rule = Callable[[pl.LazyFrame], pl.LazyFrame]
+
+
+class ValueMemo:
+    """Per rule (column and rule), each value's results, kept across calls.
+
+    Use one memo per source settings: some rules read them (sex codes, date formats).
+    Thread-safe; it grows by the distinct values it sees (``limit`` per rule: past it, new
+    values are computed and not kept).
+    """
+
+    def __init__(self, limit: int = 2_000_000) -> None:
+        self.limit = limit
+        self._rules: dict[Hashable, tuple[dict[str, Any], dict[Any, tuple[Any, ...]]]] = {}
+        self._lock = threading.Lock()
+
+    def known(self, key: Hashable, values: list[Any]) -> tuple[dict[str, Any] | None, list[Any]]:
+        """The schema and rows of the values kept for ``key``, and the values not kept."""
+        with self._lock:
+            entry = self._rules.get(key)
+        if entry is None:
+            return None, values
+        rows = entry[1]
+        return entry[0], [v for v in values if v not in rows]
+
+    def rows(self, key: Hashable, values: list[Any]) -> list[tuple[Any, ...]]:
+        """The kept rows of ``values`` (all kept: see :meth:`known`)."""
+        with self._lock:
+            rows = self._rules[key][1]
+            return [rows[v] for v in values]
+
+    def keep(self, key: Hashable, mapped: pl.DataFrame) -> None:
+        """Keep ``mapped``'s rows (first column the value), up to the limit."""
+        with self._lock:
+            rows = self._rules.setdefault(key, (dict(mapped.schema), {}))[1]
+            room = self.limit - len(rows)
+            for row in mapped.head(max(room, 0)).iter_rows():
+                rows[row[0]] = row
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(rows) for _, rows in self._rules.values())
+
+
+_MEMO: ContextVar[ValueMemo | None] = ContextVar("_MEMO", default=None)
+
+
+@contextmanager
+def remembered_values(memo: ValueMemo) -> Iterator[None]:
+    """Within: :func:`with_distinct` keeps its results per value in ``memo``."""
+    token = _MEMO.set(memo)
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def remembering() -> bool:
+    """Whether a memo is active (:func:`remembered_values`): for per-value rules outside
+    :func:`with_distinct` that may go through it then."""
+    return _MEMO.get() is not None
+
+
+def _rule_key(column: str, rule: Rule | dict[str, pl.Expr]) -> Hashable:
+    if isinstance(rule, dict):
+        return (column, "columns", tuple(rule))
+    return (column, "rule", getattr(rule, "__qualname__", repr(rule)))
+
+
+def _mapped(distinct: pl.DataFrame, column: str, rule: Rule | dict[str, pl.Expr]) -> pl.DataFrame:
+    """The rule's columns for the distinct values (through the memo when one is active)."""
+
+    def run(values: pl.DataFrame) -> pl.DataFrame:
+        lazy = values.lazy()
+        mapped = lazy.with_columns(**rule) if isinstance(rule, dict) else rule(lazy)
+        return mapped.collect()
+
+    memo = _MEMO.get()
+    if memo is None:
+        return run(distinct)
+    key = _rule_key(column, rule)
+    values = distinct.get_column(column).to_list()
+    schema, missing = memo.known(key, values)
+    if schema is None and not values:  # (the schema is learnt from a run)
+        fresh = run(distinct)
+        memo.keep(key, fresh)
+        return fresh
+    if missing:
+        fresh = run(pl.DataFrame({column: missing}, schema={column: distinct.schema[column]}))
+        memo.keep(key, fresh)
+        if len(missing) == len(values):
+            return fresh
+        schema, missing = memo.known(key, values)
+        if missing:  # (the memo is full)
+            return run(distinct)
+    assert schema is not None
+    return pl.DataFrame(memo.rows(key, values), schema=schema, orient="row")
 
 
 def with_distinct(
@@ -23,9 +130,8 @@ def with_distinct(
     or a function adding columns to a one-column lazy frame. Rows whose ``column`` is null
     get nulls in the new columns. Row order is kept.
     """
-    distinct = frame.select(pl.col(column)).unique().drop_nulls().lazy()
-    mapped = distinct.with_columns(**rule) if isinstance(rule, dict) else rule(distinct)
-    mapped_df = mapped.collect()
+    distinct = frame.select(pl.col(column)).unique().drop_nulls()
+    mapped_df = _mapped(distinct, column, rule)
     new = [c for c in mapped_df.columns if c != column]
     # join only the key column (not the whole wide frame), then put the results alongside
     looked_up = frame.select(column).join(mapped_df, on=column, how="left", maintain_order="left")

@@ -185,3 +185,10 @@ def test_a_registry_record_searched_by_its_own_fields_is_found_first(
         assert _query(twin) == _query(row)
     else:
         assert best.person_id == row["person_id"]
+
+
+def test_records_of_one_search_need_distinct_ids(sample: Sample) -> None:
+    with pytest.raises(QueryError, match="record_id 'a' is given to 2 records"):
+        sample.index.search_many(
+            [{"record_id": "a", "given_name": "Amina"}, {"record_id": "a", "given_name": "Said"}]
+        )
