@@ -25,6 +25,8 @@ from registry_link.jobs import MatchJob, run_match
 MAX_QUEUED: Final[int] = 8
 #: Progress lines kept per job.
 MAX_EVENTS: Final[int] = 50
+#: Jobs remembered; past that the oldest finished ones are forgotten.
+MAX_JOBS: Final[int] = 10_000
 
 
 class QueueFull(Exception):
@@ -106,10 +108,20 @@ class JobStore:
     def _new(self, kind: str, key_id: str, transaction_id: str | None = None) -> Job:
         job = Job(id=uuid.uuid4().hex, kind=kind, key_id=key_id, transaction_id=transaction_id)
         with self._lock:
+            if len(self._jobs) >= MAX_JOBS:
+                self._forget_finished()
             self._jobs[job.id] = job
             if transaction_id is not None:
                 self._by_txn[(key_id, transaction_id)] = job.id
         return job
+
+    def _forget_finished(self) -> None:
+        """Forget the older half of the finished jobs (under the lock)."""
+        finished = [j for j in self._jobs.values() if j.finished_at is not None]
+        for job in finished[: max(1, len(finished) // 2)]:
+            del self._jobs[job.id]
+            if job.transaction_id is not None:
+                self._by_txn.pop((job.key_id, job.transaction_id), None)
 
     def submit_search(
         self, key_id: str, transaction_id: str, work: Callable[[], dict[str, Any]]

@@ -198,3 +198,21 @@ def test_health_ready_and_openapi(service: Service, registry_index: Any) -> None
     schema = service.client.get("/openapi.json").json()
     assert "/registry/sync/search" in schema["paths"]
     assert "/jobs" in schema["paths"]
+
+
+def test_the_job_store_forgets_the_oldest_finished_jobs(tmp_path: Any, monkeypatch: Any) -> None:
+    from registry_link.service import jobs as service_jobs
+
+    store = service_jobs.JobStore(tmp_path)
+    try:
+        made = [store.submit_search("k", f"t{i}", lambda: {"ok": True}) for i in range(6)]
+        deadline = time.monotonic() + 30
+        while any(j.finished_at is None for j in made) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        monkeypatch.setattr(service_jobs, "MAX_JOBS", 6)
+        newest = store.submit_search("k", "t-new", lambda: {"ok": True})
+        assert store.get(newest.id, "k") is newest
+        assert store.get(made[0].id, "k") is None and store.by_transaction("k", "t0") is None
+        assert store.get(made[-1].id, "k") is made[-1]
+    finally:
+        store.shutdown()
