@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
         splink=splink_result,
         load=(load0, load1),
         size=index.size,
+        nbytes=index.nbytes,
     )
 
 
@@ -268,7 +269,10 @@ def write_report(args: argparse.Namespace, **r: Any) -> None:
         f"Standardising the registry and partner lists: {r['std_s']:.1f} s; training: "
         f"{r['train_s']:.1f} s. Index of {r['size']:,} registry records built in "
         f"{r['build_s']:.2f} s; RSS {rss_before:.2f} GB before, {rss_after:.2f} GB after "
-        f"(+{rss_after - rss_before:.2f} GB); peak RSS of the run {peak:.2f} GB.",
+        f"(+{rss_after - rss_before:.2f} GB: the registry frame is shared with the caller's; "
+        f"training's temporaries were freed meanwhile); the index holds "
+        f"{r['nbytes'] / 1e9:.2f} GB (registry frame and key tables, `index.nbytes`); peak "
+        f"RSS of the run {peak:.2f} GB.",
         "",
         "| search | records | p50 ms | p99 ms | records/s |",
         "|---|---:|---:|---:|---:|",

@@ -196,6 +196,13 @@ class RegistryIndex:
         return self._snapshot.size
 
     @property
+    def nbytes(self) -> int:
+        """Memory the index holds: the registry frame and the per-rule key tables (bytes)."""
+        snap = self._snapshot
+        tables = sum(t.hashes.nbytes + t.rows.nbytes for t in snap.tables.values())
+        return int(snap.registry.estimated_size()) + snap.alive.nbytes + tables
+
+    @property
     def version(self) -> int:
         """0 when built, +1 per update (:meth:`upsert`, :meth:`remove`)."""
         return self._snapshot.version

@@ -192,3 +192,9 @@ def test_records_of_one_search_need_distinct_ids(sample: Sample) -> None:
         sample.index.search_many(
             [{"record_id": "a", "given_name": "Amina"}, {"record_id": "a", "given_name": "Said"}]
         )
+
+
+def test_nbytes_grows_with_the_registry(sample: Sample) -> None:
+    small = sample.linker.index(sample.registry.head(5000), sample.result.model)
+    assert 0 < small.nbytes < sample.index.nbytes
+    assert sample.index.nbytes > sample.registry.estimated_size()  # plus the key tables
