@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "registry_link.cli.review_cmd",
     "registry_link.cli.fields_cmd",
     "registry_link.cli.report_cmd",
+    "registry_link.cli.serve_cmd",
 )
 
 

@@ -8,6 +8,7 @@ SQLite by default (a file in the working folder), PostgreSQL by URL. Every calle
 
 from __future__ import annotations
 
+import registry_link.db.access  # noqa: F401  (registers the audit's append-only guard)
 from registry_link.db.engine import (
     DatabaseError,
     ReviewConflictError,

@@ -206,3 +206,50 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     object: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+#: What an API key may do (``registry-link keys add --scope …``).
+API_SCOPES: Final[tuple[str, ...]] = ("search:id", "search:demographic", "batch", "registry:write")
+
+
+class ApiKey(Base):
+    """A partner organisation's API key for ``registry-link serve``: only its SHA-256 is kept.
+
+    The key a partner sends is ``rlk_<key_id>_<secret>``; ``key_id`` finds the row, the hash
+    of the whole key proves it. A revoked key stays (the audit rows name it).
+    """
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    key_sha256: Mapped[str] = mapped_column(String(64))
+    partner: Mapped[str] = mapped_column(String(200), index=True)
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None]
+
+
+class SearchAuditEntry(Base):
+    """An append-only row per search answered by the service (Law 09-08's access log).
+
+    Who asked (key and partner), when, which query (its type, the field names given, and the
+    SHA-256 of the criteria as given: never the values), and which persons were returned.
+    Refused at the repository level (and by triggers) to be updated or deleted.
+    """
+
+    __tablename__ = "search_audit"
+    __table_args__ = (Index("ix_search_audit_partner", "partner", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    partner: Mapped[str] = mapped_column(String(200))
+    endpoint: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    transaction_id: Mapped[str | None] = mapped_column(String(200))
+    reference_id: Mapped[str | None] = mapped_column(String(200))
+    query_type: Mapped[str] = mapped_column(String(32))
+    criteria_fields: Mapped[list[Any]] = mapped_column(default=list)
+    criteria_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    person_ids: Mapped[list[Any]] = mapped_column(default=list)

@@ -1,22 +1,21 @@
 """Blocking for one record at a time: each rule's registry keys, hashed and sorted once.
 
 The batch (:func:`~registry_link.block.candidates.block`) joins a whole list with the registry
-on each rule's key. A search has one record (or a few): the index keeps, per rule, the 64-bit hash of
-every registry record's key (one per distinct element for a list column, records with a null
-key part left out, as blocking does) sorted, with the record's row beside it. A query's
+on each rule's key. A search has one record (or a few): the index keeps, per rule, the 64-bit
+hash of every registry record's key (one per distinct element for a list column, records with a
+null key part left out, as blocking does) sorted, with the record's row beside it. A query's
 candidates are then a binary search per key (:func:`lookup`): no join, no pass over the
 registry.
 
-Limits are applied as the batch applies them to one record: ``max_candidates`` (registry
-records in the block) as it is; ``max_block_size`` (left × right records in the block) with
-one left record — in the batch the block's size also counts the other records of the list
-sharing the key, which a search does not have.
+Limits are applied as the batch applies them to one record: ``max_candidates`` (registry records
+in the block) as it is; ``max_block_size`` (left × right records in the block) with one left
+record — in the batch the block's size also counts the other records of the list sharing the
+key, which a search does not have.
 
 Keys are 64-bit hashes of the key values (polars' hash of the key struct, the same for the
-registry and a query frame of the same schema); two distinct keys sharing a hash would add
-a candidate that does not share the key (it would be compared and scored like any other),
-about one chance in 10^13 per search at 10 M keys.
-"""
+registry and a query frame of the same schema); two distinct keys sharing a hash would add a
+candidate that does not share the key (it would be compared and scored like any other), about
+one chance in 10^13 per search at 10 M keys."""
 
 from __future__ import annotations
 

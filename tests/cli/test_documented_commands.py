@@ -40,6 +40,9 @@ NOT_RUN: dict[str, str] = {
     ".venv/bin/ruff": "tests/test_code_quality.py runs it",
     ".venv/bin/mypy": "tests/test_code_quality.py runs it",
     "benchmarks/": "a benchmark: minutes to hours, and Splink from the bench extra",
+    "registry-link serve": "a server, running until stopped: tests/service/"
+    "test_documented_service.py runs docs/service.md's block (serve, KEY=, curl, kill)",
+    "registry-link keys revoke": "needs the id of a key made before (tests/service revoke one)",
 }
 
 

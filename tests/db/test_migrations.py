@@ -27,6 +27,8 @@ TABLES = {
     "review_decisions",
     "output_households",
     "audit_log",
+    "api_keys",
+    "search_audit",
 }
 
 

@@ -1,0 +1,292 @@
+"""Benchmark of the search service over HTTP (issue 17): ``registry-link serve`` on 127.0.0.1.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/bench_service.py --registry 50000 --requests 1000
+    .venv/bin/python benchmarks/bench_service.py            # 1,000,000 persons
+
+Steps: (1) the synthetic registry and partner lists of ``bench_linkage.py`` (generated once
+into ``benchmarks/data/``, cached); (2) a model trained on them (``Linker.train``), saved as
+JSON; (3) an API key (``registry-link keys add``) and ``registry-link serve`` started as a
+separate process on a free port of 127.0.0.1: start-up time (until ``GET /ready`` is 200) and
+the server's RSS; (4) ``POST /registry/sync/search`` of one partner record per envelope (its
+canonical fields as ``predicate`` terms): first ``--single`` requests from one client (latency
+p50/p99), then ``--requests`` from ``--clients`` concurrent clients (latency p50/p99 and
+searches per second). The load is bounded in count and in time (``--seconds``) and targets
+only 127.0.0.1. A markdown file is written to ``benchmarks/results/service.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # helper modules live next to this script
+    sys.path.insert(0, str(HERE))
+
+from linkage_data import prepare_data  # noqa: E402
+
+REPO = HERE.parent
+#: The canonical fields sent as predicate terms (those the DCI predicate accepts).
+SENT_FIELDS = (
+    "cin",
+    "cnss_number",
+    "family_name",
+    "given_name",
+    "family_name_ar",
+    "given_name_ar",
+    "full_name",
+    "birth_date",
+    "sex",
+    "residence",
+    "birth_place",
+    "father_given_name",
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--registry", type=int, default=1_000_000, help="registry persons N")
+    p.add_argument("--partners", type=int, default=20_000, help="partner records (training)")
+    p.add_argument("--single", type=int, default=300, help="requests from one client")
+    p.add_argument("--requests", type=int, default=2_000, help="requests from --clients")
+    p.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    p.add_argument("--seconds", type=float, default=300.0, help="time bound of each phase")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--data-dir", type=Path, default=HERE / "data")
+    p.add_argument("--out", type=Path, default=HERE / "results" / "service.md")
+    return p.parse_args(argv)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _summary(seconds: list[float], wall: float) -> dict[str, float]:
+    ms = sorted(s * 1000 for s in seconds)
+    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
+    return {"n": len(ms), "p50_ms": q[49], "p99_ms": q[98], "per_s": len(ms) / wall}
+
+
+def _envelope(n: int, record: dict[str, Any]) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC).isoformat()
+    terms = [
+        {
+            "seq_num": i + 1,
+            "expression1": {"attribute_name": f, "operator": "eq", "attribute_value": str(v)},
+        }
+        for i, (f, v) in enumerate((f, record[f]) for f in SENT_FIELDS if record.get(f))
+    ]
+    return {
+        "header": {
+            "message_id": f"bench-{n}",
+            "message_ts": now,
+            "action": "search",
+            "sender_id": "bench",
+            "total_count": 1,
+        },
+        "message": {
+            "transaction_id": f"bench-{n}",
+            "search_request": [
+                {
+                    "reference_id": f"r{n}",
+                    "timestamp": now,
+                    "search_criteria": {"query_type": "predicate", "query": terms},
+                }
+            ],
+        },
+    }
+
+
+def _records(paths: Any, n: int) -> list[dict[str, Any]]:
+    """``n`` raw partner records (canonical fields), cycling over the lists."""
+    from registry_link.config.loader import load_source_config
+    from registry_link.io.readers import read_source
+
+    per_list = []
+    for _source, data, config in paths.partner_sources():
+        raw = read_source(data, load_source_config(config))
+        per_list.append(raw.select([c for c in SENT_FIELDS if c in raw.columns]).to_dicts())
+    out: list[dict[str, Any]] = []
+    i = 0
+    while len(out) < n and any(i < len(rows) for rows in per_list):
+        out += [rows[i] for rows in per_list if i < len(rows)]
+        i += 1
+    return [r for r in out if any(r.values())][:n]
+
+
+async def _load(
+    base: str, key: str, bodies: list[dict[str, Any]], clients: int, seconds: float
+) -> tuple[list[float], dict[int, int], float]:
+    """Send the bodies from ``clients`` concurrent clients; latencies, statuses, wall time."""
+    import httpx
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    deadline = time.monotonic() + seconds
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while not queue.empty() and time.monotonic() < deadline:
+            body = queue.get_nowait()
+            t = time.perf_counter()
+            response = await http.post("/registry/sync/search", json=body, headers=headers)
+            latencies.append(time.perf_counter() - t)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return latencies, statuses, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and write its markdown report."""
+    import httpx
+    import psutil
+
+    from registry_link.jobs import load_job_inputs
+    from registry_link.linker import Linker
+    from registry_link.model import save_model
+
+    args = parse_args(argv)
+    load = os.getloadavg()
+    paths, note = prepare_data(args.registry, args.partners, args.seed, args.data_dir)
+    print(f"data: {note}", file=sys.stderr)
+    work = Path(tempfile.mkdtemp(prefix="bench-service-"))
+    try:
+        from registry_link.jobs import MatchJob
+
+        sources = paths.partner_sources()
+        job = MatchJob(
+            registry=paths.raw_registry,
+            registry_config=paths.registry_config,
+            partners=tuple(p for _, p, _ in sources),
+            configs=tuple(c for _, _, c in sources),
+            out_dir=work,
+        )
+        t = time.perf_counter()
+        registry, lists = load_job_inputs(job, paths.registry_config)
+        model = Linker.from_config(job.model_config).train(registry, lists)
+        save_model(model, work / "model.json")
+        train_s = time.perf_counter() - t
+        del registry, lists
+        print(f"model trained in {train_s:.0f} s", file=sys.stderr)
+        db = f"sqlite:///{work / 'service.db'}"
+        cli = [str(Path(sys.executable).parent / "registry-link")]
+        made = subprocess.run(
+            [
+                *cli,
+                "keys",
+                "add",
+                "--partner",
+                "bench",
+                "--scope",
+                "search:demographic",
+                "--db",
+                db,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key = made.stdout.strip().splitlines()[-1]
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            [
+                *cli,
+                "serve",
+                "--registry",
+                str(paths.raw_registry),
+                "--registry-config",
+                str(paths.registry_config),
+                "--model",
+                str(work / "model.json"),
+                "--db",
+                db,
+                "--port",
+                str(port),
+                "--rate",
+                "1000000",
+                "--jobs-dir",
+                str(work / "jobs"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            ready_s = None
+            while time.perf_counter() - started < 3600 and server.poll() is None:
+                try:
+                    if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
+                        ready_s = time.perf_counter() - started
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.5)
+            if ready_s is None:
+                raise SystemExit("the server did not become ready")
+            rss_gb = psutil.Process(server.pid).memory_info().rss / 1e9
+            records = _records(paths, args.single + args.requests)
+            bodies = [_envelope(n, r) for n, r in enumerate(records)]
+            single, s_status, s_wall = asyncio.run(
+                _load(base, key, bodies[: args.single], 1, args.seconds)
+            )
+            many, m_status, m_wall = asyncio.run(
+                _load(base, key, bodies[args.single :], args.clients, args.seconds)
+            )
+            rss_after = psutil.Process(server.pid).memory_info().rss / 1e9
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    one, conc = _summary(single, s_wall), _summary(many, m_wall)
+    lines = [
+        f"# Search service over HTTP ({dt.date.today()})",
+        "",
+        f"`benchmarks/bench_service.py --registry {args.registry} --single {args.single} "
+        f"--requests {args.requests} --clients {args.clients}`: `registry-link serve` on "
+        f"127.0.0.1 (one process), the load generator in another; {os.cpu_count()} cores, "
+        f"load average before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (shared).",
+        "",
+        f"- data: {note}",
+        f"- start-up (process start to `GET /ready` 200, index built): {ready_s:.1f} s; "
+        f"server RSS {rss_gb:.2f} GB after start, {rss_after:.2f} GB after the load",
+        "",
+        "| phase | requests | p50 ms | p99 ms | searches/s | statuses |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        f"| 1 client | {one['n']} | {one['p50_ms']:.1f} | {one['p99_ms']:.1f} | "
+        f"{one['per_s']:.0f} | {s_status} |",
+        f"| {args.clients} clients | {conc['n']} | {conc['p50_ms']:.1f} | {conc['p99_ms']:.1f} "
+        f"| {conc['per_s']:.0f} | {m_status} |",
+        "",
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

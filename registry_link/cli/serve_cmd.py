@@ -1,0 +1,190 @@
+"""``registry-link serve`` (the DCI search API over HTTP) and ``keys add|list|revoke``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from registry_link.cli._common import console, model_config_option, out, registry_options
+from registry_link.cli.db_cmd import db_option, operator_option
+from registry_link.db.models import API_SCOPES
+
+
+@click.command("serve")
+@registry_options
+@model_config_option
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Trained model JSON (`registry-link train`, or a match/demo run's model.json).",
+)
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--jobs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("registry-link-jobs"),
+    show_default=True,
+    help="Where batch jobs keep their uploads and result files.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=50.0,
+    show_default=True,
+    help="Searches per second each API key may sustain (burst: twice that).",
+)
+def command(
+    registry_path: Path,
+    registry_config: Path | None,
+    model_config: Path,
+    model_path: Path,
+    db_url: str | None,
+    host: str,
+    port: int,
+    jobs_dir: Path,
+    rate: float,
+) -> None:
+    """Serve the DCI search API: search the registry by identifier or demographic predicates.
+
+    Partners authenticate with an API key (`registry-link keys add`); every search is written
+    to the database's append-only search audit. GET /openapi.json documents the API.
+
+    \b
+    Example:
+      registry-link demo --out out/demo                 # trains out/demo/model.json
+      registry-link keys add --partner CNSS --scope search:id --scope search:demographic
+      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json
+    """
+    from registry_link.service import ServiceSettings, create_app, require_serve_extra
+
+    require_serve_extra()
+    from registry_link.service.server import make_server
+
+    settings = ServiceSettings(
+        registry=registry_path,
+        registry_config=registry_config,
+        model=model_path,
+        model_config=model_config,
+        db_url=db_url,
+        jobs_dir=jobs_dir,
+        rate_per_second=rate,
+        rate_burst=max(1, int(rate * 2)),
+    )
+    app = create_app(settings)
+    console.print(
+        f"serving on http://{host}:{port} (GET /ready is 200 once the index is built; "
+        f"/docs and /openapi.json describe the API)",
+        highlight=False,
+    )
+    make_server(app, host, port).run()
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """API keys of partner organisations for `registry-link serve` (stored hashed).
+
+    \b
+    Example:
+      registry-link keys add --partner CNSS --scope search:id
+      registry-link keys list
+      registry-link keys revoke 3f9a1c2b7d4e
+    """
+
+
+@keys_group.command("add")
+@click.option("--partner", required=True, help="The partner organisation (e.g. CNSS).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(API_SCOPES),
+    help="What the key may do; repeat for several.",
+)
+@db_option
+@operator_option
+def keys_add(
+    partner: str, scopes: tuple[str, ...], db_url: str | None, operator: str | None
+) -> None:
+    """Make an API key; it is printed once and only its hash is stored.
+
+    \b
+    Example:
+      registry-link keys add --partner CNSS --scope search:id --scope search:demographic
+    """
+    from registry_link.db.access import add_key
+    from registry_link.db.engine import prepare_database, transaction
+    from registry_link.db.repository import audit, operator_name
+
+    factory = prepare_database(db_url)
+    actor = operator_name(operator)
+    with transaction(factory) as session:
+        made = add_key(session, partner, scopes, actor)
+        audit(
+            session,
+            actor,
+            "key.add",
+            made.info.key_id,
+            {"partner": made.info.partner, "scopes": list(made.info.scopes)},
+        )
+    console.print(
+        f"API key {made.info.key_id} for {made.info.partner} ({', '.join(made.info.scopes)}); "
+        "it is shown once, keep it now:",
+        highlight=False,
+    )
+    out.print(made.key, highlight=False, soft_wrap=True)
+
+
+@keys_group.command("list")
+@db_option
+def keys_list(db_url: str | None) -> None:
+    """List the API keys (ids, partners, scopes; never the keys).
+
+    \b
+    Example:
+      registry-link keys list
+    """
+    from registry_link.db.access import list_keys
+    from registry_link.db.engine import open_database, transaction
+
+    with transaction(open_database(db_url)) as session:
+        keys = list_keys(session)
+    table = Table(title=f"{len(keys)} API key(s)", title_justify="left")
+    for column in ("key id", "partner", "scopes", "state"):
+        table.add_column(column)
+    for key in keys:
+        table.add_row(
+            key.key_id, key.partner, ", ".join(key.scopes), "revoked" if key.revoked else "active"
+        )
+    out.print(table)
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+@db_option
+@operator_option
+def keys_revoke(key_id: str, db_url: str | None, operator: str | None) -> None:
+    """Revoke an API key: refused from the next request on.
+
+    \b
+    Example:
+      registry-link keys revoke 3f9a1c2b7d4e
+    """
+    from registry_link.db.access import revoke_key
+    from registry_link.db.engine import open_database, transaction
+    from registry_link.db.repository import audit, operator_name
+
+    actor = operator_name(operator)
+    with transaction(open_database(db_url)) as session:
+        info = revoke_key(session, key_id)
+        audit(session, actor, "key.revoke", info.key_id, {"partner": info.partner})
+    out.print(f"revoked API key {info.key_id} of {info.partner}", highlight=False)
+
+
+commands = [command, keys_group]

@@ -1,0 +1,614 @@
+"""The ASGI application: DCI search, registry updates, batch jobs, health, behind API keys.
+
+:func:`create_app` wires the routes to the library: the registry index
+(:meth:`registry_link.linker.Linker.index`) answers searches, :mod:`registry_link.db.access`
+checks keys and appends the search audit, :mod:`registry_link.service.jobs` runs async work.
+Every refusal is one JSON object ``{"error": {"code", "message", "fields"?}}``; nothing a
+request carries (names, identifiers, paths with ids) is written to the log.
+"""
+
+import logging
+import math
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry_link import __version__
+from registry_link.db.access import KeyInfo, SearchRecord, record_searches, verify_key
+from registry_link.db.engine import prepare_database, transaction
+from registry_link.db.repository import audit
+from registry_link.errors import RegistryLinkError
+from registry_link.service.dci import (
+    CriteriaProblem,
+    IdCriteria,
+    SearchEnvelope,
+    SearchRequestItem,
+    TxnStatusEnvelope,
+    response_header,
+    search_record,
+    search_response_item,
+)
+from registry_link.service.jobs import Job, JobStore, QueueFull
+from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
+from registry_link.service.settings import ServiceSettings
+
+#: The service's logger: method, route template, status, milliseconds, key id — nothing else.
+log = logging.getLogger("registry_link.service")
+
+#: Partner-file suffixes a batch job accepts (those ``registry-link match`` reads).
+BATCH_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".txt", ".xlsx", ".parquet")
+
+
+class ApiError(Exception):
+    """A refusal: its HTTP status, a stable code and a message saying what to do."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        fields: Sequence[dict[str, str]] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields, self.headers = list(fields), headers or {}
+
+    def response(self) -> JSONResponse:
+        """The refusal as a JSON response."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return JSONResponse({"error": body}, status_code=self.status, headers=self.headers)
+
+
+class IndexHolder:
+    """The registry index, once built (in a background thread at start-up)."""
+
+    def __init__(self, index: Any | None = None) -> None:
+        self.index = index
+        self.error: str | None = None
+        self.write_lock = threading.Lock()  # one registry writer at a time
+
+    def build(self, settings: ServiceSettings) -> None:
+        """Read and standardise the registry, load the model, build the index."""
+        from registry_link.jobs import resolve_registry_config
+        from registry_link.linker import Linker
+        from registry_link.model import load_model
+        from registry_link.standardise.pipeline import load_standardised
+
+        started = time.perf_counter()
+        try:
+            config = resolve_registry_config(settings.registry, settings.registry_config)
+            registry = load_standardised(settings.registry, config)
+            model = load_model(settings.model)
+            linker = Linker.from_config(settings.model_config)
+            self.index = linker.index(registry, model)
+        except RegistryLinkError as exc:
+            self.error = str(exc)
+            log.error("index build failed: %s", exc)
+            return
+        log.info(
+            "index ready: %d registry records in %.1f s",
+            self.index.size,
+            time.perf_counter() - started,
+        )
+
+    def ready(self) -> Any:
+        """The index, or a 503 refusal while it is being built (or failed to)."""
+        if self.index is None:
+            raise ApiError(
+                503,
+                "service.not_ready",
+                self.error or "the registry index is being built; retry when GET /ready is 200",
+                headers={"Retry-After": "5"},
+            )
+        return self.index
+
+
+@dataclass
+class ServiceState:
+    """Everything the routes share."""
+
+    settings: ServiceSettings
+    sessions: sessionmaker[Session]
+    holder: IndexHolder
+    limiter: RateLimiter
+    jobs: JobStore
+    builder: threading.Thread | None = field(default=None)
+
+
+# ------------------------------------------------------------------ errors and logging
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """A validation error's location as ``message.search_request[0].search_criteria.query``:
+    the body prefix, union-member tags and discriminator tags left out."""
+    parts: list[str] = []
+    for item in loc[1:] if loc and loc[0] == "body" else loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("str", "int", "idtype-value", "predicate") or any(c in item for c in "[-"):
+            continue
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts) or "body"
+
+
+def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+    fields: list[dict[str, str]] = []
+    for error in exc.errors():
+        path = field_path(error.get("loc", ()))
+        kind = error.get("type", "")
+        if kind in ("union_tag_not_found", "union_tag_invalid"):
+            path += ".query_type"
+            problem = "expected 'idtype-value' or 'predicate'"
+        elif kind == "json_invalid":
+            path, problem = "body", "the body is not valid JSON"
+        else:
+            problem = str(error.get("msg", "invalid"))
+        entry = {"field": path, "problem": problem}
+        if entry not in fields:
+            fields.append(entry)
+    return fields
+
+
+class Guard:
+    """ASGI middleware: one log line per request (no values, no raw paths) and a JSON 500
+    for anything unexpected (its traceback logged without the exception's message)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def tracked_send(message: Any) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception as exc:
+            incident = uuid.uuid4().hex[:12]
+            log.error(
+                "internal error %s: %s\n%s",
+                incident,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            if not response_started:
+                await ApiError(
+                    500,
+                    "internal",
+                    f"internal error (incident {incident}); the request was not completed",
+                ).response()(scope, receive, tracked_send)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "%s %s %d %.1fms key=%s",
+                scope.get("method", "-"),
+                getattr(route, "path", "-"),
+                status,
+                (time.perf_counter() - started) * 1000,
+                scope.get("state", {}).get("key_id", "-"),
+            )
+
+
+# ------------------------------------------------------------------ the application
+
+
+class PersonsUpdate(BaseModel):
+    """Registry persons to add or replace (canonical registry fields, ``person_id`` included)."""
+
+    persons: list[dict[str, str | int | float | None]] = Field(min_length=1)
+
+
+def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAPI:
+    """The service's ASGI application.
+
+    Args:
+        settings: inputs, database and limits.
+        index: an already-built registry index (e.g. shared by tests or an embedding
+            program); None builds it from ``settings`` in the background at start-up
+            (``GET /ready`` answers 200 once it is built).
+
+    Raises:
+        DatabaseError: the key/audit database cannot be created, migrated or written.
+    """
+    sessions = prepare_database(settings.db_url)
+    state = ServiceState(
+        settings=settings,
+        sessions=sessions,
+        holder=IndexHolder(index),
+        limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),
+        jobs=JobStore(settings.jobs_dir, settings.batch_workers, settings.search_workers),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if state.holder.index is None and state.builder is None:
+            state.builder = threading.Thread(
+                target=state.holder.build, args=(settings,), name="rl-index", daemon=True
+            )
+            state.builder.start()
+        yield
+        state.jobs.shutdown()
+
+    app = FastAPI(
+        title="registry-link search service",
+        version=__version__,
+        description="DCI social-registry search over the registry index: by identifier or "
+        "by demographic predicates, with calibrated match probabilities and explanations. "
+        "Authenticate with `Authorization: Bearer <API key>` (`registry-link keys add`).",
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    bearer = HTTPBearer(auto_error=False, description="An API key from `registry-link keys add`")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _validation_fields(exc)
+        shown = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
+        return ApiError(
+            422, "rjct.request.invalid", f"the request is invalid: {shown}", fields=fields
+        ).response()
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return ApiError(exc.status_code, code, str(exc.detail)).response()
+
+    def caller(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> KeyInfo:
+        if credentials is None:
+            raise ApiError(
+                401,
+                "auth.missing",
+                "no API key: send `Authorization: Bearer <key>` (`registry-link keys add` "
+                "makes one)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        with transaction(state.sessions) as session:
+            info = verify_key(session, credentials.credentials)
+        if info is None:
+            raise ApiError(
+                401,
+                "auth.invalid",
+                "the API key is unknown or revoked; ask the registry operator for a key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        request.scope.setdefault("state", {})["key_id"] = info.key_id
+        return info
+
+    Caller = Annotated[KeyInfo, Depends(caller)]
+
+    def require(info: KeyInfo, scope: str) -> None:
+        if scope not in info.scopes:
+            raise ApiError(
+                403,
+                "auth.scope",
+                f"this API key (partner {info.partner}) lacks the scope {scope!r}; it has "
+                f"{', '.join(info.scopes)}",
+            )
+
+    def take(info: KeyInfo, tokens: int = 1) -> None:
+        wait = state.limiter.take(info.key_id, tokens)
+        if wait > 0:
+            retry = "60" if math.isinf(wait) else str(max(1, math.ceil(wait)))
+            raise ApiError(
+                429,
+                "rate.limited",
+                f"rate limit of {settings.rate_per_second:g} searches/s (burst "
+                f"{settings.rate_burst}) reached for this key; retry in {retry} s",
+                headers={"Retry-After": retry},
+            )
+
+    def admit(envelope: SearchEnvelope, info: KeyInfo) -> Any:
+        """Scope, size and rate checks of a search envelope, then the index."""
+        items = envelope.message.search_request
+        if len(items) > settings.max_queries:
+            raise ApiError(
+                413,
+                "rjct.total_count.limit_exceeded",
+                f"{len(items)} queries in one envelope; at most {settings.max_queries}",
+                fields=[{"field": "message.search_request", "problem": "too many queries"}],
+            )
+        for item in items:
+            is_id = isinstance(item.search_criteria, IdCriteria)
+            require(info, "search:id" if is_id else "search:demographic")
+        index = state.holder.ready()
+        take(info, len(items))
+        return index
+
+    def answer(
+        envelope: SearchEnvelope, info: KeyInfo, index: Any, endpoint: str
+    ) -> dict[str, Any]:
+        """Search every query of the envelope, audit each, and build the DCI response."""
+        responses, audited = [], []
+        for item in envelope.message.search_request:
+            response, person_ids = _search_one(index, item)
+            responses.append(response)
+            audited.append(
+                SearchRecord(
+                    key_id=info.key_id,
+                    partner=info.partner,
+                    endpoint=endpoint,
+                    query_type=item.search_criteria.query_type,
+                    criteria=item.search_criteria.model_dump(mode="json")["query"],
+                    status=response["status"],
+                    person_ids=person_ids,
+                    message_id=envelope.header.message_id,
+                    transaction_id=envelope.message.transaction_id,
+                    reference_id=item.reference_id,
+                )
+            )
+        with transaction(state.sessions) as session:  # no answer leaves without its audit
+            record_searches(session, audited)
+        succeeded = sum(r["status"] == "succ" for r in responses)
+        return {
+            "signature": None,
+            "header": response_header(
+                envelope.header, "on-search", "succ" if succeeded else "rjct", len(responses)
+            ),
+            "message": {
+                "transaction_id": envelope.message.transaction_id,
+                "correlation_id": uuid.uuid4().hex,
+                "search_response": responses,
+            },
+        }
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/ready", tags=["service"])
+    def ready() -> JSONResponse:
+        """Readiness: 200 once the registry index is built, 503 before (or if it failed)."""
+        index = state.holder.index
+        if index is None:
+            body = {"ready": False, "error": state.holder.error}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(
+            {"ready": True, "registry_records": index.size, "version": index.version}
+        )
+
+    @app.post("/registry/sync/search", tags=["search"])
+    def sync_search(envelope: SearchEnvelope, info: Caller) -> dict[str, Any]:
+        """DCI synchronous search: one or more queries, answered in the response."""
+        index = admit(envelope, info)
+        return answer(envelope, info, index, "sync/search")
+
+    @app.post("/registry/search", tags=["search"], status_code=202)
+    def async_search(envelope: SearchEnvelope, info: Caller) -> dict[str, Any]:
+        """DCI asynchronous search: acknowledged at once (``rcvd``); the answer is at
+        ``POST /registry/sync/txn/status`` or ``GET /jobs/{correlation_id}``."""
+        index = admit(envelope, info)
+        job = state.jobs.submit_search(
+            info.key_id,
+            envelope.message.transaction_id,
+            lambda: answer(envelope, info, index, "search"),
+        )
+        return {
+            "signature": None,
+            "header": response_header(envelope.header, "search", "rcvd", 0),
+            "message": {
+                "ack_status": "ACK",
+                "correlation_id": job.id,
+                "transaction_id": envelope.message.transaction_id,
+            },
+        }
+
+    @app.post("/registry/sync/txn/status", tags=["search"])
+    def txn_status(envelope: TxnStatusEnvelope, info: Caller) -> dict[str, Any]:
+        """DCI transaction status of an asynchronous search of this key."""
+        take(info)
+        request = envelope.message.txnstatus_request
+        value = request.attribute_value
+        job = state.jobs.by_transaction(info.key_id, value if isinstance(value, str) else "")
+        if job is None:
+            raise ApiError(
+                404,
+                "rjct.transaction_id.invalid",
+                "no asynchronous search of this key has that transaction_id",
+                fields=[
+                    {"field": "message.txnstatus_request.attribute_value", "problem": "unknown"}
+                ],
+            )
+        status = {"succeeded": "succ", "failed": "rjct"}.get(job.status, "pdng")
+        response: dict[str, Any] = {
+            "reference_id": request.reference_id,
+            "txn_type": "search",
+            "txn_status": status,
+        }
+        if job.result is not None:
+            response["search_response"] = job.result["message"]["search_response"]
+        if job.error:
+            response["status_reason_message"] = job.error
+        return {
+            "signature": None,
+            "header": response_header(envelope.header, "on-txn-status", "succ", 1),
+            "message": {
+                "transaction_id": envelope.message.transaction_id,
+                "correlation_id": job.id,
+                "txnstatus_response": response,
+            },
+        }
+
+    def owned_job(job_id: str, info: KeyInfo) -> Job:
+        job = state.jobs.get(job_id, info.key_id)
+        if job is None:
+            raise ApiError(404, "job.not_found", "no job of this key has that id")
+        return job
+
+    @app.get("/jobs/{job_id}", tags=["jobs"])
+    def job_status(job_id: str, info: Caller) -> dict[str, Any]:
+        """A job's status: progress and result files (batch), or the DCI answer (search)."""
+        take(info)
+        return owned_job(job_id, info).view()
+
+    @app.get("/jobs/{job_id}/files/{name}", tags=["jobs"], response_model=None)
+    def job_file(job_id: str, name: str, info: Caller) -> FileResponse:
+        """Download one result file of a finished batch job."""
+        take(info)
+        job = owned_job(job_id, info)
+        path = job.files.get(name)
+        if path is None or not path.is_file():
+            raise ApiError(404, "job.file_not_found", f"the job has no result file {name!r} (yet)")
+        return FileResponse(path, filename=name)
+
+    @app.post("/jobs", tags=["jobs"], status_code=202)
+    def submit_job(
+        info: Caller,
+        partner: Annotated[UploadFile, File(description="The partner list (CSV, XLSX, Parquet)")],
+        config: Annotated[UploadFile, File(description="Its source config (YAML)")],
+    ) -> dict[str, Any]:
+        """Link a whole partner list (the same `match` as the CLI), in the background."""
+        require(info, "batch")
+        take(info)
+        state.holder.ready()
+        suffix = Path(partner.filename or "").suffix.lower()
+        if suffix not in BATCH_SUFFIXES:
+            raise ApiError(
+                422,
+                "rjct.request.invalid",
+                f"the partner file's name must end in one of {', '.join(BATCH_SUFFIXES)}",
+                fields=[{"field": "partner", "problem": "unsupported file type"}],
+            )
+
+        def lay_out(folder: Path) -> Any:
+            from registry_link.config.loader import load_source_config
+            from registry_link.jobs import MatchJob
+
+            partner_path, config_path = folder / f"partner{suffix}", folder / "config.yaml"
+            partner_path.write_bytes(partner.file.read())
+            config_path.write_bytes(config.file.read())
+            try:
+                load_source_config(config_path)
+            except RegistryLinkError as exc:
+                raise ApiError(
+                    422,
+                    "rjct.request.invalid",
+                    str(exc).replace(str(config_path), "config"),
+                    fields=[{"field": "config", "problem": "invalid source config"}],
+                ) from None
+            return MatchJob(
+                registry=settings.registry,
+                registry_config=settings.registry_config,
+                partners=(partner_path,),
+                configs=(config_path,),
+                out_dir=folder / "out",
+                model_config=settings.model_config,
+                model=settings.model,
+            )
+
+        try:
+            job = state.jobs.submit_batch(info.key_id, lay_out)
+        except QueueFull:
+            raise ApiError(
+                429,
+                "jobs.queue_full",
+                "too many batch jobs are waiting; retry later",
+                headers={"Retry-After": "60"},
+            ) from None
+        return {"job_id": job.id, "status": job.status, "status_url": f"/jobs/{job.id}"}
+
+    @app.post("/registry/persons", tags=["registry"])
+    def upsert_persons(update: PersonsUpdate, info: Caller) -> dict[str, Any]:
+        """Add or replace registry persons; a search right after sees them."""
+        require(info, "registry:write")
+        if len(update.persons) > settings.max_queries:
+            raise ApiError(
+                413,
+                "request.too_many_persons",
+                f"{len(update.persons)} persons in one update; at most {settings.max_queries}",
+            )
+        take(info, len(update.persons))
+        index = state.holder.ready()
+        with state.holder.write_lock:
+            try:
+                count = index.upsert(update.persons)
+            except RegistryLinkError as exc:
+                raise ApiError(422, "rjct.persons.invalid", str(exc)) from None
+            size, version = index.size, index.version
+        ids = [str(p.get("person_id")) for p in update.persons]
+        with transaction(state.sessions) as session:
+            audit(
+                session,
+                f"key:{info.key_id}",
+                "registry.upsert",
+                f"{count} person(s)",
+                {"partner": info.partner, "person_ids": ids, "index_version": version},
+            )
+        return {"upserted": count, "registry_records": size, "version": version}
+
+    @app.delete("/registry/persons/{person_id}", tags=["registry"])
+    def remove_person(person_id: str, info: Caller) -> dict[str, Any]:
+        """Remove a registry person from the index."""
+        require(info, "registry:write")
+        take(info)
+        index = state.holder.ready()
+        with state.holder.write_lock:
+            removed = index.remove([person_id])
+            size, version = index.size, index.version
+        if not removed:
+            raise ApiError(404, "person.not_found", "no registry person has that id")
+        with transaction(state.sessions) as session:
+            audit(
+                session,
+                f"key:{info.key_id}",
+                "registry.remove",
+                "1 person",
+                {"partner": info.partner, "person_ids": [person_id], "index_version": version},
+            )
+        return {"removed": removed, "registry_records": size, "version": version}
+
+    app.add_middleware(
+        BodySizeLimit,
+        limit_for=lambda path: (
+            settings.max_upload_bytes if path == "/jobs" else settings.max_body_bytes
+        ),
+    )
+    app.add_middleware(Guard)
+    return app
+
+
+def _search_one(index: Any, item: SearchRequestItem) -> tuple[dict[str, Any], list[str]]:
+    """One query's DCI answer and the person ids it returned."""
+    try:
+        record = search_record(item.search_criteria)
+        result = index.search(record, k=item.search_criteria.pagination.page_size)
+    except (CriteriaProblem, RegistryLinkError) as exc:
+        return search_response_item(item, None, str(exc)), []
+    person_ids = [c.person_id or c.record_id for c in result.candidates]
+    return search_response_item(item, result), person_ids

@@ -1,0 +1,325 @@
+"""The DCI social-registry search API's shapes (envelope, search request and response) and the
+translation of a DCI query into a search record of canonical fields.
+
+Only what registry-link answers is accepted, and the schema says so (FastAPI publishes it at
+``/openapi.json``): ``query_type`` is ``idtype-value`` (``CIN``, ``CNSS_IMMAT``, ``RNP``/``UIN``)
+or ``predicate`` (``eq`` on the attributes of :data:`PREDICATE_ATTRIBUTES`, joined by ``and``);
+messages are not encrypted. Our extension fields ride on each returned record:
+``match_probability``, ``match_weight``, ``bits``, ``explanation`` and ``decision``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The DCI version answered.
+DCI_VERSION: Final[str] = "1.0.0"
+
+#: Identifier types of ``idtype-value`` queries → the canonical field searched.
+ID_TYPES: Final[dict[str, str]] = {
+    "CIN": "cin",
+    "CNSS_IMMAT": "cnss_number",
+    "RNP": "registry_person_id",
+    "UIN": "registry_person_id",
+}
+
+#: Predicate attribute names → the canonical field (``registry-link fields``). DCI-style
+#: aliases: ``surname``, ``DOB``, ``YOB``, ``commune``, ``gender``.
+PREDICATE_ATTRIBUTES: Final[dict[str, str]] = {
+    "family_name": "family_name",
+    "surname": "family_name",
+    "given_name": "given_name",
+    "full_name": "full_name",
+    "family_name_ar": "family_name_ar",
+    "given_name_ar": "given_name_ar",
+    "birth_date": "birth_date",
+    "DOB": "birth_date",
+    "birth_year": "birth_date",
+    "YOB": "birth_date",
+    "sex": "sex",
+    "gender": "sex",
+    "residence": "residence",
+    "commune": "residence",
+    "birth_place": "birth_place",
+    "father_given_name": "father_given_name",
+    "cin": "cin",
+    "cnss_number": "cnss_number",
+}
+
+IdType = Literal["CIN", "CNSS_IMMAT", "RNP", "UIN"]
+AttributeName = Literal[
+    "family_name",
+    "surname",
+    "given_name",
+    "full_name",
+    "family_name_ar",
+    "given_name_ar",
+    "birth_date",
+    "DOB",
+    "birth_year",
+    "YOB",
+    "sex",
+    "gender",
+    "residence",
+    "commune",
+    "birth_place",
+    "father_given_name",
+    "cin",
+    "cnss_number",
+]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Value = Annotated[str, Field(min_length=1, max_length=200)] | Annotated[int, Field(ge=0, le=9999)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RequestHeader(BaseModel):
+    """The envelope header of a request (unknown optional DCI fields are kept and echoed)."""
+
+    model_config = ConfigDict(extra="allow")
+    version: str = DCI_VERSION
+    message_id: Text200
+    message_ts: datetime
+    action: Literal["search", "txn-status"]
+    sender_id: Text200
+    sender_uri: str | None = None
+    receiver_id: str | None = None
+    total_count: int = Field(ge=0, le=100_000)
+    is_msg_encrypted: Literal[False] = False
+    meta: dict[str, Any] | None = None
+
+
+class IdTypeValue(_Strict):
+    """An ``idtype-value`` query: one identifier."""
+
+    type: IdType
+    value: Text200
+
+
+class Expression(_Strict):
+    """One predicate term: ``attribute_name eq attribute_value``."""
+
+    attribute_name: AttributeName
+    operator: Literal["eq"]
+    attribute_value: Value
+
+
+class Predicate(_Strict):
+    """One predicate item; every item and both its expressions must hold (``and``)."""
+
+    seq_num: int = Field(default=1, ge=0)
+    expression1: Expression
+    condition: Literal["and"] | None = None
+    expression2: Expression | None = None
+
+
+class Pagination(_Strict):
+    """Which page of candidates: ``page_size`` is the number of candidates (k)."""
+
+    page_size: int = Field(default=5, ge=1, le=50)
+    page_number: Literal[1] = 1
+
+
+class Purpose(BaseModel):
+    """A consent or authorisation purpose."""
+
+    text: str | None = None
+    code: str | None = None
+    ref_uri: str | None = None
+
+
+class Consent(BaseModel):
+    """A consent or authorisation: when, and for what."""
+
+    ts: datetime | None = None
+    purpose: Purpose | None = None
+
+
+class _Criteria(_Strict):
+    version: str = DCI_VERSION
+    reg_event_type: str | None = None
+    response_entity: Literal["Member"] = "Member"
+    sort: list[dict[str, Any]] | None = None
+    pagination: Pagination = Pagination()
+    consent: Consent | None = None
+    authorize: Consent | None = None
+
+
+class IdCriteria(_Criteria):
+    """Search criteria by identifier."""
+
+    query_type: Literal["idtype-value"]
+    query: IdTypeValue
+
+
+class PredicateCriteria(_Criteria):
+    """Search criteria by demographic predicates."""
+
+    query_type: Literal["predicate"]
+    query: list[Predicate] = Field(min_length=1, max_length=20)
+
+
+SearchCriteria = Annotated[IdCriteria | PredicateCriteria, Field(discriminator="query_type")]
+
+
+class SearchRequestItem(_Strict):
+    """One query of an envelope."""
+
+    reference_id: Text200
+    timestamp: datetime
+    search_criteria: SearchCriteria
+    locale: str | None = Field(default=None, max_length=10)
+
+
+class SearchMessage(_Strict):
+    """The ``message`` of a search request."""
+
+    transaction_id: Annotated[str, Field(min_length=1, max_length=99)]
+    search_request: list[SearchRequestItem] = Field(min_length=1)
+
+
+class SearchEnvelope(_Strict):
+    """A signed DCI search request (the signature is kept, not verified: keys authenticate)."""
+
+    signature: str | None = None
+    header: RequestHeader
+    message: SearchMessage
+
+
+class TxnStatusRequestItem(_Strict):
+    """Which transaction's status is asked."""
+
+    reference_id: Text200
+    txn_type: Literal["search"] = "search"
+    attribute_type: Literal["transaction_id", "reference_id_list"] = "transaction_id"
+    attribute_value: Text200 | list[Text200]
+
+
+class TxnStatusMessage(_Strict):
+    """The ``message`` of a transaction-status request."""
+
+    transaction_id: Annotated[str, Field(min_length=1, max_length=99)]
+    txnstatus_request: TxnStatusRequestItem
+
+
+class TxnStatusEnvelope(_Strict):
+    """A DCI transaction-status request."""
+
+    signature: str | None = None
+    header: RequestHeader
+    message: TxnStatusMessage
+
+
+# ------------------------------------------------------------------ translation
+
+
+class CriteriaProblem(ValueError):
+    """A query the schema accepts but that cannot be searched (e.g. a field given twice)."""
+
+
+def search_record(criteria: IdCriteria | PredicateCriteria) -> dict[str, str]:
+    """The canonical-field record a query searches for.
+
+    Raises:
+        CriteriaProblem: two different values for one field.
+    """
+    if isinstance(criteria, IdCriteria):
+        return {ID_TYPES[criteria.query.type]: criteria.query.value.strip()}
+    record: dict[str, str] = {}
+    for item in criteria.query:
+        for expr in (item.expression1, item.expression2):
+            if expr is None:
+                continue
+            field = PREDICATE_ATTRIBUTES[expr.attribute_name]
+            value = str(expr.attribute_value).strip()
+            if record.get(field, value) != value:
+                raise CriteriaProblem(
+                    f"the field {field!r} is given twice with different values "
+                    f"(attribute {expr.attribute_name!r}); give it once"
+                )
+            record[field] = value
+    return record
+
+
+def now_iso() -> str:
+    """The current time, ISO 8601 with its time zone."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def response_header(
+    request: RequestHeader, action: str, status: str, completed: int
+) -> dict[str, Any]:
+    """The response header: the request's fields kept, with action, status and counts set."""
+    header = request.model_dump(mode="json", exclude_none=True)
+    header.update(
+        action=action,
+        status=status,
+        message_ts=now_iso(),
+        completed_count=completed,
+        receiver_id=request.sender_id,
+        sender_id="registry-link",
+    )
+    return header
+
+
+def candidate_record(candidate: Any) -> dict[str, Any]:
+    """One returned registry record: ids, display fields and our extension fields."""
+    return {
+        "record_id": candidate.record_id,
+        "person_id": candidate.person_id,
+        "household_id": candidate.household_id,
+        "demographic_info": {k: _json_value(v) for k, v in candidate.fields.items()},
+        "match_probability": candidate.match_probability,
+        "match_weight": candidate.match_weight,
+        "bits": dict(candidate.bits),
+        "explanation": list(candidate.explanation),
+        "decision": candidate.decision,
+    }
+
+
+def _json_value(value: object) -> object:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return str(value)
+
+
+def search_response_item(
+    item: SearchRequestItem, result: Any | None, problem: str | None = None
+) -> dict[str, Any]:
+    """One query's answer: ``succ`` with the candidates, or ``rjct`` with the reason."""
+    base: dict[str, Any] = {"reference_id": item.reference_id, "timestamp": now_iso()}
+    if result is None:
+        return {
+            **base,
+            "status": "rjct",
+            "status_reason_code": "rjct.search_criteria.invalid",
+            "status_reason_message": problem or "the search criteria cannot be searched",
+            "locale": item.locale,
+        }
+    records = [candidate_record(c) for c in result.candidates]
+    return {
+        **base,
+        "status": "succ",
+        "data": {
+            "version": DCI_VERSION,
+            "reg_type": "ns:org:RegistryType:Social",
+            "reg_record_type": "Member",
+            "reg_records": records,
+            "decision": result.decision,
+            "reason": result.reason,
+            "flags": list(result.flags),
+        },
+        "pagination": {
+            "page_size": item.search_criteria.pagination.page_size,
+            "page_number": 1,
+            "total_count": len(records),
+        },
+        "locale": item.locale,
+    }

@@ -1,0 +1,47 @@
+"""What ``registry-link serve`` runs with: inputs, database, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from registry_link.jobs import SHIPPED_MODEL_CONFIG
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """The service's inputs and limits.
+
+    Args:
+        registry: the registry extract the index is built from.
+        registry_config: its source config (None: the shipped sample's, for the sample).
+        model: a trained model JSON (``registry-link train`` or a ``match``/``demo`` run's
+            ``model.json``).
+        model_config: the model config (blocking rules, comparisons, thresholds).
+        db_url: the database of API keys and the search audit (None: ``$REGISTRY_LINK_DB``,
+            else ``sqlite:///registry-link.db``); created or migrated at start-up.
+        jobs_dir: where batch jobs keep their uploads and result files.
+        max_body_bytes: largest request body (413 above), batch uploads excepted.
+        max_upload_bytes: largest batch-job upload (partner file and config together).
+        rate_per_second: each key's sustained searches per second (token bucket).
+        rate_burst: each key's burst (the bucket's size).
+        max_queries: most queries in one envelope (and persons in one registry update).
+        max_k: most candidates a query may ask for (``pagination.page_size``).
+        batch_workers: batch jobs run at once (the others wait in a queue).
+        search_workers: threads answering asynchronous searches.
+    """
+
+    registry: Path
+    model: Path
+    registry_config: Path | None = None
+    model_config: Path = SHIPPED_MODEL_CONFIG
+    db_url: str | None = None
+    jobs_dir: Path = Path("registry-link-jobs")
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 200_000_000
+    rate_per_second: float = 50.0
+    rate_burst: int = 100
+    max_queries: int = 100
+    max_k: int = 50
+    batch_workers: int = 1
+    search_workers: int = 2

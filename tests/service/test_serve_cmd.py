@@ -1,0 +1,52 @@
+"""The ``serve`` command: its help and example, and a clean message without the extra."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from registry_link.cli import cli, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_serve_help_has_an_example_on_the_sample() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert "registry-link serve --registry sample_data/registry.csv" in result.output
+    for option in ("--registry", "--model", "--db", "--host", "--port"):
+        assert option in result.output
+    keys = CliRunner().invoke(cli, ["keys", "add", "--help"])
+    assert "search:id" in keys.output and "registry:write" in keys.output
+
+
+def test_without_the_serve_extra_the_message_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    real = importlib.util.find_spec
+
+    def without_fastapi(name: str, *args: Any) -> Any:
+        return None if name == "fastapi" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_fastapi)
+    model = tmp_path / "model.json"
+    model.write_text("{}", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "serve",
+                "--registry",
+                str(ROOT / "sample_data" / "registry.csv"),
+                "--model",
+                str(model),
+            ]
+        )
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "install registry-link[serve]" in err and "fastapi" in err
+    assert "Traceback" not in err
