@@ -9,7 +9,7 @@ from rich.table import Table
 
 from registry_link.cli._common import console, model_config_option, out, registry_options
 from registry_link.cli.db_cmd import db_option, operator_option
-from registry_link.db.models import API_SCOPES
+from registry_link.db.access import API_SCOPES
 
 
 @click.command("serve")

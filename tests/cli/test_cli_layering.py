@@ -3,9 +3,10 @@
 A command parses options, calls a workflow (:mod:`registry_link.jobs`), the facade
 (:mod:`registry_link.linker`) or the public package API (``registry_link``, the model file),
 and prints what comes back; errors come from :mod:`registry_link.errors`. Besides those, a
-command may be the console of a tool that is its own library API: the database's run history
-and review queue (``registry_link.db.engine``, ``.repository``, ``.queue``), the review tool
-(``registry_link.review``), the generator (``registry_link.synth``), the report writer
+command may be the console of a tool that is its own library API: the database's run history,
+review queue and API keys (``registry_link.db.engine``, ``.repository``, ``.queue``,
+``.access``), the review tool (``registry_link.review``), the search service
+(``registry_link.service``), the generator (``registry_link.synth``), the report writer
 (``registry_link.report``, its package only) and the field reference
 (``registry_link.config.fields``). The pipeline's stages (standardise, block, compare, train,
 score, decide, cluster, households, the run's outputs and evaluation, the run recording) are
@@ -31,13 +32,19 @@ ALLOWED = (
     "registry_link.db.engine",
     "registry_link.db.repository",
     "registry_link.db.queue",
+    "registry_link.db.access",
     "registry_link.review",
     "registry_link.synth",
     "registry_link.report",
     "registry_link.config.fields",
 )
 #: Allowed as a prefix of deeper modules (a tool's own package).
-PACKAGES = ("registry_link.cli.", "registry_link.review.", "registry_link.synth.")
+PACKAGES = (
+    "registry_link.cli.",
+    "registry_link.review.",
+    "registry_link.synth.",
+    "registry_link.service",
+)
 
 
 def imported_modules(path: Path) -> list[str]:
