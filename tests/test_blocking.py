@@ -479,3 +479,92 @@ def test_largest_lists_each_rules_largest_kept_blocks_by_shape_not_value() -> No
         {"rule": "free", "pairs": 4, "key": "a=Aa, b=9999"},
         {"rule": "free", "pairs": 3, "key": "a=Aa, b=9999"},
     ]
+
+
+# ---------------------------------------------------------------- near columns (year window)
+
+
+def _near_reference(
+    left: list[int | None], right: list[int | None] | None
+) -> set[tuple[int, int]]:
+    """Pairs whose values share a two-year bucket (v // 2 or (v + 1) // 2)."""
+
+    def buckets(v: int | None) -> set[int]:
+        return set() if v is None else {v // 2, (v + 1) // 2}
+
+    other = right if right is not None else left
+    return {
+        (i, j)
+        for i, x in enumerate(left)
+        for j, y in enumerate(other)
+        if (right is not None or i < j) and buckets(x) & buckets(y)
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.integers(1950, 1960)), max_size=12),
+    st.lists(st.one_of(st.none(), st.integers(1950, 1960)), max_size=12),
+    st.booleans(),
+)
+def test_near_year_finds_every_pair_one_apart_and_none_three_apart(
+    left: list[int | None], right: list[int | None], dedupe: bool
+) -> None:
+    rule = BlockingRule("near_year", ("y",), near=("y",))
+    lf = pl.DataFrame({"y": left}, schema={"y": pl.Int16})
+    rf = None if dedupe else pl.DataFrame({"y": right}, schema={"y": pl.Int16})
+    pairs = block(lf, rf, [rule])
+    got = set(zip(pairs["l_idx"].to_list(), pairs["r_idx"].to_list(), strict=True))
+    assert got == _near_reference(left, None if dedupe else right)
+    other = left if dedupe else right
+    for i, j in got:
+        assert abs(left[i] - other[j]) <= 2  # type: ignore[operator]
+    for i, x in enumerate(left):
+        for j, y in enumerate(other):
+            if x is not None and y is not None and abs(x - y) <= 1 and (not dedupe or i < j):
+                assert (i, j) in got
+    report = blocking_report(lf, rf, [rule]).rules.row(0, named=True)
+    assert report["columns"] == "y within one"
+
+
+@pytest.mark.parametrize(
+    ("year", "right_years", "expected"),
+    [
+        (1980, [1979, 1980, 1981, 1982, 1978, None], [0, 1, 2]),  # even: 1982 two apart, no
+        # odd: two apart on either side is odd too, and shares a bucket
+        (1981, [1979, 1980, 1981, 1982, 1983, 1984, None], [0, 1, 2, 3, 4]),
+        (None, [1980, None], []),
+    ],
+)
+def test_near_year_table(year: int | None, right_years: list, expected: list[int]) -> None:
+    rule = BlockingRule("names_near_year", ("k", "y"), near=("y",))
+    left = pl.DataFrame({"k": ["mhmd"], "y": [year]}, schema={"k": pl.Utf8, "y": pl.Int16})
+    right = pl.DataFrame(
+        {"k": ["mhmd"] * len(right_years), "y": right_years}, schema={"k": pl.Utf8, "y": pl.Int16}
+    )
+    assert sorted(block(left, right, [rule])["r_idx"].to_list()) == expected
+
+
+def test_near_column_must_be_a_rule_column_and_comes_from_config() -> None:
+    with pytest.raises(LinkageError, match="near names \\['y'\\]"):
+        BlockingRule("bad", ("k",), near=("y",))
+    (rule,) = rules_from_config(
+        [{"name": "r", "columns": ["k", "y"], "near": ["y"], "max_candidates": 5}]
+    )
+    assert rule.near == ("y",) and rule.key_columns == ("k", "y~1")
+    assert "y within one" in rule.describe()
+
+
+def test_near_rule_keeps_the_oversized_block_guard() -> None:
+    rule = BlockingRule("near", ("k", "y"), near=("y",), max_candidates=2)
+    left = pl.DataFrame({"k": ["a", "b"], "y": [1980, 1980]}, schema={"k": pl.Utf8, "y": pl.Int16})
+    right = pl.DataFrame(
+        {"k": ["a", "a", "a", "b"], "y": [1980, 1981, 1979, 1981]},
+        schema={"k": pl.Utf8, "y": pl.Int16},
+    )
+    skipped: dict[str, pl.Series] = {}
+    with pytest.warns(OversizedBlockWarning, match="max_candidates=2"):
+        pairs = block(left, right, [rule], skipped=skipped)
+    # a's bucket 990 holds 1980, 1981 and 1979's (989, 990): 3 > 2 registry records, skipped
+    assert pairs.sort("l_idx", "r_idx").rows() == [(1, 3, "near")]
+    assert skipped["near"].to_list() == [0]
