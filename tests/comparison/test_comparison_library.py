@@ -315,7 +315,10 @@ def _pl(raw: str | None) -> dict:
         ("Ain Harrouda", "Ain Aouda", "different"),  # shared prefix, different places
         ("Sidi Bibi", "Sidi Bennour", "different"),
         ("Had Kourt", "Had Soualem", "different"),
-        ("Sale", "Safi", "different"),  # short: one edit apart is not alike
+        ("Sale", "Safi", "different"),
+        ("Agadir", "Nador", "different"),  # gazetteer towns: never "alike" (kdr / ndr)
+        ("Tamesna", "Tamensa", "jaro_winkler_ge_0.92"),  # keys tmsn / tmns are close
+        ("Ait Ourir", "Ait Amir", "different"),  # short consonants (trr / tmr): equal or not
         ("Leqliaa", None, "missing"),
     ],
 )
@@ -347,7 +350,7 @@ PLACES = st.sampled_from(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(pairs=st.lists(st.tuples(PLACES, PLACES), min_size=1, max_size=8))
 def test_place_comparison_is_symmetric(
