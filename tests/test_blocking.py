@@ -24,6 +24,8 @@ from registry_link.blocking import (
     rules_from_config,
 )
 from registry_link.errors import LinkageError
+from registry_link.jobs import SHIPPED_MODEL_CONFIG
+from registry_link.model import load_model_config
 
 SCHEMA = {"a": pl.Utf8, "b": pl.Int64, "t": pl.List(pl.Utf8)}
 RULES = [
@@ -568,3 +570,91 @@ def test_near_rule_keeps_the_oversized_block_guard() -> None:
     # a's bucket 990 holds 1980, 1981 and 1979's (989, 990): 3 > 2 registry records, skipped
     assert pairs.sort("l_idx", "r_idx").rows() == [(1, 3, "near")]
     assert skipped["near"].to_list() == [0]
+
+
+# ------------------------------------------- the shipped rules and the least-documented records
+
+BLOCK_SCHEMA = {
+    "cin": pl.Utf8,
+    "cnss_number": pl.Utf8,
+    "given_key": pl.Utf8,
+    "family_key": pl.Utf8,
+    "father_key": pl.Utf8,
+    "name_token_keys": pl.List(pl.Utf8),
+    "name_tokens_key": pl.Utf8,
+    "birth_year": pl.Int16,
+    "birth_date": pl.Date,
+    "residence": pl.Utf8,
+}
+
+
+def _person(
+    given: str | None,
+    family: str | None,
+    year: int | None,
+    residence: str | None,
+    father: str | None = None,
+    tokens: list[str] | None = None,
+) -> dict[str, Any]:
+    """A standardised record with no CIN: split names, or (given None) an unsplit full name."""
+    toks = sorted(tokens if tokens is not None else [t for t in (given, family) if t])
+    return {
+        "cin": None,
+        "cnss_number": None,
+        "given_key": given,
+        "family_key": family,
+        "father_key": father,
+        "name_token_keys": toks,
+        "name_tokens_key": " ".join(toks) if toks else None,
+        "birth_year": year,
+        "birth_date": None,
+        "residence": residence,
+    }
+
+
+# (registry person, partner record, the new rule that finds the pair): every one of these is
+# missed by the rules shipped before issue 16 (each needs the exact year or split names)
+LEAST_DOCUMENTED = [
+    # unsplit name in either order, no CIN, birth year one off, moved
+    (
+        _person("mhmd", "blkzz", 1980, "kntr"),
+        _person(None, None, 1981, "rbt", tokens=["blkzz", "mhmd"]),
+        "tokens_near_year",
+    ),
+    # unsplit name, no CIN, no birth year, same commune
+    (
+        _person("ftm", "zhr", 1975, "sl"),
+        _person(None, None, None, "sl", tokens=["zhr", "ftm"]),
+        "tokens_residence",
+    ),
+    # split names, no CIN, birth year one off, moved: the same order-free token key
+    (_person("ysf", "lw", 1990, "kntr"), _person("ysf", "lw", 1989, "rbt"), "tokens_near_year"),
+    # split names, no CIN, birth year mistyped (digits swapped), moved; the father's name known
+    (
+        _person("krm", "bnn", 1983, "kntr", "hsn"),
+        _person("krm", "bnn", 1938, "rbt", "hsn"),
+        "names_father",
+    ),
+]
+
+
+@pytest.mark.parametrize(("registry", "partner", "rule"), LEAST_DOCUMENTED)
+def test_shipped_rules_give_the_least_documented_records_a_candidate(
+    registry: dict[str, Any], partner: dict[str, Any], rule: str
+) -> None:
+    rules = list(load_model_config(SHIPPED_MODEL_CONFIG).blocking_rules)
+    new = {"tokens_near_year", "tokens_residence", "names_father"}
+    others = [
+        _person("ysf", "lw", 1985, "kntr"),
+        _person(None, None, 1960, "fs", tokens=["hmd", "mrn"]),
+    ]
+    right = pl.DataFrame([registry, *others], schema=BLOCK_SCHEMA, orient="row")
+    left = pl.DataFrame([partner], schema=BLOCK_SCHEMA, orient="row")
+    pairs = block(left, right, rules)
+    assert pairs.filter(pl.col("r_idx") == 0)["rule"].cast(pl.Utf8).to_list() == [rule]
+    assert block(left, right, [r for r in rules if r.name not in new]).filter(
+        pl.col("r_idx") == 0
+    ).is_empty()
+    report = blocking_report(left, right, rules).rules
+    assert set(new) <= set(report["rule"].to_list())
+    assert report.filter(pl.col("rule") == rule)["pairs"].item() >= 1
