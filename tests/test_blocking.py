@@ -486,9 +486,7 @@ def test_largest_lists_each_rules_largest_kept_blocks_by_shape_not_value() -> No
 # ---------------------------------------------------------------- near columns (year window)
 
 
-def _near_reference(
-    left: list[int | None], right: list[int | None] | None
-) -> set[tuple[int, int]]:
+def _near_reference(left: list[int | None], right: list[int | None] | None) -> set[tuple[int, int]]:
     """Pairs whose values share a two-year bucket (v // 2 or (v + 1) // 2)."""
 
     def buckets(v: int | None) -> set[int]:
@@ -652,9 +650,11 @@ def test_shipped_rules_give_the_least_documented_records_a_candidate(
     left = pl.DataFrame([partner], schema=BLOCK_SCHEMA, orient="row")
     pairs = block(left, right, rules)
     assert pairs.filter(pl.col("r_idx") == 0)["rule"].cast(pl.Utf8).to_list() == [rule]
-    assert block(left, right, [r for r in rules if r.name not in new]).filter(
-        pl.col("r_idx") == 0
-    ).is_empty()
+    assert (
+        block(left, right, [r for r in rules if r.name not in new])
+        .filter(pl.col("r_idx") == 0)
+        .is_empty()
+    )
     report = blocking_report(left, right, rules).rules
     assert set(new) <= set(report["rule"].to_list())
     assert report.filter(pl.col("rule") == rule)["pairs"].item() >= 1

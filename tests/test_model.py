@@ -171,9 +171,7 @@ def test_a_model_written_before_the_engine_redesign_loads_and_saves_the_same(
     assert [c.name for c in model.comparisons] == [*shipped, "household"]
     # issue 16: token-level term frequencies (given, family, full_name), places by the place kind
     changed = {"given", "family", "full_name", "birth_place", "residence"}
-    assert all(
-        c == shipped[c.name] for c in model.comparisons if c.name in set(shipped) - changed
-    )
+    assert all(c == shipped[c.name] for c in model.comparisons if c.name in set(shipped) - changed)
     loaded = {c.name: c for c in model.comparisons}
     assert loaded["residence"].kind == "jaro_winkler"
     assert [lv.label for lv in loaded["given"].levels] == [

@@ -19,8 +19,11 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler
 
 from registry_link.comparison.engine import active_pair_cache
-from registry_link.names import pairwise_name_similarity
-from registry_link.names import arabic_to_latin_expr, normalise_arabic_expr
+from registry_link.names import (
+    arabic_to_latin_expr,
+    normalise_arabic_expr,
+    pairwise_name_similarity,
+)
 from registry_link.names.keys import collapse_doubles_expr
 from registry_link.names.latin import clean_latin_expr
 from registry_link.standardise.gazetteer import town_aliases

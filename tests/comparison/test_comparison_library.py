@@ -290,7 +290,12 @@ def test_name_tokens_default_scores_only_pairs_without_any_split_name(gammas: An
 
 
 PLACE_SCHEMA = {"residence": pl.Utf8, "residence_raw": pl.Utf8}
-PLACE_SPEC = {"name": "residence", "kind": "place", "column": "residence", "spelling": "residence_raw"}
+PLACE_SPEC = {
+    "name": "residence",
+    "kind": "place",
+    "column": "residence",
+    "spelling": "residence_raw",
+}
 
 
 def _pl(raw: str | None) -> dict:
