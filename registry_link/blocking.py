@@ -372,10 +372,17 @@ def _decode(
     ``shape`` each value's shape (:func:`value_shape`) instead of the value."""
     row = keys.filter(pl.col("key") == key).row(0, named=True)
     values = [coded[c].values[row[k]] for c, k in zip(rule.columns, _key_cols(rule), strict=True)]
-    return ", ".join(
-        f"{c}={value_shape(str(v)) if shape else repr(v)}"
-        for c, v in zip(rule.columns, values, strict=True)
-    )
+    shown = [_near_shown(c, v) for c, v in zip(rule.columns, values, strict=True)]
+    return ", ".join(f"{c}={value_shape(str(v)) if shape else repr(v)}" for c, v in shown)
+
+
+def _near_shown(column: str, value: Any) -> tuple[str, Any]:
+    """A key column and value as shown: a near column's bucket ``b`` (of ``birth_year~1``) as
+    ``birth_year±1`` and the middle year ``2b`` of the years ``2b - 1 .. 2b + 1`` it holds."""
+    suffix = near_column("")
+    if column.endswith(suffix) and isinstance(value, int):
+        return f"{column.removesuffix(suffix)}±1", 2 * value
+    return column, value
 
 
 @dataclass
@@ -662,6 +669,13 @@ def blocking_report(
     tops: list[pl.DataFrame] = []
     for rule in rules:
         keys = _key_cols(rule)
+        given = named[rule.name]
+        # a near column as "birth_year±1", its bucket b shown as the middle year 2b (of 2b ± 1)
+        labels = [f"{c}±1" if c in given.near else c for c in given.columns]
+        values = [
+            pl.col(k) * 2 if c in given.near else pl.col(k)
+            for c, k in zip(given.columns, keys, strict=True)
+        ]
         lside = _side(left, rule)
         rside = _side(right, rule) if right is not None else None
         blocks = _block_sizes(lside, rside, keys)
@@ -673,10 +687,7 @@ def blocking_report(
         rows.append(
             {
                 "rule": rule.name,
-                "columns": ", ".join(
-                    f"{c} within one" if c in named[rule.name].near else c
-                    for c in named[rule.name].columns
-                ),
+                "columns": ", ".join(labels),
                 "blocks": blocks.height,
                 "pairs": int(blocks["pairs"].sum()) if blocks.height else 0,
                 "largest_block_pairs": int(blocks["pairs"].max() or 0),  # type: ignore[arg-type]
@@ -687,10 +698,7 @@ def blocking_report(
             }
         )
         key_text = pl.concat_str(
-            [
-                pl.lit(f"{c}=") + pl.col(k).cast(pl.Utf8)
-                for c, k in zip(rule.columns, keys, strict=True)
-            ],
+            [pl.lit(f"{c}=") + v.cast(pl.Utf8) for c, v in zip(labels, values, strict=True)],
             separator=", ",
         )
         tops.append(
