@@ -378,10 +378,11 @@ def _decode(
 
 def _near_shown(column: str, value: Any) -> tuple[str, Any]:
     """A key column and value as shown: a near column's bucket ``b`` (of ``birth_year~1``) as
-    ``birth_year±1`` and the middle year ``2b`` of the years ``2b - 1 .. 2b + 1`` it holds."""
+    ``near_birth_year`` and the middle year ``2b`` of the years ``2b - 1 .. 2b + 1`` it holds
+    (no digit in the name: a shown key's digits are its values')."""
     suffix = near_column("")
     if column.endswith(suffix) and isinstance(value, int):
-        return f"{column.removesuffix(suffix)}±1", 2 * value
+        return f"near_{column.removesuffix(suffix)}", 2 * value
     return column, value
 
 
@@ -670,8 +671,9 @@ def blocking_report(
     for rule in rules:
         keys = _key_cols(rule)
         given = named[rule.name]
-        # a near column as "birth_year±1", its bucket b shown as the middle year 2b (of 2b ± 1)
-        labels = [f"{c}±1" if c in given.near else c for c in given.columns]
+        # a near column as "near_birth_year", its bucket b shown as the middle year 2b (of the
+        # years 2b - 1 .. 2b + 1 it holds)
+        labels = [f"near_{c}" if c in given.near else c for c in given.columns]
         values = [
             pl.col(k) * 2 if c in given.near else pl.col(k)
             for c, k in zip(given.columns, keys, strict=True)
