@@ -5,7 +5,7 @@ model config (``configs/model.yaml``) into the closest Splink model, comparison 
 
 * blocking rules: the same columns (``block_on``; a list column such as ``name_token_keys``
   becomes an exploding rule). Splink has no per-block size cap, so ours' ``max_block_size``
-  has no equivalent;
+  has no equivalent; a ``near`` column (a birth year within one) blocks on equality there;
 * ``name``: null Latin form / exact Latin form (TF) / same cross-script key (either key of one
   side equals either key of the other) / Jaro-Winkler ≥ high / ≥ low / else. Ours also reads
   ``name_token_keys`` for full-name-only records; Splink treats those as null;
@@ -168,7 +168,8 @@ def splink_comparison(name: str, kind: str, p: dict[str, Any]) -> Any:
         comp = cl.DamerauLevenshteinAtThresholds(p["column"], [int(p.get("max_edits", 1))])
     elif kind == "exact":
         comp = cl.ExactMatch(p["column"])
-    elif kind == "jaro_winkler":
+    elif kind in ("jaro_winkler", "place"):
+        # place: its key levels (Splink has no "consonants as spelled" level of its own)
         comp = cl.JaroWinklerAtThresholds(p["column"], list(p.get("thresholds", [0.92, 0.8])))
     else:
         raise ValueError(f"no Splink equivalent written for comparison kind {kind!r}")

@@ -71,6 +71,17 @@ class BlockingRuleModel(_Strict):
     max_block_size: int | None = Field(default=None, ge=1)
     max_pairs: int | None = Field(default=None, ge=1)
     max_candidates: int | None = Field(default=None, ge=1)
+    near: list[str] = Field(
+        default_factory=list,
+        description="integer columns of columns (a birth year) that need only be within one",
+    )
+
+    @model_validator(mode="after")
+    def _near_in_columns(self) -> BlockingRuleModel:
+        stray = [c for c in self.near if c not in self.columns]
+        if stray:
+            raise ValueError(f"near names {stray}, not among columns {self.columns}")
+        return self
 
 
 class ThresholdsModel(_Strict):
@@ -277,7 +288,14 @@ def settings_from_dict(
     t = cfg.training
     return ModelSettings(
         blocking_rules=tuple(
-            BlockingRule(r.name, tuple(r.columns), r.max_block_size, r.max_pairs, r.max_candidates)
+            BlockingRule(
+                r.name,
+                tuple(r.columns),
+                r.max_block_size,
+                r.max_pairs,
+                r.max_candidates,
+                tuple(r.near),
+            )
             for r in cfg.blocking_rules
         ),
         comparisons=tuple(build_comparison(spec) for spec in cfg.comparisons),

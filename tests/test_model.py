@@ -161,20 +161,40 @@ def test_a_model_written_before_the_engine_redesign_loads_and_saves_the_same(
     tmp_path: Path,
 ) -> None:
     """``model_before_issue14.json``: written by ``match`` on the sample before the compare
-    engine and the typed comparison kinds; it loads with the shipped config's comparisons and
-    saves back to the same JSON."""
+    engine and the typed comparison kinds; it loads with the shipped config's comparisons (those
+    issue 16 changed keep the kinds and levels the file was trained with) and saves back to the
+    same JSON."""
     old = DATA / "model_before_issue14.json"
     model = load_model(old)
     config = load_model_config(ROOT / "configs" / "model.yaml")
     shipped = {c.name: c for c in config.comparisons}
     assert [c.name for c in model.comparisons] == [*shipped, "household"]
-    assert all(c == shipped[c.name] for c in model.comparisons if c.name in shipped)
+    # issue 16: token-level term frequencies (given, family, full_name), places by the place kind
+    changed = {"given", "family", "full_name", "birth_place", "residence"}
+    assert all(c == shipped[c.name] for c in model.comparisons if c.name in set(shipped) - changed)
+    loaded = {c.name: c for c in model.comparisons}
+    assert loaded["residence"].kind == "jaro_winkler"
+    assert [lv.label for lv in loaded["given"].levels] == [
+        "different",
+        "similar_low",
+        "similar_high",
+        "swapped",
+        "same_key",
+        "exact",
+    ]
     save_model(model, tmp_path / "again.json")
     again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
     before = json.loads(old.read_text(encoding="utf-8"))
     # the same JSON but for what issue 19 changed on saving: term frequencies keep only the
     # values at least TF_MIN_PERSONS registry persons share, and a personal_data header
     kept = {"term_frequencies", "personal_data"}
+    # ... and the parameters issue 16 added, written at their defaults (the same levels)
+    added = {("name", "tokens_tf", False), ("name_tokens", "tf", None)}
+    for entry in again["comparisons"]:
+        spec = entry["comparison"]
+        for kind, param, default in added:
+            if spec["kind"] == kind:
+                assert spec.pop(param) == default
     assert {k: v for k, v in again.items() if k not in kept} == {
         k: v for k, v in before.items() if k not in kept
     }
@@ -274,3 +294,20 @@ def test_a_model_written_before_issue_19_still_loads(tmp_path: Path) -> None:
     assert again.params == old.params
     assert set(again.tf_tables["given_lat"]) < set(old.tf_tables["given_lat"])
     assert again.tf_minimum_frequency > old.tf_minimum_frequency
+
+
+def test_near_blocking_columns_load_and_must_be_rule_columns() -> None:
+    data = minimal_config()
+    data["blocking_rules"][0] = {**data["blocking_rules"][0], "near": []}
+    data["blocking_rules"].append(
+        {"name": "year_window", "columns": ["surname", "dob"], "near": ["dob"]}
+    )
+    rule = settings_from_dict(data).blocking_rules[-1]
+    assert rule.near == ("dob",) and rule.key_columns == ("surname", "dob~1")
+    data["blocking_rules"][-1] = {"name": "year_window", "columns": ["surname"], "near": ["dob"]}
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict(data)
+    assert any(
+        p.key_path.startswith("blocking_rules.1") and "near names ['dob']" in p.message
+        for p in info.value.problems
+    )

@@ -5,6 +5,12 @@ together). List columns (e.g. ``name_token_keys``) are exploded: two records sha
 when they share one element. Candidate pairs are the union over the rules, deduplicated, with
 ``rule`` = the first rule that produced the pair.
 
+A rule may also name integer columns ``near`` (a birth year): those need not be equal, only
+close. Each record is given the two-wide buckets ``value // 2`` and ``(value + 1) // 2`` of its
+value, so two records whose values differ by at most one always share a bucket (two apart:
+when both are odd) — a year-window rule at about twice the pairs of the exact-year rule, the same in
+link and dedupe modes (:func:`with_near_keys`).
+
 Modes: **link** (``right`` given: pairs of a left row and a right row) and **dedupe**
 (``right=None``: pairs of rows of ``left`` with ``l_idx < r_idx``).
 
@@ -56,6 +62,9 @@ class BlockingRule:
             same candidates from a rule whether its list is linked whole or in parts, and
             no rule gives one record more than this many candidates ("Mohamed, Casablanca,
             1980" is too common a key to tell persons apart: the other rules must).
+        near: integer columns of ``columns`` whose values need only be within one of each
+            other (a birth year typed one off), not equal: blocked on two-year buckets (see
+            :func:`with_near_keys`).
     """
 
     name: str
@@ -63,18 +72,64 @@ class BlockingRule:
     max_block_size: int | None = None
     max_pairs: int | None = None
     max_candidates: int | None = None
+    near: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "near", tuple(self.near))
         if not self.columns:
             raise LinkageError(f"blocking rule {self.name!r} names no column; give at least one")
+        stray = [c for c in self.near if c not in self.columns]
+        if stray:
+            raise LinkageError(
+                f"blocking rule {self.name!r}: near names {stray}, not among its columns "
+                f"{list(self.columns)}; list each near column in columns too"
+            )
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        """The columns blocked on: ``columns`` with each ``near`` column replaced by its
+        buckets' column (:func:`near_column`)."""
+        return tuple(near_column(c) if c in self.near else c for c in self.columns)
 
     def describe(self) -> str:
         """The rule in words."""
-        text = f"{self.name}: same {' and '.join(self.columns)}"
+        parts = [f"{c} within one" if c in self.near else c for c in self.columns]
+        text = f"{self.name}: same {' and '.join(parts)}"
         if self.max_candidates is not None:
             text += f" (blocks of more than {self.max_candidates} candidates per record skipped)"
         return text
+
+
+def near_column(column: str) -> str:
+    """The name of the buckets' column of a ``near`` column (``birth_year`` ->
+    ``birth_year~1``)."""
+    return f"{column}~1"
+
+
+def near_keys(values: pl.Expr) -> pl.Expr:
+    """The two-wide buckets of an integer value: ``[v // 2, (v + 1) // 2]`` without repeats
+    (one bucket for an even value). Values one apart always share a bucket, values two apart
+    when both are odd, values further apart never; null for a null value."""
+    v = values.cast(pl.Int64)
+    both = pl.concat_list(v // 2, (v + 1) // 2)
+    return pl.when(v.is_not_null()).then(both.list.unique(maintain_order=True))
+
+
+def with_near_keys(frame: pl.DataFrame, rules: Sequence[BlockingRule]) -> pl.DataFrame:
+    """``frame`` with the buckets' column (:func:`near_keys`) of every ``near`` column of the
+    rules, named :func:`near_column` (the frame's other columns are shared, not copied)."""
+    near = dict.fromkeys(c for r in rules for c in r.near if c in frame.columns)
+    if not near:
+        return frame
+    return frame.with_columns(near_keys(pl.col(c)).alias(near_column(c)) for c in near)
+
+
+def _keyed(rule: BlockingRule) -> BlockingRule:
+    """The rule over its key columns (near columns replaced by their buckets' columns)."""
+    if not rule.near:
+        return rule
+    return replace(rule, columns=rule.key_columns, near=())
 
 
 @dataclass
@@ -319,10 +374,18 @@ def _decode(
     end up in logs)."""
     row = keys.filter(pl.col("key") == key).row(0, named=True)
     values = [coded[c].values[row[k]] for c, k in zip(rule.columns, _key_cols(rule), strict=True)]
-    return ", ".join(
-        f"{c}={value_shape(str(v)) if shape else repr(v)}"
-        for c, v in zip(rule.columns, values, strict=True)
-    )
+    shown = [_near_shown(c, v) for c, v in zip(rule.columns, values, strict=True)]
+    return ", ".join(f"{c}={value_shape(str(v)) if shape else repr(v)}" for c, v in shown)
+
+
+def _near_shown(column: str, value: Any) -> tuple[str, Any]:
+    """A key column and value as shown: a near column's bucket ``b`` (of ``birth_year~1``) as
+    ``near_birth_year`` and the middle year ``2b`` of the years ``2b - 1 .. 2b + 1`` it holds
+    (no digit in the name: a shown key's digits are its values')."""
+    suffix = near_column("")
+    if column.endswith(suffix) and isinstance(value, int):
+        return f"near_{column.removesuffix(suffix)}", 2 * value
+    return column, value
 
 
 @dataclass
@@ -498,6 +561,7 @@ def block(
         LinkageError: a rule names an absent column, names repeat, or a rule exceeds max_pairs.
     """
     _validate(left, right, rules)
+    left, right, rules = _with_keys(left, right, rules)
     if len(left) >= 2**32 or (right is not None and len(right) >= 2**32):
         raise LinkageError("blocking supports at most 2**32 - 1 records per side")
     columns = list(dict.fromkeys(c for r in rules for c in r.columns))
@@ -535,6 +599,17 @@ def block(
     names = pl.Series("rule", [r.name for r in rules], dtype=pl.Categorical)
     return _unpack_pair(pairs.get_column("pair"), "l_idx", "r_idx").with_columns(
         names.gather(pairs.get_column("no")).alias("rule")
+    )
+
+
+def _with_keys(
+    left: pl.DataFrame, right: pl.DataFrame | None, rules: Sequence[BlockingRule]
+) -> tuple[pl.DataFrame, pl.DataFrame | None, list[BlockingRule]]:
+    """Both sides with the buckets' columns of the rules' near columns; the rules over them."""
+    return (
+        with_near_keys(left, rules),
+        with_near_keys(right, rules) if right is not None else None,
+        [_keyed(r) for r in rules],
     )
 
 
@@ -627,10 +702,20 @@ def blocking_report(
     it their limits skip (``skipped_blocks``, ``skipped_pairs``).
     """
     _validate(left, right, rules)
+    named = {r.name: r for r in rules}
+    left, right, rules = _with_keys(left, right, rules)
     rows: list[dict[str, Any]] = []
     tops: list[pl.DataFrame] = []
     for rule in rules:
         keys = _key_cols(rule)
+        given = named[rule.name]
+        # a near column as "near_birth_year", its bucket b shown as the middle year 2b (of the
+        # years 2b - 1 .. 2b + 1 it holds)
+        labels = [f"near_{c}" if c in given.near else c for c in given.columns]
+        values = [
+            pl.col(k) * 2 if c in given.near else pl.col(k)
+            for c, k in zip(given.columns, keys, strict=True)
+        ]
         lside = _side(left, rule)
         rside = _side(right, rule) if right is not None else None
         blocks = _block_sizes(lside, rside, keys)
@@ -642,7 +727,7 @@ def blocking_report(
         rows.append(
             {
                 "rule": rule.name,
-                "columns": ", ".join(rule.columns),
+                "columns": ", ".join(labels),
                 "blocks": blocks.height,
                 "pairs": int(blocks["pairs"].sum()) if blocks.height else 0,
                 "largest_block_pairs": int(blocks["pairs"].max() or 0),  # type: ignore[arg-type]
@@ -653,10 +738,7 @@ def blocking_report(
             }
         )
         key_text = pl.concat_str(
-            [
-                pl.lit(f"{c}=") + pl.col(k).cast(pl.Utf8)
-                for c, k in zip(rule.columns, keys, strict=True)
-            ],
+            [pl.lit(f"{c}=") + v.cast(pl.Utf8) for c, v in zip(labels, values, strict=True)],
             separator=", ",
         )
         tops.append(
@@ -699,7 +781,7 @@ def blocking_report(
 
 def rules_from_config(specs: Sequence[dict[str, Any]]) -> list[BlockingRule]:
     """Rules from model-config mappings ``{name, columns, max_block_size?, max_pairs?,
-    max_candidates?}``."""
+    max_candidates?, near?}``."""
     return [
         BlockingRule(
             name=s["name"],
@@ -707,6 +789,7 @@ def rules_from_config(specs: Sequence[dict[str, Any]]) -> list[BlockingRule]:
             max_block_size=s.get("max_block_size"),
             max_pairs=s.get("max_pairs"),
             max_candidates=s.get("max_candidates"),
+            near=tuple(s.get("near") or ()),
         )
         for s in specs
     ]

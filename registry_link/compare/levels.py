@@ -54,7 +54,8 @@ class Level:
     """One agreement level: a label, a predicate over the pair frame and a description.
 
     ``tf_column`` names the record column whose value drives a term-frequency adjustment of
-    this level (set on exact-agreement levels only); ``None`` for no adjustment.
+    this level (set on levels whose pairs agree on that value: exact agreement, or a split
+    name's key found among an unsplit name's tokens); ``None`` for no adjustment.
     """
 
     label: str

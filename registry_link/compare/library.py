@@ -13,6 +13,9 @@ the parameters with the kind's pydantic schema (:data:`COMPARISON_KINDS`) and re
   ``either_unsplit`` with ``name`` without tokens), so no pair's name is counted twice.
 * ``date`` — birth date with year-only / ``day_or_year`` precision.
 * ``id`` — identifiers (CIN, CNSS): exact / one edit or transposition / different.
+* ``place`` — a place's matching form (the cross-script key, gazetteer applied) exact / close
+  by Jaro-Winkler, then the consonants of its spelling as given at most one edit apart: a place
+  outside the gazetteer whose vowels are written differently (Leqliaa / Lqliaa) is not a move.
 * ``exact``, ``string`` (exact + edit-distance + Jaro-Winkler levels), ``jaro_winkler``,
   ``numeric_abs_diff``.
 """
@@ -47,6 +50,7 @@ from registry_link.compare.similarity import (
     name_similarity_each,
     on_unique_codes,
     osa_distance,
+    place_spelling_distance,
 )
 from registry_link.errors import ConfigError, ConfigProblem
 from registry_link.names import pairwise_same_name
@@ -110,6 +114,31 @@ class JaroWinklerParams(_Params):
         return _sorted_desc(v)
 
 
+class PlaceParams(_Params):
+    """``place``: missing / exact key / key JW ≥ each threshold / spelled alike / different.
+
+    ``column`` is the place's matching form (cross-script key, gazetteer applied: exact and
+    Jaro-Winkler levels on it, as ``jaro_winkler``); ``spelling`` the place as given (e.g.
+    ``residence_raw``). Where the key levels fail, the consonants of the spellings (vowels,
+    doubled letters and spaces aside, articles kept: :func:`~registry_link.compare.
+    similarity.place_spelling`) at most one edit apart are "spelled alike": a commune outside
+    the gazetteer written with other vowels (Leqliaa / Lqliaa) is not a move.
+    """
+
+    column: str
+    spelling: str
+    thresholds: list[float] = Field(default_factory=lambda: [0.92])
+    tf: bool = False
+    label: str | None = None
+
+    @field_validator("thresholds")
+    @classmethod
+    def _unit(cls, v: list[float]) -> list[float]:
+        if not v or any(not 0.0 < t < 1.0 for t in v):
+            raise ValueError("give at least one threshold, each strictly between 0 and 1")
+        return _sorted_desc(v)
+
+
 class IdParams(_Params):
     """``id``: missing / exact / Damerau-Levenshtein ≤ max_edits / different."""
 
@@ -142,7 +171,12 @@ class NameParams(_Params):
     frame has no Arabic key (``father``), ``tokens: name_token_keys`` to compare one-sided
     full-name-only records through their token keys, ``swapped_with: family`` to recognise a
     given name typed in the family-name column (and vice versa): a level "swapped" where this
-    part's key on one side equals the other part's key on the other side.
+    part's key on one side equals the other part's key on the other side. With ``tokens``,
+    ``tokens_tf: true`` gives the pairs whose key is among the unsplit name's tokens a level of
+    their own ("same_key_in_unsplit", below "same_key"), adjusted (with ``tf``) on the
+    frequency of the registry side's key: the tokens of a rare unsplit full name add more bits
+    than those of "Mohamed Alaoui". The term frequency is that of the right (registry) record's
+    key; where the right record is the unsplit one the level is not adjusted.
     """
 
     field: str = Field(pattern=_NAME_RE)
@@ -156,6 +190,11 @@ class NameParams(_Params):
     high: float = Field(0.92, gt=0.0, lt=1.0)
     low: float = Field(0.80, gt=0.0, lt=1.0)
     tf: bool = True
+    tokens_tf: bool = Field(
+        False,
+        description="with tokens: a level of its own for a key found among an unsplit name's "
+        "tokens, term-frequency adjusted (with tf) on the split side's key",
+    )
     label: str | None = None
 
 
@@ -175,6 +214,11 @@ class NameTokensParams(_Params):
     tokens: str = "name_token_keys"
     split_columns: list[str] = Field(default_factory=lambda: ["given_lat", "family_lat"])
     when: Literal["both_unsplit", "either_unsplit", "always"] = "both_unsplit"
+    tf: str | None = Field(
+        None,
+        description="an order-free key of the whole name (name_tokens_key): the same-tokens "
+        "level is term-frequency adjusted on its value (a rare full name adds more bits)",
+    )
     label: str | None = None
 
 
@@ -331,6 +375,26 @@ def _build_jw(p: JaroWinklerParams, tag: str) -> KindLevels:
     return KindLevels((p.column,), _missing((p.column,), what), levels[::-1], what, derived, when)
 
 
+def _build_place(p: PlaceParams, tag: str) -> KindLevels:
+    what = _words(p, p.column)
+    levels, derived, when = _string_levels(p.column, what, p.tf, [], p.thresholds, tag)
+    jw, apart = f"__jw_{tag}", f"__spelling_{tag}"
+    derived[apart] = _pair_fn(p.spelling, place_spelling_distance)
+    when[apart] = (
+        ~either_null(p.column) & ~equal(p.column) & (pl.col(jw) < min(p.thresholds)).fill_null(True)
+    )
+    levels.append(
+        Level(
+            "spelled_alike",
+            (pl.col(apart) <= 1).fill_null(False),
+            f"{what} are spelled alike: the consonants of the names as given are at most one "
+            f"edit apart (vowels, doubled letters and spaces aside)",
+        )
+    )
+    cols = (p.column, p.spelling)
+    return KindLevels(cols, _missing((p.column,), what), levels[::-1], what, derived, when)
+
+
 def _build_id(p: IdParams, tag: str) -> KindLevels:
     what = _words(p, p.column)
     levels, derived, when = _string_levels(p.column, what, p.tf, [p.max_edits], [], tag)
@@ -424,7 +488,8 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         )
         derived_when = {**early_when, intok: candidate}
         token_mode = candidate & pl.col(intok).is_not_null()
-        same_key = (split & key_eq) | (token_mode & (pl.col(intok) == 1)).fill_null(False)
+        in_unsplit = (token_mode & (pl.col(intok) == 1)).fill_null(False)
+        same_key = (split & key_eq) if p.tokens_tf else (split & key_eq) | in_unsplit
         missing = ~split & ~token_mode
 
         toksim = f"__toksim_{tag}"
@@ -450,6 +515,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
     else:
         derived_when = dict(early_when)
         same_key = split & key_eq
+        in_unsplit = None
         missing = ~split
         derived[sim] = _pair_fn(lat, name_similarity, name_similarity_each)
         split_sim = token_sim = ""
@@ -458,6 +524,16 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
         Level("same_key", same_key, f"{what} have the same cross-script key"),
     ]
+    if p.tokens_tf and in_unsplit is not None and key:
+        levels.append(
+            Level(
+                "same_key_in_unsplit",
+                in_unsplit,
+                f"{what} on one side are one of the tokens of the other side's unsplit full "
+                f"name (same cross-script key)",
+                key if p.tf else None,
+            )
+        )
     if other:
         levels.append(
             Level(
@@ -507,7 +583,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
 def _build_name_tokens(p: NameTokensParams, tag: str) -> KindLevels:
     what = _words(p, "full names")
     tok = p.tokens
-    cols = tuple(dict.fromkeys([tok, *p.split_columns]))
+    cols = tuple(dict.fromkeys([tok, *p.split_columns, *([p.tf] if p.tf else [])]))
     l_unsplit = pl.all_horizontal([l_(c).is_null() for c in p.split_columns])
     r_unsplit = pl.all_horizontal([r_(c).is_null() for c in p.split_columns])
     active = {
@@ -534,7 +610,12 @@ def _build_name_tokens(p: NameTokensParams, tag: str) -> KindLevels:
             (common >= 2) & (common == pl.min_horizontal(l_n, r_n)),
             f"{what}: every token key of the shorter name is in the other",
         ),
-        Level("same_tokens", (common == l_n) & (common == r_n), f"{what} have the same token keys"),
+        Level(
+            "same_tokens",
+            (common == l_n) & (common == r_n),
+            f"{what} have the same token keys",
+            p.tf,
+        ),
     ]
     both = active & l_(tok).is_not_null() & r_(tok).is_not_null()
     when = dict.fromkeys(names, both)
@@ -673,6 +754,13 @@ for _kind in (
         _build_id,
         "missing / exact / one edit or transposition / different",
         {"column": "cin"},
+    ),
+    ComparisonKind(
+        "place",
+        PlaceParams,
+        _build_place,
+        "missing / exact key / key JW ≥ t ... / spelled alike / different",
+        {"column": "residence", "spelling": "residence_raw"},
     ),
     ComparisonKind(
         "numeric_abs_diff",

@@ -10,6 +10,7 @@ distinct pair of values (:func:`on_unique_pairs`) or of dictionary codes
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,16 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler
 
 from registry_link.compare.engine import active_pair_cache
-from registry_link.names import pairwise_name_similarity
+from registry_link.names import (
+    arabic_to_latin_expr,
+    normalise_arabic_expr,
+    pairwise_name_similarity,
+)
+from registry_link.names.keys import collapse_doubles_expr
+from registry_link.names.latin import clean_latin_expr
+from registry_link.standardise.gazetteer import town_aliases
+from registry_link.standardise.names import has_arabic_expr, has_latin_expr
+from registry_link.standardise.places import alias_key, alias_key_expr
 
 
 def _differing(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -248,4 +258,62 @@ def _max_token_similarity_matrix(
     return pl.DataFrame(
         {"i": i[starts], "sim": np.maximum.reduceat(sim, starts)},
         schema={"i": pl.UInt32, "sim": pl.Float64},
+    )
+
+
+def place_spelling(values: pl.Series) -> pl.Series:
+    """The consonants of place names as spelled, that :func:`place_spelling_distance`
+    compares: Latin lowercase without accents (Arabic transliterated), articles and particles
+    kept, letters only, vowels dropped and doubled letters written once (``"Leqliaa"`` and
+    ``"Lqliaa"`` -> ``"lql"``); null for a null value and for a place the gazetteer knows
+    (:mod:`registry_link.standardise.gazetteer`: its spellings already share one key, and two
+    of its towns are different places however alike their names).
+
+    Unlike the cross-script key, which reads an initial ``L`` before a consonant as the article
+    (``Lqliaa`` -> ``kl``), nothing is dropped but vowels, so vowel spellings do not matter.
+    """
+    e = pl.lit(values.cast(pl.Utf8))
+    arabic = has_arabic_expr(e) & ~has_latin_expr(e)
+    latin = (
+        pl.when(arabic)
+        .then(arabic_to_latin_expr(normalise_arabic_expr(e)))
+        .otherwise(clean_latin_expr(e))
+    )
+    consonants = latin.str.replace_all(r"[^a-z]+", "").str.replace_all(r"[aeiou]+", "")
+    known = alias_key_expr(e).is_in(list(_gazetteer_keys()))
+    return pl.select(pl.when(~known).then(collapse_doubles_expr(consonants))).to_series()
+
+
+@cache
+def _gazetteer_keys() -> frozenset[str]:
+    return frozenset(alias_key(name) for name in town_aliases())
+
+
+#: Spellings' consonants shorter than this are alike only when equal (one edit is too much).
+PLACE_MIN_FUZZY_LENGTH = 4
+
+
+def place_spelling_distance(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Element-wise edit distance (optimal string alignment, capped at 2) of two places'
+    consonants as spelled (:func:`place_spelling`); null where either is null (or known to
+    the gazetteer). Consonants shorter than :data:`PLACE_MIN_FUZZY_LENGTH` are 0 apart when
+    equal, else 2. Each distinct place is spelled once.
+
+    The cross-script key drops every vowel and reads some initials as articles, so a vowel
+    written or not can change it (Leqliaa -> ``lkl``, Lqliaa -> ``kl``); the consonants as
+    spelled stay the same.
+    """
+    names = pl.concat([a.cast(pl.Utf8), b.cast(pl.Utf8)]).unique().drop_nulls()
+    table = dict(zip(names.to_list(), place_spelling(names).to_list(), strict=True))
+    sa = a.cast(pl.Utf8).replace_strict(table, default=None, return_dtype=pl.Utf8)
+    sb = b.cast(pl.Utf8).replace_strict(table, default=None, return_dtype=pl.Utf8)
+    distance = osa_distance(sa, sb, cutoff=1)
+    short = (sa.str.len_chars() < PLACE_MIN_FUZZY_LENGTH) | (
+        sb.str.len_chars() < PLACE_MIN_FUZZY_LENGTH
+    )
+    return (
+        pl.select(pl.when(short & (sa != sb)).then(pl.lit(2)).otherwise(distance))
+        .to_series()
+        .cast(pl.Int32)
+        .alias("distance")
     )

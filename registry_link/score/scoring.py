@@ -41,7 +41,9 @@ def _tf_adjust(
     r_rows: np.ndarray,
     u_level: float,
 ) -> None:
-    """Add ``log2(u_level / tf(value))`` to ``bf`` (in place) where ``gamma == level``."""
+    """Add ``log2(u_level / tf(value))`` to ``bf`` (in place) where ``gamma == level`` and the
+    right record has a value (a level adjusted on one side's value, e.g. a split name's key
+    found among the other's unsplit tokens, is not adjusted where the right side has none)."""
     hit = np.flatnonzero(gamma == level)
     if hit.size == 0:
         return
@@ -51,10 +53,15 @@ def _tf_adjust(
             f"score with records of the same layout as for training"
         )
     rows = r_rows[hit]
+    values = right.get_column(column)
     if hit.size < right.height:  # fewer pairs than records: look the pairs' values up
-        log_freq = _log_frequency(model, column, right.get_column(column).gather(rows))
+        log_freq = _log_frequency(model, column, values.gather(rows))
+        absent = values.gather(rows).is_null().to_numpy()
     else:  # once per record (fewer records than pairs), then gathered for the pairs
-        log_freq = _log_frequency(model, column, right.get_column(column))[rows]
+        log_freq = _log_frequency(model, column, values)[rows]
+        absent = values.is_null().to_numpy()[rows]
+    if absent.any():
+        log_freq[absent] = np.log2(u_level)
     bf[hit] += np.log2(u_level) - log_freq
 
 

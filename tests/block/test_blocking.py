@@ -24,6 +24,8 @@ from registry_link.block.candidates import (
     rules_from_config,
 )
 from registry_link.errors import LinkageError
+from registry_link.jobs import SHIPPED_MODEL_CONFIG
+from registry_link.model import load_model_config
 
 SCHEMA = {"a": pl.Utf8, "b": pl.Int64, "t": pl.List(pl.Utf8)}
 RULES = [
@@ -497,3 +499,191 @@ def test_the_engines_parallel_map_gives_the_same_pairs_in_the_same_order(
     with CompareEngine(lf, rf, [], workers=2) as engine:
         parallel = block(lf, other, RULES3, map_each=engine.map)
     assert parallel.equals(block(lf, other, RULES3))
+
+
+# ---------------------------------------------------------------- near columns (year window)
+
+
+def _near_reference(left: list[int | None], right: list[int | None] | None) -> set[tuple[int, int]]:
+    """Pairs whose values share a two-year bucket (v // 2 or (v + 1) // 2)."""
+
+    def buckets(v: int | None) -> set[int]:
+        return set() if v is None else {v // 2, (v + 1) // 2}
+
+    other = right if right is not None else left
+    return {
+        (i, j)
+        for i, x in enumerate(left)
+        for j, y in enumerate(other)
+        if (right is not None or i < j) and buckets(x) & buckets(y)
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.integers(1950, 1960)), max_size=12),
+    st.lists(st.one_of(st.none(), st.integers(1950, 1960)), max_size=12),
+    st.booleans(),
+)
+def test_near_year_finds_every_pair_one_apart_and_none_three_apart(
+    left: list[int | None], right: list[int | None], dedupe: bool
+) -> None:
+    rule = BlockingRule("near_year", ("y",), near=("y",))
+    lf = pl.DataFrame({"y": left}, schema={"y": pl.Int16})
+    rf = None if dedupe else pl.DataFrame({"y": right}, schema={"y": pl.Int16})
+    pairs = block(lf, rf, [rule])
+    got = set(zip(pairs["l_idx"].to_list(), pairs["r_idx"].to_list(), strict=True))
+    assert got == _near_reference(left, None if dedupe else right)
+    other = left if dedupe else right
+    for i, j in got:
+        assert abs(left[i] - other[j]) <= 2  # type: ignore[operator]
+    for i, x in enumerate(left):
+        for j, y in enumerate(other):
+            if x is not None and y is not None and abs(x - y) <= 1 and (not dedupe or i < j):
+                assert (i, j) in got
+    report = blocking_report(lf, rf, [rule]).rules.row(0, named=True)
+    assert report["columns"] == "near_y"
+
+
+@pytest.mark.parametrize(
+    ("year", "right_years", "expected"),
+    [
+        (1980, [1979, 1980, 1981, 1982, 1978, None], [0, 1, 2]),  # even: 1982 two apart, no
+        # odd: two apart on either side is odd too, and shares a bucket
+        (1981, [1979, 1980, 1981, 1982, 1983, 1984, None], [0, 1, 2, 3, 4]),
+        (None, [1980, None], []),
+    ],
+)
+def test_near_year_table(year: int | None, right_years: list, expected: list[int]) -> None:
+    rule = BlockingRule("names_near_year", ("k", "y"), near=("y",))
+    left = pl.DataFrame({"k": ["mhmd"], "y": [year]}, schema={"k": pl.Utf8, "y": pl.Int16})
+    right = pl.DataFrame(
+        {"k": ["mhmd"] * len(right_years), "y": right_years}, schema={"k": pl.Utf8, "y": pl.Int16}
+    )
+    assert sorted(block(left, right, [rule])["r_idx"].to_list()) == expected
+
+
+def test_near_column_must_be_a_rule_column_and_comes_from_config() -> None:
+    with pytest.raises(LinkageError, match="near names \\['y'\\]"):
+        BlockingRule("bad", ("k",), near=("y",))
+    (rule,) = rules_from_config(
+        [{"name": "r", "columns": ["k", "y"], "near": ["y"], "max_candidates": 5}]
+    )
+    assert rule.near == ("y",) and rule.key_columns == ("k", "y~1")
+    assert "y within one" in rule.describe()
+
+
+def test_near_rule_keeps_the_oversized_block_guard() -> None:
+    rule = BlockingRule("near", ("k", "y"), near=("y",), max_candidates=2)
+    left = pl.DataFrame({"k": ["a", "b"], "y": [1980, 1980]}, schema={"k": pl.Utf8, "y": pl.Int16})
+    right = pl.DataFrame(
+        {"k": ["a", "a", "a", "b"], "y": [1980, 1981, 1979, 1981]},
+        schema={"k": pl.Utf8, "y": pl.Int16},
+    )
+    skipped: dict[str, pl.Series] = {}
+    with pytest.warns(OversizedBlockWarning, match="max_candidates=2"):
+        pairs = block(left, right, [rule], skipped=skipped)
+    # a's bucket 990 holds 1980, 1981 and 1979's (989, 990): 3 > 2 registry records, skipped
+    assert pairs.sort("l_idx", "r_idx").rows() == [(1, 3, "near")]
+    assert skipped["near"].to_list() == [0]
+
+
+# ------------------------------------------- the shipped rules and the least-documented records
+
+BLOCK_SCHEMA = {
+    "cin": pl.Utf8,
+    "cnss_number": pl.Utf8,
+    "given_key": pl.Utf8,
+    "family_key": pl.Utf8,
+    "father_key": pl.Utf8,
+    "name_token_keys": pl.List(pl.Utf8),
+    "name_tokens_key": pl.Utf8,
+    "birth_year": pl.Int16,
+    "birth_date": pl.Date,
+    "residence": pl.Utf8,
+}
+
+
+def _person(
+    given: str | None,
+    family: str | None,
+    year: int | None,
+    residence: str | None,
+    father: str | None = None,
+    tokens: list[str] | None = None,
+) -> dict[str, Any]:
+    """A standardised record with no CIN: split names, or (given None) an unsplit full name."""
+    toks = sorted(tokens if tokens is not None else [t for t in (given, family) if t])
+    return {
+        "cin": None,
+        "cnss_number": None,
+        "given_key": given,
+        "family_key": family,
+        "father_key": father,
+        "name_token_keys": toks,
+        "name_tokens_key": " ".join(toks) if toks else None,
+        "birth_year": year,
+        "birth_date": None,
+        "residence": residence,
+    }
+
+
+# (registry person, partner record, the new rule that finds the pair): every one of these is
+# missed by the rules shipped before issue 16 (each needs the exact year or split names)
+LEAST_DOCUMENTED = [
+    # unsplit name in either order, no CIN, birth year one off, moved
+    (
+        _person("mhmd", "blkzz", 1980, "kntr"),
+        _person(None, None, 1981, "rbt", tokens=["blkzz", "mhmd"]),
+        "tokens_near_year",
+    ),
+    # unsplit name, no CIN, no birth year, same commune
+    (
+        _person("ftm", "zhr", 1975, "sl"),
+        _person(None, None, None, "sl", tokens=["zhr", "ftm"]),
+        "tokens_residence",
+    ),
+    # split names, no CIN, birth year one off, moved: the same order-free token key
+    (_person("ysf", "lw", 1990, "kntr"), _person("ysf", "lw", 1989, "rbt"), "tokens_near_year"),
+    # split names, no CIN, birth year mistyped (digits swapped), moved; the father's name known
+    (
+        _person("krm", "bnn", 1983, "kntr", "hsn"),
+        _person("krm", "bnn", 1938, "rbt", "hsn"),
+        "names_father",
+    ),
+]
+
+
+@pytest.mark.parametrize(("registry", "partner", "rule"), LEAST_DOCUMENTED)
+def test_shipped_rules_give_the_least_documented_records_a_candidate(
+    registry: dict[str, Any], partner: dict[str, Any], rule: str
+) -> None:
+    rules = list(load_model_config(SHIPPED_MODEL_CONFIG).blocking_rules)
+    new = {"tokens_near_year", "tokens_residence", "names_father"}
+    others = [
+        _person("ysf", "lw", 1985, "kntr"),
+        _person(None, None, 1960, "fs", tokens=["hmd", "mrn"]),
+    ]
+    right = pl.DataFrame([registry, *others], schema=BLOCK_SCHEMA, orient="row")
+    left = pl.DataFrame([partner], schema=BLOCK_SCHEMA, orient="row")
+    pairs = block(left, right, rules)
+    assert pairs.filter(pl.col("r_idx") == 0)["rule"].cast(pl.Utf8).to_list() == [rule]
+    assert (
+        block(left, right, [r for r in rules if r.name not in new])
+        .filter(pl.col("r_idx") == 0)
+        .is_empty()
+    )
+    report = blocking_report(left, right, rules).rules
+    assert set(new) <= set(report["rule"].to_list())
+    assert report.filter(pl.col("rule") == rule)["pairs"].item() >= 1
+
+
+def test_near_blocks_are_shown_by_their_middle_year() -> None:
+    rule = BlockingRule("near", ("k", "y"), near=("y",), max_candidates=1)
+    left = pl.DataFrame({"k": ["a"], "y": [1980]}, schema={"k": pl.Utf8, "y": pl.Int16})
+    right = pl.DataFrame({"k": ["a", "a"], "y": [1979, 1981]}, schema={"k": pl.Utf8, "y": pl.Int16})
+    report = blocking_report(left, right, [rule])
+    assert report.largest_blocks["key"].to_list() == ["k=a, near_y=1980"]
+    assert report.with_key_shapes().largest_blocks["key"].to_list() == ["k=a, near_y=9999"]
+    with pytest.warns(OversizedBlockWarning, match="k=a, near_y=9999 with 2 pairs"):
+        block(left, right, [rule])

@@ -7,6 +7,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from registry_link.compare import (
     COMPARISON_KINDS,
@@ -16,6 +18,7 @@ from registry_link.compare import (
 )
 from registry_link.compare.similarity import jaro_winkler_each
 from registry_link.errors import ConfigError
+from registry_link.standardise.places import place_expr
 
 D = dt.date
 DATE_SCHEMA = {"birth_date": pl.Date, "birth_year": pl.Int16, "birth_date_precision": pl.Utf8}
@@ -185,6 +188,9 @@ NAME_CASES = [
 ]
 
 
+NAME_SPEC_TOKENS = {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys"}
+
+
 @pytest.fixture
 def plain_jaro_winkler(monkeypatch: pytest.MonkeyPatch) -> None:
     """Name similarity = plain Jaro-Winkler, so these cases test the engine, not the matcher."""
@@ -195,9 +201,49 @@ def plain_jaro_winkler(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("plain_jaro_winkler")
 @pytest.mark.parametrize(("left", "right", "expected"), NAME_CASES)
 def test_name_levels(gammas: Any, left: dict, right: dict, expected: str) -> None:
-    spec = {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys"}
+    spec = NAME_SPEC_TOKENS
     got = gammas(spec, [left], [right], schema=NAME_SCHEMA)
     assert build_comparison(spec).level(got[0]).label == expected
+
+
+TOKENS_TF_CASES = [
+    # the one-sided pairs whose key is among the unsplit name's tokens: a level of their own
+    (_nm(None, None, None, ["lw", "mhmd"]), _nm("mohamed", "mhmd"), "same_key_in_unsplit"),
+    (_nm("mohamed", "mhmd"), _nm(None, None, None, ["lw", "mhmd"]), "same_key_in_unsplit"),
+    # split pairs as without tokens_tf
+    (_nm("mohamed", "mhmd"), _nm("mohammed", "mhmd"), "same_key"),
+    (_nm("mohamed", "mhmd"), _nm("mohamed", "mhmd"), "exact"),
+    (_nm(None, None, None, ["lw", "mhmda"]), _nm("mohamed", "mhmd"), "similar_high"),
+    (_nm(None, None, None, ["ftm"]), _nm("karim", "krm"), "different"),
+    (_nm(None, None, None, ["lw"]), _nm(None, None, None, ["lw"]), "missing"),
+]
+
+
+@pytest.mark.usefixtures("plain_jaro_winkler")
+@pytest.mark.parametrize(("left", "right", "expected"), TOKENS_TF_CASES)
+def test_name_tokens_tf_levels(gammas: Any, left: dict, right: dict, expected: str) -> None:
+    spec = {**NAME_SPEC_TOKENS, "tokens_tf": True}
+    got = gammas(spec, [left], [right], schema=NAME_SCHEMA)
+    comp = build_comparison(spec)
+    assert comp.level(got[0]).label == expected
+    assert comp.tf_columns()[comp.n_levels - 3] == "given_key"
+    assert "unsplit full name" in comp.level(comp.n_levels - 3).describe()
+
+
+def test_tokens_tf_off_keeps_the_levels_of_older_models() -> None:
+    assert [lv.label for lv in build_comparison(NAME_SPEC_TOKENS).levels] == [
+        "different",
+        "similar_low",
+        "similar_high",
+        "same_key",
+        "exact",
+    ]
+
+
+def test_name_tokens_tf_adjusts_same_tokens_on_the_whole_name_key() -> None:
+    comp = build_comparison({"name": "full_name", "kind": "name_tokens", "tf": "name_tokens_key"})
+    assert comp.tf_columns() == {comp.n_levels - 1: "name_tokens_key"}
+    assert "name_tokens_key" in comp.columns
 
 
 def test_name_without_tokens_treats_unsplit_as_missing(gammas: Any) -> None:
@@ -243,6 +289,85 @@ def test_name_tokens_default_scores_only_pairs_without_any_split_name(gammas: An
     assert gammas(spec, left, right, schema=TOKEN_SCHEMA) == [-1, 4]
 
 
+PLACE_SCHEMA = {"residence": pl.Utf8, "residence_raw": pl.Utf8}
+PLACE_SPEC = {
+    "name": "residence",
+    "kind": "place",
+    "column": "residence",
+    "spelling": "residence_raw",
+}
+
+
+def _pl(raw: str | None) -> dict:
+    """A place as the standardised frame has it: its matching form and its spelling."""
+    key = None if raw is None else pl.select(place_expr(pl.lit(raw))).item()
+    return {"residence": key, "residence_raw": raw}
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        ("Kénitra", "القنيطرة", "exact"),  # the gazetteer
+        ("Ait Amira", "Aït Amera", "exact"),  # same key
+        # outside the gazetteer, a vowel changes the key (lkl / kl): the spelled consonants agree
+        ("Leqliaa", "Lqliaa", "spelled_alike"),
+        ("Lakhyayta", "Lkhyayta", "spelled_alike"),
+        ("Lmnasra", "Lamnasra", "jaro_winkler_ge_0.92"),  # keys mnsr / lmnsr are close
+        ("Lahraouyine", "Lhraouyine", "spelled_alike"),
+        ("Sebt Gzoula", "Sebt Guezoula", "exact"),
+        ("Tit Mellil", "Tit Melil", "exact"),
+        ("Ouled Berhil", "Oulad Birhil", "exact"),
+        ("Ain Harrouda", "Ain Aouda", "different"),  # shared prefix, different places
+        ("Sidi Bibi", "Sidi Bennour", "different"),
+        ("Had Kourt", "Had Soualem", "different"),
+        ("Sale", "Safi", "different"),
+        ("Agadir", "Nador", "different"),  # gazetteer towns: never "alike" (kdr / ndr)
+        ("Tamesna", "Tamensa", "jaro_winkler_ge_0.92"),  # keys tmsn / tmns are close
+        ("Ait Ourir", "Ait Amir", "different"),  # short consonants (trr / tmr): equal or not
+        ("Leqliaa", None, "missing"),
+    ],
+)
+def test_place_levels(gammas: Any, left: str, right: str, expected: str) -> None:
+    got = gammas(PLACE_SPEC, [_pl(left)], [_pl(right)], schema=PLACE_SCHEMA)
+    assert build_comparison(PLACE_SPEC).level(got[0]).label == expected
+
+
+def test_place_level_describes_itself_in_words() -> None:
+    comp = build_comparison({**PLACE_SPEC, "label": "communes of residence"})
+    assert [lv.label for lv in comp.levels] == [
+        "different",
+        "spelled_alike",
+        "jaro_winkler_ge_0.92",
+        "exact",
+    ]
+    assert comp.level(1).describe() == (
+        "communes of residence are spelled alike: the consonants of the names as given are at "
+        "most one edit apart (vowels, doubled letters and spaces aside)"
+    )
+
+
+PLACES = st.sampled_from(
+    [
+        *("Leqliaa", "Lqliaa", "القليعة", "Lakhyayta", "Lkhyayta", "Ain Aouda", "Ain Harrouda"),
+        *("Tamesna", "Tamensa", "Sale", "Safi", "Oulad Berhil", "Ouled Birhil", "Kénitra", None),
+    ]
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pairs=st.lists(st.tuples(PLACES, PLACES), min_size=1, max_size=8))
+def test_place_comparison_is_symmetric(
+    gammas: Any, pairs: list[tuple[str | None, str | None]]
+) -> None:
+    left = [_pl(a) for a, _ in pairs]
+    right = [_pl(b) for _, b in pairs]
+    there = gammas(PLACE_SPEC, left, right, schema=PLACE_SCHEMA)
+    back = gammas(PLACE_SPEC, right, left, schema=PLACE_SCHEMA)
+    assert there == back
+
+
 # ------------------------------------------------------------------ specs, dict round trip
 
 ALL_SPECS: list[dict[str, Any]] = [
@@ -255,6 +380,7 @@ ALL_SPECS: list[dict[str, Any]] = [
     {"name": "addr", "kind": "string", "column": "a", "edit_distances": [1], "jaro_winkler": [0.9]},
     {"name": "sn", "kind": "jaro_winkler", "column": "surname", "tf": True},
     {"name": "pc", "kind": "numeric_abs_diff", "column": "pc", "thresholds": [0, 2]},
+    PLACE_SPEC,
 ]
 
 

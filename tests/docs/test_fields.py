@@ -66,9 +66,15 @@ def test_readers_of_the_shipped_model(shipped: dict[str, FieldReference]) -> Non
     full, given, cin, residence = (
         shipped[f] for f in ("full_name", "given_name", "cin", "residence")
     )
-    assert set(full.blocking_rules) == {"tokens_birth_year", "token_residence_birth_year"}
+    assert set(full.blocking_rules) == {
+        "tokens_birth_year",
+        "token_residence_birth_year",
+        "tokens_near_year",
+        "tokens_residence",
+    }
     assert "names_birth_year" in given.blocking_rules
-    assert full.frequency_adjusted == "no" and given.frequency_adjusted == "yes"
+    # the whole unsplit name's key is term-frequency adjusted (issue 16)
+    assert full.frequency_adjusted == "yes" and given.frequency_adjusted == "yes"
     assert cin.blocking_rules == ("cin",) and cin.comparisons == ("cin",)
     assert "names_residence" in residence.blocking_rules
     assert shipped["birth_place"].blocking_rules == ()
@@ -133,6 +139,7 @@ def test_csv_and_json_carry_every_field(shipped: dict[str, FieldReference]) -> N
     assert rows[list(shipped).index("cin")]["blocking_rules"] == "cin"
     data = json.loads(render(refs, "json"))
     assert [d["field"] for d in data] == list(shipped)
-    assert data[list(shipped).index("full_name")]["frequency_adjusted"] == "no"
+    assert data[list(shipped).index("father_given_name")]["frequency_adjusted"] == "yes"
+    assert data[list(shipped).index("cin")]["frequency_adjusted"] == "no"
     with pytest.raises(ValueError, match="unknown format"):
         render(refs, "xml")

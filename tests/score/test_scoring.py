@@ -266,3 +266,50 @@ def test_scoring_in_slices_gives_the_same_frame(
         scoring.SCORE_CHUNK = old
     assert sliced.equals(whole)
     assert narrow.equals(whole.drop("bf_surname", "bf_dob"))
+
+
+def test_a_level_adjusted_on_a_value_the_right_record_lacks_is_not_adjusted() -> None:
+    # e.g. a split name's key found among an unsplit name's tokens, the registry side unsplit
+    right = pl.DataFrame({"surname": [None, "martin"], "dob": ["1"] * 2})
+    out = score(gammas([1, 1], [2, 2], r_idx=[0, 1]), make_model(), None, right)
+    assert out["bf_surname"][0] == pytest.approx(math.log2(0.9 / 0.02))  # the level's own u
+    assert out["bf_surname"][1] == pytest.approx(math.log2(0.9 / 0.01))
+
+
+GIVEN_TOKENS = {
+    "name": "given",
+    "kind": "name",
+    "field": "given",
+    "key_ar": None,
+    "tokens": "name_token_keys",
+    "tokens_tf": True,
+}
+
+
+def test_unsplit_names_get_more_bits_for_rare_tokens() -> None:
+    """Token-level frequency: an unsplit "Alaoui Mohamed" against a registry "Mohamed" adds
+    fewer bits than an unsplit name whose token is a rare given name (issue 16, point 2)."""
+    comp = build_comparison(GIVEN_TOKENS)
+    level = comp.n_levels - 3  # exact, same_key, same_key_in_unsplit, ...
+    assert comp.level(level).label == "same_key_in_unsplit"
+    assert comp.tf_columns() == {comp.n_levels - 1: "given_lat", level: "given_key"}
+    m = tuple([0.02] * (comp.n_levels - 3) + [0.3, 0.2, 0.48 - 0.02 * (comp.n_levels - 4)])
+    u = tuple([0.9] + [0.02] * (comp.n_levels - 4) + [0.01, 0.005, 0.005])
+    model = TrainedModel(
+        comparisons=(comp,),
+        params=FSParams(prior=0.001, m={"given": m}, u={"given": u}),
+        tf_tables={"given_key": {"mhmd": 0.08, "ntr": 0.0004}},
+        tf_minimum_frequency=1e-5,
+    )
+    right = pl.DataFrame(
+        {"given_key": ["mhmd", "ntr", None], "given_lat": ["mohamed", "antar", None]}
+    )
+    frame = pl.DataFrame(
+        {"l_idx": [0, 1, 2], "r_idx": [0, 1, 2], "gamma_given": [level] * 3},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "gamma_given": pl.Int8},
+    )
+    bf = score(frame, model, None, right)["bf_given"].to_list()
+    assert bf[0] == pytest.approx(math.log2(m[level] / 0.08))
+    assert bf[1] == pytest.approx(math.log2(m[level] / 0.0004))
+    assert bf[2] == pytest.approx(math.log2(m[level] / u[level]))  # right side unsplit
+    assert bf[0] < bf[2] < bf[1]
