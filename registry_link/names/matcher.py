@@ -21,6 +21,7 @@ The scalar functions run the vectorised code on a one-row frame, so both always 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Final
 
 import numpy as np
 import polars as pl
@@ -149,16 +150,69 @@ def name_features(forms: pl.Series) -> pl.DataFrame:
     )
 
 
+#: Latin spellings that stand for another Arabic letter than the key reads them as, each a
+#: rewrite (name, pattern, replacement) of a Latin matching form giving the other reading.
+#: A pair whose keys differ is also tried with one side read this way (whole form at once),
+#: under the same key, ending and vowel checks; so the rewrites only ever add agreements
+#: between names whose consonants then all agree.
+LATIN_READINGS: Final[tuple[tuple[str, str, str], ...]] = (
+    # an initial Ou before a consonant is the letter و, not a vowel (Oudghiri = الودغيري)
+    ("ou_is_waw", r"\bou([b-df-hj-np-tv-z])", "w${1}"),
+    # غ written rh anywhere (Rharbi = الغربي, Rhita = غيثة, Berrhazi = البرغازي); a bare r
+    # is not read as غ: Rania (رانيا) and Ghania (غانية) are two names
+    ("r_is_ghain", r"rh", "gh"),
+    # ج written g or gu (Guilali = الجيلالي, Hagi = حجي); gh stays غ
+    ("g_is_jim", r"gu([eiy])|g([^h]|$)", "j${1}${2}"),
+    # خ written h (Hadija = خديجة); not the h of ch, sh, kh, gh, th, dh, ph
+    ("h_is_kha", r"(^|[^csktgdp])h", "${1}kh"),
+    # the article written as an L glued before a + consonant (Lahcen = الحسن, Lamine = الأمين)
+    ("l_article", r"\bla([b-df-hj-km-np-tvxz])", "a${1}"),
+)
+
+
+def _reading_retry(frame: pl.DataFrame, pattern: str, replacement: str) -> pl.DataFrame:
+    """``frame`` with ``same`` also true where one side read with the rewrite is the same name.
+
+    Only the rows whose keys then agree are checked again (features once per distinct form).
+    """
+    open_rows = ~frame["same"].fill_null(True)
+    if not open_rows.any():
+        return frame
+    idx = open_rows.arg_true()
+    part = frame.select(pl.col("a", "b", "ka", "kb").gather(idx))
+    part = part.with_columns(
+        a2=pl.col("a").str.replace_all(pattern, replacement),
+        b2=pl.col("b").str.replace_all(pattern, replacement),
+    )
+    part = part.with_columns(
+        ka2=name_key_expr(pl.col("a2")), kb2=name_key_expr(pl.col("b2")), row=idx
+    )
+    same = frame["same"]
+    for left, right, key_left, key_right in (("a2", "b", "ka2", "kb"), ("a", "b2", "ka", "kb2")):
+        todo = part.filter(pl.col(key_left) == pl.col(key_right))
+        if todo.height:
+            again = _strict_frame(todo[left], todo[right])["same"].fill_null(False)
+            hit = todo["row"].filter(again)
+            if hit.len():
+                same = same.scatter(hit, True)
+    return frame.with_columns(same=same)
+
+
 def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.DataFrame:
-    """:func:`_strict_frame`, plus (if ``glued_article``) the variant Lamrani = (El) Amrani.
+    """:func:`_strict_frame`, plus the other readings of Latin spellings (LATIN_READINGS),
+    plus (if ``glued_article``) the variant Lamrani = (El) Amrani.
 
     French-style Moroccan spellings often glue the article as a bare ``l`` before a vowel
     (Lamrani, Lasri, Lakhdar, Laaroussi for العمراني, العسري, الأخضر, العروسي) while the
     other record drops it. When exactly one form starts with ``l`` + vowel, that ``l`` is
     also tried without, under the same key, ending and vowel checks. Meant for family names:
-    on given names it would equate Lahcen (لحسن) with Hassan.
+    on given names it would equate Leila with Ila; the readings only take an ``l`` before
+    a + consonant as the article (Lahcen = الحسن, and so also = Hassan, another spelling of
+    الحسن).
     """
     frame = _strict_frame(a, b)
+    for _name, pattern, replacement in LATIN_READINGS:
+        frame = _reading_retry(frame, pattern, replacement)
     if not glued_article:
         return frame
     starts_l = r"^l[aeiou]"
@@ -264,3 +318,70 @@ def pairwise_jaro_winkler(a: pl.Series, b: pl.Series) -> np.ndarray:
     ia = a.cast(pl.Enum(ua)).to_physical().cast(pl.Int64).to_numpy()
     ib = b.cast(pl.Enum(ub)).to_physical().cast(pl.Int64).to_numpy()
     return np.asarray(matrix)[ia, ib]
+
+
+#: A family-name prefix a record may drop (Ben Slimane / Slimane): ben, bel, bin, ibn, ould,
+#: oulad and their transliterations from Arabic (بن → bn, بل → bl, ابن → ebn, ولد → wld).
+_DROPPABLE_PREFIX: Final[str] = r"\b(?:ben|bel|bin|ibn|ebn|bn|bl|ould|ouled|oulad|wld)([a-z]{3,})"
+
+
+def _hits(same: pl.Series, rows: pl.Series) -> pl.Series:
+    return rows.filter(same.fill_null(False))
+
+
+def _dropped_prefix_rows(part: pl.DataFrame) -> pl.Series:
+    """Rows of ``part`` (``a``, ``b``, ``row``) that are one name once a prefix is dropped."""
+    part = part.with_columns(
+        a2=pl.col("a").str.replace(_DROPPABLE_PREFIX, "${1}"),
+        b2=pl.col("b").str.replace(_DROPPABLE_PREFIX, "${1}"),
+    )
+    found = []
+    for left, right, changed in (("a2", "b", "a"), ("a", "b2", "b")):
+        todo = part.filter(pl.col(f"{changed}2") != pl.col(changed))
+        if todo.height:
+            same = _same_name_frame(todo[left], todo[right], False)["same"]
+            found.append(_hits(same, todo["row"]))
+    return pl.concat(found) if found else pl.Series("row", [], dtype=pl.UInt32)
+
+
+def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
+    """Rows of ``part`` whose name with fewer tokens has each token in the other name."""
+    part = part.with_columns(ta=pl.col("a").str.split(" "), tb=pl.col("b").str.split(" "))
+    part = part.filter(pl.col("ta").list.len() != pl.col("tb").list.len())
+    if not part.height:
+        return pl.Series("row", [], dtype=pl.UInt32)
+    shorter_a = part["ta"].list.len() < part["tb"].list.len()
+    part = part.with_columns(
+        short=pl.when(shorter_a).then(pl.col("ta")).otherwise(pl.col("tb")),
+        long=pl.when(shorter_a).then(pl.col("tb")).otherwise(pl.col("ta")),
+    )
+    short = part.select("row", pl.col("short").alias("s")).explode("s").with_row_index("k")
+    pairs = short.join(part.select("row", pl.col("long").alias("t")).explode("t"), on="row")
+    pairs = pairs.with_columns(same=_same_name_frame(pairs["s"], pairs["t"], False)["same"])
+    covered = pairs.group_by("row", "k").agg(pl.col("same").fill_null(False).any())
+    rows = covered.group_by("row").agg(pl.col("same").all())
+    return rows.filter(pl.col("same"))["row"].cast(pl.UInt32)
+
+
+def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Element-wise: two Latin matching forms are variants of one name (Boolean; null if
+    either is null; false where they are the same name, :func:`pairwise_same_name`).
+
+    Variants, weaker evidence than the same name:
+
+    * a dropped prefix — one name is the other without its ``Ben``/``Bel``/``Ibn``/``Ould``
+      prefix (Slimane / Ben Slimane, سليمان / بنسليمان);
+    * a partial compound — every token of the name with fewer tokens is the same name as a
+      token of the other (Zahra / Fatim Zahra, Amine / Mohamed Amine).
+    """
+    _check_lengths(a, b)
+    a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
+    same = _same_name_frame(a, b, False)["same"]
+    open_rows = (~same.fill_null(True)).arg_true().cast(pl.UInt32)
+    part = pl.DataFrame({"a": a.gather(open_rows), "b": b.gather(open_rows), "row": open_rows})
+    out = pl.Series("name_variant", [False] * len(a), dtype=pl.Boolean)
+    hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
+    if hits.len():
+        out = out.scatter(hits, True)
+    valid = a.is_not_null() & b.is_not_null()
+    return out.set(~valid, None) if (~valid).any() else out

@@ -16,6 +16,7 @@ which short vowel goes with them; a final ع → a), و → w at the start of a 
 elsewhere, ي → y at the start of a word or after a long vowel and i elsewhere, a final
 ه (ة) → a, ``الله`` → llah. Short vowels are not written in Arabic and are not invented
 here: the key ignores vowels, and the vowel-gap check treats a missing vowel as unknown.
+Last, Moroccan short forms are made full as on the Latin side (فاطنة → fatna → fatma).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Final
 import polars as pl
 
 from registry_link.names.arabic import normalise_arabic_expr
+from registry_link.names.latin import fold_short_forms_expr
 
 _AR_HONORIFICS: Final[tuple[str, ...]] = (
     "مولاي",
@@ -116,4 +118,5 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     out = out.str.replace_all(r"ه\b", "a").str.replace_all(r"ع\b", "a").str.replace_all(r"\bا", "e")
     out = out.str.replace_many(list(_LETTERS), list(_LETTERS.values()))
     out = out.str.replace_all(r"[^a-z ]+", "").str.replace_all(" +", " ").str.strip_chars()
+    out = fold_short_forms_expr(out)
     return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)

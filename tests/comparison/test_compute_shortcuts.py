@@ -98,7 +98,9 @@ def test_name_comparisons_declare_their_decided_column() -> None:
         assert comp.decided is not None
         column, lowest = comp.decided
         assert column in comp.derived
-        assert comp.levels[lowest - 1].label == "similar_high"
+        # the variant level (needs its own helper column) is the highest undecided one
+        assert comp.levels[lowest - 1].label == "variant"
+        assert comp.levels[lowest - 2].label == "similar_high"
 
 
 def test_first_true_and_decided_expr() -> None:
