@@ -78,6 +78,14 @@ _LETTERS: Final[dict[str, str]] = {
 
 
 _TWINS: Final[list[str]] = [c + c for c in "بتثجحخدذرزسشصضطظعغفقكمنهويڭ"]  # not ل: ال + ل...
+#: Two different adjacent Arabic consonants that the transliteration writes with one Latin
+#: letter (ت ط → t t, ق ك → k k): two consonants, never one doubled (التطواني = Tetouani).
+_SAME_LETTER_PAIRS: Final[list[str]] = [
+    x + y
+    for x in "تثدذسصضطظقكحه"
+    for y in "تثدذسصضطظقكحه"
+    if x != y and _LETTERS[x] == _LETTERS[y]
+]
 
 
 def _alt(words: tuple[str, ...]) -> str:
@@ -112,6 +120,7 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     )
     # Arabic writes a geminate once (shadda): two equal letters are two consonants (ممدوح)
     out = out.str.replace_many(_TWINS, [f"{t[0]}e{t[0]}" for t in _TWINS])
+    out = out.str.replace_many(_SAME_LETTER_PAIRS, [f"{p[0]}e{p[1]}" for p in _SAME_LETTER_PAIRS])
     out = out.str.replace_all(r"\bعبدال", "abdel").str.replace_all(r"\bعبد", "abd")
     out = out.str.replace_all(r"\bو", "w").str.replace_all(r"\bي", "y")
     out = out.str.replace_all(r"([او])ي", "${1}y")
