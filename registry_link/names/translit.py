@@ -81,10 +81,7 @@ _TWINS: Final[list[str]] = [c + c for c in "بتثجحخدذرزسشصضطظعغ
 #: Two different adjacent Arabic consonants that the transliteration writes with one Latin
 #: letter (ت ط → t t, ق ك → k k): two consonants, never one doubled (التطواني = Tetouani).
 _SAME_LETTER_PAIRS: Final[list[str]] = [
-    x + y
-    for x in "تثدذسصضطظقكحه"
-    for y in "تثدذسصضطظقكحه"
-    if x != y and _LETTERS[x] == _LETTERS[y]
+    x + y for x in "تثدذسصضطظقكحه" for y in "تثدذسصضطظقكحه" if x != y and _LETTERS[x] == _LETTERS[y]
 ]
 
 
