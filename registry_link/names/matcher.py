@@ -12,8 +12,13 @@
   gap with no i, y or e, or a written ou/u/w facing one with no o, u, w or e, means two
   names (Alaoui ≠ Ali, Said ≠ Saad, Houssine ≠ Hassan, Amine ≠ Imane). After the last key
   letter only the u check applies (a final ي may stand for ى: Moussa = موسي).
+* A Latin spelling may stand for another Arabic letter than the key reads (:data:`LATIN_READINGS`:
+  an initial Ou before a consonant = و, rh = غ, g/gu = ج, h = خ, La + consonant = the article
+  ال + a): a pair whose keys differ is also tried with one side so read, under the same checks.
 * :func:`pairwise_name_similarity` is 1.0 for the same name, otherwise a string similarity
   in [0, 1) of the keys and forms (rapidfuzz, element-wise, multi-threaded).
+* :func:`pairwise_name_variant`: weaker evidence than the same name — a dropped Ben/Bel/Ibn/Ould
+  prefix (Slimane / Ben Slimane) or a partial compound name (Zahra / Fatim Zahra).
 
 The scalar functions run the vectorised code on a one-row frame, so both always agree.
 """
@@ -170,31 +175,54 @@ LATIN_READINGS: Final[tuple[tuple[str, str, str], ...]] = (
 )
 
 
-def _reading_retry(frame: pl.DataFrame, pattern: str, replacement: str) -> pl.DataFrame:
-    """``frame`` with ``same`` also true where one side read with the rewrite is the same name.
+def _readings_retry(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``same`` also true where one side, read with one of the
+    :data:`LATIN_READINGS`, is the same name as the other.
 
-    Only the rows whose keys then agree are checked again (features once per distinct form).
+    Readings and their keys are computed once per distinct form; a row is checked again
+    (vowels, endings) only where a reading's key equals the other side's key.
     """
     open_rows = ~frame["same"].fill_null(True)
     if not open_rows.any():
         return frame
     idx = open_rows.arg_true()
-    part = frame.select(pl.col("a", "b", "ka", "kb").gather(idx))
-    part = part.with_columns(
-        a2=pl.col("a").str.replace_all(pattern, replacement),
-        b2=pl.col("b").str.replace_all(pattern, replacement),
+    a, b = frame["a"].gather(idx), frame["b"].gather(idx)
+    uniq = pl.concat([a, b]).unique().sort()
+    forms = uniq.to_frame("form").with_columns(key=name_key_expr(pl.col("form")))
+    reads = forms.select(
+        *(
+            pl.col("form").str.replace_all(pattern, replacement).alias(name)
+            for name, pattern, replacement in LATIN_READINGS
+        )
     )
-    part = part.with_columns(
-        ka2=name_key_expr(pl.col("a2")), kb2=name_key_expr(pl.col("b2")), row=idx
+    reads = reads.with_columns(
+        pl.when(pl.col(c) != forms["form"]).then(pl.col(c)).alias(c) for c in reads.columns
     )
+    keys = reads.select(name_key_expr(pl.col(c)).alias(c) for c in reads.columns)
+    # integer codes of every key, so rows compare as numpy arrays
+    all_keys = pl.concat([forms["key"], *keys.iter_columns()]).drop_nulls().unique().sort()
+    enum = pl.Enum(all_keys)
+
+    def codes(s: pl.Series) -> np.ndarray:
+        return s.cast(enum).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+
+    ia = a.cast(pl.Enum(uniq)).to_physical().cast(pl.Int64).to_numpy()
+    ib = b.cast(pl.Enum(uniq)).to_physical().cast(pl.Int64).to_numpy()
+    key = codes(forms["key"])
     same = frame["same"]
-    for left, right, key_left, key_right in (("a2", "b", "ka2", "kb"), ("a", "b2", "ka", "kb2")):
-        todo = part.filter(pl.col(key_left) == pl.col(key_right))
-        if todo.height:
-            again = _strict_frame(todo[left], todo[right])["same"].fill_null(False)
-            hit = todo["row"].filter(again)
-            if hit.len():
-                same = same.scatter(hit, True)
+    for name in reads.columns:
+        read_key = codes(keys[name])
+        for left, right, read_side in ((ia, ib, "a"), (ib, ia, "b")):
+            hit = (read_key[left] >= 0) & (read_key[left] == key[right])
+            if not hit.any():
+                continue
+            rows = np.flatnonzero(hit)
+            read = reads[name].gather(left[rows])
+            other = uniq.gather(right[rows])
+            pair = (read, other) if read_side == "a" else (other, read)
+            again = _strict_frame(*pair)["same"].fill_null(False).to_numpy()
+            if again.any():
+                same = same.scatter(idx.gather(rows[again]), True)
     return frame.with_columns(same=same)
 
 
@@ -210,9 +238,7 @@ def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.Data
     a + consonant as the article (Lahcen = الحسن, and so also = Hassan, another spelling of
     الحسن).
     """
-    frame = _strict_frame(a, b)
-    for _name, pattern, replacement in LATIN_READINGS:
-        frame = _reading_retry(frame, pattern, replacement)
+    frame = _readings_retry(_strict_frame(a, b))
     if not glued_article:
         return frame
     starts_l = r"^l[aeiou]"
@@ -363,6 +389,46 @@ def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
     return rows.filter(pl.col("same"))["row"].cast(pl.UInt32)
 
 
+def _variant_candidates(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Positions (of non-null pairs) that may be variants: a prefix-stripped key equals the
+    other key, or the key of the name with fewer tokens is within the other's key."""
+    uniq = pl.concat([a, b]).drop_nulls().unique().sort()
+    if not uniq.len():
+        return pl.Series([], dtype=pl.UInt32)
+    form = pl.col("form")
+    stripped = form.str.replace(_DROPPABLE_PREFIX, "${1}")
+    feats = uniq.to_frame("form").select(
+        key=name_key_expr(form),
+        skey=pl.when(stripped != form).then(name_key_expr(stripped)),
+        tokens=form.str.count_matches(" ") + 1,
+    )
+    ia = a.cast(pl.Enum(uniq)).to_physical()
+    ib = b.cast(pl.Enum(uniq)).to_physical()
+    side_a, side_b = feats[ia.fill_null(0)], feats[ib.fill_null(0)]
+    rows = pl.DataFrame(
+        {
+            "ka": side_a["key"],
+            "kb": side_b["key"],
+            "ska": side_a["skey"],
+            "skb": side_b["skey"],
+            "na": side_a["tokens"],
+            "nb": side_b["tokens"],
+            "valid": ia.is_not_null() & ib.is_not_null(),
+        }
+    )
+    ka, kb, na, nb = pl.col("ka"), pl.col("kb"), pl.col("na"), pl.col("nb")
+    prefix = (pl.col("ska") == kb) | (ka == pl.col("skb"))
+    compound = (
+        pl.when(na < nb)
+        .then(kb.str.contains(ka, literal=True))
+        .when(nb < na)
+        .then(ka.str.contains(kb, literal=True))
+        .otherwise(False)
+    )
+    keep = pl.col("valid") & (prefix.fill_null(False) | compound.fill_null(False))
+    return rows.select(keep.alias("keep"))["keep"].arg_true().cast(pl.UInt32)
+
+
 def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
     """Element-wise: two Latin matching forms are variants of one name (Boolean; null if
     either is null; false where they are the same name, :func:`pairwise_same_name`).
@@ -373,15 +439,22 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
       prefix (Slimane / Ben Slimane, سليمان / بنسليمان);
     * a partial compound — every token of the name with fewer tokens is the same name as a
       token of the other (Zahra / Fatim Zahra, Amine / Mohamed Amine).
+
+    Only the pairs whose keys allow it (:func:`_variant_candidates`) are checked in full.
     """
     _check_lengths(a, b)
     a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
-    same = _same_name_frame(a, b, False)["same"]
-    open_rows = (~same.fill_null(True)).arg_true().cast(pl.UInt32)
-    part = pl.DataFrame({"a": a.gather(open_rows), "b": b.gather(open_rows), "row": open_rows})
     out = pl.Series("name_variant", [False] * len(a), dtype=pl.Boolean)
-    hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
-    if hits.len():
-        out = out.scatter(hits, True)
+    candidates = _variant_candidates(a, b) if len(a) else pl.Series([], dtype=pl.UInt32)
+    if candidates.len():
+        ca, cb = a.gather(candidates), b.gather(candidates)
+        same = _same_name_frame(ca, cb, False)["same"]
+        keep = (~same.fill_null(True)).arg_true()
+        part = pl.DataFrame(
+            {"a": ca.gather(keep), "b": cb.gather(keep), "row": candidates.gather(keep)}
+        )
+        hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
+        if hits.len():
+            out = out.scatter(hits, True)
     valid = a.is_not_null() & b.is_not_null()
     return out.set(~valid, None) if (~valid).any() else out

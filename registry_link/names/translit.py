@@ -107,6 +107,10 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     :func:`registry_link.names.latin.normalise_latin_expr` (lowercase a-z, single spaces).
     """
     arabic_only = normalise_arabic_expr(e).str.replace_all(r"[^\p{Arabic} ]+", "")
+    # within a word only (before particles are glued: آيت طالب = Ait Taleb = aittaleb)
+    arabic_only = arabic_only.str.replace_many(
+        _SAME_LETTER_PAIRS, [f"{p[0]}e{p[1]}" for p in _SAME_LETTER_PAIRS]
+    )
     out = apply_arabic_name_rules_expr(arabic_only)
     out = out.str.replace_all(r"لله\b", "llah").str.replace_all(r"الاله\b", "alilah")
     out = out.str.replace_all(r"\bطه\b", "taha").str.replace_all(r"اه\b", "at")
@@ -117,7 +121,6 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     )
     # Arabic writes a geminate once (shadda): two equal letters are two consonants (ممدوح)
     out = out.str.replace_many(_TWINS, [f"{t[0]}e{t[0]}" for t in _TWINS])
-    out = out.str.replace_many(_SAME_LETTER_PAIRS, [f"{p[0]}e{p[1]}" for p in _SAME_LETTER_PAIRS])
     out = out.str.replace_all(r"\bعبدال", "abdel").str.replace_all(r"\bعبد", "abd")
     out = out.str.replace_all(r"\bو", "w").str.replace_all(r"\bي", "y")
     out = out.str.replace_all(r"([او])ي", "${1}y")
