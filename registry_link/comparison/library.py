@@ -143,9 +143,10 @@ class NameParams(_Params):
     frame has no Arabic key (``father``), ``tokens: name_token_keys`` to compare one-sided
     full-name-only records through their token keys, ``swapped_with: family`` to recognise a
     given name typed in the family-name column (and vice versa): a level "swapped" where this
-    part's key on one side equals the other part's key on the other side. ``variants`` (default
-    on) adds a level "variant" below "swapped": a dropped Ben/Bel/Ibn/Ould prefix or a partial
-    compound name (:func:`registry_link.names.matcher.pairwise_name_variant`).
+    part's key on one side equals the other part's key on the other side. ``variants: true`` adds
+    a level "variant" below "swapped": a dropped Ben/Bel/Ibn/Ould prefix or a partial compound
+    name (:func:`registry_link.names.matcher.pairwise_name_variant`); off by default, so a model
+    file written before it existed loads with its own levels.
     """
 
     field: str = Field(pattern=_NAME_RE)
@@ -156,7 +157,7 @@ class NameParams(_Params):
     swapped_with: str | None = Field(None, pattern=_NAME_RE)
     verify_same_name: bool = True
     glued_article: bool = False
-    variants: bool = True
+    variants: bool = False
     high: float = Field(0.92, gt=0.0, lt=1.0)
     low: float = Field(0.80, gt=0.0, lt=1.0)
     tf: bool = True

@@ -10,8 +10,14 @@ import pytest
 from registry_link.comparison import build_comparison
 from registry_link.names import matching_form, name_key
 
-GIVEN = {"name": "given", "kind": "name", "field": "given"}
-FAMILY = {"name": "family", "kind": "name", "field": "family", "glued_article": True}
+GIVEN = {"name": "given", "kind": "name", "field": "given", "variants": True}
+FAMILY = {
+    "name": "family",
+    "kind": "name",
+    "field": "family",
+    "glued_article": True,
+    "variants": True,
+}
 SCHEMA = {c: str for c in ("given_lat", "given_key", "given_key_ar")} | {
     c: str for c in ("family_lat", "family_key", "family_key_ar")
 }
@@ -57,8 +63,8 @@ def test_variant_level_sits_below_the_same_name_and_describes_itself() -> None:
     assert "Ben" in words and "compound" in words
 
 
-def test_variants_can_be_turned_off(gammas: Any) -> None:
-    spec = {**GIVEN, "variants": False}
+def test_variants_are_off_unless_asked_for(gammas: Any) -> None:
+    spec = {k: v for k, v in GIVEN.items() if k != "variants"}
     assert "variant" not in [lvl.label for lvl in build_comparison(spec).levels]
     got = gammas(spec, [row("Zahra", "x")], [row("Fatim Zahra", "x")], schema=SCHEMA)
     assert build_comparison(spec).level(got[0]).label != "variant"
