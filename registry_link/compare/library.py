@@ -5,7 +5,8 @@ the parameters with the kind's pydantic schema (:data:`COMPARISON_KINDS`) and re
 :class:`~registry_link.compare.levels.Comparison`. Kinds:
 
 * ``name`` — one name part (given, family, father), cross-script: missing / exact matching
-  form / same cross-script key / similarity ≥ high / ≥ low / different. With ``tokens`` set,
+  form / same cross-script key / (swapped) / variant (dropped Ben prefix, partial compound) /
+  similarity ≥ high / ≥ low / different. With ``tokens`` set,
   a pair where one side has only an unsplit full name (``*_lat`` null, token keys filled) is
   compared through that side's token keys: the other side's key found among them → "same key".
 * ``name_tokens`` — the unsplit full name as a set of token keys, only for pairs the ``name``
@@ -53,7 +54,7 @@ from registry_link.compare.similarity import (
     place_spelling_distance,
 )
 from registry_link.errors import ConfigError, ConfigProblem
-from registry_link.names import pairwise_same_name
+from registry_link.names import pairwise_name_variant, pairwise_same_name
 
 _NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -176,7 +177,10 @@ class NameParams(_Params):
     their own ("same_key_in_unsplit", below "same_key"), adjusted (with ``tf``) on the
     frequency of the registry side's key: the tokens of a rare unsplit full name add more bits
     than those of "Mohamed Alaoui". The term frequency is that of the right (registry) record's
-    key; where the right record is the unsplit one the level is not adjusted.
+    key; where the right record is the unsplit one the level is not adjusted. ``variants: true``
+    adds a level "variant" below "swapped": a dropped Ben/Bel/Ibn/Ould prefix or a partial
+    compound name (:func:`registry_link.names.matcher.pairwise_name_variant`); off by default,
+    so a model file written before it existed loads with its own levels.
     """
 
     field: str = Field(pattern=_NAME_RE)
@@ -187,6 +191,7 @@ class NameParams(_Params):
     swapped_with: str | None = Field(None, pattern=_NAME_RE)
     verify_same_name: bool = True
     glued_article: bool = False
+    variants: bool = False
     high: float = Field(0.92, gt=0.0, lt=1.0)
     low: float = Field(0.80, gt=0.0, lt=1.0)
     tf: bool = True
@@ -544,6 +549,18 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
             )
         )
     early = len(levels)  # levels that need no similarity
+    if p.variants:
+        variant = f"__variant_{tag}"
+        derived[variant] = _pair_fn(lat, pairwise_name_variant)
+        derived_when[variant] = pl.col(f"__decided_{tag}").is_null() & split
+        levels.append(
+            Level(
+                "variant",
+                pl.col(variant).cast(pl.Boolean).fill_null(False),
+                f"{what} are variants of one name: one drops a Ben/Bel/Ibn/Ould prefix or "
+                f"part of a compound name (Slimane / Ben Slimane, Zahra / Fatim Zahra)",
+            )
+        )
     levels += [
         Level(
             "similar_high",

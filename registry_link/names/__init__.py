@@ -15,6 +15,7 @@ from registry_link.names.matcher import (
     name_key,
     name_similarity,
     pairwise_name_similarity,
+    pairwise_name_variant,
     pairwise_same_name,
     same_name,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "normalise_arabic_expr",
     "normalise_latin_expr",
     "pairwise_name_similarity",
+    "pairwise_name_variant",
     "pairwise_same_name",
     "same_name",
     "token_keys_expr",

@@ -19,7 +19,8 @@ Steps (all vectorised polars expressions):
      ``fassi``, ``Ettazi`` → ``ttazi``), so El Alaoui = Elalaoui = Alaoui = العلوي;
    * particles glued to the following token: ben, bin, ibn, bent, bint, ait, ou, ould,
      oulad, ouled, bou, abou, abu (``Ben Jelloun`` → ``benjelloun``, ``Aït Taleb`` →
-     ``aittaleb``); they are part of the name, not dropped.
+     ``aittaleb``); they are part of the name, not dropped;
+   * Moroccan short forms made full (:data:`SHORT_FORMS`: Fatna, Fadma → fatma).
 
 Compound given names (Fatima Zahra / Fatimazahra) keep their spaces here; the key ignores
 spaces, so they meet there.
@@ -117,6 +118,21 @@ _ABBREVIATIONS: Final[dict[str, str]] = {
 }
 
 
+#: Moroccan short forms of a name token, folded to the full name they stand for (both scripts:
+#: فاطنة is transliterated to fatna first). Fatna and Fadma are the Moroccan forms of فاطمة.
+SHORT_FORMS: Final[dict[str, str]] = {
+    "fatna": "fatma",
+    "fadma": "fatma",
+}
+
+
+def fold_short_forms_expr(e: pl.Expr) -> pl.Expr:
+    """Matching form with each Moroccan short-form token (:data:`SHORT_FORMS`) made full."""
+    for short, full in SHORT_FORMS.items():
+        e = e.str.replace_all(rf"\b{short}\b", full)
+    return e
+
+
 def _alt(words: tuple[str, ...] | list[str]) -> str:
     return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
 
@@ -162,7 +178,7 @@ def apply_latin_name_rules_expr(e: pl.Expr) -> pl.Expr:
     out = out.str.replace_all(r"\bechch?([a-z]{2,})", "ch${1}")
     # particles glued to the following token
     out = out.str.replace_all(r"\b(" + _alt(PARTICLES) + ") ", "${1}")
-    out = out.str.replace_all(r" +", " ").str.strip_chars()
+    out = fold_short_forms_expr(out.str.replace_all(r" +", " ").str.strip_chars())
     return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
 
 

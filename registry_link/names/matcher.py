@@ -12,8 +12,13 @@
   gap with no i, y or e, or a written ou/u/w facing one with no o, u, w or e, means two
   names (Alaoui ≠ Ali, Said ≠ Saad, Houssine ≠ Hassan, Amine ≠ Imane). After the last key
   letter only the u check applies (a final ي may stand for ى: Moussa = موسي).
+* A Latin spelling may stand for another Arabic letter than the key reads (:data:`LATIN_READINGS`:
+  an initial Ou before a consonant = و, rh = غ, g/gu = ج, h = خ, La + consonant = the article
+  ال + a): a pair whose keys differ is also tried with one side so read, under the same checks.
 * :func:`pairwise_name_similarity` is 1.0 for the same name, otherwise a string similarity
   in [0, 1) of the keys and forms (rapidfuzz, element-wise, multi-threaded).
+* :func:`pairwise_name_variant`: weaker evidence than the same name — a dropped Ben/Bel/Ibn/Ould
+  prefix (Slimane / Ben Slimane) or a partial compound name (Zahra / Fatim Zahra).
 
 The scalar functions run the vectorised code on a one-row frame, so both always agree.
 """
@@ -21,6 +26,7 @@ The scalar functions run the vectorised code on a one-row frame, so both always 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Final
 
 import numpy as np
 import polars as pl
@@ -153,16 +159,90 @@ def name_features(forms: pl.Series) -> pl.DataFrame:
     return uniq.with_columns(**features)
 
 
+#: Latin spellings that stand for another Arabic letter than the key reads them as, each a
+#: rewrite (name, pattern, replacement) of a Latin matching form giving the other reading.
+#: A pair whose keys differ is also tried with one side read this way (whole form at once),
+#: under the same key, ending and vowel checks; so the rewrites only ever add agreements
+#: between names whose consonants then all agree.
+LATIN_READINGS: Final[tuple[tuple[str, str, str], ...]] = (
+    # an initial Ou before a consonant is the letter و, not a vowel (Oudghiri = الودغيري)
+    ("ou_is_waw", r"\bou([b-df-hj-np-tv-z])", "w${1}"),
+    # غ written rh anywhere (Rharbi = الغربي, Rhita = غيثة, Berrhazi = البرغازي); a bare r
+    # is not read as غ: Rania (رانيا) and Ghania (غانية) are two names
+    ("r_is_ghain", r"rh", "gh"),
+    # ج written g or gu (Guilali = الجيلالي, Hagi = حجي); gh stays غ
+    ("g_is_jim", r"gu([eiy])|g([^h]|$)", "j${1}${2}"),
+    # خ written h (Hadija = خديجة); not the h of ch, sh, kh, gh, th, dh, ph
+    ("h_is_kha", r"(^|[^csktgdp])h", "${1}kh"),
+    # the article written as an L glued before a + consonant (Lahcen = الحسن, Lamine = الأمين)
+    ("l_article", r"\bla([b-df-hj-km-np-tvxz])", "a${1}"),
+)
+
+
+def _readings_retry(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``same`` also true where one side, read with one of the
+    :data:`LATIN_READINGS`, is the same name as the other.
+
+    Readings and their keys are computed once per distinct form; a row is checked again
+    (vowels, endings) only where a reading's key equals the other side's key.
+    """
+    open_rows = ~frame["same"].fill_null(True)
+    if not open_rows.any():
+        return frame
+    idx = open_rows.arg_true()
+    a, b = frame["a"].gather(idx), frame["b"].gather(idx)
+    uniq = pl.concat([a, b]).unique().sort()
+    forms = uniq.to_frame("form").with_columns(key=name_key_expr(pl.col("form")))
+    reads = forms.select(
+        *(
+            pl.col("form").str.replace_all(pattern, replacement).alias(name)
+            for name, pattern, replacement in LATIN_READINGS
+        )
+    )
+    reads = reads.with_columns(
+        pl.when(pl.col(c) != forms["form"]).then(pl.col(c)).alias(c) for c in reads.columns
+    )
+    keys = reads.select(name_key_expr(pl.col(c)).alias(c) for c in reads.columns)
+    # integer codes of every key, so rows compare as numpy arrays
+    all_keys = pl.concat([forms["key"], *keys.iter_columns()]).drop_nulls().unique().sort()
+    enum = pl.Enum(all_keys)
+
+    def codes(s: pl.Series) -> np.ndarray:
+        return s.cast(enum).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+
+    ia = a.cast(pl.Enum(uniq)).to_physical().cast(pl.Int64).to_numpy()
+    ib = b.cast(pl.Enum(uniq)).to_physical().cast(pl.Int64).to_numpy()
+    key = codes(forms["key"])
+    same = frame["same"]
+    for name in reads.columns:
+        read_key = codes(keys[name])
+        for left, right, read_side in ((ia, ib, "a"), (ib, ia, "b")):
+            hit = (read_key[left] >= 0) & (read_key[left] == key[right])
+            if not hit.any():
+                continue
+            rows = np.flatnonzero(hit)
+            read = reads[name].gather(left[rows])
+            other = uniq.gather(right[rows])
+            pair = (read, other) if read_side == "a" else (other, read)
+            again = _strict_frame(*pair)["same"].fill_null(False).to_numpy()
+            if again.any():
+                same = same.scatter(idx.gather(rows[again]), True)
+    return frame.with_columns(same=same)
+
+
 def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.DataFrame:
-    """:func:`_strict_frame`, plus (if ``glued_article``) the variant Lamrani = (El) Amrani.
+    """:func:`_strict_frame`, plus the other readings of Latin spellings (LATIN_READINGS),
+    plus (if ``glued_article``) the variant Lamrani = (El) Amrani.
 
     French-style Moroccan spellings often glue the article as a bare ``l`` before a vowel
     (Lamrani, Lasri, Lakhdar, Laaroussi for العمراني, العسري, الأخضر, العروسي) while the
     other record drops it. When exactly one form starts with ``l`` + vowel, that ``l`` is
     also tried without, under the same key, ending and vowel checks. Meant for family names:
-    on given names it would equate Lahcen (لحسن) with Hassan.
+    on given names it would equate Leila with Ila; the readings only take an ``l`` before
+    a + consonant as the article (Lahcen = الحسن, and so also = Hassan, another spelling of
+    الحسن).
     """
-    frame = _strict_frame(a, b)
+    frame = _readings_retry(_strict_frame(a, b))
     if not glued_article:
         return frame
     starts_l = r"^l[aeiou]"
@@ -268,3 +348,117 @@ def pairwise_jaro_winkler(a: pl.Series, b: pl.Series) -> np.ndarray:
     ia = a.cast(pl.Enum(ua)).to_physical().cast(pl.Int64).to_numpy()
     ib = b.cast(pl.Enum(ub)).to_physical().cast(pl.Int64).to_numpy()
     return np.asarray(matrix)[ia, ib]
+
+
+#: A family-name prefix a record may drop (Ben Slimane / Slimane): ben, bel, bin, ibn, ould,
+#: oulad and their transliterations from Arabic (بن → bn, بل → bl, ابن → ebn, ولد → wld).
+_DROPPABLE_PREFIX: Final[str] = r"\b(?:ben|bel|bin|ibn|ebn|bn|bl|ould|ouled|oulad|wld)([a-z]{3,})"
+
+
+def _hits(same: pl.Series, rows: pl.Series) -> pl.Series:
+    return rows.filter(same.fill_null(False))
+
+
+def _dropped_prefix_rows(part: pl.DataFrame) -> pl.Series:
+    """Rows of ``part`` (``a``, ``b``, ``row``) that are one name once a prefix is dropped."""
+    part = part.with_columns(
+        a2=pl.col("a").str.replace(_DROPPABLE_PREFIX, "${1}"),
+        b2=pl.col("b").str.replace(_DROPPABLE_PREFIX, "${1}"),
+    )
+    found = []
+    for left, right, changed in (("a2", "b", "a"), ("a", "b2", "b")):
+        todo = part.filter(pl.col(f"{changed}2") != pl.col(changed))
+        if todo.height:
+            same = _same_name_frame(todo[left], todo[right], False)["same"]
+            found.append(_hits(same, todo["row"]))
+    return pl.concat(found) if found else pl.Series("row", [], dtype=pl.UInt32)
+
+
+def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
+    """Rows of ``part`` whose name with fewer tokens has each token in the other name."""
+    part = part.with_columns(ta=pl.col("a").str.split(" "), tb=pl.col("b").str.split(" "))
+    part = part.filter(pl.col("ta").list.len() != pl.col("tb").list.len())
+    if not part.height:
+        return pl.Series("row", [], dtype=pl.UInt32)
+    shorter_a = part["ta"].list.len() < part["tb"].list.len()
+    part = part.with_columns(
+        short=pl.when(shorter_a).then(pl.col("ta")).otherwise(pl.col("tb")),
+        long=pl.when(shorter_a).then(pl.col("tb")).otherwise(pl.col("ta")),
+    )
+    short = part.select("row", pl.col("short").alias("s")).explode("s").with_row_index("k")
+    pairs = short.join(part.select("row", pl.col("long").alias("t")).explode("t"), on="row")
+    pairs = pairs.with_columns(same=_same_name_frame(pairs["s"], pairs["t"], False)["same"])
+    covered = pairs.group_by("row", "k").agg(pl.col("same").fill_null(False).any())
+    rows = covered.group_by("row").agg(pl.col("same").all())
+    return rows.filter(pl.col("same"))["row"].cast(pl.UInt32)
+
+
+def _variant_candidates(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Positions (of non-null pairs) that may be variants: a prefix-stripped key equals the
+    other key, or the key of the name with fewer tokens is within the other's key."""
+    uniq = pl.concat([a, b]).drop_nulls().unique().sort()
+    if not uniq.len():
+        return pl.Series([], dtype=pl.UInt32)
+    form = pl.col("form")
+    stripped = form.str.replace(_DROPPABLE_PREFIX, "${1}")
+    feats = uniq.to_frame("form").select(
+        key=name_key_expr(form),
+        skey=pl.when(stripped != form).then(name_key_expr(stripped)),
+        tokens=form.str.count_matches(" ") + 1,
+    )
+    ia = a.cast(pl.Enum(uniq)).to_physical()
+    ib = b.cast(pl.Enum(uniq)).to_physical()
+    side_a, side_b = feats[ia.fill_null(0)], feats[ib.fill_null(0)]
+    rows = pl.DataFrame(
+        {
+            "ka": side_a["key"],
+            "kb": side_b["key"],
+            "ska": side_a["skey"],
+            "skb": side_b["skey"],
+            "na": side_a["tokens"],
+            "nb": side_b["tokens"],
+            "valid": ia.is_not_null() & ib.is_not_null(),
+        }
+    )
+    ka, kb, na, nb = pl.col("ka"), pl.col("kb"), pl.col("na"), pl.col("nb")
+    prefix = (pl.col("ska") == kb) | (ka == pl.col("skb"))
+    compound = (
+        pl.when(na < nb)
+        .then(kb.str.contains(ka, literal=True))
+        .when(nb < na)
+        .then(ka.str.contains(kb, literal=True))
+        .otherwise(False)
+    )
+    keep = pl.col("valid") & (prefix.fill_null(False) | compound.fill_null(False))
+    return rows.select(keep.alias("keep"))["keep"].arg_true().cast(pl.UInt32)
+
+
+def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Element-wise: two Latin matching forms are variants of one name (Boolean; null if
+    either is null; false where they are the same name, :func:`pairwise_same_name`).
+
+    Variants, weaker evidence than the same name:
+
+    * a dropped prefix — one name is the other without its ``Ben``/``Bel``/``Ibn``/``Ould``
+      prefix (Slimane / Ben Slimane, سليمان / بنسليمان);
+    * a partial compound — every token of the name with fewer tokens is the same name as a
+      token of the other (Zahra / Fatim Zahra, Amine / Mohamed Amine).
+
+    Only the pairs whose keys allow it (:func:`_variant_candidates`) are checked in full.
+    """
+    _check_lengths(a, b)
+    a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
+    out = pl.Series("name_variant", [False] * len(a), dtype=pl.Boolean)
+    candidates = _variant_candidates(a, b) if len(a) else pl.Series([], dtype=pl.UInt32)
+    if candidates.len():
+        ca, cb = a.gather(candidates), b.gather(candidates)
+        same = _same_name_frame(ca, cb, False)["same"]
+        keep = (~same.fill_null(True)).arg_true()
+        part = pl.DataFrame(
+            {"a": ca.gather(keep), "b": cb.gather(keep), "row": candidates.gather(keep)}
+        )
+        hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
+        if hits.len():
+            out = out.scatter(hits, True)
+    valid = a.is_not_null() & b.is_not_null()
+    return out.set(~valid, None) if (~valid).any() else out

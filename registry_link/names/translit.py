@@ -16,6 +16,7 @@ which short vowel goes with them; a final ع → a), و → w at the start of a 
 elsewhere, ي → y at the start of a word or after a long vowel and i elsewhere, a final
 ه (ة) → a, ``الله`` → llah. Short vowels are not written in Arabic and are not invented
 here: the key ignores vowels, and the vowel-gap check treats a missing vowel as unknown.
+Last, Moroccan short forms are made full as on the Latin side (فاطنة → fatna → fatma).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Final
 import polars as pl
 
 from registry_link.names.arabic import normalise_arabic_expr
+from registry_link.names.latin import fold_short_forms_expr
 
 _AR_HONORIFICS: Final[tuple[str, ...]] = (
     "مولاي",
@@ -76,6 +78,11 @@ _LETTERS: Final[dict[str, str]] = {
 
 
 _TWINS: Final[list[str]] = [c + c for c in "بتثجحخدذرزسشصضطظعغفقكمنهويڭ"]  # not ل: ال + ل...
+#: Two different adjacent Arabic consonants that the transliteration writes with one Latin
+#: letter (ت ط → t t, ق ك → k k): two consonants, never one doubled (التطواني = Tetouani).
+_SAME_LETTER_PAIRS: Final[list[str]] = [
+    x + y for x in "تثدذسصضطظقكحه" for y in "تثدذسصضطظقكحه" if x != y and _LETTERS[x] == _LETTERS[y]
+]
 
 
 def _alt(words: tuple[str, ...]) -> str:
@@ -100,6 +107,10 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     :func:`registry_link.names.latin.normalise_latin_expr` (lowercase a-z, single spaces).
     """
     arabic_only = normalise_arabic_expr(e).str.replace_all(r"[^\p{Arabic} ]+", "")
+    # within a word only (before particles are glued: آيت طالب = Ait Taleb = aittaleb)
+    arabic_only = arabic_only.str.replace_many(
+        _SAME_LETTER_PAIRS, [f"{p[0]}e{p[1]}" for p in _SAME_LETTER_PAIRS]
+    )
     out = apply_arabic_name_rules_expr(arabic_only)
     out = out.str.replace_all(r"لله\b", "llah").str.replace_all(r"الاله\b", "alilah")
     out = out.str.replace_all(r"\bطه\b", "taha").str.replace_all(r"اه\b", "at")
@@ -116,4 +127,5 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     out = out.str.replace_all(r"ه\b", "a").str.replace_all(r"ع\b", "a").str.replace_all(r"\bا", "e")
     out = out.str.replace_many(list(_LETTERS), list(_LETTERS.values()))
     out = out.str.replace_all(r"[^a-z ]+", "").str.replace_all(" +", " ").str.strip_chars()
+    out = fold_short_forms_expr(out)
     return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)

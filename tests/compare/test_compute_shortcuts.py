@@ -48,10 +48,10 @@ SCHEMA = {
 
 NAME_SPECS: list[dict[str, Any]] = [
     {"name": "given", "kind": "name", "field": "given", "tokens": "name_token_keys",
-     "swapped_with": "family"},
+     "swapped_with": "family", "variants": True},
     {"name": "family", "kind": "name", "field": "family", "tokens": "name_token_keys",
-     "swapped_with": "given", "glued_article": True},
-    {"name": "father", "kind": "name", "field": "father", "key_ar": None},
+     "swapped_with": "given", "glued_article": True, "variants": True},
+    {"name": "father", "kind": "name", "field": "father", "key_ar": None, "variants": True},
     {"name": "plain", "kind": "name", "field": "given", "verify_same_name": False},
     {"name": "full_name", "kind": "name_tokens"},
 ]  # fmt: skip
@@ -98,6 +98,10 @@ def test_name_comparisons_declare_their_decided_column() -> None:
         assert comp.decided is not None
         column, lowest = comp.decided
         assert column in comp.derived
+        # with variants, the variant level (its own helper column) is the highest undecided one
+        if comp.params.get("variants"):
+            assert comp.levels[lowest - 1].label == "variant"
+            lowest -= 1
         assert comp.levels[lowest - 1].label == "similar_high"
 
 
