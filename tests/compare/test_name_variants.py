@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from registry_link.comparison import build_comparison
+from registry_link.compare import build_comparison
 from registry_link.names import matching_form, name_key
 
 GIVEN = {"name": "given", "kind": "name", "field": "given", "variants": True}
