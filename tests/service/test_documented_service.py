@@ -28,12 +28,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def service_block() -> str:
-    """The bash block of docs/service.md that starts the service and searches it."""
-    text = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+def service_block(page: str = "docs/service.md") -> str:
+    """The bash block of a page (docs/service.md, README.md) that starts the service and
+    searches it."""
+    text = (ROOT / page).read_text(encoding="utf-8")
     blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
     (block,) = [b for b in blocks if "registry-link serve" in b]
     return block
+
+
+def test_the_readme_gives_the_same_service_block() -> None:
+    """The README's service example is the block run below, word for word."""
+    assert service_block("README.md") == service_block()
 
 
 @pytest.mark.slow
