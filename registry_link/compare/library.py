@@ -115,7 +115,7 @@ class JaroWinklerParams(_Params):
         return _sorted_desc(v)
 
 
-class PlaceParams(_Params):
+class PlaceParams(JaroWinklerParams):
     """``place``: missing / exact key / key JW ≥ each threshold / spelled alike / different.
 
     ``column`` is the place's matching form (cross-script key, gazetteer applied: exact and
@@ -126,18 +126,8 @@ class PlaceParams(_Params):
     the gazetteer written with other vowels (Leqliaa / Lqliaa) is not a move.
     """
 
-    column: str
     spelling: str
     thresholds: list[float] = Field(default_factory=lambda: [0.92])
-    tf: bool = False
-    label: str | None = None
-
-    @field_validator("thresholds")
-    @classmethod
-    def _unit(cls, v: list[float]) -> list[float]:
-        if not v or any(not 0.0 < t < 1.0 for t in v):
-            raise ValueError("give at least one threshold, each strictly between 0 and 1")
-        return _sorted_desc(v)
 
 
 class IdParams(_Params):
