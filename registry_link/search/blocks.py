@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry_link.block.candidates import BlockingRule
+from registry_link.block.candidates import BlockingRule, with_near_keys
 
 _SEED = 20261206
 
@@ -46,7 +46,8 @@ class RuleTable:
 
 def key_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """``(rows, hashes)``: each record's key hash for ``columns`` (one per distinct element
-    of a list column; records with a null key part left out), rows as UInt32."""
+    of a list column, e.g. a ``near`` column's buckets; records with a null key part left
+    out), rows as UInt32."""
     cols = list(columns)
     sel = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), *cols)
     has_list = False
@@ -63,7 +64,7 @@ def key_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray,
 
 def build_table(frame: pl.DataFrame, rule: BlockingRule, offset: int = 0) -> RuleTable:
     """The rule's table of ``frame``'s records (rows numbered from ``offset``)."""
-    rows, hashes = key_hashes(frame, rule.columns)
+    rows, hashes = key_hashes(with_near_keys(frame, [rule]), rule.key_columns)
     order = np.argsort(hashes, kind="stable")
     return RuleTable(rule, hashes[order], (rows[order] + offset).astype(np.uint32))
 
@@ -97,7 +98,7 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
     """The registry rows sharing a key of the rule with each query record (see the module
     docstring for the limits; ``max_block_size`` overrides the rule's)."""
     rule = table.rule
-    qrows, qhash = key_hashes(query, rule.columns)
+    qrows, qhash = key_hashes(with_near_keys(query, [rule]), rule.key_columns)
     lo = np.searchsorted(table.hashes, qhash, side="left")
     hi = np.searchsorted(table.hashes, qhash, side="right")
     n = hi - lo

@@ -41,6 +41,7 @@ from registry_link.decide.decisions import decide, note_skipped_blocks, rank_can
 from registry_link.errors import QueryError, UsageError
 from registry_link.households.context import (
     base_model,
+    gate_household,
     household_gammas_of,
     household_name,
     partner_hints,
@@ -421,6 +422,11 @@ class RegistryIndex:
             assert hh is not None
             comp = model.comparison(hh.rule.name)
             (gamma,) = household_gammas_of(left, right, [pairs], comp)
+            # as in the batch's second pass: no household evidence where the person's own
+            # given name and birth date both differ
+            hc = self.settings.household_context
+            if hc is not None:
+                gamma = gate_household(gamma, gammas, hc.not_when_all_different)
             gammas = gammas.with_columns(gamma)
         return score(gammas, model, right=right, contributions=True)
 

