@@ -595,6 +595,8 @@ BLOCK_SCHEMA = {
     "cnss_number": pl.Utf8,
     "given_key": pl.Utf8,
     "family_key": pl.Utf8,
+    "given_key_ar": pl.Utf8,
+    "family_key_ar": pl.Utf8,
     "father_key": pl.Utf8,
     "name_token_keys": pl.List(pl.Utf8),
     "name_tokens_key": pl.Utf8,
@@ -619,6 +621,8 @@ def _person(
         "cnss_number": None,
         "given_key": given,
         "family_key": family,
+        "given_key_ar": None,  # Latin-only records: the Arabic-key rules do not apply
+        "family_key_ar": None,
         "father_key": father,
         "name_token_keys": toks,
         "name_tokens_key": " ".join(toks) if toks else None,
