@@ -67,9 +67,9 @@ def command(
 
     \b
     Example:
-      registry-link synth --persons 50000 --seed 20261122 --out sample_data
+      registry-link synth --persons 50000 --seed 20261122 --slice-noise --out sample_data
       registry-link synth --persons 10000000 --out /tmp/big --format parquet --no-partners
-      registry-link synth --persons 20000 --slice-noise --out out/synth-slices
+      registry-link synth --persons 20000 --out out/synth-plain
     """
     start = time.perf_counter()
     rates = SliceNoiseRates() if slice_noise else NO_SLICE_NOISE
