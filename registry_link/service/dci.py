@@ -5,7 +5,8 @@ Only what registry-link answers is accepted, and the schema says so (FastAPI pub
 ``/openapi.json``): ``query_type`` is ``idtype-value`` (``CIN``, ``CNSS_IMMAT``, the registry
 id as ``RNP``/``UIN``/``IDCS``) or ``predicate`` (``eq`` on the attributes of
 :data:`PREDICATE_ATTRIBUTES`, joined by ``and``); messages are not encrypted. Our extension
-fields ride on each returned record: ``match_probability``, ``match_weight``, ``bits``, ``explanation`` and ``decision``.
+fields ride on each returned record: ``match_probability``, ``match_weight``, ``bits``,
+``explanation`` and ``decision``.
 
 An ``idtype-value`` query is an identifier lookup (DCI): it returns the registry records that
 hold the identifier. A registry id is looked up exactly (:meth:`RegistryIndex.get`); a CIN or
