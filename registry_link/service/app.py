@@ -47,6 +47,7 @@ from registry_link.service.dci import (
     check_identifier,
     lookup_response_item,
     now_iso,
+    rejected_answer,
     response_header,
     search_record,
     search_response_item,
@@ -465,17 +466,8 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         def send(job: Job, result: dict[str, Any] | None) -> None:
             assert sender_uri is not None
             if result is None:  # the search failed: the caller is told, not left waiting
-                header = response_header(envelope.header, "on-search", "rjct", 0)
-                header["status_reason_message"] = job.error
-                result = {
-                    "signature": None,
-                    "header": header,
-                    "message": {
-                        "transaction_id": envelope.message.transaction_id,
-                        "correlation_id": job.id,
-                        "search_response": [],
-                    },
-                }
+                txn = envelope.message.transaction_id
+                result = rejected_answer(envelope.header, txn, job.id, job.error)
             job.callback = deliver(job.id, sender_uri, result, settings.callbacks)
 
         job = state.jobs.submit_search(

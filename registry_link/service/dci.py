@@ -319,6 +319,23 @@ def response_header(
     return header
 
 
+def rejected_answer(
+    request: RequestHeader, transaction_id: str, correlation_id: str, reason: str | None
+) -> dict[str, Any]:
+    """An ``on-search`` envelope saying a whole search failed (``rjct``, no responses)."""
+    header = response_header(request, "on-search", "rjct", 0)
+    header["status_reason_message"] = reason
+    return {
+        "signature": None,
+        "header": header,
+        "message": {
+            "transaction_id": transaction_id,
+            "correlation_id": correlation_id,
+            "search_response": [],
+        },
+    }
+
+
 def candidate_record(candidate: Any) -> dict[str, Any]:
     """One returned registry record: ids, display fields and our extension fields."""
     return {
@@ -360,7 +377,7 @@ def _json_value(value: object) -> object:
 def lookup_response_item(item: SearchRequestItem, records: list[dict[str, Any]]) -> dict[str, Any]:
     """A registry-id lookup's answer: ``succ`` with the records holding the id (none: an
     empty list, the decision ``non_match``)."""
-    found = [registry_record(r) for r in records[: item.search_criteria.pagination.page_size]]
+    found = [registry_record(r) for r in records]
     return _succ(
         item,
         found,

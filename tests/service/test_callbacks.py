@@ -266,6 +266,32 @@ def test_a_key_without_prefixes_gets_no_callbacks(service: Service, receiver: Re
     assert "--callback-prefix" in response.json()["error"]["message"]
 
 
+def test_a_search_that_fails_is_posted_as_rejected(service: Service, receiver: Receiver) -> None:
+    class Broken:
+        size, version = 1, 1
+
+        def search(self, record: Any, k: int = 5) -> Any:
+            raise RuntimeError("broken index")
+
+    with transaction(open_database(service.settings.db_url)) as session:
+        key = add_key(session, "p", ("search:id",), "tests", [receiver.url("/dci/")]).key
+    service.client.app.state.service.holder.index = Broken()  # type: ignore[attr-defined]
+    response = service.client.post(
+        "/registry/search",
+        json=_async_body("AB123456", receiver.url()),
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 202
+    correlation = response.json()["message"]["correlation_id"]
+    receiver.wait_for(1)
+    ((_, answer),) = receiver.received
+    assert answer["header"]["status"] == "rjct"
+    assert answer["message"]["correlation_id"] == correlation
+    assert answer["message"]["search_response"] == []
+    assert "internal error" in answer["header"]["status_reason_message"]
+    assert "broken index" not in json.dumps(answer)
+
+
 # ------------------------------------------------------------------ delivery bounds
 
 
