@@ -60,8 +60,8 @@ class Job:
     kind: str  # "search" | "batch"
     key_id: str
     status: str = "queued"  # queued, running, succeeded, failed
-    created_at: str = field(default_factory=lambda: utcnow().isoformat() + "Z")
-    finished_at: str | None = None
+    created_at: datetime = field(default_factory=utcnow)  # naive UTC
+    finished_at: datetime | None = None
     stage: str | None = None
     stages_done: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
@@ -79,8 +79,8 @@ class Job:
             "job_id": self.id,
             "kind": self.kind,
             "status": self.status,
-            "created_at": self.created_at,
-            "finished_at": self.finished_at,
+            "created_at": _iso(self.created_at),
+            "finished_at": _iso(self.finished_at),
         }
         if self.kind == "batch":
             view["progress"] = {
@@ -110,10 +110,6 @@ def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat() + "Z"
 
 
-def _parse_iso(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.removesuffix("Z"))
-
-
 class JobLedger:
     """Batch jobs' state in the database of record (``service_jobs``, through
     :mod:`registry_link.db.repository`)."""
@@ -130,8 +126,8 @@ class JobLedger:
                 kind=job.kind,
                 key_id=job.key_id,
                 status=job.status,
-                created_at=_parse_iso(job.created_at),
-                finished_at=_parse_iso(job.finished_at),
+                created_at=job.created_at,
+                finished_at=job.finished_at,
                 stage=job.stage,
                 stages_done=list(job.stages_done),
                 events=list(job.events[-MAX_EVENTS:]),
@@ -161,8 +157,8 @@ def _job_of(row: ServiceJob) -> Job:
         kind=row.kind,
         key_id=row.key_id,
         status=row.status,
-        created_at=_iso(row.created_at) or "",
-        finished_at=_iso(row.finished_at),
+        created_at=row.created_at,
+        finished_at=row.finished_at,
         stage=row.stage,
         stages_done=list(row.stages_done),
         events=list(row.events),
@@ -255,7 +251,7 @@ class JobStore:
                 job.status = "failed"
                 job.error = _describe(exc)
             finally:
-                job.finished_at = utcnow().isoformat() + "Z"
+                job.finished_at = utcnow()
             if deliver is not None:
                 try:
                     deliver(job, job.result)
@@ -310,7 +306,7 @@ class JobStore:
                 job.status = "failed"
                 job.error = _describe(exc)
             finally:
-                job.finished_at = utcnow().isoformat() + "Z"
+                job.finished_at = utcnow()
                 self._batch_slots.release()
             try:
                 self._save(job)
