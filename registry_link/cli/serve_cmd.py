@@ -107,16 +107,30 @@ def keys_group() -> None:
     type=click.Choice(API_SCOPES),
     help="What the key may do; repeat for several.",
 )
+@click.option(
+    "--callback-prefix",
+    "callback_prefixes",
+    multiple=True,
+    metavar="URL",
+    help="A URI prefix the key's asynchronous searches may be answered to (their "
+    "header.sender_uri must lie under one); repeat for several. None: no callbacks.",
+)
 @db_option
 @operator_option
 def keys_add(
-    partner: str, scopes: tuple[str, ...], db_url: str | None, operator: str | None
+    partner: str,
+    scopes: tuple[str, ...],
+    callback_prefixes: tuple[str, ...],
+    db_url: str | None,
+    operator: str | None,
 ) -> None:
     """Make an API key; it is printed once and only its hash is stored.
 
     \b
     Example:
       registry-link keys add --partner CNSS --scope search:id --scope search:demographic
+      registry-link keys add --partner CNSS --scope search:id \\
+          --callback-prefix https://partner.example/dci/
     """
     from registry_link.db.access import add_key
     from registry_link.db.engine import prepare_database, transaction
@@ -125,13 +139,17 @@ def keys_add(
     factory = prepare_database(db_url)
     actor = operator_name(operator)
     with transaction(factory) as session:
-        made = add_key(session, partner, scopes, actor)
+        made = add_key(session, partner, scopes, actor, callback_prefixes)
         audit(
             session,
             actor,
             "key.add",
             made.info.key_id,
-            {"partner": made.info.partner, "scopes": list(made.info.scopes)},
+            {
+                "partner": made.info.partner,
+                "scopes": list(made.info.scopes),
+                "callback_prefixes": list(made.info.callback_prefixes),
+            },
         )
     console.print(
         f"API key {made.info.key_id} for {made.info.partner} ({', '.join(made.info.scopes)}); "
@@ -156,11 +174,15 @@ def keys_list(db_url: str | None) -> None:
     with transaction(open_database(db_url)) as session:
         keys = list_keys(session)
     table = Table(title=f"{len(keys)} API key(s)", title_justify="left")
-    for column in ("key id", "partner", "scopes", "state"):
+    for column in ("key id", "partner", "scopes", "callback prefixes", "state"):
         table.add_column(column)
     for key in keys:
         table.add_row(
-            key.key_id, key.partner, ", ".join(key.scopes), "revoked" if key.revoked else "active"
+            key.key_id,
+            key.partner,
+            ", ".join(key.scopes),
+            ", ".join(key.callback_prefixes) or "-",
+            "revoked" if key.revoked else "active",
         )
     out.print(table)
 

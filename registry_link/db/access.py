@@ -4,6 +4,9 @@
   ``rlk_<key_id>_<secret>`` (``secrets.token_urlsafe``, 256 bits). Only its SHA-256 is stored:
   a random 256-bit secret needs no slow password hash (nothing to guess), and the check is one
   hash and a constant-time compare. The key itself is shown once, when it is made.
+* Callbacks (:func:`normalise_callback_prefix`, :func:`callback_allowed`): a key may carry URI
+  prefixes; an asynchronous search of that key is answered only to a ``sender_uri`` under one
+  of them (same scheme, host and port; the path inside the prefix's folder).
 * Audit (:func:`record_searches`): one ``search_audit`` row per search query answered, in the
   caller's transaction. The criteria are kept as the SHA-256 of their canonical JSON and the
   names of the fields given, never their values (an auditor holding a query can prove it was
@@ -23,6 +26,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import Delete, Update, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -47,6 +51,7 @@ class KeyInfo:
     partner: str
     scopes: tuple[str, ...]
     revoked: bool = False
+    callback_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,16 +99,25 @@ def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s in API_SCOPES if s in given)
 
 
-def add_key(session: Session, partner: str, scopes: Iterable[str], created_by: str) -> NewKey:
-    """Make a key for a partner organisation with these scopes; only its hash is stored.
+def add_key(
+    session: Session,
+    partner: str,
+    scopes: Iterable[str],
+    created_by: str,
+    callback_prefixes: Iterable[str] = (),
+) -> NewKey:
+    """Make a key for a partner organisation with these scopes (and the URI prefixes its
+    asynchronous searches may be answered to); only its hash is stored.
 
     Raises:
-        UsageError: an empty partner name or an unknown scope.
+        UsageError: an empty partner name, an unknown scope or a callback prefix that is not
+            an http(s) URL.
     """
     partner = partner.strip()
     if not partner:
         raise UsageError("give the partner organisation's name with --partner (e.g. CNSS)")
     valid = check_scopes(scopes)
+    prefixes = tuple(dict.fromkeys(normalise_callback_prefix(p) for p in callback_prefixes))
     key_id = secrets.token_hex(6)
     key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     session.add(
@@ -113,16 +127,23 @@ def add_key(session: Session, partner: str, scopes: Iterable[str], created_by: s
             partner=partner,
             scopes=list(valid),
             created_by=created_by,
+            callback_prefixes=list(prefixes),
         )
     )
     session.flush()
-    return NewKey(KeyInfo(key_id, partner, valid), key)
+    return NewKey(KeyInfo(key_id, partner, valid, callback_prefixes=prefixes), key)
+
+
+def _info(row: ApiKey, revoked: bool) -> KeyInfo:
+    return KeyInfo(
+        row.key_id, row.partner, tuple(row.scopes), revoked, tuple(row.callback_prefixes or ())
+    )
 
 
 def list_keys(session: Session) -> list[KeyInfo]:
     """Every key (revoked ones too), oldest first."""
     rows = session.scalars(select(ApiKey).order_by(ApiKey.id))
-    return [KeyInfo(r.key_id, r.partner, tuple(r.scopes), r.revoked_at is not None) for r in rows]
+    return [_info(r, r.revoked_at is not None) for r in rows]
 
 
 def revoke_key(session: Session, key_id: str) -> KeyInfo:
@@ -136,7 +157,7 @@ def revoke_key(session: Session, key_id: str) -> KeyInfo:
         raise UsageError(f"no API key with id {key_id!r}; `registry-link keys list` shows them")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-    return KeyInfo(row.key_id, row.partner, tuple(row.scopes), True)
+    return _info(row, True)
 
 
 def key_id_of(key: str) -> str | None:
@@ -157,7 +178,77 @@ def verify_key(session: Session, key: str) -> KeyInfo | None:
         return None
     if not hmac.compare_digest(row.key_sha256, _sha256(key)):
         return None
-    return KeyInfo(row.key_id, row.partner, tuple(row.scopes))
+    return _info(row, False)
+
+
+# ------------------------------------------------------------------ callback URIs
+
+_DEFAULT_PORTS: Final[dict[str, int]] = {"http": 80, "https": 443}
+
+
+def _origin_and_path(uri: str) -> tuple[SplitResult, str, str] | None:
+    """``uri`` split, its ``scheme://host[:port]`` (lower case, default port left out) and its
+    path; None when it is not an http(s) URL with a host and without user info, fragment,
+    dot segments or encoded dots and slashes (which a server may resolve out of a folder)."""
+    try:
+        parts = urlsplit(uri.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None or parts.fragment:
+        return None
+    path = parts.path or "/"
+    lowered = path.lower()
+    if "%2e" in lowered or "%2f" in lowered or "%5c" in lowered or "\\" in path:
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+        host = f"{host}:{port}"
+    return parts, f"{parts.scheme}://{host}", path
+
+
+def normalise_callback_prefix(prefix: str) -> str:
+    """A callback prefix as stored: ``scheme://host[:port]/path/`` (a folder: its path ends
+    with ``/``).
+
+    Raises:
+        UsageError: not an http(s) URL with a host, or one with user info, a query, a fragment
+            or dot segments.
+    """
+    split = _origin_and_path(prefix)
+    if split is None or split[0].query:
+        raise UsageError(
+            f"the callback prefix {prefix!r} is not an http(s) URL with a host and a plain path "
+            "(no user name, query, fragment nor '..'); give e.g. "
+            "--callback-prefix https://partner.example/dci/"
+        )
+    _, origin, path = split
+    return origin + (path if path.endswith("/") else path + "/")
+
+
+def callback_allowed(uri: str, prefixes: Iterable[str]) -> bool:
+    """Whether an asynchronous answer may be POSTed to ``uri``: it lies under one of the
+    (normalised) ``prefixes`` — same scheme, host and port, and its path the prefix's folder
+    or inside it."""
+    split = _origin_and_path(uri)
+    if split is None:
+        return False
+    _, origin, path = split
+    for prefix in prefixes:
+        prefix_origin, _, rest = prefix.partition("://")
+        allowed_origin = f"{prefix_origin}://{rest.split('/', 1)[0]}"
+        allowed_path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+        if origin == allowed_origin and (
+            path.startswith(allowed_path) or path == allowed_path.rstrip("/")
+        ):
+            return True
+    return False
 
 
 def criteria_digest(criteria: Any) -> str:

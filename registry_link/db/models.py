@@ -22,6 +22,8 @@ ITEM_STATUSES: Final[tuple[str, ...]] = ("open", "claimed", "decided", "supersed
 #: are logged but decide nothing (skip, note), ``undo`` (supersedes the decision it names) and
 #: ``reopen`` (the system put the item back: the record changed since the decision).
 DECISION_KINDS: Final[tuple[str, ...]] = ("accept", "reject", "skip", "note", "undo", "reopen")
+#: States of a job of the service (``service_jobs``).
+JOB_STATUSES: Final[tuple[str, ...]] = ("queued", "running", "succeeded", "failed")
 #: Run states.
 RUN_STATUSES: Final[tuple[str, ...]] = ("running", "finished", "failed")
 
@@ -228,6 +230,9 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None]
+    #: URI prefixes the service may POST asynchronous answers to (``sender_uri``), normalised
+    #: by :func:`registry_link.db.access.normalise_callback_prefix`; none: no callbacks.
+    callback_prefixes: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class SearchAuditEntry(Base):
@@ -253,3 +258,27 @@ class SearchAuditEntry(Base):
     criteria_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     person_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class ServiceJob(Base):
+    """A batch job of the search service (``POST /jobs``): who asked, its state and progress,
+    its result files and the run it recorded. Kept so that a restart loses no finished job.
+
+    No personal data: progress lines name files and counts, never a record's values.
+    """
+
+    __tablename__ = "service_jobs"
+    __table_args__ = (Index("ix_service_jobs_key", "key_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # JOB_STATUSES
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    stage: Mapped[str | None] = mapped_column(String(64))
+    stages_done: Mapped[list[Any]] = mapped_column(default=list)
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name -> absolute path
+    summary: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))

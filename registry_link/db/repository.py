@@ -5,6 +5,8 @@
   person/household id tables; :func:`registry_frame` reads the snapshot back for a match.
 * Runs: :func:`list_runs`, :func:`get_run`, :func:`run_report`.
 * Audit: :func:`audit` appends one row; nothing here updates or deletes an audit row.
+* Service jobs: :func:`save_service_job`, :func:`get_service_job`,
+  :func:`abandon_unfinished_jobs` (the search service's batch jobs).
 * Fingerprints: :func:`record_fingerprints`, a stable hash of a partner record's fields.
 """
 
@@ -32,7 +34,9 @@ from registry_link.db.models import (
     ReviewDecision,
     ReviewItem,
     Run,
+    ServiceJob,
     SourceConfig,
+    utcnow,
 )
 from registry_link.schema import DISPLAY_FIELDS, STANDARDISED_SCHEMA
 
@@ -386,3 +390,35 @@ def run_report(session: Session, run_id: int) -> dict[str, Any]:
         "review_actions": decisions,
         "reviewers": sorted(reviewers),
     }
+
+
+# ------------------------------------------------------------------ service jobs
+
+
+def save_service_job(session: Session, job_id: str, **state: Any) -> ServiceJob:
+    """Create the job's row, or set these columns of it (:class:`ServiceJob`'s names)."""
+    row = session.get(ServiceJob, job_id)
+    if row is None:
+        row = ServiceJob(id=job_id, **state)
+        session.add(row)
+    else:
+        for name, value in state.items():
+            setattr(row, name, value)
+    session.flush()
+    return row
+
+
+def get_service_job(session: Session, job_id: str) -> ServiceJob | None:
+    """The job's row, or None."""
+    return session.get(ServiceJob, job_id)
+
+
+def abandon_unfinished_jobs(session: Session, error: str) -> int:
+    """Mark every queued or running job failed with ``error`` (the service that ran them has
+    stopped: nothing runs them any more); returns how many."""
+    result = session.execute(
+        update(ServiceJob)
+        .where(ServiceJob.status.in_(("queued", "running")))
+        .values(status="failed", error=error, finished_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from fastapi import FastAPI
 
 #: The packages of the ``serve`` extra.
-SERVE_PACKAGES: tuple[str, ...] = ("fastapi", "uvicorn", "multipart")
+SERVE_PACKAGES: tuple[str, ...] = ("fastapi", "uvicorn", "multipart", "httpx")
 
 
 def require_serve_extra() -> None:

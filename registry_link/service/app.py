@@ -5,6 +5,9 @@
 checks keys and appends the search audit, :mod:`registry_link.service.jobs` runs async work.
 Every refusal is one JSON object ``{"error": {"code", "message", "fields"?}}``; nothing a
 request carries (names, identifiers, paths with ids) is written to the log.
+
+FastAPI (the ``serve`` extra) is imported inside the functions that use it, so that this module
+imports on a core install; :func:`registry_link.service.create_app` says what to install.
 """
 
 import logging
@@ -19,29 +22,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, FastAPI, File, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry_link import __version__
-from registry_link.db.access import KeyInfo, SearchRecord, record_searches, verify_key
-from registry_link.db.engine import prepare_database, transaction
+from registry_link.db.access import (
+    KeyInfo,
+    SearchRecord,
+    callback_allowed,
+    record_searches,
+    verify_key,
+)
+from registry_link.db.engine import prepare_database, resolve_url, transaction
 from registry_link.db.repository import audit
 from registry_link.errors import RegistryLinkError
+from registry_link.service.callbacks import deliver
 from registry_link.service.dci import (
+    REGISTRY_ID_TYPES,
     CriteriaProblem,
     IdCriteria,
     SearchEnvelope,
     SearchRequestItem,
     TxnStatusEnvelope,
+    check_identifier,
+    lookup_response_item,
+    now_iso,
+    rejected_answer,
     response_header,
     search_record,
     search_response_item,
 )
-from registry_link.service.jobs import Job, JobStore, QueueFull
+from registry_link.service.jobs import Job, JobLedger, JobStore, QueueFull
 from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
 from registry_link.service.settings import ServiceSettings
 
@@ -68,8 +79,10 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
         self.fields, self.headers = list(fields), headers or {}
 
-    def response(self) -> JSONResponse:
+    def response(self) -> Any:
         """The refusal as a JSON response."""
+        from fastapi.responses import JSONResponse
+
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.fields:
             body["fields"] = self.fields
@@ -149,7 +162,8 @@ def field_path(loc: Sequence[int | str]) -> str:
     return "".join(parts) or "body"
 
 
-def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+def _validation_fields(exc: Any) -> list[dict[str, str]]:
+    """The fields of a FastAPI ``RequestValidationError``, each with its problem."""
     fields: list[dict[str, str]] = []
     for error in exc.errors():
         path = field_path(error.get("loc", ()))
@@ -225,7 +239,7 @@ class PersonsUpdate(BaseModel):
     persons: list[dict[str, str | int | float | None]] = Field(min_length=1)
 
 
-def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     """The service's ASGI application.
 
     Args:
@@ -237,14 +251,29 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAP
     Raises:
         DatabaseError: the key/audit database cannot be created, migrated or written.
     """
+    from fastapi import Depends, FastAPI, File, Request, UploadFile
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     sessions = prepare_database(settings.db_url)
     state = ServiceState(
         settings=settings,
         sessions=sessions,
         holder=IndexHolder(index),
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),
-        jobs=JobStore(settings.jobs_dir, settings.batch_workers, settings.search_workers),
+        jobs=JobStore(
+            settings.jobs_dir,
+            settings.batch_workers,
+            settings.search_workers,
+            ledger=JobLedger(sessions) if settings.records_jobs else None,
+        ),
     )
+    if state.jobs.ledger is not None:
+        abandoned = state.jobs.ledger.abandon_unfinished()
+        if abandoned:
+            log.warning("%d batch job(s) left unfinished by a stopped service: failed", abandoned)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -278,8 +307,6 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAP
         return ApiError(
             422, "rjct.request.invalid", f"the request is invalid: {shown}", fields=fields
         ).response()
-
-    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -351,7 +378,11 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAP
         return index
 
     def answer(
-        envelope: SearchEnvelope, info: KeyInfo, index: Any, endpoint: str
+        envelope: SearchEnvelope,
+        info: KeyInfo,
+        index: Any,
+        endpoint: str,
+        correlation_id: str | None = None,
     ) -> dict[str, Any]:
         """Search every query of the envelope, audit each, and build the DCI response."""
         responses, audited = [], []
@@ -382,7 +413,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAP
             ),
             "message": {
                 "transaction_id": envelope.message.transaction_id,
-                "correlation_id": uuid.uuid4().hex,
+                "correlation_id": correlation_id or uuid.uuid4().hex,
                 "search_response": responses,
             },
         }
@@ -411,19 +442,48 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAP
 
     @app.post("/registry/search", tags=["search"], status_code=202)
     def async_search(envelope: SearchEnvelope, info: Caller) -> dict[str, Any]:
-        """DCI asynchronous search: acknowledged at once (``rcvd``); the answer is at
-        ``POST /registry/sync/txn/status`` or ``GET /jobs/{correlation_id}``."""
+        """DCI asynchronous search: acknowledged at once (``rcvd``). With ``header.sender_uri``
+        (under a callback prefix of the key) the DCI ``on-search`` answer is POSTed there
+        (``ack_status`` ACK); it is also at ``POST /registry/sync/txn/status`` and
+        ``GET /jobs/{correlation_id}``, with how the callback went."""
         index = admit(envelope, info)
+        sender_uri = envelope.header.sender_uri
+        if sender_uri is not None and not callback_allowed(sender_uri, info.callback_prefixes):
+            raise ApiError(
+                403,
+                "err.sender_uri.invalid",
+                "header.sender_uri is not under a callback prefix of this API key"
+                + (
+                    f" ({', '.join(info.callback_prefixes)})"
+                    if info.callback_prefixes
+                    else " (it has none: the operator adds them with `registry-link keys add "
+                    "--callback-prefix`)"
+                )
+                + "; leave sender_uri out to fetch the answer with POST /registry/sync/txn/status",
+                fields=[{"field": "header.sender_uri", "problem": "not allowed for this key"}],
+            )
+
+        def send(job: Job, result: dict[str, Any] | None) -> None:
+            assert sender_uri is not None
+            if result is None:  # the search failed: the caller is told, not left waiting
+                txn = envelope.message.transaction_id
+                result = rejected_answer(envelope.header, txn, job.id, job.error)
+            job.callback = deliver(job.id, sender_uri, result, settings.callbacks)
+
         job = state.jobs.submit_search(
             info.key_id,
             envelope.message.transaction_id,
-            lambda: answer(envelope, info, index, "search"),
+            lambda job: answer(envelope, info, index, "search", correlation_id=job.id),
+            send if sender_uri is not None else None,
         )
         return {
             "signature": None,
             "header": response_header(envelope.header, "search", "rcvd", 0),
             "message": {
-                "ack_status": "ACK",
+                # ACK: the answer will be POSTed to sender_uri; NACK: no callback will come
+                # (DCI), the answer is fetched with txn/status or GET /jobs/{correlation_id}
+                "ack_status": "ACK" if sender_uri is not None else "NACK",
+                "timestamp": now_iso(),
                 "correlation_id": job.id,
                 "transaction_id": envelope.message.transaction_id,
             },
@@ -523,6 +583,8 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAP
                     fields=[{"field": "config", "problem": "invalid source config"}],
                 ) from None
             return MatchJob(
+                db_url=resolve_url(settings.db_url) if settings.records_jobs else None,
+                operator=f"key:{info.key_id}",
                 registry=settings.registry,
                 registry_config=settings.registry_config,
                 partners=(partner_path,),
@@ -604,10 +666,19 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> FastAP
 
 
 def _search_one(index: Any, item: SearchRequestItem) -> tuple[dict[str, Any], list[str]]:
-    """One query's DCI answer and the person ids it returned."""
+    """One query's DCI answer and the person ids it returned: a registry id looked up
+    exactly, anything else searched as a record (an identifier refused when malformed)."""
+    criteria = item.search_criteria
+    k = criteria.pagination.page_size
     try:
-        record = search_record(item.search_criteria)
-        result = index.search(record, k=item.search_criteria.pagination.page_size)
+        record = search_record(criteria)
+        if isinstance(criteria, IdCriteria) and criteria.query.type in REGISTRY_ID_TYPES:
+            records = index.get(record["registry_person_id"])[:k]
+            response = lookup_response_item(item, records)
+            return response, [str(r.get("person_id") or r.get("record_id")) for r in records]
+        result = index.search(record, k=k)
+        if isinstance(criteria, IdCriteria):
+            check_identifier(criteria, result.flags)
     except (CriteriaProblem, RegistryLinkError) as exc:
         return search_response_item(item, None, str(exc)), []
     person_ids = [c.person_id or c.record_id for c in result.candidates]

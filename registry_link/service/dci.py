@@ -2,10 +2,18 @@
 translation of a DCI query into a search record of canonical fields.
 
 Only what registry-link answers is accepted, and the schema says so (FastAPI publishes it at
-``/openapi.json``): ``query_type`` is ``idtype-value`` (``CIN``, ``CNSS_IMMAT``, ``RNP``/``UIN``)
-or ``predicate`` (``eq`` on the attributes of :data:`PREDICATE_ATTRIBUTES`, joined by ``and``);
-messages are not encrypted. Our extension fields ride on each returned record:
-``match_probability``, ``match_weight``, ``bits``, ``explanation`` and ``decision``.
+``/openapi.json``): ``query_type`` is ``idtype-value`` (``CIN``, ``CNSS_IMMAT``, the registry
+id as ``RNP``/``UIN``/``IDCS``) or ``predicate`` (``eq`` on the attributes of
+:data:`PREDICATE_ATTRIBUTES`, joined by ``and``); messages are not encrypted. Our extension
+fields ride on each returned record: ``match_probability``, ``match_weight``, ``bits``,
+``explanation`` and ``decision``.
+
+An ``idtype-value`` query is an identifier lookup (DCI): it returns the registry records that
+hold the identifier. A registry id is looked up exactly (:meth:`RegistryIndex.get`); a CIN or
+CNSS number is searched as a record giving only it, so each person holding it comes with the
+evidence that identifier alone gives (and the batch decision for such a record). An identifier
+that is empty after cleaning, or malformed (a CIN is 1-2 letters then digits, a CNSS number
+digits), is a ``rjct.search_criteria.invalid`` answer saying so, not an empty success.
 """
 
 from __future__ import annotations
@@ -24,6 +32,18 @@ ID_TYPES: Final[dict[str, str]] = {
     "CNSS_IMMAT": "cnss_number",
     "RNP": "registry_person_id",
     "UIN": "registry_person_id",
+    "IDCS": "registry_person_id",
+}
+
+#: Identifier types looked up exactly as the registry's own person id.
+REGISTRY_ID_TYPES: Final[frozenset[str]] = frozenset(
+    t for t, f in ID_TYPES.items() if f == "registry_person_id"
+)
+
+#: The standardiser's flag of a malformed identifier, and what a valid one is, per field.
+MALFORMED_IDS: Final[dict[str, tuple[str, str]]] = {
+    "cin": ("cin_malformed", "a CIN is 1-2 letters then 1-8 digits, e.g. BK123456"),
+    "cnss_number": ("cnss_malformed", "a CNSS number is digits only"),
 }
 
 #: Predicate attribute names → the canonical field (``registry-link fields``). DCI-style
@@ -49,7 +69,7 @@ PREDICATE_ATTRIBUTES: Final[dict[str, str]] = {
     "cnss_number": "cnss_number",
 }
 
-IdType = Literal["CIN", "CNSS_IMMAT", "RNP", "UIN"]
+IdType = Literal["CIN", "CNSS_IMMAT", "RNP", "UIN", "IDCS"]
 AttributeName = Literal[
     "family_name",
     "surname",
@@ -229,7 +249,7 @@ def search_record(criteria: IdCriteria | PredicateCriteria) -> dict[str, str]:
         CriteriaProblem: two different values for one field.
     """
     if isinstance(criteria, IdCriteria):
-        return {ID_TYPES[criteria.query.type]: criteria.query.value.strip()}
+        return {ID_TYPES[criteria.query.type]: identifier(criteria)}
     record: dict[str, str] = {}
     for item in criteria.query:
         for expr in (item.expression1, item.expression2):
@@ -244,6 +264,38 @@ def search_record(criteria: IdCriteria | PredicateCriteria) -> dict[str, str]:
                 )
             record[field] = value
     return record
+
+
+def identifier(criteria: IdCriteria) -> str:
+    """The identifier of an ``idtype-value`` query, cleaned as the standardiser cleans
+    identifiers (case, spaces and separators, Arabic-Indic digits).
+
+    Raises:
+        CriteriaProblem: nothing is left (empty, or a placeholder such as ``N/A``).
+    """
+    import polars as pl
+
+    from registry_link.standardise.ids import clean_id_expr
+
+    cleaned = pl.select(clean_id_expr(pl.lit(criteria.query.value, pl.Utf8))).item()
+    if cleaned is None:
+        raise CriteriaProblem(
+            f"query.value holds no {criteria.query.type} (empty or a placeholder); give the "
+            "identifier"
+        )
+    return str(cleaned)
+
+
+def check_identifier(criteria: IdCriteria, flags: tuple[str, ...]) -> None:
+    """Refuse an identifier the standardiser found malformed (``flags``: the query's).
+
+    Raises:
+        CriteriaProblem: it is malformed (says what a valid one is; the value is not echoed).
+    """
+    field = ID_TYPES[criteria.query.type]
+    flag, valid = MALFORMED_IDS.get(field, ("", ""))
+    if flag and flag in flags:
+        raise CriteriaProblem(f"query.value is not a valid {criteria.query.type}: {valid}")
 
 
 def now_iso() -> str:
@@ -267,6 +319,23 @@ def response_header(
     return header
 
 
+def rejected_answer(
+    request: RequestHeader, transaction_id: str, correlation_id: str, reason: str | None
+) -> dict[str, Any]:
+    """An ``on-search`` envelope saying a whole search failed (``rjct``, no responses)."""
+    header = response_header(request, "on-search", "rjct", 0)
+    header["status_reason_message"] = reason
+    return {
+        "signature": None,
+        "header": header,
+        "message": {
+            "transaction_id": transaction_id,
+            "correlation_id": correlation_id,
+            "search_response": [],
+        },
+    }
+
+
 def candidate_record(candidate: Any) -> dict[str, Any]:
     """One returned registry record: ids, display fields and our extension fields."""
     return {
@@ -282,12 +351,40 @@ def candidate_record(candidate: Any) -> dict[str, Any]:
     }
 
 
+def registry_record(fields: dict[str, Any]) -> dict[str, Any]:
+    """A registry record found by an exact lookup of its registry id, shaped as
+    :func:`candidate_record` shapes a candidate (no comparison: probability 1, no bits)."""
+    ids = ("record_id", "person_id", "household_id")
+    return {
+        **{k: fields.get(k) for k in ids},
+        "demographic_info": {k: _json_value(v) for k, v in fields.items() if k not in ids},
+        "match_probability": 1.0,
+        "match_weight": None,
+        "bits": {},
+        "explanation": ["the registry's own person id: an exact lookup, no comparison"],
+        "decision": "match",
+    }
+
+
 def _json_value(value: object) -> object:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
     return str(value)
+
+
+def lookup_response_item(item: SearchRequestItem, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A registry-id lookup's answer: ``succ`` with the records holding the id (none: an
+    empty list, the decision ``non_match``)."""
+    found = [registry_record(r) for r in records]
+    return _succ(
+        item,
+        found,
+        "match" if found else "non_match",
+        "found by its registry id" if found else "no registry person has this id",
+        (),
+    )
 
 
 def search_response_item(
@@ -304,17 +401,28 @@ def search_response_item(
             "locale": item.locale,
         }
     records = [candidate_record(c) for c in result.candidates]
+    return _succ(item, records, result.decision, result.reason, result.flags)
+
+
+def _succ(
+    item: SearchRequestItem,
+    records: list[dict[str, Any]],
+    decision: str,
+    reason: str,
+    flags: tuple[str, ...],
+) -> dict[str, Any]:
     return {
-        **base,
+        "reference_id": item.reference_id,
+        "timestamp": now_iso(),
         "status": "succ",
         "data": {
             "version": DCI_VERSION,
             "reg_type": "ns:org:RegistryType:Social",
             "reg_record_type": "Member",
             "reg_records": records,
-            "decision": result.decision,
-            "reason": result.reason,
-            "flags": list(result.flags),
+            "decision": decision,
+            "reason": reason,
+            "flags": list(flags),
         },
         "pagination": {
             "page_size": item.search_criteria.pagination.page_size,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from registry_link.db.engine import DB_ENV
 from registry_link.jobs import SHIPPED_MODEL_CONFIG
+from registry_link.service.callbacks import CallbackPolicy
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,10 @@ class ServiceSettings:
             ``model.json``).
         model_config: the model config (blocking rules, comparisons, thresholds).
         db_url: the database of API keys and the search audit (None: ``$REGISTRY_LINK_DB``,
-            else ``sqlite:///registry-link.db``); created or migrated at start-up.
+            else ``sqlite:///registry-link.db``); created or migrated at start-up. Given (or
+            ``$REGISTRY_LINK_DB`` set), it is also the database of record, as for
+            ``registry-link match --db``: batch jobs record their runs in it and keep their
+            state there (:attr:`records_jobs`).
         jobs_dir: where batch jobs keep their uploads and result files.
         max_body_bytes: largest request body (413 above), batch uploads excepted.
         max_upload_bytes: largest batch-job upload (partner file and config together).
@@ -29,6 +35,7 @@ class ServiceSettings:
         max_k: most candidates a query may ask for (``pagination.page_size``).
         batch_workers: batch jobs run at once (the others wait in a queue).
         search_workers: threads answering asynchronous searches.
+        callbacks: how hard an asynchronous search's answer is POSTed to its ``sender_uri``.
     """
 
     registry: Path
@@ -45,3 +52,10 @@ class ServiceSettings:
     max_k: int = 50
     batch_workers: int = 1
     search_workers: int = 2
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
+
+    @property
+    def records_jobs(self) -> bool:
+        """Whether batch jobs are recorded as runs and kept in the database (a database was
+        named: ``db_url`` or ``$REGISTRY_LINK_DB``), as ``registry-link match`` decides."""
+        return self.db_url is not None or bool(os.environ.get(DB_ENV))

@@ -29,6 +29,7 @@ TABLES = {
     "audit_log",
     "api_keys",
     "search_audit",
+    "service_jobs",
 }
 
 

@@ -23,23 +23,6 @@ from registry_link.db.engine import prepare_database, transaction
 from registry_link.db.models import API_SCOPES
 from registry_link.jobs import load_job_inputs, sample_job
 from registry_link.service import ServiceSettings, create_app
-from tests.db.conftest import PG_ENV, _empty_pg
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a new SQLite file, or the emptied PostgreSQL test database
-    (``$REGISTRY_LINK_TEST_PG``, as in tests/db; skipped without it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'param.db'}"
-        return
-    import os
-
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need ${PG_ENV} (run .ci/postgres.sh); not set here")
-    _empty_pg(url)
-    yield url
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_refused_requests_are_not_answered_nor_audited(service: Service) -> None
 
 
 def test_the_audit_refuses_updates_and_deletes(make_service: Any, db_url: str) -> None:
-    """On SQLite and PostgreSQL (``db_url``: tests/db/conftest.py)."""
+    """On SQLite and PostgreSQL (``db_url``: tests/conftest.py)."""
     service = make_service(db_url=db_url)
     service.client.post(
         "/registry/sync/search", json=envelope(by_id("CIN", "AB123456")), headers=service.auth()

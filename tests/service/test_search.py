@@ -216,3 +216,72 @@ def test_the_job_store_forgets_the_oldest_finished_jobs(tmp_path: Any, monkeypat
         assert store.get(made[-1].id, "k") is made[-1]
     finally:
         store.shutdown()
+
+
+def _answer(service: Service, *queries: dict[str, Any]) -> list[dict[str, Any]]:
+    response = service.client.post(
+        "/registry/sync/search", json=envelope(*queries), headers=service.auth()
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["message"]["search_response"])
+
+
+def test_a_registry_id_is_looked_up_exactly_by_every_name_of_its_type(
+    service: Service, registry_rows: list[dict[str, str]]
+) -> None:
+    person = _person(registry_rows, 11)
+    for id_type in ("RNP", "UIN", "IDCS"):
+        (answer,) = _answer(service, by_id(id_type, f" {person['id_personne']} "))
+        assert answer["status"] == "succ", answer
+        (record,) = answer["data"]["reg_records"]
+        assert record["person_id"] == person["id_personne"]
+        assert record["household_id"] == person["id_menage"]
+        assert record["demographic_info"]["family_name"] == person["nom"]
+        assert record["decision"] == "match" and answer["data"]["decision"] == "match"
+        assert answer["pagination"]["total_count"] == 1
+    (nobody,) = _answer(service, by_id("UIN", "0000000001"))
+    assert nobody["status"] == "succ"
+    assert nobody["data"]["reg_records"] == [] and nobody["data"]["decision"] == "non_match"
+
+
+def test_a_registry_id_lookup_sees_registry_updates_at_once(make_service: Any, sample: Any) -> None:
+    from tests.service.conftest import build_index
+
+    service = make_service(index=build_index(sample))
+    added = {"person_id": "9999999977", "family_name": "Lookup", "given_name": "Test"}
+    assert _answer(service, by_id("RNP", "9999999977"))[0]["data"]["reg_records"] == []
+    upsert = service.client.post(
+        "/registry/persons", json={"persons": [added]}, headers=service.auth()
+    )
+    assert upsert.status_code == 200, upsert.text
+    (found,) = _answer(service, by_id("RNP", "9999999977"))[0]["data"]["reg_records"]
+    assert found["demographic_info"]["family_name"] == "Lookup"
+    service.client.delete("/registry/persons/9999999977", headers=service.auth())
+    assert _answer(service, by_id("RNP", "9999999977"))[0]["data"]["reg_records"] == []
+
+
+def test_cin_lookups_clean_the_value_and_refuse_a_malformed_or_empty_one(
+    service: Service, registry_rows: list[dict[str, str]]
+) -> None:
+    person = _person(registry_rows, 5)
+    cin = person["cin"]
+    spaced = f" {cin[0].lower()} {cin[1:]} "
+    exact, cleaned, malformed, empty, cnss = _answer(
+        service,
+        by_id("CIN", cin),
+        by_id("CIN", spaced),
+        by_id("CIN", "12AB"),
+        by_id("CIN", "N/A"),
+        by_id("CNSS_IMMAT", "12-AB"),
+    )
+    assert exact["data"]["reg_records"][0]["person_id"] == person["id_personne"]
+    assert [r["person_id"] for r in cleaned["data"]["reg_records"]] == [
+        r["person_id"] for r in exact["data"]["reg_records"]
+    ]
+    # every person returned holds that CIN (an identifier lookup, not a near neighbour)
+    assert {r["demographic_info"]["cin"] for r in exact["data"]["reg_records"]} == {cin}
+    for refused, what in ((malformed, "CIN"), (empty, "CIN"), (cnss, "CNSS_IMMAT")):
+        assert refused["status"] == "rjct", refused
+        assert refused["status_reason_code"] == "rjct.search_criteria.invalid"
+        assert what in refused["status_reason_message"]
+    assert "12AB" not in malformed["status_reason_message"]  # the value is not echoed

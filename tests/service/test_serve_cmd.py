@@ -50,3 +50,36 @@ def test_without_the_serve_extra_the_message_says_how_to_install_it(
     err = capsys.readouterr().err
     assert "install registry-link[serve]" in err and "fastapi" in err
     assert "Traceback" not in err
+
+
+def test_the_service_modules_import_on_a_core_install(tmp_path: Path) -> None:
+    """Without fastapi, uvicorn and httpx (blocked in a fresh interpreter), every module of
+    registry_link.service imports, and create_app says what to install."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import sys
+for name in ("fastapi", "uvicorn", "httpx", "starlette", "multipart"):
+    sys.modules[name] = None  # import fails and find_spec finds nothing: not installed
+import pkgutil, registry_link.service as service
+for module in pkgutil.iter_modules(service.__path__):
+    __import__(f"registry_link.service.{module.name}")
+from pathlib import Path
+from registry_link.errors import UsageError
+try:
+    service.create_app(service.ServiceSettings(registry=Path("r.csv"), model=Path("m.json")))
+except UsageError as exc:
+    print("refused:", exc)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused:" in done.stdout and "install registry-link[serve]" in done.stdout
