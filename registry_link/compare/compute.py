@@ -118,7 +118,9 @@ def _gather(
     empty list elsewhere; :func:`_with_lists` puts the real lists in before a derived function
     runs.
     """
-    given = encoded or {}
+    # not ``encoded or {}``: the truth value of lazy dictionaries is their length, which
+    # encodes every list column (a million records' token lists that no pair may read)
+    given = encoded if encoded is not None else {}
     # (lists first: looking a list column up in a lazy dictionary would encode it)
     encoded = {c: given[c] for c in frame.columns if c not in lists and c in given}
     plain = [c for c in frame.columns if c not in lists and c not in encoded]

@@ -12,6 +12,9 @@ fast lives here, behind that one method, and changes no result (the shared tests
 * **a pair cache**: within one call, a pair of distinct values is scored once over all the
   chunks (:func:`active_pair_cache`, read by
   :func:`~registry_link.compare.similarity.on_unique_codes`);
+* **a name-form memo**: the per-form work of the name matcher (keys, vowels, other readings
+  of a spelling) is done once per distinct form over all the engine's calls
+  (:func:`~registry_link.names.matcher.remembered_forms`);
 * **threads** (``workers``, default the core count): :meth:`CompareEngine.map` runs a
   stage's independent pieces in parallel (blocking's columns and rules); the pairs are cut in
   chunks that the calling thread and ``workers - 1`` helpers take from one queue;
@@ -56,6 +59,7 @@ from registry_link.compare.compute import (
 from registry_link.compare.dictionaries import Dictionary
 from registry_link.compare.levels import Comparison
 from registry_link.compare.value_tuples import ValueTuples
+from registry_link.names.matcher import remembered_forms
 
 __all__ = ["MIN_HELPED_CHUNK", "CompareEngine", "active_pair_cache"]
 
@@ -167,6 +171,7 @@ class CompareEngine:
         self._prepared: dict[Side, PreparedRecords] = {}
         self._tuples: dict[tuple[Side, str], ValueTuples | None] = {}
         self._tables: dict[str, np.ndarray] = {}
+        self._forms: dict[str, pl.DataFrame] = {}  # (see remembered_forms)
         self._prepare_lock = threading.Lock()
         self._memo_lock = threading.Lock()
         self._shared = False  # work was submitted: the calls share the cores with it
@@ -194,6 +199,7 @@ class CompareEngine:
         self._prepared.clear()
         self._tuples.clear()
         self._tables.clear()
+        self._forms = {}  # (not cleared: an engine made by within_left may still use it)
 
     def within_left(self, comparisons: Sequence[Comparison]) -> CompareEngine:
         """An engine for pairs within the left records (dedupe mode), with the same knobs;
@@ -206,6 +212,7 @@ class CompareEngine:
             caches=self.caches,
             chunk_size=self.chunk_size,
         )
+        other._forms = self._forms  # (values, not records: they hold for any records)
         with self._prepare_lock:
             prepared = self._prepared.get("left")
         if prepared is not None and tuple(comparisons) == self.comparisons:
@@ -369,6 +376,7 @@ class CompareEngine:
     def _pair_cache(self) -> Iterator[None]:
         token = _PAIR_CACHE.set({} if self.caches else None)
         try:
-            yield
+            with remembered_forms(self._forms if self.caches else None):
+                yield
         finally:
             _PAIR_CACHE.reset(token)

@@ -16,6 +16,7 @@ So محمد, Mohamed, Mohammed, Mhamed, Muhammad → ``mhmd``; يوسف, Youssef
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 import polars as pl
@@ -72,6 +73,25 @@ def name_key_expr(e: pl.Expr) -> pl.Expr:
 
     A name of vowels only (Aya) has the empty key ``""``.
     """
+    column = _plain_column(e)
+    if column is not None:  # (the name matcher asks for these thousands of times a link)
+        return _column_key_expr(column)
+    return _key_expr(e)
+
+
+def _plain_column(e: pl.Expr) -> str | None:
+    """The column ``e`` is when it is just ``pl.col(name)``, else None."""
+    return e.meta.output_name() if e.meta.is_column() else None
+
+
+@lru_cache(maxsize=256)
+def _column_key_expr(column: str) -> pl.Expr:
+    """:func:`name_key_expr` of ``pl.col(column)``, built once: building the expression (some
+    thirty regex rewrites) costs more than running it on a few thousand distinct names."""
+    return _key_expr(pl.col(column))
+
+
+def _key_expr(e: pl.Expr) -> pl.Expr:
     return _rewritten_expr(e).str.replace_all(f"[{_VOWELS}]+", "")
 
 
@@ -91,6 +111,19 @@ def vowel_codes_expr(e: pl.Expr) -> pl.Expr:
     :data:`NONEMPTY`. ``e`` is a wildcard: French mute/short e, and the transliteration's
     stand-in for ع and for an initial alef, whose vowel Arabic does not write.
     """
+    column = _plain_column(e)
+    if column is not None:
+        return _column_vowel_codes_expr(column)
+    return _vowel_codes_expr(e)
+
+
+@lru_cache(maxsize=256)
+def _column_vowel_codes_expr(column: str) -> pl.Expr:
+    """:func:`vowel_codes_expr` of ``pl.col(column)``, built once (see :func:`_column_key_expr`)."""
+    return _vowel_codes_expr(pl.col(column))
+
+
+def _vowel_codes_expr(e: pl.Expr) -> pl.Expr:
     gaps = _rewritten_expr(e).str.replace_all(f"[^{_VOWELS}]", "|").str.split("|")
     x = pl.element()
     code = (

@@ -25,6 +25,9 @@ The scalar functions run the vectorised code on a one-row frame, so both always 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Final
 
@@ -146,6 +149,49 @@ def _vowel_conflict_expr(va: pl.Expr, vb: pl.Expr) -> pl.Expr:
     return u.list.sum() + i.list.sum()
 
 
+#: Within :func:`remembered_forms`: per kind of per-form work, the forms done so far and
+#: their results (``{form, ...}``, one row per distinct form).
+_FORMS: ContextVar[dict[str, pl.DataFrame] | None] = ContextVar("_FORMS", default=None)
+
+
+@contextmanager
+def remembered_forms(memo: dict[str, pl.DataFrame] | None) -> Iterator[None]:
+    """Within: the per-form work of the same-name decision (:func:`name_features`, the
+    readings of :data:`LATIN_READINGS`) is done once per distinct form over all calls that
+    share ``memo`` (``None``: each call does its own). A link compares the same few ten
+    thousand names in every chunk, comparison and pair function; the results are the
+    functions' own, so they are the same with or without a memo.
+
+    The compare engine keeps one memo for its calls (a shared ``dict`` may be read and
+    extended from several threads: a form done by two threads at once is only done twice).
+    """
+    token = _FORMS.set(memo)
+    try:
+        yield
+    finally:
+        _FORMS.reset(token)
+
+
+def _per_form(
+    forms: pl.DataFrame, kind: str, work: Callable[[pl.DataFrame], pl.DataFrame]
+) -> pl.DataFrame:
+    """``work(forms)`` (``{form}`` distinct, to ``{form, ...}`` in the same order), through the
+    active memo (:func:`remembered_forms`): only the forms it has not seen are worked on."""
+    memo = _FORMS.get()
+    if memo is None:
+        return work(forms)
+    known = memo.get(kind)
+    if known is None:
+        done = work(forms)
+        memo[kind] = done
+        return done
+    new = forms.join(known.select("form"), on="form", how="anti", nulls_equal=True)
+    if new.height:
+        known = pl.concat([known, work(new)], how="vertical")
+        memo[kind] = known
+    return forms.join(known, on="form", how="left", maintain_order="left", nulls_equal=True)
+
+
 def name_features(forms: pl.Series) -> pl.DataFrame:
     """Per distinct Latin matching form: its ``key``, ending class and vowel-gap codes."""
     uniq = pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}).unique().drop_nulls()
@@ -156,7 +202,7 @@ def name_features(forms: pl.Series) -> pl.DataFrame:
     }
     if remembering():  # (a search: the forms' features kept across calls)
         return with_distinct(uniq, "form", features)
-    return uniq.with_columns(**features)
+    return _per_form(uniq, "features", lambda new: new.with_columns(**features))
 
 
 #: Latin spellings that stand for another Arabic letter than the key reads them as, each a
@@ -179,6 +225,24 @@ LATIN_READINGS: Final[tuple[tuple[str, str, str], ...]] = (
 )
 
 
+def _readings(forms: pl.DataFrame) -> pl.DataFrame:
+    """Per form of ``{form}``: its ``key``, each reading of :data:`LATIN_READINGS` that
+    differs from it (else null) and that reading's key (``<reading>_key``)."""
+    reads = forms.select(
+        *(
+            pl.col("form").str.replace_all(pattern, replacement).alias(name)
+            for name, pattern, replacement in LATIN_READINGS
+        )
+    )
+    reads = reads.with_columns(
+        pl.when(pl.col(c) != forms["form"]).then(pl.col(c)).alias(c) for c in reads.columns
+    )
+    keys = reads.select(name_key_expr(pl.col(c)).alias(f"{c}_key") for c in reads.columns)
+    return pl.concat(
+        [forms.with_columns(key=name_key_expr(pl.col("form"))), reads, keys], how="horizontal"
+    )
+
+
 def _readings_retry(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with ``same`` also true where one side, read with one of the
     :data:`LATIN_READINGS`, is the same name as the other.
@@ -192,17 +256,10 @@ def _readings_retry(frame: pl.DataFrame) -> pl.DataFrame:
     idx = open_rows.arg_true()
     a, b = frame["a"].gather(idx), frame["b"].gather(idx)
     uniq = pl.concat([a, b]).unique().sort()
-    forms = uniq.to_frame("form").with_columns(key=name_key_expr(pl.col("form")))
-    reads = forms.select(
-        *(
-            pl.col("form").str.replace_all(pattern, replacement).alias(name)
-            for name, pattern, replacement in LATIN_READINGS
-        )
-    )
-    reads = reads.with_columns(
-        pl.when(pl.col(c) != forms["form"]).then(pl.col(c)).alias(c) for c in reads.columns
-    )
-    keys = reads.select(name_key_expr(pl.col(c)).alias(c) for c in reads.columns)
+    done = _per_form(uniq.to_frame("form"), "readings", _readings)
+    forms = done.select("form", "key")
+    reads = done.select(name for name, _, _ in LATIN_READINGS)
+    keys = done.select(pl.col(f"{name}_key").alias(name) for name, _, _ in LATIN_READINGS)
     # integer codes of every key, so rows compare as numpy arrays
     all_keys = pl.concat([forms["key"], *keys.iter_columns()]).drop_nulls().unique().sort()
     enum = pl.Enum(all_keys)

@@ -89,8 +89,17 @@ def sample_pairs(n_left: int, n_right: int | None, size: int, seed: int) -> pl.D
     else:
         i = rng.integers(0, n_left, size=size)
         j = rng.integers(0, n_right, size=size)
-    pairs = pl.DataFrame({"l_idx": i, "r_idx": j}).cast(schema)  # type: ignore[arg-type]
-    return pairs.sort("l_idx", "r_idx")
+    # sorted as one integer per pair (l_idx << 32 | r_idx: indices are below 2**32): a numpy
+    # sort of one column, several times cheaper than a two-column frame sort; the same order
+    packed = (i.astype(np.uint64) << np.uint64(32)) | j.astype(np.uint64)
+    packed.sort()
+    return pl.DataFrame(
+        {
+            "l_idx": (packed >> np.uint64(32)).astype(np.uint32),
+            "r_idx": (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+        },
+        schema=schema,
+    )
 
 
 def level_shares(gammas: pl.Series, n_levels: int, zero_count: float = 0.5) -> tuple[float, ...]:

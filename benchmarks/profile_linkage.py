@@ -1,0 +1,132 @@
+"""Where one ``Linker.link`` run spends its CPU: seconds of wall and CPU time per stage, and
+optionally the top functions (cProfile).
+
+Reads the standardised files that ``bench_linkage.py`` caches (run it once at the size wanted),
+the registry as a lazy scan, as the benchmark's ``--ours-via linker`` does::
+
+    .venv/bin/python benchmarks/bench_linkage.py --partners 100000 --registry 1000000 \\
+        --max-registry 1000000 --systems ours --ours-via linker --repeat 1
+    .venv/bin/python benchmarks/profile_linkage.py            # per-stage wall and CPU
+    .venv/bin/python benchmarks/profile_linkage.py --single-thread --cprofile /tmp/link.prof
+
+CPU time (user + sys of the process, every thread) is the figure to compare on a shared
+machine: wall time grows with the other jobs' load, CPU time much less. A stage's CPU is the
+process's CPU between the end of the previous stage and its own end (the training's random
+pairs, compared in the background while blocking and comparing, count in those stages).
+``--single-thread`` (one compare worker, ``POLARS_MAX_THREADS=1``): CPU time then equals the
+work done, and cProfile's times are CPU times; the random pairs are then compared before
+blocking starts (their CPU counts in ``block``, their wall time in no stage but the whole run).
+``--digest`` prints a digest of the outputs (links, review, clusters, households, scored pairs,
+model), to check that a change alters none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT / "benchmarks/data/linkage_r1000000_p100000_s20261122/std"
+
+#: The stages comparable with Splink's read + train + predict (as in ``linkage_ours.py``).
+LINK_STAGES = ("read", "block", "compare", "train", "score", "decide", "household_context")
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _digest(result: Any) -> dict[str, str]:
+    import polars as pl
+
+    def rows(frame: pl.DataFrame) -> str:
+        hashes = frame.hash_rows(seed=1).to_numpy().tobytes()
+        return f"{hashlib.sha256(hashes).hexdigest()[:16]}/{frame.height}"
+
+    model = result.model
+    return {
+        "links": rows(result.links),
+        "review": rows(result.review),
+        "clusters": rows(result.clusters),
+        "households": rows(result.households),
+        "pairs": rows(result.pairs.frame),
+        "model": hashlib.sha256(
+            repr((model.prior, model.params.m, model.params.u)).encode()
+        ).hexdigest()[:16],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="standardised files")
+    parser.add_argument("--model", type=Path, default=ROOT / "configs/model.yaml")
+    parser.add_argument("--single-thread", action="store_true")
+    parser.add_argument("--cprofile", type=Path, help="write cProfile stats here")
+    parser.add_argument("--top", type=int, default=40, help="functions listed (with --cprofile)")
+    parser.add_argument("--digest", action="store_true", help="print a digest of the outputs")
+    args = parser.parse_args(argv)
+    if args.single_thread:  # (before polars is imported)
+        os.environ["POLARS_MAX_THREADS"] = "1"
+    import polars as pl
+
+    from registry_link.linker import Linker
+
+    warnings.simplefilter("ignore")  # (oversized-block warnings: the figures are the point)
+    left = pl.read_parquet(args.data / "partner.parquet")
+    registry = pl.scan_parquet(args.data / "registry.parquet")
+    stages: list[tuple[str, float, float]] = []
+    last_cpu = [0.0]
+
+    def on_stage(name: str, seconds: float) -> None:
+        now = _cpu()
+        stages.append((name, seconds, now - last_cpu[0]))
+        last_cpu[0] = now
+
+    linker = Linker.from_config(
+        args.model, on_stage=on_stage, workers=1 if args.single_thread else None
+    )
+    profile = None
+    if args.cprofile:
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
+    start, last_cpu[0] = time.perf_counter(), _cpu()
+    start_cpu = last_cpu[0]
+    result = linker.link(registry, [left])
+    wall, cpu = time.perf_counter() - start, _cpu() - start_cpu
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(args.cprofile)
+    print(f"{'stage':<20}{'wall s':>8}{'CPU s':>8}")
+    for name, seconds, stage_cpu in stages:
+        print(f"{name:<20}{seconds:>8.2f}{stage_cpu:>8.2f}")
+    linked = [s for s in stages if s[0] in LINK_STAGES]
+    print(
+        f"{'link (read..hh)':<20}{sum(s[1] for s in linked):>8.2f}{sum(s[2] for s in linked):>8.2f}"
+    )
+    print(f"{'whole run':<20}{wall:>8.2f}{cpu:>8.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(f"candidate pairs {result.summary['candidate_pairs']:,}; peak RSS {peak:.2f} GB")
+    if args.digest:
+        print(json.dumps(_digest(result), indent=1))
+    if profile is not None:
+        import pstats
+
+        pstats.Stats(str(args.cprofile), stream=sys.stdout).sort_stats("cumulative").print_stats(
+            args.top
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
