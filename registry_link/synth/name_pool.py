@@ -774,6 +774,7 @@ _RURAL_COMMUNES: Final[str] = """
  25 | Tiznit | أربعاء الساحل | Arbaa Sahel, Larbaa Sahel, Arbaa Du Sahel
 """
 
+
 def _rows(table: str) -> list[list[str]]:
     return [[c.strip() for c in line.split("|")] for line in table.strip().splitlines()]
 
@@ -796,7 +797,6 @@ COMMUNES: Final[tuple[Commune, ...]] = tuple(
 )
 
 
-
 @dataclass(frozen=True)
 class RuralCommune:
     """A rural commune outside the gazetteer, near one town of :data:`COMMUNES`."""
@@ -808,9 +808,12 @@ class RuralCommune:
 
 
 RURAL_COMMUNES: Final[tuple[RuralCommune, ...]] = tuple(
-    RuralCommune(town=town, arabic=ar, latin=tuple(x.strip() for x in lat.split(",")), weight=int(w))
+    RuralCommune(
+        town=town, arabic=ar, latin=tuple(x.strip() for x in lat.split(",")), weight=int(w)
+    )
     for w, town, ar, lat in _rows(_RURAL_COMMUNES)
 )
+
 
 @dataclass(frozen=True)
 class NameTable:

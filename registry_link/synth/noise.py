@@ -330,16 +330,16 @@ def lookalike_cin(people: pl.DataFrame, pool: pl.DataFrame, u: np.ndarray) -> pl
         *cols, r_person="t_person", r_age="t_age", r_cin="cin"
     )
     rows = (
-        people.select("t_person", *cols, "t_age")
-        .with_row_index("i")
-        .with_columns(u=pl.Series(u))
+        people.select("t_person", *cols, "t_age").with_row_index("i").with_columns(u=pl.Series(u))
     )
     picked = (
         rows.join(members, on=cols)
         .filter(
             (pl.col("r_person") != pl.col("t_person"))
-            & ((pl.col("r_age").cast(pl.Int32) - pl.col("t_age").cast(pl.Int32)).abs()
-               <= LOOKALIKE_MAX_AGE_GAP)
+            & (
+                (pl.col("r_age").cast(pl.Int32) - pl.col("t_age").cast(pl.Int32)).abs()
+                <= LOOKALIKE_MAX_AGE_GAP
+            )
         )
         .sort("i", "r_person")
         .with_columns(k=pl.int_range(pl.len()).over("i"), n=pl.len().over("i"))

@@ -37,10 +37,10 @@ from registry_link.synth.noise import (
     rural_spelling,
 )
 from registry_link.synth.registry import (
+    NO_RURAL_PLACES,
     ROLE_CHILD,
     ROLE_HEAD,
     ROLE_SIBLING,
-    NO_RURAL_PLACES,
     ROLE_SPOUSE,
     RuralPlaces,
     _rng,
@@ -482,6 +482,8 @@ def make_partner_lists(
                     t_age="t_age",
                     t_female="t_female",
                     t_birth="t_birth",
+                    t_birth_rural="t_birth_rural",
+                    t_residence_rural="t_residence_rural",
                     t_cin="cin",
                     dup="dup",
                     spouse_elsewhere=pl.col("relationship") == "spouse_elsewhere",
