@@ -11,7 +11,7 @@
     thresholds: {match: 0.9, review: 0.5}
     close_second_margin: 5.0     # bits of match weight
     training: {u_sample_size: 1000000, seed: 42, max_iterations: 100, tolerance: 0.0001,
-               tf_minimum_frequency: 0.00001, em_rules: null}
+               tf_minimum_frequency: 0.00001, em_rules: null, levels_not_ordered: []}
     household_context:         # optional second pass (registry_link.households.context)
       {enabled: true, hint_column: household_hint, comparison: household, max_block_size: 10000}
 
@@ -108,6 +108,12 @@ class TrainingModel(_Strict):
     em_rules: list[str] | None = Field(
         default=None, description="blocking rules to run EM sessions on; default all"
     )
+    levels_not_ordered: list[str] = Field(
+        default_factory=list,
+        description="comparisons whose levels are not an order of closeness: their estimated "
+        "weights are kept as they are (the others' are made monotone, registry_link.train."
+        "monotone)",
+    )
 
 
 class HouseholdContextModel(_Strict):
@@ -149,6 +155,9 @@ class TrainingSettings:
     tolerance: float = 1e-4
     tf_minimum_frequency: float = 1e-5
     em_rules: tuple[str, ...] | None = None
+    #: comparisons whose weights are not made monotone down their levels (see
+    #: :mod:`registry_link.train.monotone`); every other comparison's are.
+    levels_not_ordered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -262,6 +271,16 @@ def model_config_problems(data: Any) -> list[ConfigProblem]:
                             f"{sorted(str(n) for n in comp_names)}",
                         )
                     )
+        comparison_names = {c.get("name") for c in parsed.comparisons if isinstance(c, Mapping)}
+        for i, name in enumerate(parsed.training.levels_not_ordered):
+            if name not in comparison_names:
+                problems.append(
+                    ConfigProblem(
+                        f"training.levels_not_ordered.{i}",
+                        f"no comparison named {name!r}; known: "
+                        f"{sorted(str(n) for n in comparison_names)}",
+                    )
+                )
         for i, name in enumerate(parsed.training.em_rules or []):
             if name not in known:
                 problems.append(
@@ -309,6 +328,7 @@ def settings_from_dict(
             tolerance=t.tolerance,
             tf_minimum_frequency=t.tf_minimum_frequency,
             em_rules=tuple(t.em_rules) if t.em_rules is not None else None,
+            levels_not_ordered=tuple(t.levels_not_ordered),
         ),
         description=cfg.description,
         config_path=path,

@@ -1,7 +1,9 @@
-"""The sample's full run gives the outputs it gave before the compare-engine redesign: every
-file (links, review, households as Parquet and CSV, summary.json but its timings, model.json
-but its training time, evaluation.json) has the digest stored in
-``tests/data/sample_outputs_digest.json`` (``benchmarks/same_outputs.py``)."""
+"""The sample's full run gives the outputs it gave when the digests were stored: every file
+(links, review, households as Parquet and CSV, summary.json but its timings, model.json but
+its training time, evaluation.json) has the digest stored in
+``tests/data/sample_outputs_digest.json`` (``benchmarks/same_outputs.py``). Stored last when
+the sample was regenerated with issue 16's lookalike CINs, father variants and rural
+communes, with monotone level weights and the birth place not frequency-adjusted."""
 
 from __future__ import annotations
 

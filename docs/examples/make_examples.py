@@ -23,6 +23,7 @@ from pathlib import Path
 from registry_link.config.fields import field_reference, to_markdown
 from registry_link.model import load_model_config
 from registry_link.standardise.gazetteer import TOWNS
+from registry_link.synth.name_pool import RURAL_COMMUNES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -58,8 +59,10 @@ def unambiguous(people: list[Person]) -> list[Person]:
 
 
 def arabic_town(name: str) -> str:
-    """The Arabic name of a town from the built-in gazetteer (the French name if unknown)."""
-    return TOWNS.get(name, (name,))[0]
+    """The Arabic name of a town from the built-in gazetteer, or of one of the synthetic
+    registry's rural communes (the French name if unknown)."""
+    rural = {spelling: c.arabic for c in RURAL_COMMUNES for spelling in c.latin}
+    return TOWNS.get(name, (rural.get(name, name),))[0]
 
 
 def write_csv(

@@ -119,7 +119,8 @@ def slice_recall_table(rows: list[dict[str, Any]]) -> Table:
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Ground truth CSV: source, record_id, true_person_uid, person_id, household_id "
-    "(and, for three slices, birth_date_error, cin_of_relative and name_variant).",
+    "(and, for five slices, birth_date_error, cin_of_relative, cin_of_lookalike, "
+    "name_variant and place_spelling).",
 )
 @click.option(
     "--partner",

@@ -56,11 +56,25 @@ SLICES: Final[dict[str, str]] = {
     "dependants": "a spouse, child or other dependant declared by a worker",
     "women": "the record says the person is a woman",
     "relative_cin": "the record carries the CIN of a relative (truth: cin_of_relative)",
+    "lookalike_cin": "the record carries the CIN of a relative who resembles its person: same "
+    "family name and sex, close age (truth: cin_of_lookalike)",
     "name_variant": "a name is a variant of its person's: no Ben/Bel, one part of a compound "
     "given name (truth: name_variant)",
+    "place_spelling": "a commune outside the gazetteer is spelled otherwise than in the registry "
+    "(truth: place_spelling)",
     "not_in_registry": "the record's person is not in the registry",
     "all": "every record",
 }
+
+#: Truth columns of true/false words and the slice each puts a record in.
+_FLAG_SLICES: Final[dict[str, str]] = {
+    "cin_of_relative": "relative_cin",
+    "cin_of_lookalike": "lookalike_cin",
+    "name_variant": "name_variant",
+    "place_spelling": "place_spelling",
+}
+#: The optional truth columns that label slices.
+_SLICE_TRUTH: Final[tuple[str, ...]] = ("birth_date_error", *_FLAG_SLICES)
 
 _ARABIC_LETTER: Final[str] = r"[\u0620-\u064A\u0671-\u06D3]"
 _LATIN_LETTER: Final[str] = r"[A-Za-z\u00C0-\u024F]"
@@ -229,8 +243,8 @@ def slice_membership(
     Args:
         partners: the standardised partner records (``source, record_id, cin,
             birth_date_precision, flags, relationship, sex`` and the name columns), or None.
-        truth: the ground truth (:data:`TRUTH_COLUMNS`, optionally ``birth_date_error`` and
-            ``cin_of_relative``).
+        truth: the ground truth (:data:`TRUTH_COLUMNS`, optionally ``birth_date_error``,
+            ``cin_of_relative``, ``cin_of_lookalike``, ``name_variant``, ``place_spelling``).
         registry: the standardised registry (``person_id`` and the name columns), or None;
             needed for ``cross_script``.
 
@@ -242,7 +256,7 @@ def slice_membership(
     t = prepare_truth(truth)
     extra = truth.select(
         *(pl.col(c).cast(pl.Utf8) for c in _KEYS),
-        *(c for c in ("birth_date_error", "cin_of_relative", "name_variant") if c in truth.columns),
+        *(c for c in _SLICE_TRUTH if c in truth.columns),
     ).with_columns(pl.col(c).str.strip_chars() for c in _KEYS)
     out = t.select(*_KEYS, "person_id").join(extra, on=_KEYS, how="left")
     labels: dict[str, pl.Expr] = {
@@ -253,10 +267,9 @@ def slice_membership(
         labels["mistyped_birth_date"] = (
             pl.col("birth_date_error").cast(pl.Utf8).str.strip_chars().fill_null("") != ""
         )
-    if "cin_of_relative" in out.columns:
-        labels["relative_cin"] = _truth_flag("cin_of_relative")
-    if "name_variant" in out.columns:
-        labels["name_variant"] = _truth_flag("name_variant")
+    for column, label in _FLAG_SLICES.items():
+        if column in out.columns:
+            labels[label] = _truth_flag(column)
     out = out.with_columns(**labels)
     if partners is not None:
         records = _record_slices(

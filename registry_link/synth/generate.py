@@ -135,7 +135,8 @@ def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
     """Per list, the share of records each noise was actually applied to, among the records
     it can apply to (CIN noises: records whose person has a CIN; day/month swap: days 1-12
     that differ from the month) — the same denominators as the settings; the slice noises
-    (``date_digit_typo``, ``cin_of_relative``, ``name_variant``) among all records."""
+    (``date_digit_typo``, ``cin_of_relative``, ``name_variant``, ``cin_of_lookalike``,
+    ``father_variant``, ``place_spelling``) among all records."""
     out: dict[str, dict[str, float]] = {}
     for source, recs in partners.records.items():
         log = partners.noise_log.filter(pl.col("source") == source).drop("source", "record_id")
@@ -144,7 +145,7 @@ def drawn_noise_rates(partners: PartnerRecords) -> dict[str, dict[str, float]]:
         rates: dict[str, float] = {}
         for kind in log.columns:
             mask = pl.Series([True] * recs.height)
-            if kind.startswith("cin_") and kind != "cin_of_relative":
+            if kind.startswith("cin_") and kind not in ("cin_of_relative", "cin_of_lookalike"):
                 mask = has_cin
             elif kind == "date_day_month_swap":
                 mask = (day <= 12) & (day != month)
@@ -176,7 +177,10 @@ def generate(
     hh_writer = _RegistryWriter(out_dir / f"registry_households.{fmt}", fmt)
     first: pl.DataFrame | None = None
     try:
-        for chunk, households in iter_registry_chunks(persons, seed, chunk_persons):
+        chunks = iter_registry_chunks(
+            persons, seed, chunk_persons, rural=slice_noise.rural_places()
+        )
+        for chunk, households in chunks:
             if first is None:
                 first = chunk
             reg_writer.write(public_registry(chunk))

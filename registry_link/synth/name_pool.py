@@ -738,6 +738,43 @@ _COMMUNES: Final[str] = """
 """
 
 
+#: Rural communes near a town of :data:`_COMMUNES`, none of them in the standardiser's
+#: gazetteer (:mod:`registry_link.standardise.gazetteer`), so that only their spelling can
+#: tell two records apart: ``weight | town | Arabic | Latin spellings (usual first)``. Their
+#: Latin spellings vary as French-style transcriptions of rural names do: a vowel written or
+#: not (Tameslouht / Tamslouht), a doubled letter (Allal / Alal), the article (Lqliaa /
+#: El Qliaa / Leqliaa), Ouled / Oulad, rh for غ (Irherm / Ighrem).
+_RURAL_COMMUNES: Final[str] = """
+ 30 | Kénitra | سيدي علال التازي | Sidi Allal Tazi, Sidi Alal Tazi, Sidi Allal Ettazi
+ 25 | Kénitra | المناصرة | Mnasra, Menasra, El Mnasra
+ 30 | Inezgane | القليعة | Lqliaa, Leqliaa, El Qliaa, Lkliaa
+ 25 | Agadir | الدراركة | Drarga, Ed Drarga, Edrarga
+ 20 | Agadir | أورير | Aourir, Aorir, Aourire
+ 30 | Marrakech | تامصلوحت | Tameslouht, Tamesloht, Tamslouht
+ 25 | Marrakech | السعادة | Saada, Essaada, Es Saada
+ 25 | Témara | عين عودة | Ain Aouda, Ain Aoudda, Aïn Aouda
+ 20 | Témara | سيدي يحيى زعير | Sidi Yahya Zaer, Sidi Yahia Zaer, Sidi Yahya Zair
+ 25 | El Jadida | أولاد فرج | Ouled Frej, Oulad Frej, Ouled Fraj
+ 25 | El Jadida | مولاي عبد الله | Moulay Abdellah, Moulay Abdallah, Moulay Abdelah
+ 25 | Safi | سبت جزولة | Sebt Gzoula, Sebt Guezoula, Sebt Gzola
+ 20 | Safi | حد احرارة | Had Hrara, Had Harara, Had Hrarra
+ 25 | Taroudant | إغرم | Ighrem, Irherm, Igherm
+ 25 | Taroudant | أولاد برحيل | Ouled Berhil, Oulad Berhil, Ouled Berrhil
+ 25 | Essaouira | تمنار | Tamanar, Tamanart, Tamannar
+ 25 | Beni Mellal | زاوية الشيخ | Zaouiat Cheikh, Zaouit Cheikh, Zaouiat Echeikh
+ 25 | Khénifra | مريرت | Mrirt, Mririt, Merirt
+ 25 | Sidi Kacem | حد كورت | Had Kourt, Had Kort, Had Kourte
+ 25 | Sidi Slimane | سيدي يحيى الغرب | Sidi Yahya El Gharb, Sidi Yahia Gharb, Sidi Yahya Gharb
+ 25 | Kelaat Sraghna | العطاوية | Laattaouia, El Attaouia, Attaouia, Lattaouia
+ 25 | Al Hoceïma | بني بوعياش | Bni Bouayach, Beni Bouayach, Bni Bouayache
+ 25 | Taza | واد أمليل | Oued Amlil, Oued Amelil, Wad Amlil
+ 25 | Settat | أولاد سعيد | Ouled Said, Oulad Said, Ouled Saïd
+ 25 | Ouarzazate | سكورة | Skoura, Sekoura, Skora
+ 25 | Errachidia | أوفوس | Aoufous, Aoufouss, Oufous
+ 25 | Tiznit | أربعاء الساحل | Arbaa Sahel, Larbaa Sahel, Arbaa Du Sahel
+"""
+
+
 def _rows(table: str) -> list[list[str]]:
     return [[c.strip() for c in line.split("|")] for line in table.strip().splitlines()]
 
@@ -757,6 +794,24 @@ COMMUNES: Final[tuple[Commune, ...]] = tuple(
         latin=lat, arabic=ar, cin_prefixes=tuple(p.strip() for p in pre.split(",")), weight=int(w)
     )
     for w, lat, ar, pre in _rows(_COMMUNES)
+)
+
+
+@dataclass(frozen=True)
+class RuralCommune:
+    """A rural commune outside the gazetteer, near one town of :data:`COMMUNES`."""
+
+    town: str
+    arabic: str
+    latin: tuple[str, ...]  # usual spelling first
+    weight: int
+
+
+RURAL_COMMUNES: Final[tuple[RuralCommune, ...]] = tuple(
+    RuralCommune(
+        town=town, arabic=ar, latin=tuple(x.strip() for x in lat.split(",")), weight=int(w)
+    )
+    for w, town, ar, lat in _rows(_RURAL_COMMUNES)
 )
 
 
@@ -825,3 +880,46 @@ def commune_arrays() -> tuple[pl.Series, pl.Series, np.ndarray]:
         pl.Series("arabic", [c.arabic for c in COMMUNES], dtype=pl.Utf8),
         weights / weights.sum(),
     )
+
+
+@dataclass(frozen=True)
+class RuralTable:
+    """:data:`RURAL_COMMUNES` in array form: ``names`` (a :class:`NameTable` of their
+    spellings and Arabic names), and per commune of :data:`COMMUNES` the rural communes near
+    it (``first[t] .. first[t] + count[t]`` of ``names``, in weight order of ``cum``)."""
+
+    names: NameTable
+    first: np.ndarray
+    count: np.ndarray
+    #: per rural commune, the cumulative share of its town's rural weight up to and with it
+    cum: np.ndarray
+
+    def pick(self, town: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Per row, the rural commune of ``town`` at position ``u`` (in [0, 1)) of their
+        weights; -1 where the town has none."""
+        out = np.full(len(town), -1, np.int64)
+        has = self.count[town] > 0
+        for t in np.unique(town[has]):
+            rows = np.flatnonzero(town == t)
+            lo, n = int(self.first[t]), int(self.count[t])
+            k = np.searchsorted(self.cum[lo : lo + n], u[rows], side="right")
+            out[rows] = lo + np.minimum(k, n - 1)
+        return out
+
+
+@cache
+def rural_table() -> RuralTable:
+    """:data:`RURAL_COMMUNES` as a :class:`RuralTable` (grouped by town, in town order)."""
+    towns = {c.latin: i for i, c in enumerate(COMMUNES)}
+    ordered = sorted(RURAL_COMMUNES, key=lambda r: towns[r.town])
+    names = _table(tuple(Name(arabic=r.arabic, latin=r.latin, weight=r.weight) for r in ordered))
+    town = np.array([towns[r.town] for r in ordered], dtype=np.int64)
+    count = np.bincount(town, minlength=len(COMMUNES))
+    first = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    weights = np.array([r.weight for r in ordered], dtype=np.float64)
+    cum = np.zeros(len(ordered))
+    for t in np.flatnonzero(count):
+        lo, n = first[t], count[t]
+        w = weights[lo : lo + n]
+        cum[lo : lo + n] = np.cumsum(w) / w.sum()
+    return RuralTable(names=names, first=first, count=count, cum=cum)

@@ -13,7 +13,8 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from registry_link.synth.registry import REFERENCE_DATE
+from registry_link.synth import name_pool
+from registry_link.synth.registry import REFERENCE_DATE, RuralPlaces
 
 LATIN_TYPO_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 ARABIC_TYPO_ALPHABET = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
@@ -212,11 +213,32 @@ class SliceNoiseRates:
     ``name_variant``: the name written as a variant of the registry's (:func:`name_variant`): a
     family name without its ``Ben``/``Bel`` prefix, or one part of a compound given name, among
     the records that have such a name and whose names no other noise touched.
+    ``cin_of_lookalike``: the record carries the CIN of a relative who resembles its person —
+    same household, same family name, same sex, born at most :data:`LOOKALIKE_MAX_AGE_GAP`
+    years apart (a brother's, a sister's) —, among the records whose CIN was left as it was
+    and who have such a relative (:func:`lookalike_cin`); these are also ``cin_of_relative``.
+    ``father_variant``: the father's given name written as a variant (:func:`father_variant`):
+    with his own father's name (Ahmed Ben Mohamed), as "son of" (Ben Ahmed, Ould Ahmed), or
+    one part of a compound name (Amine for Mohamed Amine), among all records.
+    ``rural_residence`` / ``rural_birth_place``: how often a household lives, or a person was
+    born, in a rural commune outside the gazetteer (registry side:
+    :class:`registry_link.synth.registry.RuralPlaces`); ``place_spelling``: how often a record
+    writes such a commune in another attested Latin spelling than the registry's (Lqliaa /
+    Leqliaa, Sidi Allal Tazi / Sidi Alal Tazi), per place.
     """
 
     date_digit_typo: float = 0.01
     cin_of_relative: float = 0.01
     name_variant: float = 0.15
+    cin_of_lookalike: float = 0.15
+    father_variant: float = 0.1
+    rural_residence: float = 0.35
+    rural_birth_place: float = 0.45
+    place_spelling: float = 0.35
+
+    def rural_places(self) -> RuralPlaces:
+        """The registry side of the rural communes (:class:`RuralPlaces`)."""
+        return RuralPlaces(residence=self.rural_residence, birth_place=self.rural_birth_place)
 
     def as_dict(self) -> dict[str, float]:
         """The rates as a plain dict (for the manifest)."""
@@ -227,7 +249,19 @@ class SliceNoiseRates:
 LAST_BIRTH_YEAR = REFERENCE_DATE.year
 
 #: Slice noises off: ``synth`` output byte-identical to what it was before they existed.
-NO_SLICE_NOISE = SliceNoiseRates(date_digit_typo=0.0, cin_of_relative=0.0, name_variant=0.0)
+NO_SLICE_NOISE = SliceNoiseRates(
+    date_digit_typo=0.0,
+    cin_of_relative=0.0,
+    name_variant=0.0,
+    cin_of_lookalike=0.0,
+    father_variant=0.0,
+    rural_residence=0.0,
+    rural_birth_place=0.0,
+    place_spelling=0.0,
+)
+
+#: A relative born at most this many years apart can pass for the person (a lookalike).
+LOOKALIKE_MAX_AGE_GAP = 6
 
 
 def date_digit_typo(
@@ -283,6 +317,123 @@ def relative_cin(people: pl.DataFrame, pool: pl.DataFrame, u: np.ndarray) -> pl.
         .select("i", "r_cin")
     )
     return rows.join(picked, on="i", how="left").sort("i")["r_cin"]
+
+
+def lookalike_cin(people: pl.DataFrame, pool: pl.DataFrame, u: np.ndarray) -> pl.Series:
+    """Per row of ``people`` (``t_person, t_hh, t_family, t_female, t_age``): the CIN of a
+    relative who resembles them — another member of the same household (``pool``: the same
+    columns and ``cin``) with the same family name and sex, born at most
+    :data:`LOOKALIKE_MAX_AGE_GAP` years apart —, the one at position ``u`` (in [0, 1)) of them
+    by person; null when there is none."""
+    cols = ["t_hh", "t_family", "t_female"]
+    members = pool.filter(pl.col("cin").is_not_null()).select(
+        *cols, r_person="t_person", r_age="t_age", r_cin="cin"
+    )
+    rows = (
+        people.select("t_person", *cols, "t_age").with_row_index("i").with_columns(u=pl.Series(u))
+    )
+    picked = (
+        rows.join(members, on=cols)
+        .filter(
+            (pl.col("r_person") != pl.col("t_person"))
+            & (
+                (pl.col("r_age").cast(pl.Int32) - pl.col("t_age").cast(pl.Int32)).abs()
+                <= LOOKALIKE_MAX_AGE_GAP
+            )
+        )
+        .sort("i", "r_person")
+        .with_columns(k=pl.int_range(pl.len()).over("i"), n=pl.len().over("i"))
+        .filter(pl.col("k") == (pl.col("u") * pl.col("n")).floor().cast(pl.Int64))
+        .select("i", "r_cin")
+    )
+    return rows.join(picked, on="i", how="left").sort("i")["r_cin"]
+
+
+#: How a father's given name is written as a variant: with his own father's name ("nasab"),
+#: or as "son of" (Ben / Ould); a compound name may be written by one part instead.
+_FATHER_FORMS: Final[dict[str, tuple[str, str]]] = {
+    "nasab": ("{name} Ben {other}", "{name} بن {other}"),
+    "ben": ("Ben {name}", "بن {name}"),
+    "ould": ("Ould {name}", "ولد {name}"),
+}
+
+
+def father_variant(
+    fathers: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Fathers' given names written as variants on rows of ``mask`` (both scripts alike):
+    one part of a compound name where it has two (Mohamed Amine -> Amine, محمد أمين -> أمين),
+    else with his own father's name (Ahmed Ben Mohamed, 60 %: a male name drawn from the
+    pool), as "Ben Ahmed" (30 %) or "Ould Ahmed" (10 %).
+
+    ``fathers``: ``father_lat, father_ar``. Returns (fathers, rows changed: all of ``mask``
+    with a name).
+    """
+    n = fathers.height
+    male = name_pool.male_table()
+    other = rng.choice(len(male), n, p=male.p)
+    other_lat = male.variants.gather(male.offset[other])
+    other_ar = male.arabic.gather(other)
+    kind = np.select([rng.random(n) < 0.6, rng.random(n) < 0.75], ["nasab", "ben"], "ould")
+    lat, ar = pl.col("father_lat"), pl.col("father_ar")
+    frame = fathers.with_columns(
+        _m=pl.Series(mask.astype(bool)) & lat.is_not_null() & ar.is_not_null(),
+        _k=pl.Series(kind),
+        _ol=other_lat,
+        _oa=other_ar,
+        _cl=lat.str.extract(_COMPOUND, 1),
+        _ca=ar.str.extract(_COMPOUND, 1),
+    )
+    written_lat: pl.Expr = pl.lit(None, pl.Utf8)
+    written_ar: pl.Expr = pl.lit(None, pl.Utf8)
+    for name, (form_lat, form_ar) in _FATHER_FORMS.items():
+        on = pl.col("_k") == name
+        written_lat = pl.when(on).then(_fill(form_lat, lat, pl.col("_ol"))).otherwise(written_lat)
+        written_ar = pl.when(on).then(_fill(form_ar, ar, pl.col("_oa"))).otherwise(written_ar)
+    compound = pl.col("_cl").is_not_null() & pl.col("_ca").is_not_null()
+    out = frame.with_columns(
+        father_lat=pl.when(pl.col("_m") & compound)
+        .then(pl.col("_cl"))
+        .when(pl.col("_m"))
+        .then(written_lat)
+        .otherwise(lat),
+        father_ar=pl.when(pl.col("_m") & compound)
+        .then(pl.col("_ca"))
+        .when(pl.col("_m"))
+        .then(written_ar)
+        .otherwise(ar),
+    )
+    return out.select(fathers.columns), out["_m"].to_numpy()
+
+
+def _fill(form: str, name: pl.Expr, other: pl.Expr) -> pl.Expr:
+    """``form`` ("{name} Ben {other}") with the two names put in."""
+    before, _, rest = form.partition("{name}")
+    middle, _, after = rest.partition("{other}")
+    parts = [pl.lit(before), name, pl.lit(middle)]
+    if "{other}" in rest:
+        parts += [other, pl.lit(after)]
+    return pl.concat_str(parts)
+
+
+def rural_spelling(
+    rural: np.ndarray, mask: np.ndarray, rng: np.random.Generator
+) -> tuple[pl.Series, pl.Series, np.ndarray]:
+    """The Latin and Arabic names of rural communes (indexes of
+    :func:`registry_link.synth.name_pool.rural_table`, -1 for none: null), in their usual
+    Latin spelling, or in another attested one on rows of ``mask``. Returns (Latin, Arabic,
+    rows spelled otherwise)."""
+    names = name_pool.rural_table().names
+    has = rural >= 0
+    k = np.maximum(rural, 0)
+    n_var = names.n_variants[k]
+    other = mask & has & (n_var > 1)
+    step = 1 + np.floor(rng.random(len(rural)) * np.maximum(n_var - 1, 1)).astype(np.int64)
+    variant = np.where(other, step, 0)
+    lat = names.variants.gather(names.offset[k] + variant)
+    ar = names.arabic.gather(k)
+    none = pl.Series(~has)
+    return lat.set(none, None), ar.set(none, None), other
 
 
 #: A family name's ``Ben``/``Bel`` prefix (glued, spaced or dashed) before at least 3 letters

@@ -30,14 +30,19 @@ from registry_link.synth.noise import (
     NoiseRates,
     SliceNoiseRates,
     date_digit_typo,
+    father_variant,
+    lookalike_cin,
     name_variant,
     relative_cin,
+    rural_spelling,
 )
 from registry_link.synth.registry import (
+    NO_RURAL_PLACES,
     ROLE_CHILD,
     ROLE_HEAD,
     ROLE_SIBLING,
     ROLE_SPOUSE,
+    RuralPlaces,
     _rng,
     iter_registry_chunks,
 )
@@ -106,6 +111,10 @@ GROUND_TRUTH_COLUMNS: Final[tuple[str, ...]] = (
     "birth_date_error",  # day_month_swap | year_shift | digit_typo | empty: the date is right
     "cin_of_relative",  # true: the record carries the CIN of another member of its household
     "name_variant",  # true: a name is a variant of the registry's (no Ben/Bel, part of compound)
+    "cin_of_lookalike",  # true: that CIN's owner resembles the person (same family name and
+    #   sex, close age: a brother, a sister); such records are cin_of_relative too
+    "place_spelling",  # true: a rural commune outside the gazetteer (birth place or residence)
+    #   is spelled otherwise than in the registry (Lqliaa / Leqliaa)
     "in_registry",  # true: the record's person is in the registry
 )
 
@@ -141,13 +150,17 @@ class PartnerRecords:
     noise_log: pl.DataFrame
 
 
-def off_registry_population(persons: int, seed: int) -> pl.DataFrame:
+def off_registry_population(
+    persons: int, seed: int, rural: RuralPlaces = NO_RURAL_PLACES
+) -> pl.DataFrame:
     """People who are not in the registry, drawn like registry households (ids nulled).
 
     Their CINs come from the far end of each prefix's number space of the registry drawn with
     ``seed`` (from the 900,000th number on), so they never collide with a registry CIN.
     """
-    chunks = iter_registry_chunks(persons, seed ^ 0x5EED0FF, cin_seed=seed, cin_start=OFF_CIN_START)
+    chunks = iter_registry_chunks(
+        persons, seed ^ 0x5EED0FF, cin_seed=seed, cin_start=OFF_CIN_START, rural=rural
+    )
     frame = pl.concat([c[0] for c in chunks])
     return frame.with_columns(
         person_id=pl.lit(None, pl.Utf8),
@@ -350,8 +363,42 @@ def _slice_noise(
         names, untouched_names & has_variant & (rng.random(n) < rates.name_variant)
     )
     fields = fields.with_columns(names)
+    # a lookalike relative's CIN, on records no CIN noise touched
+    lookalike = lookalike_cin(recs, pool, rng.random(n))
+    has_lookalike = lookalike.is_not_null().to_numpy()
+    on_lookalike = (
+        untouched_cin & ~on_cin & has_lookalike & (rng.random(n) < rates.cin_of_lookalike)
+    )
+    fields = fields.with_columns(
+        cin=pl.when(pl.Series(on_lookalike)).then(lookalike).otherwise(fields["cin"])
+    )
+    fathers, father = father_variant(
+        fields.select("father_lat", "father_ar"), rng.random(n) < rates.father_variant, rng
+    )
+    fields = fields.with_columns(fathers)
+    # rural communes outside the gazetteer, in the registry's spelling or another one
+    spelled = np.zeros(n, bool)
+    moved = log["moved_commune"].to_numpy()
+    for place, rural in (
+        ("birth_place", recs["t_birth_rural"].to_numpy()),
+        ("residence", np.where(moved, -1, recs["t_residence_rural"].to_numpy())),
+    ):
+        lat, ar, other = rural_spelling(rural, rng.random(n) < rates.place_spelling, rng)
+        on = pl.Series(rural >= 0)
+        fields = fields.with_columns(
+            pl.when(on).then(lat).otherwise(fields[f"{place}_lat"]).alias(f"{place}_lat"),
+            pl.when(on).then(ar).otherwise(fields[f"{place}_ar"]).alias(f"{place}_ar"),
+        )
+        spelled |= other
     return fields, pl.DataFrame(
-        {"date_digit_typo": typo, "cin_of_relative": on_cin, "name_variant": variant}
+        {
+            "date_digit_typo": typo,
+            "cin_of_relative": on_cin | on_lookalike,
+            "name_variant": variant,
+            "cin_of_lookalike": on_lookalike,
+            "father_variant": father,
+            "place_spelling": spelled,
+        }
     )
 
 
@@ -361,7 +408,11 @@ def _truth_labels(log: pl.DataFrame) -> pl.DataFrame:
     for kind, label in reversed(_DATE_ERRORS.items()):
         error = pl.when(pl.col(kind)).then(pl.lit(label)).otherwise(error)
     return log.select(
-        birth_date_error=error, cin_of_relative="cin_of_relative", name_variant="name_variant"
+        birth_date_error=error,
+        cin_of_relative="cin_of_relative",
+        name_variant="name_variant",
+        cin_of_lookalike="cin_of_lookalike",
+        place_spelling="place_spelling",
     )
 
 
@@ -386,7 +437,7 @@ def make_partner_lists(
     their columns only when they are on.
     """
     n_off = max(200, registry.height // 10)
-    off = off_registry_population(n_off, seed)
+    off = off_registry_population(n_off, seed, slice_noise.rural_places())
     pool = pl.concat([registry, off])
     records: dict[str, pl.DataFrame] = {}
     logs, truths = [], []
@@ -431,6 +482,8 @@ def make_partner_lists(
                     t_age="t_age",
                     t_female="t_female",
                     t_birth="t_birth",
+                    t_birth_rural="t_birth_rural",
+                    t_residence_rural="t_residence_rural",
                     t_cin="cin",
                     dup="dup",
                     spouse_elsewhere=pl.col("relationship") == "spouse_elsewhere",
@@ -451,6 +504,8 @@ def make_partner_lists(
                 birth_date_error="birth_date_error",
                 cin_of_relative="cin_of_relative",
                 name_variant="name_variant",
+                cin_of_lookalike="cin_of_lookalike",
+                place_spelling="place_spelling",
                 in_registry=pl.col("person_id").is_not_null(),
             )
         )

@@ -108,6 +108,23 @@ _CIN_MOD: Final[int] = 999_999
 _CIN_MULT: Final[int] = 524_287  # prime, coprime with 999999
 
 
+@dataclass(frozen=True)
+class RuralPlaces:
+    """How often a place is a rural commune outside the gazetteer
+    (:data:`registry_link.synth.name_pool.RURAL_COMMUNES`), among the households living in, and
+    the persons born in, a town that has such communes near it. A household's members live
+    where it does; a person born where the household lives was born in its rural commune.
+    Drawn from a random stream of their own: off (:data:`NO_RURAL_PLACES`), the registry is
+    what it was before they existed."""
+
+    residence: float = 0.0
+    birth_place: float = 0.0
+
+
+#: No rural communes: every place is a town of the gazetteer.
+NO_RURAL_PLACES = RuralPlaces()
+
+
 @dataclass
 class _State:
     """What carries over from one chunk to the next."""
@@ -309,8 +326,37 @@ def _birth_dates(
     return birth, year_only, year_style, placeholder
 
 
+def _rural(
+    rng: np.random.Generator,
+    rural: RuralPlaces,
+    hh: np.ndarray,
+    residence: np.ndarray,
+    birth_place: np.ndarray,
+    born_here: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per person: the rural commune they live in and the one they were born in (indexes of
+    :func:`registry_link.synth.name_pool.rural_table`, -1 for the town itself)."""
+    table = name_pool.rural_table()
+    n_hh = int(hh.max()) + 1 if len(hh) else 0
+    hh_town = np.zeros(n_hh, np.int64)
+    hh_town[hh] = residence
+    hh_rural = np.where(
+        rng.random(n_hh) < rural.residence, table.pick(hh_town, rng.random(n_hh)), -1
+    )
+    lives = hh_rural[hh]
+    own = np.where(
+        rng.random(len(hh)) < rural.birth_place, table.pick(birth_place, rng.random(len(hh))), -1
+    )
+    return lives, np.where(born_here, lives, own)
+
+
 def _chunk(
-    rng: np.random.Generator, quota: int, state: _State, seed: int, cin_offsets: dict[str, int]
+    rng: np.random.Generator,
+    quota: int,
+    state: _State,
+    seed: int,
+    cin_offsets: dict[str, int],
+    rural: tuple[RuralPlaces, np.random.Generator] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``quota`` persons (whole households, the last one possibly cut) as registry frames."""
     n_hh = quota // 3 + 8
@@ -379,6 +425,11 @@ def _chunk(
     birth_place = np.where(born_here, residence, rng.choice(n_comm, n, p=commune_p))
 
     birth, year_only, year_style, placeholder = _birth_dates(rng, age)
+    rural_residence = rural_birth = np.full(n, -1, np.int64)
+    if rural is not None:
+        rural_residence, rural_birth = _rural(
+            rural[1], rural[0], hh, residence, birth_place, born_here
+        )
 
     has_cin, pref_code, cin_num = _cins(rng, age, residence, birth_place, state, cin_offsets)
 
@@ -425,8 +476,8 @@ def _chunk(
             "t_year_only": pl.Series(year_only),
             "t_year_style": pl.Series(year_style),
             "t_placeholder": pl.Series(placeholder),
-            "birth_place": comm_lat.gather(birth_place),
-            "residence": comm_lat.gather(residence),
+            "birth_place": _place_names(comm_lat.gather(birth_place), rural_birth),
+            "residence": _place_names(comm_lat.gather(residence), rural_residence),
             "father_given_name": pl.select(
                 pl.when(pl.lit(pl.Series(has_latin))).then(father_lat).otherwise(father_ar)
             ).to_series(),
@@ -443,6 +494,8 @@ def _chunk(
             "t_has_latin": pl.Series(has_latin),
             "t_birth_place": pl.Series(birth_place).cast(pl.Int16),
             "t_residence": pl.Series(residence).cast(pl.Int16),
+            "t_birth_rural": pl.Series(rural_birth).cast(pl.Int16),
+            "t_residence_rural": pl.Series(rural_residence).cast(pl.Int16),
             "t_mother": pl.Series(
                 np.where(mother_pos >= 0, state.next_person - n + mother_pos, -1)
             ),
@@ -466,6 +519,18 @@ def _chunk(
     return frame, households
 
 
+def _place_names(towns: pl.Series, rural: np.ndarray) -> pl.Series:
+    """The place of each person as the registry writes it: the rural commune's usual Latin
+    spelling where there is one, else the town's name."""
+    if not (rural >= 0).any():
+        return towns
+    names = name_pool.rural_table().names
+    usual = names.variants.gather(names.offset[np.maximum(rural, 0)])
+    return pl.select(
+        pl.when(pl.lit(pl.Series(rural >= 0))).then(pl.lit(usual)).otherwise(pl.lit(towns))
+    ).to_series()
+
+
 def iter_registry_chunks(
     persons: int,
     seed: int,
@@ -473,11 +538,13 @@ def iter_registry_chunks(
     *,
     cin_seed: int | None = None,
     cin_start: int = 0,
+    rural: RuralPlaces = NO_RURAL_PLACES,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """The registry as successive (persons, households) chunks of at most ``chunk_persons``.
 
     Each chunk draws whole households and cuts its last one to fill its quota exactly (the
-    head always stays). Deterministic in ``seed``.
+    head always stays). Deterministic in ``seed``. ``rural``: how often a place is a rural
+    commune outside the gazetteer (:class:`RuralPlaces`; off by default).
 
     CIN numbers are the ``cin_start``-th, ... numbers of each prefix's seeded permutation
     (seeded by ``cin_seed``, default ``seed``): a second population drawn with the same
@@ -492,18 +559,21 @@ def iter_registry_chunks(
     remaining, index = persons, 0
     while remaining > 0:
         quota = min(chunk_persons, remaining)
-        yield _chunk(_rng(seed, 1, index), quota, state, seed, cin_offsets)
+        places = None if rural == NO_RURAL_PLACES else (rural, _rng(seed, 4, index))
+        yield _chunk(_rng(seed, 1, index), quota, state, seed, cin_offsets, places)
         remaining -= quota
         index += 1
 
 
-def make_registry(persons: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def make_registry(
+    persons: int, seed: int, rural: RuralPlaces = NO_RURAL_PLACES
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The whole synthetic registry: (persons frame, households frame).
 
     The persons frame has :data:`PUBLIC_COLUMNS` then hidden ``t_*`` truth columns; see
     :func:`public_registry`. For very large ``persons`` prefer :func:`iter_registry_chunks`.
     """
-    chunks = list(iter_registry_chunks(persons, seed))
+    chunks = list(iter_registry_chunks(persons, seed, rural=rural))
     return (
         pl.concat([c[0] for c in chunks], rechunk=True),
         pl.concat([c[1] for c in chunks], rechunk=True),

@@ -12,7 +12,11 @@ Steps of :func:`train`:
    candidate pairs that satisfy the rule, over the comparisons that do **not** read the rule's
    columns (their agreement is forced by the blocking, so it tells nothing), with u fixed. A
    comparison's m is the mean over the sessions that estimated it (as Splink does), each
-   smoothed with half a match per level (:func:`smooth_m`) so no level gets m ≈ 0.
+   smoothed with half a match per level (:func:`smooth_m`) so no level gets m ≈ 0. Then the
+   weights are made monotone down the levels (:mod:`registry_link.train.monotone`: a closer
+   level never weighs less than a looser one; adjacent levels out of order are pooled), but
+   for the comparisons of ``training.levels_not_ordered``; ``training["monotone_levels"]``
+   records every pooled block with its weights before and after.
 3. **prior** — a last EM over all candidate pairs with u and the estimated m fixed, where the
    pairs blocking did not propose count as non-matches (``n_total`` = whole pair space): λ is
    the probability that two random records match, coherent with u from random pairs. A
@@ -51,6 +55,7 @@ from registry_link.compare import CompareEngine, Comparison
 from registry_link.errors import LinkageError
 from registry_link.model import ModelSettings, TrainedModel, TrainingSettings
 from registry_link.train.em import FSParams, pattern_counts, posterior, run_em
+from registry_link.train.monotone import monotone_m, monotone_params
 
 
 def pair_space(n_left: int, n_right: int | None) -> int:
@@ -447,6 +452,13 @@ def train(
         for c in comparisons
     }
     estimated = [c.name for c in comparisons if c.name in estimates]
+    labels = {c.name: [lvl.label for lvl in c.levels] for c in comparisons}
+    ordered = [c.name for c in comparisons if c.name not in ts.levels_not_ordered]
+    # the sessions' m made monotone before the prior is estimated with them (fixed)
+    start, pooled = monotone_params(
+        FSParams(prior=0.5, m=m, u=u), labels, [n for n in ordered if n in estimated]
+    )
+    m = dict(start.m)
     start_prior = min(0.5, max(1e-9, min(left.height, r_frame.height) / n_total / 2))
     final = run_em(
         all_patterns,
@@ -457,13 +469,17 @@ def train(
         fixed_m=estimated,
     )
     expected = final.pattern_match_share * pairs.height
-    params = FSParams(
-        prior=final.params.prior,
-        m={
-            name: values if name in estimated else smooth_m(values, expected)
-            for name, values in final.params.m.items()
-        },
-        u=final.params.u,
+    params, pooled_final = monotone_params(
+        FSParams(
+            prior=final.params.prior,
+            m={
+                name: values if name in estimated else smooth_m(values, expected)
+                for name, values in final.params.m.items()
+            },
+            u=final.params.u,
+        ),
+        labels,
+        [n for n in ordered if n not in estimated],
     )
     info: dict[str, Any] = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -479,6 +495,10 @@ def train(
         "converged": final.converged and all(s.get("converged", True) for s in sessions),
         "candidate_match_share": final.pattern_match_share,
         "expected_matches": expected,
+        "monotone_levels": {
+            "not_ordered": [c.name for c in comparisons if c.name not in ordered],
+            "pooled": {**pooled, **pooled_final},
+        },
         "left": free.fingerprints[0],
         "right": free.fingerprints[1],
     }
@@ -555,6 +575,8 @@ def extend_model(
     counts = patterns["count"].cast(pl.Float64).to_numpy()
     expected = float(np.dot(counts[hinted], posterior(patterns, res.params)[hinted]))
     m_added = smooth_m(res.params.m[comparison.name], expected)
+    if comparison.name not in training.levels_not_ordered:
+        m_added = monotone_m(m_added, u).m
     params = FSParams(
         prior=res.params.prior,
         m={**model.params.m, comparison.name: m_added},

@@ -151,7 +151,13 @@ def test_a_truth_without_labels_leaves_their_slices_unmeasured(
     ).write_csv(truth)
     scores = evaluate_json(run, truth, capsys)
     unmeasured = {r["slice"] for r in scores["slices"] if not r["measurable"]}
-    assert unmeasured == {"mistyped_birth_date", "relative_cin", "name_variant"}
+    assert unmeasured == {
+        "mistyped_birth_date",
+        "relative_cin",
+        "lookalike_cin",
+        "name_variant",
+        "place_spelling",
+    }
     capsys.readouterr()
     main(["evaluate", str(run), "--truth", str(truth)])
     printed = capsys.readouterr().out

@@ -198,6 +198,8 @@ SLICE_TRUTH = pl.DataFrame(
         "birth_date_error": ["", "day_month_swap", "", "", "", ""],
         "cin_of_relative": ["false", "false", "true", "false", "false", "false"],
         "name_variant": ["false", "true", "false", "false", "true", "false"],
+        "cin_of_lookalike": ["false", "false", "true", "false", "false", "false"],
+        "place_spelling": ["true", "false", "false", "false", "false", "true"],
     }
 )
 SLICE_LINKS = pl.DataFrame(
@@ -243,6 +245,11 @@ SLICE_CASES: dict[tuple[str, str], tuple[int, int, int, int, int, int, int]] = {
     ("women", "all"): (3, 1, 2, 0, 0, 2, 1),
     ("relative_cin", "a"): (1, 1, 0, 0, 1, 0, 0),
     ("relative_cin", "b"): (0, 0, 0, 0, 0, 0, 0),
+    ("lookalike_cin", "a"): (1, 1, 0, 0, 1, 0, 0),
+    ("lookalike_cin", "b"): (0, 0, 0, 0, 0, 0, 0),
+    ("place_spelling", "a"): (1, 1, 1, 1, 0, 0, 0),
+    ("place_spelling", "b"): (1, 0, 0, 0, 0, 1, 0),
+    ("place_spelling", "all"): (2, 1, 1, 1, 0, 1, 0),
     ("name_variant", "a"): (1, 1, 1, 0, 0, 0, 0),
     ("name_variant", "b"): (1, 1, 1, 1, 0, 0, 0),
     ("name_variant", "all"): (2, 2, 2, 1, 0, 0, 0),
@@ -318,9 +325,21 @@ def test_slice_ratios_are_those_of_evaluate_links() -> None:
         ),
         (
             SLICE_PARTNERS,
-            SLICE_TRUTH.drop("birth_date_error", "cin_of_relative", "name_variant"),
+            SLICE_TRUTH.drop(
+                "birth_date_error",
+                "cin_of_relative",
+                "name_variant",
+                "cin_of_lookalike",
+                "place_spelling",
+            ),
             SLICE_REGISTRY,
-            {"mistyped_birth_date", "relative_cin", "name_variant"},
+            {
+                "mistyped_birth_date",
+                "relative_cin",
+                "lookalike_cin",
+                "name_variant",
+                "place_spelling",
+            },
         ),
         (SLICE_PARTNERS.drop("sex"), SLICE_TRUTH, SLICE_REGISTRY, {"women"}),
     ],
@@ -394,7 +413,9 @@ def test_evaluate_keeps_its_keys_and_adds_the_slices() -> None:
     assert measurable == {
         "mistyped_birth_date",
         "relative_cin",
+        "lookalike_cin",
         "name_variant",
+        "place_spelling",
         "not_in_registry",
         "all",
     }

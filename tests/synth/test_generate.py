@@ -122,6 +122,8 @@ def test_ground_truth_file(out: Path) -> None:
         "birth_date_error",
         "cin_of_relative",
         "name_variant",
+        "cin_of_lookalike",
+        "place_spelling",
         "in_registry",
     ]
     manifest = json.loads((out / "synth_manifest.json").read_text(encoding="utf-8"))

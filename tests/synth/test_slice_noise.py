@@ -16,13 +16,29 @@ import numpy as np
 import polars as pl
 import pytest
 
-from registry_link.synth import PartnerRecords, generate, make_partner_lists
-from registry_link.synth.noise import SliceNoiseRates, date_digit_typo, name_variant
+from registry_link.names import matching_form, pairwise_name_variant
+from registry_link.standardise.gazetteer import town_aliases
+from registry_link.standardise.places import alias_key
+from registry_link.synth import (
+    PartnerRecords,
+    generate,
+    make_partner_lists,
+    make_registry,
+    name_pool,
+)
+from registry_link.synth.noise import (
+    LOOKALIKE_MAX_AGE_GAP,
+    SliceNoiseRates,
+    date_digit_typo,
+    father_variant,
+    name_variant,
+)
 from registry_link.synth.partners import (
     GROUND_TRUTH_COLUMNS,
     OFF_REGISTRY_OFFSET,
     off_registry_population,
 )
+from registry_link.synth.registry import RuralPlaces
 
 SEED = 20261122  # as in conftest.py
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -73,8 +89,8 @@ def test_truth_columns_old_ones_first(partners: PartnerRecords, noisy: PartnerRe
 
 def test_off_by_default(partners: PartnerRecords) -> None:
     truth = partners.ground_truth
-    assert not truth["cin_of_relative"].any()
-    assert not truth["name_variant"].any()
+    for label in ("cin_of_relative", "name_variant", "cin_of_lookalike", "place_spelling"):
+        assert not truth[label].any(), label
     assert set(truth["birth_date_error"].drop_nulls()) == {"day_month_swap", "year_shift"}
     assert "cin_of_relative" not in partners.noise_log.columns  # the manifest is unchanged
 
@@ -88,9 +104,16 @@ def test_only_labelled_records_change(partners: PartnerRecords, noisy: PartnerRe
         assert relative.sum() > 0
         assert variant.sum() > 0
         same = ~relabelled & ~relative & ~variant
-        labels = ("birth_date_error", "cin_of_relative", "name_variant")
-        keep = [c for c in before.columns if c not in labels]
+        labels = ("birth_date_error", "cin_of_relative", "name_variant", "cin_of_lookalike")
+        fathers = ("father_lat", "father_ar")  # their variants are in the noise log only
+        keep = [c for c in before.columns if c not in labels + fathers]
+        # people absent from the registry may live in, or be born in, a rural commune
+        town = (pl.col("t_birth_rural") < 0) & (pl.col("t_residence_rural") < 0)
+        same = same & after.select(town).to_series()
         assert after.filter(same).select(keep).equals(before.filter(same).select(keep))
+        log = noisy.noise_log.filter(pl.col("source") == source)["father_variant"]
+        kept = ~log & after["father_ar"].is_not_null()
+        assert after.filter(kept).select(fathers).equals(before.filter(kept).select(fathers))
         assert (after.filter(relative)["cin"] != before.filter(relative)["cin"].fill_null("")).all()
 
 
@@ -98,7 +121,9 @@ def test_rates_are_low_and_realistic(noisy: PartnerRecords) -> None:
     truth = noisy.ground_truth
     relative = truth["cin_of_relative"].mean()
     typo = (truth["birth_date_error"] == "digit_typo").fill_null(False).mean()
-    assert relative is not None and 0.002 < relative < 0.015
+    lookalike = truth["cin_of_lookalike"].mean()
+    assert relative is not None and 0.005 < relative < 0.03
+    assert lookalike is not None and 0.002 < lookalike < relative
     assert typo is not None and 0.002 < typo < 0.015
 
 
@@ -242,7 +267,18 @@ def test_synth_slice_noise_option(tmp_path: Path) -> None:
     for name, extra in (("plain", []), ("noisy", ["--slice-noise"])):
         main(["synth", "--persons", "6000", "--out", str(tmp_path / name), *extra])
     plain, noisy = tmp_path / "plain", tmp_path / "noisy"
-    assert (plain / "registry.csv").read_bytes() == (noisy / "registry.csv").read_bytes()
+    # the registry is the same but for the rural communes some people live in or were born in
+    registries = [
+        pl.read_csv(folder / "registry.csv", separator=";", infer_schema=False)
+        for folder in (plain, noisy)
+    ]
+    places = ["lieu_naissance", "commune_residence"]
+    assert registries[0].drop(places).equals(registries[1].drop(places))
+    rural = {name for commune in name_pool.RURAL_COMMUNES for name in commune.latin}
+    for column in places:
+        before, after = registries[0][column], registries[1][column]
+        assert set(after.filter(before != after)) <= rural
+        assert (before != after).sum() > 0
     assert (plain / "partner_coop_ar.csv").read_bytes() != (
         noisy / "partner_coop_ar.csv"
     ).read_bytes()
@@ -258,3 +294,126 @@ def test_synth_slice_noise_option(tmp_path: Path) -> None:
         labels = truth.filter(pl.col("source") == source)
         share = (labels["cin_of_relative"] == "true").mean()
         assert rates["cin_of_relative"] == round(share, 4)  # type: ignore[arg-type]
+
+
+def test_a_lookalike_cin_is_that_of_a_resembling_relative(
+    noisy: PartnerRecords, pool: pl.DataFrame, big_registry: pl.DataFrame
+) -> None:
+    """Same household, family name and sex, born at most 6 years apart: a brother, a sister."""
+    records = _all(noisy).filter("cin_of_lookalike")
+    assert records.height >= 20
+    assert records["cin_of_relative"].all()
+    truth_columns = ["t_person", "t_family", "t_female", "t_age"]
+    off = off_registry_population(max(200, big_registry.height // 10), SEED)
+    people = pool.join(
+        pl.concat([big_registry.select(truth_columns), off.select(truth_columns)]), on="t_person"
+    )
+    person = people.select(
+        "uid", own="t_person", hh="t_hh", fam="t_family", fem="t_female", age="t_age"
+    )
+    owner = people.select(
+        "cin", o_person="t_person", o_hh="t_hh", o_fam="t_family", o_fem="t_female", o_age="t_age"
+    )
+    checked = records.join(person, left_on="true_person_uid", right_on="uid").join(owner, on="cin")
+    assert checked.height == records.height
+    assert (checked["o_person"] != checked["own"]).all()
+    assert (checked["o_hh"] == checked["hh"]).all()
+    assert (checked["o_fam"] == checked["fam"]).all()
+    assert (checked["o_fem"] == checked["fem"]).all()
+    gap = (checked["o_age"].cast(pl.Int32) - checked["age"].cast(pl.Int32)).abs()
+    assert (gap <= LOOKALIKE_MAX_AGE_GAP).all()
+
+
+@pytest.mark.parametrize(
+    ("latin", "arabic"),
+    [
+        ("Ahmed", "أحمد"),
+        ("Mohamed Amine", "محمد أمين"),
+        ("Abdelaziz", "عبد العزيز"),
+        ("Said", "سعيد"),
+    ],
+)
+def test_a_father_variant_is_a_variant_the_matcher_knows(latin: str, arabic: str) -> None:
+    """Every form (nasab, Ben/Ould, part of a compound) is what the father comparison's
+    "variant" level recognises, in either script, against the father's name in both."""
+    n = 60
+    fathers = pl.DataFrame({"father_lat": [latin] * n, "father_ar": [arabic] * n})
+    out, changed = father_variant(fathers, np.ones(n, bool), np.random.default_rng(5))
+    assert changed.all()
+    forms = set(out["father_lat"])
+    if " " in latin:  # a compound: one part
+        assert forms == {latin.split(" ")[1]} and set(out["father_ar"]) == {arabic.split(" ")[1]}
+    else:
+        assert any(f.startswith(f"{latin} Ben ") for f in forms)
+        assert {f"Ben {latin}", f"Ould {latin}"} <= forms
+    for written in (*out["father_lat"], *out["father_ar"]):
+        for true in (latin, arabic):
+            a = pl.Series([matching_form(written)])
+            b = pl.Series([matching_form(true)])
+            assert pairwise_name_variant(a, b).item(), (written, true)
+    untouched, none = father_variant(fathers, np.zeros(n, bool), np.random.default_rng(5))
+    assert untouched.equals(fathers) and not none.any()
+
+
+def test_father_variants_at_their_rate(noisy: PartnerRecords) -> None:
+    log = noisy.noise_log["father_variant"]
+    assert 0.07 < log.mean() < 0.13  # type: ignore[operator]
+
+
+def test_rural_communes_are_outside_the_gazetteer() -> None:
+    known = {alias_key(name) for name in town_aliases()}
+    towns = {c.latin for c in name_pool.COMMUNES}
+    spellings = []
+    for commune in name_pool.RURAL_COMMUNES:
+        assert commune.town in towns
+        for name in (commune.arabic, *commune.latin):
+            assert alias_key(name) not in known, name
+        assert len(set(commune.latin)) == len(commune.latin) >= 2
+        spellings += commune.latin
+    assert len(set(spellings)) == len(spellings)  # no spelling names two communes
+
+
+@pytest.fixture(scope="module")
+def rural_registry() -> pl.DataFrame:
+    return make_registry(20_000, SEED, SliceNoiseRates().rural_places())[0]
+
+
+def test_rural_places_change_only_the_places(rural_registry: pl.DataFrame) -> None:
+    plain = make_registry(20_000, SEED)[0]
+    places = ["birth_place", "residence", "t_birth_rural", "t_residence_rural"]
+    assert rural_registry.drop(places).equals(plain.drop(places))
+    lives = rural_registry["t_residence_rural"] >= 0
+    born = rural_registry["t_birth_rural"] >= 0
+    assert 0.04 < lives.mean() < 0.2 and 0.04 < born.mean() < 0.2  # type: ignore[operator]
+    # a household lives in one place; where it is rural, that commune is near its town
+    per_hh = rural_registry.group_by("t_hh").agg(pl.col("residence").n_unique())
+    assert (per_hh["residence"] == 1).all()
+    table = name_pool.rural_table()
+    rural = rural_registry.filter(lives)
+    town = rural["t_residence"].to_numpy()
+    k = rural["t_residence_rural"].to_numpy()
+    assert ((k >= table.first[town]) & (k < table.first[town] + table.count[town])).all()
+    usual = table.names.variants.gather(table.names.offset[k])
+    assert (rural["residence"] == usual).all()
+    assert make_registry(20_000, SEED, RuralPlaces())[0].equals(plain)
+
+
+def test_a_spelled_place_is_another_attested_spelling(rural_registry: pl.DataFrame) -> None:
+    noisy = make_partner_lists(rural_registry, SEED, slice_noise=SliceNoiseRates())
+    records = _all(noisy)
+    table = name_pool.rural_table()
+    spellings = {
+        k: set(table.names.variants.slice(table.names.offset[k], table.names.n_variants[k]))
+        for k in range(len(table.names))
+    }
+    rural = records.filter(pl.col("t_birth_rural") >= 0)
+    assert rural.height > 100
+    for k, written in zip(rural["t_birth_rural"], rural["birth_place_lat"], strict=True):
+        assert written in spellings[k]
+    usual = table.names.variants.gather(table.names.offset[rural["t_birth_rural"].to_numpy()])
+    other = rural.filter(rural["birth_place_lat"] != usual)
+    assert other.height > 0 and other["place_spelling"].all()
+    plain = records.filter((pl.col("t_birth_rural") < 0) & (pl.col("t_residence_rural") < 0))
+    assert not plain["place_spelling"].any()
+    share = records["place_spelling"].mean()
+    assert share is not None and 0.01 < share < 0.15

@@ -12,7 +12,7 @@ import pytest
 
 from registry_link.block.candidates import BlockingRule, block
 from registry_link.compare import CompareEngine, compare
-from registry_link.errors import LinkageError
+from registry_link.errors import ConfigError, LinkageError
 from registry_link.model import TrainedModel, load_model, save_model, settings_from_dict
 from registry_link.score.scoring import score
 from registry_link.train.training import (
@@ -490,3 +490,49 @@ def test_gammas_must_fit_the_pairs(linked: dict) -> None:
             linked["settings"],
             linked["free"],
         )
+
+
+def test_weights_are_monotone_down_ordered_levels_but_not_ordered_ones(linked: dict) -> None:
+    model = linked["model"]
+    for c in model.comparisons:
+        assert np.all(np.diff(model.params.bayes_factors(c.name)) >= -1e-9), c.name
+    pooled = model.training["monotone_levels"]["pooled"]
+    assert model.training["monotone_levels"]["not_ordered"] == []
+    assert pooled, "the fixture's EM orders every level: nothing tested below"
+    for name, blocks in pooled.items():
+        labels = [lvl.label for lvl in model.comparison(name).levels]
+        for entry in blocks:
+            gammas = [labels.index(level) for level in entry["levels"]]
+            assert gammas == list(range(gammas[0], gammas[-1] + 1))
+            assert entry["bits"] == pytest.approx(
+                model.params.bayes_factors(name)[gammas[0]], abs=1e-4
+            )
+    # exempting every comparison gives back the EM estimates, ordered or not
+    names = [c["name"] for c in CONFIG["comparisons"]]
+    settings = settings_from_dict(
+        {**CONFIG, "training": {**CONFIG["training"], "levels_not_ordered": names}}
+    )
+    free = train(
+        linked["left"],
+        linked["right"],
+        linked["pairs"],
+        linked["gammas"],
+        settings.comparisons,
+        settings,
+        linked["free"],
+    )
+    assert free.training["monotone_levels"] == {"not_ordered": names, "pooled": {}}
+    for name, blocks in pooled.items():
+        for entry in blocks:
+            labels = [lvl.label for lvl in free.comparison(name).levels]
+            gammas = [labels.index(level) for level in entry["levels"]]
+            assert [free.params.bayes_factors(name)[g] for g in gammas] == pytest.approx(
+                entry["bits_before"], abs=1e-3
+            )
+
+
+def test_levels_not_ordered_must_name_comparisons() -> None:
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({**CONFIG, "training": {"levels_not_ordered": ["given", "nope"]}})
+    assert [p.key_path for p in info.value.problems] == ["training.levels_not_ordered.1"]
+    assert "no comparison named 'nope'" in info.value.problems[0].message
