@@ -32,6 +32,12 @@ The rules, in words:
   it reaches the review threshold (and is then decided on its own probability; the relative is
   no close rival of it), else the record goes to ``review`` with the reason "CIN agrees but the
   person differs: ...".
+* An identifier alone must not pick one person over another (:meth:`RelativeIdRule.id_bits`):
+  when the best candidate's identifier agrees, the second's does not, the second reaches the
+  review threshold, and without the identifiers' bits the second fits the record better by
+  ``close_second_margin`` bits or more (the sister with the record's CIN against the person
+  with the record's given name and birth date), the record goes to ``review``: "CIN alone
+  decides ...".
 * Several partner records resolving to the same registry person are duplicates (within or
   across lists), not rivals: none is demoted; the reason says how many share the person.
 * Reviewer decisions ``{source, record_id, person_id, decision}`` (``accept``/``reject``): a
@@ -151,6 +157,32 @@ class RelativeIdRule:
             pl.concat_str(differ, separator=", ", ignore_nulls=True),
         )
         return pl.when(self.flag(available)).then(text).alias("_relative_words")
+
+    def id_bits(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
+        """``_id_bits``: the pair's bits from its identifiers (``bf_cin`` + ``bf_cnss``, a
+        missing one as 0), over a frame with the ``available`` columns.
+
+        :func:`decide` compares two candidates' weights without them: when only the best
+        candidate's identifier agrees and the rest of the evidence prefers the second, the
+        identifier alone would pick the person, and the record goes to review.
+        """
+        have = [f"bf_{n}" for n in self.identifiers if f"bf_{n}" in set(available)]
+        if not have:
+            return pl.lit(0.0).alias("_id_bits")
+        return pl.sum_horizontal(pl.col(c).fill_null(0.0) for c in have).alias("_id_bits")
+
+    def id_words(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
+        """``_id_words``: the words of the pair's agreeing identifiers ("CIN", "CIN and CNSS
+        number"; null when none agrees), over a frame with the ``available`` columns."""
+        have = set(available)
+        agree = [
+            pl.when(pl.col(f"bf_{n}") > 0).then(pl.lit(w))
+            for n, w in self.identifiers.items()
+            if f"bf_{n}" in have
+        ]
+        if not agree:
+            return pl.lit(None, pl.Utf8).alias("_id_words")
+        return pl.concat_str(agree, separator=" and ", ignore_nulls=True).alias("_id_words")
 
 
 #: The rule :func:`decide` applies unless told otherwise.
@@ -410,7 +442,8 @@ def decide(
             the record to review however far its weight is below the best's.
         right: for narrow pairs, the registry records ``r_idx`` indexes.
         model: for narrow pairs, the model they were scored with.
-        relative_id: when an agreeing identifier is a relative's (see the module docstring);
+        relative_id: when an agreeing identifier is a relative's, and when an identifier alone
+            would pick the person (see the module docstring);
             ``None``: no such rule.
 
     Returns:
@@ -482,6 +515,12 @@ def _best_and_second(
         top = top.with_columns(rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"))
     else:
         top = top.with_columns(_relative_id=pl.lit(False), _relative_words=pl.lit(None, pl.Utf8))
+    if relative_id is not None:
+        top = top.with_columns(
+            relative_id.id_bits(scored.bf_columns), relative_id.id_words(scored.bf_columns)
+        )
+    else:
+        top = top.with_columns(_id_bits=pl.lit(0.0), _id_words=pl.lit(None, pl.Utf8))
     best = top.filter(pl.col("rank") == 1).drop("rank", "_row", "_relative_words")
     best = best.rename({"_relative_id": "_relative"})
     second = top.filter(pl.col("rank") == 2).select(
@@ -490,6 +529,7 @@ def _best_and_second(
         second_probability=pl.col("match_probability"),
         _second_weight=pl.col("match_weight"),
         _second_relative=pl.col("_relative_id"),
+        _second_id_bits=pl.col("_id_bits"),
     )
     words = top.filter(pl.col("_relative_id")).select(
         *_KEYS, _best_words=pl.col("_relative_words"), _rank=pl.col("rank")
@@ -524,13 +564,25 @@ def _decision_and_reason(
     relative, second_relative = pl.col("_relative"), pl.col("_second_relative")
     # a candidate holding a relative's identifier is no rival of the person named by the rest
     close = p2.is_not_null() & (near | also_match) & ~second_relative
+    # only the best's identifier agrees, and without the identifiers the second fits the
+    # record better by the margin: the identifier alone would pick the person
+    id_bits, id_bits2 = pl.col("_id_bits"), pl.col("_second_id_bits")
+    rest_gap = (pl.col("_second_weight") - id_bits2) - (pl.col("match_weight") - id_bits)
+    id_alone = (
+        (id_bits > 0)
+        & (id_bits2 <= 0)
+        & (p2 >= review_threshold)
+        & (rest_gap >= margin)
+        & ~relative
+        & ~second_relative
+    ).fill_null(False)
     m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
     p_txt = pl.col("_p_txt")  # formatted once, used by most reasons
     weight = pl.format(" (weight {} bits)", _fmt(pl.col("match_weight")))
     decision = (
         pl.when(p.is_null() | (p < review_threshold))
         .then(pl.lit("non_match"))
-        .when((p >= match_threshold) & ~close & ~relative)
+        .when((p >= match_threshold) & ~close & ~relative & ~id_alone)
         .then(pl.lit("match"))
         .otherwise(pl.lit("review"))
     )
@@ -550,6 +602,20 @@ def _decision_and_reason(
                 pl.col("_relative_words"),
                 pl.col("person_id"),
                 p_txt,
+            )
+        )
+        .when(id_alone)
+        .then(
+            pl.format(
+                "{} alone decides: it agrees with {} (p={}), but without it {} (p={}) fits "
+                "the record {} bits better; is it a relative's {}?",
+                pl.col("_id_words"),
+                pl.col("person_id"),
+                p_txt,
+                pl.col("second_person_id"),
+                _fmt(p2),
+                _fmt(rest_gap),
+                pl.col("_id_words"),
             )
         )
         .when((p >= match_threshold) & close & (gap <= 0))

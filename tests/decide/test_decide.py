@@ -664,3 +664,53 @@ def test_accepted_relative_pair_is_a_match() -> None:
     row = one(decide(s, left("r1"), prior_decisions=accepted, **TH), "r1")
     assert (row["decision"], row["person_id"]) == ("match", "HUSBAND")
     assert row["reason"].startswith("accepted by reviewer")
+
+
+# --- an identifier alone must not pick the person -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cands", "decision", "person", "reason_part"),
+    [
+        # a sister's CIN (same sex, same birth year: not a relative by the rule above) against
+        # the person with the record's given name: without the CIN the second fits far better
+        (
+            [("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)],
+            "review",
+            "SISTER",
+            "CIN alone decides: it agrees with SISTER (p=0.9999), but without it SELF (p=0.98)",
+        ),
+        # the same, the second below the review threshold: no rival, matched on the CIN
+        (
+            [("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.3, -3.0, 4, 1, 3)],
+            "match",
+            "SISTER",
+            "≥ match threshold",
+        ),
+        # both hold the CIN (a duplicate registry record): the identifier decides nothing
+        (
+            [("A", 0.9999, 14.0, 0, 1, 3), ("B", 0.98, 14.0, 4, 1, 3)],
+            "match",
+            "A",
+            "≥ match threshold",
+        ),
+        # the person's own CIN, a namesake fitting the rest a little better (< margin): match
+        (
+            [("SELF", 0.99999, 14.0, 4, 1, 3), ("NAMESAKE", 0.9, -3.0, 4, 1, 3)],
+            "match",
+            "SELF",
+            "≥ match threshold",
+        ),
+    ],
+)
+def test_identifier_alone_table(cands, decision, person, reason_part) -> None:
+    links = decide(relative_scored(cands), left("r1"), **TH)
+    row = one(links, "r1")
+    assert (row["decision"], row["person_id"]) == (decision, person)
+    assert reason_part in row["reason"], row["reason"]
+
+
+def test_identifier_alone_rule_is_off_with_the_relative_rule() -> None:
+    s = relative_scored([("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)])
+    row = one(decide(s, left("r1"), relative_id=None, **TH), "r1")
+    assert (row["decision"], row["person_id"]) == ("match", "SISTER")
