@@ -3,7 +3,8 @@
 its training time, evaluation.json) has the digest stored in
 ``tests/data/sample_outputs_digest.json`` (``benchmarks/same_outputs.py``). Stored last when
 the sample was regenerated with issue 16's lookalike CINs, father variants and rural
-communes, with monotone level weights and the birth place not frequency-adjusted."""
+communes, with monotone level weights and the birth place not frequency-adjusted, then
+with the rule that an identifier alone does not pick the person."""
 
 from __future__ import annotations
 
