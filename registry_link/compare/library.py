@@ -306,6 +306,17 @@ def _pair_fn(
     return _reading(derive, [f"l_{col}", f"r_{col}"])
 
 
+def _name_similarity_fn(col: str, lowest: float) -> Derived:
+    """The name similarity of ``col``'s pairs for levels whose ``lowest`` threshold is the
+    scorer's cutoff: below it every such level says no, so its value there is not worked out
+    (0.0), and at or above it the value is exact (:func:`~.similarity.name_similarity`)."""
+    return _pair_fn(
+        col,
+        partial(name_similarity, score_cutoff=lowest),
+        partial(name_similarity_each, score_cutoff=lowest),
+    )
+
+
 def _reading(fn: DerivedFn, columns: list[str]) -> Derived:
     """A derived column computed by ``fn``, which reads the pair-frame ``columns`` (list
     columns are gathered only for the derived columns that read them)."""
@@ -501,7 +512,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
             return max_token_similarity(probe, tokens)
 
         namesim = f"__pairsim_{tag}"
-        derived[namesim] = _pair_fn(lat, name_similarity, name_similarity_each)
+        derived[namesim] = _name_similarity_fn(lat, min(p.low, p.high))
         derived[toksim] = _reading(
             _toksim, [f"{s}_{c}" for c in (lat, key, tok) for s in ("l", "r")]
         )
@@ -512,7 +523,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         same_key = split & key_eq
         in_unsplit = None
         missing = ~split
-        derived[sim] = _pair_fn(lat, name_similarity, name_similarity_each)
+        derived[sim] = _name_similarity_fn(lat, min(p.low, p.high))
         split_sim = token_sim = ""
     swapped = _swapped(keys, other) & split
     levels = [

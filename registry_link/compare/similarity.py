@@ -10,7 +10,7 @@ distinct pair of values (:func:`on_unique_pairs`) or of dictionary codes
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -177,17 +177,21 @@ def osa_distance(a: pl.Series, b: pl.Series, cutoff: int = 3) -> pl.Series:
     return pl.Series("osa", values, dtype=pl.Int32).scatter(np.flatnonzero(~present), None)
 
 
-def name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
+def name_similarity(a: pl.Series, b: pl.Series, *, score_cutoff: float | None = None) -> pl.Series:
     """Element-wise similarity of Latin matching forms of names, in [0, 1]; null if a null.
 
-    :func:`registry_link.names.pairwise_name_similarity`, once per distinct pair of values.
+    :func:`registry_link.names.pairwise_name_similarity`, once per distinct pair of values;
+    ``score_cutoff``: a similarity below it is 0.0, for less work (a comparison's levels ask
+    only whether it reaches their thresholds: the lowest is the cutoff).
     """
-    return on_unique_pairs(a, b, name_similarity_each)
+    return on_unique_pairs(a, b, partial(name_similarity_each, score_cutoff=score_cutoff))
 
 
-def name_similarity_each(a: pl.Series, b: pl.Series) -> pl.Series:
+def name_similarity_each(
+    a: pl.Series, b: pl.Series, *, score_cutoff: float | None = None
+) -> pl.Series:
     """:func:`name_similarity` position by position, for values already distinct."""
-    return pairwise_name_similarity(a, b).cast(pl.Float64)
+    return pairwise_name_similarity(a, b, score_cutoff=score_cutoff).cast(pl.Float64)
 
 
 #: :func:`max_token_similarity` scores every (distinct probe, distinct token) combination

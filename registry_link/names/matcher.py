@@ -361,46 +361,104 @@ def pairwise_same_name(a: pl.Series, b: pl.Series, *, glued_article: bool = Fals
 
 
 def pairwise_name_similarity(
-    a: pl.Series, b: pl.Series, *, glued_article: bool = False
+    a: pl.Series,
+    b: pl.Series,
+    *,
+    glued_article: bool = False,
+    score_cutoff: float | None = None,
 ) -> pl.Series:
     """Element-wise similarity in [0, 1] of Latin matching forms (Float64; null if either null).
 
     1.0 when the names are the same (:func:`pairwise_same_name`); otherwise the mean of the
     Jaro-Winkler similarities of the keys and of the forms, capped at 0.99 — and at least
     0.95 when the keys are equal but the vowels or endings tell the names apart (Said/Saad).
+
+    ``score_cutoff`` (as rapidfuzz's): a similarity below it is given as 0.0, and the scorer
+    skips the work it needs only to tell how far below it is; a similarity at or above it is
+    the same value as without. So a threshold at or above the cutoff puts every pair on the
+    same side of it (see :func:`_name_similarity_at_least`).
     """
     _check_lengths(a, b)
     frame = _same_name_frame(a, b, glued_article)
-    same = frame["same"]
+    same = frame["same"].fill_null(False).to_numpy()
     valid = (frame["a"].is_not_null() & frame["b"].is_not_null()).to_numpy()
+    key_equal = (frame["ka"] == frame["kb"]).fill_null(False).to_numpy()
     sim = np.zeros(len(frame), dtype=np.float64)
     if len(frame):
-        sk = pairwise_jaro_winkler(frame["ka"].fill_null(""), frame["kb"].fill_null(""))
-        sf = pairwise_jaro_winkler(frame["a"].fill_null(""), frame["b"].fill_null(""))
-        sim = np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT)
-    key_equal = (frame["ka"] == frame["kb"]).fill_null(False).to_numpy()
+        keys = (frame["ka"].fill_null(""), frame["kb"].fill_null(""))
+        forms = (frame["a"].fill_null(""), frame["b"].fill_null(""))
+        if score_cutoff is None:
+            sk = pairwise_jaro_winkler(*keys)
+            sf = pairwise_jaro_winkler(*forms)
+            sim = np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT)
+        else:
+            sim = _name_similarity_at_least(keys, forms, ~same, score_cutoff)
     sim = np.where(key_equal, np.maximum(sim, _KEY_EQUAL_FLOOR), sim)
-    sim = np.where(same.fill_null(False).to_numpy(), 1.0, sim)
+    sim = np.where(same, 1.0, sim)
+    sim = sim.astype(np.float64)  # (the levels compare Float64 values)
+    if score_cutoff is not None:
+        sim = np.where(sim >= score_cutoff, sim, 0.0)
     out = pl.Series("name_similarity", sim, dtype=pl.Float64)
     return out.set(pl.Series(~valid), None) if (~valid).any() else out
 
 
-def pairwise_jaro_winkler(a: pl.Series, b: pl.Series) -> np.ndarray:
+#: Margin taken off the Jaro-Winkler cutoffs of :func:`_name_similarity_at_least` (float32
+#: scores, and ``2 * 0.8 - 1 == 0.6000000000000001``): a lower cutoff only does more work.
+_CUTOFF_MARGIN = 1e-6
+
+
+def _name_similarity_at_least(
+    keys: tuple[pl.Series, pl.Series],
+    forms: tuple[pl.Series, pl.Series],
+    todo: np.ndarray,
+    cutoff: float,
+) -> np.ndarray:
+    """``min((sk + sf) / 2, 0.99)`` of the keys' and forms' Jaro-Winkler similarities at the
+    ``todo`` positions (0.0 elsewhere), exact wherever it can reach ``cutoff``.
+
+    Since ``sf <= 1``, the mean reaches ``cutoff`` only if ``sk >= 2 * cutoff - 1``, and then
+    only if ``sf >= 2 * cutoff - sk >= 2 * cutoff - 1``: both scorers get that cutoff (a
+    score below it comes back 0.0), and the forms are scored only where the keys reach it.
+    Where a score was cut, the mean is at most 0.5, below ``cutoff`` (the bound is used only
+    when ``cutoff > 0.5``), as the exact mean is.
+    """
+    low = 2.0 * cutoff - 1.0 - _CUTOFF_MARGIN
+    if low <= 0.0:  # every score matters
+        sk = pairwise_jaro_winkler(*keys)
+        sf = pairwise_jaro_winkler(*forms)
+        return np.where(todo, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
+    rows = pl.Series(np.flatnonzero(todo))
+    sk = np.zeros(len(todo), dtype=np.float32)
+    sk[todo] = pairwise_jaro_winkler(*(k.gather(rows) for k in keys), score_cutoff=low)
+    reach = sk >= low  # (cut scores are 0.0)
+    rows = pl.Series(np.flatnonzero(reach))
+    sf = np.zeros(len(todo), dtype=np.float32)
+    sf[reach] = pairwise_jaro_winkler(*(f.gather(rows) for f in forms), score_cutoff=low)
+    return np.where(reach, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
+
+
+def pairwise_jaro_winkler(
+    a: pl.Series, b: pl.Series, *, score_cutoff: float | None = None
+) -> np.ndarray:
     """Element-wise Jaro-Winkler similarity of two string series without nulls (float32).
 
     Name keys repeat a lot: when the distinct values of ``a`` times those of ``b`` are no more
     than the positions, they are scored once as a matrix (``cdist``) and each position takes
     its entry; otherwise each position is scored (``cpdist``). Same values either way.
+    ``score_cutoff``: scores below it are 0.0 (rapidfuzz's).
     """
     _check_lengths(a, b)
+    if not a.len():
+        return np.zeros(0, dtype=np.float32)
+    scorer = JaroWinkler.normalized_similarity
     ua, ub = a.unique().sort(), b.unique().sort()
     if ua.len() * ub.len() > a.len():
         sims = process.cpdist(
-            a.to_list(), b.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+            a.to_list(), b.to_list(), scorer=scorer, workers=-1, score_cutoff=score_cutoff
         )
         return np.asarray(sims)
     matrix = process.cdist(
-        ua.to_list(), ub.to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+        ua.to_list(), ub.to_list(), scorer=scorer, workers=-1, score_cutoff=score_cutoff
     )
     ia = a.cast(pl.Enum(ua)).to_physical().cast(pl.Int64).to_numpy()
     ib = b.cast(pl.Enum(ub)).to_physical().cast(pl.Int64).to_numpy()

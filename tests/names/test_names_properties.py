@@ -102,6 +102,90 @@ def test_pairwise_symmetric_and_matches_scalar(pairs: list[tuple[str, str]]) -> 
         assert (v or 0.0) == name_similarity(x, y)
 
 
+@st.composite
+def _name_pair(draw: st.DrawFn) -> tuple[str, str]:
+    """Two names: unrelated, or the second one edit away from the first (near misses, where
+    the similarity lands close to the thresholds)."""
+    a = draw(_NAME)
+    if draw(st.booleans()):
+        return a, draw(_NAME)
+    i = draw(st.integers(0, len(a)))
+    letter = draw(st.sampled_from(list("aeiouyhlmnrst")))
+    edit = draw(st.sampled_from(["insert", "replace", "delete"]))
+    tail = a[i + 1 :] if edit != "insert" else a[i:]
+    return a, a[:i] + ("" if edit == "delete" else letter) + tail
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(_name_pair(), min_size=1, max_size=30),
+    st.one_of(
+        st.sampled_from([0.8, 0.92, 0.5, 0.6, 0.7, 0.955, 0.99]),
+        st.floats(0.01, 0.999),
+    ),
+    st.booleans(),
+)
+def test_similarity_cutoff_keeps_every_level(
+    pairs: list[tuple[str, str]], cutoff: float, glued: bool
+) -> None:
+    """With ``score_cutoff``, a similarity at or above it is the full computation's value and
+    one below it is 0.0: every threshold at or above the cutoff (a comparison's levels: the
+    lowest is the cutoff) puts each pair on the same side."""
+    fa = pl.Series(_apply(matching_form_expr, [p[0] for p in pairs]), dtype=pl.Utf8)
+    fb = pl.Series(_apply(matching_form_expr, [p[1] for p in pairs]), dtype=pl.Utf8)
+    full = pairwise_name_similarity(fa, fb, glued_article=glued).to_list()
+    cut = pairwise_name_similarity(fa, fb, glued_article=glued, score_cutoff=cutoff).to_list()
+    for f, c in zip(full, cut, strict=True):
+        if f is None:
+            assert c is None
+        elif f >= cutoff:
+            assert c == f
+        else:
+            assert c == 0.0
+        for threshold in (cutoff, (cutoff + 1.0) / 2, 0.92, 0.95):
+            if f is not None and threshold >= cutoff:
+                assert (c >= threshold) == (f >= threshold)
+
+
+def test_similarity_cutoff_at_a_pairs_own_value() -> None:
+    """A cutoff equal to a pair's similarity keeps it (the sharpest edge: the scorers' own
+    cutoffs, ``2 * cutoff - 1`` in floats, carry a margin)."""
+    names = [
+        "mohamed",
+        "mhamed",
+        "mohammed",
+        "ahmed",
+        "hamid",
+        "hamida",
+        "saida",
+        "said",
+        "saad",
+        "aicha",
+        "aisha",
+        "fatima",
+        "fatiha",
+        "khadija",
+        "hadija",
+        "lahcen",
+        "hassan",
+        "houssine",
+        "amine",
+        "imane",
+        "yassine",
+        "yasmine",
+        "alaoui",
+        "ali",
+    ]
+    a = pl.Series([x for x in names for _ in names], dtype=pl.Utf8)
+    b = pl.Series([y for _ in names for y in names], dtype=pl.Utf8)
+    full = pairwise_name_similarity(a, b).to_list()
+    edges = sorted({f for f in full if 0.5 < f < 1.0})
+    assert len(edges) > 50  # (the names give many distinct values above 0.5)
+    for cutoff in edges:
+        cut = pairwise_name_similarity(a, b, score_cutoff=cutoff).to_list()
+        assert cut == [f if f >= cutoff else 0.0 for f in full]
+
+
 @_FAST
 @given(st.lists(_LATIN, min_size=1, max_size=10))
 def test_token_keys_sorted_unique(values: list[str]) -> None:
