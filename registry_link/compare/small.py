@@ -143,20 +143,15 @@ class FewPairs:
     def _pair_frame(
         self, left: pl.DataFrame, right: pl.DataFrame, ids: pl.DataFrame
     ) -> pl.DataFrame:
-        """Both sides' columns per pair as ``l_<col>``/``r_<col>``, record-derived included."""
-
-        def side(frame: pl.DataFrame, idx: pl.Series, prefix: str) -> pl.LazyFrame:
-            return (
-                frame.lazy()
-                .select(pl.col(self._columns).gather(idx))
-                .with_columns(**self._record_derived)
-                .select(pl.all().name.prefix(prefix))
-            )
-
-        lazy = pl.concat(
-            [side(left, ids["l_idx"], "l_"), side(right, ids["r_idx"], "r_")], how="horizontal"
-        )
-        return lazy.collect()
+        """Both sides' columns per pair as ``l_<col>``/``r_<col>``, record-derived included
+        (eager calls: a lazy query over the whole registry costs more to plan than this)."""
+        sides = []
+        for frame, idx, prefix in ((left, ids["l_idx"], "l_"), (right, ids["r_idx"], "r_")):
+            rows = frame.select(self._columns)[idx]
+            if self._record_derived:
+                rows = rows.with_columns(**self._record_derived)
+            sides.append(rows.select(pl.all().name.prefix(prefix)))
+        return pl.concat(sides, how="horizontal")
 
     def _run_stage(self, frame: pl.DataFrame, stage: Sequence[_Step]) -> pl.DataFrame:
         """``frame`` with the stage's helper columns (null where their mask is false)."""
