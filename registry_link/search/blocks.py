@@ -99,6 +99,37 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
     docstring for the limits; ``max_block_size`` overrides the rule's)."""
     rule = table.rule
     qrows, qhash = key_hashes(with_near_keys(query, [rule]), rule.key_columns)
+    return _found(table, qrows, qhash, max_block_size)
+
+
+def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
+    """:func:`lookup` of every table, the keys of the rules without a list column (or a
+    ``near`` one) hashed in one ``select`` (a search's fixed cost is its polars calls)."""
+    plain = [
+        t
+        for t in tables
+        if not t.rule.near and not any(isinstance(query.schema[c], pl.List) for c in t.rule.columns)
+    ]
+    found: dict[str, Lookup] = {}
+    if plain:
+        hashes = query.select(
+            pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in t.rule.key_columns))
+            .then(pl.struct(list(t.rule.key_columns)).hash(_SEED))
+            .alias(t.rule.name)
+            for t in plain
+        )
+        for t in plain:
+            h = hashes.get_column(t.rule.name)
+            qrows = np.flatnonzero(h.is_not_null().to_numpy()).astype(np.uint32)
+            found[t.rule.name] = _found(t, qrows, h.drop_nulls().to_numpy())
+    return [found[t.rule.name] if t.rule.name in found else lookup(t, query) for t in tables]
+
+
+def _found(
+    table: RuleTable, qrows: np.ndarray, qhash: np.ndarray, max_block_size: int | None = None
+) -> Lookup:
+    """The pairs of the query rows ``qrows`` whose keys hash to ``qhash``."""
+    rule = table.rule
     lo = np.searchsorted(table.hashes, qhash, side="left")
     hi = np.searchsorted(table.hashes, qhash, side="right")
     n = hi - lo
