@@ -112,6 +112,8 @@ class FewPairs:
                     stages.append([])
                 stages[k].append(_Step(comp, name, fn))
         self._stages = stages
+        # each stage's select, built once: expression helpers and the others' masks
+        self._stage_exprs = [[e for step in stage for e in _stage_exprs(step)] for stage in stages]
         self._gammas = [c.gamma_expr() for c in self.comparisons]
 
     def compare(
@@ -136,8 +138,8 @@ class FewPairs:
         if ids.height == 0:
             return empty_gammas(self.comparisons)
         frame = self._pair_frame(left, right, ids)
-        for stage in self._stages:
-            frame = self._run_stage(frame, stage)
+        for stage, exprs in zip(self._stages, self._stage_exprs, strict=True):
+            frame = self._run_stage(frame, stage, exprs)
         return pl.concat([ids, frame.select(self._gammas)], how="horizontal")
 
     def _pair_frame(
@@ -153,20 +155,10 @@ class FewPairs:
             sides.append(rows.select(pl.all().name.prefix(prefix)))
         return pl.concat(sides, how="horizontal")
 
-    def _run_stage(self, frame: pl.DataFrame, stage: Sequence[_Step]) -> pl.DataFrame:
+    def _run_stage(
+        self, frame: pl.DataFrame, stage: Sequence[_Step], exprs: list[pl.Expr]
+    ) -> pl.DataFrame:
         """``frame`` with the stage's helper columns (null where their mask is false)."""
-        exprs: list[pl.Expr] = []
-        for step in stage:
-            when = step.comparison.derived_when.get(step.name)
-            if step.fn.expr is not None:
-                expr = step.fn.expr
-                exprs.append(
-                    (expr if when is None else pl.when(when.fill_null(False)).then(expr)).alias(
-                        step.name
-                    )
-                )
-            elif when is not None:
-                exprs.append(when.fill_null(False).alias(_mask(step.name)))
         done = frame.select(exprs) if exprs else pl.DataFrame()
         new: list[pl.Series] = []
         for step in stage:
@@ -213,3 +205,15 @@ class FewPairs:
 
 def _mask(name: str) -> str:
     return f"__when__{name}"
+
+
+def _stage_exprs(step: _Step) -> list[pl.Expr]:
+    """What a stage's ``select`` evaluates for one helper column: the column itself when it
+    is an expression (null where its mask is false), else its mask (none: every pair)."""
+    when = step.comparison.derived_when.get(step.name)
+    if step.fn.expr is not None:
+        expr = step.fn.expr
+        if when is not None:
+            expr = pl.when(when.fill_null(False)).then(expr)
+        return [expr.alias(step.name)]
+    return [] if when is None else [when.fill_null(False).alias(_mask(step.name))]

@@ -44,6 +44,7 @@ The rules, in words:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -518,6 +519,28 @@ def _decision_and_reason(
     second_above_match_reviews: bool,
 ) -> pl.DataFrame:
     """Decision and reason from the best and second candidates (no reviewer decisions)."""
+    decision, reason = _decision_exprs(
+        match_threshold, review_threshold, margin, second_above_match_reviews
+    )
+    return (
+        frame.with_columns(_p_txt=_fmt(pl.col("match_probability")))
+        .with_columns(decision=decision, reason=reason)
+        .with_columns(
+            person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
+        )
+        .drop("_p_txt")
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _decision_exprs(
+    match_threshold: float,
+    review_threshold: float,
+    margin: float,
+    second_above_match_reviews: bool,
+) -> tuple[pl.Expr, pl.Expr]:
+    """The decision and reason expressions of :func:`_decision_and_reason` (built once per
+    thresholds: a search decides a few records many times)."""
     p, p2 = pl.col("match_probability"), pl.col("second_probability")
     gap = pl.col("match_weight") - pl.col("_second_weight")
     near = (p2 >= review_threshold) & ((gap <= 0) | (gap < margin))
@@ -592,14 +615,7 @@ def _decision_and_reason(
         .then(pl.concat_str(reason, beside))
         .otherwise(reason)
     )
-    return (
-        frame.with_columns(_p_txt=_fmt(p))
-        .with_columns(decision=decision, reason=reason)
-        .with_columns(
-            person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
-        )
-        .drop("_p_txt")
-    )
+    return decision, reason
 
 
 def _apply_accepted(
@@ -841,6 +857,18 @@ def rank_few(
     return ranked
 
 
+_RELATIVE_EXPRS: dict[tuple[int, tuple[str, ...]], tuple[RelativeIdRule, list[pl.Expr]]] = {}
+
+
+def _relative_exprs(rule: RelativeIdRule, read: tuple[str, ...]) -> list[pl.Expr]:
+    """``rule``'s flag and words over the columns ``read`` (built once per rule and columns)."""
+    key = (id(rule), read)
+    found = _RELATIVE_EXPRS.get(key)
+    if found is None or found[0] is not rule:
+        found = _RELATIVE_EXPRS[key] = (rule, [rule.flag(list(read)), rule.words(list(read))])
+    return found[1]
+
+
 def decide_few(
     left: pl.DataFrame,
     ranked: Sequence[Sequence[int]],
@@ -880,7 +908,7 @@ def decide_few(
     words: dict[int, str | None] = dict.fromkeys(rows)
     if relative_id is not None and read and rows:
         found = pl.DataFrame({c: [columns[c][i] for i in rows] for c in read}).select(
-            relative_id.flag(read), relative_id.words(read)
+            _relative_exprs(relative_id, tuple(read))
         )
         flags = dict(zip(rows, found["_relative_id"].to_list(), strict=True))
         words = dict(zip(rows, found["_relative_words"].to_list(), strict=True))

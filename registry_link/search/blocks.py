@@ -105,10 +105,11 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
 def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
     """:func:`lookup` of every table, the keys of the rules without a list column (or a
     ``near`` one) hashed in one ``select`` (a search's fixed cost is its polars calls)."""
+    schema = query.schema
     plain = [
         t
         for t in tables
-        if not t.rule.near and not any(isinstance(query.schema[c], pl.List) for c in t.rule.columns)
+        if not t.rule.near and not any(isinstance(schema[c], pl.List) for c in t.rule.columns)
     ]
     found: dict[str, Lookup] = {}
     if plain:

@@ -131,6 +131,9 @@ class _Household:
     pass1: TrainedModel
 
 
+_SCHEMA = pl.Schema(STANDARDISED_SCHEMA)
+
+
 def _standardised(records: StandardisedList | pl.DataFrame, what: str) -> pl.DataFrame:
     """The standardised frame of ``records``, in schema order and dtypes."""
     frame = records.frame if isinstance(records, StandardisedList) else records
@@ -140,6 +143,8 @@ def _standardised(records: StandardisedList | pl.DataFrame, what: str) -> pl.Dat
             f"the {what} records are not a standardised frame: they lack {missing[:8]}; load "
             f"them with registry_link.load_standardised(path, config) first"
         )
+    if frame.schema == _SCHEMA:
+        return frame
     return frame.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items())
 
 
