@@ -19,6 +19,7 @@ one chance in 10^13 per search at 10 M keys."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -113,17 +114,28 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
     ]
     found: dict[str, Lookup] = {}
     if plain:
-        hashes = query.select(
-            pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in t.rule.key_columns))
-            .then(pl.struct(list(t.rule.key_columns)).hash(_SEED))
-            .alias(t.rule.name)
-            for t in plain
-        )
-        for t in plain:
-            h = hashes.get_column(t.rule.name)
-            qrows = np.flatnonzero(h.is_not_null().to_numpy()).astype(np.uint32)
-            found[t.rule.name] = _found(t, qrows, h.drop_nulls().to_numpy())
+        # one select: per rule its keys' hash, then whether the key is whole (no null part)
+        both = query.select(_hash_exprs(tuple(t.rule for t in plain))).to_numpy()
+        hashes, whole = both[:, : len(plain)], both[:, len(plain) :].astype(bool)
+        for i, t in enumerate(plain):
+            qrows = np.flatnonzero(whole[:, i]).astype(np.uint32)
+            found[t.rule.name] = _found(t, qrows, hashes[qrows, i])
     return [found[t.rule.name] if t.rule.name in found else lookup(t, query) for t in tables]
+
+
+@functools.lru_cache(maxsize=16)
+def _hash_exprs(rules: tuple[BlockingRule, ...]) -> list[pl.Expr]:
+    """:func:`lookup_all`'s select (built once per rules): each rule's key hash (UInt64),
+    then whether its key has no null part (as UInt64, 0 or 1)."""
+    return [
+        *(pl.struct(list(r.key_columns)).hash(_SEED).alias(f"_h_{i}") for i, r in enumerate(rules)),
+        *(
+            pl.all_horizontal(pl.col(c).is_not_null() for c in r.key_columns)
+            .cast(pl.UInt64)
+            .alias(f"_whole_{i}")
+            for i, r in enumerate(rules)
+        ),
+    ]
 
 
 def _found(

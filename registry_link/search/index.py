@@ -133,6 +133,9 @@ class _Household:
 
 _SCHEMA = pl.Schema(STANDARDISED_SCHEMA)
 
+#: The registry's person ids, hashed and sorted as a blocking rule's keys: :meth:`get`.
+_PERSON_RULE = BlockingRule("__person_id", ("person_id",))
+
 
 def _standardised(records: StandardisedList | pl.DataFrame, what: str) -> pl.DataFrame:
     """The standardised frame of ``records``, in schema order and dtypes."""
@@ -225,7 +228,8 @@ class RegistryIndex:
 
     def _rules(self) -> list[BlockingRule]:
         rules = list(self.settings.blocking_rules)
-        return rules + ([self._household.rule] if self._household is not None else [])
+        rules += [self._household.rule] if self._household is not None else []
+        return [*rules, _PERSON_RULE]  # (for get(person_id): not a blocking rule)
 
     def _with_hint(self, frame: pl.DataFrame) -> pl.DataFrame:
         if self._household is None:
@@ -581,6 +585,24 @@ class RegistryIndex:
                 )
             )
         return results
+
+    # ------------------------------------------------------------------ one person
+
+    def get(self, person_id: str) -> pl.DataFrame:
+        """The registry records of one person (``person_id``), as the registry holds them
+        now (standardised; every column of the registry frame); no rows for an unknown id.
+
+        An exact look-up, not a search: the person ids are hashed and sorted once (and kept
+        up to date by :meth:`upsert` and :meth:`remove`), so it is one hash and a binary
+        search whatever the registry's size.
+        """
+        snap = self._snapshot
+        table = snap.tables[_PERSON_RULE.name]
+        query = pl.DataFrame({"person_id": [str(person_id)]}, schema={"person_id": pl.Utf8})
+        hit = lookup(table, query, max_block_size=None)
+        rows = np.sort(hit.right)
+        found = snap.registry[rows].select(list(STANDARDISED_SCHEMA))
+        return found.filter(pl.col("person_id") == str(person_id))  # (a hash collision aside)
 
 
 @dataclass(frozen=True)
