@@ -154,7 +154,8 @@ def with_distinct(
     """
     known = _all_remembered(frame, column, rule)
     if known is not None:
-        return frame.drop([c for c in known.columns if c in frame.columns]).hstack(known)
+        stale = [c for c in known.columns if c in frame.columns]
+        return (frame.drop(stale) if stale else frame).hstack(known)
     distinct = frame.select(pl.col(column)).unique().drop_nulls()
     mapped_df = _mapped(distinct, column, rule)
     new = [c for c in mapped_df.columns if c != column]
