@@ -49,7 +49,7 @@ def _hashable(value: Any) -> Hashable:
     """A value of a pair-frame cell as a dict key (lists as tuples)."""
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 class DerivedMemo:

@@ -196,7 +196,7 @@ def score_arrays(
                 if hit.size:
                     values = right_values(column)
                     u_level = model.params.u[comp.name][level]
-                    bf[hit] += _tf_bits(model, column, [values[i] for i in hit], u_level)
+                    bf[hit] += _tf_bits(model, column, [values[int(i)] for i in hit], u_level)
         bfs[f"bf_{comp.name}"] = bf
         total += bf
     prob = np.exp2(-total)

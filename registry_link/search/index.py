@@ -415,7 +415,7 @@ class RegistryIndex:
         right = snap.registry[rows]
         scored = self._score(left, right, l_rows, r_local.astype(np.uint32), self.model)
         ranked = rank_few(
-            scored.l_idx, scored.person, scored.probability, scored.weight, left.height
+            scored.l_idx.tolist(), scored.person, scored.probability, scored.weight, left.height
         )
         s = self.settings
         links = decide_few(
@@ -515,7 +515,9 @@ class RegistryIndex:
         pass1 = self._score(
             left.with_columns(no_hint), right, l_rows[mine], r_local.astype(np.uint32), hh.pass1
         )
-        ranked = rank_few(pass1.l_idx, pass1.person, pass1.probability, pass1.weight, left.height)
+        ranked = rank_few(
+            pass1.l_idx.tolist(), pass1.person, pass1.probability, pass1.weight, left.height
+        )
         s = self.settings
         links = decide_few(
             left,
