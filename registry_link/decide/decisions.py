@@ -857,15 +857,25 @@ def rank_few(
     return ranked
 
 
-_RELATIVE_EXPRS: dict[tuple[int, tuple[str, ...]], tuple[RelativeIdRule, list[pl.Expr]]] = {}
+_RELATIVE_EXPRS: dict[
+    tuple[int, tuple[str, ...], tuple[str, ...]], tuple[RelativeIdRule, list[pl.Expr]]
+] = {}
 
 
-def _relative_exprs(rule: RelativeIdRule, read: tuple[str, ...]) -> list[pl.Expr]:
-    """``rule``'s flag and words over the columns ``read`` (built once per rule and columns)."""
-    key = (id(rule), read)
+def _relative_exprs(
+    rule: RelativeIdRule, read: tuple[str, ...], bf: tuple[str, ...]
+) -> list[pl.Expr]:
+    """``rule``'s expressions over a frame of the best two candidates (built once per rule
+    and columns): its flag and words over the columns ``read`` (none when empty), and, when
+    ``bf`` is given, the identifiers' bits and words (:meth:`RelativeIdRule.id_bits`)."""
+    key = (id(rule), read, bf)
     found = _RELATIVE_EXPRS.get(key)
     if found is None or found[0] is not rule:
-        found = _RELATIVE_EXPRS[key] = (rule, [rule.flag(list(read)), rule.words(list(read))])
+        exprs = [rule.flag(list(read)), rule.words(list(read))] if read else []
+        if bf:
+            by_id: Any = rule  # (the identifier-alone rule's methods, where the rule has them)
+            exprs += [by_id.id_bits(list(bf)), by_id.id_words(list(bf))]
+        found = _RELATIVE_EXPRS[key] = (rule, exprs)
     return found[1]
 
 
@@ -906,10 +916,19 @@ def decide_few(
     read = relative_id.columns(list(columns)) if relative_id is not None else []
     flags: dict[int, bool] = dict.fromkeys(rows, False)
     words: dict[int, str | None] = dict.fromkeys(rows)
-    if relative_id is not None and read and rows:
-        found = pl.DataFrame({c: [columns[c][i] for i in rows] for c in read}).select(
-            _relative_exprs(relative_id, tuple(read))
+    # the identifier-alone rule's bits and words, when the rule has it (RelativeIdRule.id_bits)
+    by_id = relative_id is not None and hasattr(relative_id, "id_bits")
+    id_bits: dict[int, float | None] = dict.fromkeys(rows, 0.0)
+    id_words: dict[int, str | None] = dict.fromkeys(rows)
+    if relative_id is not None and rows and (read or by_id):
+        needed = list(dict.fromkeys([*read, *(bf if by_id else [])]))
+        found = pl.DataFrame({c: [columns[c][i] for i in rows] for c in needed}).select(
+            _relative_exprs(relative_id, tuple(read), tuple(bf) if by_id else ())
         )
+        if by_id:
+            id_bits = dict(zip(rows, found["_id_bits"].to_list(), strict=True))
+            id_words = dict(zip(rows, found["_id_words"].to_list(), strict=True))
+    if relative_id is not None and read and rows:
         flags = dict(zip(rows, found["_relative_id"].to_list(), strict=True))
         words = dict(zip(rows, found["_relative_words"].to_list(), strict=True))
         for pairs in top:
@@ -933,6 +952,9 @@ def decide_few(
             "_second_weight",
             "_second_relative",
             "_relative_words",
+            "_id_bits",
+            "_id_words",
+            "_second_id_bits",
             *bf,
         )
     }
@@ -950,6 +972,9 @@ def decide_few(
         data["_second_weight"].append(weight[second] if second is not None else None)
         data["_second_relative"].append(flags[second] if second is not None else False)
         data["_relative_words"].append(words[flagged[0]] if flagged else None)
+        data["_id_bits"].append(id_bits[best] if best is not None else None)
+        data["_id_words"].append(id_words[best] if best is not None else None)
+        data["_second_id_bits"].append(id_bits[second] if second is not None else None)
         for c in bf:
             data[c].append(columns[c][best] if best is not None else None)
     schema: dict[str, Any] = {
@@ -963,6 +988,9 @@ def decide_few(
         "_second_weight": pl.Float64,
         "_second_relative": pl.Boolean,
         "_relative_words": pl.Utf8,
+        "_id_bits": pl.Float64,
+        "_id_words": pl.Utf8,
+        "_second_id_bits": pl.Float64,
         **dict.fromkeys(bf, pl.Float64),
     }
     frame = pl.concat([left.select(_KEYS), pl.DataFrame(data, schema=schema)], how="horizontal")

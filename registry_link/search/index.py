@@ -590,9 +590,9 @@ class RegistryIndex:
 
     # ------------------------------------------------------------------ one person
 
-    def get(self, person_id: str) -> pl.DataFrame:
-        """The registry records of one person (``person_id``), as the registry holds them
-        now (standardised; every column of the registry frame); no rows for an unknown id.
+    def get(self, person_id: str) -> list[dict[str, object]]:
+        """The searchable registry records of one person (``person_id``), as a candidate
+        shows them (:data:`CANDIDATE_FIELDS`); none for an unknown id.
 
         An exact look-up, not a search: the person ids are hashed and sorted once (and kept
         up to date by :meth:`upsert` and :meth:`remove`), so it is one hash and a binary
@@ -601,10 +601,9 @@ class RegistryIndex:
         snap = self._snapshot
         table = snap.tables[_PERSON_RULE.name]
         query = pl.DataFrame({"person_id": [str(person_id)]}, schema={"person_id": pl.Utf8})
-        hit = lookup(table, query, max_block_size=None)
-        rows = np.sort(hit.right)
-        found = snap.registry[rows].select(list(STANDARDISED_SCHEMA))
-        return found.filter(pl.col("person_id") == str(person_id))  # (a hash collision aside)
+        rows = snap.registry[np.sort(lookup(table, query).right)]
+        rows = rows.filter(pl.col("person_id") == str(person_id))  # (a hash collision aside)
+        return rows.select(c for c in CANDIDATE_FIELDS if c in rows.columns).to_dicts()
 
 
 @dataclass(frozen=True)

@@ -205,13 +205,13 @@ def test_get_gives_the_registry_records_of_one_person(fresh: RegistryIndex, samp
     person = registry.filter(pl.col("person_id").is_not_null())["person_id"][17]
     got = fresh.get(person)
     want = registry.filter(pl.col("person_id") == person)
-    assert got.height == want.height >= 1
-    assert got.columns == want.columns
-    assert sorted(got["record_id"].to_list()) == sorted(want["record_id"].to_list())
-    assert fresh.get("no-such-person").height == 0
+    assert len(got) == want.height >= 1
+    assert sorted(r["record_id"] for r in got) == sorted(want["record_id"].to_list())
+    assert all(r["person_id"] == person and "household_id" in r for r in got)
+    assert fresh.get("no-such-person") == []
     # kept up to date by upsert and remove
-    assert fresh.get("9000000001").height == 0
+    assert fresh.get("9000000001") == []
     fresh.upsert([_NEW_PERSON])
-    assert fresh.get("9000000001")["given_name"].to_list() == ["Ilyass"]
+    assert [r["given_name"] for r in fresh.get("9000000001")] == ["Ilyass"]
     fresh.remove(["9000000001"])
-    assert fresh.get("9000000001").height == 0
+    assert fresh.get("9000000001") == []
