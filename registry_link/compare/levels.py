@@ -39,10 +39,15 @@ class Derived:
         fn: computes the column from the pair frame (one value per pair).
         reads: the pair-frame columns ``fn`` reads (``l_<col>``, ``r_<col>``, earlier helper
             columns); ``None`` when unknown, so every column is gathered for it.
+        expr: when ``fn`` evaluates one element-wise polars expression over the pair frame,
+            that expression (``fn`` gives ``frame.select(expr)``): a caller comparing a few
+            pairs evaluates it beside the other comparisons' in one ``select``
+            (:mod:`registry_link.compare.small`).
     """
 
     fn: DerivedFn
     reads: frozenset[str] | None = None
+    expr: pl.Expr | None = field(default=None, compare=False)
 
     def __call__(self, frame: pl.DataFrame) -> pl.Series:
         """The column over ``frame``."""

@@ -329,7 +329,7 @@ def _expr_fn(expr: pl.Expr) -> Derived:
     def derive(frame: pl.DataFrame) -> pl.Series:
         return frame.select(expr).to_series()
 
-    return _reading(derive, expr.meta.root_names())
+    return Derived(derive, frozenset(expr.meta.root_names()), expr)
 
 
 def _string_levels(

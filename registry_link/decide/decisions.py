@@ -50,9 +50,11 @@ The rules, in words:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -557,6 +559,28 @@ def _decision_and_reason(
     second_above_match_reviews: bool,
 ) -> pl.DataFrame:
     """Decision and reason from the best and second candidates (no reviewer decisions)."""
+    decision, reason = _decision_exprs(
+        match_threshold, review_threshold, margin, second_above_match_reviews
+    )
+    return (
+        frame.with_columns(_p_txt=_fmt(pl.col("match_probability")))
+        .with_columns(decision=decision, reason=reason)
+        .with_columns(
+            person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
+        )
+        .drop("_p_txt")
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _decision_exprs(
+    match_threshold: float,
+    review_threshold: float,
+    margin: float,
+    second_above_match_reviews: bool,
+) -> tuple[pl.Expr, pl.Expr]:
+    """The decision and reason expressions of :func:`_decision_and_reason` (built once per
+    thresholds: a search decides a few records many times)."""
     p, p2 = pl.col("match_probability"), pl.col("second_probability")
     gap = pl.col("match_weight") - pl.col("_second_weight")
     near = (p2 >= review_threshold) & ((gap <= 0) | (gap < margin))
@@ -657,14 +681,7 @@ def _decision_and_reason(
         .then(pl.concat_str(reason, beside))
         .otherwise(reason)
     )
-    return (
-        frame.with_columns(_p_txt=_fmt(p))
-        .with_columns(decision=decision, reason=reason)
-        .with_columns(
-            person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
-        )
-        .drop("_p_txt")
-    )
+    return decision, reason
 
 
 def _apply_accepted(
@@ -865,3 +882,185 @@ def note_skipped_blocks(links: pl.DataFrame, skipped: Mapping[str, pl.Series]) -
         )
     )
     return out.drop("_i", "_rules")
+
+
+# ---------------------------------------------------------------------------- a few records
+
+
+def rank_few(
+    rec: Sequence[int],
+    person: Sequence[str | None],
+    probability: Sequence[float],
+    weight: Sequence[float],
+    n_records: int,
+) -> list[list[int]]:
+    """Per record (``0 .. n_records - 1``), the pairs of its candidates in rank order, one per
+    person (its best pair): :func:`rank_candidates`' order — highest probability, then highest
+    match weight, then smallest person_id, pairs without a person or with a NaN probability
+    left out, ties in pair order — for the few pairs of a search, in Python.
+
+    Args:
+        rec: each pair's record.
+        person: each pair's registry person (``None``: not a candidate).
+        probability: each pair's match probability.
+        weight: each pair's match weight.
+        n_records: how many records.
+    """
+    per: list[list[int]] = [[] for _ in range(n_records)]
+    for i, r in enumerate(rec):
+        if person[i] is not None and not math.isnan(probability[i]):
+            per[int(r)].append(i)
+    ranked: list[list[int]] = []
+    for pairs in per:
+        pairs.sort(key=lambda i: (-probability[i], -weight[i], person[i]))
+        seen: set[str | None] = set()
+        best = []
+        for i in pairs:
+            if person[i] not in seen:
+                seen.add(person[i])
+                best.append(i)
+        ranked.append(best)
+    return ranked
+
+
+_RELATIVE_EXPRS: dict[
+    tuple[int, tuple[str, ...], tuple[str, ...]], tuple[RelativeIdRule, list[pl.Expr]]
+] = {}
+
+
+def _relative_exprs(
+    rule: RelativeIdRule, read: tuple[str, ...], bf: tuple[str, ...]
+) -> list[pl.Expr]:
+    """``rule``'s expressions over a frame of the best two candidates (built once per rule
+    and columns): its flag and words over the columns ``read`` (none when empty), and, when
+    ``bf`` is given, the identifiers' bits and words (:meth:`RelativeIdRule.id_bits`)."""
+    key = (id(rule), read, bf)
+    found = _RELATIVE_EXPRS.get(key)
+    if found is None or found[0] is not rule:
+        exprs = [rule.flag(list(read)), rule.words(list(read))] if read else []
+        if bf:
+            by_id: Any = rule  # (the identifier-alone rule's methods, where the rule has them)
+            exprs += [by_id.id_bits(list(bf)), by_id.id_words(list(bf))]
+        found = _RELATIVE_EXPRS[key] = (rule, exprs)
+    return found[1]
+
+
+def decide_few(
+    left: pl.DataFrame,
+    ranked: Sequence[Sequence[int]],
+    person: Sequence[str | None],
+    probability: Sequence[float],
+    weight: Sequence[float],
+    columns: Mapping[str, Sequence[float]],
+    *,
+    match_threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    close_second_margin: float = 5.0,
+    second_above_match_reviews: bool = False,
+    relative_id: RelativeIdRule | None = RELATIVE_ID_RULE,
+) -> pl.DataFrame:
+    """:func:`decide` for the few records of a search, their candidates already ranked
+    (:func:`rank_few`): the same links (:data:`LINK_COLUMNS` then the chosen pair's ``bf_*``),
+    from the same rules — the relative-identifier flag and words, the decision and reason
+    expressions — evaluated on the best two candidates of each record in three polars calls
+    instead of decide's joins and window functions over every pair. No reviewer decisions.
+
+    Args:
+        left: the records ``{source, record_id}``, one per entry of ``ranked``.
+        ranked: per record, its pairs in rank order (indices into the pair sequences).
+        person, probability, weight: per pair.
+        columns: per pair, its ``bf_<name>`` and ``gamma_<name>`` values (the relative-id rule
+            reads some; the ``bf_*`` are the links' last columns).
+    """
+    check_thresholds(match_threshold, review_threshold, close_second_margin)
+    _require(left, _KEYS, "partner records")
+    if left.height != len(ranked):
+        raise UsageError(f"{left.height} records for {len(ranked)} lists of ranked candidates")
+    bf = [c for c in columns if c.startswith("bf_")]
+    top = [list(pairs[:2]) for pairs in ranked]
+    rows = [i for pairs in top for i in pairs]
+    read = relative_id.columns(list(columns)) if relative_id is not None else []
+    flags: dict[int, bool] = dict.fromkeys(rows, False)
+    words: dict[int, str | None] = dict.fromkeys(rows)
+    # the identifier-alone rule's bits and words, when the rule has it (RelativeIdRule.id_bits)
+    by_id = relative_id is not None and hasattr(relative_id, "id_bits")
+    id_bits: dict[int, float | None] = dict.fromkeys(rows, 0.0)
+    id_words: dict[int, str | None] = dict.fromkeys(rows)
+    if relative_id is not None and rows and (read or by_id):
+        needed = list(dict.fromkeys([*read, *(bf if by_id else [])]))
+        found = pl.DataFrame({c: [columns[c][i] for i in rows] for c in needed}).select(
+            _relative_exprs(relative_id, tuple(read), tuple(bf) if by_id else ())
+        )
+        if by_id:
+            id_bits = dict(zip(rows, found["_id_bits"].to_list(), strict=True))
+            id_words = dict(zip(rows, found["_id_words"].to_list(), strict=True))
+    if relative_id is not None and read and rows:
+        flags = dict(zip(rows, found["_relative_id"].to_list(), strict=True))
+        words = dict(zip(rows, found["_relative_words"].to_list(), strict=True))
+        for pairs in top:
+            if (
+                len(pairs) == 2
+                and flags[pairs[0]]
+                and not flags[pairs[1]]
+                and probability[pairs[1]] >= review_threshold
+            ):
+                pairs.reverse()
+    data: dict[str, list[object]] = {
+        name: []
+        for name in (
+            "person_id",
+            "match_probability",
+            "match_weight",
+            "candidates",
+            "_relative",
+            "second_person_id",
+            "second_probability",
+            "_second_weight",
+            "_second_relative",
+            "_relative_words",
+            "_id_bits",
+            "_id_words",
+            "_second_id_bits",
+            *bf,
+        )
+    }
+    for pairs, all_pairs in zip(top, ranked, strict=True):
+        best = pairs[0] if pairs else None
+        second = pairs[1] if len(pairs) > 1 else None
+        flagged = [i for i in pairs if flags[i]]
+        data["person_id"].append(person[best] if best is not None else None)
+        data["match_probability"].append(probability[best] if best is not None else None)
+        data["match_weight"].append(weight[best] if best is not None else None)
+        data["candidates"].append(len(all_pairs))
+        data["_relative"].append(flags[best] if best is not None else False)
+        data["second_person_id"].append(person[second] if second is not None else None)
+        data["second_probability"].append(probability[second] if second is not None else None)
+        data["_second_weight"].append(weight[second] if second is not None else None)
+        data["_second_relative"].append(flags[second] if second is not None else False)
+        data["_relative_words"].append(words[flagged[0]] if flagged else None)
+        data["_id_bits"].append(id_bits[best] if best is not None else None)
+        data["_id_words"].append(id_words[best] if best is not None else None)
+        data["_second_id_bits"].append(id_bits[second] if second is not None else None)
+        for c in bf:
+            data[c].append(columns[c][best] if best is not None else None)
+    schema: dict[str, Any] = {
+        "person_id": pl.Utf8,
+        "match_probability": pl.Float64,
+        "match_weight": pl.Float64,
+        "candidates": pl.UInt32,
+        "_relative": pl.Boolean,
+        "second_person_id": pl.Utf8,
+        "second_probability": pl.Float64,
+        "_second_weight": pl.Float64,
+        "_second_relative": pl.Boolean,
+        "_relative_words": pl.Utf8,
+        "_id_bits": pl.Float64,
+        "_id_words": pl.Utf8,
+        "_second_id_bits": pl.Float64,
+        **dict.fromkeys(bf, pl.Float64),
+    }
+    frame = pl.concat([left.select(_KEYS), pl.DataFrame(data, schema=schema)], how="horizontal")
+    out = _decision_and_reason(
+        frame, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
+    )
+    return _note_shared_persons(out).select(*LINK_COLUMNS, *bf)

@@ -19,6 +19,7 @@ one chance in 10^13 per search at 10 M keys."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,6 +100,49 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
     docstring for the limits; ``max_block_size`` overrides the rule's)."""
     rule = table.rule
     qrows, qhash = key_hashes(with_near_keys(query, [rule]), rule.key_columns)
+    return _found(table, qrows, qhash, max_block_size)
+
+
+def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
+    """:func:`lookup` of every table, the keys of the rules without a list column (or a
+    ``near`` one) hashed in one ``select`` (a search's fixed cost is its polars calls)."""
+    schema = query.schema
+    plain = [
+        t
+        for t in tables
+        if not t.rule.near and not any(isinstance(schema[c], pl.List) for c in t.rule.columns)
+    ]
+    found: dict[str, Lookup] = {}
+    if plain:
+        # one select: per rule its keys' hash, then whether the key is whole (no null part)
+        both = query.select(_hash_exprs(tuple(t.rule for t in plain))).to_numpy()
+        hashes, whole = both[:, : len(plain)], both[:, len(plain) :].astype(bool)
+        for i, t in enumerate(plain):
+            qrows = np.flatnonzero(whole[:, i]).astype(np.uint32)
+            found[t.rule.name] = _found(t, qrows, hashes[qrows, i])
+    return [found[t.rule.name] if t.rule.name in found else lookup(t, query) for t in tables]
+
+
+@functools.lru_cache(maxsize=16)
+def _hash_exprs(rules: tuple[BlockingRule, ...]) -> list[pl.Expr]:
+    """:func:`lookup_all`'s select (built once per rules): each rule's key hash (UInt64),
+    then whether its key has no null part (as UInt64, 0 or 1)."""
+    return [
+        *(pl.struct(list(r.key_columns)).hash(_SEED).alias(f"_h_{i}") for i, r in enumerate(rules)),
+        *(
+            pl.all_horizontal(pl.col(c).is_not_null() for c in r.key_columns)
+            .cast(pl.UInt64)
+            .alias(f"_whole_{i}")
+            for i, r in enumerate(rules)
+        ),
+    ]
+
+
+def _found(
+    table: RuleTable, qrows: np.ndarray, qhash: np.ndarray, max_block_size: int | None = None
+) -> Lookup:
+    """The pairs of the query rows ``qrows`` whose keys hash to ``qhash``."""
+    rule = table.rule
     lo = np.searchsorted(table.hashes, qhash, side="left")
     hi = np.searchsorted(table.hashes, qhash, side="right")
     n = hi - lo

@@ -35,10 +35,11 @@ import numpy as np
 import polars as pl
 
 from registry_link.block.candidates import BlockingRule
-from registry_link.compare.compute import compare
+from registry_link.compare.levels import Comparison
+from registry_link.compare.small import DerivedMemo, FewPairs
 from registry_link.config.loader import SourceSettings
-from registry_link.decide.decisions import decide, note_skipped_blocks, rank_candidates
-from registry_link.errors import QueryError, UsageError
+from registry_link.decide.decisions import decide_few, note_skipped_blocks, rank_few
+from registry_link.errors import ModelError, QueryError, UsageError
 from registry_link.households.context import (
     base_model,
     gate_household,
@@ -49,8 +50,15 @@ from registry_link.households.context import (
 )
 from registry_link.model import ModelSettings, TrainedModel
 from registry_link.schema import DISPLAY_FIELDS, STANDARDISED_SCHEMA
-from registry_link.score.scoring import explain, score
-from registry_link.search.blocks import Lookup, RuleTable, build_table, lookup, updated_table
+from registry_link.score.scoring import explain, score_arrays
+from registry_link.search.blocks import (
+    Lookup,
+    RuleTable,
+    build_table,
+    lookup,
+    lookup_all,
+    updated_table,
+)
 from registry_link.search.query import (
     QUERY_FIELDS,
     REGISTRY_RECORD_FIELDS,
@@ -123,6 +131,12 @@ class _Household:
     pass1: TrainedModel
 
 
+_SCHEMA = pl.Schema(STANDARDISED_SCHEMA)
+
+#: The registry's person ids, hashed and sorted as a blocking rule's keys: :meth:`get`.
+_PERSON_RULE = BlockingRule("__person_id", ("person_id",))
+
+
 def _standardised(records: StandardisedList | pl.DataFrame, what: str) -> pl.DataFrame:
     """The standardised frame of ``records``, in schema order and dtypes."""
     frame = records.frame if isinstance(records, StandardisedList) else records
@@ -132,6 +146,8 @@ def _standardised(records: StandardisedList | pl.DataFrame, what: str) -> pl.Dat
             f"the {what} records are not a standardised frame: they lack {missing[:8]}; load "
             f"them with registry_link.load_standardised(path, config) first"
         )
+    if frame.schema == _SCHEMA:
+        return frame
     return frame.select(pl.col(c).cast(t) for c, t in STANDARDISED_SCHEMA.items())
 
 
@@ -178,6 +194,8 @@ class RegistryIndex:
         self._lock = threading.Lock()
         self._memos: dict[int, tuple[SourceSettings, ValueMemo]] = {}
         self._compare_memo = ValueMemo()
+        self._derived_memo = DerivedMemo()
+        self._few: dict[tuple[str, ...], FewPairs] = {}
         self._snapshot = _Snapshot(
             registry=frame,
             alive=np.ones(frame.height, dtype=bool),
@@ -210,7 +228,8 @@ class RegistryIndex:
 
     def _rules(self) -> list[BlockingRule]:
         rules = list(self.settings.blocking_rules)
-        return rules + ([self._household.rule] if self._household is not None else [])
+        rules += [self._household.rule] if self._household is not None else []
+        return [*rules, _PERSON_RULE]  # (for get(person_id): not a blocking rule)
 
     def _with_hint(self, frame: pl.DataFrame) -> pl.DataFrame:
         if self._household is None:
@@ -378,13 +397,13 @@ class RegistryIndex:
         self, snap: _Snapshot, left: pl.DataFrame
     ) -> tuple[np.ndarray, np.ndarray, dict[str, pl.Series]]:
         """Candidate pairs (query rows, registry rows), unique; rows skipped per rule."""
-        found: list[Lookup] = []
-        skipped: dict[str, pl.Series] = {}
-        for rule in self.settings.blocking_rules:
-            hit = lookup(snap.tables[rule.name], left)
-            found.append(hit)
-            if hit.skipped.size:
-                skipped[rule.name] = pl.Series(hit.skipped, dtype=pl.UInt32)
+        rules = self.settings.blocking_rules
+        found = lookup_all([snap.tables[rule.name] for rule in rules], left)
+        skipped = {
+            rule.name: pl.Series(hit.skipped, dtype=pl.UInt32)
+            for rule, hit in zip(rules, found, strict=True)
+            if hit.skipped.size
+        }
         return *_unique_pairs(found), skipped
 
     def _search_frame(self, snap: _Snapshot, left: pl.DataFrame, k: int) -> list[SearchResult]:
@@ -394,41 +413,87 @@ class RegistryIndex:
             left, l_rows, r_rows = self._household_pass(snap, left, l_rows, r_rows, hh)
         rows, r_local = np.unique(r_rows, return_inverse=True)
         right = snap.registry[rows]
-        pairs = pl.DataFrame(
-            {"l_idx": l_rows.astype(np.uint32), "r_idx": r_local.astype(np.uint32)}
+        scored = self._score(left, right, l_rows, r_local.astype(np.uint32), self.model)
+        ranked = rank_few(
+            scored.l_idx.tolist(), scored.person, scored.probability, scored.weight, left.height
         )
-        scored = self._score(left, right, pairs, self.model)
-        links = decide(
-            scored,
+        s = self.settings
+        links = decide_few(
             left,
-            right=right,
-            model=self.model,
-            match_threshold=self.settings.match_threshold,
-            review_threshold=self.settings.review_threshold,
-            close_second_margin=self.settings.close_second_margin,
+            ranked,
+            scored.person,
+            scored.probability,
+            scored.weight,
+            scored.columns,
+            match_threshold=s.match_threshold,
+            review_threshold=s.review_threshold,
+            close_second_margin=s.close_second_margin,
         )
         links = note_skipped_blocks(links, skipped)
-        return self._results(left, right, scored, links, k)
+        return self._results(left, right, scored, ranked, links, k)
 
     def _score(
-        self, left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, model: TrainedModel
-    ) -> pl.DataFrame:
-        """The pairs' comparison vectors scored with ``model`` (``bf_*`` included)."""
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        l_idx: np.ndarray,
+        r_idx: np.ndarray,
+        model: TrainedModel,
+    ) -> _Scored:
+        """The pairs (``l_idx``, ``r_idx``) compared and scored with ``model``."""
         hh = self._household
         plain = [c for c in model.comparisons if hh is None or c.name != hh.rule.name]
+        few = self._few_pairs(plain)
         with remembered_values(self._compare_memo):  # (per-value name features)
-            gammas = compare(left, right, pairs, plain)
+            gammas = few.compare(left, right, l_idx, r_idx)
         if len(plain) < len(model.comparisons):
             assert hh is not None
             comp = model.comparison(hh.rule.name)
-            (gamma,) = household_gammas_of(left, right, [pairs], comp)
+            (gamma,) = household_gammas_of(left, right, [gammas], comp)
             # as in the batch's second pass: no household evidence where the person's own
             # given name and birth date both differ
             hc = self.settings.household_context
             if hc is not None:
                 gamma = gate_household(gamma, gammas, hc.not_when_all_different)
             gammas = gammas.with_columns(gamma)
-        return score(gammas, model, right=right, contributions=True)
+        gamma_columns = {
+            c.output_column: gammas[c.output_column].to_numpy() for c in model.comparisons
+        }
+        values: dict[str, list[object]] = {}
+
+        def right_values(column: str) -> list[object]:
+            if column not in values:
+                if column not in right.columns:
+                    raise ModelError(
+                        f"the model adjusts on column {column!r}, absent from the registry "
+                        f"records; build the index with the registry the model was trained on"
+                    )
+                every = right.get_column(column).to_list()
+                values[column] = [every[j] for j in r_idx]
+            return values[column]
+
+        bfs, weight, probability = score_arrays(gamma_columns, model, right_values)
+        persons = right.get_column("person_id").to_list()
+        return _Scored(
+            gammas=gammas,
+            l_idx=np.asarray(l_idx),
+            r_idx=np.asarray(r_idx),
+            person=[persons[j] for j in r_idx],
+            probability=probability.tolist(),
+            weight=weight.tolist(),
+            columns={
+                **{name: v.tolist() for name, v in bfs.items()},
+                **{name: v.tolist() for name, v in gamma_columns.items()},
+            },
+        )
+
+    def _few_pairs(self, comparisons: Sequence[Comparison]) -> FewPairs:
+        """The few-pairs comparer of ``comparisons`` (one per set, sharing one memo)."""
+        key = tuple(c.name for c in comparisons)
+        found = self._few.get(key)
+        if found is None:
+            found = self._few[key] = FewPairs(comparisons, self._derived_memo)
+        return found
 
     def _household_pass(
         self,
@@ -447,18 +512,23 @@ class RegistryIndex:
         mine = principal[l_rows]
         rows, r_local = np.unique(r_rows[mine], return_inverse=True)
         right = snap.registry[rows]
-        pairs = pl.DataFrame(
-            {"l_idx": l_rows[mine].astype(np.uint32), "r_idx": r_local.astype(np.uint32)}
+        pass1 = self._score(
+            left.with_columns(no_hint), right, l_rows[mine], r_local.astype(np.uint32), hh.pass1
         )
-        pass1 = self._score(left.with_columns(no_hint), right, pairs, hh.pass1)
-        links = decide(
-            pass1,
+        ranked = rank_few(
+            pass1.l_idx.tolist(), pass1.person, pass1.probability, pass1.weight, left.height
+        )
+        s = self.settings
+        links = decide_few(
             left,
-            right=right,
-            model=hh.pass1,
-            match_threshold=self.settings.match_threshold,
-            review_threshold=self.settings.review_threshold,
-            close_second_margin=self.settings.close_second_margin,
+            ranked,
+            pass1.person,
+            pass1.probability,
+            pass1.weight,
+            pass1.columns,
+            match_threshold=s.match_threshold,
+            review_threshold=s.review_threshold,
+            close_second_margin=s.close_second_margin,
         )
         left = left.with_columns(partner_hints(left, links, right).alias(hh.hint))
         extra = lookup(snap.tables[hh.rule.name], left)
@@ -468,54 +538,87 @@ class RegistryIndex:
         self,
         left: pl.DataFrame,
         right: pl.DataFrame,
-        scored: pl.DataFrame,
+        scored: _Scored,
+        ranked: Sequence[Sequence[int]],
         links: pl.DataFrame,
         k: int,
     ) -> list[SearchResult]:
-        """One :class:`SearchResult` per query record."""
+        """One :class:`SearchResult` per query record: its candidates in rank order (at most
+        ``k``), the decision and reason of ``links``."""
         s = self.settings
-        wide = scored.with_columns(
-            source=pl.lit("q"),
-            record_id=scored["l_idx"].cast(pl.Utf8),
-            person_id=right["person_id"].gather(scored["r_idx"]),
-        )
-        ranked = rank_candidates(wide).filter(pl.col("rank") <= k)
-        picked = wide[ranked["_row"]].with_columns(_l=pl.col("l_idx"), _rank=ranked["rank"])
-        bf_cols = [f"bf_{c.name}" for c in self.model.comparisons]
         shown = [c for c in CANDIDATE_FIELDS if c in right.columns]
-        per_record: list[list[Candidate]] = [[] for _ in range(left.height)]
+        registry_rows = right.select(shown).to_dicts()
+        bf_cols = [f"bf_{c.name}" for c in self.model.comparisons]
         decisions = links["decision"].to_list()
-        for row in picked.sort("_l", "_rank").iter_rows(named=True):
-            i = row["_l"]
-            reg = right.row(row["r_idx"], named=True)
-            p = float(row["match_probability"])
-            if row["_rank"] == 1:
-                decision = decisions[i]
-            else:
-                decision = "review" if p >= s.review_threshold else "non_match"
-            per_record[i].append(
-                Candidate(
-                    record_id=reg["record_id"],
-                    person_id=reg["person_id"],
-                    household_id=reg["household_id"],
-                    match_probability=p,
-                    match_weight=float(row["match_weight"]),
-                    bits={c[3:]: float(row[c]) for c in bf_cols},
-                    explanation=tuple(explain(row, self.model)),
-                    decision=decision,
-                    fields={f: reg[f] for f in shown},
+        reasons = links["reason"].to_list()
+        flags = left["flags"].to_list()
+        results = []
+        for i, pairs in enumerate(ranked):
+            candidates = []
+            for rank, pair in enumerate(pairs[:k], start=1):
+                reg = registry_rows[int(scored.r_idx[pair])]
+                row = {name: values[pair] for name, values in scored.columns.items()}
+                p = scored.probability[pair]
+                row["match_weight"] = scored.weight[pair]
+                row["match_probability"] = p
+                if rank == 1:
+                    decision = decisions[i]
+                else:
+                    decision = "review" if p >= s.review_threshold else "non_match"
+                candidates.append(
+                    Candidate(
+                        record_id=reg["record_id"],
+                        person_id=reg["person_id"],
+                        household_id=reg["household_id"],
+                        match_probability=float(p),
+                        match_weight=float(scored.weight[pair]),
+                        bits={c[3:]: float(row[c]) for c in bf_cols},
+                        explanation=tuple(explain(row, self.model)),
+                        decision=decision,
+                        fields=reg,
+                    )
+                )
+            results.append(
+                SearchResult(
+                    candidates=tuple(candidates),
+                    decision=decisions[i],
+                    reason=reasons[i],
+                    flags=tuple(flags[i] or ()),
                 )
             )
-        flags = left["flags"].to_list()
-        return [
-            SearchResult(
-                candidates=tuple(per_record[i]),
-                decision=decisions[i],
-                reason=reason,
-                flags=tuple(flags[i] or ()),
-            )
-            for i, reason in enumerate(links["reason"].to_list())
-        ]
+        return results
+
+    # ------------------------------------------------------------------ one person
+
+    def get(self, person_id: str) -> list[dict[str, object]]:
+        """The searchable registry records of one person (``person_id``), as a candidate
+        shows them (:data:`CANDIDATE_FIELDS`); none for an unknown id.
+
+        An exact look-up, not a search: the person ids are hashed and sorted once (and kept
+        up to date by :meth:`upsert` and :meth:`remove`), so it is one hash and a binary
+        search whatever the registry's size.
+        """
+        snap = self._snapshot
+        table = snap.tables[_PERSON_RULE.name]
+        query = pl.DataFrame({"person_id": [str(person_id)]}, schema={"person_id": pl.Utf8})
+        rows = snap.registry[np.sort(lookup(table, query).right)]
+        rows = rows.filter(pl.col("person_id") == str(person_id))  # (a hash collision aside)
+        return rows.select(c for c in CANDIDATE_FIELDS if c in rows.columns).to_dicts()
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A search's pairs compared and scored: per pair its query row (``l_idx``), registry
+    row (``r_idx``, into the candidates' frame), person, probability, weight, and its
+    ``bf_<name>`` and ``gamma_<name>`` values (``columns``); ``gammas`` the vectors' frame."""
+
+    gammas: pl.DataFrame
+    l_idx: np.ndarray
+    r_idx: np.ndarray
+    person: list[str | None]
+    probability: list[float]
+    weight: list[float]
+    columns: dict[str, list[float]]
 
     # (minimal exact lookup for the service's registry-id search; issue 17, branch h17v:
     # branch h17s brings the full RegistryIndex.get — keep that one when merging)

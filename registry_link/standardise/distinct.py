@@ -121,6 +121,28 @@ def _mapped(distinct: pl.DataFrame, column: str, rule: Rule | dict[str, pl.Expr]
     return pl.DataFrame(memo.rows(key, values), schema=schema, orient="row")
 
 
+def _all_remembered(
+    frame: pl.DataFrame, column: str, rule: Rule | dict[str, pl.Expr]
+) -> pl.DataFrame | None:
+    """The rule's new columns for ``frame`` read from the active memo when it holds every
+    value of ``column`` (a search's record, seen values): no polars call but the frame's
+    construction. ``None`` otherwise (no memo, or a value not kept yet)."""
+    memo = _MEMO.get()
+    if memo is None:
+        return None
+    key = _rule_key(column, rule)
+    values = frame.get_column(column).to_list()
+    distinct = list(dict.fromkeys(v for v in values if v is not None))
+    schema, missing = memo.known(key, distinct)
+    if schema is None or missing:
+        return None
+    rows = dict(zip(distinct, memo.rows(key, distinct), strict=True))
+    names = list(schema)
+    new = [(j, c) for j, c in enumerate(names) if c != column]
+    data = {c: [None if v is None else rows[v][j] for v in values] for j, c in new}
+    return pl.DataFrame(data, schema={c: schema[c] for _, c in new})
+
+
 def with_distinct(
     frame: pl.DataFrame, column: str, rule: Rule | dict[str, pl.Expr]
 ) -> pl.DataFrame:
@@ -130,6 +152,10 @@ def with_distinct(
     or a function adding columns to a one-column lazy frame. Rows whose ``column`` is null
     get nulls in the new columns. Row order is kept.
     """
+    known = _all_remembered(frame, column, rule)
+    if known is not None:
+        stale = [c for c in known.columns if c in frame.columns]
+        return (frame.drop(stale) if stale else frame).hstack(known)
     distinct = frame.select(pl.col(column)).unique().drop_nulls()
     mapped_df = _mapped(distinct, column, rule)
     new = [c for c in mapped_df.columns if c != column]

@@ -18,6 +18,7 @@ Steps (all vectorised):
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 import polars as pl
@@ -217,17 +218,9 @@ def _either_rule(column: str, prefix: str) -> Rule:
     return rule
 
 
-def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add the ``*_lat``, ``*_ar``, ``*_key``, ``*_key_ar`` and ``name_token_keys`` columns.
-
-    Every rule runs once per distinct value of its source column.
-    """
-    frame = with_distinct(frame, "family_name", _latin_rule("family_name", "_fl"))
-    frame = with_distinct(frame, "given_name", _latin_rule("given_name", "_gl"))
-    frame = with_distinct(frame, "family_name_ar", _arabic_rule("family_name_ar", "_fa"))
-    frame = with_distinct(frame, "given_name_ar", _arabic_rule("given_name_ar", "_ga"))
-    frame = with_distinct(frame, "father_given_name", _either_rule("father_given_name", "_pa"))
-    frame = with_distinct(frame, "full_name", _either_rule("full_name", "_fn"))
+@functools.cache
+def _name_form_columns() -> dict[str, pl.Expr]:
+    """The name columns :func:`add_name_forms` makes of its rules' parts (built once)."""
     has_split = pl.any_horizontal(
         pl.col(c).is_not_null() for c in ("_fl_lat", "_gl_lat", "_fa_tr", "_ga_tr")
     )
@@ -245,7 +238,7 @@ def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
     primary = (
         pl.when(has_split).then(primary_tokens).otherwise(pl.col("_fn_tok").fill_null(_EMPTY_LIST))
     )
-    frame = frame.with_columns(
+    return dict(
         family_lat=pl.coalesce("_fl_lat", "_fa_tr"),
         given_lat=pl.coalesce("_gl_lat", "_ga_tr"),
         father_lat=pl.col("_pa_lat"),
@@ -262,6 +255,20 @@ def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
             primary.list.unique().list.eval(pl.element().sort()).list.join(" ")
         ),
     )
+
+
+def add_name_forms(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the ``*_lat``, ``*_ar``, ``*_key``, ``*_key_ar`` and ``name_token_keys`` columns.
+
+    Every rule runs once per distinct value of its source column.
+    """
+    frame = with_distinct(frame, "family_name", _latin_rule("family_name", "_fl"))
+    frame = with_distinct(frame, "given_name", _latin_rule("given_name", "_gl"))
+    frame = with_distinct(frame, "family_name_ar", _arabic_rule("family_name_ar", "_fa"))
+    frame = with_distinct(frame, "given_name_ar", _arabic_rule("given_name_ar", "_ga"))
+    frame = with_distinct(frame, "father_given_name", _either_rule("father_given_name", "_pa"))
+    frame = with_distinct(frame, "full_name", _either_rule("full_name", "_fn"))
+    frame = frame.with_columns(**_name_form_columns())
     return frame.drop(
         [c for c in frame.columns if c[:4] in {"_fl_", "_gl_", "_fa_", "_ga_", "_pa_", "_fn_"}]
     )

@@ -8,6 +8,7 @@ summarises in one call.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,28 +111,38 @@ def _clean_stage(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Every raw field trimmed (empty -> null), control characters (NUL ...) removed; names in
     NFKC (Arabic presentation forms and ligatures as copied from a PDF -> letters); record ids
     without invisible characters; names/places checked for mojibake."""
-    frame = frame.with_columns(
-        _control=pl.any_horizontal(has_control_expr(pl.col(f)) for f in _ALL_FIELDS),
-        _invisible_id=pl.any_horizontal(
-            has_invisible_expr(pl.col(f)) for f in (*_RECORD_IDS, *_ID_FIELDS)
+    checks, cleaned, after = _clean_exprs()
+    return frame.with_columns(checks).with_columns(cleaned).with_columns(after)
+
+
+@functools.cache
+def _clean_exprs() -> tuple[list[pl.Expr], list[pl.Expr], list[pl.Expr]]:
+    """:func:`_clean_stage`'s three steps' expressions (built once)."""
+    checks = [
+        pl.any_horizontal(has_control_expr(pl.col(f)) for f in _ALL_FIELDS).alias("_control"),
+        pl.any_horizontal(has_invisible_expr(pl.col(f)) for f in (*_RECORD_IDS, *_ID_FIELDS)).alias(
+            "_invisible_id"
         ),
-    )
-    frame = frame.with_columns(
+    ]
+    cleaned = [
         clean_id_text_expr(pl.col(f)).alias(f)
         if f in _RECORD_IDS
         else clean_text_expr(_nfkc(pl.col(f).str.replace_all(CONTROL, ""), f)).alias(f)
         for f in _ALL_FIELDS
-    )
-    return frame.with_columns(
-        _encoding_suspect=pl.any_horizontal(
+    ]
+    after = [
+        pl.any_horizontal(
             pl.col(c).str.contains(_MOJIBAKE).fill_null(False) for c in _RAW_TEXT
-        ),
-        _mixed=mixed_script_expr(list(_DISPLAY_NAMES)),
-        _full_only=pl.col("full_name").is_not_null()
-        & pl.all_horizontal(pl.col(c).is_null() for c in _SPLIT_NAMES),
-        birth_date_raw=pl.col("birth_date"),
-        _rth_raw=pl.col("relation_to_head"),
-    )
+        ).alias("_encoding_suspect"),
+        mixed_script_expr(list(_DISPLAY_NAMES)).alias("_mixed"),
+        (
+            pl.col("full_name").is_not_null()
+            & pl.all_horizontal(pl.col(c).is_null() for c in _SPLIT_NAMES)
+        ).alias("_full_only"),
+        pl.col("birth_date").alias("birth_date_raw"),
+        pl.col("relation_to_head").alias("_rth_raw"),
+    ]
+    return checks, cleaned, after
 
 
 def _nfkc(e: pl.Expr, field: str) -> pl.Expr:
@@ -139,14 +150,19 @@ def _nfkc(e: pl.Expr, field: str) -> pl.Expr:
     return e.str.normalize("NFKC") if field in _DISPLAY_NAMES else e
 
 
+@functools.cache
+def _has_letter_rule(field: str) -> dict[str, pl.Expr]:
+    """``_ok_<field>``: the field's Latin form has a letter (the expression built once: a
+    search standardises one record at a time, and building it costs more than running it)."""
+    return {f"_ok_{field}": latin_form_expr(pl.col(field)).str.contains("[a-z]")}
+
+
 def _usable_names_stage(frame: pl.DataFrame) -> pl.DataFrame:
     """``_no_name`` (no name field gives a matching form with a letter) and ``_name_unusable``
     (some name field has text but no letter to match on: ``---``, digits, emoji, tatweel or
     diacritics only, a script that is neither Arabic nor Latin). Once per distinct value."""
     for f in NAME_FIELDS:
-        frame = with_distinct(
-            frame, f, {f"_ok_{f}": latin_form_expr(pl.col(f)).str.contains("[a-z]")}
-        )
+        frame = with_distinct(frame, f, _has_letter_rule(f))
     ok = [pl.col(f"_ok_{f}").fill_null(False) for f in NAME_FIELDS]
     unusable = [pl.col(f).is_not_null() & ~pl.col(f"_ok_{f}").fill_null(False) for f in NAME_FIELDS]
     return frame.with_columns(

@@ -9,6 +9,7 @@ first replaced by the usual French name (see :mod:`registry_link.standardise.gaz
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import polars as pl
@@ -52,11 +53,22 @@ def place_expr(e: pl.Expr, aliases: Mapping[str, str] | None = None) -> pl.Expr:
     return name_key_expr(latin_form_expr(e))
 
 
+@functools.cache
+def _place_rule(column: str) -> dict[str, pl.Expr]:
+    """The built-in gazetteer's place rule of ``column`` (the expression built once)."""
+    return {"_place": place_expr(pl.col(column))}
+
+
 def add_place_forms(
     frame: pl.DataFrame, columns: tuple[str, ...], aliases: Mapping[str, str] | None = None
 ) -> pl.DataFrame:
     """Replace each (cleaned) place column by its matching form, once per distinct value."""
     for column in columns:
-        frame = with_distinct(frame, column, {"_place": place_expr(pl.col(column), aliases)})
+        rule = (
+            _place_rule(column)
+            if aliases is None
+            else {"_place": place_expr(pl.col(column), aliases)}
+        )
+        frame = with_distinct(frame, column, rule)
         frame = frame.with_columns(pl.col("_place").alias(column)).drop("_place")
     return frame

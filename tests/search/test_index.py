@@ -198,3 +198,20 @@ def test_nbytes_grows_with_the_registry(sample: Sample) -> None:
     small = sample.linker.index(sample.registry.head(5000), sample.result.model)
     assert 0 < small.nbytes < sample.index.nbytes
     assert sample.index.nbytes > sample.registry.estimated_size()  # plus the key tables
+
+
+def test_get_gives_the_registry_records_of_one_person(fresh: RegistryIndex, sample: Sample) -> None:
+    registry = sample.registry
+    person = registry.filter(pl.col("person_id").is_not_null())["person_id"][17]
+    got = fresh.get(person)
+    want = registry.filter(pl.col("person_id") == person)
+    assert len(got) == want.height >= 1
+    assert sorted(r["record_id"] for r in got) == sorted(want["record_id"].to_list())
+    assert all(r["person_id"] == person and "household_id" in r for r in got)
+    assert fresh.get("no-such-person") == []
+    # kept up to date by upsert and remove
+    assert fresh.get("9000000001") == []
+    fresh.upsert([_NEW_PERSON])
+    assert [r["given_name"] for r in fresh.get("9000000001")] == ["Ilyass"]
+    fresh.remove(["9000000001"])
+    assert fresh.get("9000000001") == []

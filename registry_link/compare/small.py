@@ -1,0 +1,219 @@
+"""Comparison vectors of a few pairs (a search's tens of candidates), in few polars calls.
+
+:func:`~registry_link.compare.compute.compare` is built for millions of pairs: dictionaries,
+value tuples and level tables, chunks, each comparison's helper columns computed in calls of
+their own. Each of those steps costs the same whatever the number of pairs — hundreds of polars
+calls per call of ``compare``, hundreds of milliseconds for the thirty pairs of one search.
+:class:`FewPairs` evaluates the SAME :class:`~registry_link.compare.levels.Comparison` objects
+(their predicates, helper columns and ``gamma_expr``) on a few pairs with the fixed cost cut:
+
+1. both sides' rows are gathered per pair and their per-record columns
+   (:attr:`~.levels.Comparison.record_derived`) computed in one lazy query;
+2. the helper columns (:attr:`~.levels.Comparison.derived`) are computed in *stages*: stage
+   ``k`` holds the ``k``-th helper column of every comparison (a helper column may read only
+   its own comparison's earlier ones). One ``select`` per stage evaluates every helper column
+   that is a polars expression (:attr:`~.levels.Derived.expr`) and the ``derived_when`` masks
+   of the others, which then run on the pairs their mask selects (null elsewhere), as in the
+   batch;
+3. one ``select`` evaluates every comparison's ``gamma_expr``.
+
+**Memo.** A helper column that declares what it reads (:attr:`~.levels.Derived.reads`) is a
+function of those values, pair by pair — the batch relies on it too when it computes a string
+similarity once per distinct pair of values (:func:`~.similarity.on_unique_codes`). A
+:class:`DerivedMemo` keeps each such column's value per tuple of values across calls, so the
+costly functions (name similarity, same-name and variant checks, edit distances) run only on
+value pairs not seen before: names, communes and their keys repeat from one search to the
+next. The values are the functions' own: with or without the memo, the same vectors.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from registry_link.compare.compute import check_comparisons, empty_gammas, needed_columns
+from registry_link.compare.levels import Comparison, Derived
+
+__all__ = ["DEFAULT_MEMO_LIMIT", "DerivedMemo", "FewPairs"]
+
+#: Values kept per helper column by default (past it, new values are computed, not kept).
+DEFAULT_MEMO_LIMIT = 500_000
+
+
+def _hashable(value: Any) -> Hashable:
+    """A value of a pair-frame cell as a dict key (lists as tuples)."""
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+class DerivedMemo:
+    """Per helper column (:class:`~.levels.Derived`), its value per tuple of the values it
+    reads, kept across calls; thread-safe; at most ``limit`` values per column."""
+
+    def __init__(self, limit: int = DEFAULT_MEMO_LIMIT) -> None:
+        self.limit = limit
+        self._tables: dict[Derived, tuple[pl.DataType, dict[Hashable, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def table(self, fn: Derived) -> tuple[pl.DataType | None, dict[Hashable, Any]]:
+        """The column's dtype (``None`` before its first values) and its kept values."""
+        with self._lock:
+            found = self._tables.get(fn)
+        return (None, {}) if found is None else found
+
+    def keep(self, fn: Derived, dtype: pl.DataType, values: dict[Hashable, Any]) -> None:
+        """Keep ``values`` of the column (up to the limit)."""
+        with self._lock:
+            found = self._tables.get(fn)
+            if found is None:
+                found = self._tables[fn] = (dtype, {})
+            table = found[1]
+            room = self.limit - len(table)
+            for key, value in list(values.items())[: max(room, 0)]:
+                table[key] = value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(t) for _, t in self._tables.values())
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One helper column of one comparison in a stage."""
+
+    comparison: Comparison
+    name: str
+    fn: Derived
+
+
+class FewPairs:
+    """Comparison vectors of a few pairs through ``comparisons`` (see the module docstring).
+
+    Args:
+        comparisons: the comparisons (distinct names), as given to ``compare``.
+        memo: the helper columns' values kept across calls (``None``: none kept).
+    """
+
+    def __init__(self, comparisons: Sequence[Comparison], memo: DerivedMemo | None = None) -> None:
+        self.comparisons = tuple(comparisons)
+        self.memo = memo
+        self._columns = needed_columns(self.comparisons)
+        self._record_derived = {n: e for c in self.comparisons for n, e in c.record_derived.items()}
+        stages: list[list[_Step]] = []
+        for comp in self.comparisons:
+            for k, (name, fn) in enumerate(comp.derived.items()):
+                if k == len(stages):
+                    stages.append([])
+                stages[k].append(_Step(comp, name, fn))
+        self._stages = stages
+        # each stage's select, built once: expression helpers and the others' masks
+        self._stage_exprs = [[e for step in stage for e in _stage_exprs(step)] for stage in stages]
+        self._gammas = [c.gamma_expr() for c in self.comparisons]
+
+    def compare(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        l_idx: np.ndarray,
+        r_idx: np.ndarray,
+    ) -> pl.DataFrame:
+        """``{l_idx: UInt32, r_idx: UInt32, gamma_<name>: Int8 ...}`` of the pairs
+        (``l_idx[i]``, ``r_idx[i]``) of rows of ``left`` and ``right``, in their order: the
+        vectors :func:`~registry_link.compare.compute.compare` gives.
+
+        Raises:
+            LinkageError: a column a comparison reads is absent, or two comparisons share a
+                name.
+        """
+        check_comparisons(self.comparisons, ("left", left), ("right", right))
+        ids = pl.DataFrame(
+            {"l_idx": np.asarray(l_idx, np.uint32), "r_idx": np.asarray(r_idx, np.uint32)}
+        )
+        if ids.height == 0:
+            return empty_gammas(self.comparisons)
+        frame = self._pair_frame(left, right, ids)
+        for stage, exprs in zip(self._stages, self._stage_exprs, strict=True):
+            frame = self._run_stage(frame, stage, exprs)
+        return pl.concat([ids, frame.select(self._gammas)], how="horizontal")
+
+    def _pair_frame(
+        self, left: pl.DataFrame, right: pl.DataFrame, ids: pl.DataFrame
+    ) -> pl.DataFrame:
+        """Both sides' columns per pair as ``l_<col>``/``r_<col>``, record-derived included
+        (eager calls: a lazy query over the whole registry costs more to plan than this)."""
+        sides = []
+        for frame, idx, prefix in ((left, ids["l_idx"], "l_"), (right, ids["r_idx"], "r_")):
+            rows = frame.select(self._columns)[idx]
+            if self._record_derived:
+                rows = rows.with_columns(**self._record_derived)
+            sides.append(rows.select(pl.all().name.prefix(prefix)))
+        return pl.concat(sides, how="horizontal")
+
+    def _run_stage(
+        self, frame: pl.DataFrame, stage: Sequence[_Step], exprs: list[pl.Expr]
+    ) -> pl.DataFrame:
+        """``frame`` with the stage's helper columns (null where their mask is false)."""
+        done = frame.select(exprs) if exprs else pl.DataFrame()
+        new: list[pl.Series] = []
+        for step in stage:
+            if step.fn.expr is not None:
+                new.append(done.get_column(step.name))
+                continue
+            mask_name = _mask(step.name)
+            mask = done.get_column(mask_name).to_numpy() if mask_name in done.columns else None
+            new.append(self._derive(frame, step.fn, mask).alias(step.name))
+        return frame.with_columns(new)
+
+    def _derive(self, frame: pl.DataFrame, fn: Derived, mask: np.ndarray | None) -> pl.Series:
+        """One helper column computed by its function on the rows ``mask`` selects (all when
+        ``None``), null elsewhere; through the memo when it declares what it reads."""
+        rows = np.arange(frame.height) if mask is None else np.flatnonzero(mask)
+        if rows.size == 0:
+            return pl.repeat(None, frame.height, dtype=pl.Float64, eager=True)
+        if fn.reads is None or self.memo is None:
+            values = fn(frame if rows.size == frame.height else frame[rows])
+            if rows.size == frame.height:
+                return values
+            full = pl.repeat(None, frame.height, dtype=values.dtype, eager=True)
+            return full.scatter(rows, values)
+        reads = sorted(fn.reads)
+        columns = [frame.get_column(c).to_list() for c in reads]
+        keys = [tuple(_hashable(col[i]) for col in columns) for i in rows]
+        dtype, known = self.memo.table(fn)
+        todo: dict[Hashable, int] = {}
+        for key, i in zip(keys, rows, strict=True):
+            if key not in known and key not in todo:
+                todo[key] = int(i)
+        fresh: dict[Hashable, Any] = {}
+        if todo:
+            values = fn(frame.select(reads)[list(todo.values())])
+            dtype = values.dtype
+            fresh = dict(zip(todo, values.to_list(), strict=True))
+            self.memo.keep(fn, dtype, fresh)
+        assert dtype is not None
+        out: list[Any] = [None] * frame.height
+        for key, i in zip(keys, rows, strict=True):
+            out[i] = fresh[key] if key in fresh else known[key]
+        return pl.Series(out, dtype=dtype)
+
+
+def _mask(name: str) -> str:
+    return f"__when__{name}"
+
+
+def _stage_exprs(step: _Step) -> list[pl.Expr]:
+    """What a stage's ``select`` evaluates for one helper column: the column itself when it
+    is an expression (null where its mask is false), else its mask (none: every pair)."""
+    when = step.comparison.derived_when.get(step.name)
+    if step.fn.expr is not None:
+        expr = step.fn.expr
+        if when is not None:
+            expr = pl.when(when.fill_null(False)).then(expr)
+        return [expr.alias(step.name)]
+    return [] if when is None else [when.fill_null(False).alias(_mask(step.name))]
