@@ -620,17 +620,6 @@ class _Scored:
     weight: list[float]
     columns: dict[str, list[float]]
 
-    # (minimal exact lookup for the service's registry-id search; issue 17, branch h17v:
-    # branch h17s brings the full RegistryIndex.get — keep that one when merging)
-    def get(self, person_id: str) -> list[dict[str, object]]:
-        """The searchable registry records of this person id (an exact lookup, no
-        comparison): :data:`CANDIDATE_FIELDS` of each, as a candidate shows them."""
-        snap = self._snapshot
-        same = snap.registry.get_column("person_id") == str(person_id)
-        hit = same.fill_null(False).to_numpy() & snap.alive
-        rows = snap.registry[np.flatnonzero(hit)]
-        return rows.select(c for c in CANDIDATE_FIELDS if c in rows.columns).to_dicts()
-
 
 def _unique_pairs(found: Sequence[Lookup]) -> tuple[np.ndarray, np.ndarray]:
     """The lookups' pairs, each once, sorted by (query row, registry row)."""
