@@ -982,8 +982,8 @@ def decide_few(
     read = relative_id.columns(list(columns)) if relative_id is not None else []
     flags: dict[int, bool] = dict.fromkeys(rows, False)
     words: dict[int, str | None] = dict.fromkeys(rows)
-    # the identifier-alone rule's bits and words, when the rule has it (RelativeIdRule.id_bits)
-    by_id = relative_id is not None and hasattr(relative_id, "id_bits")
+    # the identifier-alone rule's bits and words (RelativeIdRule.id_bits, id_words)
+    by_id = relative_id is not None
     id_bits: dict[int, float | None] = dict.fromkeys(rows, 0.0)
     id_words: dict[int, str | None] = dict.fromkeys(rows)
     if relative_id is not None and rows and (read or by_id):
