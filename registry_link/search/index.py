@@ -102,8 +102,10 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A query record's candidates (best first, at most k), the batch decision and its
-    reason, and the data-quality flags the standardiser raised on the query."""
+    """A query record's candidates (best first, at most k: the person the decision names
+    first, even when a relative holding the record's identifier has a higher probability),
+    the batch decision and its reason, and the data-quality flags the standardiser raised on
+    the query."""
 
     candidates: tuple[Candidate, ...]
     decision: str
@@ -544,16 +546,23 @@ class RegistryIndex:
         k: int,
     ) -> list[SearchResult]:
         """One :class:`SearchResult` per query record: its candidates in rank order (at most
-        ``k``), the decision and reason of ``links``."""
+        ``k``) — the person the decision names first —, the decision and reason of ``links``."""
         s = self.settings
         shown = [c for c in CANDIDATE_FIELDS if c in right.columns]
         registry_rows = right.select(shown).to_dicts()
         bf_cols = [f"bf_{c.name}" for c in self.model.comparisons]
         decisions = links["decision"].to_list()
         reasons = links["reason"].to_list()
+        chosen = links["person_id"].to_list()
         flags = left["flags"].to_list()
         results = []
-        for i, pairs in enumerate(ranked):
+        for i, ranked_pairs in enumerate(ranked):
+            # the person the decision names comes first (the relative-identifier rule may
+            # have passed over a candidate of higher probability for it)
+            pairs = list(ranked_pairs)
+            named = [j for j, pair in enumerate(pairs) if scored.person[pair] == chosen[i]]
+            if chosen[i] is not None and named and named[0] > 0:
+                pairs.insert(0, pairs.pop(named[0]))
             candidates = []
             for rank, pair in enumerate(pairs[:k], start=1):
                 reg = registry_rows[int(scored.r_idx[pair])]

@@ -215,3 +215,44 @@ def test_get_gives_the_registry_records_of_one_person(fresh: RegistryIndex, samp
     assert [r["given_name"] for r in fresh.get("9000000001")] == ["Ilyass"]
     fresh.remove(["9000000001"])
     assert fresh.get("9000000001") == []
+
+
+def test_the_person_the_decision_names_comes_first(fresh: RegistryIndex) -> None:
+    """The record carries her husband's CIN: he has the higher probability, but the
+    relative-identifier rule decides for her, and she is the first candidate, with the
+    record's decision; he follows, for a reviewer to see."""
+    husband = {
+        "person_id": "9000000001",
+        "household_id": "8000000001",
+        "family_name": "Zerhouni",
+        "given_name": "Ilyass",
+        "sex": "M",
+        "birth_date": "1990-05-02",
+        "residence": "Fès",
+        "cin": "ZZ998877",
+    }
+    wife = {
+        **husband,
+        "person_id": "9000000002",
+        "given_name": "Salma",
+        "sex": "F",
+        "birth_date": "1990",
+        "cin": "ZZ551122",
+    }
+    fresh.upsert([husband, wife])
+    found = fresh.search(
+        {
+            "family_name": "Zerhouni",
+            "given_name": "Salma",
+            "sex": "F",
+            "birth_date": "1990-05-02",
+            "residence": "Fès",
+            "cin": "ZZ998877",
+        }
+    )
+    assert found.decision == "match"
+    assert "identifier of a relative" in found.reason
+    first, second = found.candidates[:2]
+    assert (first.person_id, first.decision) == ("9000000002", "match")
+    assert second.person_id == "9000000001" and second.decision == "review"
+    assert second.match_probability > first.match_probability
