@@ -416,6 +416,13 @@ class RegistryIndex:
         rows, r_local = np.unique(r_rows, return_inverse=True)
         right = snap.registry[rows]
         scored = self._score(left, right, l_rows, r_local.astype(np.uint32), self.model)
+        ranked, links = self._decide(left, scored)
+        links = note_skipped_blocks(links, skipped)
+        return self._results(left, right, scored, ranked, links, k)
+
+    def _decide(self, left: pl.DataFrame, scored: _Scored) -> tuple[list[list[int]], pl.DataFrame]:
+        """The query records' candidates ranked (pair indices per record) and their links,
+        by the batch's rules and the model config's thresholds."""
         ranked = rank_few(
             scored.l_idx.tolist(), scored.person, scored.probability, scored.weight, left.height
         )
@@ -431,8 +438,7 @@ class RegistryIndex:
             review_threshold=s.review_threshold,
             close_second_margin=s.close_second_margin,
         )
-        links = note_skipped_blocks(links, skipped)
-        return self._results(left, right, scored, ranked, links, k)
+        return ranked, links
 
     def _score(
         self,
@@ -517,21 +523,7 @@ class RegistryIndex:
         pass1 = self._score(
             left.with_columns(no_hint), right, l_rows[mine], r_local.astype(np.uint32), hh.pass1
         )
-        ranked = rank_few(
-            pass1.l_idx.tolist(), pass1.person, pass1.probability, pass1.weight, left.height
-        )
-        s = self.settings
-        links = decide_few(
-            left,
-            ranked,
-            pass1.person,
-            pass1.probability,
-            pass1.weight,
-            pass1.columns,
-            match_threshold=s.match_threshold,
-            review_threshold=s.review_threshold,
-            close_second_margin=s.close_second_margin,
-        )
+        _, links = self._decide(left, pass1)
         left = left.with_columns(partner_hints(left, links, right).alias(hh.hint))
         extra = lookup(snap.tables[hh.rule.name], left)
         return left, *_unique_pairs([Lookup(l_rows, r_rows, extra.skipped), extra])
