@@ -10,8 +10,8 @@ evidence of a match than a looser one: "variant of the father's name" weighing l
 per level), it returns the m that maximises ``Σ m̂_k log m_k`` under ``Σ m_k = 1`` and
 ``m_k / u_k`` non-decreasing in k. The solution is the pool-adjacent-violators algorithm on
 the ratios ``m̂_k / u_k`` with weights ``u_k`` (Robertson, Wright & Dykstra, *Order Restricted
-Statistical Inference*, 1988, §1.5): adjacent levels whose ratios are out of order are pooled
-into a block, and every level of a block gets the block's Bayes factor ``Σ m̂ / Σ u`` (its
+Statistical Inference*, 1988, §1.5), computed by SciPy's ``isotonic_regression``: adjacent
+levels whose ratios are out of order are pooled into a block, and every level of a block gets the block's Bayes factor ``Σ m̂ / Σ u`` (its
 own u kept, its m = u_k · Σ m̂ / Σ u). Levels already in order are left exactly as they were;
 the pooled m still sum to 1.
 
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 from registry_link.train.em import FSParams
 
@@ -67,24 +68,24 @@ def monotone_m(m: Sequence[float], u: Sequence[float]) -> MonotoneM:
         raise ValueError(f"{len(mm)} m values but {len(uu)} u values")
     if (uu <= 0).any():
         raise ValueError(f"u must be positive at every level, got {list(uu)}")
-    # stack of blocks: (first gamma, last gamma, Σ m, Σ u); pool while the top block's ratio
-    # falls below the one under it (by more than rounding: pooled ratios stay pooled)
-    stack: list[list[float]] = []
-    for k in range(len(mm)):
-        stack.append([k, k, mm[k], uu[k]])
-        while len(stack) > 1 and stack[-1][2] * stack[-2][3] < stack[-2][2] * stack[-1][3] * (
-            1.0 - _ROUNDING
-        ):
-            top = stack.pop()
-            below = stack[-1]
-            below[1], below[2], below[3] = top[1], below[2] + top[2], below[3] + top[3]
+    # the weighted isotonic regression of the ratios (SciPy's pool-adjacent-violators). It
+    # also joins equal neighbours into its blocks: a level whose ratio the fit leaves as it
+    # was (up to rounding) at either end of a block is in order, not pooled
+    ratio = mm / uu
+    fit = isotonic_regression(ratio, weights=uu, increasing=True)
+    moved = np.abs(fit.x - ratio) > _ROUNDING * np.maximum(np.abs(ratio), np.abs(fit.x))
     out = mm.copy()
     blocks = []
-    for first, last, m_sum, u_sum in stack:
-        lo, hi = int(first), int(last)
-        if hi > lo:
-            out[lo : hi + 1] = uu[lo : hi + 1] * (m_sum / u_sum)
-            blocks.append(tuple(range(lo, hi + 1)))
+    for lo, end in zip(fit.blocks[:-1], fit.blocks[1:], strict=True):
+        first, last = int(lo), int(end) - 1
+        while first < last and not moved[first]:
+            first += 1
+        while last > first and not moved[last]:
+            last -= 1
+        if last > first:
+            span = slice(first, last + 1)
+            out[span] = uu[span] * (mm[span].sum() / uu[span].sum())
+            blocks.append(tuple(range(first, last + 1)))
     return MonotoneM(m=tuple(float(x) for x in out), blocks=tuple(blocks))
 
 
