@@ -11,9 +11,9 @@ per level), it returns the m that maximises ``Σ m̂_k log m_k`` under ``Σ m_k 
 ``m_k / u_k`` non-decreasing in k. The solution is the pool-adjacent-violators algorithm on
 the ratios ``m̂_k / u_k`` with weights ``u_k`` (Robertson, Wright & Dykstra, *Order Restricted
 Statistical Inference*, 1988, §1.5), computed by SciPy's ``isotonic_regression``: adjacent
-levels whose ratios are out of order are pooled into a block, and every level of a block gets the block's Bayes factor ``Σ m̂ / Σ u`` (its
-own u kept, its m = u_k · Σ m̂ / Σ u). Levels already in order are left exactly as they were;
-the pooled m still sum to 1.
+levels whose ratios are out of order are pooled into a block, and every level of a block
+gets the block's Bayes factor ``Σ m̂ / Σ u`` (its own u kept, its m = u_k · Σ m̂ / Σ u).
+Levels already in order are left exactly as they were; the pooled m still sum to 1.
 
 A comparison whose levels are exclusive alternatives rather than an order of closeness
 (a birth date's "day and month swapped" and "same year, one side year-only") is left out
