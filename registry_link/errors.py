@@ -172,5 +172,9 @@ class UsageError(RegistryLinkError):
     """An option or argument combination makes no sense."""
 
 
+class SignatureError(RegistryLinkError):
+    """A DCI envelope's signature is missing, malformed, expired or does not verify."""
+
+
 class QueryError(UsageError):
     """A search query (one record) cannot be read: an unknown field, a value of the wrong type."""

@@ -39,6 +39,13 @@ from registry_link.db.access import API_SCOPES
     show_default=True,
     help="Searches per second each API key may sustain (burst: twice that).",
 )
+@click.option(
+    "--signing-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Ed25519 private key (PEM) to sign every DCI envelope the service sends "
+    "(`registry-link keys signing-key` makes one; GET /signing-key serves its public key).",
+)
 def command(
     registry_path: Path,
     registry_config: Path | None,
@@ -49,6 +56,7 @@ def command(
     port: int,
     jobs_dir: Path,
     rate: float,
+    signing_key: Path | None,
 ) -> None:
     """Serve the DCI search API: search the registry by identifier or demographic predicates.
 
@@ -60,6 +68,8 @@ def command(
       registry-link demo --out out/demo                 # trains out/demo/model.json
       registry-link keys add --partner CNSS --scope search:id --scope search:demographic
       registry-link serve --registry sample_data/registry.csv --model out/demo/model.json
+      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
+          --signing-key service-key.pem                 # signed answers
     """
     from registry_link.service import ServiceSettings, create_app, require_serve_extra
 
@@ -75,6 +85,7 @@ def command(
         jobs_dir=jobs_dir,
         rate_per_second=rate,
         rate_burst=max(1, int(rate * 2)),
+        signing_key=signing_key,
     )
     app = create_app(settings)
     console.print(
@@ -207,6 +218,35 @@ def keys_revoke(key_id: str, db_url: str | None, operator: str | None) -> None:
         info = revoke_key(session, key_id)
         audit(session, actor, "key.revoke", info.key_id, {"partner": info.partner})
     out.print(f"revoked API key {info.key_id} of {info.partner}", highlight=False)
+
+
+@keys_group.command("signing-key")
+@click.option(
+    "--out",
+    "path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the new private key (PEM; never overwritten).",
+)
+def keys_signing_key(path: Path) -> None:
+    """Make the service's Ed25519 signing key; prints its id and public key for partners.
+
+    The private key file is readable by its owner only; give it to `registry-link serve
+    --signing-key`. Partners verify answers with the public key (also at GET /signing-key).
+
+    \b
+    Example:
+      registry-link keys signing-key --out service-key.pem
+    """
+    from registry_link.service import require_serve_extra
+    from registry_link.service.signing import new_signing_key
+
+    require_serve_extra()
+    signer = new_signing_key(path)
+    console.print(
+        f"wrote the signing key {signer.key_id} to {path} (keep it secret)", highlight=False
+    )
+    out.print(f"key_id {signer.key_id}\npublic_key {signer.public_key_b64}", highlight=False)
 
 
 commands = [command, keys_group]

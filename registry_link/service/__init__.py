@@ -7,7 +7,7 @@
 
 Modules: :mod:`~registry_link.service.app` (routes, auth, errors), :mod:`~.dci` (the DCI
 shapes), :mod:`~.jobs` (async searches and batch jobs), :mod:`~.limits` (body size, rate),
-:mod:`~.settings`.
+:mod:`~.settings`, :mod:`~.signing` (signed envelopes).
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from fastapi import FastAPI
 
 #: The packages of the ``serve`` extra.
-SERVE_PACKAGES: tuple[str, ...] = ("fastapi", "uvicorn", "multipart", "httpx")
+SERVE_PACKAGES: tuple[str, ...] = (
+    "fastapi",
+    "uvicorn",
+    "multipart",
+    "httpx",
+    "cryptography",
+    "rfc8785",
+)
 
 
 def require_serve_extra() -> None:

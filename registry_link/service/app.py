@@ -55,6 +55,7 @@ from registry_link.service.dci import (
 from registry_link.service.jobs import Job, JobLedger, JobStore, QueueFull
 from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
 from registry_link.service.settings import ServiceSettings
+from registry_link.service.signing import EnvelopeSigner, load_signer
 
 #: The service's logger: method, route template, status, milliseconds, key id — nothing else.
 log = logging.getLogger("registry_link.service")
@@ -142,7 +143,12 @@ class ServiceState:
     holder: IndexHolder
     limiter: RateLimiter
     jobs: JobStore
+    signer: EnvelopeSigner | None = None
     builder: threading.Thread | None = field(default=None)
+
+    def seal(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """``envelope`` with its DCI ``signature`` set when the service has a signing key."""
+        return self.signer.signed(envelope) if self.signer is not None else envelope
 
 
 # ------------------------------------------------------------------ errors and logging
@@ -250,6 +256,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
 
     Raises:
         DatabaseError: the key/audit database cannot be created, migrated or written.
+        UsageError: ``settings.signing_key`` is not a readable Ed25519 private key.
     """
     from fastapi import Depends, FastAPI, File, Request, UploadFile
     from fastapi.exceptions import RequestValidationError
@@ -257,6 +264,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
+    signer = load_signer(settings.signing_key) if settings.signing_key is not None else None
     sessions = prepare_database(settings.db_url)
     state = ServiceState(
         settings=settings,
@@ -269,6 +277,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             settings.search_workers,
             ledger=JobLedger(sessions) if settings.records_jobs else None,
         ),
+        signer=signer,
     )
     if state.jobs.ledger is not None:
         abandoned = state.jobs.ledger.abandon_unfinished()
@@ -406,22 +415,37 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         with transaction(state.sessions) as session:  # no answer leaves without its audit
             record_searches(session, audited)
         succeeded = sum(r["status"] == "succ" for r in responses)
-        return {
-            "signature": None,
-            "header": response_header(
-                envelope.header, "on-search", "succ" if succeeded else "rjct", len(responses)
-            ),
-            "message": {
-                "transaction_id": envelope.message.transaction_id,
-                "correlation_id": correlation_id or uuid.uuid4().hex,
-                "search_response": responses,
-            },
-        }
+        return state.seal(
+            {
+                "signature": None,
+                "header": response_header(
+                    envelope.header, "on-search", "succ" if succeeded else "rjct", len(responses)
+                ),
+                "message": {
+                    "transaction_id": envelope.message.transaction_id,
+                    "correlation_id": correlation_id or uuid.uuid4().hex,
+                    "search_response": responses,
+                },
+            }
+        )
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok", "version": __version__}
+
+    @app.get("/signing-key", tags=["service"])
+    def signing_key() -> dict[str, str]:
+        """The public key the service's envelopes are signed with (Ed25519), and how the
+        signature is made: what a partner needs to verify an answer."""
+        if state.signer is None:
+            raise ApiError(
+                404,
+                "signing.off",
+                "this service does not sign its answers; the operator starts it with "
+                "`registry-link serve --signing-key FILE` to sign them",
+            )
+        return state.signer.describe()
 
     @app.get("/ready", tags=["service"])
     def ready() -> JSONResponse:
@@ -467,7 +491,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             assert sender_uri is not None
             if result is None:  # the search failed: the caller is told, not left waiting
                 txn = envelope.message.transaction_id
-                result = rejected_answer(envelope.header, txn, job.id, job.error)
+                result = state.seal(rejected_answer(envelope.header, txn, job.id, job.error))
             job.callback = deliver(job.id, sender_uri, result, settings.callbacks)
 
         job = state.jobs.submit_search(
@@ -476,18 +500,20 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             lambda job: answer(envelope, info, index, "search", correlation_id=job.id),
             send if sender_uri is not None else None,
         )
-        return {
-            "signature": None,
-            "header": response_header(envelope.header, "search", "rcvd", 0),
-            "message": {
-                # ACK: the answer will be POSTed to sender_uri; NACK: no callback will come
-                # (DCI), the answer is fetched with txn/status or GET /jobs/{correlation_id}
-                "ack_status": "ACK" if sender_uri is not None else "NACK",
-                "timestamp": now_iso(),
-                "correlation_id": job.id,
-                "transaction_id": envelope.message.transaction_id,
-            },
-        }
+        return state.seal(
+            {
+                "signature": None,
+                "header": response_header(envelope.header, "search", "rcvd", 0),
+                "message": {
+                    # ACK: the answer will be POSTed to sender_uri; NACK: no callback will come
+                    # (DCI), the answer is fetched with txn/status or GET /jobs/{correlation_id}
+                    "ack_status": "ACK" if sender_uri is not None else "NACK",
+                    "timestamp": now_iso(),
+                    "correlation_id": job.id,
+                    "transaction_id": envelope.message.transaction_id,
+                },
+            }
+        )
 
     @app.post("/registry/sync/txn/status", tags=["search"])
     def txn_status(envelope: TxnStatusEnvelope, info: Caller) -> dict[str, Any]:
@@ -515,15 +541,17 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             response["search_response"] = job.result["message"]["search_response"]
         if job.error:
             response["status_reason_message"] = job.error
-        return {
-            "signature": None,
-            "header": response_header(envelope.header, "on-txn-status", "succ", 1),
-            "message": {
-                "transaction_id": envelope.message.transaction_id,
-                "correlation_id": job.id,
-                "txnstatus_response": response,
-            },
-        }
+        return state.seal(
+            {
+                "signature": None,
+                "header": response_header(envelope.header, "on-txn-status", "succ", 1),
+                "message": {
+                    "transaction_id": envelope.message.transaction_id,
+                    "correlation_id": job.id,
+                    "txnstatus_response": response,
+                },
+            }
+        )
 
     def owned_job(job_id: str, info: KeyInfo) -> Job:
         job = state.jobs.get(job_id, info.key_id)

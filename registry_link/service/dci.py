@@ -18,10 +18,11 @@ digits), is a ``rjct.search_criteria.invalid`` answer saying so, not an empty su
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: The DCI version answered.
 DCI_VERSION: Final[str] = "1.0.0"
@@ -98,6 +99,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: The largest integer JSON numbers carry exactly everywhere (I-JSON, RFC 7493).
+MAX_SAFE_INTEGER: Final = 2**53 - 1
+
+
 class RequestHeader(BaseModel):
     """The envelope header of a request (unknown optional DCI fields are kept and echoed)."""
 
@@ -112,6 +117,45 @@ class RequestHeader(BaseModel):
     total_count: int = Field(ge=0, le=100_000)
     is_msg_encrypted: Literal[False] = False
     meta: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _interoperable_numbers(self) -> RequestHeader:
+        """The header is echoed in the (signed) answer, so its numbers must be I-JSON's
+        (RFC 7493, which the signature's canonical JSON, RFC 8785, requires): integers within
+        ±(2**53 - 1), and no NaN or infinity."""
+        echoed = dict(self.model_extra or {})
+        if self.meta is not None:
+            echoed["meta"] = self.meta
+        problem = _not_interoperable(echoed)
+        if problem is not None:
+            raise ValueError(
+                f"header.{problem}: a number JSON cannot carry exactly (NaN, an infinity, or an "
+                "integer beyond ±(2**53 - 1), I-JSON); send it as a string"
+            )
+        return self
+
+
+def _not_interoperable(value: Any, path: str = "") -> str | None:
+    """The path of the first number in ``value`` outside I-JSON (an integer beyond
+    ±(2**53 - 1), NaN or an infinity: Python's JSON parser accepts both), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return path if abs(value) > MAX_SAFE_INTEGER else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = ((f"[{i}]", item) for i, item in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        step = key if str(key).startswith("[") else (f".{key}" if path else str(key))
+        found = _not_interoperable(item, path + step)
+        if found is not None:
+            return found
+    return None
 
 
 class IdTypeValue(_Strict):

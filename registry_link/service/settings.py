@@ -36,6 +36,8 @@ class ServiceSettings:
         batch_workers: batch jobs run at once (the others wait in a queue).
         search_workers: threads answering asynchronous searches.
         callbacks: how hard an asynchronous search's answer is POSTed to its ``sender_uri``.
+        signing_key: an Ed25519 private key (PEM, ``registry-link keys signing-key``) the
+            service signs every DCI envelope it sends with; None: envelopes go unsigned.
     """
 
     registry: Path
@@ -53,6 +55,7 @@ class ServiceSettings:
     batch_workers: int = 1
     search_workers: int = 2
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
+    signing_key: Path | None = None
 
     @property
     def records_jobs(self) -> bool:

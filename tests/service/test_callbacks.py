@@ -24,6 +24,7 @@ from registry_link.db.engine import open_database, prepare_database, transaction
 from registry_link.service import ServiceSettings, create_app
 from registry_link.service.callbacks import CallbackPolicy, deliver
 from registry_link.service.server import make_server
+from registry_link.service.signing import new_signing_key, verify
 from tests.service.conftest import Sample, Service, by_id, envelope
 
 
@@ -92,6 +93,7 @@ class Served:
     base: str
     key: str
     db_url: str
+    public_key: str  # the service's signing key (it signs its callbacks)
 
 
 @pytest.fixture
@@ -116,7 +118,9 @@ def served(
         db_url=db_url,
         jobs_dir=tmp_path / "jobs",
         callbacks=CallbackPolicy(attempts=3, timeout=1.0, backoff=0.05),
+        signing_key=tmp_path / "service-key.pem",
     )
+    signer = new_signing_key(tmp_path / "service-key.pem")
     port = _free_port()
     server = make_server(create_app(settings, index=registry_index), "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -126,7 +130,7 @@ def served(
         time.sleep(0.05)
     assert server.started
     try:
-        yield Served(f"http://127.0.0.1:{port}", key, db_url)
+        yield Served(f"http://127.0.0.1:{port}", key, db_url, signer.public_key_b64)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -189,6 +193,8 @@ def test_the_answer_is_posted_to_the_sender_uri_and_audited(
     assert returned[0] == person["id_personne"]
     assert job["callback"] == {"status": "delivered", "attempts": 1, "http_status": 200}
     assert job["result"] == answer
+    verify(answer, served.public_key)  # signed by the service: the partner can check it
+    verify(ack, served.public_key)
     # audited as a sync search is: who, which query, which persons
     with transaction(open_database(served.db_url)) as session:
         (row,) = search_audit(session)
