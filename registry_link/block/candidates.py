@@ -280,12 +280,23 @@ def _elements(frame: pl.DataFrame, col: str, near: str | None = None) -> tuple[p
 
 
 def _code_rows(elements: pl.DataFrame, lookup: pl.DataFrame, is_list: bool) -> pl.DataFrame:
-    """``{idx, code}`` of one side (see :class:`_Coded`)."""
+    """``{idx, code}`` of one side (see :class:`_Coded`).
+
+    Strings are coded by a cast to the ``Enum`` of the lookup's values (its physical codes
+    are their positions; a value outside it becomes null), about twice as fast as a join on
+    the million registry strings; other values by a join on them."""
+    values = lookup.get_column("v")
+    if values.dtype == pl.Utf8 and values.len():
+        coded = elements.select(
+            "idx",
+            pl.col("v").cast(pl.Enum(values), strict=False).to_physical().cast(pl.UInt32),
+        ).rename({"v": "code"})
+    else:
+        how = "inner" if is_list else "left"
+        coded = elements.join(lookup, on="v", how=how, maintain_order="left").select("idx", "code")
     if not is_list:
-        return elements.join(lookup, on="v", how="left", maintain_order="left").select(
-            "idx", "code"
-        )
-    rows = elements.join(lookup, on="v", how="inner").select(pack_pair("idx", "code"))
+        return coded
+    rows = coded.drop_nulls("code").select(pack_pair("idx", "code"))
     return _unpack_pair(_distinct_sorted(rows.get_column("pair")), "idx", "code")
 
 
