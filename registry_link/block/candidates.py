@@ -292,8 +292,9 @@ def _code_rows(elements: pl.DataFrame, lookup: pl.DataFrame, is_list: bool) -> p
             pl.col("v").cast(pl.Enum(values), strict=False).to_physical().cast(pl.UInt32),
         ).rename({"v": "code"})
     else:
-        how = "inner" if is_list else "left"
-        coded = elements.join(lookup, on="v", how=how, maintain_order="left").select("idx", "code")
+        coded = elements.join(
+            lookup, on="v", how="inner" if is_list else "left", maintain_order="left"
+        ).select("idx", "code")
     if not is_list:
         return coded
     rows = coded.drop_nulls("code").select(pack_pair("idx", "code"))
