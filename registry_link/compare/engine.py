@@ -110,9 +110,10 @@ def active_link_memo() -> dict[Hashable, Any] | None:
 
     A stage that does the same per-record work at several calls of one link (scoring looks
     the registry's term frequencies up at each ``score`` call) keeps it here, under a key
-    naming what it depends on, the records included (an entry must hold them, so that the
-    key's identity cannot be taken by other records). It lives until the engine is left;
-    threads may share it (an entry made twice at once is made twice, the same).
+    naming what it depends on, the records included (by identity: an entry holds them, or a
+    weak reference to them, so that the id cannot be taken by other records). It lives until
+    the engine is left; threads may share it (an entry made twice at once is made twice, the
+    same).
     """
     return _LINK_MEMO.get()
 

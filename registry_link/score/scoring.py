@@ -19,6 +19,7 @@ pairs' values up. The weights are the same.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -79,18 +80,24 @@ def _record_log_frequency(
 ) -> np.ndarray:
     """:func:`_log_frequency` of each right record's value (NaN for a null), kept in ``memo``
     (a link memo, see :func:`~registry_link.compare.engine.active_link_memo`) for these
-    records, column and TF table: read-only, gather from it."""
+    records, column and TF table: read-only, gather from it.
+
+    An entry holds the table and a weak reference to the records (an id is only theirs while
+    they live; the memo does not keep them alive): entries of records gone are dropped."""
     table = model.tf_tables.get(column)
     key = ("tf_log_frequency", id(right), column, id(table), model.tf_minimum_frequency)
     found = memo.get(key) if memo is not None else None
-    if found is not None and found[0] is right and found[1] is table:
+    if found is not None and found[0]() is right and found[1] is table:
         return found[2]
     values = right.get_column(column)
     log_freq = _log_frequency(model, column, values)
     log_freq[values.is_null().to_numpy()] = np.nan
     log_freq.flags.writeable = False
-    if memo is not None:  # (the records and table held: their ids stay theirs)
-        memo[key] = (right, table, log_freq)
+    if memo is not None:
+        mine = [(k, v) for k, v in list(memo.items()) if isinstance(k, tuple) and k[0] == key[0]]
+        for gone in [k for k, v in mine if v[0]() is None]:
+            memo.pop(gone, None)
+        memo[key] = (weakref.ref(right), table, log_freq)
     return log_freq
 
 

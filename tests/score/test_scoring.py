@@ -362,3 +362,35 @@ def test_scoring_in_a_link_looks_each_record_up_once_and_gives_the_same_frame(
     assert looked_up == ([right.height] if hit else [])  # once, every record, for both calls
     assert len(memo) == int(hit)
     assert active_link_memo() is None  # (let go with the engine)
+
+
+def test_the_link_memo_keeps_no_records_alive_and_is_not_fooled_by_a_reused_id() -> None:
+    """A memo entry names its records by a weak reference: records scored once and dropped
+    are freed, their entry goes, and records made later (perhaps at the same address, with
+    the same id) get their own frequencies."""
+    import gc
+    import weakref
+
+    from registry_link.compare import CompareEngine
+    from registry_link.compare.engine import active_link_memo
+
+    model = make_model()
+    pairs = gammas([1], [2])
+    records = pl.DataFrame({"surname": ["x"], "dob": ["1"]})
+    with CompareEngine(records, records, [model.comparisons[1]], workers=1):
+        memo = active_link_memo()
+        assert memo is not None
+        first = pl.DataFrame({"surname": ["smith"], "dob": ["1"]})
+        alive = weakref.ref(first)
+        assert score(pairs, model, None, first)["bf_surname"][0] == pytest.approx(
+            math.log2(0.9 / 0.05)
+        )
+        assert len(memo) == 1
+        del first
+        gc.collect()
+        assert alive() is None
+        second = pl.DataFrame({"surname": ["martin"], "dob": ["1"]})
+        assert score(pairs, model, None, second)["bf_surname"][0] == pytest.approx(
+            math.log2(0.9 / 0.01)
+        )
+        assert len(memo) == 1  # (the first records' entry dropped)
