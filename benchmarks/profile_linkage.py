@@ -14,7 +14,8 @@ machine: wall time grows with the other jobs' load, CPU time much less. A stage'
 process's CPU between the end of the previous stage and its own end (the training's random
 pairs, compared in the background while blocking and comparing, count in those stages).
 ``--single-thread`` (one compare worker, ``POLARS_MAX_THREADS=1``): CPU time then equals the
-work done, and cProfile's times are CPU times; the random pairs are then compared before
+work done, and cProfile times with the process's CPU clock (its wall clock would count the
+other jobs' share of the cores as this run's time); the random pairs are then compared before
 blocking starts (their CPU counts in ``block``, their wall time in no stage but the whole run).
 ``--digest`` prints a digest of the outputs (links, review, clusters, households, scored pairs,
 model), to check that a change alters none.
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cprofile:
         import cProfile
 
-        profile = cProfile.Profile()
+        # one thread: the process's CPU clock times its functions, whatever the load
+        profile = cProfile.Profile(time.process_time) if args.single_thread else cProfile.Profile()
         profile.enable()
     start, last_cpu[0] = time.perf_counter(), _cpu()
     start_cpu = last_cpu[0]

@@ -15,6 +15,11 @@ fast lives here, behind that one method, and changes no result (the shared tests
 * **a name-form memo**: the per-form work of the name matcher (keys, vowels, other readings
   of a spelling) is done once per distinct form over all the engine's calls
   (:func:`~registry_link.names.matcher.remembered_forms`);
+* **a link memo** (:func:`active_link_memo`): while the engine is entered (``with engine:``),
+  the later stages keep there the per-record work they would otherwise redo at each call over
+  the same records (scoring's term frequency of each registry record, looked up once per
+  column and model instead of once per ``score`` call:
+  :func:`~registry_link.score.scoring.score`);
 * **threads** (``workers``, default the core count): :meth:`CompareEngine.map` runs a
   stage's independent pieces in parallel (blocking's columns and rules); the pairs are cut in
   chunks that the calling thread and ``workers - 1`` helpers take from one queue;
@@ -61,7 +66,7 @@ from registry_link.compare.levels import Comparison
 from registry_link.compare.value_tuples import ValueTuples
 from registry_link.names.matcher import remembered_forms
 
-__all__ = ["MIN_HELPED_CHUNK", "CompareEngine", "active_pair_cache"]
+__all__ = ["MIN_HELPED_CHUNK", "CompareEngine", "active_link_memo", "active_pair_cache"]
 
 #: With helpers, a call cuts its pairs into at least one chunk per worker, each of at least
 #: this many pairs (fewer are not worth a thread).
@@ -75,6 +80,11 @@ Side = Literal["left", "right"]
 #: pairs scored so far (see :func:`~registry_link.compare.similarity.on_unique_codes`).
 _PAIR_CACHE: contextvars.ContextVar[dict[Hashable, pl.DataFrame] | None] = contextvars.ContextVar(
     "_PAIR_CACHE", default=None
+)
+
+#: While an engine is entered (``with engine:``): its link memo (see :func:`active_link_memo`).
+_LINK_MEMO: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar(
+    "_LINK_MEMO", default=None
 )
 
 #: True in work run by :meth:`CompareEngine.submit`.
@@ -91,6 +101,21 @@ def active_pair_cache() -> dict[Hashable, pl.DataFrame] | None:
     pairs recur from chunk to chunk).
     """
     return _PAIR_CACHE.get()
+
+
+def active_link_memo() -> dict[Hashable, Any] | None:
+    """The link memo of the engine entered in this context (``with engine:``; work submitted
+    to it sees it too; an engine made by :meth:`CompareEngine.within_left` shares it),
+    ``None`` outside one or with ``caches=False``.
+
+    A stage that does the same per-record work at several calls of one link (scoring looks
+    the registry's term frequencies up at each ``score`` call) keeps it here, under a key
+    naming what it depends on, the records included (by identity: an entry holds them, or a
+    weak reference to them, so that the id cannot be taken by other records). It lives until
+    the engine is left; threads may share it (an entry made twice at once is made twice, the
+    same).
+    """
+    return _LINK_MEMO.get()
 
 
 class _Serialised(Mapping[str, Dictionary]):
@@ -172,9 +197,11 @@ class CompareEngine:
         self._tuples: dict[tuple[Side, str], ValueTuples | None] = {}
         self._tables: dict[str, np.ndarray] = {}
         self._forms: dict[str, pl.DataFrame] = {}  # (see remembered_forms)
+        self._link_memo: dict[Hashable, Any] = {}  # (see active_link_memo)
         self._prepare_lock = threading.Lock()
         self._memo_lock = threading.Lock()
         self._shared = False  # work was submitted: the calls share the cores with it
+        self._entered: list[contextvars.Token[dict[Hashable, Any] | None]] = []
 
     @property
     def whole_sides(self) -> tuple[Side, ...]:
@@ -187,10 +214,14 @@ class CompareEngine:
         return self.right is self.left
 
     def __enter__(self) -> CompareEngine:
+        self._entered.append(_LINK_MEMO.set(self._link_memo if self.caches else None))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        try:
+            self.close()
+        finally:
+            _LINK_MEMO.reset(self._entered.pop())
 
     def close(self) -> None:
         """Wait for submitted work, stop the threads and let go of the prepared records."""
@@ -200,10 +231,12 @@ class CompareEngine:
         self._tuples.clear()
         self._tables.clear()
         self._forms = {}  # (not cleared: an engine made by within_left may still use it)
+        self._link_memo = {}  # (the same)
 
     def within_left(self, comparisons: Sequence[Comparison]) -> CompareEngine:
         """An engine for pairs within the left records (dedupe mode), with the same knobs;
-        it reuses this one's prepared left records when made for the same comparisons."""
+        it reuses this one's prepared left records when made for the same comparisons, and
+        shares its name-form memo and link memo."""
         other = CompareEngine(
             self.left,
             self.left,
@@ -213,6 +246,7 @@ class CompareEngine:
             chunk_size=self.chunk_size,
         )
         other._forms = self._forms  # (values, not records: they hold for any records)
+        other._link_memo = self._link_memo  # (its entries name their records)
         with self._prepare_lock:
             prepared = self._prepared.get("left")
         if prepared is not None and tuple(comparisons) == self.comparisons:

@@ -99,8 +99,10 @@ def household_pass(
                 "extra_pairs": new.height,
             },
         )
-    old = extend_scores(scored, old_hh.to_frame(), pass1, full, right_h)
-    fresh = score(new_gammas, full, right=right_h, contributions=False).select(old.columns)
+    # scored on the engine's registry records (the hint column is not term-frequency
+    # adjusted): their frequencies were looked up for the first pass (the engine's link memo)
+    old = extend_scores(scored, old_hh.to_frame(), pass1, full, right)
+    fresh = score(new_gammas, full, right=right, contributions=False).select(old.columns)
     return HouseholdPass(
         pairs=pl.concat([pairs, new], how="vertical"),
         scored=pl.concat([old, fresh], how="vertical"),

@@ -9,16 +9,24 @@ the floor) use the floor.
 
 ``match_weight = log2(λ / (1 - λ)) + Σ bf`` and ``match_probability = 2^w / (1 + 2^w)``.
 Everything is vectorised (numpy lookups, polars joins); no per-pair Python.
+
+Within a link (a :class:`~registry_link.compare.CompareEngine` entered), the frequency of each
+right record's value is looked up once per column and TF table, in the engine's link memo
+(:func:`~registry_link.compare.engine.active_link_memo`), for all the link's ``score`` calls
+(first pass, household pass, the decisions' contributions); outside one, each call looks its
+pairs' values up. The weights are the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from registry_link.compare.engine import active_link_memo
 from registry_link.errors import ModelError
 from registry_link.model import TrainedModel
 
@@ -53,16 +61,44 @@ def _tf_adjust(
             f"score with records of the same layout as for training"
         )
     rows = r_rows[hit]
-    values = right.get_column(column)
-    if hit.size < right.height:  # fewer pairs than records: look the pairs' values up
-        log_freq = _log_frequency(model, column, values.gather(rows))
-        absent = values.gather(rows).is_null().to_numpy()
-    else:  # once per record (fewer records than pairs), then gathered for the pairs
-        log_freq = _log_frequency(model, column, values)[rows]
-        absent = values.is_null().to_numpy()[rows]
+    memo = active_link_memo()
+    if memo is not None or hit.size >= right.height:
+        # once per record (in a link: once for all its score calls), gathered for the pairs
+        log_freq = _record_log_frequency(model, column, right, memo)[rows]
+        absent = np.isnan(log_freq)
+    else:  # fewer pairs than records, one call: look the pairs' values up
+        values = right.get_column(column).gather(rows)
+        log_freq = _log_frequency(model, column, values)
+        absent = values.is_null().to_numpy()
     if absent.any():
         log_freq[absent] = np.log2(u_level)
     bf[hit] += np.log2(u_level) - log_freq
+
+
+def _record_log_frequency(
+    model: TrainedModel, column: str, right: pl.DataFrame, memo: dict[Hashable, Any] | None
+) -> np.ndarray:
+    """:func:`_log_frequency` of each right record's value (NaN for a null), kept in ``memo``
+    (a link memo, see :func:`~registry_link.compare.engine.active_link_memo`) for these
+    records, column and TF table: read-only, gather from it.
+
+    An entry holds the table and a weak reference to the records (an id is only theirs while
+    they live; the memo does not keep them alive): entries of records gone are dropped."""
+    table = model.tf_tables.get(column)
+    key = ("tf_log_frequency", id(right), column, id(table), model.tf_minimum_frequency)
+    found = memo.get(key) if memo is not None else None
+    if found is not None and found[0]() is right and found[1] is table:
+        return found[2]
+    values = right.get_column(column)
+    log_freq = _log_frequency(model, column, values)
+    log_freq[values.is_null().to_numpy()] = np.nan
+    log_freq.flags.writeable = False
+    if memo is not None:
+        mine = [(k, v) for k, v in list(memo.items()) if isinstance(k, tuple) and k[0] == key[0]]
+        for gone in [k for k, v in mine if v[0]() is None]:
+            memo.pop(gone, None)
+        memo[key] = (weakref.ref(right), table, log_freq)
+    return log_freq
 
 
 def _log_frequency(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:

@@ -20,8 +20,11 @@ from registry_link.block.candidates import (
     _unpack_pair,
     block,
     blocking_report,
+    near_column,
+    near_rows,
     pack_pair,
     rules_from_config,
+    with_near_keys,
 )
 from registry_link.errors import LinkageError
 from registry_link.jobs import SHIPPED_MODEL_CONFIG
@@ -561,6 +564,22 @@ def test_near_year_table(year: int | None, right_years: list, expected: list[int
         {"k": ["mhmd"] * len(right_years), "y": right_years}, schema={"k": pl.Utf8, "y": pl.Int16}
     )
     assert sorted(block(left, right, [rule])["r_idx"].to_list()) == expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-5, 2100)), max_size=30))
+def test_near_rows_are_the_bucket_lists_exploded(years: list[int | None]) -> None:
+    # block() emits the buckets as rows: the same rows, in the same order, as the list
+    # column with_near_keys gives (the search index's), exploded with its nulls dropped
+    frame = pl.DataFrame({"y": years}, schema={"y": pl.Int16})
+    rule = BlockingRule("near_year", ("y",), near=("y",))
+    lists = with_near_keys(frame, [rule]).select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"), pl.col(near_column("y")).alias("v")
+    )
+    expected = lists.explode("v").drop_nulls("v")
+    got = near_rows(frame, "y")
+    assert got.schema == expected.schema
+    assert got.rows() == expected.rows()
 
 
 def test_near_column_must_be_a_rule_column_and_comes_from_config() -> None:

@@ -189,3 +189,26 @@ def test_the_engine_gives_the_vectors_of_compare_over_several_calls(
     with within:
         pairs = all_pairs(len(a), len(a))
         assert within.compare(pairs).equals(compare(left, left, pairs, NAME_COMPS))
+
+
+def test_the_link_memo_lives_while_the_engine_is_entered() -> None:
+    """``active_link_memo``: a dict while an engine is entered (seen by its submitted work
+    too, shared by its ``within_left`` engine), the outer one's again after an inner engine
+    is left, ``None`` outside any and with ``caches=False``."""
+    from registry_link.compare.engine import active_link_memo
+
+    frame = pl.DataFrame({"x": ["a", "b"]})
+    comps = [build_comparison({"name": "x", "kind": "exact", "column": "x"})]
+    assert active_link_memo() is None
+    with CompareEngine(frame, frame, comps, workers=2) as outer:
+        memo = active_link_memo()
+        assert memo == {}
+        assert outer.submit(active_link_memo).result() is memo
+        with CompareEngine(frame, frame, comps, caches=False):
+            assert active_link_memo() is None
+        assert active_link_memo() is memo
+        within = outer.within_left(comps)
+    assert active_link_memo() is None
+    with within:  # (the link's dedupe engine: the same memo)
+        assert active_link_memo() is memo
+    assert active_link_memo() is None

@@ -313,3 +313,84 @@ def test_unsplit_names_get_more_bits_for_rare_tokens() -> None:
     assert bf[1] == pytest.approx(math.log2(m[level] / 0.0004))
     assert bf[2] == pytest.approx(math.log2(m[level] / u[level]))  # right side unsplit
     assert bf[0] < bf[2] < bf[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(0, 5)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.lists(st.sampled_from(["smith", "martin", "zzyzx", None]), min_size=6, max_size=6),
+)
+def test_scoring_in_a_link_looks_each_record_up_once_and_gives_the_same_frame(
+    rows: list[tuple[int, int, int]], surnames: list[str | None]
+) -> None:
+    """Within an entered compare engine each right record's term frequency is looked up once
+    per column and TF table, for all the score calls (in the engine's link memo); the
+    weights are those of a call outside one, whether the pairs are fewer or more than the
+    records, with null and unknown values."""
+    import registry_link.score.scoring as scoring
+    from registry_link.compare import CompareEngine
+    from registry_link.compare.engine import active_link_memo
+
+    right = pl.DataFrame({"surname": surnames, "dob": ["1"] * 6})
+    frame = gammas([r[0] for r in rows], [r[1] for r in rows], r_idx=[r[2] for r in rows])
+    model = make_model()
+    alone = score(frame, model, None, right)
+    looked_up: list[int] = []
+    original = scoring._log_frequency
+
+    def counted(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:
+        looked_up.append(values.len())
+        return original(model, column, values)
+
+    comps = [model.comparisons[1]]
+    with CompareEngine(right, right, comps, workers=1) as engine:
+        scoring._log_frequency = counted  # type: ignore[assignment]
+        try:
+            first = score(frame, model, None, engine.right)
+            again = score(frame, model, None, engine.right, contributions=False)
+        finally:
+            scoring._log_frequency = original
+        memo = active_link_memo()
+        assert memo is not None
+    assert first.equals(alone)
+    assert again.equals(alone.drop("bf_surname", "bf_dob"))
+    hit = any(r[0] == 1 for r in rows)
+    assert looked_up == ([right.height] if hit else [])  # once, every record, for both calls
+    assert len(memo) == int(hit)
+    assert active_link_memo() is None  # (let go with the engine)
+
+
+def test_the_link_memo_keeps_no_records_alive_and_is_not_fooled_by_a_reused_id() -> None:
+    """A memo entry names its records by a weak reference: records scored once and dropped
+    are freed, their entry goes, and records made later (perhaps at the same address, with
+    the same id) get their own frequencies."""
+    import gc
+    import weakref
+
+    from registry_link.compare import CompareEngine
+    from registry_link.compare.engine import active_link_memo
+
+    model = make_model()
+    pairs = gammas([1], [2])
+    records = pl.DataFrame({"surname": ["x"], "dob": ["1"]})
+    with CompareEngine(records, records, [model.comparisons[1]], workers=1):
+        memo = active_link_memo()
+        assert memo is not None
+        first = pl.DataFrame({"surname": ["smith"], "dob": ["1"]})
+        alive = weakref.ref(first)
+        assert score(pairs, model, None, first)["bf_surname"][0] == pytest.approx(
+            math.log2(0.9 / 0.05)
+        )
+        assert len(memo) == 1
+        del first
+        gc.collect()
+        assert alive() is None
+        second = pl.DataFrame({"surname": ["martin"], "dob": ["1"]})
+        assert score(pairs, model, None, second)["bf_surname"][0] == pytest.approx(
+            math.log2(0.9 / 0.01)
+        )
+        assert len(memo) == 1  # (the first records' entry dropped)
