@@ -704,9 +704,11 @@ def _build_date(p: DateParams, tag: str) -> KindLevels:
         f"{what} have the same year and one is known to the year only",
     )
     levels = [within, swap, compatible]
+    derived: dict[str, Derived] = {}
+    derived_when: dict[str, pl.Expr] = {}
     if p.one_character:
         # the full date (day, month and year known) as the number YYYYMMDD, else null
-        ymd_ = f"__ymd_{tag}"
+        ymd_, one_ = f"__ymd_{tag}", f"__one_character_{tag}"
         d = date(pl.col)
         full = d.is_not_null() & ~prec(pl.col).is_in(["year", "day_or_year"])
         record_derived[ymd_] = pl.when(full).then(
@@ -714,9 +716,16 @@ def _build_date(p: DateParams, tag: str) -> KindLevels:
             + d.dt.month().cast(pl.Int32) * 100
             + d.dt.day().cast(pl.Int32)
         )
+        lymd, rymd = l_(ymd_), r_(ymd_)
+        derived[one_] = _expr_fn(_one_character_apart(lymd, rymd))
+        # one edit changes the year, the month or the day, never two of them: the digits are
+        # compared only for the pairs that agree on exactly two (a few in a hundred)
+        agree = [(lymd // k % m == rymd // k % m).cast(pl.Int8) for k, m in _DATE_PARTS]
+        derived_when[one_] = pl.sum_horizontal(agree) == 2
         one_character = Level(
             "one_character",
-            _one_character_apart(l_(ymd_), r_(ymd_)),
+            # cast: a helper column no pair needed is all null, not necessarily Boolean
+            pl.col(one_).cast(pl.Boolean).fill_null(False),
             f"{what} differ by one character: one digit mistyped, or two neighbouring digits "
             "swapped (Damerau-Levenshtein distance 1 between the YYYY-MM-DD dates; both known "
             "to the day)",
@@ -730,8 +739,19 @@ def _build_date(p: DateParams, tag: str) -> KindLevels:
         levels = [within, one_character, compatible, swap]
     levels.append(Level("exact", exact, f"{what} are identical"))
     missing = Level("missing", ly.is_null() | ry.is_null(), f"{what} missing on one side")
-    return KindLevels(cols, missing, levels, what, record_derived=record_derived)
+    return KindLevels(
+        cols,
+        missing,
+        levels,
+        what,
+        derived=derived,
+        derived_when=derived_when,
+        record_derived=record_derived,
+    )
 
+
+#: The year, the month and the day of a YYYYMMDD number, as (divisor, modulus).
+_DATE_PARTS: tuple[tuple[int, int], ...] = ((10_000, 10_000), (100, 100), (1, 100))
 
 #: The digits of a YYYYMMDD number that are neighbours in YYYY-MM-DD (no dash between them),
 #: as powers of ten of the left one: a swap of these two is one transposition.
