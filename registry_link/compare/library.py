@@ -222,13 +222,11 @@ class DateParams(_Params):
 
     ``column`` is a Date column (or a string parsed with ``format``); ``year`` and
     ``precision`` columns are optional (default: derived from the date; precision ``day``).
-    Levels, closest first: exact / day and month swapped / same year, one side known to the
-    year only / years within ``year_tolerance`` / different. With ``one_character``: exact /
-    day and month swapped / same year, one side known to the year only / one character
-    differs (two full dates) / years within ``year_tolerance`` / different — an order of
-    closeness (nothing contradicts before one digit does), so the trained weights can be kept
-    monotone down it; without it "same year" comes above "swapped", as models trained before
-    it have them.
+    Levels, closest first: exact / same year, one side known to the year only / day and
+    month swapped / (``one_character``: one character differs, two full dates) / years within
+    ``year_tolerance`` / different. "Same year, one side year-only" is an alternative to the
+    full-date levels (its weight is bounded by the year), not a closer agreement: the model
+    config leaves birth dates out of the monotone order (``training.levels_not_ordered``).
     """
 
     column: str = "birth_date"
@@ -240,7 +238,7 @@ class DateParams(_Params):
         False,
         description="a level for full dates one character apart (a digit mistyped, two "
         "neighbouring digits swapped: Damerau-Levenshtein distance 1 between the YYYY-MM-DD "
-        "dates), and the levels in an order of closeness; false keeps the levels of models "
+        "dates), above 'years within year_tolerance'; false keeps the levels of models "
         "trained before it",
     )
     label: str | None = None
@@ -730,13 +728,12 @@ def _build_date(p: DateParams, tag: str) -> KindLevels:
             "swapped (Damerau-Levenshtein distance 1 between the YYYY-MM-DD dates; both known "
             "to the day)",
         )
-        # an order of closeness: nothing contradicts (same year, one side vague) above one
-        # digit contradicting. "Same year" needs a vague side, "one character" and "swapped"
-        # two full dates (never one character apart), so each pair gets the level it had
-        # before this order; on standardised records a vague date (01/01, or none) is never
-        # swapped, so `~vague` changes nothing there
+        # "one character" needs two full dates, as "swapped" (never one character apart);
+        # "same year" a vague side: each pair gets the level it had but for the new one. On
+        # standardised records a vague date (01/01, or none) is never swapped, so `~vague`
+        # changes nothing there
         swap = Level("day_month_swapped", swapped & ~vague, swap.description)
-        levels = [within, one_character, compatible, swap]
+        levels = [within, one_character, swap, compatible]
     levels.append(Level("exact", exact, f"{what} are identical"))
     missing = Level("missing", ly.is_null() | ry.is_null(), f"{what} missing on one side")
     return KindLevels(

@@ -77,14 +77,14 @@ def test_date_levels_with_one_character(
         assert [comp.level(g).label for g in got] == [label, label], spec
 
 
-def test_levels_describe_themselves_in_an_order_of_closeness() -> None:
+def test_the_level_comes_above_years_within_the_tolerance_and_describes_itself() -> None:
     comp = build_comparison(SPEC)
     assert [lv.label for lv in comp.levels] == [
         "different",
         "year_within_1",
         "one_character",
-        "year_compatible",
         "day_month_swapped",
+        "year_compatible",
         "exact",
     ]
     assert comp.level(2).describe() == (
