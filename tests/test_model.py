@@ -170,8 +170,9 @@ def test_a_model_written_before_the_engine_redesign_loads_and_saves_the_same(
     shipped = {c.name: c for c in config.comparisons}
     assert [c.name for c in model.comparisons] == [*shipped, "household"]
     # issue 16: token-level term frequencies (given, family, full_name), places by the place
-    # kind, and a variant level on the name comparisons (given, family, father)
-    changed = {"given", "family", "father", "full_name", "birth_place", "residence"}
+    # kind, a variant level on the name comparisons (given, family, father), a level for
+    # birth dates one character apart
+    changed = {"given", "family", "father", "full_name", "birth_place", "residence", "birth_date"}
     assert all(c == shipped[c.name] for c in model.comparisons if c.name in set(shipped) - changed)
     loaded = {c.name: c for c in model.comparisons}
     assert loaded["residence"].kind == "jaro_winkler"
@@ -190,7 +191,12 @@ def test_a_model_written_before_the_engine_redesign_loads_and_saves_the_same(
     # values at least TF_MIN_PERSONS registry persons share, and a personal_data header
     kept = {"term_frequencies", "personal_data"}
     # ... and the parameters issue 16 added, written at their defaults (the same levels)
-    added = {("name", "tokens_tf", False), ("name_tokens", "tf", None), ("name", "variants", False)}
+    added = {
+        ("name", "tokens_tf", False),
+        ("name_tokens", "tf", None),
+        ("name", "variants", False),
+        ("date", "one_character", False),
+    }
     for entry in again["comparisons"]:
         spec = entry["comparison"]
         for kind, param, default in added:

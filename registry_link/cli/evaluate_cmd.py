@@ -52,6 +52,42 @@ def links_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def households_table(scores: dict[str, Any]) -> Table:
+    """Households against the truth: the true households (≥ 2 records) reproduced exactly
+    (:func:`registry_link.report.evaluation.households_reproduced`), and the pairwise
+    precision and recall of "same household"."""
+    exact = scores["households_reproduced"]
+    pairs = scores["same_household"]["all"]
+    table = Table(
+        title="Households (true household: the registry's, of the records whose person is in it)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("measure", no_wrap=True)
+    table.add_column("value", justify="right")
+    table.add_column("of", justify="right", overflow="fold")
+    n = exact["true_households"]
+    table.add_row(
+        f"reproduced exactly (≥ {exact['min_records']} records)",
+        _ratio(exact["share"]),
+        f"{exact['reproduced']:,} of {n:,}",
+    )
+    table.add_row("split over output households", f"{exact['split']:,}", f"of {n:,}")
+    table.add_row("merged with another", f"{exact['merged']:,}", f"of {n:,}")
+    table.add_row(
+        "pairs: precision",
+        _ratio(pairs["precision"]),
+        f"{pairs['true_positives']:,} of {pairs['predicted_pairs']:,}",
+    )
+    table.add_row(
+        "pairs: recall",
+        _ratio(pairs["recall"]),
+        f"{pairs['true_positives']:,} of {pairs['true_pairs']:,}",
+    )
+    return table
+
+
 def slices_table(rows: list[dict[str, Any]]) -> Table:
     """The per-slice scores over all lists (:func:`registry_link.report.evaluation.evaluate_slices`
     rows): records, precision, recall, review share, absent people matched."""
@@ -165,7 +201,9 @@ def command(
     Slices: no CIN, birth year only, mistyped birth date, Arabic script, cross-script,
     unsplit name, dependants, women, a relative's CIN, not in the registry, all. For each:
     precision, recall and review share of the match decisions, and the share of people
-    absent from the registry who were matched. Writes evaluation.json into the run folder.
+    absent from the registry who were matched. Households: the share of true households
+    (two records or more) the run gives exactly, and the pairwise precision and recall of
+    "same household". Writes evaluation.json into the run folder.
 
     \b
     Example:
@@ -186,6 +224,7 @@ def command(
         click.echo(json.dumps(scores, indent=2, ensure_ascii=False, default=str))
         return
     out.print(links_table(scores["links"]))
+    out.print(households_table(scores))
     out.print(slices_table(scores["slices"]))
     out.print(slice_recall_table(scores["slices"]))
     out.print(f"wrote {path}", highlight=False)

@@ -222,6 +222,11 @@ class DateParams(_Params):
 
     ``column`` is a Date column (or a string parsed with ``format``); ``year`` and
     ``precision`` columns are optional (default: derived from the date; precision ``day``).
+    Levels, closest first: exact / same year, one side known to the year only / day and
+    month swapped / (``one_character``: one character differs, two full dates) / years within
+    ``year_tolerance`` / different. "Same year, one side year-only" is an alternative to the
+    full-date levels (its weight is bounded by the year), not a closer agreement: the model
+    config leaves birth dates out of the monotone order (``training.levels_not_ordered``).
     """
 
     column: str = "birth_date"
@@ -229,6 +234,13 @@ class DateParams(_Params):
     precision: str | None = "birth_date_precision"
     format: str | None = None
     year_tolerance: int = Field(1, ge=1, le=10)
+    one_character: bool = Field(
+        False,
+        description="a level for full dates one character apart (a digit mistyped, two "
+        "neighbouring digits swapped: Damerau-Levenshtein distance 1 between the YYYY-MM-DD "
+        "dates), above 'years within year_tolerance'; false keeps the levels of models "
+        "trained before it",
+    )
     label: str | None = None
 
 
@@ -680,22 +692,93 @@ def _build_date(p: DateParams, tag: str) -> KindLevels:
         & (ld.dt.day() != ld.dt.month())
     ).fill_null(False)
     close = ((ly - ry).abs() <= p.year_tolerance).fill_null(False)
-    levels = [
-        Level(
-            f"year_within_{p.year_tolerance}",
-            close,
-            f"{what} are within {p.year_tolerance} year(s)",
-        ),
-        Level("day_month_swapped", swapped, f"{what} have day and month swapped"),
-        Level(
-            "year_compatible",
-            same_year & vague,
-            f"{what} have the same year and one is known to the year only",
-        ),
-        Level("exact", exact, f"{what} are identical"),
-    ]
+    within = Level(
+        f"year_within_{p.year_tolerance}", close, f"{what} are within {p.year_tolerance} year(s)"
+    )
+    swap = Level("day_month_swapped", swapped, f"{what} have day and month swapped")
+    compatible = Level(
+        "year_compatible",
+        same_year & vague,
+        f"{what} have the same year and one is known to the year only",
+    )
+    levels = [within, swap, compatible]
+    derived: dict[str, Derived] = {}
+    derived_when: dict[str, pl.Expr] = {}
+    if p.one_character:
+        # the full date (day, month and year known) as the number YYYYMMDD, else null
+        ymd_, one_ = f"__ymd_{tag}", f"__one_character_{tag}"
+        d = date(pl.col)
+        full = d.is_not_null() & ~prec(pl.col).is_in(["year", "day_or_year"])
+        record_derived[ymd_] = pl.when(full).then(
+            d.dt.year().cast(pl.Int32) * 10_000
+            + d.dt.month().cast(pl.Int32) * 100
+            + d.dt.day().cast(pl.Int32)
+        )
+        lymd, rymd = l_(ymd_), r_(ymd_)
+        derived[one_] = _expr_fn(_one_character_apart(lymd, rymd))
+        # one edit changes the year, the month or the day, never two of them: the digits are
+        # compared only for the pairs that agree on exactly two (a few in a hundred)
+        agree = [(lymd // k % m == rymd // k % m).cast(pl.Int8) for k, m in _DATE_PARTS]
+        derived_when[one_] = pl.sum_horizontal(agree) == 2
+        one_character = Level(
+            "one_character",
+            # cast: a helper column no pair needed is all null, not necessarily Boolean
+            pl.col(one_).cast(pl.Boolean).fill_null(False),
+            f"{what} differ by one character: one digit mistyped, or two neighbouring digits "
+            "swapped (Damerau-Levenshtein distance 1 between the YYYY-MM-DD dates; both known "
+            "to the day)",
+        )
+        # "one character" needs two full dates, as "swapped" (never one character apart);
+        # "same year" a vague side: each pair gets the level it had but for the new one. On
+        # standardised records a vague date (01/01, or none) is never swapped, so `~vague`
+        # changes nothing there
+        swap = Level("day_month_swapped", swapped & ~vague, swap.description)
+        levels = [within, one_character, swap, compatible]
+    levels.append(Level("exact", exact, f"{what} are identical"))
     missing = Level("missing", ly.is_null() | ry.is_null(), f"{what} missing on one side")
-    return KindLevels(cols, missing, levels, what, record_derived=record_derived)
+    return KindLevels(
+        cols,
+        missing,
+        levels,
+        what,
+        derived=derived,
+        derived_when=derived_when,
+        record_derived=record_derived,
+    )
+
+
+#: The year, the month and the day of a YYYYMMDD number, as (divisor, modulus).
+_DATE_PARTS: tuple[tuple[int, int], ...] = ((10_000, 10_000), (100, 100), (1, 100))
+
+#: The digits of a YYYYMMDD number that are neighbours in YYYY-MM-DD (no dash between them),
+#: as powers of ten of the left one: a swap of these two is one transposition.
+_DATE_NEIGHBOURS: tuple[int, ...] = (7, 6, 5, 3, 1)
+
+
+def _one_character_apart(left: pl.Expr, right: pl.Expr) -> pl.Expr:
+    """Two YYYYMMDD numbers whose YYYY-MM-DD texts are one edit apart (Damerau-Levenshtein
+    distance 1), as a vectorised expression; false where either is null or they are equal.
+
+    The texts have the same length and the same dashes, so one edit is one substitution
+    (exactly one digit differs) or one transposition of two neighbouring digits (exactly
+    two differ, next to each other within the year, the month or the day, each holding the
+    other's digit): an insertion or a deletion would need a second edit to restore the
+    length. Tested against rapidfuzz's Damerau-Levenshtein distance.
+    """
+
+    def digit(x: pl.Expr, k: int) -> pl.Expr:
+        return (x // 10**k) % 10
+
+    differs = [digit(left, k) != digit(right, k) for k in range(8)]
+    n_diff = pl.sum_horizontal(d.cast(pl.Int8) for d in differs)
+    swapped = pl.any_horizontal(
+        differs[k]
+        & (digit(left, k) == digit(right, k - 1))
+        & (digit(left, k - 1) == digit(right, k))
+        for k in _DATE_NEIGHBOURS
+    )
+    both = left.is_not_null() & right.is_not_null()
+    return (both & ((n_diff == 1) | ((n_diff == 2) & swapped))).fill_null(False)
 
 
 @dataclass(frozen=True)
@@ -805,7 +888,8 @@ for _kind in (
         "date",
         DateParams,
         _build_date,
-        "missing / exact / same year (year-only) / day-month swapped / ±n years / different",
+        "missing / exact / same year (year-only) / day-month swapped / (one character differs) "
+        "/ ±n years / different",
         {},
     ),
 ):

@@ -475,7 +475,21 @@ def evaluation_rows(scores: dict[str, Any]) -> list[tuple[str, str]]:
                 f"({pair['true_pairs']:,} true pairs)",
             )
         )
+    exact = scores.get("households_reproduced")
+    if exact is not None:
+        rows.append(("households reproduced exactly", households_reproduced_text(exact)))
     return rows
+
+
+def households_reproduced_text(exact: dict[str, Any]) -> str:
+    """:func:`registry_link.report.evaluation.households_reproduced` in words: the share, of
+    how many true households, and how the others went wrong."""
+    share = "–" if exact["share"] is None else f"{exact['share']:.4f}"
+    return (
+        f"{share}  ({exact['reproduced']:,} of {exact['true_households']:,} true households "
+        f"of ≥ {exact['min_records']} records; {exact['split']:,} split, "
+        f"{exact['merged']:,} merged with another)"
+    )
 
 
 def summary_for_json(outcome: MatchOutcome) -> dict[str, Any]:
@@ -505,6 +519,7 @@ __all__: Sequence[str] = (
     "MatchOutcome",
     "check_output_folder",
     "evaluation_rows",
+    "households_reproduced_text",
     "load_job_inputs",
     "outcome_rows",
     "read_previous_keys",

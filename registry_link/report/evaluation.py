@@ -21,6 +21,9 @@ person across all lists.
   true group; precision = true predicted pairs / predicted pairs, recall = true predicted pairs
   / true pairs. Counted in closed form (sum of n·(n−1)/2 over groups and group intersections),
   never by listing pairs, and split into pairs within one list and pairs across two lists.
+* Households reproduced exactly (:func:`households_reproduced`): of the true households with
+  at least two partner records, the share the run gives as one output household holding
+  exactly their records.
 
 Ratios with a zero denominator are ``None`` (undefined), not 0 or 1.
 """
@@ -446,6 +449,73 @@ def evaluate_households(households: pl.DataFrame, truth: pl.DataFrame) -> dict[s
     return pairwise_scores(households, t, "household_key", "household_id")
 
 
+#: A true household counts in :func:`households_reproduced` from this many partner records.
+HOUSEHOLD_MIN_RECORDS: Final[int] = 2
+
+
+def households_reproduced(
+    households: pl.DataFrame, truth: pl.DataFrame, min_records: int = HOUSEHOLD_MIN_RECORDS
+) -> dict[str, Any]:
+    """How many true households the run reproduces exactly.
+
+    A *true household* is a registry household (the truth's ``household_id``) with the partner
+    records whose true person is in it; only records whose true person is in the registry
+    count, on both sides, as in :func:`evaluate_households` (the truth knows no household for
+    the others, so an output household may also hold such records). A true household of at
+    least ``min_records`` records is *reproduced* when all its records have the same output
+    ``household_key`` and that output household holds no record of another true household. It
+    is *split* when its records are in two or more output households (or one has none), and
+    *merged* when an output household holding some of its records also holds records of
+    another true household (it can be both).
+
+    Args:
+        households: ``{source, record_id, household_key}`` (the run's households output).
+        truth: the ground truth (:data:`TRUTH_COLUMNS`); records in only one frame are left
+            out.
+        min_records: the fewest records a true household needs to count.
+
+    Returns:
+        ``{min_records, true_households, reproduced, share, split, merged}``; ``share`` =
+        reproduced / true_households (``None`` when there is none).
+    """
+    t = prepare_truth(truth).filter(pl.col("household_id").is_not_null())
+    j = households.select(
+        *(pl.col(c).cast(pl.Utf8) for c in _KEYS), _pred=pl.col("household_key").cast(pl.Utf8)
+    ).join(t.select(*_KEYS, _true="household_id"), on=_KEYS)
+    # an output household holding records of two or more true households merges them
+    merging = (
+        j.drop_nulls("_pred")
+        .group_by("_pred")
+        .agg(pl.col("_true").n_unique().alias("_trues"))
+        .filter(pl.col("_trues") > 1)
+    )
+    merged = pl.col("_pred").is_in(merging["_pred"].implode())
+    per_true = (
+        j.group_by("_true")
+        .agg(
+            records=pl.len(),
+            split=(pl.col("_pred").n_unique() > 1) | pl.col("_pred").is_null().any(),
+            merged=merged.any(),
+        )
+        .filter(pl.col("records") >= min_records)
+    )
+    counts = per_true.select(
+        true_households=pl.len(),
+        reproduced=(~pl.col("split") & ~pl.col("merged")).sum(),
+        split=pl.col("split").sum(),
+        merged=pl.col("merged").sum(),
+    ).row(0, named=True)
+    n, k = int(counts["true_households"]), int(counts["reproduced"] or 0)
+    return {
+        "min_records": min_records,
+        "true_households": n,
+        "reproduced": k,
+        "share": _div(k, n),
+        "split": int(counts["split"] or 0),
+        "merged": int(counts["merged"] or 0),
+    }
+
+
 def evaluate(
     links: pl.DataFrame,
     clusters: pl.DataFrame,
@@ -455,7 +525,8 @@ def evaluate(
     registry: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """All scores, JSON-safe: ``{"links": [per-source rows], "same_person": ...,
-    "same_household": ..., "slices": [per (slice, source) rows]}``.
+    "same_household": ..., "households_reproduced": ..., "slices": [per (slice, source)
+    rows]}`` (:func:`households_reproduced` on ``households``).
 
     ``partners`` (the standardised partner records) and ``registry`` (the standardised
     registry) make the slices they tell measurable (:func:`evaluate_slices`).
@@ -464,6 +535,7 @@ def evaluate(
         "links": evaluate_links(links, truth).to_dicts(),
         "same_person": evaluate_clusters(clusters, truth),
         "same_household": evaluate_households(households, truth),
+        "households_reproduced": households_reproduced(households, truth),
         "slices": evaluate_slices(links, partners, truth, registry).to_dicts(),
     }
 

@@ -118,6 +118,14 @@ def test_prints_the_tables(run: Path, data_dir: Path, capsys: pytest.CaptureFixt
     main(["evaluate", str(run), "--truth", str(data_dir / "ground_truth.csv")])
     captured = capsys.readouterr()
     assert "Links per list" in captured.out
+    scores = json.loads((run / "evaluation.json").read_text(encoding="utf-8"))
+    exact = scores["households_reproduced"]
+    assert 0 < exact["reproduced"] <= exact["true_households"]
+    assert re.search(
+        rf"reproduced exactly \(≥ 2 records\) +{exact['share']:.4f} +"
+        rf"{exact['reproduced']:,} of {exact['true_households']:,}",
+        captured.out,
+    )
     assert "Per slice" in captured.out
     for name in SLICES:
         assert name in captured.out

@@ -16,6 +16,7 @@ from registry_link.report.evaluation import (
     evaluate_households,
     evaluate_links,
     evaluate_slices,
+    households_reproduced,
     pairwise_scores,
     slice_membership,
 )
@@ -110,6 +111,100 @@ def test_households_only_count_registry_persons() -> None:
     s = evaluate_households(hh, TRUTH)["all"]
     # registry persons a1,a2,a3,b1 (H1,H1,H2,H1); predicted X,X,Y,X
     assert (s["predicted_pairs"], s["true_pairs"], s["true_positives"]) == (3, 3, 3)
+
+
+# (true household per record — None: person not in the registry —, output household per
+#  record — None: none —, expected (true households of >= 2 records, reproduced, split, merged))
+HOUSEHOLD_CASES = {
+    "each given exactly": (
+        {"a1": "H1", "a2": "H1", "a3": "H2", "b1": "H2"},
+        {"a1": "X", "a2": "X", "a3": "Y", "b1": "Y"},
+        (2, 2, 0, 0),
+    ),
+    "split in two": ({"a1": "H1", "a2": "H1"}, {"a1": "X", "a2": "Y"}, (1, 0, 1, 0)),
+    "a record without a household splits it": (
+        {"a1": "H1", "a2": "H1"},
+        {"a1": "X", "a2": None},
+        (1, 0, 1, 0),
+    ),
+    "two merged into one": (
+        {"a1": "H1", "a2": "H1", "a3": "H2", "a4": "H2"},
+        {"a1": "X", "a2": "X", "a3": "X", "a4": "X"},
+        (2, 0, 0, 2),
+    ),
+    "split and merged": (
+        {"a1": "H1", "a2": "H1", "a3": "H2", "a4": "H2"},
+        {"a1": "X", "a2": "Y", "a3": "Y", "a4": "Y"},
+        (2, 0, 1, 2),
+    ),
+    "a one-record household does not count, but merging it does": (
+        {"a1": "H1", "a2": "H2", "a3": "H2"},
+        {"a1": "Y", "a2": "Y", "a3": "Y"},
+        (1, 0, 0, 1),
+    ),
+    "a one-record household apart": (
+        {"a1": "H1", "a2": "H2", "a3": "H2"},
+        {"a1": "X", "a2": "Y", "a3": "Y"},
+        (1, 1, 0, 0),
+    ),
+    "a person absent from the registry beside them does not count": (
+        {"a1": "H1", "a2": "H1", "a3": None},
+        {"a1": "X", "a2": "X", "a3": "X"},
+        (1, 1, 0, 0),
+    ),
+    "none of two records or more": ({"a1": "H1", "a2": "H2"}, {"a1": "X", "a2": "X"}, (0, 0, 0, 0)),
+}
+
+
+def _household_frames(
+    truth: dict[str, str | None], output: dict[str, str | None]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    keys = list(truth)
+    hh = pl.DataFrame(
+        {
+            "source": [k[0] for k in keys],
+            "record_id": [k[1:] for k in keys],
+            "household_key": [output[k] for k in keys],
+        },
+        schema={"source": S, "record_id": S, "household_key": S},
+    )
+    t = pl.DataFrame(
+        {
+            "source": [k[0] for k in keys],
+            "record_id": [k[1:] for k in keys],
+            "true_person_uid": [f"R{k}" for k in keys],
+            "person_id": [None if truth[k] is None else f"P{k}" for k in keys],
+            "household_id": [truth[k] for k in keys],
+        },
+        schema={
+            c: S for c in ("source", "record_id", "true_person_uid", "person_id", "household_id")
+        },
+    )
+    return hh, t
+
+
+@pytest.mark.parametrize(
+    ("truth", "output", "expected"), HOUSEHOLD_CASES.values(), ids=list(HOUSEHOLD_CASES)
+)
+def test_households_reproduced_exactly(
+    truth: dict[str, str | None], output: dict[str, str | None], expected: tuple[int, ...]
+) -> None:
+    hh, t = _household_frames(truth, output)
+    got = households_reproduced(hh, t)
+    assert (got["true_households"], got["reproduced"], got["split"], got["merged"]) == expected
+    n, k = expected[:2]
+    assert got["share"] == (k / n if n else None)
+    assert got["min_records"] == 2
+
+
+def test_households_reproduced_from_a_larger_size() -> None:
+    hh, t = _household_frames(
+        {"a1": "H1", "a2": "H1", "a3": "H1", "a4": "H2", "a5": "H2"},
+        {"a1": "X", "a2": "X", "a3": "X", "a4": "Y", "a5": "Z"},
+    )
+    assert households_reproduced(hh, t)["share"] == 0.5
+    three = households_reproduced(hh, t, min_records=3)
+    assert (three["true_households"], three["reproduced"], three["share"]) == (1, 1, 1.0)
 
 
 def test_evaluate_bundles_everything() -> None:
@@ -405,7 +500,14 @@ def test_evaluate_keeps_its_keys_and_adds_the_slices() -> None:
     )
     hh = clusters.select("source", "record_id", household_key=pl.lit("H"))
     out = evaluate(SLICE_LINKS, clusters, hh, SLICE_TRUTH, SLICE_PARTNERS, SLICE_REGISTRY)
-    assert list(out) == ["links", "same_person", "same_household", "slices"]
+    assert list(out) == [
+        "links",
+        "same_person",
+        "same_household",
+        "households_reproduced",
+        "slices",
+    ]
+    assert out["households_reproduced"] == households_reproduced(hh, SLICE_TRUTH)
     assert len(out["slices"]) == len(SLICES) * 3
     assert all(r["measurable"] for r in out["slices"])
     bare = evaluate(SLICE_LINKS, clusters, hh, SLICE_TRUTH)  # as jobs.run_match calls it

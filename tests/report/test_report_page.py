@@ -230,6 +230,29 @@ def test_the_inclusion_slices_of_evaluation_json_are_shown(run_dir: Path, tmp_pa
     assert "not measurable" in table  # cross_script needs the registry, not given here
 
 
+def test_the_households_of_evaluation_json_are_shown(run_dir: Path, tmp_path: Path) -> None:
+    """evaluation.json's households reproduced exactly, with the pair scores, reach the page;
+    an evaluation.json written before it had them shows no such table."""
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    households = pl.read_parquet(folder / "households.parquet")
+    links = pl.read_parquet(folder / "links.parquet")
+    scores = evaluate(links, households, households, pl.read_csv(TRUTH, infer_schema=False))
+    (folder / "evaluation.json").write_text(json.dumps(scores, default=str), encoding="utf-8")
+    text = write_report(folder).read_text(encoding="utf-8")
+    table = text[text.index('data-table="households-truth"') :]
+    table = table[: table.index("</table>")]
+    exact, pairs = scores["households_reproduced"], scores["same_household"]["all"]
+    assert exact["true_households"] > 0
+    assert f"{100 * exact['share']:.2f} %" in table
+    assert f"{exact['reproduced']:,} of {exact['true_households']:,}" in table
+    assert f"{100 * pairs['precision']:.2f} %" in table
+    assert f"{100 * pairs['recall']:.2f} %" in table
+    del scores["households_reproduced"]
+    (folder / "evaluation.json").write_text(json.dumps(scores, default=str), encoding="utf-8")
+    assert 'data-table="households-truth"' not in write_report(folder).read_text(encoding="utf-8")
+
+
 def test_the_largest_blocks_are_shown_by_shape(page: Path, run_dir: Path) -> None:
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     largest = summary["largest_blocks"]
