@@ -207,13 +207,15 @@ class Linker:
         """A linker from a model config YAML file (see ``configs/model.yaml``)."""
         return cls(load_model_config(path), on_stage=on_stage, workers=workers, caches=caches)
 
-    def registry_columns(self) -> list[str]:
-        """The registry columns a link reads: those of the blocking rules and comparisons,
-        persons and households (the display columns only for the review pairs' rows)."""
+    def registry_columns(self, model: TrainedModel | None = None) -> list[str]:
+        """The registry columns a link reads: those of the blocking rules and comparisons (the
+        model's too, when one is given), persons and households (the display columns only for
+        the review pairs' rows)."""
         s = self.settings
         wanted = {
             *(c for r in s.blocking_rules for c in r.columns),
             *needed_columns(s.comparisons),
+            *(needed_columns(model.comparisons) if model is not None else ()),
             *_REGISTRY_KEYS,
         }
         return [c for c in STANDARDISED_SCHEMA if c in wanted]
@@ -242,12 +244,21 @@ class Linker:
         right = _registry(registry, self.registry_columns())[0]
         return blocking_report(left, right, self.settings.blocking_rules, top=top)
 
-    def _engine(self, left: pl.DataFrame, right: pl.DataFrame, trains: bool) -> CompareEngine:
-        """The link's compare engine (training compares the u sample's random pairs too)."""
+    def _engine(
+        self, left: pl.DataFrame, right: pl.DataFrame, model: TrainedModel | None
+    ) -> CompareEngine:
+        """The link's compare engine. Without a model it trains one: the config's comparisons,
+        and the u sample's random pairs too. With a model, the model's own comparisons (its
+        first pass's: the household comparison is the second pass's): its m and u are those
+        of its levels, whatever the config says today — a model trained before a comparison
+        gained a level keeps comparing, and scoring, as it was trained."""
         s = self.settings
-        u = s.training.u_sample_size if trains else 0
+        if model is None:
+            comparisons, u = s.comparisons, s.training.u_sample_size
+        else:
+            comparisons, u = base_model(model, household_name(model)).comparisons, 0
         return CompareEngine(
-            left, right, s.comparisons, workers=self.workers, caches=self.caches, random_pairs=u
+            left, right, comparisons, workers=self.workers, caches=self.caches, random_pairs=u
         )
 
     def train(self, registry: RegistryInput, partners: Sequence[SourceInput]) -> TrainedModel:
@@ -261,7 +272,7 @@ class Linker:
         stages = _Stages(self._on_stage)
         left = self._partners(partners)
         right = _registry(registry, self.registry_columns())[0]
-        with self._engine(left, right, trains=True) as engine:
+        with self._engine(left, right, None) as engine:
             pairs, gammas, model = self._block_compare_train(engine, None, {}, [], stages)
             if hc is None:
                 return model
@@ -300,10 +311,10 @@ class Linker:
         stages = _Stages(self._on_stage)
         left = self._partners(partners)
         with stages("read"):
-            right, display = _registry(registry, self.registry_columns())
+            right, display = _registry(registry, self.registry_columns(model))
         skipped: dict[str, pl.Series] = {}
         largest: list[dict[str, Any]] = []
-        with self._engine(left, right, trains=model is None) as engine:
+        with self._engine(left, right, model) as engine:
             pairs, gammas, trained = self._block_compare_train(
                 engine, model, skipped, largest, stages
             )

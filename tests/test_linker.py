@@ -327,3 +327,32 @@ def test_saved_model_holds_no_name_fewer_than_ten_registry_persons_share(
         assert not set(rare) & set(saved.tf_tables[column])
     assert left_out > 0  # the check saw rare names (the registry has them)
     assert '"personal_data"' in text.split('"comparisons"')[0]
+
+
+def test_a_model_compares_with_its_own_comparisons_whatever_the_config_says_today(
+    data, tmp_path: Path
+) -> None:
+    """A model trained before a comparison gained a level (here: the birth date without
+    "one character differs") links with today's config as with the config it was trained
+    with: the engine compares with the model's comparisons, so its m and u keep their
+    meaning (before, the config's new level gave gammas the model has no weight for)."""
+    older = tmp_path / "model_before.yaml"
+    text = MODEL_CONFIG.read_text(encoding="utf-8")
+    assert "one_character: true" in text
+    older.write_text(text.replace(", one_character: true", ""), encoding="utf-8")
+    partners = [data["coop"], data["ordre"]]
+    model = Linker.from_config(older).train(data["registry"], partners)
+    birth = next(c for c in model.comparisons if c.name == "birth_date")
+    today = next(
+        c for c in Linker.from_config(MODEL_CONFIG).settings.comparisons if c.name == "birth_date"
+    )
+    assert birth.n_levels == today.n_levels - 1  # the configs do differ
+    path = tmp_path / "model.json"
+    save_model(model, path)
+    cols = ["source", "record_id", "person_id", "decision", "match_probability"]
+    as_trained = Linker.from_config(older).link(data["registry"], partners, model=load_model(path))
+    with_today = Linker.from_config(MODEL_CONFIG).link(
+        data["registry"], partners, model=load_model(path)
+    )
+    assert as_trained.links.select(cols).equals(with_today.links.select(cols))
+    assert as_trained.model.params == with_today.model.params
