@@ -29,15 +29,29 @@ The rules, in words:
   and so does its sex or its birth date — the CIN of a husband, a son, a sister — the
   identifier says the record belongs to that candidate's family, not that it is that
   candidate. Such a candidate is never a ``match``: another candidate that is not one wins when
-  it reaches the review threshold (and is then decided on its own probability; the relative is
-  no close rival of it), else the record goes to ``review`` with the reason "CIN agrees but the
-  person differs: ...".
+  it reaches the review threshold (its disagreement on that identifier not counted, see below;
+  the relative is no close rival of it), else the record goes to ``review`` with the reason
+  "CIN agrees but the person differs: ...".
+* A relative's identifier is also told *by comparison* of the best two candidates: the one
+  whose identifier agrees has a different given name, the other's identifier does not agree,
+  and without the identifiers the other fits the record better by ``close_second_margin``
+  bits or more and reaches the review threshold (the sister with the record's CIN against the
+  person with the record's names and birth date). The CIN then says whose family the record
+  belongs to, the names and date who it is.
+* The identifier a relative holds explains why the record's identifier disagrees with the
+  other candidate's: that disagreement is not counted (the record carries the relative's
+  CIN, not a mistyped one of its own). The other candidate is decided on its weight without
+  those bits — a ``match`` when that reaches the match threshold, ``review`` when it reaches
+  only the review threshold — and the links show that weight and probability (the pair's
+  ``bf_*`` of that identifier as 0). The reason says so: "the record's identifier belongs to
+  a relative, <person> (...): its disagreement with <person> is not counted (...): correct
+  the record's identifier".
 * An identifier alone must not pick one person over another (:meth:`RelativeIdRule.id_bits`):
   when the best candidate's identifier agrees, the second's does not, the second reaches the
   review threshold, and without the identifiers' bits the second fits the record better by
-  ``close_second_margin`` bits or more (the sister with the record's CIN against the person
-  with the record's given name and birth date), the record goes to ``review``: "CIN alone
-  decides ...".
+  ``close_second_margin`` bits or more, but the best's given name is not different (similar,
+  swapped, the same: a misspelling of the person's own, or a sibling's?), the record goes to
+  ``review``: "CIN alone decides ...".
 * Several partner records resolving to the same registry person are duplicates (within or
   across lists), not rivals: none is demoted; the reason says how many share the person.
 * Reviewer decisions ``{source, record_id, person_id, decision}`` (``accept``/``reject``): a
@@ -92,8 +106,10 @@ class RelativeIdRule:
     A candidate holds a *relative's identifier* when the Bayes factor of one of
     ``identifiers`` is positive (the identifiers agree) while its ``given`` comparison is at
     its lowest level, "different" (gamma 0), and so is at least one of ``person`` (sex, birth
-    date: a birth year more than the tolerance apart). Comparisons the scored pairs do not
-    have take no part; without the ``given`` one (``gamma_<given>``) the rule is off.
+    date: a birth year more than the tolerance apart) — or, by comparison with the other of
+    the best two candidates, when its given name differs and the other fits the record better
+    without the identifiers (:func:`decide`'s module docstring). Comparisons the scored pairs
+    do not have take no part; without the ``given`` one (``gamma_<given>``) the rule is off.
 
     Attributes:
         identifiers: comparison names of the identifiers (their words in the reason).
@@ -166,10 +182,19 @@ class RelativeIdRule:
             for n, w in parts
             if f"gamma_{n}" in have
         ]
+        many = pl.sum_horizontal(
+            pl.lit(0),
+            *[
+                (pl.col(f"gamma_{n}") == 0).fill_null(False)
+                for n, _ in parts
+                if f"gamma_{n}" in have
+            ],
+        )
         return pl.format(
-            "{} agrees but the person differs: {} differ",
+            "{} agrees but the person differs: {} {}",
             pl.concat_str(ids, separator=" and ", ignore_nulls=True),
             pl.concat_str(differ, separator=", ", ignore_nulls=True),
+            pl.when(many == 1).then(pl.lit("differs")).otherwise(pl.lit("differ")),
         ).alias("_relative_words")
 
     def id_bits(self, available: list[str] | tuple[str, ...]) -> pl.Expr:

@@ -772,7 +772,7 @@ def test_identifier_alone_rule_is_off_with_the_relative_rule() -> None:
             "SELF",
             "p=0.9975 ≥ match threshold 0.9 (weight 8.6147 bits); the record's identifier "
             "belongs to a relative, SISTER (p=0.9999): CIN agrees but the person differs: given "
-            "name differ, and without it the other candidate fits the record 9.3271 bits better",
+            "name differs, and without it the other candidate fits the record 9.3271 bits better",
         ),
         # the same, the person weak without the CIN (p=0.842): review, never a match
         (
