@@ -4,7 +4,10 @@ its training time, evaluation.json) has the digest stored in
 ``tests/data/sample_outputs_digest.json`` (``benchmarks/same_outputs.py``). Stored last when
 the sample was regenerated with issue 16's lookalike CINs, father variants and rural
 communes, with monotone level weights and the birth place not frequency-adjusted, then
-with the rule that an identifier alone does not pick the person."""
+with the rule that an identifier alone does not pick the person, then with a relative's
+identifier told by comparison and its disagreement with the person not counted (85 records'
+decisions or reasons: 16 more matches, 12 fewer reviews, all right; six dependants of two
+workers now matched get the household hint; every other weight within 0.001 bit)."""
 
 from __future__ import annotations
 
