@@ -43,9 +43,9 @@ The rules, in words:
   CIN, not a mistyped one of its own). The other candidate is decided on its weight without
   those bits — a ``match`` when that reaches the match threshold, ``review`` when it reaches
   only the review threshold — and the links show that weight and probability (the pair's
-  ``bf_*`` of that identifier as 0). The reason says so: "the record's identifier belongs to
-  a relative, <person> (...): its disagreement with <person> is not counted (...): correct
-  the record's identifier".
+  ``bf_*`` of that identifier as 0). The reason says so: "<relative> (p=...) holds the
+  identifier of a relative (CIN agrees but the person differs: ...): its disagreement with
+  <person> is not counted (...), correct the record's identifier".
 * An identifier alone must not pick one person over another (:meth:`RelativeIdRule.id_bits`):
   when the best candidate's identifier agrees, the second's does not, the second reaches the
   review threshold, and without the identifiers' bits the second fits the record better by
@@ -833,8 +833,8 @@ def _decision_exprs(
     explained = pl.col("_explained") < 0
     with_it = _probability(pl.col("match_weight") + pl.col("_explained"))
     belongs = pl.format(
-        "; the record's identifier belongs to a relative, {} (p={}): {}; its disagreement "
-        "with {} is not counted ({} bits; p={} with it): correct the record's identifier",
+        "; {} (p={}) holds the identifier of a relative ({}): its disagreement with {} is not "
+        "counted ({} bits; p={} with it), correct the record's identifier",
         pl.col("second_person_id"),
         _fmt(p2),
         pl.col("_relative_words"),
