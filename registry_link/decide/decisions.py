@@ -42,10 +42,11 @@ The rules, in words:
   other candidate's: that disagreement is not counted (the record carries the relative's
   CIN, not a mistyped one of its own). The other candidate is decided on its weight without
   those bits — a ``match`` when that reaches the match threshold, ``review`` when it reaches
-  only the review threshold — and the links show that weight and probability (the pair's
-  ``bf_*`` of that identifier as 0). The reason says so: "<relative> (p=...) holds the
-  identifier of a relative (CIN agrees but the person differs: ...): its disagreement with
-  <person> is not counted (...), correct the record's identifier".
+  only the review threshold. The links keep the pair's own probability, weight and ``bf_*``
+  (a search shows the same); the reason gives the figures decided on: "p=0.978 ≥ match
+  threshold 0.9 (weight 5.5 bits); <relative> (p=...) holds the identifier of a relative
+  (CIN agrees but the person differs: ...): its disagreement with <person> is not counted
+  (-2.7 bits; p=0.85 with it), correct the record's identifier".
 * An identifier alone must not pick one person over another (:meth:`RelativeIdRule.id_bits`):
   when the best candidate's identifier agrees, the second's does not, the second reaches the
   review threshold, and without the identifiers' bits the second fits the record better by
@@ -255,14 +256,14 @@ def _relatives_among_top(
 
     The identifier a relative holds explains the other's disagreement on it: the other's
     negative ``bf_*`` of that identifier is not counted (``_explained``, the bits left out,
-    <= 0; its ``bf_*`` become 0 and its weight and probability are those without them). A
+    <= 0; ``_p_decide``, the probability without them, that the record is decided on). A
     best candidate holding a relative's identifier gives way (``rank`` swapped) to a second
     that does not and reaches ``review_threshold`` so counted.
 
     Returns:
-        ``top`` with the adjusted ``rank``, ``match_weight``, ``match_probability`` and
-        ``bf_*``, plus ``_relative_id``, ``_relative_words``, ``_id_bits``, ``_id_words``
-        (:meth:`RelativeIdRule.id_bits`, :meth:`RelativeIdRule.id_words`) and ``_explained``.
+        ``top`` with the adjusted ``rank``, plus ``_relative_id``, ``_relative_words``,
+        ``_id_bits``, ``_id_words`` (:meth:`RelativeIdRule.id_bits`,
+        :meth:`RelativeIdRule.id_words`), ``_explained`` and ``_p_decide``.
     """
     if rule is None:
         return top.with_columns(
@@ -271,6 +272,7 @@ def _relatives_among_top(
             _id_bits=pl.lit(0.0),
             _id_words=pl.lit(None, pl.Utf8),
             _explained=pl.lit(0.0),
+            _p_decide=pl.col("match_probability"),
         )
     ids = [f"bf_{n}" for n in rule.identifiers if f"bf_{n}" in bf]
     w, p = pl.col("match_weight"), pl.col("match_probability")
@@ -331,16 +333,7 @@ def _relatives_among_top(
     second_ok = (pl.col("rank") == 2) & ~pl.col("_relative_id") & (p_eff >= review_threshold)
     swap = first.any().over(keys) & second_ok.any().over(keys)
     top = top.with_columns(
-        rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"),
-        match_probability=p_eff,
-        match_weight=w - pl.col("_explained"),
-        _id_bits=pl.col("_id_bits") - pl.col("_explained"),
-        **{
-            c: pl.when(explained & pl.col(f"_held{c}") & (pl.col(c) < 0))
-            .then(0.0)
-            .otherwise(pl.col(c))
-            for c in ids
-        },
+        rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"), _p_decide=p_eff
     )
     helpers = ["_describe", "_given_differs", "_agrees", "_n", "_drop", "_rest_gap"]
     helpers += ["_other_agrees", *[f"_agree{c}" for c in ids], *[f"_held{c}" for c in ids]]
@@ -701,6 +694,7 @@ def _with_best_and_second(
             pl.col("_second_relative").fill_null(False),
             pl.col("_explained").fill_null(0.0),
         )
+        .with_columns(pl.col("_p_decide").fill_null(pl.col("match_probability")))
     )
 
 
@@ -716,7 +710,7 @@ def _decision_and_reason(
         match_threshold, review_threshold, margin, second_above_match_reviews
     )
     return (
-        frame.with_columns(_p_txt=_fmt(pl.col("match_probability")))
+        frame.with_columns(_p_txt=_fmt(pl.col("_p_decide")))
         .with_columns(decision=decision, reason=reason)
         .with_columns(
             person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
@@ -734,7 +728,9 @@ def _decision_exprs(
 ) -> tuple[pl.Expr, pl.Expr]:
     """The decision and reason expressions of :func:`_decision_and_reason` (built once per
     thresholds: a search decides a few records many times)."""
-    p, p2 = pl.col("match_probability"), pl.col("second_probability")
+    # the best's probability and weight without the identifier a relative holds (the pair's
+    # own when there is none, see _relatives_among_top)
+    p, p2 = pl.col("_p_decide"), pl.col("second_probability")
     gap = pl.col("match_weight") - pl.col("_second_weight")
     near = (p2 >= review_threshold) & ((gap <= 0) | (gap < margin))
     also_match = (p2 >= match_threshold) if second_above_match_reviews else pl.lit(False)
@@ -755,7 +751,9 @@ def _decision_exprs(
     ).fill_null(False)
     m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
     p_txt = pl.col("_p_txt")  # formatted once, used by most reasons
-    weight = pl.format(" (weight {} bits)", _fmt(pl.col("match_weight")))
+    weight = pl.format(
+        " (weight {} bits)", _fmt(pl.col("match_weight") - pl.col("_explained").fill_null(0.0))
+    )
     decision = (
         pl.when(p.is_null() | (p < review_threshold))
         .then(pl.lit("non_match"))
@@ -831,7 +829,7 @@ def _decision_exprs(
     )
     # the relative's identifier explains the best's disagreement on it: say what was left out
     explained = pl.col("_explained") < 0
-    with_it = _probability(pl.col("match_weight") + pl.col("_explained"))
+    with_it = pl.col("match_probability")
     belongs = pl.format(
         "; {} (p={}) holds the identifier of a relative ({}): its disagreement with {} is not "
         "counted ({} bits; p={} with it), correct the record's identifier",

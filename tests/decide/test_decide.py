@@ -671,14 +671,21 @@ def test_relative_identifier_table(cands, decision, person, reason_part) -> None
     assert said == bool(rivals or explains), row["reason"]
 
 
-def test_an_explained_identifier_is_left_out_of_the_links_figures() -> None:
-    """The chosen pair's disagreeing CIN, explained by the relative holding it, weighs 0 bits
-    in the links: weight and probability are those without it, and still add up."""
+def test_an_explained_identifier_decides_but_the_links_keep_the_pairs_figures() -> None:
+    """The chosen pair's disagreeing CIN, explained by the relative holding it, is left out of
+    the decision (p=0.85 -> 0.978: a match), which the reason gives; the links keep the pair's
+    own probability, weight and bf_* (those a search shows for the candidate)."""
     s = relative_scored([("WIFE", 0.85, -3.0, 4, 1, 3), ("HUSBAND", 0.01, 17.0, 0, 0, 0)])
     row = one(decide(s, left("r1"), **TH), "r1")
-    assert row["bf_cin"] == 0.0
-    assert row["match_weight"] == pytest.approx(_w(0.85) + 3.0)
-    assert row["match_probability"] == pytest.approx(1 / (1 + 2 ** -(_w(0.85) + 3.0)))
+    assert (row["decision"], row["person_id"]) == ("match", "WIFE")
+    assert row["bf_cin"] == -3.0
+    assert row["match_weight"] == pytest.approx(_w(0.85))
+    assert row["match_probability"] == pytest.approx(0.85)
+    without = 1 / (1 + 2 ** -(_w(0.85) + 3.0))
+    assert row["reason"].startswith(
+        f"p={round(without, 4)} ≥ match threshold 0.9 (weight {round(_w(0.85) + 3.0, 4)} bits)"
+    )
+    assert "is not counted (-3.0 bits; p=0.85 with it)" in row["reason"]
 
 
 def test_relative_identifier_rule_can_be_turned_off() -> None:

@@ -116,12 +116,14 @@ def test_a_relatives_cin_gives_way_to_the_second_candidate() -> None:
     ]
     want, got, _, _ = _links_both_ways(pairs, 1)
     assert got.equals(want)
-    # p2's CIN disagreeing is explained by p1 holding it: not counted (-2 bits)
+    # p2's CIN disagreeing is explained by p1 holding it: not counted (-2 bits) in the
+    # decision; the links keep the pair's figures
     assert (
         got["person_id"][0] == "p2"
         and "p1 (p=1.0) holds the identifier of a relative" in got["reason"][0]
     )
-    assert got["bf_cin"][0] == 0.0 and got["match_weight"][0] == 11.0
+    assert got["bf_cin"][0] == -2.0 and got["match_weight"][0] == 9.0
+    assert got["reason"][0].startswith("p=0.9995 ≥ match threshold 0.9 (weight 11.0 bits)")
 
 
 def _pair(person: str, weight: float, cin: float, given: int, sex: int, birth: int) -> dict:
