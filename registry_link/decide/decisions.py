@@ -232,7 +232,7 @@ _PAIR: Final[list[str]] = ["source", "record_id", "person_id"]
 
 def _probability(weight: pl.Expr) -> pl.Expr:
     """The match probability of a match weight (log2 odds, the prior included)."""
-    return 1.0 / (1.0 + pl.lit(2.0).pow(-weight))
+    return (pl.lit(2.0).pow(-weight) + 1.0).pow(-1.0)
 
 
 def _relatives_among_top(
@@ -290,10 +290,20 @@ def _relatives_among_top(
         _agrees=agrees,
         **{f"_agree{c}": (pl.col(c) > 0).fill_null(False).cast(pl.Int32) for c in ids},
     )
+    helpers = ["_describe", "_given_differs", "_agrees", *[f"_agree{c}" for c in ids]]
+    if not (top["_agrees"] & top["_given_differs"]).any():
+        # no candidate whose identifier agrees has a different given name: no relative's
+        # identifier (the flag implies both), nothing explained, nothing swapped
+        return top.drop(helpers).with_columns(
+            _relative_words=pl.lit(None, pl.Utf8),
+            _explained=pl.lit(0.0),
+            _p_decide=pl.col("match_probability"),
+        )
+    lazy = top.lazy()
     held = {c: other(pl.col(f"_agree{c}")) > 0 for c in ids}  # the other agrees on it
     unexplained = [pl.when(held[c] & (pl.col(c) < 0)).then(pl.col(c)) for c in ids]
     rest = w - pl.col("_id_bits")
-    top = top.with_columns(
+    lazy = lazy.with_columns(
         _n=pl.len().over(keys),
         _drop=pl.sum_horizontal([pl.lit(0.0), *unexplained]),
         _rest_gap=other(rest) - rest,
@@ -308,7 +318,7 @@ def _relatives_among_top(
         & (pl.col("_rest_gap") >= margin)
         & (_probability(other(w) - other(pl.col("_drop"))) >= review_threshold)
     )
-    top = top.with_columns(
+    lazy = lazy.with_columns(
         _relative_id=pl.col("_relative_id") | by_comparison,
         _relative_words=pl.when(pl.col("_relative_id"))
         .then(pl.col("_describe"))
@@ -322,7 +332,7 @@ def _relatives_among_top(
         ),
     )
     relative_other = other(pl.col("_relative_id").cast(pl.Int32)) > 0
-    top = top.with_columns(
+    lazy = lazy.with_columns(
         _explained=pl.when(~pl.col("_relative_id") & relative_other)
         .then(pl.col("_drop"))
         .otherwise(0.0)
@@ -332,12 +342,11 @@ def _relatives_among_top(
     first = (pl.col("rank") == 1) & pl.col("_relative_id")
     second_ok = (pl.col("rank") == 2) & ~pl.col("_relative_id") & (p_eff >= review_threshold)
     swap = first.any().over(keys) & second_ok.any().over(keys)
-    top = top.with_columns(
+    lazy = lazy.with_columns(
         rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"), _p_decide=p_eff
     )
-    helpers = ["_describe", "_given_differs", "_agrees", "_n", "_drop", "_rest_gap"]
-    helpers += ["_other_agrees", *[f"_agree{c}" for c in ids], *[f"_held{c}" for c in ids]]
-    return top.drop(helpers)
+    helpers += ["_n", "_drop", "_rest_gap", "_other_agrees", *[f"_held{c}" for c in ids]]
+    return lazy.drop(helpers).collect()
 
 
 def _fmt(expr: pl.Expr) -> pl.Expr:
@@ -1148,20 +1157,56 @@ def decide_few(
     top = _relatives_among_top(
         top, relative_id, read, bf, ["_rec"], close_second_margin, review_threshold
     ).drop([c for c in read if c not in bf])
-    records = pl.concat(
-        [
-            left.select(_KEYS),
-            pl.DataFrame(
-                {
-                    "_rec": range(len(ranked)),
-                    "candidates": [len(pairs) for pairs in ranked],
-                },
-                schema={"_rec": pl.UInt32, "candidates": pl.UInt32},
-            ),
-        ],
-        how="horizontal",
-    )
-    frame = _with_best_and_second(records, top, ["_rec"])
+    # best and second per record, as _with_best_and_second joins them, in Python (a few rows)
+    got = top.to_dict(as_series=False)
+    at: list[dict[int, int]] = [{} for _ in ranked]
+    for row, (r, k) in enumerate(zip(got["_rec"], got["rank"], strict=True)):
+        at[r][k] = row
+    best = [a.get(1) for a in at]
+    second = [a.get(2) for a in at]
+    flagged = [[a[k] for k in (1, 2) if k in a and got["_relative_id"][a[k]]] for a in at]
+
+    def of(column: str, rows: list[int | None]) -> list[Any]:
+        values = got[column]
+        return [values[i] if i is not None else None for i in rows]
+
+    best_cols = ["person_id", "match_probability", "match_weight", "_id_bits", "_id_words"]
+    best_cols += ["_explained", "_p_decide", *bf]
+    data: dict[str, list[Any]] = {c: of(c, best) for c in best_cols}
+    data |= {
+        "candidates": [len(pairs) for pairs in ranked],
+        "_relative": [bool(v) for v in of("_relative_id", best)],
+        "second_person_id": of("person_id", second),
+        "second_probability": of("match_probability", second),
+        "_second_weight": of("match_weight", second),
+        "_second_relative": [bool(v) for v in of("_relative_id", second)],
+        "_second_id_bits": of("_id_bits", second),
+        "_relative_words": of("_relative_words", [f[0] if f else None for f in flagged]),
+    }
+    data["_explained"] = [v if v is not None else 0.0 for v in data["_explained"]]
+    data["_p_decide"] = [
+        d if d is not None else p
+        for d, p in zip(data["_p_decide"], data["match_probability"], strict=True)
+    ]
+    schema = {
+        "person_id": pl.Utf8,
+        "match_probability": pl.Float64,
+        "match_weight": pl.Float64,
+        "_id_bits": pl.Float64,
+        "_id_words": pl.Utf8,
+        "_explained": pl.Float64,
+        "_p_decide": pl.Float64,
+        **dict.fromkeys(bf, pl.Float64),
+        "candidates": pl.UInt32,
+        "_relative": pl.Boolean,
+        "second_person_id": pl.Utf8,
+        "second_probability": pl.Float64,
+        "_second_weight": pl.Float64,
+        "_second_relative": pl.Boolean,
+        "_second_id_bits": pl.Float64,
+        "_relative_words": pl.Utf8,
+    }
+    frame = pl.concat([left.select(_KEYS), pl.DataFrame(data, schema=schema)], how="horizontal")
     out = _decision_and_reason(
         frame, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
     )
