@@ -235,6 +235,31 @@ def _probability(weight: pl.Expr) -> pl.Expr:
     return (pl.lit(2.0).pow(-weight) + 1.0).pow(-1.0)
 
 
+_PAIR_EXPRS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[Any, list[pl.Expr]]] = {}
+
+
+def _pair_exprs(
+    rule: RelativeIdRule, read: tuple[str, ...], ids: tuple[str, ...], bf: tuple[str, ...]
+) -> list[pl.Expr]:
+    """The per-pair expressions of :func:`_relatives_among_top` (built once per rule and
+    columns: a search decides a few records many times)."""
+    key = (id(rule), read, bf)
+    found = _PAIR_EXPRS.get(key)
+    if found is None or found[0] is not rule:
+        agrees = pl.any_horizontal(pl.lit(False), *[(pl.col(c) > 0).fill_null(False) for c in ids])
+        exprs = [
+            rule.flag(list(read)),
+            rule.describe(list(read)).alias("_describe"),
+            rule.id_bits(list(bf)),
+            rule.id_words(list(bf)),
+            rule.given_differs(list(read)),
+            agrees.alias("_agrees"),
+            *[(pl.col(c) > 0).fill_null(False).cast(pl.Int32).alias(f"_agree{c}") for c in ids],
+        ]
+        found = _PAIR_EXPRS[key] = (rule, exprs)
+    return found[1]
+
+
 def _relatives_among_top(
     top: pl.DataFrame,
     rule: RelativeIdRule | None,
@@ -280,16 +305,7 @@ def _relatives_among_top(
     def other(expr: pl.Expr) -> pl.Expr:  # the other candidate's value (0 when alone)
         return expr.sum().over(keys) - expr
 
-    agrees = pl.any_horizontal(pl.lit(False), *[(pl.col(c) > 0).fill_null(False) for c in ids])
-    top = top.with_columns(
-        rule.flag(read),
-        rule.describe(read).alias("_describe"),
-        rule.id_bits(bf),
-        rule.id_words(bf),
-        rule.given_differs(read),
-        _agrees=agrees,
-        **{f"_agree{c}": (pl.col(c) > 0).fill_null(False).cast(pl.Int32) for c in ids},
-    )
+    top = top.with_columns(_pair_exprs(rule, tuple(read), tuple(ids), tuple(bf)))
     helpers = ["_describe", "_given_differs", "_agrees", *[f"_agree{c}" for c in ids]]
     if not (top["_agrees"] & top["_given_differs"]).any():
         # no candidate whose identifier agrees has a different given name: no relative's
