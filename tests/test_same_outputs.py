@@ -8,7 +8,10 @@ with the rule that an identifier alone does not pick the person, then with the b
 level "one character differs" (every change diffed and explained: 29 mistyped-date records
 and 4 whose relative born a year apart was a close second matched from review, 5 children
 absent from the registry reviewed instead of unmatched, 3 absent and 2 mistyped-date ones
-dropped from review to no match, 1 match back to review at p 0.8998)."""
+dropped from review to no match, 1 match back to review at p 0.8998), then with a relative's
+identifier told by comparison and its disagreement with the person not counted (85 records'
+decisions or reasons: 16 more matches, 12 fewer reviews, all right; six dependants of two
+workers now matched get the household hint; every other weight within 0.001 bit)."""
 
 from __future__ import annotations
 

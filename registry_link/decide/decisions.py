@@ -29,15 +29,30 @@ The rules, in words:
   and so does its sex or its birth date — the CIN of a husband, a son, a sister — the
   identifier says the record belongs to that candidate's family, not that it is that
   candidate. Such a candidate is never a ``match``: another candidate that is not one wins when
-  it reaches the review threshold (and is then decided on its own probability; the relative is
-  no close rival of it), else the record goes to ``review`` with the reason "CIN agrees but the
-  person differs: ...".
+  it reaches the review threshold (its disagreement on that identifier not counted, see below;
+  the relative is no close rival of it), else the record goes to ``review`` with the reason
+  "CIN agrees but the person differs: ...".
+* A relative's identifier is also told *by comparison* of the best two candidates: the one
+  whose identifier agrees has a different given name, the other's identifier does not agree,
+  and without the identifiers the other fits the record better by ``close_second_margin``
+  bits or more and reaches the review threshold (the sister with the record's CIN against the
+  person with the record's names and birth date). The CIN then says whose family the record
+  belongs to, the names and date who it is.
+* The identifier a relative holds explains why the record's identifier disagrees with the
+  other candidate's: that disagreement is not counted (the record carries the relative's
+  CIN, not a mistyped one of its own). The other candidate is decided on its weight without
+  those bits — a ``match`` when that reaches the match threshold, ``review`` when it reaches
+  only the review threshold. The links keep the pair's own probability, weight and ``bf_*``
+  (a search shows the same); the reason gives the figures decided on: "p=0.978 ≥ match
+  threshold 0.9 (weight 5.5 bits); <relative> (p=...) holds the identifier of a relative
+  (CIN agrees but the person differs: ...): its disagreement with <person> is not counted
+  (-2.7 bits; p=0.85 with it), correct the record's identifier".
 * An identifier alone must not pick one person over another (:meth:`RelativeIdRule.id_bits`):
   when the best candidate's identifier agrees, the second's does not, the second reaches the
   review threshold, and without the identifiers' bits the second fits the record better by
-  ``close_second_margin`` bits or more (the sister with the record's CIN against the person
-  with the record's given name and birth date), the record goes to ``review``: "CIN alone
-  decides ...".
+  ``close_second_margin`` bits or more, but the best's given name is not different (similar,
+  swapped, the same: a misspelling of the person's own, or a sibling's?), the record goes to
+  ``review``: "CIN alone decides ...".
 * Several partner records resolving to the same registry person are duplicates (within or
   across lists), not rivals: none is demoted; the reason says how many share the person.
 * Reviewer decisions ``{source, record_id, person_id, decision}`` (``accept``/``reject``): a
@@ -92,8 +107,10 @@ class RelativeIdRule:
     A candidate holds a *relative's identifier* when the Bayes factor of one of
     ``identifiers`` is positive (the identifiers agree) while its ``given`` comparison is at
     its lowest level, "different" (gamma 0), and so is at least one of ``person`` (sex, birth
-    date: a birth year more than the tolerance apart). Comparisons the scored pairs do not
-    have take no part; without the ``given`` one (``gamma_<given>``) the rule is off.
+    date: a birth year more than the tolerance apart) — or, by comparison with the other of
+    the best two candidates, when its given name differs and the other fits the record better
+    without the identifiers (:func:`decide`'s module docstring). Comparisons the scored pairs
+    do not have take no part; without the ``given`` one (``gamma_<given>``) the rule is off.
 
     Attributes:
         identifiers: comparison names of the identifiers (their words in the reason).
@@ -136,9 +153,22 @@ class RelativeIdRule:
         given = (pl.col(f"gamma_{self.given[0]}") == 0).fill_null(False)
         return (agrees & given & differs).alias("_relative_id")
 
+    def given_differs(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
+        """``_given_differs``: the pair's given names differ (gamma 0; false where the rule
+        cannot tell), over a frame with the ``available`` columns."""
+        if not self.columns(available):
+            return pl.lit(False).alias("_given_differs")
+        given = pl.col(f"gamma_{self.given[0]}") == 0
+        return given.fill_null(False).alias("_given_differs")
+
     def words(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
         """``_relative_words``: "CIN agrees but the person differs: given name, birth date
         differ" for a flagged pair (null for the others)."""
+        return pl.when(self.flag(available)).then(self.describe(available)).alias("_relative_words")
+
+    def describe(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
+        """``_relative_words`` of any pair: which identifiers agree and which of the given
+        name, sex and birth date differ (null where the rule cannot tell)."""
         have = set(self.columns(available))
         if not have:
             return pl.lit(None, pl.Utf8).alias("_relative_words")
@@ -153,12 +183,20 @@ class RelativeIdRule:
             for n, w in parts
             if f"gamma_{n}" in have
         ]
-        text = pl.format(
-            "{} agrees but the person differs: {} differ",
+        many = pl.sum_horizontal(
+            pl.lit(0),
+            *[
+                (pl.col(f"gamma_{n}") == 0).fill_null(False)
+                for n, _ in parts
+                if f"gamma_{n}" in have
+            ],
+        )
+        return pl.format(
+            "{} agrees but the person differs: {} {}",
             pl.concat_str(ids, separator=" and ", ignore_nulls=True),
             pl.concat_str(differ, separator=", ", ignore_nulls=True),
-        )
-        return pl.when(self.flag(available)).then(text).alias("_relative_words")
+            pl.when(many == 1).then(pl.lit("differs")).otherwise(pl.lit("differ")),
+        ).alias("_relative_words")
 
     def id_bits(self, available: list[str] | tuple[str, ...]) -> pl.Expr:
         """``_id_bits``: the pair's bits from its identifiers (``bf_cin`` + ``bf_cnss``, a
@@ -190,6 +228,141 @@ class RelativeIdRule:
 #: The rule :func:`decide` applies unless told otherwise.
 RELATIVE_ID_RULE: Final[RelativeIdRule] = RelativeIdRule()
 _PAIR: Final[list[str]] = ["source", "record_id", "person_id"]
+
+
+def _probability(weight: pl.Expr) -> pl.Expr:
+    """The match probability of a match weight (log2 odds, the prior included)."""
+    return (pl.lit(2.0).pow(-weight) + 1.0).pow(-1.0)
+
+
+_PAIR_EXPRS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[Any, list[pl.Expr]]] = {}
+
+
+def _pair_exprs(
+    rule: RelativeIdRule, read: tuple[str, ...], ids: tuple[str, ...], bf: tuple[str, ...]
+) -> list[pl.Expr]:
+    """The per-pair expressions of :func:`_relatives_among_top` (built once per rule and
+    columns: a search decides a few records many times)."""
+    key = (id(rule), read, bf)
+    found = _PAIR_EXPRS.get(key)
+    if found is None or found[0] is not rule:
+        agrees = pl.any_horizontal(pl.lit(False), *[(pl.col(c) > 0).fill_null(False) for c in ids])
+        exprs = [
+            rule.flag(list(read)),
+            rule.describe(list(read)).alias("_describe"),
+            rule.id_bits(list(bf)),
+            rule.id_words(list(bf)),
+            rule.given_differs(list(read)),
+            agrees.alias("_agrees"),
+            *[(pl.col(c) > 0).fill_null(False).cast(pl.Int32).alias(f"_agree{c}") for c in ids],
+        ]
+        found = _PAIR_EXPRS[key] = (rule, exprs)
+    return found[1]
+
+
+def _relatives_among_top(
+    top: pl.DataFrame,
+    rule: RelativeIdRule | None,
+    read: list[str],
+    bf: list[str],
+    keys: list[str],
+    margin: float,
+    review_threshold: float,
+) -> pl.DataFrame:
+    """The relative-identifier rule over the best two candidates of each record.
+
+    ``top`` holds ranks 1 and 2 (``rank``) of each record (``keys``) with
+    ``match_probability``, ``match_weight``, the ``bf_*`` columns ``bf`` and the columns
+    ``read`` the rule reads (:meth:`RelativeIdRule.columns`). A candidate holds a relative's
+    identifier (``_relative_id``, why in ``_relative_words``) when the rule's flag says so on
+    its own, or *by comparison*: it is the only one of the two whose identifier agrees, its
+    given name differs, and without the identifiers the other fits the record better by
+    ``margin`` bits or more and reaches ``review_threshold``.
+
+    The identifier a relative holds explains the other's disagreement on it: the other's
+    negative ``bf_*`` of that identifier is not counted (``_explained``, the bits left out,
+    <= 0; ``_p_decide``, the probability without them, that the record is decided on). A
+    best candidate holding a relative's identifier gives way (``rank`` swapped) to a second
+    that does not and reaches ``review_threshold`` so counted.
+
+    Returns:
+        ``top`` with the adjusted ``rank``, plus ``_relative_id``, ``_relative_words``,
+        ``_id_bits``, ``_id_words`` (:meth:`RelativeIdRule.id_bits`,
+        :meth:`RelativeIdRule.id_words`), ``_explained`` and ``_p_decide``.
+    """
+    if rule is None:
+        return top.with_columns(
+            _relative_id=pl.lit(False),
+            _relative_words=pl.lit(None, pl.Utf8),
+            _id_bits=pl.lit(0.0),
+            _id_words=pl.lit(None, pl.Utf8),
+            _explained=pl.lit(0.0),
+            _p_decide=pl.col("match_probability"),
+        )
+    ids = [f"bf_{n}" for n in rule.identifiers if f"bf_{n}" in bf]
+    w, p = pl.col("match_weight"), pl.col("match_probability")
+
+    def other(expr: pl.Expr) -> pl.Expr:  # the other candidate's value (0 when alone)
+        return expr.sum().over(keys) - expr
+
+    top = top.with_columns(_pair_exprs(rule, tuple(read), tuple(ids), tuple(bf)))
+    helpers = ["_describe", "_given_differs", "_agrees", *[f"_agree{c}" for c in ids]]
+    if not (top["_agrees"] & top["_given_differs"]).any():
+        # no candidate whose identifier agrees has a different given name: no relative's
+        # identifier (the flag implies both), nothing explained, nothing swapped
+        return top.drop(helpers).with_columns(
+            _relative_words=pl.lit(None, pl.Utf8),
+            _explained=pl.lit(0.0),
+            _p_decide=pl.col("match_probability"),
+        )
+    lazy = top.lazy()
+    held = {c: other(pl.col(f"_agree{c}")) > 0 for c in ids}  # the other agrees on it
+    unexplained = [pl.when(held[c] & (pl.col(c) < 0)).then(pl.col(c)) for c in ids]
+    rest = w - pl.col("_id_bits")
+    lazy = lazy.with_columns(
+        _n=pl.len().over(keys),
+        _drop=pl.sum_horizontal([pl.lit(0.0), *unexplained]),
+        _rest_gap=other(rest) - rest,
+        _other_agrees=other(pl.col("_agrees").cast(pl.Int32)),
+        **{f"_held{c}": held[c] for c in ids},
+    )
+    by_comparison = (
+        (pl.col("_n") == 2)
+        & pl.col("_given_differs")
+        & pl.col("_agrees")
+        & (pl.col("_other_agrees") == 0)
+        & (pl.col("_rest_gap") >= margin)
+        & (_probability(other(w) - other(pl.col("_drop"))) >= review_threshold)
+    )
+    lazy = lazy.with_columns(
+        _relative_id=pl.col("_relative_id") | by_comparison,
+        _relative_words=pl.when(pl.col("_relative_id"))
+        .then(pl.col("_describe"))
+        .when(by_comparison)
+        .then(
+            pl.format(
+                "{}, and without it the other candidate fits the record {} bits better",
+                pl.col("_describe"),
+                _fmt(pl.col("_rest_gap")),
+            )
+        ),
+    )
+    relative_other = other(pl.col("_relative_id").cast(pl.Int32)) > 0
+    lazy = lazy.with_columns(
+        _explained=pl.when(~pl.col("_relative_id") & relative_other)
+        .then(pl.col("_drop"))
+        .otherwise(0.0)
+    )
+    explained = pl.col("_explained") < 0
+    p_eff = pl.when(explained).then(_probability(w - pl.col("_explained"))).otherwise(p)
+    first = (pl.col("rank") == 1) & pl.col("_relative_id")
+    second_ok = (pl.col("rank") == 2) & ~pl.col("_relative_id") & (p_eff >= review_threshold)
+    swap = first.any().over(keys) & second_ok.any().over(keys)
+    lazy = lazy.with_columns(
+        rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"), _p_decide=p_eff
+    )
+    helpers += ["_n", "_drop", "_rest_gap", "_other_agrees", *[f"_held{c}" for c in ids]]
+    return lazy.drop(helpers).collect()
 
 
 def _fmt(expr: pl.Expr) -> pl.Expr:
@@ -475,7 +648,7 @@ def decide(
             .otherwise(pl.col("candidates")),
         )
     cands = cands.drop(_REC, "_all")
-    out = _best_and_second(left, cands, pairs, relative_id, review_threshold)
+    out = _best_and_second(left, cands, pairs, relative_id, review_threshold, close_second_margin)
     out = _decision_and_reason(
         out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
     )
@@ -495,38 +668,37 @@ def _best_and_second(
     scored: ScoredPairs,
     relative_id: RelativeIdRule | None = None,
     review_threshold: float = 0.5,
+    margin: float = 5.0,
 ) -> pl.DataFrame:
     """Every left record with its best candidate (may be null), second candidate and count.
 
-    With ``relative_id``, a best candidate whose agreeing identifier is a relative's gives way
-    to the second when the second is not one and reaches ``review_threshold``; ``_relative``
-    (``_second_relative``) then says whether the best (second) is a relative's identifier,
-    ``_relative_words`` why.
+    With ``relative_id``, the relative-identifier rule over the best two
+    (:func:`_relatives_among_top`): a best candidate holding a relative's identifier gives
+    way to the second when the second is not one and reaches ``review_threshold``;
+    ``_relative`` (``_second_relative``) then says whether the best (second) holds one,
+    ``_relative_words`` why, ``_explained`` the best's bits of it left out.
     """
     top = _with_bf(cands.filter(pl.col("rank") <= 2), scored)
     gammas = [c for c in scored.frame.columns if c.startswith("gamma_")]
     read = relative_id.columns([*scored.bf_columns, *gammas]) if relative_id is not None else []
-    if relative_id is not None and read:
-        own = [c for c in read if c.startswith("gamma_") and c not in top.columns]
+    own = [c for c in read if c.startswith("gamma_") and c not in top.columns]
+    if own:
         top = pl.concat([top, scored.take(top["_row"], own)], how="horizontal")
-        top = top.with_columns(relative_id.flag(read), relative_id.words(read)).drop(own)
-        flagged, p = pl.col("_relative_id"), pl.col("match_probability")
-        first = (pl.col("rank") == 1) & flagged
-        second_ok = (pl.col("rank") == 2) & ~flagged & (p >= review_threshold)
-        swap = first.any().over(_KEYS) & second_ok.any().over(_KEYS)
-        top = top.with_columns(rank=pl.when(swap).then(3 - pl.col("rank")).otherwise("rank"))
-    else:
-        top = top.with_columns(_relative_id=pl.lit(False), _relative_words=pl.lit(None, pl.Utf8))
-    if relative_id is not None:
-        top = top.with_columns(
-            relative_id.id_bits(scored.bf_columns), relative_id.id_words(scored.bf_columns)
-        )
-    else:
-        top = top.with_columns(_id_bits=pl.lit(0.0), _id_words=pl.lit(None, pl.Utf8))
-    best = top.filter(pl.col("rank") == 1).drop("rank", "_row", "_relative_words")
+    top = _relatives_among_top(
+        top, relative_id, read, scored.bf_columns, _KEYS, margin, review_threshold
+    ).drop(own)
+    return _with_best_and_second(left.select(_KEYS).with_row_index("_order"), top, _KEYS)
+
+
+def _with_best_and_second(
+    records: pl.DataFrame, top: pl.DataFrame, keys: list[str]
+) -> pl.DataFrame:
+    """``records`` (one row per ``keys``) with the best candidate of ``top``
+    (:func:`_relatives_among_top`'s output) and the second's probability, weight and flags."""
+    best = top.filter(pl.col("rank") == 1).drop("rank", "_row", "_relative_words", strict=False)
     best = best.rename({"_relative_id": "_relative"})
     second = top.filter(pl.col("rank") == 2).select(
-        *_KEYS,
+        *keys,
         second_person_id=pl.col("person_id"),
         second_probability=pl.col("match_probability"),
         _second_weight=pl.col("match_weight"),
@@ -534,20 +706,20 @@ def _best_and_second(
         _second_id_bits=pl.col("_id_bits"),
     )
     words = top.filter(pl.col("_relative_id")).select(
-        *_KEYS, _best_words=pl.col("_relative_words"), _rank=pl.col("rank")
+        *keys, _best_words=pl.col("_relative_words"), _rank=pl.col("rank")
     )
     return (
-        left.select(_KEYS)
-        .with_row_index("_order")
-        .join(best, on=_KEYS, how="left")
-        .join(second, on=_KEYS, how="left")
-        .join(words.sort("_rank").unique(_KEYS, keep="first").drop("_rank"), on=_KEYS, how="left")
+        records.join(best, on=keys, how="left")
+        .join(second, on=keys, how="left")
+        .join(words.sort("_rank").unique(keys, keep="first").drop("_rank"), on=keys, how="left")
         .rename({"_best_words": "_relative_words"})
         .with_columns(
             pl.col("candidates").fill_null(0),
             pl.col("_relative").fill_null(False),
             pl.col("_second_relative").fill_null(False),
+            pl.col("_explained").fill_null(0.0),
         )
+        .with_columns(pl.col("_p_decide").fill_null(pl.col("match_probability")))
     )
 
 
@@ -563,7 +735,7 @@ def _decision_and_reason(
         match_threshold, review_threshold, margin, second_above_match_reviews
     )
     return (
-        frame.with_columns(_p_txt=_fmt(pl.col("match_probability")))
+        frame.with_columns(_p_txt=_fmt(pl.col("_p_decide")))
         .with_columns(decision=decision, reason=reason)
         .with_columns(
             person_id=pl.when(pl.col("decision") != "non_match").then(pl.col("person_id"))
@@ -581,7 +753,9 @@ def _decision_exprs(
 ) -> tuple[pl.Expr, pl.Expr]:
     """The decision and reason expressions of :func:`_decision_and_reason` (built once per
     thresholds: a search decides a few records many times)."""
-    p, p2 = pl.col("match_probability"), pl.col("second_probability")
+    # the best's probability and weight without the identifier a relative holds (the pair's
+    # own when there is none, see _relatives_among_top)
+    p, p2 = pl.col("_p_decide"), pl.col("second_probability")
     gap = pl.col("match_weight") - pl.col("_second_weight")
     near = (p2 >= review_threshold) & ((gap <= 0) | (gap < margin))
     also_match = (p2 >= match_threshold) if second_above_match_reviews else pl.lit(False)
@@ -602,7 +776,9 @@ def _decision_exprs(
     ).fill_null(False)
     m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
     p_txt = pl.col("_p_txt")  # formatted once, used by most reasons
-    weight = pl.format(" (weight {} bits)", _fmt(pl.col("match_weight")))
+    weight = pl.format(
+        " (weight {} bits)", _fmt(pl.col("match_weight") - pl.col("_explained").fill_null(0.0))
+    )
     decision = (
         pl.when(p.is_null() | (p < review_threshold))
         .then(pl.lit("non_match"))
@@ -676,8 +852,23 @@ def _decision_exprs(
         _fmt(p2),
         pl.col("_relative_words"),
     )
+    # the relative's identifier explains the best's disagreement on it: say what was left out
+    explained = pl.col("_explained") < 0
+    with_it = pl.col("match_probability")
+    belongs = pl.format(
+        "; {} (p={}) holds the identifier of a relative ({}): its disagreement with {} is not "
+        "counted ({} bits; p={} with it), correct the record's identifier",
+        pl.col("second_person_id"),
+        _fmt(p2),
+        pl.col("_relative_words"),
+        pl.col("person_id"),
+        _fmt(pl.col("_explained")),
+        _fmt(with_it),
+    )
     reason = (
-        pl.when(second_relative & (p2 >= review_threshold) & (p >= review_threshold) & ~relative)
+        pl.when(explained & ~relative & second_relative)
+        .then(pl.concat_str(reason, belongs))
+        .when(second_relative & (p2 >= review_threshold) & (p >= review_threshold) & ~relative)
         .then(pl.concat_str(reason, beside))
         .otherwise(reason)
     )
@@ -923,28 +1114,6 @@ def rank_few(
     return ranked
 
 
-_RELATIVE_EXPRS: dict[
-    tuple[int, tuple[str, ...], tuple[str, ...]], tuple[RelativeIdRule, list[pl.Expr]]
-] = {}
-
-
-def _relative_exprs(
-    rule: RelativeIdRule, read: tuple[str, ...], bf: tuple[str, ...]
-) -> list[pl.Expr]:
-    """``rule``'s expressions over a frame of the best two candidates (built once per rule
-    and columns): its flag and words over the columns ``read`` (none when empty), and, when
-    ``bf`` is given, the identifiers' bits and words (:meth:`RelativeIdRule.id_bits`)."""
-    key = (id(rule), read, bf)
-    found = _RELATIVE_EXPRS.get(key)
-    if found is None or found[0] is not rule:
-        exprs = [rule.flag(list(read)), rule.words(list(read))] if read else []
-        if bf:
-            by_id: Any = rule  # (the identifier-alone rule's methods, where the rule has them)
-            exprs += [by_id.id_bits(list(bf)), by_id.id_words(list(bf))]
-        found = _RELATIVE_EXPRS[key] = (rule, exprs)
-    return found[1]
-
-
 def decide_few(
     left: pl.DataFrame,
     ranked: Sequence[Sequence[int]],
@@ -961,9 +1130,10 @@ def decide_few(
 ) -> pl.DataFrame:
     """:func:`decide` for the few records of a search, their candidates already ranked
     (:func:`rank_few`): the same links (:data:`LINK_COLUMNS` then the chosen pair's ``bf_*``),
-    from the same rules — the relative-identifier flag and words, the decision and reason
-    expressions — evaluated on the best two candidates of each record in three polars calls
-    instead of decide's joins and window functions over every pair. No reviewer decisions.
+    from the same rules — the relative-identifier rule over the best two
+    (:func:`_relatives_among_top`), the decision and reason expressions — evaluated on the
+    best two candidates of each record only, instead of decide's joins and window functions
+    over every pair. No reviewer decisions.
 
     Args:
         left: the records ``{source, record_id}``, one per entry of ``ranked``.
@@ -977,87 +1147,80 @@ def decide_few(
     if left.height != len(ranked):
         raise UsageError(f"{left.height} records for {len(ranked)} lists of ranked candidates")
     bf = [c for c in columns if c.startswith("bf_")]
-    top = [list(pairs[:2]) for pairs in ranked]
-    rows = [i for pairs in top for i in pairs]
     read = relative_id.columns(list(columns)) if relative_id is not None else []
-    flags: dict[int, bool] = dict.fromkeys(rows, False)
-    words: dict[int, str | None] = dict.fromkeys(rows)
-    # the identifier-alone rule's bits and words (RelativeIdRule.id_bits, id_words)
-    by_id = relative_id is not None
-    id_bits: dict[int, float | None] = dict.fromkeys(rows, 0.0)
-    id_words: dict[int, str | None] = dict.fromkeys(rows)
-    if relative_id is not None and rows and (read or by_id):
-        needed = list(dict.fromkeys([*read, *(bf if by_id else [])]))
-        found = pl.DataFrame({c: [columns[c][i] for i in rows] for c in needed}).select(
-            _relative_exprs(relative_id, tuple(read), tuple(bf) if by_id else ())
-        )
-        if by_id:
-            id_bits = dict(zip(rows, found["_id_bits"].to_list(), strict=True))
-            id_words = dict(zip(rows, found["_id_words"].to_list(), strict=True))
-    if relative_id is not None and read and rows:
-        flags = dict(zip(rows, found["_relative_id"].to_list(), strict=True))
-        words = dict(zip(rows, found["_relative_words"].to_list(), strict=True))
-        for pairs in top:
-            if (
-                len(pairs) == 2
-                and flags[pairs[0]]
-                and not flags[pairs[1]]
-                and probability[pairs[1]] >= review_threshold
-            ):
-                pairs.reverse()
-    data: dict[str, list[object]] = {
-        name: []
-        for name in (
-            "person_id",
-            "match_probability",
-            "match_weight",
-            "candidates",
-            "_relative",
-            "second_person_id",
-            "second_probability",
-            "_second_weight",
-            "_second_relative",
-            "_relative_words",
-            "_id_bits",
-            "_id_words",
-            "_second_id_bits",
-            *bf,
-        )
-    }
-    for pairs, all_pairs in zip(top, ranked, strict=True):
-        best = pairs[0] if pairs else None
-        second = pairs[1] if len(pairs) > 1 else None
-        flagged = [i for i in pairs if flags[i]]
-        data["person_id"].append(person[best] if best is not None else None)
-        data["match_probability"].append(probability[best] if best is not None else None)
-        data["match_weight"].append(weight[best] if best is not None else None)
-        data["candidates"].append(len(all_pairs))
-        data["_relative"].append(flags[best] if best is not None else False)
-        data["second_person_id"].append(person[second] if second is not None else None)
-        data["second_probability"].append(probability[second] if second is not None else None)
-        data["_second_weight"].append(weight[second] if second is not None else None)
-        data["_second_relative"].append(flags[second] if second is not None else False)
-        data["_relative_words"].append(words[flagged[0]] if flagged else None)
-        data["_id_bits"].append(id_bits[best] if best is not None else None)
-        data["_id_words"].append(id_words[best] if best is not None else None)
-        data["_second_id_bits"].append(id_bits[second] if second is not None else None)
-        for c in bf:
-            data[c].append(columns[c][best] if best is not None else None)
+    rows = [(r, k, i) for r, pairs in enumerate(ranked) for k, i in enumerate(pairs[:2], 1)]
+    pair = [i for _, _, i in rows]
     schema: dict[str, Any] = {
+        "_rec": pl.UInt32,
+        "rank": pl.UInt32,
         "person_id": pl.Utf8,
         "match_probability": pl.Float64,
         "match_weight": pl.Float64,
+        **dict.fromkeys(bf, pl.Float64),
+        **{c: pl.Int8 for c in read if c not in bf},
+    }
+    top = pl.DataFrame(
+        {
+            "_rec": [r for r, _, _ in rows],
+            "rank": [k for _, k, _ in rows],
+            "person_id": [person[i] for i in pair],
+            "match_probability": [probability[i] for i in pair],
+            "match_weight": [weight[i] for i in pair],
+            **{c: [columns[c][i] for i in pair] for c in schema if c in columns},
+        },
+        schema=schema,
+    )
+    top = _relatives_among_top(
+        top, relative_id, read, bf, ["_rec"], close_second_margin, review_threshold
+    ).drop([c for c in read if c not in bf])
+    # best and second per record, as _with_best_and_second joins them, in Python (a few rows)
+    got = top.to_dict(as_series=False)
+    at: list[dict[int, int]] = [{} for _ in ranked]
+    for row, (r, k) in enumerate(zip(got["_rec"], got["rank"], strict=True)):
+        at[r][k] = row
+    best = [a.get(1) for a in at]
+    second = [a.get(2) for a in at]
+    flagged = [[a[k] for k in (1, 2) if k in a and got["_relative_id"][a[k]]] for a in at]
+
+    def of(column: str, rows: list[int | None]) -> list[Any]:
+        values = got[column]
+        return [values[i] if i is not None else None for i in rows]
+
+    best_cols = ["person_id", "match_probability", "match_weight", "_id_bits", "_id_words"]
+    best_cols += ["_explained", "_p_decide", *bf]
+    data: dict[str, list[Any]] = {c: of(c, best) for c in best_cols}
+    data |= {
+        "candidates": [len(pairs) for pairs in ranked],
+        "_relative": [bool(v) for v in of("_relative_id", best)],
+        "second_person_id": of("person_id", second),
+        "second_probability": of("match_probability", second),
+        "_second_weight": of("match_weight", second),
+        "_second_relative": [bool(v) for v in of("_relative_id", second)],
+        "_second_id_bits": of("_id_bits", second),
+        "_relative_words": of("_relative_words", [f[0] if f else None for f in flagged]),
+    }
+    data["_explained"] = [v if v is not None else 0.0 for v in data["_explained"]]
+    data["_p_decide"] = [
+        d if d is not None else p
+        for d, p in zip(data["_p_decide"], data["match_probability"], strict=True)
+    ]
+    schema = {
+        "person_id": pl.Utf8,
+        "match_probability": pl.Float64,
+        "match_weight": pl.Float64,
+        "_id_bits": pl.Float64,
+        "_id_words": pl.Utf8,
+        "_explained": pl.Float64,
+        "_p_decide": pl.Float64,
+        **dict.fromkeys(bf, pl.Float64),
         "candidates": pl.UInt32,
         "_relative": pl.Boolean,
         "second_person_id": pl.Utf8,
         "second_probability": pl.Float64,
         "_second_weight": pl.Float64,
         "_second_relative": pl.Boolean,
-        "_relative_words": pl.Utf8,
-        "_id_bits": pl.Float64,
-        "_id_words": pl.Utf8,
         "_second_id_bits": pl.Float64,
-        **dict.fromkeys(bf, pl.Float64),
+        "_relative_words": pl.Utf8,
     }
     frame = pl.concat([left.select(_KEYS), pl.DataFrame(data, schema=schema)], how="horizontal")
     out = _decision_and_reason(

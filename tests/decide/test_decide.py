@@ -592,31 +592,57 @@ def relative_scored(cands: list[Cand]) -> pl.DataFrame:
             "BROTHER",
             "given name, sex differ",
         ),
-        # the right person is a candidate too and wins on names: matched, the relative no rival
+        # the right person is a candidate too and wins on names: matched, the relative no
+        # rival; the husband's CIN explains the record's CIN disagreeing with the wife's: not
+        # counted against her (p=0.97 with it, 2^3 times the odds without it)
         (
             [("HUSBAND", 0.9999, 17.0, 0, 0, 0), ("WIFE", 0.97, -3.0, 4, 1, 3)],
+            "match",
+            "WIFE",
+            "; HUSBAND (p=0.9999) holds the identifier of a relative (CIN agrees but the person "
+            "differs: given name, sex, birth date differ): its disagreement with WIFE is not "
+            "counted (-3.0 bits; p=0.97 with it), correct the record's identifier",
+        ),
+        # ... and when the person comes first already
+        (
+            [("WIFE", 0.999, -3.0, 4, 1, 3), ("HUSBAND", 0.998, 17.0, 0, 0, 0)],
+            "match",
+            "WIFE",
+            "HUSBAND (p=0.998) holds the identifier of a relative",
+        ),
+        # ... and when the relative is far below the review threshold: still the explanation
+        (
+            [("WIFE", 0.999, -3.0, 4, 1, 3), ("HUSBAND", 0.2, 17.0, 0, 0, 0)],
+            "match",
+            "WIFE",
+            "HUSBAND (p=0.2) holds the identifier of a relative",
+        ),
+        # the wife's CIN missing in the registry: nothing to explain, the relative no rival
+        (
+            [("HUSBAND", 0.9999, 17.0, 0, 0, 0), ("WIFE", 0.97, 0.0, 4, 1, 3)],
             "match",
             "WIFE",
             "; HUSBAND (p=0.9999) is no rival: CIN agrees but the person differs: given name, "
             "sex, birth date differ, the identifier of a relative",
         ),
-        # ... and when the person comes first already, the relative is no close second
+        # explained, the person below the match threshold becomes a match: 0.85 -> 0.978
         (
-            [("WIFE", 0.999, -3.0, 4, 1, 3), ("HUSBAND", 0.998, 17.0, 0, 0, 0)],
+            [("WIFE", 0.85, -3.0, 4, 1, 3), ("HUSBAND", 0.01, 17.0, 0, 0, 0)],
             "match",
             "WIFE",
-            "HUSBAND (p=0.998) is no rival",
+            "p=0.9784 ≥ match threshold 0.9",
         ),
-        # a relative's CIN far below the review threshold was never a rival: nothing said
-        (
-            [("WIFE", 0.999, -3.0, 4, 1, 3), ("HUSBAND", 0.2, 17.0, 0, 0, 0)],
-            "match",
-            "WIFE",
-            "p=0.999 ≥ match threshold 0.9 (weight",
-        ),
-        # the other candidate is below the review threshold: the relative is not left for it
+        # explained, a weak person goes to review, not to a match: 0.3 -> 0.774
         (
             [("HUSBAND", 0.999, 17.0, 0, 0, 0), ("WIFE", 0.3, -3.0, 4, 1, 3)],
+            "review",
+            "WIFE",
+            "p=0.7742 between review threshold 0.5 and match threshold 0.9; HUSBAND (p=0.999) "
+            "holds the identifier of a relative",
+        ),
+        # explained and still below the review threshold: the relative is not left for it
+        (
+            [("HUSBAND", 0.999, 17.0, 0, 0, 0), ("WIFE", 0.05, -3.0, 4, 1, 3)],
             "review",
             "HUSBAND",
             "CIN agrees but the person differs",
@@ -638,8 +664,28 @@ def test_relative_identifier_table(cands, decision, person, reason_part) -> None
     assert reason_part in row["reason"], row["reason"]
     relatives = [c[0] for c in cands if c[2] > 0 and c[3] == 0 and 0 in c[4:]]
     rivals = [c for c in cands if c[0] in relatives and c[1] >= 0.5]
-    # the reason names the relative's identifier exactly when one could have mattered
-    assert ("the identifier of a relative" in row["reason"]) == bool(rivals), row["reason"]
+    explains = [c for c in cands if c[0] == person and c[2] < 0] if relatives else []
+    # the reason names the relative's identifier exactly when one could have mattered: a
+    # rival, or the explanation of the chosen person's disagreeing CIN
+    said = "the identifier of a relative" in row["reason"]
+    assert said == bool(rivals or explains), row["reason"]
+
+
+def test_an_explained_identifier_decides_but_the_links_keep_the_pairs_figures() -> None:
+    """The chosen pair's disagreeing CIN, explained by the relative holding it, is left out of
+    the decision (p=0.85 -> 0.978: a match), which the reason gives; the links keep the pair's
+    own probability, weight and bf_* (those a search shows for the candidate)."""
+    s = relative_scored([("WIFE", 0.85, -3.0, 4, 1, 3), ("HUSBAND", 0.01, 17.0, 0, 0, 0)])
+    row = one(decide(s, left("r1"), **TH), "r1")
+    assert (row["decision"], row["person_id"]) == ("match", "WIFE")
+    assert row["bf_cin"] == -3.0
+    assert row["match_weight"] == pytest.approx(_w(0.85))
+    assert row["match_probability"] == pytest.approx(0.85)
+    without = 1 / (1 + 2 ** -(_w(0.85) + 3.0))
+    assert row["reason"].startswith(
+        f"p={round(without, 4)} ≥ match threshold 0.9 (weight {round(_w(0.85) + 3.0, 4)} bits)"
+    )
+    assert "is not counted (-3.0 bits; p=0.85 with it)" in row["reason"]
 
 
 def test_relative_identifier_rule_can_be_turned_off() -> None:
@@ -672,17 +718,17 @@ def test_accepted_relative_pair_is_a_match() -> None:
 @pytest.mark.parametrize(
     ("cands", "decision", "person", "reason_part"),
     [
-        # a sister's CIN (same sex, same birth year: not a relative by the rule above) against
-        # the person with the record's given name: without the CIN the second fits far better
+        # the CIN's holder has a similar given name (not a different one: a misspelling or
+        # a sister?), same sex and birth year; without the CIN the second fits far better
         (
-            [("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)],
+            [("SISTER", 0.9999, 14.0, 1, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)],
             "review",
             "SISTER",
             "CIN alone decides: it agrees with SISTER (p=0.9999), but without it SELF (p=0.98)",
         ),
         # the same, the second below the review threshold: no rival, matched on the CIN
         (
-            [("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.3, -3.0, 4, 1, 3)],
+            [("SISTER", 0.9999, 14.0, 1, 1, 3), ("SELF", 0.3, -3.0, 4, 1, 3)],
             "match",
             "SISTER",
             "≥ match threshold",
@@ -711,6 +757,93 @@ def test_identifier_alone_table(cands, decision, person, reason_part) -> None:
 
 
 def test_identifier_alone_rule_is_off_with_the_relative_rule() -> None:
-    s = relative_scored([("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)])
+    s = relative_scored([("SISTER", 0.9999, 14.0, 1, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)])
     row = one(decide(s, left("r1"), relative_id=None, **TH), "r1")
     assert (row["decision"], row["person_id"]) == ("match", "SISTER")
+
+
+# --- a relative's identifier by comparison with the other candidate -------------------------
+
+
+@pytest.mark.parametrize(
+    ("cands", "decision", "person", "reason_part"),
+    [
+        # a sister's CIN (same sex, same birth year, given name different) against the person
+        # with the record's names: without the CIN the second fits 9.3 bits better -> the
+        # CIN is the sister's, the record the person's, not counted against her: p=0.9975
+        (
+            [("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)],
+            "match",
+            "SELF",
+            "p=0.9975 ≥ match threshold 0.9 (weight 8.6147 bits); SISTER (p=0.9999) holds the "
+            "identifier of a relative (CIN agrees but the person differs: given name differs, "
+            "and without it the other candidate fits the record 9.3271 bits better): its "
+            "disagreement with SELF is not counted (-3.0 bits; p=0.98 with it)",
+        ),
+        # the same, the person weak without the CIN (p=0.842): review, never a match
+        (
+            [("SISTER", 0.999, 14.0, 0, 1, 3), ("SELF", 0.4, -3.0, 4, 1, 3)],
+            "review",
+            "SELF",
+            "p=0.8421 between review threshold 0.5 and match threshold 0.9; SISTER (p=0.999) "
+            "holds the identifier of a relative",
+        ),
+        # the person reaches the review threshold only without the explained CIN: review
+        (
+            [("SISTER", 0.99, 14.0, 0, 1, 3), ("SELF", 0.3, -3.0, 4, 1, 3)],
+            "review",
+            "SELF",
+            "p=0.7742 between review threshold 0.5 and match threshold 0.9",
+        ),
+        # ... not even then (p=0.47): no rival, matched on the CIN as ever
+        (
+            [("SISTER", 0.99, 14.0, 0, 1, 3), ("SELF", 0.1, -3.0, 4, 1, 3)],
+            "match",
+            "SISTER",
+            "p=0.99 ≥ match threshold 0.9",
+        ),
+        # without the CIN the person fits only 4.3 bits better (< the margin): the CIN decides
+        (
+            [("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.6, -3.0, 4, 1, 3)],
+            "match",
+            "SISTER",
+            "p=0.9999 ≥ match threshold 0.9",
+        ),
+        # the holder's given name is similar, not different: a misspelling or a sister? review
+        (
+            [("SISTER", 0.9999, 14.0, 1, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)],
+            "review",
+            "SISTER",
+            "CIN alone decides",
+        ),
+        # both hold the CIN (a duplicate registry record): the identifier tells nothing apart
+        (
+            [("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.98, 14.0, 4, 1, 3)],
+            "match",
+            "SISTER",
+            "≥ match threshold",
+        ),
+        # the person comes first already, the sister a close second on her CIN: no rival
+        (
+            [("SELF", 0.9999, -3.0, 4, 1, 3), ("SISTER", 0.9995, 14.0, 0, 1, 3)],
+            "match",
+            "SELF",
+            "p=1.0 ≥ match threshold 0.9 (weight 16.2876 bits); SISTER (p=0.9995) holds the "
+            "identifier of a relative",
+        ),
+    ],
+)
+def test_relative_identifier_by_comparison_table(cands, decision, person, reason_part) -> None:
+    links = decide(relative_scored(cands), left("r1"), **TH)
+    row = one(links, "r1")
+    assert (row["decision"], row["person_id"]) == (decision, person)
+    assert reason_part in row["reason"], row["reason"]
+
+
+def test_relative_identifier_by_comparison_needs_the_given_name_comparison() -> None:
+    """Without gamma_given the rule cannot tell a different given name: the CIN alone rule
+    sends the record to review, as before."""
+    s = relative_scored([("SISTER", 0.9999, 14.0, 0, 1, 3), ("SELF", 0.98, -3.0, 4, 1, 3)])
+    row = one(decide(s.drop("gamma_given"), left("r1"), **TH), "r1")
+    assert (row["decision"], row["person_id"]) == ("review", "SISTER")
+    assert "CIN alone decides" in row["reason"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -115,4 +116,58 @@ def test_a_relatives_cin_gives_way_to_the_second_candidate() -> None:
     ]
     want, got, _, _ = _links_both_ways(pairs, 1)
     assert got.equals(want)
-    assert got["person_id"][0] == "p2" and "no rival" in got["reason"][0]
+    # p2's CIN disagreeing is explained by p1 holding it: not counted (-2 bits) in the
+    # decision; the links keep the pair's figures
+    assert (
+        got["person_id"][0] == "p2"
+        and "p1 (p=1.0) holds the identifier of a relative" in got["reason"][0]
+    )
+    assert got["bf_cin"][0] == -2.0 and got["match_weight"][0] == 9.0
+    assert got["reason"][0].startswith("p=0.9995 ≥ match threshold 0.9 (weight 11.0 bits)")
+
+
+def _pair(person: str, weight: float, cin: float, given: int, sex: int, birth: int) -> dict:
+    return {
+        "rec": 0,
+        "person_id": person,
+        "match_weight": weight,
+        "bf_cin": cin,
+        "gamma_given": given,
+        "gamma_sex": sex,
+        "gamma_birth_date": birth,
+    }
+
+
+@pytest.mark.parametrize(
+    ("pairs", "person", "decision"),
+    [
+        # by comparison: the sister's CIN, the person fits 5 bits (the margin) better without it
+        ([_pair("sister", 14.0, 8.0, 0, 1, 1), _pair("self", 9.0, -2.0, 2, 1, 1)], "self", "match"),
+        # ... the person weak even so (3 bits without the CIN: p=0.89): review
+        ([_pair("sister", 6.0, 8.0, 0, 1, 1), _pair("self", 1.0, -2.0, 2, 1, 1)], "self", "review"),
+        # ... the person fits 1 bit worse without it: the CIN decides
+        (
+            [_pair("sister", 20.0, 8.0, 0, 1, 1), _pair("self", 9.0, -2.0, 2, 1, 1)],
+            "sister",
+            "match",
+        ),
+        # the holder's given name similar (1), not different: the CIN alone decides -> review
+        (
+            [_pair("sister", 14.0, 8.0, 1, 1, 1), _pair("self", 9.0, -2.0, 2, 1, 1)],
+            "sister",
+            "review",
+        ),
+        # the person first, a relative's CIN explains its disagreement: 3.0 -> 5.0 bits, a match
+        (
+            [_pair("self", 3.0, -2.0, 2, 1, 1), _pair("husband", -4.0, 8.0, 0, 0, 0)],
+            "self",
+            "match",
+        ),
+    ],
+)
+def test_a_relatives_identifier_by_comparison_and_explained(
+    pairs: list[dict[str, object]], person: str, decision: str
+) -> None:
+    want, got, _, _ = _links_both_ways(pairs, 1)
+    assert got.equals(want), (want, got)
+    assert (got["person_id"][0], got["decision"][0]) == (person, decision)
