@@ -37,6 +37,7 @@ with a helper column that does not declare what it reads is always evaluated.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -53,14 +54,22 @@ from registry_link.compare.compute import (
 )
 from registry_link.compare.levels import Comparison, Derived
 
-__all__ = ["DEFAULT_MEMO_LIMIT", "DerivedMemo", "FewPairs"]
+__all__ = ["DEFAULT_LEVELS_LIMIT", "DEFAULT_MEMO_LIMIT", "DerivedMemo", "FewPairs"]
 
 #: Values kept per helper column by default (past it, new values are computed, not kept).
 DEFAULT_MEMO_LIMIT = 500_000
 
 
+#: Levels kept per comparison by default (a key holds both sides' values: bigger than a
+#: helper value's).
+DEFAULT_LEVELS_LIMIT = 100_000
+
+
 def _hashable(value: Any) -> Hashable:
-    """A value of a pair-frame cell as a dict key (lists as tuples)."""
+    """A value of a pair-frame cell as a dict key (lists as tuples; strings interned: the
+    kept keys share one copy of each name)."""
+    if isinstance(value, str):
+        return sys.intern(value)
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     return value
@@ -69,11 +78,15 @@ def _hashable(value: Any) -> Hashable:
 class DerivedMemo:
     """Per helper column (:class:`~.levels.Derived`), its value per tuple of the values it
     reads, and per comparison, its level per pair of value tuples (see the module
-    docstring), kept across calls; thread-safe; at most ``limit`` values per column or
-    comparison."""
+    docstring), kept across calls; thread-safe; at most ``limit`` values per helper column
+    and ``levels_limit`` levels per comparison (past them, new ones are computed, not
+    kept)."""
 
-    def __init__(self, limit: int = DEFAULT_MEMO_LIMIT) -> None:
+    def __init__(
+        self, limit: int = DEFAULT_MEMO_LIMIT, levels_limit: int = DEFAULT_LEVELS_LIMIT
+    ) -> None:
         self.limit = limit
+        self.levels_limit = levels_limit
         self._tables: dict[Derived, tuple[pl.DataType, dict[Hashable, Any]]] = {}
         self._levels: dict[Comparison, dict[Hashable, int | None]] = {}
         self._lock = threading.Lock()
@@ -88,7 +101,7 @@ class DerivedMemo:
         """Keep ``levels`` of the comparison (up to the limit)."""
         with self._lock:
             table = self._levels.setdefault(comparison, {})
-            room = self.limit - len(table)
+            room = self.levels_limit - len(table)
             for key, value in list(levels.items())[: max(room, 0)]:
                 table[key] = value
 
@@ -212,7 +225,9 @@ class FewPairs:
                 pair_keys.append([])
                 todo[c] = list(range(n))
                 continue
-            ks = [(l_keys[li][c], r_keys[ri][c]) for li, ri in zip(l_of, r_of, strict=True)]
+            ks: list[Hashable] = [
+                (l_keys[li][c], r_keys[ri][c]) for li, ri in zip(l_of, r_of, strict=True)
+            ]
             pair_keys.append(ks)
             got = [kept.get(k, _UNSEEN) for k in ks]
             missing = [i for i, g in enumerate(got) if g is _UNSEEN]
@@ -253,21 +268,17 @@ class FewPairs:
         (``None`` for a comparison not keyed); and each pair's position among them."""
         rows, of = np.unique(idx, return_inverse=True)
         values = frame.select(self._columns)[rows].rows()
-        keys = []
+        keys: list[list[Hashable]] = []
         for row in values:
             cells = [_hashable(v) for v in row]
-            keys.append(
-                [None if k is None else tuple(cells[p] for p in k) for k in self._keys]
-            )
+            keys.append([None if k is None else tuple(cells[p] for p in k) for k in self._keys])
         return keys, of.ravel().tolist()
 
     def _subset(self, comps: tuple[int, ...]) -> FewPairs:
         """The comparer of some of the comparisons (by position), without kept levels."""
         found = self._subsets.get(comps)
         if found is None:
-            found = FewPairs(
-                [self.comparisons[c] for c in comps], self.memo, keep_levels=False
-            )
+            found = FewPairs([self.comparisons[c] for c in comps], self.memo, keep_levels=False)
             self._subsets[comps] = found
         return found
 

@@ -53,9 +53,7 @@ def key_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray,
     return out["_row"].to_numpy(), out["_h"].to_numpy()
 
 
-def _key_hash_query(
-    frame: pl.LazyFrame, schema: pl.Schema, columns: Sequence[str]
-) -> pl.LazyFrame:
+def _key_hash_query(frame: pl.LazyFrame, schema: pl.Schema, columns: Sequence[str]) -> pl.LazyFrame:
     """The query of :func:`key_hashes` (``schema``: the frame's), ``{_row, _h}``."""
     cols = list(columns)
     sel = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), *cols)
@@ -128,9 +126,7 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
         queries.append(query.lazy().select(_hash_exprs(tuple(t.rule for t in plain))))
     if others:
         keyed = with_near_keys(query, [t.rule for t in others])
-        queries += [
-            _key_hash_query(keyed.lazy(), keyed.schema, t.rule.key_columns) for t in others
-        ]
+        queries += [_key_hash_query(keyed.lazy(), keyed.schema, t.rule.key_columns) for t in others]
     done = pl.collect_all(queries)
     found: dict[str, Lookup] = {}
     if plain:

@@ -186,7 +186,7 @@ def test_no_pairs_give_the_empty_vectors(sides: tuple[pl.DataFrame, pl.DataFrame
 
 def test_a_memo_keeps_no_more_than_its_limit(sides: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     left, right = sides
-    memo = DerivedMemo(limit=3)
+    memo = DerivedMemo(limit=3, levels_limit=3)
     few = FewPairs(_comparisons(), memo)
     pairs = _all_pairs(left.head(5), right)
     few.compare(left, right, pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy())
