@@ -267,7 +267,10 @@ class FewPairs:
         """Per distinct record of ``idx``, per comparison, the tuple of its columns' values
         (``None`` for a comparison not keyed); and each pair's position among them."""
         rows, of = np.unique(idx, return_inverse=True)
-        values = frame.select(self._columns)[rows].rows()
+        chosen = frame.select(self._columns)
+        if rows.size < frame.height:  # (sorted and distinct: else every row, in order)
+            chosen = chosen[rows]
+        values = chosen.rows()
         keys: list[list[Hashable]] = []
         for row in values:
             cells = [_hashable(v) for v in row]
