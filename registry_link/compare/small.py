@@ -88,19 +88,27 @@ class DerivedMemo:
         self.limit = limit
         self.levels_limit = levels_limit
         self._tables: dict[Derived, tuple[pl.DataType, dict[Hashable, Any]]] = {}
-        self._levels: dict[Comparison, dict[Hashable, int | None]] = {}
+        # by the comparison object (kept alive here): a kind registered anew under its name
+        # builds other levels
+        self._levels: dict[int, tuple[Comparison, dict[Hashable, int | None]]] = {}
         self._lock = threading.Lock()
 
     def levels(self, comparison: Comparison) -> dict[Hashable, int | None]:
         """The comparison's kept levels by ``(left values, right values)`` (a live dict:
         read it, add to it with :meth:`keep_levels`)."""
         with self._lock:
-            return self._levels.setdefault(comparison, {})
+            return self._levels_of(comparison)
+
+    def _levels_of(self, comparison: Comparison) -> dict[Hashable, int | None]:
+        found = self._levels.get(id(comparison))
+        if found is None or found[0] is not comparison:
+            found = self._levels[id(comparison)] = (comparison, {})
+        return found[1]
 
     def keep_levels(self, comparison: Comparison, levels: dict[Hashable, int | None]) -> None:
         """Keep ``levels`` of the comparison (up to the limit)."""
         with self._lock:
-            table = self._levels.setdefault(comparison, {})
+            table = self._levels_of(comparison)
             room = self.levels_limit - len(table)
             for key, value in list(levels.items())[: max(room, 0)]:
                 table[key] = value
@@ -126,7 +134,7 @@ class DerivedMemo:
         """Values kept: helper values and levels."""
         with self._lock:
             helpers = sum(len(t) for _, t in self._tables.values())
-            return helpers + sum(len(t) for t in self._levels.values())
+            return helpers + sum(len(t) for _, t in self._levels.values())
 
 
 @dataclass(frozen=True)
