@@ -24,10 +24,20 @@ similarity once per distinct pair of values (:func:`~.similarity.on_unique_codes
 costly functions (name similarity, same-name and variant checks, edit distances) run only on
 value pairs not seen before: names, communes and their keys repeat from one search to the
 next. The values are the functions' own: with or without the memo, the same vectors.
+
+**Levels kept per value pair.** A comparison's level is a function of the values of its
+:attr:`~.levels.Comparison.columns` on each side (the batch's level tables rely on it too:
+:mod:`~registry_link.compare.value_tuples`). The memo also keeps, per comparison, the level of
+each (left values, right values) pair it has evaluated: a search whose pairs were all seen
+before (common names, communes, sexes, identifiers) is a dict look-up per pair and comparison,
+with no polars call; the pairs of a comparison not seen before are evaluated by the stages
+above (for the comparisons that have such pairs only) and their levels kept. A comparison
+with a helper column that does not declare what it reads is always evaluated.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -36,17 +46,30 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from registry_link.compare.compute import check_comparisons, empty_gammas, needed_columns
+from registry_link.compare.compute import (
+    check_comparisons,
+    empty_gammas,
+    needed_columns,
+    pair_level_columns,
+)
 from registry_link.compare.levels import Comparison, Derived
 
-__all__ = ["DEFAULT_MEMO_LIMIT", "DerivedMemo", "FewPairs"]
+__all__ = ["DEFAULT_LEVELS_LIMIT", "DEFAULT_MEMO_LIMIT", "DerivedMemo", "FewPairs"]
 
 #: Values kept per helper column by default (past it, new values are computed, not kept).
 DEFAULT_MEMO_LIMIT = 500_000
 
 
+#: Levels kept per comparison by default (a key holds both sides' values: bigger than a
+#: helper value's).
+DEFAULT_LEVELS_LIMIT = 100_000
+
+
 def _hashable(value: Any) -> Hashable:
-    """A value of a pair-frame cell as a dict key (lists as tuples)."""
+    """A value of a pair-frame cell as a dict key (lists as tuples; strings interned: the
+    kept keys share one copy of each name)."""
+    if isinstance(value, str):
+        return sys.intern(value)
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     return value
@@ -54,12 +77,41 @@ def _hashable(value: Any) -> Hashable:
 
 class DerivedMemo:
     """Per helper column (:class:`~.levels.Derived`), its value per tuple of the values it
-    reads, kept across calls; thread-safe; at most ``limit`` values per column."""
+    reads, and per comparison, its level per pair of value tuples (see the module
+    docstring), kept across calls; thread-safe; at most ``limit`` values per helper column
+    and ``levels_limit`` levels per comparison (past them, new ones are computed, not
+    kept)."""
 
-    def __init__(self, limit: int = DEFAULT_MEMO_LIMIT) -> None:
+    def __init__(
+        self, limit: int = DEFAULT_MEMO_LIMIT, levels_limit: int = DEFAULT_LEVELS_LIMIT
+    ) -> None:
         self.limit = limit
+        self.levels_limit = levels_limit
         self._tables: dict[Derived, tuple[pl.DataType, dict[Hashable, Any]]] = {}
+        # by the comparison object (kept alive here): a kind registered anew under its name
+        # builds other levels
+        self._levels: dict[int, tuple[Comparison, dict[Hashable, int | None]]] = {}
         self._lock = threading.Lock()
+
+    def levels(self, comparison: Comparison) -> dict[Hashable, int | None]:
+        """The comparison's kept levels by ``(left values, right values)`` (a live dict:
+        read it, add to it with :meth:`keep_levels`)."""
+        with self._lock:
+            return self._levels_of(comparison)
+
+    def _levels_of(self, comparison: Comparison) -> dict[Hashable, int | None]:
+        found = self._levels.get(id(comparison))
+        if found is None or found[0] is not comparison:
+            found = self._levels[id(comparison)] = (comparison, {})
+        return found[1]
+
+    def keep_levels(self, comparison: Comparison, levels: dict[Hashable, int | None]) -> None:
+        """Keep ``levels`` of the comparison (up to the limit)."""
+        with self._lock:
+            table = self._levels_of(comparison)
+            room = self.levels_limit - len(table)
+            for key, value in list(levels.items())[: max(room, 0)]:
+                table[key] = value
 
     def table(self, fn: Derived) -> tuple[pl.DataType | None, dict[Hashable, Any]]:
         """The column's dtype (``None`` before its first values) and its kept values."""
@@ -79,8 +131,10 @@ class DerivedMemo:
                 table[key] = value
 
     def __len__(self) -> int:
+        """Values kept: helper values and levels."""
         with self._lock:
-            return sum(len(t) for _, t in self._tables.values())
+            helpers = sum(len(t) for _, t in self._tables.values())
+            return helpers + sum(len(t) for _, t in self._levels.values())
 
 
 @dataclass(frozen=True)
@@ -97,13 +151,32 @@ class FewPairs:
 
     Args:
         comparisons: the comparisons (distinct names), as given to ``compare``.
-        memo: the helper columns' values kept across calls (``None``: none kept).
+        memo: the helper columns' values and the comparisons' levels kept across calls
+            (``None``: none kept).
+        keep_levels: whether levels are kept (and read) per value pair, with ``memo``.
     """
 
-    def __init__(self, comparisons: Sequence[Comparison], memo: DerivedMemo | None = None) -> None:
+    def __init__(
+        self,
+        comparisons: Sequence[Comparison],
+        memo: DerivedMemo | None = None,
+        *,
+        keep_levels: bool = True,
+    ) -> None:
         self.comparisons = tuple(comparisons)
         self.memo = memo
         self._columns = needed_columns(self.comparisons)
+        # per comparison, the positions of its columns among self._columns, and its kept
+        # levels: None when it cannot be keyed by its columns' values (or no memo)
+        self._keys: list[tuple[int, ...] | None] = []
+        self._levels: list[dict[Hashable, int | None] | None] = []
+        for comp in self.comparisons:
+            keyed = memo is not None and keep_levels and _levels_keyed_by_columns(comp)
+            self._keys.append(
+                tuple(self._columns.index(c) for c in comp.columns) if keyed else None
+            )
+            self._levels.append(memo.levels(comp) if keyed and memo is not None else None)
+        self._subsets: dict[tuple[int, ...], FewPairs] = {}
         self._record_derived = {n: e for c in self.comparisons for n, e in c.record_derived.items()}
         stages: list[list[_Step]] = []
         for comp in self.comparisons:
@@ -132,11 +205,103 @@ class FewPairs:
                 name.
         """
         check_comparisons(self.comparisons, ("left", left), ("right", right))
-        ids = pl.DataFrame(
-            {"l_idx": np.asarray(l_idx, np.uint32), "r_idx": np.asarray(r_idx, np.uint32)}
-        )
-        if ids.height == 0:
+        l_idx, r_idx = np.asarray(l_idx, np.uint32), np.asarray(r_idx, np.uint32)
+        if l_idx.size == 0:
             return empty_gammas(self.comparisons)
+        if self.memo is None or all(k is None for k in self._keys):
+            return self._evaluate(left, right, l_idx, r_idx)
+        return self._through_kept_levels(left, right, l_idx, r_idx)
+
+    def _through_kept_levels(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        l_idx: np.ndarray,
+        r_idx: np.ndarray,
+    ) -> pl.DataFrame:
+        """:meth:`compare` reading the levels kept per value pair; the comparisons with pairs
+        not seen before evaluated on those pairs (and their levels kept)."""
+        l_keys, l_of = self._record_keys(left, l_idx)
+        r_keys, r_of = self._record_keys(right, r_idx)
+        n = l_idx.size
+        out: list[list[int | None]] = []
+        pair_keys: list[list[Hashable]] = []
+        todo: dict[int, list[int]] = {}  # comparison → pairs whose level is not kept
+        for c, (keys, kept) in enumerate(zip(self._keys, self._levels, strict=True)):
+            if keys is None or kept is None:
+                out.append([None] * n)
+                pair_keys.append([])
+                todo[c] = list(range(n))
+                continue
+            ks: list[Hashable] = [
+                (l_keys[li][c], r_keys[ri][c]) for li, ri in zip(l_of, r_of, strict=True)
+            ]
+            pair_keys.append(ks)
+            got = [kept.get(k, _UNSEEN) for k in ks]
+            missing = [i for i, g in enumerate(got) if g is _UNSEEN]
+            if missing:
+                todo[c] = missing
+            out.append(got)  # type: ignore[arg-type]  # (_UNSEEN replaced below)
+        if todo:
+            comps = tuple(sorted(todo))
+            pairs = np.asarray(sorted({i for c in comps for i in todo[c]}), dtype=np.int64)
+            sub = self._subset(comps)
+            done = sub._evaluate(left, right, l_idx[pairs], r_idx[pairs])
+            for c in comps:
+                comp = self.comparisons[c]
+                values = done.get_column(comp.output_column).to_list()
+                at = dict(zip(pairs.tolist(), values, strict=True))
+                fresh: dict[Hashable, int | None] = {}
+                for i in todo[c]:
+                    out[c][i] = at[i]
+                    if pair_keys[c]:
+                        fresh[pair_keys[c][i]] = at[i]
+                if fresh and self.memo is not None:
+                    self.memo.keep_levels(comp, fresh)
+        return pl.DataFrame(
+            [
+                pl.Series("l_idx", l_idx, dtype=pl.UInt32),
+                pl.Series("r_idx", r_idx, dtype=pl.UInt32),
+                *(
+                    pl.Series(comp.output_column, values, dtype=pl.Int8)
+                    for comp, values in zip(self.comparisons, out, strict=True)
+                ),
+            ]
+        )
+
+    def _record_keys(
+        self, frame: pl.DataFrame, idx: np.ndarray
+    ) -> tuple[list[list[Hashable]], list[int]]:
+        """Per distinct record of ``idx``, per comparison, the tuple of its columns' values
+        (``None`` for a comparison not keyed); and each pair's position among them."""
+        rows, of = np.unique(idx, return_inverse=True)
+        chosen = frame.select(self._columns)
+        if rows.size < frame.height:  # (sorted and distinct: else every row, in order)
+            chosen = chosen[rows]
+        values = chosen.rows()
+        keys: list[list[Hashable]] = []
+        for row in values:
+            cells = [_hashable(v) for v in row]
+            keys.append([None if k is None else tuple(cells[p] for p in k) for k in self._keys])
+        return keys, of.ravel().tolist()
+
+    def _subset(self, comps: tuple[int, ...]) -> FewPairs:
+        """The comparer of some of the comparisons (by position), without kept levels."""
+        found = self._subsets.get(comps)
+        if found is None:
+            found = FewPairs([self.comparisons[c] for c in comps], self.memo, keep_levels=False)
+            self._subsets[comps] = found
+        return found
+
+    def _evaluate(
+        self,
+        left: pl.DataFrame,
+        right: pl.DataFrame,
+        l_idx: np.ndarray,
+        r_idx: np.ndarray,
+    ) -> pl.DataFrame:
+        """The vectors of the pairs through the stages (see the module docstring)."""
+        ids = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
         frame = self._pair_frame(left, right, ids)
         for stage, exprs in zip(self._stages, self._stage_exprs, strict=True):
             frame = self._run_stage(frame, stage, exprs)
@@ -201,6 +366,19 @@ class FewPairs:
         for key, i in zip(keys, rows, strict=True):
             out[i] = fresh[key] if key in fresh else known[key]
         return pl.Series(out, dtype=dtype)
+
+
+#: A level not kept (``None`` is a level: a null gamma).
+_UNSEEN = object()
+
+
+def _levels_keyed_by_columns(comp: Comparison) -> bool:
+    """Whether the comparison's level is known to depend only on the values of its
+    :attr:`~.levels.Comparison.columns` (every helper column declares what it reads)."""
+    read = pair_level_columns(comp)
+    if read is None:
+        return False
+    return all(c in comp.columns or c in comp.record_derived for c in read)
 
 
 def _mask(name: str) -> str:

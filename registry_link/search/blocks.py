@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry_link.block.candidates import BlockingRule, with_near_keys
+from registry_link.block.candidates import BlockingRule, near_column, near_keys, with_near_keys
 
 _SEED = 20261206
 
@@ -49,18 +49,23 @@ def key_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray,
     """``(rows, hashes)``: each record's key hash for ``columns`` (one per distinct element
     of a list column, e.g. a ``near`` column's buckets; records with a null key part left
     out), rows as UInt32."""
+    out = _key_hash_query(frame.lazy(), frame.schema, columns).collect()
+    return out["_row"].to_numpy(), out["_h"].to_numpy()
+
+
+def _key_hash_query(frame: pl.LazyFrame, schema: pl.Schema, columns: Sequence[str]) -> pl.LazyFrame:
+    """The query of :func:`key_hashes` (``schema``: the frame's), ``{_row, _h}``."""
     cols = list(columns)
     sel = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), *cols)
     has_list = False
     for c in cols:
-        if isinstance(sel.schema[c], pl.List):
+        if isinstance(schema[c], pl.List):
             sel = sel.explode(c)
             has_list = True
     sel = sel.drop_nulls(cols)
     if has_list:
         sel = sel.unique(maintain_order=True)
-    out = sel.select("_row", pl.struct(cols).hash(_SEED).alias("_h"))
-    return out["_row"].to_numpy(), out["_h"].to_numpy()
+    return sel.select("_row", pl.struct(cols).hash(_SEED).alias("_h"))
 
 
 def build_table(frame: pl.DataFrame, rule: BlockingRule, offset: int = 0) -> RuleTable:
@@ -104,23 +109,38 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
 
 
 def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
-    """:func:`lookup` of every table, the keys of the rules without a list column (or a
-    ``near`` one) hashed in one ``select`` (a search's fixed cost is its polars calls)."""
+    """:func:`lookup` of every table, in one polars call beside the ``near`` buckets' (a
+    search's fixed cost is its polars calls): the keys of the rules without a list column
+    (or a ``near`` one) hashed in one ``select``, each other rule's keys by the query of
+    :func:`key_hashes`, all collected at once."""
     schema = query.schema
     plain = [
         t
         for t in tables
         if not t.rule.near and not any(isinstance(schema[c], pl.List) for c in t.rule.columns)
     ]
+    others = [t for t in tables if all(t is not u for u in plain)]
+    queries: list[pl.LazyFrame] = []
+    if plain:
+        # per rule its keys' hash, then whether the key is whole (no null part)
+        queries.append(query.lazy().select(_hash_exprs(tuple(t.rule for t in plain))))
+    if others:
+        # with_near_keys' columns, in the same query (one call fewer)
+        near = dict.fromkeys(c for t in others for c in t.rule.near if c in schema)
+        keyed = query.lazy().with_columns(near_keys(pl.col(c)).alias(near_column(c)) for c in near)
+        keyed_schema = pl.Schema({**schema, **{near_column(c): pl.List(pl.Int64) for c in near}})
+        queries += [_key_hash_query(keyed, keyed_schema, t.rule.key_columns) for t in others]
+    done = pl.collect_all(queries)
     found: dict[str, Lookup] = {}
     if plain:
-        # one select: per rule its keys' hash, then whether the key is whole (no null part)
-        both = query.select(_hash_exprs(tuple(t.rule for t in plain))).to_numpy()
+        both = done[0].to_numpy()
         hashes, whole = both[:, : len(plain)], both[:, len(plain) :].astype(bool)
         for i, t in enumerate(plain):
             qrows = np.flatnonzero(whole[:, i]).astype(np.uint32)
             found[t.rule.name] = _found(t, qrows, hashes[qrows, i])
-    return [found[t.rule.name] if t.rule.name in found else lookup(t, query) for t in tables]
+    for t, out in zip(others, done[1:] if plain else done, strict=True):
+        found[t.rule.name] = _found(t, out["_row"].to_numpy(), out["_h"].to_numpy())
+    return [found[t.rule.name] for t in tables]
 
 
 @functools.lru_cache(maxsize=16)

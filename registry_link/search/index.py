@@ -457,11 +457,16 @@ class RegistryIndex:
         if len(plain) < len(model.comparisons):
             assert hh is not None
             comp = model.comparison(hh.rule.name)
-            (gamma,) = household_gammas_of(left, right, [gammas], comp)
+            if left.get_column(hh.hint).null_count() == left.height:
+                # no query record has a hint: every pair is missing (household_gammas_of's
+                # rule: only pairs whose partner record has a hint are compared)
+                gamma = pl.Series(comp.output_column, np.full(len(l_idx), -1, np.int8))
+            else:
+                (gamma,) = household_gammas_of(left, right, [gammas], comp)
             # as in the batch's second pass: no household evidence where the person's own
-            # given name and birth date both differ
+            # given name and birth date both differ (nothing to take where all are missing)
             hc = self.settings.household_context
-            if hc is not None:
+            if hc is not None and (gamma.to_numpy() != -1).any():
                 gamma = gate_household(gamma, gammas, hc.not_when_all_different)
             gammas = gammas.with_columns(gamma)
         gamma_columns = {
@@ -514,6 +519,8 @@ class RegistryIndex:
         """The query records with their household hints, and the candidate pairs with the
         household rule's (see :mod:`registry_link.households.context`)."""
         no_hint = pl.lit(None, pl.Utf8).alias(hh.hint)
+        if left.get_column("principal_record_id").null_count() == left.height:
+            return left.with_columns(no_hint), l_rows, r_rows  # (no record names a principal)
         principal = principal_rows(left).to_numpy()
         if not principal.any():
             return left.with_columns(no_hint), l_rows, r_rows

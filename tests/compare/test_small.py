@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from registry_link import load_standardised
 from registry_link.compare import COMPARISON_KINDS, build_comparison, compare
-from registry_link.compare.levels import Comparison
+from registry_link.compare.levels import Comparison, Derived, Level, either_null
 from registry_link.compare.small import DerivedMemo, FewPairs
 from registry_link.model import load_model_config
 
@@ -94,20 +94,85 @@ def test_every_kind_gives_the_batch_vectors_in_slices_with_a_memo(
 )
 @given(
     picks=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=60),
+    earlier=st.lists(st.integers(min_value=0, max_value=10**9), max_size=60),
     warm=st.booleans(),
 )
 def test_any_few_pairs_give_the_batch_vectors(
-    sides: tuple[pl.DataFrame, pl.DataFrame], batch: pl.DataFrame, picks: list[int], warm: bool
+    sides: tuple[pl.DataFrame, pl.DataFrame],
+    batch: pl.DataFrame,
+    picks: list[int],
+    earlier: list[int],
+    warm: bool,
 ) -> None:
     left, right = sides
     rows = [p % batch.height for p in picks]  # any pairs, repeats and any order included
     want = batch[rows]
     memo = DerivedMemo() if warm else None
     few = FewPairs(_comparisons(), memo)
-    if warm:  # the same pairs seen before: every helper value from the memo
-        few.compare(left, right, want["l_idx"].to_numpy(), want["r_idx"].to_numpy())
+    if warm:
+        # pairs seen before: some of these (their levels and helper values kept), others
+        seen = batch[[p % batch.height for p in earlier] + rows[: len(rows) // 2]]
+        few.compare(left, right, seen["l_idx"].to_numpy(), seen["r_idx"].to_numpy())
     got = few.compare(left, right, want["l_idx"].to_numpy(), want["r_idx"].to_numpy())
     assert got.equals(want)
+
+
+def test_pairs_seen_before_are_read_from_the_kept_levels(
+    sides: tuple[pl.DataFrame, pl.DataFrame], batch: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    left, right = sides
+    few = FewPairs(_comparisons(), DerivedMemo())
+    first = batch.head(40)
+    few.compare(left, right, first["l_idx"].to_numpy(), first["r_idx"].to_numpy())
+    # the same value pairs again (here the same pairs, reversed): no comparison is evaluated
+    evaluated: list[int] = []
+    real = FewPairs._evaluate
+
+    def counting(self: FewPairs, *args: np.ndarray) -> pl.DataFrame:
+        evaluated.append(len(self.comparisons))
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FewPairs, "_evaluate", counting)
+    again = first.reverse()
+    got = few.compare(left, right, again["l_idx"].to_numpy(), again["r_idx"].to_numpy())
+    assert got.equals(again)
+    assert evaluated == []
+    # a new pair: only the comparisons whose value pair is new are evaluated, on it alone
+    new = batch.slice(41, 1)
+    got = few.compare(left, right, new["l_idx"].to_numpy(), new["r_idx"].to_numpy())
+    assert got.equals(new)
+    assert len(evaluated) == 1 and 0 < evaluated[0] <= len(few.comparisons)
+
+
+def test_a_helper_that_does_not_say_what_it_reads_is_always_evaluated(
+    sides: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    left, right = sides
+    calls: list[int] = []
+
+    def given_length_difference(frame: pl.DataFrame) -> pl.Series:
+        calls.append(frame.height)
+        return (frame["l_given_lat"].str.len_chars() - frame["r_given_lat"].str.len_chars()).abs()
+
+    comp = Comparison(
+        name="given_length",
+        kind="custom",
+        params={},
+        columns=("given_lat",),
+        missing=Level("missing", either_null("given_lat"), "a given name is missing"),
+        levels=(
+            Level("different", pl.lit(True), "given names differ in length"),
+            Level("same_length", pl.col("__len_diff") == 0, "given names of one length"),
+        ),
+        derived={"__len_diff": Derived(given_length_difference)},  # (reads: unknown)
+    )
+    pairs = _all_pairs(left.head(3), right.head(10))
+    want = compare(left, right, pairs, [comp])
+    few = FewPairs([comp], DerivedMemo())
+    for _ in range(2):
+        got = few.compare(left, right, pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy())
+        assert got.equals(want)
+    assert calls[-2:] == [pairs.height, pairs.height]  # both times, every pair
 
 
 def test_no_pairs_give_the_empty_vectors(sides: tuple[pl.DataFrame, pl.DataFrame]) -> None:
@@ -121,9 +186,9 @@ def test_no_pairs_give_the_empty_vectors(sides: tuple[pl.DataFrame, pl.DataFrame
 
 def test_a_memo_keeps_no_more_than_its_limit(sides: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     left, right = sides
-    memo = DerivedMemo(limit=3)
+    memo = DerivedMemo(limit=3, levels_limit=3)
     few = FewPairs(_comparisons(), memo)
     pairs = _all_pairs(left.head(5), right)
     few.compare(left, right, pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy())
     tables = sum(1 for c in few.comparisons for d in c.derived.values() if d.reads is not None)
-    assert 0 < len(memo) <= 3 * tables
+    assert 0 < len(memo) <= 3 * (tables + len(few.comparisons))  # helpers and levels

@@ -6,9 +6,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from registry_link import load_standardised
 from registry_link.io.readers import read_source
 from registry_link.search import QUERY_FIELDS, SearchResult
-from tests.search.conftest import LISTS, Sample
+from tests.search.conftest import CONFIGS, LISTS, Sample
 
 
 def _raw_rows(sample: Sample, name: str) -> list[dict[str, object]]:
@@ -126,3 +127,19 @@ def test_a_dependant_searched_with_its_principal_gets_the_household_pass(sample:
             link["match_probability"], abs=1e-9
         )
         assert got.candidates[0].bits["household"] == pytest.approx(link["bf_household"])
+
+
+def test_a_search_gives_the_same_results_with_the_memo_cold_or_warm(sample: Sample) -> None:
+    # a fresh index (nothing kept): each record's first search evaluates its value pairs; the
+    # second reads every level and helper value from the index's memo
+    index = sample.linker.index(sample.registry, sample.result.model)
+    frame = load_standardised(
+        LISTS["partner_chambre_fr"], CONFIGS / "partner_chambre_fr.yaml"
+    ).frame
+    records = [frame.slice(i, 1) for i in range(0, 600, 3)]
+    cold = [index.search_frame(r)[0] for r in records]
+    kept = len(index._derived_memo)
+    warm = [index.search_frame(r)[0] for r in records]
+    assert warm == cold
+    assert kept > 0 and len(index._derived_memo) == kept  # (nothing new: all seen)
+    assert sum(1 for r in cold if r.decision == "match") > 50  # not vacuous
