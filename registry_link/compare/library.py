@@ -54,7 +54,12 @@ from registry_link.compare.similarity import (
     place_spelling_distance,
 )
 from registry_link.errors import ConfigError, ConfigProblem
-from registry_link.names import pairwise_name_variant, pairwise_same_name
+from registry_link.names import matching_form_expr, pairwise_name_variant, pairwise_same_name
+from registry_link.names.matcher import (
+    IN_UNSPLIT_SAME,
+    IN_UNSPLIT_VARIANT,
+    pairwise_name_in_unsplit,
+)
 
 _NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -161,8 +166,9 @@ class NameParams(_Params):
     ``<field>_key`` and ``<field>_key_ar`` (cross-script keys). Set ``key_ar: null`` where the
     frame has no Arabic key (``father``), ``tokens: name_token_keys`` to compare one-sided
     full-name-only records through their token keys, ``swapped_with: family`` to recognise a
-    given name typed in the family-name column (and vice versa): a level "swapped" where this
-    part's key on one side equals the other part's key on the other side. With ``tokens``,
+    given name typed in the family-name column (and vice versa): a level "swapped" where both
+    parts' keys are equal crosswise (this part's on one side is the other part's on the other
+    side, and the other way round). With ``tokens``,
     ``tokens_tf: true`` gives the pairs whose key is among the unsplit name's tokens a level of
     their own ("same_key_in_unsplit", below "same_key"), adjusted (with ``tf``) on the
     frequency of the registry side's key: the tokens of a rare unsplit full name add more bits
@@ -170,7 +176,13 @@ class NameParams(_Params):
     key; where the right record is the unsplit one the level is not adjusted. ``variants: true``
     adds a level "variant" below "swapped": a dropped Ben/Bel/Ibn/Ould prefix or a partial
     compound name (:func:`registry_link.names.matcher.pairwise_name_variant`); off by default,
-    so a model file written before it existed loads with its own levels.
+    so a model file written before it existed loads with its own levels. With ``tokens``,
+    ``unsplit: full_name`` (the column of the unsplit full name) looks a split name up among
+    the full name's tokens by name, not by key only (the same-name check of split names:
+    Azzouzi is not the token العزيزي), also as two adjacent tokens (a compound: Fatima Zahra
+    in "فاطمة الزهراء العزيزي"), and with ``variants`` as a variant of one of them (Ben Moussa
+    in "MOUSSA Abdellah": the level "variant"); where the column is empty the token keys
+    decide as without it (:func:`registry_link.names.matcher.pairwise_name_in_unsplit`).
     """
 
     field: str = Field(pattern=_NAME_RE)
@@ -182,6 +194,7 @@ class NameParams(_Params):
     verify_same_name: bool = True
     glued_article: bool = False
     variants: bool = False
+    unsplit: str | None = None
     high: float = Field(0.92, gt=0.0, lt=1.0)
     low: float = Field(0.80, gt=0.0, lt=1.0)
     tf: bool = True
@@ -317,6 +330,21 @@ def _name_similarity_fn(col: str, lowest: float) -> Derived:
     )
 
 
+def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, unsplit: str, glued: bool) -> pl.Series:
+    """Per pair of which one side has only an unsplit full name: how the other side's split
+    name (``lat``) is found in it (:func:`~registry_link.names.matcher.pairwise_name_in_unsplit`;
+    the full names' matching forms are made once per distinct full name)."""
+    left_unsplit = frame[f"l_{lat}"].is_null()
+    sides = frame.select(
+        name=pl.when(left_unsplit).then(pl.col(f"r_{lat}")).otherwise(pl.col(f"l_{lat}")),
+        full=pl.when(left_unsplit).then(pl.col(f"l_{unsplit}")).otherwise(pl.col(f"r_{unsplit}")),
+    )
+    distinct = sides.select(pl.col("full").unique().drop_nulls())
+    forms = distinct.with_columns(form=matching_form_expr(pl.col("full")))
+    full = sides.join(forms, on="full", how="left", maintain_order="left")["form"]
+    return pairwise_name_in_unsplit(sides["name"], full, glued_article=glued)
+
+
 def _reading(fn: DerivedFn, columns: list[str]) -> Derived:
     """A derived column computed by ``fn``, which reads the pair-frame ``columns`` (list
     columns are gathered only for the derived columns that read them)."""
@@ -433,13 +461,22 @@ def _swap_keys(p: NameParams, key: str | None, key_ar: str | None) -> list[str]:
 
 
 def _swapped(keys: list[str], other: list[str]) -> pl.Expr:
-    """This part's key on one side equals the other part's key on the other, both ways round."""
+    """Both names typed crosswise: this part's key on the left equals the other part's key on
+    the right, and the other part's key on the left equals this part's key on the right.
+
+    One crossing alone is not a swap: it is one name shared by the two sides in different
+    places (a record "Ali Eni" and a person "Noufl Elouy" share only the key of Ali/Elouy),
+    and it would count twice, once in each of the two comparisons.
+    """
     if not other:
         return pl.lit(False)
-    return pl.any_horizontal(
+    left_to_right = pl.any_horizontal(
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in other]
-        + [(r_(a) == l_(b)).fill_null(False) for a in keys for b in other]
     )
+    right_to_left = pl.any_horizontal(
+        [(r_(a) == l_(b)).fill_null(False) for a in keys for b in other]
+    )
+    return left_to_right & right_to_left
 
 
 def _build_name(p: NameParams, tag: str) -> KindLevels:
@@ -449,7 +486,9 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
     what = _words(p, f"{p.field} names")
     keys = [k for k in (key, key_ar) if k]
     other = _swap_keys(p, key, key_ar)
-    cols = tuple(dict.fromkeys([lat, *keys, *other, *([p.tokens] if p.tokens else [])]))
+    unsplit = p.unsplit if p.tokens else None
+    extra = [c for c in (p.tokens, unsplit) if c]
+    cols = tuple(dict.fromkeys([lat, *keys, *other, *extra]))
     split = l_(lat).is_not_null() & r_(lat).is_not_null()
     key_eq = pl.any_horizontal(
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in keys] or [pl.lit(False)]
@@ -468,6 +507,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         early_when[verified] = split & key_eq & ~equal(lat)
         key_eq = key_eq & (equal(lat) | pl.col(verified).cast(pl.Boolean).fill_null(False))
     record_derived: dict[str, pl.Expr] = {}
+    variant_in_unsplit: pl.Expr = pl.lit(False)
     if p.tokens and key:
         # a side's tokens matter only where that side's name is unsplit: keep them there only
         # (once per record), so pairs do not gather the lists of split names
@@ -495,6 +535,22 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         derived_when = {**early_when, intok: candidate}
         token_mode = candidate & pl.col(intok).is_not_null()
         in_unsplit = (token_mode & (pl.col(intok) == 1)).fill_null(False)
+        if unsplit:
+            # the split name looked up by name among the unsplit name's tokens (and adjacent
+            # pairs of them): the same name, a variant, or neither; by key where it is empty
+            found = f"__inunsplit_{tag}"
+            full = pl.when(l_(lat).is_null()).then(l_(unsplit)).otherwise(r_(unsplit))
+            derived[found] = _reading(
+                partial(_name_in_unsplit, lat=lat, unsplit=unsplit, glued=p.glued_article),
+                [f"{s}_{c}" for c in (lat, unsplit) for s in ("l", "r")],
+            )
+            derived_when[found] = candidate & full.is_not_null()
+            by_name = pl.col(found)
+            in_unsplit = token_mode & pl.when(by_name.is_null()).then(in_unsplit).otherwise(
+                by_name == IN_UNSPLIT_SAME
+            )
+            in_unsplit = in_unsplit.fill_null(False)
+            variant_in_unsplit = (token_mode & (by_name == IN_UNSPLIT_VARIANT)).fill_null(False)
         same_key = (split & key_eq) if p.tokens_tf else (split & key_eq) | in_unsplit
         missing = ~split & ~token_mode
 
@@ -557,7 +613,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         levels.append(
             Level(
                 "variant",
-                pl.col(variant).cast(pl.Boolean).fill_null(False),
+                pl.col(variant).cast(pl.Boolean).fill_null(False) | variant_in_unsplit,
                 f"{what} are variants of one name: one drops a Ben/Bel/Ibn/Ould prefix or "
                 f"part of a compound name (Slimane / Ben Slimane, Zahra / Fatim Zahra)",
             )
@@ -586,7 +642,9 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         derived_when[split_sim] = undecided & split
         derived_when[token_sim] = undecided & ~split
     # in order: the decided column needs the same-name and token columns, the similarities it
-    before = [n for n in derived if n in (f"__samename_{tag}", f"__intok_{tag}")]
+    before = [
+        n for n in derived if n in (f"__samename_{tag}", f"__intok_{tag}", f"__inunsplit_{tag}")
+    ]
     derived = {
         **{n: derived[n] for n in before},
         decided: _expr_fn(decided_expr(miss, gammas)),

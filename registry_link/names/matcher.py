@@ -489,10 +489,29 @@ def _dropped_prefix_rows(part: pl.DataFrame) -> pl.Series:
     return pl.concat(found) if found else pl.Series("row", [], dtype=pl.UInt32)
 
 
+#: A token that is a patronymic (nasab) glued to its particle: Ben/Bent/Ibn/Ould + a name
+#: (Ahmed Ben Mohamed → ``ahmed benmohamed``, أحمد بن محمد → ``ehmd bnmhmd``).
+_NASAB_TOKEN: Final[str] = r"^(?:ben|bent|bin|bint|ibn|ebn|bn|bnt|ould|wld)[a-z]{3,}$"
+
+
 def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
-    """Rows of ``part`` whose name with fewer tokens has each token in the other name."""
+    """Rows of ``part`` (``a``, ``b``, ``row``) that are a partial compound: every token of the
+    name with fewer tokens is the same name as a token of the other, and the part they share
+    is more than the other's first token — or the rest of the other is a patronymic.
+
+    The first part of a Moroccan compound name is the common one (Mohamed Amine, Fatima Zahra;
+    Alaoui Ismaili, Idrissi Qaitouni): "Fatima" and "Fatima Zahra" share only that, as do
+    thousands of different people, while "Zahra" and "Fatima Zahra" share the part that tells
+    the name apart. A shared first part counts when what follows it is a nasab (Ahmed / Ahmed
+    Ben Mohamed). A one-letter token (M'hamed → ``m hamed``) is no part of a compound.
+    """
     part = part.with_columns(ta=pl.col("a").str.split(" "), tb=pl.col("b").str.split(" "))
-    part = part.filter(pl.col("ta").list.len() != pl.col("tb").list.len())
+    real_parts = pl.element().str.len_chars() >= 2
+    part = part.filter(
+        (pl.col("ta").list.len() != pl.col("tb").list.len())
+        & pl.col("ta").list.eval(real_parts).list.all()
+        & pl.col("tb").list.eval(real_parts).list.all()
+    )
     if not part.height:
         return pl.Series("row", [], dtype=pl.UInt32)
     shorter_a = part["ta"].list.len() < part["tb"].list.len()
@@ -501,11 +520,27 @@ def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
         long=pl.when(shorter_a).then(pl.col("tb")).otherwise(pl.col("ta")),
     )
     short = part.select("row", pl.col("short").alias("s")).explode("s").with_row_index("k")
-    pairs = short.join(part.select("row", pl.col("long").alias("t")).explode("t"), on="row")
+    long = part.select(
+        "row", t=pl.col("long"), j=pl.int_ranges(0, pl.col("long").list.len())
+    ).explode("t", "j")
+    pairs = short.join(long, on="row")
     pairs = pairs.with_columns(same=_same_name_frame(pairs["s"], pairs["t"], False)["same"])
-    covered = pairs.group_by("row", "k").agg(pl.col("same").fill_null(False).any())
-    rows = covered.group_by("row").agg(pl.col("same").all())
-    return rows.filter(pl.col("same"))["row"].cast(pl.UInt32)
+    pairs = pairs.with_columns(pl.col("same").fill_null(False))
+    covered = (
+        pairs.group_by("row", "k")
+        .agg(pl.col("same").any())
+        .group_by("row")
+        .agg(covered=pl.col("same").all())
+    )
+    tokens = pairs.group_by("row", "j").agg(
+        matched=pl.col("same").any(), nasab=pl.col("t").first().str.contains(_NASAB_TOKEN)
+    )
+    telling = tokens.group_by("row").agg(
+        telling=(pl.col("matched") & (pl.col("j") > 0)).any()
+        | (pl.col("matched") | pl.col("nasab")).all()
+    )
+    rows = covered.join(telling, on="row").filter(pl.col("covered") & pl.col("telling"))
+    return rows["row"].cast(pl.UInt32)
 
 
 def _variant_candidates(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -557,7 +592,9 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
     * a dropped prefix — one name is the other without its ``Ben``/``Bel``/``Ibn``/``Ould``
       prefix (Slimane / Ben Slimane, سليمان / بنسليمان);
     * a partial compound — every token of the name with fewer tokens is the same name as a
-      token of the other (Zahra / Fatim Zahra, Amine / Mohamed Amine).
+      token of the other, not only its first (common) part unless the rest is a patronymic
+      (Zahra / Fatim Zahra, Amine / Mohamed Amine, Ahmed / Ahmed Ben Mohamed; not Fatima /
+      Fatima Zahra: :func:`_partial_compound_rows`).
 
     Only the pairs whose keys allow it (:func:`_variant_candidates`) are checked in full.
     """
@@ -577,3 +614,69 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
             out = out.scatter(hits, True)
     valid = a.is_not_null() & b.is_not_null()
     return out.set(~valid, None) if (~valid).any() else out
+
+
+#: :func:`pairwise_name_in_unsplit`: the name is the same as a token (or two adjacent tokens)
+#: of the unsplit name, a variant of one, or neither.
+IN_UNSPLIT_SAME: Final[int] = 2
+IN_UNSPLIT_VARIANT: Final[int] = 1
+IN_UNSPLIT_NONE: Final[int] = 0
+
+
+def unsplit_parts(unsplit: pl.Series) -> pl.DataFrame:
+    """The parts a split name may be of each unsplit full name (Latin matching forms):
+    ``{i, part}``, one row per token and per two adjacent tokens (a compound given or family
+    name written in two: Fatima Zahra, Alaoui Ismaili), ``i`` the position in ``unsplit``."""
+    tokens = (
+        pl.DataFrame({"full": unsplit}, schema={"full": pl.Utf8})
+        .with_row_index("i")
+        .drop_nulls()
+        .select("i", t=pl.col("full").str.split(" "))
+        .with_columns(j=pl.int_ranges(0, pl.col("t").list.len()))
+        .explode("t", "j")
+        .filter(pl.col("t").str.len_chars() > 0)
+    )
+    after = tokens.select("i", pl.col("j") - 1, nxt="t")
+    two = tokens.join(after, on=["i", "j"]).select("i", part=pl.col("t") + " " + pl.col("nxt"))
+    return pl.concat([tokens.select("i", part="t"), two]).sort("i", maintain_order=True)
+
+
+def pairwise_name_in_unsplit(
+    names: pl.Series, unsplit: pl.Series, *, glued_article: bool = False
+) -> pl.Series:
+    """Element-wise: how a split name is found in an unsplit full name (both Latin matching
+    forms): :data:`IN_UNSPLIT_SAME` when it is the same name (:func:`pairwise_same_name`) as
+    one of the full name's tokens or as two adjacent ones (a compound: Fatima Zahra in "fatma
+    zhra ezizi"), :data:`IN_UNSPLIT_VARIANT` when it is a variant of one
+    (:func:`pairwise_name_variant`: Ben Moussa in "moussa abdellah", Fatim Zahra in "azhari
+    zahra"), else :data:`IN_UNSPLIT_NONE` (Int8; null if either is null).
+
+    A token key alone is not enough, as for split names: Azzouzi and the token ``ezizi``
+    (العزيزي) share the key ``zz`` but not their vowels. Each distinct (name, full name) pair
+    is checked once.
+    """
+    _check_lengths(names, unsplit)
+    pairs = pl.DataFrame(
+        {"name": names.cast(pl.Utf8), "full": unsplit.cast(pl.Utf8)},
+        schema={"name": pl.Utf8, "full": pl.Utf8},
+    )
+    distinct = pairs.drop_nulls().unique(maintain_order=True).with_row_index("i")
+    parts = unsplit_parts(distinct["full"]).join(distinct.select("i", "name"), on="i")
+    same = _same_name_frame(parts["name"], parts["part"], glued_article)["same"]
+    variant = pairwise_name_variant(parts["name"], parts["part"])
+    # (a variant is never the same name: at most one of the two)
+    code = (
+        same.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_SAME
+        + variant.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_VARIANT
+    )
+    best = parts.select("i", code=code).group_by("i").agg(pl.col("code").max())
+    distinct = distinct.join(best, on="i", how="left").with_columns(
+        pl.col("code").fill_null(IN_UNSPLIT_NONE).cast(pl.Int8)
+    )
+    out = pairs.join(
+        distinct.select("name", "full", "code"),
+        on=["name", "full"],
+        how="left",
+        maintain_order="left",
+    )["code"]
+    return out.alias("name_in_unsplit")
