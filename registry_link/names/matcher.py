@@ -468,6 +468,23 @@ def pairwise_jaro_winkler(
 #: A family-name prefix a record may drop (Ben Slimane / Slimane): ben, bel, bin, ibn, ould,
 #: oulad and their transliterations from Arabic (بن → bn, بل → bl, ابن → ebn, ولد → wld).
 _DROPPABLE_PREFIX: Final[str] = r"\b(?:ben|bel|bin|ibn|ebn|bn|bl|ould|ouled|oulad|wld)([a-z]{3,})"
+#: The same prefixes as transliterated from Arabic, glued to a ي or و: a vowel inside the word
+#: (بنيحيى → ``bnihiei``), the consonant y or w at the start of the name once the prefix is gone
+#: (يحيى → ``yhiei``).
+_ARABIC_PREFIX_Y: Final[str] = r"\b(?:ebn|bn|bl|wld)i([a-z]{2,})"
+_ARABIC_PREFIX_W: Final[str] = r"\b(?:ebn|bn|bl|wld)ou([a-z]{2,})"
+
+
+def without_prefix_expr(form: pl.Expr) -> pl.Expr:
+    """A Latin matching form without its Ben/Bel/Ibn/Ould prefix (the first one; unchanged when
+    it has none): Benslimane → slimane, بنيحيى (``bnihiei``) → ``yhiei``."""
+    return (
+        pl.when(form.str.contains(_ARABIC_PREFIX_Y))
+        .then(form.str.replace(_ARABIC_PREFIX_Y, "y${1}"))
+        .when(form.str.contains(_ARABIC_PREFIX_W))
+        .then(form.str.replace(_ARABIC_PREFIX_W, "w${1}"))
+        .otherwise(form.str.replace(_DROPPABLE_PREFIX, "${1}"))
+    )
 
 
 def _hits(same: pl.Series, rows: pl.Series) -> pl.Series:
@@ -477,8 +494,8 @@ def _hits(same: pl.Series, rows: pl.Series) -> pl.Series:
 def _dropped_prefix_rows(part: pl.DataFrame) -> pl.Series:
     """Rows of ``part`` (``a``, ``b``, ``row``) that are one name once a prefix is dropped."""
     part = part.with_columns(
-        a2=pl.col("a").str.replace(_DROPPABLE_PREFIX, "${1}"),
-        b2=pl.col("b").str.replace(_DROPPABLE_PREFIX, "${1}"),
+        a2=without_prefix_expr(pl.col("a")),
+        b2=without_prefix_expr(pl.col("b")),
     )
     found = []
     for left, right, changed in (("a2", "b", "a"), ("a", "b2", "b")):
@@ -550,7 +567,7 @@ def _variant_candidates(a: pl.Series, b: pl.Series) -> pl.Series:
     if not uniq.len():
         return pl.Series([], dtype=pl.UInt32)
     form = pl.col("form")
-    stripped = form.str.replace(_DROPPABLE_PREFIX, "${1}")
+    stripped = without_prefix_expr(form)
     feats = uniq.to_frame("form").select(
         key=name_key_expr(form),
         skey=pl.when(stripped != form).then(name_key_expr(stripped)),

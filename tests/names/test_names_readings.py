@@ -132,6 +132,11 @@ VARIANTS = [
     ("علي", "بن علي"),
     ("Ahmed", "Ould Ahmed"),
     ("Kadi", "Belkadi"),
+    # a glued ي or و after an Arabic بن is the consonant y or w of the name once dropped
+    ("Yahia", "بنيحيى"),
+    ("يحيى", "بنيحيى"),
+    ("Youssef", "بنيوسف"),
+    ("Walid", "بنوليد"),
     # a partial compound: the part that tells the name apart (not the common first part)
     ("Zahra", "Fatim Zahra"),
     ("Zahra", "فاطمة الزهراء"),
