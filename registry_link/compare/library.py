@@ -460,23 +460,28 @@ def _swap_keys(p: NameParams, key: str | None, key_ar: str | None) -> list[str]:
     ]
 
 
-def _swapped(keys: list[str], other: list[str]) -> pl.Expr:
-    """Both names typed crosswise: this part's key on the left equals the other part's key on
-    the right, and the other part's key on the left equals this part's key on the right.
-
-    One crossing alone is not a swap: it is one name shared by the two sides in different
-    places (a record "Ali Eni" and a person "Noufl Elouy" share only the key of Ali/Elouy),
-    and it would count twice, once in each of the two comparisons.
-    """
-    if not other:
-        return pl.lit(False)
+def _crossings(keys: list[str], other: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    """The two crossings of a swap, by key: this part's key on the left is the other part's on
+    the right; this part's key on the right is the other part's on the left."""
     left_to_right = pl.any_horizontal(
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in other]
     )
     right_to_left = pl.any_horizontal(
         [(r_(a) == l_(b)).fill_null(False) for a in keys for b in other]
     )
-    return left_to_right & right_to_left
+    return left_to_right, right_to_left
+
+
+def _other_crossing(
+    frame: pl.DataFrame, *, lat: str, other_lat: str, direction: str, cutoff: float
+) -> pl.Series:
+    """Where one crossing of a swap holds by key (``direction``: 1 this part's key on the left
+    is the other part's on the right, 0 the other way round), the name similarity of the other
+    crossing (1.0: the same name, under the matcher's readings: Lahcen = الحسن)."""
+    this_left = frame[direction] == 1
+    a = frame.select(pl.when(this_left).then(l_(other_lat)).otherwise(l_(lat))).to_series()
+    b = frame.select(pl.when(this_left).then(r_(lat)).otherwise(r_(other_lat))).to_series()
+    return name_similarity(a, b, score_cutoff=cutoff)
 
 
 def _build_name(p: NameParams, tag: str) -> KindLevels:
@@ -488,6 +493,12 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
     other = _swap_keys(p, key, key_ar)
     unsplit = p.unsplit if p.tokens else None
     extra = [c for c in (p.tokens, unsplit) if c]
+    other_lat = (
+        lat.replace(p.field, p.swapped_with, 1)
+        if p.swapped_with and other and lat.startswith(p.field)
+        else None
+    )
+    extra += [other_lat] if other_lat else []
     cols = tuple(dict.fromkeys([lat, *keys, *other, *extra]))
     split = l_(lat).is_not_null() & r_(lat).is_not_null()
     key_eq = pl.any_horizontal(
@@ -581,7 +592,30 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         missing = ~split
         derived[sim] = _name_similarity_fn(lat, min(p.low, p.high))
         split_sim = token_sim = ""
-    swapped = _swapped(keys, other) & split
+    swapped: pl.Expr = pl.lit(False)
+    if other:
+        # both names crosswise: both crossings by key, or one by key and the other a very
+        # similar name (similarity ≥ high; a reading: Alaoui Lahcen / الحسن العلوي).
+        # One crossing alone is one name shared in different places (a record "Ali Eni", a
+        # person "Noufl Elouy"), counted in both comparisons: no swap.
+        to_right, to_left = _crossings(keys, other)
+        swapped = split & to_right & to_left
+        if other_lat:
+            one_only = split & (to_right ^ to_left)
+            direction, crossing = f"__swapdir_{tag}", f"__swapother_{tag}"
+            derived[direction] = _expr_fn(to_right.cast(pl.Int8))
+            derived[crossing] = _reading(
+                partial(
+                    _other_crossing,
+                    lat=lat,
+                    other_lat=other_lat,
+                    direction=direction,
+                    cutoff=p.high,
+                ),
+                [f"{s}_{c}" for c in (lat, other_lat) for s in ("l", "r")] + [direction],
+            )
+            derived_when[direction] = derived_when[crossing] = one_only
+            swapped = swapped | (one_only & (pl.col(crossing) >= p.high).fill_null(False))
     levels = [
         Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
         Level("same_key", same_key, f"{what} have the same cross-script key"),
@@ -642,9 +676,8 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         derived_when[split_sim] = undecided & split
         derived_when[token_sim] = undecided & ~split
     # in order: the decided column needs the same-name and token columns, the similarities it
-    before = [
-        n for n in derived if n in (f"__samename_{tag}", f"__intok_{tag}", f"__inunsplit_{tag}")
-    ]
+    early_columns = ("samename", "intok", "inunsplit", "swapdir", "swapother")
+    before = [n for n in derived if n in {f"__{c}_{tag}" for c in early_columns}]
     derived = {
         **{n: derived[n] for n in before},
         decided: _expr_fn(decided_expr(miss, gammas)),
