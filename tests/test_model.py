@@ -190,7 +190,12 @@ def test_a_model_written_before_the_engine_redesign_loads_and_saves_the_same(
     # values at least TF_MIN_PERSONS registry persons share, and a personal_data header
     kept = {"term_frequencies", "personal_data"}
     # ... and the parameters issue 16 added, written at their defaults (the same levels)
-    added = {("name", "tokens_tf", False), ("name_tokens", "tf", None), ("name", "variants", False)}
+    added = {
+        ("name", "tokens_tf", False),
+        ("name_tokens", "tf", None),
+        ("name", "variants", False),
+        ("name", "unsplit", None),
+    }
     for entry in again["comparisons"]:
         spec = entry["comparison"]
         for kind, param, default in added:
