@@ -54,10 +54,11 @@ from registry_link.compare.similarity import (
     place_spelling_distance,
 )
 from registry_link.errors import ConfigError, ConfigProblem
-from registry_link.names import matching_form_expr, pairwise_name_variant, pairwise_same_name
+from registry_link.names import pairwise_name_variant, pairwise_same_name
 from registry_link.names.matcher import (
     IN_UNSPLIT_SAME,
     IN_UNSPLIT_VARIANT,
+    matching_forms,
     pairwise_name_in_unsplit,
 )
 
@@ -339,9 +340,7 @@ def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, unsplit: str, glued: bool
         name=pl.when(left_unsplit).then(pl.col(f"r_{lat}")).otherwise(pl.col(f"l_{lat}")),
         full=pl.when(left_unsplit).then(pl.col(f"l_{unsplit}")).otherwise(pl.col(f"r_{unsplit}")),
     )
-    distinct = sides.select(pl.col("full").unique().drop_nulls())
-    forms = distinct.with_columns(form=matching_form_expr(pl.col("full")))
-    full = sides.join(forms, on="full", how="left", maintain_order="left")["form"]
+    full = matching_forms(sides["full"])
     return pairwise_name_in_unsplit(sides["name"], full, glued_article=glued)
 
 

@@ -640,6 +640,19 @@ IN_UNSPLIT_VARIANT: Final[int] = 1
 IN_UNSPLIT_NONE: Final[int] = 0
 
 
+def matching_forms(names: pl.Series) -> pl.Series:
+    """:func:`matching_form_expr` of each name (either script), once per distinct name — and,
+    within :func:`remembered_forms`, once over all the calls that share its memo (a link asks
+    for the forms of the same unsplit full names in every chunk)."""
+    values = names.cast(pl.Utf8)
+    uniq = values.unique().drop_nulls().to_frame("form")
+    done = _per_form(
+        uniq, "matching_form", lambda new: new.with_columns(out=matching_form_expr(pl.col("form")))
+    )
+    frame = values.to_frame("form").join(done, on="form", how="left", maintain_order="left")
+    return frame["out"].alias(names.name)
+
+
 def unsplit_parts(unsplit: pl.Series) -> pl.DataFrame:
     """The parts a split name may be of each unsplit full name (Latin matching forms):
     ``{i, part}``, one row per token and per two adjacent tokens (a compound given or family
@@ -656,6 +669,51 @@ def unsplit_parts(unsplit: pl.Series) -> pl.DataFrame:
     after = tokens.select("i", pl.col("j") - 1, nxt="t")
     two = tokens.join(after, on=["i", "j"]).select("i", part=pl.col("t") + " " + pl.col("nxt"))
     return pl.concat([tokens.select("i", part="t"), two]).sort("i", maintain_order=True)
+
+
+def _coarse_key_expr(form: pl.Expr) -> pl.Expr:
+    """The key without the letters a reading of :data:`LATIN_READINGS` or a glued article may
+    add, drop or change (W, r/h/G, k/j and a d before them, h/X, l): two forms one of whose
+    readings is the other's key have the same coarse key."""
+    key = name_key_expr(form).str.replace_all(r"d([jk])", "${1}")
+    return key.str.replace_all(r"[lrhXGkjW]", "")
+
+
+def _coarse_keys(forms: pl.Series) -> pl.DataFrame:
+    """``{form, ck}``: per distinct form, the coarse keys of itself, of each of its tokens, and
+    of each of those without a Ben/Bel/Ibn/Ould prefix (through the memo of
+    :func:`remembered_forms`)."""
+
+    def work(new: pl.DataFrame) -> pl.DataFrame:
+        pieces = new.with_columns(
+            piece=pl.concat_list(pl.col("form"), pl.col("form").str.split(" "))
+        ).explode("piece")
+        piece = pl.col("piece")
+        keys = (
+            pieces.select("form", ck=pl.concat_list(piece, without_prefix_expr(piece)))
+            .explode("ck")
+            .with_columns(ck=_coarse_key_expr(pl.col("ck")))
+        )
+        listed = keys.group_by("form").agg(pl.col("ck").unique())
+        return new.join(listed, on="form", how="left", maintain_order="left")
+
+    uniq = pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}).unique().drop_nulls()
+    return _per_form(uniq, "coarse_keys", work).explode("ck")
+
+
+def _may_agree(checks: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``checks`` (``name``, ``part``) that may be the same name or a variant: those
+    whose name and part share a coarse key (:func:`_coarse_keys`). Necessary for either: the
+    same name (under a reading) has equal coarse keys; a dropped prefix, those of the name
+    without it; a partial compound, those of two tokens."""
+    names = _coarse_keys(checks["name"]).rename({"form": "name"})
+    parts = _coarse_keys(checks["part"]).rename({"form": "part"})
+    return (
+        checks.join(names, on="name")
+        .join(parts, on=["part", "ck"], how="semi")
+        .select("name", "part")
+        .unique()
+    )
 
 
 def pairwise_name_in_unsplit(
@@ -677,23 +735,42 @@ def pairwise_name_in_unsplit(
         {"name": names.cast(pl.Utf8), "full": unsplit.cast(pl.Utf8)},
         schema={"name": pl.Utf8, "full": pl.Utf8},
     )
-    distinct = pairs.drop_nulls().unique(maintain_order=True).with_row_index("i")
+    distinct = pairs.drop_nulls().unique(maintain_order=True)
+    # only the pairs whose name shares a coarse key with a part of the full name go further
+    # (most of a run's pairs share none: its random pairs for the u-probabilities)
+    fulls = distinct.select(pl.col("full").unique()).with_row_index("f")
+    full_parts = unsplit_parts(fulls["full"]).rename({"i": "f"})
+    full_keys = full_parts.join(
+        _coarse_keys(full_parts["part"]).rename({"form": "part"}), on="part"
+    ).select("f", "ck")
+    name_keys = _coarse_keys(distinct["name"]).rename({"form": "name"})
+    open_pairs = (
+        distinct.join(fulls, on="full")
+        .join(name_keys, on="name")
+        .join(full_keys, on=["f", "ck"], how="semi")
+        .select("name", "full")
+        .unique()
+    )
+    distinct = open_pairs.with_row_index("i")
     parts = unsplit_parts(distinct["full"]).join(distinct.select("i", "name"), on="i")
-    same = _same_name_frame(parts["name"], parts["part"], glued_article)["same"]
-    variant = pairwise_name_variant(parts["name"], parts["part"])
+    checks = parts.select("name", "part").unique()  # (common tokens meet many names)
+    checks = _may_agree(checks)  # (most parts of most pairs share nothing)
+    same = _same_name_frame(checks["name"], checks["part"], glued_article)["same"]
+    variant = pairwise_name_variant(checks["name"], checks["part"])
     # (a variant is never the same name: at most one of the two)
-    code = (
-        same.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_SAME
+    checks = checks.with_columns(
+        code=same.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_SAME
         + variant.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_VARIANT
     )
-    best = parts.select("i", code=code).group_by("i").agg(pl.col("code").max())
-    distinct = distinct.join(best, on="i", how="left").with_columns(
-        pl.col("code").fill_null(IN_UNSPLIT_NONE).cast(pl.Int8)
-    )
+    parts = parts.join(checks, on=["name", "part"], how="left")
+    best = parts.group_by("i").agg(pl.col("code").max().fill_null(IN_UNSPLIT_NONE))
+    distinct = distinct.join(best, on="i", how="left")
     out = pairs.join(
         distinct.select("name", "full", "code"),
         on=["name", "full"],
         how="left",
         maintain_order="left",
     )["code"]
-    return out.alias("name_in_unsplit")
+    valid = pairs["name"].is_not_null() & pairs["full"].is_not_null()
+    out = out.fill_null(IN_UNSPLIT_NONE).cast(pl.Int8)
+    return out.set(~valid, None).alias("name_in_unsplit")
