@@ -36,8 +36,10 @@ from registry_link.names.evaluation import (
     load_pair_table,
     project_arabic_latin,
     project_decider,
+    project_dropped_prefix,
     project_latin_latin,
     public_set_rates,
+    same_or_variant_decider,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +186,21 @@ def project_section(deciders: dict[str, Decider]) -> list[str]:
         ("glued_article, Latin↔Latin", family_decider),
     ):
         lines.append(_row(label, project_latin_latin(family, decider)))
+    lines += [
+        "",
+        "### The comparisons' `variant` level: the same name or a variant",
+        "",
+        'What the `given`/`family` comparisons count at their level "variant" or above (a '
+        "dropped Ben/Bel/Ibn/Ould prefix; part of a compound name, not its common first part "
+        "alone), on the same pairs. Dropped prefix: each family name of the table written with "
+        "a Ben/Bel prefix, against the same Latin without it (its Arabic and its Latin; Ben "
+        "Slimane → Slimane), and all cross-concept family pairs.",
+        "",
+        *_HEAD,
+        _row("same or variant, Arabic↔Latin", project_arabic_latin(table, same_or_variant_decider)),
+        _row("same or variant, Latin↔Latin", project_latin_latin(table, same_or_variant_decider)),
+        _row("dropped Ben/Bel prefix", project_dropped_prefix(table, same_or_variant_decider)),
+    ]
     return lines
 
 

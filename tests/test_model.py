@@ -196,6 +196,7 @@ def test_a_model_written_before_the_engine_redesign_loads_and_saves_the_same(
         ("name_tokens", "tf", None),
         ("name", "variants", False),
         ("date", "one_character", False),
+        ("name", "unsplit", None),
     }
     for entry in again["comparisons"]:
         spec = entry["comparison"]

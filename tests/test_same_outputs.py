@@ -11,7 +11,10 @@ absent from the registry reviewed instead of unmatched, 3 absent and 2 mistyped-
 dropped from review to no match, 1 match back to review at p 0.8998), then with a relative's
 identifier told by comparison and its disagreement with the person not counted (85 records'
 decisions or reasons: 16 more matches, 12 fewer reviews, all right; six dependants of two
-workers now matched get the household hint; every other weight within 0.001 bit)."""
+workers now matched get the household hint; every other weight within 0.001 bit), then with
+the name rules of issue 16 (a compound's common first part alone is no variant, a split name
+looked up in an unsplit one by name, a swap needs both names crosswise: 54 records changed on
+their own, 40 right more, 9 fewer, every one diffed)."""
 
 from __future__ import annotations
 

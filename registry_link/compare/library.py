@@ -55,6 +55,12 @@ from registry_link.compare.similarity import (
 )
 from registry_link.errors import ConfigError, ConfigProblem
 from registry_link.names import pairwise_name_variant, pairwise_same_name
+from registry_link.names.matcher import (
+    IN_UNSPLIT_SAME,
+    IN_UNSPLIT_VARIANT,
+    matching_forms,
+    pairwise_name_in_unsplit,
+)
 
 _NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -161,8 +167,9 @@ class NameParams(_Params):
     ``<field>_key`` and ``<field>_key_ar`` (cross-script keys). Set ``key_ar: null`` where the
     frame has no Arabic key (``father``), ``tokens: name_token_keys`` to compare one-sided
     full-name-only records through their token keys, ``swapped_with: family`` to recognise a
-    given name typed in the family-name column (and vice versa): a level "swapped" where this
-    part's key on one side equals the other part's key on the other side. With ``tokens``,
+    given name typed in the family-name column (and vice versa): a level "swapped" where both
+    parts' keys are equal crosswise (this part's on one side is the other part's on the other
+    side, and the other way round). With ``tokens``,
     ``tokens_tf: true`` gives the pairs whose key is among the unsplit name's tokens a level of
     their own ("same_key_in_unsplit", below "same_key"), adjusted (with ``tf``) on the
     frequency of the registry side's key: the tokens of a rare unsplit full name add more bits
@@ -170,7 +177,13 @@ class NameParams(_Params):
     key; where the right record is the unsplit one the level is not adjusted. ``variants: true``
     adds a level "variant" below "swapped": a dropped Ben/Bel/Ibn/Ould prefix or a partial
     compound name (:func:`registry_link.names.matcher.pairwise_name_variant`); off by default,
-    so a model file written before it existed loads with its own levels.
+    so a model file written before it existed loads with its own levels. With ``tokens``,
+    ``unsplit: full_name`` (the column of the unsplit full name) looks a split name up among
+    the full name's tokens by name, not by key only (the same-name check of split names:
+    Azzouzi is not the token العزيزي), also as two adjacent tokens (a compound: Fatima Zahra
+    in "فاطمة الزهراء العزيزي"), and with ``variants`` as a variant of one of them (Ben Moussa
+    in "MOUSSA Abdellah": the level "variant"); where the column is empty the token keys
+    decide as without it (:func:`registry_link.names.matcher.pairwise_name_in_unsplit`).
     """
 
     field: str = Field(pattern=_NAME_RE)
@@ -182,6 +195,7 @@ class NameParams(_Params):
     verify_same_name: bool = True
     glued_article: bool = False
     variants: bool = False
+    unsplit: str | None = None
     high: float = Field(0.92, gt=0.0, lt=1.0)
     low: float = Field(0.80, gt=0.0, lt=1.0)
     tf: bool = True
@@ -329,6 +343,19 @@ def _name_similarity_fn(col: str, lowest: float) -> Derived:
     )
 
 
+def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, unsplit: str, glued: bool) -> pl.Series:
+    """Per pair of which one side has only an unsplit full name: how the other side's split
+    name (``lat``) is found in it (:func:`~registry_link.names.matcher.pairwise_name_in_unsplit`;
+    the full names' matching forms are made once per distinct full name)."""
+    left_unsplit = frame[f"l_{lat}"].is_null()
+    sides = frame.select(
+        name=pl.when(left_unsplit).then(pl.col(f"r_{lat}")).otherwise(pl.col(f"l_{lat}")),
+        full=pl.when(left_unsplit).then(pl.col(f"l_{unsplit}")).otherwise(pl.col(f"r_{unsplit}")),
+    )
+    full = matching_forms(sides["full"])
+    return pairwise_name_in_unsplit(sides["name"], full, glued_article=glued)
+
+
 def _reading(fn: DerivedFn, columns: list[str]) -> Derived:
     """A derived column computed by ``fn``, which reads the pair-frame ``columns`` (list
     columns are gathered only for the derived columns that read them)."""
@@ -444,14 +471,28 @@ def _swap_keys(p: NameParams, key: str | None, key_ar: str | None) -> list[str]:
     ]
 
 
-def _swapped(keys: list[str], other: list[str]) -> pl.Expr:
-    """This part's key on one side equals the other part's key on the other, both ways round."""
-    if not other:
-        return pl.lit(False)
-    return pl.any_horizontal(
+def _crossings(keys: list[str], other: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    """The two crossings of a swap, by key: this part's key on the left is the other part's on
+    the right; this part's key on the right is the other part's on the left."""
+    left_to_right = pl.any_horizontal(
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in other]
-        + [(r_(a) == l_(b)).fill_null(False) for a in keys for b in other]
     )
+    right_to_left = pl.any_horizontal(
+        [(r_(a) == l_(b)).fill_null(False) for a in keys for b in other]
+    )
+    return left_to_right, right_to_left
+
+
+def _other_crossing(
+    frame: pl.DataFrame, *, lat: str, other_lat: str, direction: str, cutoff: float
+) -> pl.Series:
+    """Where one crossing of a swap holds by key (``direction``: 1 this part's key on the left
+    is the other part's on the right, 0 the other way round), the name similarity of the other
+    crossing (1.0: the same name, under the matcher's readings: Lahcen = الحسن)."""
+    this_left = frame[direction] == 1
+    a = frame.select(pl.when(this_left).then(l_(other_lat)).otherwise(l_(lat))).to_series()
+    b = frame.select(pl.when(this_left).then(r_(lat)).otherwise(r_(other_lat))).to_series()
+    return name_similarity(a, b, score_cutoff=cutoff)
 
 
 def _build_name(p: NameParams, tag: str) -> KindLevels:
@@ -461,7 +502,15 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
     what = _words(p, f"{p.field} names")
     keys = [k for k in (key, key_ar) if k]
     other = _swap_keys(p, key, key_ar)
-    cols = tuple(dict.fromkeys([lat, *keys, *other, *([p.tokens] if p.tokens else [])]))
+    unsplit = p.unsplit if p.tokens else None
+    extra = [c for c in (p.tokens, unsplit) if c]
+    other_lat = (
+        lat.replace(p.field, p.swapped_with, 1)
+        if p.swapped_with and other and lat.startswith(p.field)
+        else None
+    )
+    extra += [other_lat] if other_lat else []
+    cols = tuple(dict.fromkeys([lat, *keys, *other, *extra]))
     split = l_(lat).is_not_null() & r_(lat).is_not_null()
     key_eq = pl.any_horizontal(
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in keys] or [pl.lit(False)]
@@ -480,6 +529,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         early_when[verified] = split & key_eq & ~equal(lat)
         key_eq = key_eq & (equal(lat) | pl.col(verified).cast(pl.Boolean).fill_null(False))
     record_derived: dict[str, pl.Expr] = {}
+    variant_in_unsplit: pl.Expr = pl.lit(False)
     if p.tokens and key:
         # a side's tokens matter only where that side's name is unsplit: keep them there only
         # (once per record), so pairs do not gather the lists of split names
@@ -507,6 +557,22 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         derived_when = {**early_when, intok: candidate}
         token_mode = candidate & pl.col(intok).is_not_null()
         in_unsplit = (token_mode & (pl.col(intok) == 1)).fill_null(False)
+        if unsplit:
+            # the split name looked up by name among the unsplit name's tokens (and adjacent
+            # pairs of them): the same name, a variant, or neither; by key where it is empty
+            found = f"__inunsplit_{tag}"
+            full = pl.when(l_(lat).is_null()).then(l_(unsplit)).otherwise(r_(unsplit))
+            derived[found] = _reading(
+                partial(_name_in_unsplit, lat=lat, unsplit=unsplit, glued=p.glued_article),
+                [f"{s}_{c}" for c in (lat, unsplit) for s in ("l", "r")],
+            )
+            derived_when[found] = candidate & full.is_not_null()
+            by_name = pl.col(found)
+            in_unsplit = token_mode & pl.when(by_name.is_null()).then(in_unsplit).otherwise(
+                by_name == IN_UNSPLIT_SAME
+            )
+            in_unsplit = in_unsplit.fill_null(False)
+            variant_in_unsplit = (token_mode & (by_name == IN_UNSPLIT_VARIANT)).fill_null(False)
         same_key = (split & key_eq) if p.tokens_tf else (split & key_eq) | in_unsplit
         missing = ~split & ~token_mode
 
@@ -537,7 +603,30 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         missing = ~split
         derived[sim] = _name_similarity_fn(lat, min(p.low, p.high))
         split_sim = token_sim = ""
-    swapped = _swapped(keys, other) & split
+    swapped: pl.Expr = pl.lit(False)
+    if other:
+        # both names crosswise: both crossings by key, or one by key and the other a very
+        # similar name (similarity ≥ high; a reading: Alaoui Lahcen / الحسن العلوي).
+        # One crossing alone is one name shared in different places (a record "Ali Eni", a
+        # person "Noufl Elouy"), counted in both comparisons: no swap.
+        to_right, to_left = _crossings(keys, other)
+        swapped = split & to_right & to_left
+        if other_lat:
+            one_only = split & (to_right ^ to_left)
+            direction, crossing = f"__swapdir_{tag}", f"__swapother_{tag}"
+            derived[direction] = _expr_fn(to_right.cast(pl.Int8))
+            derived[crossing] = _reading(
+                partial(
+                    _other_crossing,
+                    lat=lat,
+                    other_lat=other_lat,
+                    direction=direction,
+                    cutoff=p.high,
+                ),
+                [f"{s}_{c}" for c in (lat, other_lat) for s in ("l", "r")] + [direction],
+            )
+            derived_when[direction] = derived_when[crossing] = one_only
+            swapped = swapped | (one_only & (pl.col(crossing) >= p.high).fill_null(False))
     levels = [
         Level("exact", equal(lat), f"{what} are identical (standardised)", lat if p.tf else None),
         Level("same_key", same_key, f"{what} have the same cross-script key"),
@@ -569,7 +658,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         levels.append(
             Level(
                 "variant",
-                pl.col(variant).cast(pl.Boolean).fill_null(False),
+                pl.col(variant).cast(pl.Boolean).fill_null(False) | variant_in_unsplit,
                 f"{what} are variants of one name: one drops a Ben/Bel/Ibn/Ould prefix or "
                 f"part of a compound name (Slimane / Ben Slimane, Zahra / Fatim Zahra)",
             )
@@ -598,7 +687,8 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         derived_when[split_sim] = undecided & split
         derived_when[token_sim] = undecided & ~split
     # in order: the decided column needs the same-name and token columns, the similarities it
-    before = [n for n in derived if n in (f"__samename_{tag}", f"__intok_{tag}")]
+    early_columns = ("samename", "intok", "inunsplit", "swapdir", "swapother")
+    before = [n for n in derived if n in {f"__{c}_{tag}" for c in early_columns}]
     derived = {
         **{n: derived[n] for n in before},
         decided: _expr_fn(decided_expr(miss, gammas)),

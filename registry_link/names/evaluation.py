@@ -23,7 +23,11 @@ import polars as pl
 
 from registry_link.errors import InputError
 from registry_link.names.keys import name_key_expr
-from registry_link.names.matcher import matching_form_expr, pairwise_same_name
+from registry_link.names.matcher import (
+    matching_form_expr,
+    pairwise_name_variant,
+    pairwise_same_name,
+)
 
 #: A decision function over two Series of raw names (either script) → Boolean Series.
 Decider = Callable[[pl.Series, pl.Series], pl.Series]
@@ -46,6 +50,35 @@ def project_decider(a: pl.Series, b: pl.Series, glued_article: bool = False) -> 
     )
     same = pairwise_same_name(forms["a"], forms["b"], glued_article=glued_article)
     return same.fill_null(False)
+
+
+def same_or_variant_decider(a: pl.Series, b: pl.Series) -> pl.Series:
+    """The name comparison's agreement at its "variant" level or above: the same name
+    (:func:`project_decider`) or a variant of it (:func:`pairwise_name_variant`)."""
+    forms = pl.DataFrame({"a": a, "b": b}).select(
+        matching_form_expr(pl.col("a")), matching_form_expr(pl.col("b"))
+    )
+    variant = pairwise_name_variant(forms["a"], forms["b"]).fill_null(False)
+    return project_decider(a, b) | variant
+
+
+#: A family name's Ben/Bel prefix as a record may drop it (not the doubled letter of Bennani,
+#: Bellahcen): the rest of the name.
+_BEN_PREFIX = r"^(?i:ben|bel)[ -]?([^nNlL \-][a-z]{2,}.*)$"
+
+
+def project_dropped_prefix(table: pl.DataFrame, decider: Decider) -> Rates:
+    """Rates of ``decider`` on the family names of the project table with a Ben/Bel prefix
+    written without it (true pairs: the row's Arabic and its Latin with the Latin without the
+    prefix, Ben Slimane → Slimane) against all cross-concept family pairs (Arabic↔Latin)."""
+    family = table.filter(pl.col("kind") == "family")
+    rest = pl.col("latin").str.extract(_BEN_PREFIX, 1)
+    dropped = family.with_columns(short=rest).drop_nulls("short")
+    true = pl.concat([dropped.select(a="arabic", b="short"), dropped.select(a="latin", b="short")])
+    ar = family.select("concept", a="arabic").unique()
+    la = family.select("concept", b="latin").unique()
+    diff = ar.join(la, how="cross").filter(pl.col("concept") != pl.col("concept_right"))
+    return _rates(decider, true, diff.select("a", "b"))
 
 
 def family_decider(a: pl.Series, b: pl.Series) -> pl.Series:

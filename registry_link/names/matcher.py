@@ -468,6 +468,23 @@ def pairwise_jaro_winkler(
 #: A family-name prefix a record may drop (Ben Slimane / Slimane): ben, bel, bin, ibn, ould,
 #: oulad and their transliterations from Arabic (بن → bn, بل → bl, ابن → ebn, ولد → wld).
 _DROPPABLE_PREFIX: Final[str] = r"\b(?:ben|bel|bin|ibn|ebn|bn|bl|ould|ouled|oulad|wld)([a-z]{3,})"
+#: The same prefixes as transliterated from Arabic, glued to a ي or و: a vowel inside the word
+#: (بنيحيى → ``bnihiei``), the consonant y or w at the start of the name once the prefix is gone
+#: (يحيى → ``yhiei``).
+_ARABIC_PREFIX_Y: Final[str] = r"\b(?:ebn|bn|bl|wld)i([a-z]{2,})"
+_ARABIC_PREFIX_W: Final[str] = r"\b(?:ebn|bn|bl|wld)ou([a-z]{2,})"
+
+
+def without_prefix_expr(form: pl.Expr) -> pl.Expr:
+    """A Latin matching form without its Ben/Bel/Ibn/Ould prefix (the first one; unchanged when
+    it has none): Benslimane → slimane, بنيحيى (``bnihiei``) → ``yhiei``."""
+    return (
+        pl.when(form.str.contains(_ARABIC_PREFIX_Y))
+        .then(form.str.replace(_ARABIC_PREFIX_Y, "y${1}"))
+        .when(form.str.contains(_ARABIC_PREFIX_W))
+        .then(form.str.replace(_ARABIC_PREFIX_W, "w${1}"))
+        .otherwise(form.str.replace(_DROPPABLE_PREFIX, "${1}"))
+    )
 
 
 def _hits(same: pl.Series, rows: pl.Series) -> pl.Series:
@@ -477,8 +494,8 @@ def _hits(same: pl.Series, rows: pl.Series) -> pl.Series:
 def _dropped_prefix_rows(part: pl.DataFrame) -> pl.Series:
     """Rows of ``part`` (``a``, ``b``, ``row``) that are one name once a prefix is dropped."""
     part = part.with_columns(
-        a2=pl.col("a").str.replace(_DROPPABLE_PREFIX, "${1}"),
-        b2=pl.col("b").str.replace(_DROPPABLE_PREFIX, "${1}"),
+        a2=without_prefix_expr(pl.col("a")),
+        b2=without_prefix_expr(pl.col("b")),
     )
     found = []
     for left, right, changed in (("a2", "b", "a"), ("a", "b2", "b")):
@@ -489,10 +506,29 @@ def _dropped_prefix_rows(part: pl.DataFrame) -> pl.Series:
     return pl.concat(found) if found else pl.Series("row", [], dtype=pl.UInt32)
 
 
+#: A token that is a patronymic (nasab) glued to its particle: Ben/Bent/Ibn/Ould + a name
+#: (Ahmed Ben Mohamed → ``ahmed benmohamed``, أحمد بن محمد → ``ehmd bnmhmd``).
+_NASAB_TOKEN: Final[str] = r"^(?:ben|bent|bin|bint|ibn|ebn|bn|bnt|ould|wld)[a-z]{3,}$"
+
+
 def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
-    """Rows of ``part`` whose name with fewer tokens has each token in the other name."""
+    """Rows of ``part`` (``a``, ``b``, ``row``) that are a partial compound: every token of the
+    name with fewer tokens is the same name as a token of the other, and the part they share
+    is more than the other's first token — or the rest of the other is a patronymic.
+
+    The first part of a Moroccan compound name is the common one (Mohamed Amine, Fatima Zahra;
+    Alaoui Ismaili, Idrissi Qaitouni): "Fatima" and "Fatima Zahra" share only that, as do
+    thousands of different people, while "Zahra" and "Fatima Zahra" share the part that tells
+    the name apart. A shared first part counts when what follows it is a nasab (Ahmed / Ahmed
+    Ben Mohamed). A one-letter token (M'hamed → ``m hamed``) is no part of a compound.
+    """
     part = part.with_columns(ta=pl.col("a").str.split(" "), tb=pl.col("b").str.split(" "))
-    part = part.filter(pl.col("ta").list.len() != pl.col("tb").list.len())
+    real_parts = pl.element().str.len_chars() >= 2
+    part = part.filter(
+        (pl.col("ta").list.len() != pl.col("tb").list.len())
+        & pl.col("ta").list.eval(real_parts).list.all()
+        & pl.col("tb").list.eval(real_parts).list.all()
+    )
     if not part.height:
         return pl.Series("row", [], dtype=pl.UInt32)
     shorter_a = part["ta"].list.len() < part["tb"].list.len()
@@ -501,11 +537,27 @@ def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
         long=pl.when(shorter_a).then(pl.col("tb")).otherwise(pl.col("ta")),
     )
     short = part.select("row", pl.col("short").alias("s")).explode("s").with_row_index("k")
-    pairs = short.join(part.select("row", pl.col("long").alias("t")).explode("t"), on="row")
+    long = part.select(
+        "row", t=pl.col("long"), j=pl.int_ranges(0, pl.col("long").list.len())
+    ).explode("t", "j")
+    pairs = short.join(long, on="row")
     pairs = pairs.with_columns(same=_same_name_frame(pairs["s"], pairs["t"], False)["same"])
-    covered = pairs.group_by("row", "k").agg(pl.col("same").fill_null(False).any())
-    rows = covered.group_by("row").agg(pl.col("same").all())
-    return rows.filter(pl.col("same"))["row"].cast(pl.UInt32)
+    pairs = pairs.with_columns(pl.col("same").fill_null(False))
+    covered = (
+        pairs.group_by("row", "k")
+        .agg(pl.col("same").any())
+        .group_by("row")
+        .agg(covered=pl.col("same").all())
+    )
+    tokens = pairs.group_by("row", "j").agg(
+        matched=pl.col("same").any(), nasab=pl.col("t").first().str.contains(_NASAB_TOKEN)
+    )
+    telling = tokens.group_by("row").agg(
+        telling=(pl.col("matched") & (pl.col("j") > 0)).any()
+        | (pl.col("matched") | pl.col("nasab")).all()
+    )
+    rows = covered.join(telling, on="row").filter(pl.col("covered") & pl.col("telling"))
+    return rows["row"].cast(pl.UInt32)
 
 
 def _variant_candidates(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -515,7 +567,7 @@ def _variant_candidates(a: pl.Series, b: pl.Series) -> pl.Series:
     if not uniq.len():
         return pl.Series([], dtype=pl.UInt32)
     form = pl.col("form")
-    stripped = form.str.replace(_DROPPABLE_PREFIX, "${1}")
+    stripped = without_prefix_expr(form)
     feats = uniq.to_frame("form").select(
         key=name_key_expr(form),
         skey=pl.when(stripped != form).then(name_key_expr(stripped)),
@@ -557,7 +609,9 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
     * a dropped prefix — one name is the other without its ``Ben``/``Bel``/``Ibn``/``Ould``
       prefix (Slimane / Ben Slimane, سليمان / بنسليمان);
     * a partial compound — every token of the name with fewer tokens is the same name as a
-      token of the other (Zahra / Fatim Zahra, Amine / Mohamed Amine).
+      token of the other, not only its first (common) part unless the rest is a patronymic
+      (Zahra / Fatim Zahra, Amine / Mohamed Amine, Ahmed / Ahmed Ben Mohamed; not Fatima /
+      Fatima Zahra: :func:`_partial_compound_rows`).
 
     Only the pairs whose keys allow it (:func:`_variant_candidates`) are checked in full.
     """
@@ -577,3 +631,146 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
             out = out.scatter(hits, True)
     valid = a.is_not_null() & b.is_not_null()
     return out.set(~valid, None) if (~valid).any() else out
+
+
+#: :func:`pairwise_name_in_unsplit`: the name is the same as a token (or two adjacent tokens)
+#: of the unsplit name, a variant of one, or neither.
+IN_UNSPLIT_SAME: Final[int] = 2
+IN_UNSPLIT_VARIANT: Final[int] = 1
+IN_UNSPLIT_NONE: Final[int] = 0
+
+
+def matching_forms(names: pl.Series) -> pl.Series:
+    """:func:`matching_form_expr` of each name (either script), once per distinct name — and,
+    within :func:`remembered_forms`, once over all the calls that share its memo (a link asks
+    for the forms of the same unsplit full names in every chunk)."""
+    values = names.cast(pl.Utf8)
+    uniq = values.unique().drop_nulls().to_frame("form")
+    done = _per_form(
+        uniq, "matching_form", lambda new: new.with_columns(out=matching_form_expr(pl.col("form")))
+    )
+    frame = values.to_frame("form").join(done, on="form", how="left", maintain_order="left")
+    return frame["out"].alias(names.name)
+
+
+def unsplit_parts(unsplit: pl.Series) -> pl.DataFrame:
+    """The parts a split name may be of each unsplit full name (Latin matching forms):
+    ``{i, part}``, one row per token and per two adjacent tokens (a compound given or family
+    name written in two: Fatima Zahra, Alaoui Ismaili), ``i`` the position in ``unsplit``."""
+    tokens = (
+        pl.DataFrame({"full": unsplit}, schema={"full": pl.Utf8})
+        .with_row_index("i")
+        .drop_nulls()
+        .select("i", t=pl.col("full").str.split(" "))
+        .with_columns(j=pl.int_ranges(0, pl.col("t").list.len()))
+        .explode("t", "j")
+        .filter(pl.col("t").str.len_chars() > 0)
+    )
+    after = tokens.select("i", pl.col("j") - 1, nxt="t")
+    two = tokens.join(after, on=["i", "j"]).select("i", part=pl.col("t") + " " + pl.col("nxt"))
+    return pl.concat([tokens.select("i", part="t"), two]).sort("i", maintain_order=True)
+
+
+def _coarse_key_expr(form: pl.Expr) -> pl.Expr:
+    """The key without the letters a reading of :data:`LATIN_READINGS` or a glued article may
+    add, drop or change (W, r/h/G, k/j and a d before them, h/X, l): two forms one of whose
+    readings is the other's key have the same coarse key."""
+    key = name_key_expr(form).str.replace_all(r"d([jk])", "${1}")
+    return key.str.replace_all(r"[lrhXGkjW]", "")
+
+
+def _coarse_keys(forms: pl.Series) -> pl.DataFrame:
+    """``{form, ck}``: per distinct form, the coarse keys of itself, of each of its tokens, and
+    of each of those without a Ben/Bel/Ibn/Ould prefix (through the memo of
+    :func:`remembered_forms`)."""
+
+    def work(new: pl.DataFrame) -> pl.DataFrame:
+        pieces = new.with_columns(
+            piece=pl.concat_list(pl.col("form"), pl.col("form").str.split(" "))
+        ).explode("piece")
+        piece = pl.col("piece")
+        keys = (
+            pieces.select("form", ck=pl.concat_list(piece, without_prefix_expr(piece)))
+            .explode("ck")
+            .with_columns(ck=_coarse_key_expr(pl.col("ck")))
+        )
+        listed = keys.group_by("form").agg(pl.col("ck").unique())
+        return new.join(listed, on="form", how="left", maintain_order="left")
+
+    uniq = pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}).unique().drop_nulls()
+    return _per_form(uniq, "coarse_keys", work).explode("ck")
+
+
+def _may_agree(checks: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``checks`` (``name``, ``part``) that may be the same name or a variant: those
+    whose name and part share a coarse key (:func:`_coarse_keys`). Necessary for either: the
+    same name (under a reading) has equal coarse keys; a dropped prefix, those of the name
+    without it; a partial compound, those of two tokens."""
+    names = _coarse_keys(checks["name"]).rename({"form": "name"})
+    parts = _coarse_keys(checks["part"]).rename({"form": "part"})
+    return (
+        checks.join(names, on="name")
+        .join(parts, on=["part", "ck"], how="semi")
+        .select("name", "part")
+        .unique()
+    )
+
+
+def pairwise_name_in_unsplit(
+    names: pl.Series, unsplit: pl.Series, *, glued_article: bool = False
+) -> pl.Series:
+    """Element-wise: how a split name is found in an unsplit full name (both Latin matching
+    forms): :data:`IN_UNSPLIT_SAME` when it is the same name (:func:`pairwise_same_name`) as
+    one of the full name's tokens or as two adjacent ones (a compound: Fatima Zahra in "fatma
+    zhra ezizi"), :data:`IN_UNSPLIT_VARIANT` when it is a variant of one
+    (:func:`pairwise_name_variant`: Ben Moussa in "moussa abdellah", Fatim Zahra in "azhari
+    zahra"), else :data:`IN_UNSPLIT_NONE` (Int8; null if either is null).
+
+    A token key alone is not enough, as for split names: Azzouzi and the token ``ezizi``
+    (العزيزي) share the key ``zz`` but not their vowels. Each distinct (name, full name) pair
+    is checked once.
+    """
+    _check_lengths(names, unsplit)
+    pairs = pl.DataFrame(
+        {"name": names.cast(pl.Utf8), "full": unsplit.cast(pl.Utf8)},
+        schema={"name": pl.Utf8, "full": pl.Utf8},
+    )
+    distinct = pairs.drop_nulls().unique(maintain_order=True)
+    # only the pairs whose name shares a coarse key with a part of the full name go further
+    # (most of a run's pairs share none: its random pairs for the u-probabilities)
+    fulls = distinct.select(pl.col("full").unique()).with_row_index("f")
+    full_parts = unsplit_parts(fulls["full"]).rename({"i": "f"})
+    full_keys = full_parts.join(
+        _coarse_keys(full_parts["part"]).rename({"form": "part"}), on="part"
+    ).select("f", "ck")
+    name_keys = _coarse_keys(distinct["name"]).rename({"form": "name"})
+    open_pairs = (
+        distinct.join(fulls, on="full")
+        .join(name_keys, on="name")
+        .join(full_keys, on=["f", "ck"], how="semi")
+        .select("name", "full")
+        .unique()
+    )
+    distinct = open_pairs.with_row_index("i")
+    parts = unsplit_parts(distinct["full"]).join(distinct.select("i", "name"), on="i")
+    checks = parts.select("name", "part").unique()  # (common tokens meet many names)
+    checks = _may_agree(checks)  # (most parts of most pairs share nothing)
+    same = _same_name_frame(checks["name"], checks["part"], glued_article)["same"]
+    variant = pairwise_name_variant(checks["name"], checks["part"])
+    # (a variant is never the same name: at most one of the two)
+    checks = checks.with_columns(
+        code=same.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_SAME
+        + variant.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_VARIANT
+    )
+    parts = parts.join(checks, on=["name", "part"], how="left")
+    best = parts.group_by("i").agg(pl.col("code").max().fill_null(IN_UNSPLIT_NONE))
+    distinct = distinct.join(best, on="i", how="left")
+    out = pairs.join(
+        distinct.select("name", "full", "code"),
+        on=["name", "full"],
+        how="left",
+        maintain_order="left",
+    )["code"]
+    valid = pairs["name"].is_not_null() & pairs["full"].is_not_null()
+    out = out.fill_null(IN_UNSPLIT_NONE).cast(pl.Int8)
+    return out.set(~valid, None).alias("name_in_unsplit")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 import pytest
 
 from registry_link.compare import build_comparison
-from registry_link.names import matching_form, name_key
+from registry_link.names import matching_form, name_key, token_keys_expr
 
 GIVEN = {"name": "given", "kind": "name", "field": "given", "variants": True}
 FAMILY = {
@@ -68,3 +69,88 @@ def test_variants_are_off_unless_asked_for(gammas: Any) -> None:
     assert "variant" not in [lvl.label for lvl in build_comparison(spec).levels]
     got = gammas(spec, [row("Zahra", "x")], [row("Fatim Zahra", "x")], schema=SCHEMA)
     assert build_comparison(spec).level(got[0]).label != "variant"
+
+
+# ------------------------------------------- a split name against an unsplit full name (OF-026)
+
+UNSPLIT_SPEC = {
+    "tokens": "name_token_keys",
+    "unsplit": "full_name",
+    "tokens_tf": True,
+}
+UNSPLIT_SCHEMA = SCHEMA | {"name_token_keys": pl.List(pl.Utf8), "full_name": str}
+
+
+def split_row(given: str, family: str) -> dict[str, Any]:
+    """A registry-like row: split names, no unsplit full name."""
+    tokens = sorted({k for n in (given, family) for k in token_keys(n)})
+    return row(given, family) | {"name_token_keys": tokens, "full_name": None}
+
+
+def unsplit_row(full: str | None, tokens: list[str] | None = None) -> dict[str, Any]:
+    """A row with only an unsplit full name (its token keys as standardise makes them)."""
+    empty = dict.fromkeys(row("x", "x"))
+    return empty | {
+        "name_token_keys": tokens if tokens is not None else token_keys(full or ""),
+        "full_name": full,
+    }
+
+
+def token_keys(name: str) -> list[str]:
+    keys = pl.select(token_keys_expr(pl.lit(matching_form(name), dtype=pl.Utf8))).item()
+    return sorted(keys.to_list())
+
+
+UNSPLIT_CASES = [
+    # (split row, unsplit row, given level, family level)
+    # OF-026: the compound given name is two adjacent tokens; Azzouzi shares only a key
+    (
+        split_row("Fatima Zahra", "Azizi"),
+        unsplit_row("فاطمة الزهراء العزيزي"),
+        "same_key_in_unsplit",
+        "same_key_in_unsplit",
+    ),
+    (
+        split_row("Fatima", "Azzouzi"),
+        unsplit_row("فاطمة الزهراء العزيزي"),
+        "same_key_in_unsplit",
+        "similar_high",
+    ),
+    # a dropped Ben prefix, a partial compound among the tokens: variants
+    (
+        split_row("Abdellah", "Ben Moussa"),
+        unsplit_row("MOUSSA Abdellah"),
+        "same_key_in_unsplit",
+        "variant",
+    ),
+    (
+        split_row("Fatim Zahra", "Azhari"),
+        unsplit_row("AZHARI Zahra"),
+        "variant",
+        "same_key_in_unsplit",
+    ),
+    # no full name (an unsplit side with token keys only): the keys decide, as before
+    (
+        split_row("Mohamed", "Alaoui"),
+        unsplit_row(None, ["l", "mhmd"]),
+        "same_key_in_unsplit",
+        "same_key_in_unsplit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("split", "unsplit", "given_level", "family_level"), UNSPLIT_CASES)
+def test_a_split_name_is_looked_up_in_an_unsplit_one_by_name(
+    gammas: Any, split: dict, unsplit: dict, given_level: str, family_level: str
+) -> None:
+    for spec, expected in ((GIVEN, given_level), (FAMILY, family_level)):
+        spec = spec | UNSPLIT_SPEC
+        got = gammas(spec, [unsplit], [split], schema=UNSPLIT_SCHEMA)
+        assert build_comparison(spec).level(got[0]).label == expected, spec["name"]
+        assert gammas(spec, [split], [unsplit], schema=UNSPLIT_SCHEMA) == got
+
+
+def test_without_unsplit_a_token_key_is_enough() -> None:
+    spec = GIVEN | FAMILY | {"tokens": "name_token_keys", "tokens_tf": True}
+    assert "full_name" not in build_comparison(spec).columns
+    assert "full_name" in build_comparison(spec | {"unsplit": "full_name"}).columns

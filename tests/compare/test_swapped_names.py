@@ -88,3 +88,37 @@ def test_same_key_level_is_verified_by_the_name_matcher(
     got = gammas(spec, [left], [right], schema=SCHEMA)
     label = build_comparison(spec).level(got[0]).label
     assert label != "same_key" if expected != "same_key" else label == "same_key"
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        # one name shared crosswise, the other different: not a swap (it counted twice, once
+        # in each comparison: a record "Ali Eni" matched to a person "Noufl Elouy")
+        (row("Ali", "Eni"), row("Noufl", "Elouy")),
+        (row("Alaoui", "Tazi"), row("Karim", "Alaoui")),
+        (row(None, None, "علي", "عني"), row("Noufl", "Ali")),
+    ],
+)
+def test_one_crossing_alone_is_not_a_swap(gammas: Any, left: dict, right: dict) -> None:
+    for spec in (GIVEN, FAMILY):
+        for a, b in ((left, right), (right, left)):
+            got = gammas(spec, [a], [b], schema=SCHEMA)
+            assert build_comparison(spec).level(got[0]).label != "swapped"
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        # one crossing by key, the other the same name under a reading (Lahcen = الحسن)
+        (row("Alaoui", "Lahcen"), row(None, None, "الحسن", "العلوي")),
+        (row("Malki", "Lahcen"), row("Hassan", "Malki")),
+        # one crossing by key, the other a typo the matcher reads as the same name
+        (row("Aitali", "Rachida"), row("Rachda", "Ait Ali")),
+    ],
+)
+def test_a_swap_with_one_name_spelled_otherwise(gammas: Any, left: dict, right: dict) -> None:
+    for spec in (GIVEN, FAMILY):
+        for a, b in ((left, right), (right, left)):
+            got = gammas(spec, [a], [b], schema=SCHEMA)
+            assert build_comparison(spec).level(got[0]).label == "swapped"

@@ -14,8 +14,10 @@ from registry_link.errors import InputError
 from registry_link.names.evaluation import (
     load_pair_table,
     project_arabic_latin,
+    project_dropped_prefix,
     project_latin_latin,
     public_set_rates,
+    same_or_variant_decider,
     shuffled_different_pairs,
 )
 
@@ -53,6 +55,20 @@ def test_latin_latin_goals(table: pl.DataFrame) -> None:
     assert rates.true_pairs > 500
     assert rates.recall >= 0.97, rates
     assert rates.false_positive_rate <= 0.01, rates
+
+
+def test_variant_level_goals(table: pl.DataFrame) -> None:
+    """The comparisons' "variant" level or above: still ≤ 1 % of different-name pairs, the
+    true pairs as the same-name decision finds them, a dropped Ben/Bel prefix ≥ 97 %."""
+    for measure in (project_arabic_latin, project_latin_latin):
+        same = measure(table)
+        either = measure(table, same_or_variant_decider)
+        assert either.recall >= same.recall
+        assert either.false_positive_rate <= 0.01, either
+    dropped = project_dropped_prefix(table, same_or_variant_decider)
+    assert dropped.true_pairs > 50
+    assert dropped.recall >= 0.97, dropped
+    assert dropped.false_positive_rate <= 0.01, dropped
 
 
 def test_confusable_names_are_different_concepts(table: pl.DataFrame) -> None:
