@@ -193,3 +193,20 @@ def by_predicates(k: int = 5, **attributes: str | int) -> dict[str, Any]:
         ],
         "pagination": {"page_size": k, "page_number": 1},
     }
+
+
+def txn_status_envelope(transaction_id: str) -> dict[str, Any]:
+    """A DCI transaction-status request for the asynchronous search ``transaction_id``."""
+    return {
+        "signature": None,
+        "header": {**envelope()["header"], "action": "txn-status", "total_count": 1},
+        "message": {
+            "transaction_id": "txn-status-1",
+            "txnstatus_request": {
+                "reference_id": "ref-s",
+                "txn_type": "search",
+                "attribute_type": "transaction_id",
+                "attribute_value": transaction_id,
+            },
+        },
+    }

@@ -6,7 +6,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.service.conftest import Service, by_id, by_predicates, envelope
+from tests.service.conftest import (
+    Service,
+    by_id,
+    by_predicates,
+    envelope,
+    txn_status_envelope,
+)
 
 
 def _person(rows: list[dict[str, str]], n: int = 0) -> dict[str, str]:
@@ -166,20 +172,10 @@ def test_async_search_acknowledges_then_answers_by_transaction_and_job(
     assert job["status"] == "succeeded", job
     records = job["result"]["message"]["search_response"][0]["data"]["reg_records"]
     assert records[0]["person_id"] == person["id_personne"]
-    status_request = {
-        "header": {**envelope()["header"], "action": "txn-status", "total_count": 1},
-        "message": {
-            "transaction_id": "txn-status-1",
-            "txnstatus_request": {
-                "reference_id": "ref-s",
-                "txn_type": "search",
-                "attribute_type": "transaction_id",
-                "attribute_value": "txn-async",
-            },
-        },
-    }
     status = service.client.post(
-        "/registry/sync/txn/status", json=status_request, headers=service.auth()
+        "/registry/sync/txn/status",
+        json=txn_status_envelope("txn-async"),
+        headers=service.auth(),
     )
     assert status.status_code == 200, status.text
     txn = status.json()["message"]["txnstatus_response"]

@@ -22,7 +22,7 @@ from registry_link.service.signing import (
     new_signing_key,
     verify,
 )
-from tests.service.conftest import Service, by_id, envelope
+from tests.service.conftest import Service, by_id, envelope, txn_status_envelope
 
 NOW = 1_800_000_000.0
 
@@ -186,21 +186,8 @@ def test_the_service_signs_its_answers_with_the_key_it_publishes(
     ack = service.client.post("/registry/search", json=body, headers=service.auth())
     assert ack.status_code == 202
     verify(ack.json(), published["public_key"])
-    status_body = {
-        "signature": None,
-        "header": body["header"] | {"action": "txn-status"},
-        "message": {
-            "transaction_id": "txn-status-1",
-            "txnstatus_request": {
-                "reference_id": "ref-s",
-                "txn_type": "search",
-                "attribute_type": "transaction_id",
-                "attribute_value": "txn-1",
-            },
-        },
-    }
     status = service.client.post(
-        "/registry/sync/txn/status", json=status_body, headers=service.auth()
+        "/registry/sync/txn/status", json=txn_status_envelope("txn-1"), headers=service.auth()
     )
     assert status.status_code == 200, status.text
     verify(status.json(), published["public_key"])
