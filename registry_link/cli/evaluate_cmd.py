@@ -57,9 +57,18 @@ def households_table(scores: dict[str, Any]) -> Table:
     (:func:`registry_link.report.evaluation.households_reproduced`), and the pairwise
     precision and recall of "same household"."""
     exact = scores["households_reproduced"]
+    registry = scores.get("registry_households_reproduced")
     pairs = scores["same_household"]["all"]
+    beneficiary = exact.get("true_household", "household_id") != "household_id"
+    title = (
+        "Households (true household: the beneficiary household — the registry's, a declared "
+        "spouse the registry places elsewhere in the worker's — of the records whose person is "
+        "in the registry)"
+        if beneficiary
+        else "Households (true household: the registry's, of the records whose person is in it)"
+    )
     table = Table(
-        title="Households (true household: the registry's, of the records whose person is in it)",
+        title=title,
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -73,6 +82,12 @@ def households_table(scores: dict[str, Any]) -> Table:
         _ratio(exact["share"]),
         f"{exact['reproduced']:,} of {n:,}",
     )
+    if beneficiary and registry is not None:
+        table.add_row(
+            f"— against the registry's households (≥ {registry['min_records']} records)",
+            _ratio(registry["share"]),
+            f"{registry['reproduced']:,} of {registry['true_households']:,}",
+        )
     table.add_row("split over output households", f"{exact['split']:,}", f"of {n:,}")
     table.add_row("merged with another", f"{exact['merged']:,}", f"of {n:,}")
     table.add_row(

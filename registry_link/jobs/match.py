@@ -478,6 +478,9 @@ def evaluation_rows(scores: dict[str, Any]) -> list[tuple[str, str]]:
     exact = scores.get("households_reproduced")
     if exact is not None:
         rows.append(("households reproduced exactly", households_reproduced_text(exact)))
+    registry = scores.get("registry_households_reproduced")
+    if registry is not None and exact is not None and registry != exact:
+        rows.append(("— against the registry's households", households_reproduced_text(registry)))
     return rows
 
 
@@ -485,8 +488,13 @@ def households_reproduced_text(exact: dict[str, Any]) -> str:
     """:func:`registry_link.report.evaluation.households_reproduced` in words: the share, of
     how many true households, and how the others went wrong."""
     share = "–" if exact["share"] is None else f"{exact['share']:.4f}"
+    kind = (
+        "registry"
+        if exact.get("true_household", "household_id") == "household_id"
+        else "beneficiary"
+    )
     return (
-        f"{share}  ({exact['reproduced']:,} of {exact['true_households']:,} true households "
+        f"{share}  ({exact['reproduced']:,} of {exact['true_households']:,} {kind} households "
         f"of ≥ {exact['min_records']} records; {exact['split']:,} split, "
         f"{exact['merged']:,} merged with another)"
     )

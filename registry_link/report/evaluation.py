@@ -25,6 +25,13 @@ person across all lists.
   at least two partner records, the share the run gives as one output household holding
   exactly their records.
 
+A *true household* is the beneficiary household when the truth gives one (the optional column
+``beneficiary_household_id``: the person's registry household, except for a declared spouse
+whom the registry still places in another household — a marriage it has not caught up with —
+who belongs to the declaring worker's, as a dependant of an insured worker does), else the
+registry household (``household_id``). The exact share is also given against the registry's
+households alone (``registry_households_reproduced``), so the two readings can be compared.
+
 Ratios with a zero denominator are ``None`` (undefined), not 0 or 1.
 """
 
@@ -45,6 +52,9 @@ TRUTH_COLUMNS: Final[tuple[str, ...]] = (
     "person_id",
     "household_id",
 )
+
+#: Optional truth column: the beneficiary household (see the module's docstring).
+BENEFICIARY_HOUSEHOLD: Final[str] = "beneficiary_household_id"
 
 _KEYS: Final[list[str]] = ["source", "record_id"]
 
@@ -117,9 +127,11 @@ def prepare_truth(truth: pl.DataFrame) -> pl.DataFrame:
         raise UsageError(
             f"the ground truth lacks column(s) {missing}; it needs {list(TRUTH_COLUMNS)}"
         )
-    t = truth.select(
-        pl.col(c).cast(pl.Utf8).str.strip_chars().replace("", None) for c in TRUTH_COLUMNS
-    )
+    kept = [
+        *TRUTH_COLUMNS,
+        *([BENEFICIARY_HOUSEHOLD] if BENEFICIARY_HOUSEHOLD in truth.columns else []),
+    ]
+    t = truth.select(pl.col(c).cast(pl.Utf8).str.strip_chars().replace("", None) for c in kept)
     dup = t.group_by(_KEYS).len().filter(pl.col("len") > 1)
     if dup.height:
         r = dup.row(0, named=True)
@@ -439,14 +451,24 @@ def evaluate_clusters(clusters: pl.DataFrame, truth: pl.DataFrame) -> dict[str, 
     return pairwise_scores(clusters, prepare_truth(truth), "beneficiary_key", "true_person_uid")
 
 
+def true_household_column(truth: pl.DataFrame) -> str:
+    """The truth's household column: ``beneficiary_household_id`` when the truth has it, else
+    the registry's ``household_id``."""
+    return BENEFICIARY_HOUSEHOLD if BENEFICIARY_HOUSEHOLD in truth.columns else "household_id"
+
+
 def evaluate_households(households: pl.DataFrame, truth: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """Pairwise scores of "same household" (``household_key`` against the registry household).
+    """Pairwise scores of "same household" (``household_key`` against the true household:
+    :func:`true_household_column`).
 
     Only records whose true person is in the registry count: the truth knows no household for
     the others.
     """
-    t = prepare_truth(truth).filter(pl.col("household_id").is_not_null())
-    return pairwise_scores(households, t, "household_key", "household_id")
+    t = prepare_truth(truth)
+    column = true_household_column(t)
+    return pairwise_scores(
+        households, t.filter(pl.col(column).is_not_null()), "household_key", column
+    )
 
 
 #: A true household counts in :func:`households_reproduced` from this many partner records.
@@ -454,12 +476,17 @@ HOUSEHOLD_MIN_RECORDS: Final[int] = 2
 
 
 def households_reproduced(
-    households: pl.DataFrame, truth: pl.DataFrame, min_records: int = HOUSEHOLD_MIN_RECORDS
+    households: pl.DataFrame,
+    truth: pl.DataFrame,
+    min_records: int = HOUSEHOLD_MIN_RECORDS,
+    *,
+    registry_only: bool = False,
 ) -> dict[str, Any]:
     """How many true households the run reproduces exactly.
 
-    A *true household* is a registry household (the truth's ``household_id``) with the partner
-    records whose true person is in it; only records whose true person is in the registry
+    A *true household* is a household of the truth (:func:`true_household_column`, or the
+    registry's ``household_id`` with ``registry_only``) with the partner records whose true
+    person is in it; only records whose true person is in the registry
     count, on both sides, as in :func:`evaluate_households` (the truth knows no household for
     the others, so an output household may also hold such records). A true household of at
     least ``min_records`` records is *reproduced* when all its records have the same output
@@ -475,13 +502,16 @@ def households_reproduced(
         min_records: the fewest records a true household needs to count.
 
     Returns:
-        ``{min_records, true_households, reproduced, share, split, merged}``; ``share`` =
-        reproduced / true_households (``None`` when there is none).
+        ``{min_records, true_household, true_households, reproduced, share, split, merged}``;
+        ``true_household`` names the truth column used; ``share`` = reproduced /
+        true_households (``None`` when there is none).
     """
-    t = prepare_truth(truth).filter(pl.col("household_id").is_not_null())
+    t = prepare_truth(truth)
+    column = "household_id" if registry_only else true_household_column(t)
+    t = t.filter(pl.col(column).is_not_null())
     j = households.select(
         *(pl.col(c).cast(pl.Utf8) for c in _KEYS), _pred=pl.col("household_key").cast(pl.Utf8)
-    ).join(t.select(*_KEYS, _true="household_id"), on=_KEYS)
+    ).join(t.select(*_KEYS, _true=column), on=_KEYS)
     # an output household holding records of two or more true households merges them
     merging = (
         j.drop_nulls("_pred")
@@ -508,6 +538,7 @@ def households_reproduced(
     n, k = int(counts["true_households"]), int(counts["reproduced"] or 0)
     return {
         "min_records": min_records,
+        "true_household": column,
         "true_households": n,
         "reproduced": k,
         "share": _div(k, n),
@@ -525,8 +556,9 @@ def evaluate(
     registry: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """All scores, JSON-safe: ``{"links": [per-source rows], "same_person": ...,
-    "same_household": ..., "households_reproduced": ..., "slices": [per (slice, source)
-    rows]}`` (:func:`households_reproduced` on ``households``).
+    "same_household": ..., "households_reproduced": ..., "registry_households_reproduced":
+    ..., "slices": [per (slice, source) rows]}`` (:func:`households_reproduced` on
+    ``households``, against the true households, then against the registry's alone).
 
     ``partners`` (the standardised partner records) and ``registry`` (the standardised
     registry) make the slices they tell measurable (:func:`evaluate_slices`).
@@ -536,6 +568,9 @@ def evaluate(
         "same_person": evaluate_clusters(clusters, truth),
         "same_household": evaluate_households(households, truth),
         "households_reproduced": households_reproduced(households, truth),
+        "registry_households_reproduced": households_reproduced(
+            households, truth, registry_only=True
+        ),
         "slices": evaluate_slices(links, partners, truth, registry).to_dicts(),
     }
 

@@ -7,7 +7,7 @@ Files (same seed -> byte-identical files):
   ``partner_chambre_fr_ayants_droit.csv`` (Windows-1256, ``;``, CRLF),
   ``partner_ordre_fullname.xlsx``;
 * ``ground_truth.csv`` (``source,record_id,true_person_uid,person_id,household_id``, then the
-  slice labels ``birth_date_error,cin_of_relative,name_variant,in_registry``: see
+  slice labels and ``beneficiary_household_id``: see
   :data:`registry_link.synth.partners.GROUND_TRUTH_COLUMNS`);
 * ``synth_manifest.json``: counts, noise settings and the noise rates actually drawn.
 

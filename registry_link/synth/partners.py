@@ -116,6 +116,9 @@ GROUND_TRUTH_COLUMNS: Final[tuple[str, ...]] = (
     "place_spelling",  # true: a rural commune outside the gazetteer (birth place or residence)
     #   is spelled otherwise than in the registry (Lqliaa / Leqliaa)
     "in_registry",  # true: the record's person is in the registry
+    "beneficiary_household_id",  # the household the record belongs to as a beneficiary: its
+    #   person's registry household, except a declared spouse who still lives in another one
+    #   (the registry is behind: a recent marriage), who belongs to the declaring worker's
 )
 
 _DATE_ERRORS: Final[dict[str, str]] = {
@@ -476,6 +479,16 @@ def make_partner_lists(
                     ),
                     person_id="person_id",
                     household_id="household_id",
+                    # a declared spouse still in another registry household (a marriage the
+                    # registry has not caught up with) belongs to the worker's household
+                    beneficiary_household_id=pl.when(pl.col("relationship") == "spouse_elsewhere")
+                    .then(
+                        pl.col("household_id")
+                        .filter(pl.col("relationship") == "principal")
+                        .first()
+                        .over("w_order")
+                    )
+                    .otherwise(pl.col("household_id")),
                     cnss=(100_000_000 + (pl.col("t_person") * 7_919 + 12_345) % 900_000_000).cast(
                         pl.Utf8
                     ),
@@ -507,6 +520,7 @@ def make_partner_lists(
                 cin_of_lookalike="cin_of_lookalike",
                 place_spelling="place_spelling",
                 in_registry=pl.col("person_id").is_not_null(),
+                beneficiary_household_id="beneficiary_household_id",
             )
         )
         logs.append(

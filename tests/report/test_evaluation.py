@@ -207,6 +207,32 @@ def test_households_reproduced_from_a_larger_size() -> None:
     assert (three["true_households"], three["reproduced"], three["share"]) == (1, 1, 1.0)
 
 
+def test_households_against_beneficiary_households() -> None:
+    """A declared spouse the registry still places in her parents' household: the run puts her
+    with the worker. Against beneficiary households that is exact; against the registry's,
+    it merges the worker's household and splits her parents'."""
+    hh, t = _household_frames(
+        {"w1": "H1", "w2": "H1", "sp": "H2", "p1": "H2", "p2": "H2"},
+        {"w1": "X", "w2": "X", "sp": "X", "p1": "Y", "p2": "Y"},
+    )
+    beneficiary = {"w1": "H1", "w2": "H1", "sp": "H1", "p1": "H2", "p2": "H2"}
+    t = t.with_columns(
+        beneficiary_household_id=pl.Series(
+            [beneficiary[s + r] for s, r in t.select("source", "record_id").rows()]
+        )
+    )
+    got = households_reproduced(hh, t)
+    assert got["true_household"] == "beneficiary_household_id"
+    assert (got["true_households"], got["reproduced"], got["split"], got["merged"]) == (2, 2, 0, 0)
+    registry = households_reproduced(hh, t, registry_only=True)
+    assert registry["true_household"] == "household_id"
+    assert (registry["reproduced"], registry["split"], registry["merged"]) == (0, 1, 2)
+    assert evaluate_households(hh, t)["all"]["precision"] == 1.0
+    # without the column, the registry's households are the truth
+    plain = households_reproduced(hh, t.drop("beneficiary_household_id"))
+    assert plain == registry
+
+
 def test_evaluate_bundles_everything() -> None:
     clusters = LINKS.select("source", "record_id").with_columns(
         beneficiary_key=pl.Series(["P1", "P3", "P4", "B1", "P1", "P9"])
@@ -505,9 +531,13 @@ def test_evaluate_keeps_its_keys_and_adds_the_slices() -> None:
         "same_person",
         "same_household",
         "households_reproduced",
+        "registry_households_reproduced",
         "slices",
     ]
     assert out["households_reproduced"] == households_reproduced(hh, SLICE_TRUTH)
+    assert out["registry_households_reproduced"] == households_reproduced(
+        hh, SLICE_TRUTH, registry_only=True
+    )
     assert len(out["slices"]) == len(SLICES) * 3
     assert all(r["measurable"] for r in out["slices"])
     bare = evaluate(SLICE_LINKS, clusters, hh, SLICE_TRUTH)  # as jobs.run_match calls it

@@ -125,6 +125,7 @@ def test_ground_truth_file(out: Path) -> None:
         "cin_of_lookalike",
         "place_spelling",
         "in_registry",
+        "beneficiary_household_id",
     ]
     manifest = json.loads((out / "synth_manifest.json").read_text(encoding="utf-8"))
     rows = manifest["files"]

@@ -104,6 +104,24 @@ def test_spouse_from_another_household(partners: PartnerRecords) -> None:
         assert (elsewhere["household_id"] != elsewhere["principal_hh"]).all()
 
 
+def test_beneficiary_household_of_a_spouse_from_elsewhere(partners: PartnerRecords) -> None:
+    """The truth's beneficiary household is the registry's, except for a declared spouse from
+    another registry household: the declaring worker's."""
+    truth = partners.ground_truth
+    for source in SOURCES:
+        recs = partners.records[source].join(
+            truth.filter(pl.col("source") == source).select(
+                "record_id", "beneficiary_household_id"
+            ),
+            on="record_id",
+        )
+        hh = recs.select(principal_record_id="record_id", principal_hh="household_id")
+        elsewhere = recs.filter(pl.col("spouse_elsewhere")).join(hh, on="principal_record_id")
+        assert (elsewhere["beneficiary_household_id"] == elsewhere["principal_hh"]).all()
+        others = recs.filter(~pl.col("spouse_elsewhere"))
+        assert others["beneficiary_household_id"].equals(others["household_id"], check_names=False)
+
+
 def test_cin_and_age(partners: PartnerRecords) -> None:
     for source in SOURCES:
         recs = partners.records[source]
