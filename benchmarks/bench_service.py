@@ -68,6 +68,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--data-dir", type=Path, default=HERE / "data")
     p.add_argument("--out", type=Path, default=HERE / "results" / "service.md")
+    p.add_argument(
+        "--search-batch",
+        default="64",
+        help="serve's --search-batch values, comma-separated: one server per value, same "
+        "requests (e.g. 1,64 compares searching each alone with coalescing)",
+    )
     return p.parse_args(argv)
 
 
@@ -159,16 +165,92 @@ async def _load(
     return latencies, statuses, time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark and write its markdown report."""
+def _serve_and_load(
+    args: argparse.Namespace,
+    cli: list[str],
+    paths: Any,
+    work: Path,
+    db: str,
+    key: str,
+    bodies: list[dict[str, Any]],
+    batch: int,
+) -> dict[str, Any]:
+    """Start ``registry-link serve --search-batch batch``, load it, stop it: its figures."""
     import httpx
     import psutil
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [
+            *cli,
+            "serve",
+            "--registry",
+            str(paths.raw_registry),
+            "--registry-config",
+            str(paths.registry_config),
+            "--model",
+            str(work / "model.json"),
+            "--db",
+            db,
+            "--port",
+            str(port),
+            "--rate",
+            "1000000",
+            "--search-batch",
+            str(batch),
+            "--jobs-dir",
+            str(work / "jobs"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        ready_s = None
+        while time.perf_counter() - started < 3600 and server.poll() is None:
+            try:
+                if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
+                    ready_s = time.perf_counter() - started
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        if ready_s is None:
+            raise SystemExit("the server did not become ready")
+        rss_gb = psutil.Process(server.pid).memory_info().rss / 1e9
+        single, s_status, s_wall = asyncio.run(
+            _load(base, key, bodies[: args.single], 1, args.seconds)
+        )
+        many, m_status, m_wall = asyncio.run(
+            _load(base, key, bodies[args.single :], args.clients, args.seconds)
+        )
+        rss_after = psutil.Process(server.pid).memory_info().rss / 1e9
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return {
+        "batch": batch,
+        "ready_s": ready_s,
+        "rss_gb": rss_gb,
+        "rss_after": rss_after,
+        "one": _summary(single, s_wall),
+        "one_status": s_status,
+        "conc": _summary(many, m_wall),
+        "conc_status": m_status,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and write its markdown report."""
 
     from registry_link.jobs import load_job_inputs
     from registry_link.linker import Linker
     from registry_link.model import save_model
 
     args = parse_args(argv)
+    batches = [int(b) for b in args.search_batch.split(",")]
+    runs: list[dict[str, Any]] = []
     load = os.getloadavg()
     paths, note = prepare_data(args.registry, args.partners, args.seed, args.data_dir)
     print(f"data: {note}", file=sys.stderr)
@@ -210,79 +292,43 @@ def main(argv: list[str] | None = None) -> None:
             check=True,
         )
         key = made.stdout.strip().splitlines()[-1]
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [
-                *cli,
-                "serve",
-                "--registry",
-                str(paths.raw_registry),
-                "--registry-config",
-                str(paths.registry_config),
-                "--model",
-                str(work / "model.json"),
-                "--db",
-                db,
-                "--port",
-                str(port),
-                "--rate",
-                "1000000",
-                "--jobs-dir",
-                str(work / "jobs"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            ready_s = None
-            while time.perf_counter() - started < 3600 and server.poll() is None:
-                try:
-                    if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-                        ready_s = time.perf_counter() - started
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.5)
-            if ready_s is None:
-                raise SystemExit("the server did not become ready")
-            rss_gb = psutil.Process(server.pid).memory_info().rss / 1e9
-            records = _records(paths, args.single + args.requests)
-            bodies = [_envelope(n, r) for n, r in enumerate(records)]
-            single, s_status, s_wall = asyncio.run(
-                _load(base, key, bodies[: args.single], 1, args.seconds)
-            )
-            many, m_status, m_wall = asyncio.run(
-                _load(base, key, bodies[args.single :], args.clients, args.seconds)
-            )
-            rss_after = psutil.Process(server.pid).memory_info().rss / 1e9
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+        records = _records(paths, args.single + args.requests)
+        bodies = [_envelope(n, r) for n, r in enumerate(records)]
+        for batch in batches:
+            runs.append(_serve_and_load(args, cli, paths, work, db, key, bodies, batch))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    one, conc = _summary(single, s_wall), _summary(many, m_wall)
     lines = [
         f"# Search service over HTTP ({dt.date.today()})",
         "",
         f"`benchmarks/bench_service.py --registry {args.registry} --single {args.single} "
-        f"--requests {args.requests} --clients {args.clients}`: `registry-link serve` on "
-        f"127.0.0.1 (one process), the load generator in another; {os.cpu_count()} cores, "
+        f"--requests {args.requests} --clients {args.clients} --search-batch {args.search_batch}`: "
+        f"`registry-link serve` on 127.0.0.1 (one process; one server per `--search-batch` "
+        f"value, the same requests), the load generator in another; {os.cpu_count()} cores, "
         f"load average before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (shared).",
         "",
         f"- data: {note}",
-        f"- start-up (process start to `GET /ready` 200, index built): {ready_s:.1f} s; "
-        f"server RSS {rss_gb:.2f} GB after start, {rss_after:.2f} GB after the load",
-        "",
-        "| phase | requests | p50 ms | p99 ms | searches/s | statuses |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-        f"| 1 client | {one['n']} | {one['p50_ms']:.1f} | {one['p99_ms']:.1f} | "
-        f"{one['per_s']:.0f} | {s_status} |",
-        f"| {args.clients} clients | {conc['n']} | {conc['p50_ms']:.1f} | {conc['p99_ms']:.1f} "
-        f"| {conc['per_s']:.0f} | {m_status} |",
-        "",
     ]
+    for run in runs:
+        lines.append(
+            f"- `--search-batch {run['batch']}`: start-up (process start to `GET /ready` 200, "
+            f"index built) {run['ready_s']:.1f} s; server RSS {run['rss_gb']:.2f} GB after "
+            f"start, {run['rss_after']:.2f} GB after the load"
+        )
+    lines += [
+        "",
+        "| search batch | phase | requests | p50 ms | p99 ms | searches/s | statuses |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for run in runs:
+        one, conc = run["one"], run["conc"]
+        lines += [
+            f"| {run['batch']} | 1 client | {one['n']} | {one['p50_ms']:.1f} | "
+            f"{one['p99_ms']:.1f} | {one['per_s']:.0f} | {run['one_status']} |",
+            f"| {run['batch']} | {args.clients} clients | {conc['n']} | {conc['p50_ms']:.1f} | "
+            f"{conc['p99_ms']:.1f} | {conc['per_s']:.0f} | {run['conc_status']} |",
+        ]
+    lines.append("")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

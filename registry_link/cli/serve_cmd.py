@@ -40,6 +40,14 @@ from registry_link.db.access import API_SCOPES
     help="Searches per second each API key may sustain (burst: twice that).",
 )
 @click.option(
+    "--search-batch",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Most records searched in one call: concurrent searches are answered together, each "
+    "as if alone (1: each alone).",
+)
+@click.option(
     "--signing-key",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -56,6 +64,7 @@ def command(
     port: int,
     jobs_dir: Path,
     rate: float,
+    search_batch: int,
     signing_key: Path | None,
 ) -> None:
     """Serve the DCI search API: search the registry by identifier or demographic predicates.
@@ -85,6 +94,7 @@ def command(
         jobs_dir=jobs_dir,
         rate_per_second=rate,
         rate_burst=max(1, int(rate * 2)),
+        search_batch=search_batch,
         signing_key=signing_key,
     )
     app = create_app(settings)

@@ -17,6 +17,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from registry_link.db.engine import prepare_database, resolve_url, transaction
 from registry_link.db.repository import audit
 from registry_link.errors import RegistryLinkError
 from registry_link.service.callbacks import deliver
+from registry_link.service.coalesce import SearchCoalescer
 from registry_link.service.dci import (
     REGISTRY_ID_TYPES,
     CriteriaProblem,
@@ -145,6 +147,7 @@ class ServiceState:
     jobs: JobStore
     signer: EnvelopeSigner | None = None
     builder: threading.Thread | None = field(default=None)
+    coalescer: SearchCoalescer = field(default_factory=SearchCoalescer)
 
     def seal(self, envelope: dict[str, Any]) -> dict[str, Any]:
         """``envelope`` with its DCI ``signature`` set when the service has a signing key."""
@@ -278,6 +281,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             ledger=JobLedger(sessions) if settings.records_jobs else None,
         ),
         signer=signer,
+        coalescer=SearchCoalescer(settings.search_batch),
     )
     if state.jobs.ledger is not None:
         abandoned = state.jobs.ledger.abandon_unfinished()
@@ -293,6 +297,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             state.builder.start()
         yield
         state.jobs.shutdown()
+        state.coalescer.close()
 
     app = FastAPI(
         title="registry-link search service",
@@ -394,9 +399,11 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         correlation_id: str | None = None,
     ) -> dict[str, Any]:
         """Search every query of the envelope, audit each, and build the DCI response."""
+        items = envelope.message.search_request
         responses, audited = [], []
-        for item in envelope.message.search_request:
-            response, person_ids = _search_one(index, item)
+        for item, (response, person_ids) in zip(
+            items, _search_all(index, items, state.coalescer), strict=True
+        ):
             responses.append(response)
             audited.append(
                 SearchRecord(
@@ -693,21 +700,40 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     return app
 
 
-def _search_one(index: Any, item: SearchRequestItem) -> tuple[dict[str, Any], list[str]]:
-    """One query's DCI answer and the person ids it returned: a registry id looked up
-    exactly, anything else searched as a record (an identifier refused when malformed)."""
-    criteria = item.search_criteria
-    k = criteria.pagination.page_size
-    try:
-        record = search_record(criteria)
-        if isinstance(criteria, IdCriteria) and criteria.query.type in REGISTRY_ID_TYPES:
-            records = index.get(record["registry_person_id"])[:k]
-            response = lookup_response_item(item, records)
-            return response, [str(r.get("person_id") or r.get("record_id")) for r in records]
-        result = index.search(record, k=k)
-        if isinstance(criteria, IdCriteria):
-            check_identifier(criteria, result.flags)
-    except (CriteriaProblem, RegistryLinkError) as exc:
-        return search_response_item(item, None, str(exc)), []
-    person_ids = [c.person_id or c.record_id for c in result.candidates]
-    return search_response_item(item, result), person_ids
+def _search_all(
+    index: Any, items: Sequence[SearchRequestItem], coalescer: SearchCoalescer
+) -> list[tuple[dict[str, Any], list[str]]]:
+    """Each query's DCI answer and the person ids it returned, in order: a registry id looked
+    up exactly, anything else searched as a record (an identifier refused when malformed).
+    The records are all handed to ``coalescer`` before any answer is awaited, so the queries
+    of one envelope (and of concurrent requests) share ``search_many`` calls."""
+    waiting: list[tuple[dict[str, Any], list[str]] | Future[Any]] = []
+    for item in items:
+        criteria = item.search_criteria
+        k = criteria.pagination.page_size
+        try:
+            record = search_record(criteria)
+            if isinstance(criteria, IdCriteria) and criteria.query.type in REGISTRY_ID_TYPES:
+                records = index.get(record["registry_person_id"])[:k]
+                ids = [str(r.get("person_id") or r.get("record_id")) for r in records]
+                waiting.append((lookup_response_item(item, records), ids))
+                continue
+            waiting.append(coalescer.submit(index, record, k))
+        except (CriteriaProblem, RegistryLinkError) as exc:
+            waiting.append((search_response_item(item, None, str(exc)), []))
+    answers: list[tuple[dict[str, Any], list[str]]] = []
+    for item, entry in zip(items, waiting, strict=True):
+        if not isinstance(entry, Future):
+            answers.append(entry)
+            continue
+        criteria = item.search_criteria
+        try:
+            result = entry.result()
+            if isinstance(criteria, IdCriteria):
+                check_identifier(criteria, result.flags)
+        except (CriteriaProblem, RegistryLinkError) as exc:
+            answers.append((search_response_item(item, None, str(exc)), []))
+            continue
+        person_ids = [c.person_id or c.record_id for c in result.candidates]
+        answers.append((search_response_item(item, result), person_ids))
+    return answers

@@ -35,6 +35,9 @@ class ServiceSettings:
         max_k: most candidates a query may ask for (``pagination.page_size``).
         batch_workers: batch jobs run at once (the others wait in a queue).
         search_workers: threads answering asynchronous searches.
+        search_batch: most records one ``search_many`` call answers: concurrent searches (and
+            an envelope's queries) are searched together, each as if alone
+            (:class:`~registry_link.service.coalesce.SearchCoalescer`); 1 searches each alone.
         callbacks: how hard an asynchronous search's answer is POSTed to its ``sender_uri``.
         signing_key: an Ed25519 private key (PEM, ``registry-link keys signing-key``) the
             service signs every DCI envelope it sends with; None: envelopes go unsigned.
@@ -54,6 +57,7 @@ class ServiceSettings:
     max_k: int = 50
     batch_workers: int = 1
     search_workers: int = 2
+    search_batch: int = 64
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     signing_key: Path | None = None
 

@@ -140,6 +140,9 @@ def test_an_unexpected_failure_is_a_json_500_without_its_message(
         def search(self, record: Any, k: int = 5) -> Any:
             raise RuntimeError(f"secret {record}")
 
+        def search_many(self, records: Any, k: int = 5) -> Any:  # what the service calls
+            raise RuntimeError(f"secret {records}")
+
     service.client.app.state.service.holder.index = Broken()  # type: ignore[attr-defined]
     caplog.set_level(logging.DEBUG)
     response = service.client.post(
