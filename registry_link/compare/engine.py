@@ -59,9 +59,10 @@ from registry_link.compare.compute import (
     level_tables,
     prepare_records,
     prepare_referenced,
+    shared_enums_of,
     value_tuples_of,
 )
-from registry_link.compare.dictionaries import Dictionary
+from registry_link.compare.dictionaries import Dictionary, SharedEnums
 from registry_link.compare.levels import Comparison
 from registry_link.compare.value_tuples import ValueTuples
 from registry_link.names.matcher import remembered_forms
@@ -196,6 +197,7 @@ class CompareEngine:
         self._prepared: dict[Side, PreparedRecords] = {}
         self._tuples: dict[tuple[Side, str], ValueTuples | None] = {}
         self._tables: dict[str, np.ndarray] = {}
+        self._enums: SharedEnums | None = None  # (see shared_enums_of)
         self._forms: dict[str, pl.DataFrame] = {}  # (see remembered_forms)
         self._link_memo: dict[Hashable, Any] = {}  # (see active_link_memo)
         self._prepare_lock = threading.Lock()
@@ -230,6 +232,7 @@ class CompareEngine:
         self._prepared.clear()
         self._tuples.clear()
         self._tables.clear()
+        self._enums = None
         self._forms = {}  # (not cleared: an engine made by within_left may still use it)
         self._link_memo = {}  # (the same)
 
@@ -304,9 +307,10 @@ class CompareEngine:
             self._kept_table if kept else level_table_of,
         )
         comps = self.comparisons
+        shared = self._kept_enums(lrec, rrec) if kept else shared_enums_of(lrec, rrec)
 
         def one(start: int, size: int) -> pl.DataFrame:
-            return compare_chunk(lrec, rrec, local.slice(start, size), comps, tables)
+            return compare_chunk(lrec, rrec, local.slice(start, size), comps, tables, shared)
 
         out = self._chunks(local.height, one)
         return out.with_columns(pairs["l_idx"], pairs["r_idx"])
@@ -343,6 +347,12 @@ class CompareEngine:
             if key not in self._tuples:
                 self._tuples[key] = value_tuples_of(self._prepared[side], comparison)
             return self._tuples[key]
+
+    def _kept_enums(self, left: PreparedRecords, right: PreparedRecords) -> SharedEnums:
+        with self._memo_lock:
+            if self._enums is None:  # (the same sides in every call: made once)
+                self._enums = shared_enums_of(left, right)
+            return self._enums
 
     def _kept_table(
         self, comparison: Comparison, left: ValueTuples, right: ValueTuples
