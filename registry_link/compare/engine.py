@@ -40,6 +40,7 @@ import math
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -67,7 +68,13 @@ from registry_link.compare.levels import Comparison
 from registry_link.compare.value_tuples import ValueTuples
 from registry_link.names.matcher import remembered_forms
 
-__all__ = ["MIN_HELPED_CHUNK", "CompareEngine", "active_link_memo", "active_pair_cache"]
+__all__ = [
+    "MIN_HELPED_CHUNK",
+    "CompareEngine",
+    "active_link_memo",
+    "active_pair_cache",
+    "record_dictionary",
+]
 
 #: With helpers, a call cuts its pairs into at least one chunk per worker, each of at least
 #: this many pairs (fewer are not worth a thread).
@@ -117,6 +124,29 @@ def active_link_memo() -> dict[Hashable, Any] | None:
     same).
     """
     return _LINK_MEMO.get()
+
+
+def record_dictionary(records: pl.DataFrame, column: str) -> Dictionary | None:
+    """A string column's dictionary (its distinct values, each record's position among them:
+    :mod:`.dictionaries`) from the engine entered in this context, when it has prepared
+    ``records`` (the very frame) whole; ``None`` otherwise (not entered, ``caches=False``,
+    prepared per call, or the column not encoded).
+
+    A later stage that does per-value work on every record of a side (scoring's term
+    frequencies) then does it once per distinct value and gathers it.
+    """
+    memo = _LINK_MEMO.get()
+    found = memo.get((_PREPARED, id(records))) if memo is not None else None
+    if found is None or found[0]() is not records:
+        return None
+    if records.schema.get(column) != pl.Utf8:  # (a list column would be encoded by the look-up)
+        return None
+    dicts: Mapping[str, Dictionary] = found[1]
+    return dicts.get(column)
+
+
+#: The link memo's key of a side's dictionaries (see :func:`record_dictionary`).
+_PREPARED = "prepared_dictionaries"
 
 
 class _Serialised(Mapping[str, Dictionary]):
@@ -339,6 +369,8 @@ class CompareEngine:
                 made = prepare_records(frame, self.comparisons)
                 dicts = _Serialised(made.dictionaries, threading.Lock())
                 self._prepared[side] = PreparedRecords(made.frame, dicts)
+                # (a weak reference: the memo keeps no records alive, a reused id is no match)
+                self._link_memo[(_PREPARED, id(frame))] = (weakref.ref(frame), dicts)
             return self._prepared[side]
 
     def _kept_tuples(self, side: Side, comparison: Comparison) -> ValueTuples | None:
