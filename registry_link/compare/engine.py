@@ -12,6 +12,8 @@ fast lives here, behind that one method, and changes no result (the shared tests
 * **a pair cache**: within one call, a pair of distinct values is scored once over all the
   chunks (:func:`active_pair_cache`, read by
   :func:`~registry_link.compare.similarity.on_unique_codes`);
+* **a chunk memo** (:func:`active_chunk_memo`): within one chunk, work one derived column
+  leaves for another (the name variant check's values, from the name similarity's pass);
 * **a name-form memo**: the per-form work of the name matcher (keys, vowels, other readings
   of a spelling) is done once per distinct form over all the engine's calls
   (:func:`~registry_link.names.matcher.remembered_forms`);
@@ -71,6 +73,7 @@ from registry_link.names.matcher import remembered_forms
 __all__ = [
     "MIN_HELPED_CHUNK",
     "CompareEngine",
+    "active_chunk_memo",
     "active_link_memo",
     "active_pair_cache",
     "record_dictionary",
@@ -95,6 +98,11 @@ _LINK_MEMO: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.Con
     "_LINK_MEMO", default=None
 )
 
+#: While one chunk of an engine call is compared in this thread: its chunk memo.
+_CHUNK_MEMO: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar(
+    "_CHUNK_MEMO", default=None
+)
+
 #: True in work run by :meth:`CompareEngine.submit`.
 _IN_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "_IN_BACKGROUND", default=False
@@ -109,6 +117,17 @@ def active_pair_cache() -> dict[Hashable, pl.DataFrame] | None:
     pairs recur from chunk to chunk).
     """
     return _PAIR_CACHE.get()
+
+
+def active_chunk_memo() -> dict[Hashable, Any] | None:
+    """A dict for the chunk of pairs being compared in this thread (fresh for each chunk of an
+    engine call), ``None`` outside one or with ``caches=False``.
+
+    Work that one derived column does and another of the same chunk needs (the name
+    similarity's pass over the distinct value pairs gives the variant check's values too:
+    :mod:`.library`) is left there; the reader checks that it is for its rows.
+    """
+    return _CHUNK_MEMO.get()
 
 
 def active_link_memo() -> dict[Hashable, Any] | None:
@@ -427,7 +446,11 @@ class CompareEngine:
                     i = todo.get_nowait()
                 except queue.Empty:
                     return
-                done[i] = one(starts[i], size)
+                token = _CHUNK_MEMO.set({} if self.caches else None)
+                try:
+                    done[i] = one(starts[i], size)
+                finally:
+                    _CHUNK_MEMO.reset(token)
 
         with self._pair_cache():
             helping = (
