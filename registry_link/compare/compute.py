@@ -43,6 +43,7 @@ from registry_link.errors import LinkageError
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "ENUM_SAFE_KINDS",
     "LevelTables",
     "PreparedRecords",
     "TuplesOf",
@@ -61,6 +62,24 @@ __all__ = [
 
 #: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
 DEFAULT_CHUNK_SIZE = 1_000_000
+
+#: The shipped comparison kinds, whose level predicates and derived expressions only compare
+#: string columns, test them for nulls and combine them: they may read them as the sides'
+#: shared ``Enum`` (see :func:`evaluate_pairs`). A kind registered elsewhere (which may use
+#: string functions in its predicates) reads strings.
+ENUM_SAFE_KINDS = frozenset(
+    {
+        "exact",
+        "string",
+        "jaro_winkler",
+        "id",
+        "place",
+        "numeric_abs_diff",
+        "name",
+        "name_tokens",
+        "date",
+    }
+)
 
 #: A comparison over few distinct values (:mod:`.value_tuples`) is evaluated once per
 #: combination of values when they are at most this share of the pairs.
@@ -179,12 +198,13 @@ class _StringColumns:
             return self._values[column].dtype == pl.Utf8
         return self._frame.schema.get(column) == pl.Utf8
 
-    def pair_columns(self, columns: Sequence[str]) -> pl.DataFrame:
-        """``l_idx, r_idx``, ``columns`` and the encoded ones' codes, for the next comparison."""
+    def pair_columns(self, columns: Sequence[str], enum: bool = True) -> pl.DataFrame:
+        """``l_idx, r_idx``, ``columns`` and the encoded ones' codes, for the next comparison
+        (``enum``: whose predicates may read its string columns as the shared ``Enum``)."""
         frame, values = self._frame, self._values
         wanted = list(dict.fromkeys(columns))
         strings = [c for c in wanted if self._is_string(c)]
-        as_enum = bool(strings) and all(c in self._enums for c in strings)
+        as_enum = enum and bool(strings) and all(c in self._enums for c in strings)
         kind = {c: as_enum and c in self._enums for c in wanted if c in values}
         new = [c for c, e in kind.items() if (c, e) not in self._made]
         if new:
@@ -307,7 +327,7 @@ def evaluate_pairs(
     ]
     strings = _StringColumns(frame, values, columns, enums)
     for comp, cols in zip(comps_here, columns, strict=True):
-        work = strings.pair_columns(cols)
+        work = strings.pair_columns(cols, comp.kind in ENUM_SAFE_KINDS)
         masks: dict[str, pl.Series] = {}
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
             if name in comp.derived_when and name not in masks:
