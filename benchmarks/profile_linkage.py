@@ -18,7 +18,10 @@ work done, and cProfile times with the process's CPU clock (its wall clock would
 other jobs' share of the cores as this run's time); the random pairs are then compared before
 blocking starts (their CPU counts in ``block``, their wall time in no stage but the whole run).
 ``--digest`` prints a digest of the outputs (links, review, clusters, households, scored pairs,
-model), to check that a change alters none.
+model), to check that a change alters none. ``--calls`` prints the CPU seconds of each
+``CompareEngine.compare`` and ``score`` call (the process's CPU clock around the call: with
+``--single-thread``, the call's own work), the figures the rounds of ``results/profile.md``
+compare side by side.
 """
 
 from __future__ import annotations
@@ -66,6 +69,34 @@ def _digest(result: Any) -> dict[str, str]:
     }
 
 
+def _timed_calls() -> list[tuple[str, int, float]]:
+    """Time every ``CompareEngine.compare`` and ``score`` call of the link (wrapped where the
+    stages call them); returns the list the calls are noted in, ``(what, pairs, CPU s)``."""
+    import registry_link.households.second_pass as second_pass
+    import registry_link.linker as linker
+    from registry_link.compare.engine import CompareEngine
+
+    noted: list[tuple[str, int, float]] = []
+    compare, score = CompareEngine.compare, linker.score
+
+    def timed_compare(engine: CompareEngine, pairs: Any) -> Any:
+        start = time.process_time()
+        out = compare(engine, pairs)
+        noted.append(("engine.compare", pairs.height, time.process_time() - start))
+        return out
+
+    def timed_score(gammas: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        out = score(gammas, *args, **kwargs)
+        noted.append(("score", gammas.height, time.process_time() - start))
+        return out
+
+    setattr(CompareEngine, "compare", timed_compare)  # noqa: B010 (a profiler's wrapping)
+    setattr(linker, "score", timed_score)  # noqa: B010
+    setattr(second_pass, "score", timed_score)  # noqa: B010
+    return noted
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="standardised files")
@@ -74,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", type=Path, help="write cProfile stats here")
     parser.add_argument("--top", type=int, default=40, help="functions listed (with --cprofile)")
     parser.add_argument("--digest", action="store_true", help="print a digest of the outputs")
+    parser.add_argument(
+        "--calls", action="store_true", help="CPU seconds of each engine.compare and score call"
+    )
     args = parser.parse_args(argv)
     if args.single_thread:  # (before polars is imported)
         os.environ["POLARS_MAX_THREADS"] = "1"
@@ -81,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from registry_link.linker import Linker
 
+    calls = _timed_calls() if args.calls else []
     warnings.simplefilter("ignore")  # (oversized-block warnings: the figures are the point)
     left = pl.read_parquet(args.data / "partner.parquet")
     registry = pl.scan_parquet(args.data / "registry.parquet")
@@ -119,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'whole run':<20}{wall:>8.2f}{cpu:>8.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(f"candidate pairs {result.summary['candidate_pairs']:,}; peak RSS {peak:.2f} GB")
+    for what, n_pairs, seconds in calls:
+        print(f"{what:<20}{n_pairs:>12,} pairs{seconds:>8.2f} CPU s")
     if args.digest:
         print(json.dumps(_digest(result), indent=1))
     if profile is not None:

@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from registry_link.compare.dictionaries import Dictionary, code_column, dictionaries
+from registry_link.compare.dictionaries import (
+    Dictionary,
+    SharedEnums,
+    code_column,
+    dictionaries,
+    shared_enums,
+)
 from registry_link.compare.levels import Comparison, Derived
 from registry_link.compare.value_tuples import (
     ValueTuples,
@@ -37,6 +43,7 @@ from registry_link.errors import LinkageError
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "ENUM_SAFE_KINDS",
     "LevelTables",
     "PreparedRecords",
     "TuplesOf",
@@ -49,11 +56,30 @@ __all__ = [
     "needed_columns",
     "prepare_records",
     "prepare_referenced",
+    "shared_enums_of",
     "value_tuples_of",
 ]
 
 #: Pairs processed per chunk by :func:`compare` (bounds the gathered frame's memory).
 DEFAULT_CHUNK_SIZE = 1_000_000
+
+#: The shipped comparison kinds, whose level predicates and derived expressions only compare
+#: string columns, test them for nulls and combine them: they may read them as the sides'
+#: shared ``Enum`` (see :func:`evaluate_pairs`). A kind registered elsewhere (which may use
+#: string functions in its predicates) reads strings.
+ENUM_SAFE_KINDS = frozenset(
+    {
+        "exact",
+        "string",
+        "jaro_winkler",
+        "id",
+        "place",
+        "numeric_abs_diff",
+        "name",
+        "name_tokens",
+        "date",
+    }
+)
 
 #: A comparison over few distinct values (:mod:`.value_tuples`) is evaluated once per
 #: combination of values when they are at most this share of the pairs.
@@ -148,6 +174,9 @@ class _StringColumns:
     keys) is made once and kept until its last reader has it; no longer.
 
     ``columns``: the columns of each comparison of the chunk, in the order they are asked for.
+    ``enums``: the string columns' dictionaries as the sides' shared ``Enum``
+    (:func:`~.dictionaries.shared_enums`): a comparison whose string columns all have one gets
+    them as that ``Enum`` (its equalities compare codes), else as strings.
     """
 
     def __init__(
@@ -155,28 +184,43 @@ class _StringColumns:
         frame: pl.DataFrame,
         values: Mapping[str, pl.Series],
         columns: Sequence[Sequence[str]],
+        enums: Mapping[str, pl.Series] | None = None,
     ) -> None:
         self._frame = frame
         self._values = values
+        self._enums = enums or {}
         self._last_use = {c: i for i, cols in enumerate(columns) for c in cols}
         self._asked = 0
-        self._made: dict[str, pl.Series] = {}
+        self._made: dict[tuple[str, bool], pl.Series] = {}
 
-    def pair_columns(self, columns: Sequence[str]) -> pl.DataFrame:
-        """``l_idx, r_idx``, ``columns`` and the encoded ones' codes, for the next comparison."""
+    def _is_string(self, column: str) -> bool:
+        if column in self._values:
+            return self._values[column].dtype == pl.Utf8
+        return self._frame.schema.get(column) == pl.Utf8
+
+    def pair_columns(self, columns: Sequence[str], enum: bool = True) -> pl.DataFrame:
+        """``l_idx, r_idx``, ``columns`` and the encoded ones' codes, for the next comparison
+        (``enum``: whose predicates may read its string columns as the shared ``Enum``)."""
         frame, values = self._frame, self._values
-        new = [c for c in dict.fromkeys(columns) if c in values and c not in self._made]
+        wanted = list(dict.fromkeys(columns))
+        strings = [c for c in wanted if self._is_string(c)]
+        as_enum = enum and bool(strings) and all(c in self._enums for c in strings)
+        kind = {c: as_enum and c in self._enums for c in wanted if c in values}
+        new = [c for c, e in kind.items() if (c, e) not in self._made]
         if new:
             made = frame.select(
-                pl.lit(values[c]).gather(pl.col(code_column(c))).alias(c) for c in new
+                pl.lit(self._enums[c] if kind[c] else values[c])
+                .gather(pl.col(code_column(c)))
+                .alias(c)
+                for c in new
             )
-            self._made.update({c: made.get_column(c) for c in new})
-        plain = [c for c in dict.fromkeys(columns) if c not in values]
-        codes = [code_column(c) for c in dict.fromkeys(columns) if c in values]
+            self._made.update({(c, kind[c]): made.get_column(c) for c in new})
+        plain = [c for c in wanted if c not in values]
+        codes = [code_column(c) for c in wanted if c in values]
         out = frame.select("l_idx", "r_idx", *plain, *codes).with_columns(
-            self._made[c] for c in dict.fromkeys(columns) if c in values
+            self._made[(c, e)] for c, e in kind.items()
         )
-        self._made = {c: v for c, v in self._made.items() if self._last_use[c] > self._asked}
+        self._made = {k: v for k, v in self._made.items() if self._last_use[k[0]] > self._asked}
         self._asked += 1
         return out
 
@@ -228,10 +272,14 @@ def evaluate_pairs(
     comps: Sequence[Comparison],
     encoded: tuple[Mapping[str, Dictionary], Mapping[str, Dictionary]] = ({}, {}),
     tables: LevelTables | None = None,
+    shared: SharedEnums | None = None,
 ) -> pl.DataFrame:
     """The comparison vectors ``{l_idx, r_idx, gamma_<name> ...}`` of ``pairs`` of rows of
     ``left`` and ``right``: each comparison's levels evaluated on the gathered columns, or read
-    from its level table in ``tables``; ``encoded``: the sides' dictionaries, if encoded."""
+    from its level table in ``tables``; ``encoded``: the sides' dictionaries, if encoded;
+    ``shared``: their string columns' dictionaries in one ``Enum``
+    (:func:`shared_enums_of`): the levels then compare those columns' codes, and derived
+    functions get strings only for the rows and columns they read (the same vectors)."""
     l_idx = pairs.get_column("l_idx")
     r_idx = pairs.get_column("r_idx")
     tables = tables or {}
@@ -256,6 +304,13 @@ def evaluate_pairs(
     r_frame, r_values = _gather(right, r_idx, "r_", lists, encoded[1])
     frame = pl.concat([pairs.select("l_idx", "r_idx"), l_frame, r_frame], how="horizontal")
     values = {**l_values, **r_values}
+    enums = {
+        f"{prefix}{c}": e
+        for prefix, side in zip(("l_", "r_"), shared or ({}, {}), strict=True)
+        for c, e in side.items()
+        if f"{prefix}{c}" in values
+    }
+    enum_dtype = next(iter(enums.values())).dtype if enums else None
     sides: _Sides = [
         ("l_", left.select(lists), "l_idx", encoded[0]),
         ("r_", right.select(lists), "r_idx", encoded[1]),
@@ -270,16 +325,16 @@ def evaluate_pairs(
         ]
         for comp in comps_here
     ]
-    strings = _StringColumns(frame, values, columns)
+    strings = _StringColumns(frame, values, columns, enums)
     for comp, cols in zip(comps_here, columns, strict=True):
-        work = strings.pair_columns(cols)
+        work = strings.pair_columns(cols, comp.kind in ENUM_SAFE_KINDS)
         masks: dict[str, pl.Series] = {}
         for name, fn in comp.derived.items():  # in order: later ones may use earlier ones
             if name in comp.derived_when and name not in masks:
                 masks.update(_ready_masks(work, comp, masks))
                 if name not in masks:  # reads a column not (yet) in the frame: polars says which
                     masks[name] = work.select(comp.derived_when[name].fill_null(False)).to_series()
-            work = work.with_columns(_derive(work, name, fn, masks.get(name), sides))
+            work = work.with_columns(_derive(work, name, fn, masks.get(name), sides, enum_dtype))
         out.append(work.lazy().select(comp.gamma_expr()).collect())
     gammas = pl.concat(out, how="horizontal")
     if not from_tables:
@@ -318,27 +373,45 @@ def _derive(
     fn: Derived,
     mask: pl.Series | None,
     sides: _Sides,
+    enum: pl.DataType | None = None,
 ) -> pl.Series:
     """A derived column, computed only on the rows ``mask`` selects (null elsewhere).
 
     ``mask``: Boolean, no nulls (see :func:`_ready_masks`); ``None`` for every row. Only the
     columns ``fn`` reads (:attr:`~.levels.Derived.reads`, with their dictionary codes) are
-    filtered.
+    filtered. ``enum``: the sides' shared ``Enum`` (see :func:`evaluate_pairs`): a function
+    that is not one polars expression (:attr:`~.levels.Derived.expr`) gets the columns it
+    reads of that type as strings, as without it; an expression compares their codes.
     """
     reads = fn.reads
+
+    def run(rows: pl.DataFrame) -> pl.Series:
+        if enum is not None and fn.expr is None:
+            rows = _enums_as_strings(rows, enum, reads)
+        return fn(_with_lists(rows, sides, reads))
+
     if mask is None:
-        return fn(_with_lists(frame, sides, reads)).alias(name)
+        return run(frame).alias(name)
     n = int(mask.sum())
     if n == frame.height:
-        return fn(_with_lists(frame, sides, reads)).alias(name)
+        return run(frame).alias(name)
     if n == 0:
         return pl.repeat(None, frame.height, dtype=pl.Float64, eager=True).alias(name)
     if reads is not None:  # filter only what fn and _with_lists need
         wanted = {"l_idx", "r_idx", *reads, *(code_column(c) for c in reads)}
         frame = frame.select(c for c in frame.columns if c in wanted)
-    values = fn(_with_lists(frame.filter(mask), sides, reads))
+    values = run(frame.filter(mask))
     full = pl.repeat(None, frame.height, dtype=values.dtype, eager=True).alias(name)
     return full.scatter(mask.arg_true(), values)
+
+
+def _enums_as_strings(
+    frame: pl.DataFrame, enum: pl.DataType, reads: frozenset[str] | None
+) -> pl.DataFrame:
+    """``frame`` with its columns of type ``enum`` that a function ``reads`` (all: None) as
+    strings (the values they were made from)."""
+    cast = [c for c, t in frame.schema.items() if t == enum and (reads is None or c in reads)]
+    return frame.with_columns(pl.col(cast).cast(pl.Utf8)) if cast else frame
 
 
 @dataclass(frozen=True, eq=False)
@@ -453,11 +526,24 @@ def compare_chunk(
     pairs: pl.DataFrame,
     comparisons: Sequence[Comparison],
     tables: LevelTables,
+    shared: SharedEnums | None = None,
 ) -> pl.DataFrame:
     """The comparison vectors of one chunk of pairs (``l_idx``/``r_idx`` index the prepared
-    records), the comparisons with a level table read from it."""
+    records), the comparisons with a level table read from it; ``shared``: the sides'
+    :func:`shared_enums_of` (made once for all the chunks)."""
     encoded = (left.dictionaries, right.dictionaries)
-    return evaluate_pairs(left.frame, right.frame, pairs, comparisons, encoded, tables)
+    return evaluate_pairs(left.frame, right.frame, pairs, comparisons, encoded, tables, shared)
+
+
+def shared_enums_of(left: PreparedRecords, right: PreparedRecords) -> SharedEnums:
+    """The two prepared sides' string dictionaries in one ``Enum``
+    (:func:`~.dictionaries.shared_enums`), for :func:`compare_chunk`."""
+    columns = [
+        c
+        for c, t in left.frame.schema.items()
+        if t == pl.Utf8 and right.frame.schema.get(c) == pl.Utf8
+    ]
+    return shared_enums(left.dictionaries, right.dictionaries, columns)
 
 
 def chunk_starts(n_pairs: int, chunk_size: int) -> range:
@@ -502,8 +588,9 @@ def compare(
         lambda c: value_tuples_of(rrec, c),
         local.height,
     )
+    shared = shared_enums_of(lrec, rrec)
     chunks = [
-        compare_chunk(lrec, rrec, local.slice(start, chunk_size), comparisons, tables)
+        compare_chunk(lrec, rrec, local.slice(start, chunk_size), comparisons, tables, shared)
         for start in chunk_starts(local.height, chunk_size)
     ]
     out = pl.concat(chunks, how="vertical") if len(chunks) > 1 else chunks[0]

@@ -7,7 +7,7 @@ strings several times faster (see :func:`registry_link.compare.compute.compare`)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import polars as pl
 
@@ -191,3 +191,32 @@ class _Dictionaries(Mapping[str, Dictionary]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+#: Per side, string column → its dictionary's values as one :class:`polars.Enum` shared by
+#: both sides and all those columns (see :func:`shared_enums`).
+SharedEnums = tuple[Mapping[str, pl.Series], Mapping[str, pl.Series]]
+
+
+def shared_enums(
+    left: Mapping[str, Dictionary], right: Mapping[str, Dictionary], columns: Iterable[str]
+) -> SharedEnums:
+    """The dictionaries of the string ``columns`` encoded on both sides, cast to one ``Enum``
+    whose categories are all their values, sorted.
+
+    Gathered for pairs from these (as the strings are), a column is an ``Enum`` of one code
+    space: equal values have equal physical codes whatever the side or column, so the level
+    predicates' equalities (``l_x == r_x``, a key against the other name part's key) compare
+    integers instead of strings (several times faster), with the same result; nulls stay null,
+    and the sorted categories keep the strings' order. ``columns``: string columns of both
+    sides (list columns are not looked up: a lazy dictionary would encode them).
+    """
+    both = [c for c in columns if c in left and c in right]
+    if not both:
+        return {}, {}
+    values = pl.concat([side[c][0] for side in (left, right) for c in both])
+    dtype = pl.Enum(values.drop_nulls().unique().sort())
+    return (
+        {c: left[c][0].cast(dtype).rechunk() for c in both},
+        {c: right[c][0].cast(dtype).rechunk() for c in both},
+    )

@@ -12,6 +12,8 @@ fast lives here, behind that one method, and changes no result (the shared tests
 * **a pair cache**: within one call, a pair of distinct values is scored once over all the
   chunks (:func:`active_pair_cache`, read by
   :func:`~registry_link.compare.similarity.on_unique_codes`);
+* **a chunk memo** (:func:`active_chunk_memo`): within one chunk, work one derived column
+  leaves for another (the name variant check's values, from the name similarity's pass);
 * **a name-form memo**: the per-form work of the name matcher (keys, vowels, other readings
   of a spelling) is done once per distinct form over all the engine's calls
   (:func:`~registry_link.names.matcher.remembered_forms`);
@@ -40,6 +42,7 @@ import math
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -59,14 +62,22 @@ from registry_link.compare.compute import (
     level_tables,
     prepare_records,
     prepare_referenced,
+    shared_enums_of,
     value_tuples_of,
 )
-from registry_link.compare.dictionaries import Dictionary
+from registry_link.compare.dictionaries import Dictionary, SharedEnums
 from registry_link.compare.levels import Comparison
 from registry_link.compare.value_tuples import ValueTuples
 from registry_link.names.matcher import remembered_forms
 
-__all__ = ["MIN_HELPED_CHUNK", "CompareEngine", "active_link_memo", "active_pair_cache"]
+__all__ = [
+    "MIN_HELPED_CHUNK",
+    "CompareEngine",
+    "active_chunk_memo",
+    "active_link_memo",
+    "active_pair_cache",
+    "record_dictionary",
+]
 
 #: With helpers, a call cuts its pairs into at least one chunk per worker, each of at least
 #: this many pairs (fewer are not worth a thread).
@@ -87,6 +98,11 @@ _LINK_MEMO: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.Con
     "_LINK_MEMO", default=None
 )
 
+#: While one chunk of an engine call is compared in this thread: its chunk memo.
+_CHUNK_MEMO: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar(
+    "_CHUNK_MEMO", default=None
+)
+
 #: True in work run by :meth:`CompareEngine.submit`.
 _IN_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "_IN_BACKGROUND", default=False
@@ -103,6 +119,17 @@ def active_pair_cache() -> dict[Hashable, pl.DataFrame] | None:
     return _PAIR_CACHE.get()
 
 
+def active_chunk_memo() -> dict[Hashable, Any] | None:
+    """A dict for the chunk of pairs being compared in this thread (fresh for each chunk of an
+    engine call), ``None`` outside one or with ``caches=False``.
+
+    Work that one derived column does and another of the same chunk needs (the name
+    similarity's pass over the distinct value pairs gives the variant check's values too:
+    :mod:`.library`) is left there; the reader checks that it is for its rows.
+    """
+    return _CHUNK_MEMO.get()
+
+
 def active_link_memo() -> dict[Hashable, Any] | None:
     """The link memo of the engine entered in this context (``with engine:``; work submitted
     to it sees it too; an engine made by :meth:`CompareEngine.within_left` shares it),
@@ -116,6 +143,29 @@ def active_link_memo() -> dict[Hashable, Any] | None:
     same).
     """
     return _LINK_MEMO.get()
+
+
+def record_dictionary(records: pl.DataFrame, column: str) -> Dictionary | None:
+    """A string column's dictionary (its distinct values, each record's position among them:
+    :mod:`.dictionaries`) from the engine entered in this context, when it has prepared
+    ``records`` (the very frame) whole; ``None`` otherwise (not entered, ``caches=False``,
+    prepared per call, or the column not encoded).
+
+    A later stage that does per-value work on every record of a side (scoring's term
+    frequencies) then does it once per distinct value and gathers it.
+    """
+    memo = _LINK_MEMO.get()
+    found = memo.get((_PREPARED, id(records))) if memo is not None else None
+    if found is None or found[0]() is not records:
+        return None
+    if records.schema.get(column) != pl.Utf8:  # (a list column would be encoded by the look-up)
+        return None
+    dicts: Mapping[str, Dictionary] = found[1]
+    return dicts.get(column)
+
+
+#: The link memo's key of a side's dictionaries (see :func:`record_dictionary`).
+_PREPARED = "prepared_dictionaries"
 
 
 class _Serialised(Mapping[str, Dictionary]):
@@ -196,6 +246,7 @@ class CompareEngine:
         self._prepared: dict[Side, PreparedRecords] = {}
         self._tuples: dict[tuple[Side, str], ValueTuples | None] = {}
         self._tables: dict[str, np.ndarray] = {}
+        self._enums: SharedEnums | None = None  # (see shared_enums_of)
         self._forms: dict[str, pl.DataFrame] = {}  # (see remembered_forms)
         self._link_memo: dict[Hashable, Any] = {}  # (see active_link_memo)
         self._prepare_lock = threading.Lock()
@@ -230,6 +281,7 @@ class CompareEngine:
         self._prepared.clear()
         self._tuples.clear()
         self._tables.clear()
+        self._enums = None
         self._forms = {}  # (not cleared: an engine made by within_left may still use it)
         self._link_memo = {}  # (the same)
 
@@ -304,9 +356,10 @@ class CompareEngine:
             self._kept_table if kept else level_table_of,
         )
         comps = self.comparisons
+        shared = self._kept_enums(lrec, rrec) if kept else shared_enums_of(lrec, rrec)
 
         def one(start: int, size: int) -> pl.DataFrame:
-            return compare_chunk(lrec, rrec, local.slice(start, size), comps, tables)
+            return compare_chunk(lrec, rrec, local.slice(start, size), comps, tables, shared)
 
         out = self._chunks(local.height, one)
         return out.with_columns(pairs["l_idx"], pairs["r_idx"])
@@ -335,6 +388,8 @@ class CompareEngine:
                 made = prepare_records(frame, self.comparisons)
                 dicts = _Serialised(made.dictionaries, threading.Lock())
                 self._prepared[side] = PreparedRecords(made.frame, dicts)
+                # (a weak reference: the memo keeps no records alive, a reused id is no match)
+                self._link_memo[(_PREPARED, id(frame))] = (weakref.ref(frame), dicts)
             return self._prepared[side]
 
     def _kept_tuples(self, side: Side, comparison: Comparison) -> ValueTuples | None:
@@ -343,6 +398,12 @@ class CompareEngine:
             if key not in self._tuples:
                 self._tuples[key] = value_tuples_of(self._prepared[side], comparison)
             return self._tuples[key]
+
+    def _kept_enums(self, left: PreparedRecords, right: PreparedRecords) -> SharedEnums:
+        with self._memo_lock:
+            if self._enums is None:  # (the same sides in every call: made once)
+                self._enums = shared_enums_of(left, right)
+            return self._enums
 
     def _kept_table(
         self, comparison: Comparison, left: ValueTuples, right: ValueTuples
@@ -385,7 +446,11 @@ class CompareEngine:
                     i = todo.get_nowait()
                 except queue.Empty:
                     return
-                done[i] = one(starts[i], size)
+                token = _CHUNK_MEMO.set({} if self.caches else None)
+                try:
+                    done[i] = one(starts[i], size)
+                finally:
+                    _CHUNK_MEMO.reset(token)
 
         with self._pair_cache():
             helping = (

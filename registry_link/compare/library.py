@@ -32,6 +32,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from registry_link.compare.dictionaries import code_column
+from registry_link.compare.engine import active_chunk_memo
 from registry_link.compare.levels import (
     Comparison,
     Derived,
@@ -50,6 +51,7 @@ from registry_link.compare.similarity import (
     name_similarity,
     name_similarity_each,
     on_unique_codes,
+    on_unique_codes_each,
     osa_distance,
     place_spelling_distance,
 )
@@ -343,6 +345,52 @@ def _name_similarity_fn(col: str, lowest: float) -> Derived:
     )
 
 
+def _name_similarity_and_variant(col: str, lowest: float) -> tuple[Derived, Derived]:
+    """:func:`_name_similarity_fn` and the variant check (:func:`~registry_link.names.
+    matcher.pairwise_name_variant`) of ``col``'s pairs, in one pass where they run on the same
+    rows of a chunk (their masks agree: the split pairs no closer level decided).
+
+    Within an engine call the similarity's pass over the distinct code pairs
+    (:func:`~.similarity.on_unique_codes_each`, cached over the chunks) gives the variant
+    check's values too, left in the chunk memo
+    (:func:`~registry_link.compare.engine.active_chunk_memo`) for the variant column, which
+    takes them when its rows' codes are the same (else, or outside an engine, it runs on its
+    own). The values are those of each function alone: both are computed per pair.
+    """
+    lc, rc = f"l_{col}", f"r_{col}"
+    ca, cb = code_column(lc), code_column(rc)
+    similarity = _name_similarity_fn(col, lowest)
+    each = partial(name_similarity_each, score_cutoff=lowest)
+    variant_alone = _pair_fn(col, pairwise_name_variant)
+
+    def both(frame: pl.DataFrame) -> pl.Series:
+        memo = active_chunk_memo()
+        if memo is None or ca not in frame.columns or cb not in frame.columns:
+            return similarity(frame)
+        a, b, codes_a, codes_b = frame[lc], frame[rc], frame[ca], frame[cb]
+        sims, variants = on_unique_codes_each(
+            a, b, codes_a, codes_b, (each, pairwise_name_variant), both
+        )
+        memo[variant] = (codes_a, codes_b, variants)
+        return sims
+
+    def variant(frame: pl.DataFrame) -> pl.Series:
+        memo = active_chunk_memo()
+        found = memo.pop(variant, None) if memo is not None else None
+        if (
+            found is not None
+            and ca in frame.columns
+            and cb in frame.columns
+            and found[0].equals(frame[ca], check_names=False)
+            and found[1].equals(frame[cb], check_names=False)
+        ):
+            return found[2]
+        return variant_alone(frame)
+
+    reads = [lc, rc]
+    return _reading(both, reads), _reading(variant, reads)
+
+
 def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, unsplit: str, glued: bool) -> pl.Series:
     """Per pair of which one side has only an unsplit full name: how the other side's split
     name (``lat``) is found in it (:func:`~registry_link.names.matcher.pairwise_name_in_unsplit`;
@@ -516,6 +564,11 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         [(l_(a) == r_(b)).fill_null(False) for a in keys for b in keys] or [pl.lit(False)]
     )
     sim = f"__namesim_{tag}"
+    lowest = min(p.low, p.high)
+    if p.variants:
+        similarity_fn, variant_fn = _name_similarity_and_variant(lat, lowest)
+    else:
+        similarity_fn = _name_similarity_fn(lat, lowest)
     derived: dict[str, Derived] = {}
     early_when: dict[str, pl.Expr] = {}
     if p.verify_same_name:
@@ -590,7 +643,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
             return max_token_similarity(probe, tokens)
 
         namesim = f"__pairsim_{tag}"
-        derived[namesim] = _name_similarity_fn(lat, min(p.low, p.high))
+        derived[namesim] = similarity_fn
         derived[toksim] = _reading(
             _toksim, [f"{s}_{c}" for c in (lat, key, tok) for s in ("l", "r")]
         )
@@ -601,7 +654,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         same_key = split & key_eq
         in_unsplit = None
         missing = ~split
-        derived[sim] = _name_similarity_fn(lat, min(p.low, p.high))
+        derived[sim] = similarity_fn
         split_sim = token_sim = ""
     swapped: pl.Expr = pl.lit(False)
     if other:
@@ -653,7 +706,7 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
     early = len(levels)  # levels that need no similarity
     if p.variants:
         variant = f"__variant_{tag}"
-        derived[variant] = _pair_fn(lat, pairwise_name_variant)
+        derived[variant] = variant_fn
         derived_when[variant] = pl.col(f"__decided_{tag}").is_null() & split
         levels.append(
             Level(

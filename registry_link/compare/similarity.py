@@ -9,7 +9,7 @@ distinct pair of values (:func:`on_unique_pairs`) or of dictionary codes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from functools import cache, partial
 from typing import Any
 
@@ -110,6 +110,18 @@ def on_unique_codes(
     fn: Callable[[pl.Series, pl.Series], pl.Series],
     cache_key: Hashable | None = None,
 ) -> pl.Series:
+    """:func:`on_unique_codes_each` of one function."""
+    return on_unique_codes_each(a, b, codes_a, codes_b, (fn,), cache_key)[0]
+
+
+def on_unique_codes_each(
+    a: pl.Series,
+    b: pl.Series,
+    codes_a: pl.Series,
+    codes_b: pl.Series,
+    fns: Sequence[Callable[[pl.Series, pl.Series], pl.Series]],
+    cache_key: Hashable | None = None,
+) -> list[pl.Series]:
     """Like :func:`on_unique_pairs`, with the values' dictionary codes as the pair identity.
 
     ``codes_a``/``codes_b`` identify the values of ``a``/``b`` (equal code ⇔ equal value,
@@ -118,28 +130,38 @@ def on_unique_codes(
     a :class:`~registry_link.compare.engine.CompareEngine` call with a pair cache
     (:func:`~registry_link.compare.engine.active_pair_cache`) and a ``cache_key``, once per
     distinct pair over all the chunks with that key.
+
+    Several functions ``fns`` of the same pairs (one value each per pair): one pass finds
+    their distinct pairs and joins every function's values back (a list, in the order of
+    ``fns``); a ``cache_key`` then names the table of all of them.
     """
     key = codes_a.cast(pl.UInt64) * (1 << 32) + codes_b.cast(pl.UInt64)
     first = key.arg_unique()
     cache = active_pair_cache()
+    names = [f"v{i}" for i in range(len(fns))]
+
+    def scored(rows: pl.Series) -> pl.DataFrame:
+        ga, gb = a.gather(rows), b.gather(rows)
+        values = {n: fn(ga, gb) for n, fn in zip(names, fns, strict=True)}
+        return pl.DataFrame({"k": key.gather(rows), **values})
+
     if cache is None or cache_key is None:
         if first.len() >= a.len() * 0.8:
-            return fn(a, b)
-        values = fn(a.gather(first), b.gather(first))
-        table = pl.DataFrame({"k": key.gather(first), "v": values})
+            return [fn(a, b) for fn in fns]
+        table = scored(first)
     else:
         known = cache.get(cache_key)
         if known is not None:
             first = first.filter(~key.gather(first).is_in(known.get_column("k").implode()))
         if known is None or first.len():
-            values = fn(a.gather(first), b.gather(first))
-            table = pl.DataFrame({"k": key.gather(first), "v": values})
+            table = scored(first)
             if known is not None:
                 table = pl.concat([known, table], how="vertical_relaxed")
             cache[cache_key] = table
         else:  # every pair seen before
             table = known
-    return key.to_frame("k").join(table, on="k", how="left", maintain_order="left")["v"]
+    joined = key.to_frame("k").join(table, on="k", how="left", maintain_order="left")
+    return [joined.get_column(n).alias("v") for n in names]
 
 
 def jaro_winkler_similarity(a: pl.Series, b: pl.Series) -> pl.Series:

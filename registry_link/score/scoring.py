@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from registry_link.compare.engine import active_link_memo
+from registry_link.compare.engine import active_link_memo, record_dictionary
 from registry_link.errors import ModelError
 from registry_link.model import TrainedModel
 
@@ -83,15 +83,25 @@ def _record_log_frequency(
     records, column and TF table: read-only, gather from it.
 
     An entry holds the table and a weak reference to the records (an id is only theirs while
-    they live; the memo does not keep them alive): entries of records gone are dropped."""
+    they live; the memo does not keep them alive): entries of records gone are dropped. When
+    the engine has a dictionary of the column (:func:`~registry_link.compare.engine.
+    record_dictionary`: the registry prepared whole), each distinct value is looked up once
+    and the records' frequencies gathered from them."""
     table = model.tf_tables.get(column)
     key = ("tf_log_frequency", id(right), column, id(table), model.tf_minimum_frequency)
     found = memo.get(key) if memo is not None else None
     if found is not None and found[0]() is right and found[1] is table:
         return found[2]
-    values = right.get_column(column)
-    log_freq = _log_frequency(model, column, values)
-    log_freq[values.is_null().to_numpy()] = np.nan
+    encoded = record_dictionary(right, column)
+    if encoded is not None:  # the engine's dictionary: each distinct value looked up once
+        distinct, codes = encoded
+        per_value = _log_frequency(model, column, distinct)
+        per_value[distinct.is_null().to_numpy()] = np.nan
+        log_freq = per_value[codes.to_numpy()]
+    else:
+        values = right.get_column(column)
+        log_freq = _log_frequency(model, column, values)
+        log_freq[values.is_null().to_numpy()] = np.nan
     log_freq.flags.writeable = False
     if memo is not None:
         mine = [(k, v) for k, v in list(memo.items()) if isinstance(k, tuple) and k[0] == key[0]]

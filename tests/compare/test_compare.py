@@ -241,6 +241,121 @@ def test_dictionary_encoded_gathering_changes_nothing(a: list[dict], b: list[dic
     assert encoded.equals(plain)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record(), min_size=1, max_size=6), st.lists(record(), min_size=1, max_size=6))
+def test_levels_on_the_shared_enum_equal_levels_on_strings(a: list[dict], b: list[dict]) -> None:
+    """The sides' string columns gathered as one shared Enum (equalities on codes, derived
+    functions given strings) give the vectors that the strings give."""
+    from registry_link.compare import compute as compute_module
+
+    comps = [*COMPS, *MODEL_LIKE[1:]]
+    comps = list({c.name: c for c in comps}.values())
+    pairs = all_pairs(len(a), len(b))
+    made: list[int] = []
+    original = compute_module.shared_enums_of
+
+    def noting(left: Any, right: Any) -> Any:
+        out = original(left, right)
+        made.append(len(out[0]))
+        return out
+
+    with mock.patch.object(compute_module, "shared_enums_of", noting):
+        shared = compare(_frame(a), _frame(b), pairs, comps)
+    assert made and made[0] > 0  # the string columns were gathered as the Enum
+    with mock.patch.object(compute_module, "shared_enums_of", lambda left, right: ({}, {})):
+        strings = compare(_frame(a), _frame(b), pairs, comps)
+    assert shared.equals(strings)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["b", "a", "ab", "B", "é", ""])), max_size=20),
+    st.lists(st.one_of(st.none(), st.sampled_from(["a", "ba", "b", "zz", "é"])), max_size=20),
+)
+def test_shared_enums_code_equal_values_alike_and_keep_their_order(
+    left: list[str | None], right: list[str | None]
+) -> None:
+    """One code space over both sides and columns: equal strings ⇔ equal codes, the codes'
+    order is the strings', nulls stay null, the values round-trip."""
+    from registry_link.compare.dictionaries import dictionaries, shared_enums
+
+    lf = pl.DataFrame({"x": left, "y": left[::-1]}, schema={"x": pl.Utf8, "y": pl.Utf8})
+    rf = pl.DataFrame({"x": right, "y": right[::-1]}, schema={"x": pl.Utf8, "y": pl.Utf8})
+    ld, rd = dictionaries(lf), dictionaries(rf)
+    if not (lf.height and rf.height):
+        return
+    le, re_ = shared_enums(ld, rd, ["x", "y"])
+    assert set(le) == set(re_) == {"x", "y"}
+    values = [e for side in (le, re_) for e in side.values()]
+    assert all(v.dtype == values[0].dtype for v in values)
+    for enc, dicts in ((le, ld), (re_, rd)):
+        for c, e in enc.items():
+            assert e.cast(pl.Utf8).equals(dicts[c][0], check_names=False)  # values and nulls
+    every = pl.concat(values)
+    strings, codes = every.cast(pl.Utf8).to_list(), every.to_physical().to_list()
+    for s1, c1 in zip(strings, codes, strict=True):
+        for s2, c2 in zip(strings, codes, strict=True):
+            if s1 is None or s2 is None:
+                assert (c1 is None) == (s1 is None) and (c2 is None) == (s2 is None)
+                continue
+            assert (s1 == s2) == (c1 == c2)
+            assert (s1.encode() < s2.encode()) == (c1 < c2)
+
+
+def test_derived_functions_read_strings_and_expressions_read_codes() -> None:
+    """With the shared Enum, a derived function gets its columns as strings; a derived
+    expression compares the Enum's codes; the levels are those of the strings."""
+    from registry_link.compare import compute as compute_module
+    from registry_link.compare.levels import Comparison, Derived, Level, equal
+
+    seen: list[pl.DataType] = []
+
+    def first_letters(frame: pl.DataFrame) -> pl.Series:
+        seen.extend([frame.schema["l_s"], frame.schema["r_s"]])
+        return (frame["l_s"].str.head(1) == frame["r_s"].str.head(1)).fill_null(False)
+
+    comp = Comparison(
+        name="s",
+        kind="test",
+        params={},
+        columns=("s",),
+        missing=Level("missing", pl.col("l_s").is_null() | pl.col("r_s").is_null(), "m"),
+        levels=(
+            Level("different", pl.lit(True), "d"),
+            Level("initial", pl.col("__head"), "i"),
+            Level("exact", pl.col("__same"), "e"),
+        ),
+        derived={
+            "__head": Derived(first_letters, frozenset({"l_s", "r_s"})),
+            "__same": Derived(lambda f: f.select(equal("s")).to_series(), frozenset(), equal("s")),
+        },
+        derived_when={"__head": ~equal("s")},
+    )
+    left = pl.DataFrame({"s": ["ab", "ac", None, "b"] * 300})
+    right = pl.DataFrame({"s": ["ab", "ax", "b", None, "c"] * 300})
+    pairs = all_pairs(4, 5)
+    shared: list[Any] = []
+    original = compute_module.shared_enums_of
+    with mock.patch.object(
+        compute_module,
+        "shared_enums_of",
+        lambda lrec, rrec: shared.append(original(lrec, rrec)) or shared[-1],
+    ):
+        out = compare(left, right, pairs, [comp])
+    assert set(shared[0][0]) == {"s"}  # gathered as the Enum
+    assert seen and all(t == pl.Utf8 for t in seen)
+    with mock.patch.object(compute_module, "shared_enums_of", lambda left, right: ({}, {})):
+        assert out.equals(compare(left, right, pairs, [comp]))
+    gamma = dict(zip(zip(out["l_idx"], out["r_idx"], strict=True), out["gamma_s"], strict=True))
+    assert (gamma[(0, 0)], gamma[(1, 0)], gamma[(0, 1)], gamma[(2, 0)], gamma[(3, 2)]) == (
+        2,
+        1,
+        1,
+        -1,
+        2,
+    )
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "dd"])), max_size=40))
 def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> None:

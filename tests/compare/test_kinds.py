@@ -181,3 +181,33 @@ def test_levels_and_library_import_each_other_no_more() -> None:
     }
     assert not any(m.startswith("registry_link") for m in imported)
     assert r_("x").meta.output_name() == "r_x"
+
+
+def _build_same_length(p: InitialParams, tag: str) -> KindLevels:
+    what = p.label or p.column
+    length = l_(p.column).str.len_chars() == r_(p.column).str.len_chars()
+    return KindLevels(
+        columns=(p.column,),
+        missing=Level("missing", either_null(p.column), f"{what} missing on one side"),
+        levels=[
+            Level("same_length", length.fill_null(False), f"{what} are as long"),
+            Level("exact", equal(p.column), f"{what} are identical"),
+        ],
+        what=what,
+    )
+
+
+def test_a_registered_kind_with_string_functions_in_its_predicates_reads_strings(
+    records: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    """The shipped kinds' string columns are gathered as the sides' shared Enum (codes); a
+    registered kind's predicates may use string functions, so its columns stay strings."""
+    kind = ComparisonKind(
+        "same_length", InitialParams, _build_same_length, "missing / length / exact",
+        {"column": "given_lat"},
+    )  # fmt: skip
+    register_kind(kind)
+    try:
+        _shared_checks(kind, *records)
+    finally:
+        COMPARISON_KINDS.pop(kind.name)

@@ -154,3 +154,44 @@ def test_without_unsplit_a_token_key_is_enough() -> None:
     spec = GIVEN | FAMILY | {"tokens": "name_token_keys", "tokens_tf": True}
     assert "full_name" not in build_comparison(spec).columns
     assert "full_name" in build_comparison(spec | {"unsplit": "full_name"}).columns
+
+
+def test_the_engine_checks_variants_in_the_similaritys_pass_with_the_same_levels() -> None:
+    """In an engine call the name similarity's pass over the distinct code pairs gives the
+    variant check's values too (one pass per chunk, not two); the levels are those of the
+    plain compare, which runs them apart."""
+    from unittest import mock
+
+    from registry_link.compare import CompareEngine, compare
+    from registry_link.compare import compute as compute_module
+    from registry_link.compare import library as library_module
+
+    names = ["Zahra", "Fatim Zahra", "Ben Slimane", "Slimane", "Amine", "Mohamed Amine", "Amina"]
+    rows = [row(g, f) for g in names for f in names]
+    frame = pl.DataFrame(rows * 4, schema=SCHEMA)
+    pairs = pl.DataFrame(
+        {
+            "l_idx": list(range(len(rows))) * 3,
+            "r_idx": [(i * 7 + k) % len(rows) for k in (0, 5, 11) for i in range(len(rows))],
+        }
+    )
+    comps = [build_comparison(GIVEN), build_comparison(FAMILY)]
+    passes: list[int] = []
+    original = library_module.on_unique_codes_each
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        passes.append(len(args[4]))
+        return original(*args, **kwargs)
+
+    with (
+        mock.patch.object(library_module, "on_unique_codes_each", noting),
+        mock.patch.object(compute_module, "LEVEL_TABLE_MAX_SHARE", 0.0),  # only pair chunks
+        CompareEngine(frame, frame, comps, workers=1, chunk_size=40, random_pairs=1000) as engine,
+    ):
+        together = engine.compare(pairs)
+    assert passes and set(passes) == {2}  # similarity and variants at once, every chunk
+    apart = compare(frame, frame, pairs, comps)
+    assert together.equals(apart)
+    variant = {c.name: [lvl.label for lvl in c.levels].index("variant") for c in comps}
+    assert (together["gamma_given"] == variant["given"]).sum() > 0
+    assert (together["gamma_family"] == variant["family"]).sum() > 0

@@ -394,3 +394,52 @@ def test_the_link_memo_keeps_no_records_alive_and_is_not_fooled_by_a_reused_id()
             math.log2(0.9 / 0.01)
         )
         assert len(memo) == 1  # (the first records' entry dropped)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(0, 7)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.lists(st.sampled_from(["smith", "martin", "zzyzx", None]), min_size=8, max_size=8),
+)
+def test_scoring_in_a_link_looks_each_distinct_value_up_once_from_the_engines_dictionary(
+    rows: list[tuple[int, int, int]], surnames: list[str | None]
+) -> None:
+    """When the engine has prepared the right records whole, their term frequencies are looked
+    up once per distinct value of its dictionary (not per record) and gathered: the weights
+    are those of a call outside the engine."""
+    import registry_link.score.scoring as scoring
+    from registry_link.compare import CompareEngine
+    from registry_link.compare.engine import record_dictionary
+
+    right = pl.DataFrame({"surname": surnames, "dob": ["1"] * 8})
+    frame = gammas([r[0] for r in rows], [r[1] for r in rows], r_idx=[r[2] for r in rows])
+    model = make_model()
+    alone = score(frame, model, None, right)
+    looked_up: list[int] = []
+    original = scoring._log_frequency
+
+    def counted(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:
+        looked_up.append(values.len())
+        return original(model, column, values)
+
+    pairs = pl.DataFrame({"l_idx": [0, 1], "r_idx": [2, 3]})
+    with CompareEngine(right, right, model.comparisons, workers=1, random_pairs=100) as engine:
+        assert record_dictionary(right, "surname") is None  # (not prepared yet)
+        engine.compare(pairs)  # prepares the records whole
+        found = record_dictionary(right, "surname")
+        assert found is not None
+        assert record_dictionary(right.clone(), "surname") is None  # other records
+        scoring._log_frequency = counted  # type: ignore[assignment]
+        try:
+            in_link = score(frame, model, None, right)
+        finally:
+            scoring._log_frequency = original
+    assert record_dictionary(right, "surname") is None  # (let go with the engine)
+    assert in_link.equals(alone)
+    hit = any(r[0] == 1 for r in rows)
+    assert looked_up == ([found[0].len()] if hit else [])
+    assert found[0].len() == len(set(surnames))
