@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ def _tf_adjust(
     memo = active_link_memo()
     if memo is not None or hit.size >= right.height:
         # once per record (in a link: once for all its score calls), gathered for the pairs
-        log_freq = _record_log_frequency(model, column, right, memo)[rows]
+        log_freq = _record_log_frequency(model, column, right, memo).at(rows)
         absent = np.isnan(log_freq)
     else:  # fewer pairs than records, one call: look the pairs' values up
         values = right.get_column(column).gather(rows)
@@ -75,9 +76,24 @@ def _tf_adjust(
     bf[hit] += np.log2(u_level) - log_freq
 
 
+@dataclass(frozen=True)
+class _RecordFrequencies:
+    """Each right record's log-frequency as ``levels[codes[record]]``: a record's code (two
+    bytes where the TF table has under 65,535 distinct frequencies) into the few distinct
+    log-frequencies, NaN last (null values) — a quarter of a float64 per record, the same
+    floats."""
+
+    levels: np.ndarray
+    codes: np.ndarray
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """The log-frequencies of the records ``rows`` (a new float64 array)."""
+        return self.levels[self.codes[rows]]
+
+
 def _record_log_frequency(
     model: TrainedModel, column: str, right: pl.DataFrame, memo: dict[Hashable, Any] | None
-) -> np.ndarray:
+) -> _RecordFrequencies:
     """:func:`_log_frequency` of each right record's value (NaN for a null), kept in ``memo``
     (a link memo, see :func:`~registry_link.compare.engine.active_link_memo`) for these
     records, column and TF table: read-only, gather from it.
@@ -89,16 +105,37 @@ def _record_log_frequency(
     found = memo.get(key) if memo is not None else None
     if found is not None and found[0]() is right and found[1] is table:
         return found[2]
-    values = right.get_column(column)
-    log_freq = _log_frequency(model, column, values)
-    log_freq[values.is_null().to_numpy()] = np.nan
-    log_freq.flags.writeable = False
+    made = _log_frequency_codes(model, column, right.get_column(column))
+    made.levels.flags.writeable = False
+    made.codes.flags.writeable = False
     if memo is not None:
         mine = [(k, v) for k, v in list(memo.items()) if isinstance(k, tuple) and k[0] == key[0]]
         for gone in [k for k, v in mine if v[0]() is None]:
             memo.pop(gone, None)
-        memo[key] = (weakref.ref(right), table, log_freq)
-    return log_freq
+        memo[key] = (weakref.ref(right), table, made)
+    return made
+
+
+def _log_frequency_codes(model: TrainedModel, column: str, values: pl.Series) -> _RecordFrequencies:
+    """:func:`_log_frequency` of each value, NaN for a null, as codes into the distinct
+    log-frequencies (the same floats: each is computed from the same frequency)."""
+    floor = model.tf_minimum_frequency
+    table = model.tf_tables.get(column, {})
+    distinct = sorted(set(table.values()))
+    frequencies = np.array([*distinct, floor], dtype=np.float64)
+    levels = np.append(np.log2(np.maximum(frequencies, floor)), np.nan)
+    absent, null = len(distinct), len(distinct) + 1
+    dtype = pl.UInt16 if null < 2**16 else pl.UInt32
+    if table:
+        position = {f: i for i, f in enumerate(distinct)}
+        coded = values.cast(pl.Utf8).replace_strict(
+            list(table), [position[f] for f in table.values()], default=absent, return_dtype=dtype
+        )
+    else:
+        coded = pl.Series(np.full(values.len(), absent), dtype=dtype)
+    if values.has_nulls():
+        coded = coded.set(values.is_null(), null)
+    return _RecordFrequencies(levels, coded.to_numpy())
 
 
 def _log_frequency(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -340,20 +342,20 @@ def test_scoring_in_a_link_looks_each_record_up_once_and_gives_the_same_frame(
     model = make_model()
     alone = score(frame, model, None, right)
     looked_up: list[int] = []
-    original = scoring._log_frequency
+    original = scoring._log_frequency_codes
 
-    def counted(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:
+    def counted(model: TrainedModel, column: str, values: pl.Series) -> Any:
         looked_up.append(values.len())
         return original(model, column, values)
 
     comps = [model.comparisons[1]]
     with CompareEngine(right, right, comps, workers=1) as engine:
-        scoring._log_frequency = counted  # type: ignore[assignment]
+        scoring._log_frequency_codes = counted  # type: ignore[assignment]
         try:
             first = score(frame, model, None, engine.right)
             again = score(frame, model, None, engine.right, contributions=False)
         finally:
-            scoring._log_frequency = original
+            scoring._log_frequency_codes = original
         memo = active_link_memo()
         assert memo is not None
     assert first.equals(alone)
@@ -394,3 +396,31 @@ def test_the_link_memo_keeps_no_records_alive_and_is_not_fooled_by_a_reused_id()
             math.log2(0.9 / 0.01)
         )
         assert len(memo) == 1  # (the first records' entry dropped)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c", "d", "e"]),
+        st.floats(1e-9, 1.0, allow_nan=False),
+        max_size=5,
+    ),
+    st.lists(st.sampled_from(["a", "b", "c", "d", "e", "z", None]), max_size=30),
+    st.floats(1e-6, 1e-2),
+)
+def test_record_frequencies_as_codes_are_the_same_floats(
+    table: dict[str, float], values: list[str | None], floor: float
+) -> None:
+    """The link memo keeps each record's log-frequency as a code into the distinct ones:
+    gathered back, the very floats :func:`_log_frequency` gives (values absent from the
+    table: the floor's; frequencies under the floor: the floor's), NaN for a null."""
+    import registry_link.score.scoring as scoring
+
+    model = dataclasses.replace(make_model(), tf_tables={"k": table}, tf_minimum_frequency=floor)
+    series = pl.Series("k", values, dtype=pl.Utf8)
+    made = scoring._log_frequency_codes(model, "k", series)
+    assert made.codes.dtype == np.uint16
+    got = made.at(np.arange(len(values), dtype=np.int64))
+    expected = scoring._log_frequency(model, "k", series)
+    expected[series.is_null().to_numpy()] = np.nan
+    assert np.array_equal(got, expected, equal_nan=True)
