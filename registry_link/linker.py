@@ -318,32 +318,39 @@ class Linker:
             pairs, gammas, trained = self._block_compare_train(
                 engine, model, skipped, largest, stages
             )
-            linked = self._decide_passes(
-                engine, pairs, gammas, trained, model, prior_decisions, stages
+            pass1 = self._first_pass_model(trained)
+            within = engine.within_left(pass1.comparisons)  # keeps the partners' work
+            with within:
+                # the within-list pairs need only the first pass's model: deduplicated in the
+                # engine's background while the link is scored and decided and its household
+                # pass runs, then while its review pairs are made (stage "dedupe" is the
+                # wait for them after that)
+                deduping = engine.submit(self._within_lists, within, pass1)
+                try:
+                    linked = self._decide_passes(
+                        engine, pairs, gammas, trained, pass1, model, prior_decisions, stages
+                    )
+                except BaseException:
+                    deduping.cancel()
+                    raise
+                del pairs, gammas  # (the first pass's: let them go before the people stages)
+                links = note_skipped_blocks(linked.links, skipped)
+                with stages("review"):
+                    review = review_pairs(
+                        links, linked.scored, left, right, linked.model, fields_from=display
+                    )
+                with stages("dedupe"):
+                    dedupe_pairs = deduping.result()
+        with stages("cluster"):
+            clusters = cluster(
+                links,
+                dedupe_pairs,
+                left,
+                threshold=s.match_threshold,
+                previous_keys=previous_keys,
             )
-            del pairs, gammas  # (the first pass's: let them go before the people stages)
-            within = engine.within_left(linked.pass1.comparisons)  # keeps the partners' work
-        links = note_skipped_blocks(linked.links, skipped)
-        with within:
-            # the review pairs need only the links: made in the background while the people
-            # are deduplicated and clustered (stage "review" is the wait for them)
-            reviewing = within.submit(
-                review_pairs, links, linked.scored, left, right, linked.model, fields_from=display
-            )
-            with stages("dedupe"):
-                dedupe_pairs = self._within_lists(within, linked.pass1)
-            with stages("cluster"):
-                clusters = cluster(
-                    links,
-                    dedupe_pairs,
-                    left,
-                    threshold=s.match_threshold,
-                    previous_keys=previous_keys,
-                )
-            with stages("households"):
-                households = build_households(left, links, clusters, right)
-            with stages("review"):
-                review = reviewing.result()
+        with stages("households"):
+            households = build_households(left, links, clusters, right)
         summary = build_summary(
             left=left,
             right=right,
@@ -403,16 +410,16 @@ class Linker:
         pairs: pl.DataFrame,
         gammas: pl.DataFrame,
         trained: TrainedModel,
+        pass1: TrainedModel,
         given: TrainedModel | None,
         prior_decisions: pl.DataFrame | None,
         stages: _Stages,
     ) -> _Decided:
-        """The stages ``score`` and ``decide`` (first pass), then ``household_context`` (the
-        household pass and deciding again), when configured."""
+        """The stages ``score`` and ``decide`` (first pass, with ``pass1``: see
+        :meth:`_first_pass_model`), then ``household_context`` (the household pass and
+        deciding again), when configured."""
         hc = self.settings.household_context
         left, right = engine.left, engine.right
-        # pass 1 never has household evidence (a saved model may carry the comparison)
-        pass1 = base_model(trained, hc.comparison if hc else household_name(trained))
         with stages("score"):
             scored = score(gammas, pass1, right=right, contributions=False)
         del gammas
@@ -429,6 +436,12 @@ class Linker:
             )
             links = self._decide(second.scored, left, right, second.model, prior_decisions)
         return _Decided(second.pairs, second.scored, links, pass1, second.model)
+
+    def _first_pass_model(self, trained: TrainedModel) -> TrainedModel:
+        """The model of the first pass (and of the within-list pairs): ``trained`` without
+        household evidence, which pass 1 never has (a saved model may carry the comparison)."""
+        hc = self.settings.household_context
+        return base_model(trained, hc.comparison if hc else household_name(trained))
 
     def _block_compare_train(
         self,

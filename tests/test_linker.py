@@ -306,6 +306,37 @@ def test_the_engine_knobs_change_no_result(data, workers: int, caches: bool) -> 
     assert set(plain.timings) == set(default.timings) == set(default.summary["timings_s"])
 
 
+def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_pass(
+    data, result: LinkResult
+) -> None:
+    """The within-list dedupe needs only the first pass's model: with two workers it runs in
+    the link engine's helper thread, submitted before the first pass is scored (so beside
+    score, decide and the household pass), and the outputs are the one-thread ones."""
+    import threading
+
+    seen: list[str] = []
+    started: list[tuple[str, list[str]]] = []
+
+    class Watched(Linker):
+        def _within_lists(self, engine, model):  # type: ignore[no-untyped-def]
+            started.append((threading.current_thread().name, list(seen)))
+            return super()._within_lists(engine, model)
+
+    linker = Watched(
+        model_module.load_model_config(MODEL_CONFIG),
+        on_stage=lambda name, _s: seen.append(name),
+        workers=2,
+    )
+    got = linker.link(data["registry"], [data["coop"], data["ordre"]])
+    [(thread, before)] = started
+    assert thread != threading.main_thread().name
+    assert "train" in before and "score" not in before and "household_context" not in before
+    assert seen.index("household_context") < seen.index("dedupe")
+    assert got.clusters.equals(result.clusters)
+    assert got.links.equals(result.links)
+    assert got.review.equals(result.review)
+
+
 def test_saved_model_holds_no_name_fewer_than_ten_registry_persons_share(
     data, result: LinkResult, tmp_path: Path
 ) -> None:
