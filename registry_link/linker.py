@@ -71,6 +71,41 @@ _REGISTRY_KEYS: tuple[str, ...] = (
     "relation_to_head",
 )
 
+#: Registry columns whose values repeat (names and their keys, places, codes: some thousands of
+#: distinct values among millions of records). A lazy registry is read with them as
+#: ``Categorical``: a 4-byte code per record instead of a 16-byte string view (and its bytes),
+#: about half the memory of the registry as read (1M × 10M: 4.2 → 2.2 GB); the stages read
+#: them as they read strings, with the same results. Not the keys (they go into the outputs)
+#: nor identifiers (as many values as records: a code would save nothing).
+REPEATED_COLUMNS: frozenset[str] = frozenset(
+    {
+        "family_name",
+        "given_name",
+        "family_name_ar",
+        "given_name_ar",
+        "father_given_name",
+        "family_lat",
+        "given_lat",
+        "father_lat",
+        "family_ar",
+        "given_ar",
+        "father_ar",
+        "family_key",
+        "given_key",
+        "father_key",
+        "family_key_ar",
+        "given_key_ar",
+        "name_tokens_key",
+        "sex",
+        "birth_date_precision",
+        "birth_place",
+        "residence",
+        "birth_place_raw",
+        "residence_raw",
+        "relationship",
+    }
+)
+
 #: Called with (stage name, seconds) after each stage, e.g. to drive a progress display.
 StageCallback = Callable[[str, float], None]
 
@@ -132,13 +167,17 @@ def _registry(
 ) -> tuple[pl.DataFrame, pl.DataFrame | pl.LazyFrame]:
     """The registry frame the stages read, and where the review pairs' display fields are.
 
-    A lazy registry is read once, for ``columns`` only; the display fields stay lazy.
+    A lazy registry is read once, for ``columns`` only, those of :data:`REPEATED_COLUMNS` as
+    ``Categorical``; the display fields stay lazy (and strings).
     """
     if not isinstance(source, pl.LazyFrame):
         frame = _frame(source, "registry")
         return frame, frame
-    _check_standardised(source.collect_schema().names(), "registry")
-    return source.select(list(columns)).collect(), source.select(list(STANDARDISED_SCHEMA))
+    schema = source.collect_schema()
+    _check_standardised(schema.names(), "registry")
+    coded = [c for c in columns if c in REPEATED_COLUMNS and schema[c] == pl.String]
+    frame = source.select(list(columns)).with_columns(pl.col(coded).cast(pl.Categorical))
+    return frame.collect(), source.select(list(STANDARDISED_SCHEMA))
 
 
 @dataclass(frozen=True)

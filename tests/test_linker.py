@@ -16,7 +16,7 @@ from registry_link import load_standardised
 from registry_link import model as model_module
 from registry_link.decide.decisions import DECISIONS, LINK_COLUMNS
 from registry_link.errors import UsageError
-from registry_link.linker import Linker, LinkResult
+from registry_link.linker import REPEATED_COLUMNS, Linker, LinkResult
 from registry_link.model import load_model, save_model
 from registry_link.report.evaluation import evaluate_links
 from registry_link.schema import STANDARDISED_SCHEMA
@@ -162,6 +162,13 @@ def test_a_lazy_registry_links_the_same_and_reads_fewer_columns(
     # the place comparisons read the places as spelled (issue 16: Leqliaa ~ Lqliaa)
     assert {"birth_place_raw", "residence_raw"} <= set(read)
     assert lazy.pairs.right is not None and lazy.pairs.right.columns == read
+    # read with its repeated values coded (names, keys, places), not its keys nor identifiers
+    coded = {c for c, t in lazy.pairs.right.schema.items() if t == pl.Categorical}
+    assert coded == set(read) & REPEATED_COLUMNS
+    assert {"given_key", "family_lat", "sex", "birth_place_raw"} <= coded
+    assert not {"person_id", "household_id", "record_id", "source", "cin"} & coded
+    assert lazy.pairs.frame.equals(eager.pairs.frame)
+    assert lazy.clusters.equals(eager.clusters)
 
 
 def test_a_lazy_registry_without_standardised_columns_is_a_usage_error(data) -> None:
