@@ -176,8 +176,8 @@ def _registry(
     schema = source.collect_schema()
     _check_standardised(schema.names(), "registry")
     coded = [c for c in columns if c in REPEATED_COLUMNS and schema[c] == pl.String]
-    frame = source.select(list(columns)).with_columns(pl.col(coded).cast(pl.Categorical))
-    return frame.collect(), source.select(list(STANDARDISED_SCHEMA))
+    read = source.select(list(columns)).with_columns(pl.col(coded).cast(pl.Categorical))
+    return read.collect(), source.select(list(STANDARDISED_SCHEMA))
 
 
 @dataclass(frozen=True)

@@ -79,10 +79,9 @@ def _categorical_dictionaries(
         if distinct.len() > limit:
             continue
         present = distinct.drop_nulls()
-        position = np.full(
-            int(present.to_physical().max() or 0) + 1, present.len(), dtype=np.uint32
-        )
-        position[present.to_physical().to_numpy()] = np.arange(present.len(), dtype=np.uint32)
+        category = present.to_physical().to_numpy()
+        position = np.full(int(category.max(initial=0)) + 1, present.len(), dtype=np.uint32)
+        position[category] = np.arange(present.len(), dtype=np.uint32)
         codes = pl.Series(position).gather(column.to_physical()).fill_null(present.len())
         values = _dictionary_values(distinct.cast(pl.Utf8)).alias(c).rechunk().shrink_to_fit()
         out[c] = (values, codes.rechunk())
