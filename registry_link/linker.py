@@ -473,6 +473,9 @@ class Linker:
             second = household_pass(
                 engine, pairs, scored, links, pass1, hc, self.settings.training, full
             )
+            # the first pass's weights and probabilities (16 bytes a pair: 0.9 GB at 55 M
+            # pairs) were replaced in the second's scores: let them go before deciding again
+            del scored
             links = self._decide(second.scored, left, right, second.model, prior_decisions)
         return _Decided(second.pairs, second.scored, links, pass1, second.model)
 
