@@ -75,10 +75,13 @@ _REGISTRY_KEYS: tuple[str, ...] = (
 #: distinct values among millions of records). A lazy registry is read with them as
 #: ``Categorical``: a 4-byte code per record instead of a 16-byte string view (and its bytes),
 #: about half the memory of the registry as read (1M × 10M: 4.2 → 2.2 GB); the stages read
-#: them as they read strings, with the same results. Not the keys (they go into the outputs)
-#: nor identifiers (as many values as records: a code would save nothing).
+#: them as they read strings, with the same results. Not the identifiers (``record_id``,
+#: ``person_id``, ``household_id``, ``cin``, ``cnss_number``: as many values as records, a code
+#: would save nothing; the person and household ids go into the outputs as strings).
 REPEATED_COLUMNS: frozenset[str] = frozenset(
     {
+        "source",
+        "relation_to_head",
         "family_name",
         "given_name",
         "family_name_ar",

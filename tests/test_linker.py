@@ -162,11 +162,13 @@ def test_a_lazy_registry_links_the_same_and_reads_fewer_columns(
     # the place comparisons read the places as spelled (issue 16: Leqliaa ~ Lqliaa)
     assert {"birth_place_raw", "residence_raw"} <= set(read)
     assert lazy.pairs.right is not None and lazy.pairs.right.columns == read
-    # read with its repeated values coded (names, keys, places), not its keys nor identifiers
+    # read with its repeated values coded (names, keys, places, codes), not its identifiers
     coded = {c for c, t in lazy.pairs.right.schema.items() if t == pl.Categorical}
     assert coded == set(read) & REPEATED_COLUMNS
-    assert {"given_key", "family_lat", "sex", "birth_place_raw"} <= coded
-    assert not {"person_id", "household_id", "record_id", "source", "cin"} & coded
+    assert {"given_key", "family_lat", "sex", "birth_place_raw", "relation_to_head"} <= coded
+    assert not {"person_id", "household_id", "record_id", "cin"} & coded
+    assert lazy.households.schema == eager.households.schema
+    assert lazy.links.schema == eager.links.schema
     assert lazy.pairs.frame.equals(eager.pairs.frame)
     assert lazy.clusters.equals(eager.clusters)
 
