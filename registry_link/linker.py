@@ -366,14 +366,17 @@ class Linker:
                 # the within-list pairs need only the first pass's model: deduplicated in the
                 # engine's background while the link is scored and decided and its household
                 # pass runs, then while its review pairs are made (stage "dedupe" is the
-                # wait for them after that)
-                deduping = engine.submit(self._within_lists, within, pass1)
+                # wait for them after that); with one worker, in their stage as before
+                deduping = (
+                    engine.submit(self._within_lists, within, pass1) if engine.workers > 1 else None
+                )
                 try:
                     linked = self._decide_passes(
                         engine, pairs, gammas, trained, pass1, model, prior_decisions, stages
                     )
                 except BaseException:
-                    deduping.cancel()
+                    if deduping is not None:
+                        deduping.cancel()
                     raise
                 del pairs, gammas  # (the first pass's: let them go before the people stages)
                 links = note_skipped_blocks(linked.links, skipped)
@@ -382,7 +385,11 @@ class Linker:
                         links, linked.scored, left, right, linked.model, fields_from=display
                     )
                 with stages("dedupe"):
-                    dedupe_pairs = deduping.result()
+                    dedupe_pairs = (
+                        deduping.result()
+                        if deduping is not None
+                        else self._within_lists(within, pass1)
+                    )
         with stages("cluster"):
             clusters = cluster(
                 links,

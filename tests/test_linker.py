@@ -320,7 +320,8 @@ def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_p
 ) -> None:
     """The within-list dedupe needs only the first pass's model: with two workers it runs in
     the link engine's helper thread, submitted before the first pass is scored (so beside
-    score, decide and the household pass), and the outputs are the one-thread ones."""
+    score, decide and the household pass), and the outputs are the one-thread ones; with
+    one worker it runs in its own stage after the household pass, as it did before."""
     import threading
 
     seen: list[str] = []
@@ -344,6 +345,15 @@ def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_p
     assert got.clusters.equals(result.clusters)
     assert got.links.equals(result.links)
     assert got.review.equals(result.review)
+    # one worker: in its own stage, after the household pass, as before
+    started.clear()
+    seen.clear()
+    linker.workers = 1
+    alone = linker.link(data["registry"], [data["coop"], data["ordre"]])
+    [(thread, before)] = started
+    assert thread == threading.main_thread().name
+    assert "household_context" in before and "dedupe" not in before
+    assert alone.clusters.equals(result.clusters)
 
 
 def test_saved_model_holds_no_name_fewer_than_ten_registry_persons_share(
