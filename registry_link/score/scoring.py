@@ -22,7 +22,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -30,6 +30,9 @@ import polars as pl
 from registry_link.compare.engine import active_link_memo
 from registry_link.errors import ModelError
 from registry_link.model import TrainedModel
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 #: Pairs scored at once by :func:`score` (bounds its temporaries; the result does not depend on it).
 SCORE_CHUNK = 5_000_000
@@ -128,14 +131,32 @@ def _log_frequency_codes(model: TrainedModel, column: str, values: pl.Series) ->
     dtype = pl.UInt16 if null < 2**16 else pl.UInt32
     if table:
         position = {f: i for i, f in enumerate(distinct)}
-        coded = values.cast(pl.Utf8).replace_strict(
-            list(table), [position[f] for f in table.values()], default=absent, return_dtype=dtype
-        )
+        keys, codes = list(table), [position[f] for f in table.values()]
+        if values.dtype == pl.Categorical:  # (a registry read with its repeated values coded)
+            coded = _by_category(values, keys, codes, absent, dtype)
+        else:
+            coded = values.cast(pl.Utf8).replace_strict(
+                keys, codes, default=absent, return_dtype=dtype
+            )
     else:
         coded = pl.Series(np.full(values.len(), absent), dtype=dtype)
     if values.has_nulls():
         coded = coded.set(values.is_null(), null)
     return _RecordFrequencies(levels, coded.to_numpy())
+
+
+def _by_category(
+    values: pl.Series, keys: list[str], codes: list[int], default: int, dtype: PolarsDataType
+) -> pl.Series:
+    """``values.cast(pl.Utf8).replace_strict(keys, codes, default=default)`` of a
+    ``Categorical`` column: each distinct value looked up once, the records' codes gathered
+    by their category code (a third of the time of casting a million records to strings)."""
+    present = values.unique().drop_nulls()
+    mapped = present.cast(pl.Utf8).replace_strict(keys, codes, default=default, return_dtype=dtype)
+    category = present.to_physical().to_numpy()
+    table = np.full(int(category.max(initial=0)) + 1, default, dtype=mapped.to_numpy().dtype)
+    table[category] = mapped.to_numpy()
+    return pl.Series(table).gather(values.to_physical())
 
 
 def _log_frequency(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:

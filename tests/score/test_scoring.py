@@ -407,18 +407,21 @@ def test_the_link_memo_keeps_no_records_alive_and_is_not_fooled_by_a_reused_id()
     ),
     st.lists(st.sampled_from(["a", "b", "c", "d", "e", "z", None]), max_size=30),
     st.floats(1e-6, 1e-2),
+    st.booleans(),
 )
 def test_record_frequencies_as_codes_are_the_same_floats(
-    table: dict[str, float], values: list[str | None], floor: float
+    table: dict[str, float], values: list[str | None], floor: float, categorical: bool
 ) -> None:
     """The link memo keeps each record's log-frequency as a code into the distinct ones:
     gathered back, the very floats :func:`_log_frequency` gives (values absent from the
-    table: the floor's; frequencies under the floor: the floor's), NaN for a null."""
+    table: the floor's; frequencies under the floor: the floor's), NaN for a null — from
+    strings or from a ``Categorical`` column (a registry read with its values coded)."""
     import registry_link.score.scoring as scoring
 
     model = dataclasses.replace(make_model(), tf_tables={"k": table}, tf_minimum_frequency=floor)
     series = pl.Series("k", values, dtype=pl.Utf8)
-    made = scoring._log_frequency_codes(model, "k", series)
+    given = series.cast(pl.Categorical) if categorical else series
+    made = scoring._log_frequency_codes(model, "k", given)
     assert made.codes.dtype == np.uint16
     got = made.at(np.arange(len(values), dtype=np.int64))
     expected = scoring._log_frequency(model, "k", series)
