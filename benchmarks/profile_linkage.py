@@ -17,6 +17,7 @@ pairs, compared in the background while blocking and comparing, count in those s
 work done, and cProfile times with the process's CPU clock (its wall clock would count the
 other jobs' share of the cores as this run's time); the random pairs are then compared before
 blocking starts (their CPU counts in ``block``, their wall time in no stage but the whole run).
+After each stage: the process's peak RSS so far and its resident memory then (GB).
 ``--digest`` prints a digest of the outputs (links, review, clusters, households, scored pairs,
 model), to check that a change alters none. ``--calls`` prints the CPU seconds of each
 ``CompareEngine.compare`` and ``score`` call (the process's CPU clock around the call: with
@@ -47,6 +48,20 @@ LINK_STAGES = ("read", "block", "compare", "train", "score", "decide", "househol
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _peak_gb() -> float:
+    """The process's peak RSS so far, GB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def _rss_gb() -> float:
+    """The process's resident memory now, GB (Linux; 0.0 where /proc is absent)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e9
 
 
 def _digest(result: Any) -> dict[str, str]:
@@ -119,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")  # (oversized-block warnings: the figures are the point)
     left = pl.read_parquet(args.data / "partner.parquet")
     registry = pl.scan_parquet(args.data / "registry.parquet")
-    stages: list[tuple[str, float, float]] = []
+    stages: list[tuple[str, float, float, float, float]] = []
     last_cpu = [0.0]
 
     def on_stage(name: str, seconds: float) -> None:
         now = _cpu()
-        stages.append((name, seconds, now - last_cpu[0]))
+        stages.append((name, seconds, now - last_cpu[0], _peak_gb(), _rss_gb()))
         last_cpu[0] = now
 
     linker = Linker.from_config(
@@ -144,16 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     if profile is not None:
         profile.disable()
         profile.dump_stats(args.cprofile)
-    print(f"{'stage':<20}{'wall s':>8}{'CPU s':>8}")
-    for name, seconds, stage_cpu in stages:
-        print(f"{name:<20}{seconds:>8.2f}{stage_cpu:>8.2f}")
+    print(f"{'stage':<20}{'wall s':>8}{'CPU s':>8}{'peak GB':>9}{'RSS GB':>8}")
+    for name, seconds, stage_cpu, peak_gb, rss_gb in stages:
+        print(f"{name:<20}{seconds:>8.2f}{stage_cpu:>8.2f}{peak_gb:>9.2f}{rss_gb:>8.2f}")
     linked = [s for s in stages if s[0] in LINK_STAGES]
     print(
         f"{'link (read..hh)':<20}{sum(s[1] for s in linked):>8.2f}{sum(s[2] for s in linked):>8.2f}"
     )
     print(f"{'whole run':<20}{wall:>8.2f}{cpu:>8.2f}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-    print(f"candidate pairs {result.summary['candidate_pairs']:,}; peak RSS {peak:.2f} GB")
+    print(f"candidate pairs {result.summary['candidate_pairs']:,}; peak RSS {_peak_gb():.2f} GB")
     for what, n_pairs, seconds in calls:
         print(f"{what:<20}{n_pairs:>12,} pairs{seconds:>8.2f} CPU s")
     if args.digest:

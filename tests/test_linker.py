@@ -16,7 +16,7 @@ from registry_link import load_standardised
 from registry_link import model as model_module
 from registry_link.decide.decisions import DECISIONS, LINK_COLUMNS
 from registry_link.errors import UsageError
-from registry_link.linker import Linker, LinkResult
+from registry_link.linker import REPEATED_COLUMNS, Linker, LinkResult
 from registry_link.model import load_model, save_model
 from registry_link.report.evaluation import evaluate_links
 from registry_link.schema import STANDARDISED_SCHEMA
@@ -162,6 +162,15 @@ def test_a_lazy_registry_links_the_same_and_reads_fewer_columns(
     # the place comparisons read the places as spelled (issue 16: Leqliaa ~ Lqliaa)
     assert {"birth_place_raw", "residence_raw"} <= set(read)
     assert lazy.pairs.right is not None and lazy.pairs.right.columns == read
+    # read with its repeated values coded (names, keys, places, codes), not its identifiers
+    coded = {c for c, t in lazy.pairs.right.schema.items() if t == pl.Categorical}
+    assert coded == set(read) & REPEATED_COLUMNS
+    assert {"given_key", "family_lat", "sex", "birth_place_raw", "relation_to_head"} <= coded
+    assert not {"person_id", "household_id", "record_id", "cin"} & coded
+    assert lazy.households.schema == eager.households.schema
+    assert lazy.links.schema == eager.links.schema
+    assert lazy.pairs.frame.equals(eager.pairs.frame)
+    assert lazy.clusters.equals(eager.clusters)
 
 
 def test_a_lazy_registry_without_standardised_columns_is_a_usage_error(data) -> None:
@@ -304,6 +313,47 @@ def test_the_engine_knobs_change_no_result(data, workers: int, caches: bool) -> 
     assert plain.review.equals(default.review)
     assert plain.clusters.equals(default.clusters)
     assert set(plain.timings) == set(default.timings) == set(default.summary["timings_s"])
+
+
+def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_pass(
+    data, result: LinkResult
+) -> None:
+    """The within-list dedupe needs only the first pass's model: with two workers it runs in
+    the link engine's helper thread, submitted before the first pass is scored (so beside
+    score, decide and the household pass), and the outputs are the one-thread ones; with
+    one worker it runs in its own stage after the household pass, as it did before."""
+    import threading
+
+    seen: list[str] = []
+    started: list[tuple[str, list[str]]] = []
+
+    class Watched(Linker):
+        def _within_lists(self, engine, model):  # type: ignore[no-untyped-def]
+            started.append((threading.current_thread().name, list(seen)))
+            return super()._within_lists(engine, model)
+
+    linker = Watched(
+        model_module.load_model_config(MODEL_CONFIG),
+        on_stage=lambda name, _s: seen.append(name),
+        workers=2,
+    )
+    got = linker.link(data["registry"], [data["coop"], data["ordre"]])
+    [(thread, before)] = started
+    assert thread != threading.main_thread().name
+    assert "train" in before and "score" not in before and "household_context" not in before
+    assert seen.index("household_context") < seen.index("dedupe")
+    assert got.clusters.equals(result.clusters)
+    assert got.links.equals(result.links)
+    assert got.review.equals(result.review)
+    # one worker: in its own stage, after the household pass, as before
+    started.clear()
+    seen.clear()
+    linker.workers = 1
+    alone = linker.link(data["registry"], [data["coop"], data["ordre"]])
+    [(thread, before)] = started
+    assert thread == threading.main_thread().name
+    assert "household_context" in before and "dedupe" not in before
+    assert alone.clusters.equals(result.clusters)
 
 
 def test_saved_model_holds_no_name_fewer_than_ten_registry_persons_share(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+import numpy as np
 import polars as pl
 
 
@@ -45,7 +46,8 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
     strings = [c for c, t in frame.schema.items() if t == pl.Utf8]
     lists = [c for c, t in frame.schema.items() if t == pl.List(pl.Utf8)]
     spans = [c for c, t in frame.schema.items() if t in _SPAN_TYPES]
-    if not (strings or lists or spans) or frame.height == 0:
+    categoricals = [c for c, t in frame.schema.items() if t == pl.Categorical]
+    if not (strings or lists or spans or categoricals) or frame.height == 0:
         return {}
     limit = max(DICTIONARY_MAX_VALUES, frame.height // 8)
     lazy = frame.lazy()
@@ -58,7 +60,32 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
         for (c, v), k in zip(chosen.items(), codes, strict=True)
     }
     eager |= _span_dictionaries(frame, spans, limit)
+    eager |= _categorical_dictionaries(frame, categoricals, limit)
     return _Dictionaries(frame.select(lists), limit, eager)
+
+
+def _categorical_dictionaries(
+    frame: pl.DataFrame, columns: list[str], limit: int
+) -> dict[str, Dictionary]:
+    """Dictionaries of ``Categorical`` columns (a registry read with its repeated values
+    coded: :data:`~registry_link.linker.REPEATED_COLUMNS`): the column's distinct values as
+    strings (then null, if any), each record's position among them found from its category
+    code through a look-up table (no string hashed). Gathered, the same strings as the
+    column's values cast to strings."""
+    out: dict[str, Dictionary] = {}
+    for c in columns:
+        column = frame.get_column(c)
+        distinct = column.unique()
+        if distinct.len() > limit:
+            continue
+        present = distinct.drop_nulls()
+        category = present.to_physical().to_numpy()
+        position = np.full(int(category.max(initial=0)) + 1, present.len(), dtype=np.uint32)
+        position[category] = np.arange(present.len(), dtype=np.uint32)
+        codes = pl.Series(position).gather(column.to_physical()).fill_null(present.len())
+        values = _dictionary_values(distinct.cast(pl.Utf8)).alias(c).rechunk().shrink_to_fit()
+        out[c] = (values, codes.rechunk())
+    return out
 
 
 #: Column types encoded by their span: physically integers that fit in Int64 (not UInt64).

@@ -372,6 +372,53 @@ def test_dictionaries_round_trip_values_and_nulls(values: list[str | None]) -> N
         assert distinct.n_unique() == distinct.len()
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "dd", "é"])), max_size=40),
+    st.lists(st.sampled_from(["zz", "a", "q"]), max_size=5),
+)
+def test_categorical_dictionaries_give_the_strings(
+    values: list[str | None], seen_before: list[str]
+) -> None:
+    """A ``Categorical`` column (a registry read with its repeated values coded) is encoded
+    from its category codes: its distinct values as strings, and gathered back, the column's
+    values as strings, nulls included — whatever other values the categories already hold."""
+    from registry_link.compare.dictionaries import dictionaries
+
+    pl.Series(seen_before, dtype=pl.Categorical)  # (other values in the global categories)
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.Utf8})
+    coded = frame.with_columns(pl.col("v").cast(pl.Categorical))
+    enc = dictionaries(coded)
+    assert set(enc) == ({"v"} if values else set())
+    if values:
+        distinct, codes = enc["v"]
+        assert distinct.dtype == pl.Utf8 and codes.dtype == pl.UInt32
+        assert distinct.gather(codes).to_list() == values
+        assert distinct.n_unique() == distinct.len()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(record(), min_size=1, max_size=6),
+    st.lists(record(), min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_a_categorical_right_side_compares_as_its_strings(
+    a: list[dict], b: list[dict], encoded: bool
+) -> None:
+    """The comparison vectors of a right side whose string columns are ``Categorical`` (a
+    registry read with its repeated values coded) are those of the same strings, every kind
+    of comparison, dictionary-encoded or not."""
+    from registry_link.compare import dictionaries as dictionaries_module
+
+    left, right, pairs = _frame(a), _frame(b), all_pairs(len(a), len(b))
+    coded = right.with_columns(pl.col(pl.Utf8).cast(pl.Categorical))
+    expected = compare(left, right, pairs, COMPS)
+    limit = dictionaries_module.DICTIONARY_MAX_VALUES if encoded else 0
+    with mock.patch.object(dictionaries_module, "DICTIONARY_MAX_VALUES", limit):
+        assert compare(left, coded, pairs, COMPS).equals(expected)
+
+
 @settings(max_examples=80, deadline=None)
 @given(
     st.sampled_from([pl.Int32, pl.Int64, pl.UInt8, pl.Date, pl.Boolean]),

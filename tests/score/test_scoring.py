@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -340,20 +342,20 @@ def test_scoring_in_a_link_looks_each_record_up_once_and_gives_the_same_frame(
     model = make_model()
     alone = score(frame, model, None, right)
     looked_up: list[int] = []
-    original = scoring._log_frequency
+    original = scoring._log_frequency_codes
 
-    def counted(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:
+    def counted(model: TrainedModel, column: str, values: pl.Series) -> Any:
         looked_up.append(values.len())
         return original(model, column, values)
 
     comps = [model.comparisons[1]]
     with CompareEngine(right, right, comps, workers=1) as engine:
-        scoring._log_frequency = counted  # type: ignore[assignment]
+        scoring._log_frequency_codes = counted  # type: ignore[assignment]
         try:
             first = score(frame, model, None, engine.right)
             again = score(frame, model, None, engine.right, contributions=False)
         finally:
-            scoring._log_frequency = original
+            scoring._log_frequency_codes = original
         memo = active_link_memo()
         assert memo is not None
     assert first.equals(alone)
@@ -420,9 +422,9 @@ def test_scoring_in_a_link_looks_each_distinct_value_up_once_from_the_engines_di
     model = make_model()
     alone = score(frame, model, None, right)
     looked_up: list[int] = []
-    original = scoring._log_frequency
+    original = scoring._log_frequency_codes
 
-    def counted(model: TrainedModel, column: str, values: pl.Series) -> np.ndarray:
+    def counted(model: TrainedModel, column: str, values: pl.Series) -> Any:
         looked_up.append(values.len())
         return original(model, column, values)
 
@@ -433,13 +435,44 @@ def test_scoring_in_a_link_looks_each_distinct_value_up_once_from_the_engines_di
         found = record_dictionary(right, "surname")
         assert found is not None
         assert record_dictionary(right.clone(), "surname") is None  # other records
-        scoring._log_frequency = counted  # type: ignore[assignment]
+        scoring._log_frequency_codes = counted  # type: ignore[assignment]
         try:
             in_link = score(frame, model, None, right)
         finally:
-            scoring._log_frequency = original
+            scoring._log_frequency_codes = original
     assert record_dictionary(right, "surname") is None  # (let go with the engine)
     assert in_link.equals(alone)
     hit = any(r[0] == 1 for r in rows)
     assert looked_up == ([found[0].len()] if hit else [])
     assert found[0].len() == len(set(surnames))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c", "d", "e"]),
+        st.floats(1e-9, 1.0, allow_nan=False),
+        max_size=5,
+    ),
+    st.lists(st.sampled_from(["a", "b", "c", "d", "e", "z", None]), max_size=30),
+    st.floats(1e-6, 1e-2),
+    st.booleans(),
+)
+def test_record_frequencies_as_codes_are_the_same_floats(
+    table: dict[str, float], values: list[str | None], floor: float, categorical: bool
+) -> None:
+    """The link memo keeps each record's log-frequency as a code into the distinct ones:
+    gathered back, the very floats :func:`_log_frequency` gives (values absent from the
+    table: the floor's; frequencies under the floor: the floor's), NaN for a null — from
+    strings or from a ``Categorical`` column (a registry read with its values coded)."""
+    import registry_link.score.scoring as scoring
+
+    model = dataclasses.replace(make_model(), tf_tables={"k": table}, tf_minimum_frequency=floor)
+    series = pl.Series("k", values, dtype=pl.Utf8)
+    given = series.cast(pl.Categorical) if categorical else series
+    made = scoring._log_frequency_codes(model, "k", given)
+    assert made.codes.dtype == np.uint16
+    got = made.at(np.arange(len(values), dtype=np.int64))
+    expected = scoring._log_frequency(model, "k", series)
+    expected[series.is_null().to_numpy()] = np.nan
+    assert np.array_equal(got, expected, equal_nan=True)
