@@ -55,10 +55,9 @@ from registry_link.compare.similarity import (
 )
 from registry_link.errors import ConfigError, ConfigProblem
 from registry_link.names import pairwise_name_variant, pairwise_same_name
-from registry_link.names.matcher import (
+from registry_link.names.unsplit import (
     IN_UNSPLIT_SAME,
     IN_UNSPLIT_VARIANT,
-    matching_forms,
     pairwise_name_in_unsplit,
 )
 
@@ -345,15 +344,16 @@ def _name_similarity_fn(col: str, lowest: float) -> Derived:
 
 def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, unsplit: str, glued: bool) -> pl.Series:
     """Per pair of which one side has only an unsplit full name: how the other side's split
-    name (``lat``) is found in it (:func:`~registry_link.names.matcher.pairwise_name_in_unsplit`;
-    the full names' matching forms are made once per distinct full name)."""
+    name (``lat``) is found in it (:func:`~registry_link.names.unsplit.pairwise_name_in_unsplit`,
+    once per distinct name and full name, the full names' matching forms made there)."""
     left_unsplit = frame[f"l_{lat}"].is_null()
     sides = frame.select(
         name=pl.when(left_unsplit).then(pl.col(f"r_{lat}")).otherwise(pl.col(f"l_{lat}")),
         full=pl.when(left_unsplit).then(pl.col(f"l_{unsplit}")).otherwise(pl.col(f"r_{unsplit}")),
     )
-    full = matching_forms(sides["full"])
-    return pairwise_name_in_unsplit(sides["name"], full, glued_article=glued)
+    return pairwise_name_in_unsplit(
+        sides["name"], sides["full"], glued_article=glued, unsplit_as_written=True
+    )
 
 
 def _reading(fn: DerivedFn, columns: list[str]) -> Derived:

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from registry_link.names import matching_form
-from registry_link.names.matcher import (
+from registry_link.names.unsplit import (
     IN_UNSPLIT_NONE,
     IN_UNSPLIT_SAME,
     IN_UNSPLIT_VARIANT,
