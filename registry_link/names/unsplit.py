@@ -10,7 +10,7 @@ random pairs for the u-probabilities) nowhere near each other. So:
 * the work is done per distinct value, never per pair of records: per distinct name and
   distinct full name of a call, then each pair looks its answer up by two integer codes;
 * only the (name, part) pairs that meet a cheap necessary condition are checked
-  (:func:`_candidates`): they share a *match key* — the cross-script key of the name or
+  (:func:`_look_up`): they share a *match key* — the cross-script key of the name or
   part, of one of its readings (:data:`~registry_link.names.matcher.LATIN_READINGS`), of
   it without a Ben/Bel prefix or a glued article, or, for a partial compound, of a token
   (:func:`_match_keys`). The same name and every variant need one: the same-name decision
@@ -33,6 +33,7 @@ import polars as pl
 
 from registry_link.names.keys import name_key_expr
 from registry_link.names.matcher import (
+    _FORMS,
     LATIN_READINGS,
     _check_lengths,
     _per_form,
@@ -79,79 +80,125 @@ def unsplit_parts(unsplit: pl.Series) -> pl.DataFrame:
 
 
 def _match_keys(forms: pl.DataFrame) -> pl.DataFrame:
-    """Per form of ``{form}`` (distinct), lists of keys (``key`` and the readings' keys of
-    :func:`~registry_link.names.matcher._readings`, of some pieces of the form):
+    """Per form of ``{form}`` (distinct), lists of match keys:
 
-    * ``whole`` — of the form and of the form without its Ben/Bel/Ibn/Ould prefix;
+    * ``whole`` — the key and the readings' keys
+      (:func:`~registry_link.names.matcher._readings`) of the form and of the form without
+      its Ben/Bel/Ibn/Ould prefix;
     * ``glued`` — the key of the form without its first letter when it starts with l + a
-      vowel (the article glued as a bare l: Lamrani), else empty;
-    * ``first`` — of its first token; ``tokens`` — of each of its tokens.
+      vowel (the article glued as a bare l: Lamrani), else empty.
     """
     form = pl.col("form")
-    pieces = forms.select(
+    stripped = without_prefix_expr(form)
+    pieces = forms.select("form", stripped=pl.when(stripped != form).then(stripped))
+    distinct = pl.concat([pieces["form"], pieces["stripped"]]).drop_nulls().unique()
+    keys = _per_form(distinct.to_frame("form"), "readings", _readings).select(
+        "form", keys=pl.concat_list(_KEY_COLUMNS).list.drop_nulls()
+    )
+    pieces = pieces.join(keys, on="form", how="left", maintain_order="left").join(
+        keys.select(stripped="form", stripped_keys="keys"),
+        on="stripped",
+        how="left",
+        maintain_order="left",
+    )
+    no_keys = pl.lit([], dtype=pl.List(pl.Utf8))
+    return pieces.select(
         "form",
-        whole=pl.concat_list(form, without_prefix_expr(form)),
-        tokens=form.str.split(" "),
-    ).with_columns(first=pl.col("tokens").list.head(1))
-    distinct = pl.concat([pieces["whole"].explode(), pieces["tokens"].explode()])
-    keys = _per_form(distinct.unique().drop_nulls().to_frame("form"), "readings", _readings)
-    keys = keys.select(piece="form", keys=pl.concat_list(_KEY_COLUMNS).list.drop_nulls())
-
-    def keys_of(column: str) -> pl.DataFrame:
-        long = pieces.select("form", piece=column).explode("piece")
-        found = long.join(keys, on="piece", how="left").explode("keys").drop_nulls("keys")
-        return found.group_by("form").agg(pl.col("keys").unique().alias(column))
-
-    glued = forms.select(
-        "form",
+        whole=pl.concat_list("keys", pl.col("stripped_keys").fill_null(no_keys)),
         glued=pl.when(form.str.contains(_GLUED_ARTICLE))
         .then(pl.concat_list(name_key_expr(form.str.slice(1))))
-        .otherwise(pl.lit([], dtype=pl.List(pl.Utf8))),
+        .otherwise(no_keys),
     )
-    out = forms.join(glued, on="form", how="left", maintain_order="left")
-    for column in ("whole", "first", "tokens"):
-        out = out.join(keys_of(column), on="form", how="left", maintain_order="left")
-    return out.with_columns(pl.col("whole", "first", "tokens").fill_null([]))
 
 
-def _keys_long(keys: pl.DataFrame, columns: list[str], as_name: str) -> pl.DataFrame:
-    """``{<as_name>, mk}``: one row per form of ``keys`` and key in ``columns`` (distinct)."""
-    listed = keys.select(pl.col("form").alias(as_name), mk=pl.concat_list(columns))
-    return listed.explode("mk").drop_nulls().unique()
+def _keys_of(forms: pl.Series) -> pl.DataFrame:
+    """:func:`_match_keys` of the distinct ``forms`` (through the memo of
+    :func:`~registry_link.names.matcher.remembered_forms`)."""
+    return _per_form(forms.unique().drop_nulls().to_frame("form"), "match_keys", _match_keys)
 
 
-def _candidates(names: pl.Series, parts: pl.Series, glued_article: bool) -> pl.DataFrame:
-    """``{name, part}``: the pairs of a distinct name and a distinct part that may be the same
-    name or variants (:func:`_codes`), those that share a match key (:func:`_match_keys`).
+def _long(keys: pl.DataFrame, columns: list[str], as_name: str, via: str) -> pl.DataFrame:
+    """``{<as_name>, mk, via}``: one row per form of ``keys`` and match key in ``columns``."""
+    listed = keys.select(pl.col("form").alias(as_name), mk=pl.concat_list(columns), via=pl.lit(via))
+    return listed.explode("mk").drop_nulls("mk")
 
-    Necessary for each way of being found:
+
+def _name_keys(names: pl.Series) -> pl.DataFrame:
+    """``{name, mk, via}``: the match keys of each distinct name (``via``: ``whole``,
+    ``glued``) and, for a name of two words or more, those of each word (``token``)."""
+    keys = _keys_of(names)
+    found = [_long(keys, ["whole"], "name", "whole"), _long(keys, ["glued"], "name", "glued")]
+    compounds = names.filter(names.str.contains(" ", literal=True))
+    if compounds.len():  # (few names are written in two or more words)
+        words = compounds.unique().to_frame("name").with_columns(form=pl.col("name").str.split(" "))
+        words = words.explode("form")
+        by_word = words.join(_keys_of(words["form"]), on="form")
+        found.append(
+            _long(by_word.drop("form").rename({"name": "form"}), ["whole"], "name", "token")
+        )
+    return pl.concat(found).unique()
+
+
+def _part_keys(fulls: pl.DataFrame) -> pl.DataFrame:
+    """Per full name of ``{form}`` (distinct), one row per part (:func:`unsplit_parts`) and
+    match key: ``{form, part, mk, via}`` (``via``: ``whole``, ``glued``, or ``first``, the
+    keys of the part's first word)."""
+    parts = unsplit_parts(fulls["form"]).join(fulls.with_row_index("i"), on="i").drop("i")
+    distinct = parts["part"].unique()
+    keys = _keys_of(distinct)
+    firsts = distinct.to_frame("part").with_columns(
+        first=pl.col("part").str.split(" ").list.first()
+    )
+    by_first = firsts.join(_keys_of(firsts["first"]), left_on="first", right_on="form")
+    long = pl.concat(
+        [
+            _long(keys, ["whole"], "part", "whole"),
+            _long(keys, ["glued"], "part", "glued"),
+            _long(by_first.drop("first").rename({"part": "form"}), ["whole"], "part", "first"),
+        ]
+    )
+    return parts.join(long, on="part").select("form", "part", "mk", "via")
+
+
+def _look_up(names: pl.Series, fulls: pl.Series, glued_article: bool) -> pl.DataFrame:
+    """``{full, name, code}``: the distinct ``names`` found in the distinct ``fulls`` (code >
+    0, the best over the full name's parts); a pair absent is found in no way.
+
+    Only the (name, part) pairs that share a match key are checked (:func:`_codes`), which is
+    necessary for each way of being found:
 
     * the same name (:func:`~registry_link.names.matcher.pairwise_same_name`): equal keys, or
       one side's reading's key equal to the other's key, or (``glued_article``) the key of
-      one side without its glued l equal to the other's key — all in ``whole`` / ``glued``;
+      one side without its glued l equal to the other's key (``whole``, ``glued``);
     * a dropped prefix: one side without it is the same name as the other (``whole``);
-    * a partial compound: every token of the name with fewer tokens is the same name as a
-      token of the other, so its first token and a token of the other share a key. Where the
-      part has fewer tokens (a one-token part, a compound name), ``first`` of the part meets
-      ``tokens`` of the name. Where the name has fewer (one token in a two-token part), the
-      name is the same name as a token of the part, itself a part of the full name: the
+    * a partial compound: every word of the name with fewer words is the same name as a
+      word of the other, so its first word and a word of the other share a key. Where the
+      part has fewer words (a one-word part, a compound name), the part's ``first`` word
+      meets a ``token`` of the name. Where the name has fewer (one word in a two-word part),
+      the name is the same name as a word of the part, itself a part of the full name: the
       full name has the same name already, which the variant cannot better (and where the
-      name is also the same name as the two-token part, ``whole`` keeps the pair).
+      name is also the same name as the two-word part, ``whole`` keeps the pair).
     """
-    names_keys = _per_form(names.to_frame("form"), "match_keys", _match_keys)
-    parts_keys = _per_form(parts.to_frame("form"), "match_keys", _match_keys)
     whole = ["whole", "glued"] if glued_article else ["whole"]
-    found = [
-        _keys_long(names_keys, whole, "name").join(_keys_long(parts_keys, whole, "part"), on="mk")
+    name_keys = _name_keys(names)
+    part_keys = _per_form(fulls.to_frame("form"), "unsplit_part_keys", _part_keys)
+    part_keys = part_keys.drop_nulls("mk").rename({"form": "full"})
+    joined = [
+        name_keys.filter(pl.col("via").is_in(whole)).join(
+            part_keys.filter(pl.col("via").is_in(whole)), on="mk"
+        ),
+        name_keys.filter(pl.col("via") == "token").join(
+            part_keys.filter(pl.col("via") == "first"), on="mk"
+        ),
     ]
-    compounds = names_keys.filter(pl.col("form").str.contains(" ", literal=True))
-    if compounds.height:  # (few names are written in two or more words)
-        found.append(
-            _keys_long(compounds, ["tokens"], "name").join(
-                _keys_long(parts_keys, ["first"], "part"), on="mk"
-            )
-        )
-    return pl.concat(found).select("name", "part").unique()
+    candidates = pl.concat([j.select("name", "full", "part") for j in joined]).unique()
+    checked = _codes(candidates.select("name", "part").unique(), glued_article)
+    hits = checked.filter(pl.col("code") > IN_UNSPLIT_NONE)
+    return (
+        candidates.join(hits, on=["name", "part"])
+        .group_by("full", "name")
+        .agg(pl.col("code").max())
+    )
 
 
 def _codes(pairs: pl.DataFrame, glued_article: bool) -> pl.DataFrame:
@@ -172,20 +219,58 @@ def _codes(pairs: pl.DataFrame, glued_article: bool) -> pl.DataFrame:
     return _per_form(pairs, kind, work, on=("name", "part"))
 
 
+#: The state of :func:`_found` in the memo: ``{full, name, code}`` rows of three kinds — a
+#: full name looked up (name null), a name looked up (full null), and a pair found (both).
+_FOUND_SCHEMA: Final[dict[str, type[pl.DataType]]] = {
+    "full": pl.Utf8,
+    "name": pl.Utf8,
+    "code": pl.Int8,
+}
+
+
 def _found(names: pl.Series, fulls: pl.Series, glued_article: bool) -> pl.DataFrame:
-    """``{n, f, code}``: the positions in ``names`` and ``fulls`` (distinct Latin matching
-    forms; ``fulls`` may repeat) of the pairs found one way or another, with the best code
-    over the full name's parts; the pairs absent are found in no way."""
-    parts = unsplit_parts(fulls).rename({"i": "f"})
-    candidates = _candidates(names, parts["part"].unique(), glued_article)
-    hits = _codes(candidates, glued_article).filter(pl.col("code") > IN_UNSPLIT_NONE)
+    """``{n, f, code}``: the positions in ``names`` and ``fulls`` (Latin matching forms;
+    ``names`` distinct, ``fulls`` may repeat) of the pairs found one way or another, with the
+    best code over the full name's parts; the pairs absent are found in no way.
+
+    Within :func:`~registry_link.names.matcher.remembered_forms`, the memo holds every name and
+    full name looked up so far and the pairs of them found (:data:`_FOUND_SCHEMA`, one frame:
+    replaced whole, so a thread always reads a state whose pairs are complete): only the new
+    full names (with every name) and the new names (with the full names looked up before)
+    are looked up (:func:`_look_up`).
+    """
+    memo = _FORMS.get()
+    kind = f"in_unsplit_found_glued={glued_article}"
+    state = memo.get(kind) if memo is not None else None
+    if state is None:
+        state = pl.DataFrame(schema=_FOUND_SCHEMA)
+    known_fulls = state.filter(pl.col("name").is_null())["full"]
+    known_names = state.filter(pl.col("full").is_null())["name"]
+    distinct = fulls.drop_nulls().unique()
+    new_fulls = distinct.filter(~distinct.is_in(known_fulls.implode()))
+    new_names = names.filter(~names.is_in(known_names.implode()))
+    added = []
+    if new_fulls.len():
+        every_name = pl.concat([known_names, new_names])
+        added.append(_look_up(every_name, new_fulls, glued_article))
+    if new_names.len() and known_fulls.len():
+        added.append(_look_up(new_names, known_fulls, glued_article))
+    if new_fulls.len() or new_names.len():
+        none = {"code": pl.lit(IN_UNSPLIT_NONE, pl.Int8)}
+        state = pl.concat(
+            [
+                state,
+                *(a.select(_FOUND_SCHEMA.keys()) for a in added),
+                new_fulls.to_frame("full").select("full", name=pl.lit(None, pl.Utf8), **none),
+                new_names.to_frame("name").select(full=pl.lit(None, pl.Utf8), name="name", **none),
+            ],
+            how="vertical",
+        )
+        if memo is not None:
+            memo[kind] = state
     named = names.to_frame("name").with_row_index("n")
-    return (
-        hits.join(named, on="name")
-        .join(parts, on="part")
-        .group_by("n", "f")
-        .agg(pl.col("code").max())
-    )
+    positions = fulls.to_frame("full").with_row_index("f")
+    return state.join(named, on="name").join(positions, on="full").select("n", "f", "code")
 
 
 def _codes_of(values: pl.Series) -> tuple[pl.Series, pl.Series]:
