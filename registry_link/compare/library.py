@@ -342,14 +342,18 @@ def _name_similarity_fn(col: str, lowest: float) -> Derived:
     )
 
 
-def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, unsplit: str, glued: bool) -> pl.Series:
-    """Per pair of which one side has only an unsplit full name: how the other side's split
-    name (``lat``) is found in it (:func:`~registry_link.names.unsplit.pairwise_name_in_unsplit`,
-    once per distinct name and full name, the full names' matching forms made there)."""
+def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, full: str, glued: bool) -> pl.Series:
+    """Per pair of which one side has only an unsplit full name (``full``: a one-element list,
+    so that it is gathered only for these pairs): how the other side's split name (``lat``)
+    is found in it (:func:`~registry_link.names.unsplit.pairwise_name_in_unsplit`, once per
+    distinct name and full name, the full names' matching forms made there)."""
     left_unsplit = frame[f"l_{lat}"].is_null()
     sides = frame.select(
         name=pl.when(left_unsplit).then(pl.col(f"r_{lat}")).otherwise(pl.col(f"l_{lat}")),
-        full=pl.when(left_unsplit).then(pl.col(f"l_{unsplit}")).otherwise(pl.col(f"r_{unsplit}")),
+        full=pl.when(left_unsplit)
+        .then(pl.col(f"l_{full}"))
+        .otherwise(pl.col(f"r_{full}"))
+        .list.first(),
     )
     return pairwise_name_in_unsplit(
         sides["name"], sides["full"], glued_article=glued, unsplit_as_written=True
@@ -559,12 +563,19 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         in_unsplit = (token_mode & (pl.col(intok) == 1)).fill_null(False)
         if unsplit:
             # the split name looked up by name among the unsplit name's tokens (and adjacent
-            # pairs of them): the same name, a variant, or neither; by key where it is empty
+            # pairs of them): the same name, a variant, or neither; by key where it is empty.
+            # The full name as a one-element list (once per record, one column for both name
+            # comparisons): the pairs gather lists only for the rows a derived column reads,
+            # strings for every pair. (Read only where this side's name is unsplit.)
+            full_list = f"__unsplit_full_{unsplit}"
+            record_derived[full_list] = pl.when(pl.col(unsplit).is_not_null()).then(
+                pl.concat_list(pl.col(unsplit))
+            )
             found = f"__inunsplit_{tag}"
-            full = pl.when(l_(lat).is_null()).then(l_(unsplit)).otherwise(r_(unsplit))
+            full = pl.when(l_(lat).is_null()).then(l_(full_list)).otherwise(r_(full_list))
             derived[found] = _reading(
-                partial(_name_in_unsplit, lat=lat, unsplit=unsplit, glued=p.glued_article),
-                [f"{s}_{c}" for c in (lat, unsplit) for s in ("l", "r")],
+                partial(_name_in_unsplit, lat=lat, full=full_list, glued=p.glued_article),
+                [f"{s}_{c}" for c in (lat, full_list) for s in ("l", "r")],
             )
             derived_when[found] = candidate & full.is_not_null()
             by_name = pl.col(found)

@@ -172,6 +172,23 @@ def remembered_forms(memo: dict[str, pl.DataFrame] | None) -> Iterator[None]:
         _FORMS.reset(token)
 
 
+#: Within :func:`forms_apart`: the prefix of the memo's kinds.
+_KIND_PREFIX: ContextVar[str] = ContextVar("_KIND_PREFIX", default="")
+
+
+@contextmanager
+def forms_apart(prefix: str) -> Iterator[None]:
+    """Within: the per-form work goes to tables of its own in the memo of
+    :func:`remembered_forms` (each kind under ``prefix``), so that work on many forms the
+    other calls never ask for (the parts of unsplit full names) does not make their look-ups
+    in the memo any longer. The results are the same."""
+    token = _KIND_PREFIX.set(prefix)
+    try:
+        yield
+    finally:
+        _KIND_PREFIX.reset(token)
+
+
 def _per_form(
     forms: pl.DataFrame,
     kind: str,
@@ -182,10 +199,11 @@ def _per_form(
     active memo (:func:`remembered_forms`): only the forms it has not seen are worked on.
 
     ``on``: the columns that identify a row of ``forms`` (distinct rows; a pair of forms:
-    ``("name", "part")``)."""
+    ``("name", "part")``). ``work`` may give several rows to a form (or none)."""
     memo = _FORMS.get()
     if memo is None:
         return work(forms)
+    kind = _KIND_PREFIX.get() + kind
     known = memo.get(kind)
     if known is None:
         done = work(forms)

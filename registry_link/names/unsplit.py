@@ -39,6 +39,7 @@ from registry_link.names.matcher import (
     _per_form,
     _readings,
     _same_name_frame,
+    forms_apart,
     matching_forms,
     pairwise_name_variant,
     without_prefix_expr,
@@ -304,8 +305,9 @@ def pairwise_name_in_unsplit(
     _check_lengths(names, unsplit)
     name_values, name_codes = _codes_of(names.cast(pl.Utf8))
     full_values, full_codes = _codes_of(unsplit.cast(pl.Utf8))
-    full_forms = matching_forms(full_values) if unsplit_as_written else full_values
-    found = _found(name_values, full_forms, glued_article)
+    with forms_apart("unsplit:"):  # (tens of thousands of parts no other call asks for)
+        full_forms = matching_forms(full_values) if unsplit_as_written else full_values
+        found = _found(name_values, full_forms, glued_article)
     key = (name_codes * (1 << 32) + full_codes).alias("k")
     table = found.select(k=pl.col("n").cast(pl.UInt64) * (1 << 32) + pl.col("f"), code="code")
     out = key.to_frame().join(table, on="k", how="left", maintain_order="left")["code"]

@@ -219,3 +219,21 @@ def test_full_names_as_written_are_read_once_per_value(fulls: list[str]) -> None
     forms = pl.Series([matching_form(f) for f in written])
     as_written = pairwise_name_in_unsplit(names, written, unsplit_as_written=True)
     assert as_written.to_list() == pairwise_name_in_unsplit(names, forms).to_list()
+
+
+def test_a_memo_over_calls_looks_up_only_what_is_new() -> None:
+    """A link's calls share a memo: a later call with new names and new full names (and ones
+    seen before) gets the answers a call without the memo gets."""
+    calls = [
+        (["alaoui", "fatima zahra", "ali"], ["mohamed el alaoui", "fatma zhra ezizi", "ali"]),
+        (["azzouzi", "alaoui", "ben moussa"], ["fatma zhra ezizi", "moussa abdellah", "ali"]),
+        (["fatim zahra", "karim"], ["azhari zahra", "mohamed el alaoui"]),
+    ]
+    memo: dict[str, pl.DataFrame] = {}
+    for names, fulls in calls:
+        a, b = pl.Series(names), pl.Series(fulls)
+        with remembered_forms(memo):
+            shared = pairwise_name_in_unsplit(a, b, glued_article=True).to_list()
+        assert shared == pairwise_name_in_unsplit(a, b, glued_article=True).to_list()
+        assert shared == _unfiltered(a, b, glued_article=True)
+    assert {"in_unsplit_found_glued=True", "unsplit:match_keys"} <= set(memo)
