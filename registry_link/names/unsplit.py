@@ -18,8 +18,9 @@ random pairs for the u-probabilities) nowhere near each other. So:
   article), a dropped prefix is the same name once the prefix is gone, and a partial
   compound is a token the same name as a token. Pairs sharing none are found in no way;
 * within :func:`~registry_link.names.matcher.remembered_forms` (the compare engine's
-  memo), each form's match keys and parts and each checked (name, part) pair are worked
-  out once per link, not once per chunk and comparison.
+  memo), each form's match keys, each full name's parts and each checked (name, part) pair
+  are worked out once per link, not once per chunk and comparison, and a call looks up only
+  the names and full names no call has looked up before (:func:`_found`).
 
 The answer is the unfiltered one: the largest code over every part of the full name (a
 property test checks it on arbitrary and near-miss names).
