@@ -57,10 +57,9 @@ from registry_link.compare.similarity import (
 )
 from registry_link.errors import ConfigError, ConfigProblem
 from registry_link.names import pairwise_name_variant, pairwise_same_name
-from registry_link.names.matcher import (
+from registry_link.names.unsplit import (
     IN_UNSPLIT_SAME,
     IN_UNSPLIT_VARIANT,
-    matching_forms,
     pairwise_name_in_unsplit,
 )
 
@@ -391,17 +390,22 @@ def _name_similarity_and_variant(col: str, lowest: float) -> tuple[Derived, Deri
     return _reading(both, reads), _reading(variant, reads)
 
 
-def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, unsplit: str, glued: bool) -> pl.Series:
-    """Per pair of which one side has only an unsplit full name: how the other side's split
-    name (``lat``) is found in it (:func:`~registry_link.names.matcher.pairwise_name_in_unsplit`;
-    the full names' matching forms are made once per distinct full name)."""
+def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, full: str, glued: bool) -> pl.Series:
+    """Per pair of which one side has only an unsplit full name (``full``: a one-element list,
+    so that it is gathered only for these pairs): how the other side's split name (``lat``)
+    is found in it (:func:`~registry_link.names.unsplit.pairwise_name_in_unsplit`, once per
+    distinct name and full name, the full names' matching forms made there)."""
     left_unsplit = frame[f"l_{lat}"].is_null()
     sides = frame.select(
         name=pl.when(left_unsplit).then(pl.col(f"r_{lat}")).otherwise(pl.col(f"l_{lat}")),
-        full=pl.when(left_unsplit).then(pl.col(f"l_{unsplit}")).otherwise(pl.col(f"r_{unsplit}")),
+        full=pl.when(left_unsplit)
+        .then(pl.col(f"l_{full}"))
+        .otherwise(pl.col(f"r_{full}"))
+        .list.first(),
     )
-    full = matching_forms(sides["full"])
-    return pairwise_name_in_unsplit(sides["name"], full, glued_article=glued)
+    return pairwise_name_in_unsplit(
+        sides["name"], sides["full"], glued_article=glued, unsplit_as_written=True
+    )
 
 
 def _reading(fn: DerivedFn, columns: list[str]) -> Derived:
@@ -612,12 +616,19 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
         in_unsplit = (token_mode & (pl.col(intok) == 1)).fill_null(False)
         if unsplit:
             # the split name looked up by name among the unsplit name's tokens (and adjacent
-            # pairs of them): the same name, a variant, or neither; by key where it is empty
+            # pairs of them): the same name, a variant, or neither; by key where it is empty.
+            # The full name as a one-element list (once per record, one column for both name
+            # comparisons): the pairs gather lists only for the rows a derived column reads,
+            # strings for every pair. (Read only where this side's name is unsplit.)
+            full_list = f"__unsplit_full_{unsplit}"
+            record_derived[full_list] = pl.when(pl.col(unsplit).is_not_null()).then(
+                pl.concat_list(pl.col(unsplit))
+            )
             found = f"__inunsplit_{tag}"
-            full = pl.when(l_(lat).is_null()).then(l_(unsplit)).otherwise(r_(unsplit))
+            full = pl.when(l_(lat).is_null()).then(l_(full_list)).otherwise(r_(full_list))
             derived[found] = _reading(
-                partial(_name_in_unsplit, lat=lat, unsplit=unsplit, glued=p.glued_article),
-                [f"{s}_{c}" for c in (lat, unsplit) for s in ("l", "r")],
+                partial(_name_in_unsplit, lat=lat, full=full_list, glued=p.glued_article),
+                [f"{s}_{c}" for c in (lat, full_list) for s in ("l", "r")],
             )
             derived_when[found] = candidate & full.is_not_null()
             by_name = pl.col(found)

@@ -25,7 +25,7 @@ The scalar functions run the vectorised code on a one-row frame, so both always 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -172,24 +172,49 @@ def remembered_forms(memo: dict[str, pl.DataFrame] | None) -> Iterator[None]:
         _FORMS.reset(token)
 
 
+#: Within :func:`forms_apart`: the prefix of the memo's kinds.
+_KIND_PREFIX: ContextVar[str] = ContextVar("_KIND_PREFIX", default="")
+
+
+@contextmanager
+def forms_apart(prefix: str) -> Iterator[None]:
+    """Within: the per-form work goes to tables of its own in the memo of
+    :func:`remembered_forms` (each kind under ``prefix``), so that work on many forms the
+    other calls never ask for (the parts of unsplit full names) does not make their look-ups
+    in the memo any longer. The results are the same."""
+    token = _KIND_PREFIX.set(prefix)
+    try:
+        yield
+    finally:
+        _KIND_PREFIX.reset(token)
+
+
 def _per_form(
-    forms: pl.DataFrame, kind: str, work: Callable[[pl.DataFrame], pl.DataFrame]
+    forms: pl.DataFrame,
+    kind: str,
+    work: Callable[[pl.DataFrame], pl.DataFrame],
+    on: Sequence[str] = ("form",),
 ) -> pl.DataFrame:
     """``work(forms)`` (``{form}`` distinct, to ``{form, ...}`` in the same order), through the
-    active memo (:func:`remembered_forms`): only the forms it has not seen are worked on."""
+    active memo (:func:`remembered_forms`): only the forms it has not seen are worked on.
+
+    ``on``: the columns that identify a row of ``forms`` (distinct rows; a pair of forms:
+    ``("name", "part")``). ``work`` may give several rows to a form (or none)."""
     memo = _FORMS.get()
     if memo is None:
         return work(forms)
+    kind = _KIND_PREFIX.get() + kind
     known = memo.get(kind)
     if known is None:
         done = work(forms)
         memo[kind] = done
         return done
-    new = forms.join(known.select("form"), on="form", how="anti", nulls_equal=True)
+    on = list(on)
+    new = forms.join(known.select(on), on=on, how="anti", nulls_equal=True)
     if new.height:
         known = pl.concat([known, work(new)], how="vertical")
         memo[kind] = known
-    return forms.join(known, on="form", how="left", maintain_order="left", nulls_equal=True)
+    return forms.join(known, on=on, how="left", maintain_order="left", nulls_equal=True)
 
 
 def name_features(forms: pl.Series) -> pl.DataFrame:
@@ -633,13 +658,6 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
     return out.set(~valid, None) if (~valid).any() else out
 
 
-#: :func:`pairwise_name_in_unsplit`: the name is the same as a token (or two adjacent tokens)
-#: of the unsplit name, a variant of one, or neither.
-IN_UNSPLIT_SAME: Final[int] = 2
-IN_UNSPLIT_VARIANT: Final[int] = 1
-IN_UNSPLIT_NONE: Final[int] = 0
-
-
 def matching_forms(names: pl.Series) -> pl.Series:
     """:func:`matching_form_expr` of each name (either script), once per distinct name — and,
     within :func:`remembered_forms`, once over all the calls that share its memo (a link asks
@@ -651,126 +669,3 @@ def matching_forms(names: pl.Series) -> pl.Series:
     )
     frame = values.to_frame("form").join(done, on="form", how="left", maintain_order="left")
     return frame["out"].alias(names.name)
-
-
-def unsplit_parts(unsplit: pl.Series) -> pl.DataFrame:
-    """The parts a split name may be of each unsplit full name (Latin matching forms):
-    ``{i, part}``, one row per token and per two adjacent tokens (a compound given or family
-    name written in two: Fatima Zahra, Alaoui Ismaili), ``i`` the position in ``unsplit``."""
-    tokens = (
-        pl.DataFrame({"full": unsplit}, schema={"full": pl.Utf8})
-        .with_row_index("i")
-        .drop_nulls()
-        .select("i", t=pl.col("full").str.split(" "))
-        .with_columns(j=pl.int_ranges(0, pl.col("t").list.len()))
-        .explode("t", "j")
-        .filter(pl.col("t").str.len_chars() > 0)
-    )
-    after = tokens.select("i", pl.col("j") - 1, nxt="t")
-    two = tokens.join(after, on=["i", "j"]).select("i", part=pl.col("t") + " " + pl.col("nxt"))
-    return pl.concat([tokens.select("i", part="t"), two]).sort("i", maintain_order=True)
-
-
-def _coarse_key_expr(form: pl.Expr) -> pl.Expr:
-    """The key without the letters a reading of :data:`LATIN_READINGS` or a glued article may
-    add, drop or change (W, r/h/G, k/j and a d before them, h/X, l): two forms one of whose
-    readings is the other's key have the same coarse key."""
-    key = name_key_expr(form).str.replace_all(r"d([jk])", "${1}")
-    return key.str.replace_all(r"[lrhXGkjW]", "")
-
-
-def _coarse_keys(forms: pl.Series) -> pl.DataFrame:
-    """``{form, ck}``: per distinct form, the coarse keys of itself, of each of its tokens, and
-    of each of those without a Ben/Bel/Ibn/Ould prefix (through the memo of
-    :func:`remembered_forms`)."""
-
-    def work(new: pl.DataFrame) -> pl.DataFrame:
-        pieces = new.with_columns(
-            piece=pl.concat_list(pl.col("form"), pl.col("form").str.split(" "))
-        ).explode("piece")
-        piece = pl.col("piece")
-        keys = (
-            pieces.select("form", ck=pl.concat_list(piece, without_prefix_expr(piece)))
-            .explode("ck")
-            .with_columns(ck=_coarse_key_expr(pl.col("ck")))
-        )
-        listed = keys.group_by("form").agg(pl.col("ck").unique())
-        return new.join(listed, on="form", how="left", maintain_order="left")
-
-    uniq = pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}).unique().drop_nulls()
-    return _per_form(uniq, "coarse_keys", work).explode("ck")
-
-
-def _may_agree(checks: pl.DataFrame) -> pl.DataFrame:
-    """The rows of ``checks`` (``name``, ``part``) that may be the same name or a variant: those
-    whose name and part share a coarse key (:func:`_coarse_keys`). Necessary for either: the
-    same name (under a reading) has equal coarse keys; a dropped prefix, those of the name
-    without it; a partial compound, those of two tokens."""
-    names = _coarse_keys(checks["name"]).rename({"form": "name"})
-    parts = _coarse_keys(checks["part"]).rename({"form": "part"})
-    return (
-        checks.join(names, on="name")
-        .join(parts, on=["part", "ck"], how="semi")
-        .select("name", "part")
-        .unique()
-    )
-
-
-def pairwise_name_in_unsplit(
-    names: pl.Series, unsplit: pl.Series, *, glued_article: bool = False
-) -> pl.Series:
-    """Element-wise: how a split name is found in an unsplit full name (both Latin matching
-    forms): :data:`IN_UNSPLIT_SAME` when it is the same name (:func:`pairwise_same_name`) as
-    one of the full name's tokens or as two adjacent ones (a compound: Fatima Zahra in "fatma
-    zhra ezizi"), :data:`IN_UNSPLIT_VARIANT` when it is a variant of one
-    (:func:`pairwise_name_variant`: Ben Moussa in "moussa abdellah", Fatim Zahra in "azhari
-    zahra"), else :data:`IN_UNSPLIT_NONE` (Int8; null if either is null).
-
-    A token key alone is not enough, as for split names: Azzouzi and the token ``ezizi``
-    (العزيزي) share the key ``zz`` but not their vowels. Each distinct (name, full name) pair
-    is checked once.
-    """
-    _check_lengths(names, unsplit)
-    pairs = pl.DataFrame(
-        {"name": names.cast(pl.Utf8), "full": unsplit.cast(pl.Utf8)},
-        schema={"name": pl.Utf8, "full": pl.Utf8},
-    )
-    distinct = pairs.drop_nulls().unique(maintain_order=True)
-    # only the pairs whose name shares a coarse key with a part of the full name go further
-    # (most of a run's pairs share none: its random pairs for the u-probabilities)
-    fulls = distinct.select(pl.col("full").unique()).with_row_index("f")
-    full_parts = unsplit_parts(fulls["full"]).rename({"i": "f"})
-    full_keys = full_parts.join(
-        _coarse_keys(full_parts["part"]).rename({"form": "part"}), on="part"
-    ).select("f", "ck")
-    name_keys = _coarse_keys(distinct["name"]).rename({"form": "name"})
-    open_pairs = (
-        distinct.join(fulls, on="full")
-        .join(name_keys, on="name")
-        .join(full_keys, on=["f", "ck"], how="semi")
-        .select("name", "full")
-        .unique()
-    )
-    distinct = open_pairs.with_row_index("i")
-    parts = unsplit_parts(distinct["full"]).join(distinct.select("i", "name"), on="i")
-    checks = parts.select("name", "part").unique()  # (common tokens meet many names)
-    checks = _may_agree(checks)  # (most parts of most pairs share nothing)
-    same = _same_name_frame(checks["name"], checks["part"], glued_article)["same"]
-    variant = pairwise_name_variant(checks["name"], checks["part"])
-    # (a variant is never the same name: at most one of the two)
-    checks = checks.with_columns(
-        code=same.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_SAME
-        + variant.fill_null(False).cast(pl.Int8) * IN_UNSPLIT_VARIANT
-    )
-    parts = parts.join(checks, on=["name", "part"], how="left")
-    best = parts.group_by("i").agg(pl.col("code").max().fill_null(IN_UNSPLIT_NONE))
-    distinct = distinct.join(best, on="i", how="left")
-    out = pairs.join(
-        distinct.select("name", "full", "code"),
-        on=["name", "full"],
-        how="left",
-        maintain_order="left",
-    )["code"]
-    valid = pairs["name"].is_not_null() & pairs["full"].is_not_null()
-    out = out.fill_null(IN_UNSPLIT_NONE).cast(pl.Int8)
-    return out.set(~valid, None).alias("name_in_unsplit")
