@@ -38,7 +38,8 @@ from registry_link.block.candidates import BlockingRule
 from registry_link.compare.levels import Comparison
 from registry_link.compare.small import DerivedMemo, FewPairs
 from registry_link.config.loader import SourceSettings
-from registry_link.decide.decisions import decide_few, note_skipped_blocks, rank_few
+from registry_link.decide.decisions import note_skipped_blocks
+from registry_link.decide.few import decide_few, rank_few
 from registry_link.errors import ModelError, QueryError, UsageError
 from registry_link.households.context import (
     base_model,
