@@ -68,6 +68,7 @@ from registry_link.search.query import (
     standardise_records,
 )
 from registry_link.standardise.distinct import ValueMemo, remembered_values
+from registry_link.standardise.parts import PartsMemo
 from registry_link.standardise.pipeline import StandardisedList
 
 #: Registry fields a candidate shows (besides its ids).
@@ -195,7 +196,7 @@ class RegistryIndex:
         frame = self._with_hint(_standardised(registry, "registry"))
         self._check_unique(frame)
         self._lock = threading.Lock()
-        self._memos: dict[int, tuple[SourceSettings, ValueMemo]] = {}
+        self._memos: dict[int, tuple[SourceSettings, PartsMemo]] = {}
         self._compare_memo = ValueMemo()
         self._derived_memo = DerivedMemo()
         self._few: dict[tuple[str, ...], FewPairs] = {}
@@ -312,12 +313,13 @@ class RegistryIndex:
             )
         return int(gone.size)
 
-    def _memo(self, settings: SourceSettings) -> ValueMemo:
-        """The per-value standardisation results kept for queries read with ``settings``."""
+    def _memo(self, settings: SourceSettings) -> PartsMemo:
+        """The standardisation results kept for queries read with ``settings`` (per part of
+        a record, and per value)."""
         with self._lock:
             found = self._memos.get(id(settings))
             if found is None or found[0] is not settings:
-                found = (settings, ValueMemo())
+                found = (settings, PartsMemo())
                 self._memos[id(settings)] = found
             return found[1]
 

@@ -12,9 +12,13 @@ dots, slashes and underscores removed, an Excel float suffix ``.0`` dropped):
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import polars as pl
 
 from registry_link.standardise.text import ascii_digits_expr, clean_text_expr
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 CIN_PATTERN = r"^[A-Z]{1,2}[0-9]{1,8}$"
 CNSS_PATTERN = r"^[0-9]+$"
@@ -83,9 +87,11 @@ def registry_id_malformed_expr(person_id: pl.Expr) -> pl.Expr:
     return is_malformed_expr(person_id, REGISTRY_ID_PATTERN)
 
 
-def clean_id_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """:func:`clean_id_expr` applied to several columns, in stages (fast on millions of rows)."""
-    cols = [c for c in columns if c in frame.columns]
+def clean_id_columns(frame: FrameT, columns: tuple[str, ...]) -> FrameT:
+    """:func:`clean_id_expr` applied to several columns, in stages (fast on millions of rows;
+    a lazy frame gives a lazy frame)."""
+    names = frame.collect_schema().names()
+    cols = [c for c in columns if c in names]
     up = {
         c: ascii_digits_expr(clean_text_expr(pl.col(c)))
         .str.to_uppercase()
