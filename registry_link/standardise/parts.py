@@ -40,19 +40,21 @@ from typing import Any
 import polars as pl
 
 from registry_link.config.loader import SourceSettings
+from registry_link.io.readers import ROW_NUMBER
 from registry_link.schema import FLAG_CODES, STANDARDISED_SCHEMA
 from registry_link.standardise.distinct import ValueMemo, remembered_values
 from registry_link.standardise.ids import clean_id_columns
 from registry_link.standardise.pipeline import (
+    _ALL_FIELDS,
     _FLAG_MASK,
     _ID_FIELDS,
-    _clean_stage,
-    _with_all_fields,
+    _clean_exprs,
     flag_conditions,
     flag_mask_expr,
     source_columns,
     standardise,
 )
+from registry_link.standardise.text import has_control_expr
 
 __all__ = ["ID_FIELDS", "PARTS", "Part", "PartsMemo", "standardise_by_parts"]
 
@@ -189,19 +191,44 @@ def _learn(
 
 def _identifiers(columns: Mapping[str, Sequence[object]], settings: SourceSettings) -> pl.DataFrame:
     """The identifier columns and flag mask (``_FLAG_MASK``) of each record: the batch's
-    clean stage, identifier cleaning and conditions, in one query."""
+    clean stage on the identifiers, their cleaning and flag conditions (a few eager calls
+    of expressions built once)."""
     height = len(next(iter(columns.values())))
-    raw = pl.LazyFrame(
-        {f: columns.get(f, [None] * height) for f in ID_FIELDS},
-        schema=dict.fromkeys(ID_FIELDS, pl.Utf8),
+    raw = pl.DataFrame(
+        {
+            ROW_NUMBER: range(1, height + 1),
+            "source": [None] * height,
+            **{f: columns.get(f, [None] * height) for f in ID_FIELDS},
+        },
+        schema={ROW_NUMBER: pl.UInt32, "source": pl.Utf8, **dict.fromkeys(ID_FIELDS, pl.Utf8)},
     )
-    lazy = clean_id_columns(_clean_stage(_with_all_fields(raw)), _ID_FIELDS)
+    key = (settings.kind, settings.source)
+    found = _ID_EXPRS.get(key)
+    if found is None:
+        found = _ID_EXPRS[key] = _id_exprs(settings)
+    clean, last = found
+    frame = clean_id_columns(raw.with_columns(clean), _ID_FIELDS)
+    return frame.select(last)
+
+
+#: :func:`_id_exprs` by the settings' kind and source (all they read).
+_ID_EXPRS: dict[tuple[str, str], tuple[list[pl.Expr], list[pl.Expr]]] = {}
+
+
+def _id_exprs(settings: SourceSettings) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """:func:`_identifiers`' expressions: the clean stage's checks (control characters in an
+    identifier, invisible ones) and cleaning of the identifier fields; then the columns and
+    the identifier flags' mask (``flag_conditions`` and ``source_columns``)."""
+    checks, cleaned, _ = _clean_exprs()
+    control = pl.any_horizontal(has_control_expr(pl.col(f)) for f in ID_FIELDS).alias("_control")
+    clean = [control, checks[1], *(cleaned[_ALL_FIELDS.index(f)] for f in ID_FIELDS)]
     conditions = flag_conditions(settings)
-    return lazy.select(
+    last = [
         *(c for c in _ID_COLUMNS if c not in ("source", "principal_source")),
-        **source_columns(settings),
-        **{_FLAG_MASK: flag_mask_expr({c: conditions[c] for c in _ID_FLAGS})},
-    ).collect()
+        *(e.alias(name) for name, e in source_columns(settings).items()),
+        flag_mask_expr({c: conditions[c] for c in _ID_FLAGS}).alias(_FLAG_MASK),
+    ]
+    return clean, last
 
 
 def standardise_by_parts(
