@@ -55,7 +55,7 @@ from registry_link.decide.decisions import (
 )
 from registry_link.errors import UsageError
 
-__all__ = ["decide_few", "rank_few"]
+__all__ = ["decide_few", "decide_few_columns", "links_frame", "rank_few"]
 
 
 def rank_few(
@@ -367,7 +367,7 @@ def _decision_and_reason(
     return decision, None if reason is None or suffix is None else reason + suffix
 
 
-def decide_few(
+def decide_few_columns(
     left: pl.DataFrame,
     ranked: Sequence[Sequence[int]],
     person: Sequence[str | None],
@@ -380,11 +380,9 @@ def decide_few(
     close_second_margin: float = 5.0,
     second_above_match_reviews: bool = False,
     relative_id: RelativeIdRule | None = RELATIVE_ID_RULE,
-) -> pl.DataFrame:
-    """:func:`~registry_link.decide.decisions.decide` for the few records of a search, their
-    candidates already ranked (:func:`rank_few`): the same links (:data:`LINK_COLUMNS` then
-    the chosen pair's ``bf_*``), from the same rules applied in Python to the best two
-    candidates of each record (see the module docstring). No reviewer decisions.
+) -> dict[str, list[Any]]:
+    """:func:`decide_few`'s links as Python lists (column → one value per record), without
+    ``source`` and ``record_id``: a search reads them without building a frame.
 
     Args:
         left: the records ``{source, record_id}``, one per entry of ``ranked``.
@@ -434,6 +432,12 @@ def decide_few(
         for c in bf:
             out[c].append(best.bf[c] if best else None)
     _note_shared_persons(out["person_id"], out["decision"], out["reason"])
+    return out
+
+
+def links_frame(left: pl.DataFrame, columns: Mapping[str, Sequence[Any]]) -> pl.DataFrame:
+    """The links frame of :func:`decide_few_columns`' lists (``left``: the records)."""
+    bf = [c for c in columns if c.startswith("bf_")]
     schema: dict[str, Any] = {
         "person_id": pl.Utf8,
         "match_probability": pl.Float64,
@@ -445,8 +449,50 @@ def decide_few(
         "candidates": pl.UInt32,
         **dict.fromkeys(bf, pl.Float64),
     }
-    links = pl.DataFrame(out, schema=schema)
+    links = pl.DataFrame({c: columns[c] for c in schema}, schema=schema)
     return pl.concat([left.select(_KEYS), links], how="horizontal").select(*LINK_COLUMNS, *bf)
+
+
+def decide_few(
+    left: pl.DataFrame,
+    ranked: Sequence[Sequence[int]],
+    person: Sequence[str | None],
+    probability: Sequence[float],
+    weight: Sequence[float],
+    columns: Mapping[str, Sequence[float]],
+    *,
+    match_threshold: float = 0.9,
+    review_threshold: float = 0.5,
+    close_second_margin: float = 5.0,
+    second_above_match_reviews: bool = False,
+    relative_id: RelativeIdRule | None = RELATIVE_ID_RULE,
+) -> pl.DataFrame:
+    """:func:`~registry_link.decide.decisions.decide` for the few records of a search, their
+    candidates already ranked (:func:`rank_few`): the same links (:data:`LINK_COLUMNS` then
+    the chosen pair's ``bf_*``), from the same rules applied in Python to the best two
+    candidates of each record (see the module docstring). No reviewer decisions.
+
+    Args:
+        left: the records ``{source, record_id}``, one per entry of ``ranked``.
+        ranked: per record, its pairs in rank order (indices into the pair sequences).
+        person, probability, weight: per pair.
+        columns: per pair, its ``bf_<name>`` and ``gamma_<name>`` values (the relative-id rule
+            reads some; the ``bf_*`` are the links' last columns).
+    """
+    out = decide_few_columns(
+        left,
+        ranked,
+        person,
+        probability,
+        weight,
+        columns,
+        match_threshold=match_threshold,
+        review_threshold=review_threshold,
+        close_second_margin=close_second_margin,
+        second_above_match_reviews=second_above_match_reviews,
+        relative_id=relative_id,
+    )
+    return links_frame(left, out)
 
 
 def _note_shared_persons(

@@ -30,6 +30,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -39,7 +40,7 @@ from registry_link.compare.levels import Comparison
 from registry_link.compare.small import DerivedMemo, FewPairs
 from registry_link.config.loader import SourceSettings
 from registry_link.decide.decisions import note_skipped_blocks
-from registry_link.decide.few import decide_few, rank_few
+from registry_link.decide.few import decide_few_columns, links_frame, rank_few
 from registry_link.errors import ModelError, QueryError, UsageError
 from registry_link.households.context import (
     base_model,
@@ -420,17 +421,21 @@ class RegistryIndex:
         right = snap.registry[rows]
         scored = self._score(left, right, l_rows, r_local.astype(np.uint32), self.model)
         ranked, links = self._decide(left, scored)
-        links = note_skipped_blocks(links, skipped)
+        if skipped:  # (a record cut off by the blocking limits: its reason says so)
+            noted = note_skipped_blocks(links_frame(left, links), skipped)
+            links = {**links, "reason": noted.get_column("reason").to_list()}
         return self._results(left, right, scored, ranked, links, k)
 
-    def _decide(self, left: pl.DataFrame, scored: _Scored) -> tuple[list[list[int]], pl.DataFrame]:
+    def _decide(
+        self, left: pl.DataFrame, scored: _Scored
+    ) -> tuple[list[list[int]], dict[str, list[Any]]]:
         """The query records' candidates ranked (pair indices per record) and their links,
         by the batch's rules and the model config's thresholds."""
         ranked = rank_few(
             scored.l_idx.tolist(), scored.person, scored.probability, scored.weight, left.height
         )
         s = self.settings
-        links = decide_few(
+        links = decide_few_columns(
             left,
             ranked,
             scored.person,
@@ -534,7 +539,8 @@ class RegistryIndex:
             left.with_columns(no_hint), right, l_rows[mine], r_local.astype(np.uint32), hh.pass1
         )
         _, links = self._decide(left, pass1)
-        left = left.with_columns(partner_hints(left, links, right).alias(hh.hint))
+        hints = partner_hints(left, links_frame(left, links), right)
+        left = left.with_columns(hints.alias(hh.hint))
         extra = lookup(snap.tables[hh.rule.name], left)
         return left, *_unique_pairs([Lookup(l_rows, r_rows, extra.skipped), extra])
 
@@ -544,7 +550,7 @@ class RegistryIndex:
         right: pl.DataFrame,
         scored: _Scored,
         ranked: Sequence[Sequence[int]],
-        links: pl.DataFrame,
+        links: Mapping[str, list[Any]],
         k: int,
     ) -> list[SearchResult]:
         """One :class:`SearchResult` per query record: its candidates in rank order (at most
@@ -553,9 +559,7 @@ class RegistryIndex:
         shown = [c for c in CANDIDATE_FIELDS if c in right.columns]
         registry_rows = right.select(shown).to_dicts()
         bf_cols = [f"bf_{c.name}" for c in self.model.comparisons]
-        decisions = links["decision"].to_list()
-        reasons = links["reason"].to_list()
-        chosen = links["person_id"].to_list()
+        decisions, reasons, chosen = links["decision"], links["reason"], links["person_id"]
         flags = left["flags"].to_list()
         results = []
         for i, ranked_pairs in enumerate(ranked):

@@ -224,7 +224,7 @@ def _id_exprs(settings: SourceSettings) -> tuple[list[pl.Expr], list[pl.Expr]]:
     clean = [control, checks[1], *(cleaned[_ALL_FIELDS.index(f)] for f in ID_FIELDS)]
     conditions = flag_conditions(settings)
     last = [
-        *(c for c in _ID_COLUMNS if c not in ("source", "principal_source")),
+        *(pl.col(c) for c in _ID_COLUMNS if c not in ("source", "principal_source")),
         *(e.alias(name) for name, e in source_columns(settings).items()),
         flag_mask_expr({c: conditions[c] for c in _ID_FLAGS}).alias(_FLAG_MASK),
     ]
