@@ -556,12 +556,10 @@ class RegistryIndex:
         """One :class:`SearchResult` per query record: its candidates in rank order (at most
         ``k``) — the person the decision names first —, the decision and reason of ``links``."""
         s = self.settings
-        shown = [c for c in CANDIDATE_FIELDS if c in right.columns]
-        registry_rows = right.select(shown).to_dicts()
         bf_cols = [f"bf_{c.name}" for c in self.model.comparisons]
         decisions, reasons, chosen = links["decision"], links["reason"], links["person_id"]
         flags = left["flags"].to_list()
-        results = []
+        shown_pairs = []
         for i, ranked_pairs in enumerate(ranked):
             # the person the decision names comes first (the relative-identifier rule may
             # have passed over a candidate of higher probability for it)
@@ -569,8 +567,17 @@ class RegistryIndex:
             named = [j for j, pair in enumerate(pairs) if scored.person[pair] == chosen[i]]
             if chosen[i] is not None and named and named[0] > 0:
                 pairs.insert(0, pairs.pop(named[0]))
+            shown_pairs.append(pairs[:k])
+        # the registry rows of the candidates shown only (a search may have a hundred)
+        needed = sorted({int(scored.r_idx[pair]) for pairs in shown_pairs for pair in pairs})
+        shown = [c for c in CANDIDATE_FIELDS if c in right.columns]
+        registry_rows = (
+            dict(zip(needed, right.select(shown)[needed].to_dicts(), strict=True)) if needed else {}
+        )
+        results = []
+        for i, pairs in enumerate(shown_pairs):
             candidates = []
-            for rank, pair in enumerate(pairs[:k], start=1):
+            for rank, pair in enumerate(pairs, start=1):
                 reg = registry_rows[int(scored.r_idx[pair])]
                 row = {name: values[pair] for name, values in scored.columns.items()}
                 p = scored.probability[pair]
