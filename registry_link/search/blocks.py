@@ -185,11 +185,7 @@ def _spelt_keys(
     per_column: list[list[list[object]]] = []
     for c in rule.columns:
         if c in rule.near:
-            buckets = near_rows(query, c)
-            rows: list[list[object]] = [[] for _ in range(query.height)]
-            for i, v in zip(buckets["idx"].to_list(), buckets["v"].to_list(), strict=True):
-                rows[i].append(v)
-            per_column.append(rows)
+            per_column.append(_near_buckets(query.get_column(c).to_list()))
         elif isinstance(query.schema[c], pl.List):
             per_column.append([v or [] for v in query.get_column(c).to_list()])
         else:
@@ -204,6 +200,25 @@ def _spelt_keys(
             keys.append(key)
             records.append(i)
     return keys, records
+
+
+#: The ``near`` buckets of each value seen (:func:`near_rows` of it): birth years repeat.
+_NEAR: dict[int, list[object]] = {}
+
+
+def _near_buckets(values: list[int | None]) -> list[list[object]]:
+    """Each value's ``near`` buckets (none for a null), by :func:`near_rows`, once per value
+    (a few hundred birth years: kept)."""
+    new = list(dict.fromkeys(v for v in values if v is not None and v not in _NEAR))
+    if new:
+        buckets = near_rows(pl.DataFrame({"v": new}, schema={"v": pl.Int64}), "v")
+        found: dict[int, list[object]] = {v: [] for v in new}
+        for i, b in zip(buckets["idx"].to_list(), buckets["v"].to_list(), strict=True):
+            found[new[i]].append(b)
+        if len(_NEAR) < 100_000:
+            _NEAR.update(found)
+        return [[] if v is None else found[v] if v in found else _NEAR[v] for v in values]
+    return [[] if v is None else _NEAR[v] for v in values]
 
 
 @functools.lru_cache(maxsize=16)

@@ -572,7 +572,7 @@ class RegistryIndex:
         needed = sorted({int(scored.r_idx[pair]) for pairs in shown_pairs for pair in pairs})
         shown = [c for c in CANDIDATE_FIELDS if c in right.columns]
         registry_rows = (
-            dict(zip(needed, right.select(shown)[needed].to_dicts(), strict=True)) if needed else {}
+            dict(zip(needed, right[needed, shown].to_dicts(), strict=True)) if needed else {}
         )
         results = []
         for i, pairs in enumerate(shown_pairs):
