@@ -125,8 +125,7 @@ def _probability(weight: float) -> float:
     return float((2.0 ** (-weight) + 1.0) ** -1.0)
 
 
-def _fmt(x: float | None) -> str | None:
-    return format_number(x)
+_fmt = format_number  # (decide's _fmt of one number)
 
 
 # ------------------------------------------------------------------ the rule per candidate
