@@ -302,8 +302,9 @@ def write_report(args: argparse.Namespace, **r: Any) -> None:
         f"Standardising the registry and partner lists: {r['std_s']:.1f} s; training: "
         f"{r['train_s']:.1f} s. Index of {r['size']:,} registry records built in "
         f"{r['build_s']:.2f} s; RSS {rss_before:.2f} GB before, {rss_after:.2f} GB after "
-        f"(+{rss_after - rss_before:.2f} GB: the registry frame is shared with the caller's; "
-        f"training's temporaries were freed meanwhile); the index holds "
+        f"(+{rss_after - rss_before:.2f} GB: the index keeps the registry frame in one chunk, "
+        f"a copy when the caller's frame has several; training's temporaries were freed "
+        f"meanwhile); the index holds "
         f"{r['nbytes'] / 1e9:.2f} GB (registry frame and key tables, `index.nbytes`); peak "
         f"RSS of the run {peak:.2f} GB.",
         "",
