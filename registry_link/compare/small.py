@@ -275,7 +275,7 @@ class FewPairs:
         """Per distinct record of ``idx``, per comparison, the tuple of its columns' values
         (``None`` for a comparison not keyed); and each pair's position among them."""
         rows, of = np.unique(idx, return_inverse=True)
-        chosen = frame.select(self._columns)
+        chosen = frame[self._columns]  # (by name: no query plan)
         if rows.size < frame.height:  # (sorted and distinct: else every row, in order)
             chosen = chosen[rows]
         values = chosen.rows()

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -98,6 +98,37 @@ LINK_COLUMNS: Final[tuple[str, ...]] = (
 PRIOR_DECISION_COLUMNS: Final[tuple[str, ...]] = ("source", "record_id", "person_id", "decision")
 
 _KEYS: Final[list[str]] = ["source", "record_id"]
+
+
+# The words of the decisions (pl.format templates, '{}' per value), shared by decide and
+# the few-records path (registry_link.decide.few): one definition of each.
+RELATIVE_DESCRIBED: Final[str] = "{} agrees but the person differs: {} {}"
+RELATIVE_BY_COMPARISON: Final[str] = (
+    "{}, and without it the other candidate fits the record {} bits better"
+)
+REASON_BELOW_REVIEW: Final[str] = "best candidate {} p={} below review threshold {}"
+REASON_RELATIVE: Final[str] = (
+    "{}: {} (p={}) holds the identifier of a relative, not the record's person's own"
+)
+REASON_ID_ALONE: Final[str] = (
+    "{} alone decides: it agrees with {} (p={}), but without it {} (p={}) fits "
+    "the record {} bits better; is it a relative's {}?"
+)
+REASON_TIE: Final[str] = "tie: p={} for {} and for {}"
+REASON_CLOSE_SECOND: Final[str] = (
+    "p={} ≥ match threshold {} but close second candidate {} (p={}, {} bits below)"
+)
+REASON_MATCH: Final[str] = "p={} ≥ match threshold {}"
+REASON_WEIGHT: Final[str] = " (weight {} bits)"
+REASON_BETWEEN: Final[str] = "p={} between review threshold {} and match threshold {}"
+REASON_NO_RIVAL: Final[str] = "; {} (p={}) is no rival: {}, the identifier of a relative"
+REASON_EXPLAINED: Final[str] = (
+    "; {} (p={}) holds the identifier of a relative ({}): its disagreement with {} is not "
+    "counted ({} bits; p={} with it), correct the record's identifier"
+)
+REASON_SHARED_PERSON: Final[str] = (
+    "{}; same person as {} other partner record(s): duplicates, not rivals"
+)
 
 
 @dataclass(frozen=True)
@@ -192,7 +223,7 @@ class RelativeIdRule:
             ],
         )
         return pl.format(
-            "{} agrees but the person differs: {} {}",
+            RELATIVE_DESCRIBED,
             pl.concat_str(ids, separator=" and ", ignore_nulls=True),
             pl.concat_str(differ, separator=", ", ignore_nulls=True),
             pl.when(many == 1).then(pl.lit("differs")).otherwise(pl.lit("differ")),
@@ -341,7 +372,7 @@ def _relatives_among_top(
         .when(by_comparison)
         .then(
             pl.format(
-                "{}, and without it the other candidate fits the record {} bits better",
+                RELATIVE_BY_COMPARISON,
                 pl.col("_describe"),
                 _fmt(pl.col("_rest_gap")),
             )
@@ -366,8 +397,22 @@ def _relatives_among_top(
 
 
 def _fmt(expr: pl.Expr) -> pl.Expr:
-    """A number as text with at most 4 decimals."""
+    """A number as text with at most 4 decimals (:func:`format_number` for one value)."""
     return expr.round(4).cast(pl.Utf8)
+
+
+def format_number(value: float | None) -> str | None:
+    """:func:`_fmt` of one number, in Python (the few-records path): polars rounds
+    ``value * 10**4`` half to even and prints the shortest repr ("1.0", "-0.0", "NaN")."""
+    if value is None:
+        return None
+    if math.isnan(value):
+        return "NaN"
+    scaled = value * 10_000.0
+    if not math.isfinite(scaled):
+        return repr(value)
+    rounded = round(scaled) / 10_000.0
+    return repr(math.copysign(rounded, value) if rounded == 0 else rounded)
 
 
 def _require(frame: pl.DataFrame, needed: list[str] | tuple[str, ...], what: str) -> None:
@@ -777,7 +822,7 @@ def _decision_exprs(
     m, r = pl.lit(str(match_threshold)), pl.lit(str(review_threshold))
     p_txt = pl.col("_p_txt")  # formatted once, used by most reasons
     weight = pl.format(
-        " (weight {} bits)", _fmt(pl.col("match_weight") - pl.col("_explained").fill_null(0.0))
+        REASON_WEIGHT, _fmt(pl.col("match_weight") - pl.col("_explained").fill_null(0.0))
     )
     decision = (
         pl.when(p.is_null() | (p < review_threshold))
@@ -790,15 +835,11 @@ def _decision_exprs(
         pl.when(p.is_null())
         .then(pl.lit("no candidate pair"))
         .when(p < review_threshold)
-        .then(
-            pl.format(
-                "best candidate {} p={} below review threshold {}", pl.col("person_id"), p_txt, r
-            )
-        )
+        .then(pl.format(REASON_BELOW_REVIEW, pl.col("person_id"), p_txt, r))
         .when(relative)
         .then(
             pl.format(
-                "{}: {} (p={}) holds the identifier of a relative, not the record's person's own",
+                REASON_RELATIVE,
                 pl.col("_relative_words"),
                 pl.col("person_id"),
                 p_txt,
@@ -807,8 +848,7 @@ def _decision_exprs(
         .when(id_alone)
         .then(
             pl.format(
-                "{} alone decides: it agrees with {} (p={}), but without it {} (p={}) fits "
-                "the record {} bits better; is it a relative's {}?",
+                REASON_ID_ALONE,
                 pl.col("_id_words"),
                 pl.col("person_id"),
                 p_txt,
@@ -821,7 +861,7 @@ def _decision_exprs(
         .when((p >= match_threshold) & close & (gap <= 0))
         .then(
             pl.format(
-                "tie: p={} for {} and for {}",
+                REASON_TIE,
                 p_txt,
                 pl.col("person_id"),
                 pl.col("second_person_id"),
@@ -830,7 +870,7 @@ def _decision_exprs(
         .when((p >= match_threshold) & close)
         .then(
             pl.format(
-                "p={} ≥ match threshold {} but close second candidate {} (p={}, {} bits below)",
+                REASON_CLOSE_SECOND,
                 p_txt,
                 m,
                 pl.col("second_person_id"),
@@ -839,15 +879,13 @@ def _decision_exprs(
             )
         )
         .when(p >= match_threshold)
-        .then(pl.concat_str(pl.format("p={} ≥ match threshold {}", p_txt, m), weight))
-        .otherwise(
-            pl.format("p={} between review threshold {} and match threshold {}", p_txt, r, m)
-        )
+        .then(pl.concat_str(pl.format(REASON_MATCH, p_txt, m), weight))
+        .otherwise(pl.format(REASON_BETWEEN, p_txt, r, m))
     )
     # the best won over a candidate holding a relative's identifier that could have been a
     # rival (at or above the review threshold): say so
     beside = pl.format(
-        "; {} (p={}) is no rival: {}, the identifier of a relative",
+        REASON_NO_RIVAL,
         pl.col("second_person_id"),
         _fmt(p2),
         pl.col("_relative_words"),
@@ -856,8 +894,7 @@ def _decision_exprs(
     explained = pl.col("_explained") < 0
     with_it = pl.col("match_probability")
     belongs = pl.format(
-        "; {} (p={}) holds the identifier of a relative ({}): its disagreement with {} is not "
-        "counted ({} bits; p={} with it), correct the record's identifier",
+        REASON_EXPLAINED,
         pl.col("second_person_id"),
         _fmt(p2),
         pl.col("_relative_words"),
@@ -990,7 +1027,7 @@ def _note_shared_persons(frame: pl.DataFrame) -> pl.DataFrame:
             reason=pl.when(is_match & (others > 0))
             .then(
                 pl.format(
-                    "{}; same person as {} other partner record(s): duplicates, not rivals",
+                    REASON_SHARED_PERSON,
                     pl.col("reason"),
                     others,
                 )
@@ -1073,157 +1110,3 @@ def note_skipped_blocks(links: pl.DataFrame, skipped: Mapping[str, pl.Series]) -
         )
     )
     return out.drop("_i", "_rules")
-
-
-# ---------------------------------------------------------------------------- a few records
-
-
-def rank_few(
-    rec: Sequence[int],
-    person: Sequence[str | None],
-    probability: Sequence[float],
-    weight: Sequence[float],
-    n_records: int,
-) -> list[list[int]]:
-    """Per record (``0 .. n_records - 1``), the pairs of its candidates in rank order, one per
-    person (its best pair): :func:`rank_candidates`' order — highest probability, then highest
-    match weight, then smallest person_id, pairs without a person or with a NaN probability
-    left out, ties in pair order — for the few pairs of a search, in Python.
-
-    Args:
-        rec: each pair's record.
-        person: each pair's registry person (``None``: not a candidate).
-        probability: each pair's match probability.
-        weight: each pair's match weight.
-        n_records: how many records.
-    """
-    per: list[list[int]] = [[] for _ in range(n_records)]
-    for i, r in enumerate(rec):
-        if person[i] is not None and not math.isnan(probability[i]):
-            per[int(r)].append(i)
-    ranked: list[list[int]] = []
-    for pairs in per:
-        pairs.sort(key=lambda i: (-probability[i], -weight[i], person[i]))
-        seen: set[str | None] = set()
-        best = []
-        for i in pairs:
-            if person[i] not in seen:
-                seen.add(person[i])
-                best.append(i)
-        ranked.append(best)
-    return ranked
-
-
-def decide_few(
-    left: pl.DataFrame,
-    ranked: Sequence[Sequence[int]],
-    person: Sequence[str | None],
-    probability: Sequence[float],
-    weight: Sequence[float],
-    columns: Mapping[str, Sequence[float]],
-    *,
-    match_threshold: float = 0.9,
-    review_threshold: float = 0.5,
-    close_second_margin: float = 5.0,
-    second_above_match_reviews: bool = False,
-    relative_id: RelativeIdRule | None = RELATIVE_ID_RULE,
-) -> pl.DataFrame:
-    """:func:`decide` for the few records of a search, their candidates already ranked
-    (:func:`rank_few`): the same links (:data:`LINK_COLUMNS` then the chosen pair's ``bf_*``),
-    from the same rules — the relative-identifier rule over the best two
-    (:func:`_relatives_among_top`), the decision and reason expressions — evaluated on the
-    best two candidates of each record only, instead of decide's joins and window functions
-    over every pair. No reviewer decisions.
-
-    Args:
-        left: the records ``{source, record_id}``, one per entry of ``ranked``.
-        ranked: per record, its pairs in rank order (indices into the pair sequences).
-        person, probability, weight: per pair.
-        columns: per pair, its ``bf_<name>`` and ``gamma_<name>`` values (the relative-id rule
-            reads some; the ``bf_*`` are the links' last columns).
-    """
-    check_thresholds(match_threshold, review_threshold, close_second_margin)
-    _require(left, _KEYS, "partner records")
-    if left.height != len(ranked):
-        raise UsageError(f"{left.height} records for {len(ranked)} lists of ranked candidates")
-    bf = [c for c in columns if c.startswith("bf_")]
-    read = relative_id.columns(list(columns)) if relative_id is not None else []
-    rows = [(r, k, i) for r, pairs in enumerate(ranked) for k, i in enumerate(pairs[:2], 1)]
-    pair = [i for _, _, i in rows]
-    schema: dict[str, Any] = {
-        "_rec": pl.UInt32,
-        "rank": pl.UInt32,
-        "person_id": pl.Utf8,
-        "match_probability": pl.Float64,
-        "match_weight": pl.Float64,
-        **dict.fromkeys(bf, pl.Float64),
-        **{c: pl.Int8 for c in read if c not in bf},
-    }
-    top = pl.DataFrame(
-        {
-            "_rec": [r for r, _, _ in rows],
-            "rank": [k for _, k, _ in rows],
-            "person_id": [person[i] for i in pair],
-            "match_probability": [probability[i] for i in pair],
-            "match_weight": [weight[i] for i in pair],
-            **{c: [columns[c][i] for i in pair] for c in schema if c in columns},
-        },
-        schema=schema,
-    )
-    top = _relatives_among_top(
-        top, relative_id, read, bf, ["_rec"], close_second_margin, review_threshold
-    ).drop([c for c in read if c not in bf])
-    # best and second per record, as _with_best_and_second joins them, in Python (a few rows)
-    got = top.to_dict(as_series=False)
-    at: list[dict[int, int]] = [{} for _ in ranked]
-    for row, (r, k) in enumerate(zip(got["_rec"], got["rank"], strict=True)):
-        at[r][k] = row
-    best = [a.get(1) for a in at]
-    second = [a.get(2) for a in at]
-    flagged = [[a[k] for k in (1, 2) if k in a and got["_relative_id"][a[k]]] for a in at]
-
-    def of(column: str, rows: list[int | None]) -> list[Any]:
-        values = got[column]
-        return [values[i] if i is not None else None for i in rows]
-
-    best_cols = ["person_id", "match_probability", "match_weight", "_id_bits", "_id_words"]
-    best_cols += ["_explained", "_p_decide", *bf]
-    data: dict[str, list[Any]] = {c: of(c, best) for c in best_cols}
-    data |= {
-        "candidates": [len(pairs) for pairs in ranked],
-        "_relative": [bool(v) for v in of("_relative_id", best)],
-        "second_person_id": of("person_id", second),
-        "second_probability": of("match_probability", second),
-        "_second_weight": of("match_weight", second),
-        "_second_relative": [bool(v) for v in of("_relative_id", second)],
-        "_second_id_bits": of("_id_bits", second),
-        "_relative_words": of("_relative_words", [f[0] if f else None for f in flagged]),
-    }
-    data["_explained"] = [v if v is not None else 0.0 for v in data["_explained"]]
-    data["_p_decide"] = [
-        d if d is not None else p
-        for d, p in zip(data["_p_decide"], data["match_probability"], strict=True)
-    ]
-    schema = {
-        "person_id": pl.Utf8,
-        "match_probability": pl.Float64,
-        "match_weight": pl.Float64,
-        "_id_bits": pl.Float64,
-        "_id_words": pl.Utf8,
-        "_explained": pl.Float64,
-        "_p_decide": pl.Float64,
-        **dict.fromkeys(bf, pl.Float64),
-        "candidates": pl.UInt32,
-        "_relative": pl.Boolean,
-        "second_person_id": pl.Utf8,
-        "second_probability": pl.Float64,
-        "_second_weight": pl.Float64,
-        "_second_relative": pl.Boolean,
-        "_second_id_bits": pl.Float64,
-        "_relative_words": pl.Utf8,
-    }
-    frame = pl.concat([left.select(_KEYS), pl.DataFrame(data, schema=schema)], how="horizontal")
-    out = _decision_and_reason(
-        frame, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
-    )
-    return _note_shared_persons(out).select(*LINK_COLUMNS, *bf)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry_link.block.candidates import BlockingRule, near_column, near_keys, with_near_keys
+from registry_link.block.candidates import BlockingRule, near_rows, with_near_keys
 
 _SEED = 20261206
 
@@ -109,10 +109,12 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
 
 
 def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
-    """:func:`lookup` of every table, in one polars call beside the ``near`` buckets' (a
-    search's fixed cost is its polars calls): the keys of the rules without a list column
-    (or a ``near`` one) hashed in one ``select``, each other rule's keys by the query of
-    :func:`key_hashes`, all collected at once."""
+    """:func:`lookup` of every table in one polars call (a search's fixed cost is its polars
+    calls): the keys of the rules with a list or ``near`` column are spelt out in Python
+    first — one row per list element and per ``near`` bucket (:func:`near_rows`), rows with
+    a null key part left out, each key once per record, as :func:`key_hashes` explodes
+    them — and stacked under the query's rows; one ``select`` then hashes every rule's key
+    on them (a key's hash depends only on its values and their dtypes)."""
     schema = query.schema
     plain = [
         t
@@ -120,27 +122,111 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
         if not t.rule.near and not any(isinstance(schema[c], pl.List) for c in t.rule.columns)
     ]
     others = [t for t in tables if all(t is not u for u in plain)]
-    queries: list[pl.LazyFrame] = []
-    if plain:
-        # per rule its keys' hash, then whether the key is whole (no null part)
-        queries.append(query.lazy().select(_hash_exprs(tuple(t.rule for t in plain))))
-    if others:
-        # with_near_keys' columns, in the same query (one call fewer)
-        near = dict.fromkeys(c for t in others for c in t.rule.near if c in schema)
-        keyed = query.lazy().with_columns(near_keys(pl.col(c)).alias(near_column(c)) for c in near)
-        keyed_schema = pl.Schema({**schema, **{near_column(c): pl.List(pl.Int64) for c in near}})
-        queries += [_key_hash_query(keyed, keyed_schema, t.rule.key_columns) for t in others]
-    done = pl.collect_all(queries)
+    if not tables:
+        return []
+    n = query.height
+    spelt = [_spelt_keys(t.rule, query) for t in others]
+    plain_keys = {c for t in plain for c in t.rule.key_columns}
+    dtypes = {c: schema[c] for t in plain for c in t.rule.key_columns}
+    for t in others:
+        dtypes |= _key_dtypes(t.rule, schema)
+    stacked: dict[str, list[object]] = {}
+    for c in dtypes:
+        column = query.get_column(c).to_list() if c in plain_keys else [None] * n
+        for t, (keys, _) in zip(others, spelt, strict=True):
+            if c in t.rule.key_columns:
+                j = t.rule.key_columns.index(c)
+                column += [k[j] for k in keys]
+            else:
+                column += [None] * len(keys)
+        stacked[c] = column
+    done = (
+        pl.DataFrame(stacked, schema=dtypes)
+        .select(
+            *_hash_exprs(tuple(t.rule for t in plain)),
+            *_other_hash_exprs(tuple(t.rule for t in others)),
+        )
+        .to_numpy()
+    )
     found: dict[str, Lookup] = {}
-    if plain:
-        both = done[0].to_numpy()
-        hashes, whole = both[:, : len(plain)], both[:, len(plain) :].astype(bool)
-        for i, t in enumerate(plain):
-            qrows = np.flatnonzero(whole[:, i]).astype(np.uint32)
-            found[t.rule.name] = _found(t, qrows, hashes[qrows, i])
-    for t, out in zip(others, done[1:] if plain else done, strict=True):
-        found[t.rule.name] = _found(t, out["_row"].to_numpy(), out["_h"].to_numpy())
+    hashes, whole = done[:n, : len(plain)], done[:n, len(plain) : 2 * len(plain)].astype(bool)
+    for i, t in enumerate(plain):
+        qrows = np.flatnonzero(whole[:, i]).astype(np.uint32)
+        found[t.rule.name] = _found(t, qrows, hashes[qrows, i])
+    start = n
+    for i, (t, (keys, records)) in enumerate(zip(others, spelt, strict=True)):
+        stop = start + len(keys)
+        qrows = np.asarray(records, dtype=np.uint32)
+        found[t.rule.name] = _found(t, qrows, done[start:stop, 2 * len(plain) + i])
+        start = stop
     return [found[t.rule.name] for t in tables]
+
+
+def _key_dtypes(rule: BlockingRule, schema: pl.Schema) -> dict[str, pl.DataType]:
+    """The dtype of each key column of ``rule`` once exploded (a list's element; a
+    ``near`` column's buckets are Int64)."""
+    out: dict[str, pl.DataType] = {}
+    for c, key in zip(rule.columns, rule.key_columns, strict=True):
+        dtype = schema[c]
+        if c in rule.near:
+            out[key] = pl.Int64()
+        elif isinstance(dtype, pl.List):
+            out[key] = dtype.inner  # type: ignore[assignment]
+        else:
+            out[key] = dtype
+    return out
+
+
+def _spelt_keys(
+    rule: BlockingRule, query: pl.DataFrame
+) -> tuple[list[tuple[object, ...]], list[int]]:
+    """The rule's keys of each query record (one per combination of its list elements and
+    ``near`` buckets; none with a null part; each once) and their records."""
+    per_column: list[list[list[object]]] = []
+    for c in rule.columns:
+        if c in rule.near:
+            per_column.append(_near_buckets(query.get_column(c).to_list()))
+        elif isinstance(query.schema[c], pl.List):
+            per_column.append([v or [] for v in query.get_column(c).to_list()])
+        else:
+            per_column.append([[v] for v in query.get_column(c).to_list()])
+    keys: list[tuple[object, ...]] = []
+    records: list[int] = []
+    for i in range(query.height):
+        combos: list[tuple[object, ...]] = [()]
+        for column in per_column:
+            combos = [(*k, v) for k in combos for v in column[i] if v is not None]
+        for key in dict.fromkeys(combos):
+            keys.append(key)
+            records.append(i)
+    return keys, records
+
+
+#: The ``near`` buckets of each value seen (:func:`near_rows` of it): birth years repeat.
+_NEAR: dict[int, list[object]] = {}
+
+
+def _near_buckets(values: list[int | None]) -> list[list[object]]:
+    """Each value's ``near`` buckets (none for a null), by :func:`near_rows`, once per value
+    (a few hundred birth years: kept)."""
+    new = list(dict.fromkeys(v for v in values if v is not None and v not in _NEAR))
+    if new:
+        buckets = near_rows(pl.DataFrame({"v": new}, schema={"v": pl.Int64}), "v")
+        found: dict[int, list[object]] = {v: [] for v in new}
+        for i, b in zip(buckets["idx"].to_list(), buckets["v"].to_list(), strict=True):
+            found[new[i]].append(b)
+        if len(_NEAR) < 100_000:
+            _NEAR.update(found)
+        return [[] if v is None else found[v] if v in found else _NEAR[v] for v in values]
+    return [[] if v is None else _NEAR[v] for v in values]
+
+
+@functools.lru_cache(maxsize=16)
+def _other_hash_exprs(rules: tuple[BlockingRule, ...]) -> list[pl.Expr]:
+    """Each rule's key hash over its spelt-out keys (:func:`lookup_all`)."""
+    return [
+        pl.struct(list(r.key_columns)).hash(_SEED).alias(f"_o_{i}") for i, r in enumerate(rules)
+    ]
 
 
 @functools.lru_cache(maxsize=16)

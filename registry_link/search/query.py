@@ -18,6 +18,7 @@ from registry_link.config.loader import SourceSettings, settings_from_dict
 from registry_link.errors import QueryError
 from registry_link.schema import CANONICAL_FIELDS, REGISTRY_FIELDS
 from registry_link.standardise.distinct import ValueMemo, remembered_values
+from registry_link.standardise.parts import PartsMemo, applies_to, standardise_by_parts
 from registry_link.standardise.pipeline import standardise
 
 #: The source name of query records (their ``source`` column).
@@ -78,9 +79,9 @@ def check_fields(
                 )
 
 
-def raw_frame(
+def raw_columns(
     records: Sequence[Mapping[str, object]], fields: Sequence[str], default_ids: Sequence[str]
-) -> pl.DataFrame:
+) -> dict[str, list[str | None]]:
     """The records as the raw string columns a reader gives (every field, nulls where absent);
     ``record_id`` defaults to ``default_ids``."""
     columns: dict[str, list[str | None]] = {f: [] for f in fields}
@@ -90,6 +91,14 @@ def raw_frame(
             columns[f].append(None if value is None else str(value))
         if columns["record_id"][-1] is None:
             columns["record_id"][-1] = default_id
+    return columns
+
+
+def raw_frame(
+    records: Sequence[Mapping[str, object]], fields: Sequence[str], default_ids: Sequence[str]
+) -> pl.DataFrame:
+    """:func:`raw_columns` as a frame."""
+    columns = raw_columns(records, fields, default_ids)
     return pl.DataFrame(columns, schema=dict.fromkeys(fields, pl.Utf8))
 
 
@@ -99,17 +108,21 @@ def standardise_records(
     *,
     fields: Sequence[str] = QUERY_FIELDS,
     default_ids: Sequence[str] | None = None,
-    memo: ValueMemo | None = None,
+    memo: ValueMemo | PartsMemo | None = None,
 ) -> pl.DataFrame:
     """Check and standardise query records (one standardised row each, in order).
 
-    ``memo``: the per-value results of earlier calls with the same ``settings`` (see
-    :func:`~registry_link.standardise.distinct.remembered_values`).
+    ``memo``: the results of earlier calls with the same ``settings``: per value (see
+    :func:`~registry_link.standardise.distinct.remembered_values`), or per part of a record
+    (:func:`~registry_link.standardise.parts.standardise_by_parts`, for settings without
+    dependants; the per-value memo otherwise).
     """
     check_fields(records, fields, "registry" if "person_id" in fields else "query")
     ids = default_ids if default_ids is not None else [f"q{i}" for i in range(len(records))]
+    if isinstance(memo, PartsMemo) and applies_to(settings):
+        return standardise_by_parts(raw_columns(records, fields, ids), settings, memo)
     raw = raw_frame(records, fields, ids)
     if memo is None:
         return standardise(raw, settings)
-    with remembered_values(memo):
+    with remembered_values(memo.values if isinstance(memo, PartsMemo) else memo):
         return standardise(raw, settings)

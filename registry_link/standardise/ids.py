@@ -12,9 +12,14 @@ dots, slashes and underscores removed, an Excel float suffix ``.0`` dropped):
 
 from __future__ import annotations
 
+import functools
+from typing import TypeVar
+
 import polars as pl
 
 from registry_link.standardise.text import ascii_digits_expr, clean_text_expr
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 CIN_PATTERN = r"^[A-Z]{1,2}[0-9]{1,8}$"
 CNSS_PATTERN = r"^[0-9]+$"
@@ -83,31 +88,43 @@ def registry_id_malformed_expr(person_id: pl.Expr) -> pl.Expr:
     return is_malformed_expr(person_id, REGISTRY_ID_PATTERN)
 
 
-def clean_id_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """:func:`clean_id_expr` applied to several columns, in stages (fast on millions of rows)."""
-    cols = [c for c in columns if c in frame.columns]
-    up = {
-        c: ascii_digits_expr(clean_text_expr(pl.col(c)))
+def clean_id_columns(frame: FrameT, columns: tuple[str, ...]) -> FrameT:
+    """:func:`clean_id_expr` applied to several columns, in stages (fast on millions of rows;
+    a lazy frame gives a lazy frame)."""
+    names = frame.collect_schema().names()
+    for stage in _clean_id_stages(tuple(c for c in columns if c in names)):
+        frame = frame.with_columns(stage)
+    return frame
+
+
+@functools.cache
+def _clean_id_stages(cols: tuple[str, ...]) -> tuple[list[pl.Expr], ...]:
+    """:func:`clean_id_columns`' stages' expressions (built once per columns: a search
+    standardises one record at a time)."""
+    up = [
+        ascii_digits_expr(clean_text_expr(pl.col(c)))
         .str.to_uppercase()
         .str.replace(r"^([0-9]+)\.0+$", "${1}")
+        .alias(c)
         for c in cols
-    }
-    frame = frame.with_columns(e.alias(c) for c, e in up.items())
-    compact = {
-        c: pl.coalesce(
+    ]
+    compact = [
+        pl.coalesce(
             pl.col(c)
             .str.extract(_SCIENTIFIC, 0)
             .cast(pl.Float64, strict=False)
             .cast(pl.Int64, strict=False)
             .cast(pl.Utf8),
             pl.col(c),
-        ).str.replace_all(r"[\s\-./_]+", "")
+        )
+        .str.replace_all(r"[\s\-./_]+", "")
+        .alias(c)
         for c in cols
-    }
-    frame = frame.with_columns(e.alias(c) for c, e in compact.items())
-    return frame.with_columns(
+    ]
+    placeholders = [
         pl.when(~(pl.col(c).is_in(list(_ID_PLACEHOLDERS)) | pl.col(c).str.contains(r"^0*$")))
         .then(pl.col(c))
         .alias(c)
         for c in cols
-    )
+    ]
+    return up, compact, placeholders

@@ -240,6 +240,23 @@ def _dates_stage(frame: pl.DataFrame, settings: SourceSettings) -> pl.DataFrame:
 
 def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
     """Assemble ``flags`` (in :data:`FLAG_CODES` order) from the rule columns."""
+    return frame.with_columns(
+        **source_columns(settings), **{_FLAG_MASK: flag_mask_expr(flag_conditions(settings))}
+    )
+
+
+def source_columns(settings: SourceSettings) -> dict[str, pl.Expr]:
+    """``source`` (the row's own, else the config's) and ``principal_source``."""
+    return {
+        "source": pl.coalesce(pl.col("source"), pl.lit(settings.source)),
+        "principal_source": pl.when(pl.col("principal_record_id").is_not_null()).then(
+            pl.lit(settings.source)
+        ),
+    }
+
+
+def flag_conditions(settings: SourceSettings) -> dict[str, pl.Expr]:
+    """Per flag code, its condition over the rule columns of the stages (``_flags_stage``)."""
     if settings.kind == "partner":
         relationship_unknown = pl.col("relationship").is_null()
     else:
@@ -273,13 +290,7 @@ def _flags_stage(frame: pl.LazyFrame, settings: SourceSettings) -> pl.LazyFrame:
         "control_characters": pl.col("_control"),
         **{code: read.list.contains(code) for code in _READ_CODES},
     }
-    return frame.with_columns(
-        source=pl.coalesce(pl.col("source"), pl.lit(settings.source)),
-        principal_source=pl.when(pl.col("principal_record_id").is_not_null()).then(
-            pl.lit(settings.source)
-        ),
-        **{_FLAG_MASK: flag_mask_expr(flags)},
-    )
+    return flags
 
 
 #: Rows standardised at a time: bounds the memory taken by intermediate columns.

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.decide.decisions import decide, decide_few, rank_candidates, rank_few
+from registry_link.decide.decisions import decide, format_number, rank_candidates
+from registry_link.decide.few import decide_few, rank_few
 
 #: Weights few enough to tie; NaN: a pair whose probability is NaN (never a candidate).
 _WEIGHTS = [-4.0, 0.0, 1.5, 3.2, 6.0, 9.0, 12.0, 25.0, math.nan]
@@ -171,3 +172,101 @@ def test_a_relatives_identifier_by_comparison_and_explained(
     want, got, _, _ = _links_both_ways(pairs, 1)
     assert got.equals(want), (want, got)
     assert (got["person_id"][0], got["decision"][0]) == (person, decision)
+
+
+#: Wider pairs: both identifiers, nulls (a comparison not made), more weights near the margins.
+_wide_pair = st.fixed_dictionaries(
+    {
+        "rec": st.integers(0, 3),
+        "person_id": st.sampled_from(["p1", "p2", "p3", "p10", None]),
+        "match_weight": st.sampled_from([*_WEIGHTS, -1.0, 0.3, 5.0, 6.5, 11.0]),
+        "bf_cin": st.sampled_from([-2.0, -0.5, 0.0, 3.0, 8.0, None]),
+        "bf_cnss": st.sampled_from([-1.0, 0.0, 4.0, None]),
+        "gamma_given": st.sampled_from([-1, 0, 1, 2, None]),
+        "gamma_sex": st.sampled_from([0, 1, None]),
+        "gamma_birth_date": st.integers(-1, 1),
+    }
+)
+
+_COLUMNS = {
+    "person_id": pl.Utf8,
+    "match_probability": pl.Float64,
+    "match_weight": pl.Float64,
+    "bf_cin": pl.Float64,
+    "bf_cnss": pl.Float64,
+    "bf_given": pl.Float64,
+    "gamma_given": pl.Int8,
+    "gamma_sex": pl.Int8,
+    "gamma_birth_date": pl.Int8,
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pairs=st.lists(_wide_pair, max_size=12),
+    n_records=st.integers(1, 4),
+    thresholds=st.sampled_from(
+        [
+            (0.9, 0.5, 5.0, False),
+            (0.95, 0.3, 2.0, True),
+            (0.5, 0.5, 0.0, False),
+            (1.0, 0.0, 1.0, True),
+        ]
+    ),
+)
+def test_decide_few_gives_decide_links_under_any_thresholds(
+    pairs: list[dict[str, object]], n_records: int, thresholds: tuple[float, float, float, bool]
+) -> None:
+    pairs = [p for p in pairs if int(p["rec"]) < n_records]  # type: ignore[call-overload]
+    for p in pairs:
+        w = float(p["match_weight"])  # type: ignore[arg-type]
+        p["match_probability"] = math.nan if math.isnan(w) else 1 / (1 + 2 ** (-w))
+        given_ = p["gamma_given"]
+        p["bf_given"] = None if given_ is None else float(given_) * 2.0  # type: ignore[arg-type]
+    left = pl.DataFrame(
+        {"source": ["s"] * n_records, "record_id": [f"r{i}" for i in range(n_records)]}
+    )
+    scored = pl.DataFrame(
+        {
+            "source": ["s"] * len(pairs),
+            "record_id": [f"r{p['rec']}" for p in pairs],
+            **{c: [p[c] for p in pairs] for c in _COLUMNS},
+        },
+        schema={"source": pl.Utf8, "record_id": pl.Utf8, **_COLUMNS},
+    )
+    match, review, margin, second_reviews = thresholds
+    rules = {
+        "match_threshold": match,
+        "review_threshold": review,
+        "close_second_margin": margin,
+        "second_above_match_reviews": second_reviews,
+    }
+    want = decide(scored, left, **rules)  # type: ignore[arg-type]
+    person = scored["person_id"].to_list()
+    prob = scored["match_probability"].to_list()
+    weight = scored["match_weight"].to_list()
+    rec = [int(p["rec"]) for p in pairs]  # type: ignore[call-overload]
+    ranked = rank_few(rec, person, prob, weight, n_records)
+    columns = {c: scored[c].to_list() for c in scored.columns if c.startswith(("bf_", "gamma_"))}
+    got = decide_few(left, ranked, person, prob, weight, columns, **rules)  # type: ignore[arg-type]
+    assert got.schema == want.schema
+    assert got.equals(want), (want.to_dicts(), got.to_dicts())
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(-100, 100),
+        st.integers(-2_000_000, 2_000_000).map(lambda i: i / 20_000),  # ties at the 5th decimal
+        st.none(),
+    )
+)
+def test_format_number_prints_a_number_as_decide_does(value: float | None) -> None:
+    # the few-records path prints its figures in reasons as decide's expression does
+    expected = (
+        pl.Series([value], dtype=pl.Float64).round(4).cast(pl.Utf8).item()
+        if value is not None
+        else None
+    )
+    assert format_number(value) == expected

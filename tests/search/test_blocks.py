@@ -31,3 +31,24 @@ def test_lookup_all_finds_what_each_rule_finds(sample: Sample, name: str) -> Non
             left = query.select(cols)[hit.left]
             right = sample.registry.select(cols)[hit.right]
             assert left.equals(right), table.rule
+
+
+def test_lookup_all_of_one_record_or_none(sample: Sample) -> None:
+    # a search's query is one record (its list keys and near buckets spelt out alone)
+    rules = sample.index.settings.blocking_rules
+    tables = [build_table(sample.registry, rule) for rule in rules]
+    frame = load_standardised(
+        LISTS["partner_ordre_fullname"], CONFIGS / "partner_ordre_fullname.yaml"
+    )
+    found = 0
+    for i in range(0, 300, 10):
+        query = frame.frame.slice(i, 1)
+        for table, hit in zip(tables, lookup_all(tables, query), strict=True):
+            alone = lookup(table, query)
+            assert np.array_equal(np.sort(hit.right), np.sort(alone.right)), table.rule
+            assert np.array_equal(hit.skipped, alone.skipped)
+            found += hit.right.size
+    assert found > 30
+    empty = lookup_all(tables, frame.frame.head(0))
+    assert [hit.left.size for hit in empty] == [0] * len(tables)
+    assert lookup_all([], frame.frame.head(1)) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -256,3 +257,22 @@ def test_the_person_the_decision_names_comes_first(fresh: RegistryIndex) -> None
     assert (first.person_id, first.decision) == ("9000000002", "match")
     assert second.person_id == "9000000001" and second.decision == "review"
     assert second.match_probability > first.match_probability
+
+
+def test_rows_are_gathered_from_the_registry_and_each_upsert(
+    fresh: RegistryIndex, sample: Sample
+) -> None:
+    # the registry is kept in one chunk per part (as built, then each upsert's records):
+    # rows are gathered part by part, the same rows as from the whole frame
+    rows = sample.registry.slice(10, 3)
+    fresh.remove(rows["record_id"].to_list())
+    fresh.upsert(rows.slice(0, 1))
+    fresh.upsert(rows.slice(1, 2))
+    snap = fresh._snapshot
+    assert len(snap.starts) == 3
+    height = snap.registry.height
+    for picked in ([0, 5, height - 3, height - 2, height - 1], [height - 1], [7, 8], []):
+        at = np.asarray(picked, dtype=np.uint32)
+        assert snap.gather(at).equals(snap.registry[at])
+    found = fresh.get(str(rows["person_id"][2]))
+    assert [r["record_id"] for r in found] == [rows["record_id"][2]]

@@ -1,0 +1,286 @@
+"""Standardise a few records part by part, each part's result kept per value (the search path).
+
+:func:`~registry_link.standardise.pipeline.standardise` costs about the same for one row as
+for a thousand: tens of polars calls (its stages, each per-value rule). A registry search
+standardises one record at a time, and most of a record's values were seen before (names,
+birth dates, communes, codes), only its identifiers are new. :func:`standardise_by_parts`
+gives the frame ``standardise`` gives, from:
+
+* the **parts** (:data:`PARTS`): groups of raw fields whose standardised columns depend on
+  those fields only (the names together, the birth date, each place, each code). Each part's
+  columns and flags are kept per tuple of its raw values (:class:`PartsMemo`); a part not
+  seen before is standardised by ``standardise`` itself, on a row holding that part alone
+  (all the missing parts of a call in one ``standardise`` call). A record whose parts were
+  all seen costs no polars call for them.
+* the **identifiers** (:data:`ID_FIELDS`: record ids, CIN, CNSS and registry numbers), new
+  in nearly every record: the batch's own row-wise stages on them (its clean stage,
+  :func:`~registry_link.standardise.ids.clean_id_columns`, the identifier flags' conditions of
+  :func:`~registry_link.standardise.pipeline.flag_conditions` and the source columns) in
+  one lazy query.
+
+**Flags.** A part standardised alone raises the flags of its own values, and those raised by
+the absence of the other parts' values (``no_name`` on a row without names,
+``relationship_unknown`` without a relationship). The flags an all-empty row raises (the
+*baseline*, standardised once) are of that second kind: a record has one when every part
+standardised alone has it; any other flag when some part (or the identifiers) raises it.
+
+Only for records read without dependants (``dependants_mode: none``, as queries are: the
+principal check and the relationship rule then read no other field); any other settings go
+through ``standardise`` as a whole. ``tests/standardise/test_parts.py`` checks the frames
+equal ``standardise``'s on every row of the sample's lists and on generated records.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from registry_link.config.loader import SourceSettings
+from registry_link.io.readers import ROW_NUMBER
+from registry_link.schema import FLAG_CODES, STANDARDISED_SCHEMA
+from registry_link.standardise.distinct import ValueMemo, remembered_values
+from registry_link.standardise.ids import clean_id_columns
+from registry_link.standardise.pipeline import (
+    _ALL_FIELDS,
+    _FLAG_MASK,
+    _ID_FIELDS,
+    _clean_exprs,
+    flag_conditions,
+    flag_mask_expr,
+    source_columns,
+    standardise,
+)
+from registry_link.standardise.text import has_control_expr
+
+__all__ = ["ID_FIELDS", "PARTS", "Part", "PartsMemo", "standardise_by_parts"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """Raw ``fields`` whose standardised ``columns`` depend on them alone."""
+
+    name: str
+    fields: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+_NAME_FIELDS = (
+    "family_name",
+    "given_name",
+    "family_name_ar",
+    "given_name_ar",
+    "full_name",
+    "father_given_name",
+)
+
+#: The parts kept per value.
+PARTS: tuple[Part, ...] = (
+    Part(
+        "names",
+        _NAME_FIELDS,
+        (
+            *_NAME_FIELDS,
+            "family_lat",
+            "given_lat",
+            "father_lat",
+            "family_ar",
+            "given_ar",
+            "father_ar",
+            "family_key",
+            "given_key",
+            "father_key",
+            "family_key_ar",
+            "given_key_ar",
+            "name_token_keys",
+            "name_tokens_key",
+        ),
+    ),
+    Part("sex", ("sex",), ("sex",)),
+    Part(
+        "birth_date",
+        ("birth_date",),
+        ("birth_date", "birth_year", "birth_date_precision", "birth_date_raw"),
+    ),
+    Part("birth_place", ("birth_place",), ("birth_place", "birth_place_raw")),
+    Part("residence", ("residence",), ("residence", "residence_raw")),
+    Part("relationship", ("relationship",), ("relationship",)),
+    Part("relation_to_head", ("relation_to_head",), ("relation_to_head",)),
+)
+
+#: The identifier fields, standardised row by row.
+ID_FIELDS: tuple[str, ...] = ("record_id", "principal_record_id", *_ID_FIELDS)
+_ID_COLUMNS: tuple[str, ...] = (
+    "source",
+    "row_number",
+    "principal_source",
+    *ID_FIELDS,
+)
+#: The flags the identifiers raise.
+_ID_FLAGS: tuple[str, ...] = (
+    "cin_malformed",
+    "cnss_malformed",
+    "registry_id_malformed",
+    "id_invisible_characters",
+    "control_characters",
+)
+_CODES = list(FLAG_CODES)
+_PART_FIELDS = tuple(f for p in PARTS for f in p.fields)
+
+_covered = [c for p in PARTS for c in p.columns] + list(_ID_COLUMNS)
+if sorted(_covered) != sorted(c for c in STANDARDISED_SCHEMA if c != "flags"):  # pragma: no cover
+    raise AssertionError("the parts must cover each standardised column once")
+
+
+def applies_to(settings: SourceSettings) -> bool:
+    """Whether records read with ``settings`` can be standardised by parts."""
+    return settings.dependants_mode == "none"
+
+
+class PartsMemo:
+    """Per part, its standardised columns and flag mask per tuple of raw values; the
+    per-value results of the ``standardise`` runs (``values``); the baseline. One per source
+    settings; thread-safe; at most ``limit`` values per part (past it, computed, not kept)."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self.limit = limit
+        self.values = ValueMemo()
+        self._parts: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, ...], int]]] = {
+            p.name: {} for p in PARTS
+        }
+        self._baseline: int | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return sum(len(kept) for kept in self._parts.values())
+
+
+def _mask(flags: Sequence[str] | None) -> int:
+    return sum(1 << _CODES.index(c) for c in flags or ())
+
+
+def _learn(
+    columns: Mapping[str, Sequence[object]],
+    todo: list[tuple[Part, tuple[Any, ...]]],
+    settings: SourceSettings,
+    memo: PartsMemo,
+) -> None:
+    """Standardise the parts in ``todo`` (each alone on a row) and the baseline (an empty
+    row) with ``standardise`` in one call, and keep their results."""
+    rows: dict[str, list[object]] = {f: [] for f in dict.fromkeys((*columns, *_PART_FIELDS))}
+    for part, key in [*todo, (None, ())]:
+        for f in rows:
+            rows[f].append(None)
+        for f, v in zip(part.fields if part else (), key, strict=True):
+            rows[f][-1] = v
+    raw = pl.DataFrame(rows, schema=dict.fromkeys(rows, pl.Utf8))
+    with remembered_values(memo.values):
+        done = standardise(raw, settings)
+    flags = done.get_column("flags").to_list()
+    values = {p.name: done.select(p.columns).rows() for p in {p for p, _ in todo}}
+    with memo._lock:
+        for i, (part, key) in enumerate(todo):
+            kept = memo._parts[part.name]
+            if len(kept) < memo.limit:
+                kept[key] = (values[part.name][i], _mask(flags[i]))
+        memo._baseline = _mask(flags[-1])
+
+
+def _identifiers(columns: Mapping[str, Sequence[object]], settings: SourceSettings) -> pl.DataFrame:
+    """The identifier columns and flag mask (``_FLAG_MASK``) of each record: the batch's
+    clean stage on the identifiers, their cleaning and flag conditions (a few eager calls
+    of expressions built once)."""
+    height = len(next(iter(columns.values())))
+    raw = pl.DataFrame(
+        {
+            ROW_NUMBER: range(1, height + 1),
+            "source": [None] * height,
+            **{f: columns.get(f, [None] * height) for f in ID_FIELDS},
+        },
+        schema={ROW_NUMBER: pl.UInt32, "source": pl.Utf8, **dict.fromkeys(ID_FIELDS, pl.Utf8)},
+    )
+    key = (settings.kind, settings.source)
+    found = _ID_EXPRS.get(key)
+    if found is None:
+        found = _ID_EXPRS[key] = _id_exprs(settings)
+    clean, last = found
+    frame = clean_id_columns(raw.with_columns(clean), _ID_FIELDS)
+    return frame.select(last)
+
+
+#: :func:`_id_exprs` by the settings' kind and source (all they read).
+_ID_EXPRS: dict[tuple[str, str], tuple[list[pl.Expr], list[pl.Expr]]] = {}
+
+
+def _id_exprs(settings: SourceSettings) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """:func:`_identifiers`' expressions: the clean stage's checks (control characters in an
+    identifier, invisible ones) and cleaning of the identifier fields; then the columns and
+    the identifier flags' mask (``flag_conditions`` and ``source_columns``)."""
+    checks, cleaned, _ = _clean_exprs()
+    control = pl.any_horizontal(has_control_expr(pl.col(f)) for f in ID_FIELDS).alias("_control")
+    clean = [control, checks[1], *(cleaned[_ALL_FIELDS.index(f)] for f in ID_FIELDS)]
+    conditions = flag_conditions(settings)
+    last = [
+        *(pl.col(c) for c in _ID_COLUMNS if c not in ("source", "principal_source")),
+        *(e.alias(name) for name, e in source_columns(settings).items()),
+        flag_mask_expr({c: conditions[c] for c in _ID_FLAGS}).alias(_FLAG_MASK),
+    ]
+    return clean, last
+
+
+def standardise_by_parts(
+    columns: Mapping[str, Sequence[str | None]], settings: SourceSettings, memo: PartsMemo
+) -> pl.DataFrame:
+    """What ``standardise`` gives for the raw records ``columns`` (field → one value per
+    record; absent fields empty), by parts (see the module docstring).
+
+    Raises:
+        ValueError: settings with dependants (see :func:`applies_to`).
+    """
+    if not applies_to(settings):
+        raise ValueError(f"records read with dependants_mode {settings.dependants_mode!r}")
+    height = len(next(iter(columns.values()))) if columns else 0
+    keys = [
+        [tuple(columns[f][i] if f in columns else None for f in p.fields) for p in PARTS]
+        for i in range(height)
+    ]
+    todo = list(
+        dict.fromkeys(
+            (p, k[j]) for k in keys for j, p in enumerate(PARTS) if k[j] not in memo._parts[p.name]
+        )
+    )
+    if todo or memo._baseline is None:
+        _learn(columns, todo, settings, memo)
+    baseline = memo._baseline
+    assert baseline is not None
+    ids = _identifiers(columns, settings)
+    out: dict[str, list[Any]] = {c: ids.get_column(c).to_list() for c in _ID_COLUMNS}
+    out |= {c: [] for p in PARTS for c in p.columns}
+    flags: list[list[str]] = []
+    for record, id_mask in zip(keys, ids.get_column(_FLAG_MASK), strict=True):
+        present, absent = id_mask, baseline
+        for part, key in zip(PARTS, record, strict=True):
+            found = memo._parts[part.name].get(key)
+            if found is None:  # (the memo is full: standardise this record as a whole)
+                return _whole(columns, settings, memo)
+            values, mask = found
+            present |= mask & ~baseline
+            absent &= mask
+            for c, v in zip(part.columns, values, strict=True):
+                out[c].append(v)
+        mask = present | absent
+        flags.append([c for j, c in enumerate(_CODES) if mask >> j & 1])
+    out["flags"] = flags
+    return pl.DataFrame({c: out[c] for c in STANDARDISED_SCHEMA}, schema=STANDARDISED_SCHEMA)
+
+
+def _whole(
+    columns: Mapping[str, Sequence[str | None]], settings: SourceSettings, memo: PartsMemo
+) -> pl.DataFrame:
+    """``standardise`` of the records as a whole (through the per-value memo)."""
+    raw = pl.DataFrame(dict(columns), schema=dict.fromkeys(columns, pl.Utf8))
+    with remembered_values(memo.values):
+        return standardise(raw, settings)
