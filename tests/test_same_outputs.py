@@ -19,7 +19,8 @@ names (`unsplit: full_name`) off in the shipped model (twice the time of a large
 on again once it was made cheap (per distinct value, prefiltered by match keys): the digests
 are again exactly those stored with the lookup on before (commit 5d102d0); then with
 evaluation.json scoring households against the truth's beneficiary households and the
-registry's (only evaluation.json changed)."""
+registry's (only evaluation.json changed); then with the lookup off again (a 1M x 10M whole
+run took 299 s with it, 156 s before)."""
 
 from __future__ import annotations
 
