@@ -118,6 +118,16 @@ class SearchCoalescer:
                 return
 
     def _answer(self, group: list[_Pending]) -> None:
+        """:meth:`_search_group`, the worker kept alive whatever happens: an unexpected error
+        goes to every request of the group still waiting."""
+        try:
+            self._search_group(group)
+        except Exception as exc:  # the worker must outlive it, or later searches would hang
+            for p in group:
+                if not p.answer.done():
+                    p.answer.set_exception(exc)
+
+    def _search_group(self, group: list[_Pending]) -> None:
         """One ``search_many`` call for ``group`` (same index, same k); on a record's error,
         each record alone."""
         index, k = group[0].index, group[0].k

@@ -114,6 +114,24 @@ def test_waiting_searches_share_one_call_and_errors_stay_with_their_record() -> 
     assert {"a", "bad1", "b"} <= {c[0] for c in index.calls if len(c) == 1}
 
 
+def test_a_broken_answer_fails_its_requests_and_the_worker_goes_on() -> None:
+    class Short(_GatedIndex):
+        def search_many(self, records: Sequence[Mapping[str, object]], k: int) -> list[str]:
+            return super().search_many(records, k)[:-1]  # one answer short: a bug
+
+    short = Short()
+    short.gate.set()
+    coalescer = SearchCoalescer()
+    try:
+        with pytest.raises(ValueError):
+            coalescer.search(short, {"given_name": "x"}, 5)
+        index = _GatedIndex()
+        index.gate.set()
+        assert coalescer.search(index, {"given_name": "y"}, 5) == "y@5"  # not hung
+    finally:
+        coalescer.close()
+
+
 def test_records_tied_to_others_are_never_put_together() -> None:
     index = _GatedIndex()
     index.gate.set()
