@@ -1,4 +1,5 @@
-"""``registry-link serve`` (the DCI search API over HTTP) and ``keys add|list|revoke``."""
+"""``registry-link serve`` (the DCI search API over HTTP) and ``keys add|list|revoke|public-key|
+signing-key``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 from registry_link.cli._common import console, model_config_option, out, registry_options
 from registry_link.cli.db_cmd import db_option, operator_option
 from registry_link.db.access import API_SCOPES
+from registry_link.errors import UsageError
 
 
 @click.command("serve")
@@ -54,6 +56,12 @@ from registry_link.db.access import API_SCOPES
     help="Ed25519 private key (PEM) to sign every DCI envelope the service sends "
     "(`registry-link keys signing-key` makes one; GET /signing-key serves its public key).",
 )
+@click.option(
+    "--require-signatures",
+    is_flag=True,
+    help="Refuse the DCI envelopes of API keys that have no partner public key (`registry-link "
+    "keys public-key`); without it they are taken unchecked. Keys with one are always checked.",
+)
 def command(
     registry_path: Path,
     registry_config: Path | None,
@@ -66,6 +74,7 @@ def command(
     rate: float,
     search_batch: int,
     signing_key: Path | None,
+    require_signatures: bool,
 ) -> None:
     """Serve the DCI search API: search the registry by identifier or demographic predicates.
 
@@ -79,6 +88,8 @@ def command(
       registry-link serve --registry sample_data/registry.csv --model out/demo/model.json
       registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
           --signing-key service-key.pem                 # signed answers
+      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \
+          --require-signatures                          # partners must sign requests
     """
     from registry_link.service import ServiceSettings, create_app, require_serve_extra
 
@@ -96,6 +107,7 @@ def command(
         rate_burst=max(1, int(rate * 2)),
         search_batch=search_batch,
         signing_key=signing_key,
+        require_signatures=require_signatures,
     )
     app = create_app(settings)
     console.print(
@@ -115,6 +127,7 @@ def keys_group() -> None:
       registry-link keys add --partner CNSS --scope search:id
       registry-link keys list
       registry-link keys revoke 3f9a1c2b7d4e
+      registry-link keys public-key 3f9a1c2b7d4e --file cnss-public.pem
     """
 
 
@@ -136,12 +149,21 @@ def keys_group() -> None:
     help="A URI prefix the key's asynchronous searches may be answered to (their "
     "header.sender_uri must lie under one); repeat for several. None: no callbacks.",
 )
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The partner's Ed25519 public key (PEM, or the raw key in base64): the key's DCI "
+    "envelopes must then be signed with it.",
+)
 @db_option
 @operator_option
 def keys_add(
     partner: str,
     scopes: tuple[str, ...],
     callback_prefixes: tuple[str, ...],
+    public_key_file: Path | None,
     db_url: str | None,
     operator: str | None,
 ) -> None:
@@ -152,15 +174,17 @@ def keys_add(
       registry-link keys add --partner CNSS --scope search:id --scope search:demographic
       registry-link keys add --partner CNSS --scope search:id \\
           --callback-prefix https://partner.example/dci/
+      registry-link keys add --partner CNSS --scope search:id --public-key cnss-public.pem
     """
     from registry_link.db.access import add_key
     from registry_link.db.engine import prepare_database, transaction
     from registry_link.db.repository import audit, operator_name
 
+    public_key = _public_key(public_key_file) if public_key_file is not None else None
     factory = prepare_database(db_url)
     actor = operator_name(operator)
     with transaction(factory) as session:
-        made = add_key(session, partner, scopes, actor, callback_prefixes)
+        made = add_key(session, partner, scopes, actor, callback_prefixes, public_key)
         audit(
             session,
             actor,
@@ -170,6 +194,7 @@ def keys_add(
                 "partner": made.info.partner,
                 "scopes": list(made.info.scopes),
                 "callback_prefixes": list(made.info.callback_prefixes),
+                "public_key": made.info.public_key,
             },
         )
     console.print(
@@ -195,14 +220,17 @@ def keys_list(db_url: str | None) -> None:
     with transaction(open_database(db_url)) as session:
         keys = list_keys(session)
     table = Table(title=f"{len(keys)} API key(s)", title_justify="left")
-    for column in ("key id", "partner", "scopes", "callback prefixes", "state"):
-        table.add_column(column)
+    longest = max((len(p) for key in keys for p in key.callback_prefixes), default=0)
+    for column in ("key id", "partner", "scopes", "callback prefixes", "signed", "state"):
+        # a prefix is never cut (the scopes wrap instead): it is what a partner must match
+        table.add_column(column, min_width=min(longest, 60) if column[0] == "c" else None)
     for key in keys:
         table.add_row(
             key.key_id,
             key.partner,
             ", ".join(key.scopes),
             ", ".join(key.callback_prefixes) or "-",
+            "yes" if key.public_key else "no",
             "revoked" if key.revoked else "active",
         )
     out.print(table)
@@ -228,6 +256,65 @@ def keys_revoke(key_id: str, db_url: str | None, operator: str | None) -> None:
         info = revoke_key(session, key_id)
         audit(session, actor, "key.revoke", info.key_id, {"partner": info.partner})
     out.print(f"revoked API key {info.key_id} of {info.partner}", highlight=False)
+
+
+def _public_key(path: Path) -> str:
+    """The partner public key in ``path`` (PEM or raw base64), as the database keeps it."""
+    from registry_link.service import require_serve_extra
+    from registry_link.service.signing import read_public_key
+
+    require_serve_extra()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"public key {path}: cannot read it ({exc})") from None
+    return read_public_key(text, f"public key {path}")
+
+
+@keys_group.command("public-key")
+@click.argument("key_id")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The partner's Ed25519 public key (PEM, or the raw key in base64).",
+)
+@click.option("--remove", is_flag=True, help="Stop checking this key's signatures.")
+@db_option
+@operator_option
+def keys_public_key(
+    key_id: str, path: Path | None, remove: bool, db_url: str | None, operator: str | None
+) -> None:
+    """Set the public key a partner signs its DCI envelopes with (or remove it).
+
+    From then on the service refuses that key's envelopes whose signature is missing,
+    expired, or not made with this public key over their header and message.
+
+    \b
+    Example:
+      registry-link keys public-key 3f9a1c2b7d4e --file cnss-public.pem
+      registry-link keys public-key 3f9a1c2b7d4e --remove
+    """
+    from registry_link.db.access import set_public_key
+    from registry_link.db.engine import open_database, transaction
+    from registry_link.db.repository import audit, operator_name
+
+    if (path is None) == (not remove):
+        raise UsageError("give either --file PUBLIC_KEY or --remove")
+    public_key = _public_key(path) if path is not None else None
+    actor = operator_name(operator)
+    with transaction(open_database(db_url)) as session:
+        info = set_public_key(session, key_id, public_key)
+        audit(
+            session,
+            actor,
+            "key.public_key",
+            info.key_id,
+            {"partner": info.partner, "public_key": info.public_key},
+        )
+    what = "now checked with that public key" if public_key else "no longer checked"
+    out.print(f"API key {info.key_id} of {info.partner}: signatures {what}", highlight=False)
 
 
 @keys_group.command("signing-key")

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -52,6 +53,8 @@ class KeyInfo:
     scopes: tuple[str, ...]
     revoked: bool = False
     callback_prefixes: tuple[str, ...] = ()
+    #: The partner's Ed25519 public key (raw, base64): its envelopes' signatures are checked.
+    public_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,19 +108,23 @@ def add_key(
     scopes: Iterable[str],
     created_by: str,
     callback_prefixes: Iterable[str] = (),
+    public_key: str | None = None,
 ) -> NewKey:
     """Make a key for a partner organisation with these scopes (and the URI prefixes its
-    asynchronous searches may be answered to); only its hash is stored.
+    asynchronous searches may be answered to, and the public key its envelopes are signed
+    with: raw Ed25519, base64, as :func:`registry_link.service.signing.read_public_key` gives
+    it); only its hash is stored.
 
     Raises:
-        UsageError: an empty partner name, an unknown scope or a callback prefix that is not
-            an http(s) URL.
+        UsageError: an empty partner name, an unknown scope, a callback prefix that is not
+            an http(s) URL, or a public key that is not 32 bytes in base64.
     """
     partner = partner.strip()
     if not partner:
         raise UsageError("give the partner organisation's name with --partner (e.g. CNSS)")
     valid = check_scopes(scopes)
     prefixes = tuple(dict.fromkeys(normalise_callback_prefix(p) for p in callback_prefixes))
+    public_key = _checked_public_key(public_key)
     key_id = secrets.token_hex(6)
     key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     session.add(
@@ -128,15 +135,50 @@ def add_key(
             scopes=list(valid),
             created_by=created_by,
             callback_prefixes=list(prefixes),
+            public_key=public_key,
         )
     )
     session.flush()
-    return NewKey(KeyInfo(key_id, partner, valid, callback_prefixes=prefixes), key)
+    return NewKey(
+        KeyInfo(key_id, partner, valid, callback_prefixes=prefixes, public_key=public_key), key
+    )
+
+
+def _checked_public_key(public_key: str | None) -> str | None:
+    if public_key is None:
+        return None
+    try:
+        raw = base64.b64decode(public_key, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise UsageError(
+            f"public key {public_key[:60]!r}: expected a raw Ed25519 key, 32 bytes in base64"
+        )
+    return base64.b64encode(raw).decode("ascii")
+
+
+def set_public_key(session: Session, key_id: str, public_key: str | None) -> KeyInfo:
+    """Set (or, with None, remove) the public key a key's envelopes must be signed with.
+
+    Raises:
+        UsageError: no key has this id, or the public key is not 32 bytes in base64.
+    """
+    row = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+    if row is None:
+        raise UsageError(f"no API key with id {key_id!r}; `registry-link keys list` shows them")
+    row.public_key = _checked_public_key(public_key)
+    return _info(row, row.revoked_at is not None)
 
 
 def _info(row: ApiKey, revoked: bool) -> KeyInfo:
     return KeyInfo(
-        row.key_id, row.partner, tuple(row.scopes), revoked, tuple(row.callback_prefixes or ())
+        row.key_id,
+        row.partner,
+        tuple(row.scopes),
+        revoked,
+        tuple(row.callback_prefixes or ()),
+        row.public_key,
     )
 
 

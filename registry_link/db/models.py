@@ -233,6 +233,9 @@ class ApiKey(Base):
     #: URI prefixes the service may POST asynchronous answers to (``sender_uri``), normalised
     #: by :func:`registry_link.db.access.normalise_callback_prefix`; none: no callbacks.
     callback_prefixes: Mapped[list[Any]] = mapped_column(default=list)
+    #: The partner's Ed25519 public key (raw 32 bytes, base64): when set, every DCI envelope
+    #: the key sends must carry a valid signature by it; none: signatures are not checked.
+    public_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class SearchAuditEntry(Base):

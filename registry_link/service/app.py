@@ -10,6 +10,7 @@ FastAPI (the ``serve`` extra) is imported inside the functions that use it, so t
 imports on a core install; :func:`registry_link.service.create_app` says what to install.
 """
 
+import json
 import logging
 import math
 import threading
@@ -36,7 +37,7 @@ from registry_link.db.access import (
 )
 from registry_link.db.engine import prepare_database, resolve_url, transaction
 from registry_link.db.repository import audit
-from registry_link.errors import RegistryLinkError
+from registry_link.errors import RegistryLinkError, SignatureError
 from registry_link.service.callbacks import deliver
 from registry_link.service.coalesce import SearchCoalescer
 from registry_link.service.dci import (
@@ -57,7 +58,7 @@ from registry_link.service.dci import (
 from registry_link.service.jobs import Job, JobLedger, JobStore, QueueFull
 from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
 from registry_link.service.settings import ServiceSettings
-from registry_link.service.signing import EnvelopeSigner, load_signer
+from registry_link.service.signing import EnvelopeSigner, load_signer, verify
 
 #: The service's logger: method, route template, status, milliseconds, key id — nothing else.
 log = logging.getLogger("registry_link.service")
@@ -353,6 +354,46 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
 
     Caller = Annotated[KeyInfo, Depends(caller)]
 
+    async def sent_json(request: Request) -> Any:
+        """The request's body as sent, parsed (what a DCI signature covers); None if not JSON
+        (the schema's validation then says so)."""
+        try:
+            return json.loads(await request.body())
+        except ValueError:
+            return None
+
+    def signed_caller(info: Caller, sent: Annotated[Any, Depends(sent_json)]) -> KeyInfo:
+        """The caller, once its envelope's signature is checked: with the partner's public key
+        when its API key has one; a key without one is refused if the service requires
+        signatures, else its envelope's signature is kept unchecked."""
+        if info.public_key is None:
+            if settings.require_signatures:
+                raise ApiError(
+                    401,
+                    "auth.signature_required",
+                    f"this service accepts only signed envelopes and API key {info.key_id} "
+                    f"(partner {info.partner}) has no public key to check them with; the "
+                    f"operator registers it: `registry-link keys public-key {info.key_id} "
+                    "--file partner-public.pem`",
+                )
+            return info
+        if isinstance(sent, dict):
+            try:
+                verify(sent, info.public_key)
+            except SignatureError as exc:
+                raise ApiError(
+                    401,
+                    "auth.signature",
+                    f"the envelope's signature is refused for API key {info.key_id} "
+                    f"(partner {info.partner}): {exc}. Sign the RFC 8785 JSON of "
+                    "{header, message} with the key registered for it (docs/service.md, "
+                    "'Signed requests')",
+                    fields=[{"field": "signature", "problem": str(exc)}],
+                ) from None
+        return info
+
+    SignedCaller = Annotated[KeyInfo, Depends(signed_caller)]
+
     def require(info: KeyInfo, scope: str) -> None:
         if scope not in info.scopes:
             raise ApiError(
@@ -466,13 +507,13 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         )
 
     @app.post("/registry/sync/search", tags=["search"])
-    def sync_search(envelope: SearchEnvelope, info: Caller) -> dict[str, Any]:
+    def sync_search(envelope: SearchEnvelope, info: SignedCaller) -> dict[str, Any]:
         """DCI synchronous search: one or more queries, answered in the response."""
         index = admit(envelope, info)
         return answer(envelope, info, index, "sync/search")
 
     @app.post("/registry/search", tags=["search"], status_code=202)
-    def async_search(envelope: SearchEnvelope, info: Caller) -> dict[str, Any]:
+    def async_search(envelope: SearchEnvelope, info: SignedCaller) -> dict[str, Any]:
         """DCI asynchronous search: acknowledged at once (``rcvd``). With ``header.sender_uri``
         (under a callback prefix of the key) the DCI ``on-search`` answer is POSTed there
         (``ack_status`` ACK); it is also at ``POST /registry/sync/txn/status`` and
@@ -523,7 +564,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         )
 
     @app.post("/registry/sync/txn/status", tags=["search"])
-    def txn_status(envelope: TxnStatusEnvelope, info: Caller) -> dict[str, Any]:
+    def txn_status(envelope: TxnStatusEnvelope, info: SignedCaller) -> dict[str, Any]:
         """DCI transaction status of an asynchronous search of this key."""
         take(info)
         request = envelope.message.txnstatus_request

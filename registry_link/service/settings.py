@@ -41,6 +41,9 @@ class ServiceSettings:
         callbacks: how hard an asynchronous search's answer is POSTed to its ``sender_uri``.
         signing_key: an Ed25519 private key (PEM, ``registry-link keys signing-key``) the
             service signs every DCI envelope it sends with; None: envelopes go unsigned.
+        require_signatures: refuse the DCI envelopes of an API key that has no partner public
+            key (``registry-link keys public-key``); False: such a key's envelopes are taken
+            with their signature unchecked (a key WITH a public key is always checked).
     """
 
     registry: Path
@@ -60,6 +63,7 @@ class ServiceSettings:
     search_batch: int = 64
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     signing_key: Path | None = None
+    require_signatures: bool = False
 
     @property
     def records_jobs(self) -> bool:

@@ -15,8 +15,13 @@ registry and was not changed on the way:
   headers="(created) (expires) digest",signature="<base64>"``.
 
 The public key is served at ``GET /signing-key`` (and printed by ``registry-link keys
-signing-key``); :func:`verify` is what a partner (or a test) runs on an answer. Requests'
-signatures are kept as sent and not verified: API keys authenticate partners.
+signing-key``); :func:`verify` is what a partner (or a test) runs on an answer.
+
+Requests are signed the same way by partners: an API key that has the partner's public key
+(``registry-link keys add --public-key`` or ``keys public-key``) has each DCI envelope it
+sends checked with :func:`verify` (the service refuses a missing, expired or wrong signature);
+for a key without one, the ``signature`` is kept as sent and not verified (the API key alone
+authenticates), unless the service runs with ``--require-signatures``.
 
 ``cryptography`` and ``rfc8785`` come with the ``serve`` extra and are imported inside the
 functions that need them.
@@ -185,6 +190,39 @@ def new_signing_key(path: Path) -> EnvelopeSigner:
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
     return EnvelopeSigner(key, key_id_of(_public_raw(key)))
+
+
+def read_public_key(text: str, where: str) -> str:
+    """A partner's Ed25519 public key as the service keeps it (raw 32 bytes, base64), from a
+    PEM public key (``-----BEGIN PUBLIC KEY-----``) or the raw key in base64.
+
+    Raises:
+        UsageError: neither, or not an Ed25519 key (``where`` names the source).
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(text.encode("ascii", "replace"))
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{where}: not a PEM public key ({exc})") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise UsageError(
+                f"{where}: the key is {type(key).__name__.removeprefix('_')}, not Ed25519"
+            )
+        return _b64(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise UsageError(
+            f"{where}: expected an Ed25519 public key, as PEM (-----BEGIN PUBLIC KEY-----) or "
+            f"its raw 32 bytes in base64 (44 characters); got {text[:60]!r}"
+        )
+    return _b64(raw)
 
 
 def verify(envelope: dict[str, Any], public_key_b64: str, now: float | None = None) -> None:

@@ -1,0 +1,213 @@
+"""Signed requests: a partner key with a public key has every DCI envelope's signature checked.
+
+The partner signs as the service signs its answers (:class:`EnvelopeSigner`: RFC 8785 JSON of
+header and message, BLAKE2b digest, Ed25519); the operator registers the partner's public key on
+its API key (``keys add --public-key`` or ``keys public-key``), no restart needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from registry_link.cli import cli, main
+from registry_link.db.access import add_key, key_id_of, list_keys, set_public_key
+from registry_link.db.engine import open_database, prepare_database, transaction
+from registry_link.db.models import ApiKey, AuditEntry
+from registry_link.errors import UsageError
+from registry_link.service.signing import EnvelopeSigner, new_signing_key, read_public_key
+from tests.service.conftest import Service, by_id, envelope, txn_status_envelope
+
+SEARCH = "/registry/sync/search"
+
+
+@pytest.fixture
+def partner_signer(tmp_path: Path) -> EnvelopeSigner:
+    """The partner's own Ed25519 key."""
+    return new_signing_key(tmp_path / "partner.pem")
+
+
+def _register(service: Service, key_name: str, public_key: str | None) -> str:
+    key_id = key_id_of(service.keys[key_name])
+    assert key_id is not None
+    with transaction(open_database(service.settings.db_url)) as session:
+        set_public_key(session, key_id, public_key)
+    return key_id
+
+
+def _signed(signer: EnvelopeSigner, body: dict[str, Any], now: float | None = None) -> Any:
+    body = copy.deepcopy(body)
+    body["signature"] = signer.sign(body, now=now)
+    return body
+
+
+def _post(service: Service, body: dict[str, Any], path: str = SEARCH, key: str = "all") -> Any:
+    return service.client.post(path, json=body, headers=service.auth(key))
+
+
+def test_a_key_with_a_public_key_needs_a_valid_signature_from_the_next_request_on(
+    service: Service, partner_signer: EnvelopeSigner, tmp_path: Path
+) -> None:
+    body = envelope(by_id("CIN", "AB123456"))
+    assert _post(service, body).status_code == 200  # no public key yet: "sig" is not checked
+    _register(service, "all", partner_signer.public_key_b64)
+
+    unsigned = _post(service, body)
+    assert unsigned.status_code == 401
+    error = unsigned.json()["error"]
+    assert error["code"] == "auth.signature"
+    assert "signature" in error["message"] and "partner-all" in error["message"]
+    assert error["fields"][0]["field"] == "signature"
+
+    signed = _signed(partner_signer, body)
+    answered = _post(service, signed)
+    assert answered.status_code == 200
+    assert answered.json()["message"]["search_response"][0]["reference_id"] == "ref-0"
+
+    other = new_signing_key(tmp_path / "other.pem")
+    assert _post(service, _signed(other, body)).json()["error"]["code"] == "auth.signature"
+
+    changed = copy.deepcopy(signed)  # a query changed on the way, the signature kept
+    changed["message"]["search_request"][0]["search_criteria"]["query"]["value"] = "ZZ999999"
+    refused = _post(service, changed)
+    assert refused.status_code == 401
+    assert "does not match" in refused.json()["error"]["message"]
+
+    expired = _signed(partner_signer, body, now=time.time() - 2 * 3600)
+    refused = _post(service, expired)
+    assert refused.status_code == 401
+    assert "valid from" in refused.json()["error"]["message"]
+
+
+def test_every_envelope_route_is_checked_and_other_keys_are_not(
+    service: Service, partner_signer: EnvelopeSigner
+) -> None:
+    _register(service, "all", partner_signer.public_key_b64)
+    body = envelope(by_id("CIN", "AB123456"), transaction_id="txn-signed")
+    assert _post(service, body, "/registry/search").status_code == 401
+    assert _post(service, _signed(partner_signer, body), "/registry/search").status_code == 202
+    status = txn_status_envelope("txn-signed")
+    assert _post(service, status, "/registry/sync/txn/status").status_code == 401
+    assert _post(
+        service, _signed(partner_signer, status), "/registry/sync/txn/status"
+    ).status_code in (200, 404)  # checked and admitted (the search may not be done yet)
+    # another partner's key, without a public key: its signature is kept, not checked
+    assert _post(service, envelope(by_id("CIN", "AB123456")), key="id").status_code == 200
+
+
+def test_require_signatures_refuses_keys_without_a_public_key(
+    make_service: Any, partner_signer: EnvelopeSigner
+) -> None:
+    service = make_service(require_signatures=True)
+    body = envelope(by_id("CIN", "AB123456"))
+    refused = _post(service, body, key="id")
+    assert refused.status_code == 401
+    error = refused.json()["error"]
+    assert error["code"] == "auth.signature_required"
+    assert "registry-link keys public-key" in error["message"]
+    _register(service, "id", partner_signer.public_key_b64)
+    assert _post(service, _signed(partner_signer, body), key="id").status_code == 200
+    # health and readiness stay open
+    assert service.client.get("/health").status_code == 200
+
+
+def test_a_public_key_is_read_from_pem_or_raw_base64_and_nothing_else(
+    partner_signer: EnvelopeSigner,
+) -> None:
+    pem = (
+        partner_signer.private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    raw = partner_signer.public_key_b64
+    assert read_public_key(pem, "f") == raw
+    assert read_public_key(f"  {raw}\n", "f") == raw
+    rsa_pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    with pytest.raises(UsageError, match="not Ed25519"):
+        read_public_key(rsa_pem, "cnss.pem")
+    with pytest.raises(UsageError, match=r"cnss\.pub: expected an Ed25519 public key"):
+        read_public_key("bm90IGEga2V5", "cnss.pub")
+    with pytest.raises(UsageError, match="not a PEM public key"):
+        read_public_key("-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----", "x")
+
+
+def test_the_repository_checks_the_public_key_and_the_key_id(tmp_path: Path) -> None:
+    factory = prepare_database(f"sqlite:///{tmp_path / 'k.db'}")
+    with transaction(factory) as session:
+        with pytest.raises(UsageError, match="32 bytes in base64"):
+            add_key(session, "CNSS", ["search:id"], "tests", public_key="c2hvcnQ=")
+        with pytest.raises(UsageError, match="no API key with id"):
+            set_public_key(session, "nope", None)
+        made = add_key(session, "CNSS", ["search:id"], "tests", public_key="A" * 43 + "=")
+        assert made.info.public_key == "A" * 43 + "="
+        assert list_keys(session)[0].public_key == "A" * 43 + "="
+        assert set_public_key(session, made.info.key_id, None).public_key is None
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """The CLI's entry point as a user meets it: exit code, and what it printed."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    printed = capsys.readouterr()
+    return code, printed.out + printed.err
+
+
+def test_keys_commands_register_show_and_remove_a_public_key(
+    tmp_path: Path, partner_signer: EnvelopeSigner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'keys.db'}"
+    public = tmp_path / "cnss-public.pem"
+    public.write_bytes(
+        partner_signer.private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    runner = CliRunner()
+    add = ["keys", "add", "--partner", "CNSS", "--scope", "search:id", "--db", db_url]
+    made = runner.invoke(cli, [*add, "--public-key", str(public)])
+    assert made.exit_code == 0, made.output
+    with transaction(open_database(db_url)) as session:
+        row = session.scalar(select(ApiKey))
+        assert row is not None and row.public_key == partner_signer.public_key_b64
+        key_id = row.key_id
+    listed = runner.invoke(cli, ["keys", "list", "--db", db_url])
+    assert "signed" in listed.stdout and "yes" in listed.stdout
+
+    removed = runner.invoke(cli, ["keys", "public-key", key_id, "--remove", "--db", db_url])
+    assert removed.exit_code == 0, removed.output
+    assert "no longer checked" in removed.stdout
+    set_again = runner.invoke(
+        cli, ["keys", "public-key", key_id, "--file", str(public), "--db", db_url]
+    )
+    assert set_again.exit_code == 0 and "now checked" in set_again.stdout
+    with transaction(open_database(db_url)) as session:
+        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["key.add", "key.public_key", "key.public_key"]
+
+    garbage = tmp_path / "garbage.pub"
+    garbage.write_text("not a key\n")
+    code, printed = _run(
+        ["keys", "public-key", key_id, "--file", str(garbage), "--db", db_url], capsys
+    )
+    assert code == 2
+    assert "garbage.pub" in printed and "Ed25519" in printed and "Traceback" not in printed
+    code, printed = _run(["keys", "public-key", key_id, "--db", db_url], capsys)
+    assert code == 2 and "--file" in printed
+    code, printed = _run(["keys", "public-key", "nope", "--remove", "--db", db_url], capsys)
+    assert code == 2 and "no API key with id 'nope'" in printed
