@@ -144,18 +144,25 @@ def add_key(
     )
 
 
+def raw_public_key(text: str) -> str | None:
+    """``text`` as a raw Ed25519 public key (32 bytes) in canonical base64; None if it is not
+    one."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        return None
+    return base64.b64encode(raw).decode("ascii") if len(raw) == 32 else None
+
+
 def _checked_public_key(public_key: str | None) -> str | None:
     if public_key is None:
         return None
-    try:
-        raw = base64.b64decode(public_key, validate=True)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
+    checked = raw_public_key(public_key)
+    if checked is None:
         raise UsageError(
             f"public key {public_key[:60]!r}: expected a raw Ed25519 key, 32 bytes in base64"
         )
-    return base64.b64encode(raw).decode("ascii")
+    return checked
 
 
 def set_public_key(session: Session, key_id: str, public_key: str | None) -> KeyInfo:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from registry_link.db.access import raw_public_key
 from registry_link.errors import SignatureError, UsageError
 
 ALGORITHM: Final = "ed25519"
@@ -213,16 +214,13 @@ def read_public_key(text: str, where: str) -> str:
                 f"{where}: the key is {type(key).__name__.removeprefix('_')}, not Ed25519"
             )
         return _b64(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
+    raw = raw_public_key(text)
+    if raw is None:
         raise UsageError(
             f"{where}: expected an Ed25519 public key, as PEM (-----BEGIN PUBLIC KEY-----) or "
             f"its raw 32 bytes in base64 (44 characters); got {text[:60]!r}"
         )
-    return _b64(raw)
+    return raw
 
 
 def verify(envelope: dict[str, Any], public_key_b64: str, now: float | None = None) -> None:

@@ -210,3 +210,16 @@ def txn_status_envelope(transaction_id: str) -> dict[str, Any]:
             },
         },
     }
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """The CLI's entry point as a user meets it: exit code, and what it printed."""
+    from registry_link.cli import main
+
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    printed = capsys.readouterr()
+    return code, printed.out + printed.err

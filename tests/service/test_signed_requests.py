@@ -18,13 +18,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from registry_link.cli import cli, main
+from registry_link.cli import cli
 from registry_link.db.access import add_key, key_id_of, list_keys, set_public_key
 from registry_link.db.engine import open_database, prepare_database, transaction
 from registry_link.db.models import ApiKey, AuditEntry
 from registry_link.errors import UsageError
 from registry_link.service.signing import EnvelopeSigner, new_signing_key, read_public_key
-from tests.service.conftest import Service, by_id, envelope, txn_status_envelope
+from tests.service.conftest import Service, by_id, envelope, run_cli, txn_status_envelope
 
 SEARCH = "/registry/sync/search"
 
@@ -157,17 +157,6 @@ def test_the_repository_checks_the_public_key_and_the_key_id(tmp_path: Path) -> 
         assert set_public_key(session, made.info.key_id, None).public_key is None
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """The CLI's entry point as a user meets it: exit code, and what it printed."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    printed = capsys.readouterr()
-    return code, printed.out + printed.err
-
-
 def test_keys_commands_register_show_and_remove_a_public_key(
     tmp_path: Path, partner_signer: EnvelopeSigner, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -202,12 +191,12 @@ def test_keys_commands_register_show_and_remove_a_public_key(
 
     garbage = tmp_path / "garbage.pub"
     garbage.write_text("not a key\n")
-    code, printed = _run(
+    code, printed = run_cli(
         ["keys", "public-key", key_id, "--file", str(garbage), "--db", db_url], capsys
     )
     assert code == 2
     assert "garbage.pub" in printed and "Ed25519" in printed and "Traceback" not in printed
-    code, printed = _run(["keys", "public-key", key_id, "--db", db_url], capsys)
+    code, printed = run_cli(["keys", "public-key", key_id, "--db", db_url], capsys)
     assert code == 2 and "--file" in printed
-    code, printed = _run(["keys", "public-key", "nope", "--remove", "--db", db_url], capsys)
+    code, printed = run_cli(["keys", "public-key", "nope", "--remove", "--db", db_url], capsys)
     assert code == 2 and "no API key with id 'nope'" in printed

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.cli import main
 from registry_link.errors import SignatureError, UsageError
 from registry_link.service.signing import (
     EnvelopeSigner,
@@ -22,7 +21,7 @@ from registry_link.service.signing import (
     new_signing_key,
     verify,
 )
-from tests.service.conftest import Service, by_id, envelope, txn_status_envelope
+from tests.service.conftest import Service, by_id, envelope, run_cli, txn_status_envelope
 
 NOW = 1_800_000_000.0
 
@@ -231,34 +230,23 @@ def test_without_a_signing_key_answers_are_unsigned_and_no_key_is_published(
     assert sync.json()["signature"] is None
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """The CLI's entry point as a user meets it: exit code, and what it printed."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    printed = capsys.readouterr()
-    return code, printed.out + printed.err
-
-
 def test_the_cli_makes_a_key_once_and_serve_refuses_a_bad_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "service-key.pem"
-    code, printed = _run(["keys", "signing-key", "--out", str(path)], capsys)
+    code, printed = run_cli(["keys", "signing-key", "--out", str(path)], capsys)
     assert code == 0, printed
     loaded = load_signer(path)
     assert f"key_id {loaded.key_id}" in printed
     assert f"public_key {loaded.public_key_b64}" in printed
-    code, printed = _run(["keys", "signing-key", "--out", str(path)], capsys)
+    code, printed = run_cli(["keys", "signing-key", "--out", str(path)], capsys)
     assert code == 2
     assert "never overwritten" in printed and "Traceback" not in printed
     bad = tmp_path / "bad.pem"
     bad.write_text("nope")
     model = tmp_path / "model.json"
     model.write_text("{}")
-    code, printed = _run(
+    code, printed = run_cli(
         [
             "serve",
             "--registry",
