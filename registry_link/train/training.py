@@ -246,11 +246,11 @@ def _codable(left: pl.Series, right: pl.Series) -> bool:
 def _as_read(dtype: pl.DataType) -> pl.DataType:
     """The type :func:`rule_keys` compares a column's values as: a ``Categorical`` column's
     strings, any other column as it is."""
-    return pl.Utf8 if dtype == pl.Categorical else dtype
+    return pl.String() if dtype == pl.Categorical else dtype
 
 
 def _as_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """``columns`` of ``frame``, a ``Categorical`` one cast to its strings (see :func:`_as_read`)."""
+    """``columns`` of ``frame``, a ``Categorical`` one as its strings (:func:`_as_read`)."""
     return frame.select(pl.col(c).cast(_as_read(frame.schema[c])) for c in columns)
 
 
