@@ -537,13 +537,21 @@ def compare_chunk(
 
 def shared_enums_of(left: PreparedRecords, right: PreparedRecords) -> SharedEnums:
     """The two prepared sides' string dictionaries in one ``Enum``
-    (:func:`~.dictionaries.shared_enums`), for :func:`compare_chunk`."""
+    (:func:`~.dictionaries.shared_enums`), for :func:`compare_chunk`.
+
+    A ``Categorical`` column (a registry read with its repeated values coded) counts as a
+    string column: its dictionary's values are its strings, as a string column's are."""
     columns = [
         c
         for c, t in left.frame.schema.items()
-        if t == pl.Utf8 and right.frame.schema.get(c) == pl.Utf8
+        if _is_text(t) and _is_text(right.frame.schema.get(c))
     ]
     return shared_enums(left.dictionaries, right.dictionaries, columns)
+
+
+def _is_text(dtype: pl.DataType | None) -> bool:
+    """A string or ``Categorical`` column's type (its dictionary's values are strings)."""
+    return dtype == pl.Utf8 or dtype == pl.Categorical
 
 
 def chunk_starts(n_pairs: int, chunk_size: int) -> range:

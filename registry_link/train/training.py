@@ -235,11 +235,23 @@ def smooth_m(
 
 
 def _codable(left: pl.Series, right: pl.Series) -> bool:
-    """Whether a rule column can be compared through integer keys (same scalar, non-float type)."""
-    dtype = left.dtype
-    return dtype == right.dtype and (
+    """Whether a rule column can be compared through integer keys (same scalar, non-float type;
+    a ``Categorical`` column, a lazy registry's coded strings, counts as strings)."""
+    dtype = _as_read(left.dtype)
+    return dtype == _as_read(right.dtype) and (
         dtype == pl.Utf8 or dtype == pl.Boolean or dtype.is_integer() or dtype.is_temporal()
     )
+
+
+def _as_read(dtype: pl.DataType) -> pl.DataType:
+    """The type :func:`rule_keys` compares a column's values as: a ``Categorical`` column's
+    strings, any other column as it is."""
+    return pl.String() if dtype == pl.Categorical else dtype
+
+
+def _as_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``columns`` of ``frame``, a ``Categorical`` one as its strings (:func:`_as_read`)."""
+    return frame.select(pl.col(c).cast(_as_read(frame.schema[c])) for c in columns)
 
 
 def rule_keys(
@@ -253,12 +265,12 @@ def rule_keys(
     Gathering and comparing one integer per pair is far cheaper than gathering the strings.
     """
     cols = list(columns)
-    lookup = left.select(cols).drop_nulls().unique().with_row_index("__key")
+    lookup = _as_strings(left, cols).drop_nulls().unique().with_row_index("__key")
     dtype = pl.Int32 if lookup.height < 2**31 - 2 else pl.Int64  # int32: half the cache misses
 
     def keys(frame: pl.DataFrame) -> pl.Series:
         return (
-            frame.select(cols)
+            _as_strings(frame, cols)
             .join(lookup, on=cols, how="left", maintain_order="left")
             .get_column("__key")
             .cast(dtype)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import polars as pl
@@ -292,6 +293,29 @@ def test_rule_mask_equals_gathering_values(dedupe: bool) -> None:
         assert mask.name == "r"
         assert mask.dtype == pl.Boolean
         assert mask.to_list() == _mask_by_gathering(left, right, pairs, rule), columns
+
+
+def test_rule_mask_of_a_categorical_right_side_uses_integer_keys() -> None:
+    """A ``Categorical`` registry column (a lazy registry read coded) is compared through
+    integer keys as its strings are (not gathered pair by pair), with the same mask."""
+    from registry_link.train import training as training_module
+
+    rng = np.random.default_rng(7)
+    left, right = _records(60, rng), _records(90, rng)
+    coded = right.with_columns(pl.col("a").cast(pl.Categorical))
+    pairs = sample_pairs(left.height, right.height, 5_000, seed=2)
+    rule = BlockingRule("r", ("a", "year"))
+    keyed: list[list[str]] = []
+    original = training_module.rule_keys
+
+    def noting(lf: pl.DataFrame, rf: pl.DataFrame, columns: list[str]) -> Any:
+        keyed.append(list(columns))
+        return original(lf, rf, columns)
+
+    with mock.patch.object(training_module, "rule_keys", noting):
+        mask = rule_mask(left, coded, pairs, rule)
+    assert keyed == [["a", "year"]]
+    assert mask.to_list() == _mask_by_gathering(left, right, pairs, rule)
 
 
 def test_rule_keys_equal_only_on_equal_non_null_values() -> None:
