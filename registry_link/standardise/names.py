@@ -176,18 +176,20 @@ def _pick_latin_form(e: pl.Expr, from_arabic: pl.Expr, from_latin: pl.Expr) -> p
 
 def with_latin_form(lf: pl.LazyFrame, column: str, out: str) -> pl.LazyFrame:
     """``lf`` with ``out`` = :func:`latin_form_expr` of ``column``, its two readings computed
-    in a step of their own (the same expressions, the same values).
+    in steps of their own (the same expressions, the same values).
 
     Why: polars' cost of taking in one expression grows with the square of its depth (about
     8 ms for a chain of a hundred string rewrites, whatever the number of rows). A search
-    standardises a new value or two at a time, so that fixed cost is its whole cost: with the
-    readings as columns of their own, the usable-name and place rules cost a third to a half.
+    standardises a new value or two at a time, so that fixed cost is its whole cost. Measured
+    on one value: the place rule 43 → 14 ms (its key no longer taken over the whole Latin
+    form), the Latin form itself 12.5 → 11 ms.
     """
     a, b = f"{out}__from_arabic", f"{out}__from_latin"
     src = pl.col(column)
     from_arabic, from_latin = _latin_readings(src)
     return (
-        lf.with_columns(from_arabic.alias(a), from_latin.alias(b))
+        lf.with_columns(from_arabic.alias(a))
+        .with_columns(from_latin.alias(b))
         .with_columns(_pick_latin_form(src, pl.col(a), pl.col(b)).alias(out))
         .drop(a, b)
     )
