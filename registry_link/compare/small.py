@@ -14,7 +14,10 @@ calls per call of ``compare``, hundreds of milliseconds for the thirty pairs of 
    its own comparison's earlier ones). One ``select`` per stage evaluates every helper column
    that is a polars expression (:attr:`~.levels.Derived.expr`) and the ``derived_when`` masks
    of the others, which then run on the pairs their mask selects (null elsewhere), as in the
-   batch;
+   batch. The helper columns of a stage that apply one element-wise function to their own
+   column's pairs (:attr:`~.levels.Derived.pairwise`: the given and family names'
+   similarity, both places' spelling distance) get it applied once, to all their new pairs
+   together: each such function costs tens of polars calls whatever the number of pairs;
 3. one ``select`` evaluates every comparison's ``gamma_expr``.
 
 **Memo.** A helper column that declares what it reads (:attr:`~.levels.Derived.reads`) is a
