@@ -4,6 +4,7 @@ give exactly the values of their one-expression definitions, on odd text of both
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,3 +50,24 @@ def test_usable_name_rule_in_steps_is_its_definition(values: list[str | None]) -
     whole = _frame(values).select(definition).collect()
     assert steps.columns == ["x", "_ok_x"]
     assert steps["_ok_x"].to_list() == whole["_ok_x"].to_list()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Bennani"],
+        ["بناني"],
+        ["بناني", "Bennani"],
+        [None],
+        ["بناني", None],
+        ["Bennani", None, "---"],
+        ["ﻣﺤﻤﺪ"],
+        ["محمد Mohamed"],
+    ],
+)
+def test_latin_form_of_one_script_or_both_is_latin_form_expr(values: list[str | None]) -> None:
+    # (one reading only when every row picks it: Latin, Arabic, nulls among them)
+    steps = with_latin_form(_frame(values), "x", "out").collect()
+    whole = _frame(values).select(latin_form_expr(pl.col("x")).alias("out")).collect()
+    assert steps.columns == ["x", "out"]
+    assert steps["out"].to_list() == whole["out"].to_list()
