@@ -43,11 +43,18 @@ class Derived:
             that expression (``fn`` gives ``frame.select(expr)``): a caller comparing a few
             pairs evaluates it beside the other comparisons' in one ``select``
             (:mod:`registry_link.compare.small`).
+        pairwise: when the column is ``f(l_<col>, r_<col>)`` for an element-wise ``f`` (each
+            pair's value depends on its two values alone, as the batch's per-distinct-pair
+            step assumes), ``(f, col)``: a caller comparing a few pairs applies ``f`` once to
+            the new pairs of every comparison that uses it (:mod:`registry_link.compare.small`).
     """
 
     fn: DerivedFn
     reads: frozenset[str] | None = None
     expr: pl.Expr | None = field(default=None, compare=False)
+    pairwise: tuple[Callable[[pl.Series, pl.Series], pl.Series], str] | None = field(
+        default=None, compare=False
+    )
 
     def __call__(self, frame: pl.DataFrame) -> pl.Series:
         """The column over ``frame``."""

@@ -330,7 +330,7 @@ def _pair_fn(
             return on_unique_codes(a, b, frame[ca], frame[cb], per_distinct or fn, derive)
         return fn(a, b)
 
-    return _reading(derive, [f"l_{col}", f"r_{col}"])
+    return Derived(derive, frozenset([f"l_{col}", f"r_{col}"]), pairwise=(fn, col))
 
 
 def _name_similarity_fn(col: str, lowest: float) -> Derived:
@@ -386,8 +386,12 @@ def _name_similarity_and_variant(col: str, lowest: float) -> tuple[Derived, Deri
             return found[2]
         return variant_alone(frame)
 
-    reads = [lc, rc]
-    return _reading(both, reads), _reading(variant, reads)
+    # (outside an engine, both are their functions applied to the pair: see pairwise)
+    reads = frozenset([lc, rc])
+    return (
+        Derived(both, reads, pairwise=similarity.pairwise),
+        Derived(variant, reads, pairwise=variant_alone.pairwise),
+    )
 
 
 def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, full: str, glued: bool) -> pl.Series:

@@ -14,7 +14,10 @@ calls per call of ``compare``, hundreds of milliseconds for the thirty pairs of 
    its own comparison's earlier ones). One ``select`` per stage evaluates every helper column
    that is a polars expression (:attr:`~.levels.Derived.expr`) and the ``derived_when`` masks
    of the others, which then run on the pairs their mask selects (null elsewhere), as in the
-   batch;
+   batch. The helper columns of a stage that apply one element-wise function to their own
+   column's pairs (:attr:`~.levels.Derived.pairwise`: the given and family names'
+   similarity, both places' spelling distance) get it applied once, to all their new pairs
+   together: each such function costs tens of polars calls whatever the number of pairs;
 3. one ``select`` evaluates every comparison's ``gamma_expr``.
 
 **Memo.** A helper column that declares what it reads (:attr:`~.levels.Derived.reads`) is a
@@ -40,7 +43,8 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -325,19 +329,33 @@ class FewPairs:
     ) -> pl.DataFrame:
         """``frame`` with the stage's helper columns (null where their mask is false)."""
         done = frame.select(exprs) if exprs else pl.DataFrame()
-        new: list[pl.Series] = []
+        new: dict[str, pl.Series] = {}
+        wanted: list[_Wanted] = []
         for step in stage:
             if step.fn.expr is not None:
-                new.append(done.get_column(step.name))
+                new[step.name] = done.get_column(step.name)
                 continue
             mask_name = _mask(step.name)
             mask = done.get_column(mask_name).to_numpy() if mask_name in done.columns else None
-            new.append(self._derive(frame, step.fn, mask).alias(step.name))
-        return frame.with_columns(new)
+            found = self._through_memo(frame, step, mask)
+            if isinstance(found, pl.Series):
+                new[step.name] = found.alias(step.name)
+            else:
+                wanted.append(found)
+        if wanted:
+            self._compute(frame, wanted)
+            for w in wanted:
+                new[w.step.name] = w.column(frame.height).alias(w.step.name)
+        return frame.with_columns(new[step.name] for step in stage)
 
-    def _derive(self, frame: pl.DataFrame, fn: Derived, mask: np.ndarray | None) -> pl.Series:
+    def _through_memo(
+        self, frame: pl.DataFrame, step: _Step, mask: np.ndarray | None
+    ) -> pl.Series | _Wanted:
         """One helper column computed by its function on the rows ``mask`` selects (all when
-        ``None``), null elsewhere; through the memo when it declares what it reads."""
+        ``None``), null elsewhere — or, when it declares what it reads and a memo is kept,
+        what it needs: its values per tuple of the values it reads, those not kept yet to be
+        computed (:meth:`_compute`)."""
+        fn = step.fn
         rows = np.arange(frame.height) if mask is None else np.flatnonzero(mask)
         if rows.size == 0:
             return pl.repeat(None, frame.height, dtype=pl.Float64, eager=True)
@@ -355,17 +373,88 @@ class FewPairs:
         for key, i in zip(keys, rows, strict=True):
             if key not in known and key not in todo:
                 todo[key] = int(i)
-        fresh: dict[Hashable, Any] = {}
-        if todo:
-            values = fn(frame.select(reads)[list(todo.values())])
-            dtype = values.dtype
-            fresh = dict(zip(todo, values.to_list(), strict=True))
-            self.memo.keep(fn, dtype, fresh)
-        assert dtype is not None
-        out: list[Any] = [None] * frame.height
-        for key, i in zip(keys, rows, strict=True):
-            out[i] = fresh[key] if key in fresh else known[key]
-        return pl.Series(out, dtype=dtype)
+        return _Wanted(step, reads, rows, keys, dtype, known, todo)
+
+    def _compute(self, frame: pl.DataFrame, wanted: list[_Wanted]) -> None:
+        """The values not kept of the ``wanted`` helper columns, kept in the memo. Columns
+        that apply one element-wise function to their pair's values
+        (:attr:`~.levels.Derived.pairwise`: the name similarity of the given names and of
+        the family names, the spelling distance of both places) get it applied once, to all
+        their new pairs: its fixed cost (tens of polars calls) paid once a stage, the values
+        those of each pair alone."""
+        groups: dict[Hashable, list[_Wanted]] = {}
+        for w in wanted:
+            if not w.todo:
+                continue
+            pairwise = w.step.fn.pairwise
+            key: Hashable = ("alone", id(w)) if pairwise is None else _fn_key(pairwise[0])
+            groups.setdefault(key, []).append(w)
+        assert self.memo is not None
+        for group in groups.values():
+            if group[0].step.fn.pairwise is None:
+                (w,) = group
+                parts = [w.step.fn(frame.select(w.reads)[list(w.todo.values())])]
+            else:
+                parts = _pairwise_on_all(frame, group)
+            for w, values in zip(group, parts, strict=True):
+                w.dtype = values.dtype
+                w.fresh = dict(zip(w.todo, values.to_list(), strict=True))
+                self.memo.keep(w.step.fn, values.dtype, w.fresh)
+
+
+@dataclass
+class _Wanted:
+    """A helper column of a stage to be read from the memo (:meth:`FewPairs._through_memo`):
+    the rows it is computed on, their keys (values read), the kept values and the keys not
+    kept (``todo``: key → a row holding it), then their values (``fresh``)."""
+
+    step: _Step
+    reads: list[str]
+    rows: np.ndarray
+    keys: Sequence[Hashable]
+    dtype: pl.DataType | None
+    known: dict[Hashable, Any]
+    todo: dict[Hashable, int]
+    fresh: dict[Hashable, Any] = field(default_factory=dict)
+
+    def column(self, height: int) -> pl.Series:
+        """The column: kept or fresh values on its rows, null elsewhere."""
+        assert self.dtype is not None
+        out: list[Any] = [None] * height
+        for key, i in zip(self.keys, self.rows, strict=True):
+            out[i] = self.fresh[key] if key in self.fresh else self.known[key]
+        return pl.Series(out, dtype=self.dtype)
+
+
+def _fn_key(fn: Any) -> Hashable:
+    """What identifies an element-wise function: itself, or a ``partial``'s function and
+    arguments (each comparison builds its own ``partial``)."""
+    if isinstance(fn, partial):
+        return (fn.func, fn.args, tuple(sorted(fn.keywords.items())))
+    return fn
+
+
+def _pairwise_on_all(frame: pl.DataFrame, group: list[_Wanted]) -> list[pl.Series]:
+    """The new values of the columns of ``group`` (one element-wise function, each on its own
+    column's pairs) by one call of the function on all their pairs, split back."""
+    fn = group[0].step.fn.pairwise
+    assert fn is not None
+    left: list[pl.Series] = []
+    right: list[pl.Series] = []
+    for w in group:
+        pairwise = w.step.fn.pairwise
+        assert pairwise is not None
+        rows = list(w.todo.values())
+        left.append(frame.get_column(f"l_{pairwise[1]}")[rows])
+        right.append(frame.get_column(f"r_{pairwise[1]}")[rows])
+    if len({s.dtype for s in (*left, *right)}) > 1:  # (not one dtype: each on its own)
+        return [fn[0](a, b) for a, b in zip(left, right, strict=True)]
+    values = fn[0](pl.concat(left), pl.concat(right))
+    out, offset = [], 0
+    for a in left:
+        out.append(values.slice(offset, a.len()))
+        offset += a.len()
+    return out
 
 
 #: A level not kept (``None`` is a level: a null gamma).

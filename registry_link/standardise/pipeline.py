@@ -31,7 +31,7 @@ from registry_link.standardise.codes import (
     relationship_expr,
 )
 from registry_link.standardise.dates import parse_birth_dates
-from registry_link.standardise.distinct import with_distinct
+from registry_link.standardise.distinct import Rule, with_distinct
 from registry_link.standardise.ids import (
     cin_malformed_expr,
     clean_id_columns,
@@ -41,9 +41,9 @@ from registry_link.standardise.ids import (
 from registry_link.standardise.names import (
     add_name_forms,
     fix_scripts,
-    latin_form_expr,
     mixed_script_expr,
     split_full_name,
+    with_latin_form,
 )
 from registry_link.standardise.places import add_place_forms
 from registry_link.standardise.sex import sex_expr, sex_unknown_expr
@@ -151,10 +151,16 @@ def _nfkc(e: pl.Expr, field: str) -> pl.Expr:
 
 
 @functools.cache
-def _has_letter_rule(field: str) -> dict[str, pl.Expr]:
-    """``_ok_<field>``: the field's Latin form has a letter (the expression built once: a
-    search standardises one record at a time, and building it costs more than running it)."""
-    return {f"_ok_{field}": latin_form_expr(pl.col(field)).str.contains("[a-z]")}
+def _has_letter_rule(field: str) -> Rule:
+    """``_ok_<field>``: the field's Latin form has a letter (:func:`~.names.with_latin_form`:
+    a search standardises one record at a time, and a deep expression costs more to take in
+    than to run; the expression built once)."""
+    has_letter = pl.col("_ok_lat").str.contains("[a-z]").alias(f"_ok_{field}")
+
+    def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return with_latin_form(lf, field, "_ok_lat").with_columns(has_letter).drop("_ok_lat")
+
+    return rule
 
 
 def _usable_names_stage(frame: pl.DataFrame) -> pl.DataFrame:

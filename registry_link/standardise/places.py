@@ -16,9 +16,9 @@ import polars as pl
 
 from registry_link.config.codes import code_key
 from registry_link.names import name_key_expr
-from registry_link.standardise.distinct import with_distinct
+from registry_link.standardise.distinct import Rule, with_distinct
 from registry_link.standardise.gazetteer import town_aliases
-from registry_link.standardise.names import latin_form_expr
+from registry_link.standardise.names import latin_form_expr, with_latin_form
 from registry_link.standardise.text import code_key_expr
 
 _ALIAS_FROM = ["ة", "ى", "ڭ", "گ"]
@@ -44,19 +44,33 @@ def place_expr(e: pl.Expr, aliases: Mapping[str, str] | None = None) -> pl.Expr:
     ``aliases`` maps spellings to a canonical name (default: the built-in gazetteer of
     Moroccan towns, :mod:`registry_link.standardise.gazetteer`); pass ``{}`` to disable.
     """
+    return name_key_expr(latin_form_expr(_aliased_expr(e, aliases)))
+
+
+def _aliased_expr(e: pl.Expr, aliases: Mapping[str, str] | None) -> pl.Expr:
+    """A place's canonical name where the aliases know its spelling, else the place."""
     table = town_aliases() if aliases is None else aliases
-    if table:
-        keyed = {alias_key(k): v for k, v in table.items()}
-        e = pl.coalesce(
-            alias_key_expr(e).replace_strict(keyed, default=None, return_dtype=pl.Utf8), e
-        )
-    return name_key_expr(latin_form_expr(e))
+    if not table:
+        return e
+    keyed = {alias_key(k): v for k, v in table.items()}
+    return pl.coalesce(
+        alias_key_expr(e).replace_strict(keyed, default=None, return_dtype=pl.Utf8), e
+    )
 
 
 @functools.cache
-def _place_rule(column: str) -> dict[str, pl.Expr]:
-    """The built-in gazetteer's place rule of ``column`` (the expression built once)."""
-    return {"_place": place_expr(pl.col(column))}
+def _place_rule(column: str) -> Rule:
+    """The built-in gazetteer's place rule of ``column``: :func:`place_expr` in three steps
+    (the alias, the Latin form, the key: see :func:`~.names.with_latin_form` for why; the same
+    values), the alias expression built once."""
+    aliased = _aliased_expr(pl.col(column), None).alias("_place_alias")
+
+    def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
+        lf = with_latin_form(lf.with_columns(aliased), "_place_alias", "_place_lat")
+        key = name_key_expr(pl.col("_place_lat")).alias("_place")
+        return lf.with_columns(key).drop("_place_alias", "_place_lat")
+
+    return rule
 
 
 def add_place_forms(
@@ -64,7 +78,7 @@ def add_place_forms(
 ) -> pl.DataFrame:
     """Replace each (cleaned) place column by its matching form, once per distinct value."""
     for column in columns:
-        rule = (
+        rule: Rule | dict[str, pl.Expr] = (
             _place_rule(column)
             if aliases is None
             else {"_place": place_expr(pl.col(column), aliases)}

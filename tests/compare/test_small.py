@@ -192,3 +192,51 @@ def test_a_memo_keeps_no_more_than_its_limit(sides: tuple[pl.DataFrame, pl.DataF
     few.compare(left, right, pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy())
     tables = sum(1 for c in few.comparisons for d in c.derived.values() if d.reads is not None)
     assert 0 < len(memo) <= 3 * (tables + len(few.comparisons))  # helpers and levels
+
+
+def test_one_elementwise_helper_of_two_comparisons_runs_once_on_their_new_pairs(
+    sides: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    left, right = sides
+    calls: list[int] = []
+
+    def length_difference(a: pl.Series, b: pl.Series) -> pl.Series:
+        calls.append(a.len())
+        return (a.str.len_chars().cast(pl.Int64) - b.str.len_chars().cast(pl.Int64)).abs()
+
+    def length_comparison(col: str) -> Comparison:
+        def derive(frame: pl.DataFrame) -> pl.Series:
+            return length_difference(frame[f"l_{col}"], frame[f"r_{col}"])
+
+        helper = Derived(
+            derive, frozenset([f"l_{col}", f"r_{col}"]), pairwise=(length_difference, col)
+        )
+        return Comparison(
+            name=f"{col}_length",
+            kind="custom",
+            params={},
+            columns=(col,),
+            missing=Level("missing", either_null(col), f"a {col} is missing"),
+            levels=(
+                Level("different", pl.lit(True), f"{col} differ in length"),
+                Level("same_length", pl.col(f"__len_{col}") == 0, f"{col} of one length"),
+            ),
+            derived={f"__len_{col}": helper},
+        )
+
+    comps = [length_comparison("given_lat"), length_comparison("family_lat")]
+    pairs = _all_pairs(left.head(3), right.head(10))
+    want = compare(left, right, pairs, comps)
+    calls.clear()
+    few = FewPairs(comps, DerivedMemo())
+    got = few.compare(left, right, pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy())
+    assert got.equals(want)
+    assert len(calls) == 1  # both comparisons' new value pairs in one call
+    # ... as many values as the two columns have distinct value pairs
+    distinct = [
+        pairs.select(l=left[f"{c}"].gather(pairs["l_idx"]), r=right[f"{c}"].gather(pairs["r_idx"]))
+        .unique()
+        .height
+        for c in ("given_lat", "family_lat")
+    ]
+    assert calls[0] == sum(distinct)

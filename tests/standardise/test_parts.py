@@ -84,3 +84,16 @@ def test_settings_with_dependants_are_not_standardised_by_parts() -> None:
     assert source.dependants_mode != "none" and not applies_to(source)
     with pytest.raises(ValueError, match="dependants_mode"):
         standardise_by_parts({"record_id": ["r1"]}, source, PartsMemo())
+
+
+def test_a_full_parts_memo_keeps_no_more_and_still_gives_the_batchs_rows() -> None:
+    source = load_source_config(ROOT / "configs" / "partner_chambre_fr.yaml")
+    read = for_queries(source)
+    raw = read_source(LISTS["partner_chambre_fr"], source).head(40)
+    raw = raw.select(c for c in FIELDS if c in raw.columns).cast(pl.Utf8)
+    memo = PartsMemo(limit=2)
+    for i in range(raw.height):  # one record at a time: the memo fills after two
+        columns = _columns(raw.slice(i, 1))
+        assert standardise_by_parts(columns, read, memo).equals(_whole(columns, read))
+    assert all(len(kept) <= 2 for kept in memo._parts.values())
+    assert 0 < len(memo) <= 2 * len(memo._parts)
