@@ -75,6 +75,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", type=Path, default=HERE / "data")
     p.add_argument("--out", type=Path, default=HERE / "results" / "service.md")
     p.add_argument(
+        "--server-log",
+        type=Path,
+        default=None,
+        help="keep the server's output here (its log lines: route, status, ms; an error's "
+        "incident number and traceback); default: discarded",
+    )
+    p.add_argument(
         "--search-batch",
         default="64",
         help="serve's --search-batch values, comma-separated: one server per value, same "
@@ -217,6 +224,10 @@ def _serve_and_load(
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    log: Any = subprocess.DEVNULL
+    if args.server_log is not None:
+        log = args.server_log.with_name(f"{args.server_log.stem}-{batch}{args.server_log.suffix}")
+        log = log.open("w", encoding="utf-8")
     started = time.perf_counter()
     server = subprocess.Popen(
         [
@@ -239,8 +250,8 @@ def _serve_and_load(
             "--jobs-dir",
             str(work / "jobs"),
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         ready_s = None
@@ -273,6 +284,8 @@ def _serve_and_load(
     finally:
         server.terminate()
         server.wait(timeout=60)
+        if log is not subprocess.DEVNULL:
+            log.close()
     return {
         "batch": batch,
         "ready_s": ready_s,

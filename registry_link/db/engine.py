@@ -129,6 +129,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Execution option of a session that only reads (:func:`reading`): on SQLite its transaction
+#: begins deferred, so it neither takes nor waits for the write lock (WAL readers never wait).
+READ_ONLY: Final[str] = "registry_link_read_only"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 def _pg_session_settings(dbapi_connection: Any, _record: Any) -> None:
     # a lock another transaction holds fails this attempt after one slice (retried, visibly)
     # instead of hanging the reviewer's key press for as long as the other holds it
@@ -178,7 +188,8 @@ def make_engine(url: str | None = None) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             # SQLAlchemy, not pysqlite, issues BEGIN, and an IMMEDIATE one: a transaction holds
             # the write lock from its start, so a claim's read-then-update cannot go stale
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            # (a read-only session, :func:`reading`, begins deferred: it takes no write lock)
+            event.listen(engine, "begin", _sqlite_begin)
             return engine
         engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
         event.listen(engine, "connect", _pg_session_settings)
@@ -346,6 +357,26 @@ def transaction(factory: SessionFactory) -> Iterator[Session]:
         _quiet_rollback(session)
         raise
     finally:
+        _quiet_close(session)
+
+
+@contextmanager
+def reading(factory: SessionFactory) -> Iterator[Session]:
+    """A session for reads only, rolled back at the end: on SQLite it does not take the write
+    lock (every :func:`transaction` does, from its start), so many readers (the service's
+    key checks) never queue behind each other nor behind a writer.
+
+    Raises:
+        DatabaseError: (a subclass of) for any database failure, see :func:`database_failure`.
+    """
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})  # (before its BEGIN)
+        yield session
+    except SQLAlchemyError as exc:
+        raise database_failure(exc, _url_of(session)) from exc
+    finally:
+        _quiet_rollback(session)
         _quiet_close(session)
 
 
