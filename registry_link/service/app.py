@@ -389,15 +389,11 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
 
     Caller = Annotated[KeyInfo, Depends(caller)]
 
-    async def sent_json(request: Request) -> Any:
-        """The request's body as sent, parsed (what a DCI signature covers); None if not JSON
-        (the schema's validation then says so)."""
-        try:
-            return json.loads(await request.body())
-        except ValueError:
-            return None
+    async def sent_body(request: Request) -> bytes:
+        """The request's body as sent (what a DCI signature covers; read once, then cached)."""
+        return await request.body()
 
-    def signed_caller(info: Caller, sent: Annotated[Any, Depends(sent_json)]) -> KeyInfo:
+    def signed_caller(info: Caller, body: Annotated[bytes, Depends(sent_body)]) -> KeyInfo:
         """The caller, once its envelope's signature is checked: with the partner's public key
         when its API key has one; a key without one is refused if the service requires
         signatures, else its envelope's signature is kept unchecked."""
@@ -412,6 +408,10 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                     "--file partner-public.pem`",
                 )
             return info
+        try:
+            sent = json.loads(body)
+        except ValueError:
+            sent = None  # (not JSON: the schema's validation says so)
         if isinstance(sent, dict):
             try:
                 verify(sent, info.public_key)
