@@ -43,6 +43,10 @@ NOT_RUN: dict[str, str] = {
     "registry-link serve": "a server, running until stopped: tests/service/"
     "test_documented_service.py runs docs/service.md's block (serve, KEY=, curl, kill)",
     "registry-link keys revoke": "needs the id of a key made before (tests/service revoke one)",
+    "registry-link keys public-key": "needs the id of a key made before and a partner's public "
+    "key file (tests/service/test_signed_requests.py runs it)",
+    "--public-key cnss-public.pem": "needs a partner's public key file "
+    "(tests/service/test_signed_requests.py makes one and runs it)",
     "KEY=$(": "the service block: tests/service/test_documented_service.py runs it as written",
     "curl ": "the service block: tests/service/test_documented_service.py runs it as written",
     "kill %1": "the service block: tests/service/test_documented_service.py runs it as written",
