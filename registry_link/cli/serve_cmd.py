@@ -62,6 +62,16 @@ from registry_link.errors import UsageError
     help="Refuse the DCI envelopes of API keys that have no partner public key (`registry-link "
     "keys public-key`); without it they are taken unchecked. Keys with one are always checked.",
 )
+@click.option(
+    "--max-signature-age",
+    "max_signature_seconds",
+    type=click.IntRange(min=1),
+    default=3600,
+    show_default=True,
+    help="Longest validity window (expires - created, seconds) of a partner's signature; "
+    "each accepted signature is remembered that long and the same signed envelope is "
+    "refused a second time (replay).",
+)
 def command(
     registry_path: Path,
     registry_config: Path | None,
@@ -75,6 +85,7 @@ def command(
     search_batch: int,
     signing_key: Path | None,
     require_signatures: bool,
+    max_signature_seconds: int,
 ) -> None:
     """Serve the DCI search API: search the registry by identifier or demographic predicates.
 
@@ -88,8 +99,10 @@ def command(
       registry-link serve --registry sample_data/registry.csv --model out/demo/model.json
       registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
           --signing-key service-key.pem                 # signed answers
-      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \
+      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
           --require-signatures                          # partners must sign requests
+      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
+          --max-signature-age 300                       # signatures valid 5 min at most
     """
     from registry_link.service import ServiceSettings, create_app, require_serve_extra
 
@@ -108,6 +121,7 @@ def command(
         search_batch=search_batch,
         signing_key=signing_key,
         require_signatures=require_signatures,
+        max_signature_seconds=max_signature_seconds,
     )
     app = create_app(settings)
     console.print(

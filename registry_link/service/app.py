@@ -64,6 +64,7 @@ from registry_link.service.dci import (
 )
 from registry_link.service.jobs import Job, JobLedger, JobStore, QueueFull
 from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
+from registry_link.service.replay import ReplayMemoryFull, SeenSignatures, SignatureReplayed
 from registry_link.service.settings import ServiceSettings
 from registry_link.service.signing import EnvelopeSigner, load_signer, verify
 
@@ -156,6 +157,8 @@ class ServiceState:
     signer: EnvelopeSigner | None = None
     builder: threading.Thread | None = field(default=None)
     coalescer: SearchCoalescer = field(default_factory=SearchCoalescer)
+    #: The partners' signatures accepted and still valid (a copy sent again is refused).
+    seen: SeenSignatures = field(default_factory=SeenSignatures)
     #: Held around each write on SQLite (see :meth:`write`); None on a server database.
     writer: "threading.Lock | None" = None
 
@@ -317,6 +320,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         ),
         signer=signer,
         coalescer=SearchCoalescer(settings.search_batch),
+        seen=SeenSignatures(settings.replay_memory),
         writer=threading.Lock() if resolve_url(settings.db_url).startswith("sqlite") else None,
     )
     if state.jobs.ledger is not None:
@@ -414,7 +418,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             sent = None  # (not JSON: the schema's validation says so)
         if isinstance(sent, dict):
             try:
-                verify(sent, info.public_key)
+                checked = verify(sent, info.public_key, max_validity=settings.max_signature_seconds)
             except SignatureError as exc:
                 raise ApiError(
                     401,
@@ -424,6 +428,19 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                     "{header, message} with the key registered for it (docs/service.md, "
                     "'Signed requests')",
                     fields=[{"field": "signature", "problem": str(exc)}],
+                ) from None
+            try:
+                state.seen.admit(info.key_id, checked.value, checked.expires)
+            except SignatureReplayed as exc:
+                raise ApiError(
+                    401,
+                    "auth.replay",
+                    f"refused for API key {info.key_id} (partner {info.partner}): {exc}",
+                    fields=[{"field": "signature", "problem": "already received"}],
+                ) from None
+            except ReplayMemoryFull as exc:
+                raise ApiError(
+                    503, "service.busy", f"{exc}; retry in 60 s", headers={"Retry-After": "60"}
                 ) from None
         return info
 

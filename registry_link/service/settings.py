@@ -44,6 +44,12 @@ class ServiceSettings:
         require_signatures: refuse the DCI envelopes of an API key that has no partner public
             key (``registry-link keys public-key``); False: such a key's envelopes are taken
             with their signature unchecked (a key WITH a public key is always checked).
+        max_signature_seconds: the longest validity window (``expires - created``) of a
+            partner's signature the service accepts; each accepted signature is remembered
+            that long at most, and the same signed envelope is refused a second time
+            (:mod:`~registry_link.service.replay`).
+        replay_memory: most signatures remembered at once (past it, signed envelopes are
+            refused with a 503 until some expire).
     """
 
     registry: Path
@@ -64,6 +70,8 @@ class ServiceSettings:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     signing_key: Path | None = None
     require_signatures: bool = False
+    max_signature_seconds: int = 3600
+    replay_memory: int = 1_000_000
 
     @property
     def records_jobs(self) -> bool:

@@ -223,12 +223,29 @@ def read_public_key(text: str, where: str) -> str:
     return raw
 
 
-def verify(envelope: dict[str, Any], public_key_b64: str, now: float | None = None) -> None:
+@dataclass(frozen=True)
+class CheckedSignature:
+    """A signature :func:`verify` accepted: its bytes and the end of its validity."""
+
+    value: bytes
+    created: int
+    expires: int
+
+
+def verify(
+    envelope: dict[str, Any],
+    public_key_b64: str,
+    now: float | None = None,
+    max_validity: int | None = None,
+) -> CheckedSignature:
     """Check ``envelope``'s signature against the signer's public key (base64, raw 32 bytes).
 
+    ``max_validity``: the longest validity window (``expires - created``, seconds) accepted;
+    None: any.
+
     Raises:
-        SignatureError: no signature, a malformed one, outside its validity, or not made by
-            that key over this header and message.
+        SignatureError: no signature, a malformed one, outside its validity, valid for longer
+            than ``max_validity``, or not made by that key over this header and message.
     """
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -258,6 +275,12 @@ def verify(envelope: dict[str, Any], public_key_b64: str, now: float | None = No
             f"the signature is valid from {created} to {expires} (Unix seconds), not at "
             f"{int(moment)}"
         )
+    if max_validity is not None and expires - created > max_validity:
+        raise SignatureError(
+            f"the signature is valid for {expires - created} s (from {created} to {expires}); "
+            f"this service accepts at most {max_validity} s: sign with expires <= created + "
+            f"{max_validity}"
+        )
     try:
         public.verify(value, _signing_string(created, expires, digest(envelope)))
     except InvalidSignature:
@@ -265,3 +288,4 @@ def verify(envelope: dict[str, Any], public_key_b64: str, now: float | None = No
             "the signature does not match this header and message under that public key "
             "(changed on the way, or signed by another key)"
         ) from None
+    return CheckedSignature(value, created, expires)

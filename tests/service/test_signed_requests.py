@@ -8,6 +8,7 @@ its API key (``keys add --public-key`` or ``keys public-key``), no restart neede
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,60 @@ def test_keys_commands_register_show_and_remove_a_public_key(
     assert code == 2 and "--file" in printed
     code, printed = run_cli(["keys", "public-key", "nope", "--remove", "--db", db_url], capsys)
     assert code == 2 and "no API key with id 'nope'" in printed
+
+
+def test_a_signed_envelope_sent_twice_is_refused_as_a_replay(
+    service: Service, partner_signer: EnvelopeSigner
+) -> None:
+    key_id = _register(service, "all", partner_signer.public_key_b64)
+    body = envelope(by_id("CIN", "AB123456"))
+    signed = _signed(partner_signer, body)
+    assert _post(service, signed).status_code == 200
+    again = _post(service, signed)  # captured on the way and sent again
+    assert again.status_code == 401
+    error = again.json()["error"]
+    assert error["code"] == "auth.replay"
+    assert key_id in error["message"] and "sign each request anew" in error["message"]
+    assert error["fields"] == [{"field": "signature", "problem": "already received"}]
+    fresh = copy.deepcopy(body)  # the partner's next request: a new message id, signed anew
+    fresh["header"]["message_id"] = "msg-2"
+    assert _post(service, _signed(partner_signer, fresh)).status_code == 200
+    # a refused envelope (here: changed on the way) is not remembered: its honest copy passes
+    other = copy.deepcopy(body)
+    other["header"]["message_id"] = "msg-3"
+    signed_other = _signed(partner_signer, other)
+    changed = copy.deepcopy(signed_other)
+    changed["header"]["sender_id"] = "someone.else"
+    assert _post(service, changed).json()["error"]["code"] == "auth.signature"
+    assert _post(service, signed_other).status_code == 200
+
+
+def test_a_signature_valid_longer_than_the_service_accepts_is_refused(
+    make_service: Any, tmp_path: Path
+) -> None:
+    service = make_service(max_signature_seconds=300)
+    long_lived = new_signing_key(tmp_path / "partner.pem")  # signs for 3,600 s
+    _register(service, "all", long_lived.public_key_b64)
+    body = envelope(by_id("CIN", "AB123456"))
+    refused = _post(service, _signed(long_lived, body))
+    assert refused.status_code == 401
+    message = refused.json()["error"]["message"]
+    assert "valid for 3600 s" in message and "at most 300 s" in message
+    short = dataclasses.replace(long_lived, ttl_seconds=300)
+    assert _post(service, _signed(short, body)).status_code == 200
+
+
+def test_a_full_replay_memory_refuses_new_signed_envelopes_with_a_503(
+    make_service: Any, partner_signer: EnvelopeSigner
+) -> None:
+    service = make_service(replay_memory=1)
+    _register(service, "all", partner_signer.public_key_b64)
+    first, second = envelope(by_id("CIN", "AB123456")), envelope(by_id("CIN", "AB123457"))
+    second["header"]["message_id"] = "msg-2"
+    assert _post(service, _signed(partner_signer, first)).status_code == 200
+    busy = _post(service, _signed(partner_signer, second))
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "60"
+    assert busy.json()["error"]["code"] == "service.busy"
+    # keys without a public key are not signed-checked and not held up by it
+    assert _post(service, envelope(by_id("CIN", "AB123456")), key="id").status_code == 200

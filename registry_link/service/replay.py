@@ -1,0 +1,78 @@
+"""Signed envelopes seen, so that a copy sent again is refused (replay protection).
+
+A partner's signature covers the envelope's header and message and holds its validity
+(``created``, ``expires``): a captured request stays valid until it expires. The service keeps
+each accepted signature until its ``expires`` and refuses the same signature a second time.
+Ed25519 signatures are deterministic, so the same bytes signed again in the same second are a
+copy too: a partner signs each request anew (a new ``message_id``, as DCI asks).
+
+Memory is bounded twice: the service caps a signature's validity window
+(:attr:`~registry_link.service.settings.ServiceSettings.max_signature_seconds`), so an entry
+lives at most that long, and at most ``limit`` entries are kept. When full (every entry still
+valid), a new signed envelope is refused (503, retry later) rather than a remembered one
+forgotten: forgetting would let its copy through.
+
+The memory is the process's: the service runs as one process; after a restart, an envelope
+accepted before it could be sent once more until it expires (say so to partners that need
+more, and keep the window short: ``serve --max-signature-age``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import threading
+import time
+
+__all__ = ["ReplayMemoryFull", "SeenSignatures", "SignatureReplayed"]
+
+
+class SignatureReplayed(Exception):
+    """The same signed envelope was accepted before and has not expired."""
+
+
+class ReplayMemoryFull(Exception):
+    """As many signatures as the memory holds are still valid."""
+
+
+class SeenSignatures:
+    """The signatures accepted and not yet expired, per API key; thread-safe."""
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self.limit = limit
+        self._expiry: dict[tuple[str, bytes], int] = {}
+        self._heap: list[tuple[int, str, bytes]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def admit(self, key_id: str, signature: bytes, expires: int, now: float | None = None) -> None:
+        """Remember ``signature`` (of API key ``key_id``) until ``expires`` (Unix seconds).
+
+        Raises:
+            SignatureReplayed: it was admitted before and has not expired.
+            ReplayMemoryFull: ``limit`` signatures are still valid.
+        """
+        moment = time.time() if now is None else now
+        entry = (key_id, hashlib.blake2b(signature, digest_size=16).digest())
+        with self._lock:
+            self._forget_expired(moment)
+            if entry in self._expiry:
+                raise SignatureReplayed(
+                    f"this signed envelope was received before (same signature, valid until "
+                    f"{self._expiry[entry]}); sign each request anew, with a new message_id"
+                )
+            if len(self._expiry) >= self.limit:
+                raise ReplayMemoryFull(
+                    f"{self.limit} signed envelopes are still within their validity; the "
+                    "service cannot take another until some expire"
+                )
+            self._expiry[entry] = expires
+            heapq.heappush(self._heap, (expires, *entry))
+
+    def _forget_expired(self, moment: float) -> None:
+        while self._heap and self._heap[0][0] < moment:
+            expires, key_id, value = heapq.heappop(self._heap)
+            if self._expiry.get((key_id, value)) == expires:
+                del self._expiry[(key_id, value)]
