@@ -181,3 +181,12 @@ STANDARDISED_SCHEMA: Final[dict[str, pl.DataType | type[pl.DataType]]] = {
 def empty_standardised_frame() -> pl.DataFrame:
     """An empty frame with exactly the standardised schema."""
     return pl.DataFrame(schema=STANDARDISED_SCHEMA)
+
+
+def values_type(dtype: pl.DataType) -> pl.DataType:
+    """The type of the values a column holds: a ``Categorical`` column (a registry read with
+    its repeated values coded, see ``linker.REPEATED_COLUMNS``) holds strings; any other
+    column, values of its own type. The stages that pick a path by a column's type (the
+    compare engine's shared ``Enum``, training's integer rule keys) ask this, so that coding
+    a column never switches a path off unnoticed."""
+    return pl.String() if dtype == pl.Categorical else dtype

@@ -40,6 +40,7 @@ from registry_link.compare.value_tuples import (
     value_tuples,
 )
 from registry_link.errors import LinkageError
+from registry_link.schema import values_type
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -550,8 +551,8 @@ def shared_enums_of(left: PreparedRecords, right: PreparedRecords) -> SharedEnum
 
 
 def _is_text(dtype: pl.DataType | None) -> bool:
-    """A string or ``Categorical`` column's type (its dictionary's values are strings)."""
-    return dtype == pl.Utf8 or dtype == pl.Categorical
+    """A column of strings (a ``Categorical`` one too: :func:`~.schema.values_type`)."""
+    return dtype is not None and values_type(dtype) == pl.Utf8
 
 
 def chunk_starts(n_pairs: int, chunk_size: int) -> range:

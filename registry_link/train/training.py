@@ -54,6 +54,7 @@ from registry_link.block.candidates import BlockingRule
 from registry_link.compare import CompareEngine, Comparison
 from registry_link.errors import LinkageError
 from registry_link.model import ModelSettings, TrainedModel, TrainingSettings
+from registry_link.schema import values_type
 from registry_link.train.em import FSParams, pattern_counts, posterior, run_em
 from registry_link.train.monotone import monotone_m, monotone_params
 
@@ -237,21 +238,15 @@ def smooth_m(
 def _codable(left: pl.Series, right: pl.Series) -> bool:
     """Whether a rule column can be compared through integer keys (same scalar, non-float type;
     a ``Categorical`` column, a lazy registry's coded strings, counts as strings)."""
-    dtype = _as_read(left.dtype)
-    return dtype == _as_read(right.dtype) and (
+    dtype = values_type(left.dtype)
+    return dtype == values_type(right.dtype) and (
         dtype == pl.Utf8 or dtype == pl.Boolean or dtype.is_integer() or dtype.is_temporal()
     )
 
 
-def _as_read(dtype: pl.DataType) -> pl.DataType:
-    """The type :func:`rule_keys` compares a column's values as: a ``Categorical`` column's
-    strings, any other column as it is."""
-    return pl.String() if dtype == pl.Categorical else dtype
-
-
 def _as_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """``columns`` of ``frame``, a ``Categorical`` one as its strings (:func:`_as_read`)."""
-    return frame.select(pl.col(c).cast(_as_read(frame.schema[c])) for c in columns)
+    """``columns`` of ``frame``, a ``Categorical`` one as its strings (:func:`values_type`)."""
+    return frame.select(pl.col(c).cast(values_type(frame.schema[c])) for c in columns)
 
 
 def rule_keys(
