@@ -171,24 +171,22 @@ def extra_pairs(
         ``{l_idx, r_idx, rule}`` (rule = the household rule's name), unique, disjoint from
         ``pairs`` on ``(l_idx, r_idx)``.
     """
+    # the rule's values as integer keys (equal key <=> equal non-null values, see rule_keys):
+    # a registry row has a key >= 0 iff some partner record has its values
+    keys = list(rule.columns)
+    l_key, r_key = rule_keys(left, right, keys)
     # the registry rows whose key some partner record has (the others pair with no one), so
     # that blocking encodes thousands of household ids, not millions; r_idx mapped back below
-    keys = list(rule.columns)
-    rows = (
-        right.select(keys)
-        .with_row_index("_r")
-        .join(left.select(keys).drop_nulls().unique(), on=keys, how="semi", maintain_order="left")
-        .get_column("_r")
-    )
+    rows = pl.Series("_r", np.flatnonzero(r_key >= 0), dtype=pl.UInt32)
     new = block(left, right.select(keys).gather(rows), [rule])
     new = new.with_columns(r_idx=rows.gather(new.get_column("r_idx")))
     if new.height == 0 or pairs.height == 0:
         return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
-    # one integer per pair: an anti-join on one UInt64 column, against the pairs of the
-    # partner records that have a key (the only ones the rule pairs)
+    # only a pair whose two sides have the same key can be one of the rule's: the anti-join
+    # (one UInt64 per pair) is against those (a few in a hundred), not every proposed pair
+    same = l_key[pairs["l_idx"].to_numpy()] == r_key[pairs["r_idx"].to_numpy()]
+    existing = pairs.filter(pl.Series(same, dtype=pl.Boolean))
     packed = pack_pair("l_idx", "r_idx")
-    keyed = left.select(pl.all_horizontal(pl.col(keys).is_not_null())).to_series()
-    existing = pairs.filter(keyed.gather(pairs.get_column("l_idx")))
     return (
         new.with_columns(packed)
         .join(existing.select(packed), on="pair", how="anti")
