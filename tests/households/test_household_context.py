@@ -21,7 +21,9 @@ from registry_link.households.context import (
     extra_pairs,
     gate_household,
     household_comparison,
+    household_gammas_of,
     household_name,
+    household_pairs,
     household_rule,
     household_u,
     partner_hints,
@@ -189,6 +191,32 @@ def test_extra_pairs_equal_the_anti_join_against_every_proposed_pair(
     rule = household_rule(HC)
     got = extra_pairs(left, right, existing, rule)
     assert got.equals(_extra_pairs_against_every_pair(left, right, existing, rule))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=10),
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=14),
+    st.data(),
+)
+def test_household_pairs_are_the_extra_pairs_and_both_frames_gammas(
+    lh: list[str | None], rh: list[str | None], data: st.DataObject
+) -> None:
+    """The hints encoded once: the same extra pairs and household levels as extra_pairs and
+    household_gammas_of, each encoding them on its own."""
+    hint = HC.hint_column
+    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
+    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
+    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
+    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
+    existing = pl.DataFrame(
+        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
+    )
+    new, old_gamma, new_gamma = household_pairs(left, right, existing, HC)
+    assert new.equals(extra_pairs(left, right, existing, household_rule(HC)))
+    want = household_gammas_of(left, right, [existing, new], household_comparison(HC))
+    assert old_gamma.equals(want[0]) and new_gamma.equals(want[1])
 
 
 def test_household_comparison_levels() -> None:
