@@ -692,8 +692,16 @@ def decide(
             .then(pl.len().over(_REC).cast(pl.UInt32))
             .otherwise(pl.col("candidates")),
         )
+    by_row = _records_are_rows(pairs, left)
+    out = _best_and_second(
+        left,
+        cands.drop("_all") if by_row else cands.drop(_REC, "_all"),
+        pairs,
+        relative_id,
+        review_threshold,
+        close_second_margin,
+    )
     cands = cands.drop(_REC, "_all")
-    out = _best_and_second(left, cands, pairs, relative_id, review_threshold, close_second_margin)
     out = _decision_and_reason(
         out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
     )
@@ -722,6 +730,10 @@ def _best_and_second(
     way to the second when the second is not one and reaches ``review_threshold``;
     ``_relative`` (``_second_relative``) then says whether the best (second) holds one,
     ``_relative_words`` why, ``_explained`` the best's bits of it left out.
+
+    When ``cands`` carries ``_rec`` (:func:`_records_are_rows`: it is the record's row in
+    ``left``), the records are told apart by that integer instead of ``source, record_id``
+    (the same records: a window and a join on one integer instead of two strings).
     """
     top = _with_bf(cands.filter(pl.col("rank") <= 2), scored)
     gammas = [c for c in scored.frame.columns if c.startswith("gamma_")]
@@ -729,10 +741,23 @@ def _best_and_second(
     own = [c for c in read if c.startswith("gamma_") and c not in top.columns]
     if own:
         top = pl.concat([top, scored.take(top["_row"], own)], how="horizontal")
+    keys = [_REC] if _REC in top.columns else _KEYS
     top = _relatives_among_top(
-        top, relative_id, read, scored.bf_columns, _KEYS, margin, review_threshold
+        top, relative_id, read, scored.bf_columns, keys, margin, review_threshold
     ).drop(own)
-    return _with_best_and_second(left.select(_KEYS).with_row_index("_order"), top, _KEYS)
+    records = left.select(_KEYS).with_row_index("_order")
+    if keys == _KEYS:
+        return _with_best_and_second(records, top, keys)
+    records = records.with_columns(pl.col("_order").alias(_REC))
+    out = _with_best_and_second(records, top.drop(_KEYS), keys)
+    return out.drop(_REC)
+
+
+def _records_are_rows(pairs: ScoredPairs, left: pl.DataFrame) -> bool:
+    """Whether :func:`usable_pairs`' ``_rec`` of ``pairs`` is the record's row in ``left`` and
+    tells the records apart as ``source, record_id`` do: narrow pairs (``_rec`` is ``l_idx``)
+    and no two rows of ``left`` with the same ``source, record_id``."""
+    return pairs.narrow and bool(left.select(pl.struct(_KEYS).is_unique().all()).item())
 
 
 def _with_best_and_second(

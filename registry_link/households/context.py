@@ -162,6 +162,10 @@ def household_comparison(hc: HouseholdContextSettings) -> Comparison:
     )
 
 
+#: Integer keys of the rule's values per record of each side (:func:`rule_keys`).
+_Keys = tuple[np.ndarray, np.ndarray]
+
+
 def extra_pairs(
     left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
 ) -> pl.DataFrame:
@@ -171,24 +175,29 @@ def extra_pairs(
         ``{l_idx, r_idx, rule}`` (rule = the household rule's name), unique, disjoint from
         ``pairs`` on ``(l_idx, r_idx)``.
     """
+    return _extra_pairs(left, right, pairs, rule, rule_keys(left, right, list(rule.columns)))
+
+
+def _extra_pairs(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule, keys: _Keys
+) -> pl.DataFrame:
+    """:func:`extra_pairs` with the rule's values as integer keys (equal key <=> equal non-null
+    values, see :func:`rule_keys`): a registry row has a key >= 0 iff some partner record has
+    its values."""
+    l_key, r_key = keys
+    columns = list(rule.columns)
     # the registry rows whose key some partner record has (the others pair with no one), so
     # that blocking encodes thousands of household ids, not millions; r_idx mapped back below
-    keys = list(rule.columns)
-    rows = (
-        right.select(keys)
-        .with_row_index("_r")
-        .join(left.select(keys).drop_nulls().unique(), on=keys, how="semi", maintain_order="left")
-        .get_column("_r")
-    )
-    new = block(left, right.select(keys).gather(rows), [rule])
+    rows = pl.Series("_r", np.flatnonzero(r_key >= 0), dtype=pl.UInt32)
+    new = block(left, right.select(columns).gather(rows), [rule])
     new = new.with_columns(r_idx=rows.gather(new.get_column("r_idx")))
     if new.height == 0 or pairs.height == 0:
         return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
-    # one integer per pair: an anti-join on one UInt64 column, against the pairs of the
-    # partner records that have a key (the only ones the rule pairs)
+    # only a pair whose two sides have the same key can be one of the rule's: the anti-join
+    # (one UInt64 per pair) is against those (a few in a hundred), not every proposed pair
+    same = l_key[pairs["l_idx"].to_numpy()] == r_key[pairs["r_idx"].to_numpy()]
+    existing = pairs.filter(pl.Series(same, dtype=pl.Boolean))
     packed = pack_pair("l_idx", "r_idx")
-    keyed = left.select(pl.all_horizontal(pl.col(keys).is_not_null())).to_series()
-    existing = pairs.filter(keyed.gather(pairs.get_column("l_idx")))
     return (
         new.with_columns(packed)
         .join(existing.select(packed), on="pair", how="anti")
@@ -215,14 +224,48 @@ def household_gammas_of(
     comparison: Comparison,
 ) -> list[pl.Series]:
     """:func:`household_gammas` of several pair frames, the hints encoded once for all."""
+    _check_household_comparison(comparison)
     (hint,) = comparison.columns
+    return _household_gammas(right, pair_frames, comparison, rule_keys(left, right, [hint]))
+
+
+def household_pairs(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    pairs: pl.DataFrame,
+    settings: HouseholdContextSettings,
+) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """The household rule's extra pairs and the household comparison's gammas of the
+    proposed pairs and of the extra ones, the hints encoded once for all (frames with the
+    hint column, see :func:`with_hints`).
+
+    Returns:
+        ``(extra, gamma of pairs, gamma of extra)``: ``extra_pairs(left, right, pairs,
+        household_rule(settings))`` and ``household_gammas_of(left, right, [pairs, extra],
+        household_comparison(settings))``.
+    """
+    comparison = household_comparison(settings)
+    keys = rule_keys(left, right, [settings.hint_column])
+    new = _extra_pairs(left, right, pairs, household_rule(settings), keys)
+    old_gamma, new_gamma = _household_gammas(right, [pairs, new], comparison, keys)
+    return new, old_gamma, new_gamma
+
+
+def _check_household_comparison(comparison: Comparison) -> None:
     if comparison.kind != "exact" or comparison.n_levels != 2:
         raise LinkageError(
             f"the household comparison must be of kind 'exact' (missing / different / same), "
             f"got {comparison.kind!r}; build it with household_comparison()"
         )
-    # hints as integer keys (equal key <=> equal non-null value, see rule_keys), per pair
-    lk, rk = rule_keys(left, right, [hint])
+
+
+def _household_gammas(
+    right: pl.DataFrame, pair_frames: Sequence[pl.DataFrame], comparison: Comparison, keys: _Keys
+) -> list[pl.Series]:
+    """:func:`household_gammas_of` with the hints as integer keys (equal key <=> equal
+    non-null value, see :func:`rule_keys`)."""
+    (hint,) = comparison.columns
+    lk, rk = keys
     r_null = right.get_column(hint).is_null().to_numpy()
     out = []
     for pairs in pair_frames:

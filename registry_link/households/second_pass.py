@@ -14,11 +14,9 @@ import polars as pl
 
 from registry_link.compare import CompareEngine
 from registry_link.households.context import (
-    extra_pairs,
     gate_household,
     household_comparison,
-    household_gammas_of,
-    household_rule,
+    household_pairs,
     household_u,
     with_hints,
 )
@@ -68,13 +66,13 @@ def household_pass(
     """
     left, right = engine.left, engine.right
     left_h, right_h = with_hints(left, right, links, settings.hint_column)
-    new = extra_pairs(left_h, right_h, pairs, household_rule(settings))
+    # the extra pairs and the household levels of the first pass's pairs and of the new ones
+    # (the hints are encoded once)
+    new, old_hh, new_hh = household_pairs(left_h, right_h, pairs, settings)
     comp = household_comparison(settings)
     # the hint column is not among the comparisons' columns: the engine compares the extra
     # pairs over the records it has
     new_gammas = engine.compare(new)
-    # the first pass's pairs and the new ones (the hints are encoded once)
-    old_hh, new_hh = household_gammas_of(left_h, right_h, [pairs, new], comp)
     # the household does not count where the person's own given name and birth date both differ
     old_hh = gate_household(old_hh, scored, settings.not_when_all_different)
     new_hh = gate_household(new_hh, new_gammas, settings.not_when_all_different)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry_link import load_standardised
+from registry_link.block.candidates import PAIR_SCHEMA, BlockingRule, block, pack_pair
 from registry_link.compare import build_comparison
 from registry_link.errors import ConfigError
 from registry_link.households.context import (
@@ -20,7 +21,9 @@ from registry_link.households.context import (
     extra_pairs,
     gate_household,
     household_comparison,
+    household_gammas_of,
     household_name,
+    household_pairs,
     household_rule,
     household_u,
     partner_hints,
@@ -135,6 +138,85 @@ def test_extra_pairs_are_the_household_rules_pairs_not_proposed_yet(
         (i, j) for i, j in every if lh[i] is not None and lh[i] == rh[j] and (i, j) not in old
     )
     assert got == expected
+
+
+def _extra_pairs_against_every_pair(
+    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
+) -> pl.DataFrame:
+    """extra_pairs as first written: the anti-join against every proposed pair of a keyed
+    partner record (the reference of the shortcut: only pairs with equal keys can be the
+    rule's)."""
+    keys = list(rule.columns)
+    rows = (
+        right.select(keys)
+        .with_row_index("_r")
+        .join(left.select(keys).drop_nulls().unique(), on=keys, how="semi", maintain_order="left")
+        .get_column("_r")
+    )
+    new = block(left, right.select(keys).gather(rows), [rule])
+    new = new.with_columns(r_idx=rows.gather(new.get_column("r_idx")))
+    if new.height == 0 or pairs.height == 0:
+        return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    packed = pack_pair("l_idx", "r_idx")
+    keyed = left.select(pl.all_horizontal(pl.col(keys).is_not_null())).to_series()
+    existing = pairs.filter(keyed.gather(pairs.get_column("l_idx")))
+    return (
+        new.with_columns(packed)
+        .join(existing.select(packed), on="pair", how="anti")
+        .select(list(PAIR_SCHEMA))
+        .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=10),
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=14),
+    st.data(),
+)
+def test_extra_pairs_equal_the_anti_join_against_every_proposed_pair(
+    lh: list[str | None], rh: list[str | None], data: st.DataObject
+) -> None:
+    """The same pairs in the same order as anti-joining against every pair proposed (those
+    with different keys included), whatever the proposed pairs' order."""
+    hint = HC.hint_column
+    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
+    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
+    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
+    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
+    existing = pl.DataFrame(
+        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
+    )
+    rule = household_rule(HC)
+    got = extra_pairs(left, right, existing, rule)
+    assert got.equals(_extra_pairs_against_every_pair(left, right, existing, rule))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=10),
+    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=14),
+    st.data(),
+)
+def test_household_pairs_are_the_extra_pairs_and_both_frames_gammas(
+    lh: list[str | None], rh: list[str | None], data: st.DataObject
+) -> None:
+    """The hints encoded once: the same extra pairs and household levels as extra_pairs and
+    household_gammas_of, each encoding them on its own."""
+    hint = HC.hint_column
+    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
+    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
+    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
+    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
+    existing = pl.DataFrame(
+        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
+    )
+    new, old_gamma, new_gamma = household_pairs(left, right, existing, HC)
+    assert new.equals(extra_pairs(left, right, existing, household_rule(HC)))
+    want = household_gammas_of(left, right, [existing, new], household_comparison(HC))
+    assert old_gamma.equals(want[0]) and new_gamma.equals(want[1])
 
 
 def test_household_comparison_levels() -> None:
