@@ -427,32 +427,87 @@ def contributions(pairs: pl.DataFrame, model: TrainedModel, right: pl.DataFrame)
     return score(gammas, model, right=right).select(f"bf_{c.name}" for c in model.comparisons)
 
 
+@dataclass(frozen=True)
+class _ComparisonWords:
+    """One comparison's words and Bayes factors per ``gamma + 1`` (index 0: missing)."""
+
+    name: str
+    gamma_column: str
+    bf_column: str
+    words: tuple[str, ...]
+    bayes_factors: tuple[float, ...]
+    tf_adjusted: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class _ModelWords:
+    """What :func:`explain` reads of a model, computed once per model (it runs per row)."""
+
+    comparisons: tuple[_ComparisonWords, ...]
+    prior: str
+
+
+def _words_of(model: TrainedModel) -> _ModelWords:
+    comparisons = []
+    for comp in model.comparisons:
+        levels = [comp.level(g) for g in range(-1, comp.n_levels)]
+        comparisons.append(
+            _ComparisonWords(
+                name=comp.name,
+                gamma_column=comp.output_column,
+                bf_column=f"bf_{comp.name}",
+                words=tuple(level.describe() for level in levels),
+                bayes_factors=tuple(float(b) for b in _bf_table(model, comp.name)),
+                tf_adjusted=(False, *(bool(level.tf_column) for level in levels[1:])),
+            )
+        )
+    prior = float(np.log2(model.prior) - np.log2(1 - model.prior))
+    return _ModelWords(tuple(comparisons), f"prior (chance two records match): {prior:+.1f}")
+
+
+#: :func:`_words_of` of the models explained lately, by ``id`` (with the model itself, so that
+#: a new model at a freed id is not taken for the old one); a few models at most.
+_WORDS: dict[int, tuple[TrainedModel, _ModelWords]] = {}
+
+
+def _model_words(model: TrainedModel) -> _ModelWords:
+    kept = _WORDS.get(id(model))
+    if kept is not None and kept[0] is model:
+        return kept[1]
+    words = _words_of(model)
+    if len(_WORDS) >= 8:
+        _WORDS.clear()
+    _WORDS[id(model)] = (model, words)
+    return words
+
+
 def explain(row: Mapping[str, Any], model: TrainedModel) -> list[str]:
     """Each comparison's contribution to a scored pair, in words, largest effect first.
 
     ``row`` is one scored pair as a mapping (``scored.row(i, named=True)``, or a link row with
     ``gamma_*``/``bf_*``). Returns lines like ``"given names have the same cross-script key:
-    +6.2"``, then the prior and the total.
+    +6.2"``, then the prior and the total. (The model's words and Bayes factors are computed
+    once per model: the review file explains every candidate of every record under review.)
     """
+    known = _model_words(model)
     lines: list[tuple[float, str]] = []
-    for comp in model.comparisons:
-        gamma = row.get(comp.output_column)
-        bf = row.get(f"bf_{comp.name}")
+    for comp in known.comparisons:
+        gamma = row.get(comp.gamma_column)
+        bf = row.get(comp.bf_column)
         if gamma is None and bf is None:
             continue
-        level = comp.level(int(gamma)) if gamma is not None else None
-        if bf is None:
-            bf = float(_bf_table(model, comp.name)[int(gamma) + 1]) if gamma is not None else 0.0
-        words = level.describe() if level is not None else f"{comp.name}: level unknown"
-        if level is not None and level.tf_column and gamma is not None and gamma >= 0:
-            base = float(_bf_table(model, comp.name)[int(gamma) + 1])
-            if abs(float(bf) - base) > 0.05:
+        if gamma is None:
+            value, words = float(bf or 0.0), f"{comp.name}: level unknown"
+        else:
+            at = int(gamma) + 1
+            base = comp.bayes_factors[at]
+            value, words = (base if bf is None else float(bf)), comp.words[at]
+            if comp.tf_adjusted[at] and abs(value - base) > 0.05:
                 words += " (value frequency taken into account)"
-        lines.append((abs(float(bf)), f"{words}: {float(bf):+.1f}"))
+        lines.append((abs(value), f"{words}: {value:+.1f}"))
     lines.sort(key=lambda t: -t[0])
-    prior = float(np.log2(model.prior) - np.log2(1 - model.prior))
     out = [text for _, text in lines]
-    out.append(f"prior (chance two records match): {prior:+.1f}")
+    out.append(known.prior)
     if row.get("match_weight") is not None:
         out.append(
             f"total match weight {float(row['match_weight']):+.1f}"

@@ -173,6 +173,24 @@ def test_explain_missing_and_gamma_only_rows() -> None:
     assert any(line.startswith("dob are different") for line in lines)
 
 
+def test_explain_keeps_each_models_own_words_and_factors() -> None:
+    """The words and Bayes factors are computed once per model: explaining two models in turn
+    (another prior and another m) gives each its own figures, as a fresh model would."""
+    base = make_model()
+    other = _with_household(base, prior=0.2)
+    row = {"gamma_surname": 0, "gamma_dob": 0}
+    for _ in range(3):
+        assert (
+            explain(row, base)[-1]
+            == f"prior (chance two records match): {math.log2(0.001 / 0.999):+.1f}"
+        )
+        assert (
+            explain(row, other)[-1]
+            == f"prior (chance two records match): {math.log2(0.2 / 0.8):+.1f}"
+        )
+    assert explain({"bf_dob": 2.5}, base)[0] == "dob: level unknown: +2.5"
+
+
 def _with_household(base: TrainedModel, prior: float) -> TrainedModel:
     """``base`` plus an exact comparison on a TF-adjusted column, with another prior."""
     hh = build_comparison({"name": "hh", "kind": "exact", "column": "hh", "tf": True})
