@@ -38,7 +38,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from registry_link.names.arabic import contains_arabic_expr
-from registry_link.names.form_codes import FormColumns, FormTable
+from registry_link.names.form_codes import NULL_CODE, FormColumns, FormTable
 from registry_link.names.keys import (
     CAN_I,
     CAN_U,
@@ -510,18 +510,13 @@ def pairwise_name_similarity(
     same = _same(pairs, glued_article)
     ka, kb = pairs.array("key")
     key_equal = valid & (ka == kb)
-    sim = np.zeros(len(a), dtype=np.float64)
-    if len(a):
-        text_a, text_b = pairs.strings("key_text")
-        keys = (text_a.fill_null(""), text_b.fill_null(""))
-        form_a, form_b = pairs.strings("form")
-        forms = (form_a.fill_null(""), form_b.fill_null(""))
-        if score_cutoff is None:
-            sk = pairwise_jaro_winkler(*keys)
-            sf = pairwise_jaro_winkler(*forms)
-            sim = np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT)
-        else:
-            sim = _name_similarity_at_least(keys, forms, ~same, score_cutoff)
+    key_ids = (np.where(pairs.a >= 0, ka, NULL_CODE), np.where(pairs.b >= 0, kb, NULL_CODE))
+    keys = _Scorer(pairs, "key_text", *key_ids)
+    forms = _Scorer(pairs, "form", pairs.a, pairs.b)
+    if score_cutoff is None:
+        sim = np.minimum((keys.score() + forms.score()) / 2.0, _MAX_DIFFERENT)
+    else:
+        sim = _name_similarity_at_least(keys, forms, ~same, score_cutoff)
     sim = np.where(key_equal, np.maximum(sim, _KEY_EQUAL_FLOOR), sim)
     sim = np.where(same, 1.0, sim)
     sim = sim.astype(np.float64)  # (the levels compare Float64 values)
@@ -536,11 +531,52 @@ def pairwise_name_similarity(
 _CUTOFF_MARGIN = 1e-6
 
 
+@dataclass(frozen=True)
+class _Scorer:
+    """Jaro-Winkler similarities of one string column (``name``: ``form`` or ``key_text``) of
+    the two sides of coded pairs, ``ids_a``/``ids_b`` identifying their strings (equal ids ⇔
+    equal strings; ``NULL_CODE``: a missing form, scored as ``""``)."""
+
+    pairs: _Pairs
+    name: str
+    ids_a: np.ndarray
+    ids_b: np.ndarray
+
+    def score(self, rows: np.ndarray | None = None, cutoff: float | None = None) -> np.ndarray:
+        """:func:`pairwise_jaro_winkler` of the strings of the pairs at ``rows`` (every pair
+        for None), the same values: a matrix of the distinct strings (found by their ids)
+        when it is no larger than the pairs, else each pair."""
+        pairs = self.pairs if rows is None else self.pairs.take(rows)
+        ids_a = self.ids_a if rows is None else self.ids_a[rows]
+        ids_b = self.ids_b if rows is None else self.ids_b[rows]
+        if not len(ids_a):
+            return np.zeros(0, dtype=np.float32)
+        scorer = JaroWinkler.normalized_similarity
+        ua, first_a, ia = np.unique(ids_a, return_index=True, return_inverse=True)
+        ub, first_b, ib = np.unique(ids_b, return_index=True, return_inverse=True)
+        columns = pairs.columns
+        if len(ua) * len(ub) > len(ids_a):
+            texts = [
+                columns.gather(self.name, codes).fill_null("").to_list()
+                for codes in (pairs.a, pairs.b)
+            ]
+            sims = process.cpdist(*texts, scorer=scorer, workers=-1, score_cutoff=cutoff)
+            return np.asarray(sims)
+        distinct = [
+            columns.gather(self.name, codes[first]).fill_null("").to_list()
+            for codes, first in ((pairs.a, first_a), (pairs.b, first_b))
+        ]
+        matrix = process.cdist(*distinct, scorer=scorer, workers=-1, score_cutoff=cutoff)
+        return np.asarray(matrix)[ia.ravel(), ib.ravel()]
+
+
+#: Margin taken off the Jaro-Winkler cutoffs of :func:`_name_similarity_at_least` (float32
+#: scores, and ``2 * 0.8 - 1 == 0.6000000000000001``): a lower cutoff only does more work.
+_CUTOFF_MARGIN = 1e-6
+
+
 def _name_similarity_at_least(
-    keys: tuple[pl.Series, pl.Series],
-    forms: tuple[pl.Series, pl.Series],
-    todo: np.ndarray,
-    cutoff: float,
+    keys: _Scorer, forms: _Scorer, todo: np.ndarray, cutoff: float
 ) -> np.ndarray:
     """``min((sk + sf) / 2, 0.99)`` of the keys' and forms' Jaro-Winkler similarities at the
     ``todo`` positions (0.0 elsewhere), exact wherever it can reach ``cutoff``.
@@ -553,16 +589,13 @@ def _name_similarity_at_least(
     """
     low = 2.0 * cutoff - 1.0 - _CUTOFF_MARGIN
     if low <= 0.0:  # every score matters
-        sk = pairwise_jaro_winkler(*keys)
-        sf = pairwise_jaro_winkler(*forms)
+        sk, sf = keys.score(), forms.score()
         return np.where(todo, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
-    rows = pl.Series(np.flatnonzero(todo))
     sk = np.zeros(len(todo), dtype=np.float32)
-    sk[todo] = pairwise_jaro_winkler(*(k.gather(rows) for k in keys), score_cutoff=low)
+    sk[todo] = keys.score(np.flatnonzero(todo), low)
     reach = sk >= low  # (cut scores are 0.0)
-    rows = pl.Series(np.flatnonzero(reach))
     sf = np.zeros(len(todo), dtype=np.float32)
-    sf[reach] = pairwise_jaro_winkler(*(f.gather(rows) for f in forms), score_cutoff=low)
+    sf[reach] = forms.score(np.flatnonzero(reach), low)
     return np.where(reach, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
 
 

@@ -52,6 +52,24 @@ def _one(expr: pl.Expr, form: str) -> object:
     return pl.DataFrame({"form": [form]}, schema={"form": pl.Utf8}).select(expr).item()
 
 
+def _at_least(
+    keys: tuple[pl.Series, pl.Series],
+    forms: tuple[pl.Series, pl.Series],
+    todo: np.ndarray,
+    cutoff: float,
+) -> np.ndarray:
+    """The similarity below 1.0 where it can reach ``cutoff`` (as ``score_cutoff`` promises)."""
+    low = 2.0 * cutoff - 1.0 - matcher._CUTOFF_MARGIN
+    rows = pl.Series(np.flatnonzero(todo))
+    sk = np.zeros(len(todo), dtype=np.float32)
+    sk[todo] = pairwise_jaro_winkler(*(k.gather(rows) for k in keys), score_cutoff=low)
+    reach = sk >= low
+    rows = pl.Series(np.flatnonzero(reach))
+    sf = np.zeros(len(todo), dtype=np.float32)
+    sf[reach] = pairwise_jaro_winkler(*(f.gather(rows) for f in forms), score_cutoff=low)
+    return np.where(reach, np.minimum((sk + sf) / 2.0, matcher._MAX_DIFFERENT), 0.0)
+
+
 class _Reference:
     """Each pair decided alone, from its forms' features computed for it."""
 
@@ -143,7 +161,7 @@ class _Reference:
             sk, sf = pairwise_jaro_winkler(*keys), pairwise_jaro_winkler(*forms)
             sim = np.minimum((sk + sf) / 2.0, matcher._MAX_DIFFERENT)
         else:
-            sim = matcher._name_similarity_at_least(keys, forms, ~same, cutoff)
+            sim = _at_least(keys, forms, ~same, cutoff)
         sim = np.where(key_equal, np.maximum(sim, matcher._KEY_EQUAL_FLOOR), sim)
         sim = np.where(same, 1.0, sim).astype(np.float64)
         if cutoff is not None:
