@@ -121,7 +121,7 @@ class FormTable:
         buffer = self._buffers.get(name)
         end = at + len(values)
         if buffer is None or len(buffer) < end or buffer.dtype != values.dtype:
-            grown = np.empty(max(2 * end, 1024), dtype=values.dtype)
+            grown = np.empty(max(2 * end, 16), dtype=values.dtype)
             if buffer is not None:
                 grown[:at] = buffer[:at]
             buffer = self._buffers[name] = grown
