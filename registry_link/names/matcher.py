@@ -158,14 +158,18 @@ _FORMS: ContextVar[dict[str, Any] | None] = ContextVar("_FORMS", default=None)
 
 @contextmanager
 def remembered_forms(memo: dict[str, Any] | None) -> Iterator[None]:
-    """Within: the per-form work of the same-name decision (:func:`name_features`, the
-    readings of :data:`LATIN_READINGS`) is done once per distinct form over all calls that
-    share ``memo`` (``None``: each call does its own). A link compares the same few ten
-    thousand names in every chunk, comparison and pair function; the results are the
-    functions' own, so they are the same with or without a memo.
+    """Within: the per-form work of the same-name decision (:func:`_form_columns`: keys,
+    endings, vowel gaps, the readings of :data:`LATIN_READINGS`) is done once per distinct
+    form over all calls that share ``memo`` (``None``: each call does its own), and each form
+    keeps one integer code over these calls (:class:`~registry_link.names.form_codes.
+    FormTable`, kept in the memo). A link compares the same few ten thousand names in every
+    chunk, comparison and pair function; the results are the functions' own, so they are the
+    same with or without a memo.
 
-    The compare engine keeps one memo for its calls (a shared ``dict`` may be read and
-    extended from several threads: a form done by two threads at once is only done twice).
+    The compare engine keeps one memo for its calls, from two threads: the form codes' table
+    codes and extends under a lock of its own (a call then reads a snapshot that later calls
+    only extend); the other kinds (:func:`_per_form`) are replaced whole (a form done by two
+    threads at once is only done twice).
     """
     token = _FORMS.set(memo)
     try:
