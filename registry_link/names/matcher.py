@@ -28,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
@@ -37,6 +38,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from registry_link.names.arabic import contains_arabic_expr
+from registry_link.names.form_codes import NULL_CODE, FormColumns, FormTable
 from registry_link.names.keys import (
     CAN_I,
     CAN_U,
@@ -151,19 +153,23 @@ def _vowel_conflict_expr(va: pl.Expr, vb: pl.Expr) -> pl.Expr:
 
 #: Within :func:`remembered_forms`: per kind of per-form work, the forms done so far and
 #: their results (``{form, ...}``, one row per distinct form).
-_FORMS: ContextVar[dict[str, pl.DataFrame] | None] = ContextVar("_FORMS", default=None)
+_FORMS: ContextVar[dict[str, Any] | None] = ContextVar("_FORMS", default=None)
 
 
 @contextmanager
-def remembered_forms(memo: dict[str, pl.DataFrame] | None) -> Iterator[None]:
-    """Within: the per-form work of the same-name decision (:func:`name_features`, the
-    readings of :data:`LATIN_READINGS`) is done once per distinct form over all calls that
-    share ``memo`` (``None``: each call does its own). A link compares the same few ten
-    thousand names in every chunk, comparison and pair function; the results are the
-    functions' own, so they are the same with or without a memo.
+def remembered_forms(memo: dict[str, Any] | None) -> Iterator[None]:
+    """Within: the per-form work of the same-name decision (:func:`_form_columns`: keys,
+    endings, vowel gaps, the readings of :data:`LATIN_READINGS`) is done once per distinct
+    form over all calls that share ``memo`` (``None``: each call does its own), and each form
+    keeps one integer code over these calls (:class:`~registry_link.names.form_codes.
+    FormTable`, kept in the memo). A link compares the same few ten thousand names in every
+    chunk, comparison and pair function; the results are the functions' own, so they are the
+    same with or without a memo.
 
-    The compare engine keeps one memo for its calls (a shared ``dict`` may be read and
-    extended from several threads: a form done by two threads at once is only done twice).
+    The compare engine keeps one memo for its calls, from two threads: the form codes' table
+    codes and extends under a lock of its own (a call then reads a snapshot that later calls
+    only extend); the other kinds (:func:`_per_form`) are replaced whole (a form done by two
+    threads at once is only done twice).
     """
     token = _FORMS.set(memo)
     try:
@@ -217,19 +223,6 @@ def _per_form(
     return forms.join(known, on=on, how="left", maintain_order="left", nulls_equal=True)
 
 
-def name_features(forms: pl.Series) -> pl.DataFrame:
-    """Per distinct Latin matching form: its ``key``, ending class and vowel-gap codes."""
-    uniq = pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}).unique().drop_nulls()
-    features = {
-        "key": name_key_expr(pl.col("form")),
-        "ending": ending_class_expr(pl.col("form")),
-        "codes": vowel_codes_expr(pl.col("form")),
-    }
-    if remembering():  # (a search: the forms' features kept across calls)
-        return with_distinct(uniq, "form", features)
-    return _per_form(uniq, "features", lambda new: new.with_columns(**features))
-
-
 #: Latin spellings that stand for another Arabic letter than the key reads them as, each a
 #: rewrite (name, pattern, replacement) of a Latin matching form giving the other reading.
 #: A pair whose keys differ is also tried with one side read this way (whole form at once),
@@ -268,53 +261,141 @@ def _readings(forms: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _readings_retry(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with ``same`` also true where one side, read with one of the
-    :data:`LATIN_READINGS`, is the same name as the other.
-
-    Readings and their keys are computed once per distinct form; a row is checked again
-    (vowels, endings) only where a reading's key equals the other side's key.
-    """
-    open_rows = ~frame["same"].fill_null(True)
-    if not open_rows.any():
-        return frame
-    idx = open_rows.arg_true()
-    a, b = frame["a"].gather(idx), frame["b"].gather(idx)
-    uniq = pl.concat([a, b]).unique().sort()
-    done = _per_form(uniq.to_frame("form"), "readings", _readings)
-    forms = done.select("form", "key")
-    reads = done.select(name for name, _, _ in LATIN_READINGS)
-    keys = done.select(pl.col(f"{name}_key").alias(name) for name, _, _ in LATIN_READINGS)
-    # integer codes of every key, so rows compare as numpy arrays
-    all_keys = pl.concat([forms["key"], *keys.iter_columns()]).drop_nulls().unique().sort()
-    enum = pl.Enum(all_keys)
-
-    def codes(s: pl.Series) -> np.ndarray:
-        return s.cast(enum).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
-
-    ia = a.cast(pl.Enum(uniq)).to_physical().cast(pl.Int64).to_numpy()
-    ib = b.cast(pl.Enum(uniq)).to_physical().cast(pl.Int64).to_numpy()
-    key = codes(forms["key"])
-    same = frame["same"]
-    for name in reads.columns:
-        read_key = codes(keys[name])
-        for left, right, read_side in ((ia, ib, "a"), (ib, ia, "b")):
-            hit = (read_key[left] >= 0) & (read_key[left] == key[right])
-            if not hit.any():
-                continue
-            rows = np.flatnonzero(hit)
-            read = reads[name].gather(left[rows])
-            other = uniq.gather(right[rows])
-            pair = (read, other) if read_side == "a" else (other, read)
-            again = _strict_frame(*pair)["same"].fill_null(False).to_numpy()
-            if again.any():
-                same = same.scatter(idx.gather(rows[again]), True)
-    return frame.with_columns(same=same)
+#: The columns of :func:`_form_columns` that are keys (kept as key codes and as strings).
+_KEY_COLUMNS: Final[tuple[str, ...]] = (
+    "key",
+    *(f"{name}_key" for name, _, _ in LATIN_READINGS),
+    "unglued_key",
+    "prefix_key",
+)
+#: :func:`_form_columns`' ending classes as integers (no class: 0).
+_ENDING_A, _ENDING_C = 1, 2
 
 
-def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.DataFrame:
-    """:func:`_strict_frame`, plus the other readings of Latin spellings (LATIN_READINGS),
-    plus (if ``glued_article``) the variant Lamrani = (El) Amrani.
+@lru_cache(maxsize=1)
+def _form_exprs() -> dict[str, pl.Expr]:
+    """The expressions of :func:`_form_columns`, built once (building the key expression of a
+    reading costs more than running it on a call's few new forms)."""
+    form = pl.col("form")
+    ending = ending_class_expr(form)
+    exprs: dict[str, pl.Expr] = {
+        "key": name_key_expr(form),
+        "ending": pl.when(ending == "A")
+        .then(pl.lit(_ENDING_A, pl.Int8))
+        .when(ending == "C")
+        .then(pl.lit(_ENDING_C, pl.Int8))
+        .otherwise(pl.lit(0, pl.Int8)),
+        "vowels": vowel_codes_expr(form),
+    }
+    for name, pattern, replacement in LATIN_READINGS:
+        read = form.str.replace_all(pattern, replacement)
+        read = pl.when(read != form).then(read)
+        exprs[name] = read
+        exprs[f"{name}_key"] = name_key_expr(read)
+    starts_l = form.str.contains(r"^l[aeiou]")
+    exprs["starts_l"] = starts_l.fill_null(False)
+    exprs["unglued_key"] = pl.when(starts_l).then(name_key_expr(form.str.slice(1)))
+    stripped = without_prefix_expr(form)
+    exprs["prefix_key"] = pl.when(stripped != form).then(name_key_expr(stripped))
+    exprs["tokens"] = (form.str.count_matches(" ") + 1).fill_null(0).cast(pl.Int32)
+    return exprs
+
+
+def _form_columns(forms: pl.DataFrame) -> pl.DataFrame:
+    """Per form of ``{form}`` (a null form gets nulls), row for row: its ``key``, ending class
+    (``ending``: :data:`_ENDING_A`, :data:`_ENDING_C` or 0) and vowel-gap codes (``vowels``);
+    each reading of :data:`LATIN_READINGS` that differs from it (else null) and that reading's
+    key (``<reading>_key``); whether it starts with ``l`` + vowel (``starts_l``) and the key
+    without that ``l`` (``unglued_key``); the key without a Ben/Bel/Ibn/Ould prefix
+    (``prefix_key``, null without one) and its number of ``tokens``."""
+    exprs = _form_exprs()
+    if remembering():  # (a search: the forms' columns kept across calls)
+        done = with_distinct(forms, "form", exprs).drop("form")
+        return done.with_columns(  # (a null form's are null there)
+            pl.col("ending").fill_null(0),
+            pl.col("starts_l").fill_null(False),
+            pl.col("tokens").fill_null(0),
+        )
+    return forms.select(**exprs)
+
+
+def _form_table() -> FormTable:
+    """The form codes of the active memo (:func:`remembered_forms`; a table of its own under
+    :func:`forms_apart`), or a new table for this call only."""
+    memo = _FORMS.get()
+    if memo is None:
+        return FormTable(_form_columns, _KEY_COLUMNS)
+    kind = _KIND_PREFIX.get() + "form_codes"
+    table = memo.get(kind)
+    if table is None:
+        table = memo.setdefault(kind, FormTable(_form_columns, _KEY_COLUMNS))
+    return table
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Pairs of forms as form codes (``NULL_CODE`` for null), with the columns of their forms."""
+
+    a: np.ndarray
+    b: np.ndarray
+    columns: FormColumns
+    table: FormTable
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Whether both forms of each pair are present."""
+        return (self.a >= 0) & (self.b >= 0)
+
+    def take(self, rows: np.ndarray) -> _Pairs:
+        """The pairs at ``rows``."""
+        return _Pairs(self.a[rows], self.b[rows], self.columns, self.table)
+
+    def array(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The numeric column ``name`` of each side (any value where a form is null)."""
+        values = self.columns.array(name)
+        return values[np.maximum(self.a, 0)], values[np.maximum(self.b, 0)]
+
+    def strings(self, name: str) -> tuple[pl.Series, pl.Series]:
+        """The string column ``name`` of each side (null where a form is null)."""
+        return self.columns.gather(name, self.a), self.columns.gather(name, self.b)
+
+
+def _coded(a: pl.Series, b: pl.Series, table: FormTable) -> _Pairs:
+    """The pairs of forms ``a``, ``b`` by their codes in ``table``."""
+    codes, columns = table.code(pl.concat([a.cast(pl.Utf8), b.cast(pl.Utf8)]))
+    return _Pairs(codes[: len(a)], codes[len(a) :], columns, table)
+
+
+def _strict_same(pairs: _Pairs) -> np.ndarray:
+    """Per pair: equal keys, no a-sound/consonant ending clash and no contradicting vowel gap
+    (Boolean; false where a form is null)."""
+    same = pairs.valid
+    if not pairs.columns.size:
+        return same
+    ka, kb = pairs.array("key")
+    ea, eb = pairs.array("ending")
+    clash = ((ea == _ENDING_A) & (eb == _ENDING_C)) | ((ea == _ENDING_C) & (eb == _ENDING_A))
+    same &= (ka == kb) & ~clash
+    # vowel gaps compared only where the keys agree (aligned lists of equal length): on those
+    # rows only (few of the pairs a similarity is asked for)
+    rows = np.flatnonzero(same)
+    if rows.size:
+        va, vb = pairs.take(rows).strings("vowels")
+        agree = pl.DataFrame({"va": va, "vb": vb})
+        conflict = agree.select(_vowel_conflict_expr(pl.col("va"), pl.col("vb")).fill_null(0) > 0)
+        same[rows] = ~conflict.to_series().to_numpy()
+    return same
+
+
+def _strict_same_of(a: pl.Series, b: pl.Series, table: FormTable) -> np.ndarray:
+    """:func:`_strict_same` of the forms ``a``, ``b``."""
+    return _strict_same(_coded(a, b, table))
+
+
+def _same(pairs: _Pairs, glued_article: bool) -> np.ndarray:
+    """Per pair: the same name (Boolean; false where a form is null): :func:`_strict_same`,
+    or one side read with one of the :data:`LATIN_READINGS` is strictly the same as the other,
+    or (``glued_article``) the variant Lamrani = (El) Amrani.
 
     French-style Moroccan spellings often glue the article as a bare ``l`` before a vowel
     (Lamrani, Lasri, Lakhdar, Laaroussi for العمراني, العسري, الأخضر, العروسي) while the
@@ -323,50 +404,72 @@ def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.Data
     on given names it would equate Leila with Ila; the readings only take an ``l`` before
     a + consonant as the article (Lahcen = الحسن, and so also = Hassan, another spelling of
     الحسن).
+
+    Each retry is checked in full only where its key (a reading's, the form's without the
+    ``l``: per form, by code) equals the other side's key: the strict check needs that.
     """
-    frame = _readings_retry(_strict_frame(a, b))
-    if not glued_article:
-        return frame
-    starts_l = r"^l[aeiou]"
-    la, lb = pl.col("a").str.contains(starts_l), pl.col("b").str.contains(starts_l)
-    alt = frame.select(
-        a2=pl.when(la & ~lb).then(pl.col("a").str.slice(1)).otherwise(pl.col("a")),
-        b2=pl.when(lb & ~la).then(pl.col("b").str.slice(1)).otherwise(pl.col("b")),
-        tried=(la ^ lb).fill_null(False),
-    )
-    retry = alt["tried"] & ~frame["same"].fill_null(False)
-    if not retry.any():
-        return frame
-    idx = retry.arg_true()
-    again = _strict_frame(alt["a2"].gather(idx), alt["b2"].gather(idx))["same"]
-    same = frame["same"].scatter(idx, again)
-    return frame.with_columns(same=same)
+    same = _strict_same(pairs)
+    valid = pairs.valid
+    open_rows = np.flatnonzero(valid & ~same)
+    if open_rows.size:
+        found = _readings_found(pairs.take(open_rows))
+        same[open_rows[found]] = True
+    if glued_article:
+        same |= _unglued_found(pairs, valid & ~same)
+    return same
 
 
-def _strict_frame(a: pl.Series, b: pl.Series) -> pl.DataFrame:
-    """Frame with the forms ``a``, ``b``, their keys ``ka``, ``kb`` and the decision ``same``.
+def _readings_found(pairs: _Pairs) -> np.ndarray:
+    """Per pair (of which none is strictly the same name): one side read with one of the
+    :data:`LATIN_READINGS` is strictly the same name as the other."""
+    found = np.zeros(len(pairs.a), dtype=bool)
+    key = pairs.columns.array("key")
+    for name, _, _ in LATIN_READINGS:
+        read_key = pairs.columns.array(f"{name}_key")
+        for left, right, read_side in ((pairs.a, pairs.b, "a"), (pairs.b, pairs.a, "b")):
+            hit = (read_key[left] >= 0) & (read_key[left] == key[right])
+            rows = np.flatnonzero(hit)
+            if not rows.size:
+                continue
+            read = pairs.columns.gather(name, left[rows])
+            other = pairs.columns.gather("form", right[rows])
+            pair = (read, other) if read_side == "a" else (other, read)
+            found[rows] |= _strict_same_of(*pair, pairs.table)
+    return found
 
-    Features are computed once per distinct form (names repeat a lot across pairs).
-    """
-    feats = name_features(pl.concat([a.cast(pl.Utf8), b.cast(pl.Utf8)]))
-    fa = feats.rename({"form": "a", "key": "ka", "ending": "ea", "codes": "va"})
-    fb = feats.rename({"form": "b", "key": "kb", "ending": "eb", "codes": "vb"})
-    frame = pl.DataFrame({"a": a, "b": b}, schema={"a": pl.Utf8, "b": pl.Utf8})
-    frame = frame.join(fa, on="a", how="left", maintain_order="left").join(
-        fb, on="b", how="left", maintain_order="left"
-    )
-    ea, eb = pl.col("ea"), pl.col("eb")
-    clash = (((ea == "A") & (eb == "C")) | ((ea == "C") & (eb == "A"))).fill_null(False)
-    base = (pl.col("ka") == pl.col("kb")) & ~clash
-    same = frame.select(base.alias("same")).to_series()
-    # vowel gaps compared only where the keys agree (aligned lists of equal length): on those
-    # rows only (few of the pairs a similarity is asked for)
-    rows = same.fill_null(False).arg_true()
-    if rows.len():
-        agree = frame.select(pl.col("va", "vb").gather(rows))
-        conflict = agree.select(_vowel_conflict_expr(pl.col("va"), pl.col("vb")).fill_null(0) > 0)
-        same = same.scatter(rows, ~conflict.to_series())
-    return frame.with_columns(same).drop("va", "vb", "ea", "eb")
+
+def _unglued_found(pairs: _Pairs, todo: np.ndarray) -> np.ndarray:
+    """Per pair: (where ``todo``) exactly one form starts with ``l`` + vowel, and without that
+    ``l`` it is strictly the same name as the other."""
+    found = np.zeros(len(pairs.a), dtype=bool)
+    if not pairs.columns.size:
+        return found
+    la, lb = pairs.array("starts_l")
+    ua, ub = pairs.array("unglued_key")
+    ka, kb = pairs.array("key")
+    tried = todo & (la ^ lb)
+    rows = np.flatnonzero(tried & np.where(la, ua == kb, ub == ka))
+    if rows.size:
+        some = pairs.take(rows)
+        fa, fb = some.strings("form")
+        some_l = pl.DataFrame({"a": fa, "b": fb, "la": la[rows], "lb": lb[rows]})
+        unglued = some_l.select(
+            a2=pl.when("la").then(pl.col("a").str.slice(1)).otherwise("a"),
+            b2=pl.when("lb").then(pl.col("b").str.slice(1)).otherwise("b"),
+        )
+        found[rows] = _strict_same_of(unglued["a2"], unglued["b2"], pairs.table)
+    return found
+
+
+def _same_name_frame(a: pl.Series, b: pl.Series, glued_article: bool) -> pl.DataFrame:
+    """``{a, b, same}``: the forms and their same-name decision (:func:`_same`; null where
+    either form is null)."""
+    pairs = _coded(a, b, _form_table())
+    same = pl.Series("same", _same(pairs, glued_article))
+    valid = pairs.valid
+    if not valid.all():
+        same = same.scatter(np.flatnonzero(~valid), None)
+    return pl.DataFrame({"a": a.cast(pl.Utf8), "b": b.cast(pl.Utf8), "same": same})
 
 
 def _check_lengths(a: pl.Series, b: pl.Series) -> None:
@@ -404,20 +507,20 @@ def pairwise_name_similarity(
     same side of it (see :func:`_name_similarity_at_least`).
     """
     _check_lengths(a, b)
-    frame = _same_name_frame(a, b, glued_article)
-    same = frame["same"].fill_null(False).to_numpy()
-    valid = (frame["a"].is_not_null() & frame["b"].is_not_null()).to_numpy()
-    key_equal = (frame["ka"] == frame["kb"]).fill_null(False).to_numpy()
-    sim = np.zeros(len(frame), dtype=np.float64)
-    if len(frame):
-        keys = (frame["ka"].fill_null(""), frame["kb"].fill_null(""))
-        forms = (frame["a"].fill_null(""), frame["b"].fill_null(""))
-        if score_cutoff is None:
-            sk = pairwise_jaro_winkler(*keys)
-            sf = pairwise_jaro_winkler(*forms)
-            sim = np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT)
-        else:
-            sim = _name_similarity_at_least(keys, forms, ~same, score_cutoff)
+    pairs = _coded(a, b, _form_table())
+    valid = pairs.valid
+    if not valid.any():
+        return pl.Series("name_similarity", [None] * len(a), dtype=pl.Float64)
+    same = _same(pairs, glued_article)
+    ka, kb = pairs.array("key")
+    key_equal = valid & (ka == kb)
+    key_ids = (np.where(pairs.a >= 0, ka, NULL_CODE), np.where(pairs.b >= 0, kb, NULL_CODE))
+    keys = _Scorer(pairs, "key_text", *key_ids)
+    forms = _Scorer(pairs, "form", pairs.a, pairs.b)
+    if score_cutoff is None:
+        sim = np.minimum((keys.score() + forms.score()) / 2.0, _MAX_DIFFERENT)
+    else:
+        sim = _name_similarity_at_least(keys, forms, ~same, score_cutoff)
     sim = np.where(key_equal, np.maximum(sim, _KEY_EQUAL_FLOOR), sim)
     sim = np.where(same, 1.0, sim)
     sim = sim.astype(np.float64)  # (the levels compare Float64 values)
@@ -432,11 +535,52 @@ def pairwise_name_similarity(
 _CUTOFF_MARGIN = 1e-6
 
 
+@dataclass(frozen=True)
+class _Scorer:
+    """Jaro-Winkler similarities of one string column (``name``: ``form`` or ``key_text``) of
+    the two sides of coded pairs, ``ids_a``/``ids_b`` identifying their strings (equal ids ⇔
+    equal strings; ``NULL_CODE``: a missing form, scored as ``""``)."""
+
+    pairs: _Pairs
+    name: str
+    ids_a: np.ndarray
+    ids_b: np.ndarray
+
+    def score(self, rows: np.ndarray | None = None, cutoff: float | None = None) -> np.ndarray:
+        """:func:`pairwise_jaro_winkler` of the strings of the pairs at ``rows`` (every pair
+        for None), the same values: a matrix of the distinct strings (found by their ids)
+        when it is no larger than the pairs, else each pair."""
+        pairs = self.pairs if rows is None else self.pairs.take(rows)
+        ids_a = self.ids_a if rows is None else self.ids_a[rows]
+        ids_b = self.ids_b if rows is None else self.ids_b[rows]
+        if not len(ids_a):
+            return np.zeros(0, dtype=np.float32)
+        scorer = JaroWinkler.normalized_similarity
+        ua, first_a, ia = np.unique(ids_a, return_index=True, return_inverse=True)
+        ub, first_b, ib = np.unique(ids_b, return_index=True, return_inverse=True)
+        columns = pairs.columns
+        if len(ua) * len(ub) > len(ids_a):
+            texts = [
+                columns.gather(self.name, codes).fill_null("").to_list()
+                for codes in (pairs.a, pairs.b)
+            ]
+            sims = process.cpdist(*texts, scorer=scorer, workers=-1, score_cutoff=cutoff)
+            return np.asarray(sims)
+        distinct = [
+            columns.gather(self.name, codes[first]).fill_null("").to_list()
+            for codes, first in ((pairs.a, first_a), (pairs.b, first_b))
+        ]
+        matrix = process.cdist(*distinct, scorer=scorer, workers=-1, score_cutoff=cutoff)
+        return np.asarray(matrix)[ia.ravel(), ib.ravel()]
+
+
+#: Margin taken off the Jaro-Winkler cutoffs of :func:`_name_similarity_at_least` (float32
+#: scores, and ``2 * 0.8 - 1 == 0.6000000000000001``): a lower cutoff only does more work.
+_CUTOFF_MARGIN = 1e-6
+
+
 def _name_similarity_at_least(
-    keys: tuple[pl.Series, pl.Series],
-    forms: tuple[pl.Series, pl.Series],
-    todo: np.ndarray,
-    cutoff: float,
+    keys: _Scorer, forms: _Scorer, todo: np.ndarray, cutoff: float
 ) -> np.ndarray:
     """``min((sk + sf) / 2, 0.99)`` of the keys' and forms' Jaro-Winkler similarities at the
     ``todo`` positions (0.0 elsewhere), exact wherever it can reach ``cutoff``.
@@ -449,16 +593,13 @@ def _name_similarity_at_least(
     """
     low = 2.0 * cutoff - 1.0 - _CUTOFF_MARGIN
     if low <= 0.0:  # every score matters
-        sk = pairwise_jaro_winkler(*keys)
-        sf = pairwise_jaro_winkler(*forms)
+        sk, sf = keys.score(), forms.score()
         return np.where(todo, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
-    rows = pl.Series(np.flatnonzero(todo))
     sk = np.zeros(len(todo), dtype=np.float32)
-    sk[todo] = pairwise_jaro_winkler(*(k.gather(rows) for k in keys), score_cutoff=low)
+    sk[todo] = keys.score(np.flatnonzero(todo), low)
     reach = sk >= low  # (cut scores are 0.0)
-    rows = pl.Series(np.flatnonzero(reach))
     sf = np.zeros(len(todo), dtype=np.float32)
-    sf[reach] = pairwise_jaro_winkler(*(f.gather(rows) for f in forms), score_cutoff=low)
+    sf[reach] = forms.score(np.flatnonzero(reach), low)
     return np.where(reach, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
 
 
@@ -585,44 +726,31 @@ def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
     return rows["row"].cast(pl.UInt32)
 
 
-def _variant_candidates(a: pl.Series, b: pl.Series) -> pl.Series:
+def _variant_candidates(pairs: _Pairs) -> np.ndarray:
     """Positions (of non-null pairs) that may be variants: a prefix-stripped key equals the
     other key, or the key of the name with fewer tokens is within the other's key."""
-    uniq = pl.concat([a, b]).drop_nulls().unique().sort()
-    if not uniq.len():
-        return pl.Series([], dtype=pl.UInt32)
-    form = pl.col("form")
-    stripped = without_prefix_expr(form)
-    feats = uniq.to_frame("form").select(
-        key=name_key_expr(form),
-        skey=pl.when(stripped != form).then(name_key_expr(stripped)),
-        tokens=form.str.count_matches(" ") + 1,
-    )
-    ia = a.cast(pl.Enum(uniq)).to_physical()
-    ib = b.cast(pl.Enum(uniq)).to_physical()
-    side_a, side_b = feats[ia.fill_null(0)], feats[ib.fill_null(0)]
-    rows = pl.DataFrame(
-        {
-            "ka": side_a["key"],
-            "kb": side_b["key"],
-            "ska": side_a["skey"],
-            "skb": side_b["skey"],
-            "na": side_a["tokens"],
-            "nb": side_b["tokens"],
-            "valid": ia.is_not_null() & ib.is_not_null(),
-        }
-    )
-    ka, kb, na, nb = pl.col("ka"), pl.col("kb"), pl.col("na"), pl.col("nb")
-    prefix = (pl.col("ska") == kb) | (ka == pl.col("skb"))
-    compound = (
-        pl.when(na < nb)
-        .then(kb.str.contains(ka, literal=True))
-        .when(nb < na)
-        .then(ka.str.contains(kb, literal=True))
-        .otherwise(False)
-    )
-    keep = pl.col("valid") & (prefix.fill_null(False) | compound.fill_null(False))
-    return rows.select(keep.alias("keep"))["keep"].arg_true().cast(pl.UInt32)
+    valid = pairs.valid
+    if not valid.any():
+        return np.zeros(0, dtype=np.int64)
+    ka, kb = pairs.array("key")
+    pa, pb = pairs.array("prefix_key")
+    prefix = ((pa >= 0) & (pa == kb)) | ((pb >= 0) & (ka == pb))
+    na, nb = pairs.array("tokens")
+    keep = valid & prefix
+    rows = np.flatnonzero(valid & ~prefix & (na != nb))
+    if rows.size:
+        text_a, text_b = pairs.take(rows).strings("key_text")
+        some = pl.DataFrame({"ka": text_a, "kb": text_b, "na": na[rows], "nb": nb[rows]})
+        ka_, kb_, na_, nb_ = pl.col("ka"), pl.col("kb"), pl.col("na"), pl.col("nb")
+        compound = (
+            pl.when(na_ < nb_)
+            .then(kb_.str.contains(ka_, literal=True))
+            .when(nb_ < na_)
+            .then(ka_.str.contains(kb_, literal=True))
+            .otherwise(False)
+        )
+        keep[rows] = some.select(compound.fill_null(False)).to_series().to_numpy()
+    return np.flatnonzero(keep)
 
 
 def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -643,14 +771,12 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
     _check_lengths(a, b)
     a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
     out = pl.Series("name_variant", [False] * len(a), dtype=pl.Boolean)
-    candidates = _variant_candidates(a, b) if len(a) else pl.Series([], dtype=pl.UInt32)
-    if candidates.len():
-        ca, cb = a.gather(candidates), b.gather(candidates)
-        same = _same_name_frame(ca, cb, False)["same"]
-        keep = (~same.fill_null(True)).arg_true()
-        part = pl.DataFrame(
-            {"a": ca.gather(keep), "b": cb.gather(keep), "row": candidates.gather(keep)}
-        )
+    pairs = _coded(a, b, _form_table())
+    candidates = _variant_candidates(pairs)
+    if candidates.size:
+        keep = candidates[~_same(pairs.take(candidates), False)]
+        rows = pl.Series("row", keep, dtype=pl.UInt32)
+        part = pl.DataFrame({"a": a.gather(rows), "b": b.gather(rows), "row": rows})
         hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
         if hits.len():
             out = out.scatter(hits, True)
