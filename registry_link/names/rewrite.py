@@ -50,18 +50,22 @@ __all__ = [
 _ALL_CODE_POINTS: list[str] = []
 
 
-@functools.cache
-def _class_body(name: str) -> str:
-    """The ranges of the code points polars' regex ``\\p{name}`` matches, as the body of a
-    Python character class: the translation is exact by construction (polars decides)."""
+def _polars_hits(pattern: str) -> list[str]:
+    """Every character polars' regex ``pattern`` (one character class) matches."""
     if not _ALL_CODE_POINTS:
         _ALL_CODE_POINTS.extend(
             chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF
         )
     chars = pl.Series(_ALL_CODE_POINTS, dtype=pl.Utf8)
-    hits = chars.filter(chars.str.contains(rf"^\p{{{name}}}$")).to_list()
+    return chars.filter(chars.str.contains(f"^{pattern}$")).to_list()
+
+
+@functools.cache
+def _class_body(pattern: str) -> str:
+    """The code points polars' regex ``pattern`` (one character class) matches, as ranges:
+    the body of a Python character class, exact by construction (polars decides)."""
     ranges: list[tuple[int, int]] = []
-    for c in map(ord, hits):
+    for c in map(ord, _polars_hits(pattern)):
         if ranges and ranges[-1][1] == c - 1:
             ranges[-1] = (ranges[-1][0], c)
         else:
@@ -75,26 +79,38 @@ def _class_body(name: str) -> str:
 def python_pattern(pattern: str) -> str:
     """``pattern`` (polars' regex syntax) in Python's ``re`` syntax.
 
-    ``\\p{Name}`` classes become the code points polars' regex gives them, ``\\x{HHHH}`` the
-    character, a final ``$`` (the end of the text in Rust) ``\\Z``.
+    The classes whose meaning differs (``\\p{Name}``, ``\\s``, ``\\d``, ``\\w``) become the
+    code points polars' regex gives them; ``\\x{HHHH}`` the character; a final ``$`` (the
+    end of the text in Rust) ``\\Z``. ``\\b`` is kept: Python's word characters differ from
+    Rust's only on marks and non-decimal numbers, which no rule's input holds next to a
+    ``\\b`` (the rules run on text cleaned to letters, digits and spaces).
+
+    Raises:
+        ValueError: a negated class (``\\P{..}``, ``\\S``, ``\\D``, ``\\W``) inside brackets.
     """
     out: list[str] = []
     i, in_class = 0, False
     while i < len(pattern):
         c = pattern[i]
-        if c == "\\" and pattern.startswith(("p{", "x{"), i + 1):
-            close = pattern.index("}", i)
-            name = pattern[i + 3 : close]
-            if pattern[i + 1] == "x":
-                out.append(re.escape(chr(int(name, 16))))
-            else:
-                body = _class_body(name)
-                out.append(body if in_class else f"[{body}]")
-            i = close + 1
-            continue
         if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
+            nxt = pattern[i + 1 : i + 2]
+            if nxt in ("p", "P", "x") and pattern[i + 2 : i + 3] == "{":
+                close = pattern.index("}", i)
+                name, i = pattern[i + 3 : close], close + 1
+                if nxt == "x":
+                    out.append(re.escape(chr(int(name, 16))))
+                    continue
+                body = _class_body(rf"\p{{{name}}}")
+                negated = nxt == "P"
+            elif nxt in ("s", "d", "w", "S", "D", "W"):
+                body, negated, i = _class_body(rf"\{nxt.lower()}"), nxt.isupper(), i + 2
+            else:
+                out.append(pattern[i : i + 2])
+                i += 2
+                continue
+            if negated and in_class:
+                raise ValueError(f"negated class inside brackets in {pattern!r}: not translated")
+            out.append(body if in_class else f"[{'^' if negated else ''}{body}]")
             continue
         if c == "[" and not in_class:
             in_class = True
@@ -220,13 +236,20 @@ class Lower(Step):
 
 @dataclass(frozen=True)
 class Strip(Step):
-    """Leading and trailing whitespace removed."""
+    """Leading and trailing whitespace removed (Unicode White_Space, as Rust's ``trim``: not
+    Python's wider ``str.isspace``, which also takes the separators U+001C-U+001F)."""
 
     def expr(self, e: pl.Expr) -> pl.Expr:
         return e.str.strip_chars()
 
     def text(self, s: str) -> str:
-        return s.strip()
+        return s.strip(_whitespace())
+
+
+@functools.cache
+def _whitespace() -> str:
+    """The characters polars' ``\\s`` (Unicode White_Space) matches."""
+    return "".join(_polars_hits(r"\s"))
 
 
 @dataclass(frozen=True)
