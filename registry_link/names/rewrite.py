@@ -43,6 +43,7 @@ __all__ = [
     "Sub",
     "chain_expr",
     "chain_text",
+    "compile_chain",
     "python_pattern",
 ]
 
@@ -282,6 +283,14 @@ def chain_expr(chain: Chain, e: pl.Expr) -> pl.Expr:
     for step in chain:
         e = step.expr(e)
     return e
+
+
+def compile_chain(chain: Chain) -> None:
+    """Prepare ``chain``'s Python evaluation now (its patterns translated and compiled: the
+    first translation of a ``\\p{...}`` class asks polars about every code point, ~0.5 s
+    once), not on the first value a search meets."""
+    for step in chain:
+        step.text("")
 
 
 def chain_text(chain: Chain, s: str | None) -> str | None:

@@ -135,6 +135,22 @@ if sorted(_covered) != sorted(c for c in STANDARDISED_SCHEMA if c != "flags"):  
     raise AssertionError("the parts must cover each standardised column once")
 
 
+def prepare_python_rules() -> None:
+    """Compile the rule tables the per-value rules read in Python (:class:`PerValueRule`), once
+    per process: a search's first new value then pays none of it."""
+    from registry_link.names import arabic, keys, latin, translit
+    from registry_link.names.rewrite import compile_chain
+    from registry_link.standardise import places
+
+    for chain in (
+        latin.CLEAN + latin.NAME_RULES,
+        arabic.NORMALISE + translit.TO_LATIN,
+        keys.KEY,
+        places._ALIAS_KEY,
+    ):
+        compile_chain(chain)
+
+
 def applies_to(settings: SourceSettings) -> bool:
     """Whether records read with ``settings`` can be standardised by parts."""
     return settings.dependants_mode == "none"
