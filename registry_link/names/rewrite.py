@@ -34,6 +34,7 @@ import polars as pl
 __all__ = [
     "Chain",
     "Literal_",
+    "Lower",
     "Many",
     "NonEmpty",
     "Normalize",
@@ -45,19 +46,21 @@ __all__ = [
     "chain_text",
     "compile_chain",
     "python_pattern",
+    "python_replacement",
 ]
 
 
-_ALL_CODE_POINTS: list[str] = []
+@functools.cache
+def _all_characters() -> pl.Series:
+    """Every Unicode scalar value (no surrogates: polars holds UTF-8), as a polars series."""
+    return pl.Series(
+        [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF], dtype=pl.Utf8
+    )
 
 
 def _polars_hits(pattern: str) -> list[str]:
     """Every character polars' regex ``pattern`` (one character class) matches."""
-    if not _ALL_CODE_POINTS:
-        _ALL_CODE_POINTS.extend(
-            chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF
-        )
-    chars = pl.Series(_ALL_CODE_POINTS, dtype=pl.Utf8)
+    chars = _all_characters()
     return chars.filter(chars.str.contains(f"^{pattern}$")).to_list()
 
 
@@ -83,8 +86,9 @@ def python_pattern(pattern: str) -> str:
     The classes whose meaning differs (``\\p{Name}``, ``\\s``, ``\\d``, ``\\w``) become the
     code points polars' regex gives them; ``\\x{HHHH}`` the character; a final ``$`` (the
     end of the text in Rust) ``\\Z``. ``\\b`` is kept: Python's word characters differ from
-    Rust's only on marks and non-decimal numbers, which no rule's input holds next to a
-    ``\\b`` (the rules run on text cleaned to letters, digits and spaces).
+    Rust's on a few (marks, some numbers and connectors), which the rules' patterns with
+    ``\\b`` do not meet (they run on text already cleaned to letters, digits and spaces;
+    the property tests feed them any character).
 
     Raises:
         ValueError: a negated class (``\\P{..}``, ``\\S``, ``\\D``, ``\\W``) inside brackets.
@@ -126,7 +130,12 @@ def python_pattern(pattern: str) -> str:
 
 
 def python_replacement(replacement: str) -> str:
-    """A polars replacement (``${1}``, ``$1``) in Python's ``re.sub`` syntax."""
+    """A polars replacement in Python's ``re.sub`` syntax (groups written ``${1}``).
+
+    Raises:
+        ValueError: another ``$`` form (``$1x`` is the group named ``1x`` in Rust) or a
+            backslash (an escape in Python, a letter in Rust).
+    """
     if "\\" in replacement:
         raise ValueError(f"backslash in replacement {replacement!r}: not supported")
     out = re.sub(r"\$\{(\d+)\}", r"\\g<\1>", replacement)
