@@ -25,18 +25,23 @@ from registry_link.standardise import places, text
 from registry_link.standardise.names import latin_form, latin_form_expr
 from tests.standardise.test_std_properties import _TEXT
 
-#: Every chain the rules are made of (name → chain).
-CHAINS: dict[str, Chain] = {
-    "latin.CLEAN": latin.CLEAN,
-    "latin.NAME_RULES": latin.NAME_RULES,
-    "latin.CLEAN+NAME_RULES": latin.CLEAN + latin.NAME_RULES,
-    "arabic.NORMALISE": arabic.NORMALISE,
-    "translit.NAME_RULES": translit.NAME_RULES,
-    "translit.NORMALISE+TO_LATIN": arabic.NORMALISE + translit.TO_LATIN,
-    "keys.KEY": keys.KEY,
-    "keys.REWRITTEN": keys.REWRITTEN,
-    "text.CODE_KEY": text.CODE_KEY,
-    "places._ALIAS_KEY": places._ALIAS_KEY,
+#: Every chain the rules are made of: name → (chain, the chain that makes its input in the
+#: pipeline). A chain that runs after another is held equal on that one's output: the
+#: patterns with ``\\b`` read a mark beside a letter differently in the two engines (a
+#: word character in Rust, not in Python), and ``latin.CLEAN`` and ``arabic.NORMALISE``
+#: remove every mark before them (see ``test_marks_never_reach_the_word_boundary_rules``).
+CHAINS: dict[str, tuple[Chain, Chain]] = {
+    "latin.CLEAN": (latin.CLEAN, ()),
+    "latin.NAME_RULES": (latin.NAME_RULES, latin.CLEAN),
+    "latin.CLEAN+NAME_RULES": (latin.CLEAN + latin.NAME_RULES, ()),
+    "arabic.NORMALISE": (arabic.NORMALISE, ()),
+    "translit.NAME_RULES": (translit.NAME_RULES, arabic.NORMALISE),
+    "translit.NORMALISE+TO_LATIN": (arabic.NORMALISE + translit.TO_LATIN, ()),
+    "keys.KEY of Latin forms": (keys.KEY, latin.CLEAN + latin.NAME_RULES),
+    "keys.KEY of transliterations": (keys.KEY, arabic.NORMALISE + translit.TO_LATIN),
+    "keys.REWRITTEN": (keys.REWRITTEN, latin.CLEAN + latin.NAME_RULES),
+    "text.CODE_KEY": (text.CODE_KEY, ()),
+    "places._ALIAS_KEY": (places._ALIAS_KEY, ()),
 }
 
 #: Name-like text: the rules' own words (particles, articles, honorifics, Abd compounds,
@@ -77,7 +82,18 @@ def _differences(chain: Chain, values: list[str | None]) -> list[tuple[str | Non
 @_SETTINGS
 @given(values=_VALUES)
 def test_a_chain_gives_in_python_what_polars_gives(name: str, values: list[str | None]) -> None:
-    assert _differences(CHAINS[name], values) == []
+    chain, before = CHAINS[name]
+    assert _differences(chain, _by_polars(before, values)) == []
+
+
+@_SETTINGS
+@given(values=_VALUES)
+def test_marks_never_reach_the_word_boundary_rules(values: list[str | None]) -> None:
+    marks = re.compile(python_pattern(r"\p{M}"))
+    for before in (latin.CLEAN, arabic.NORMALISE):
+        assert not any(v and marks.search(v) for v in _by_polars(before, values))
+    # (the one reading they would differ on: a mark beside a word boundary)
+    assert _differences(latin.NAME_RULES, ["x\u0301abd el kader"]) != []
 
 
 @_SETTINGS
