@@ -39,6 +39,7 @@ __all__ = [
     "Literal_",
     "Lower",
     "Many",
+    "NewerUnicode",
     "NonEmpty",
     "Normalize",
     "Pad",
@@ -223,9 +224,18 @@ class Many(Step):
         return compiled.sub(lambda m: table[m.group()], s)
 
 
+class NewerUnicode(ValueError):
+    """A character Python's Unicode database does not know (Python's ``unicodedata`` may be
+    older than polars' tables): its normal form, case and classes may differ there."""
+
+
 @dataclass(frozen=True)
 class Normalize(Step):
-    """Unicode normal form (``str.normalize``)."""
+    """Unicode normal form (``str.normalize``).
+
+    In Python, a text holding a character unassigned in Python's Unicode database raises
+    :class:`NewerUnicode` (:func:`chain_text` then asks polars).
+    """
 
     form: Literal["NFC", "NFKC", "NFD", "NFKD"]
 
@@ -233,6 +243,8 @@ class Normalize(Step):
         return e.str.normalize(self.form)
 
     def text(self, s: str) -> str:
+        if not s.isascii() and any(unicodedata.category(c) == "Cn" for c in s):
+            raise NewerUnicode(s)
         return unicodedata.normalize(self.form, s)
 
 
@@ -306,9 +318,14 @@ def compile_chain(chain: Chain) -> None:
 
 
 def chain_text(chain: Chain, s: str | None) -> str | None:
-    """``chain`` on one value in Python: what :func:`chain_expr` gives on it."""
-    for step in chain:
-        if s is None:
-            return None
-        s = step.text(s)
-    return s
+    """``chain`` on one value in Python: what :func:`chain_expr` gives on it (polars reads
+    a value with a character newer than Python's Unicode database: :class:`NewerUnicode`)."""
+    value = s
+    try:
+        for step in chain:
+            if value is None:
+                return None
+            value = step.text(value)
+    except NewerUnicode:
+        return pl.select(chain_expr(chain, pl.lit(s, dtype=pl.Utf8))).item()
+    return value

@@ -15,6 +15,8 @@ from registry_link.names import arabic, keys, latin, translit
 from registry_link.names.rewrite import (
     Chain,
     Many,
+    NewerUnicode,
+    Normalize,
     Sub,
     chain_expr,
     chain_text,
@@ -165,3 +167,14 @@ def test_python_patterns_take_polars_classes() -> None:
 def test_replace_many_keys_have_one_length() -> None:
     with pytest.raises(ValueError, match="several lengths"):
         Many.of({"a": "b", "ab": "c"})
+
+
+def test_a_character_newer_than_pythons_unicode_is_read_by_polars() -> None:
+    """A character Python's Unicode database does not know (here one never assigned) sends
+    the value to polars: the same result, whatever the two databases' versions."""
+    unknown = "\u0378"  # (a Greek code point unassigned in every Unicode version so far)
+    for chain in (latin.CLEAN + latin.NAME_RULES, arabic.NORMALISE, text.CODE_KEY):
+        values = [f"محمد{unknown}", f"Bénani {unknown}x"]
+        assert _differences(chain, values) == []
+    with pytest.raises(NewerUnicode):
+        Normalize("NFKC").text(f"a{unknown}")
