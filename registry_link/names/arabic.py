@@ -14,6 +14,17 @@ from typing import Final
 
 import polars as pl
 
+from registry_link.names.rewrite import (
+    Chain,
+    Many,
+    NonEmpty,
+    Normalize,
+    Strip,
+    Sub,
+    chain_expr,
+    chain_text,
+)
+
 #: Character folds applied to Arabic text (single characters → replacement, "" deletes).
 ARABIC_FOLDS: Final[dict[str, str]] = {
     **{chr(c): "" for c in range(0x064B, 0x0653)},  # harakat, shadda, sukun
@@ -63,23 +74,29 @@ _DELETE_RE: Final[str] = _fold_pattern()
 _REPLACE: Final[dict[str, str]] = {k: v for k, v in ARABIC_FOLDS.items() if v != ""}
 
 
+#: :func:`normalise_arabic_expr`'s chain.
+NORMALISE: Final[Chain] = (
+    Normalize("NFKC"),
+    Sub(_DELETE_RE, ""),
+    Many.of(_REPLACE),
+    Sub(r"[^\p{L}\p{N}]+", " "),
+    Strip(),
+    NonEmpty(),
+)
+
+
 def normalise_arabic_expr(e: pl.Expr) -> pl.Expr:
     """Normalised Arabic text of an expression of strings (null stays null; empty → null).
 
     Only letters, digits and single spaces remain; Latin letters are kept as they are.
     """
-    out = e.str.normalize("NFKC").str.replace_all(_DELETE_RE, "")
-    out = out.str.replace_many(list(_REPLACE), list(_REPLACE.values()))
-    out = out.str.replace_all(r"[^\p{L}\p{N}]+", " ")
-    out = out.str.strip_chars()
-    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+    return chain_expr(NORMALISE, e)
 
 
 def normalise_arabic(text: str | None) -> str | None:
-    """Scalar :func:`normalise_arabic_expr` (same result, for one value)."""
-    if text is None:
-        return None
-    return pl.select(normalise_arabic_expr(pl.lit(text, dtype=pl.Utf8))).item()
+    """Scalar :func:`normalise_arabic_expr` (same result, for one value: the same chain run in
+    Python)."""
+    return chain_text(NORMALISE, text)
 
 
 def contains_arabic_expr(e: pl.Expr) -> pl.Expr:

@@ -21,6 +21,8 @@ from typing import Final
 
 import polars as pl
 
+from registry_link.names.rewrite import Chain, Many, Sub, chain_expr, chain_text
+
 _DOUBLES: Final[list[str]] = [c + c for c in "abcdefghijklmnopqrstuvwxyz"]
 _SINGLES: Final[list[str]] = list("abcdefghijklmnopqrstuvwxyz")
 
@@ -62,10 +64,20 @@ CAN_U: Final[int] = 8
 NONEMPTY: Final[int] = 16
 
 
+#: Doubled letters written once (twice over, so that triples also collapse).
+COLLAPSE_DOUBLES: Final[Chain] = (
+    Many.of(list(zip(_DOUBLES, _SINGLES, strict=True))),
+    Many.of(list(zip(_DOUBLES, _SINGLES, strict=True))),
+)
+#: The rewrites of a matching form before its vowels are read or dropped.
+REWRITTEN: Final[Chain] = COLLAPSE_DOUBLES + tuple(Sub(p, r) for p, r in _REWRITES)
+#: The key chain of a Latin matching form (:func:`name_key_expr`).
+KEY: Final[Chain] = (*REWRITTEN, Sub(f"[{_VOWELS}]+", ""))
+
+
 def collapse_doubles_expr(e: pl.Expr) -> pl.Expr:
     """Doubled letters written once (applied twice so that triples also collapse)."""
-    out = e.str.replace_many(_DOUBLES, _SINGLES)
-    return out.str.replace_many(_DOUBLES, _SINGLES)
+    return chain_expr(COLLAPSE_DOUBLES, e)
 
 
 def name_key_expr(e: pl.Expr) -> pl.Expr:
@@ -92,14 +104,16 @@ def _column_key_expr(column: str) -> pl.Expr:
 
 
 def _key_expr(e: pl.Expr) -> pl.Expr:
-    return _rewritten_expr(e).str.replace_all(f"[{_VOWELS}]+", "")
+    return chain_expr(KEY, e)
 
 
 def _rewritten_expr(e: pl.Expr) -> pl.Expr:
-    out = collapse_doubles_expr(e)
-    for pattern, replacement in _REWRITES:
-        out = out.str.replace_all(pattern, replacement)
-    return out
+    return chain_expr(REWRITTEN, e)
+
+
+def key_of_form(form: str | None) -> str | None:
+    """:func:`name_key_expr` of one Latin matching form, in Python (the same chain)."""
+    return chain_text(KEY, form)
 
 
 def vowel_codes_expr(e: pl.Expr) -> pl.Expr:
@@ -145,3 +159,10 @@ def token_keys_expr(e: pl.Expr) -> pl.Expr:
     keys = keys.list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
     keys = keys.list.unique().list.sort()
     return pl.when(e.is_null()).then(pl.lit([], dtype=pl.List(pl.Utf8))).otherwise(keys)
+
+
+def token_keys_of_form(form: str | None) -> list[str]:
+    """:func:`token_keys_expr` of one Latin matching form, in Python (the same chain)."""
+    if form is None:
+        return []
+    return sorted({k for k in (chain_text(KEY, t) for t in form.split(" ")) if k})

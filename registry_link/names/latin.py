@@ -32,6 +32,20 @@ from typing import Final
 
 import polars as pl
 
+from registry_link.names.rewrite import (
+    Chain,
+    Literal_,
+    Lower,
+    Many,
+    NonEmpty,
+    Normalize,
+    Pad,
+    Strip,
+    Sub,
+    chain_expr,
+    chain_text,
+)
+
 _LETTER_FOLDS: Final[dict[str, str]] = {
     "ç": "s",
     "Ç": "s",
@@ -126,15 +140,61 @@ SHORT_FORMS: Final[dict[str, str]] = {
 }
 
 
+#: :data:`SHORT_FORMS` as rewrites.
+FOLD_SHORT_FORMS: Final[Chain] = tuple(
+    Sub(rf"\b{short}\b", full) for short, full in SHORT_FORMS.items()
+)
+
+
 def fold_short_forms_expr(e: pl.Expr) -> pl.Expr:
     """Matching form with each Moroccan short-form token (:data:`SHORT_FORMS`) made full."""
-    for short, full in SHORT_FORMS.items():
-        e = e.str.replace_all(rf"\b{short}\b", full)
-    return e
+    return chain_expr(FOLD_SHORT_FORMS, e)
 
 
 def _alt(words: tuple[str, ...] | list[str]) -> str:
     return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
+
+
+#: :func:`clean_latin_expr`'s chain.
+CLEAN: Final[Chain] = (
+    Many.of(_LETTER_FOLDS),
+    Normalize("NFKD"),
+    Sub(r"\p{M}+", ""),
+    Lower(),
+    Sub(r"[^a-z0-9]+", " "),
+    Strip(),
+    NonEmpty(),
+)
+
+#: :func:`apply_latin_name_rules_expr`'s chain (the comments say what each rewrite does).
+NAME_RULES: Final[Chain] = (
+    Pad(),
+    *(Literal_(f" {short} ", f" {full} ") for short, full in _ABBREVIATIONS.items()),
+    Strip(),
+    # Abd compounds: "abd el kader", "abdel kader", "abd elkader" -> "abdelkader"
+    Sub(r"\babd(?:el|al|ul|oul)? (?:(?:el|al|ul|l|e|a) )?", "abdel"),
+    # assimilated article inside Abd compounds: abderrahim -> abdelrrahim, abdeslam -> abdelslam
+    *(Sub(rf"\babd(?:e|a|ou|u|o){c}{c}?([a-z]{{2,}})", f"abdel{c}${{1}}") for c in _SUN),
+    # the article vowel of an Abd compound is not a choice: Abdul/Abdal/Abdoul Aziz = Abdelaziz
+    Sub(r"\babd(?:al|ul|oul|il)([a-z]{2,})", "abdel${1}"),
+    # honorifics (only when followed by another token)
+    Sub(r"\b(?:(?:el|al|l) )?" + _alt(HONORIFICS) + " ", ""),
+    # separate article tokens followed by another token
+    Sub(r"\b" + _alt(ARTICLES) + " ", ""),
+    # article glued at the start of a token
+    Sub(r"\bel([a-z]{4,})", "${1}"),
+    Sub(r"\bal([b-df-hj-kmnp-tv-z][a-z]{3,})", "${1}"),
+    # Moroccan article written as a bare l: Lkbir, Lmaati, Lhoussaine, Lyoussi (never l + vowel)
+    Sub(r"\bl([b-df-hj-kmnp-tv-z][a-z]{3,})", "${1}"),
+    *(Sub(rf"\be{c}{c}([a-z]{{2,}})", f"{c}${{1}}") for c in _SUN),
+    Sub(r"\bechch?([a-z]{2,})", "ch${1}"),
+    # particles glued to the following token
+    Sub(r"\b(" + _alt(PARTICLES) + ") ", "${1}"),
+    Sub(r" +", " "),
+    Strip(),
+    *FOLD_SHORT_FORMS,
+    NonEmpty(),
+)
 
 
 def clean_latin_expr(e: pl.Expr) -> pl.Expr:
@@ -142,10 +202,7 @@ def clean_latin_expr(e: pl.Expr) -> pl.Expr:
 
     Empty results are null. No name rules are applied (see :func:`normalise_latin_expr`).
     """
-    out = e.str.replace_many(list(_LETTER_FOLDS), list(_LETTER_FOLDS.values()))
-    out = out.str.normalize("NFKD").str.replace_all(r"\p{M}+", "").str.to_lowercase()
-    out = out.str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
-    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+    return chain_expr(CLEAN, e)
 
 
 def apply_latin_name_rules_expr(e: pl.Expr) -> pl.Expr:
@@ -153,33 +210,7 @@ def apply_latin_name_rules_expr(e: pl.Expr) -> pl.Expr:
 
     Input must already be cleaned (:func:`clean_latin_expr`); output is null when empty.
     """
-    out = " " + e + " "
-    for short, full in _ABBREVIATIONS.items():
-        out = out.str.replace_all(f" {short} ", f" {full} ", literal=True)
-    out = out.str.strip_chars()
-    # Abd compounds: "abd el kader", "abdel kader", "abd elkader" -> "abdelkader"
-    out = out.str.replace_all(r"\babd(?:el|al|ul|oul)? (?:(?:el|al|ul|l|e|a) )?", "abdel")
-    # assimilated article inside Abd compounds: abderrahim -> abdelrrahim, abdeslam -> abdelslam
-    for c in _SUN:
-        out = out.str.replace_all(rf"\babd(?:e|a|ou|u|o){c}{c}?([a-z]{{2,}})", f"abdel{c}${{1}}")
-    # the article vowel of an Abd compound is not a choice: Abdul/Abdal/Abdoul Aziz = Abdelaziz
-    out = out.str.replace_all(r"\babd(?:al|ul|oul|il)([a-z]{2,})", "abdel${1}")
-    # honorifics (only when followed by another token)
-    out = out.str.replace_all(r"\b(?:(?:el|al|l) )?" + _alt(HONORIFICS) + " ", "")
-    # separate article tokens followed by another token
-    out = out.str.replace_all(r"\b" + _alt(ARTICLES) + " ", "")
-    # article glued at the start of a token
-    out = out.str.replace_all(r"\bel([a-z]{4,})", "${1}")
-    out = out.str.replace_all(r"\bal([b-df-hj-kmnp-tv-z][a-z]{3,})", "${1}")
-    # Moroccan article written as a bare l: Lkbir, Lmaati, Lhoussaine, Lyoussi (never l + vowel)
-    out = out.str.replace_all(r"\bl([b-df-hj-kmnp-tv-z][a-z]{3,})", "${1}")
-    for c in _SUN:
-        out = out.str.replace_all(rf"\be{c}{c}([a-z]{{2,}})", f"{c}${{1}}")
-    out = out.str.replace_all(r"\bechch?([a-z]{2,})", "ch${1}")
-    # particles glued to the following token
-    out = out.str.replace_all(r"\b(" + _alt(PARTICLES) + ") ", "${1}")
-    out = fold_short_forms_expr(out.str.replace_all(r" +", " ").str.strip_chars())
-    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+    return chain_expr(NAME_RULES, e)
 
 
 def normalise_latin_expr(e: pl.Expr) -> pl.Expr:
@@ -188,4 +219,9 @@ def normalise_latin_expr(e: pl.Expr) -> pl.Expr:
     Lowercase ASCII, accents removed, punctuation → space, honorifics and articles
     dropped, particles glued to the following token (see the module docstring).
     """
-    return apply_latin_name_rules_expr(clean_latin_expr(e))
+    return chain_expr(CLEAN + NAME_RULES, e)
+
+
+def normalise_latin(text: str | None) -> str | None:
+    """:func:`normalise_latin_expr` of one value, in Python (the same chains)."""
+    return chain_text(CLEAN + NAME_RULES, text)

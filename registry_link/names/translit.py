@@ -25,8 +25,9 @@ from typing import Final
 
 import polars as pl
 
-from registry_link.names.arabic import normalise_arabic_expr
-from registry_link.names.latin import fold_short_forms_expr
+from registry_link.names.arabic import NORMALISE
+from registry_link.names.latin import FOLD_SHORT_FORMS
+from registry_link.names.rewrite import Chain, Many, NonEmpty, Strip, Sub, chain_expr, chain_text
 
 _AR_HONORIFICS: Final[tuple[str, ...]] = (
     "مولاي",
@@ -89,15 +90,54 @@ def _alt(words: tuple[str, ...]) -> str:
     return "(?:" + "|".join(sorted(words, key=len, reverse=True)) + ")"
 
 
+#: :func:`apply_arabic_name_rules_expr`'s chain.
+NAME_RULES: Final[Chain] = (
+    Sub(r"\bعبد ", "عبد"),
+    Sub(r"\b" + _alt(_AR_HONORIFICS) + " ", ""),
+    Sub(r"\bال ", ""),
+    Sub(r"\bال(" + _alt(_AR_NOT_ARTICLE) + r")\b", "إل${1}"),
+    Sub(r"\bال(\p{L}{3,})", "${1}"),
+    Sub(r"\b(" + _alt(_AR_PARTICLES) + ") ", "${1}"),
+    Sub(" +", " "),
+    Strip(),
+)
+
+#: :func:`arabic_to_latin_expr`'s chain (after :data:`~.arabic.NORMALISE`).
+TO_LATIN: Final[Chain] = (
+    Sub(r"[^\p{Arabic} ]+", ""),
+    # within a word only (before particles are glued: آيت طالب = Ait Taleb = aittaleb)
+    Many.of([(p, f"{p[0]}e{p[1]}") for p in _SAME_LETTER_PAIRS]),
+    *NAME_RULES,
+    Sub(r"لله\b", "llah"),
+    Sub(r"الاله\b", "alilah"),
+    Sub(r"\bطه\b", "taha"),
+    Sub(r"اه\b", "at"),
+    # keep letters apart that would read as a Latin digraph (س+ه is not ch, ر+ه is not gh)
+    Sub(r"([سصكقدضذڭشخغ])([هح])", "${1}e${2}"),
+    Sub(r"\b([رتط])([هح])", "${1}e${2}"),
+    Sub(r"([دت])([جش])", "${1}e${2}"),
+    # Arabic writes a geminate once (shadda): two equal letters are two consonants (ممدوح)
+    Many.of([(t, f"{t[0]}e{t[0]}") for t in _TWINS]),
+    Sub(r"\bعبدال", "abdel"),
+    Sub(r"\bعبد", "abd"),
+    Sub(r"\bو", "w"),
+    Sub(r"\bي", "y"),
+    Sub(r"([او])ي", "${1}y"),
+    Sub(r"ه\b", "a"),
+    Sub(r"ع\b", "a"),
+    Sub(r"\bا", "e"),
+    Many.of(_LETTERS),
+    Sub(r"[^a-z ]+", ""),
+    Sub(" +", " "),
+    Strip(),
+    *FOLD_SHORT_FORMS,
+    NonEmpty(),
+)
+
+
 def apply_arabic_name_rules_expr(e: pl.Expr) -> pl.Expr:
     """Abd-compound, honorific, article and particle rules on normalised Arabic text."""
-    out = e.str.replace_all(r"\bعبد ", "عبد")
-    out = out.str.replace_all(r"\b" + _alt(_AR_HONORIFICS) + " ", "")
-    out = out.str.replace_all(r"\bال ", "")
-    out = out.str.replace_all(r"\bال(" + _alt(_AR_NOT_ARTICLE) + r")\b", "إل${1}")
-    out = out.str.replace_all(r"\bال(\p{L}{3,})", "${1}")
-    out = out.str.replace_all(r"\b(" + _alt(_AR_PARTICLES) + ") ", "${1}")
-    return out.str.replace_all(" +", " ").str.strip_chars()
+    return chain_expr(NAME_RULES, e)
 
 
 def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
@@ -106,26 +146,9 @@ def arabic_to_latin_expr(e: pl.Expr) -> pl.Expr:
     Non-Arabic characters are dropped. The result follows the same conventions as
     :func:`registry_link.names.latin.normalise_latin_expr` (lowercase a-z, single spaces).
     """
-    arabic_only = normalise_arabic_expr(e).str.replace_all(r"[^\p{Arabic} ]+", "")
-    # within a word only (before particles are glued: آيت طالب = Ait Taleb = aittaleb)
-    arabic_only = arabic_only.str.replace_many(
-        _SAME_LETTER_PAIRS, [f"{p[0]}e{p[1]}" for p in _SAME_LETTER_PAIRS]
-    )
-    out = apply_arabic_name_rules_expr(arabic_only)
-    out = out.str.replace_all(r"لله\b", "llah").str.replace_all(r"الاله\b", "alilah")
-    out = out.str.replace_all(r"\bطه\b", "taha").str.replace_all(r"اه\b", "at")
-    # keep letters apart that would read as a Latin digraph (س+ه is not ch, ر+ه is not gh)
-    out = out.str.replace_all(r"([سصكقدضذڭشخغ])([هح])", "${1}e${2}")
-    out = out.str.replace_all(r"\b([رتط])([هح])", "${1}e${2}").str.replace_all(
-        r"([دت])([جش])", "${1}e${2}"
-    )
-    # Arabic writes a geminate once (shadda): two equal letters are two consonants (ممدوح)
-    out = out.str.replace_many(_TWINS, [f"{t[0]}e{t[0]}" for t in _TWINS])
-    out = out.str.replace_all(r"\bعبدال", "abdel").str.replace_all(r"\bعبد", "abd")
-    out = out.str.replace_all(r"\bو", "w").str.replace_all(r"\bي", "y")
-    out = out.str.replace_all(r"([او])ي", "${1}y")
-    out = out.str.replace_all(r"ه\b", "a").str.replace_all(r"ع\b", "a").str.replace_all(r"\bا", "e")
-    out = out.str.replace_many(list(_LETTERS), list(_LETTERS.values()))
-    out = out.str.replace_all(r"[^a-z ]+", "").str.replace_all(" +", " ").str.strip_chars()
-    out = fold_short_forms_expr(out)
-    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+    return chain_expr(NORMALISE + TO_LATIN, e)
+
+
+def arabic_to_latin(text: str | None) -> str | None:
+    """:func:`arabic_to_latin_expr` of one value, in Python (the same chains)."""
+    return chain_text(NORMALISE + TO_LATIN, text)

@@ -69,7 +69,7 @@ from registry_link.search.query import (
     standardise_records,
 )
 from registry_link.standardise.distinct import ValueMemo, remembered_values
-from registry_link.standardise.parts import PartsMemo
+from registry_link.standardise.parts import PartsMemo, prepare_python_rules
 from registry_link.standardise.pipeline import StandardisedList
 
 #: Registry fields a candidate shows (besides its ids).
@@ -222,6 +222,7 @@ class RegistryIndex:
         self._compare_memo = ValueMemo()
         self._derived_memo = DerivedMemo()
         self._few: dict[tuple[str, ...], FewPairs] = {}
+        prepare_python_rules()
         self._snapshot = _Snapshot(
             registry=frame,
             alive=np.ones(frame.height, dtype=bool),

@@ -15,14 +15,48 @@ the rules' own, so they are the same with or without it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import polars as pl
 
 Rule = Callable[[pl.LazyFrame], pl.LazyFrame]
+
+#: At most this many new values of a rule are computed in Python (:class:`PerValueRule`)
+#: when a memo is active; more go through polars (a batch-sized call).
+FEW_VALUES: Final[int] = 128
+
+
+@dataclass(frozen=True, eq=False)
+class PerValueRule:
+    """A rule (``frame``: adds columns to a one-column lazy frame, as :data:`Rule`) and the
+    same columns of one value computed in Python (``one``: value → column → result, from the
+    same rule tables: :mod:`registry_link.names.rewrite`).
+
+    Under :func:`remembered_values` (a search standardising a record or a few), a few new
+    values are computed by ``one`` (tens of microseconds a value, against polars' fixed cost
+    of taking in the rule's expressions, ~10 ms); otherwise, and for the batch, by ``frame``.
+    ``name`` keys the memo (one per rule and column).
+    """
+
+    name: str
+    frame: Rule
+    one: Callable[[Any], Mapping[str, Any]]
+
+    def __call__(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        return self.frame(lf)
+
+    def rows(self, column: str, values: list[Any], schema: Mapping[str, Any]) -> pl.DataFrame:
+        """The frame ``frame`` gives for ``values`` (non-null), ``schema`` its columns."""
+        new = [c for c in schema if c != column]
+        rows = []
+        for v in values:
+            out = self.one(v)
+            rows.append((v, *(out[c] for c in new)))
+        return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
 
 class ValueMemo:
@@ -88,6 +122,8 @@ def remembering() -> bool:
 def _rule_key(column: str, rule: Rule | dict[str, pl.Expr]) -> Hashable:
     if isinstance(rule, dict):
         return (column, "columns", tuple(rule))
+    if isinstance(rule, PerValueRule):
+        return (column, "rule", rule.name)
     return (column, "rule", getattr(rule, "__qualname__", repr(rule)))
 
 
@@ -110,7 +146,10 @@ def _mapped(distinct: pl.DataFrame, column: str, rule: Rule | dict[str, pl.Expr]
         memo.keep(key, fresh)
         return fresh
     if missing:
-        fresh = run(pl.DataFrame({column: missing}, schema={column: distinct.schema[column]}))
+        if isinstance(rule, PerValueRule) and schema is not None and len(missing) <= FEW_VALUES:
+            fresh = rule.rows(column, missing, schema)
+        else:
+            fresh = run(pl.DataFrame({column: missing}, schema={column: distinct.schema[column]}))
         memo.keep(key, fresh)
         if len(missing) == len(values):
             return fresh

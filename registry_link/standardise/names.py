@@ -19,7 +19,9 @@ Steps (all vectorised):
 from __future__ import annotations
 
 import functools
-from typing import Final
+import re
+from collections.abc import Mapping
+from typing import Any, Final
 
 import polars as pl
 
@@ -31,7 +33,12 @@ from registry_link.names import (
     normalise_latin_expr,
     token_keys_expr,
 )
-from registry_link.standardise.distinct import Rule, with_distinct
+from registry_link.names.arabic import normalise_arabic
+from registry_link.names.keys import key_of_form, token_keys_of_form
+from registry_link.names.latin import normalise_latin
+from registry_link.names.rewrite import python_pattern
+from registry_link.names.translit import arabic_to_latin
+from registry_link.standardise.distinct import PerValueRule, with_distinct
 from registry_link.standardise.text import clean_text_expr, code_key_expr
 
 ARABIC_LETTERS: Final[str] = r"[\u0620-\u064A\u0671-\u06D3\u06FA-\u06FF]"
@@ -61,6 +68,40 @@ def has_arabic_expr(e: pl.Expr) -> pl.Expr:
 def has_latin_expr(e: pl.Expr) -> pl.Expr:
     """Whether a text contains a Latin letter (null -> False)."""
     return e.str.contains(LATIN_LETTERS).fill_null(False)
+
+
+_HAS_ARABIC = re.compile(python_pattern(ARABIC_LETTERS))
+_HAS_LATIN = re.compile(python_pattern(LATIN_LETTERS))
+
+
+def _arabic_only(text: str) -> bool:
+    """:func:`_arabic_only_expr` of one value."""
+    return _HAS_ARABIC.search(text) is not None and _HAS_LATIN.search(text) is None
+
+
+def latin_form(text: str | None) -> str | None:
+    """:func:`latin_form_expr` of one value, in Python (the same rule tables)."""
+    if text is None:
+        return None
+    if _arabic_only(text):
+        return arabic_to_latin(normalise_arabic(text))
+    return normalise_latin(text)
+
+
+def arabic_form(text: str | None) -> str | None:
+    """:func:`arabic_form_expr` of one value, in Python (the same rule tables)."""
+    if text is None or _HAS_ARABIC.search(text) is None:
+        return None
+    return normalise_arabic(text)
+
+
+def _forms(prefix: str, lat: str | None) -> dict[str, Any]:
+    """The key and token keys of a Latin form (the rules' last step), by column."""
+    return {
+        f"{prefix}_lat": lat,
+        f"{prefix}_key": key_of_form(lat),
+        f"{prefix}_tok": token_keys_of_form(lat),
+    }
 
 
 def mixed_script_expr(columns: list[str]) -> pl.Expr:
@@ -212,7 +253,8 @@ def arabic_form_expr(e: pl.Expr) -> pl.Expr:
     return pl.when(has_arabic_expr(e)).then(normalise_arabic_expr(e))
 
 
-def _latin_rule(column: str, prefix: str) -> Rule:
+@functools.cache
+def _latin_rule(column: str, prefix: str) -> PerValueRule:
     """Forms of a Latin name field: own Latin form, its key and token keys."""
     c = pl.col(column)
     latin_only = pl.when(~(has_arabic_expr(c) & ~has_latin_expr(c))).then(c)
@@ -224,10 +266,14 @@ def _latin_rule(column: str, prefix: str) -> Rule:
             name_key_expr(lat).alias(f"{prefix}_key"), token_keys_expr(lat).alias(f"{prefix}_tok")
         )
 
-    return rule
+    def one(value: str) -> Mapping[str, Any]:
+        return _forms(prefix, None if _arabic_only(value) else normalise_latin(value))
+
+    return PerValueRule(f"latin{prefix}", rule, one)
 
 
-def _arabic_rule(column: str, prefix: str) -> Rule:
+@functools.cache
+def _arabic_rule(column: str, prefix: str) -> PerValueRule:
     """Forms of an Arabic name field: normalised Arabic, transliteration, key, token keys."""
 
     def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -238,10 +284,17 @@ def _arabic_rule(column: str, prefix: str) -> Rule:
             name_key_expr(tr).alias(f"{prefix}_key"), token_keys_expr(tr).alias(f"{prefix}_tok")
         )
 
-    return rule
+    def one(value: str) -> Mapping[str, Any]:
+        ar = arabic_form(value)
+        tr = arabic_to_latin(ar)
+        forms = _forms(prefix, tr)
+        return {f"{prefix}_ar": ar, f"{prefix}_tr": tr, **forms}
+
+    return PerValueRule(f"arabic{prefix}", rule, one)
 
 
-def _either_rule(column: str, prefix: str) -> Rule:
+@functools.cache
+def _either_rule(column: str, prefix: str) -> PerValueRule:
     """Forms of a field in either script: Latin form, Arabic form, key, token keys."""
 
     def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -253,7 +306,10 @@ def _either_rule(column: str, prefix: str) -> Rule:
             name_key_expr(lat).alias(f"{prefix}_key"), token_keys_expr(lat).alias(f"{prefix}_tok")
         )
 
-    return rule
+    def one(value: str) -> Mapping[str, Any]:
+        return {**_forms(prefix, latin_form(value)), f"{prefix}_ar": arabic_form(value)}
+
+    return PerValueRule(f"either{prefix}", rule, one)
 
 
 @functools.cache

@@ -135,15 +135,32 @@ if sorted(_covered) != sorted(c for c in STANDARDISED_SCHEMA if c != "flags"):  
     raise AssertionError("the parts must cover each standardised column once")
 
 
+def prepare_python_rules() -> None:
+    """Compile the rule tables the per-value rules read in Python (:class:`PerValueRule`), once
+    per process: a search's first new value then pays none of it."""
+    from registry_link.names import arabic, keys, latin, translit
+    from registry_link.names.rewrite import compile_chain
+    from registry_link.standardise import places
+
+    for chain in (
+        latin.CLEAN + latin.NAME_RULES,
+        arabic.NORMALISE + translit.TO_LATIN,
+        keys.KEY,
+        places._ALIAS_KEY,
+    ):
+        compile_chain(chain)
+
+
 def applies_to(settings: SourceSettings) -> bool:
     """Whether records read with ``settings`` can be standardised by parts."""
     return settings.dependants_mode == "none"
 
 
 class PartsMemo:
-    """Per part, its standardised columns and flag mask per tuple of raw values; the
-    per-value results of the ``standardise`` runs (``values``); the baseline. One per source
-    settings; thread-safe; at most ``limit`` values per part (past it, computed, not kept)."""
+    """Per part, its standardised columns and flag mask per tuple of raw values; the same for
+    the identifiers (``_ids``: a record searched again); the per-value results of the
+    ``standardise`` runs (``values``); the baseline. One per source settings; thread-safe; at
+    most ``limit`` values per part and identifier tuples (past it, computed, not kept)."""
 
     def __init__(self, limit: int = 500_000) -> None:
         self.limit = limit
@@ -151,6 +168,7 @@ class PartsMemo:
         self._parts: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, ...], int]]] = {
             p.name: {} for p in PARTS
         }
+        self._ids: dict[tuple[Any, ...], tuple[tuple[Any, ...], int]] = {}
         self._baseline: int | None = None
         self._lock = threading.Lock()
 
@@ -189,7 +207,48 @@ def _learn(
         memo._baseline = _mask(flags[-1])
 
 
-def _identifiers(columns: Mapping[str, Sequence[object]], settings: SourceSettings) -> pl.DataFrame:
+#: The identifier columns but the row number (a record's position in its call).
+_ID_VALUES: tuple[str, ...] = tuple(c for c in _ID_COLUMNS if c != "row_number")
+
+
+def _identifiers(
+    columns: Mapping[str, Sequence[object]], settings: SourceSettings, memo: PartsMemo
+) -> tuple[dict[str, list[Any]], list[int]]:
+    """The identifier columns (:data:`_ID_COLUMNS`) and flag mask of each record: kept per
+    tuple of identifier values in ``memo``; the records not kept yet through
+    :func:`_identifiers_frame` (one polars query)."""
+    height = len(next(iter(columns.values())))
+    keys = [
+        tuple(columns[f][i] if f in columns else None for f in ID_FIELDS) for i in range(height)
+    ]
+    new = list(dict.fromkeys(k for k in keys if k not in memo._ids))
+    found: dict[tuple[Any, ...], tuple[tuple[Any, ...], int]] = {}
+    if new:
+        frame = _identifiers_frame(
+            {f: [k[j] for k in new] for j, f in enumerate(ID_FIELDS)}, settings
+        )
+        rows = frame.select(_ID_VALUES).rows()
+        found = dict(
+            zip(new, zip(rows, frame.get_column(_FLAG_MASK).to_list(), strict=True), strict=True)
+        )
+        with memo._lock:
+            room = memo.limit - len(memo._ids)
+            for k in new[: max(room, 0)]:
+                memo._ids[k] = found[k]
+    out: dict[str, list[Any]] = {c: [] for c in _ID_VALUES}
+    masks: list[int] = []
+    for k in keys:
+        values, mask = found.get(k) or memo._ids[k]
+        for c, v in zip(_ID_VALUES, values, strict=True):
+            out[c].append(v)
+        masks.append(mask)
+    out["row_number"] = list(range(1, height + 1))
+    return out, masks
+
+
+def _identifiers_frame(
+    columns: Mapping[str, Sequence[object]], settings: SourceSettings
+) -> pl.DataFrame:
     """The identifier columns and flag mask (``_FLAG_MASK``) of each record: the batch's
     clean stage on the identifiers, their cleaning and flag conditions (a few eager calls
     of expressions built once)."""
@@ -256,11 +315,10 @@ def standardise_by_parts(
         _learn(columns, todo, settings, memo)
     baseline = memo._baseline
     assert baseline is not None
-    ids = _identifiers(columns, settings)
-    out: dict[str, list[Any]] = {c: ids.get_column(c).to_list() for c in _ID_COLUMNS}
+    out, id_masks = _identifiers(columns, settings, memo)
     out |= {c: [] for p in PARTS for c in p.columns}
     flags: list[list[str]] = []
-    for record, id_mask in zip(keys, ids.get_column(_FLAG_MASK), strict=True):
+    for record, id_mask in zip(keys, id_masks, strict=True):
         present, absent = id_mask, baseline
         for part, key in zip(PARTS, record, strict=True):
             found = memo._parts[part.name].get(key)

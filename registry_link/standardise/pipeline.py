@@ -9,6 +9,7 @@ summarises in one call.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ from registry_link.standardise.codes import (
     relationship_expr,
 )
 from registry_link.standardise.dates import parse_birth_dates
-from registry_link.standardise.distinct import Rule, with_distinct
+from registry_link.standardise.distinct import PerValueRule, with_distinct
 from registry_link.standardise.ids import (
     cin_malformed_expr,
     clean_id_columns,
@@ -41,6 +42,7 @@ from registry_link.standardise.ids import (
 from registry_link.standardise.names import (
     add_name_forms,
     fix_scripts,
+    latin_form,
     mixed_script_expr,
     split_full_name,
     with_latin_form,
@@ -151,16 +153,24 @@ def _nfkc(e: pl.Expr, field: str) -> pl.Expr:
 
 
 @functools.cache
-def _has_letter_rule(field: str) -> Rule:
+def _has_letter_rule(field: str) -> PerValueRule:
     """``_ok_<field>``: the field's Latin form has a letter (:func:`~.names.with_latin_form`:
     a search standardises one record at a time, and a deep expression costs more to take in
-    than to run; the expression built once)."""
+    than to run; the expression built once). A few new values of a search are read in Python
+    (:func:`~.names.latin_form`: the same rule tables)."""
     has_letter = pl.col("_ok_lat").str.contains("[a-z]").alias(f"_ok_{field}")
 
     def rule(lf: pl.LazyFrame) -> pl.LazyFrame:
         return with_latin_form(lf, field, "_ok_lat").with_columns(has_letter).drop("_ok_lat")
 
-    return rule
+    def one(value: str) -> dict[str, bool | None]:
+        lat = latin_form(value)
+        return {f"_ok_{field}": None if lat is None else _A_LETTER.search(lat) is not None}
+
+    return PerValueRule(f"has_letter_{field}", rule, one)
+
+
+_A_LETTER = re.compile("[a-z]")
 
 
 def _usable_names_stage(frame: pl.DataFrame) -> pl.DataFrame:

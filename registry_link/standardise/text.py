@@ -6,6 +6,8 @@ from typing import Final
 
 import polars as pl
 
+from registry_link.names.rewrite import Chain, Lower, Normalize, Sub, chain_expr
+
 #: Arabic-Indic (U+0660..) and Persian (U+06F0..) digits, and their ASCII equivalents.
 _NATIVE_DIGITS: Final[list[str]] = [chr(0x660 + i) for i in range(10)] + [
     chr(0x6F0 + i) for i in range(10)
@@ -75,14 +77,18 @@ def ascii_digits_expr(e: pl.Expr) -> pl.Expr:
     return e.str.replace_many(_NATIVE_DIGITS, _ASCII_DIGITS)
 
 
+#: :func:`code_key_expr`'s chain.
+CODE_KEY: Final[Chain] = (
+    Normalize("NFKD"),
+    Sub(r"\p{M}", ""),
+    Lower(),
+    Sub(r"[\s.\-_'’]+", ""),
+)
+
+
 def code_key_expr(e: pl.Expr) -> pl.Expr:
     """Comparison key of a code; same as :func:`registry_link.config.codes.code_key`."""
-    return (
-        e.str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[\s.\-_'’]+", "")
-    )
+    return chain_expr(CODE_KEY, e)
 
 
 #: Placeholders of free-text/date fields: words only ("?" there is an unreadable value).

@@ -15,7 +15,7 @@ from registry_link.config.loader import SourceSettings, load_source_config
 from registry_link.io.readers import read_source
 from registry_link.schema import CANONICAL_FIELDS, REGISTRY_FIELDS
 from registry_link.search.query import for_queries, query_settings
-from registry_link.standardise import standardise
+from registry_link.standardise import parts, standardise
 from registry_link.standardise.parts import PartsMemo, applies_to, standardise_by_parts
 from tests.standardise.test_std_properties import _TEXT
 
@@ -97,3 +97,23 @@ def test_a_full_parts_memo_keeps_no_more_and_still_gives_the_batchs_rows() -> No
         assert standardise_by_parts(columns, read, memo).equals(_whole(columns, read))
     assert all(len(kept) <= 2 for kept in memo._parts.values())
     assert 0 < len(memo) <= 2 * len(memo._parts)
+    assert len(memo._ids) == 2
+
+
+def test_identifiers_searched_again_are_read_from_the_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record's identifiers are cleaned and checked once (one polars query): searched again,
+    alone or among others in another order, its rows are still the batch's."""
+    source = load_source_config(ROOT / "configs" / "partner_chambre_fr.yaml")
+    read = for_queries(source)
+    raw = read_source(LISTS["partner_chambre_fr"], source).head(30)
+    raw = raw.select(c for c in FIELDS if c in raw.columns).cast(pl.Utf8)
+    memo = PartsMemo()
+    standardise_by_parts(_columns(raw), read, memo)
+    assert len(memo._ids) == raw.height
+
+    def no_query(*args: object) -> pl.DataFrame:
+        raise AssertionError("the identifiers were standardised again")
+
+    monkeypatch.setattr(parts, "_identifiers_frame", no_query)
+    again = raw.reverse().slice(3, 10)
+    assert standardise_by_parts(_columns(again), read, memo).equals(_whole(_columns(again), read))
