@@ -112,10 +112,24 @@ def test_the_household_rule_adds_every_member_of_the_workers_household() -> None
     assert new.schema == existing.schema
 
 
+def _partner_hints(max_size: int) -> st.SearchStrategy[list[str | None]]:
+    """Partner records' household hints (some none)."""
+    return st.lists(
+        st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=max_size
+    )
+
+
+def _registry_households(max_size: int) -> st.SearchStrategy[list[str | None]]:
+    """Registry persons' households (one no hint names, some none)."""
+    return st.lists(
+        st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=max_size
+    )
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=8),
-    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=12),
+    _partner_hints(max_size=8),
+    _registry_households(max_size=12),
     st.data(),
 )
 def test_extra_pairs_are_the_household_rules_pairs_not_proposed_yet(
@@ -170,8 +184,8 @@ def _extra_pairs_against_every_pair(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=10),
-    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=14),
+    _partner_hints(max_size=10),
+    _registry_households(max_size=14),
     st.data(),
 )
 def test_extra_pairs_equal_the_anti_join_against_every_proposed_pair(
@@ -195,8 +209,8 @@ def test_extra_pairs_equal_the_anti_join_against_every_proposed_pair(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3"])), min_size=1, max_size=10),
-    st.lists(st.one_of(st.none(), st.sampled_from(["H1", "H2", "H3", "H4"])), max_size=14),
+    _partner_hints(max_size=10),
+    _registry_households(max_size=14),
     st.data(),
 )
 def test_household_pairs_are_the_extra_pairs_and_both_frames_gammas(
