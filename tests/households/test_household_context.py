@@ -126,6 +126,22 @@ def _registry_households(max_size: int) -> st.SearchStrategy[list[str | None]]:
     )
 
 
+def _hinted_frames(
+    lh: list[str | None], rh: list[str | None], data: st.DataObject
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The partner and registry frames of these hints, and first-pass pairs drawn among them."""
+    hint = HC.hint_column
+    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
+    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
+    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
+    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
+    existing = pl.DataFrame(
+        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
+        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
+    )
+    return left, right, existing
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     _partner_hints(max_size=8),
@@ -137,19 +153,15 @@ def test_extra_pairs_are_the_household_rules_pairs_not_proposed_yet(
 ) -> None:
     """Blocking only the registry rows whose household a hint names gives the rule's pairs on
     the whole registry (row numbers mapped back), minus the pairs the first pass has."""
-    hint = HC.hint_column
-    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
-    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
-    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
-    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
-    existing = pl.DataFrame(
-        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
-        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
-    )
+    left, right, existing = _hinted_frames(lh, rh, data)
     new = extra_pairs(left, right, existing, household_rule(HC))
     got = sorted(zip(new["l_idx"].to_list(), new["r_idx"].to_list(), strict=True))
+    old = set(zip(existing["l_idx"].to_list(), existing["r_idx"].to_list(), strict=True))
     expected = sorted(
-        (i, j) for i, j in every if lh[i] is not None and lh[i] == rh[j] and (i, j) not in old
+        (i, j)
+        for i in range(len(lh))
+        for j in range(len(rh))
+        if lh[i] is not None and lh[i] == rh[j] and (i, j) not in old
     )
     assert got == expected
 
@@ -193,15 +205,7 @@ def test_extra_pairs_equal_the_anti_join_against_every_proposed_pair(
 ) -> None:
     """The same pairs in the same order as anti-joining against every pair proposed (those
     with different keys included), whatever the proposed pairs' order."""
-    hint = HC.hint_column
-    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
-    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
-    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
-    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
-    existing = pl.DataFrame(
-        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
-        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
-    )
+    left, right, existing = _hinted_frames(lh, rh, data)
     rule = household_rule(HC)
     got = extra_pairs(left, right, existing, rule)
     assert got.equals(_extra_pairs_against_every_pair(left, right, existing, rule))
@@ -218,15 +222,7 @@ def test_household_pairs_are_the_extra_pairs_and_both_frames_gammas(
 ) -> None:
     """The hints encoded once: the same extra pairs and household levels as extra_pairs and
     household_gammas_of, each encoding them on its own."""
-    hint = HC.hint_column
-    left = pl.DataFrame({hint: lh}, schema={hint: pl.Utf8})
-    right = pl.DataFrame({hint: rh}, schema={hint: pl.Utf8})
-    every = [(i, j) for i in range(len(lh)) for j in range(len(rh))]
-    old = data.draw(st.lists(st.sampled_from(every), unique=True) if every else st.just([]))
-    existing = pl.DataFrame(
-        {"l_idx": [p[0] for p in old], "r_idx": [p[1] for p in old], "rule": ["x"] * len(old)},
-        schema={"l_idx": pl.UInt32, "r_idx": pl.UInt32, "rule": pl.Categorical},
-    )
+    left, right, existing = _hinted_frames(lh, rh, data)
     new, old_gamma, new_gamma = household_pairs(left, right, existing, HC)
     assert new.equals(extra_pairs(left, right, existing, household_rule(HC)))
     want = household_gammas_of(left, right, [existing, new], household_comparison(HC))
