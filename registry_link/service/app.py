@@ -350,12 +350,21 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     app.state.service = state
     bearer = HTTPBearer(auto_error=False, description="An API key from `registry-link keys add`")
 
+    def refused(request: Request) -> None:
+        """A refused request is not answered: forget the signature it was admitted with, so
+        that the partner's retry of the same envelope (after a 429 or 503) is not a replay."""
+        admitted = getattr(request.state, "admitted_signature", None)
+        if admitted is not None:
+            state.seen.forget(*admitted)
+
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        refused(request)
         return exc.response()
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        refused(request)
         fields = _validation_fields(exc)
         shown = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
         return ApiError(
@@ -397,7 +406,9 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         """The request's body as sent (what a DCI signature covers; read once, then cached)."""
         return await request.body()
 
-    def signed_caller(info: Caller, body: Annotated[bytes, Depends(sent_body)]) -> KeyInfo:
+    def signed_caller(
+        request: Request, info: Caller, body: Annotated[bytes, Depends(sent_body)]
+    ) -> KeyInfo:
         """The caller, once its envelope's signature is checked: with the partner's public key
         when its API key has one; a key without one is refused if the service requires
         signatures, else its envelope's signature is kept unchecked."""
@@ -442,6 +453,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 raise ApiError(
                     503, "service.busy", f"{exc}; retry in 60 s", headers={"Retry-After": "60"}
                 ) from None
+            request.state.admitted_signature = (info.key_id, checked.value)
         return info
 
     SignedCaller = Annotated[KeyInfo, Depends(signed_caller)]

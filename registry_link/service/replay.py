@@ -12,6 +12,11 @@ lives at most that long, and at most ``limit`` entries are kept. When full (ever
 valid), a new signed envelope is refused (503, retry later) rather than a remembered one
 forgotten: forgetting would let its copy through.
 
+A signature is remembered when it is checked, before the rest of the request's checks; if the
+request is then refused (rate limit, index not ready, scope, size, schema), the service forgets
+it (:meth:`SeenSignatures.forget`): the envelope was not answered, so the partner's retry of the
+same bytes passes, and each signed envelope is still answered at most once.
+
 The memory is the process's: the service runs as one process; after a restart, an envelope
 accepted before it could be sent once more until it expires (say so to partners that need
 more, and keep the window short: ``serve --max-signature-age``).
@@ -70,6 +75,21 @@ class SeenSignatures:
                 )
             self._expiry[entry] = expires
             heapq.heappush(self._heap, (expires, *entry))
+
+    def forget(self, key_id: str, signature: bytes) -> None:
+        """Forget ``signature`` (of API key ``key_id``): its request was refused, not answered.
+
+        Its heap entry stays until it expires (it then removes the signature only if it is
+        still remembered with that expiry: the same one, admitted again), or until stale
+        entries outnumber live ones, when the heap is rebuilt from the live ones: refused
+        requests cannot grow the memory past the bound.
+        """
+        entry = (key_id, hashlib.blake2b(signature, digest_size=16).digest())
+        with self._lock:
+            self._expiry.pop(entry, None)
+            if len(self._heap) > 2 * len(self._expiry) + 1024:
+                self._heap = [(expires, *kept) for kept, expires in self._expiry.items()]
+                heapq.heapify(self._heap)
 
     def _forget_expired(self, moment: float) -> None:
         while self._heap and self._heap[0][0] < moment:

@@ -60,3 +60,23 @@ def test_concurrent_copies_are_admitted_exactly_once() -> None:
     for t in threads:
         t.join()
     assert len(admitted) == 1
+
+
+def test_a_forgotten_signature_is_admitted_again_and_stale_entries_stay_bounded() -> None:
+    seen = SeenSignatures(limit=10)
+    seen.admit("k", b"a", expires=100, now=0)
+    seen.forget("k", b"a")  # its request was refused: the retry passes, once
+    seen.admit("k", b"a", expires=100, now=1)
+    with pytest.raises(SignatureReplayed):
+        seen.admit("k", b"a", expires=100, now=2)
+    seen.forget("k", b"never-seen")  # nothing to forget: no error
+    assert len(seen) == 1
+    for i in range(50_000):  # refused requests, each admitted then forgotten
+        seen.admit("k", b"x%d" % i, expires=100, now=3)
+        seen.forget("k", b"x%d" % i)
+    assert len(seen) == 1
+    assert len(seen._heap) <= 2 * len(seen) + 1024 + 1
+    with pytest.raises(SignatureReplayed):  # the live one survived every rebuild
+        seen.admit("k", b"a", expires=100, now=4)
+    seen.admit("k", b"b", expires=200, now=101)  # and still expires on time
+    seen.admit("k", b"a", expires=100, now=101)

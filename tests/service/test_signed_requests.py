@@ -24,6 +24,7 @@ from registry_link.db.access import add_key, key_id_of, list_keys, set_public_ke
 from registry_link.db.engine import open_database, prepare_database, transaction
 from registry_link.db.models import ApiKey, AuditEntry
 from registry_link.errors import UsageError
+from registry_link.service.limits import RateLimiter
 from registry_link.service.signing import EnvelopeSigner, new_signing_key, read_public_key
 from tests.service.conftest import Service, by_id, envelope, run_cli, txn_status_envelope
 
@@ -227,6 +228,38 @@ def test_a_signed_envelope_sent_twice_is_refused_as_a_replay(
     changed["header"]["sender_id"] = "someone.else"
     assert _post(service, changed).json()["error"]["code"] == "auth.signature"
     assert _post(service, signed_other).status_code == 200
+
+
+def test_a_refused_signed_envelope_is_forgotten_so_its_retry_is_answered_once(
+    service: Service, partner_signer: EnvelopeSigner
+) -> None:
+    """A 429 or 503 is not an answer: the same signed bytes sent again after it are answered
+    (not refused as a replay); once answered, they are a replay like any other."""
+    _register(service, "all", partner_signer.public_key_b64)
+    state = service.client.app.state.service  # type: ignore[attr-defined]
+    signed = _signed(partner_signer, envelope(by_id("CIN", "AB123456")))
+
+    index, state.holder.index = state.holder.index, None  # the index is being rebuilt
+    not_ready = _post(service, signed)
+    assert not_ready.status_code == 503
+    assert not_ready.json()["error"]["code"] == "service.not_ready"
+    state.holder.index = index
+
+    limiter, state.limiter = state.limiter, RateLimiter(rate=1e-9, burst=0)  # no token left
+    limited = _post(service, signed)
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate.limited"
+    state.limiter = limiter
+
+    assert len(state.seen) == 0  # neither refusal kept the signature
+    answered = _post(service, signed)  # the partner's retry, the same bytes
+    assert answered.status_code == 200
+    assert answered.json()["message"]["search_response"][0]["status"] == "succ"
+    assert len(state.seen) == 1
+    again = _post(service, signed)
+    assert again.status_code == 401 and again.json()["error"]["code"] == "auth.replay"
+    assert len(state.seen) == 1  # a replay's refusal does not forget the answered one
+    assert _post(service, signed).json()["error"]["code"] == "auth.replay"
 
 
 def test_a_signature_valid_longer_than_the_service_accepts_is_refused(
