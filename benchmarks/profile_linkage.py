@@ -22,7 +22,10 @@ After each stage: the process's peak RSS so far and its resident memory then (GB
 model), to check that a change alters none. ``--calls`` prints the CPU seconds of each
 ``CompareEngine.compare`` and ``score`` call (the process's CPU clock around the call: with
 ``--single-thread``, the call's own work), the figures the rounds of ``results/profile.md``
-compare side by side.
+compare side by side. ``--timeline`` samples the process's CPU every 50 ms and prints, per
+stage, how many cores it kept busy on average and the core-seconds it left idle (of
+``os.cpu_count()``): on a quiet machine, where a better two-core schedule could gain (the idle
+core-seconds over the core count bound what it could save in wall time).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -112,6 +116,47 @@ def _timed_calls() -> list[tuple[str, int, float]]:
     return noted
 
 
+class _Timeline:
+    """The process's CPU time sampled every ``interval`` seconds in a daemon thread."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.perf_counter(), _cpu()))
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> _Timeline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.perf_counter(), _cpu()))
+
+    def busy(self, start: float, end: float, cores: int) -> tuple[float, float, float]:
+        """Between ``start`` and ``end``: average cores busy, core-seconds idle, and the share
+        of the time with fewer than ``cores - 0.5`` cores busy."""
+        idle = short = 0.0
+        used = 0.0
+        for (t0, c0), (t1, c1) in zip(self.samples, self.samples[1:], strict=False):
+            lo, hi = max(t0, start), min(t1, end)
+            if hi <= lo or t1 <= t0:
+                continue
+            rate = (c1 - c0) / (t1 - t0)  # cores busy in this interval
+            share = hi - lo
+            used += rate * share
+            idle += max(cores - rate, 0.0) * share
+            short += share if rate < cores - 0.5 else 0.0
+        span = max(end - start, 1e-9)
+        return used / span, idle, short / span
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="standardised files")
@@ -122,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--digest", action="store_true", help="print a digest of the outputs")
     parser.add_argument(
         "--calls", action="store_true", help="CPU seconds of each engine.compare and score call"
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="cores busy and core-seconds idle per stage"
     )
     args = parser.parse_args(argv)
     if args.single_thread:  # (before polars is imported)
@@ -135,10 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     left = pl.read_parquet(args.data / "partner.parquet")
     registry = pl.scan_parquet(args.data / "registry.parquet")
     stages: list[tuple[str, float, float, float, float]] = []
+    ends: list[float] = []
     last_cpu = [0.0]
 
     def on_stage(name: str, seconds: float) -> None:
         now = _cpu()
+        ends.append(time.perf_counter())
         stages.append((name, seconds, now - last_cpu[0], _peak_gb(), _rss_gb()))
         last_cpu[0] = now
 
@@ -152,9 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         # one thread: the process's CPU clock times its functions, whatever the load
         profile = cProfile.Profile(time.process_time) if args.single_thread else cProfile.Profile()
         profile.enable()
+    timeline = _Timeline() if args.timeline else None
     start, last_cpu[0] = time.perf_counter(), _cpu()
     start_cpu = last_cpu[0]
-    result = linker.link(registry, [left])
+    if timeline is not None:
+        with timeline:
+            result = linker.link(registry, [left])
+    else:
+        result = linker.link(registry, [left])
     wall, cpu = time.perf_counter() - start, _cpu() - start_cpu
     if profile is not None:
         profile.disable()
@@ -168,6 +223,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{'whole run':<20}{wall:>8.2f}{cpu:>8.2f}")
     print(f"candidate pairs {result.summary['candidate_pairs']:,}; peak RSS {_peak_gb():.2f} GB")
+    if timeline is not None:
+        cores = os.cpu_count() or 1
+        print(f"\n{'stage':<20}{'cores busy':>11}{'idle core-s':>12}{'time short':>11}")
+        total_idle = 0.0
+        for (name, seconds, *_), end in zip(stages, ends, strict=True):
+            busy, idle, short = timeline.busy(end - seconds, end, cores)
+            total_idle += idle
+            print(f"{name:<20}{busy:>11.2f}{idle:>12.2f}{short:>10.0%}")
+        busy, idle, short = timeline.busy(start, start + wall, cores)
+        print(f"{'whole run':<20}{busy:>11.2f}{idle:>12.2f}{short:>10.0%}")
+        print(
+            f"(of {cores} cores; 'time short': share of the stage with fewer than "
+            f"{cores - 0.5:g} busy; idle core-seconds / {cores} bound what a perfect schedule "
+            "would save in wall time)"
+        )
     for what, n_pairs, seconds in calls:
         print(f"{what:<20}{n_pairs:>12,} pairs{seconds:>8.2f} CPU s")
     if args.digest:
