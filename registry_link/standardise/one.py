@@ -33,8 +33,8 @@ from registry_link.config.loader import SourceSettings
 from registry_link.names.rewrite import (
     Chain,
     NewerUnicode,
-    Normalize,
     NonEmpty,
+    Normalize,
     Strip,
     Sub,
     chain_text,
@@ -429,10 +429,11 @@ def read_birth_date(value: str | None, settings: SourceSettings) -> dict[str, An
         declared, day, None if serial is None else _EXCEL_EPOCH + dt.timedelta(days=serial)
     )
     year = date.year if date is not None else (year_only if year_only and year_only > 0 else None)
+    precision: str | None = None
     if date is not None:
         precision = "day_or_year" if (date.month, date.day) == (1, 1) else "day"
-    else:
-        precision = "year" if year is not None else None
+    elif year is not None:
+        precision = "year"
     out.update(
         birth_date=date,
         birth_year=year,

@@ -41,9 +41,9 @@ import polars as pl
 
 from registry_link.config.loader import SourceSettings
 from registry_link.io.readers import ROW_NUMBER
+from registry_link.names.rewrite import NewerUnicode
 from registry_link.schema import FLAG_CODES, STANDARDISED_SCHEMA
 from registry_link.standardise.distinct import ValueMemo, remembered_values
-from registry_link.names.rewrite import NewerUnicode
 from registry_link.standardise.ids import clean_id_columns
 from registry_link.standardise.one import identifiers_in_python, part_in_python
 from registry_link.standardise.pipeline import (
