@@ -26,9 +26,8 @@ from registry_link.standardise import standardise
 from registry_link.standardise.codes import HEAD_CODES, OTHER_RELATIVE_CODES
 from registry_link.standardise.gazetteer import town_aliases
 from registry_link.standardise.one import _DECLARED, identifiers_in_python, part_in_python
-from registry_link.standardise.parts import ID_FIELDS, PARTS, Part, PartsMemo
 from registry_link.standardise.parts import _ID_VALUES as ID_VALUES
-from registry_link.standardise.parts import standardise_by_parts
+from registry_link.standardise.parts import ID_FIELDS, PARTS, Part, PartsMemo, standardise_by_parts
 from registry_link.synth.name_pool import FAMILY, FEMALE_GIVEN, MALE_GIVEN
 from tests.standardise.test_std_properties import _TEXT
 
