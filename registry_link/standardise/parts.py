@@ -9,14 +9,18 @@ gives the frame ``standardise`` gives, from:
 * the **parts** (:data:`PARTS`): groups of raw fields whose standardised columns depend on
   those fields only (the names together, the birth date, each place, each code). Each part's
   columns and flags are kept per tuple of its raw values (:class:`PartsMemo`); a part not
-  seen before is standardised by ``standardise`` itself, on a row holding that part alone
-  (all the missing parts of a call in one ``standardise`` call). A record whose parts were
-  all seen costs no polars call for them.
+  seen before is read in Python (:func:`~registry_link.standardise.one.part_in_python`: the
+  stages ``standardise`` runs on a row holding that part alone, from the same rule tables,
+  tens of microseconds a part); what that reading leaves (a birth date only polars reads
+  under a declared format), and the baseline, by ``standardise`` itself (all in one call).
+  A record whose parts were all seen costs no polars call for them.
 * the **identifiers** (:data:`ID_FIELDS`: record ids, CIN, CNSS and registry numbers), new
-  in nearly every record: the batch's own row-wise stages on them (its clean stage,
+  in nearly every record: read in Python
+  (:func:`~registry_link.standardise.one.identifiers_in_python`), or (a character newer than
+  Python's Unicode database) by the batch's own row-wise stages on them (its clean stage,
   :func:`~registry_link.standardise.ids.clean_id_columns`, the identifier flags' conditions of
   :func:`~registry_link.standardise.pipeline.flag_conditions` and the source columns) in
-  one lazy query.
+  one lazy query; kept per tuple of values.
 
 **Flags.** A part standardised alone raises the flags of its own values, and those raised by
 the absence of the other parts' values (``no_name`` on a row without names,
@@ -27,7 +31,8 @@ standardised alone has it; any other flag when some part (or the identifiers) ra
 Only for records read without dependants (``dependants_mode: none``, as queries are: the
 principal check and the relationship rule then read no other field); any other settings go
 through ``standardise`` as a whole. ``tests/standardise/test_parts.py`` checks the frames
-equal ``standardise``'s on every row of the sample's lists and on generated records.
+equal ``standardise``'s on every row of the sample's lists and on generated records;
+``tests/standardise/test_one.py`` each Python reading equal to polars'.
 """
 
 from __future__ import annotations
@@ -386,7 +391,9 @@ def standardise_by_parts(
         mask = present | absent
         flags.append([c for j, c in enumerate(_CODES) if mask >> j & 1])
     out["flags"] = flags
-    return pl.DataFrame({c: out[c] for c in STANDARDISED_SCHEMA}, schema=STANDARDISED_SCHEMA)
+    # (by rows: a third of the columns' construction cost on a search's record or few)
+    rows = list(zip(*(out[c] for c in STANDARDISED_SCHEMA), strict=True))
+    return pl.DataFrame(rows, schema=STANDARDISED_SCHEMA, orient="row")
 
 
 def _whole(
