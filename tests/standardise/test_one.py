@@ -48,17 +48,22 @@ def _settings(
     return dataclasses.replace(read, birth_date_format=date_format, full_name_order=order)
 
 
-_SETTINGS = st.builds(
-    _settings,
-    kind=st.sampled_from(["partner", "registry"]),
-    date_format=st.sampled_from(["auto", *_DECLARED, "%m/%d/%Y", "%Y", "%d/%m/%y"]),
-    order=st.sampled_from(["auto", "family_first", "given_first"]),
-    year=st.integers(1990, 2040),
-)
 _SAMPLE_SETTINGS = [
     for_queries(load_source_config(ROOT / "configs" / f"{n}.yaml"))
     for n in ("partner_coop_ar", "partner_chambre_fr", "partner_ordre_fullname", "registry")
 ]
+#: Query settings of every kind, declared date format (three not read here), full-name order
+#: and a range of reference years; and the sample configs' own (their codes and formats).
+_SETTINGS = st.one_of(
+    st.builds(
+        _settings,
+        kind=st.sampled_from(["partner", "registry"]),
+        date_format=st.sampled_from(["auto", *_DECLARED, "%m/%d/%Y", "%Y", "%d/%m/%y"]),
+        order=st.sampled_from(["auto", "family_first", "given_first"]),
+        year=st.integers(1990, 2040),
+    ),
+    st.sampled_from(_SAMPLE_SETTINGS),
+)
 
 
 def _batch(part: Part, keys: list[tuple[str | None, ...]], read: SourceSettings) -> pl.DataFrame:
@@ -203,9 +208,11 @@ def _variants(codes: list[str]) -> st.SearchStrategy[str]:
 
 _SEX = [c for codes in BUILTIN_SEX_CODES.values() for c in codes]
 _RELATIONSHIP = [c for codes in BUILTIN_RELATIONSHIP_CODES.values() for c in codes]
+_CONFIG_CODES = sorted({k for s in _SAMPLE_SETTINGS for k in (*s.sex_codes, *s.relationship_codes)})
 _CODE = st.one_of(
     _TEXT,
     _variants([*_SEX, *_RELATIONSHIP, *HEAD_CODES, *OTHER_RELATIVE_CODES, "N/A", "?", "0"]),
+    _variants(_CONFIG_CODES),
 )
 _TOWNS = sorted(town_aliases())
 _PLACE = st.one_of(_TEXT, _variants([*_TOWNS, "N/A", "néant", "?", "0", "Douar Ait Ali"]))
