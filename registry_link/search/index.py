@@ -28,6 +28,7 @@ snapshot or the new one, never a mix; a search started after an update returns s
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -412,11 +413,14 @@ class RegistryIndex:
         left = standardise_records(
             records, read, fields=QUERY_FIELDS, memo=self._memo(settings or self._query)
         )
-        left = left.with_columns(pl.lit(read.source, pl.Utf8).alias("source"))
-        repeated = left.filter(pl.col("record_id").is_duplicated())["record_id"]
-        if repeated.len():
+        if left.get_column("source").to_list() != [read.source] * left.height:
+            left = left.with_columns(pl.lit(read.source, pl.Utf8).alias("source"))
+        # (in Python: a search's record or few, where a polars call is the cost)
+        counts = Counter(left.get_column("record_id").to_list())
+        repeated = next((r for r, n in counts.items() if n > 1), None)
+        if repeated is not None:
             raise QueryError(
-                f"record_id {repeated[0]!r} is given to {repeated.len()} records of one search; "
+                f"record_id {repeated!r} is given to {counts[repeated]} records of one search; "
                 f"give each record its own record_id (or none: one is made up)"
             )
         return self._search_frame(self._snapshot, left, k)

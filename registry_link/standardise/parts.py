@@ -9,14 +9,18 @@ gives the frame ``standardise`` gives, from:
 * the **parts** (:data:`PARTS`): groups of raw fields whose standardised columns depend on
   those fields only (the names together, the birth date, each place, each code). Each part's
   columns and flags are kept per tuple of its raw values (:class:`PartsMemo`); a part not
-  seen before is standardised by ``standardise`` itself, on a row holding that part alone
-  (all the missing parts of a call in one ``standardise`` call). A record whose parts were
-  all seen costs no polars call for them.
+  seen before is read in Python (:func:`~registry_link.standardise.one.part_in_python`: the
+  stages ``standardise`` runs on a row holding that part alone, from the same rule tables,
+  tens of microseconds a part); what that reading leaves (a birth date only polars reads
+  under a declared format), and the baseline, by ``standardise`` itself (all in one call).
+  A record whose parts were all seen costs no polars call for them.
 * the **identifiers** (:data:`ID_FIELDS`: record ids, CIN, CNSS and registry numbers), new
-  in nearly every record: the batch's own row-wise stages on them (its clean stage,
+  in nearly every record: read in Python
+  (:func:`~registry_link.standardise.one.identifiers_in_python`), or (a character newer than
+  Python's Unicode database) by the batch's own row-wise stages on them (its clean stage,
   :func:`~registry_link.standardise.ids.clean_id_columns`, the identifier flags' conditions of
   :func:`~registry_link.standardise.pipeline.flag_conditions` and the source columns) in
-  one lazy query.
+  one lazy query; kept per tuple of values.
 
 **Flags.** A part standardised alone raises the flags of its own values, and those raised by
 the absence of the other parts' values (``no_name`` on a row without names,
@@ -27,7 +31,8 @@ standardised alone has it; any other flag when some part (or the identifiers) ra
 Only for records read without dependants (``dependants_mode: none``, as queries are: the
 principal check and the relationship rule then read no other field); any other settings go
 through ``standardise`` as a whole. ``tests/standardise/test_parts.py`` checks the frames
-equal ``standardise``'s on every row of the sample's lists and on generated records.
+equal ``standardise``'s on every row of the sample's lists and on generated records;
+``tests/standardise/test_one.py`` each Python reading equal to polars'.
 """
 
 from __future__ import annotations
@@ -41,9 +46,11 @@ import polars as pl
 
 from registry_link.config.loader import SourceSettings
 from registry_link.io.readers import ROW_NUMBER
+from registry_link.names.rewrite import NewerUnicode
 from registry_link.schema import FLAG_CODES, STANDARDISED_SCHEMA
 from registry_link.standardise.distinct import ValueMemo, remembered_values
 from registry_link.standardise.ids import clean_id_columns
+from registry_link.standardise.one import identifiers_in_python, part_in_python
 from registry_link.standardise.pipeline import (
     _ALL_FIELDS,
     _FLAG_MASK,
@@ -162,8 +169,10 @@ class PartsMemo:
     ``standardise`` runs (``values``); the baseline. One per source settings; thread-safe; at
     most ``limit`` values per part and identifier tuples (past it, computed, not kept)."""
 
-    def __init__(self, limit: int = 500_000) -> None:
+    def __init__(self, limit: int = 500_000, *, in_python: bool = True) -> None:
         self.limit = limit
+        #: New parts and identifiers read in Python (:mod:`~.one`); else by polars.
+        self.in_python = in_python
         self.values = ValueMemo()
         self._parts: dict[str, dict[tuple[Any, ...], tuple[tuple[Any, ...], int]]] = {
             p.name: {} for p in PARTS
@@ -186,8 +195,13 @@ def _learn(
     settings: SourceSettings,
     memo: PartsMemo,
 ) -> None:
-    """Standardise the parts in ``todo`` (each alone on a row) and the baseline (an empty
-    row) with ``standardise`` in one call, and keep their results."""
+    """Standardise the parts in ``todo`` (each alone on a row) and keep their results: in
+    Python (:func:`~.one.part_in_python`) when ``memo.in_python`` and the baseline is known;
+    the others, and the baseline (an empty row), with ``standardise`` in one call."""
+    if memo.in_python and memo._baseline is not None:
+        todo = _learn_in_python(todo, settings, memo, memo._baseline)
+        if not todo:
+            return
     rows: dict[str, list[object]] = {f: [] for f in dict.fromkeys((*columns, *_PART_FIELDS))}
     for part, key in [*todo, (None, ())]:
         for f in rows:
@@ -207,6 +221,30 @@ def _learn(
         memo._baseline = _mask(flags[-1])
 
 
+def _learn_in_python(
+    todo: list[tuple[Part, tuple[Any, ...]]],
+    settings: SourceSettings,
+    memo: PartsMemo,
+    baseline: int,
+) -> list[tuple[Part, tuple[Any, ...]]]:
+    """Keep the parts of ``todo`` read in Python: a part's flags are those its values raise,
+    and the baseline's among those its fields do not decide. The parts left to polars."""
+    left = []
+    for part, key in todo:
+        found = part_in_python(part.name, key, settings)
+        if found is None:
+            left.append((part, key))
+            continue
+        values, raised, decided = found
+        with memo._lock:
+            kept = memo._parts[part.name]
+            if len(kept) < memo.limit:
+                kept[key] = (values, raised | (baseline & ~decided))
+            else:  # (the memo is full: the record is standardised whole)
+                left.append((part, key))
+    return left
+
+
 #: The identifier columns but the row number (a record's position in its call).
 _ID_VALUES: tuple[str, ...] = tuple(c for c in _ID_COLUMNS if c != "row_number")
 
@@ -223,17 +261,20 @@ def _identifiers(
     ]
     new = list(dict.fromkeys(k for k in keys if k not in memo._ids))
     found: dict[tuple[Any, ...], tuple[tuple[Any, ...], int]] = {}
+    if new and memo.in_python:
+        new = _identifiers_in_python(new, settings, found)
     if new:
         frame = _identifiers_frame(
             {f: [k[j] for k in new] for j, f in enumerate(ID_FIELDS)}, settings
         )
         rows = frame.select(_ID_VALUES).rows()
-        found = dict(
+        found |= dict(
             zip(new, zip(rows, frame.get_column(_FLAG_MASK).to_list(), strict=True), strict=True)
         )
+    if found:
         with memo._lock:
             room = memo.limit - len(memo._ids)
-            for k in new[: max(room, 0)]:
+            for k in list(found)[: max(room, 0)]:
                 memo._ids[k] = found[k]
     out: dict[str, list[Any]] = {c: [] for c in _ID_VALUES}
     masks: list[int] = []
@@ -244,6 +285,24 @@ def _identifiers(
         masks.append(mask)
     out["row_number"] = list(range(1, height + 1))
     return out, masks
+
+
+def _identifiers_in_python(
+    new: list[tuple[Any, ...]],
+    settings: SourceSettings,
+    found: dict[tuple[Any, ...], tuple[tuple[Any, ...], int]],
+) -> list[tuple[Any, ...]]:
+    """Read the identifier tuples ``new`` in Python (:func:`~.one.identifiers_in_python`)
+    into ``found``; those left to polars (a character newer than Python's Unicode)."""
+    left = []
+    for k in new:
+        try:
+            out, mask = identifiers_in_python(dict(zip(ID_FIELDS, k, strict=True)), settings)
+        except NewerUnicode:
+            left.append(k)
+            continue
+        found[k] = (tuple(out[c] for c in _ID_VALUES), mask)
+    return left
 
 
 def _identifiers_frame(
@@ -332,7 +391,9 @@ def standardise_by_parts(
         mask = present | absent
         flags.append([c for j, c in enumerate(_CODES) if mask >> j & 1])
     out["flags"] = flags
-    return pl.DataFrame({c: out[c] for c in STANDARDISED_SCHEMA}, schema=STANDARDISED_SCHEMA)
+    # (by rows: a third of the columns' construction cost on a search's record or few)
+    rows = list(zip(*(out[c] for c in STANDARDISED_SCHEMA), strict=True))
+    return pl.DataFrame(rows, schema=STANDARDISED_SCHEMA, orient="row")
 
 
 def _whole(
