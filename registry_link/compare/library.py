@@ -45,6 +45,7 @@ from registry_link.compare.levels import (
     r_,
 )
 from registry_link.compare.similarity import (
+    as_strings,
     jaro_winkler_each,
     jaro_winkler_similarity,
     max_token_similarity,
@@ -328,9 +329,10 @@ def _pair_fn(
         ca, cb = code_column(f"l_{col}"), code_column(f"r_{col}")
         if ca in frame.columns and cb in frame.columns:  # once per distinct value pair
             return on_unique_codes(a, b, frame[ca], frame[cb], per_distinct or fn, derive)
-        return fn(a, b)
+        return fn(as_strings(a), as_strings(b))
 
-    return Derived(derive, frozenset([f"l_{col}", f"r_{col}"]), pairwise=(fn, col))
+    reads = frozenset([f"l_{col}", f"r_{col}"])
+    return Derived(derive, reads, pairwise=(fn, col), takes_enums=True)
 
 
 def _name_similarity_fn(col: str, lowest: float) -> Derived:
@@ -389,8 +391,8 @@ def _name_similarity_and_variant(col: str, lowest: float) -> tuple[Derived, Deri
     # (outside an engine, both are their functions applied to the pair: see pairwise)
     reads = frozenset([lc, rc])
     return (
-        Derived(both, reads, pairwise=similarity.pairwise),
-        Derived(variant, reads, pairwise=variant_alone.pairwise),
+        Derived(both, reads, pairwise=similarity.pairwise, takes_enums=True),
+        Derived(variant, reads, pairwise=variant_alone.pairwise, takes_enums=True),
     )
 
 
