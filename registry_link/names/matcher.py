@@ -535,6 +535,29 @@ def pairwise_name_similarity(
 _CUTOFF_MARGIN = 1e-6
 
 
+def _distinct_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of codes ``ids`` (of a :class:`~registry_link.names.form_codes.FormTable`: integers
+    from ``NULL_CODE``, dense): a position holding each distinct id, in ascending order of
+    the ids, and each position's index among the distinct ids — ``np.unique``'s
+    ``return_index`` (any position of an id, not only its first) and ``return_inverse``.
+
+    In linear time, by marking the ids in a table as long as their range, when that range is
+    at most a few times the number of ids (else by sorting, as ``np.unique``)."""
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    shifted = ids.astype(np.int64) - NULL_CODE
+    span = int(shifted.max()) + 1
+    if span > 4 * len(ids):
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        return first, inverse.ravel()
+    present = np.zeros(span, dtype=bool)
+    present[shifted] = True
+    position = np.empty(span, dtype=np.int64)
+    position[shifted] = np.arange(len(ids), dtype=np.int64)
+    rank = np.cumsum(present) - 1
+    return position[present], rank[shifted]
+
+
 @dataclass(frozen=True)
 class _Scorer:
     """Jaro-Winkler similarities of one string column (``name``: ``form`` or ``key_text``) of
@@ -556,10 +579,10 @@ class _Scorer:
         if not len(ids_a):
             return np.zeros(0, dtype=np.float32)
         scorer = JaroWinkler.normalized_similarity
-        ua, first_a, ia = np.unique(ids_a, return_index=True, return_inverse=True)
-        ub, first_b, ib = np.unique(ids_b, return_index=True, return_inverse=True)
+        first_a, ia = _distinct_ids(ids_a)
+        first_b, ib = _distinct_ids(ids_b)
         columns = pairs.columns
-        if len(ua) * len(ub) > len(ids_a):
+        if len(first_a) * len(first_b) > len(ids_a):
             texts = [
                 columns.gather(self.name, codes).fill_null("").to_list()
                 for codes in (pairs.a, pairs.b)
@@ -571,7 +594,7 @@ class _Scorer:
             for codes, first in ((pairs.a, first_a), (pairs.b, first_b))
         ]
         matrix = process.cdist(*distinct, scorer=scorer, workers=-1, score_cutoff=cutoff)
-        return np.asarray(matrix)[ia.ravel(), ib.ravel()]
+        return np.asarray(matrix)[ia, ib]
 
 
 #: Margin taken off the Jaro-Winkler cutoffs of :func:`_name_similarity_at_least` (float32

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry_link.names import (
     arabic_to_latin_expr,
@@ -17,6 +20,7 @@ from registry_link.names import (
     same_name,
     token_keys_expr,
 )
+from registry_link.names.matcher import _distinct_ids
 
 SAME = [
     # the brief's examples
@@ -215,3 +219,19 @@ def test_glued_article_before_other_vowels_only_for_family_names(a: str, b: str)
 @pytest.mark.parametrize(("a", "b"), [("Leila", "Ali"), ("Lamia", "Amina"), ("Lahlou", "Alami")])
 def test_glued_article_keeps_different_names_apart(a: str, b: str) -> None:
     assert not same_name(a, b, glued_article=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-1, 40), max_size=60),
+    st.sampled_from([0, 1000]),
+)
+def test_distinct_ids_are_np_uniques_index_and_inverse(ids: list[int], offset: int) -> None:
+    """The Jaro-Winkler scorer's distinct codes (by marking, or by sorting when their range
+    is wide: ``offset``): the same distinct ids in the same order and the same inverse as
+    ``np.unique``; each position given holds its id."""
+    codes = np.asarray([i if i < 0 else i + offset * (i % 2) for i in ids], dtype=np.int64)
+    first, inverse = _distinct_ids(codes)
+    expected, expected_inverse = np.unique(codes, return_inverse=True)
+    assert np.array_equal(codes[first], expected)
+    assert np.array_equal(inverse, expected_inverse.ravel())
