@@ -558,6 +558,16 @@ def _distinct_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return position[present], rank[shifted]
 
 
+def _distinct_pairs(ia: np.ndarray, ib: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of pairs of dense ids ``(ia, ib)`` (``0 <= ib < nb``): a position holding each distinct
+    pair, and each position's index among them (by hashing one integer per pair)."""
+    key = pl.Series("k", ia.astype(np.uint64) * np.uint64(nb) + ib.astype(np.uint64))
+    first = key.arg_unique()
+    table = pl.DataFrame({"k": key.gather(first), "i": np.arange(first.len(), dtype=np.int64)})
+    found = key.to_frame().join(table, on="k", how="left", maintain_order="left")
+    return first.to_numpy().astype(np.int64), found.get_column("i").to_numpy()
+
+
 @dataclass(frozen=True)
 class _Scorer:
     """Jaro-Winkler similarities of one string column (``name``: ``form`` or ``key_text``) of
@@ -572,7 +582,9 @@ class _Scorer:
     def score(self, rows: np.ndarray | None = None, cutoff: float | None = None) -> np.ndarray:
         """:func:`pairwise_jaro_winkler` of the strings of the pairs at ``rows`` (every pair
         for None), the same values: a matrix of the distinct strings (found by their ids)
-        when it is no larger than the pairs, else each pair."""
+        when it is no larger than the pairs, else each distinct pair of ids once (the pairs
+        of distinct forms that the similarity is asked about share few distinct keys), or
+        each pair when they are nearly all distinct."""
         pairs = self.pairs if rows is None else self.pairs.take(rows)
         ids_a = self.ids_a if rows is None else self.ids_a[rows]
         ids_b = self.ids_b if rows is None else self.ids_b[rows]
@@ -583,12 +595,17 @@ class _Scorer:
         first_b, ib = _distinct_ids(ids_b)
         columns = pairs.columns
         if len(first_a) * len(first_b) > len(ids_a):
+            first, inverse = _distinct_pairs(ia, ib, len(first_b))
+            if 2 * len(first) > len(ids_a):  # nearly all distinct: each pair
+                first, inverse = np.arange(len(ids_a)), None
             texts = [
-                columns.gather(self.name, codes).fill_null("").to_list()
+                columns.gather(self.name, codes[first]).fill_null("").to_list()
                 for codes in (pairs.a, pairs.b)
             ]
-            sims = process.cpdist(*texts, scorer=scorer, workers=-1, score_cutoff=cutoff)
-            return np.asarray(sims)
+            sims = np.asarray(
+                process.cpdist(*texts, scorer=scorer, workers=-1, score_cutoff=cutoff)
+            )
+            return sims if inverse is None else sims[inverse]
         distinct = [
             columns.gather(self.name, codes[first]).fill_null("").to_list()
             for codes, first in ((pairs.a, first_a), (pairs.b, first_b))
