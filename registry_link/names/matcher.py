@@ -596,8 +596,9 @@ class _Scorer:
         columns = pairs.columns
         if len(first_a) * len(first_b) > len(ids_a):
             first, inverse = _distinct_pairs(ia, ib, len(first_b))
-            if 2 * len(first) > len(ids_a):  # nearly all distinct: each pair
-                first, inverse = np.arange(len(ids_a)), None
+            each = 2 * len(first) > len(ids_a)  # nearly all distinct: each pair
+            if each:
+                first = np.arange(len(ids_a))
             texts = [
                 columns.gather(self.name, codes[first]).fill_null("").to_list()
                 for codes in (pairs.a, pairs.b)
@@ -605,7 +606,7 @@ class _Scorer:
             sims = np.asarray(
                 process.cpdist(*texts, scorer=scorer, workers=-1, score_cutoff=cutoff)
             )
-            return sims if inverse is None else sims[inverse]
+            return sims if each else sims[inverse]
         distinct = [
             columns.gather(self.name, codes[first]).fill_null("").to_list()
             for codes, first in ((pairs.a, first_a), (pairs.b, first_b))
