@@ -382,12 +382,13 @@ def _derive(
     columns ``fn`` reads (:attr:`~.levels.Derived.reads`, with their dictionary codes) are
     filtered. ``enum``: the sides' shared ``Enum`` (see :func:`evaluate_pairs`): a function
     that is not one polars expression (:attr:`~.levels.Derived.expr`) gets the columns it
-    reads of that type as strings, as without it; an expression compares their codes.
+    reads of that type as strings, as without it, unless it takes them as they are
+    (:attr:`~.levels.Derived.takes_enums`); an expression compares their codes.
     """
     reads = fn.reads
 
     def run(rows: pl.DataFrame) -> pl.Series:
-        if enum is not None and fn.expr is None:
+        if enum is not None and fn.expr is None and not fn.takes_enums:
             rows = _enums_as_strings(rows, enum, reads)
         return fn(_with_lists(rows, sides, reads))
 

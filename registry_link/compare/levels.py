@@ -47,6 +47,10 @@ class Derived:
             pair's value depends on its two values alone, as the batch's per-distinct-pair
             step assumes), ``(f, col)``: a caller comparing a few pairs applies ``f`` once to
             the new pairs of every comparison that uses it (:mod:`registry_link.compare.small`).
+        takes_enums: ``fn`` accepts the string columns it reads as the sides' shared ``Enum``
+            (it casts to strings only the values it works on: once per distinct pair), so the
+            batch engine need not cast every pair's values to strings first
+            (:func:`~registry_link.compare.compute.evaluate_pairs`).
     """
 
     fn: DerivedFn
@@ -55,6 +59,7 @@ class Derived:
     pairwise: tuple[Callable[[pl.Series, pl.Series], pl.Series], str] | None = field(
         default=None, compare=False
     )
+    takes_enums: bool = field(default=False, compare=False)
 
     def __call__(self, frame: pl.DataFrame) -> pl.Series:
         """The column over ``frame``."""

@@ -45,6 +45,7 @@ from registry_link.compare.levels import (
     r_,
 )
 from registry_link.compare.similarity import (
+    as_strings,
     jaro_winkler_each,
     jaro_winkler_similarity,
     max_token_similarity,
@@ -52,6 +53,7 @@ from registry_link.compare.similarity import (
     name_similarity_each,
     on_unique_codes,
     on_unique_codes_each,
+    on_unique_pairs,
     osa_distance,
     place_spelling_distance,
 )
@@ -328,9 +330,10 @@ def _pair_fn(
         ca, cb = code_column(f"l_{col}"), code_column(f"r_{col}")
         if ca in frame.columns and cb in frame.columns:  # once per distinct value pair
             return on_unique_codes(a, b, frame[ca], frame[cb], per_distinct or fn, derive)
-        return fn(a, b)
+        return fn(as_strings(a), as_strings(b))
 
-    return Derived(derive, frozenset([f"l_{col}", f"r_{col}"]), pairwise=(fn, col))
+    reads = frozenset([f"l_{col}", f"r_{col}"])
+    return Derived(derive, reads, pairwise=(fn, col), takes_enums=True)
 
 
 def _name_similarity_fn(col: str, lowest: float) -> Derived:
@@ -389,8 +392,8 @@ def _name_similarity_and_variant(col: str, lowest: float) -> tuple[Derived, Deri
     # (outside an engine, both are their functions applied to the pair: see pairwise)
     reads = frozenset([lc, rc])
     return (
-        Derived(both, reads, pairwise=similarity.pairwise),
-        Derived(variant, reads, pairwise=variant_alone.pairwise),
+        Derived(both, reads, pairwise=similarity.pairwise, takes_enums=True),
+        Derived(variant, reads, pairwise=variant_alone.pairwise, takes_enums=True),
     )
 
 
@@ -412,10 +415,11 @@ def _name_in_unsplit(frame: pl.DataFrame, *, lat: str, full: str, glued: bool) -
     )
 
 
-def _reading(fn: DerivedFn, columns: list[str]) -> Derived:
+def _reading(fn: DerivedFn, columns: list[str], *, takes_enums: bool = False) -> Derived:
     """A derived column computed by ``fn``, which reads the pair-frame ``columns`` (list
-    columns are gathered only for the derived columns that read them)."""
-    return Derived(fn, frozenset(columns))
+    columns are gathered only for the derived columns that read them); ``takes_enums``: see
+    :attr:`~.levels.Derived.takes_enums`."""
+    return Derived(fn, frozenset(columns), takes_enums=takes_enums)
 
 
 def _expr_fn(expr: pl.Expr) -> Derived:
@@ -540,15 +544,32 @@ def _crossings(keys: list[str], other: list[str]) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _other_crossing(
-    frame: pl.DataFrame, *, lat: str, other_lat: str, direction: str, cutoff: float
+    frame: pl.DataFrame,
+    *,
+    lat: str,
+    other_lat: str,
+    direction: str,
+    similarity: Callable[[pl.Series, pl.Series], pl.Series],
 ) -> pl.Series:
     """Where one crossing of a swap holds by key (``direction``: 1 this part's key on the left
     is the other part's on the right, 0 the other way round), the name similarity of the other
-    crossing (1.0: the same name, under the matcher's readings: Lahcen = الحسن)."""
+    crossing (1.0: the same name, under the matcher's readings: Lahcen = الحسن).
+
+    ``similarity``: :func:`~.similarity.name_similarity_each` at the comparison's cutoff,
+    applied once per distinct pair of names. When the names come as the sides' shared
+    ``Enum`` (one code space over both parts and sides), its codes identify the pairs, and
+    within an engine call the similarity is kept over the chunks (``similarity`` is the
+    cache key, see :func:`~.similarity.on_unique_codes`); else the strings do.
+    """
     this_left = frame[direction] == 1
-    a = frame.select(pl.when(this_left).then(l_(other_lat)).otherwise(l_(lat))).to_series()
-    b = frame.select(pl.when(this_left).then(r_(lat)).otherwise(r_(other_lat))).to_series()
-    return name_similarity(a, b, score_cutoff=cutoff)
+    crossed = frame.select(
+        a=pl.when(this_left).then(l_(other_lat)).otherwise(l_(lat)),
+        b=pl.when(this_left).then(r_(lat)).otherwise(r_(other_lat)),
+    )
+    a, b = crossed.get_column("a"), crossed.get_column("b")
+    if isinstance(a.dtype, pl.Enum) and a.dtype == b.dtype:
+        return on_unique_codes(a, b, a.to_physical(), b.to_physical(), similarity, similarity)
+    return on_unique_pairs(as_strings(a), as_strings(b), similarity)
 
 
 def _build_name(p: NameParams, tag: str) -> KindLevels:
@@ -689,9 +710,10 @@ def _build_name(p: NameParams, tag: str) -> KindLevels:
                     lat=lat,
                     other_lat=other_lat,
                     direction=direction,
-                    cutoff=p.high,
+                    similarity=partial(name_similarity_each, score_cutoff=p.high),
                 ),
                 [f"{s}_{c}" for c in (lat, other_lat) for s in ("l", "r")] + [direction],
+                takes_enums=True,
             )
             derived_when[direction] = derived_when[crossing] = one_only
             swapped = swapped | (one_only & (pl.col(crossing) >= p.high).fill_null(False))

@@ -86,6 +86,11 @@ def _may_be_one_edit_apart(a: pl.Series, b: pl.Series) -> np.ndarray:
     return frame.select(possible.fill_null(True)).to_series().to_numpy()
 
 
+def as_strings(values: pl.Series) -> pl.Series:
+    """``values`` as strings when they are coded (``Enum``, ``Categorical``), else as they are."""
+    return values.cast(pl.Utf8) if isinstance(values.dtype, (pl.Enum, pl.Categorical)) else values
+
+
 def on_unique_pairs(
     a: pl.Series, b: pl.Series, fn: Callable[[pl.Series, pl.Series], pl.Series]
 ) -> pl.Series:
@@ -125,9 +130,11 @@ def on_unique_codes_each(
     """Like :func:`on_unique_pairs`, with the values' dictionary codes as the pair identity.
 
     ``codes_a``/``codes_b`` identify the values of ``a``/``b`` (equal code ⇔ equal value,
-    nulls included), so distinct pairs are found by hashing one integer per pair instead of
-    two strings. ``fn`` runs once per distinct pair (on the first position holding it); within
-    a :class:`~registry_link.compare.engine.CompareEngine` call with a pair cache
+    nulls included; ``a``/``b`` may be coded, as the shared ``Enum``: ``fns`` get the
+    distinct pairs' values as strings), so distinct pairs are found by hashing one integer
+    per pair instead of two strings. ``fn`` runs once per distinct pair (on the first
+    position holding it); within a :class:`~registry_link.compare.engine.CompareEngine` call
+    with a pair cache
     (:func:`~registry_link.compare.engine.active_pair_cache`) and a ``cache_key``, once per
     distinct pair over all the chunks with that key.
 
@@ -141,13 +148,13 @@ def on_unique_codes_each(
     names = [f"v{i}" for i in range(len(fns))]
 
     def scored(rows: pl.Series) -> pl.DataFrame:
-        ga, gb = a.gather(rows), b.gather(rows)
+        ga, gb = as_strings(a.gather(rows)), as_strings(b.gather(rows))
         values = {n: fn(ga, gb) for n, fn in zip(names, fns, strict=True)}
         return pl.DataFrame({"k": key.gather(rows), **values})
 
     if cache is None or cache_key is None:
         if first.len() >= a.len() * 0.8:
-            return [fn(a, b) for fn in fns]
+            return [fn(as_strings(a), as_strings(b)) for fn in fns]
         table = scored(first)
     else:
         known = cache.get(cache_key)

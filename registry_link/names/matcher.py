@@ -535,6 +535,39 @@ def pairwise_name_similarity(
 _CUTOFF_MARGIN = 1e-6
 
 
+def _distinct_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of codes ``ids`` (of a :class:`~registry_link.names.form_codes.FormTable`: integers
+    from ``NULL_CODE``, dense): a position holding each distinct id, in ascending order of
+    the ids, and each position's index among the distinct ids — ``np.unique``'s
+    ``return_index`` (any position of an id, not only its first) and ``return_inverse``.
+
+    In linear time, by marking the ids in a table as long as their range, when that range is
+    at most a few times the number of ids (else by sorting, as ``np.unique``)."""
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    shifted = ids.astype(np.int64) - NULL_CODE
+    span = int(shifted.max()) + 1
+    if span > 4 * len(ids):
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        return first, inverse.ravel()
+    present = np.zeros(span, dtype=bool)
+    present[shifted] = True
+    position = np.empty(span, dtype=np.int64)
+    position[shifted] = np.arange(len(ids), dtype=np.int64)
+    rank = np.cumsum(present) - 1
+    return position[present], rank[shifted]
+
+
+def _distinct_pairs(ia: np.ndarray, ib: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """Of pairs of dense ids ``(ia, ib)`` (``0 <= ib < nb``): a position holding each distinct
+    pair, and each position's index among them (by hashing one integer per pair)."""
+    key = pl.Series("k", ia.astype(np.uint64) * np.uint64(nb) + ib.astype(np.uint64))
+    first = key.arg_unique()
+    table = pl.DataFrame({"k": key.gather(first), "i": np.arange(first.len(), dtype=np.int64)})
+    found = key.to_frame().join(table, on="k", how="left", maintain_order="left")
+    return first.to_numpy().astype(np.int64), found.get_column("i").to_numpy()
+
+
 @dataclass(frozen=True)
 class _Scorer:
     """Jaro-Winkler similarities of one string column (``name``: ``form`` or ``key_text``) of
@@ -549,29 +582,37 @@ class _Scorer:
     def score(self, rows: np.ndarray | None = None, cutoff: float | None = None) -> np.ndarray:
         """:func:`pairwise_jaro_winkler` of the strings of the pairs at ``rows`` (every pair
         for None), the same values: a matrix of the distinct strings (found by their ids)
-        when it is no larger than the pairs, else each pair."""
+        when it is no larger than the pairs, else each distinct pair of ids once (the pairs
+        of distinct forms that the similarity is asked about share few distinct keys), or
+        each pair when they are nearly all distinct."""
         pairs = self.pairs if rows is None else self.pairs.take(rows)
         ids_a = self.ids_a if rows is None else self.ids_a[rows]
         ids_b = self.ids_b if rows is None else self.ids_b[rows]
         if not len(ids_a):
             return np.zeros(0, dtype=np.float32)
         scorer = JaroWinkler.normalized_similarity
-        ua, first_a, ia = np.unique(ids_a, return_index=True, return_inverse=True)
-        ub, first_b, ib = np.unique(ids_b, return_index=True, return_inverse=True)
+        first_a, ia = _distinct_ids(ids_a)
+        first_b, ib = _distinct_ids(ids_b)
         columns = pairs.columns
-        if len(ua) * len(ub) > len(ids_a):
+        if len(first_a) * len(first_b) > len(ids_a):
+            first, inverse = _distinct_pairs(ia, ib, len(first_b))
+            each = 2 * len(first) > len(ids_a)  # nearly all distinct: each pair
+            if each:
+                first = np.arange(len(ids_a))
             texts = [
-                columns.gather(self.name, codes).fill_null("").to_list()
+                columns.gather(self.name, codes[first]).fill_null("").to_list()
                 for codes in (pairs.a, pairs.b)
             ]
-            sims = process.cpdist(*texts, scorer=scorer, workers=-1, score_cutoff=cutoff)
-            return np.asarray(sims)
+            sims = np.asarray(
+                process.cpdist(*texts, scorer=scorer, workers=-1, score_cutoff=cutoff)
+            )
+            return sims if each else sims[inverse]
         distinct = [
             columns.gather(self.name, codes[first]).fill_null("").to_list()
             for codes, first in ((pairs.a, first_a), (pairs.b, first_b))
         ]
         matrix = process.cdist(*distinct, scorer=scorer, workers=-1, score_cutoff=cutoff)
-        return np.asarray(matrix)[ia.ravel(), ib.ravel()]
+        return np.asarray(matrix)[ia, ib]
 
 
 #: Margin taken off the Jaro-Winkler cutoffs of :func:`_name_similarity_at_least` (float32

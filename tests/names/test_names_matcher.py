@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry_link.names import (
     arabic_to_latin_expr,
@@ -17,6 +20,7 @@ from registry_link.names import (
     same_name,
     token_keys_expr,
 )
+from registry_link.names.matcher import _distinct_ids, _distinct_pairs
 
 SAME = [
     # the brief's examples
@@ -215,3 +219,59 @@ def test_glued_article_before_other_vowels_only_for_family_names(a: str, b: str)
 @pytest.mark.parametrize(("a", "b"), [("Leila", "Ali"), ("Lamia", "Amina"), ("Lahlou", "Alami")])
 def test_glued_article_keeps_different_names_apart(a: str, b: str) -> None:
     assert not same_name(a, b, glued_article=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-1, 40), max_size=60),
+    st.sampled_from([0, 1000]),
+)
+def test_distinct_ids_are_np_uniques_index_and_inverse(ids: list[int], offset: int) -> None:
+    """The Jaro-Winkler scorer's distinct codes (by marking, or by sorting when their range
+    is wide: ``offset``): the same distinct ids in the same order and the same inverse as
+    ``np.unique``; each position given holds its id."""
+    codes = np.asarray([i if i < 0 else i + offset * (i % 2) for i in ids], dtype=np.int64)
+    first, inverse = _distinct_ids(codes)
+    expected, expected_inverse = np.unique(codes, return_inverse=True)
+    assert np.array_equal(codes[first], expected)
+    assert np.array_equal(inverse, expected_inverse.ravel())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)), min_size=1, max_size=60))
+def test_distinct_pairs_index_every_position_to_a_position_of_its_pair(
+    pairs: list[tuple[int, int]],
+) -> None:
+    """One position per distinct pair of ids, each position's index leads to a position
+    holding its own pair."""
+    ia = np.asarray([a for a, _ in pairs], dtype=np.int64)
+    ib = np.asarray([b for _, b in pairs], dtype=np.int64)
+    first, inverse = _distinct_pairs(ia, ib, 5)
+    assert len(first) == len(set(pairs))
+    assert {(ia[i], ib[i]) for i in first} == set(pairs)
+    assert np.array_equal(ia[first][inverse], ia) and np.array_equal(ib[first][inverse], ib)
+
+
+_SIMILAR = ["mohamed", "mhamed", "mohammed", "hamid", "ahmed", "hamed", "mahmoud", "hammou"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_SIMILAR), st.sampled_from(_SIMILAR)), max_size=80),
+    st.sampled_from([None, 0.8]),
+)
+def test_name_similarity_of_repeated_pairs_is_each_pairs_own(
+    pairs: list[tuple[str, str]], cutoff: float | None
+) -> None:
+    """Many pairs of few names (the scorer then scores each distinct pair of keys or forms
+    once, or a matrix, or each pair): each pair's value is that of the pair alone."""
+    a = pl.Series([x for x, _ in pairs], dtype=pl.Utf8)
+    b = pl.Series([y for _, y in pairs], dtype=pl.Utf8)
+    got = pairwise_name_similarity(a, b, score_cutoff=cutoff).to_list()
+    alone = [
+        pairwise_name_similarity(
+            pl.Series([x], dtype=pl.Utf8), pl.Series([y], dtype=pl.Utf8), score_cutoff=cutoff
+        ).item()
+        for x, y in pairs
+    ]
+    assert got == alone
