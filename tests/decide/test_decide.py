@@ -486,7 +486,9 @@ def test_person_hash_collisions_do_not_change_the_links(monkeypatch) -> None:
     monkeypatch.setattr(
         decide_module,
         "usable_pairs",
-        lambda scored: real(scored).with_columns(_pid=pl.lit(7, dtype=pl.UInt64)),
+        lambda scored, order=None: real(scored, order).with_columns(
+            _pid=pl.lit(7, dtype=pl.UInt64)
+        ),
     )
     assert decide(frame, lf, **TH).equals(honest)
     assert one(honest, "r1")["second_person_id"] == "P2"
