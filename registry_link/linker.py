@@ -577,12 +577,15 @@ class Linker:
 
     def _within_lists(self, engine: CompareEngine, model: TrainedModel) -> pl.DataFrame:
         """Scored pairs of partner records that may be the same person (within and across
-        lists), compared by ``engine`` (the partner records on both sides)."""
+        lists), compared by ``engine`` (the partner records on both sides): those at or above
+        the match threshold, the only ones clustering reads."""
         left = engine.left
         pairs = block(left, None, self.settings.blocking_rules, map_each=engine.map)
         # narrow (no bf_* per comparison: 1M partners, 14.8 M pairs, 1.2 GB): only the
-        # probability is kept
+        # probability is kept, and the records' keys only for the pairs clustering joins
+        # (four strings a pair: 1.2 GB more for every pair)
         scored = score(engine.compare(pairs), model, left, left, contributions=False)
+        scored = scored.filter(pl.col("match_probability") >= self.settings.match_threshold)
         return scored.select(
             source_l=left["source"].gather(scored["l_idx"]),
             record_id_l=left["record_id"].gather(scored["l_idx"]),
