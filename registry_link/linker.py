@@ -527,7 +527,11 @@ class Linker:
                     map_each=engine.map,
                 )
             with stages("compare"):
-                gammas = engine.compare(pairs)
+                # one chunk a column (the engine's are one per compared chunk, a million pairs,
+                # l_idx and r_idx one): frames whose columns are chunked alike are filtered
+                # and gathered without being copied whole first (the review's filter was a
+                # copy of every gamma column of 55 M pairs)
+                gammas = engine.compare(pairs).rechunk()
         except BaseException:  # e.g. a rule over its max_pairs: no need for the random pairs
             if pending is not None:
                 pending.cancel()
