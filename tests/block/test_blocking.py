@@ -180,9 +180,7 @@ def test_oversized_warning_shows_the_block_values_shapes_not_the_values() -> Non
 
 
 @given(
-    st.lists(
-        st.lists(st.integers(min_value=0, max_value=12), max_size=8).map(sorted), max_size=6
-    )
+    st.lists(st.lists(st.integers(min_value=0, max_value=12), max_size=8).map(sorted), max_size=6)
 )
 def test_first_seen_keeps_the_first_occurrences_part_by_part(parts: list[list[int]]) -> None:
     """Each part's values that no earlier part (nor itself, before) had, in order: the first
