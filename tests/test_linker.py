@@ -315,6 +315,35 @@ def test_the_engine_knobs_change_no_result(data, workers: int, caches: bool) -> 
     assert set(plain.timings) == set(default.timings) == set(default.summary["timings_s"])
 
 
+def test_the_scored_pairs_columns_are_chunked_alike_whatever_the_compare_chunks(
+    data, result: LinkResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compared in chunks of 400 pairs (the engine's chunks: one per million pairs at scale),
+    the same outputs, and every column of the scored pairs in the same chunks (the first
+    pass's pairs, the household pass's extra ones): filtered or gathered (review, decide),
+    no column is copied whole first to match the others' chunks."""
+    import functools
+
+    import registry_link.linker as linker_module
+    from registry_link.compare import CompareEngine
+
+    registry, partners = data["registry"], [data["coop"], data["ordre"]]
+    whole = Linker.from_config(MODEL_CONFIG, workers=1).link(registry, partners, model=result.model)
+    monkeypatch.setattr(
+        linker_module, "CompareEngine", functools.partial(CompareEngine, chunk_size=400)
+    )
+    small = Linker.from_config(MODEL_CONFIG, workers=1).link(registry, partners, model=result.model)
+    frame = small.pairs.frame
+    assert frame.height > 2_000  # (several compare chunks)
+    # (a column of one value may be held as that value: one chunk)
+    assert {frame[c].n_chunks() for c in frame.columns} <= {1, frame["l_idx"].n_chunks()}
+    assert frame["l_idx"].n_chunks() <= 2
+    assert small.links.equals(whole.links)
+    assert small.review.equals(whole.review)
+    assert small.households.equals(whole.households)
+    assert small.clusters.equals(whole.clusters)
+
+
 def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_pass(
     data, result: LinkResult
 ) -> None:

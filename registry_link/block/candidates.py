@@ -19,16 +19,17 @@ Speed and memory: each rule column is encoded once to integer codes and each rul
 packed into one ``UInt64`` block key per record, so block sizes and the pair join never touch
 the (string) key columns. Rules are processed one by one; each rule's pairs are checked against
 its pair-count limit *before* the join (from block sizes), built in batches of blocks, and kept
-as packed ``UInt64`` keys ``l_idx << 32 | r_idx`` (10 bytes a pair with the rule number) until
-one deduplication across all rules at the end: its peak holds every rule's pairs, pairs that
-several rules produce counted once per rule.
+as packed ``UInt64`` keys ``l_idx << 32 | r_idx`` (8 bytes a pair). The batches are then
+deduplicated one by one, in rule order, against the distinct pairs so far (:func:`first_seen`),
+each let go once read: the peak holds the rules' batches and the distinct pairs, not the
+temporaries of one deduplication of every rule's pairs at once.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -237,18 +238,30 @@ def _distinct_sorted(values: pl.Series) -> pl.Series:
     return values.filter(values.ne_missing(values.shift(1)))
 
 
-def _first_occurrences(values: pl.Series) -> np.ndarray:
-    """Mask of the first occurrence of each value. A stable sort keeps equal values in input
-    order; it is fast here because the input is a concatenation of sorted runs."""
-    v = values.to_numpy()
-    order = np.argsort(v, kind="stable")
-    ordered = v[order]
-    first = np.empty(len(v), dtype=bool)
-    first[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    mask = np.empty_like(first)
-    mask[order] = first
-    return mask
+def _unseen(part: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """The values of ``part`` (sorted) that ``seen`` (sorted, distinct) lacks, each once, in
+    order (a binary search per value: no hash table, no copy of ``seen``)."""
+    if part.size > 1:
+        part = part[np.concatenate(([True], part[1:] != part[:-1]))]
+    if seen.size == 0 or part.size == 0:
+        return part
+    at = np.searchsorted(seen, part)
+    found = seen[np.minimum(at, seen.size - 1)] == part
+    return part[~found]
+
+
+def first_seen(parts: Iterable[tuple[int, np.ndarray]]) -> Iterator[tuple[int, np.ndarray]]:
+    """``(key, values)`` of each part (its values sorted ``UInt64``) with only the values no
+    earlier part had, each once: the first occurrences of the parts' concatenation, in its
+    order. The values seen so far are one sorted array (merged with each part's new ones), so
+    a part can be let go once read: memory is that of the distinct values, not of every part."""
+    seen = np.empty(0, dtype=np.uint64)
+    for key, part in parts:
+        new = _unseen(part, seen)
+        yield key, new
+        if new.size:
+            seen = np.concatenate([seen, new])
+            seen.sort(kind="stable")  # (two sorted runs: a merge)
 
 
 @dataclass
@@ -608,40 +621,53 @@ def block(
     columns = list(dict.fromkeys(c for r in rules for c in r.columns))
     n_right = len(right) if right is not None else None
 
-    def rule_pairs(numbered: tuple[int, BlockingRule]) -> tuple[_RuleBlocks, list[pl.DataFrame]]:
-        no, rule = numbered
+    def rule_pairs(rule: BlockingRule) -> tuple[_RuleBlocks, list[pl.Series]]:
         rb = _rule_blocks(coded, len(left), n_right, rule)
         ranges = _batches(rb, batch_pairs)
-        return rb, [
-            pl.DataFrame(
-                {"pair": _batch_pairs(rb, lo, hi, dedupe=right is None, whole=len(ranges) == 1)}
-            ).with_columns(pl.lit(no, pl.UInt16).alias("no"))
+        batches = [
+            _batch_pairs(rb, lo, hi, dedupe=right is None, whole=len(ranges) == 1)
             for lo, hi in ranges
         ]
+        # its blocks and records' keys are read: let them go (12 bytes a record per rule)
+        kept = replace(rb, blocks=rb.blocks.clear(), left=rb.left.clear(), right=rb.right.clear())
+        return kept, batches
+
+    def batches_in_order() -> Iterator[tuple[int, np.ndarray]]:
+        """``(rule number, packed pairs)`` of each rule's batches, each let go once given."""
+        for no, (_, batches) in enumerate(per_rule):
+            while batches:
+                yield no, batches.pop(0).to_numpy()
 
     # Columns, then rules, are independent: run in parallel, they keep both cores busy (a
     # polars join or group-by alone leaves one idle for part of its time).
     coded = dict(
         zip(columns, map_each(lambda c: _encode(left, right, c, near.get(c)), columns), strict=True)
     )
-    per_rule = map_each(rule_pairs, list(enumerate(rules)))
-    parts: list[pl.DataFrame] = []
-    for rule, (rb, batches) in zip(rules, per_rule, strict=True):
+    per_rule = map_each(rule_pairs, rules)
+    for rule, (rb, _) in zip(rules, per_rule, strict=True):
         for note in rb.notes:  # warned here, in the caller's thread, at the caller's call
             warnings.warn(note, OversizedBlockWarning, stacklevel=3)
         if skipped is not None and rb.skipped.len():
             skipped[rule.name] = rb.skipped
         if largest is not None:
             largest += rb.largest
-        parts += batches
-    if not parts:
+    if not any(batches for _, batches in per_rule):
         return pl.DataFrame(schema=PAIR_SCHEMA)
-    pairs = pl.concat(parts)
-    pairs = pairs.filter(_first_occurrences(pairs.get_column("pair")))
+    l_idx: list[np.ndarray] = []
+    r_idx: list[np.ndarray] = []
+    rule_no: list[np.ndarray] = []
+    for no, new in first_seen(batches_in_order()):  # first rule wins
+        l_idx.append((new >> np.uint64(32)).astype(np.uint32))
+        r_idx.append(new.astype(np.uint32))  # (the low 32 bits)
+        rule_no.append(np.full(new.size, no, dtype=np.uint16))
     # categorical: 4 bytes per pair instead of a 16-byte string view (millions of pairs)
     names = pl.Series("rule", [r.name for r in rules], dtype=pl.Categorical)
-    return _unpack_pair(pairs.get_column("pair"), "l_idx", "r_idx").with_columns(
-        names.gather(pairs.get_column("no")).alias("rule")
+    return pl.DataFrame(
+        {
+            "l_idx": pl.Series(np.concatenate(l_idx), dtype=pl.UInt32),
+            "r_idx": pl.Series(np.concatenate(r_idx), dtype=pl.UInt32),
+            "rule": names.gather(pl.Series(np.concatenate(rule_no))),
+        }
     )
 
 

@@ -66,11 +66,13 @@ The rules, in words:
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from registry_link.errors import UsageError
@@ -447,27 +449,59 @@ def _record_key(scored: pl.DataFrame) -> pl.Expr:
     return pl.col("l_idx") if "l_idx" in scored.columns else pl.struct(_KEYS).rank("dense")
 
 
-def usable_pairs(pairs: ScoredPairs) -> pl.DataFrame:
-    """The usable pairs, narrow: ``{_row, _rec, _pid, match_probability}`` sorted by ``_rec``.
+#: Pairs shortlisted at once (:func:`_candidates`): the per-pair temporaries of the ranking
+#: (about 50 bytes a pair) are bounded by it, not by every pair of the link (1M × 10M: 58 M).
+SHORTLIST_CHUNK: Final[int] = 4_000_000
 
-    ``_row`` is the pair's row in ``scored``; ``_pid`` the hash of ``person_id``. Pairs without
-    a person or with a NaN probability are not candidates.
-    """
+
+def usable_order(pairs: ScoredPairs) -> pl.DataFrame:
+    """``{_row, _rec}`` of the usable pairs, sorted by ``_rec`` (stably: by ``_row`` within a
+    record). ``_row`` is the pair's row in ``scored``; pairs without a person or with a NaN
+    probability are not candidates."""
     scored = pairs.frame
-    usable = (
+    order = (
         scored.select(
             _record_key(scored).alias(_REC),
-            pairs.person_hash(),
-            match_probability=pl.col("match_probability"),
             _ok=pl.lit(pairs.has_person()) & pl.col("match_probability").is_not_nan(),
         )
         .with_row_index("_row")
         .filter(pl.col("_ok"))
         .drop("_ok")
     )
-    if usable[_REC].is_sorted():
-        return usable.with_columns(pl.col(_REC).set_sorted())
-    return usable.sort(_REC, maintain_order=True)
+    if order[_REC].is_sorted():
+        return order.with_columns(pl.col(_REC).set_sorted())
+    return order.sort(_REC, maintain_order=True)
+
+
+def usable_pairs(pairs: ScoredPairs, order: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The usable pairs, narrow: ``{_row, _rec, _pid, match_probability}`` sorted by ``_rec``.
+
+    ``order``: those of :func:`usable_order` wanted (default all of them, in its order).
+    ``_pid`` is the hash of ``person_id``.
+    """
+    order = usable_order(pairs) if order is None else order
+    rows = order.get_column("_row")
+    return order.with_columns(
+        pl.col(_REC).set_sorted(),
+        pairs.person_hash(rows),
+        pairs.frame.get_column("match_probability").gather(rows),
+    )
+
+
+def record_chunks(order: pl.DataFrame, size: int) -> list[pl.DataFrame]:
+    """``order`` (sorted by ``_rec``) in slices of about ``size`` rows, each record's rows
+    whole in one slice."""
+    rec = order.get_column(_REC).to_numpy()
+    starts = np.flatnonzero(rec[1:] != rec[:-1]) + 1  # where a record's rows begin
+    cuts = [0]
+    for target in range(size, len(rec), size):
+        at = int(np.searchsorted(starts, max(target, cuts[-1] + 1)))
+        if at == len(starts):
+            break
+        cuts.append(int(starts[at]))
+    cuts.append(len(rec))
+    slices = [order.slice(a, b - a) for a, b in itertools.pairwise(cuts) if b > a]
+    return slices or [order]
 
 
 def _shortlist(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -572,7 +606,10 @@ def _candidates(scored: ScoredPairs, full_keys: pl.DataFrame | None) -> pl.DataF
         ``{_row, _rec, candidates, source, record_id, person_id, match_probability,
         match_weight, rank, _all}``; ``candidates`` counts the record's distinct persons.
     """
-    pairs = _shortlist(usable_pairs(scored))
+    # a record's shortlist depends on its own pairs only: shortlisted a slice of records at
+    # a time, the same rows in the same order
+    chunks = record_chunks(usable_order(scored), SHORTLIST_CHUNK)
+    pairs = pl.concat([_shortlist(usable_pairs(scored, chunk)) for chunk in chunks])
     kept = _with_pair(pairs.filter("_keep").drop("_keep", "_exact"), scored)
     full = pl.Series(_REC, [], dtype=pairs.schema[_REC]).implode()
     if full_keys is not None and full_keys.height:

@@ -72,7 +72,7 @@ def household_pass(
     comp = household_comparison(settings)
     # the hint column is not among the comparisons' columns: the engine compares the extra
     # pairs over the records it has
-    new_gammas = engine.compare(new)
+    new_gammas = engine.compare(new).rechunk()  # (one chunk a column, as the first pass's)
     # the household does not count where the person's own given name and birth date both differ
     old_hh = gate_household(old_hh, scored, settings.not_when_all_different)
     new_hh = gate_household(new_hh, new_gammas, settings.not_when_all_different)

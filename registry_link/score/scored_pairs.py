@@ -15,6 +15,7 @@ registry records ``r_idx`` indexes, ``bf_*`` computed again by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import polars as pl
 
@@ -71,14 +72,22 @@ class ScoredPairs:
             return [f"bf_{c.name}" for c in self.model.comparisons]
         return [c for c in self.frame.columns if c.startswith("bf_")]
 
-    def person_hash(self) -> pl.Series:
-        """``_pid``: the hash of every pair's ``person_id`` (a narrow frame hashes each
-        registry record's once, then gathers)."""
+    @cached_property
+    def _registry_hashes(self) -> pl.Series:
+        """The hash of each registry record's ``person_id`` (narrow frames), once."""
+        assert self.right is not None
+        return self.right.get_column("person_id").hash()
+
+    def person_hash(self, rows: pl.Series | None = None) -> pl.Series:
+        """``_pid``: the hash of the ``person_id`` of the pairs at ``rows`` (default every
+        pair); a narrow frame hashes each registry record's once, then gathers."""
         if not self.narrow:
             pid = self.frame.get_column("person_id")
-            return pid.hash().alias("_pid")
-        assert self.right is not None
-        return self.right.get_column("person_id").hash().gather(self.frame["r_idx"]).alias("_pid")
+            return (pid if rows is None else pid.gather(rows)).hash().alias("_pid")
+        r_idx = self.frame.get_column("r_idx")
+        return self._registry_hashes.gather(r_idx if rows is None else r_idx.gather(rows)).alias(
+            "_pid"
+        )
 
     def has_person(self) -> pl.Series:
         """Whether each pair's registry side has a ``person_id``."""

@@ -6,6 +6,7 @@ import warnings
 from datetime import date
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -16,10 +17,10 @@ from registry_link.block.candidates import (
     BlockingRule,
     OversizedBlockWarning,
     _distinct_sorted,
-    _first_occurrences,
     _unpack_pair,
     block,
     blocking_report,
+    first_seen,
     near_column,
     near_rows,
     pack_pair,
@@ -178,17 +179,21 @@ def test_oversized_warning_shows_the_block_values_shapes_not_the_values() -> Non
     )
 
 
-@pytest.mark.parametrize(
-    ("values", "first"),
-    [
-        ([], []),
-        ([5], [True]),
-        ([3, 1, 3, 2, 1], [True, True, False, True, False]),
-        ([1, 2, 9, 0, 2, 9, 2], [True, True, True, True, False, False, False]),
-    ],
+@given(
+    st.lists(st.lists(st.integers(min_value=0, max_value=12), max_size=8).map(sorted), max_size=6)
 )
-def test_first_occurrences(values: list[int], first: list[bool]) -> None:
-    assert _first_occurrences(pl.Series(values, dtype=pl.UInt64)).tolist() == first
+def test_first_seen_keeps_the_first_occurrences_part_by_part(parts: list[list[int]]) -> None:
+    """Each part's values that no earlier part (nor itself, before) had, in order: the first
+    occurrences of the parts' concatenation, as one pass over all of them gives."""
+    arrays = [(no, np.array(p, dtype=np.uint64)) for no, p in enumerate(parts)]
+    got = [(no, new.tolist()) for no, new in first_seen(arrays)]
+    seen: set[int] = set()
+    expected = []
+    for no, part in enumerate(parts):
+        new = [v for i, v in enumerate(part) if v not in seen and v not in part[:i]]
+        seen.update(part)
+        expected.append((no, new))
+    assert got == expected
 
 
 @pytest.mark.parametrize(

@@ -433,6 +433,41 @@ def test_engine_pairs_and_plain_pairs_give_the_same_links(rows, decisions, seed)
     assert shuffled.drop("bf_name").equals(plain.drop("bf_name"))
 
 
+@settings(max_examples=150, deadline=None)
+@given(rows=_ROWS, decisions=_PRIOR, size=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_shortlisting_a_slice_of_records_at_a_time_gives_the_same_links(
+    rows, decisions, size, seed
+) -> None:
+    """A record's shortlist depends on its own pairs only: shortlisted in slices of about
+    ``size`` pairs (each record whole in one), the links are those of one slice."""
+    import registry_link.decide.decisions as decide_module
+
+    lf = left("r3", "r1", "r4", "r2")
+    prior = prior_frame(valid_prior(decisions)) if decisions else None
+    frames = [scored_w(rows), with_indexes(scored_w(rows), lf)]
+    frames.append(frames[1].sample(fraction=1.0, shuffle=True, seed=seed))
+    whole = [decide(f, lf, **TH, prior_decisions=prior) for f in frames]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decide_module, "SHORTLIST_CHUNK", size)
+        for frame, want in zip(frames, whole, strict=True):
+            assert decide(frame, lf, **TH, prior_decisions=prior).equals(want)
+
+
+@given(st.lists(st.integers(0, 5), max_size=30).map(sorted), st.integers(1, 6))
+def test_record_chunks_keep_each_record_whole_and_every_row_in_order(recs, size) -> None:
+    from registry_link.decide.decisions import record_chunks
+
+    order = pl.DataFrame(
+        {"_row": range(len(recs)), "_rec": recs}, schema={"_row": pl.UInt32, "_rec": pl.UInt32}
+    )
+    chunks = record_chunks(order, size)
+    assert pl.concat(chunks).equals(order)
+    owners = [set(c["_rec"].to_list()) for c in chunks]
+    assert all(not (a & b) for i, a in enumerate(owners) for b in owners[i + 1 :])
+    # a slice is cut at the first record start at or after each multiple of size
+    assert all(c.height < size + recs.count(c["_rec"][-1]) for c in chunks if c.height)
+
+
 def test_pairs_of_one_person_do_not_hide_the_second_candidate() -> None:
     rows = [("r1", "P1", 0.99, 20.0), ("r1", "P1", 0.98, 19.0), ("r1", "P2", 0.6, 1.0)]
     lf = left("r1")
@@ -486,7 +521,9 @@ def test_person_hash_collisions_do_not_change_the_links(monkeypatch) -> None:
     monkeypatch.setattr(
         decide_module,
         "usable_pairs",
-        lambda scored: real(scored).with_columns(_pid=pl.lit(7, dtype=pl.UInt64)),
+        lambda scored, order=None: real(scored, order).with_columns(
+            _pid=pl.lit(7, dtype=pl.UInt64)
+        ),
     )
     assert decide(frame, lf, **TH).equals(honest)
     assert one(honest, "r1")["second_person_id"] == "P2"

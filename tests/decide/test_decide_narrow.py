@@ -5,9 +5,11 @@ the relative-identifier rule and reviewer decisions included."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import registry_link.decide.decisions as decisions_module
 from registry_link.compare import build_comparison
 from registry_link.decide.decisions import _records_are_rows, decide
 from registry_link.model import TrainedModel
@@ -114,6 +116,13 @@ def test_narrow_pairs_give_the_links_of_the_same_pairs_wide(pairs, decisions) ->
     want = decide(wide, left, prior_decisions=prior, **th)
     got = decide(narrow, left, right=RIGHT, model=MODEL, prior_decisions=prior, **th)
     assert got.equals(want)
+    # shortlisted a slice of records at a time (a pair or two per slice): the same links
+    for size in (1, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(decisions_module, "SHORTLIST_CHUNK", size)
+            sliced = decide(narrow, left, right=RIGHT, model=MODEL, prior_decisions=prior, **th)
+            assert sliced.equals(want)
+            assert decide(wide, left, prior_decisions=prior, **th).equals(want)
 
 
 def test_records_are_told_apart_by_row_only_when_their_keys_are_unique() -> None:

@@ -238,6 +238,47 @@ def test_extend_scores_equals_scoring_with_the_extended_model(
     assert got["gamma_hh"].to_list() == want["gamma_hh"].to_list()
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(-1, 1), st.integers(0, 3)),
+        min_size=1,
+        max_size=30,
+    ),
+    prior=st.floats(1e-6, 0.5),
+)
+def test_extend_scores_of_narrow_pairs_are_the_old_weight_plus_the_added_factors_exactly(
+    rows: list[tuple[int, int, int, int]], prior: float
+) -> None:
+    """Narrow scored pairs (no bf_*) stay narrow; the new weight is, to the bit, the old one
+    less the old prior plus the new, plus the added comparison's weight less the new prior,
+    and the probability 1 / (1 + 2^-w) of it (the in-place arithmetic changes no float)."""
+    from registry_link.score.scoring import _prior_weight
+
+    right = pl.DataFrame({"surname": ["smith", "martin", "zzyzx", None], "dob": ["1"] * 4})
+    right = right.with_columns(hh=pl.Series(["h1", "h2", None, "h1"]))
+    base = make_model()
+    extended = _with_household(base, prior)
+    g = gammas([r[0] for r in rows], [r[1] for r in rows], r_idx=[r[3] for r in rows])
+    hh = pl.DataFrame({"gamma_hh": [r[2] for r in rows]}, schema={"gamma_hh": pl.Int8})
+    scored = score(g, base, None, right, contributions=False)
+    got = extend_scores(scored, hh, base, extended, right)
+    assert got.columns == [*scored.columns, "gamma_hh"]
+    added = TrainedModel(
+        comparisons=(extended.comparisons[-1],),
+        params=FSParams(prior=prior, m={"hh": (0.2, 0.8)}, u={"hh": (0.99, 0.01)}),
+        tf_tables=extended.tf_tables,
+        tf_minimum_frequency=extended.tf_minimum_frequency,
+    )
+    extra = score(pl.concat([g.select("l_idx", "r_idx"), hh], how="horizontal"), added, None, right)
+    old = scored["match_weight"].to_numpy()
+    want = (old - _prior_weight(base) + _prior_weight(extended)) + (
+        extra["match_weight"].to_numpy() - _prior_weight(extended)
+    )
+    assert got["match_weight"].to_list() == want.tolist()
+    assert got["match_probability"].to_list() == (1.0 / (1.0 + np.exp2(-want))).tolist()
+
+
 def test_extend_scores_refuses_a_model_that_changes_a_base_comparison() -> None:
     base = make_model()
     changed = TrainedModel(
