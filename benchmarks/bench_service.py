@@ -396,7 +396,8 @@ def main(argv: list[str] | None = None) -> None:
         f"# Search service over HTTP ({dt.date.today()})",
         "",
         f"`benchmarks/bench_service.py --registry {args.registry} --single {args.single} "
-        f"--requests {args.requests} --clients {args.clients} --search-batch {args.search_batch}`: "
+        f"--requests {args.requests} --clients {args.clients} --batched {args.batched} "
+        f"--per-envelope {args.per_envelope} --search-batch {args.search_batch}`: "
         f"`registry-link serve` on 127.0.0.1 (one process; one server per `--search-batch` "
         f"value, the same requests), the load generator in another; {os.cpu_count()} cores, "
         f"load average before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (shared).",
