@@ -59,6 +59,10 @@ NAME_FIELDS: Final[tuple[str, ...]] = (
     "full_name",
 )
 
+#: The fields of a record's names, read and kept together (the search path's "names" part):
+#: the name fields and the father's given name.
+NAME_PART_FIELDS: Final[tuple[str, ...]] = (*NAME_FIELDS, "father_given_name")
+
 #: Relationship values after standardisation.
 RELATIONSHIPS: Final[tuple[str, ...]] = ("principal", "spouse", "child", "other")
 

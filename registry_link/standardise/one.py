@@ -41,7 +41,7 @@ from registry_link.names.rewrite import (
     python_pattern,
     python_replacement,
 )
-from registry_link.schema import FLAG_CODES, NAME_FIELDS
+from registry_link.schema import FLAG_CODES, NAME_FIELDS, NAME_PART_FIELDS
 from registry_link.standardise import dates, ids
 from registry_link.standardise.codes import relation_to_head_codes
 from registry_link.standardise.names import (
@@ -111,14 +111,6 @@ def _is_placeholder(text: str | None, keys: tuple[str, ...] = PLACEHOLDER_KEYS) 
 # ---------------------------------------------------------------- the names
 
 _MOJIBAKE = _re(r"\uFFFD|Ã[\u0080-\u00BF]|[ØÙ][\u0080-\u00BF]|â€")
-_NAMES: Final[tuple[str, ...]] = (
-    "family_name",
-    "given_name",
-    "family_name_ar",
-    "given_name_ar",
-    "full_name",
-    "father_given_name",
-)
 _SPLIT: Final[tuple[str, ...]] = ("family_name", "given_name", "family_name_ar", "given_name_ar")
 _A_LETTER = re.compile("[a-z]")
 _NAME_FLAGS = _bits(
@@ -185,7 +177,7 @@ def _sorted_unique(tokens: list[str]) -> list[str]:
 
 def _names(raw: Sequence[str | None], settings: SourceSettings) -> tuple[tuple[Any, ...], int]:
     """The names part: its columns (``PARTS``' order) and the flags it raises."""
-    v = {f: chain_text(CLEAN_NAME, r) for f, r in zip(_NAMES, raw, strict=True)}
+    v = {f: chain_text(CLEAN_NAME, r) for f, r in zip(NAME_PART_FIELDS, raw, strict=True)}
     control = any(_has_control(r) for r in raw)
     suspect = any(t is not None and _MOJIBAKE.search(t) for t in v.values())
     mixed = any(a and b for a, b in map(_script, v.values()))
@@ -224,7 +216,7 @@ def _names(raw: Sequence[str | None], settings: SourceSettings) -> tuple[tuple[A
     given_lat = _coalesce(p("_gl_lat"), p("_ga_tr"))
     token_keys = _sorted_unique(tokens)
     columns = (
-        *(v[f] for f in _NAMES),
+        *(v[f] for f in NAME_PART_FIELDS),
         family_lat,
         given_lat,
         p("_pa_lat"),

@@ -47,7 +47,7 @@ import polars as pl
 from registry_link.config.loader import SourceSettings
 from registry_link.io.readers import ROW_NUMBER
 from registry_link.names.rewrite import NewerUnicode
-from registry_link.schema import FLAG_CODES, STANDARDISED_SCHEMA
+from registry_link.schema import FLAG_CODES, NAME_PART_FIELDS, STANDARDISED_SCHEMA
 from registry_link.standardise.distinct import ValueMemo, remembered_values
 from registry_link.standardise.ids import clean_id_columns
 from registry_link.standardise.one import identifiers_in_python, part_in_python
@@ -75,22 +75,13 @@ class Part:
     columns: tuple[str, ...]
 
 
-_NAME_FIELDS = (
-    "family_name",
-    "given_name",
-    "family_name_ar",
-    "given_name_ar",
-    "full_name",
-    "father_given_name",
-)
-
 #: The parts kept per value.
 PARTS: tuple[Part, ...] = (
     Part(
         "names",
-        _NAME_FIELDS,
+        NAME_PART_FIELDS,
         (
-            *_NAME_FIELDS,
+            *NAME_PART_FIELDS,
             "family_lat",
             "given_lat",
             "father_lat",
