@@ -206,15 +206,16 @@ def _with_household(base: TrainedModel, prior: float) -> TrainedModel:
     )
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(-1, 1), st.integers(0, 3)),
-        min_size=1,
-        max_size=30,
-    ),
-    prior=st.floats(1e-6, 0.5),
+#: Pairs to extend: (gamma_surname, gamma_dob, gamma_hh, r_idx) each.
+_EXTENDED_ROWS = st.lists(
+    st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(-1, 1), st.integers(0, 3)),
+    min_size=1,
+    max_size=30,
 )
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=_EXTENDED_ROWS, prior=st.floats(1e-6, 0.5))
 def test_extend_scores_equals_scoring_with_the_extended_model(
     rows: list[tuple[int, int, int, int]], prior: float
 ) -> None:
@@ -239,14 +240,7 @@ def test_extend_scores_equals_scoring_with_the_extended_model(
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(st.integers(-1, 1), st.integers(-1, 2), st.integers(-1, 1), st.integers(0, 3)),
-        min_size=1,
-        max_size=30,
-    ),
-    prior=st.floats(1e-6, 0.5),
-)
+@given(rows=_EXTENDED_ROWS, prior=st.floats(1e-6, 0.5))
 def test_extend_scores_of_narrow_pairs_are_the_old_weight_plus_the_added_factors_exactly(
     rows: list[tuple[int, int, int, int]], prior: float
 ) -> None:
