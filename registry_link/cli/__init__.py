@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
+from typing import Any, TextIO
 
 import click
 
@@ -62,10 +64,34 @@ def _register() -> None:
 _register()
 
 
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """How the CLI prints a warning: registry-link's own (an oversized block skipped, a
+    lock waited for...) as one ``warning: ...`` line on standard error, without the file,
+    line and source code Python adds (an operator's note, not a programmer's); any other
+    package's warnings as Python prints them."""
+    if category.__module__.split(".")[0] == "registry_link":
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning: Any = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning user errors into one clean line and exit code."""
+    """Entry point: run the CLI, turning user errors into one clean line and exit code, and
+    its own warnings into one line each (:func:`show_warning`)."""
     try:
-        cli.main(args=argv, prog_name="registry-link", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            cli.main(args=argv, prog_name="registry-link", standalone_mode=False)
     except RegistryLinkError as exc:
         click.echo(f"error: {exc}", err=True)
         for note in getattr(exc, "__notes__", ()):
