@@ -530,11 +530,6 @@ def pairwise_name_similarity(
     return out.set(pl.Series(~valid), None) if (~valid).any() else out
 
 
-#: Margin taken off the Jaro-Winkler cutoffs of :func:`_name_similarity_at_least` (float32
-#: scores, and ``2 * 0.8 - 1 == 0.6000000000000001``): a lower cutoff only does more work.
-_CUTOFF_MARGIN = 1e-6
-
-
 def _distinct_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Of codes ``ids`` (of a :class:`~registry_link.names.form_codes.FormTable`: integers
     from ``NULL_CODE``, dense): a position holding each distinct id, in ascending order of
