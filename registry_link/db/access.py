@@ -12,6 +12,9 @@
   names of the fields given, never their values (an auditor holding a query can prove it was
   asked; the table itself reveals no name nor CIN); the returned registry person ids are kept
   as they are (the law asks which persons were disclosed to whom).
+* Signed envelopes accepted (:func:`remember_signature`, :func:`forget_signature`,
+  :func:`signatures_in_force`): their signatures' fingerprints until they expire, so that the
+  service's replay protection outlives a restart.
 * Append-only: a session that would update or delete a ``search_audit`` row, or a bulk
   ``UPDATE``/``DELETE`` statement on it, is refused here (:class:`AuditTamperingError`), and by
   database triggers (migration 0002).
@@ -29,11 +32,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
-from sqlalchemy import Delete, Update, event, select
+from sqlalchemy import Delete, Update, delete, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from registry_link.db.engine import DatabaseError
-from registry_link.db.models import API_SCOPES, ApiKey, SearchAuditEntry, utcnow
+from registry_link.db.models import API_SCOPES, ApiKey, SearchAuditEntry, SeenSignature, utcnow
 from registry_link.errors import UsageError
 
 #: Every API key starts with this.
@@ -341,6 +344,34 @@ def record_searches(session: Session, searches: Sequence[SearchRecord]) -> None:
         )
         for s in searches
     )
+
+
+def remember_signature(
+    session: Session, key_id: str, fingerprint: bytes, expires: int, now: float
+) -> None:
+    """Keep an accepted signature's fingerprint until ``expires`` (Unix seconds), and drop
+    those expired before ``now`` (in the caller's transaction)."""
+    session.execute(delete(SeenSignature).where(SeenSignature.expires < now))
+    session.add(SeenSignature(key_id=key_id, fingerprint=fingerprint.hex(), expires=expires))
+
+
+def forget_signature(session: Session, key_id: str, fingerprint: bytes) -> None:
+    """Drop a signature's fingerprint: its request was refused, not answered."""
+    session.execute(
+        delete(SeenSignature).where(
+            SeenSignature.key_id == key_id, SeenSignature.fingerprint == fingerprint.hex()
+        )
+    )
+
+
+def signatures_in_force(session: Session, now: float) -> list[tuple[str, bytes, int]]:
+    """The signatures kept that have not expired at ``now``: (key id, fingerprint, expires)."""
+    rows = session.execute(
+        select(SeenSignature.key_id, SeenSignature.fingerprint, SeenSignature.expires).where(
+            SeenSignature.expires >= now
+        )
+    )
+    return [(key_id, bytes.fromhex(fingerprint), expires) for key_id, fingerprint, expires in rows]
 
 
 def search_audit(session: Session, partner: str | None = None) -> list[SearchAuditEntry]:

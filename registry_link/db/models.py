@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Review item states.
@@ -24,6 +24,8 @@ ITEM_STATUSES: Final[tuple[str, ...]] = ("open", "claimed", "decided", "supersed
 DECISION_KINDS: Final[tuple[str, ...]] = ("accept", "reject", "skip", "note", "undo", "reopen")
 #: States of a job of the service (``service_jobs``).
 JOB_STATUSES: Final[tuple[str, ...]] = ("queued", "running", "succeeded", "failed")
+#: Kinds of rows in ``registry_updates``: persons added or replaced, records removed.
+REGISTRY_UPDATE_KINDS: Final[tuple[str, ...]] = ("upsert", "remove")
 #: Run states.
 RUN_STATUSES: Final[tuple[str, ...]] = ("running", "finished", "failed")
 
@@ -285,3 +287,37 @@ class ServiceJob(Base):
     summary: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+
+class RegistryUpdate(Base):
+    """A registry update made through the service (``POST``/``DELETE /registry/persons``),
+    kept so that a restarted service applies it again to the index it builds.
+
+    ``registry_sha256`` is the SHA-256 of the registry extract the update was made on: a
+    service started on the same extract replays its updates in ``id`` order; one started on
+    another extract does not (a new extract is taken to include them). ``persons`` holds the
+    registry fields as sent (personal data, as the registry tables hold); removals hold only
+    ``record_ids``.
+    """
+
+    __tablename__ = "registry_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    registry_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # REGISTRY_UPDATE_KINDS
+    record_ids: Mapped[list[Any]] = mapped_column(default=list)
+    persons: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class SeenSignature(Base):
+    """A partner's signed envelope the service accepted, until its signature expires: a copy
+    sent again is refused, also after a restart (:mod:`registry_link.service.replay`).
+
+    ``fingerprint``: the BLAKE2b-128 of the signature (hex), not the signature itself.
+    """
+
+    __tablename__ = "seen_signatures"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)  # Unix seconds

@@ -33,7 +33,10 @@ from registry_link.db.access import (
     KeyInfo,
     SearchRecord,
     callback_allowed,
+    forget_signature,
     record_searches,
+    remember_signature,
+    signatures_in_force,
     verify_key,
 )
 from registry_link.db.engine import (
@@ -43,6 +46,7 @@ from registry_link.db.engine import (
     retry_locked,
     transaction,
 )
+from registry_link.db.journal import drop_update, extract_sha256, record_update
 from registry_link.db.repository import audit
 from registry_link.errors import RegistryLinkError, SignatureError
 from registry_link.service.callbacks import deliver
@@ -67,6 +71,7 @@ from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Sc
 from registry_link.service.replay import ReplayMemoryFull, SeenSignatures, SignatureReplayed
 from registry_link.service.settings import ServiceSettings
 from registry_link.service.signing import EnvelopeSigner, load_signer, verify
+from registry_link.service.updates import Replayed, replay_updates
 
 #: The service's logger: method, route template, status, milliseconds, key id — nothing else.
 log = logging.getLogger("registry_link.service")
@@ -102,15 +107,22 @@ class ApiError(Exception):
 
 
 class IndexHolder:
-    """The registry index, once built (in a background thread at start-up)."""
+    """The registry index, once built (in a background thread at start-up) and brought up
+    to date with the registry updates recorded on its extract
+    (:mod:`~registry_link.service.updates`)."""
 
-    def __init__(self, index: Any | None = None) -> None:
-        self.index = index
+    def __init__(self) -> None:
+        self.index: Any | None = None
         self.error: str | None = None
         self.write_lock = threading.Lock()  # one registry writer at a time
+        #: The SHA-256 of the registry extract (what the updates recorded are tied to).
+        self.registry_sha256: str | None = None
+        #: What the start-up replay of recorded updates did.
+        self.replayed = Replayed()
 
-    def build(self, settings: ServiceSettings) -> None:
-        """Read and standardise the registry, load the model, build the index."""
+    def build(self, settings: ServiceSettings, sessions: sessionmaker[Session]) -> None:
+        """Read and standardise the registry, load the model, build the index, replay the
+        updates recorded on this extract."""
         from registry_link.jobs import resolve_registry_config
         from registry_link.linker import Linker
         from registry_link.model import load_model
@@ -121,17 +133,29 @@ class IndexHolder:
             config = resolve_registry_config(settings.registry, settings.registry_config)
             registry = load_standardised(settings.registry, config)
             model = load_model(settings.model)
-            linker = Linker.from_config(settings.model_config)
-            self.index = linker.index(registry, model)
+            index = Linker.from_config(settings.model_config).index(registry, model)
+            self.open(index, settings.registry, sessions)
         except RegistryLinkError as exc:
             self.error = str(exc)
             log.error("index build failed: %s", exc)
             return
         log.info(
-            "index ready: %d registry records in %.1f s",
-            self.index.size,
+            "index ready: %d registry records in %.1f s (%d recorded update(s) applied again)",
+            index.size,
             time.perf_counter() - started,
+            self.replayed.applied,
         )
+
+    def open(self, index: Any, registry: Path, sessions: sessionmaker[Session]) -> None:
+        """Serve ``index`` (built from the extract ``registry``) once the updates recorded on
+        that extract are applied to it again.
+
+        Raises:
+            DatabaseError: the recorded updates could not be read.
+        """
+        self.registry_sha256 = extract_sha256(registry)
+        self.replayed = replay_updates(index, sessions, self.registry_sha256)
+        self.index = index
 
     def ready(self) -> Any:
         """The index, or a 503 refusal while it is being built (or failed to)."""
@@ -303,6 +327,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     signer = load_signer(settings.signing_key) if settings.signing_key is not None else None
@@ -310,7 +335,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     state = ServiceState(
         settings=settings,
         sessions=sessions,
-        holder=IndexHolder(index),
+        holder=IndexHolder(),
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),
         jobs=JobStore(
             settings.jobs_dir,
@@ -323,6 +348,12 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         seen=SeenSignatures(settings.replay_memory),
         writer=threading.Lock() if resolve_url(settings.db_url).startswith("sqlite") else None,
     )
+    with reading(sessions) as session:
+        restored = state.seen.restore(signatures_in_force(session, time.time()))
+    if restored:
+        log.info("%d signed envelope(s) accepted before this start remembered", restored)
+    if index is not None:
+        state.holder.open(index, settings.registry, sessions)
     if state.jobs.ledger is not None:
         abandoned = state.jobs.ledger.abandon_unfinished()
         if abandoned:
@@ -332,7 +363,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if state.holder.index is None and state.builder is None:
             state.builder = threading.Thread(
-                target=state.holder.build, args=(settings,), name="rl-index", daemon=True
+                target=state.holder.build, args=(settings, sessions), name="rl-index", daemon=True
             )
             state.builder.start()
         yield
@@ -350,21 +381,30 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     app.state.service = state
     bearer = HTTPBearer(auto_error=False, description="An API key from `registry-link keys add`")
 
-    def refused(request: Request) -> None:
+    async def refused(request: Request) -> None:
         """A refused request is not answered: forget the signature it was admitted with, so
         that the partner's retry of the same envelope (after a 429 or 503) is not a replay."""
         admitted = getattr(request.state, "admitted_signature", None)
-        if admitted is not None:
-            state.seen.forget(*admitted)
+        if admitted is None:
+            return
+        key_id, signature = admitted
+        state.seen.forget(key_id, signature)
+        fingerprint = SeenSignatures.fingerprint(signature)
+        try:
+            await run_in_threadpool(
+                state.write, lambda session: forget_signature(session, key_id, fingerprint)
+            )
+        except RegistryLinkError as exc:  # (only a restart would still refuse its retry)
+            log.warning("a refused envelope's signature stays recorded: %s", exc)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        refused(request)
+        await refused(request)
         return exc.response()
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        refused(request)
+        await refused(request)
         fields = _validation_fields(exc)
         shown = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
         return ApiError(
@@ -453,6 +493,16 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 raise ApiError(
                     503, "service.busy", f"{exc}; retry in 60 s", headers={"Retry-After": "60"}
                 ) from None
+            fingerprint = SeenSignatures.fingerprint(checked.value)
+            try:  # kept in the database too: refused again after a restart
+                state.write(
+                    lambda session: remember_signature(
+                        session, info.key_id, fingerprint, checked.expires, time.time()
+                    )
+                )
+            except BaseException:
+                state.seen.forget(info.key_id, checked.value)
+                raise
             request.state.admitted_signature = (info.key_id, checked.value)
         return info
 
@@ -566,8 +616,16 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         if index is None:
             body = {"ready": False, "error": state.holder.error}
             return JSONResponse(body, status_code=503)
+        replayed = state.holder.replayed
         return JSONResponse(
-            {"ready": True, "registry_records": index.size, "version": index.version}
+            {
+                "ready": True,
+                "registry_records": index.size,
+                "version": index.version,
+                # registry updates recorded before this start, applied again (and not)
+                "updates_replayed": replayed.applied,
+                "updates_not_replayed": replayed.refused + replayed.other_extracts,
+            }
         )
 
     @app.post("/registry/sync/search", tags=["search"])
@@ -745,6 +803,24 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             ) from None
         return {"job_id": job.id, "status": job.status, "status_url": f"/jobs/{job.id}"}
 
+    def record(
+        info: KeyInfo,
+        kind: str,
+        record_ids: Sequence[str],
+        persons: Sequence[dict[str, Any]] = (),
+    ) -> int:
+        """Record a registry update before the index applies it (a restart applies it again:
+        :mod:`~registry_link.service.updates`); its id."""
+        sha256 = state.holder.registry_sha256
+        assert sha256 is not None  # (set before the index is served)
+        recorded: list[int] = []
+        state.write(
+            lambda session: recorded.append(
+                record_update(session, sha256, info.key_id, kind, record_ids, persons)
+            )
+        )
+        return recorded[-1]
+
     @app.post("/registry/persons", tags=["registry"])
     def upsert_persons(update: PersonsUpdate, info: Caller) -> dict[str, Any]:
         """Add or replace registry persons; a search right after sees them."""
@@ -757,20 +833,23 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             )
         take(info, len(update.persons))
         index = state.holder.ready()
+        ids = [str(p.get("record_id") or p.get("person_id") or "") for p in update.persons]
+        person_ids = [str(p.get("person_id")) for p in update.persons]
         with state.holder.write_lock:
+            recorded = record(info, "upsert", ids, update.persons)
             try:
                 count = index.upsert(update.persons)
             except RegistryLinkError as exc:
+                state.write(lambda session: drop_update(session, recorded))
                 raise ApiError(422, "rjct.persons.invalid", str(exc)) from None
             size, version = index.size, index.version
-        ids = [str(p.get("person_id")) for p in update.persons]
         state.write(
             lambda session: audit(
                 session,
                 f"key:{info.key_id}",
                 "registry.upsert",
                 f"{count} person(s)",
-                {"partner": info.partner, "person_ids": ids, "index_version": version},
+                {"partner": info.partner, "person_ids": person_ids, "index_version": version},
             )
         )
         return {"upserted": count, "registry_records": size, "version": version}
@@ -782,8 +861,11 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         take(info)
         index = state.holder.ready()
         with state.holder.write_lock:
+            recorded = record(info, "remove", [person_id])
             removed = index.remove([person_id])
             size, version = index.size, index.version
+            if not removed:
+                state.write(lambda session: drop_update(session, recorded))
         if not removed:
             raise ApiError(404, "person.not_found", "no registry person has that id")
         state.write(

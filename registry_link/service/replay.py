@@ -17,9 +17,10 @@ request is then refused (rate limit, index not ready, scope, size, schema), the 
 it (:meth:`SeenSignatures.forget`): the envelope was not answered, so the partner's retry of the
 same bytes passes, and each signed envelope is still answered at most once.
 
-The memory is the process's: the service runs as one process; after a restart, an envelope
-accepted before it could be sent once more until it expires (say so to partners that need
-more, and keep the window short: ``serve --max-signature-age``).
+The service also keeps each accepted signature's fingerprint in its database until it expires
+(:func:`registry_link.db.access.remember_signature`, dropped again when the request is refused)
+and restores them at start (:meth:`SeenSignatures.restore`): an envelope accepted before a
+restart is refused after it too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import hashlib
 import heapq
 import threading
 import time
+from collections.abc import Iterable
 
 __all__ = ["ReplayMemoryFull", "SeenSignatures", "SignatureReplayed"]
 
@@ -52,6 +54,22 @@ class SeenSignatures:
     def __len__(self) -> int:
         return len(self._expiry)
 
+    @staticmethod
+    def fingerprint(signature: bytes) -> bytes:
+        """What is remembered of a signature: its BLAKE2b-128."""
+        return hashlib.blake2b(signature, digest_size=16).digest()
+
+    def restore(self, kept: Iterable[tuple[str, bytes, int]], now: float | None = None) -> int:
+        """Remember again signatures kept before a restart: (key id, :meth:`fingerprint`,
+        expires); those expired are left out, and none past ``limit``. Returns how many."""
+        moment = time.time() if now is None else now
+        with self._lock:
+            for key_id, fingerprint, expires in kept:
+                if expires >= moment and len(self._expiry) < self.limit:
+                    self._expiry[(key_id, fingerprint)] = expires
+                    heapq.heappush(self._heap, (expires, key_id, fingerprint))
+            return len(self._expiry)
+
     def admit(self, key_id: str, signature: bytes, expires: int, now: float | None = None) -> None:
         """Remember ``signature`` (of API key ``key_id``) until ``expires`` (Unix seconds).
 
@@ -60,7 +78,7 @@ class SeenSignatures:
             ReplayMemoryFull: ``limit`` signatures are still valid.
         """
         moment = time.time() if now is None else now
-        entry = (key_id, hashlib.blake2b(signature, digest_size=16).digest())
+        entry = (key_id, self.fingerprint(signature))
         with self._lock:
             self._forget_expired(moment)
             if entry in self._expiry:
@@ -84,7 +102,7 @@ class SeenSignatures:
         entries outnumber live ones, when the heap is rebuilt from the live ones: refused
         requests cannot grow the memory past the bound.
         """
-        entry = (key_id, hashlib.blake2b(signature, digest_size=16).digest())
+        entry = (key_id, self.fingerprint(signature))
         with self._lock:
             self._expiry.pop(entry, None)
             if len(self._heap) > 2 * len(self._expiry) + 1024:

@@ -30,6 +30,8 @@ TABLES = {
     "api_keys",
     "search_audit",
     "service_jobs",
+    "registry_updates",
+    "seen_signatures",
 }
 
 

@@ -7,8 +7,9 @@ import threading
 from typing import Any
 
 from registry_link.db.engine import open_database, transaction
-from registry_link.db.models import AuditEntry
-from tests.service.conftest import Service, by_id, by_predicates, envelope
+from registry_link.db.journal import record_update
+from registry_link.db.models import AuditEntry, RegistryUpdate
+from tests.service.conftest import Sample, Service, build_index, by_id, by_predicates, envelope
 
 
 def _new_person(n: int) -> dict[str, str]:
@@ -148,3 +149,75 @@ def test_concurrent_searches_during_updates(make_service: Any) -> None:
     for person in persons:
         found = _first(service, by_id("CIN", person["cin"]))
         assert found is None or found["person_id"] != person["person_id"]
+
+
+# ------------------------------------------------------------------ kept across a restart
+
+
+def _updates_kept(service: Service) -> list[RegistryUpdate]:
+    with transaction(open_database(service.settings.db_url)) as session:
+        rows = session.query(RegistryUpdate).order_by(RegistryUpdate.id).all()
+        session.expunge_all()
+    return rows
+
+
+def test_updates_are_applied_again_after_a_restart(
+    make_service: Any, sample: Sample, registry_rows: list[dict[str, str]]
+) -> None:
+    """Persons added, replaced and removed through the service are still so when it starts
+    again on the same extract (before, a restart lost them): the new index replays them."""
+    first = make_service(index=build_index(sample))
+    size = first.client.get("/ready").json()["registry_records"]
+    added, replaced = _new_person(20), {**_new_person(20), "cin": "ZX720000"}
+    gone = registry_rows[0]["id_personne"]  # (the sample registry's column of person ids)
+    for call in (
+        lambda: first.client.post(
+            "/registry/persons", json={"persons": [added]}, headers=first.auth("writer")
+        ),
+        lambda: first.client.post(
+            "/registry/persons", json={"persons": [replaced]}, headers=first.auth("writer")
+        ),
+        lambda: first.client.delete(f"/registry/persons/{gone}", headers=first.auth("writer")),
+    ):
+        assert call().status_code == 200
+    assert [(u.kind, u.record_ids) for u in _updates_kept(first)] == [
+        ("upsert", [added["person_id"]]),
+        ("upsert", [added["person_id"]]),
+        ("remove", [gone]),
+    ]
+
+    again = make_service(index=build_index(sample), db_url=first.settings.db_url)
+    ready = again.client.get("/ready").json()
+    assert ready["updates_replayed"] == 3 and ready["updates_not_replayed"] == 0
+    assert ready["registry_records"] == size  # one added, one removed
+    found = _first(again, by_id("CIN", "ZX720000"))
+    assert found is not None and found["person_id"] == added["person_id"]
+    old_cin = _first(again, by_id("CIN", added["cin"]))
+    assert old_cin is None or old_cin["person_id"] != added["person_id"]
+    assert _first(again, by_id("RNP", gone)) is None
+
+
+def test_updates_of_another_extract_are_not_applied(make_service: Any, sample: Sample) -> None:
+    """An update recorded on another registry extract is left (a new extract is taken to
+    include it) and counted in GET /ready."""
+    first = make_service(index=build_index(sample))
+    person = _new_person(21)
+    with transaction(open_database(first.settings.db_url)) as session:
+        record_update(session, "0" * 64, "k", "upsert", [person["person_id"]], [person])
+    again = make_service(index=build_index(sample), db_url=first.settings.db_url)
+    ready = again.client.get("/ready").json()
+    assert ready["updates_replayed"] == 0 and ready["updates_not_replayed"] == 1
+    assert _first(again, by_id("CIN", person["cin"])) is None
+
+
+def test_a_refused_update_is_not_kept(service: Service) -> None:
+    """An update the index refuses (422) or a removal of an unknown person (404) leaves no
+    recorded update to apply again."""
+    bad = {**_new_person(22), "shoe_size": "42"}
+    refused = service.client.post(
+        "/registry/persons", json={"persons": [bad]}, headers=service.auth("writer")
+    )
+    assert refused.status_code == 422
+    unknown = service.client.delete("/registry/persons/0000000000", headers=service.auth("writer"))
+    assert unknown.status_code == 404
+    assert _updates_kept(service) == []

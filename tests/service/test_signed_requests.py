@@ -20,11 +20,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from registry_link.cli import cli
-from registry_link.db.access import add_key, key_id_of, list_keys, set_public_key
+from registry_link.db.access import (
+    add_key,
+    key_id_of,
+    list_keys,
+    remember_signature,
+    set_public_key,
+    signatures_in_force,
+)
 from registry_link.db.engine import open_database, prepare_database, transaction
-from registry_link.db.models import ApiKey, AuditEntry
+from registry_link.db.models import ApiKey, AuditEntry, SeenSignature
 from registry_link.errors import UsageError
 from registry_link.service.limits import RateLimiter
+from registry_link.service.replay import SeenSignatures, SignatureReplayed
 from registry_link.service.signing import EnvelopeSigner, new_signing_key, read_public_key
 from tests.service.conftest import Service, by_id, envelope, run_cli, txn_status_envelope
 
@@ -291,3 +299,53 @@ def test_a_full_replay_memory_refuses_new_signed_envelopes_with_a_503(
     assert busy.json()["error"]["code"] == "service.busy"
     # keys without a public key are not signed-checked and not held up by it
     assert _post(service, envelope(by_id("CIN", "AB123456")), key="id").status_code == 200
+
+
+def _kept_signatures(service: Service) -> int:
+    with transaction(open_database(service.settings.db_url)) as session:
+        return len(session.scalars(select(SeenSignature)).all())
+
+
+def test_an_envelope_accepted_before_a_restart_is_refused_after_it(
+    make_service: Any, partner_signer: EnvelopeSigner
+) -> None:
+    """The accepted signatures are kept in the database until they expire: the same signed
+    bytes sent to the restarted service are a replay; one refused before (429) is not kept,
+    so its retry after the restart is answered."""
+    first = make_service()
+    _register(first, "all", partner_signer.public_key_b64)
+    answered = _signed(partner_signer, envelope(by_id("CIN", "AB123456")))
+    assert _post(first, answered).status_code == 200
+    refused_body = envelope(by_id("CIN", "AB123456"))
+    refused_body["header"]["message_id"] = "msg-2"
+    refused = _signed(partner_signer, refused_body)
+    state = first.client.app.state.service  # type: ignore[attr-defined]
+    limiter, state.limiter = state.limiter, RateLimiter(rate=1e-9, burst=0)
+    assert _post(first, refused).status_code == 429
+    state.limiter = limiter
+    assert _kept_signatures(first) == 1  # the answered one; the refused one forgotten
+
+    again = make_service(db_url=first.settings.db_url)  # the service restarted
+    again.keys = first.keys  # (the same partner's key, kept in the same database)
+    replayed = _post(again, answered)
+    assert replayed.status_code == 401 and replayed.json()["error"]["code"] == "auth.replay"
+    assert _post(again, refused).status_code == 200
+
+
+def test_kept_signatures_are_restored_until_they_expire(tmp_path: Path) -> None:
+    """Only signatures still valid come back, and an expired one is dropped when another is
+    kept."""
+    sessions = prepare_database(f"sqlite:///{tmp_path / 'seen.db'}")
+    old, new = SeenSignatures.fingerprint(b"old"), SeenSignatures.fingerprint(b"new")
+    with transaction(sessions) as session:
+        remember_signature(session, "k", old, expires=100, now=50)
+    with transaction(sessions) as session:
+        remember_signature(session, "k", new, expires=300, now=150)  # old has expired
+    with transaction(sessions) as session:
+        assert signatures_in_force(session, now=150) == [("k", new, 300)]
+        assert len(session.scalars(select(SeenSignature)).all()) == 1
+    seen = SeenSignatures()
+    assert seen.restore([("k", new, 300), ("k", old, 100)], now=150) == 1
+    with pytest.raises(SignatureReplayed):
+        seen.admit("k", b"new", expires=300, now=200)
+    seen.admit("k", b"old", expires=400, now=200)  # not restored: expired
