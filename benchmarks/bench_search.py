@@ -41,6 +41,7 @@ if str(HERE) not in sys.path:  # helper modules live next to this script
 
 from linkage_data import prepare_data  # noqa: E402
 from linkage_measure import self_max_rss_bytes  # noqa: E402
+from linkage_report import add_run  # noqa: E402
 
 REPO = HERE.parent
 
@@ -55,7 +56,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--splink-queries", type=int, default=100, help="Splink searches (0: none)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--data-dir", type=Path, default=HERE / "data")
-    p.add_argument("--out", type=Path, default=HERE / "results" / "search.md")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="add the run to this file (appended as its latest section if it exists; e.g. "
+        "benchmarks/results/search.md); default: printed only",
+    )
     return p.parse_args(argv)
 
 
@@ -361,9 +368,7 @@ def write_report(args: argparse.Namespace, **r: Any) -> None:
             f"the CIN rule); it found candidates for {sp['found']} of {q['n']} records. Ours per "
             f"standardised record is {q['p50_ms'] / max(f['p50_ms'], 1e-9):.1f}x faster at p50.",
         ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    add_run(args.out, lines)
 
 
 if __name__ == "__main__":

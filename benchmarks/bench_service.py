@@ -45,6 +45,7 @@ if str(HERE) not in sys.path:  # helper modules live next to this script
     sys.path.insert(0, str(HERE))
 
 from linkage_data import prepare_data  # noqa: E402
+from linkage_report import add_run  # noqa: E402
 
 REPO = HERE.parent
 #: The canonical fields sent as predicate terms (those the DCI predicate accepts).
@@ -83,7 +84,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=300.0, help="time bound of each phase")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--data-dir", type=Path, default=HERE / "data")
-    p.add_argument("--out", type=Path, default=HERE / "results" / "service.md")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="add the run to this file (appended as its latest section if it exists; e.g. "
+        "benchmarks/results/service.md); default: printed only",
+    )
     p.add_argument(
         "--server-log",
         type=Path,
@@ -424,9 +431,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{phase['load']:.1f} | {phase['steal_pct']:.1f} | {phase['statuses']} |"
             )
     lines.append("")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    add_run(args.out, lines)
 
 
 if __name__ == "__main__":

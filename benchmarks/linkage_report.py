@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import platform
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -193,6 +195,23 @@ def render(
     if notes:
         parts.append("### Notes\n\n" + "\n".join(f"* {n}" for n in notes) + "\n")
     return "\n".join(parts)
+
+
+def add_run(out: Path | None, lines: list[str]) -> None:
+    """Print a run's report and, with ``out``, add it to that file: written if new, else
+    appended as its latest section (its ``# `` title demoted to ``## ``), so that a results
+    file kept as a journal of dated runs is never overwritten."""
+    text = "\n".join(lines).rstrip() + "\n"
+    print(text)
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists():
+        out.write_text(text, encoding="utf-8")
+        return
+    section = re.sub(r"^(#+) ", r"\1# ", text, flags=re.MULTILINE)
+    with out.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + section)
 
 
 def merge_section(existing: str, key: str, section: str) -> str:
