@@ -10,9 +10,10 @@ Exit 1 when anything else differs. Run ``write`` on the commit before a change a
     .venv/bin/python benchmarks/same_outputs.py write /tmp/after     # on the new one
     .venv/bin/python benchmarks/same_outputs.py diff /tmp/before /tmp/after
 
-``digest DIR``: per output file, a SHA-256 of its content (the same normalisation as ``diff``),
-as JSON: ``tests/data/sample_outputs_digest.json`` holds those of the outputs before the
-compare-engine redesign, and ``tests/test_same_outputs.py`` checks a fresh run against them.
+``diff`` compares bytes: run both on one machine. ``fingerprint DIR``: per output file, a
+SHA-256 of everything but its floating-point numbers and sums of those (:func:`fingerprint`),
+as JSON, which hold on any machine: ``tests/data/sample_outputs_fingerprint.json`` holds those
+of the stored outputs, and ``tests/test_same_outputs.py`` checks a fresh run against them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,23 +61,92 @@ def _drop(data: dict[str, Any], dotted: str) -> None:
     data.pop(last, None)
 
 
-def _content(path: Path) -> bytes:
-    """The file's content as ``diff`` compares it: a Parquet frame as its schema and JSON
-    lines, JSON without the run-to-run values, other files as they are."""
-    if path.suffix == ".parquet":
-        frame = pl.read_parquet(path)
-        return (str(frame.schema) + "\n" + frame.write_ndjson()).encode()
-    if path.suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for dotted in VOLATILE.get(path.name, []):
-            _drop(data, dotted)
-        return json.dumps(data, sort_keys=True).encode()
-    return path.read_bytes()
+def _json(path: Path) -> Any:
+    """A JSON output without its run-to-run values (:data:`VOLATILE`)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for dotted in VOLATILE.get(path.name, []):
+        _drop(data, dotted)
+    return data
 
 
-def digest(folder: Path) -> dict[str, str]:
-    """Per output file of ``folder``: the SHA-256 of its content (see :func:`_content`)."""
-    return {p.name: hashlib.sha256(_content(p)).hexdigest() for p in sorted(folder.iterdir())}
+def _sums(values: list[float]) -> list[float]:
+    """Σx, Σ(i+1)·x and Σx² of the values in order, NaN and infinities as 0 (a value changed,
+    moved or added moves them; a machine's last-bit differences move them by far less than
+    1e-9 relative)."""
+    x = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    return [float(x.sum()), float((x * np.arange(1, x.size + 1)).sum()), float((x * x).sum())]
+
+
+def _frame_fingerprint(frame: pl.DataFrame) -> dict[str, Any]:
+    floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
+    missing = [pl.col(f).is_null().alias(f"{f}__missing") for f in floats]
+    exact = frame.with_columns(missing).drop(floats)
+    text = str(frame.schema) + "\n" + exact.write_ndjson()
+    return {
+        "exact": hashlib.sha256(text.encode()).hexdigest(),
+        "floats": {name: _sums(frame[name].fill_null(0.0).to_list()) for name in floats},
+    }
+
+
+def _json_fingerprint(data: Any) -> dict[str, Any]:
+    floats: list[float] = []
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, float):
+            floats.append(value)
+            return "<float>"
+        if isinstance(value, dict):
+            return {k: shape(value[k]) for k in sorted(value)}
+        if isinstance(value, list):
+            return [shape(v) for v in value]
+        return value
+
+    text = json.dumps(shape(data), sort_keys=True)
+    return {"exact": hashlib.sha256(text.encode()).hexdigest(), "floats": {"": _sums(floats)}}
+
+
+def fingerprint(folder: Path) -> dict[str, dict[str, Any]]:
+    """Per output file of ``folder``: the SHA-256 of everything but its floating-point
+    numbers (``exact``), and per float column (a JSON file's floats: all, in key order) their
+    sums (``floats``, :func:`_sums`), to compare within a tolerance
+    (:func:`fingerprint_differences`).
+
+    Floating-point results differ in their last bits from one machine to another (the kernels
+    a CPU's instruction set selects add in another order), so a digest of the bytes holds only
+    on the machine that stored it; a fingerprint holds on any.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".parquet":
+            out[path.name] = _frame_fingerprint(pl.read_parquet(path))
+        elif path.suffix == ".csv":
+            frame = pl.read_csv(path, infer_schema_length=None, encoding="utf8-lossy")
+            out[path.name] = _frame_fingerprint(frame)
+        elif path.suffix == ".json":
+            out[path.name] = _json_fingerprint(_json(path))
+    return out
+
+
+def fingerprint_differences(
+    got: dict[str, Any], stored: dict[str, Any], rel: float = 1e-9
+) -> list[str]:
+    """What differs between two :func:`fingerprint` results (the float sums within ``rel``,
+    relative to the larger of the two or 1)."""
+    problems = []
+    for name in sorted(set(got) | set(stored)):
+        a, b = got.get(name), stored.get(name)
+        if a is None or b is None:
+            problems.append(f"{name}: {'missing' if a is None else 'not stored'}")
+        elif a["exact"] != b["exact"]:
+            problems.append(f"{name}: content other than floating-point numbers differs")
+        elif set(a["floats"]) != set(b["floats"]):
+            problems.append(f"{name}: other float columns")
+        else:
+            for column, sums in sorted(a["floats"].items()):
+                pairs = zip(sums, b["floats"][column], strict=True)
+                if any(abs(x - y) > rel * max(abs(x), abs(y), 1.0) for x, y in pairs):
+                    problems.append(f"{name}: floating-point numbers of {column or 'it'} differ")
+    return problems
 
 
 def diff(before: Path, after: Path) -> list[str]:
@@ -89,11 +160,7 @@ def diff(before: Path, after: Path) -> list[str]:
             if not pl.read_parquet(old).equals(pl.read_parquet(new)):
                 problems.append(f"{old.name}: frames differ")
         elif old.suffix == ".json":
-            a, b = json.loads(old.read_text()), json.loads(new.read_text())
-            for dotted in VOLATILE.get(old.name, []):
-                _drop(a, dotted)
-                _drop(b, dotted)
-            if a != b:
+            if _json(old) != _json(new):
                 problems.append(f"{old.name}: content differs")
         elif old.read_bytes() != new.read_bytes():
             problems.append(f"{old.name}: bytes differ")
@@ -104,8 +171,8 @@ def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "write":
         write(Path(argv[1]))
         return 0
-    if len(argv) == 2 and argv[0] == "digest":
-        print(json.dumps(digest(Path(argv[1])), indent=1))
+    if len(argv) == 2 and argv[0] == "fingerprint":
+        print(json.dumps(fingerprint(Path(argv[1])), indent=1, sort_keys=True))
         return 0
     if len(argv) == 3 and argv[0] == "diff":
         problems = diff(Path(argv[1]), Path(argv[2]))
