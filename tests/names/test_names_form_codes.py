@@ -67,7 +67,7 @@ def _at_least(
     rows = pl.Series(np.flatnonzero(reach))
     sf = np.zeros(len(todo), dtype=np.float32)
     sf[reach] = pairwise_jaro_winkler(*(f.gather(rows) for f in forms), score_cutoff=low)
-    return np.where(reach, np.minimum((sk + sf) / 2.0, matcher._MAX_DIFFERENT), 0.0)
+    return np.where(reach, np.minimum((sk + sf) / 2.0, matcher.MAX_DIFFERENT), 0.0)
 
 
 class _Reference:
@@ -159,10 +159,10 @@ class _Reference:
         )
         if cutoff is None:
             sk, sf = pairwise_jaro_winkler(*keys), pairwise_jaro_winkler(*forms)
-            sim = np.minimum((sk + sf) / 2.0, matcher._MAX_DIFFERENT)
+            sim = np.minimum((sk + sf) / 2.0, matcher.MAX_DIFFERENT)
         else:
             sim = _at_least(keys, forms, ~same, cutoff)
-        sim = np.where(key_equal, np.maximum(sim, matcher._KEY_EQUAL_FLOOR), sim)
+        sim = np.where(key_equal, np.maximum(sim, matcher.KEY_EQUAL_FLOOR), sim)
         sim = np.where(same, 1.0, sim).astype(np.float64)
         if cutoff is not None:
             sim = np.where(sim >= cutoff, sim, 0.0)
@@ -186,7 +186,7 @@ class _Reference:
         short, long = (ta, tb) if len(ta) < len(tb) else (tb, ta)
         covered = all(any(self.same(s, t, False) for t in long) for s in short)
         matched = [any(self.same(s, t, False) for s in short) for t in long]
-        nasab = [bool(re.search(matcher._NASAB_TOKEN, t)) for t in long]
+        nasab = [bool(re.search(matcher.NASAB_TOKEN, t)) for t in long]
         telling = any(m and j > 0 for j, m in enumerate(matched)) or all(
             m or n for m, n in zip(matched, nasab, strict=True)
         )
