@@ -508,9 +508,7 @@ def pairwise_same_name(a: pl.Series, b: pl.Series, *, glued_article: bool = Fals
     """
     _check_lengths(a, b)
     if len(a) <= FEW_PAIRS:
-        return _each_pair(
-            a, b, lambda x, y: one.same_name_of(x, y, glued_article), "same_name"
-        )
+        return _each_pair(a, b, lambda x, y: one.same_name_of(x, y, glued_article), "same_name")
     return _same_name_frame(a, b, glued_article)["same"].alias("same_name")
 
 

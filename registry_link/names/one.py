@@ -144,11 +144,14 @@ def _vowels_conflict(va: tuple[int, ...], vb: tuple[int, ...]) -> bool:
     """Whether two aligned gap lists contradict (lists of two lengths: no)."""
     if len(va) != len(vb):
         return False
-    if any(_lacks(x, MUST_U, y, CAN_U) or _lacks(y, MUST_U, x, CAN_U) for x, y in zip(va, vb)):
+    if any(
+        _lacks(x, MUST_U, y, CAN_U) or _lacks(y, MUST_U, x, CAN_U)
+        for x, y in zip(va, vb, strict=True)
+    ):
         return True
     return any(
         _lacks(x, MUST_I, y, CAN_I) or _lacks(y, MUST_I, x, CAN_I)
-        for x, y in zip(va[:-1], vb[:-1])
+        for x, y in zip(va[:-1], vb[:-1], strict=True)
     )
 
 
@@ -168,14 +171,15 @@ def _same(a: FormRow, b: FormRow, glued_article: bool) -> bool:
     for name, _, _ in matcher.LATIN_READINGS:
         for side, other in ((a, b), (b, a)):
             read = side.readings.get(name)
-            if read is not None and read[1] == other.key:
-                if _strict_same(form_row(read[0]), other):
-                    return True
-    if glued_article and a.starts_l != b.starts_l:
-        if a.unglued_key == b.key if a.starts_l else b.unglued_key == a.key:
-            ua = a.form[1:] if a.starts_l else a.form
-            ub = b.form[1:] if b.starts_l else b.form
-            return _strict_same(form_row(ua), form_row(ub))
+            if read is not None and read[1] == other.key and _strict_same(form_row(read[0]), other):
+                return True
+    if not glued_article or a.starts_l == b.starts_l:
+        return False
+    # exactly one form starts with l + vowel: that l dropped, under the same checks
+    if (a.unglued_key == b.key) if a.starts_l else (b.unglued_key == a.key):
+        ua = a.form[1:] if a.starts_l else a.form
+        ub = b.form[1:] if b.starts_l else b.form
+        return _strict_same(form_row(ua), form_row(ub))
     return False
 
 
@@ -226,4 +230,4 @@ def _partial_compound(a: str, b: str) -> bool:
     matched = [any(row[j] for row in same) for j in range(len(long))]
     if any(m and j > 0 for j, m in enumerate(matched)):
         return True
-    return all(m or _search(matcher.NASAB_TOKEN, t) for m, t in zip(matched, long))
+    return all(m or _search(matcher.NASAB_TOKEN, t) for m, t in zip(matched, long, strict=True))
