@@ -20,7 +20,10 @@
 * :func:`pairwise_name_variant`: weaker evidence than the same name — a dropped Ben/Bel/Ibn/Ould
   prefix (Slimane / Ben Slimane) or a partial compound name (Zahra / Fatim Zahra).
 
-The scalar functions run the vectorised code on a one-row frame, so both always agree.
+The pair functions decide a call of at most :data:`FEW_PAIRS` pairs (a search's new pairs)
+in Python, one pair at a time, from the same tables (:mod:`~registry_link.names.one`), and
+larger calls with polars over form codes; ``tests/names/test_one.py`` holds the two equal.
+The scalar functions' matching forms and keys run the vectorised code on a one-row frame.
 """
 
 from __future__ import annotations

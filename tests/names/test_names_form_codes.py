@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import polars as pl
@@ -337,6 +337,16 @@ def _expected(a: pl.Series, b: pl.Series, glued: bool) -> list[list[object]]:
 
 
 _PAIRS = st.lists(_pair(), min_size=1, max_size=12)
+
+
+@pytest.fixture(autouse=True)
+def _on_form_codes() -> Iterator[None]:
+    """Every call through the form codes, however few its pairs (a call of at most
+    ``matcher.FEW_PAIRS`` pairs is otherwise decided in Python: ``test_one.py``)."""
+    kept = matcher.FEW_PAIRS
+    matcher.FEW_PAIRS = -1
+    yield
+    matcher.FEW_PAIRS = kept
 
 
 @settings(max_examples=60, deadline=None)
