@@ -316,13 +316,13 @@ class FewPairs:
     ) -> pl.DataFrame:
         """Both sides' columns per pair as ``l_<col>``/``r_<col>``, record-derived included
         (eager calls: a lazy query over the whole registry costs more to plan than this)."""
-        sides = []
+        columns: list[pl.Series] = []
         for frame, idx, prefix in ((left, ids["l_idx"], "l_"), (right, ids["r_idx"], "r_")):
-            rows = frame.select(self._columns)[idx]
+            rows = frame[self._columns][idx]  # (by name: no query plan)
             if self._record_derived:
                 rows = rows.with_columns(**self._record_derived)
-            sides.append(rows.select(pl.all().name.prefix(prefix)))
-        return pl.concat(sides, how="horizontal")
+            columns += (c.alias(prefix + c.name) for c in rows.get_columns())
+        return pl.DataFrame(columns)
 
     def _run_stage(
         self, frame: pl.DataFrame, stage: Sequence[_Step], exprs: list[pl.Expr]
@@ -346,7 +346,7 @@ class FewPairs:
             self._compute(frame, wanted)
             for w in wanted:
                 new[w.step.name] = w.column(frame.height).alias(w.step.name)
-        return frame.with_columns(new[step.name] for step in stage)
+        return _with(frame, [new[step.name] for step in stage])
 
     def _through_memo(
         self, frame: pl.DataFrame, step: _Step, mask: np.ndarray | None
@@ -358,13 +358,12 @@ class FewPairs:
         fn = step.fn
         rows = np.arange(frame.height) if mask is None else np.flatnonzero(mask)
         if rows.size == 0:
-            return pl.repeat(None, frame.height, dtype=pl.Float64, eager=True)
+            return _nulls(frame.height, pl.Float64)
         if fn.reads is None or self.memo is None:
             values = fn(frame if rows.size == frame.height else frame[rows])
             if rows.size == frame.height:
                 return values
-            full = pl.repeat(None, frame.height, dtype=values.dtype, eager=True)
-            return full.scatter(rows, values)
+            return _nulls(frame.height, values.dtype).scatter(rows, values)
         reads = sorted(fn.reads)
         columns = [frame.get_column(c).to_list() for c in reads]
         keys = [tuple(_hashable(col[i]) for col in columns) for i in rows]
@@ -424,6 +423,20 @@ class _Wanted:
         for key, i in zip(self.keys, self.rows, strict=True):
             out[i] = self.fresh[key] if key in self.fresh else self.known[key]
         return pl.Series(out, dtype=self.dtype)
+
+
+def _nulls(height: int, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
+    """A column of ``height`` nulls (built from a list: ``pl.repeat`` runs a query)."""
+    return pl.Series([None] * height, dtype=dtype)
+
+
+def _with(frame: pl.DataFrame, columns: list[pl.Series]) -> pl.DataFrame:
+    """``frame.with_columns(columns)``; stacked on it when they are all new (no query)."""
+    if any(c.name in frame.columns for c in columns) or any(
+        c.len() != frame.height for c in columns
+    ):
+        return frame.with_columns(columns)
+    return frame.hstack(columns)
 
 
 def _fn_key(fn: Any) -> Hashable:

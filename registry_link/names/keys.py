@@ -16,12 +16,13 @@ So محمد, Mohamed, Mohammed, Mhamed, Muhammad → ``mhmd``; يوسف, Youssef
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Final
 
 import polars as pl
 
-from registry_link.names.rewrite import Chain, Many, Sub, chain_expr, chain_text
+from registry_link.names.rewrite import Chain, Many, Sub, chain_expr, chain_text, python_pattern
 
 _DOUBLES: Final[list[str]] = [c + c for c in "abcdefghijklmnopqrstuvwxyz"]
 _SINGLES: Final[list[str]] = list("abcdefghijklmnopqrstuvwxyz")
@@ -140,14 +141,42 @@ def _column_vowel_codes_expr(column: str) -> pl.Expr:
 def _vowel_codes_expr(e: pl.Expr) -> pl.Expr:
     gaps = _rewritten_expr(e).str.replace_all(f"[^{_VOWELS}]", "|").str.split("|")
     x = pl.element()
-    code = (
-        x.str.contains("[iy]").cast(pl.UInt8) * MUST_I
-        + x.str.contains("ou|u|w").cast(pl.UInt8) * MUST_U
-        + x.str.contains("[iye]").cast(pl.UInt8) * CAN_I
-        + x.str.contains("[ouwe]").cast(pl.UInt8) * CAN_U
-        + (x.str.len_bytes() > 0).cast(pl.UInt8) * NONEMPTY
+    code = sum(
+        (x.str.contains(pattern).cast(pl.UInt8) * bit for pattern, bit in _GAP_BITS),
+        (x.str.len_bytes() > 0).cast(pl.UInt8) * NONEMPTY,
     )
     return gaps.list.eval(code)
+
+
+#: The bits of a gap code a gap has when it holds a match of the pattern (with
+#: :data:`NONEMPTY` when it is not empty): :func:`vowel_codes_expr`.
+_GAP_BITS: Final[tuple[tuple[str, int], ...]] = (
+    ("[iy]", MUST_I),
+    ("ou|u|w", MUST_U),
+    ("[iye]", CAN_I),
+    ("[ouwe]", CAN_U),
+)
+#: A gap's end: any letter but a vowel.
+_GAP_END: Final[Sub] = Sub(f"[^{_VOWELS}]", "|")
+
+
+def vowel_codes_of_form(form: str | None) -> list[int] | None:
+    """:func:`vowel_codes_expr` of one Latin matching form, in Python (the same chains and
+    patterns)."""
+    rewritten = chain_text(REWRITTEN, form)
+    if rewritten is None:
+        return None
+    gaps = _GAP_END.text(rewritten).split("|")
+    return [
+        sum(bit for pattern, bit in _GAP_BITS if _gap_pattern(pattern).search(gap))
+        + (NONEMPTY if gap else 0)
+        for gap in gaps
+    ]
+
+
+@lru_cache(maxsize=8)
+def _gap_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(python_pattern(pattern))
 
 
 def token_keys_expr(e: pl.Expr) -> pl.Expr:

@@ -20,7 +20,10 @@
 * :func:`pairwise_name_variant`: weaker evidence than the same name — a dropped Ben/Bel/Ibn/Ould
   prefix (Slimane / Ben Slimane) or a partial compound name (Zahra / Fatim Zahra).
 
-The scalar functions run the vectorised code on a one-row frame, so both always agree.
+The pair functions decide a call of at most :data:`FEW_PAIRS` pairs (a search's new pairs)
+in Python, one pair at a time, from the same tables (:mod:`~registry_link.names.one`), and
+larger calls with polars over form codes; ``tests/names/test_one.py`` holds the two equal.
+The scalar functions' matching forms and keys run the vectorised code on a one-row frame.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from registry_link.names import one  # (one reads this module's tables when called)
 from registry_link.names.arabic import contains_arabic_expr
 from registry_link.names.form_codes import NULL_CODE, FormColumns, FormTable
 from registry_link.names.keys import (
@@ -53,9 +57,9 @@ from registry_link.names.translit import arabic_to_latin_expr
 from registry_link.standardise.distinct import remembering, with_distinct
 
 #: Similarity below 1.0 is capped here so that only the same name scores 1.0.
-_MAX_DIFFERENT = 0.99
+MAX_DIFFERENT = 0.99
 #: Floor for names whose keys agree but whose vowels or endings do not (Said / Saad / Saida).
-_KEY_EQUAL_FLOOR = 0.95
+KEY_EQUAL_FLOOR = 0.95
 
 
 def matching_form_expr(e: pl.Expr) -> pl.Expr:
@@ -114,12 +118,19 @@ def name_similarity(a: str | None, b: str | None, *, glued_article: bool = False
     return 0.0 if value is None else float(value)
 
 
+#: A form's ending in an *a* sound, and (when it has none) in a consonant (+ mute e).
+ENDING_A_SOUND: Final[str] = r"a[aeh]?$"
+ENDING_CONSONANT: Final[str] = r"[b-df-gj-np-tvxz]e?$"
+#: A form starting with an ``l`` + vowel: maybe the article glued (Lamrani).
+STARTS_L_VOWEL: Final[str] = r"^l[aeiou]"
+
+
 def ending_class_expr(e: pl.Expr) -> pl.Expr:
     """Ending class of a Latin matching form: ``"A"`` (a sound), ``"C"`` (consonant), or null."""
     return (
-        pl.when(e.str.contains(r"a[aeh]?$"))
+        pl.when(e.str.contains(ENDING_A_SOUND))
         .then(pl.lit("A"))
-        .when(e.str.contains(r"[b-df-gj-np-tvxz]e?$"))
+        .when(e.str.contains(ENDING_CONSONANT))
         .then(pl.lit("C"))
         .otherwise(pl.lit(None, dtype=pl.Utf8))
     )
@@ -269,7 +280,7 @@ _KEY_COLUMNS: Final[tuple[str, ...]] = (
     "prefix_key",
 )
 #: :func:`_form_columns`' ending classes as integers (no class: 0).
-_ENDING_A, _ENDING_C = 1, 2
+ENDING_A, ENDING_C = 1, 2
 
 
 @lru_cache(maxsize=1)
@@ -281,9 +292,9 @@ def _form_exprs() -> dict[str, pl.Expr]:
     exprs: dict[str, pl.Expr] = {
         "key": name_key_expr(form),
         "ending": pl.when(ending == "A")
-        .then(pl.lit(_ENDING_A, pl.Int8))
+        .then(pl.lit(ENDING_A, pl.Int8))
         .when(ending == "C")
-        .then(pl.lit(_ENDING_C, pl.Int8))
+        .then(pl.lit(ENDING_C, pl.Int8))
         .otherwise(pl.lit(0, pl.Int8)),
         "vowels": vowel_codes_expr(form),
     }
@@ -292,7 +303,7 @@ def _form_exprs() -> dict[str, pl.Expr]:
         read = pl.when(read != form).then(read)
         exprs[name] = read
         exprs[f"{name}_key"] = name_key_expr(read)
-    starts_l = form.str.contains(r"^l[aeiou]")
+    starts_l = form.str.contains(STARTS_L_VOWEL)
     exprs["starts_l"] = starts_l.fill_null(False)
     exprs["unglued_key"] = pl.when(starts_l).then(name_key_expr(form.str.slice(1)))
     stripped = without_prefix_expr(form)
@@ -303,7 +314,7 @@ def _form_exprs() -> dict[str, pl.Expr]:
 
 def _form_columns(forms: pl.DataFrame) -> pl.DataFrame:
     """Per form of ``{form}`` (a null form gets nulls), row for row: its ``key``, ending class
-    (``ending``: :data:`_ENDING_A`, :data:`_ENDING_C` or 0) and vowel-gap codes (``vowels``);
+    (``ending``: :data:`ENDING_A`, :data:`ENDING_C` or 0) and vowel-gap codes (``vowels``);
     each reading of :data:`LATIN_READINGS` that differs from it (else null) and that reading's
     key (``<reading>_key``); whether it starts with ``l`` + vowel (``starts_l``) and the key
     without that ``l`` (``unglued_key``); the key without a Ben/Bel/Ibn/Ould prefix
@@ -374,7 +385,7 @@ def _strict_same(pairs: _Pairs) -> np.ndarray:
         return same
     ka, kb = pairs.array("key")
     ea, eb = pairs.array("ending")
-    clash = ((ea == _ENDING_A) & (eb == _ENDING_C)) | ((ea == _ENDING_C) & (eb == _ENDING_A))
+    clash = ((ea == ENDING_A) & (eb == ENDING_C)) | ((ea == ENDING_C) & (eb == ENDING_A))
     same &= (ka == kb) & ~clash
     # vowel gaps compared only where the keys agree (aligned lists of equal length): on those
     # rows only (few of the pairs a similarity is asked for)
@@ -478,6 +489,20 @@ def _check_lengths(a: pl.Series, b: pl.Series) -> None:
         raise ValueError(f"series lengths differ: {len(a)} and {len(b)}")
 
 
+#: Calls of the pair functions on at most this many pairs decide them in Python, one pair at
+#: a time (:mod:`~registry_link.names.one`: a search's new pairs), the others with polars
+#: over form codes. The same values either way.
+FEW_PAIRS = 128
+
+
+def _each_pair(
+    a: pl.Series, b: pl.Series, decide: Callable[[str | None, str | None], bool | None], name: str
+) -> pl.Series:
+    """``decide`` of each pair of forms (a few: :data:`FEW_PAIRS`), as a Boolean series."""
+    xs, ys = a.cast(pl.Utf8).to_list(), b.cast(pl.Utf8).to_list()
+    return pl.Series(name, [decide(x, y) for x, y in zip(xs, ys, strict=True)], pl.Boolean)
+
+
 def pairwise_same_name(a: pl.Series, b: pl.Series, *, glued_article: bool = False) -> pl.Series:
     """Element-wise same-name decision on Latin matching forms (Boolean; null if either null).
 
@@ -485,6 +510,8 @@ def pairwise_same_name(a: pl.Series, b: pl.Series, *, glued_article: bool = Fals
     as the article glued on one side only: Lamrani = Amrani = العمراني.
     """
     _check_lengths(a, b)
+    if len(a) <= FEW_PAIRS:
+        return _each_pair(a, b, lambda x, y: one.same_name_of(x, y, glued_article), "same_name")
     return _same_name_frame(a, b, glued_article)["same"].alias("same_name")
 
 
@@ -507,6 +534,8 @@ def pairwise_name_similarity(
     same side of it (see :func:`_name_similarity_at_least`).
     """
     _check_lengths(a, b)
+    if len(a) <= FEW_PAIRS:
+        return _few_name_similarity(a, b, glued_article, score_cutoff)
     pairs = _coded(a, b, _form_table())
     valid = pairs.valid
     if not valid.any():
@@ -517,11 +546,44 @@ def pairwise_name_similarity(
     key_ids = (np.where(pairs.a >= 0, ka, NULL_CODE), np.where(pairs.b >= 0, kb, NULL_CODE))
     keys = _Scorer(pairs, "key_text", *key_ids)
     forms = _Scorer(pairs, "form", pairs.a, pairs.b)
+    return _similarity(keys, forms, same, key_equal, valid, score_cutoff)
+
+
+def _few_name_similarity(
+    a: pl.Series, b: pl.Series, glued_article: bool, score_cutoff: float | None
+) -> pl.Series:
+    """:func:`pairwise_name_similarity` of a few pairs, decided in Python
+    (:mod:`~registry_link.names.one`) and scored as there."""
+    xs, ys = a.cast(pl.Utf8).to_list(), b.cast(pl.Utf8).to_list()
+    valid = np.array([x is not None and y is not None for x, y in zip(xs, ys, strict=True)])
+    if not valid.any():
+        return pl.Series("name_similarity", [None] * len(a), dtype=pl.Float64)
+    keys_a = [one.form_row(x).key if x is not None else "" for x in xs]
+    keys_b = [one.form_row(y).key if y is not None else "" for y in ys]
+    same = np.array(
+        [bool(one.same_name_of(x, y, glued_article)) for x, y in zip(xs, ys, strict=True)]
+    )
+    key_equal = valid & np.array([x == y for x, y in zip(keys_a, keys_b, strict=True)])
+    keys = _TextScorer(keys_a, keys_b)
+    forms = _TextScorer([x or "" for x in xs], [y or "" for y in ys])
+    return _similarity(keys, forms, same, key_equal, valid, score_cutoff)
+
+
+def _similarity(
+    keys: _Scorer | _TextScorer,
+    forms: _Scorer | _TextScorer,
+    same: np.ndarray,
+    key_equal: np.ndarray,
+    valid: np.ndarray,
+    score_cutoff: float | None,
+) -> pl.Series:
+    """:func:`pairwise_name_similarity` of pairs from their keys' and forms' scorers and
+    their same-name, equal-key and both-present flags."""
     if score_cutoff is None:
-        sim = np.minimum((keys.score() + forms.score()) / 2.0, _MAX_DIFFERENT)
+        sim = np.minimum((keys.score() + forms.score()) / 2.0, MAX_DIFFERENT)
     else:
         sim = _name_similarity_at_least(keys, forms, ~same, score_cutoff)
-    sim = np.where(key_equal, np.maximum(sim, _KEY_EQUAL_FLOOR), sim)
+    sim = np.where(key_equal, np.maximum(sim, KEY_EQUAL_FLOOR), sim)
     sim = np.where(same, 1.0, sim)
     sim = sim.astype(np.float64)  # (the levels compare Float64 values)
     if score_cutoff is not None:
@@ -561,6 +623,24 @@ def _distinct_pairs(ia: np.ndarray, ib: np.ndarray, nb: int) -> tuple[np.ndarray
     table = pl.DataFrame({"k": key.gather(first), "i": np.arange(first.len(), dtype=np.int64)})
     found = key.to_frame().join(table, on="k", how="left", maintain_order="left")
     return first.to_numpy().astype(np.int64), found.get_column("i").to_numpy()
+
+
+@dataclass(frozen=True)
+class _TextScorer:
+    """Jaro-Winkler similarities of the pairs of texts ``(a[i], b[i])``, each pair scored
+    (a few pairs: the values of :class:`_Scorer`)."""
+
+    a: list[str]
+    b: list[str]
+
+    def score(self, rows: np.ndarray | None = None, cutoff: float | None = None) -> np.ndarray:
+        """:meth:`_Scorer.score` of these texts."""
+        a = self.a if rows is None else [self.a[i] for i in rows]
+        b = self.b if rows is None else [self.b[i] for i in rows]
+        if not a:
+            return np.zeros(0, dtype=np.float32)
+        scorer = JaroWinkler.normalized_similarity
+        return np.asarray(process.cpdist(a, b, scorer=scorer, score_cutoff=cutoff))
 
 
 @dataclass(frozen=True)
@@ -616,7 +696,7 @@ _CUTOFF_MARGIN = 1e-6
 
 
 def _name_similarity_at_least(
-    keys: _Scorer, forms: _Scorer, todo: np.ndarray, cutoff: float
+    keys: _Scorer | _TextScorer, forms: _Scorer | _TextScorer, todo: np.ndarray, cutoff: float
 ) -> np.ndarray:
     """``min((sk + sf) / 2, 0.99)`` of the keys' and forms' Jaro-Winkler similarities at the
     ``todo`` positions (0.0 elsewhere), exact wherever it can reach ``cutoff``.
@@ -630,13 +710,13 @@ def _name_similarity_at_least(
     low = 2.0 * cutoff - 1.0 - _CUTOFF_MARGIN
     if low <= 0.0:  # every score matters
         sk, sf = keys.score(), forms.score()
-        return np.where(todo, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
+        return np.where(todo, np.minimum((sk + sf) / 2.0, MAX_DIFFERENT), 0.0)
     sk = np.zeros(len(todo), dtype=np.float32)
     sk[todo] = keys.score(np.flatnonzero(todo), low)
     reach = sk >= low  # (cut scores are 0.0)
     sf = np.zeros(len(todo), dtype=np.float32)
     sf[reach] = forms.score(np.flatnonzero(reach), low)
-    return np.where(reach, np.minimum((sk + sf) / 2.0, _MAX_DIFFERENT), 0.0)
+    return np.where(reach, np.minimum((sk + sf) / 2.0, MAX_DIFFERENT), 0.0)
 
 
 def pairwise_jaro_winkler(
@@ -669,23 +749,23 @@ def pairwise_jaro_winkler(
 
 #: A family-name prefix a record may drop (Ben Slimane / Slimane): ben, bel, bin, ibn, ould,
 #: oulad and their transliterations from Arabic (بن → bn, بل → bl, ابن → ebn, ولد → wld).
-_DROPPABLE_PREFIX: Final[str] = r"\b(?:ben|bel|bin|ibn|ebn|bn|bl|ould|ouled|oulad|wld)([a-z]{3,})"
+DROPPABLE_PREFIX: Final[str] = r"\b(?:ben|bel|bin|ibn|ebn|bn|bl|ould|ouled|oulad|wld)([a-z]{3,})"
 #: The same prefixes as transliterated from Arabic, glued to a ي or و: a vowel inside the word
 #: (بنيحيى → ``bnihiei``), the consonant y or w at the start of the name once the prefix is gone
 #: (يحيى → ``yhiei``).
-_ARABIC_PREFIX_Y: Final[str] = r"\b(?:ebn|bn|bl|wld)i([a-z]{2,})"
-_ARABIC_PREFIX_W: Final[str] = r"\b(?:ebn|bn|bl|wld)ou([a-z]{2,})"
+ARABIC_PREFIX_Y: Final[str] = r"\b(?:ebn|bn|bl|wld)i([a-z]{2,})"
+ARABIC_PREFIX_W: Final[str] = r"\b(?:ebn|bn|bl|wld)ou([a-z]{2,})"
 
 
 def without_prefix_expr(form: pl.Expr) -> pl.Expr:
     """A Latin matching form without its Ben/Bel/Ibn/Ould prefix (the first one; unchanged when
     it has none): Benslimane → slimane, بنيحيى (``bnihiei``) → ``yhiei``."""
     return (
-        pl.when(form.str.contains(_ARABIC_PREFIX_Y))
-        .then(form.str.replace(_ARABIC_PREFIX_Y, "y${1}"))
-        .when(form.str.contains(_ARABIC_PREFIX_W))
-        .then(form.str.replace(_ARABIC_PREFIX_W, "w${1}"))
-        .otherwise(form.str.replace(_DROPPABLE_PREFIX, "${1}"))
+        pl.when(form.str.contains(ARABIC_PREFIX_Y))
+        .then(form.str.replace(ARABIC_PREFIX_Y, "y${1}"))
+        .when(form.str.contains(ARABIC_PREFIX_W))
+        .then(form.str.replace(ARABIC_PREFIX_W, "w${1}"))
+        .otherwise(form.str.replace(DROPPABLE_PREFIX, "${1}"))
     )
 
 
@@ -710,7 +790,7 @@ def _dropped_prefix_rows(part: pl.DataFrame) -> pl.Series:
 
 #: A token that is a patronymic (nasab) glued to its particle: Ben/Bent/Ibn/Ould + a name
 #: (Ahmed Ben Mohamed → ``ahmed benmohamed``, أحمد بن محمد → ``ehmd bnmhmd``).
-_NASAB_TOKEN: Final[str] = r"^(?:ben|bent|bin|bint|ibn|ebn|bn|bnt|ould|wld)[a-z]{3,}$"
+NASAB_TOKEN: Final[str] = r"^(?:ben|bent|bin|bint|ibn|ebn|bn|bnt|ould|wld)[a-z]{3,}$"
 
 
 def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
@@ -752,7 +832,7 @@ def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
         .agg(covered=pl.col("same").all())
     )
     tokens = pairs.group_by("row", "j").agg(
-        matched=pl.col("same").any(), nasab=pl.col("t").first().str.contains(_NASAB_TOKEN)
+        matched=pl.col("same").any(), nasab=pl.col("t").first().str.contains(NASAB_TOKEN)
     )
     telling = tokens.group_by("row").agg(
         telling=(pl.col("matched") & (pl.col("j") > 0)).any()
@@ -805,6 +885,8 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
     Only the pairs whose keys allow it (:func:`_variant_candidates`) are checked in full.
     """
     _check_lengths(a, b)
+    if len(a) <= FEW_PAIRS:
+        return _each_pair(a, b, one.variant_of, "name_variant")
     a, b = a.cast(pl.Utf8), b.cast(pl.Utf8)
     out = pl.Series("name_variant", [False] * len(a), dtype=pl.Boolean)
     pairs = _coded(a, b, _form_table())

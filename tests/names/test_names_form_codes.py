@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import polars as pl
@@ -67,7 +67,7 @@ def _at_least(
     rows = pl.Series(np.flatnonzero(reach))
     sf = np.zeros(len(todo), dtype=np.float32)
     sf[reach] = pairwise_jaro_winkler(*(f.gather(rows) for f in forms), score_cutoff=low)
-    return np.where(reach, np.minimum((sk + sf) / 2.0, matcher._MAX_DIFFERENT), 0.0)
+    return np.where(reach, np.minimum((sk + sf) / 2.0, matcher.MAX_DIFFERENT), 0.0)
 
 
 class _Reference:
@@ -159,10 +159,10 @@ class _Reference:
         )
         if cutoff is None:
             sk, sf = pairwise_jaro_winkler(*keys), pairwise_jaro_winkler(*forms)
-            sim = np.minimum((sk + sf) / 2.0, matcher._MAX_DIFFERENT)
+            sim = np.minimum((sk + sf) / 2.0, matcher.MAX_DIFFERENT)
         else:
             sim = _at_least(keys, forms, ~same, cutoff)
-        sim = np.where(key_equal, np.maximum(sim, matcher._KEY_EQUAL_FLOOR), sim)
+        sim = np.where(key_equal, np.maximum(sim, matcher.KEY_EQUAL_FLOOR), sim)
         sim = np.where(same, 1.0, sim).astype(np.float64)
         if cutoff is not None:
             sim = np.where(sim >= cutoff, sim, 0.0)
@@ -186,7 +186,7 @@ class _Reference:
         short, long = (ta, tb) if len(ta) < len(tb) else (tb, ta)
         covered = all(any(self.same(s, t, False) for t in long) for s in short)
         matched = [any(self.same(s, t, False) for s in short) for t in long]
-        nasab = [bool(re.search(matcher._NASAB_TOKEN, t)) for t in long]
+        nasab = [bool(re.search(matcher.NASAB_TOKEN, t)) for t in long]
         telling = any(m and j > 0 for j, m in enumerate(matched)) or all(
             m or n for m, n in zip(matched, nasab, strict=True)
         )
@@ -337,6 +337,16 @@ def _expected(a: pl.Series, b: pl.Series, glued: bool) -> list[list[object]]:
 
 
 _PAIRS = st.lists(_pair(), min_size=1, max_size=12)
+
+
+@pytest.fixture(autouse=True)
+def _on_form_codes() -> Iterator[None]:
+    """Every call through the form codes, however few its pairs (a call of at most
+    ``matcher.FEW_PAIRS`` pairs is otherwise decided in Python: ``test_one.py``)."""
+    kept = matcher.FEW_PAIRS
+    matcher.FEW_PAIRS = -1
+    yield
+    matcher.FEW_PAIRS = kept
 
 
 @settings(max_examples=60, deadline=None)
