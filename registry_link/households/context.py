@@ -175,32 +175,35 @@ def extra_pairs(
         ``{l_idx, r_idx, rule}`` (rule = the household rule's name), unique, disjoint from
         ``pairs`` on ``(l_idx, r_idx)``.
     """
-    return _extra_pairs(left, right, pairs, rule, rule_keys(left, right, list(rule.columns)))
+    l_key, r_key = rule_keys(left, right, list(rule.columns))
+    # only a pair whose two sides have the same key can be one of the rule's
+    same = l_key[pairs["l_idx"].to_numpy()] == r_key[pairs["r_idx"].to_numpy()]
+    return _extra_pairs(left, right, pairs.filter(pl.Series(same, dtype=pl.Boolean)), rule, r_key)
 
 
 def _extra_pairs(
-    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule, keys: _Keys
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    same: pl.DataFrame,
+    rule: BlockingRule,
+    r_key: np.ndarray,
 ) -> pl.DataFrame:
-    """:func:`extra_pairs` with the rule's values as integer keys (equal key <=> equal non-null
-    values, see :func:`rule_keys`): a registry row has a key >= 0 iff some partner record has
-    its values."""
-    l_key, r_key = keys
+    """:func:`extra_pairs` given the registry side's integer keys of the rule's values
+    (:func:`rule_keys`: a registry row has a key >= 0 iff some partner record has its values)
+    and ``same``, the proposed pairs whose two sides have the same key: the only ones that can
+    be among the rule's (a few in a hundred of them)."""
     columns = list(rule.columns)
     # the registry rows whose key some partner record has (the others pair with no one), so
     # that blocking encodes thousands of household ids, not millions; r_idx mapped back below
     rows = pl.Series("_r", np.flatnonzero(r_key >= 0), dtype=pl.UInt32)
     new = block(left, right.select(columns).gather(rows), [rule])
     new = new.with_columns(r_idx=rows.gather(new.get_column("r_idx")))
-    if new.height == 0 or pairs.height == 0:
+    if new.height == 0 or same.height == 0:
         return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
-    # only a pair whose two sides have the same key can be one of the rule's: the anti-join
-    # (one UInt64 per pair) is against those (a few in a hundred), not every proposed pair
-    same = l_key[pairs["l_idx"].to_numpy()] == r_key[pairs["r_idx"].to_numpy()]
-    existing = pairs.filter(pl.Series(same, dtype=pl.Boolean))
-    packed = pack_pair("l_idx", "r_idx")
+    packed = pack_pair("l_idx", "r_idx")  # the anti-join on one UInt64 per pair
     return (
         new.with_columns(packed)
-        .join(existing.select(packed), on="pair", how="anti")
+        .join(same.select(packed), on="pair", how="anti")
         .select(list(PAIR_SCHEMA))
         .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     )
@@ -246,8 +249,12 @@ def household_pairs(
     """
     comparison = household_comparison(settings)
     keys = rule_keys(left, right, [settings.hint_column])
-    new = _extra_pairs(left, right, pairs, household_rule(settings), keys)
-    old_gamma, new_gamma = _household_gammas(right, [pairs, new], comparison, keys)
+    # the proposed pairs' levels first: their "same" level (1) is where the two sides have the
+    # same key, the only pairs the extra ones are checked against
+    (old_gamma,) = _household_gammas(right, [pairs], comparison, keys)
+    same = pairs.filter(old_gamma == 1)
+    new = _extra_pairs(left, right, same, household_rule(settings), keys[1])
+    (new_gamma,) = _household_gammas(right, [new], comparison, keys)
     return new, old_gamma, new_gamma
 
 
@@ -259,6 +266,12 @@ def _check_household_comparison(comparison: Comparison) -> None:
         )
 
 
+#: :func:`_household_gammas`' code of a registry record without a hint (:func:`rule_keys`
+#: gives partner records without one -1, registry records without one or without a partner
+#: record's value -2).
+_NULL = -3
+
+
 def _household_gammas(
     right: pl.DataFrame, pair_frames: Sequence[pl.DataFrame], comparison: Comparison, keys: _Keys
 ) -> list[pl.Series]:
@@ -266,13 +279,15 @@ def _household_gammas(
     non-null value, see :func:`rule_keys`)."""
     (hint,) = comparison.columns
     lk, rk = keys
-    r_null = right.get_column(hint).is_null().to_numpy()
+    # one registry code per record: its key, -2 (a value no partner record has) or -3 (null),
+    # so that one gather per pair gives both "same" (equal keys, both >= 0) and "missing"
+    r_code = np.where(right.get_column(hint).is_null().to_numpy(), _NULL, rk).astype(rk.dtype)
     out = []
     for pairs in pair_frames:
-        l_rows, r_rows = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
-        lkp, rkp = lk[l_rows], rk[r_rows]
-        missing = (lkp == -1) | r_null[r_rows]
-        gamma = np.where(missing, -1, np.where(lkp == rkp, 1, 0)).astype(np.int8)
+        lkp = lk[pairs["l_idx"].to_numpy()]
+        rkp = r_code[pairs["r_idx"].to_numpy()]
+        gamma = (lkp == rkp).view(np.int8)  # same 1, different 0 ...
+        gamma[(lkp < 0) | (rkp == _NULL)] = -1  # ... missing where either side has no hint
         out.append(pl.Series(comparison.output_column, gamma, dtype=pl.Int8))
     return out
 
