@@ -166,6 +166,25 @@ def household_comparison(hc: HouseholdContextSettings) -> Comparison:
 _Keys = tuple[np.ndarray, np.ndarray]
 
 
+def hint_keys(left: pl.DataFrame, right: pl.DataFrame, column: str) -> _Keys:
+    """:func:`rule_keys` of the one hint column: per record of each side an integer key, equal
+    for a partner record and a registry record iff both have the same non-null hint; -1 for a
+    partner record without one, -2 for a registry record without one or with a hint no
+    partner record has. The values are coded by a cast to the ``Enum`` of the partner side's
+    distinct hints (about half the time of a join on the million registry strings)."""
+    lh = left.get_column(column).cast(pl.Utf8)
+    distinct = lh.drop_nulls().unique(maintain_order=True)
+    if distinct.len() == 0:
+        return np.full(left.height, -1, np.int32), np.full(right.height, -2, np.int32)
+    hints = pl.Enum(distinct)
+
+    def coded(values: pl.Series, absent: int) -> np.ndarray:
+        code = values.cast(pl.Utf8).cast(hints, strict=False).to_physical().cast(pl.Int32)
+        return code.fill_null(absent).to_numpy()
+
+    return coded(lh, -1), coded(right.get_column(column), -2)
+
+
 def extra_pairs(
     left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule
 ) -> pl.DataFrame:
@@ -175,32 +194,35 @@ def extra_pairs(
         ``{l_idx, r_idx, rule}`` (rule = the household rule's name), unique, disjoint from
         ``pairs`` on ``(l_idx, r_idx)``.
     """
-    return _extra_pairs(left, right, pairs, rule, rule_keys(left, right, list(rule.columns)))
+    l_key, r_key = rule_keys(left, right, list(rule.columns))
+    # only a pair whose two sides have the same key can be one of the rule's
+    same = l_key[pairs["l_idx"].to_numpy()] == r_key[pairs["r_idx"].to_numpy()]
+    return _extra_pairs(left, right, pairs.filter(pl.Series(same, dtype=pl.Boolean)), rule, r_key)
 
 
 def _extra_pairs(
-    left: pl.DataFrame, right: pl.DataFrame, pairs: pl.DataFrame, rule: BlockingRule, keys: _Keys
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    same: pl.DataFrame,
+    rule: BlockingRule,
+    r_key: np.ndarray,
 ) -> pl.DataFrame:
-    """:func:`extra_pairs` with the rule's values as integer keys (equal key <=> equal non-null
-    values, see :func:`rule_keys`): a registry row has a key >= 0 iff some partner record has
-    its values."""
-    l_key, r_key = keys
+    """:func:`extra_pairs` given the registry side's integer keys of the rule's values
+    (:func:`rule_keys`: a registry row has a key >= 0 iff some partner record has its values)
+    and ``same``, the proposed pairs whose two sides have the same key: the only ones that can
+    be among the rule's (a few in a hundred of them)."""
     columns = list(rule.columns)
     # the registry rows whose key some partner record has (the others pair with no one), so
     # that blocking encodes thousands of household ids, not millions; r_idx mapped back below
     rows = pl.Series("_r", np.flatnonzero(r_key >= 0), dtype=pl.UInt32)
     new = block(left, right.select(columns).gather(rows), [rule])
     new = new.with_columns(r_idx=rows.gather(new.get_column("r_idx")))
-    if new.height == 0 or pairs.height == 0:
+    if new.height == 0 or same.height == 0:
         return new.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
-    # only a pair whose two sides have the same key can be one of the rule's: the anti-join
-    # (one UInt64 per pair) is against those (a few in a hundred), not every proposed pair
-    same = l_key[pairs["l_idx"].to_numpy()] == r_key[pairs["r_idx"].to_numpy()]
-    existing = pairs.filter(pl.Series(same, dtype=pl.Boolean))
-    packed = pack_pair("l_idx", "r_idx")
+    packed = pack_pair("l_idx", "r_idx")  # the anti-join on one UInt64 per pair
     return (
         new.with_columns(packed)
-        .join(existing.select(packed), on="pair", how="anti")
+        .join(same.select(packed), on="pair", how="anti")
         .select(list(PAIR_SCHEMA))
         .cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     )
@@ -226,7 +248,7 @@ def household_gammas_of(
     """:func:`household_gammas` of several pair frames, the hints encoded once for all."""
     _check_household_comparison(comparison)
     (hint,) = comparison.columns
-    return _household_gammas(right, pair_frames, comparison, rule_keys(left, right, [hint]))
+    return _household_gammas(right, pair_frames, comparison, hint_keys(left, right, hint))
 
 
 def household_pairs(
@@ -245,9 +267,13 @@ def household_pairs(
         household_comparison(settings))``.
     """
     comparison = household_comparison(settings)
-    keys = rule_keys(left, right, [settings.hint_column])
-    new = _extra_pairs(left, right, pairs, household_rule(settings), keys)
-    old_gamma, new_gamma = _household_gammas(right, [pairs, new], comparison, keys)
+    keys = hint_keys(left, right, settings.hint_column)
+    # the proposed pairs' levels first: their "same" level (1) is where the two sides have the
+    # same key, the only pairs the extra ones are checked against
+    (old_gamma,) = _household_gammas(right, [pairs], comparison, keys)
+    same = pairs.filter(old_gamma == 1)
+    new = _extra_pairs(left, right, same, household_rule(settings), keys[1])
+    (new_gamma,) = _household_gammas(right, [new], comparison, keys)
     return new, old_gamma, new_gamma
 
 
@@ -259,6 +285,12 @@ def _check_household_comparison(comparison: Comparison) -> None:
         )
 
 
+#: :func:`_household_gammas`' code of a registry record without a hint (:func:`rule_keys`
+#: gives partner records without one -1, registry records without one or without a partner
+#: record's value -2).
+_NULL = -3
+
+
 def _household_gammas(
     right: pl.DataFrame, pair_frames: Sequence[pl.DataFrame], comparison: Comparison, keys: _Keys
 ) -> list[pl.Series]:
@@ -266,13 +298,19 @@ def _household_gammas(
     non-null value, see :func:`rule_keys`)."""
     (hint,) = comparison.columns
     lk, rk = keys
-    r_null = right.get_column(hint).is_null().to_numpy()
+    # one registry code per record: its key, -2 (a value no partner record has) or -3 (null),
+    # so that one gather per pair gives both "same" (equal keys, both >= 0) and "missing"
+    r_code = np.where(right.get_column(hint).is_null().to_numpy(), _NULL, rk).astype(rk.dtype)
     out = []
     for pairs in pair_frames:
-        l_rows, r_rows = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
-        lkp, rkp = lk[l_rows], rk[r_rows]
-        missing = (lkp == -1) | r_null[r_rows]
-        gamma = np.where(missing, -1, np.where(lkp == rkp, 1, 0)).astype(np.int8)
+        lkp = lk[pairs["l_idx"].to_numpy()]
+        gamma = np.full(pairs.height, -1, dtype=np.int8)  # missing where the partner has none
+        hinted = np.flatnonzero(lkp >= 0)
+        # (the registry's codes, a random gather, only for the pairs whose partner has a hint)
+        rkp = r_code[pairs["r_idx"].to_numpy()[hinted]]
+        level = (lkp[hinted] == rkp).view(np.int8)  # same 1, different 0 ...
+        level[rkp == _NULL] = -1  # ... missing where the registry record has none
+        gamma[hinted] = level
         out.append(pl.Series(comparison.output_column, gamma, dtype=pl.Int8))
     return out
 

@@ -208,6 +208,32 @@ def score(
         ModelError: a gamma column of the model is absent, or holds a level outside the model.
     """
     del left
+    total = np.full(gammas.height, _prior_weight(model))
+    bfs = _add_bayes_factors(gammas, model, right, total, contributions)
+    prob = np.exp2(-total)  # 1 / (1 + 2^-w), in place: no temporaries of every pair
+    prob += 1.0
+    np.reciprocal(prob, out=prob)
+    return gammas.with_columns(
+        *[pl.Series(name, values, dtype=pl.Float64) for name, values in bfs.items()],
+        pl.Series("match_weight", total, dtype=pl.Float64),
+        pl.Series("match_probability", prob, dtype=pl.Float64),
+    )
+
+
+def _add_bayes_factors(
+    gammas: pl.DataFrame,
+    model: TrainedModel,
+    right: pl.DataFrame | None,
+    total: np.ndarray,
+    contributions: bool,
+) -> dict[str, np.ndarray]:
+    """Add each pair's Bayes factor of every comparison of ``model`` to ``total`` (in place,
+    in the model's order), TF adjusted on ``right`` (see :func:`score`); returns the
+    ``bf_<name>`` arrays when ``contributions``, else nothing.
+
+    Raises:
+        ModelError: a gamma column of the model is absent, or holds a level outside the model.
+    """
     missing = [c.output_column for c in model.comparisons if c.output_column not in gammas.columns]
     if missing:
         raise ModelError(
@@ -215,7 +241,6 @@ def score(
             f"model's comparisons"
         )
     n = gammas.height
-    total = np.full(n, _prior_weight(model))
     bfs = {f"bf_{c.name}": np.empty(n) for c in model.comparisons} if contributions else {}
     tables = {c.name: _bf_table(model, c.name) for c in model.comparisons}
     # in slices: the per-comparison temporaries (Bayes factors, TF lookups) stay small
@@ -242,14 +267,7 @@ def score(
             if contributions:
                 bfs[f"bf_{comp.name}"][start:stop] = bf
             total[start:stop] += bf
-    prob = np.exp2(-total)  # 1 / (1 + 2^-w), in place: no temporaries of every pair
-    prob += 1.0
-    np.reciprocal(prob, out=prob)
-    return gammas.with_columns(
-        *[pl.Series(name, values, dtype=pl.Float64) for name, values in bfs.items()],
-        pl.Series("match_weight", total, dtype=pl.Float64),
-        pl.Series("match_probability", prob, dtype=pl.Float64),
-    )
+    return bfs
 
 
 def score_arrays(
@@ -370,7 +388,7 @@ def extend_scores(
         and extended.params.m[c.name] == base.params.m[c.name]
         and extended.params.u[c.name] == base.params.u[c.name]
         for c in base.comparisons
-    ) and all(extended.tf_tables.get(k) == v for k, v in base.tf_tables.items())
+    ) and all(_same_table(extended.tf_tables.get(k), v) for k, v in base.tf_tables.items())
     if not same:
         raise ModelError(
             "extend_scores needs a model that keeps every comparison of the base model "
@@ -382,29 +400,30 @@ def extend_scores(
         )
     added = [c for c in extended.comparisons if c.name not in known]
     with_bf = any(c.startswith("bf_") for c in scored.columns)
-    extra = score(
-        pl.concat([scored.select("l_idx", "r_idx"), gammas], how="horizontal"),
-        TrainedModel(
-            comparisons=tuple(added),
-            params=type(extended.params)(
-                prior=extended.prior,
-                m={c.name: extended.params.m[c.name] for c in added},
-                u={c.name: extended.params.u[c.name] for c in added},
-            ),
-            tf_tables=extended.tf_tables,
-            tf_minimum_frequency=extended.tf_minimum_frequency,
-            training=extended.training,
+    added_model = TrainedModel(
+        comparisons=tuple(added),
+        params=type(extended.params)(
+            prior=extended.prior,
+            m={c.name: extended.params.m[c.name] for c in added},
+            u={c.name: extended.params.u[c.name] for c in added},
         ),
-        right=right,
+        tf_tables=extended.tf_tables,
+        tf_minimum_frequency=extended.tf_minimum_frequency,
+        training=extended.training,
+    )
+    # the added comparisons' weight as score() computes it with the new prior (its
+    # probability is not needed), then, in place, one float64 per pair at a time (55 M pairs:
+    # 0.44 GB each), the same operations in the same order:
+    # total = (old - old prior + new prior) + (added weight - new prior)
+    delta = np.full(scored.height, _prior_weight(extended))
+    bfs = _add_bayes_factors(
+        pl.concat([scored.select("l_idx", "r_idx"), gammas], how="horizontal"),
+        added_model,
+        right,
+        delta,
         contributions=with_bf,
     )
-    # in place, one float64 per pair at a time (55 M pairs: 0.44 GB each), the same
-    # operations in the same order: total = (old - old prior + new prior) + (extra - new prior)
-    kept = extra.select(
-        *[c.output_column for c in added], *[f"bf_{c.name}" for c in added if with_bf]
-    )
-    delta = extra["match_weight"].to_numpy() - _prior_weight(extended)
-    del extra  # (its weights and probabilities)
+    delta -= _prior_weight(extended)
     total = scored["match_weight"].to_numpy() - _prior_weight(base)
     total += _prior_weight(extended)
     total += delta
@@ -414,10 +433,17 @@ def extend_scores(
     prob += 1.0
     np.reciprocal(prob, out=prob)
     return scored.with_columns(
-        *kept.get_columns(),
+        *[gammas.get_column(c.output_column) for c in added],
+        *[pl.Series(name, values, dtype=pl.Float64) for name, values in bfs.items()],
         pl.Series("match_weight", total, dtype=pl.Float64),
         pl.Series("match_probability", prob, dtype=pl.Float64),
     )
+
+
+def _same_table(table: Mapping[str, float] | None, other: Mapping[str, float]) -> bool:
+    """Whether two TF tables are equal (the same object at once: a model extended from
+    another shares its tables, of up to a million values)."""
+    return table is other or table == other
 
 
 def contributions(pairs: pl.DataFrame, model: TrainedModel, right: pl.DataFrame) -> pl.DataFrame:

@@ -20,6 +20,7 @@ from registry_link.households.context import (
     base_model,
     extra_pairs,
     gate_household,
+    hint_keys,
     household_comparison,
     household_gammas_of,
     household_name,
@@ -512,6 +513,34 @@ def test_household_gammas_equal_the_household_comparison(
     )
     got = household_gammas(left, right, pairs, comp)
     assert got.to_list() == compare(left, right, pairs, [comp])[comp.output_column].to_list()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(hint_value, min_size=0, max_size=6),
+    st.lists(st.one_of(hint_value, st.just("H9")), min_size=0, max_size=8),
+    st.booleans(),
+)
+def test_hint_keys_are_the_rule_keys_of_the_hint_column(
+    lh: list[str | None], rh: list[str | None], categorical: bool
+) -> None:
+    """The ``Enum``-coded keys tell the same records apart as :func:`rule_keys` does: the same
+    equalities between the two sides, the same -1 (partner without a hint) and -2 (registry
+    record without one, or with one no partner has), strings or ``Categorical``."""
+    from registry_link.train.training import rule_keys
+
+    dtype = pl.Categorical if categorical else pl.Utf8
+    left = pl.DataFrame({"h": lh}, schema={"h": pl.Utf8}).cast({"h": dtype})
+    right = pl.DataFrame({"h": rh}, schema={"h": pl.Utf8}).cast({"h": dtype})
+    got_l, got_r = hint_keys(left, right, "h")
+    want_l, want_r = rule_keys(left, right, ["h"])
+    assert (got_l < 0).tolist() == (want_l < 0).tolist()
+    assert got_l[got_l < 0].tolist() == [-1] * int((got_l < 0).sum())
+    assert got_r.tolist() == np.where(want_r < 0, -2, got_r).tolist()
+    assert (got_r < 0).tolist() == (want_r < 0).tolist()
+    assert (got_l[:, None] == got_r[None, :]).tolist() == (
+        want_l[:, None] == want_r[None, :]
+    ).tolist()
 
 
 def test_first_pass_decides_only_the_principals_and_that_changes_nothing(
