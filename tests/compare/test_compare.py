@@ -585,3 +585,50 @@ def test_comparing_only_the_referenced_rows_changes_nothing(a: list[dict], b: li
         plain = compare(_frame(a), _frame(b), pairs, comps)
     assert compacted.equals(plain)
     assert compacted.select("l_idx", "r_idx").equals(pairs)
+
+
+def _in_chunks(frame: pl.DataFrame, size: int) -> pl.DataFrame:
+    """``frame`` as several chunks of ``size`` rows (as a registry read from Parquet comes)."""
+    parts = [frame.slice(start, size) for start in range(0, max(frame.height, 1), size)]
+    return pl.concat(parts, rechunk=False)
+
+
+def test_prepared_records_hold_the_directly_gathered_columns_in_one_chunk() -> None:
+    from registry_link.compare import compute
+
+    frame = _in_chunks(_sample(40), 7)
+    assert frame.get_column("cin").n_chunks() > 1
+    for prepared in (
+        compute.prepare_records(frame, COMPS),
+        compute.prepare_referenced(frame, pl.Series(range(40), dtype=pl.UInt32), COMPS)[0],
+    ):
+        plain = [
+            c
+            for c, t in prepared.frame.schema.items()
+            if not isinstance(t, pl.List) and c not in prepared.dictionaries
+        ]
+        assert "cin" in plain or "cin" in prepared.dictionaries
+        assert all(prepared.frame.get_column(c).n_chunks() == 1 for c in plain)
+        whole = compute.prepare_records(frame.rechunk(), COMPS).frame
+        assert prepared.frame.equals(whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(record(), min_size=1, max_size=8),
+    st.lists(record(), min_size=1, max_size=12),
+    st.integers(1, 4),
+)
+def test_records_in_several_chunks_compare_as_in_one(
+    a: list[dict], b: list[dict], size: int
+) -> None:
+    left, right = _frame(a), _frame(b)
+    pairs = all_pairs(len(a), len(b))
+    want = compare(left, right, pairs, COMPS)
+    assert compare(_in_chunks(left, size), _in_chunks(right, size), pairs, COMPS).equals(want)
+    with CompareEngine(
+        _in_chunks(left, size), _in_chunks(right, size), COMPS, workers=1, random_pairs=10**6
+    ) as engine:
+        assert engine.whole_sides == ("left", "right")
+        assert engine.compare(pairs).equals(want)
+
