@@ -403,7 +403,7 @@ def test_categorical_dictionaries_give_the_strings(
     assert set(enc) == ({"v"} if values else set())
     if values:
         distinct, codes = enc["v"]
-        assert distinct.dtype == pl.Utf8 and codes.dtype == pl.UInt32
+        assert distinct.dtype == pl.Utf8 and codes.dtype == pl.UInt8  # (few values)
         assert distinct.gather(codes).to_list() == values
         assert distinct.n_unique() == distinct.len()
 
@@ -632,3 +632,22 @@ def test_records_in_several_chunks_compare_as_in_one(
         assert engine.whole_sides == ("left", "right")
         assert engine.compare(pairs).equals(want)
 
+
+@pytest.mark.parametrize(("n_values", "dtype"), [(1, pl.UInt8), (256, pl.UInt8), (257, pl.UInt16)])
+def test_dictionary_codes_are_in_the_narrowest_type(n_values: int, dtype: Any) -> None:
+    """Codes of one byte up to 256 values (nulls among them), two up to 65,536; the values
+    gathered by them unchanged."""
+    from registry_link.compare.dictionaries import dictionaries, narrowed
+
+    values = [f"v{i}" for i in range(n_values - 1)] + [None]
+    frame = pl.DataFrame(
+        {"s": values * 9, "n": list(range(n_values)) * 9}, schema={"s": pl.Utf8, "n": pl.Int64}
+    )
+    enc = dictionaries(frame)
+    for col in ("s", "n"):
+        distinct, codes = enc[col]
+        assert codes.dtype == dtype
+        assert distinct.gather(codes).to_list() == frame[col].to_list()
+    many = pl.Series(range(70_000), dtype=pl.UInt32)
+    assert narrowed((many, many.reverse()))[1].dtype == pl.UInt32
+    assert narrowed((many.head(65_536), many.head(9)))[1].dtype == pl.UInt16
