@@ -61,7 +61,20 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
     }
     eager |= _span_dictionaries(frame, spans, limit)
     eager |= _categorical_dictionaries(frame, categoricals, limit)
-    return _Dictionaries(frame.select(lists), limit, eager)
+    return _Dictionaries(frame.select(lists), limit, {c: narrowed(d) for c, d in eager.items()})
+
+
+def narrowed(dictionary: Dictionary) -> Dictionary:
+    """``dictionary`` with its codes in the narrowest unsigned type that holds them (``UInt8``
+    up to 256 values, ``UInt16`` up to 65,536, else ``UInt32``).
+
+    Pairs gather every encoded column's codes (random reads from a million records): from an
+    array of one or two bytes a record, which stays in the CPU's caches, they cost about half
+    of what they cost from four."""
+    values, codes = dictionary
+    n = values.len()
+    dtype = pl.UInt8 if n <= 1 << 8 else pl.UInt16 if n <= 1 << 16 else pl.UInt32
+    return (values, codes) if codes.dtype == dtype else (values, codes.cast(dtype))
 
 
 def _categorical_dictionaries(
@@ -196,9 +209,11 @@ class _Dictionaries(Mapping[str, Dictionary]):
                 maintain_order="left",
                 nulls_equal=True,
             )
-            self._encoded[col] = (
-                distinct.get_column("v").alias(col).rechunk().shrink_to_fit(),
-                codes.get_column("c").rechunk(),
+            self._encoded[col] = narrowed(
+                (
+                    distinct.get_column("v").alias(col).rechunk().shrink_to_fit(),
+                    codes.get_column("c").rechunk(),
+                )
             )
         self._pending.discard(col)
 

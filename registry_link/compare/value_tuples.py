@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry_link.compare.dictionaries import Dictionary
+from registry_link.compare.dictionaries import Dictionary, narrowed
 from registry_link.compare.levels import Comparison
 
 #: A side has at most this many distinct tuples of a comparison's columns for the comparison
@@ -70,6 +70,7 @@ def value_tuples(
     if distinct.size > MAX_TUPLES:
         return None
     codes = pl.Series("codes", np.searchsorted(distinct, combined), dtype=pl.UInt32)
+    codes = narrowed((pl.Series(distinct), codes))[1]  # (gathered for every pair)
     digits: dict[str, pl.Series] = {}
     rest = distinct
     for c, size in reversed(list(zip(columns, sizes, strict=True))):

@@ -403,7 +403,7 @@ def test_categorical_dictionaries_give_the_strings(
     assert set(enc) == ({"v"} if values else set())
     if values:
         distinct, codes = enc["v"]
-        assert distinct.dtype == pl.Utf8 and codes.dtype == pl.UInt32
+        assert distinct.dtype == pl.Utf8 and codes.dtype == pl.UInt8  # (few values)
         assert distinct.gather(codes).to_list() == values
         assert distinct.n_unique() == distinct.len()
 
@@ -585,3 +585,69 @@ def test_comparing_only_the_referenced_rows_changes_nothing(a: list[dict], b: li
         plain = compare(_frame(a), _frame(b), pairs, comps)
     assert compacted.equals(plain)
     assert compacted.select("l_idx", "r_idx").equals(pairs)
+
+
+def _in_chunks(frame: pl.DataFrame, size: int) -> pl.DataFrame:
+    """``frame`` as several chunks of ``size`` rows (as a registry read from Parquet comes)."""
+    parts = [frame.slice(start, size) for start in range(0, max(frame.height, 1), size)]
+    return pl.concat(parts, rechunk=False)
+
+
+def test_prepared_records_hold_the_directly_gathered_columns_in_one_chunk() -> None:
+    from registry_link.compare import compute
+
+    frame = _in_chunks(_sample(40), 7)
+    assert frame.get_column("cin").n_chunks() > 1
+    for prepared in (
+        compute.prepare_records(frame, COMPS),
+        compute.prepare_referenced(frame, pl.Series(range(40), dtype=pl.UInt32), COMPS)[0],
+    ):
+        plain = [
+            c
+            for c, t in prepared.frame.schema.items()
+            if not isinstance(t, pl.List) and c not in prepared.dictionaries
+        ]
+        assert "cin" in plain or "cin" in prepared.dictionaries
+        assert all(prepared.frame.get_column(c).n_chunks() == 1 for c in plain)
+        whole = compute.prepare_records(frame.rechunk(), COMPS).frame
+        assert prepared.frame.equals(whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(record(), min_size=1, max_size=8),
+    st.lists(record(), min_size=1, max_size=12),
+    st.integers(1, 4),
+)
+def test_records_in_several_chunks_compare_as_in_one(
+    a: list[dict], b: list[dict], size: int
+) -> None:
+    left, right = _frame(a), _frame(b)
+    pairs = all_pairs(len(a), len(b))
+    want = compare(left, right, pairs, COMPS)
+    assert compare(_in_chunks(left, size), _in_chunks(right, size), pairs, COMPS).equals(want)
+    with CompareEngine(
+        _in_chunks(left, size), _in_chunks(right, size), COMPS, workers=1, random_pairs=10**6
+    ) as engine:
+        assert engine.whole_sides == ("left", "right")
+        assert engine.compare(pairs).equals(want)
+
+
+@pytest.mark.parametrize(("n_values", "dtype"), [(1, pl.UInt8), (256, pl.UInt8), (257, pl.UInt16)])
+def test_dictionary_codes_are_in_the_narrowest_type(n_values: int, dtype: Any) -> None:
+    """Codes of one byte up to 256 values (nulls among them), two up to 65,536; the values
+    gathered by them unchanged."""
+    from registry_link.compare.dictionaries import dictionaries, narrowed
+
+    values = [f"v{i}" for i in range(n_values - 1)] + [None]
+    frame = pl.DataFrame(
+        {"s": values * 9, "n": list(range(n_values)) * 9}, schema={"s": pl.Utf8, "n": pl.Int64}
+    )
+    enc = dictionaries(frame)
+    for col in ("s", "n"):
+        distinct, codes = enc[col]
+        assert codes.dtype == dtype
+        assert distinct.gather(codes).to_list() == frame[col].to_list()
+    many = pl.Series(range(70_000), dtype=pl.UInt32)
+    assert narrowed((many, many.reverse()))[1].dtype == pl.UInt32
+    assert narrowed((many.head(65_536), many.head(9)))[1].dtype == pl.UInt16

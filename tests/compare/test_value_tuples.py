@@ -144,6 +144,7 @@ def test_value_tuples_give_back_every_record(rows: list[tuple], order: list[str]
         assert found.values.columns == columns
         assert found.values.gather(found.codes).equals(frame.select(columns))
         assert found.values.n_unique() == found.values.height  # each tuple once
+        assert found.codes.dtype == pl.UInt8  # (gathered for every pair: the narrowest type)
 
 
 def test_columns_not_encoded_have_no_value_tuples() -> None:
