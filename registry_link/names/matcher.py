@@ -22,7 +22,7 @@
 
 The pair functions decide a call of at most :data:`FEW_PAIRS` pairs (a search's new pairs)
 in Python, one pair at a time, from the same tables (:mod:`~registry_link.names.one`), and
-larger calls with polars over form codes; ``tests/names/test_one.py`` holds the two equal.
+larger calls with polars over form codes; ``tests/names/test_names_one.py`` holds the two equal.
 The scalar functions' matching forms and keys run the vectorised code on a one-row frame.
 """
 

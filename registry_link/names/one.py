@@ -19,7 +19,7 @@ taken one pair at a time:
   prefix and the partial compound.
 
 The matcher's public pair functions use this for calls of at most
-:data:`~registry_link.names.matcher.FEW_PAIRS` pairs; ``tests/names/test_one.py`` holds the
+:data:`~registry_link.names.matcher.FEW_PAIRS` pairs; ``tests/names/test_names_one.py`` holds the
 two evaluations equal on drawn names in both scripts.
 """
 

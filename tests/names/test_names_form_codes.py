@@ -342,7 +342,7 @@ _PAIRS = st.lists(_pair(), min_size=1, max_size=12)
 @pytest.fixture(autouse=True)
 def _on_form_codes() -> Iterator[None]:
     """Every call through the form codes, however few its pairs (a call of at most
-    ``matcher.FEW_PAIRS`` pairs is otherwise decided in Python: ``test_one.py``)."""
+    ``matcher.FEW_PAIRS`` pairs is otherwise decided in Python: ``test_names_one.py``)."""
     kept = matcher.FEW_PAIRS
     matcher.FEW_PAIRS = -1
     yield
