@@ -21,6 +21,7 @@ from registry_link.compare import (
     compare,
     max_token_similarity,
 )
+from registry_link.compare import engine as engine_module
 from registry_link.errors import LinkageError
 
 SPECS: list[dict[str, Any]] = [
@@ -150,6 +151,42 @@ def test_output_contract_and_chunking() -> None:
     assert whole.schema["l_idx"] == pl.UInt32
     assert all(whole.schema[c.output_column] == pl.Int8 for c in COMPS)
     assert whole.select("l_idx", "r_idx").equals(pairs.select("l_idx", "r_idx"))
+
+
+@pytest.mark.parametrize(
+    ("n_pairs", "submitted", "sizes"),
+    [
+        (143, False, [36, 36, 36, 35]),  # bound 40: four chunks (not three of 40 and one of 23)
+        (143, True, [18] * 7 + [17]),  # half the bound once work was submitted: eight of 20
+        (80, False, [40, 40]),  # already a multiple of the workers
+        (9, False, [9]),  # too few pairs for a second chunk (MIN_HELPED_CHUNK)
+    ],
+)
+def test_a_helped_call_cuts_its_pairs_in_equal_chunks_a_multiple_of_the_workers(
+    n_pairs: int, submitted: bool, sizes: list[int]
+) -> None:
+    """With helpers, no short chunk is left for one thread at the end: the chunks are as many
+    as the fewest within the bound that is a multiple of the workers, of equal size; the
+    vectors are those of :func:`compare`."""
+    left, right = _sample(13), _sample(11)
+    pairs = all_pairs(13, 11).head(n_pairs)
+    seen: list[int] = []
+    chunk = engine_module.compare_chunk
+
+    def noted(lrec: Any, rrec: Any, some: pl.DataFrame, *args: Any) -> pl.DataFrame:
+        seen.append(some.height)
+        return chunk(lrec, rrec, some, *args)
+
+    with (
+        mock.patch.object(engine_module, "MIN_HELPED_CHUNK", 10),
+        mock.patch.object(engine_module, "compare_chunk", noted),
+        CompareEngine(left, right, COMPS, workers=2, chunk_size=40) as engine,
+    ):
+        if submitted:
+            engine.submit(lambda: None).result()
+        got = engine.compare(pairs)
+    assert sorted(seen, reverse=True) == sizes
+    assert got.equals(compare(left, right, pairs, COMPS))
 
 
 def test_empty_pairs_give_empty_frame_with_schema() -> None:
