@@ -154,20 +154,22 @@ def test_output_contract_and_chunking() -> None:
 
 
 @pytest.mark.parametrize(
-    ("n_pairs", "submitted", "sizes"),
+    ("n_pairs", "where", "sizes"),
     [
-        (143, False, [36, 36, 36, 35]),  # bound 40: four chunks (not three of 40 and one of 23)
-        (143, True, [18] * 7 + [17]),  # half the bound once work was submitted: eight of 20
-        (80, False, [40, 40]),  # already a multiple of the workers
-        (9, False, [9]),  # too few pairs for a second chunk (MIN_HELPED_CHUNK)
+        (143, "call", [36, 36, 36, 35]),  # bound 40: four chunks (not three of 40 and one of 23)
+        (143, "after_submit", [18] * 7 + [17]),  # half the bound once work was submitted
+        (143, "submitted", [20] * 7 + [3]),  # the submitted work's own: half, one thread
+        (80, "call", [40, 40]),  # already a multiple of the workers
+        (9, "call", [9]),  # too few pairs for a second chunk (MIN_HELPED_CHUNK)
     ],
 )
-def test_a_helped_call_cuts_its_pairs_in_equal_chunks_a_multiple_of_the_workers(
-    n_pairs: int, submitted: bool, sizes: list[int]
+def test_the_engine_chunks_half_the_bound_with_submitted_work_and_a_multiple_of_the_workers(
+    n_pairs: int, where: str, sizes: list[int]
 ) -> None:
-    """With helpers, no short chunk is left for one thread at the end: the chunks are as many
-    as the fewest within the bound that is a multiple of the workers, of equal size; the
-    vectors are those of :func:`compare`."""
+    """A call with helpers leaves no short chunk for one thread at the end: its chunks are as
+    many as the fewest within the bound that is a multiple of the workers, of equal size;
+    once work was submitted, the bound is half ``chunk_size``, in that work too (its chunks
+    one after the other in its thread). The vectors are those of :func:`compare`."""
     left, right = _sample(13), _sample(11)
     pairs = all_pairs(13, 11).head(n_pairs)
     seen: list[int] = []
@@ -182,9 +184,12 @@ def test_a_helped_call_cuts_its_pairs_in_equal_chunks_a_multiple_of_the_workers(
         mock.patch.object(engine_module, "compare_chunk", noted),
         CompareEngine(left, right, COMPS, workers=2, chunk_size=40) as engine,
     ):
-        if submitted:
-            engine.submit(lambda: None).result()
-        got = engine.compare(pairs)
+        if where == "submitted":
+            got = engine.submit(engine.compare, pairs).result()
+        else:
+            if where == "after_submit":
+                engine.submit(lambda: None).result()
+            got = engine.compare(pairs)
     assert sorted(seen, reverse=True) == sizes
     assert got.equals(compare(left, right, pairs, COMPS))
 
