@@ -159,6 +159,7 @@ def test_output_contract_and_chunking() -> None:
         (143, "call", [36, 36, 36, 35]),  # bound 40: four chunks (not three of 40 and one of 23)
         (143, "after_submit", [18] * 7 + [17]),  # half the bound once work was submitted
         (143, "submitted", [20] * 7 + [3]),  # the submitted work's own: half, one thread
+        (143, "other_engine_submitted", [20] * 7 + [3]),  # another engine's call made there
         (80, "call", [40, 40]),  # already a multiple of the workers
         (9, "call", [9]),  # too few pairs for a second chunk (MIN_HELPED_CHUNK)
     ],
@@ -186,6 +187,9 @@ def test_the_engine_chunks_half_the_bound_with_submitted_work_and_a_multiple_of_
     ):
         if where == "submitted":
             got = engine.submit(engine.compare, pairs).result()
+        elif where == "other_engine_submitted":
+            with CompareEngine(left, right, COMPS, workers=2, chunk_size=40) as other:
+                got = engine.submit(other.compare, pairs).result()
         else:
             if where == "after_submit":
                 engine.submit(lambda: None).result()
