@@ -419,15 +419,22 @@ class CompareEngine:
     # ----------------------------------------------------------------------------- threads
 
     def _chunk_size(self, n_pairs: int) -> int:
-        """Pairs per chunk: a quarter of :attr:`chunk_size` in submitted work, half in an
-        engine that was given work to submit (two working sets at once, that work's and a
-        call's: together near the peak of one call alone); with helpers, at least one chunk
-        per worker (of at least :data:`MIN_HELPED_CHUNK`)."""
-        if _IN_BACKGROUND.get():
-            return self.chunk_size // 4
+        """Pairs per chunk: half of :attr:`chunk_size` in submitted work (any engine's call
+        made there: the dedupe pass's ``within_left`` one too) and in the calls of an engine
+        that was given work to submit (two working sets at once, that work's and a call's:
+        together those of one call alone). Not less: a chunk's fixed costs are high
+        (the u sample's million random pairs, one thread: 3.4 CPU s in one chunk, 4.0 in four).
+        With helpers (not in submitted work: its helpers are busy), as many chunks of equal
+        size as the fewest within that bound that is a multiple of the workers (each of at
+        least :data:`MIN_HELPED_CHUNK`): no short chunk is left for one thread at the end
+        while the others wait (3.2 M pairs, two workers: eight chunks of 400 k, not six of
+        500 k and one of 202 k)."""
+        if _IN_BACKGROUND.get():  # (also in another engine's call made there: within_left)
+            return self.chunk_size // 2
         size = self.chunk_size // 2 if self._shared else self.chunk_size
         if self._pool is not None:
-            size = min(size, max(MIN_HELPED_CHUNK, -(-n_pairs // self.workers)))
+            rounds = -(-n_pairs // (size * self.workers))  # chunks per worker
+            size = min(size, max(MIN_HELPED_CHUNK, -(-n_pairs // (rounds * self.workers))))
         return size
 
     def _chunks(self, n_pairs: int, one: Callable[[int, int], pl.DataFrame]) -> pl.DataFrame:

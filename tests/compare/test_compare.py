@@ -21,6 +21,7 @@ from registry_link.compare import (
     compare,
     max_token_similarity,
 )
+from registry_link.compare import engine as engine_module
 from registry_link.errors import LinkageError
 
 SPECS: list[dict[str, Any]] = [
@@ -150,6 +151,51 @@ def test_output_contract_and_chunking() -> None:
     assert whole.schema["l_idx"] == pl.UInt32
     assert all(whole.schema[c.output_column] == pl.Int8 for c in COMPS)
     assert whole.select("l_idx", "r_idx").equals(pairs.select("l_idx", "r_idx"))
+
+
+@pytest.mark.parametrize(
+    ("n_pairs", "where", "sizes"),
+    [
+        (143, "call", [36, 36, 36, 35]),  # bound 40: four chunks (not three of 40 and one of 23)
+        (143, "after_submit", [18] * 7 + [17]),  # half the bound once work was submitted
+        (143, "submitted", [20] * 7 + [3]),  # the submitted work's own: half, one thread
+        (143, "other_engine_submitted", [20] * 7 + [3]),  # another engine's call made there
+        (80, "call", [40, 40]),  # already a multiple of the workers
+        (9, "call", [9]),  # too few pairs for a second chunk (MIN_HELPED_CHUNK)
+    ],
+)
+def test_the_engine_chunks_half_the_bound_with_submitted_work_and_a_multiple_of_the_workers(
+    n_pairs: int, where: str, sizes: list[int]
+) -> None:
+    """A call with helpers leaves no short chunk for one thread at the end: its chunks are as
+    many as the fewest within the bound that is a multiple of the workers, of equal size;
+    once work was submitted, the bound is half ``chunk_size``, in that work too (its chunks
+    one after the other in its thread). The vectors are those of :func:`compare`."""
+    left, right = _sample(13), _sample(11)
+    pairs = all_pairs(13, 11).head(n_pairs)
+    seen: list[int] = []
+    chunk = engine_module.compare_chunk
+
+    def noted(lrec: Any, rrec: Any, some: pl.DataFrame, *args: Any) -> pl.DataFrame:
+        seen.append(some.height)
+        return chunk(lrec, rrec, some, *args)
+
+    with (
+        mock.patch.object(engine_module, "MIN_HELPED_CHUNK", 10),
+        mock.patch.object(engine_module, "compare_chunk", noted),
+        CompareEngine(left, right, COMPS, workers=2, chunk_size=40) as engine,
+    ):
+        if where == "submitted":
+            got = engine.submit(engine.compare, pairs).result()
+        elif where == "other_engine_submitted":
+            with CompareEngine(left, right, COMPS, workers=2, chunk_size=40) as other:
+                got = engine.submit(other.compare, pairs).result()
+        else:
+            if where == "after_submit":
+                engine.submit(lambda: None).result()
+            got = engine.compare(pairs)
+    assert sorted(seen, reverse=True) == sizes
+    assert got.equals(compare(left, right, pairs, COMPS))
 
 
 def test_empty_pairs_give_empty_frame_with_schema() -> None:

@@ -10,6 +10,8 @@ from unittest import mock
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry_link.block.candidates import BlockingRule, block
 from registry_link.compare import CompareEngine, compare
@@ -209,6 +211,25 @@ def test_term_frequencies() -> None:
     assert tf["n"] == {}  # every value (1 %) rarer than the floor
     with pytest.raises(LinkageError, match="not in the records"):
         term_frequencies(frame, ["nope"], 0.01)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.none() | st.sampled_from(["a", "b", "ab", "é", "", "zz"]), max_size=40),
+    seen_before=st.lists(st.sampled_from(["zz", "q", "b"]), max_size=3),
+    floor=st.sampled_from([0.0, 0.05, 0.2]),
+)
+def test_term_frequencies_of_a_coded_column_are_its_strings(
+    values: list[str | None], seen_before: list[str], floor: float
+) -> None:
+    """A ``Categorical`` column is counted by its codes: the same table, in the same order,
+    as the column of its strings (other values already in the categories included)."""
+    pl.Series(seen_before, dtype=pl.Categorical)
+    strings = pl.DataFrame({"v": values}, schema={"v": pl.Utf8})
+    coded = strings.with_columns(pl.col("v").cast(pl.Categorical))
+    expected = term_frequencies(strings, ["v"], floor)["v"]
+    got = term_frequencies(coded, ["v"], floor)["v"]
+    assert list(got.items()) == list(expected.items())
 
 
 def test_rule_mask_scalar_and_list_columns() -> None:
