@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from registry_link.block.candidates import BlockingReport, block, blocking_report
+from registry_link.block.candidates import (
+    BlockingReport,
+    MapEach,
+    block,
+    blocking_report,
+    in_order,
+)
 from registry_link.cluster.components import cluster
 from registry_link.compare import CompareEngine, needed_columns
 from registry_link.decide.decisions import decide, note_skipped_blocks
@@ -320,7 +326,7 @@ class Linker:
                 return model
             with stages("household_context"):
                 scored = score(gammas, model, right=right, contributions=False)
-                links = self._decide_principals(scored, left, right, model)
+                links = self._decide_principals(scored, left, right, model, map_each=engine.map)
                 return household_pass(engine, pairs, scored, links, model, hc, s.training).model
 
     def link(
@@ -474,7 +480,7 @@ class Linker:
         del gammas
         with stages("decide"):  # with a household pass: only its hints
             decide_pass1 = self._decide if hc is None else self._decide_principals
-            links = decide_pass1(scored, left, right, pass1, prior_decisions)
+            links = decide_pass1(scored, left, right, pass1, prior_decisions, engine.map)
         if hc is None:
             return _Decided(pairs, scored, links, pass1, pass1)
         with stages("household_context"):
@@ -486,7 +492,9 @@ class Linker:
             # the first pass's weights and probabilities (16 bytes a pair: 0.9 GB at 55 M
             # pairs) were replaced in the second's scores: let them go before deciding again
             del scored
-            links = self._decide(second.scored, left, right, second.model, prior_decisions)
+            links = self._decide(
+                second.scored, left, right, second.model, prior_decisions, engine.map
+            )
         return _Decided(second.pairs, second.scored, links, pass1, second.model)
 
     def _first_pass_model(self, trained: TrainedModel) -> TrainedModel:
@@ -549,6 +557,7 @@ class Linker:
         right: pl.DataFrame,
         model: TrainedModel,
         prior_decisions: pl.DataFrame | None = None,
+        map_each: MapEach[Any, Any] = in_order,
     ) -> pl.DataFrame:
         s = self.settings
         return decide(
@@ -560,6 +569,7 @@ class Linker:
             review_threshold=s.review_threshold,
             close_second_margin=s.close_second_margin,
             prior_decisions=prior_decisions,
+            map_each=map_each,
         )
 
     def _decide_principals(
@@ -569,6 +579,7 @@ class Linker:
         right: pl.DataFrame,
         model: TrainedModel,
         prior_decisions: pl.DataFrame | None = None,
+        map_each: MapEach[Any, Any] = in_order,
     ) -> pl.DataFrame:
         """The first pass's decisions for the household hints: only the principals' (the
         workers, see :func:`~registry_link.households.context.principal_rows`), from their pairs
@@ -577,7 +588,7 @@ class Linker:
         (100k x 1M: 28 % of the pairs.)"""
         principal = principal_rows(left)
         mine = principal.gather(scored.get_column("l_idx"))
-        return self._decide(scored.filter(mine), left, right, model, prior_decisions)
+        return self._decide(scored.filter(mine), left, right, model, prior_decisions, map_each)
 
     def _within_lists(self, engine: CompareEngine, model: TrainedModel) -> pl.DataFrame:
         """Scored pairs of partner records that may be the same person (within and across

@@ -292,18 +292,48 @@ def _elements(frame: pl.DataFrame, col: str, near: str | None = None) -> tuple[p
     return out, False
 
 
-def _code_rows(elements: pl.DataFrame, lookup: pl.DataFrame, is_list: bool) -> pl.DataFrame:
-    """``{idx, code}`` of one side (see :class:`_Coded`).
+#: Integer and date values are coded through a table indexed by value (:func:`value_codes`)
+#: when the left side's values span at most this many; wider, by a join.
+TABLE_SPAN = 1 << 22
 
-    Strings are coded by a cast to the ``Enum`` of the lookup's values (its physical codes
-    are their positions; a value outside it becomes null), about twice as fast as a join on
-    the million registry strings; other values by a join on them."""
-    values = lookup.get_column("v")
-    if values.dtype == pl.Utf8 and values.len():
-        coded = elements.select(
-            "idx",
-            pl.col("v").cast(pl.Enum(values), strict=False).to_physical().cast(pl.UInt32),
-        ).rename({"v": "code"})
+
+def value_codes(v: pl.Series, values: pl.Series) -> pl.Series | None:
+    """Each value's position in ``values`` (distinct, non-null), null where it is absent
+    (``UInt32``), without a join; ``None`` where there is no such way (then join them).
+
+    Strings: a cast to the ``Enum`` of ``values`` (its physical codes are their positions;
+    a value outside it becomes null), about twice as fast as a join on the million registry
+    strings; a ``Categorical`` column through its categories (one cast per category, then a
+    gather of the rows' physical codes). Integers and dates: a table of positions indexed by
+    value, when ``values`` span at most :data:`TABLE_SPAN` values."""
+    if values.len() == 0:
+        return None
+    if values.dtype == pl.Utf8:
+        enum = pl.Enum(values)
+        if isinstance(v.dtype, pl.Categorical):
+            categories = v.dtype.categories.to_series()
+            table = categories.cast(enum, strict=False).to_physical().cast(pl.UInt32)
+            return table.gather(v.to_physical())
+        return v.cast(enum, strict=False).to_physical().cast(pl.UInt32)
+    if v.dtype != values.dtype or not (values.dtype.is_integer() or values.dtype == pl.Date):
+        return None
+    numbers = values.to_physical().cast(pl.Int64).to_numpy()
+    low, span = int(numbers.min()), int(numbers.max() - numbers.min()) + 1
+    if span > TABLE_SPAN:
+        return None
+    slots = np.full(span, -1, dtype=np.int64)
+    slots[numbers - low] = np.arange(numbers.size)
+    offset = v.to_physical().cast(pl.Int64) - low
+    slot = pl.lit(pl.Series(slots)).gather(pl.when(offset.is_between(0, span - 1)).then(offset))
+    return pl.select(pl.when(slot >= 0).then(slot).cast(pl.UInt32)).to_series()
+
+
+def _code_rows(elements: pl.DataFrame, lookup: pl.DataFrame, is_list: bool) -> pl.DataFrame:
+    """``{idx, code}`` of one side (see :class:`_Coded`): the codes of :func:`value_codes`,
+    else by a join on the values."""
+    codes = value_codes(elements.get_column("v"), lookup.get_column("v"))
+    if codes is not None:
+        coded = elements.select("idx").with_columns(codes.alias("code"))
     else:
         coded = elements.join(
             lookup, on="v", how="inner" if is_list else "left", maintain_order="left"
@@ -346,7 +376,8 @@ def _rule_rows(coded: Sequence[tuple[pl.DataFrame, bool]], n: int) -> pl.DataFra
         frame = pl.DataFrame({"idx": pl.int_range(n, dtype=pl.UInt32, eager=True)})
     idx = frame.get_column("idx")
     frame = frame.with_columns(
-        c.get_column("code").gather(idx).alias(f"k{i}")
+        # (without a list column the rows are the records in order: the codes as they are)
+        (c.get_column("code").gather(idx) if lists else c.get_column("code")).alias(f"k{i}")
         for i, (c, is_list) in enumerate(coded)
         if not is_list
     ).drop_nulls()
@@ -372,17 +403,16 @@ def _pack(sides: list[pl.DataFrame], spans: Sequence[int]) -> list[pl.DataFrame]
     """Add ``key: UInt64``, equal on two rows (of any side) iff all their codes ``k0, k1, ...``
     are: mixed-radix packing of codes below ``spans``, renumbered densely when it would
     overflow."""
-    sides = [s.with_columns(pl.col("k0").cast(pl.UInt64).alias("key")) for s in sides]
+    key = pl.col("k0").cast(pl.UInt64)
     span = max(1, spans[0])
     for i, size in enumerate(spans[1:], start=1):
         size = max(1, size)
         if span * size > KEY_SPAN:
-            sides, span = _densify(sides)
-        sides = [
-            s.with_columns(pl.col("key") * pl.lit(size, pl.UInt64) + pl.col(f"k{i}")) for s in sides
-        ]
+            sides, span = _densify([s.with_columns(key.alias("key")) for s in sides])
+            key = pl.col("key")
+        key = key * pl.lit(size, pl.UInt64) + pl.col(f"k{i}")
         span *= size
-    return sides
+    return [s.with_columns(key.alias("key")) for s in sides]  # (one pass a side)
 
 
 def _rule_keys(

@@ -75,6 +75,7 @@ from typing import Any, Final
 import numpy as np
 import polars as pl
 
+from registry_link.block.candidates import MapEach, in_order
 from registry_link.errors import UsageError
 from registry_link.model import TrainedModel
 from registry_link.score.scored_pairs import ScoredPairs
@@ -453,6 +454,17 @@ def _record_key(scored: pl.DataFrame) -> pl.Expr:
 #: (about 50 bytes a pair) are bounded by it, not by every pair of the link (1M × 10M: 58 M).
 SHORTLIST_CHUNK: Final[int] = 4_000_000
 
+#: The records are cut into at least two parts of at least this many rows (pairs, or
+#: candidates): parts handled by :func:`decide`'s ``map_each`` on two threads keep both
+#: cores busy; fewer rows are handled at once (a search decides a few records many times).
+PART_ROWS: Final[int] = 100_000
+
+
+def _part_size(rows: int) -> int:
+    """Rows of a part of records (:func:`record_chunks`): half of ``rows``, at least
+    :data:`PART_ROWS`, at most :data:`SHORTLIST_CHUNK`."""
+    return min(SHORTLIST_CHUNK, max(PART_ROWS, -(-rows // 2)))
+
 
 def usable_order(pairs: ScoredPairs) -> pl.DataFrame:
     """``{_row, _rec}`` of the usable pairs, sorted by ``_rec`` (stably: by ``_row`` within a
@@ -470,7 +482,10 @@ def usable_order(pairs: ScoredPairs) -> pl.DataFrame:
     )
     if order[_REC].is_sorted():
         return order.with_columns(pl.col(_REC).set_sorted())
-    return order.sort(_REC, maintain_order=True)
+    # a stable sort: the pairs come as a few runs sorted by record (one per blocking rule's
+    # batch, then the household pass's), which numpy's stable sort merges
+    by_record = np.argsort(order.get_column(_REC).to_numpy(), kind="stable")
+    return order[by_record].with_columns(pl.col(_REC).set_sorted())
 
 
 def usable_pairs(pairs: ScoredPairs, order: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -596,7 +611,9 @@ def rank_candidates(scored: pl.DataFrame) -> pl.DataFrame:
     return _rank(_with_pair(pairs, view)).drop(_REC)
 
 
-def _candidates(scored: ScoredPairs, full_keys: pl.DataFrame | None) -> pl.DataFrame:
+def _candidates(
+    scored: ScoredPairs, full_keys: pl.DataFrame | None, map_each: MapEach[Any, Any] = in_order
+) -> pl.DataFrame:
     """The ranked candidates :func:`decide` needs: ranks 1 and 2 of every record, and all of
     them (``_all``) for the records in ``full_keys`` (``source, record_id``: those with
     reviewer decisions). Only narrow columns are handled for all pairs; the pair columns are
@@ -604,12 +621,22 @@ def _candidates(scored: ScoredPairs, full_keys: pl.DataFrame | None) -> pl.DataF
 
     Returns:
         ``{_row, _rec, candidates, source, record_id, person_id, match_probability,
-        match_weight, rank, _all}``; ``candidates`` counts the record's distinct persons.
+        match_weight, rank, _all}`` sorted by ``_rec``; ``candidates`` counts the record's
+        distinct persons.
     """
-    # a record's shortlist depends on its own pairs only: shortlisted a slice of records at
-    # a time, the same rows in the same order
-    chunks = record_chunks(usable_order(scored), SHORTLIST_CHUNK)
-    pairs = pl.concat([_shortlist(usable_pairs(scored, chunk)) for chunk in chunks])
+    # a record's candidates depend on its own pairs only: ranked a slice of records at a
+    # time (``map_each`` may run the slices in parallel), the same rows in the same order
+    order = usable_order(scored)
+    chunks = record_chunks(order, _part_size(order.height))
+    return pl.concat(map_each(lambda chunk: _ranked(scored, chunk, full_keys), chunks))
+
+
+def _ranked(
+    scored: ScoredPairs, chunk: pl.DataFrame, full_keys: pl.DataFrame | None
+) -> pl.DataFrame:
+    """:func:`_candidates` of the records of ``chunk`` (rows of :func:`usable_order`, each
+    record's rows all in it)."""
+    pairs = _shortlist(usable_pairs(scored, chunk))
     kept = _with_pair(pairs.filter("_keep").drop("_keep", "_exact"), scored)
     full = pl.Series(_REC, [], dtype=pairs.schema[_REC]).implode()
     if full_keys is not None and full_keys.height:
@@ -680,6 +707,7 @@ def decide(
     right: pl.DataFrame | None = None,
     model: TrainedModel | None = None,
     relative_id: RelativeIdRule | None = RELATIVE_ID_RULE,
+    map_each: MapEach[Any, Any] = in_order,
 ) -> pl.DataFrame:
     """One row per partner record: the best registry person, decision and reason.
 
@@ -702,6 +730,11 @@ def decide(
         relative_id: when an agreeing identifier is a relative's, and when an identifier alone
             would pick the person (see the module docstring);
             ``None``: no such rule.
+        map_each: how to run the work of each part of the records (their candidates, the
+            best two's rules), independent until the decisions are gathered
+            (:data:`~registry_link.block.candidates.MapEach`, e.g. the link's
+            :meth:`~registry_link.compare.engine.CompareEngine.map`): the same links whichever
+            it is.
 
     Returns:
         :data:`LINK_COLUMNS` + the chosen pair's ``bf_*`` columns, in the order of ``left``.
@@ -717,26 +750,28 @@ def decide(
     bf = pairs.bf_columns
     prior = validate_prior_decisions(prior_decisions) if prior_decisions is not None else None
     accepted = rejected = rivals = None
-    cands = _candidates(pairs, prior.select(_KEYS).unique() if prior is not None else None)
+    full_keys = prior.select(_KEYS).unique() if prior is not None else None
+    cands = _candidates(pairs, full_keys, map_each)
     if prior is not None and prior.height:
         accepted = prior.filter(pl.col("decision") == "accept").drop("decision")
         rejected = prior.filter(pl.col("decision") == "reject").drop("decision")
         rivals = _rejected_rivals(cands, rejected)
         # the records with reviewer decisions carry all their candidates: count them again
-        cands = cands.join(rejected, on=_PAIR, how="anti").with_columns(
+        cands = cands.join(rejected, on=_PAIR, how="anti", maintain_order="left").with_columns(
             rank=pl.col("rank").rank("ordinal").over(_KEYS).cast(pl.UInt32),
             candidates=pl.when(pl.col("_all"))
             .then(pl.len().over(_REC).cast(pl.UInt32))
             .otherwise(pl.col("candidates")),
         )
-    by_row = _records_are_rows(pairs, left)
     out = _best_and_second(
         left,
-        cands.drop("_all") if by_row else cands.drop(_REC, "_all"),
+        cands.drop("_all"),
         pairs,
         relative_id,
         review_threshold,
         close_second_margin,
+        by_row=_records_are_rows(pairs, left),
+        map_each=map_each,
     )
     cands = cands.drop(_REC, "_all")
     out = _decision_and_reason(
@@ -759,6 +794,9 @@ def _best_and_second(
     relative_id: RelativeIdRule | None = None,
     review_threshold: float = 0.5,
     margin: float = 5.0,
+    *,
+    by_row: bool = False,
+    map_each: MapEach[Any, Any] = in_order,
 ) -> pl.DataFrame:
     """Every left record with its best candidate (may be null), second candidate and count.
 
@@ -768,20 +806,28 @@ def _best_and_second(
     ``_relative`` (``_second_relative``) then says whether the best (second) holds one,
     ``_relative_words`` why, ``_explained`` the best's bits of it left out.
 
-    When ``cands`` carries ``_rec`` (:func:`_records_are_rows`: it is the record's row in
-    ``left``), the records are told apart by that integer instead of ``source, record_id``
-    (the same records: a window and a join on one integer instead of two strings).
+    ``cands`` is sorted by ``_rec`` (:func:`_candidates`), handled a part of the records at a
+    time by ``map_each``. With ``by_row`` (:func:`_records_are_rows`: ``_rec`` is the
+    record's row in ``left``), the records are told apart by that integer instead of
+    ``source, record_id`` (the same records: a window and a join on one integer instead of
+    two strings).
     """
-    top = _with_bf(cands.filter(pl.col("rank") <= 2), scored)
     gammas = [c for c in scored.frame.columns if c.startswith("gamma_")]
     read = relative_id.columns([*scored.bf_columns, *gammas]) if relative_id is not None else []
-    own = [c for c in read if c.startswith("gamma_") and c not in top.columns]
-    if own:
-        top = pl.concat([top, scored.take(top["_row"], own)], how="horizontal")
-    keys = [_REC] if _REC in top.columns else _KEYS
-    top = _relatives_among_top(
-        top, relative_id, read, scored.bf_columns, keys, margin, review_threshold
-    ).drop(own)
+    keys = [_REC] if by_row else _KEYS
+
+    def best_two(part: pl.DataFrame) -> pl.DataFrame:
+        top = _with_bf(part.filter(pl.col("rank") <= 2), scored)
+        own = [c for c in read if c.startswith("gamma_") and c not in top.columns]
+        if own:
+            top = pl.concat([top, scored.take(top["_row"], own)], how="horizontal")
+        top = _relatives_among_top(
+            top, relative_id, read, scored.bf_columns, keys, margin, review_threshold
+        )
+        return top.drop(own) if by_row else top.drop(*own, _REC)
+
+    parts = record_chunks(cands, _part_size(cands.height)) if cands.height else [cands]
+    top = pl.concat(map_each(best_two, parts))
     records = left.select(_KEYS).with_row_index("_order")
     if keys == _KEYS:
         return _with_best_and_second(records, top, keys)

@@ -715,3 +715,49 @@ def test_near_blocks_are_shown_by_their_middle_year() -> None:
     assert report.with_key_shapes().largest_blocks["key"].to_list() == ["k=a, near_y=9999"]
     with pytest.warns(OversizedBlockWarning, match="k=a, near_y=9999 with 2 pairs"):
         block(left, right, [rule])
+
+
+_CODED_VALUES = st.sampled_from(["int16", "int64", "date", "string", "categorical"]).flatmap(
+    lambda kind: st.tuples(
+        st.just(kind),
+        st.lists(st.one_of(st.none(), st.integers(-40, 40)), max_size=25),
+        st.lists(st.integers(-40, 40), max_size=12, unique=True),
+    )
+)
+
+
+def _as(kind: str, numbers: list[int | None]) -> pl.Series:
+    if kind == "int16":
+        return pl.Series(numbers, dtype=pl.Int16)
+    if kind == "int64":
+        return pl.Series(numbers, dtype=pl.Int64)
+    if kind == "date":
+        return pl.Series([None if n is None else date(2000, 1, 1 + n % 28) for n in numbers])
+    text = pl.Series([None if n is None else f"v{n}" for n in numbers], dtype=pl.Utf8)
+    return text.cast(pl.Categorical) if kind == "categorical" else text
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=_CODED_VALUES, span=st.sampled_from([1 << 22, 4]))
+def test_value_codes_are_the_positions_a_join_gives(case, span) -> None:
+    """Coded without a join (an Enum cast, a Categorical's categories, a table indexed by an
+    integer or a date): each value's position among the left's distinct values, null where
+    it is absent, as the join of the other values gives them."""
+    kind, rows, distinct = case
+    values = _as("string" if kind == "categorical" else kind, distinct).unique(maintain_order=True)
+    v = _as(kind, rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocking, "TABLE_SPAN", span)
+        got = blocking.value_codes(v, values)
+    if got is None:  # (no values, or integers spanning more than the table)
+        assert values.len() == 0 or kind in ("int16", "int64", "date")
+        return
+    lookup = values.to_frame("v").with_row_index("code")
+    want = (
+        v.cast(values.dtype)
+        .to_frame("v")
+        .join(lookup, on="v", how="left", maintain_order="left")
+        .get_column("code")
+    )
+    assert got.dtype == pl.UInt32
+    assert got.to_list() == want.to_list()

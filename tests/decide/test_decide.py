@@ -451,6 +451,19 @@ def test_shortlisting_a_slice_of_records_at_a_time_gives_the_same_links(
         patch.setattr(decide_module, "SHORTLIST_CHUNK", size)
         for frame, want in zip(frames, whole, strict=True):
             assert decide(frame, lf, **TH, prior_decisions=prior).equals(want)
+        # the parts (records' candidates, then their best two) on two threads: the same
+        patch.setattr(decide_module, "PART_ROWS", 1)
+        for frame, want in zip(frames, whole, strict=True):
+            got = decide(frame, lf, **TH, prior_decisions=prior, map_each=_two_threads)
+            assert got.equals(want)
+
+
+def _two_threads(fn, items):  # type: ignore[no-untyped-def]
+    """A ``map_each`` on two threads of its own (as the link's engine runs ``decide``'s parts)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(fn, items))
 
 
 @given(st.lists(st.integers(0, 5), max_size=30).map(sorted), st.integers(1, 6))
