@@ -12,12 +12,15 @@ calls per call of ``compare``, hundreds of milliseconds for the thirty pairs of 
 2. the helper columns (:attr:`~.levels.Comparison.derived`) are computed in *stages*: stage
    ``k`` holds the ``k``-th helper column of every comparison (a helper column may read only
    its own comparison's earlier ones). One ``select`` per stage evaluates every helper column
-   that is a polars expression (:attr:`~.levels.Derived.expr`) and the ``derived_when`` masks
-   of the others, which then run on the pairs their mask selects (null elsewhere), as in the
-   batch. The helper columns of a stage that apply one element-wise function to their own
-   column's pairs (:attr:`~.levels.Derived.pairwise`: the given and family names'
-   similarity, both places' spelling distance) get it applied once, to all their new pairs
-   together: each such function costs tens of polars calls whatever the number of pairs;
+   that is a polars expression (:attr:`~.levels.Derived.expr`) every pair needs and the
+   ``derived_when`` masks of the others, which then run on the pairs their mask selects (null
+   elsewhere), as in the batch — a masked expression too (the dates' one-character check,
+   the name tokens' counts, a swap's direction): most searches have no pair it is needed
+   for, and then its expression is not run at all. The helper columns of a stage that apply
+   one element-wise function to their own column's pairs (:attr:`~.levels.Derived.pairwise`:
+   the given and family names' similarity, both places' spelling distance) get it applied
+   once, to all their new pairs together: each such function costs tens of polars calls
+   whatever the number of pairs;
 3. one ``select`` evaluates every comparison's ``gamma_expr``.
 
 **Memo.** A helper column that declares what it reads (:attr:`~.levels.Derived.reads`) is a
@@ -332,7 +335,7 @@ class FewPairs:
         new: dict[str, pl.Series] = {}
         wanted: list[_Wanted] = []
         for step in stage:
-            if step.fn.expr is not None:
+            if _in_select(step):
                 new[step.name] = done.get_column(step.name)
                 continue
             mask_name = _mask(step.name)
@@ -487,13 +490,20 @@ def _mask(name: str) -> str:
     return f"__when__{name}"
 
 
+def _in_select(step: _Step) -> bool:
+    """Whether a helper column is evaluated in its stage's ``select``: an expression needed
+    by every pair (no mask)."""
+    return step.fn.expr is not None and step.name not in step.comparison.derived_when
+
+
 def _stage_exprs(step: _Step) -> list[pl.Expr]:
     """What a stage's ``select`` evaluates for one helper column: the column itself when it
-    is an expression (null where its mask is false), else its mask (none: every pair)."""
+    is an expression needed by every pair, else its mask (none: every pair). A masked
+    expression (the dates' one-character check, the name tokens' counts, the swap's
+    direction...) runs afterwards on the pairs its mask selects, as a function helper does:
+    often none, and its polars expression is then not run at all."""
+    if _in_select(step):
+        assert step.fn.expr is not None
+        return [step.fn.expr.alias(step.name)]
     when = step.comparison.derived_when.get(step.name)
-    if step.fn.expr is not None:
-        expr = step.fn.expr
-        if when is not None:
-            expr = pl.when(when.fill_null(False)).then(expr)
-        return [expr.alias(step.name)]
     return [] if when is None else [when.fill_null(False).alias(_mask(step.name))]
