@@ -63,16 +63,15 @@ class RowwiseExpr:
         """
         return self._node(columns, n)
 
-    def dtype(self, schema: Mapping[str, pl.DataType]) -> pl.DataType:
-        """The dtype polars gives the expression over columns of ``schema``: the dtype its
-        last cast makes, else found by polars on no rows (kept per schema of the columns it
-        reads)."""
+    def dtype(self, frame: pl.DataFrame) -> pl.DataType:
+        """The dtype polars gives the expression over ``frame``: the dtype its last cast
+        makes, else found by polars on no rows (kept per dtypes of the columns it reads)."""
         if self._cast is not None:
             return self._cast
-        key = tuple(schema[c] for c in self.reads)
+        key = tuple(frame.get_column(c).dtype for c in self.reads)
         found = self._dtypes.get(key)
         if found is None:
-            empty = pl.DataFrame(schema={c: schema[c] for c in self.reads})
+            empty = pl.DataFrame(schema=dict(zip(self.reads, key, strict=True)))
             found = self._dtypes[key] = empty.select(self.expr).dtypes[0]
         return found
 
@@ -144,30 +143,43 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _check_bool(x: Any) -> Any:
-    if x is not None and not isinstance(x, bool):
-        raise Unsupported(f"a logical operation on {type(x).__name__}")
-    return x
+_LOGICAL = frozenset({bool, type(None)})
 
 
-def _and(x: Any, y: Any) -> bool | None:
+def _booleans(values: list[Any]) -> list[Any]:
+    """``values``, booleans or nulls (a logical operation on integers is bitwise in polars:
+    not read here)."""
+    if not _LOGICAL.issuperset(map(type, values)):
+        raise Unsupported("a logical operation on other than booleans")
+    return values
+
+
+def _and(xs: list[Any], ys: list[Any]) -> list[Any]:
     """Kleene and: false if either is false, else null if either is null."""
-    if _check_bool(x) is False or _check_bool(y) is False:
-        return False
-    return None if x is None or y is None else True
+    return [
+        False if x is False or y is False else None if x is None or y is None else True
+        for x, y in zip(_booleans(xs), _booleans(ys), strict=True)
+    ]
 
 
-def _or(x: Any, y: Any) -> bool | None:
+def _or(xs: list[Any], ys: list[Any]) -> list[Any]:
     """Kleene or: true if either is true, else null if either is null."""
-    if _check_bool(x) is True or _check_bool(y) is True:
-        return True
-    return None if x is None or y is None else False
+    return [
+        True if x is True or y is True else None if x is None or y is None else False
+        for x, y in zip(_booleans(xs), _booleans(ys), strict=True)
+    ]
 
 
-def _xor(x: Any, y: Any) -> bool | None:
-    if _check_bool(x) is None or _check_bool(y) is None:
-        return None
-    return bool(x) != bool(y)
+def _xor(xs: list[Any], ys: list[Any]) -> list[Any]:
+    return [
+        None if x is None or y is None else x is not y
+        for x, y in zip(_booleans(xs), _booleans(ys), strict=True)
+    ]
+
+
+def _each(fn: Callable[[Any, Any], Any]) -> Callable[[list[Any], list[Any]], list[Any]]:
+    """A function of two values applied to two columns."""
+    return lambda xs, ys: list(map(fn, xs, ys))
 
 
 _INT32 = 2**31
@@ -210,21 +222,22 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+#: The binary operators read, each on two columns.
+_BINARY: dict[str, Callable[[list[Any], list[Any]], list[Any]]] = {
     "And": _and,
     "Or": _or,
     "Xor": _xor,
-    "Eq": _comparison(operator.eq, ordering=False),
-    "NotEq": _comparison(operator.ne, ordering=False),
-    "Lt": _comparison(operator.lt, ordering=True),
-    "LtEq": _comparison(operator.le, ordering=True),
-    "Gt": _comparison(operator.gt, ordering=True),
-    "GtEq": _comparison(operator.ge, ordering=True),
-    "Plus": _arithmetic(operator.add),
-    "Minus": _arithmetic(operator.sub),
-    "Multiply": _arithmetic(operator.mul),
-    "FloorDivide": _arithmetic(operator.floordiv),
-    "Modulus": _arithmetic(operator.mod),
+    "Eq": _each(_comparison(operator.eq, ordering=False)),
+    "NotEq": _each(_comparison(operator.ne, ordering=False)),
+    "Lt": _each(_comparison(operator.lt, ordering=True)),
+    "LtEq": _each(_comparison(operator.le, ordering=True)),
+    "Gt": _each(_comparison(operator.gt, ordering=True)),
+    "GtEq": _each(_comparison(operator.ge, ordering=True)),
+    "Plus": _each(_arithmetic(operator.add)),
+    "Minus": _each(_arithmetic(operator.sub)),
+    "Multiply": _each(_arithmetic(operator.mul)),
+    "FloorDivide": _each(_arithmetic(operator.floordiv)),
+    "Modulus": _each(_arithmetic(operator.mod)),
 }
 
 
@@ -232,14 +245,16 @@ def _binary(left: _Node, op: str, right: _Node) -> _Node:
     fn = _BINARY.get(op)
     if fn is None:
         raise Unsupported(op)
-    return lambda cols, n: list(map(fn, left(cols, n), right(cols, n)))
+    return lambda cols, n: fn(left(cols, n), right(cols, n))
 
 
 def _ternary(predicate: _Node, truthy: _Node, falsy: _Node) -> _Node:
     def node(cols: Columns, n: int) -> list[Any]:
         return [
-            t if _check_bool(p) is True else f
-            for p, t, f in zip(predicate(cols, n), truthy(cols, n), falsy(cols, n), strict=True)
+            t if p is True else f
+            for p, t, f in zip(
+                _booleans(predicate(cols, n)), truthy(cols, n), falsy(cols, n), strict=True
+            )
         ]
 
     return node
@@ -287,18 +302,25 @@ def _cast(inner: _Node, dtype: Any) -> _Node:
     return lambda cols, n: list(map(fn, inner(cols, n)))
 
 
-def _any(values: tuple[Any, ...]) -> bool | None:
+def _any(inputs: list[list[Any]]) -> list[Any]:
     """Kleene any: true if one is true, else null if one is null."""
-    if any(_check_bool(v) is True for v in values):
-        return True
-    return None if None in values else False
+    rows = zip(*map(_booleans, inputs), strict=True)
+    return [True if True in row else None if None in row else False for row in rows]
 
 
-def _all(values: tuple[Any, ...]) -> bool | None:
+def _all(inputs: list[list[Any]]) -> list[Any]:
     """Kleene all: false if one is false, else null if one is null."""
-    if any(_check_bool(v) is False for v in values):
-        return False
-    return None if None in values else True
+    rows = zip(*map(_booleans, inputs), strict=True)
+    return [False if False in row else None if None in row else True for row in rows]
+
+
+def _not(inputs: list[list[Any]]) -> list[Any]:
+    return [None if v is None else not v for v in _booleans(inputs[0])]
+
+
+def _fill_null(inputs: list[list[Any]]) -> list[Any]:
+    values, fills = inputs
+    return [f if v is None else v for v, f in zip(values, fills, strict=True)]
 
 
 def _sum(values: tuple[Any, ...]) -> Any:
@@ -325,11 +347,6 @@ def _abs(x: Any) -> Any:
 
 def _coalesce(values: tuple[Any, ...]) -> Any:
     return next((v for v in values if v is not None), None)
-
-
-def _fill_null(values: tuple[Any, ...]) -> Any:
-    value, fill = values
-    return fill if value is None else value
 
 
 def _contains(values: tuple[Any, ...]) -> bool | None:
@@ -359,23 +376,28 @@ def _unary(fn: Callable[[Any], Any]) -> Callable[[tuple[Any, ...]], Any]:
     return lambda values: fn(values[0])
 
 
-#: The functions read, by their serialised name, as a function of one row's inputs.
-_FUNCTIONS: dict[str, Callable[[tuple[Any, ...]], Any]] = {
-    '{"Boolean": "IsNull"}': _unary(lambda x: x is None),
-    '{"Boolean": "IsNotNull"}': _unary(lambda x: x is not None),
-    '{"Boolean": "Not"}': _unary(lambda x: None if _check_bool(x) is None else not x),
+def _by_row(fn: Callable[[tuple[Any, ...]], Any]) -> Callable[[list[list[Any]]], list[Any]]:
+    """A function of one row's inputs applied to every row."""
+    return lambda inputs: list(map(fn, zip(*inputs, strict=True)))
+
+
+#: The functions read, by their serialised name, each on its input columns.
+_FUNCTIONS: dict[str, Callable[[list[list[Any]]], list[Any]]] = {
+    '{"Boolean": "IsNull"}': lambda inputs: [x is None for x in inputs[0]],
+    '{"Boolean": "IsNotNull"}': lambda inputs: [x is not None for x in inputs[0]],
+    '{"Boolean": "Not"}': _not,
     '{"Boolean": "AnyHorizontal"}': _any,
     '{"Boolean": "AllHorizontal"}': _all,
-    '{"SumHorizontal": {"ignore_nulls": true}}': _sum,
-    '"MinHorizontal"': _min,
-    '"Abs"': _unary(_abs),
-    '"Coalesce"': _coalesce,
+    '{"SumHorizontal": {"ignore_nulls": true}}': _by_row(_sum),
+    '"MinHorizontal"': _by_row(_min),
+    '"Abs"': _by_row(_unary(_abs)),
+    '"Coalesce"': _by_row(_coalesce),
     '"FillNull"': _fill_null,
-    '{"ListExpr": {"Contains": {"nulls_equal": true}}}': _contains,
-    '{"ListExpr": "Length"}': _length,
-    '{"TemporalExpr": "Year"}': _date_part("year"),
-    '{"TemporalExpr": "Month"}': _date_part("month"),
-    '{"TemporalExpr": "Day"}': _date_part("day"),
+    '{"ListExpr": {"Contains": {"nulls_equal": true}}}': _by_row(_contains),
+    '{"ListExpr": "Length"}': _by_row(_length),
+    '{"TemporalExpr": "Year"}': _by_row(_date_part("year")),
+    '{"TemporalExpr": "Month"}': _by_row(_date_part("month")),
+    '{"TemporalExpr": "Day"}': _by_row(_date_part("day")),
 }
 
 
@@ -384,7 +406,4 @@ def _function(function: Any, inputs: list[_Node]) -> _Node:
     if fn is None or not inputs:
         raise Unsupported(str(function)[:80])
 
-    def node(cols: Columns, n: int) -> list[Any]:
-        return list(map(fn, zip(*(x(cols, n) for x in inputs), strict=True)))
-
-    return node
+    return lambda cols, n: fn([x(cols, n) for x in inputs])

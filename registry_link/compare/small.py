@@ -471,9 +471,8 @@ class _Select:
             return {}
         if self.rowwise is not None:
             try:
-                schema = frame.schema
                 n = frame.height
-                return {c.name: (c.values(lists, n), c.dtype(schema)) for c in self.rowwise}
+                return {c.name: (c.values(lists, n), c.dtype(frame)) for c in self.rowwise}
             except Unsupported:
                 pass
         done = frame.select(self.exprs)

@@ -113,7 +113,7 @@ def test_drawn_expressions_read_in_python_give_polars_values(
     if want.len() == 1 and frame.height > 1:  # (literals only: polars gives one row)
         want = pl.repeat(want.item(), frame.height, dtype=want.dtype, eager=True)
     assert values == want.to_list()
-    assert compiled.dtype(frame.schema) == want.dtype
+    assert compiled.dtype(frame) == want.dtype
 
 
 @pytest.mark.parametrize(
