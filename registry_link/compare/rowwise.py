@@ -11,15 +11,15 @@ Python, column by column over plain lists: what a search's few pairs
 One definition, two evaluations: the nodes read here are those the comparison library builds
 (columns, literals, ``when/then/otherwise``, comparisons, Kleene ``&``/``|``/``^``/``~``,
 ``is_null``, ``fill_null``, ``coalesce``, the horizontal any/all/sum/min, integer arithmetic
-and ``abs``,
-casts between booleans and integers, ``list.len``/``list.contains``, a date's
+and ``abs``, casts between booleans and integers, ``list.len``/``list.contains``, a date's
 year/month/day), with polars' null rules. An expression holding any other node is not
 compiled (:func:`compile_rowwise` gives ``None``), and a value the evaluator does not take
-(a float where integers are asked, a division by zero, a result outside ``Int32``) raises
-:class:`Unsupported` at run time: the caller then asks polars. The output's dtype is polars'
-own, found once per input schema by running the expression on no rows.
-``tests/compare/test_rowwise.py`` holds both evaluations equal on drawn pair frames for
-every expression of the shipped comparisons.
+(a float where integers are asked, a division by zero, a result outside ``Int32``, NaN,
+strings ordered, a bitwise ``&`` of integers) raises :class:`Unsupported` at run time: the
+caller then asks polars. The output's dtype is polars' own: the expression's last strict
+cast, else found by polars on no rows (once per dtypes of the columns it reads).
+``tests/compare/test_rowwise.py`` holds both evaluations equal on drawn expressions and on
+every select the few-pairs path runs for the shipped comparisons.
 """
 
 from __future__ import annotations
