@@ -10,8 +10,8 @@ distinct pair of values (:func:`on_unique_pairs`) or of dictionary codes
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from functools import cache, partial
-from typing import Any
+from functools import cache, lru_cache, partial
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
@@ -19,16 +19,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, DamerauLevenshtein, JaroWinkler
 
 from registry_link.compare.engine import active_pair_cache
-from registry_link.names import (
-    arabic_to_latin_expr,
-    normalise_arabic_expr,
-    pairwise_name_similarity,
-)
-from registry_link.names.keys import collapse_doubles_expr
-from registry_link.names.latin import clean_latin_expr
+from registry_link.names import pairwise_name_similarity
+from registry_link.names.arabic import NORMALISE
+from registry_link.names.keys import COLLAPSE_DOUBLES
+from registry_link.names.latin import CLEAN
+from registry_link.names.rewrite import Chain, Sub, chain_expr, chain_text
+from registry_link.names.translit import TO_LATIN
 from registry_link.standardise.gazetteer import town_aliases
-from registry_link.standardise.names import has_arabic_expr, has_latin_expr
-from registry_link.standardise.places import alias_key, alias_key_expr
+from registry_link.standardise.names import arabic_only, arabic_only_expr
+from registry_link.standardise.places import alias_key, alias_key_expr, alias_key_of
 
 
 def _differing(a: pl.Series, b: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -294,6 +293,25 @@ def _max_token_similarity_matrix(
     )
 
 
+#: A place's Latin spelling made its consonants: letters only, vowels dropped, doubled letters
+#: written once (:func:`place_spelling`).
+CONSONANTS: Final[Chain] = (Sub(r"[^a-z]+", ""), Sub(r"[aeiou]+", ""), *COLLAPSE_DOUBLES)
+
+#: The Latin spelling of a place written in Arabic only: normalised, then transliterated
+#: (which normalises again), as :func:`~registry_link.standardise.names.latin_form_expr`
+#: reads Arabic; a place in another script is cleaned only (:data:`~.latin.CLEAN`).
+FROM_ARABIC: Final[Chain] = NORMALISE + NORMALISE + TO_LATIN
+
+#: :func:`place_spelling_distance` reads the spellings of calls of at most this many pairs in
+#: Python (:func:`place_spelling_of`: a search's new pairs), of larger calls with polars. The
+#: same values either way.
+FEW_PLACE_PAIRS = 128
+
+#: Places whose spelling :func:`place_spelling_of` keeps (places repeat from one search to the
+#: next).
+PLACE_SPELLINGS_KEPT = 65536
+
+
 def place_spelling(values: pl.Series) -> pl.Series:
     """The consonants of place names as spelled, that :func:`place_spelling_distance`
     compares: Latin lowercase without accents (Arabic transliterated), articles and particles
@@ -306,15 +324,22 @@ def place_spelling(values: pl.Series) -> pl.Series:
     (``Lqliaa`` -> ``kl``), nothing is dropped but vowels, so vowel spellings do not matter.
     """
     e = pl.lit(values.cast(pl.Utf8))
-    arabic = has_arabic_expr(e) & ~has_latin_expr(e)
     latin = (
-        pl.when(arabic)
-        .then(arabic_to_latin_expr(normalise_arabic_expr(e)))
-        .otherwise(clean_latin_expr(e))
+        pl.when(arabic_only_expr(e))
+        .then(chain_expr(FROM_ARABIC, e))
+        .otherwise(chain_expr(CLEAN, e))
     )
-    consonants = latin.str.replace_all(r"[^a-z]+", "").str.replace_all(r"[aeiou]+", "")
     known = alias_key_expr(e).is_in(list(_gazetteer_keys()))
-    return pl.select(pl.when(~known).then(collapse_doubles_expr(consonants))).to_series()
+    return pl.select(pl.when(~known).then(chain_expr(CONSONANTS, latin))).to_series()
+
+
+@lru_cache(maxsize=PLACE_SPELLINGS_KEPT)
+def place_spelling_of(value: str | None) -> str | None:
+    """:func:`place_spelling` of one value, in Python (the same chains; kept per value)."""
+    if value is None or alias_key_of(value) in _gazetteer_keys():
+        return None
+    latin = chain_text(FROM_ARABIC if arabic_only(value) else CLEAN, value)
+    return chain_text(CONSONANTS, latin)
 
 
 @cache
@@ -330,12 +355,16 @@ def place_spelling_distance(a: pl.Series, b: pl.Series) -> pl.Series:
     """Element-wise edit distance (optimal string alignment, capped at 2) of two places'
     consonants as spelled (:func:`place_spelling`); null where either is null (or known to
     the gazetteer). Consonants shorter than :data:`PLACE_MIN_FUZZY_LENGTH` are 0 apart when
-    equal, else 2. Each distinct place is spelled once.
+    equal, else 2. Each distinct place is spelled once; a call of at most
+    :data:`FEW_PLACE_PAIRS` pairs is read in Python, pair by pair
+    (:func:`_few_place_spelling_distance`), the same values.
 
     The cross-script key drops every vowel and reads some initials as articles, so a vowel
     written or not can change it (Leqliaa -> ``lkl``, Lqliaa -> ``kl``); the consonants as
     spelled stay the same.
     """
+    if a.len() <= FEW_PLACE_PAIRS:
+        return _few_place_spelling_distance(a, b)
     names = pl.concat([a.cast(pl.Utf8), b.cast(pl.Utf8)]).unique().drop_nulls()
     table = dict(zip(names.to_list(), place_spelling(names).to_list(), strict=True))
     sa = a.cast(pl.Utf8).replace_strict(table, default=None, return_dtype=pl.Utf8)
@@ -350,3 +379,28 @@ def place_spelling_distance(a: pl.Series, b: pl.Series) -> pl.Series:
         .cast(pl.Int32)
         .alias("distance")
     )
+
+
+def _few_place_spelling_distance(a: pl.Series, b: pl.Series) -> pl.Series:
+    """:func:`place_spelling_distance` of a few pairs, in Python: each place spelled by
+    :func:`place_spelling_of`, each pair's distance by :func:`spelling_distance_of`."""
+    xs, ys = a.cast(pl.Utf8).to_list(), b.cast(pl.Utf8).to_list()
+    values = [
+        spelling_distance_of(place_spelling_of(x), place_spelling_of(y))
+        for x, y in zip(xs, ys, strict=True)
+    ]
+    return pl.Series("distance", values, dtype=pl.Int32)
+
+
+def spelling_distance_of(a: str | None, b: str | None) -> int | None:
+    """The distance :func:`place_spelling_distance` gives two spellings' consonants
+    (:func:`place_spelling_of`): null when either is null, 2 when they differ and either is
+    shorter than :data:`PLACE_MIN_FUZZY_LENGTH`, else their OSA distance capped at 2 (as
+    :func:`osa_distance` with ``cutoff=1``)."""
+    if a is None or b is None:
+        return None
+    if a == b:
+        return 0
+    if min(len(a), len(b)) < PLACE_MIN_FUZZY_LENGTH:
+        return 2
+    return int(OSA.distance(a, b, score_cutoff=1))

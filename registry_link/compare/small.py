@@ -12,12 +12,15 @@ calls per call of ``compare``, hundreds of milliseconds for the thirty pairs of 
 2. the helper columns (:attr:`~.levels.Comparison.derived`) are computed in *stages*: stage
    ``k`` holds the ``k``-th helper column of every comparison (a helper column may read only
    its own comparison's earlier ones). One ``select`` per stage evaluates every helper column
-   that is a polars expression (:attr:`~.levels.Derived.expr`) and the ``derived_when`` masks
-   of the others, which then run on the pairs their mask selects (null elsewhere), as in the
-   batch. The helper columns of a stage that apply one element-wise function to their own
-   column's pairs (:attr:`~.levels.Derived.pairwise`: the given and family names'
-   similarity, both places' spelling distance) get it applied once, to all their new pairs
-   together: each such function costs tens of polars calls whatever the number of pairs;
+   that is a polars expression (:attr:`~.levels.Derived.expr`) every pair needs and the
+   ``derived_when`` masks of the others, which then run on the pairs their mask selects (null
+   elsewhere), as in the batch — a masked expression too (the dates' one-character check,
+   the name tokens' counts, a swap's direction): most searches have no pair it is needed
+   for, and then its expression is not run at all. The helper columns of a stage that apply
+   one element-wise function to their own column's pairs (:attr:`~.levels.Derived.pairwise`:
+   the given and family names' similarity, both places' spelling distance) get it applied
+   once, to all their new pairs together: each such function costs tens of polars calls
+   whatever the number of pairs;
 3. one ``select`` evaluates every comparison's ``gamma_expr``.
 
 **Memo.** A helper column that declares what it reads (:attr:`~.levels.Derived.reads`) is a
@@ -57,6 +60,7 @@ from registry_link.compare.compute import (
     pair_level_columns,
 )
 from registry_link.compare.levels import Comparison, Derived
+from registry_link.compare.rowwise import RowwiseExpr, Unsupported, compile_rowwise
 
 __all__ = ["DEFAULT_LEVELS_LIMIT", "DEFAULT_MEMO_LIMIT", "DerivedMemo", "FewPairs"]
 
@@ -158,6 +162,8 @@ class FewPairs:
         memo: the helper columns' values and the comparisons' levels kept across calls
             (``None``: none kept).
         keep_levels: whether levels are kept (and read) per value pair, with ``memo``.
+        _compiled: the expressions' Python evaluations by (comparison, output) (a comparer
+            of some of the comparisons shares its parent's).
     """
 
     def __init__(
@@ -166,9 +172,12 @@ class FewPairs:
         memo: DerivedMemo | None = None,
         *,
         keep_levels: bool = True,
+        _compiled: dict[Hashable, RowwiseExpr | None] | None = None,
     ) -> None:
         self.comparisons = tuple(comparisons)
         self.memo = memo
+        # each expression's Python evaluation, by (comparison, output): shared with subsets
+        self._compiled = {} if _compiled is None else _compiled
         self._columns = needed_columns(self.comparisons)
         # per comparison, the positions of its columns among self._columns, and its kept
         # levels: None when it cannot be keyed by its columns' values (or no memo)
@@ -190,8 +199,21 @@ class FewPairs:
                 stages[k].append(_Step(comp, name, fn))
         self._stages = stages
         # each stage's select, built once: expression helpers and the others' masks
-        self._stage_exprs = [[e for step in stage for e in _stage_exprs(step)] for stage in stages]
-        self._gammas = [c.gamma_expr() for c in self.comparisons]
+        self._stage_exprs = [
+            self._select([(s.comparison, e) for s in stage for e in _stage_exprs(s)])
+            for stage in stages
+        ]
+        self._gammas = self._select([(c, c.gamma_expr()) for c in self.comparisons])
+
+    def _select(self, exprs: list[tuple[Comparison, pl.Expr]]) -> _Select:
+        """The :class:`_Select` of comparisons' expressions, each compiled once."""
+        compiled = []
+        for comp, expr in exprs:
+            key = (id(comp), expr.meta.output_name())
+            if key not in self._compiled:
+                self._compiled[key] = compile_rowwise(expr)
+            compiled.append(self._compiled[key])
+        return _Select([e for _, e in exprs], compiled)
 
     def compare(
         self,
@@ -293,7 +315,12 @@ class FewPairs:
         """The comparer of some of the comparisons (by position), without kept levels."""
         found = self._subsets.get(comps)
         if found is None:
-            found = FewPairs([self.comparisons[c] for c in comps], self.memo, keep_levels=False)
+            found = FewPairs(
+                [self.comparisons[c] for c in comps],
+                self.memo,
+                keep_levels=False,
+                _compiled=self._compiled,
+            )
             self._subsets[comps] = found
         return found
 
@@ -307,9 +334,14 @@ class FewPairs:
         """The vectors of the pairs through the stages (see the module docstring)."""
         ids = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
         frame = self._pair_frame(left, right, ids)
-        for stage, exprs in zip(self._stages, self._stage_exprs, strict=True):
-            frame = self._run_stage(frame, stage, exprs)
-        return pl.concat([ids, frame.select(self._gammas)], how="horizontal")
+        lists = _Lists(frame)
+        for stage, select in zip(self._stages, self._stage_exprs, strict=True):
+            frame = self._run_stage(frame, stage, select, lists)
+        gammas = self._gammas(frame, lists)
+        return pl.concat(
+            [ids, pl.DataFrame({n: pl.Series(n, v, t) for n, (v, t) in gammas.items()})],
+            how="horizontal",
+        )
 
     def _pair_frame(
         self, left: pl.DataFrame, right: pl.DataFrame, ids: pl.DataFrame
@@ -325,18 +357,20 @@ class FewPairs:
         return pl.DataFrame(columns)
 
     def _run_stage(
-        self, frame: pl.DataFrame, stage: Sequence[_Step], exprs: list[pl.Expr]
+        self, frame: pl.DataFrame, stage: Sequence[_Step], select: _Select, lists: _Lists
     ) -> pl.DataFrame:
         """``frame`` with the stage's helper columns (null where their mask is false)."""
-        done = frame.select(exprs) if exprs else pl.DataFrame()
+        done = select(frame, lists)
         new: dict[str, pl.Series] = {}
         wanted: list[_Wanted] = []
         for step in stage:
-            if step.fn.expr is not None:
-                new[step.name] = done.get_column(step.name)
+            if _in_select(step):
+                values, dtype = done[step.name]
+                new[step.name] = pl.Series(step.name, values, dtype)
+                lists[step.name] = values
                 continue
-            mask_name = _mask(step.name)
-            mask = done.get_column(mask_name).to_numpy() if mask_name in done.columns else None
+            found_mask = done.get(_mask(step.name))
+            mask = None if found_mask is None else np.array(found_mask[0], dtype=bool)
             found = self._through_memo(frame, step, mask)
             if isinstance(found, pl.Series):
                 new[step.name] = found.alias(step.name)
@@ -346,7 +380,9 @@ class FewPairs:
             self._compute(frame, wanted)
             for w in wanted:
                 new[w.step.name] = w.column(frame.height).alias(w.step.name)
-        return _with(frame, [new[step.name] for step in stage])
+        frame = _with(frame, [new[step.name] for step in stage])
+        lists.frame = frame
+        return frame
 
     def _through_memo(
         self, frame: pl.DataFrame, step: _Step, mask: np.ndarray | None
@@ -399,6 +435,55 @@ class FewPairs:
                 w.dtype = values.dtype
                 w.fresh = dict(zip(w.todo, values.to_list(), strict=True))
                 self.memo.keep(w.step.fn, values.dtype, w.fresh)
+
+
+class _Lists(dict[str, list[Any]]):
+    """The pair frame's columns as lists, each made when first read (by :class:`_Select`);
+    ``frame`` follows the stages (their new columns stacked, none replaced)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> list[Any]:
+        values = self[name] = self.frame.get_column(name).to_list()
+        return values
+
+
+#: A select of at most this many pairs is read in Python (:class:`_Select`), of more by
+#: polars: Python's cost grows with the rows, polars' hardly (measured on a search's selects:
+#: Python 0.2 ms against polars' 0.7 below 20 pairs, even at 60-80, behind past 80).
+ROWWISE_MAX_ROWS = 64
+
+
+class _Select:
+    """One ``select`` of a few pairs (a stage's, the gammas'): the expressions evaluated in
+    Python (:mod:`~registry_link.compare.rowwise`: the same expressions, the same values,
+    none of polars' fixed cost per expression), by polars when one of them is not read
+    there or meets a value it does not take, or for more than :data:`ROWWISE_MAX_ROWS`
+    pairs."""
+
+    def __init__(self, exprs: list[pl.Expr], compiled: list[RowwiseExpr | None]) -> None:
+        self.exprs = exprs
+        self.rowwise: list[RowwiseExpr] | None = (
+            None if any(c is None for c in compiled) else [c for c in compiled if c is not None]
+        )
+
+    def __call__(
+        self, frame: pl.DataFrame, lists: _Lists
+    ) -> dict[str, tuple[list[Any], pl.DataType]]:
+        """The expressions over ``frame`` (whose columns ``lists`` holds as lists): each
+        one's values and dtype, by name."""
+        if not self.exprs:
+            return {}
+        if self.rowwise is not None and frame.height <= ROWWISE_MAX_ROWS:
+            try:
+                n = frame.height
+                return {c.name: (c.values(lists, n), c.dtype(frame)) for c in self.rowwise}
+            except Unsupported:
+                pass
+        done = frame.select(self.exprs)
+        return {c.name: (c.to_list(), c.dtype) for c in done.get_columns()}
 
 
 @dataclass
@@ -487,13 +572,22 @@ def _mask(name: str) -> str:
     return f"__when__{name}"
 
 
+def _in_select(step: _Step) -> bool:
+    """Whether a helper column is evaluated in its stage's ``select``: an expression needed
+    by every pair (no mask)."""
+    return step.fn.expr is not None and step.name not in step.comparison.derived_when
+
+
 def _stage_exprs(step: _Step) -> list[pl.Expr]:
     """What a stage's ``select`` evaluates for one helper column: the column itself when it
-    is an expression (null where its mask is false), else its mask (none: every pair)."""
+    is an expression needed by every pair, else its mask (none: every pair). A masked
+    expression (the dates' one-character check, the name tokens' counts, the swap's
+    direction...) runs afterwards on the pairs its mask selects, as a function helper does:
+    often none, and its polars expression is then not run at all."""
+    if _in_select(step):
+        assert step.fn.expr is not None
+        return [step.fn.expr.alias(step.name)]
     when = step.comparison.derived_when.get(step.name)
-    if step.fn.expr is not None:
-        expr = step.fn.expr
-        if when is not None:
-            expr = pl.when(when.fill_null(False)).then(expr)
-        return [expr.alias(step.name)]
-    return [] if when is None else [when.fill_null(False).alias(_mask(step.name))]
+    if when is None:
+        return []
+    return [when.fill_null(False).cast(pl.Boolean).alias(_mask(step.name))]

@@ -74,8 +74,8 @@ _HAS_ARABIC = re.compile(python_pattern(ARABIC_LETTERS))
 _HAS_LATIN = re.compile(python_pattern(LATIN_LETTERS))
 
 
-def _arabic_only(text: str) -> bool:
-    """:func:`_arabic_only_expr` of one value."""
+def arabic_only(text: str) -> bool:
+    """:func:`arabic_only_expr` of one value."""
     return _HAS_ARABIC.search(text) is not None and _HAS_LATIN.search(text) is None
 
 
@@ -83,7 +83,7 @@ def latin_form(text: str | None) -> str | None:
     """:func:`latin_form_expr` of one value, in Python (the same rule tables)."""
     if text is None:
         return None
-    if _arabic_only(text):
+    if arabic_only(text):
         return arabic_to_latin(normalise_arabic(text))
     return normalise_latin(text)
 
@@ -209,14 +209,14 @@ def _latin_readings(e: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return arabic_to_latin_expr(normalise_arabic_expr(e)), normalise_latin_expr(e)
 
 
-def _arabic_only_expr(e: pl.Expr) -> pl.Expr:
+def arabic_only_expr(e: pl.Expr) -> pl.Expr:
     """Whether ``e`` is written in Arabic only (its Latin form is transliterated)."""
     return has_arabic_expr(e) & ~has_latin_expr(e)
 
 
 def _pick_latin_form(e: pl.Expr, from_arabic: pl.Expr, from_latin: pl.Expr) -> pl.Expr:
     """The reading of ``e`` its script calls for (Arabic only: transliterated)."""
-    return pl.when(_arabic_only_expr(e)).then(from_arabic).otherwise(from_latin)
+    return pl.when(arabic_only_expr(e)).then(from_arabic).otherwise(from_latin)
 
 
 def with_latin_form(lf: pl.LazyFrame, column: str, out: str) -> pl.LazyFrame:
@@ -235,7 +235,7 @@ def with_latin_form(lf: pl.LazyFrame, column: str, out: str) -> pl.LazyFrame:
     a, b = f"{out}__from_arabic", f"{out}__from_latin"
     src = pl.col(column)
     from_arabic, from_latin = _latin_readings(src)
-    arabic = lf.select(_arabic_only_expr(src)).collect().to_series()
+    arabic = lf.select(arabic_only_expr(src)).collect().to_series()
     if not arabic.any():  # (every row false or null: the pick is the Latin reading)
         return lf.with_columns(from_latin.alias(out))
     if arabic.null_count() == 0 and arabic.all():
@@ -267,7 +267,7 @@ def _latin_rule(column: str, prefix: str) -> PerValueRule:
         )
 
     def one(value: str) -> Mapping[str, Any]:
-        return _forms(prefix, None if _arabic_only(value) else normalise_latin(value))
+        return _forms(prefix, None if arabic_only(value) else normalise_latin(value))
 
     return PerValueRule(f"latin{prefix}", rule, one)
 

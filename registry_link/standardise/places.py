@@ -43,6 +43,11 @@ def alias_key_expr(e: pl.Expr) -> pl.Expr:
     return chain_expr(_ALIAS_KEY, e)
 
 
+def alias_key_of(text: str | None) -> str | None:
+    """:func:`alias_key_expr` of one value, in Python (the same chain)."""
+    return chain_text(_ALIAS_KEY, text)
+
+
 def place_expr(e: pl.Expr, aliases: Mapping[str, str] | None = None) -> pl.Expr:
     """Matching form of a (cleaned) place name.
 

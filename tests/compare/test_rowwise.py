@@ -1,0 +1,189 @@
+"""The comparisons' expressions evaluated in Python (registry_link.compare.rowwise) give polars'
+values and dtypes: on drawn expressions of the nodes read there (nulls, Kleene logic, casts,
+integer arithmetic), and on every select the few-pairs path runs for the shipped comparisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from registry_link.compare import COMPARISON_KINDS, small
+from registry_link.compare.rowwise import Unsupported, compile_rowwise
+from registry_link.compare.small import DerivedMemo, FewPairs
+from tests.compare.test_small import _all_pairs, _comparisons, sides  # noqa: F401 (fixture)
+
+_INTS = st.one_of(st.none(), st.integers(min_value=-30, max_value=30))
+_BOOLS = st.one_of(st.none(), st.booleans())
+
+
+def _int_leaf() -> st.SearchStrategy[pl.Expr]:
+    return st.one_of(
+        st.sampled_from([pl.col("a"), pl.col("b")]),
+        st.integers(min_value=-5, max_value=5).map(pl.lit),
+    )
+
+
+def _bool_leaf() -> st.SearchStrategy[pl.Expr]:
+    return st.one_of(
+        st.sampled_from([pl.col("p"), pl.col("q")]),
+        st.booleans().map(pl.lit),
+    )
+
+
+def _extend(
+    children: st.SearchStrategy[tuple[str, pl.Expr]],
+) -> st.SearchStrategy[tuple[str, pl.Expr]]:
+    """Expressions of either kind (``"i"``: integers, ``"b"``: booleans) over smaller ones."""
+    ints = children.filter(lambda c: c[0] == "i").map(lambda c: c[1])
+    bools = children.filter(lambda c: c[0] == "b").map(lambda c: c[1])
+    anys = children.map(lambda c: c[1])
+    both = st.tuples
+    return st.one_of(
+        both(ints, ints, st.sampled_from(["==", "!=", "<", "<=", ">", ">="])).map(
+            lambda t: ("b", _compare(*t))
+        ),
+        both(bools, bools, st.sampled_from(["&", "|", "^"])).map(lambda t: ("b", _logic(*t))),
+        bools.map(lambda e: ("b", ~e)),
+        anys.map(lambda e: ("b", e.is_null())),
+        anys.map(lambda e: ("b", e.is_not_null())),
+        bools.map(lambda e: ("b", e.fill_null(False))),
+        st.lists(bools, min_size=1, max_size=3).map(lambda es: ("b", pl.any_horizontal(es))),
+        st.lists(bools, min_size=1, max_size=3).map(lambda es: ("b", pl.all_horizontal(es))),
+        both(bools, bools, bools).map(lambda t: ("b", pl.when(t[0]).then(t[1]).otherwise(t[2]))),
+        both(bools, ints, ints).map(lambda t: ("i", pl.when(t[0]).then(t[1]).otherwise(t[2]))),
+        both(bools, ints).map(lambda t: ("i", pl.when(t[0]).then(t[1]))),
+        bools.map(lambda e: ("i", e.cast(pl.Int8))),
+        ints.map(lambda e: ("b", e.cast(pl.Boolean))),
+        ints.map(lambda e: ("i", e.fill_null(0))),
+        ints.map(lambda e: ("i", e.abs())),
+        both(ints, st.integers(min_value=1, max_value=7)).map(lambda t: ("i", t[0] // t[1])),
+        both(ints, st.integers(min_value=1, max_value=7)).map(lambda t: ("i", t[0] % t[1])),
+        both(ints, ints, st.sampled_from(["+", "-"])).map(lambda t: ("i", _arith(*t))),
+        st.lists(ints, min_size=1, max_size=3).map(lambda es: ("i", pl.coalesce(es))),
+        st.lists(ints, min_size=1, max_size=3).map(lambda es: ("i", pl.sum_horizontal(es))),
+        st.lists(ints, min_size=1, max_size=3).map(lambda es: ("i", pl.min_horizontal(es))),
+    )
+
+
+def _compare(x: pl.Expr, y: pl.Expr, op: str) -> pl.Expr:
+    ops = {"==": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}
+    return ops[op]
+
+
+def _logic(x: pl.Expr, y: pl.Expr, op: str) -> pl.Expr:
+    return {"&": x & y, "|": x | y, "^": x ^ y}[op]
+
+
+def _arith(x: pl.Expr, y: pl.Expr, op: str) -> pl.Expr:
+    return x + y if op == "+" else x - y
+
+
+_EXPRS = st.recursive(
+    st.one_of(_int_leaf().map(lambda e: ("i", e)), _bool_leaf().map(lambda e: ("b", e))),
+    _extend,
+    max_leaves=12,
+)
+
+
+@st.composite
+def _frames(draw: st.DrawFn) -> pl.DataFrame:
+    n = draw(st.integers(min_value=1, max_value=8))
+    column = {"a": _INTS, "b": _INTS, "p": _BOOLS, "q": _BOOLS}
+    return pl.DataFrame(
+        {c: draw(st.lists(s, min_size=n, max_size=n)) for c, s in column.items()},
+        schema={"a": pl.Int32, "b": pl.Int32, "p": pl.Boolean, "q": pl.Boolean},
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=_frames(), drawn=_EXPRS)
+def test_drawn_expressions_read_in_python_give_polars_values(
+    frame: pl.DataFrame, drawn: tuple[str, pl.Expr]
+) -> None:
+    expr = drawn[1].alias("out")
+    compiled = compile_rowwise(expr)
+    assert compiled is not None
+    want = frame.select(expr).to_series()
+    columns = {c: frame[c].to_list() for c in frame.columns}
+    values = compiled.values(columns, frame.height)
+    if want.len() == 1 and frame.height > 1:  # (literals only: polars gives one row)
+        want = pl.repeat(want.item(), frame.height, dtype=want.dtype, eager=True)
+    assert values == want.to_list()
+    assert compiled.dtype(frame) == want.dtype
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        pl.col("s").str.len_chars(),
+        pl.col("a").is_in([1, 2]),
+        pl.col("a").cast(pl.Float64),
+        pl.col("a").sum(),
+    ],
+    ids=["string function", "is_in", "cast to float", "aggregation"],
+)
+def test_a_node_not_read_is_left_to_polars(expr: pl.Expr) -> None:
+    assert compile_rowwise(expr) is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "columns"),
+    [
+        (pl.col("x") // 2, {"x": [1.5]}),  # arithmetic on floats
+        (pl.col("a") // pl.col("b"), {"a": [1], "b": [0]}),  # division by zero
+        (pl.col("a") * pl.col("b"), {"a": [2**20], "b": [2**20]}),  # outside Int32
+        (pl.col("s") < pl.col("t"), {"s": ["a"], "t": ["b"]}),  # strings ordered
+        (pl.col("a") == pl.col("p"), {"a": [1], "p": [True]}),  # number against boolean
+        (pl.col("x") == 1.0, {"x": [float("nan")]}),  # NaN
+        (pl.col("a") & pl.col("b"), {"a": [1], "b": [3]}),  # bitwise and
+    ],
+)
+def test_a_value_not_taken_raises(expr: pl.Expr, columns: dict[str, list[Any]]) -> None:
+    compiled = compile_rowwise(expr)
+    assert compiled is not None
+    with pytest.raises(Unsupported):
+        compiled.values(columns, 1)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(picks=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=60))
+def test_every_select_of_the_few_pairs_path_reads_as_polars_does(
+    sides: tuple[pl.DataFrame, pl.DataFrame],  # noqa: F811 (the fixture)
+    picks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each stage's select and the gammas' select, on the pair frames of drawn pairs of every
+    kind's example and the shipped model's comparisons: the Python evaluation gives polars'
+    values and dtypes (and, for the shipped model's comparisons, is used by every select)."""
+    left, right = sides
+    pairs = _all_pairs(left, right)
+    rows = pairs[[p % pairs.height for p in picks]]
+    checked: list[str] = []
+    original = small._Select.__call__
+
+    def both(self: small._Select, frame: pl.DataFrame, lists: small._Lists) -> Any:
+        got = original(self, frame, lists)
+        if self.exprs:
+            used.append(self.rowwise is not None)
+        if self.exprs and self.rowwise is not None:
+            want = frame.select(self.exprs)
+            assert got == {c.name: (c.to_list(), c.dtype) for c in want.get_columns()}
+            checked.extend(got)
+        return got
+
+    monkeypatch.setattr(small._Select, "__call__", both)
+    used: list[bool] = []
+    model = FewPairs(_comparisons()[len(COMPARISON_KINDS) :], DerivedMemo())
+    model.compare(left, right, rows["l_idx"].to_numpy(), rows["r_idx"].to_numpy())
+    assert used and all(used)  # the shipped model's selects are all read in Python
+    assert "gamma_given" in checked
+    every = FewPairs(_comparisons(), DerivedMemo())  # (some kinds' examples: not all read)
+    every.compare(left, right, rows["l_idx"].to_numpy(), rows["r_idx"].to_numpy())
