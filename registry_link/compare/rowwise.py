@@ -32,7 +32,23 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["RowwiseExpr", "Unsupported", "compile_rowwise"]
+__all__ = ["CHECKED_POLARS", "ENABLED", "RowwiseExpr", "Unsupported", "compile_rowwise"]
+
+#: The polars releases (major, minor) whose expressions this module was checked against.
+CHECKED_POLARS: frozenset[tuple[int, int]] = frozenset({(2, 1)})
+
+
+def _release(version: str) -> tuple[int, int] | None:
+    """``(major, minor)`` of a version string such as ``"2.1.0"``; None if unreadable."""
+    parts = version.split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return None
+
+
+#: Whether :func:`compile_rowwise` compiles at all: the installed polars is a checked one.
+ENABLED: bool = _release(pl.__version__) in CHECKED_POLARS
 
 #: Columns by name, each a list of one value per row (only those an expression reads).
 Columns = Mapping[str, list[Any]]
@@ -89,7 +105,10 @@ def _cast_dtype(expr: pl.Expr) -> pl.DataType | None:
 
 
 def compile_rowwise(expr: pl.Expr) -> RowwiseExpr | None:
-    """``expr``'s Python evaluation, or ``None`` when it holds a node not read here."""
+    """``expr``'s Python evaluation, or ``None`` when it holds a node not read here (or the
+    installed polars is not one of :data:`CHECKED_POLARS`)."""
+    if not ENABLED:
+        return None
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
         return RowwiseExpr(expr, _compile(tree))

@@ -4,6 +4,7 @@ integer arithmetic), and on every select the few-pairs path runs for the shipped
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
@@ -11,10 +12,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry_link.compare import COMPARISON_KINDS, small
+from registry_link.compare import COMPARISON_KINDS, rowwise, small
 from registry_link.compare.rowwise import Unsupported, compile_rowwise
 from registry_link.compare.small import DerivedMemo, FewPairs
 from tests.compare.test_small import _all_pairs, _comparisons, sides  # noqa: F401 (fixture)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _compiled_whatever_the_polars() -> Iterator[None]:
+    """The equality tests run on any installed polars: they are how a new release is checked
+    before it joins :data:`~registry_link.compare.rowwise.CHECKED_POLARS`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rowwise, "ENABLED", True)
+        yield
+
+
+def _polars_checked() -> bool:
+    return rowwise._release(pl.__version__) in rowwise.CHECKED_POLARS
+
 
 _INTS = st.one_of(st.none(), st.integers(min_value=-30, max_value=30))
 _BOOLS = st.one_of(st.none(), st.booleans())
@@ -183,7 +198,43 @@ def test_every_select_of_the_few_pairs_path_reads_as_polars_does(
     used: list[bool] = []
     model = FewPairs(_comparisons()[len(COMPARISON_KINDS) :], DerivedMemo())
     model.compare(left, right, rows["l_idx"].to_numpy(), rows["r_idx"].to_numpy())
-    assert used and all(used)  # the shipped model's selects are all read in Python
+    assert used
+    if _polars_checked():  # the shipped model's selects are all read in Python
+        assert all(used)
     assert "gamma_given" in checked
     every = FewPairs(_comparisons(), DerivedMemo())  # (some kinds' examples: not all read)
     every.compare(left, right, rows["l_idx"].to_numpy(), rows["r_idx"].to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("version", "release"),
+    [("2.1.0", (2, 1)), ("2.1.0b1", (2, 1)), ("10.0", (10, 0)), ("2", None), ("x.y", None)],
+)
+def test_a_release_is_read_from_the_version(version: str, release: tuple[int, int] | None) -> None:
+    assert rowwise._release(version) == release
+
+
+def test_on_a_polars_not_checked_nothing_is_compiled_and_polars_evaluates(
+    sides: tuple[pl.DataFrame, pl.DataFrame],  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the Python evaluation off (another polars release), the few-pairs path's
+    comparison vectors are those it gives with it on."""
+    left, right = sides
+    pairs = _all_pairs(left, right)[:40]
+    l_idx, r_idx = pairs["l_idx"].to_numpy(), pairs["r_idx"].to_numpy()
+    comparisons = _comparisons()[len(COMPARISON_KINDS) :]
+    on = FewPairs(comparisons, DerivedMemo()).compare(left, right, l_idx, r_idx)
+    monkeypatch.setattr(rowwise, "ENABLED", False)
+    assert compile_rowwise(pl.col("a") + 1) is None
+    used: list[bool] = []
+    original = small._Select.__call__
+
+    def noted(self: small._Select, frame: pl.DataFrame, lists: small._Lists) -> Any:
+        used.append(self.rowwise is not None)
+        return original(self, frame, lists)
+
+    monkeypatch.setattr(small._Select, "__call__", noted)
+    off = FewPairs(comparisons, DerivedMemo()).compare(left, right, l_idx, r_idx)
+    assert used and not any(used)
+    assert off.equals(on)
