@@ -66,7 +66,9 @@ from registry_link.service.dci import (
     search_record,
     search_response_item,
 )
+from registry_link.service.groupcommit import GroupCommit
 from registry_link.service.jobs import Job, JobLedger, JobStore, QueueFull
+from registry_link.service.keys import VerifiedKeys
 from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
 from registry_link.service.replay import ReplayMemoryFull, SeenSignatures, SignatureReplayed
 from registry_link.service.settings import ServiceSettings
@@ -185,6 +187,13 @@ class ServiceState:
     seen: SeenSignatures = field(default_factory=SeenSignatures)
     #: Held around each write on SQLite (see :meth:`write`); None on a server database.
     writer: "threading.Lock | None" = None
+    #: The API keys verified lately (a request of such a key does not read the database).
+    keys: VerifiedKeys = field(default_factory=VerifiedKeys)
+    #: The search audit's writes of concurrent requests, committed together (:meth:`write`).
+    audit: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = GroupCommit(self.write)
 
     def write(self, action: Callable[[Session], None]) -> None:
         """Run ``action`` in one write transaction, committed before this returns.
@@ -347,6 +356,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         coalescer=SearchCoalescer(settings.search_batch),
         seen=SeenSignatures(settings.replay_memory),
         writer=threading.Lock() if resolve_url(settings.db_url).startswith("sqlite") else None,
+        keys=VerifiedKeys(settings.key_cache_seconds),
     )
     with reading(sessions) as session:
         restored = state.seen.restore(signatures_in_force(session, time.time()))
@@ -416,10 +426,20 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return ApiError(exc.status_code, code, str(exc.detail)).response()
 
-    def caller(
+    def verified(key: str) -> KeyInfo | None:
+        """The key checked against the database (and remembered when valid)."""
+        with reading(state.sessions) as session:  # (no write lock: requests never queue)
+            info = verify_key(session, key)
+        if info is not None:
+            state.keys.put(key, info)
+        return info
+
+    async def caller(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> KeyInfo:
+        """The key's owner and scopes: verified in the last ``key_cache_seconds`` (in the
+        event loop, no thread), else read from the database (in a worker thread)."""
         if credentials is None:
             raise ApiError(
                 401,
@@ -428,8 +448,9 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 "makes one)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        with reading(state.sessions) as session:  # (no write lock: requests never queue)
-            info = verify_key(session, credentials.credentials)
+        info = state.keys.get(credentials.credentials)
+        if info is None:
+            info = await run_in_threadpool(verified, credentials.credentials)
         if info is None:
             raise ApiError(
                 401,
@@ -446,12 +467,13 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         """The request's body as sent (what a DCI signature covers; read once, then cached)."""
         return await request.body()
 
-    def signed_caller(
+    async def signed_caller(
         request: Request, info: Caller, body: Annotated[bytes, Depends(sent_body)]
     ) -> KeyInfo:
         """The caller, once its envelope's signature is checked: with the partner's public key
-        when its API key has one; a key without one is refused if the service requires
-        signatures, else its envelope's signature is kept unchecked."""
+        when its API key has one (in a worker thread: it writes to the database); a key
+        without one is refused if the service requires signatures, else its envelope's
+        signature is kept unchecked."""
         if info.public_key is None:
             if settings.require_signatures:
                 raise ApiError(
@@ -463,6 +485,13 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                     "--file partner-public.pem`",
                 )
             return info
+        await run_in_threadpool(check_signature, request, info, body)
+        return info
+
+    def check_signature(request: Request, info: KeyInfo, body: bytes) -> None:
+        """Check the envelope's signature with the key's public key, and remember it (memory
+        and database) so that the same envelope is refused a second time."""
+        assert info.public_key is not None
         try:
             sent = json.loads(body)
         except ValueError:
@@ -504,7 +533,6 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 state.seen.forget(info.key_id, checked.value)
                 raise
             request.state.admitted_signature = (info.key_id, checked.value)
-        return info
 
     SignedCaller = Annotated[KeyInfo, Depends(signed_caller)]
 
@@ -574,8 +602,8 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                     reference_id=item.reference_id,
                 )
             )
-        # no answer leaves without its audit
-        state.write(lambda session: record_searches(session, audited))
+        # no answer leaves without its audit (committed with those of concurrent requests)
+        state.audit.write(lambda session: record_searches(session, audited))
         succeeded = sum(r["status"] == "succ" for r in responses)
         return state.seal(
             {
