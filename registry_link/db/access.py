@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
-from sqlalchemy import Delete, Update, delete, event, insert, select
+from sqlalchemy import Connection, Delete, Update, delete, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from registry_link.db.engine import DatabaseError
@@ -326,9 +326,10 @@ def criteria_fields(criteria: Any) -> list[str]:
     return []
 
 
-def record_searches(session: Session, searches: Sequence[SearchRecord]) -> None:
-    """Append one audit row per answered search query (in the caller's transaction; one
-    ``INSERT`` for them all, not an ORM object each)."""
+def record_searches(session: Session | Connection, searches: Sequence[SearchRecord]) -> None:
+    """Append one audit row per answered search query (in the caller's transaction, a session's
+    or a connection's: :func:`~registry_link.db.engine.appending`; one ``INSERT`` for them
+    all, not an ORM object each)."""
     if not searches:
         return
     session.execute(

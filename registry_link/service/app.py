@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry_link import __version__
@@ -40,6 +41,7 @@ from registry_link.db.access import (
     verify_key,
 )
 from registry_link.db.engine import (
+    appending,
     prepare_database,
     reading,
     resolve_url,
@@ -189,11 +191,11 @@ class ServiceState:
     writer: "threading.Lock | None" = None
     #: The API keys verified lately (a request of such a key does not read the database).
     keys: VerifiedKeys = field(default_factory=VerifiedKeys)
-    #: The search audit's writes of concurrent requests, committed together (:meth:`write`).
+    #: The search audit's writes of concurrent requests, committed together (:meth:`append`).
     audit: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:
-        self.audit = GroupCommit(self.write)
+        self.audit = GroupCommit(self.append)
 
     def write(self, action: Callable[[Session], None]) -> None:
         """Run ``action`` in one write transaction, committed before this returns.
@@ -213,6 +215,20 @@ class ServiceState:
         def attempt() -> None:
             with self.writer or contextlib.nullcontext(), transaction(self.sessions) as session:
                 action(session)
+
+        retry_locked(attempt, on_wait=_lock_wait_logged)
+
+    def append(self, action: Callable[[Connection], None]) -> None:
+        """Run ``action`` on a connection in one write transaction (no ORM session: an append
+        such as the search audit's), committed before this returns; locks as :meth:`write`.
+
+        Raises:
+            DatabaseError: (a subclass of) the database failed, or stayed locked too long.
+        """
+
+        def attempt() -> None:
+            with self.writer or contextlib.nullcontext(), appending(self.sessions) as connection:
+                action(connection)
 
         retry_locked(attempt, on_wait=_lock_wait_logged)
 
@@ -603,7 +619,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 )
             )
         # no answer leaves without its audit (committed with those of concurrent requests)
-        state.audit.write(lambda session: record_searches(session, audited))
+        state.audit.write(lambda connection: record_searches(connection, audited))
         succeeded = sum(r["status"] == "succ" for r in responses)
         return state.seal(
             {

@@ -1,7 +1,7 @@
 """Writes of concurrent requests committed together, in one transaction (group commit).
 
 Every answered search appends its audit rows and commits them before its answer leaves; a
-transaction costs far more than the rows in it (a session, ``BEGIN``, the flush, ``COMMIT``),
+transaction costs far more than the rows in it (a connection from the pool, ``BEGIN``, ``COMMIT``),
 and on SQLite the writers take turns anyway. :class:`GroupCommit` lets the request threads
 share that cost without a thread of its own: a request hands its write over, then waits for
 its turn to write; the thread whose turn comes writes *every write handed over by then* (its
@@ -21,10 +21,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
-#: A write: what one request adds to the open transaction's session.
-Write = Callable[[Session], None]
+#: A write: what one request adds to the open transaction (its connection).
+Write = Callable[[Connection], None]
 
 
 @dataclass
@@ -38,7 +38,7 @@ class GroupCommit:
 
     Args:
         transact: runs a callable in one write transaction, committed before it returns
-            (e.g. :meth:`registry_link.service.app.ServiceState.write`); raises when it fails.
+            (e.g. :meth:`registry_link.service.app.ServiceState.append`); raises when it fails.
     """
 
     def __init__(self, transact: Callable[[Write], None]) -> None:
@@ -75,7 +75,7 @@ class GroupCommit:
     def _commit(self, group: list[_Handed]) -> None:
         """``group`` in one transaction; if it fails, each write alone."""
         try:
-            self._transact(lambda session: _write_all(session, group))
+            self._transact(lambda connection: _write_all(connection, group))
         except Exception as exc:
             if len(group) == 1:
                 group[0].done.set_exception(exc)
@@ -93,6 +93,6 @@ class GroupCommit:
             handed.done.set_result(None)
 
 
-def _write_all(session: Session, group: list[_Handed]) -> None:
+def _write_all(connection: Connection, group: list[_Handed]) -> None:
     for handed in group:
-        handed.write(session)
+        handed.write(connection)

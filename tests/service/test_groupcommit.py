@@ -9,19 +9,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry_link.db.access import SearchRecord, record_searches, search_audit
-from registry_link.db.engine import prepare_database, reading, transaction
+from registry_link.db.engine import appending, prepare_database, reading
 from registry_link.db.models import SearchAuditEntry
-from registry_link.service.groupcommit import GroupCommit
+from registry_link.service.groupcommit import GroupCommit, Write
 
 
-def _committed(factory: sessionmaker[Session]) -> Callable[[Callable[[Session], None]], None]:
-    def transact(action: Callable[[Session], None]) -> None:
-        with transaction(factory) as session:
-            action(session)
+def _committed(factory: sessionmaker[Session]) -> Callable[[Write], None]:
+    def transact(action: Write) -> None:
+        with appending(factory) as connection:
+            action(connection)
 
     return transact
 
@@ -47,20 +47,20 @@ def _wait_until(condition: Callable[[], bool]) -> None:
 
 
 def _run_while_first_holds_its_turn(
-    commit: GroupCommit, writes: list[Callable[[Session], None]]
+    commit: GroupCommit, writes: list[Write]
 ) -> list[BaseException | None]:
     """Write ``writes[0]`` in one thread and, while its transaction is open, hand the others
     over from their own threads: they are then committed together, in one transaction."""
     first_writing, others_handed = threading.Event(), threading.Event()
 
-    def first(session: Session) -> None:
+    def first(connection: Connection) -> None:
         first_writing.set()  # (its thread holds the turn: the others wait behind it)
         others_handed.wait(10)
-        writes[0](session)
+        writes[0](connection)
 
     errors: list[BaseException | None] = [None] * len(writes)
 
-    def run(i: int, write: Callable[[Session], None]) -> None:
+    def run(i: int, write: Write) -> None:
         try:
             commit.write(write)
         except Exception as exc:
@@ -82,7 +82,7 @@ def _run_while_first_holds_its_turn(
 def test_a_lone_write_is_committed_at_once(tmp_path: Path) -> None:
     factory = prepare_database(f"sqlite:///{tmp_path / 'audit.db'}")
     commit = GroupCommit(_committed(factory))
-    commit.write(lambda session: record_searches(session, [_row(1)]))
+    commit.write(lambda connection: record_searches(connection, [_row(1)]))
     with reading(factory) as session:
         assert [r.reference_id for r in search_audit(session)] == ["ref-1"]
     assert (commit.transactions, commit.writes) == (1, 1)
@@ -91,8 +91,8 @@ def test_a_lone_write_is_committed_at_once(tmp_path: Path) -> None:
 def test_concurrent_writes_share_a_transaction_and_every_row_is_written(tmp_path: Path) -> None:
     factory = prepare_database(f"sqlite:///{tmp_path / 'audit.db'}")
     commit = GroupCommit(_committed(factory))
-    writes: list[Callable[[Session], None]] = [
-        lambda session, n=n: record_searches(session, [_row(n)]) for n in range(16)
+    writes: list[Write] = [
+        lambda connection, n=n: record_searches(connection, [_row(n)]) for n in range(16)
     ]
     errors = _run_while_first_holds_its_turn(commit, writes)
     assert errors == [None] * 16
@@ -107,12 +107,12 @@ def test_a_failing_write_fails_only_its_own_request(tmp_path: Path) -> None:
     factory = prepare_database(f"sqlite:///{tmp_path / 'audit.db'}")
     commit = GroupCommit(_committed(factory))
 
-    def broken(session: Session) -> None:
-        record_searches(session, [_row(99)])
-        session.execute(text("SELECT * FROM no_such_table"))
+    def broken(connection: Connection) -> None:
+        record_searches(connection, [_row(99)])
+        connection.execute(text("SELECT * FROM no_such_table"))
 
-    writes: list[Callable[[Session], None]] = [
-        lambda session, n=n: record_searches(session, [_row(n)]) for n in range(4)
+    writes: list[Write] = [
+        lambda connection, n=n: record_searches(connection, [_row(n)]) for n in range(4)
     ]
     writes.insert(2, broken)
     errors = _run_while_first_holds_its_turn(commit, writes)
@@ -125,10 +125,10 @@ def test_a_failing_write_fails_only_its_own_request(tmp_path: Path) -> None:
 
 
 def test_an_interrupted_group_leaves_no_request_waiting() -> None:
-    def interrupted(_action: Callable[[Session], None]) -> None:
+    def interrupted(_action: Write) -> None:
         raise KeyboardInterrupt
 
     commit = GroupCommit(interrupted)
     with pytest.raises(KeyboardInterrupt):
-        commit.write(lambda session: None)
+        commit.write(lambda connection: None)
     assert commit.handed_over == 0
