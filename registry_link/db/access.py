@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
-from sqlalchemy import Delete, Update, delete, event, select
+from sqlalchemy import Connection, Delete, Update, delete, event, insert, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from registry_link.db.engine import DatabaseError
@@ -326,23 +326,30 @@ def criteria_fields(criteria: Any) -> list[str]:
     return []
 
 
-def record_searches(session: Session, searches: Sequence[SearchRecord]) -> None:
-    """Append one audit row per answered search query (in the caller's transaction)."""
-    session.add_all(
-        SearchAuditEntry(
-            key_id=s.key_id,
-            partner=s.partner,
-            endpoint=s.endpoint,
-            message_id=s.message_id,
-            transaction_id=s.transaction_id,
-            reference_id=s.reference_id,
-            query_type=s.query_type,
-            criteria_fields=criteria_fields(s.criteria),
-            criteria_sha256=criteria_digest(s.criteria),
-            status=s.status,
-            person_ids=list(s.person_ids),
-        )
-        for s in searches
+def record_searches(session: Session | Connection, searches: Sequence[SearchRecord]) -> None:
+    """Append one audit row per answered search query (in the caller's transaction, a session's
+    or a connection's: :func:`~registry_link.db.engine.appending`; one ``INSERT`` for them
+    all, not an ORM object each)."""
+    if not searches:
+        return
+    session.execute(
+        insert(SearchAuditEntry),
+        [
+            {
+                "key_id": s.key_id,
+                "partner": s.partner,
+                "endpoint": s.endpoint,
+                "message_id": s.message_id,
+                "transaction_id": s.transaction_id,
+                "reference_id": s.reference_id,
+                "query_type": s.query_type,
+                "criteria_fields": criteria_fields(s.criteria),
+                "criteria_sha256": criteria_digest(s.criteria),
+                "status": s.status,
+                "person_ids": list(s.person_ids),
+            }
+            for s in searches
+        ],
     )
 
 

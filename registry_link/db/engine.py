@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -358,6 +358,23 @@ def transaction(factory: SessionFactory) -> Iterator[Session]:
         raise
     finally:
         _quiet_close(session)
+
+
+@contextmanager
+def appending(factory: sessionmaker[Session]) -> Iterator[Connection]:
+    """A connection of ``factory``'s engine in one write transaction, without an ORM session
+    (a third of the CPU of :func:`transaction` for a one-row append, e.g. the search audit's):
+    committed on success, rolled back on any error.
+
+    Raises:
+        DatabaseError: (a subclass of) for any database failure, see :func:`database_failure`.
+    """
+    engine: Engine = factory.kw["bind"]
+    try:
+        with engine.begin() as connection:
+            yield connection
+    except SQLAlchemyError as exc:
+        raise database_failure(exc, engine.url) from exc
 
 
 @contextmanager

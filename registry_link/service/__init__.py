@@ -7,7 +7,8 @@
 
 Modules: :mod:`~registry_link.service.app` (routes, auth, errors), :mod:`~.dci` (the DCI
 shapes), :mod:`~.jobs` (async searches and batch jobs), :mod:`~.limits` (body size, rate),
-:mod:`~.settings`, :mod:`~.signing` (signed envelopes).
+:mod:`~.settings`, :mod:`~.signing` (signed envelopes), :mod:`~.keys` (API keys verified
+lately), :mod:`~.groupcommit` (the audit writes of concurrent requests in one transaction).
 """
 
 from __future__ import annotations

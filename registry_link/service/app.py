@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry_link import __version__
@@ -40,6 +41,7 @@ from registry_link.db.access import (
     verify_key,
 )
 from registry_link.db.engine import (
+    appending,
     prepare_database,
     reading,
     resolve_url,
@@ -66,7 +68,9 @@ from registry_link.service.dci import (
     search_record,
     search_response_item,
 )
+from registry_link.service.groupcommit import GroupCommit
 from registry_link.service.jobs import Job, JobLedger, JobStore, QueueFull
+from registry_link.service.keys import VerifiedKeys
 from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
 from registry_link.service.replay import ReplayMemoryFull, SeenSignatures, SignatureReplayed
 from registry_link.service.settings import ServiceSettings
@@ -185,6 +189,13 @@ class ServiceState:
     seen: SeenSignatures = field(default_factory=SeenSignatures)
     #: Held around each write on SQLite (see :meth:`write`); None on a server database.
     writer: "threading.Lock | None" = None
+    #: The API keys verified lately (a request of such a key does not read the database).
+    keys: VerifiedKeys = field(default_factory=VerifiedKeys)
+    #: The search audit's writes of concurrent requests, committed together (:meth:`append`).
+    audit: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = GroupCommit(self.append)
 
     def write(self, action: Callable[[Session], None]) -> None:
         """Run ``action`` in one write transaction, committed before this returns.
@@ -204,6 +215,20 @@ class ServiceState:
         def attempt() -> None:
             with self.writer or contextlib.nullcontext(), transaction(self.sessions) as session:
                 action(session)
+
+        retry_locked(attempt, on_wait=_lock_wait_logged)
+
+    def append(self, action: Callable[[Connection], None]) -> None:
+        """Run ``action`` on a connection in one write transaction (no ORM session: an append
+        such as the search audit's), committed before this returns; locks as :meth:`write`.
+
+        Raises:
+            DatabaseError: (a subclass of) the database failed, or stayed locked too long.
+        """
+
+        def attempt() -> None:
+            with self.writer or contextlib.nullcontext(), appending(self.sessions) as connection:
+                action(connection)
 
         retry_locked(attempt, on_wait=_lock_wait_logged)
 
@@ -347,6 +372,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         coalescer=SearchCoalescer(settings.search_batch),
         seen=SeenSignatures(settings.replay_memory),
         writer=threading.Lock() if resolve_url(settings.db_url).startswith("sqlite") else None,
+        keys=VerifiedKeys(settings.key_cache_seconds),
     )
     with reading(sessions) as session:
         restored = state.seen.restore(signatures_in_force(session, time.time()))
@@ -416,10 +442,20 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return ApiError(exc.status_code, code, str(exc.detail)).response()
 
-    def caller(
+    def verified(key: str) -> KeyInfo | None:
+        """The key checked against the database (and remembered when valid)."""
+        with reading(state.sessions) as session:  # (no write lock: requests never queue)
+            info = verify_key(session, key)
+        if info is not None:
+            state.keys.put(key, info)
+        return info
+
+    async def caller(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> KeyInfo:
+        """The key's owner and scopes: verified in the last ``key_cache_seconds`` (in the
+        event loop, no thread), else read from the database (in a worker thread)."""
         if credentials is None:
             raise ApiError(
                 401,
@@ -428,8 +464,9 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 "makes one)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        with reading(state.sessions) as session:  # (no write lock: requests never queue)
-            info = verify_key(session, credentials.credentials)
+        info = state.keys.get(credentials.credentials)
+        if info is None:
+            info = await run_in_threadpool(verified, credentials.credentials)
         if info is None:
             raise ApiError(
                 401,
@@ -446,12 +483,13 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         """The request's body as sent (what a DCI signature covers; read once, then cached)."""
         return await request.body()
 
-    def signed_caller(
+    async def signed_caller(
         request: Request, info: Caller, body: Annotated[bytes, Depends(sent_body)]
     ) -> KeyInfo:
         """The caller, once its envelope's signature is checked: with the partner's public key
-        when its API key has one; a key without one is refused if the service requires
-        signatures, else its envelope's signature is kept unchecked."""
+        when its API key has one (in a worker thread: it writes to the database); a key
+        without one is refused if the service requires signatures, else its envelope's
+        signature is kept unchecked."""
         if info.public_key is None:
             if settings.require_signatures:
                 raise ApiError(
@@ -463,6 +501,13 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                     "--file partner-public.pem`",
                 )
             return info
+        await run_in_threadpool(check_signature, request, info, body)
+        return info
+
+    def check_signature(request: Request, info: KeyInfo, body: bytes) -> None:
+        """Check the envelope's signature with the key's public key, and remember it (memory
+        and database) so that the same envelope is refused a second time."""
+        assert info.public_key is not None
         try:
             sent = json.loads(body)
         except ValueError:
@@ -504,7 +549,6 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 state.seen.forget(info.key_id, checked.value)
                 raise
             request.state.admitted_signature = (info.key_id, checked.value)
-        return info
 
     SignedCaller = Annotated[KeyInfo, Depends(signed_caller)]
 
@@ -574,8 +618,8 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                     reference_id=item.reference_id,
                 )
             )
-        # no answer leaves without its audit
-        state.write(lambda session: record_searches(session, audited))
+        # no answer leaves without its audit (committed with those of concurrent requests)
+        state.audit.write(lambda connection: record_searches(connection, audited))
         succeeded = sum(r["status"] == "succ" for r in responses)
         return state.seal(
             {

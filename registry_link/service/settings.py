@@ -50,6 +50,10 @@ class ServiceSettings:
             (:mod:`~registry_link.service.replay`).
         replay_memory: most signatures remembered at once (past it, signed envelopes are
             refused with a 503 until some expire).
+        key_cache_seconds: how long a verified API key is trusted without reading the
+            database again (:class:`~registry_link.service.keys.VerifiedKeys`): a key revoked
+            (or its scopes or public key changed) takes effect within this many seconds; 0
+            reads the database on every request.
     """
 
     registry: Path
@@ -72,6 +76,7 @@ class ServiceSettings:
     require_signatures: bool = False
     max_signature_seconds: int = 3600
     replay_memory: int = 1_000_000
+    key_cache_seconds: float = 5.0
 
     @property
     def records_jobs(self) -> bool:

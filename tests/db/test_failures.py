@@ -33,6 +33,7 @@ from registry_link.db.engine import (
     ReadOnlyDatabaseError,
     SchemaTooNewError,
     UnsupportedDatabaseError,
+    appending,
     current_revision,
     head_revision,
     make_engine,
@@ -383,3 +384,34 @@ def test_import_under_a_held_lock_waits_then_applies_all_or_nothing(tmp_path: Pa
 
     done = import_decisions(ReviewQueue(factory, lock_wait=20, on_wait=on_wait), sheet, "amina")
     assert waits and (done.accepted, done.rejected) == (1, 1)
+
+
+def test_an_append_commits_all_its_rows_or_none(db_url: str) -> None:
+    from registry_link.db.access import SearchRecord, record_searches, search_audit
+
+    factory = prepare_database(db_url)
+    row = SearchRecord("k1", "CNSS", "sync/search", "predicate", [], "succ", ["p1"])
+    with appending(factory) as connection:
+        record_searches(connection, [row, row])
+    with (
+        pytest.raises(DatabaseError, match="nothing was saved"),
+        appending(factory) as connection,
+    ):
+        record_searches(connection, [row])
+        connection.execute(text("SELECT * FROM no_such_table"))
+    with transaction(factory) as session:
+        assert [r.person_ids for r in search_audit(session)] == [["p1"], ["p1"]]
+
+
+def test_an_append_under_a_held_lock_is_refused_as_locked(tmp_path: Path) -> None:
+    from registry_link.db.access import SearchRecord, record_searches
+
+    path = tmp_path / "audit.db"
+    factory = prepare_database(f"sqlite:///{path}")
+    lock = HeldLock(path)
+    try:
+        row = SearchRecord("k1", "CNSS", "sync/search", "predicate", [], "succ", [])
+        with pytest.raises(DatabaseLockedError), appending(factory) as connection:
+            record_searches(connection, [row])
+    finally:
+        lock.release()

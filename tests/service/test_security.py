@@ -164,9 +164,12 @@ def test_keys_commands_print_the_key_once_and_store_only_its_hash(tmp_path: Path
     assert unknown.exit_code != 0
 
 
-def test_a_revoked_key_is_refused(service: Service) -> None:
+def test_a_revoked_key_is_refused(make_service: Any) -> None:
+    """At once when keys are not cached (``key_cache_seconds=0``); with the cache, within its
+    seconds (tests/service/test_verified_keys.py)."""
     from registry_link.db.access import key_id_of, revoke_key
 
+    service = make_service(key_cache_seconds=0)
     body = envelope(by_id("CIN", "AB123456"))
     assert _search(service, body, key="id").status_code == 200
     with transaction(open_database(service.settings.db_url)) as session:

@@ -64,8 +64,11 @@ def _post(service: Service, body: dict[str, Any], path: str = SEARCH, key: str =
 
 
 def test_a_key_with_a_public_key_needs_a_valid_signature_from_the_next_request_on(
-    service: Service, partner_signer: EnvelopeSigner, tmp_path: Path
+    make_service: Any, partner_signer: EnvelopeSigner, tmp_path: Path
 ) -> None:
+    # keys read on every request (by default a key change takes effect within
+    # key_cache_seconds: tests/service/test_verified_keys.py)
+    service = make_service(key_cache_seconds=0)
     body = envelope(by_id("CIN", "AB123456"))
     assert _post(service, body).status_code == 200  # no public key yet: "sig" is not checked
     _register(service, "all", partner_signer.public_key_b64)
@@ -116,7 +119,7 @@ def test_every_envelope_route_is_checked_and_other_keys_are_not(
 def test_require_signatures_refuses_keys_without_a_public_key(
     make_service: Any, partner_signer: EnvelopeSigner
 ) -> None:
-    service = make_service(require_signatures=True)
+    service = make_service(require_signatures=True, key_cache_seconds=0)
     body = envelope(by_id("CIN", "AB123456"))
     refused = _post(service, body, key="id")
     assert refused.status_code == 401
