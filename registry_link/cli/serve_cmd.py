@@ -72,6 +72,15 @@ from registry_link.errors import UsageError
     "each accepted signature is remembered that long and the same signed envelope is "
     "refused a second time (replay).",
 )
+@click.option(
+    "--key-cache-seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="How long an API key verified against the database is trusted without reading it "
+    "again: a key revoked (`registry-link keys revoke`), or its scopes changed, takes effect "
+    "within this many seconds (0: on the next request, one database read per request).",
+)
 def command(
     registry_path: Path,
     registry_config: Path | None,
@@ -86,6 +95,7 @@ def command(
     signing_key: Path | None,
     require_signatures: bool,
     max_signature_seconds: int,
+    key_cache_seconds: float,
 ) -> None:
     """Serve the DCI search API: search the registry by identifier or demographic predicates.
 
@@ -103,6 +113,8 @@ def command(
           --require-signatures                          # partners must sign requests
       registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
           --max-signature-age 300                       # signatures valid 5 min at most
+      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
+          --key-cache-seconds 0                         # a revoked key refused at once
     """
     from registry_link.service import ServiceSettings, create_app, require_serve_extra
 
@@ -122,6 +134,7 @@ def command(
         signing_key=signing_key,
         require_signatures=require_signatures,
         max_signature_seconds=max_signature_seconds,
+        key_cache_seconds=key_cache_seconds,
     )
     app = create_app(settings)
     console.print(

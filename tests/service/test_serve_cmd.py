@@ -25,6 +25,40 @@ def test_serve_help_has_an_example_on_the_sample() -> None:
     assert "search:id" in keys.output and "registry:write" in keys.output
 
 
+def test_serve_options_reach_the_service_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--key-cache-seconds`` (and its default) and ``--max-signature-age`` are the settings
+    the application is created with."""
+    import registry_link.service as service
+    import registry_link.service.server as server
+
+    made: list[Any] = []
+
+    class NoServer:
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(service, "create_app", lambda settings: made.append(settings))
+    monkeypatch.setattr(server, "make_server", lambda app, host, port: NoServer())
+    model = tmp_path / "model.json"
+    model.write_text("{}", encoding="utf-8")
+    base = [
+        "serve",
+        "--registry",
+        str(ROOT / "sample_data" / "registry.csv"),
+        "--model",
+        str(model),
+    ]
+    for extra, seconds in (([], 5.0), (["--key-cache-seconds", "0"], 0.0)):
+        result = CliRunner().invoke(cli, [*base, "--max-signature-age", "300", *extra])
+        assert result.exit_code == 0, result.output
+        assert made[-1].key_cache_seconds == seconds
+        assert made[-1].max_signature_seconds == 300
+    refused = CliRunner().invoke(cli, [*base, "--key-cache-seconds", "-1"])
+    assert refused.exit_code == 2 and "--key-cache-seconds" in refused.output
+
+
 def test_without_the_serve_extra_the_message_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
