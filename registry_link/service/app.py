@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
@@ -76,6 +76,8 @@ from registry_link.service.replay import ReplayMemoryFull, SeenSignatures, Signa
 from registry_link.service.settings import ServiceSettings
 from registry_link.service.signing import EnvelopeSigner, load_signer, verify
 from registry_link.service.updates import Replayed, replay_updates
+
+T = TypeVar("T")
 
 #: The service's logger: method, route template, status, milliseconds, key id — nothing else.
 log = logging.getLogger("registry_link.service")
@@ -212,11 +214,7 @@ class ServiceState:
             DatabaseError: (a subclass of) the database failed, or stayed locked too long.
         """
 
-        def attempt() -> None:
-            with self.writer or contextlib.nullcontext(), transaction(self.sessions) as session:
-                action(session)
-
-        retry_locked(attempt, on_wait=_lock_wait_logged)
+        self._in_turn(lambda: transaction(self.sessions), action)
 
     def append(self, action: Callable[[Connection], None]) -> None:
         """Run ``action`` on a connection in one write transaction (no ORM session: an append
@@ -226,9 +224,19 @@ class ServiceState:
             DatabaseError: (a subclass of) the database failed, or stayed locked too long.
         """
 
+        self._in_turn(lambda: appending(self.sessions), action)
+
+    def _in_turn(
+        self,
+        opened: Callable[[], contextlib.AbstractContextManager[T]],
+        action: Callable[[T], None],
+    ) -> None:
+        """``action`` on what ``opened`` opens (a transaction), holding :attr:`writer` on SQLite,
+        tried again while another process holds the database's lock (:func:`retry_locked`)."""
+
         def attempt() -> None:
-            with self.writer or contextlib.nullcontext(), appending(self.sessions) as connection:
-                action(connection)
+            with self.writer or contextlib.nullcontext(), opened() as handle:
+                action(handle)
 
         retry_locked(attempt, on_wait=_lock_wait_logged)
 
