@@ -16,14 +16,19 @@ year/month/day), with polars' null rules. An expression holding any other node i
 compiled (:func:`compile_rowwise` gives ``None``), and a value the evaluator does not take
 (a float where integers are asked, a division by zero, a result outside ``Int32``, NaN,
 strings ordered, a bitwise ``&`` of integers) raises :class:`Unsupported` at run time: the
-caller then asks polars. The output's dtype is polars' own: the expression's last strict
-cast, else found by polars on no rows (once per dtypes of the columns it reads).
+caller then asks polars. Polars computes integer arithmetic in its operands' width and wraps
+past it (``UInt8`` 1 - 2 is 255; a list's length is ``UInt32``), Python does not: an expression
+is read in Python only over columns where every arithmetic operand is a signed 32- or 64-bit
+integer (:meth:`RowwiseExpr.takes`; else polars). The output's dtype is polars' own: the
+expression's last strict cast, else found by polars on no rows (once per dtypes of the columns
+it reads).
 ``tests/compare/test_rowwise.py`` holds both evaluations equal on drawn expressions and on
 every select the few-pairs path runs for the shipped comparisons.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import operator
 from collections.abc import Callable, Mapping
@@ -63,13 +68,32 @@ class Unsupported(Exception):
 class RowwiseExpr:
     """A polars expression and its Python evaluation (see the module docstring)."""
 
-    def __init__(self, expr: pl.Expr, node: _Node) -> None:
+    def __init__(self, expr: pl.Expr, node: _Node, operands: tuple[pl.Expr, ...] = ()) -> None:
         self.expr = expr
         self.name = expr.meta.output_name()
         self.reads = tuple(dict.fromkeys(expr.meta.root_names()))
         self._node = node
+        self._operands = operands
         self._dtypes: dict[tuple[pl.DataType, ...], pl.DataType] = {}
+        self._takes: dict[tuple[pl.DataType, ...], bool] = {}
         self._cast = _cast_dtype(expr)
+
+    def takes(self, frame: pl.DataFrame) -> bool:
+        """Whether the Python evaluation gives polars' values over ``frame``'s dtypes: every
+        operand of its arithmetic (``+ - * // %``, ``abs``, the horizontal sum) is a signed
+        32- or 64-bit integer there. Polars computes in the operands' width and wraps past it
+        (``UInt8`` 1 - 2 is 255; a list's length is ``UInt32``); Python's integers do not wrap,
+        and a result outside ``Int32`` is refused (:class:`Unsupported`). Kept per dtypes of
+        the columns read."""
+        if not self._operands:
+            return True
+        key = tuple(frame.get_column(c).dtype for c in self.reads)
+        found = self._takes.get(key)
+        if found is None:
+            empty = pl.DataFrame(schema=dict(zip(self.reads, key, strict=True)))
+            widths = empty.select(o.alias(f"o{i}") for i, o in enumerate(self._operands)).dtypes
+            found = self._takes[key] = all(w in (pl.Int32, pl.Int64) for w in widths)
+        return found
 
     def values(self, columns: Columns, n: int) -> list[Any]:
         """The expression's value on each of the ``n`` rows of ``columns``.
@@ -111,9 +135,43 @@ def compile_rowwise(expr: pl.Expr) -> RowwiseExpr | None:
         return None
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
-        return RowwiseExpr(expr, _compile(tree))
-    except (Unsupported, ValueError, KeyError, TypeError):
+        node = _compile(tree)
+        operands = tuple(
+            pl.Expr.deserialize(io.StringIO(json.dumps(o)), format="json")
+            for o in _arithmetic_operands(tree)
+        )
+        return RowwiseExpr(expr, node, operands)
+    except (Unsupported, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
         return None
+
+
+#: The binary operators and functions whose result depends on their operands' integer width.
+_ARITHMETIC_OPS = frozenset({"Plus", "Minus", "Multiply", "FloorDivide", "Modulus"})
+_ARITHMETIC_FUNCTIONS = frozenset({'"Abs"', '{"SumHorizontal": {"ignore_nulls": true}}'})
+
+
+def _arithmetic_operands(tree: Any) -> list[Any]:
+    """The serialised operands of every arithmetic node in ``tree`` (see
+    :meth:`RowwiseExpr.takes`)."""
+    found: list[Any] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        binary = node.get("BinaryExpr")
+        if isinstance(binary, dict) and binary.get("op") in _ARITHMETIC_OPS:
+            found.extend([binary["left"], binary["right"]])
+        function = node.get("Function")
+        if isinstance(function, dict):
+            name = json.dumps(function.get("function"), sort_keys=True)
+            if name in _ARITHMETIC_FUNCTIONS:
+                found.extend(function["input"])
+        stack.extend(node.values())
+    return found
 
 
 def _compile(tree: Any) -> _Node:
@@ -204,16 +262,20 @@ def _each(fn: Callable[[Any, Any], Any]) -> Callable[[list[Any], list[Any]], lis
 _INT32 = 2**31
 
 
+def _in_int32(x: int) -> int:
+    """``x``, refused (:class:`Unsupported`) outside ``Int32``: polars might wrap it."""
+    if not -_INT32 <= x < _INT32:
+        raise Unsupported("an integer outside Int32")
+    return x
+
+
 def _arithmetic(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def apply(x: Any, y: Any) -> Any:
         if x is None or y is None:
             return None
         if not (_is_int(x) and _is_int(y)) or (y == 0 and op in (operator.floordiv, operator.mod)):
             raise Unsupported("arithmetic on other than integers")
-        out = op(x, y)
-        if not -_INT32 <= out < _INT32:  # (polars' width: not known here)
-            raise Unsupported("an integer outside Int32")
-        return out
+        return _in_int32(op(x, y))  # (the operands' width: RowwiseExpr.takes)
 
     return apply
 
@@ -295,10 +357,24 @@ def _to_bool(x: Any) -> Any:
     raise Unsupported(f"a cast of {type(x).__name__} to a boolean")
 
 
+def _to_width(bits: int) -> Callable[[Any], Any]:
+    """A cast to a signed integer of ``bits``: a value outside it refused (polars' strict
+    cast fails there, its other casts give null)."""
+    bound = 2 ** (bits - 1)
+
+    def cast(x: Any) -> Any:
+        out = _to_int(x)
+        if out is not None and not -bound <= out < bound:
+            raise Unsupported(f"an integer outside Int{bits}")
+        return out
+
+    return cast
+
+
 _CASTS: dict[str, Callable[[Any], Any]] = {
-    "Int8": _to_int,
-    "Int16": _to_int,
-    "Int32": _to_int,
+    "Int8": _to_width(8),
+    "Int16": _to_width(16),
+    "Int32": _to_width(32),
     "Int64": _to_int,
     "Boolean": _to_bool,
 }
@@ -347,7 +423,7 @@ def _sum(values: tuple[Any, ...]) -> Any:
     present = [v for v in values if v is not None]
     if not all(_is_int(v) for v in present):
         raise Unsupported("a sum of other than integers")
-    return sum(present)
+    return _in_int32(sum(present))
 
 
 def _min(values: tuple[Any, ...]) -> Any:
@@ -361,7 +437,7 @@ def _min(values: tuple[Any, ...]) -> Any:
 def _abs(x: Any) -> Any:
     if x is not None and not _is_int(x):
         raise Unsupported("the absolute value of other than an integer")
-    return None if x is None else abs(x)
+    return None if x is None else _in_int32(abs(x))
 
 
 def _coalesce(values: tuple[Any, ...]) -> Any:

@@ -476,7 +476,11 @@ class _Select:
         one's values and dtype, by name."""
         if not self.exprs:
             return {}
-        if self.rowwise is not None and frame.height <= ROWWISE_MAX_ROWS:
+        if (
+            self.rowwise is not None
+            and frame.height <= ROWWISE_MAX_ROWS
+            and all(c.takes(frame) for c in self.rowwise)
+        ):
             try:
                 n = frame.height
                 return {c.name: (c.values(lists, n), c.dtype(frame)) for c in self.rowwise}

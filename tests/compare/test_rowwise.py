@@ -238,3 +238,59 @@ def test_on_a_polars_not_checked_nothing_is_compiled_and_polars_evaluates(
     off = FewPairs(comparisons, DerivedMemo()).compare(left, right, l_idx, r_idx)
     assert used and not any(used)
     assert off.equals(on)
+
+
+@pytest.mark.parametrize(
+    ("expr", "frame"),
+    [
+        (  # polars computes in UInt8 and wraps: 1 - 2 is 255
+            pl.col("a") - pl.col("b"),
+            pl.DataFrame({"a": [1, 5], "b": [2, 3]}, schema={"a": pl.UInt8, "b": pl.UInt8}),
+        ),
+        (  # a list's length is UInt32: 0 - 1 wraps
+            pl.col("t").list.len() - 1,
+            pl.DataFrame({"t": [[], ["x"]]}, schema={"t": pl.List(pl.Utf8)}),
+        ),
+        (  # the horizontal sum of UInt8 stays UInt8: 200 + 100 is 44
+            pl.sum_horizontal("a", "b"),
+            pl.DataFrame({"a": [200], "b": [100]}, schema={"a": pl.UInt8, "b": pl.UInt8}),
+        ),
+        (  # abs of Int8's least value is itself
+            pl.col("a").abs(),
+            pl.DataFrame({"a": [-128, 3]}, schema={"a": pl.Int8}),
+        ),
+        (  # Int32 overflow: refused in Python, polars decides
+            pl.col("a") * pl.col("b"),
+            pl.DataFrame({"a": [2**20], "b": [2**20]}, schema={"a": pl.Int32, "b": pl.Int32}),
+        ),
+        (  # a lenient cast out of range is null in polars
+            pl.col("a").cast(pl.Int8, strict=False),
+            pl.DataFrame({"a": [300, 4]}, schema={"a": pl.Int32}),
+        ),
+        (  # signed 32- and 64-bit operands: read in Python
+            (pl.col("a") - pl.col("b")).abs() + pl.sum_horizontal("a", "b"),
+            pl.DataFrame({"a": [1, None], "b": [-7, 2]}, schema={"a": pl.Int32, "b": pl.Int64}),
+        ),
+    ],
+    ids=[
+        "uint8 minus",
+        "list length minus",
+        "uint8 sum",
+        "int8 abs",
+        "int32 times",
+        "cast",
+        "int32",
+    ],
+)
+def test_arithmetic_in_another_width_is_left_to_polars(expr: pl.Expr, frame: pl.DataFrame) -> None:
+    """Polars computes arithmetic in its operands' width and wraps past it; Python's integers
+    do not: such a select is evaluated by polars, with polars' values (the few-pairs path)."""
+    expr = expr.alias("out")
+    compiled = compile_rowwise(expr)
+    assert compiled is not None
+    select = small._Select([expr], [compiled])
+    lists = {c: frame[c].to_list() for c in frame.columns}
+    want = frame.select(expr).to_series()
+    assert select(frame, lists) == {"out": (want.to_list(), want.dtype)}
+    wide = all(d in (pl.Int32, pl.Int64) for d in frame.dtypes)
+    assert compiled.takes(frame) == wide
