@@ -252,6 +252,7 @@ class CompareEngine:
         self._prepare_lock = threading.Lock()
         self._memo_lock = threading.Lock()
         self._shared = False  # work was submitted: the calls share the cores with it
+        self._submitted: list[Future[Any]] = []  # (see _helpers_busy)
         self._entered: list[contextvars.Token[dict[Hashable, Any] | None]] = []
 
     @property
@@ -319,7 +320,9 @@ class CompareEngine:
 
         self._shared = True
         if self._pool is not None:
-            return self._pool.submit(contextvars.copy_context().run, background)
+            future = self._pool.submit(contextvars.copy_context().run, background)
+            self._submitted = [f for f in self._submitted if not f.done()] + [future]
+            return future
         done: Future[T] = Future()
         try:
             done.set_result(contextvars.copy_context().run(background))
@@ -428,14 +431,24 @@ class CompareEngine:
         size as the fewest within that bound that is a multiple of the workers (each of at
         least :data:`MIN_HELPED_CHUNK`): no short chunk is left for one thread at the end
         while the others wait (3.2 M pairs, two workers: eight chunks of 400 k, not six of
-        500 k and one of 202 k)."""
+        500 k and one of 202 k). But a call of at most that bound while every helper runs
+        submitted work is one chunk: this thread would compare its chunks alone, each with a
+        chunk's fixed costs (the household pass's 306 k pairs while the partner lists are
+        deduplicated: two chunks cost 0.2 CPU s more than one)."""
         if _IN_BACKGROUND.get():  # (also in another engine's call made there: within_left)
             return self.chunk_size // 2
         size = self.chunk_size // 2 if self._shared else self.chunk_size
+        if self._pool is not None and n_pairs <= size and self._helpers_busy():
+            return size
         if self._pool is not None:
             rounds = -(-n_pairs // (size * self.workers))  # chunks per worker
             size = min(size, max(MIN_HELPED_CHUNK, -(-n_pairs // (rounds * self.workers))))
         return size
+
+    def _helpers_busy(self) -> bool:
+        """Whether every helper thread runs (or has queued) submitted work not done yet."""
+        running = sum(1 for f in self._submitted if not f.done())
+        return running >= self.workers - 1
 
     def _chunks(self, n_pairs: int, one: Callable[[int, int], pl.DataFrame]) -> pl.DataFrame:
         """``one(start, size)`` over every chunk, by this thread and the free helpers (not

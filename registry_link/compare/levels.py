@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -177,7 +178,13 @@ class Comparison:
 
         Derived columns (:attr:`derived`) must already be in the frame. With :attr:`decided`,
         the gamma is that column's where it is not null, else the first lower level's.
+        Built once per comparison (a chain of a dozen predicates costs milliseconds to build,
+        at every chunk of every call).
         """
+        return self._gamma_expr
+
+    @cached_property
+    def _gamma_expr(self) -> pl.Expr:
         if self.decided is None:
             cases = [(self.missing.predicate, -1)]
             cases += [(self.levels[g].predicate, g) for g in range(self.n_levels - 1, 0, -1)]

@@ -140,6 +140,10 @@ def on_unique_codes_each(
     Several functions ``fns`` of the same pairs (one value each per pair): one pass finds
     their distinct pairs and joins every function's values back (a list, in the order of
     ``fns``); a ``cache_key`` then names the table of all of them.
+
+    The cache's table is kept sorted by pair key (:func:`_cached_values`): a chunk finds its
+    distinct pairs in it by binary search and joins its pairs to a table of its own distinct
+    pairs only, so that its cost does not grow with the pairs earlier chunks scored.
     """
     key = codes_a.cast(pl.UInt64) * (1 << 32) + codes_b.cast(pl.UInt64)
     first = key.arg_unique()
@@ -156,18 +160,48 @@ def on_unique_codes_each(
             return [fn(as_strings(a), as_strings(b)) for fn in fns]
         table = scored(first)
     else:
-        known = cache.get(cache_key)
-        if known is not None:
-            first = first.filter(~key.gather(first).is_in(known.get_column("k").implode()))
-        if known is None or first.len():
-            table = scored(first)
-            if known is not None:
-                table = pl.concat([known, table], how="vertical_relaxed")
-            cache[cache_key] = table
-        else:  # every pair seen before
-            table = known
+        table = _cached_values(cache, cache_key, key, first, scored)
     joined = key.to_frame("k").join(table, on="k", how="left", maintain_order="left")
     return [joined.get_column(n).alias("v") for n in names]
+
+
+def _cached_values(
+    cache: dict[Hashable, pl.DataFrame],
+    cache_key: Hashable,
+    key: pl.Series,
+    first: pl.Series,
+    scored: Callable[[pl.Series], pl.DataFrame],
+) -> pl.DataFrame:
+    """``{k, v0 ...}`` of the distinct pair keys ``key.gather(first)``: those in
+    ``cache[cache_key]`` taken from it, the others ``scored`` (at their positions ``first``)
+    and added to it.
+
+    The cache's table is sorted by ``k`` (its first chunk's is sorted when a second one
+    comes): a chunk's distinct keys are looked up by binary search and its new pairs merged in
+    in linear time, not hashed against every pair the call has scored so far."""
+    known = cache.get(cache_key)
+    if known is None:
+        table = scored(first)
+        cache[cache_key] = table
+        return table
+    if not known.get_column("k").is_sorted():
+        known = known.sort("k")
+    wanted = key.gather(first).to_numpy()
+    keys = known.get_column("k").to_numpy()
+    at = np.searchsorted(keys, wanted)
+    found = at < len(keys)
+    found[found] = keys[at[found]] == wanted[found]
+    if found.all():
+        cache[cache_key] = known
+        return known.gather(at)
+    new = scored(first.filter(pl.Series(~found))).sort("k")
+    if new.schema == known.schema:
+        cache[cache_key] = known.merge_sorted(new, "k")
+    else:  # (a column all null so far: its type is settled now)
+        cache[cache_key] = pl.concat([known, new], how="vertical_relaxed").sort("k")
+    if not found.any():
+        return new
+    return pl.concat([known.gather(at[found]), new], how="vertical_relaxed")
 
 
 def jaro_winkler_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
