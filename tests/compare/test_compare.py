@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -162,6 +163,9 @@ def test_output_contract_and_chunking() -> None:
         (143, "other_engine_submitted", [20] * 7 + [3]),  # another engine's call made there
         (80, "call", [40, 40]),  # already a multiple of the workers
         (9, "call", [9]),  # too few pairs for a second chunk (MIN_HELPED_CHUNK)
+        (18, "after_submit", [10, 8]),  # the helper free again: two chunks
+        (18, "helpers_busy", [18]),  # within half the bound, the helper busy: one chunk
+        (143, "helpers_busy", [18] * 7 + [17]),  # more: chunks the helper takes once free
     ],
 )
 def test_the_engine_chunks_half_the_bound_with_submitted_work_and_a_multiple_of_the_workers(
@@ -170,7 +174,9 @@ def test_the_engine_chunks_half_the_bound_with_submitted_work_and_a_multiple_of_
     """A call with helpers leaves no short chunk for one thread at the end: its chunks are as
     many as the fewest within the bound that is a multiple of the workers, of equal size;
     once work was submitted, the bound is half ``chunk_size``, in that work too (its chunks
-    one after the other in its thread). The vectors are those of :func:`compare`."""
+    one after the other in its thread); a call within half the bound while the helper runs
+    submitted work is one chunk (this thread would take them all). The vectors are those of
+    :func:`compare`."""
     left, right = _sample(13), _sample(11)
     pairs = all_pairs(13, 11).head(n_pairs)
     seen: list[int] = []
@@ -190,6 +196,14 @@ def test_the_engine_chunks_half_the_bound_with_submitted_work_and_a_multiple_of_
         elif where == "other_engine_submitted":
             with CompareEngine(left, right, COMPS, workers=2, chunk_size=40) as other:
                 got = engine.submit(other.compare, pairs).result()
+        elif where == "helpers_busy":
+            done = threading.Event()
+            busy = engine.submit(done.wait, 60)
+            try:
+                got = engine.compare(pairs)
+            finally:
+                done.set()
+            busy.result()
         else:
             if where == "after_submit":
                 engine.submit(lambda: None).result()

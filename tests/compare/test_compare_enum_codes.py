@@ -111,7 +111,7 @@ def test_per_distinct_pair_functions_on_enum_codes_equal_each_pair_on_strings(
     token = _PAIR_CACHE.set({} if cached else None)
     try:
         with remembered_forms({}):
-            for pairs in (first, second):
+            for pairs in (first, second, first):  # (new pairs, some known, all known)
                 a = pl.Series([x for x, _ in pairs], dtype=enum)
                 b = pl.Series([y for _, y in pairs], dtype=enum)
                 got = on_unique_codes_each(a, b, a.to_physical(), b.to_physical(), fns, "enum-test")
@@ -120,6 +120,39 @@ def test_per_distinct_pair_functions_on_enum_codes_equal_each_pair_on_strings(
                     assert values.to_list() == _one_by_one(fn, *strings)
     finally:
         _PAIR_CACHE.reset(token)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=20),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_the_pair_cache_scores_each_distinct_pair_once_over_the_chunks(
+    chunks: list[list[tuple[int, int]]],
+) -> None:
+    """Chunks of code pairs sharing a pair cache (its table kept sorted by pair key, new
+    pairs merged in): each pair gets its function's value, and each distinct pair is scored
+    once over all the chunks."""
+    scored: list[tuple[str, str]] = []
+
+    def fn(a: pl.Series, b: pl.Series) -> pl.Series:
+        scored.extend(zip(a.to_list(), b.to_list(), strict=True))
+        return pl.Series([f"{x}/{y}" for x, y in zip(a, b, strict=True)])
+
+    token = _PAIR_CACHE.set({})
+    try:
+        for chunk in chunks:
+            codes_a = pl.Series([x for x, _ in chunk], dtype=pl.UInt32)
+            codes_b = pl.Series([y for _, y in chunk], dtype=pl.UInt32)
+            a, b = codes_a.cast(pl.Utf8), codes_b.cast(pl.Utf8)
+            (got,) = on_unique_codes_each(a, b, codes_a, codes_b, (fn,), "cache-test")
+            assert got.to_list() == [f"{x}/{y}" for x, y in chunk]
+    finally:
+        _PAIR_CACHE.reset(token)
+    assert sorted(scored) == sorted({(str(x), str(y)) for c in chunks for x, y in c})
 
 
 @settings(max_examples=40, deadline=None)
