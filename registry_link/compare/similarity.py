@@ -357,14 +357,22 @@ def place_spelling(values: pl.Series) -> pl.Series:
     Unlike the cross-script key, which reads an initial ``L`` before a consonant as the article
     (``Lqliaa`` -> ``kl``), nothing is dropped but vowels, so vowel spellings do not matter.
     """
-    e = pl.lit(values.cast(pl.Utf8))
+    return values.cast(pl.Utf8).to_frame("place").select(_place_spelling_expr()).to_series()
+
+
+@cache
+def _place_spelling_expr() -> pl.Expr:
+    """:func:`place_spelling` of the column ``place``, built once (the chains' expressions and
+    the gazetteer's keys cost milliseconds to build, at every chunk of every call)."""
+    e = pl.col("place")
     latin = (
         pl.when(arabic_only_expr(e))
         .then(chain_expr(FROM_ARABIC, e))
         .otherwise(chain_expr(CLEAN, e))
     )
-    known = alias_key_expr(e).is_in(list(_gazetteer_keys()))
-    return pl.select(pl.when(~known).then(chain_expr(CONSONANTS, latin))).to_series()
+    keys = pl.Series(sorted(_gazetteer_keys()), dtype=pl.Utf8)
+    known = alias_key_expr(e).is_in(keys.implode())
+    return pl.when(~known).then(chain_expr(CONSONANTS, latin)).alias("place")
 
 
 @lru_cache(maxsize=PLACE_SPELLINGS_KEPT)
