@@ -31,6 +31,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -250,18 +251,49 @@ def _unseen(part: np.ndarray, seen: np.ndarray) -> np.ndarray:
     return part[~found]
 
 
-def first_seen(parts: Iterable[tuple[int, np.ndarray]]) -> Iterator[tuple[int, np.ndarray]]:
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: How :func:`block` applies a function to each column, then to each rule, then to each range
+#: of the pairs' deduplication: in order, on this thread (the default), or in parallel (the
+#: link's :meth:`~registry_link.compare.engine.CompareEngine.map`); results come back in order.
+MapEach = Callable[[Callable[[T], R], Iterable[T]], list[R]]
+
+
+def in_order(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``fn`` over ``items`` one after another on this thread (:data:`MapEach`)."""
+    return [fn(item) for item in items]
+
+
+def first_seen(
+    parts: Iterable[tuple[int, np.ndarray]],
+    cuts: Sequence[int] = (),
+    map_each: MapEach[Any, Any] = in_order,
+) -> Iterator[tuple[int, np.ndarray]]:
     """``(key, values)`` of each part (its values sorted ``UInt64``) with only the values no
     earlier part had, each once: the first occurrences of the parts' concatenation, in its
     order. The values seen so far are one sorted array (merged with each part's new ones), so
-    a part can be let go once read: memory is that of the distinct values, not of every part."""
-    seen = np.empty(0, dtype=np.uint64)
-    for key, part in parts:
-        new = _unseen(part, seen)
-        yield key, new
+    a part can be let go once read: memory is that of the distinct values, not of every part.
+
+    ``cuts`` (increasing) split the values into ranges (``v < cuts[0]``, ``cuts[0] <= v <
+    cuts[1]``, ...): a value of one range is never one of another, so each range is
+    deduplicated against its own seen values, the ranges of a part through ``map_each`` (on
+    two threads, two ranges take half the time), then joined in order: the same values."""
+    bounds = np.asarray(cuts, dtype=np.uint64)
+    seen = [np.empty(0, dtype=np.uint64) for _ in range(bounds.size + 1)]
+
+    def range_new(part: np.ndarray, edges: np.ndarray, i: int) -> np.ndarray:
+        new = _unseen(part[edges[i] : edges[i + 1]], seen[i])
         if new.size:
-            seen = np.concatenate([seen, new])
-            seen.sort(kind="stable")  # (two sorted runs: a merge)
+            merged = np.concatenate([seen[i], new])
+            merged.sort(kind="stable")  # (two sorted runs: a merge)
+            seen[i] = merged
+        return new
+
+    for key, part in parts:
+        edges = np.concatenate(([0], np.searchsorted(part, bounds), [part.size]))
+        news = map_each(partial(range_new, part, edges), range(len(seen)))
+        yield key, news[0] if len(news) == 1 else np.concatenate(news)
 
 
 @dataclass
@@ -391,7 +423,7 @@ def _densify(sides: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], int]:
     keys = pl.concat([s.get_column("key") for s in sides]).unique().sort()
     lookup = keys.to_frame("key").with_row_index("dense")
     out = [
-        s.join(lookup, on="key", how="inner")
+        s.join(lookup, on="key", how="inner", maintain_order="left")
         .with_columns(pl.col("dense").cast(pl.UInt64).alias("key"))
         .drop("dense")
         for s in sides
@@ -580,27 +612,18 @@ def _batch_pairs(rb: _RuleBlocks, lo: int, hi: int, dedupe: bool, whole: bool) -
     if not whole:
         lk = lk.filter(pl.col("key").is_between(lo, hi))
         rk = rk.filter(pl.col("key").is_between(lo, hi))
-    pairs = lk.join(rk, on="key", how="inner", suffix="_r")
+    # link mode, a scalar rule: each side's rows are its records in order, so the pairs in the
+    # join's order of left, then right rows come sorted (checked: a sort only if they are not)
+    ordered = not (dedupe or rb.is_list)
+    pairs = lk.join(
+        rk, on="key", how="inner", suffix="_r", maintain_order="left_right" if ordered else "none"
+    )
     if dedupe:
         pairs = pairs.filter(pl.col("idx") < pl.col("idx_r"))
     packed = pairs.select(pack_pair("idx", "idx_r")).collect().get_column("pair")
     if rb.is_list:  # records sharing several elements meet in several blocks
         return _distinct_sorted(packed)
-    return packed.sort()
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-#: How :func:`block` applies a function to each column, then to each rule: in order, on this
-#: thread (the default), or in parallel (the link's
-#: :meth:`~registry_link.compare.engine.CompareEngine.map`); results come back in order.
-MapEach = Callable[[Callable[[T], R], Iterable[T]], list[R]]
-
-
-def in_order(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``fn`` over ``items`` one after another on this thread (:data:`MapEach`)."""
-    return [fn(item) for item in items]
+    return packed if ordered and packed.is_sorted() else packed.sort()
 
 
 def block(
@@ -686,7 +709,9 @@ def block(
     l_idx: list[np.ndarray] = []
     r_idx: list[np.ndarray] = []
     rule_no: list[np.ndarray] = []
-    for no, new in first_seen(batches_in_order()):  # first rule wins
+    # (a left record's pairs are all in one half of the left rows': two ranges, one a thread)
+    halves = [(len(left) // 2) << 32] if len(left) > 1 else []
+    for no, new in first_seen(batches_in_order(), halves, map_each):  # first rule wins
         l_idx.append((new >> np.uint64(32)).astype(np.uint32))
         r_idx.append(new.astype(np.uint32))  # (the low 32 bits)
         rule_no.append(np.full(new.size, no, dtype=np.uint16))
