@@ -423,7 +423,7 @@ def _densify(sides: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], int]:
     keys = pl.concat([s.get_column("key") for s in sides]).unique().sort()
     lookup = keys.to_frame("key").with_row_index("dense")
     out = [
-        s.join(lookup, on="key", how="inner", maintain_order="left")
+        s.join(lookup, on="key", how="inner")
         .with_columns(pl.col("dense").cast(pl.UInt64).alias("key"))
         .drop("dense")
         for s in sides
@@ -612,18 +612,13 @@ def _batch_pairs(rb: _RuleBlocks, lo: int, hi: int, dedupe: bool, whole: bool) -
     if not whole:
         lk = lk.filter(pl.col("key").is_between(lo, hi))
         rk = rk.filter(pl.col("key").is_between(lo, hi))
-    # link mode, a scalar rule: each side's rows are its records in order, so the pairs in the
-    # join's order of left, then right rows come sorted (checked: a sort only if they are not)
-    ordered = not (dedupe or rb.is_list)
-    pairs = lk.join(
-        rk, on="key", how="inner", suffix="_r", maintain_order="left_right" if ordered else "none"
-    )
+    pairs = lk.join(rk, on="key", how="inner", suffix="_r")
     if dedupe:
         pairs = pairs.filter(pl.col("idx") < pl.col("idx_r"))
     packed = pairs.select(pack_pair("idx", "idx_r")).collect().get_column("pair")
     if rb.is_list:  # records sharing several elements meet in several blocks
         return _distinct_sorted(packed)
-    return packed if ordered and packed.is_sorted() else packed.sort()
+    return packed.sort()
 
 
 def block(
