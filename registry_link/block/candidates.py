@@ -650,8 +650,9 @@ def block(
         largest: if given, filled with the largest kept blocks of each rule
             (:data:`LARGEST_BLOCKS`), ``{rule, pairs, key}``, ``key`` the shape of the block's
             values (``given_key=aaaa, birth_year=9999``), never the values themselves.
-        map_each: how to run the independent work of each column, then of each rule
-            (:data:`MapEach`): the same pairs whichever it is.
+        map_each: how to run the independent work of each column, then of each rule, then
+            of each half of the left rows' deduplication (:data:`MapEach`): the same pairs
+            whichever it is.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, rule: Categorical}``, unique on ``(l_idx, r_idx)``; ordered
@@ -704,7 +705,8 @@ def block(
     l_idx: list[np.ndarray] = []
     r_idx: list[np.ndarray] = []
     rule_no: list[np.ndarray] = []
-    # (a left record's pairs are all in one half of the left rows': two ranges, one a thread)
+    # pairs of the first and of the second half of the left rows never meet: deduplicated
+    # apart (two ranges of values), one range a thread
     halves = [(len(left) // 2) << 32] if len(left) > 1 else []
     for no, new in first_seen(batches_in_order(), halves, map_each):  # first rule wins
         l_idx.append((new >> np.uint64(32)).astype(np.uint32))
