@@ -31,6 +31,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -250,18 +251,49 @@ def _unseen(part: np.ndarray, seen: np.ndarray) -> np.ndarray:
     return part[~found]
 
 
-def first_seen(parts: Iterable[tuple[int, np.ndarray]]) -> Iterator[tuple[int, np.ndarray]]:
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: How :func:`block` applies a function to each column, then to each rule, then to each range
+#: of the pairs' deduplication: in order, on this thread (the default), or in parallel (the
+#: link's :meth:`~registry_link.compare.engine.CompareEngine.map`); results come back in order.
+MapEach = Callable[[Callable[[T], R], Iterable[T]], list[R]]
+
+
+def in_order(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``fn`` over ``items`` one after another on this thread (:data:`MapEach`)."""
+    return [fn(item) for item in items]
+
+
+def first_seen(
+    parts: Iterable[tuple[int, np.ndarray]],
+    cuts: Sequence[int] = (),
+    map_each: MapEach[Any, Any] = in_order,
+) -> Iterator[tuple[int, np.ndarray]]:
     """``(key, values)`` of each part (its values sorted ``UInt64``) with only the values no
     earlier part had, each once: the first occurrences of the parts' concatenation, in its
     order. The values seen so far are one sorted array (merged with each part's new ones), so
-    a part can be let go once read: memory is that of the distinct values, not of every part."""
-    seen = np.empty(0, dtype=np.uint64)
-    for key, part in parts:
-        new = _unseen(part, seen)
-        yield key, new
+    a part can be let go once read: memory is that of the distinct values, not of every part.
+
+    ``cuts`` (increasing) split the values into ranges (``v < cuts[0]``, ``cuts[0] <= v <
+    cuts[1]``, ...): a value of one range is never one of another, so each range is
+    deduplicated against its own seen values, the ranges of a part through ``map_each`` (on
+    two threads, two ranges take half the time), then joined in order: the same values."""
+    bounds = np.asarray(cuts, dtype=np.uint64)
+    seen = [np.empty(0, dtype=np.uint64) for _ in range(bounds.size + 1)]
+
+    def range_new(part: np.ndarray, edges: np.ndarray, i: int) -> np.ndarray:
+        new = _unseen(part[edges[i] : edges[i + 1]], seen[i])
         if new.size:
-            seen = np.concatenate([seen, new])
-            seen.sort(kind="stable")  # (two sorted runs: a merge)
+            merged = np.concatenate([seen[i], new])
+            merged.sort(kind="stable")  # (two sorted runs: a merge)
+            seen[i] = merged
+        return new
+
+    for key, part in parts:
+        edges = np.concatenate(([0], np.searchsorted(part, bounds), [part.size]))
+        news = map_each(partial(range_new, part, edges), range(len(seen)))
+        yield key, news[0] if len(news) == 1 else np.concatenate(news)
 
 
 @dataclass
@@ -589,20 +621,6 @@ def _batch_pairs(rb: _RuleBlocks, lo: int, hi: int, dedupe: bool, whole: bool) -
     return packed.sort()
 
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-#: How :func:`block` applies a function to each column, then to each rule: in order, on this
-#: thread (the default), or in parallel (the link's
-#: :meth:`~registry_link.compare.engine.CompareEngine.map`); results come back in order.
-MapEach = Callable[[Callable[[T], R], Iterable[T]], list[R]]
-
-
-def in_order(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``fn`` over ``items`` one after another on this thread (:data:`MapEach`)."""
-    return [fn(item) for item in items]
-
-
 def block(
     left: pl.DataFrame,
     right: pl.DataFrame | None,
@@ -632,8 +650,9 @@ def block(
         largest: if given, filled with the largest kept blocks of each rule
             (:data:`LARGEST_BLOCKS`), ``{rule, pairs, key}``, ``key`` the shape of the block's
             values (``given_key=aaaa, birth_year=9999``), never the values themselves.
-        map_each: how to run the independent work of each column, then of each rule
-            (:data:`MapEach`): the same pairs whichever it is.
+        map_each: how to run the independent work of each column, then of each rule, then
+            of each half of the left rows' deduplication (:data:`MapEach`): the same pairs
+            whichever it is.
 
     Returns:
         ``{l_idx: UInt32, r_idx: UInt32, rule: Categorical}``, unique on ``(l_idx, r_idx)``; ordered
@@ -686,7 +705,10 @@ def block(
     l_idx: list[np.ndarray] = []
     r_idx: list[np.ndarray] = []
     rule_no: list[np.ndarray] = []
-    for no, new in first_seen(batches_in_order()):  # first rule wins
+    # pairs of the first and of the second half of the left rows never meet: deduplicated
+    # apart (two ranges of values), one range a thread
+    halves = [(len(left) // 2) << 32] if len(left) > 1 else []
+    for no, new in first_seen(batches_in_order(), halves, map_each):  # first rule wins
         l_idx.append((new >> np.uint64(32)).astype(np.uint32))
         r_idx.append(new.astype(np.uint32))  # (the low 32 bits)
         rule_no.append(np.full(new.size, no, dtype=np.uint16))

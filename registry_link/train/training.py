@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from registry_link.block.candidates import BlockingRule
+from registry_link.block.candidates import BlockingRule, value_codes
 from registry_link.compare import CompareEngine, Comparison
 from registry_link.errors import LinkageError
 from registry_link.model import ModelSettings, TrainedModel, TrainingSettings
@@ -262,10 +262,21 @@ def rule_keys(
     """Per record of each side, an integer key of its values in ``columns`` (scalar columns).
 
     A left record and a right record have the same key iff all the columns are non-null and
-    equal on both. Keys number the distinct left value combinations; a left record with a null
-    gets -1, a right record with a null or with a combination no left record has gets -2.
+    equal on both. Keys stand for the distinct left value combinations; a left record with a
+    null gets -1, a right record with a null or with a combination no left record has gets -2.
     Gathering and comparing one integer per pair is far cheaper than gathering the strings.
+    The keys are the columns' codes packed (:func:`coded_keys`) where blocking's codes serve,
+    else the combinations' numbers from a join on the values.
     """
+    coded = coded_keys(left, right, columns)
+    return coded if coded is not None else joined_keys(left, right, columns)
+
+
+def joined_keys(
+    left: pl.DataFrame, right: pl.DataFrame, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rule_keys` by a join: each record's key is the number of its combination of
+    values among the left side's distinct ones (any scalar type)."""
     cols = list(columns)
     lookup = _as_strings(left, cols).drop_nulls().unique().with_row_index("__key")
     dtype = pl.Int32 if lookup.height < 2**31 - 2 else pl.Int64  # int32: half the cache misses
@@ -281,6 +292,43 @@ def rule_keys(
     lk = keys(left)
     rk = lk if right is left else keys(right)
     return lk.fill_null(-1).to_numpy(), rk.fill_null(-2).to_numpy()
+
+
+def coded_keys(
+    left: pl.DataFrame, right: pl.DataFrame, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`rule_keys` without a join: each column's values coded by their position among
+    the left side's distinct values (blocking's
+    :func:`~registry_link.block.candidates.value_codes`: a ``Categorical`` or string column
+    through an ``Enum``, integers and dates through a table; no strings are made), the codes
+    packed into one integer (mixed radix). ``None`` where a column has no such codes or the
+    packed keys would not fit in 62 bits."""
+    n_left, n_right = left.height, right.height
+    lkey, lnull = np.zeros(n_left, dtype=np.int64), np.zeros(n_left, dtype=bool)
+    rkey, rnull = np.zeros(n_right, dtype=np.int64), np.zeros(n_right, dtype=bool)
+    span = 1
+    for col in columns:
+        values = left.get_column(col)
+        values = values.cast(values_type(values.dtype)).drop_nulls().unique()
+        if values.len() == 0:  # no left record has a value: none matches
+            lnull[:] = rnull[:] = True
+            continue
+        radix = values.len()
+        span *= radix
+        if span >= 2**62:
+            return None
+        lcodes = value_codes(left.get_column(col), values)
+        rcodes = lcodes if right is left else value_codes(right.get_column(col), values)
+        if lcodes is None or rcodes is None:
+            return None
+        for key, null, codes in ((lkey, lnull, lcodes), (rkey, rnull, rcodes)):
+            key *= radix
+            key += codes.fill_null(0).to_numpy()
+            null |= codes.is_null().to_numpy()
+    lkey[lnull] = -1
+    rkey[rnull] = -2
+    dtype = np.int32 if span < 2**31 - 2 else np.int64  # int32: half the cache misses
+    return lkey.astype(dtype), rkey.astype(dtype)
 
 
 def rule_mask(

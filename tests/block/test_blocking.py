@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -194,6 +195,28 @@ def test_first_seen_keeps_the_first_occurrences_part_by_part(parts: list[list[in
         seen.update(part)
         expected.append((no, new))
     assert got == expected
+
+
+def _threads(fn: Any, items: Any) -> list:
+    """A parallel map (as the engine's): two threads, results in order."""
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(fn, list(items)))
+
+
+@given(
+    st.lists(st.lists(st.integers(min_value=0, max_value=12), max_size=8).map(sorted), max_size=6),
+    st.lists(st.integers(min_value=0, max_value=14), max_size=3).map(lambda c: sorted(set(c))),
+    st.booleans(),
+)
+def test_first_seen_in_ranges_gives_what_one_range_gives(
+    parts: list[list[int]], cuts: list[int], parallel: bool
+) -> None:
+    """Values cut into ranges, each deduplicated against its own seen values (on two threads
+    or one), give each part the same new values, in the same order, as one range does."""
+    arrays = [(no, np.array(p, dtype=np.uint64)) for no, p in enumerate(parts)]
+    whole = [(no, new.tolist()) for no, new in first_seen(arrays)]
+    ranged = first_seen(arrays, cuts, _threads if parallel else blocking.in_order)
+    assert [(no, new.tolist()) for no, new in ranged] == whole
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,9 @@ from registry_link.errors import ConfigError, LinkageError
 from registry_link.model import TrainedModel, load_model, save_model, settings_from_dict
 from registry_link.score.scoring import score
 from registry_link.train.training import (
+    coded_keys,
     default_m,
+    joined_keys,
     level_shares,
     pair_free_estimates,
     pair_space,
@@ -314,6 +316,37 @@ def test_rule_mask_equals_gathering_values(dedupe: bool) -> None:
         assert mask.name == "r"
         assert mask.dtype == pl.Boolean
         assert mask.to_list() == _mask_by_gathering(left, right, pairs, rule), columns
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=40),
+    st.integers(min_value=0, max_value=40),
+    st.sampled_from([("a",), ("a", "year"), ("year", "day"), ("day", "a", "year"), ("b",)]),
+    st.sampled_from(["link", "dedupe", "categorical"]),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_coded_keys_match_as_joined_keys_do(
+    n_left: int, n_right: int, columns: tuple[str, ...], mode: str, seed: int
+) -> None:
+    """The columns' codes packed (no join) match a left and a right record exactly when the
+    join's combination numbers do: on every pair, nulls and values only one side has
+    included; a column without codes (booleans) falls back to the join."""
+    rng = np.random.default_rng(seed)
+    left = _records(n_left, rng).with_columns(pl.col("a").cast(pl.Utf8), b=pl.col("year") == 1970)
+    right = _records(n_right, rng).with_columns(pl.col("a").cast(pl.Utf8), b=pl.col("year") == 1971)
+    if mode == "dedupe":
+        right = left
+    elif mode == "categorical":  # a lazy registry read coded
+        right = right.with_columns(pl.col("a").cast(pl.Categorical))
+    coded = coded_keys(left, right, columns)
+    if coded is None:  # booleans have no codes (unless no left record has one: none matches)
+        assert columns == ("b",)
+        return
+    joined = joined_keys(left, right, columns)
+    l_idx, r_idx = np.divmod(np.arange(left.height * right.height), max(1, right.height))
+    assert np.array_equal(coded[0][l_idx] == coded[1][r_idx], joined[0][l_idx] == joined[1][r_idx])
+    assert ((coded[0] == -1) == (joined[0] == -1)).all()
 
 
 def test_rule_mask_of_a_categorical_right_side_uses_integer_keys() -> None:
