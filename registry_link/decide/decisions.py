@@ -68,7 +68,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -772,11 +772,15 @@ def decide(
         close_second_margin,
         by_row=_records_are_rows(pairs, left),
         map_each=map_each,
+        decided=functools.partial(
+            _decision_and_reason,
+            match_threshold=match_threshold,
+            review_threshold=review_threshold,
+            margin=close_second_margin,
+            second_above_match_reviews=second_above_match_reviews,
+        ),
     )
     cands = cands.drop(_REC, "_all")
-    out = _decision_and_reason(
-        out, match_threshold, review_threshold, close_second_margin, second_above_match_reviews
-    )
     if rivals is not None and rivals.height:
         out = _review_after_rejected_rival(out, rivals, review_threshold, close_second_margin)
     if accepted is not None and accepted.height:
@@ -797,8 +801,10 @@ def _best_and_second(
     *,
     by_row: bool = False,
     map_each: MapEach[Any, Any] = in_order,
+    decided: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
-    """Every left record with its best candidate (may be null), second candidate and count.
+    """Every left record with its best candidate (may be null), second candidate and count,
+    in no particular order (``_order``: the record's row in ``left``).
 
     With ``relative_id``, the relative-identifier rule over the best two
     (:func:`_relatives_among_top`): a best candidate holding a relative's identifier gives
@@ -807,14 +813,19 @@ def _best_and_second(
     ``_relative_words`` why, ``_explained`` the best's bits of it left out.
 
     ``cands`` is sorted by ``_rec`` (:func:`_candidates`), handled a part of the records at a
-    time by ``map_each``. With ``by_row`` (:func:`_records_are_rows`: ``_rec`` is the
-    record's row in ``left``), the records are told apart by that integer instead of
-    ``source, record_id`` (the same records: a window and a join on one integer instead of
-    two strings).
+    time by ``map_each``: their best two, the rules over them, and ``decided`` (a function of
+    the records' rows alone, e.g. :func:`_decision_and_reason`, applied to every record's
+    row: those of each part there, the records without a candidate at the end). With
+    ``by_row`` (:func:`_records_are_rows`: ``_rec`` is the record's row in ``left``), the
+    records are told apart by that integer instead of ``source, record_id`` (the same
+    records: a window and a join on one integer instead of two strings).
     """
     gammas = [c for c in scored.frame.columns if c.startswith("gamma_")]
     read = relative_id.columns([*scored.bf_columns, *gammas]) if relative_id is not None else []
     keys = [_REC] if by_row else _KEYS
+    records = left.select(_KEYS).with_row_index("_order")
+    if by_row:
+        records = records.with_columns(pl.col("_order").alias(_REC))
 
     def best_two(part: pl.DataFrame) -> pl.DataFrame:
         top = _with_bf(part.filter(pl.col("rank") <= 2), scored)
@@ -824,16 +835,30 @@ def _best_and_second(
         top = _relatives_among_top(
             top, relative_id, read, scored.bf_columns, keys, margin, review_threshold
         )
-        return top.drop(own) if by_row else top.drop(*own, _REC)
+        return top.drop(*own, *(_KEYS if by_row else [_REC]))
+
+    def with_best(part: pl.DataFrame) -> pl.DataFrame:  # the part's records, decided
+        mine = (
+            records.gather(part.get_column(_REC).unique(maintain_order=True))
+            if by_row
+            else records.join(part.select(_KEYS).unique(), on=_KEYS, how="semi")
+        )
+        out = _with_best_and_second(mine, best_two(part), keys)
+        return decided(out) if decided is not None else out
 
     parts = record_chunks(cands, _part_size(cands.height)) if cands.height else [cands]
-    top = pl.concat(map_each(best_two, parts))
-    records = left.select(_KEYS).with_row_index("_order")
-    if keys == _KEYS:
-        return _with_best_and_second(records, top, keys)
-    records = records.with_columns(pl.col("_order").alias(_REC))
-    out = _with_best_and_second(records, top.drop(_KEYS), keys)
-    return out.drop(_REC)
+    done = map_each(with_best, parts)
+    # the records without a candidate (none when every record has one)
+    rest = (
+        records.filter(~pl.col(_REC).is_in(cands.get_column(_REC).implode()))
+        if by_row
+        else records.join(cands.select(_KEYS), on=_KEYS, how="anti")
+    )
+    if rest.height:
+        out = _with_best_and_second(rest, best_two(cands.clear()), keys)
+        done.append(decided(out) if decided is not None else out)
+    out = pl.concat(done, how="vertical")
+    return out.drop(_REC) if by_row else out
 
 
 def _records_are_rows(pairs: ScoredPairs, left: pl.DataFrame) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry_link.errors import UsageError
 from registry_link.households.build import (
@@ -13,6 +15,7 @@ from registry_link.households.build import (
     describe_flags,
     flag_counts,
     links_with_roles,
+    with_flags,
 )
 
 # Registry: household H1 = head 100 (man), spouse 101, children 102, 103;
@@ -220,3 +223,22 @@ def test_links_carry_each_records_role_and_principal(households) -> None:
     # the same role as the households give each member
     by_household = {(r["source"], r["record_id"]): r["role"] for r in households.rows(named=True)}
     assert {k: v[0] for k, v in roles.items()} == by_household
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.sampled_from([True, False, None]), min_size=3, max_size=3)),
+)
+def test_flags_are_the_names_of_the_conditions_that_hold_in_order(rows) -> None:
+    """``with_flags`` (one packed integer per row, each spelt once) gives what a list of the
+    holding conditions' names per row gives: a null condition does not hold, none an empty list."""
+    frame = pl.DataFrame(
+        {f"c{i}": [r[i] for r in rows] for i in range(3)},
+        schema={f"c{i}": pl.Boolean for i in range(3)},
+    ).with_row_index("row")
+    names = ["zeta", "alpha", "mid"]  # (their order, not the alphabet's)
+    got = with_flags(frame, {n: pl.col(f"c{i}") for i, n in enumerate(names)})
+    assert got.columns == [*frame.columns, "flags"]
+    assert got.schema["flags"] == pl.List(pl.Utf8)
+    assert got["row"].to_list() == list(range(len(rows)))
+    assert got["flags"].to_list() == [[n for n, c in zip(names, r, strict=True) if c] for r in rows]
