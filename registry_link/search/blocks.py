@@ -108,6 +108,27 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
     return _found(table, qrows, qhash, max_block_size)
 
 
+def lookup_key(table: RuleTable, key: Sequence[object], dtypes: Sequence[pl.DataType]) -> Lookup:
+    """:func:`lookup` of one record whose key columns (``table``'s rule has no list or
+    ``near`` column) hold ``key``, of ``dtypes``: its key hashed by one ``select`` of a
+    one-row frame (the expression :func:`key_hashes` runs: the same hash), no query plan."""
+    rule = table.rule
+    if any(v is None for v in key):
+        none = np.empty(0, np.uint32)
+        return Lookup(left=none, right=none, skipped=none)
+    frame = pl.DataFrame(
+        [pl.Series(c, [v], dtype=t) for c, v, t in zip(rule.key_columns, key, dtypes, strict=True)]
+    )
+    qhash = frame.select(_key_hash_expr(rule.key_columns)).to_series().to_numpy()
+    return _found(table, np.zeros(1, np.uint32), qhash)
+
+
+@functools.lru_cache(maxsize=16)
+def _key_hash_expr(columns: tuple[str, ...]) -> pl.Expr:
+    """A key's hash, as :func:`key_hashes` computes it."""
+    return pl.struct(list(columns)).hash(_SEED).alias("_h")
+
+
 def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
     """:func:`lookup` of every table in one polars call (a search's fixed cost is its polars
     calls): the keys of the rules with a list or ``near`` column are spelt out in Python

@@ -6,9 +6,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry_link import load_standardised
-from registry_link.search.blocks import build_table, lookup, lookup_all
+from registry_link.block.candidates import BlockingRule
+from registry_link.search.blocks import build_table, lookup, lookup_all, lookup_key
 from tests.search.conftest import CONFIGS, LISTS, Sample
 
 
@@ -52,3 +55,24 @@ def test_lookup_all_of_one_record_or_none(sample: Sample) -> None:
     empty = lookup_all(tables, frame.frame.head(0))
     assert [hit.left.size for hit in empty] == [0] * len(tables)
     assert lookup_all([], frame.frame.head(1)) == []
+
+
+_ID_RULE = BlockingRule("__ids", ("id",))
+_IDS = pl.DataFrame({"id": ["a", "b", "b", None, "c1", "", "é", "10", "1"]})
+_ID_TABLE = build_table(_IDS, _ID_RULE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(["a", "b", "c1", "", "é", "10", "1", "c"]), st.text(max_size=6)))
+def test_lookup_key_finds_what_lookup_finds(value: str) -> None:
+    # one key hashed on its own (get's look-up) is the key lookup hashes in a query frame
+    alone = lookup_key(_ID_TABLE, (value,), (pl.Utf8(),))
+    query = pl.DataFrame({"id": [value]}, schema={"id": pl.Utf8})
+    expected = lookup(_ID_TABLE, query)
+    assert np.array_equal(np.sort(alone.right), np.sort(expected.right))
+    assert np.array_equal(alone.left, expected.left)
+    assert sorted(alone.right.tolist()) == [i for i, v in enumerate(_IDS["id"]) if v == value]
+
+
+def test_lookup_key_of_a_null_key_finds_nothing() -> None:
+    assert lookup_key(_ID_TABLE, (None,), (pl.Utf8(),)).right.size == 0
