@@ -476,16 +476,19 @@ class _Select:
         one's values and dtype, by name."""
         if not self.exprs:
             return {}
-        if (
-            self.rowwise is not None
-            and frame.height <= ROWWISE_MAX_ROWS
-            and all(c.takes(frame) for c in self.rowwise)
-        ):
-            try:
-                n = frame.height
-                return {c.name: (c.values(lists, n), c.dtype(frame)) for c in self.rowwise}
-            except Unsupported:
-                pass
+        if self.rowwise is not None and frame.height <= ROWWISE_MAX_ROWS:
+            # (each expression's arithmetic nodes' integer ranges over these columns' dtypes;
+            # None: one computes in another dtype, polars evaluates the select)
+            widths = [c.widths(frame) for c in self.rowwise]
+            if all(w is not None for w in widths):
+                try:
+                    n = frame.height
+                    return {
+                        c.name: (c.values(lists, n, w), c.dtype(frame))
+                        for c, w in zip(self.rowwise, widths, strict=True)
+                    }
+                except Unsupported:
+                    pass
         done = frame.select(self.exprs)
         return {c.name: (c.to_list(), c.dtype) for c in done.get_columns()}
 
