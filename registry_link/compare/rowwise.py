@@ -252,7 +252,7 @@ def _literal(body: Any) -> Any:
 
 
 def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+    return type(x) is int  # (a bool is not one; the values are polars' plain Python ones)
 
 
 _LOGICAL = frozenset({bool, type(None)})
@@ -289,11 +289,6 @@ def _xor(xs: list[Any], ys: list[Any]) -> list[Any]:
     ]
 
 
-def _each(fn: Callable[[Any, Any], Any]) -> Callable[[list[Any], list[Any]], list[Any]]:
-    """A function of two values applied to two columns."""
-    return lambda xs, ys: list(map(fn, xs, ys))
-
-
 def _in_range(x: int, lo: int, hi: int) -> int:
     """``x``, refused (:class:`Unsupported`) outside its node's range: polars wraps there."""
     if not lo <= x <= hi:
@@ -319,9 +314,11 @@ def _arithmetic_node(left: _Node, op: str, right: _Node, at: int) -> _Node:
     def apply(x: Any, y: Any, lo: int, hi: int) -> Any:
         if x is None or y is None:
             return None
-        if not (_is_int(x) and _is_int(y)) or (divides and y == 0):
+        if type(x) is not int or type(y) is not int or (divides and y == 0):
             raise Unsupported("arithmetic on other than integers")
-        return _in_range(fn(_in_range(x, lo, hi), _in_range(y, lo, hi)), lo, hi)
+        if not (lo <= x <= hi and lo <= y <= hi):
+            raise Unsupported("an operand outside its node's width")
+        return _in_range(fn(x, y), lo, hi)
 
     def node(cols: Columns, n: int, widths: Widths) -> list[Any]:
         lo, hi = widths[at]
@@ -352,8 +349,33 @@ def _comparison(op: Callable[[Any, Any], Any], ordering: bool) -> Callable[[Any,
     return apply
 
 
+def _compared(
+    op: Callable[[Any, Any], Any], ordering: bool
+) -> Callable[[list[Any], list[Any]], list[Any]]:
+    """:func:`_comparison` applied to two columns, the common case inline: two values of
+    one type compared as they are (integers, dates; for equality strings and booleans too),
+    the others through :func:`_comparison` (NaN, mixed numbers, refusals)."""
+    same = frozenset({int, date} if ordering else {int, str, bool, date})
+    each = _comparison(op, ordering)
+
+    def apply(xs: list[Any], ys: list[Any]) -> list[Any]:
+        return [
+            None
+            if x is None or y is None
+            else op(x, y)
+            if (kind := type(x)) is type(y) and kind in same
+            else each(x, y)
+            for x, y in zip(xs, ys, strict=True)
+        ]
+
+    return apply
+
+
+_NUMBERS = frozenset({int, float})
+
+
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    return type(x) in _NUMBERS  # (a bool is not one)
 
 
 #: The binary operators read, each on two columns.
@@ -361,12 +383,12 @@ _BINARY: dict[str, Callable[[list[Any], list[Any]], list[Any]]] = {
     "And": _and,
     "Or": _or,
     "Xor": _xor,
-    "Eq": _each(_comparison(operator.eq, ordering=False)),
-    "NotEq": _each(_comparison(operator.ne, ordering=False)),
-    "Lt": _each(_comparison(operator.lt, ordering=True)),
-    "LtEq": _each(_comparison(operator.le, ordering=True)),
-    "Gt": _each(_comparison(operator.gt, ordering=True)),
-    "GtEq": _each(_comparison(operator.ge, ordering=True)),
+    "Eq": _compared(operator.eq, ordering=False),
+    "NotEq": _compared(operator.ne, ordering=False),
+    "Lt": _compared(operator.lt, ordering=True),
+    "LtEq": _compared(operator.le, ordering=True),
+    "Gt": _compared(operator.gt, ordering=True),
+    "GtEq": _compared(operator.ge, ordering=True),
 }
 
 
@@ -393,17 +415,17 @@ def _ternary(predicate: _Node, truthy: _Node, falsy: _Node) -> _Node:
 
 
 def _to_int(x: Any) -> Any:
-    if x is None or _is_int(x):
+    if x is None or type(x) is int:
         return x
-    if isinstance(x, bool):
+    if type(x) is bool:
         return int(x)
     raise Unsupported(f"a cast of {type(x).__name__} to an integer")
 
 
 def _to_bool(x: Any) -> Any:
-    if x is None or isinstance(x, bool):
+    if x is None or type(x) is bool:
         return x
-    if _is_int(x):
+    if type(x) is int:
         return x != 0
     raise Unsupported(f"a cast of {type(x).__name__} to a boolean")
 
@@ -414,8 +436,10 @@ def _to_width(bits: int) -> Callable[[Any], Any]:
     bound = 2 ** (bits - 1)
 
     def cast(x: Any) -> Any:
+        if x is None or type(x) is bool:
+            return None if x is None else int(x)  # (0 or 1: in every width)
         out = _to_int(x)
-        if out is not None and not -bound <= out < bound:
+        if not -bound <= out < bound:
             raise Unsupported(f"an integer outside Int{bits}")
         return out
 

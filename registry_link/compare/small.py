@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -74,13 +75,28 @@ DEFAULT_LEVELS_LIMIT = 100_000
 
 
 def _hashable(value: Any) -> Hashable:
-    """A value of a pair-frame cell as a dict key (lists as tuples; strings interned: the
-    kept keys share one copy of each name)."""
-    if isinstance(value, str):
-        return sys.intern(value)
+    """A value of a pair-frame cell as a dict key (lists as tuples)."""
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     return value
+
+
+def _hashable_values(column: pl.Series) -> list[Hashable]:
+    """A pair-frame column's values as dict keys (:func:`_hashable`), read column by
+    column: only a list column's cells are converted."""
+    values = column.to_list()
+    if isinstance(column.dtype, (pl.List, pl.Array)):
+        return [_hashable(v) for v in values]
+    return values
+
+
+def _interned(key: Hashable) -> Hashable:
+    """A key to keep, its strings interned (the kept keys share one copy of each name)."""
+    if isinstance(key, str):
+        return sys.intern(key)
+    if isinstance(key, tuple):
+        return tuple(_interned(v) for v in key)
+    return key
 
 
 class DerivedMemo:
@@ -119,7 +135,7 @@ class DerivedMemo:
             table = self._levels_of(comparison)
             room = self.levels_limit - len(table)
             for key, value in list(levels.items())[: max(room, 0)]:
-                table[key] = value
+                table[_interned(key)] = value
 
     def table(self, fn: Derived) -> tuple[pl.DataType | None, dict[Hashable, Any]]:
         """The column's dtype (``None`` before its first values) and its kept values."""
@@ -136,7 +152,7 @@ class DerivedMemo:
             table = found[1]
             room = self.limit - len(table)
             for key, value in list(values.items())[: max(room, 0)]:
-                table[key] = value
+                table[_interned(key)] = value
 
     def __len__(self) -> int:
         """Values kept: helper values and levels."""
@@ -189,6 +205,8 @@ class FewPairs:
                 tuple(self._columns.index(c) for c in comp.columns) if keyed else None
             )
             self._levels.append(memo.levels(comp) if keyed and memo is not None else None)
+        # each keyed comparison's key: its columns' cells picked from a record's row
+        self._key_of = [None if k is None else _picker(k) for k in self._keys]
         self._subsets: dict[tuple[int, ...], FewPairs] = {}
         self._record_derived = {n: e for c in self.comparisons for n, e in c.record_derived.items()}
         stages: list[list[_Step]] = []
@@ -304,11 +322,10 @@ class FewPairs:
         chosen = frame[self._columns]  # (by name: no query plan)
         if rows.size < frame.height:  # (sorted and distinct: else every row, in order)
             chosen = chosen[rows]
-        values = chosen.rows()
-        keys: list[list[Hashable]] = []
-        for row in values:
-            cells = [_hashable(v) for v in row]
-            keys.append([None if k is None else tuple(cells[p] for p in k) for k in self._keys])
+        cells = zip(*map(_hashable_values, chosen.get_columns()), strict=True)
+        keys: list[list[Hashable]] = [
+            [None if k is None else k(row) for k in self._key_of] for row in cells
+        ]
         return keys, of.ravel().tolist()
 
     def _subset(self, comps: tuple[int, ...]) -> FewPairs:
@@ -401,8 +418,11 @@ class FewPairs:
                 return values
             return _nulls(frame.height, values.dtype).scatter(rows, values)
         reads = sorted(fn.reads)
-        columns = [frame.get_column(c).to_list() for c in reads]
-        keys = [tuple(_hashable(col[i]) for col in columns) for i in rows]
+        columns = [_hashable_values(frame.get_column(c)) for c in reads]
+        if rows.size < frame.height:
+            picked = rows.tolist()
+            columns = [[col[i] for i in picked] for col in columns]
+        keys = list(zip(*columns, strict=True))
         dtype, known = self.memo.table(fn)
         todo: dict[Hashable, int] = {}
         for key, i in zip(keys, rows, strict=True):
@@ -515,6 +535,14 @@ class _Wanted:
         for key, i in zip(self.keys, self.rows, strict=True):
             out[i] = self.fresh[key] if key in self.fresh else self.known[key]
         return pl.Series(out, dtype=self.dtype)
+
+
+def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The tuple of a row's cells at ``positions``."""
+    if len(positions) == 1:
+        (at,) = positions
+        return lambda row: (row[at],)
+    return itemgetter(*positions)
 
 
 def _nulls(height: int, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
