@@ -222,6 +222,8 @@ class FewPairs:
             for stage in stages
         ]
         self._gammas = self._select([(c, c.gamma_expr()) for c in self.comparisons])
+        # the selects of the expression helpers run on their own rows (see _alone)
+        self._alone_selects: dict[tuple[int, str], _Select] = {}
 
     def _select(self, exprs: list[tuple[Comparison, pl.Expr]]) -> _Select:
         """The :class:`_Select` of comparisons' expressions, each compiled once."""
@@ -448,13 +450,30 @@ class FewPairs:
         for group in groups.values():
             if group[0].step.fn.pairwise is None:
                 (w,) = group
-                parts = [w.step.fn(frame.select(w.reads)[list(w.todo.values())])]
+                parts = [self._alone(frame, w)]
             else:
                 parts = _pairwise_on_all(frame, group)
             for w, values in zip(group, parts, strict=True):
                 w.dtype = values.dtype
                 w.fresh = dict(zip(w.todo, values.to_list(), strict=True))
                 self.memo.keep(w.step.fn, values.dtype, w.fresh)
+
+    def _alone(self, frame: pl.DataFrame, wanted: _Wanted) -> pl.Series:
+        """A helper column that is not pairwise, on its rows whose values are not kept: a
+        polars expression (a masked one: the dates' one-character check, the name tokens'
+        counts...) through a :class:`_Select` of its own (read in Python on a few rows, as
+        the stages' selects are), else its function."""
+        rows = frame[wanted.reads][list(wanted.todo.values())]  # (by name: no query plan)
+        step = wanted.step
+        if step.fn.expr is None:
+            return step.fn(rows)
+        key = (id(step.comparison), step.name)
+        select = self._alone_selects.get(key)
+        if select is None:
+            select = self._select([(step.comparison, step.fn.expr.alias(step.name))])
+            self._alone_selects[key] = select
+        values, dtype = select(rows, _Lists(rows))[step.name]
+        return pl.Series(step.name, values, dtype)
 
 
 class _Lists(dict[str, list[Any]]):
