@@ -171,9 +171,10 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
     return [found[t.rule.name] for t in tables]
 
 
-#: Key hashes computed by :func:`lookup_all`, by (key columns, their dtypes) and values: at
-#: most :data:`HASHES_KEPT` (past it, new ones are computed, not kept).
-_HASHES: dict[tuple[Hashable, tuple[object, ...]], int] = {}
+#: Key hashes computed by :func:`lookup_all`, by (key columns, their dtypes), then by values
+#: (tuples of plain values: few objects for the garbage collector to follow): at most
+#: :data:`HASHES_KEPT` (past it, new ones are computed, not kept).
+_HASHES: dict[Hashable, dict[tuple[object, ...], int]] = {}
 HASHES_KEPT = 200_000
 
 
@@ -189,7 +190,8 @@ def _kept_hashes(
     when one is not kept."""
     out = []
     for key_id, rule_keys in zip(ids, keys, strict=True):
-        found = [0 if None in k else _HASHES.get((key_id, k)) for k in rule_keys]
+        kept = _HASHES.get(key_id, {})
+        found = [0 if None in k else kept.get(k) for k in rule_keys]
         if None in found:
             return None
         out.append(np.asarray(found, dtype=np.uint64))
@@ -202,12 +204,15 @@ def _keep_hashes(
     hashes: Sequence[np.ndarray],
 ) -> None:
     """Keep the hashes of the keys without a null part (up to :data:`HASHES_KEPT`)."""
+    room = HASHES_KEPT - sum(map(len, list(_HASHES.values())))
     for key_id, rule_keys, rule_hashes in zip(ids, keys, hashes, strict=True):
+        kept = _HASHES.setdefault(key_id, {})
         for k, h in zip(rule_keys, rule_hashes.tolist(), strict=True):
-            if len(_HASHES) >= HASHES_KEPT:
+            if room <= 0:
                 return
-            if None not in k:
-                _HASHES[(key_id, k)] = h
+            if None not in k and k not in kept:
+                kept[k] = h
+                room -= 1
 
 
 def _hashed(
