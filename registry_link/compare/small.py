@@ -75,7 +75,10 @@ DEFAULT_LEVELS_LIMIT = 100_000
 
 
 def _hashable(value: Any) -> Hashable:
-    """A value of a pair-frame cell as a dict key (lists as tuples)."""
+    """A value of a pair-frame cell as a dict key (lists as tuples; strings interned: the
+    kept keys share one copy of each name)."""
+    if isinstance(value, str):
+        return sys.intern(value)
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     return value
@@ -83,20 +86,14 @@ def _hashable(value: Any) -> Hashable:
 
 def _hashable_values(column: pl.Series) -> list[Hashable]:
     """A pair-frame column's values as dict keys (:func:`_hashable`), read column by
-    column: only a list column's cells are converted."""
+    column: a string column's cells interned, a list column's converted, the others as
+    they are (no new object per cell)."""
     values = column.to_list()
+    if column.dtype == pl.String:
+        return [None if v is None else sys.intern(v) for v in values]
     if isinstance(column.dtype, (pl.List, pl.Array)):
         return [_hashable(v) for v in values]
     return values
-
-
-def _interned(key: Hashable) -> Hashable:
-    """A key to keep, its strings interned (the kept keys share one copy of each name)."""
-    if isinstance(key, str):
-        return sys.intern(key)
-    if isinstance(key, tuple):
-        return tuple(_interned(v) for v in key)
-    return key
 
 
 class DerivedMemo:
@@ -135,7 +132,7 @@ class DerivedMemo:
             table = self._levels_of(comparison)
             room = self.levels_limit - len(table)
             for key, value in list(levels.items())[: max(room, 0)]:
-                table[_interned(key)] = value
+                table[key] = value
 
     def table(self, fn: Derived) -> tuple[pl.DataType | None, dict[Hashable, Any]]:
         """The column's dtype (``None`` before its first values) and its kept values."""
@@ -152,7 +149,7 @@ class DerivedMemo:
             table = found[1]
             room = self.limit - len(table)
             for key, value in list(values.items())[: max(room, 0)]:
-                table[_interned(key)] = value
+                table[key] = value
 
     def __len__(self) -> int:
         """Values kept: helper values and levels."""
