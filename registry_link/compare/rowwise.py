@@ -14,12 +14,17 @@ One definition, two evaluations: the nodes read here are those the comparison li
 and ``abs``, casts between booleans and integers, ``list.len``/``list.contains``, a date's
 year/month/day), with polars' null rules. An expression holding any other node is not
 compiled (:func:`compile_rowwise` gives ``None``), and a value the evaluator does not take
-(a float where integers are asked, a division by zero, a result outside ``Int32``, NaN,
-strings ordered, a bitwise ``&`` of integers) raises :class:`Unsupported` at run time: the
-caller then asks polars. Polars computes integer arithmetic in its operands' width and wraps
-past it (``UInt8`` 1 - 2 is 255; a list's length is ``UInt32``), Python does not: an expression
-is read in Python only over columns where every arithmetic operand is a signed 32- or 64-bit
-integer (:meth:`RowwiseExpr.takes`; else polars). The output's dtype is polars' own: the
+(a float where integers are asked, a division by zero, an integer outside its node's width,
+NaN, strings ordered, a bitwise ``&`` of integers) raises :class:`Unsupported` at run time:
+the caller then asks polars. Polars computes integer arithmetic in the width of its node's
+dtype and wraps past it (``UInt8`` 1 - 2 is 255; a list's length is ``UInt32``; an ``Int8``
+sum stays ``Int8``), Python does not: each arithmetic node (``+ - * // %``, ``abs``, the
+horizontal sum) checks its operands and its result against its own dtype's range, found by
+polars on no rows per dtypes of the columns read (:meth:`RowwiseExpr.widths`). Inside that
+range the two agree (the operands cast to the node's dtype unchanged, the exact result
+representable: wrapping arithmetic gives it); outside it the value is refused and polars
+evaluates the select. A node whose dtype is not an integer's is left to polars. The
+output's dtype is polars' own: the
 expression's last strict cast, else found by polars on no rows (once per dtypes of the columns
 it reads).
 ``tests/compare/test_rowwise.py`` holds both evaluations equal on drawn expressions and on
@@ -57,8 +62,11 @@ ENABLED: bool = _release(pl.__version__) in CHECKED_POLARS
 
 #: Columns by name, each a list of one value per row (only those an expression reads).
 Columns = Mapping[str, list[Any]]
-#: A compiled node: its values over ``n`` rows.
-_Node = Callable[[Columns, int], list[Any]]
+#: Per arithmetic node of an expression (in compile order), the least and greatest value of
+#: its dtype over the columns read (:meth:`RowwiseExpr.widths`).
+Widths = tuple[tuple[int, int], ...]
+#: A compiled node: its values over ``n`` rows, the arithmetic nodes' widths given.
+_Node = Callable[[Columns, int, Widths], list[Any]]
 
 
 class Unsupported(Exception):
@@ -68,40 +76,54 @@ class Unsupported(Exception):
 class RowwiseExpr:
     """A polars expression and its Python evaluation (see the module docstring)."""
 
-    def __init__(self, expr: pl.Expr, node: _Node, operands: tuple[pl.Expr, ...] = ()) -> None:
+    def __init__(self, expr: pl.Expr, node: _Node, arithmetic: tuple[pl.Expr, ...] = ()) -> None:
         self.expr = expr
         self.name = expr.meta.output_name()
         self.reads = tuple(dict.fromkeys(expr.meta.root_names()))
         self._node = node
-        self._operands = operands
+        self._arithmetic = arithmetic
         self._dtypes: dict[tuple[pl.DataType, ...], pl.DataType] = {}
-        self._takes: dict[tuple[pl.DataType, ...], bool] = {}
+        self._widths: dict[tuple[pl.DataType, ...], Widths | None] = {}
         self._cast = _cast_dtype(expr)
 
-    def takes(self, frame: pl.DataFrame) -> bool:
-        """Whether the Python evaluation gives polars' values over ``frame``'s dtypes: every
-        operand of its arithmetic (``+ - * // %``, ``abs``, the horizontal sum) is a signed
-        32- or 64-bit integer there. Polars computes in the operands' width and wraps past it
-        (``UInt8`` 1 - 2 is 255; a list's length is ``UInt32``); Python's integers do not wrap,
-        and a result outside ``Int32`` is refused (:class:`Unsupported`). Kept per dtypes of
-        the columns read."""
-        if not self._operands:
-            return True
+    def widths(self, frame: pl.DataFrame) -> Widths | None:
+        """Over ``frame``'s dtypes, each arithmetic node's range (``+ - * // %``, ``abs``,
+        the horizontal sum: the least and greatest value of the dtype polars computes it
+        in, where it wraps), in compile order; ``None`` when one of them is not an integer
+        there (polars evaluates the expression). Kept per dtypes of the columns read."""
+        if not self._arithmetic:
+            return ()
         key = tuple(frame.get_column(c).dtype for c in self.reads)
-        found = self._takes.get(key)
-        if found is None:
-            empty = pl.DataFrame(schema=dict(zip(self.reads, key, strict=True)))
-            widths = empty.select(o.alias(f"o{i}") for i, o in enumerate(self._operands)).dtypes
-            found = self._takes[key] = all(w in (pl.Int32, pl.Int64) for w in widths)
+        if key in self._widths:
+            return self._widths[key]
+        empty = pl.DataFrame(schema=dict(zip(self.reads, key, strict=True)))
+        try:
+            dtypes = empty.select(e.alias(f"a{i}") for i, e in enumerate(self._arithmetic)).dtypes
+        except pl.exceptions.PolarsError:
+            found = None
+        else:
+            ranges = [r for r in map(_integer_range, dtypes) if r is not None]
+            found = tuple(ranges) if len(ranges) == len(dtypes) else None
+        self._widths[key] = found
         return found
 
-    def values(self, columns: Columns, n: int) -> list[Any]:
-        """The expression's value on each of the ``n`` rows of ``columns``.
+    def takes(self, frame: pl.DataFrame) -> bool:
+        """Whether the Python evaluation may be asked over ``frame``'s dtypes: every
+        arithmetic node computes in an integer dtype there (:meth:`widths`)."""
+        return self.widths(frame) is not None
+
+    def values(self, columns: Columns, n: int, widths: Widths | None = None) -> list[Any]:
+        """The expression's value on each of the ``n`` rows of ``columns``; ``widths``: the
+        arithmetic nodes' ranges over the columns' dtypes (:meth:`widths`; default every
+        one ``Int32``'s, as over ``Int32`` columns).
 
         Raises:
-            Unsupported: a value the Python evaluation does not take.
+            Unsupported: a value the Python evaluation does not take (an integer outside its
+                node's range among them).
         """
-        return self._node(columns, n)
+        if widths is None:
+            widths = (_INT32_RANGE,) * len(self._arithmetic)
+        return self._node(columns, n, widths)
 
     def dtype(self, frame: pl.DataFrame) -> pl.DataType:
         """The dtype polars gives the expression over ``frame``: the dtype its last cast
@@ -135,68 +157,81 @@ def compile_rowwise(expr: pl.Expr) -> RowwiseExpr | None:
         return None
     try:
         tree = json.loads(expr.meta.serialize(format="json"))
-        node = _compile(tree)
-        operands = tuple(
-            pl.Expr.deserialize(io.StringIO(json.dumps(o)), format="json")
-            for o in _arithmetic_operands(tree)
+        arithmetic: list[Any] = []
+        node = _compile(tree, arithmetic)
+        nodes = tuple(
+            pl.Expr.deserialize(io.StringIO(json.dumps(a)), format="json") for a in arithmetic
         )
-        return RowwiseExpr(expr, node, operands)
+        return RowwiseExpr(expr, node, nodes)
     except (Unsupported, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
         return None
 
 
-#: The binary operators and functions whose result depends on their operands' integer width.
+#: The binary operators and functions computed in their node's integer width.
 _ARITHMETIC_OPS = frozenset({"Plus", "Minus", "Multiply", "FloorDivide", "Modulus"})
 _ARITHMETIC_FUNCTIONS = frozenset({'"Abs"', '{"SumHorizontal": {"ignore_nulls": true}}'})
 
-
-def _arithmetic_operands(tree: Any) -> list[Any]:
-    """The serialised operands of every arithmetic node in ``tree`` (see
-    :meth:`RowwiseExpr.takes`)."""
-    found: list[Any] = []
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        binary = node.get("BinaryExpr")
-        if isinstance(binary, dict) and binary.get("op") in _ARITHMETIC_OPS:
-            found.extend([binary["left"], binary["right"]])
-        function = node.get("Function")
-        if isinstance(function, dict):
-            name = json.dumps(function.get("function"), sort_keys=True)
-            if name in _ARITHMETIC_FUNCTIONS:
-                found.extend(function["input"])
-        stack.extend(node.values())
-    return found
+_INT32_RANGE = (-(2**31), 2**31 - 1)
 
 
-def _compile(tree: Any) -> _Node:
-    """The compiled node of one serialised expression node."""
+#: The integer dtypes' widths in bits.
+_BITS: dict[pl.DataType, int] = {
+    pl.Int8(): 8,
+    pl.Int16(): 16,
+    pl.Int32(): 32,
+    pl.Int64(): 64,
+    pl.UInt8(): 8,
+    pl.UInt16(): 16,
+    pl.UInt32(): 32,
+    pl.UInt64(): 64,
+}
+
+
+def _integer_range(dtype: pl.DataType) -> tuple[int, int] | None:
+    """The least and greatest value of an integer dtype (``None`` for another dtype)."""
+    bits = _BITS.get(dtype)
+    if bits is None:
+        return None
+    if dtype.is_signed_integer():
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    return 0, 2**bits - 1
+
+
+def _compile(tree: Any, arithmetic: list[Any]) -> _Node:
+    """The compiled node of one serialised expression node; the arithmetic nodes met are
+    appended to ``arithmetic`` (each reads its range at that position of the widths)."""
     if not isinstance(tree, dict) or len(tree) != 1:
         raise Unsupported(str(tree)[:80])
     ((kind, body),) = tree.items()
     if kind == "Column":
         name = body
-        return lambda cols, n: cols[name]
+        return lambda cols, n, widths: cols[name]
     if kind == "Alias":
-        return _compile(body[0])
+        return _compile(body[0], arithmetic)
     if kind == "Literal":
         value = _literal(body)
-        return lambda cols, n: [value] * n
+        return lambda cols, n, widths: [value] * n
     if kind == "BinaryExpr":
-        return _binary(_compile(body["left"]), body["op"], _compile(body["right"]))
+        left, right = _compile(body["left"], arithmetic), _compile(body["right"], arithmetic)
+        if body["op"] in _ARITHMETIC_OPS:
+            arithmetic.append(tree)
+            return _arithmetic_node(left, body["op"], right, len(arithmetic) - 1)
+        return _binary(left, body["op"], right)
     if kind == "Ternary":
         return _ternary(
-            _compile(body["predicate"]), _compile(body["truthy"]), _compile(body["falsy"])
+            _compile(body["predicate"], arithmetic),
+            _compile(body["truthy"], arithmetic),
+            _compile(body["falsy"], arithmetic),
         )
     if kind == "Cast":
-        return _cast(_compile(body["expr"]), body["dtype"])
+        return _cast(_compile(body["expr"], arithmetic), body["dtype"])
     if kind == "Function":
-        return _function(body["function"], [_compile(x) for x in body["input"]])
+        inputs = [_compile(x, arithmetic) for x in body["input"]]
+        name = json.dumps(body["function"], sort_keys=True)
+        if name in _ARITHMETIC_FUNCTIONS:
+            arithmetic.append(tree)
+            return _arithmetic_function(name, inputs, len(arithmetic) - 1)
+        return _function(name, inputs)
     raise Unsupported(kind)
 
 
@@ -217,7 +252,7 @@ def _literal(body: Any) -> Any:
 
 
 def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+    return type(x) is int  # (a bool is not one; the values are polars' plain Python ones)
 
 
 _LOGICAL = frozenset({bool, type(None)})
@@ -254,30 +289,45 @@ def _xor(xs: list[Any], ys: list[Any]) -> list[Any]:
     ]
 
 
-def _each(fn: Callable[[Any, Any], Any]) -> Callable[[list[Any], list[Any]], list[Any]]:
-    """A function of two values applied to two columns."""
-    return lambda xs, ys: list(map(fn, xs, ys))
-
-
-_INT32 = 2**31
-
-
-def _in_int32(x: int) -> int:
-    """``x``, refused (:class:`Unsupported`) outside ``Int32``: polars might wrap it."""
-    if not -_INT32 <= x < _INT32:
-        raise Unsupported("an integer outside Int32")
+def _in_range(x: int, lo: int, hi: int) -> int:
+    """``x``, refused (:class:`Unsupported`) outside its node's range: polars wraps there."""
+    if not lo <= x <= hi:
+        raise Unsupported("an integer outside its node's width")
     return x
 
 
-def _arithmetic(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    def apply(x: Any, y: Any) -> Any:
+_OPERATORS: dict[str, Callable[[int, int], int]] = {
+    "Plus": operator.add,
+    "Minus": operator.sub,
+    "Multiply": operator.mul,
+    "FloorDivide": operator.floordiv,
+    "Modulus": operator.mod,
+}
+
+
+def _arithmetic_node(left: _Node, op: str, right: _Node, at: int) -> _Node:
+    """An arithmetic operator on two integer columns, its operands and result checked
+    against the range at position ``at`` of the widths."""
+    fn = _OPERATORS[op]
+    divides = op in ("FloorDivide", "Modulus")
+
+    def apply(x: Any, y: Any, lo: int, hi: int) -> Any:
         if x is None or y is None:
             return None
-        if not (_is_int(x) and _is_int(y)) or (y == 0 and op in (operator.floordiv, operator.mod)):
+        if type(x) is not int or type(y) is not int or (divides and y == 0):
             raise Unsupported("arithmetic on other than integers")
-        return _in_int32(op(x, y))  # (the operands' width: RowwiseExpr.takes)
+        if not (lo <= x <= hi and lo <= y <= hi):
+            raise Unsupported("an operand outside its node's width")
+        return _in_range(fn(x, y), lo, hi)
 
-    return apply
+    def node(cols: Columns, n: int, widths: Widths) -> list[Any]:
+        lo, hi = widths[at]
+        return [
+            apply(x, y, lo, hi)
+            for x, y in zip(left(cols, n, widths), right(cols, n, widths), strict=True)
+        ]
+
+    return node
 
 
 def _comparison(op: Callable[[Any, Any], Any], ordering: bool) -> Callable[[Any, Any], Any]:
@@ -299,8 +349,33 @@ def _comparison(op: Callable[[Any, Any], Any], ordering: bool) -> Callable[[Any,
     return apply
 
 
+def _compared(
+    op: Callable[[Any, Any], Any], ordering: bool
+) -> Callable[[list[Any], list[Any]], list[Any]]:
+    """:func:`_comparison` applied to two columns, the common case inline: two values of
+    one type compared as they are (integers, dates; for equality strings and booleans too),
+    the others through :func:`_comparison` (NaN, mixed numbers, refusals)."""
+    same = frozenset({int, date} if ordering else {int, str, bool, date})
+    each = _comparison(op, ordering)
+
+    def apply(xs: list[Any], ys: list[Any]) -> list[Any]:
+        return [
+            None
+            if x is None or y is None
+            else op(x, y)
+            if (kind := type(x)) is type(y) and kind in same
+            else each(x, y)
+            for x, y in zip(xs, ys, strict=True)
+        ]
+
+    return apply
+
+
+_NUMBERS = frozenset({int, float})
+
+
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    return type(x) in _NUMBERS  # (a bool is not one)
 
 
 #: The binary operators read, each on two columns.
@@ -308,17 +383,12 @@ _BINARY: dict[str, Callable[[list[Any], list[Any]], list[Any]]] = {
     "And": _and,
     "Or": _or,
     "Xor": _xor,
-    "Eq": _each(_comparison(operator.eq, ordering=False)),
-    "NotEq": _each(_comparison(operator.ne, ordering=False)),
-    "Lt": _each(_comparison(operator.lt, ordering=True)),
-    "LtEq": _each(_comparison(operator.le, ordering=True)),
-    "Gt": _each(_comparison(operator.gt, ordering=True)),
-    "GtEq": _each(_comparison(operator.ge, ordering=True)),
-    "Plus": _each(_arithmetic(operator.add)),
-    "Minus": _each(_arithmetic(operator.sub)),
-    "Multiply": _each(_arithmetic(operator.mul)),
-    "FloorDivide": _each(_arithmetic(operator.floordiv)),
-    "Modulus": _each(_arithmetic(operator.mod)),
+    "Eq": _compared(operator.eq, ordering=False),
+    "NotEq": _compared(operator.ne, ordering=False),
+    "Lt": _compared(operator.lt, ordering=True),
+    "LtEq": _compared(operator.le, ordering=True),
+    "Gt": _compared(operator.gt, ordering=True),
+    "GtEq": _compared(operator.ge, ordering=True),
 }
 
 
@@ -326,15 +396,18 @@ def _binary(left: _Node, op: str, right: _Node) -> _Node:
     fn = _BINARY.get(op)
     if fn is None:
         raise Unsupported(op)
-    return lambda cols, n: fn(left(cols, n), right(cols, n))
+    return lambda cols, n, widths: fn(left(cols, n, widths), right(cols, n, widths))
 
 
 def _ternary(predicate: _Node, truthy: _Node, falsy: _Node) -> _Node:
-    def node(cols: Columns, n: int) -> list[Any]:
+    def node(cols: Columns, n: int, widths: Widths) -> list[Any]:
         return [
             t if p is True else f
             for p, t, f in zip(
-                _booleans(predicate(cols, n)), truthy(cols, n), falsy(cols, n), strict=True
+                _booleans(predicate(cols, n, widths)),
+                truthy(cols, n, widths),
+                falsy(cols, n, widths),
+                strict=True,
             )
         ]
 
@@ -342,17 +415,17 @@ def _ternary(predicate: _Node, truthy: _Node, falsy: _Node) -> _Node:
 
 
 def _to_int(x: Any) -> Any:
-    if x is None or _is_int(x):
+    if x is None or type(x) is int:
         return x
-    if isinstance(x, bool):
+    if type(x) is bool:
         return int(x)
     raise Unsupported(f"a cast of {type(x).__name__} to an integer")
 
 
 def _to_bool(x: Any) -> Any:
-    if x is None or isinstance(x, bool):
+    if x is None or type(x) is bool:
         return x
-    if _is_int(x):
+    if type(x) is int:
         return x != 0
     raise Unsupported(f"a cast of {type(x).__name__} to a boolean")
 
@@ -363,8 +436,10 @@ def _to_width(bits: int) -> Callable[[Any], Any]:
     bound = 2 ** (bits - 1)
 
     def cast(x: Any) -> Any:
+        if x is None or type(x) is bool:
+            return None if x is None else int(x)  # (0 or 1: in every width)
         out = _to_int(x)
-        if out is not None and not -bound <= out < bound:
+        if not -bound <= out < bound:
             raise Unsupported(f"an integer outside Int{bits}")
         return out
 
@@ -394,7 +469,7 @@ def _cast(inner: _Node, dtype: Any) -> _Node:
     fn = _CASTS.get(target) if isinstance(target, str) else None
     if fn is None:
         raise Unsupported(f"cast to {dtype}")
-    return lambda cols, n: list(map(fn, inner(cols, n)))
+    return lambda cols, n, widths: list(map(fn, inner(cols, n, widths)))
 
 
 def _any(inputs: list[list[Any]]) -> list[Any]:
@@ -418,12 +493,12 @@ def _fill_null(inputs: list[list[Any]]) -> list[Any]:
     return [f if v is None else v for v, f in zip(values, fills, strict=True)]
 
 
-def _sum(values: tuple[Any, ...]) -> Any:
-    """The sum of the values present (0 when none is: ``ignore_nulls``)."""
+def _sum(values: tuple[Any, ...], lo: int, hi: int) -> Any:
+    """The sum of the values present (0 when none is: ``ignore_nulls``), in ``lo..hi``."""
     present = [v for v in values if v is not None]
-    if not all(_is_int(v) for v in present):
-        raise Unsupported("a sum of other than integers")
-    return _in_int32(sum(present))
+    if not all(_is_int(v) and lo <= v <= hi for v in present):
+        raise Unsupported("a sum of other than integers in its node's width")
+    return _in_range(sum(present), lo, hi)
 
 
 def _min(values: tuple[Any, ...]) -> Any:
@@ -434,10 +509,11 @@ def _min(values: tuple[Any, ...]) -> Any:
     return min(present) if present else None
 
 
-def _abs(x: Any) -> Any:
+def _abs(values: tuple[Any, ...], lo: int, hi: int) -> Any:
+    (x,) = values
     if x is not None and not _is_int(x):
         raise Unsupported("the absolute value of other than an integer")
-    return None if x is None else _in_int32(abs(x))
+    return None if x is None else _in_range(abs(_in_range(x, lo, hi)), lo, hi)
 
 
 def _coalesce(values: tuple[Any, ...]) -> Any:
@@ -467,10 +543,6 @@ def _date_part(part: str) -> Callable[[tuple[Any, ...]], Any]:
     return apply
 
 
-def _unary(fn: Callable[[Any], Any]) -> Callable[[tuple[Any, ...]], Any]:
-    return lambda values: fn(values[0])
-
-
 def _by_row(fn: Callable[[tuple[Any, ...]], Any]) -> Callable[[list[list[Any]]], list[Any]]:
     """A function of one row's inputs applied to every row."""
     return lambda inputs: list(map(fn, zip(*inputs, strict=True)))
@@ -483,9 +555,7 @@ _FUNCTIONS: dict[str, Callable[[list[list[Any]]], list[Any]]] = {
     '{"Boolean": "Not"}': _not,
     '{"Boolean": "AnyHorizontal"}': _any,
     '{"Boolean": "AllHorizontal"}': _all,
-    '{"SumHorizontal": {"ignore_nulls": true}}': _by_row(_sum),
     '"MinHorizontal"': _by_row(_min),
-    '"Abs"': _by_row(_unary(_abs)),
     '"Coalesce"': _by_row(_coalesce),
     '"FillNull"': _fill_null,
     '{"ListExpr": {"Contains": {"nulls_equal": true}}}': _by_row(_contains),
@@ -496,9 +566,32 @@ _FUNCTIONS: dict[str, Callable[[list[list[Any]]], list[Any]]] = {
 }
 
 
-def _function(function: Any, inputs: list[_Node]) -> _Node:
-    fn = _FUNCTIONS.get(json.dumps(function, sort_keys=True))
-    if fn is None or not inputs:
-        raise Unsupported(str(function)[:80])
+#: The arithmetic functions, by their serialised name: one row's inputs and the node's range.
+_ARITHMETIC: dict[str, Callable[[tuple[Any, ...], int, int], Any]] = {
+    '{"SumHorizontal": {"ignore_nulls": true}}': _sum,
+    '"Abs"': _abs,
+}
 
-    return lambda cols, n: fn([x(cols, n) for x in inputs])
+
+def _function(name: str, inputs: list[_Node]) -> _Node:
+    """A function (by its serialised name) of its input columns."""
+    fn = _FUNCTIONS.get(name)
+    if fn is None or not inputs:
+        raise Unsupported(name[:80])
+
+    return lambda cols, n, widths: fn([x(cols, n, widths) for x in inputs])
+
+
+def _arithmetic_function(name: str, inputs: list[_Node], at: int) -> _Node:
+    """An arithmetic function of its input columns, row by row, checked against the range
+    at position ``at`` of the widths."""
+    fn = _ARITHMETIC[name]
+    if not inputs:
+        raise Unsupported(name[:80])
+
+    def node(cols: Columns, n: int, widths: Widths) -> list[Any]:
+        lo, hi = widths[at]
+        rows = zip(*[x(cols, n, widths) for x in inputs], strict=True)
+        return [fn(row, lo, hi) for row in rows]
+
+    return node

@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,18 @@ def _hashable(value: Any) -> Hashable:
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     return value
+
+
+def _hashable_values(column: pl.Series) -> list[Hashable]:
+    """A pair-frame column's values as dict keys (:func:`_hashable`), read column by
+    column: a string column's cells interned, a list column's converted, the others as
+    they are (no new object per cell)."""
+    values = column.to_list()
+    if column.dtype == pl.String:
+        return [None if v is None else sys.intern(v) for v in values]
+    if isinstance(column.dtype, (pl.List, pl.Array)):
+        return [_hashable(v) for v in values]
+    return values
 
 
 class DerivedMemo:
@@ -189,6 +202,8 @@ class FewPairs:
                 tuple(self._columns.index(c) for c in comp.columns) if keyed else None
             )
             self._levels.append(memo.levels(comp) if keyed and memo is not None else None)
+        # each keyed comparison's key: its columns' cells picked from a record's row
+        self._key_of = [None if k is None else _picker(k) for k in self._keys]
         self._subsets: dict[tuple[int, ...], FewPairs] = {}
         self._record_derived = {n: e for c in self.comparisons for n, e in c.record_derived.items()}
         stages: list[list[_Step]] = []
@@ -204,6 +219,8 @@ class FewPairs:
             for stage in stages
         ]
         self._gammas = self._select([(c, c.gamma_expr()) for c in self.comparisons])
+        # the selects of the expression helpers run on their own rows (see _alone)
+        self._alone_selects: dict[tuple[int, str], _Select] = {}
 
     def _select(self, exprs: list[tuple[Comparison, pl.Expr]]) -> _Select:
         """The :class:`_Select` of comparisons' expressions, each compiled once."""
@@ -304,11 +321,10 @@ class FewPairs:
         chosen = frame[self._columns]  # (by name: no query plan)
         if rows.size < frame.height:  # (sorted and distinct: else every row, in order)
             chosen = chosen[rows]
-        values = chosen.rows()
-        keys: list[list[Hashable]] = []
-        for row in values:
-            cells = [_hashable(v) for v in row]
-            keys.append([None if k is None else tuple(cells[p] for p in k) for k in self._keys])
+        cells = zip(*map(_hashable_values, chosen.get_columns()), strict=True)
+        keys: list[list[Hashable]] = [
+            [None if k is None else k(row) for k in self._key_of] for row in cells
+        ]
         return keys, of.ravel().tolist()
 
     def _subset(self, comps: tuple[int, ...]) -> FewPairs:
@@ -401,8 +417,11 @@ class FewPairs:
                 return values
             return _nulls(frame.height, values.dtype).scatter(rows, values)
         reads = sorted(fn.reads)
-        columns = [frame.get_column(c).to_list() for c in reads]
-        keys = [tuple(_hashable(col[i]) for col in columns) for i in rows]
+        columns = [_hashable_values(frame.get_column(c)) for c in reads]
+        if rows.size < frame.height:
+            picked = rows.tolist()
+            columns = [[col[i] for i in picked] for col in columns]
+        keys = list(zip(*columns, strict=True))
         dtype, known = self.memo.table(fn)
         todo: dict[Hashable, int] = {}
         for key, i in zip(keys, rows, strict=True):
@@ -428,13 +447,30 @@ class FewPairs:
         for group in groups.values():
             if group[0].step.fn.pairwise is None:
                 (w,) = group
-                parts = [w.step.fn(frame.select(w.reads)[list(w.todo.values())])]
+                parts = [self._alone(frame, w)]
             else:
                 parts = _pairwise_on_all(frame, group)
             for w, values in zip(group, parts, strict=True):
                 w.dtype = values.dtype
                 w.fresh = dict(zip(w.todo, values.to_list(), strict=True))
                 self.memo.keep(w.step.fn, values.dtype, w.fresh)
+
+    def _alone(self, frame: pl.DataFrame, wanted: _Wanted) -> pl.Series:
+        """A helper column that is not pairwise, on its rows whose values are not kept: a
+        polars expression (a masked one: the dates' one-character check, the name tokens'
+        counts...) through a :class:`_Select` of its own (read in Python on a few rows, as
+        the stages' selects are), else its function."""
+        rows = frame[wanted.reads][list(wanted.todo.values())]  # (by name: no query plan)
+        step = wanted.step
+        if step.fn.expr is None:
+            return step.fn(rows)
+        key = (id(step.comparison), step.name)
+        select = self._alone_selects.get(key)
+        if select is None:
+            select = self._select([(step.comparison, step.fn.expr.alias(step.name))])
+            self._alone_selects[key] = select
+        values, dtype = select(rows, _Lists(rows))[step.name]
+        return pl.Series(step.name, values, dtype)
 
 
 class _Lists(dict[str, list[Any]]):
@@ -476,16 +512,19 @@ class _Select:
         one's values and dtype, by name."""
         if not self.exprs:
             return {}
-        if (
-            self.rowwise is not None
-            and frame.height <= ROWWISE_MAX_ROWS
-            and all(c.takes(frame) for c in self.rowwise)
-        ):
-            try:
-                n = frame.height
-                return {c.name: (c.values(lists, n), c.dtype(frame)) for c in self.rowwise}
-            except Unsupported:
-                pass
+        if self.rowwise is not None and frame.height <= ROWWISE_MAX_ROWS:
+            # (each expression's arithmetic nodes' integer ranges over these columns' dtypes;
+            # None: one computes in another dtype, polars evaluates the select)
+            widths = [c.widths(frame) for c in self.rowwise]
+            if all(w is not None for w in widths):
+                try:
+                    n = frame.height
+                    return {
+                        c.name: (c.values(lists, n, w), c.dtype(frame))
+                        for c, w in zip(self.rowwise, widths, strict=True)
+                    }
+                except Unsupported:
+                    pass
         done = frame.select(self.exprs)
         return {c.name: (c.to_list(), c.dtype) for c in done.get_columns()}
 
@@ -512,6 +551,14 @@ class _Wanted:
         for key, i in zip(self.keys, self.rows, strict=True):
             out[i] = self.fresh[key] if key in self.fresh else self.known[key]
         return pl.Series(out, dtype=self.dtype)
+
+
+def _picker(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The tuple of a row's cells at ``positions``."""
+    if len(positions) == 1:
+        (at,) = positions
+        return lambda row: (row[at],)
+    return itemgetter(*positions)
 
 
 def _nulls(height: int, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:

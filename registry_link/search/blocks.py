@@ -20,7 +20,7 @@ one chance in 10^13 per search at 10 M keys."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,13 +108,36 @@ def lookup(table: RuleTable, query: pl.DataFrame, max_block_size: int | None = N
     return _found(table, qrows, qhash, max_block_size)
 
 
+def lookup_key(table: RuleTable, key: Sequence[object], dtypes: Sequence[pl.DataType]) -> Lookup:
+    """:func:`lookup` of one record whose key columns (``table``'s rule has no list or
+    ``near`` column) hold ``key``, of ``dtypes``: its key hashed by one ``select`` of a
+    one-row frame (the expression :func:`key_hashes` runs: the same hash), no query plan."""
+    rule = table.rule
+    if any(v is None for v in key):
+        none = np.empty(0, np.uint32)
+        return Lookup(left=none, right=none, skipped=none)
+    frame = pl.DataFrame(
+        [pl.Series(c, [v], dtype=t) for c, v, t in zip(rule.key_columns, key, dtypes, strict=True)]
+    )
+    qhash = frame.select(_key_hash_expr(rule.key_columns)).to_series().to_numpy()
+    return _found(table, np.zeros(1, np.uint32), qhash)
+
+
+@functools.lru_cache(maxsize=16)
+def _key_hash_expr(columns: tuple[str, ...]) -> pl.Expr:
+    """A key's hash, as :func:`key_hashes` computes it."""
+    return pl.struct(list(columns)).hash(_SEED).alias("_h")
+
+
 def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
-    """:func:`lookup` of every table in one polars call (a search's fixed cost is its polars
-    calls): the keys of the rules with a list or ``near`` column are spelt out in Python
-    first — one row per list element and per ``near`` bucket (:func:`near_rows`), rows with
-    a null key part left out, each key once per record, as :func:`key_hashes` explodes
-    them — and stacked under the query's rows; one ``select`` then hashes every rule's key
-    on them (a key's hash depends only on its values and their dtypes)."""
+    """:func:`lookup` of every table in at most one polars call (a search's fixed cost is
+    its polars calls): the keys of the rules with a list or ``near`` column are spelt out in
+    Python first — one row per list element and per ``near`` bucket (:func:`near_rows`),
+    rows with a null key part left out, each key once per record, as :func:`key_hashes`
+    explodes them — and stacked under the query's rows; one ``select`` then hashes every
+    rule's key on them (a key's hash depends only on its values and their dtypes). The
+    hashes are kept per key (:data:`_HASHES`): when every key of the query was hashed
+    before (a record searched again, common keys), no polars call at all."""
     schema = query.schema
     plain = [
         t
@@ -126,13 +149,85 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
         return []
     n = query.height
     spelt = [_spelt_keys(t.rule, query) for t in others]
-    plain_keys = {c for t in plain for c in t.rule.key_columns}
     dtypes = {c: schema[c] for t in plain for c in t.rule.key_columns}
     for t in others:
         dtypes |= _key_dtypes(t.rule, schema)
+    values = {c: query.get_column(c).to_list() for t in plain for c in t.rule.key_columns}
+    plain_keys = [list(zip(*(values[c] for c in t.rule.key_columns), strict=True)) for t in plain]
+    ids = [_key_id(t.rule, dtypes) for t in (*plain, *others)]
+    keys = [*plain_keys, *(k for k, _ in spelt)]
+    hashes = _kept_hashes(ids, keys)
+    if hashes is None:
+        hashes = _hashed(plain, others, spelt, values, dtypes, n)
+        _keep_hashes(ids, keys, hashes)
+    found: dict[str, Lookup] = {}
+    for i, t in enumerate(plain):
+        whole = np.fromiter((None not in k for k in plain_keys[i]), dtype=bool, count=n)
+        qrows = np.flatnonzero(whole).astype(np.uint32)
+        found[t.rule.name] = _found(t, qrows, hashes[i][qrows])
+    for i, (t, (_, records)) in enumerate(zip(others, spelt, strict=True)):
+        qrows = np.asarray(records, dtype=np.uint32)
+        found[t.rule.name] = _found(t, qrows, hashes[len(plain) + i])
+    return [found[t.rule.name] for t in tables]
+
+
+#: Key hashes computed by :func:`lookup_all`, by (key columns, their dtypes), then by values
+#: (tuples of plain values: few objects for the garbage collector to follow): at most
+#: :data:`HASHES_KEPT` (past it, new ones are computed, not kept).
+_HASHES: dict[Hashable, dict[tuple[object, ...], int]] = {}
+HASHES_KEPT = 200_000
+
+
+def _key_id(rule: BlockingRule, dtypes: dict[str, pl.DataType]) -> Hashable:
+    """What a key's hash depends on besides its values: its columns' dtypes (and names)."""
+    return rule.key_columns, tuple(dtypes[c] for c in rule.key_columns)
+
+
+def _kept_hashes(
+    ids: Sequence[Hashable], keys: Sequence[Sequence[tuple[object, ...]]]
+) -> list[np.ndarray] | None:
+    """Per rule, its keys' kept hashes (0 for a key with a null part: not looked up); None
+    when one is not kept."""
+    out = []
+    for key_id, rule_keys in zip(ids, keys, strict=True):
+        kept = _HASHES.get(key_id, {})
+        found = [0 if None in k else kept.get(k) for k in rule_keys]
+        if None in found:
+            return None
+        out.append(np.asarray(found, dtype=np.uint64))
+    return out
+
+
+def _keep_hashes(
+    ids: Sequence[Hashable],
+    keys: Sequence[Sequence[tuple[object, ...]]],
+    hashes: Sequence[np.ndarray],
+) -> None:
+    """Keep the hashes of the keys without a null part (up to :data:`HASHES_KEPT`)."""
+    room = HASHES_KEPT - sum(map(len, list(_HASHES.values())))
+    for key_id, rule_keys, rule_hashes in zip(ids, keys, hashes, strict=True):
+        kept = _HASHES.setdefault(key_id, {})
+        for k, h in zip(rule_keys, rule_hashes.tolist(), strict=True):
+            if room <= 0:
+                return
+            if None not in k and k not in kept:
+                kept[k] = h
+                room -= 1
+
+
+def _hashed(
+    plain: Sequence[RuleTable],
+    others: Sequence[RuleTable],
+    spelt: Sequence[tuple[list[tuple[object, ...]], list[int]]],
+    values: dict[str, list[object]],
+    dtypes: dict[str, pl.DataType],
+    n: int,
+) -> list[np.ndarray]:
+    """Per rule, its keys' hashes by one ``select``: the plain rules' on the query's rows,
+    the others' on their spelt-out keys stacked under them (see :func:`lookup_all`)."""
     stacked: dict[str, list[object]] = {}
     for c in dtypes:
-        column = query.get_column(c).to_list() if c in plain_keys else [None] * n
+        column: list[object] = list(values[c]) if c in values else [None] * n
         for t, (keys, _) in zip(others, spelt, strict=True):
             if c in t.rule.key_columns:
                 j = t.rule.key_columns.index(c)
@@ -148,18 +243,12 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
         )
         .to_numpy()
     )
-    found: dict[str, Lookup] = {}
-    hashes, whole = done[:n, : len(plain)], done[:n, len(plain) : 2 * len(plain)].astype(bool)
-    for i, t in enumerate(plain):
-        qrows = np.flatnonzero(whole[:, i]).astype(np.uint32)
-        found[t.rule.name] = _found(t, qrows, hashes[qrows, i])
+    out = [done[:n, i] for i in range(len(plain))]
     start = n
-    for i, (t, (keys, records)) in enumerate(zip(others, spelt, strict=True)):
-        stop = start + len(keys)
-        qrows = np.asarray(records, dtype=np.uint32)
-        found[t.rule.name] = _found(t, qrows, done[start:stop, 2 * len(plain) + i])
-        start = stop
-    return [found[t.rule.name] for t in tables]
+    for i, (keys, _) in enumerate(spelt):
+        out.append(done[start : start + len(keys), len(plain) + i])
+        start += len(keys)
+    return out
 
 
 def _key_dtypes(rule: BlockingRule, schema: pl.Schema) -> dict[str, pl.DataType]:
@@ -231,16 +320,11 @@ def _other_hash_exprs(rules: tuple[BlockingRule, ...]) -> list[pl.Expr]:
 
 @functools.lru_cache(maxsize=16)
 def _hash_exprs(rules: tuple[BlockingRule, ...]) -> list[pl.Expr]:
-    """:func:`lookup_all`'s select (built once per rules): each rule's key hash (UInt64),
-    then whether its key has no null part (as UInt64, 0 or 1)."""
+    """:func:`lookup_all`'s select of the plain rules (built once per rules): each rule's key
+    hash (UInt64; a key with a null part is not looked up: :func:`lookup_all` leaves it
+    out)."""
     return [
-        *(pl.struct(list(r.key_columns)).hash(_SEED).alias(f"_h_{i}") for i, r in enumerate(rules)),
-        *(
-            pl.all_horizontal(pl.col(c).is_not_null() for c in r.key_columns)
-            .cast(pl.UInt64)
-            .alias(f"_whole_{i}")
-            for i, r in enumerate(rules)
-        ),
+        pl.struct(list(r.key_columns)).hash(_SEED).alias(f"_h_{i}") for i, r in enumerate(rules)
     ]
 
 

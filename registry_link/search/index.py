@@ -60,6 +60,7 @@ from registry_link.search.blocks import (
     build_table,
     lookup,
     lookup_all,
+    lookup_key,
     updated_table,
 )
 from registry_link.search.query import (
@@ -653,11 +654,13 @@ class RegistryIndex:
         search whatever the registry's size.
         """
         snap = self._snapshot
-        table = snap.tables[_PERSON_RULE.name]
-        query = pl.DataFrame({"person_id": [str(person_id)]}, schema={"person_id": pl.Utf8})
-        rows = snap.gather(np.sort(lookup(table, query).right))
-        rows = rows.filter(pl.col("person_id") == str(person_id))  # (a hash collision aside)
-        return rows.select(c for c in CANDIDATE_FIELDS if c in rows.columns).to_dicts()
+        wanted = str(person_id)
+        found = lookup_key(snap.tables[_PERSON_RULE.name], (wanted,), (pl.Utf8(),))
+        if found.right.size == 0:
+            return []
+        shown = [c for c in CANDIDATE_FIELDS if c in snap.registry.columns]
+        rows = snap.gather(np.sort(found.right))[shown].to_dicts()  # (by name: no query plan)
+        return [r for r in rows if r["person_id"] == wanted]  # (a hash collision aside)
 
 
 @dataclass(frozen=True)

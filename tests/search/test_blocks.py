@@ -6,9 +6,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from registry_link import load_standardised
-from registry_link.search.blocks import build_table, lookup, lookup_all
+from registry_link.block.candidates import BlockingRule
+from registry_link.search import blocks
+from registry_link.search.blocks import build_table, lookup, lookup_all, lookup_key
 from tests.search.conftest import CONFIGS, LISTS, Sample
 
 
@@ -52,3 +56,70 @@ def test_lookup_all_of_one_record_or_none(sample: Sample) -> None:
     empty = lookup_all(tables, frame.frame.head(0))
     assert [hit.left.size for hit in empty] == [0] * len(tables)
     assert lookup_all([], frame.frame.head(1)) == []
+
+
+_ID_RULE = BlockingRule("__ids", ("id",))
+_IDS = pl.DataFrame({"id": ["a", "b", "b", None, "c1", "", "é", "10", "1"]})
+_ID_TABLE = build_table(_IDS, _ID_RULE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(["a", "b", "c1", "", "é", "10", "1", "c"]), st.text(max_size=6)))
+def test_lookup_key_finds_what_lookup_finds(value: str) -> None:
+    # one key hashed on its own (get's look-up) is the key lookup hashes in a query frame
+    alone = lookup_key(_ID_TABLE, (value,), (pl.Utf8(),))
+    query = pl.DataFrame({"id": [value]}, schema={"id": pl.Utf8})
+    expected = lookup(_ID_TABLE, query)
+    assert np.array_equal(np.sort(alone.right), np.sort(expected.right))
+    assert np.array_equal(alone.left, expected.left)
+    assert sorted(alone.right.tolist()) == [i for i, v in enumerate(_IDS["id"]) if v == value]
+
+
+def test_lookup_key_of_a_null_key_finds_nothing() -> None:
+    assert lookup_key(_ID_TABLE, (None,), (pl.Utf8(),)).right.size == 0
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    picks=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=4),
+    name=st.sampled_from(list(LISTS)),
+)
+def test_kept_key_hashes_find_what_hashing_finds(
+    sample: Sample, monkeypatch: pytest.MonkeyPatch, picks: list[int], name: str
+) -> None:
+    # a query whose keys were all hashed before is looked up from the kept hashes, with no
+    # polars call: the same pairs as hashing them (and as each rule's own look-up)
+    rules = sample.index.settings.blocking_rules
+    tables = [build_table(sample.registry, rule) for rule in rules]
+    frame = _partner_frame(name)
+    query = frame[[p % frame.height for p in picks]]
+    with monkeypatch.context() as patch:  # (per example: hypothesis runs many in one test)
+        patch.setattr(blocks, "_HASHES", {})
+        hashed = lookup_all(tables, query)
+        assert blocks._HASHES or all(hit.left.size == 0 for hit in hashed)
+
+        def no_polars(*args: object) -> None:
+            raise AssertionError("every key is kept: no polars call")
+
+        patch.setattr(blocks, "_hashed", no_polars)
+        kept = lookup_all(tables, query)
+    for table, a, b in zip(tables, hashed, kept, strict=True):
+        alone = lookup(table, query)
+        for hit in (a, b):
+            pairs = np.unique(np.stack([hit.left, hit.right], axis=1), axis=0)
+            want = np.unique(np.stack([alone.left, alone.right], axis=1), axis=0)
+            assert np.array_equal(pairs, want), table.rule
+            assert np.array_equal(np.sort(hit.skipped), np.sort(alone.skipped))
+
+
+_PARTNERS: dict[str, pl.DataFrame] = {}
+
+
+def _partner_frame(name: str) -> pl.DataFrame:
+    if name not in _PARTNERS:
+        _PARTNERS[name] = load_standardised(LISTS[name], CONFIGS / f"{name}.yaml").frame
+    return _PARTNERS[name]
