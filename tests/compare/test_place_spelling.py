@@ -124,3 +124,34 @@ def test_the_empty_call() -> None:
     empty = pl.Series([], dtype=pl.Utf8)
     assert place_spelling_distance(empty, empty).dtype == pl.Int32
     assert place_spelling_distance(empty, empty).len() == 0
+
+
+@_SETTINGS
+@given(calls=st.lists(st.lists(st.tuples(_PLACE, _PLACE), max_size=12), min_size=1, max_size=4))
+def test_places_spelled_once_per_link_get_the_same_distances(
+    calls: list[list[tuple[str | None, str | None]]],
+) -> None:
+    """Within an engine's link, each place is spelled once for all its calls (the link memo):
+    every call's distances are those of a call outside one."""
+    from registry_link.compare.engine import CompareEngine, active_link_memo
+
+    records = pl.DataFrame({"place": ["x"]})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(similarity, "FEW_PLACE_PAIRS", 0)  # (every call through polars)
+        alone = []
+        for pairs in calls:
+            a = pl.Series([x for x, _ in pairs], dtype=pl.Utf8)
+            b = pl.Series([y for _, y in pairs], dtype=pl.Utf8)
+            alone.append(place_spelling_distance(a, b).to_list())
+        with CompareEngine(records, records, [], workers=1):
+            linked = []
+            for pairs in calls:
+                a = pl.Series([x for x, _ in pairs], dtype=pl.Utf8)
+                b = pl.Series([y for _, y in pairs], dtype=pl.Utf8)
+                linked.append(place_spelling_distance(a, b).to_list())
+            memo = active_link_memo()
+            assert memo is not None
+            spelled = memo.get(similarity._PLACE_SPELLINGS, {})
+            places = {p for pairs in calls for pair in pairs for p in pair if p is not None}
+            assert set(spelled) == places
+    assert linked == alone
