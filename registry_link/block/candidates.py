@@ -597,26 +597,27 @@ def _rule_blocks(
     coded: dict[str, _Coded], n_left: int, n_right: int | None, rule: BlockingRule
 ) -> _RuleBlocks:
     """Block the rule's records, apply max_block_size and max_pairs (before any pair join)."""
-    cols = [coded[c] for c in rule.columns]
     rk: pl.DataFrame | None = None
-    if n_right is None:  # dedupe: one side
+    if n_right is None:  # dedupe: one side, each block's pairs within it
         lk, _ = _rule_keys(coded, rule, n_left, None)
-    else:
-        spans = [c.values.len() for c in cols]
-        rk = packed_rows([(c.right, c.right_is_list) for c in cols], spans, n_right)
-        if rk is None:  # two list columns, or keys renumbered across both sides: the frames
-            lk, right = _rule_keys(coded, rule, n_left, n_right)
-            rk = right.select("idx", "key") if right is not None else None
-        else:  # the left's rows as frames: their codes name the blocks (_decode)
-            lk, _ = _rule_keys(coded, rule, n_left, None)
-    sizes = lk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n"))
-    if rk is None:
+        sizes = lk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n"))
         blocks = sizes.select(
             "key",
             (pl.col("n") * (pl.col("n") - 1) // 2).alias("pairs"),
             (pl.col("n") - 1).alias("others"),
         )
-    else:  # only keys that left records have can block: far fewer right rows to count and join
+    else:
+        cols = [coded[c] for c in rule.columns]
+        spans = [c.values.len() for c in cols]
+        rk = packed_rows([(c.right, c.right_is_list) for c in cols], spans, n_right)
+        if rk is None:  # two list columns, or keys renumbered across both sides: the frames
+            lk, both = _rule_keys(coded, rule, n_left, n_right)
+            assert both is not None  # (n_right given: a right side)
+            rk = both.select("idx", "key")
+        else:  # the left's rows as frames: their codes name the blocks (_decode)
+            lk, _ = _rule_keys(coded, rule, n_left, None)
+        sizes = lk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n"))
+        # only keys that left records have can block: far fewer right rows to count and join
         rk, blocks = _right_blocks(sizes, rk)
     limits = [
         (
