@@ -302,7 +302,7 @@ class _Coded:
 
     A scalar column has one row per record, in record order (``code`` null for a null value
     or, in link mode, a value that no left record has); a list column has one row per record
-    and distinct non-null element that has a code.
+    and distinct non-null element that has a code, in record order.
     """
 
     values: pl.Series
@@ -372,8 +372,43 @@ def _code_rows(elements: pl.DataFrame, lookup: pl.DataFrame, is_list: bool) -> p
         ).select("idx", "code")
     if not is_list:
         return coded
-    rows = coded.drop_nulls("code").select(pack_pair("idx", "code"))
-    return _unpack_pair(_distinct_sorted(rows.get_column("pair")), "idx", "code")
+    return first_in_record(coded.drop_nulls("code"))
+
+
+#: Lists longer than this have their repeated elements found by a sort (:func:`first_in_record`).
+SHIFT_LIMIT = 16
+
+
+def first_in_record(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` (``{idx, code}``, each record's rows next to each other, as a list column's
+    elements are) without a repeat of a code within a record, the first kept, in order: each
+    row compared with the 1, 2, ... rows before it while any of them is of the same record (a
+    list's length: a few passes, no sort); lists longer than :data:`SHIFT_LIMIT`: the distinct
+    rows by a sort, ordered by ``idx, code``."""
+    idx = rows.get_column("idx").to_numpy()
+    code = rows.get_column("code").to_numpy()
+    keep = np.ones(idx.size, dtype=bool)
+    for k in range(1, SHIFT_LIMIT + 1):
+        same = idx[k:] == idx[:-k]
+        if not same.any():
+            return rows.filter(pl.Series(keep)) if not keep.all() else rows
+        keep[k:] &= ~(same & (code[k:] == code[:-k]))
+    pairs = rows.select(pack_pair("idx", "code")).get_column("pair")
+    return _unpack_pair(_distinct_sorted(pairs), "idx", "code")
+
+
+def _list_codes(lists: pl.Series, values: pl.Series) -> pl.DataFrame:
+    """``{idx, code}`` of a list column of strings (see :class:`_Coded`): the lists cast to the
+    ``Enum`` of ``values`` (an element outside it null) and their codes exploded, integers
+    rather than strings (the registry's token lists: twice as fast as exploding the strings)."""
+    codes = lists.cast(pl.List(pl.Enum(values)), strict=False).to_physical()
+    rows = (
+        pl.DataFrame({"idx": pl.int_range(lists.len(), dtype=pl.UInt32, eager=True), "code": codes})
+        .explode("code")
+        .drop_nulls("code")
+        .with_columns(pl.col("code").cast(pl.UInt32))
+    )
+    return first_in_record(rows)
 
 
 def _encode(
@@ -388,13 +423,13 @@ def _encode(
     if right is None:
         rows = _code_rows(lv, lookup, left_is_list)
         return _Coded(values, rows, rows, left_is_list, left_is_list)
-    rv, right_is_list = _elements(right, col, near)
+    if near is None and right.schema[col] == pl.List(pl.Utf8) and values.dtype == pl.Utf8:
+        right_rows, right_is_list = _list_codes(right.get_column(col), values), True
+    else:
+        rv, right_is_list = _elements(right, col, near)
+        right_rows = _code_rows(rv, lookup, right_is_list)
     return _Coded(
-        values,
-        _code_rows(lv, lookup, left_is_list),
-        _code_rows(rv, lookup, right_is_list),
-        left_is_list,
-        right_is_list,
+        values, _code_rows(lv, lookup, left_is_list), right_rows, left_is_list, right_is_list
     )
 
 
@@ -462,6 +497,37 @@ def _rule_keys(
     return packed[0], packed[1]
 
 
+#: A null code in :func:`packed_rows`' arrays (no code reaches it: codes index the values).
+_NO_CODE = np.uint32(2**32 - 1)
+
+
+def packed_rows(
+    coded: Sequence[tuple[pl.DataFrame, bool]], spans: Sequence[int], n: int
+) -> pl.DataFrame | None:
+    """``{idx, key}`` of one side for one rule: the rows and packed keys of :func:`_rule_rows`
+    then :func:`_pack` (the same rows in the same order, the same keys), in numpy over the
+    code arrays: no frame of every code column, no pass to drop its nulls. ``None`` where
+    that needs the frames: two list columns (their rows are a join) or keys that would
+    overflow (:data:`KEY_SPAN`, renumbered across both sides)."""
+    lists = [c for c, is_list in coded if is_list]
+    if len(lists) > 1 or np.prod([max(1, s) for s in spans], dtype=object) > KEY_SPAN:
+        return None
+    rows = lists[0].get_column("idx").to_numpy() if lists else None
+    key = np.zeros(rows.size if rows is not None else n, dtype=np.uint64)
+    present = np.ones(key.size, dtype=bool)
+    for (c, is_list), span in zip(coded, spans, strict=True):
+        code = c.get_column("code").fill_null(_NO_CODE).to_numpy()
+        if rows is not None and not is_list:
+            code = code[rows]
+        present &= code != _NO_CODE
+        key *= np.uint64(max(1, span))
+        key += code
+    idx = np.flatnonzero(present).astype(np.uint32) if rows is None else rows[present]
+    return pl.DataFrame(
+        {"idx": idx, "key": key[present]}, schema={"idx": pl.UInt32, "key": pl.UInt64}
+    )
+
+
 #: The largest kept blocks of each rule that ``block(largest=...)`` reports.
 LARGEST_BLOCKS = 3
 
@@ -516,25 +582,43 @@ class _RuleBlocks:
     largest: list[dict[str, Any]]  # its largest kept blocks: {rule, pairs, key shape}
 
 
+def _right_blocks(sizes: pl.DataFrame, right: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The right rows ``{idx, key}`` in a block a left record has (in their order), and the
+    blocks both sides have, ``{key, pairs, others}`` (``sizes``: the left's ``{key, n}``)."""
+    rows = right.filter(pl.col("key").is_in(sizes.get_column("key").implode()))
+    rsizes = rows.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n_r"))
+    blocks = sizes.join(rsizes, on="key", how="inner").select(
+        "key", (pl.col("n") * pl.col("n_r")).alias("pairs"), pl.col("n_r").alias("others")
+    )
+    return rows, blocks
+
+
 def _rule_blocks(
     coded: dict[str, _Coded], n_left: int, n_right: int | None, rule: BlockingRule
 ) -> _RuleBlocks:
     """Block the rule's records, apply max_block_size and max_pairs (before any pair join)."""
-    lk, rk = _rule_keys(coded, rule, n_left, n_right)
-    sizes = lk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n"))
-    if rk is None:
+    rk: pl.DataFrame | None = None
+    if n_right is None:  # dedupe: one side, each block's pairs within it
+        lk, _ = _rule_keys(coded, rule, n_left, None)
+        sizes = lk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n"))
         blocks = sizes.select(
             "key",
             (pl.col("n") * (pl.col("n") - 1) // 2).alias("pairs"),
             (pl.col("n") - 1).alias("others"),
         )
     else:
+        cols = [coded[c] for c in rule.columns]
+        spans = [c.values.len() for c in cols]
+        rk = packed_rows([(c.right, c.right_is_list) for c in cols], spans, n_right)
+        if rk is None:  # two list columns, or keys renumbered across both sides: the frames
+            lk, both = _rule_keys(coded, rule, n_left, n_right)
+            assert both is not None  # (n_right given: a right side)
+            rk = both.select("idx", "key")
+        else:  # the left's rows as frames: their codes name the blocks (_decode)
+            lk, _ = _rule_keys(coded, rule, n_left, None)
+        sizes = lk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n"))
         # only keys that left records have can block: far fewer right rows to count and join
-        rk = rk.select("idx", "key").filter(pl.col("key").is_in(sizes.get_column("key").implode()))
-        rsizes = rk.group_by("key").agg(pl.len().cast(pl.UInt64).alias("n_r"))
-        blocks = sizes.join(rsizes, on="key", how="inner").select(
-            "key", (pl.col("n") * pl.col("n_r")).alias("pairs"), pl.col("n_r").alias("others")
-        )
+        rk, blocks = _right_blocks(sizes, rk)
     limits = [
         (
             pl.col("pairs") > rule.max_block_size,

@@ -784,3 +784,83 @@ def test_value_codes_are_the_positions_a_join_gives(case, span) -> None:
     )
     assert got.dtype == pl.UInt32
     assert got.to_list() == want.to_list()
+
+
+_CODE = st.one_of(st.none(), st.integers(0, 3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(0, 12),
+    spans=st.lists(st.integers(0, 4), min_size=1, max_size=3),
+    list_at=st.one_of(st.none(), st.integers(0, 2)),
+)
+def test_packed_rows_are_the_rule_rows_packed(data, n, spans, list_at) -> None:
+    """A rule's rows and packed keys in numpy (:func:`packed_rows`) are those of the code
+    frames (``_rule_rows`` then ``_pack``): the same rows in the same order, the same keys."""
+    coded = []
+    for i, span in enumerate(spans):
+        code = st.one_of(st.none(), st.integers(0, max(0, span - 1))) if span else st.none()
+        if i == list_at:  # a list column's rows: records in order, distinct codes, no null
+            element = st.lists(st.integers(0, max(0, span - 1)), max_size=3, unique=True)
+            per = data.draw(st.lists(element if span else st.just([]), min_size=n, max_size=n))
+            frame = pl.DataFrame(
+                {
+                    "idx": [r for r, codes in enumerate(per) for _ in codes],
+                    "code": [c for codes in per for c in codes],
+                },
+                schema={"idx": pl.UInt32, "code": pl.UInt32},
+            )
+        else:
+            codes = data.draw(st.lists(code, min_size=n, max_size=n))
+            frame = pl.DataFrame(
+                {"idx": range(n), "code": codes}, schema={"idx": pl.UInt32, "code": pl.UInt32}
+            )
+        coded.append((frame, i == list_at))
+    got = blocking.packed_rows(coded, spans, n)
+    assert got is not None
+    want = blocking._pack([blocking._rule_rows(coded, n)], spans)[0].select("idx", "key")
+    assert got.schema == want.schema
+    assert got.rows() == want.rows()
+
+
+def test_packed_rows_leave_two_list_columns_and_overflowing_keys_to_the_frames() -> None:
+    rows = pl.DataFrame({"idx": [0], "code": [0]}, schema={"idx": pl.UInt32, "code": pl.UInt32})
+    assert blocking.packed_rows([(rows, True), (rows, True)], [1, 1], 1) is None
+    assert blocking.packed_rows([(rows, False), (rows, False)], [2**40, 2**30], 1) is None
+    assert blocking.packed_rows([(rows, False), (rows, False)], [2**32, 2**32], 1) is not None
+
+
+_RECORD_LISTS = st.lists(
+    st.one_of(st.none(), st.lists(st.one_of(st.none(), st.sampled_from("pqrs")), max_size=7)),
+    max_size=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lists=_RECORD_LISTS, limit=st.sampled_from([16, 2]))
+def test_list_codes_are_the_distinct_elements_codes_of_each_record(lists, limit) -> None:
+    """A list column of strings coded before it is exploded (:func:`_list_codes`), its
+    repeats within a record dropped by comparing neighbours (or, lists longer than
+    ``SHIFT_LIMIT``, by a sort): each record's distinct coded elements, first kept, in
+    record order, as the exploded strings' codes give them."""
+    values = pl.Series(["q", "p", "s"])  # "r": a value no left record has (no code)
+    column = pl.Series("t", lists, dtype=pl.List(pl.Utf8))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocking, "SHIFT_LIMIT", limit)
+        got = blocking._list_codes(column, values)
+    want = [
+        (i, code)
+        for i, items in enumerate(lists)
+        for code in dict.fromkeys(
+            values.to_list().index(e) for e in (items or []) if e in values.to_list()
+        )
+    ]
+    assert got.schema == {"idx": pl.UInt32, "code": pl.UInt32}
+    coded = [[e for e in items or [] if e in values.to_list()] for items in lists]
+    longest = max(map(len, coded), default=0)  # a record's rows, repeats included
+    if longest <= limit:  # the first of each, in order
+        assert got.rows() == want
+    else:  # by a sort: ordered by record, then code
+        assert got.rows() == sorted(want)
