@@ -547,7 +547,9 @@ class Linker:
         if pending is None:
             return pairs, gammas, model  # type: ignore[return-value]
         with stages("train"):
-            trained = train(left, right, pairs, gammas, s.comparisons, s, pending.result())
+            trained = train(
+                left, right, pairs, gammas, s.comparisons, s, pending.result(), engine.map
+            )
         return pairs, gammas, trained
 
     def _decide(

@@ -163,10 +163,10 @@ def household_comparison(hc: HouseholdContextSettings) -> Comparison:
 
 
 #: Integer keys of the rule's values per record of each side (:func:`rule_keys`).
-_Keys = tuple[np.ndarray, np.ndarray]
+HintKeys = tuple[np.ndarray, np.ndarray]
 
 
-def hint_keys(left: pl.DataFrame, right: pl.DataFrame, column: str) -> _Keys:
+def hint_keys(left: pl.DataFrame, right: pl.DataFrame, column: str) -> HintKeys:
     """:func:`rule_keys` of the one hint column: per record of each side an integer key, equal
     for a partner record and a registry record iff both have the same non-null hint; -1 for a
     partner record without one, -2 for a registry record without one or with a hint no
@@ -256,10 +256,11 @@ def household_pairs(
     right: pl.DataFrame,
     pairs: pl.DataFrame,
     settings: HouseholdContextSettings,
+    keys: HintKeys,
 ) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
     """The household rule's extra pairs and the household comparison's gammas of the
-    proposed pairs and of the extra ones, the hints encoded once for all (frames with the
-    hint column, see :func:`with_hints`).
+    proposed pairs and of the extra ones (frames with the hint column, see
+    :func:`with_hints`; ``keys``: their :func:`hint_keys`, encoded once for all).
 
     Returns:
         ``(extra, gamma of pairs, gamma of extra)``: ``extra_pairs(left, right, pairs,
@@ -267,7 +268,6 @@ def household_pairs(
         household_comparison(settings))``.
     """
     comparison = household_comparison(settings)
-    keys = hint_keys(left, right, settings.hint_column)
     # the proposed pairs' levels first: their "same" level (1) is where the two sides have the
     # same key, the only pairs the extra ones are checked against
     (old_gamma,) = _household_gammas(right, [pairs], comparison, keys)
@@ -292,7 +292,7 @@ _NULL = -3
 
 
 def _household_gammas(
-    right: pl.DataFrame, pair_frames: Sequence[pl.DataFrame], comparison: Comparison, keys: _Keys
+    right: pl.DataFrame, pair_frames: Sequence[pl.DataFrame], comparison: Comparison, keys: HintKeys
 ) -> list[pl.Series]:
     """:func:`household_gammas_of` with the hints as integer keys (equal key <=> equal
     non-null value, see :func:`rule_keys`)."""
@@ -345,27 +345,28 @@ def gate_household(
     )
 
 
-def household_u(left: pl.DataFrame, right: pl.DataFrame, hint_column: str) -> tuple[float, float]:
+def household_u(keys: HintKeys, right_hinted: int) -> tuple[float, float]:
     """u of the household comparison, levels (different, same), in closed form.
 
     Among record pairs with a hint on both sides (the others are "missing"), the share with
     the same value is ``Σ_h nl_h · nr_h / (NL · NR)`` over hint values h; random pairs are
     non-matches (as for :func:`registry_link.train.training.estimate_u`). A share of 0 is floored
     at half a pair, as unseen levels are in training.
+
+    Args:
+        keys: the hint column's :func:`hint_keys` (the partner records' hints numbered, each
+            registry record's the same number, or negative without one or with one no partner
+            record has: those count in NR only).
+        right_hinted: NR, the registry records with a hint.
     """
-    lh = left.get_column(hint_column).drop_nulls()
-    rh = right.get_column(hint_column).drop_nulls()
-    n_pairs = float(lh.len()) * float(rh.len())
+    lk, rk = keys
+    n_pairs = float(np.count_nonzero(lk >= 0)) * float(right_hinted)
     if n_pairs == 0:
         return (0.5, 0.5)
-    lc = lh.alias("h").value_counts(name="nl")
-    # only the registry's hints the partner side has count (inner join below)
-    rc = rh.filter(rh.is_in(lc.get_column("h").implode())).alias("h").value_counts(name="nr")
-    same = float(
-        lc.join(rc, on="h", how="inner")
-        .select((pl.col("nl").cast(pl.Float64) * pl.col("nr").cast(pl.Float64)).sum())
-        .item()
-    )
+    distinct = int(lk.max()) + 1
+    nl = np.bincount(lk[lk >= 0], minlength=distinct).astype(np.float64)
+    nr = np.bincount(rk[rk >= 0], minlength=distinct).astype(np.float64)
+    same = float(np.dot(nl, nr))  # (whole numbers below 2**53: exact in any order)
     same = min(max(same, 0.5), n_pairs - 0.5) if n_pairs > 1 else 0.5
     return (1.0 - same / n_pairs, same / n_pairs)
 

@@ -15,6 +15,7 @@ import polars as pl
 from registry_link.compare import CompareEngine
 from registry_link.households.context import (
     gate_household,
+    hint_keys,
     household_comparison,
     household_pairs,
     household_u,
@@ -66,9 +67,10 @@ def household_pass(
     """
     left, right = engine.left, engine.right
     left_h, right_h = with_hints(left, right, links, settings.hint_column)
-    # the extra pairs and the household levels of the first pass's pairs and of the new ones
-    # (the hints are encoded once)
-    new, old_hh, new_hh = household_pairs(left_h, right_h, pairs, settings)
+    # the extra pairs, the household levels of the first pass's pairs and of the new ones,
+    # and the comparison's u, from the hints encoded once
+    keys = hint_keys(left_h, right_h, settings.hint_column)
+    new, old_hh, new_hh = household_pairs(left_h, right_h, pairs, settings, keys)
     comp = household_comparison(settings)
     # the hint column is not among the comparisons' columns: the engine compares the extra
     # pairs over the records it has
@@ -89,7 +91,7 @@ def household_pass(
                 ],
                 how="vertical",
             ),
-            household_u(left_h, right_h, settings.hint_column),
+            household_u(keys, right_h.height - right_h[settings.hint_column].null_count()),
             pair_space(left.height, right.height),
             training,
             info={

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from registry_link.block.candidates import BlockingRule, value_codes
+from registry_link.block.candidates import BlockingRule, MapEach, in_order, value_codes
 from registry_link.compare import CompareEngine, Comparison
 from registry_link.errors import LinkageError
 from registry_link.model import ModelSettings, TrainedModel, TrainingSettings
@@ -409,20 +409,18 @@ def _session_patterns(
     pairs: pl.DataFrame,
     gammas: pl.DataFrame,
     comparisons: Sequence[Comparison],
-    rules: Sequence[BlockingRule],
-) -> list[_Session]:
-    """Per EM rule: the pairs satisfying it and their patterns over the comparisons it frees."""
-    out: list[_Session] = []
-    for rule in rules:
-        used = set(rule.columns)
-        free = tuple(c for c in comparisons if not used.intersection(c.columns))
-        mask = rule_mask(left, right, pairs, rule)
-        n = int(mask.sum())
-        patterns = None
-        if n and free:
-            patterns = pattern_counts(gammas.select([c.output_column for c in free]).filter(mask))
-        out.append(_Session(rule.name, n, free, patterns))
-    return out
+    rule: BlockingRule,
+) -> _Session:
+    """One EM rule's session: the pairs satisfying it and their patterns over the comparisons
+    it frees."""
+    used = set(rule.columns)
+    free = tuple(c for c in comparisons if not used.intersection(c.columns))
+    mask = rule_mask(left, right, pairs, rule)
+    n = int(mask.sum())
+    patterns = None
+    if n and free:
+        patterns = pattern_counts(gammas.select([c.output_column for c in free]).filter(mask))
+    return _Session(rule.name, n, free, patterns)
 
 
 def _sessions(
@@ -461,6 +459,7 @@ def train(
     comparisons: Sequence[Comparison],
     settings: ModelSettings,
     pair_free: PairFreeEstimates,
+    map_each: MapEach[Any, Any] = in_order,
 ) -> TrainedModel:
     """Train the model on candidate pairs (unsupervised).
 
@@ -473,6 +472,9 @@ def train(
         settings: the model settings (blocking rules for the EM sessions, training settings).
         pair_free: :func:`pair_free_estimates` of the same records, comparisons and training
             settings (u, term frequencies, fingerprints).
+        map_each: runs the EM sessions' pair masks and patterns and all pairs' patterns, each
+            independent of the others (:data:`~registry_link.block.candidates.MapEach`; in a
+            link the engine's ``map``, one a core): the same model whichever it is.
 
     Returns:
         The trained model (see the module docs for the method).
@@ -501,8 +503,17 @@ def train(
             f"the pair-free estimates were made for comparisons {list(pair_free.comparisons)}, "
             f"not {list(names)}; compute them with pair_free_estimates() for these comparisons"
         )
-    prepared = _session_patterns(left, r_frame, pairs, gammas, comparisons, settings.em_rules())
-    all_patterns = pattern_counts(gammas.select([c.output_column for c in comparisons]))
+    # each EM rule's session (its pairs' mask: most of train's work) and all pairs' patterns
+    rules = settings.em_rules()
+
+    def prepare(rule: BlockingRule | None) -> _Session | pl.DataFrame:
+        if rule is None:
+            return pattern_counts(gammas.select([c.output_column for c in comparisons]))
+        return _session_patterns(left, r_frame, pairs, gammas, comparisons, rule)
+
+    done = map_each(prepare, [*rules, None])
+    prepared = [session for session in done if isinstance(session, _Session)]
+    (all_patterns,) = [patterns for patterns in done if isinstance(patterns, pl.DataFrame)]
     never_observed = unobserved(gammas, comparisons)
     free = pair_free
     u = free.u
@@ -584,7 +595,9 @@ def train_on(engine: CompareEngine, pairs: pl.DataFrame, settings: ModelSettings
     finally:
         pair_free = pending.result()  # (its error first, as when it ran first)
     right = None if engine.dedupe else engine.right
-    return train(engine.left, right, pairs, gammas, engine.comparisons, settings, pair_free)
+    return train(
+        engine.left, right, pairs, gammas, engine.comparisons, settings, pair_free, engine.map
+    )
 
 
 def extend_model(

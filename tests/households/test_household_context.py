@@ -224,7 +224,8 @@ def test_household_pairs_are_the_extra_pairs_and_both_frames_gammas(
     """The hints encoded once: the same extra pairs and household levels as extra_pairs and
     household_gammas_of, each encoding them on its own."""
     left, right, existing = _hinted_frames(lh, rh, data)
-    new, old_gamma, new_gamma = household_pairs(left, right, existing, HC)
+    keys = hint_keys(left, right, HC.hint_column)
+    new, old_gamma, new_gamma = household_pairs(left, right, existing, HC, keys)
     assert new.equals(extra_pairs(left, right, existing, household_rule(HC)))
     want = household_gammas_of(left, right, [existing, new], household_comparison(HC))
     assert old_gamma.equals(want[0]) and new_gamma.equals(want[1])
@@ -251,13 +252,17 @@ def test_household_comparison_levels() -> None:
 @given(
     st.lists(st.sampled_from(["A", "B", "C", None]), min_size=1, max_size=12),
     st.lists(st.sampled_from(["A", "B", "D", None]), min_size=1, max_size=12),
+    st.booleans(),
 )
 def test_household_u_is_the_share_of_equal_hints_among_pairs(
-    lh: list[str | None], rh: list[str | None]
+    lh: list[str | None], rh: list[str | None], categorical: bool
 ) -> None:
-    left = pl.DataFrame({"h": lh}, schema={"h": pl.Utf8})
-    right = pl.DataFrame({"h": rh}, schema={"h": pl.Utf8})
-    u_diff, u_same = household_u(left, right, "h")
+    """From the hints' integer keys (strings or ``Categorical``): the share of the pairs of
+    hinted records whose hints are equal, counted here pair by pair."""
+    dtype = pl.Categorical if categorical else pl.Utf8
+    left = pl.DataFrame({"h": lh}, schema={"h": pl.Utf8}).cast({"h": dtype})
+    right = pl.DataFrame({"h": rh}, schema={"h": pl.Utf8}).cast({"h": dtype})
+    u_diff, u_same = household_u(hint_keys(left, right, "h"), sum(x is not None for x in rh))
     assert u_diff + u_same == pytest.approx(1.0)
     lv = [x for x in lh if x is not None]
     rv = [x for x in rh if x is not None]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_link.block.candidates import BlockingRule, block
+from registry_link.block.candidates import BlockingRule, block, in_order
 from registry_link.compare import CompareEngine, compare
 from registry_link.errors import ConfigError, LinkageError
 from registry_link.model import TrainedModel, load_model, save_model, settings_from_dict
@@ -461,12 +463,34 @@ def retrain(linked: dict, **options: Any) -> TrainedModel:
         settings.comparisons,
         settings,
         options.get("pair_free", linked["free"]),
+        options.get("map_each", in_order),
     )
 
 
 def test_training_is_deterministic(linked: dict) -> None:
     again = retrain(linked)
     assert again.params == linked["model"].params
+
+
+def test_training_on_threads_trains_the_same_model(linked: dict) -> None:
+    """The sessions' masks and patterns and all pairs' patterns through a map of two threads,
+    or run last one first: the same model and the same session log, in the rules' order."""
+
+    def on_threads(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        with ThreadPoolExecutor(2) as pool:
+            return list(pool.map(fn, items))
+
+    def backwards(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        work = list(items)
+        return [fn(item) for item in reversed(work)][::-1]
+
+    keep = ("trained_at",)
+    for map_each in (on_threads, backwards):
+        again = retrain(linked, map_each=map_each)
+        assert again.params == linked["model"].params
+        assert {k: v for k, v in again.training.items() if k not in keep} == {
+            k: v for k, v in linked["model"].training.items() if k not in keep
+        }
 
 
 def test_pair_free_estimates_made_beforehand_train_the_same_model(linked: dict) -> None:
