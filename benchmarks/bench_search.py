@@ -25,7 +25,10 @@ Everything runs in this process, bounded in count; the machine's load is reporte
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import gc
+import json
 import os
 import statistics
 import sys
@@ -57,6 +60,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--data-dir", type=Path, default=HERE / "data")
     p.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="after the warm-up, keep the garbage collector off the heap as `registry-link "
+        "serve` does (registry_link.service.heap.FrozenHeap: freeze, and again after each "
+        "full collection)",
+    )
+    p.add_argument(
+        "--model-cache",
+        type=Path,
+        default=None,
+        help="load the trained model from this file if it exists, else train and save it "
+        "there (paired runs of one data set: the same model, no training each time)",
+    )
+    p.add_argument(
+        "--answers",
+        type=Path,
+        default=None,
+        help="write every single search's answer (raw records first, then again) here, one "
+        "JSON line each: two runs' files are equal when the answers are",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -77,9 +101,31 @@ def _rss_gb() -> float:
 _CPU: dict[int, list[float]] = {}
 
 
+class _FullCollections:
+    """Python's full (generation-2) garbage collections counted, with their CPU time."""
+
+    def __init__(self) -> None:
+        self.count, self.cpu, self._started = 0, 0.0, 0.0
+        gc.callbacks.append(self._seen)
+
+    def _seen(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.count += 1
+            self.cpu += time.process_time() - self._started
+
+
+_GC = _FullCollections()
+
+
 def _latencies(fn: Any, items: list[Any]) -> list[float]:
-    """Seconds (wall clock) per call of ``fn(item)``; the CPU seconds go to ``_CPU``."""
+    """Seconds (wall clock) per call of ``fn(item)``; the CPU seconds go to ``_CPU``, the
+    full garbage collections during the calls (count, CPU ms) to ``_GCS``."""
     out, cpu = [], []
+    count, gc_cpu = _GC.count, _GC.cpu
     for item in items:
         c = time.process_time()
         t = time.perf_counter()
@@ -87,7 +133,12 @@ def _latencies(fn: Any, items: list[Any]) -> list[float]:
         out.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     _CPU[id(fn)] = cpu
+    _GCS[id(fn)] = (_GC.count - count, 1000 * (_GC.cpu - gc_cpu))
     return out
+
+
+#: Full garbage collections during the calls of the last :func:`_latencies` (count, CPU ms).
+_GCS: dict[int, tuple[int, float]] = {}
 
 
 def _summary(
@@ -111,7 +162,12 @@ def _summary(
 def _timed(fn: Any, items: list[Any], per_call: int = 1) -> dict[str, float]:
     """:func:`_summary` of ``fn`` over ``items``: wall clock and CPU time."""
     seconds = _latencies(fn, items)
-    return _summary(seconds, per_call, _CPU.pop(id(fn)))
+    full, full_ms = _GCS.pop(id(fn))
+    return {
+        **_summary(seconds, per_call, _CPU.pop(id(fn))),
+        "full_gcs": full,
+        "full_gc_ms": full_ms,
+    }
 
 
 def _queries(paths: Any, n: int) -> list[tuple[dict[str, object], Any]]:
@@ -202,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and write its markdown."""
     args = parse_args(argv)
     from registry_link import Linker, load_standardised
-    from registry_link.model import load_model_config
+    from registry_link.model import load_model, load_model_config, save_model
 
     model_config = REPO / "configs" / "model.yaml"
     load0 = os.getloadavg()
@@ -216,7 +272,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"standardised {std_s:.1f} s", file=sys.stderr)
     linker = Linker(load_model_config(model_config))
     t = time.perf_counter()
-    model = linker.train(registry, partners)
+    if args.model_cache is not None and args.model_cache.exists():
+        model = load_model(args.model_cache)
+    else:
+        model = linker.train(registry, partners)
+        if args.model_cache is not None:
+            save_model(model, args.model_cache)
     train_s = time.perf_counter() - t
     print(f"trained {train_s:.1f} s", file=sys.stderr)
     rss_before = _rss_gb()
@@ -232,11 +293,26 @@ def main(argv: list[str] | None = None) -> None:
     warm = queries[: min(20, len(queries))]
     for record, settings in warm:  # first calls build polars' caches
         index.search(record, settings=settings)
-    single = _timed(lambda q: index.search(q[0], settings=q[1]), queries)
+    if args.gc_freeze:
+        from registry_link.service.heap import FrozenHeap
+
+        heap = FrozenHeap()
+        heap.freeze()
+        heap.watch()
+    answers: list[Any] = []
+
+    def search(q: tuple[dict[str, object], Any]) -> None:
+        answers.append(index.search(q[0], settings=q[1]))
+
+    single = _timed(search, queries)
     print(f"search {single}", file=sys.stderr)
     # the same raw records again: every part of each record seen (standardised from the memo)
-    single_again = _timed(lambda q: index.search(q[0], settings=q[1]), queries)
+    single_again = _timed(search, queries)
     print(f"search again {single_again}", file=sys.stderr)
+    if args.answers is not None:
+        with args.answers.open("w", encoding="utf-8") as out:
+            for answer in answers:
+                out.write(json.dumps(dataclasses.asdict(answer), default=str) + "\n")
     std_queries = pl.concat([p.frame for p in partners]).head(len(queries))
     frames = [std_queries.slice(i, 1) for i in range(std_queries.height)]
     standardised = _timed(lambda f: index.search_frame(f), frames)
@@ -298,6 +374,7 @@ def write_report(args: argparse.Namespace, **r: Any) -> None:
     s, f, m, sp = r["single"], r["standardised"], r["many"], r["splink"]
     a, sa = r["again"], r["single_again"]
     rss_before, rss_after, peak = r["rss"]
+    policy = "heap frozen after the warm-up (`--gc-freeze`)" if args.gc_freeze else "gc as is"
     load0, load1 = r["load"]
     lines = [
         f"# Registry index: single-record search ({dt.date.today().isoformat()})",
@@ -359,6 +436,10 @@ def write_report(args: argparse.Namespace, **r: Any) -> None:
         f"CPU second) | {m['cpu_p50_ms']:.1f} | {m['cpu_p99_ms']:.1f} | {m['cpu_per_s']:.1f} |",
         "",
         f"Helper values kept across searches (the index's memo) at the end: {r['memo']:,}.",
+        "",
+        f"Full garbage collections (count, CPU ms in all): first searches {s['full_gcs']} / "
+        f"{s['full_gc_ms']:.0f}, again {sa['full_gcs']} / {sa['full_gc_ms']:.0f}; "
+        f"{policy}.",
     ]
     if sp is not None:
         q = sp["search"]

@@ -104,7 +104,47 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="serve's --search-batch values, comma-separated: one server per value, same "
         "requests (e.g. 1,64 compares searching each alone with coalescing)",
     )
+    p.add_argument(
+        "--gc-freeze",
+        default="on",
+        help="serve's garbage-collector setting, comma-separated on/off: one server per value "
+        "and search batch, same requests (on: serve's default; off: --no-gc-freeze). Each "
+        "server's full collections are counted per phase (a sitecustomize of the run's "
+        "own on the server's PYTHONPATH logs them)",
+    )
+    p.add_argument(
+        "--model-cache",
+        type=Path,
+        default=None,
+        help="the trained model: loaded from this file if it exists, else trained and saved "
+        "there (paired runs of one data set: the same model, no training each time)",
+    )
     return p.parse_args(argv)
+
+
+#: The server's sitecustomize: each full (generation-2) garbage collection's CPU ms, a line
+#: each, appended to the file named by ``RL_BENCH_GC_LOG``.
+_GC_LOGGER = """
+import gc, os, time
+_path, _started = os.environ["RL_BENCH_GC_LOG"], [0.0]
+def _seen(phase, info):
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _started[0] = time.process_time()
+        return
+    with open(_path, "a") as out:
+        out.write(f"{1000 * (time.process_time() - _started[0]):.1f}\\n")
+gc.callbacks.append(_seen)
+"""
+
+
+def _full_collections(log: Path) -> tuple[int, float]:
+    """The full collections the server logged so far: count, CPU ms in all."""
+    if not log.exists():
+        return 0, 0.0
+    ms = [float(line) for line in log.read_text().split()]
+    return len(ms), sum(ms)
 
 
 def _free_port() -> int:
@@ -129,11 +169,18 @@ def _steal_ticks() -> int:
 
 
 def _phase(
-    base: str, key: str, bodies: list[dict[str, Any]], clients: int, seconds: float, server: Any
+    base: str,
+    key: str,
+    bodies: list[dict[str, Any]],
+    clients: int,
+    seconds: float,
+    server: Any,
+    gc_log: Path,
 ) -> dict[str, Any]:
     """One load phase: latencies of the envelopes (p50/p99), searches (queries) per second,
-    statuses, and the server's CPU ms per search, with the load average at its end and the
-    steal during it (% of two cores)."""
+    statuses, and the server's CPU ms per search and full garbage collections, with the load
+    average at its end and the steal during it (% of two cores)."""
+    full, full_ms = _full_collections(gc_log)
     cpu = server.cpu_times()
     steal, started = _steal_ticks(), time.perf_counter()
     latencies, statuses, wall = asyncio.run(_load(base, key, bodies, clients, seconds))
@@ -143,8 +190,11 @@ def _phase(
     used = (after.user - cpu.user) + (after.system - cpu.system)
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     stolen = (_steal_ticks() - steal) / ticks / max(time.perf_counter() - started, 1e-9)
+    full_after, full_ms_after = _full_collections(gc_log)
     return {
         **_summary(latencies, wall),
+        "full_gcs": full_after - full,
+        "full_gc_ms": full_ms_after - full_ms,
         "per_envelope": per_envelope,
         "searches_per_s": searches / wall,
         "statuses": statuses,
@@ -245,8 +295,10 @@ def _serve_and_load(
     bodies: list[dict[str, Any]],
     batched: list[dict[str, Any]],
     batch: int,
+    gc_freeze: str,
 ) -> dict[str, Any]:
-    """Start ``registry-link serve --search-batch batch``, load it, stop it: its figures."""
+    """Start ``registry-link serve --search-batch batch`` (``--no-gc-freeze`` when
+    ``gc_freeze`` is off), load it, stop it: its figures."""
     import httpx
     import psutil
 
@@ -256,6 +308,15 @@ def _serve_and_load(
     if args.server_log is not None:
         log = args.server_log.with_name(f"{args.server_log.stem}-{batch}{args.server_log.suffix}")
         log = log.open("w", encoding="utf-8")
+    site = work / f"gc-site-{batch}-{gc_freeze}"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_GC_LOGGER, encoding="utf-8")
+    gc_log = site / "full-collections.txt"
+    env = {
+        **os.environ,
+        "RL_BENCH_GC_LOG": str(gc_log),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+    }
     started = time.perf_counter()
     server = subprocess.Popen(
         [
@@ -277,7 +338,9 @@ def _serve_and_load(
             str(batch),
             "--jobs-dir",
             str(work / "jobs"),
+            *(["--no-gc-freeze"] if gc_freeze == "off" else []),
         ],
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -295,17 +358,21 @@ def _serve_and_load(
             raise SystemExit("the server did not become ready")
         process = psutil.Process(server.pid)
         rss_gb = process.memory_info().rss / 1e9
+        start_gcs = _full_collections(gc_log)
         first, rest = bodies[: args.single], bodies[args.single :]
         phases = [
-            ("1 client, first search", _phase(base, key, first, 1, args.seconds, process)),
-            ("1 client, same records again", _phase(base, key, first, 1, args.seconds, process)),
+            ("1 client, first search", _phase(base, key, first, 1, args.seconds, process, gc_log)),
+            (
+                "1 client, same records again",
+                _phase(base, key, first, 1, args.seconds, process, gc_log),
+            ),
             (
                 f"{args.clients} clients, first search",
-                _phase(base, key, rest, args.clients, args.seconds, process),
+                _phase(base, key, rest, args.clients, args.seconds, process, gc_log),
             ),
             (
                 f"{args.clients} clients, same records again",
-                _phase(base, key, rest, args.clients, args.seconds, process),
+                _phase(base, key, rest, args.clients, args.seconds, process, gc_log),
             ),
         ]
         if batched:
@@ -313,11 +380,11 @@ def _serve_and_load(
                 (
                     f"{args.clients} clients, {args.per_envelope} queries an envelope, "
                     "first search",
-                    _phase(base, key, batched, args.clients, args.seconds, process),
+                    _phase(base, key, batched, args.clients, args.seconds, process, gc_log),
                 ),
                 (
                     f"{args.clients} clients, {args.per_envelope} queries an envelope, again",
-                    _phase(base, key, batched, args.clients, args.seconds, process),
+                    _phase(base, key, batched, args.clients, args.seconds, process, gc_log),
                 ),
             ]
         rss_after = process.memory_info().rss / 1e9
@@ -327,6 +394,8 @@ def _serve_and_load(
         if log is not subprocess.DEVNULL:
             log.close()
     return {
+        "gc_freeze": gc_freeze,
+        "start_gcs": start_gcs,
         "batch": batch,
         "ready_s": ready_s,
         "rss_gb": rss_gb,
@@ -361,11 +430,16 @@ def main(argv: list[str] | None = None) -> None:
             out_dir=work,
         )
         t = time.perf_counter()
-        registry, lists = load_job_inputs(job, paths.registry_config)
-        model = Linker.from_config(job.model_config).train(registry, lists)
-        save_model(model, work / "model.json")
+        if args.model_cache is not None and args.model_cache.exists():
+            shutil.copyfile(args.model_cache, work / "model.json")
+        else:
+            registry, lists = load_job_inputs(job, paths.registry_config)
+            model = Linker.from_config(job.model_config).train(registry, lists)
+            save_model(model, work / "model.json")
+            del registry, lists
+            if args.model_cache is not None:
+                shutil.copyfile(work / "model.json", args.model_cache)
         train_s = time.perf_counter() - t
-        del registry, lists
         print(f"model trained in {train_s:.0f} s", file=sys.stderr)
         db = f"sqlite:///{work / 'service.db'}"
         cli = [str(Path(sys.executable).parent / "registry-link")]
@@ -395,8 +469,11 @@ def main(argv: list[str] | None = None) -> None:
             _envelope(len(alone) + n, *grouped[i : i + step])
             for n, i in enumerate(range(0, len(grouped) - step + 1, step))
         ]
-        for batch in batches:
-            runs.append(_serve_and_load(args, cli, paths, work, db, key, bodies, batched, batch))
+        for freeze in args.gc_freeze.split(","):
+            for batch in batches:
+                runs.append(
+                    _serve_and_load(args, cli, paths, work, db, key, bodies, batched, batch, freeze)
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = [
@@ -404,7 +481,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"`benchmarks/bench_service.py --registry {args.registry} --single {args.single} "
         f"--requests {args.requests} --clients {args.clients} --batched {args.batched} "
-        f"--per-envelope {args.per_envelope} --search-batch {args.search_batch}`: "
+        f"--per-envelope {args.per_envelope} --search-batch {args.search_batch} "
+        f"--gc-freeze {args.gc_freeze}`: "
         f"`registry-link serve` on 127.0.0.1 (one process; one server per `--search-batch` "
         f"value, the same requests), the load generator in another; {os.cpu_count()} cores, "
         f"load average before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (shared).",
@@ -413,21 +491,24 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for run in runs:
         lines.append(
-            f"- `--search-batch {run['batch']}`: start-up (process start to `GET /ready` 200, "
-            f"index built) {run['ready_s']:.1f} s; server RSS {run['rss_gb']:.2f} GB after "
-            f"start, {run['rss_after']:.2f} GB after the load"
+            f"- `--search-batch {run['batch']}`, gc freeze {run['gc_freeze']}: start-up "
+            f"(process start to `GET /ready` 200, index built) {run['ready_s']:.1f} s "
+            f"({run['start_gcs'][0]} full garbage collections, {run['start_gcs'][1]:.0f} ms); "
+            f"server RSS {run['rss_gb']:.2f} GB after start, {run['rss_after']:.2f} GB after "
+            "the load"
         )
     lines += [
         "",
-        "| search batch | phase | envelopes | p50 ms | p99 ms | searches/s | server CPU ms "
-        "per search | load at end | steal % | statuses |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| search batch | gc freeze | phase | envelopes | p50 ms | p99 ms | searches/s | "
+        "server CPU ms per search | full gcs (ms) | load at end | steal % | statuses |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for run in runs:
         for name, phase in run["phases"]:
             lines.append(
-                f"| {run['batch']} | {name} | {phase['n']} | {phase['p50_ms']:.1f} | "
-                f"{phase['p99_ms']:.1f} | {phase['searches_per_s']:.0f} | {phase['cpu_ms']:.1f} | "
+                f"| {run['batch']} | {run['gc_freeze']} | {name} | {phase['n']} | "
+                f"{phase['p50_ms']:.1f} | {phase['p99_ms']:.1f} | {phase['searches_per_s']:.0f} | "
+                f"{phase['cpu_ms']:.1f} | {phase['full_gcs']} ({phase['full_gc_ms']:.0f}) | "
                 f"{phase['load']:.1f} | {phase['steal_pct']:.1f} | {phase['statuses']} |"
             )
     lines.append("")

@@ -81,6 +81,14 @@ from registry_link.errors import UsageError
     "again: a key revoked (`registry-link keys revoke`), or its scopes changed, takes effect "
     "within this many seconds (0: on the next request, one database read per request).",
 )
+@click.option(
+    "--gc-freeze/--no-gc-freeze",
+    default=True,
+    show_default=True,
+    help="Keep Python's garbage collector off the long-lived heap: what is alive once the "
+    "index is built is frozen (gc.freeze), and again after each later full collection, so "
+    "that no full collection walks the whole index's memos inside a search.",
+)
 def command(
     registry_path: Path,
     registry_config: Path | None,
@@ -96,6 +104,7 @@ def command(
     require_signatures: bool,
     max_signature_seconds: int,
     key_cache_seconds: float,
+    gc_freeze: bool,
 ) -> None:
     """Serve the DCI search API: search the registry by identifier or demographic predicates.
 
@@ -135,6 +144,7 @@ def command(
         require_signatures=require_signatures,
         max_signature_seconds=max_signature_seconds,
         key_cache_seconds=key_cache_seconds,
+        gc_freeze=gc_freeze,
     )
     app = create_app(settings)
     console.print(

@@ -39,7 +39,7 @@ from registry_link.names.keys import (
     key_of_form,
     vowel_codes_of_form,
 )
-from registry_link.names.rewrite import Sub, python_pattern, python_replacement
+from registry_link.names.rewrite import Sub, compiled_pattern, python_replacement
 
 __all__ = ["FormRow", "form_row", "same_name_of", "variant_of"]
 
@@ -82,7 +82,7 @@ def _form_row(form: str, readings: tuple[tuple[str, str, str], ...]) -> FormRow:
         ending = 0
     read: dict[str, tuple[str, str] | None] = {}
     for name, pattern, replacement in readings:
-        text = Sub(pattern, replacement).text(form)
+        text = _reading(pattern, replacement).text(form)
         read[name] = (text, _key(text)) if text != form else None
     starts_l = _search(matcher.STARTS_L_VOWEL, form)
     stripped = without_prefix(form)
@@ -108,8 +108,14 @@ def _key(form: str) -> str:
 
 
 @cache
+def _reading(pattern: str, replacement: str) -> Sub:
+    """A reading's rewrite step, made once per rule (its pattern translated and compiled
+    once, not per form)."""
+    return Sub(pattern, replacement)
+
+
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(python_pattern(pattern))
+    return compiled_pattern(pattern)
 
 
 def _search(pattern: str, text: str) -> bool:

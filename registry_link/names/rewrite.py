@@ -49,6 +49,7 @@ __all__ = [
     "chain_expr",
     "chain_text",
     "compile_chain",
+    "compiled_pattern",
     "python_pattern",
     "python_replacement",
 ]
@@ -133,6 +134,15 @@ def python_pattern(pattern: str) -> str:
     return python
 
 
+@functools.lru_cache(maxsize=4096)
+def compiled_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` (polars' regex syntax) translated (:func:`python_pattern`) and compiled,
+    once per pattern: a step made anew (e.g. a name's readings, one :class:`Sub` per reading
+    and form) does not translate it again, and :mod:`re`'s own cache (512 patterns) is not
+    relied on."""
+    return re.compile(python_pattern(pattern))
+
+
 def python_replacement(replacement: str) -> str:
     """A polars replacement in Python's ``re.sub`` syntax (groups written ``${1}``).
 
@@ -167,7 +177,7 @@ class Sub(Step):
 
     @cached_property
     def _compiled(self) -> tuple[re.Pattern[str], str]:
-        return re.compile(python_pattern(self.pattern)), python_replacement(self.replacement)
+        return compiled_pattern(self.pattern), python_replacement(self.replacement)
 
     def expr(self, e: pl.Expr) -> pl.Expr:
         return e.str.replace_all(self.pattern, self.replacement)

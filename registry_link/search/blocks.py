@@ -129,15 +129,15 @@ def _key_hash_expr(columns: tuple[str, ...]) -> pl.Expr:
     return pl.struct(list(columns)).hash(_SEED).alias("_h")
 
 
-def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]:
+def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame, kept: KeyHashes) -> list[Lookup]:
     """:func:`lookup` of every table in at most one polars call (a search's fixed cost is
     its polars calls): the keys of the rules with a list or ``near`` column are spelt out in
     Python first — one row per list element and per ``near`` bucket (:func:`near_rows`),
     rows with a null key part left out, each key once per record, as :func:`key_hashes`
     explodes them — and stacked under the query's rows; one ``select`` then hashes every
     rule's key on them (a key's hash depends only on its values and their dtypes). The
-    hashes are kept per key (:data:`_HASHES`): when every key of the query was hashed
-    before (a record searched again, common keys), no polars call at all."""
+    hashes are kept per key in ``kept`` (the index's): when every key of the query was
+    hashed before (a record searched again, common keys), no polars call at all."""
     schema = query.schema
     plain = [
         t
@@ -156,10 +156,10 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
     plain_keys = [list(zip(*(values[c] for c in t.rule.key_columns), strict=True)) for t in plain]
     ids = [_key_id(t.rule, dtypes) for t in (*plain, *others)]
     keys = [*plain_keys, *(k for k, _ in spelt)]
-    hashes = _kept_hashes(ids, keys)
+    hashes = kept.found(ids, keys)
     if hashes is None:
         hashes = _hashed(plain, others, spelt, values, dtypes, n)
-        _keep_hashes(ids, keys, hashes)
+        kept.keep(ids, keys, hashes)
     found: dict[str, Lookup] = {}
     for i, t in enumerate(plain):
         whole = np.fromiter((None not in k for k in plain_keys[i]), dtype=bool, count=n)
@@ -171,48 +171,62 @@ def lookup_all(tables: Sequence[RuleTable], query: pl.DataFrame) -> list[Lookup]
     return [found[t.rule.name] for t in tables]
 
 
-#: Key hashes computed by :func:`lookup_all`, by (key columns, their dtypes), then by values
-#: (tuples of plain values: few objects for the garbage collector to follow): at most
-#: :data:`HASHES_KEPT` (past it, new ones are computed, not kept).
-_HASHES: dict[Hashable, dict[tuple[object, ...], int]] = {}
+#: Key hashes an index keeps (:class:`KeyHashes`) by default.
 HASHES_KEPT = 200_000
+
+
+class KeyHashes:
+    """Key hashes computed by :func:`lookup_all`, kept (a registry index holds one, beside
+    its other memos): by what a key's hash depends on besides its values (:func:`_key_id`),
+    then by its values (tuples of plain values: few objects for the garbage collector to
+    follow). At most ``limit`` in all: past it, new ones are computed, not kept.
+
+    Searches of several threads may share one: a hash is a pure function of its key, so a
+    key kept twice keeps the same value; the bound may be passed by a few keys at most.
+    """
+
+    def __init__(self, limit: int = HASHES_KEPT) -> None:
+        self.limit = limit
+        self._by_id: dict[Hashable, dict[tuple[object, ...], int]] = {}
+
+    def __len__(self) -> int:
+        return sum(map(len, list(self._by_id.values())))
+
+    def found(
+        self, ids: Sequence[Hashable], keys: Sequence[Sequence[tuple[object, ...]]]
+    ) -> list[np.ndarray] | None:
+        """Per rule, its keys' kept hashes (0 for a key with a null part: not looked up);
+        None when one is not kept."""
+        out = []
+        for key_id, rule_keys in zip(ids, keys, strict=True):
+            kept = self._by_id.get(key_id, {})
+            hashes = [0 if None in k else kept.get(k) for k in rule_keys]
+            if None in hashes:
+                return None
+            out.append(np.asarray(hashes, dtype=np.uint64))
+        return out
+
+    def keep(
+        self,
+        ids: Sequence[Hashable],
+        keys: Sequence[Sequence[tuple[object, ...]]],
+        hashes: Sequence[np.ndarray],
+    ) -> None:
+        """Keep the hashes of the keys without a null part (up to :attr:`limit`)."""
+        room = self.limit - len(self)
+        for key_id, rule_keys, rule_hashes in zip(ids, keys, hashes, strict=True):
+            kept = self._by_id.setdefault(key_id, {})
+            for k, h in zip(rule_keys, rule_hashes.tolist(), strict=True):
+                if room <= 0:
+                    return
+                if None not in k and k not in kept:
+                    kept[k] = h
+                    room -= 1
 
 
 def _key_id(rule: BlockingRule, dtypes: dict[str, pl.DataType]) -> Hashable:
     """What a key's hash depends on besides its values: its columns' dtypes (and names)."""
     return rule.key_columns, tuple(dtypes[c] for c in rule.key_columns)
-
-
-def _kept_hashes(
-    ids: Sequence[Hashable], keys: Sequence[Sequence[tuple[object, ...]]]
-) -> list[np.ndarray] | None:
-    """Per rule, its keys' kept hashes (0 for a key with a null part: not looked up); None
-    when one is not kept."""
-    out = []
-    for key_id, rule_keys in zip(ids, keys, strict=True):
-        kept = _HASHES.get(key_id, {})
-        found = [0 if None in k else kept.get(k) for k in rule_keys]
-        if None in found:
-            return None
-        out.append(np.asarray(found, dtype=np.uint64))
-    return out
-
-
-def _keep_hashes(
-    ids: Sequence[Hashable],
-    keys: Sequence[Sequence[tuple[object, ...]]],
-    hashes: Sequence[np.ndarray],
-) -> None:
-    """Keep the hashes of the keys without a null part (up to :data:`HASHES_KEPT`)."""
-    room = HASHES_KEPT - sum(map(len, list(_HASHES.values())))
-    for key_id, rule_keys, rule_hashes in zip(ids, keys, hashes, strict=True):
-        kept = _HASHES.setdefault(key_id, {})
-        for k, h in zip(rule_keys, rule_hashes.tolist(), strict=True):
-            if room <= 0:
-                return
-            if None not in k and k not in kept:
-                kept[k] = h
-                room -= 1
 
 
 def _hashed(

@@ -55,6 +55,7 @@ from registry_link.model import ModelSettings, TrainedModel
 from registry_link.schema import DISPLAY_FIELDS, STANDARDISED_SCHEMA
 from registry_link.score.scoring import explain, score_arrays
 from registry_link.search.blocks import (
+    KeyHashes,
     Lookup,
     RuleTable,
     build_table,
@@ -223,6 +224,7 @@ class RegistryIndex:
         self._memos: dict[int, tuple[SourceSettings, PartsMemo]] = {}
         self._compare_memo = ValueMemo()
         self._derived_memo = DerivedMemo()
+        self._key_hashes = KeyHashes()  # (the blocking keys' hashes: lookup_all)
         self._few: dict[tuple[str, ...], FewPairs] = {}
         prepare_python_rules()
         self._snapshot = _Snapshot(
@@ -437,7 +439,7 @@ class RegistryIndex:
     ) -> tuple[np.ndarray, np.ndarray, dict[str, pl.Series]]:
         """Candidate pairs (query rows, registry rows), unique; rows skipped per rule."""
         rules = self.settings.blocking_rules
-        found = lookup_all([snap.tables[rule.name] for rule in rules], left)
+        found = lookup_all([snap.tables[rule.name] for rule in rules], left, self._key_hashes)
         skipped = {
             rule.name: pl.Series(hit.skipped, dtype=pl.UInt32)
             for rule, hit in zip(rules, found, strict=True)

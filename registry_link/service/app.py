@@ -69,6 +69,7 @@ from registry_link.service.dci import (
     search_response_item,
 )
 from registry_link.service.groupcommit import GroupCommit
+from registry_link.service.heap import FrozenHeap
 from registry_link.service.jobs import Job, JobLedger, JobStore, QueueFull
 from registry_link.service.keys import VerifiedKeys
 from registry_link.service.limits import BodySizeLimit, RateLimiter, Receive, Scope, Send
@@ -117,8 +118,10 @@ class IndexHolder:
     to date with the registry updates recorded on its extract
     (:mod:`~registry_link.service.updates`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, heap: FrozenHeap | None = None) -> None:
         self.index: Any | None = None
+        #: The garbage collector's policy once the index is open (None: Python's own).
+        self.heap = heap
         self.error: str | None = None
         self.write_lock = threading.Lock()  # one registry writer at a time
         #: The SHA-256 of the registry extract (what the updates recorded are tied to).
@@ -161,6 +164,9 @@ class IndexHolder:
         """
         self.registry_sha256 = extract_sha256(registry)
         self.replayed = replay_updates(index, sessions, self.registry_sha256)
+        if self.heap is not None:  # (the index and its start-up garbage: frozen, collected)
+            self.heap.freeze()
+            self.heap.watch()
         self.index = index
 
     def ready(self) -> Any:
@@ -368,7 +374,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     state = ServiceState(
         settings=settings,
         sessions=sessions,
-        holder=IndexHolder(),
+        holder=IndexHolder(FrozenHeap() if settings.gc_freeze else None),
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),
         jobs=JobStore(
             settings.jobs_dir,
@@ -403,6 +409,8 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         yield
         state.jobs.shutdown()
         state.coalescer.close()
+        if state.holder.heap is not None:
+            state.holder.heap.stop()
 
     app = FastAPI(
         title="registry-link search service",

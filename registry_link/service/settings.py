@@ -54,6 +54,12 @@ class ServiceSettings:
             database again (:class:`~registry_link.service.keys.VerifiedKeys`): a key revoked
             (or its scopes or public key changed) takes effect within this many seconds; 0
             reads the database on every request.
+        gc_freeze: keep Python's garbage collector off the long-lived heap
+            (:class:`~registry_link.service.heap.FrozenHeap`): everything alive once the
+            index is built and the recorded updates replayed is frozen, and again at the end
+            of each later full collection, so that a full collection walks only what was
+            allocated since the last one. Off here (an app built in a process that builds
+            others, e.g. the tests); ``registry-link serve`` turns it on.
     """
 
     registry: Path
@@ -77,6 +83,7 @@ class ServiceSettings:
     max_signature_seconds: int = 3600
     replay_memory: int = 1_000_000
     key_cache_seconds: float = 5.0
+    gc_freeze: bool = False
 
     @property
     def records_jobs(self) -> bool:

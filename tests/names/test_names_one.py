@@ -181,6 +181,27 @@ def test_python_pairs_equal_polars_pairs(
 @given(names=st.lists(_NAME, min_size=1, max_size=8), as_written=st.booleans())
 def test_form_row_equals_polars_columns(names: list[str], as_written: bool) -> None:
     forms = [f for f in _forms(list(names), as_written).to_list() if f is not None]
+    _assert_rows_equal_polars(forms)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(names=st.lists(_NAME, min_size=1, max_size=8), as_written=st.booleans())
+def test_new_forms_with_kept_reading_steps_equal_polars_columns(
+    names: list[str], as_written: bool
+) -> None:
+    """Forms never seen before (the per-form rows emptied) are read with the readings' rewrite
+    steps made once per rule and kept (their patterns compiled once): the rows equal the
+    batch matcher's columns, and every reading's step is the one kept."""
+    forms = [f for f in _forms(list(names), as_written).to_list() if f is not None]
+    kept = {name: one._reading(pattern, sub) for name, pattern, sub in LATIN_READINGS}
+    one._form_row.cache_clear()
+    _assert_rows_equal_polars(forms)
+    for name, pattern, sub in LATIN_READINGS:
+        assert one._reading(pattern, sub) is kept[name]
+
+
+def _assert_rows_equal_polars(forms: list[str]) -> None:
+    """Each form's :func:`one.form_row` equals the matcher's polars columns of it."""
     columns = matcher._form_columns(pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}))
     for form, row in zip(forms, columns.iter_rows(named=True), strict=True):
         got = one.form_row(form)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from registry_link import load_standardised
 from registry_link.block.candidates import BlockingRule
-from registry_link.search import blocks
-from registry_link.search.blocks import build_table, lookup, lookup_all, lookup_key
+from registry_link.search import RegistryIndex, blocks
+from registry_link.search.blocks import KeyHashes, build_table, lookup, lookup_all, lookup_key
 from tests.search.conftest import CONFIGS, LISTS, Sample
 
 
@@ -21,7 +21,7 @@ def test_lookup_all_finds_what_each_rule_finds(sample: Sample, name: str) -> Non
     rules = sample.index.settings.blocking_rules
     tables = [build_table(sample.registry, rule) for rule in rules]
     query = load_standardised(LISTS[name], CONFIGS / f"{name}.yaml").frame.head(400)
-    every = lookup_all(tables, query)
+    every = lookup_all(tables, query, KeyHashes())
     assert sum(hit.left.size for hit in every) > 400  # not vacuous
     for table, hit in zip(tables, every, strict=True):
         alone = lookup(table, query)
@@ -47,15 +47,15 @@ def test_lookup_all_of_one_record_or_none(sample: Sample) -> None:
     found = 0
     for i in range(0, 300, 10):
         query = frame.frame.slice(i, 1)
-        for table, hit in zip(tables, lookup_all(tables, query), strict=True):
+        for table, hit in zip(tables, lookup_all(tables, query, KeyHashes()), strict=True):
             alone = lookup(table, query)
             assert np.array_equal(np.sort(hit.right), np.sort(alone.right)), table.rule
             assert np.array_equal(hit.skipped, alone.skipped)
             found += hit.right.size
     assert found > 30
-    empty = lookup_all(tables, frame.frame.head(0))
+    empty = lookup_all(tables, frame.frame.head(0), KeyHashes())
     assert [hit.left.size for hit in empty] == [0] * len(tables)
-    assert lookup_all([], frame.frame.head(1)) == []
+    assert lookup_all([], frame.frame.head(1), KeyHashes()) == []
 
 
 _ID_RULE = BlockingRule("__ids", ("id",))
@@ -97,16 +97,16 @@ def test_kept_key_hashes_find_what_hashing_finds(
     tables = [build_table(sample.registry, rule) for rule in rules]
     frame = _partner_frame(name)
     query = frame[[p % frame.height for p in picks]]
-    with monkeypatch.context() as patch:  # (per example: hypothesis runs many in one test)
-        patch.setattr(blocks, "_HASHES", {})
-        hashed = lookup_all(tables, query)
-        assert blocks._HASHES or all(hit.left.size == 0 for hit in hashed)
+    memo = KeyHashes()  # (per example: hypothesis runs many in one test)
+    hashed = lookup_all(tables, query, memo)
+    assert len(memo) or all(hit.left.size == 0 for hit in hashed)
+    with monkeypatch.context() as patch:
 
         def no_polars(*args: object) -> None:
             raise AssertionError("every key is kept: no polars call")
 
         patch.setattr(blocks, "_hashed", no_polars)
-        kept = lookup_all(tables, query)
+        kept = lookup_all(tables, query, memo)
     for table, a, b in zip(tables, hashed, kept, strict=True):
         alone = lookup(table, query)
         for hit in (a, b):
@@ -123,3 +123,28 @@ def _partner_frame(name: str) -> pl.DataFrame:
     if name not in _PARTNERS:
         _PARTNERS[name] = load_standardised(LISTS[name], CONFIGS / f"{name}.yaml").frame
     return _PARTNERS[name]
+
+
+def test_key_hashes_are_kept_per_index_and_bounded(sample: Sample) -> None:
+    # each index keeps its own key hashes (two indexes in one process share none), at most
+    # its bound; past it, new keys are hashed (same pairs) and not kept
+    rules = sample.index.settings.blocking_rules
+    tables = [build_table(sample.registry, rule) for rule in rules]
+    query = _partner_frame("partner_chambre_fr").head(30)
+    one, other, small = KeyHashes(), KeyHashes(), KeyHashes(limit=5)
+    found = lookup_all(tables, query, one)
+    assert len(one) > 5 and len(other) == 0
+    bounded = lookup_all(tables, query, small)
+    assert len(small) == 5
+    assert len(lookup_all(tables, query.head(1), small)) == len(tables)
+    assert len(small) == 5
+    for a, b in zip(found, bounded, strict=True):
+        assert np.array_equal(a.left, b.left) and np.array_equal(a.right, b.right)
+
+
+def test_two_indexes_keep_their_own_key_hashes(sample: Sample) -> None:
+    first = RegistryIndex(sample.index.settings, sample.index.model, sample.registry)
+    second = RegistryIndex(sample.index.settings, sample.index.model, sample.registry)
+    first.search_frame(_partner_frame("partner_coop_ar").head(3))
+    assert len(first._key_hashes) > 0
+    assert len(second._key_hashes) == 0

@@ -57,6 +57,12 @@ def test_serve_options_reach_the_service_settings(
         assert made[-1].max_signature_seconds == 300
     refused = CliRunner().invoke(cli, [*base, "--key-cache-seconds", "-1"])
     assert refused.exit_code == 2 and "--key-cache-seconds" in refused.output
+    # the garbage collector kept off the heap: on for serve (off in a settings made alone)
+    assert made[-1].gc_freeze is True
+    result = CliRunner().invoke(cli, [*base, "--no-gc-freeze"])
+    assert result.exit_code == 0, result.output
+    assert made[-1].gc_freeze is False
+    assert service.ServiceSettings(registry=model, model=model).gc_freeze is False
 
 
 def test_without_the_serve_extra_the_message_says_how_to_install_it(
