@@ -344,22 +344,27 @@ def test_the_scored_pairs_columns_are_chunked_alike_whatever_the_compare_chunks(
     assert small.clusters.equals(whole.clusters)
 
 
-def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_pass(
+def test_the_within_list_pairs_are_blocked_in_the_background_of_the_household_pass(
     data, result: LinkResult
 ) -> None:
-    """The within-list dedupe needs only the first pass's model: with two workers it runs in
-    the link engine's helper thread, submitted before the first pass is scored (so beside
-    score, decide and the household pass), and the outputs are the one-thread ones; with
-    one worker it runs in its own stage after the household pass, as it did before."""
+    """The within-list dedupe: with two workers its pairs are blocked in the link engine's
+    helper thread, submitted before the first pass is scored (so beside score, decide and
+    the household pass), then compared there once the final decisions are known (beside the
+    review pairs), and the outputs are the one-thread ones; with one worker both run in
+    their own stage after the household pass, as they did before."""
     import threading
 
     seen: list[str] = []
-    started: list[tuple[str, list[str]]] = []
+    started: list[tuple[str, str, list[str]]] = []
 
     class Watched(Linker):
-        def _within_lists(self, engine, model):  # type: ignore[no-untyped-def]
-            started.append((threading.current_thread().name, list(seen)))
-            return super()._within_lists(engine, model)
+        def _within_candidates(self, engine):  # type: ignore[no-untyped-def]
+            started.append(("block", threading.current_thread().name, list(seen)))
+            return super()._within_candidates(engine)
+
+        def _within_lists(self, engine, model, candidates, links):  # type: ignore[no-untyped-def]
+            started.append(("compare", threading.current_thread().name, list(seen)))
+            return super()._within_lists(engine, model, candidates, links)
 
     linker = Watched(
         model_module.load_model_config(MODEL_CONFIG),
@@ -367,9 +372,11 @@ def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_p
         workers=2,
     )
     got = linker.link(data["registry"], [data["coop"], data["ordre"]])
-    [(thread, before)] = started
-    assert thread != threading.main_thread().name
+    [(first, thread, before), (second, then, after)] = started
+    assert (first, second) == ("block", "compare")
+    assert thread != threading.main_thread().name and then != threading.main_thread().name
     assert "train" in before and "score" not in before and "household_context" not in before
+    assert "household_context" in after and "review" not in after
     assert seen.index("household_context") < seen.index("dedupe")
     assert got.clusters.equals(result.clusters)
     assert got.links.equals(result.links)
@@ -379,10 +386,51 @@ def test_the_within_list_pairs_are_compared_in_the_background_of_the_household_p
     seen.clear()
     linker.workers = 1
     alone = linker.link(data["registry"], [data["coop"], data["ordre"]])
-    [(thread, before)] = started
-    assert thread == threading.main_thread().name
-    assert "household_context" in before and "dedupe" not in before
+    assert [what for what, _, _ in started] == ["block", "compare"]
+    for _, thread, before in started:
+        assert thread == threading.main_thread().name
+        assert "review" in before and "dedupe" not in before
     assert alone.clusters.equals(result.clusters)
+
+
+def test_the_within_list_pairs_of_two_matched_records_are_not_compared(
+    data, result: LinkResult
+) -> None:
+    """Clustering ignores a within-list pair whose records are both matched to the registry
+    (the registry decided): the dedupe compares only pairs with an unmatched record, and the
+    clusters are those of every candidate pair compared (the pairs at or above the threshold
+    of all candidates, given to ``cluster``)."""
+    from registry_link.cluster.components import cluster, matched_persons
+    from registry_link.compare import CompareEngine as Engine
+
+    linker = Linker.from_config(MODEL_CONFIG, workers=1)
+    left = Linker._partners([data["coop"], data["ordre"]])
+    links = result.links.select("source", "record_id", "person_id", "decision")
+    pass1 = linker._first_pass_model(result.model)
+    with Engine(left, left, pass1.comparisons, workers=1) as engine:
+        candidates = linker._within_candidates(engine)
+        compared: list[int] = []
+        real_compare = engine.compare
+
+        def counted(pairs: pl.DataFrame) -> pl.DataFrame:
+            compared.append(pairs.height)
+            return real_compare(pairs)
+
+        engine.compare = counted  # type: ignore[method-assign]
+        kept = linker._within_lists(engine, pass1, candidates, links)
+        everyone = linker._within_lists(
+            engine, pass1, candidates, links.with_columns(decision=pl.lit("non_match"))
+        )
+    matched = matched_persons(links, left).is_not_null()
+    both = matched.gather(candidates["l_idx"]) & matched.gather(candidates["r_idx"])
+    assert both.any() and not both.all()  # (both kinds of pairs among the candidates)
+    assert compared == [candidates.height - int(both.sum()), candidates.height]
+    assert kept.height < everyone.height
+    threshold = linker.settings.match_threshold
+    assert cluster(links, kept, left, threshold=threshold).equals(
+        cluster(links, everyone, left, threshold=threshold)
+    )
+    assert cluster(links, kept, left, threshold=threshold).equals(result.clusters)
 
 
 def test_saved_model_holds_no_name_fewer_than_ten_registry_persons_share(

@@ -163,6 +163,26 @@ def _inherit(frame: pl.DataFrame, previous_keys: pl.DataFrame, taken: set[str]) 
     return chosen
 
 
+def matched_persons(links: pl.DataFrame, records: pl.DataFrame) -> pl.Series:
+    """The registry person (``person_id``, a string) each of ``records`` (``source,
+    record_id``) is matched to (decision ``match``), null for the others; in their order.
+
+    A within-list pair of two records that both have one never joins a cluster (the registry
+    decided): see :func:`cluster`.
+    """
+    return (
+        records.select(_KEYS)
+        .join(
+            links.filter(pl.col("decision") == "match").select(*_KEYS, "person_id"),
+            on=_KEYS,
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("person_id")
+        .cast(pl.Utf8)
+    )
+
+
 def cluster(
     links: pl.DataFrame,
     dedupe_pairs: pl.DataFrame | None,
@@ -205,16 +225,7 @@ def cluster(
                 "via": pl.Utf8,
             }
         )
-    person = (
-        ids.join(
-            links.filter(pl.col("decision") == "match").select(*_KEYS, "person_id"),
-            on=_KEYS,
-            how="left",
-            maintain_order="left",
-        )
-        .get_column("person_id")
-        .cast(pl.Utf8)
-    )
+    person = matched_persons(links, ids)
     label = _labels(person, _edges(dedupe_pairs, ids, threshold))
     out = ids.with_columns(_label=pl.Series(label), person_id=person)
     first_seen = out.unique("_label", keep="first", maintain_order=True).select(
