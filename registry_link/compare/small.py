@@ -60,6 +60,7 @@ from registry_link.compare.compute import (
     needed_columns,
     pair_level_columns,
 )
+from registry_link.compare.few_similarity import PythonPairwise, python_pairwise
 from registry_link.compare.levels import Comparison, Derived
 from registry_link.compare.rowwise import RowwiseExpr, Unsupported, compile_rowwise
 
@@ -588,6 +589,9 @@ def _pairwise_on_all(frame: pl.DataFrame, group: list[_Wanted]) -> list[pl.Serie
     column's pairs) by one call of the function on all their pairs, split back."""
     fn = group[0].step.fn.pairwise
     assert fn is not None
+    in_python = python_pairwise(fn[0])
+    if in_python is not None and all(_strings(frame, w) for w in group):
+        return [_pairwise_in_python(frame, w, in_python) for w in group]
     left: list[pl.Series] = []
     right: list[pl.Series] = []
     for w in group:
@@ -604,6 +608,25 @@ def _pairwise_on_all(frame: pl.DataFrame, group: list[_Wanted]) -> list[pl.Serie
         out.append(values.slice(offset, a.len()))
         offset += a.len()
     return out
+
+
+def _strings(frame: pl.DataFrame, wanted: _Wanted) -> bool:
+    """Whether both columns a pairwise helper column reads hold strings."""
+    pairwise = wanted.step.fn.pairwise
+    assert pairwise is not None
+    return all(frame.schema[f"{side}_{pairwise[1]}"] == pl.String for side in "lr")
+
+
+def _pairwise_in_python(frame: pl.DataFrame, wanted: _Wanted, fn: PythonPairwise) -> pl.Series:
+    """A pairwise helper column's new values, its function read pair by pair in Python
+    (:mod:`~registry_link.compare.few_similarity`: the same values as the polars function's,
+    without its fixed cost)."""
+    pairwise = wanted.step.fn.pairwise
+    assert pairwise is not None
+    rows = list(wanted.todo.values())
+    left = frame.get_column(f"l_{pairwise[1]}").to_list()
+    right = frame.get_column(f"r_{pairwise[1]}").to_list()
+    return fn.values([left[i] for i in rows], [right[i] for i in rows])
 
 
 #: A level not kept (``None`` is a level: a null gamma).
