@@ -388,7 +388,7 @@ class FewPairs:
                 continue
             found_mask = done.get(_mask(step.name))
             mask = None if found_mask is None else np.array(found_mask[0], dtype=bool)
-            found = self._through_memo(frame, step, mask)
+            found = self._through_memo(frame, step, mask, lists)
             if isinstance(found, pl.Series):
                 new[step.name] = found.alias(step.name)
             else:
@@ -402,7 +402,7 @@ class FewPairs:
         return frame
 
     def _through_memo(
-        self, frame: pl.DataFrame, step: _Step, mask: np.ndarray | None
+        self, frame: pl.DataFrame, step: _Step, mask: np.ndarray | None, lists: _Lists
     ) -> pl.Series | _Wanted:
         """One helper column computed by its function on the rows ``mask`` selects (all when
         ``None``), null elsewhere — or, when it declares what it reads and a memo is kept,
@@ -418,7 +418,7 @@ class FewPairs:
                 return values
             return _nulls(frame.height, values.dtype).scatter(rows, values)
         reads = sorted(fn.reads)
-        columns = [_hashable_values(frame.get_column(c)) for c in reads]
+        columns = [lists.hashable(c) for c in reads]
         if rows.size < frame.height:
             picked = rows.tolist()
             columns = [[col[i] for i in picked] for col in columns]
@@ -475,16 +475,26 @@ class FewPairs:
 
 
 class _Lists(dict[str, list[Any]]):
-    """The pair frame's columns as lists, each made when first read (by :class:`_Select`);
-    ``frame`` follows the stages (their new columns stacked, none replaced)."""
+    """The pair frame's columns as lists, each made when first read (by :class:`_Select`),
+    and as dict keys (:meth:`hashable`, by the memo's look-ups); ``frame`` follows the stages
+    (their new columns stacked, none replaced)."""
 
     def __init__(self, frame: pl.DataFrame) -> None:
         super().__init__()
         self.frame = frame
+        self._hashable: dict[str, list[Hashable]] = {}
 
     def __missing__(self, name: str) -> list[Any]:
         values = self[name] = self.frame.get_column(name).to_list()
         return values
+
+    def hashable(self, name: str) -> list[Hashable]:
+        """A column's values as dict keys (:func:`_hashable_values`), made when first read:
+        the helper columns of every stage that read it share them."""
+        found = self._hashable.get(name)
+        if found is None:
+            found = self._hashable[name] = _hashable_values(self.frame.get_column(name))
+        return found
 
 
 #: A select of at most this many pairs is read in Python (:class:`_Select`), of more by
