@@ -60,6 +60,7 @@ from registry_link.compare.compute import (
     needed_columns,
     pair_level_columns,
 )
+from registry_link.compare.few_similarity import PythonPairwise, python_pairwise
 from registry_link.compare.levels import Comparison, Derived
 from registry_link.compare.rowwise import RowwiseExpr, Unsupported, compile_rowwise
 
@@ -387,7 +388,7 @@ class FewPairs:
                 continue
             found_mask = done.get(_mask(step.name))
             mask = None if found_mask is None else np.array(found_mask[0], dtype=bool)
-            found = self._through_memo(frame, step, mask)
+            found = self._through_memo(frame, step, mask, lists)
             if isinstance(found, pl.Series):
                 new[step.name] = found.alias(step.name)
             else:
@@ -401,7 +402,7 @@ class FewPairs:
         return frame
 
     def _through_memo(
-        self, frame: pl.DataFrame, step: _Step, mask: np.ndarray | None
+        self, frame: pl.DataFrame, step: _Step, mask: np.ndarray | None, lists: _Lists
     ) -> pl.Series | _Wanted:
         """One helper column computed by its function on the rows ``mask`` selects (all when
         ``None``), null elsewhere — or, when it declares what it reads and a memo is kept,
@@ -417,7 +418,7 @@ class FewPairs:
                 return values
             return _nulls(frame.height, values.dtype).scatter(rows, values)
         reads = sorted(fn.reads)
-        columns = [_hashable_values(frame.get_column(c)) for c in reads]
+        columns = [lists.hashable(c) for c in reads]
         if rows.size < frame.height:
             picked = rows.tolist()
             columns = [[col[i] for i in picked] for col in columns]
@@ -474,16 +475,26 @@ class FewPairs:
 
 
 class _Lists(dict[str, list[Any]]):
-    """The pair frame's columns as lists, each made when first read (by :class:`_Select`);
-    ``frame`` follows the stages (their new columns stacked, none replaced)."""
+    """The pair frame's columns as lists, each made when first read (by :class:`_Select`),
+    and as dict keys (:meth:`hashable`, by the memo's look-ups); ``frame`` follows the stages
+    (their new columns stacked, none replaced)."""
 
     def __init__(self, frame: pl.DataFrame) -> None:
         super().__init__()
         self.frame = frame
+        self._hashable: dict[str, list[Hashable]] = {}
 
     def __missing__(self, name: str) -> list[Any]:
         values = self[name] = self.frame.get_column(name).to_list()
         return values
+
+    def hashable(self, name: str) -> list[Hashable]:
+        """A column's values as dict keys (:func:`_hashable_values`), made when first read:
+        the helper columns of every stage that read it share them."""
+        found = self._hashable.get(name)
+        if found is None:
+            found = self._hashable[name] = _hashable_values(self.frame.get_column(name))
+        return found
 
 
 #: A select of at most this many pairs is read in Python (:class:`_Select`), of more by
@@ -588,6 +599,9 @@ def _pairwise_on_all(frame: pl.DataFrame, group: list[_Wanted]) -> list[pl.Serie
     column's pairs) by one call of the function on all their pairs, split back."""
     fn = group[0].step.fn.pairwise
     assert fn is not None
+    in_python = python_pairwise(fn[0])
+    if in_python is not None and all(_strings(frame, w) for w in group):
+        return [_pairwise_in_python(frame, w, in_python) for w in group]
     left: list[pl.Series] = []
     right: list[pl.Series] = []
     for w in group:
@@ -604,6 +618,25 @@ def _pairwise_on_all(frame: pl.DataFrame, group: list[_Wanted]) -> list[pl.Serie
         out.append(values.slice(offset, a.len()))
         offset += a.len()
     return out
+
+
+def _strings(frame: pl.DataFrame, wanted: _Wanted) -> bool:
+    """Whether both columns a pairwise helper column reads hold strings."""
+    pairwise = wanted.step.fn.pairwise
+    assert pairwise is not None
+    return all(frame.schema[f"{side}_{pairwise[1]}"] == pl.String for side in "lr")
+
+
+def _pairwise_in_python(frame: pl.DataFrame, wanted: _Wanted, fn: PythonPairwise) -> pl.Series:
+    """A pairwise helper column's new values, its function read pair by pair in Python
+    (:mod:`~registry_link.compare.few_similarity`: the same values as the polars function's,
+    without its fixed cost)."""
+    pairwise = wanted.step.fn.pairwise
+    assert pairwise is not None
+    rows = list(wanted.todo.values())
+    left = frame.get_column(f"l_{pairwise[1]}").to_list()
+    right = frame.get_column(f"r_{pairwise[1]}").to_list()
+    return fn.values([left[i] for i in rows], [right[i] for i in rows])
 
 
 #: A level not kept (``None`` is a level: a null gamma).

@@ -161,6 +161,9 @@ class _Household:
 
 _SCHEMA = pl.Schema(STANDARDISED_SCHEMA)
 
+#: The reason of a record without candidates, the only one :func:`note_skipped_blocks` changes.
+_NO_CANDIDATE = "no candidate pair"
+
 #: The registry's person ids, hashed and sorted as a blocking rule's keys: :meth:`get`.
 _PERSON_RULE = BlockingRule("__person_id", ("person_id",))
 
@@ -456,7 +459,9 @@ class RegistryIndex:
         right = snap.gather(rows)
         scored = self._score(left, right, l_rows, r_local.astype(np.uint32), self.model)
         ranked, links = self._decide(left, scored)
-        if skipped:  # (a record cut off by the blocking limits: its reason says so)
+        # (a record without candidates cut off by the blocking limits: its reason says so;
+        # only a record without candidates is noted, so none such: no polars calls)
+        if skipped and _NO_CANDIDATE in links["reason"]:
             noted = note_skipped_blocks(links_frame(left, links), skipped)
             links = {**links, "reason": noted.get_column("reason").to_list()}
         return self._results(left, right, scored, ranked, links, k)

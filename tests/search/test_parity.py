@@ -9,7 +9,7 @@ import pytest
 from registry_link import load_standardised
 from registry_link.io.readers import read_source
 from registry_link.search import QUERY_FIELDS, SearchResult
-from tests.search.conftest import CONFIGS, LISTS, Sample
+from tests.search.conftest import CONFIGS, LISTS, SAMPLE, Sample
 
 
 def _raw_rows(sample: Sample, name: str) -> list[dict[str, object]]:
@@ -143,3 +143,46 @@ def test_a_search_gives_the_same_results_with_the_memo_cold_or_warm(sample: Samp
     assert warm == cold
     assert kept > 0 and len(index._derived_memo) == kept  # (nothing new: all seen)
     assert sum(1 for r in cold if r.decision == "match") > 50  # not vacuous
+
+
+def test_records_cut_off_by_the_blocking_limits_get_the_batch_reason(sample: Sample) -> None:
+    # tight limits (as tests/test_linker.py's): records whose every block is skipped say so,
+    # naming the rules, in a search as in the batch; the others' reasons are the batch's too
+    import dataclasses
+    import warnings
+
+    from registry_link.block.candidates import OversizedBlockWarning
+    from registry_link.linker import Linker
+
+    settings = sample.linker.settings
+    tight = Linker(
+        dataclasses.replace(
+            settings,
+            blocking_rules=tuple(
+                r if r.name == "cin" else dataclasses.replace(r, max_candidates=1)
+                for r in settings.blocking_rules
+            ),
+        )
+    )
+    name = "partner_chambre_fr"
+    registry = load_standardised(SAMPLE / "registry.csv", CONFIGS / "registry.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OversizedBlockWarning)
+        links = tight.link(
+            registry,
+            [load_standardised(LISTS[name], CONFIGS / f"{name}.yaml")],
+            model=sample.result.model,
+        ).links
+        index = tight.index(registry, sample.result.model)
+        rows = _raw_rows(sample, name)
+        results = index.search_many(rows, settings=sample.settings[name])
+    found = pl.DataFrame(
+        {
+            "source": _source_of(sample, name),
+            "record_id": [str(r["record_id"]) for r in rows],
+            "s_reason": [r.reason for r in results],
+        }
+    ).join(links.select("source", "record_id", "reason"), on=["source", "record_id"])
+    assert found.height == len(rows)
+    assert found.filter(pl.col("reason").str.starts_with("no candidate pair (")).height > 0
+    assert (found["s_reason"] == found["reason"]).all()
