@@ -18,8 +18,12 @@ from typing import Any, Final
 from registry_link.service.callbacks import CallbackPolicy
 from registry_link.service.settings import ServiceSettings
 
-#: Where :func:`serve` leaves the settings (JSON) for the worker processes it spawns.
+#: Where :func:`serve_workers` leaves the settings (JSON) for the processes it spawns.
 SETTINGS_ENV: Final[str] = "REGISTRY_LINK_SERVE_SETTINGS"
+#: Seconds a worker may take to answer uvicorn's supervisor (its health check) before it is
+#: killed and replaced; uvicorn's 5 s killed every worker of a loaded 2-core machine while it
+#: started (imports, then its index build, hold the GIL for seconds at a time).
+WORKER_HEALTHCHECK_SECONDS: Final[int] = 300
 
 
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 8000) -> Any:
@@ -64,7 +68,18 @@ def serve_workers(settings: ServiceSettings, host: str = "127.0.0.1", port: int 
         workers=settings.workers,
         access_log=False,
         log_level="info",
+        **_healthcheck_timeout(uvicorn.run),
     )
+
+
+def _healthcheck_timeout(run: Any) -> dict[str, Any]:
+    """``timeout_worker_healthcheck`` for uvicorn's ``run`` when it takes one (uvicorn
+    releases without it take no such timeout)."""
+    import inspect
+
+    if "timeout_worker_healthcheck" in inspect.signature(run).parameters:
+        return {"timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS}
+    return {}
 
 
 def worker_app() -> Any:
