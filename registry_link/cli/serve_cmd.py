@@ -170,7 +170,7 @@ def command(
         f"built; /docs and /openapi.json describe the API)",
         highlight=False,
     )
-    if app is not None:
+    if workers == 1:
         make_server(app, host, port).run()
     else:
         serve_workers(settings, host, port)

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from registry_link.cli import cli
 from registry_link.db.access import remember_signature
 from registry_link.db.engine import prepare_database, reading, transaction
 from registry_link.db.journal import extract_sha256, latest_update_id, record_update
@@ -14,6 +18,8 @@ from registry_link.service.callbacks import CallbackPolicy
 from registry_link.service.server import decode_settings, encode_settings
 from registry_link.service.settings import ServiceSettings
 from tests.service.conftest import Sample, build_index
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _person(n: int, cin: str) -> dict[str, str]:
@@ -91,3 +97,37 @@ def test_settings_reach_a_spawned_worker_unchanged(sample: Sample, tmp_path: Pat
         workers=3,
     )
     assert decode_settings(encode_settings(settings)) == settings
+
+
+def test_serve_workers_option_picks_the_supervisor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--workers 2`` hands its settings to :func:`serve_workers` (no app built in this
+    process); the default builds the app here, as before."""
+    import registry_link.service as service
+    import registry_link.service.server as server
+
+    built: list[ServiceSettings] = []
+    supervised: list[ServiceSettings] = []
+
+    class NoServer:
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(service, "create_app", lambda settings: built.append(settings))
+    monkeypatch.setattr(server, "make_server", lambda app, host, port: NoServer())
+    monkeypatch.setattr(server, "serve_workers", lambda s, host, port: supervised.append(s))
+    model = tmp_path / "model.json"
+    model.write_text("{}", encoding="utf-8")
+    base = [
+        "serve",
+        "--registry",
+        str(ROOT / "sample_data" / "registry.csv"),
+        "--model",
+        str(model),
+    ]
+    assert CliRunner().invoke(cli, [*base, "--workers", "2"]).exit_code == 0
+    assert [s.workers for s in supervised] == [2] and built == []
+    assert CliRunner().invoke(cli, base).exit_code == 0
+    assert [s.workers for s in built] == [1] and len(supervised) == 1
+    assert CliRunner().invoke(cli, [*base, "--workers", "0"]).exit_code == 2
