@@ -17,7 +17,8 @@ envelope (DCI envelopes may hold many queries: a partner checking a list sends t
 ``--clients``, first and again. Each phase gives the envelopes' latency p50/p99, searches
 (queries) per second, and the server process's CPU time per search (user + system, from
 ``psutil``: what the server itself spent, much less sensitive to other jobs on the machine
-than the latencies) with the load average and the hypervisor's steal during the phase. A
+than the latencies; summed over its processes with ``--workers``) with the load average
+and the hypervisor's steal during the phase. A
 record's first search meets names, dates and places the index has not seen (as a counter's
 new applicant does); the second one shows what the service costs when they are known. The
 load is bounded in count and in time (``--seconds``) and targets only 127.0.0.1. A markdown
@@ -113,6 +114,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "own on the server's PYTHONPATH logs them)",
     )
     p.add_argument(
+        "--workers",
+        default="1",
+        help="serve's --workers values, comma-separated, run in this order (e.g. 1,2,1,2: "
+        "one and two server processes interleaved, the same requests); the server's CPU and "
+        "RSS are summed over its processes",
+    )
+    p.add_argument(
         "--model-cache",
         type=Path,
         default=None,
@@ -145,6 +153,33 @@ def _full_collections(log: Path) -> tuple[int, float]:
         return 0, 0.0
     ms = [float(line) for line in log.read_text().split()]
     return len(ms), sum(ms)
+
+
+class _Server:
+    """The server's processes (the one started and, with ``--workers``, those it spawned):
+    CPU times and RSS summed over them."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.root = psutil.Process(pid)
+
+    def _processes(self) -> list[Any]:
+        return [self.root, *self.root.children(recursive=True)]
+
+    def cpu_times(self) -> Any:
+        """User and system seconds of all the processes (``.user``, ``.system``)."""
+        import types
+
+        times = [p.cpu_times() for p in self._processes()]
+        return types.SimpleNamespace(
+            user=sum(t.user for t in times), system=sum(t.system for t in times)
+        )
+
+    def rss_gb(self) -> float:
+        """Resident memory of all the processes (GB; pages shared between them counted in
+        each)."""
+        return sum(p.memory_info().rss for p in self._processes()) / 1e9
 
 
 def _free_port() -> int:
@@ -183,7 +218,7 @@ def _phase(
     full, full_ms = _full_collections(gc_log)
     cpu = server.cpu_times()
     steal, started = _steal_ticks(), time.perf_counter()
-    latencies, statuses, wall = asyncio.run(_load(base, key, bodies, clients, seconds))
+    latencies, statuses, answered_by, wall = asyncio.run(_load(base, key, bodies, clients, seconds))
     after = server.cpu_times()
     per_envelope = len(bodies[0]["message"]["search_request"]) if bodies else 1
     searches = len(latencies) * per_envelope
@@ -198,6 +233,7 @@ def _phase(
         "per_envelope": per_envelope,
         "searches_per_s": searches / wall,
         "statuses": statuses,
+        "answered_by": sorted(answered_by.values(), reverse=True),
         "cpu_ms": 1000 * used / max(searches, 1),
         "load": os.getloadavg()[0],
         "steal_pct": 100 * stolen / (os.cpu_count() or 1),
@@ -258,12 +294,14 @@ def _records(paths: Any, n: int) -> list[dict[str, Any]]:
 
 async def _load(
     base: str, key: str, bodies: list[dict[str, Any]], clients: int, seconds: float
-) -> tuple[list[float], dict[int, int], float]:
-    """Send the bodies from ``clients`` concurrent clients; latencies, statuses, wall time."""
+) -> tuple[list[float], dict[int, int], dict[str, int], float]:
+    """Send the bodies from ``clients`` concurrent clients; latencies, statuses, answers per
+    server process (``X-Registry-Link-Worker``, with ``--workers`` above 1), wall time."""
     import httpx
 
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    answered_by: dict[str, int] = {}
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
@@ -278,11 +316,13 @@ async def _load(
             response = await http.post("/registry/sync/search", json=body, headers=headers)
             latencies.append(time.perf_counter() - t)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            worker = response.headers.get("x-registry-link-worker", "-")
+            answered_by[worker] = answered_by.get(worker, 0) + 1
 
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         await asyncio.gather(*(client(http) for _ in range(clients)))
-    return latencies, statuses, time.perf_counter() - started
+    return latencies, statuses, answered_by, time.perf_counter() - started
 
 
 def _serve_and_load(
@@ -296,20 +336,20 @@ def _serve_and_load(
     batched: list[dict[str, Any]],
     batch: int,
     gc_freeze: str,
+    workers: int,
 ) -> dict[str, Any]:
-    """Start ``registry-link serve --search-batch batch`` (``--no-gc-freeze`` when
-    ``gc_freeze`` is off), load it, stop it: its figures."""
+    """Start ``registry-link serve --search-batch batch --workers workers`` (``--no-gc-freeze``
+    when ``gc_freeze`` is off), load it, stop it: its figures."""
     import httpx
-    import psutil
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log: Any = subprocess.DEVNULL
     if args.server_log is not None:
-        log = args.server_log.with_name(f"{args.server_log.stem}-{batch}{args.server_log.suffix}")
+        name = f"{args.server_log.stem}-{batch}-w{workers}-{time.time():.0f}"
+        log = args.server_log.with_name(name + args.server_log.suffix)
         log = log.open("w", encoding="utf-8")
-    site = work / f"gc-site-{batch}-{gc_freeze}"
-    site.mkdir()
+    site = Path(tempfile.mkdtemp(prefix=f"gc-site-{batch}-{gc_freeze}-w{workers}-", dir=work))
     (site / "sitecustomize.py").write_text(_GC_LOGGER, encoding="utf-8")
     gc_log = site / "full-collections.txt"
     env = {
@@ -339,6 +379,8 @@ def _serve_and_load(
             "--jobs-dir",
             str(work / "jobs"),
             *(["--no-gc-freeze"] if gc_freeze == "off" else []),
+            "--workers",
+            str(workers),
         ],
         env=env,
         stdout=log,
@@ -346,18 +388,23 @@ def _serve_and_load(
     )
     try:
         ready_s = None
+        ready: set[str] = set()  # (each request on a new connection: any process takes it)
         while time.perf_counter() - started < 3600 and server.poll() is None:
             try:
-                if httpx.get(f"{base}/ready", timeout=5).status_code == 200:
-                    ready_s = time.perf_counter() - started
-                    break
+                answer = httpx.get(f"{base}/ready", timeout=5)
+                if answer.status_code == 200:
+                    ready.add(answer.headers.get("x-registry-link-worker", "-"))
+                    if len(ready) == workers:
+                        ready_s = time.perf_counter() - started
+                        break
+                    continue
             except httpx.TransportError:
                 pass
             time.sleep(0.5)
         if ready_s is None:
             raise SystemExit("the server did not become ready")
-        process = psutil.Process(server.pid)
-        rss_gb = process.memory_info().rss / 1e9
+        process = _Server(server.pid)
+        rss_gb = process.rss_gb()
         start_gcs = _full_collections(gc_log)
         first, rest = bodies[: args.single], bodies[args.single :]
         phases = [
@@ -387,13 +434,14 @@ def _serve_and_load(
                     _phase(base, key, batched, args.clients, args.seconds, process, gc_log),
                 ),
             ]
-        rss_after = process.memory_info().rss / 1e9
+        rss_after = process.rss_gb()
     finally:
         server.terminate()
         server.wait(timeout=60)
         if log is not subprocess.DEVNULL:
             log.close()
     return {
+        "workers": workers,
         "gc_freeze": gc_freeze,
         "start_gcs": start_gcs,
         "batch": batch,
@@ -469,11 +517,14 @@ def main(argv: list[str] | None = None) -> None:
             _envelope(len(alone) + n, *grouped[i : i + step])
             for n, i in enumerate(range(0, len(grouped) - step + 1, step))
         ]
-        for freeze in args.gc_freeze.split(","):
-            for batch in batches:
-                runs.append(
-                    _serve_and_load(args, cli, paths, work, db, key, bodies, batched, batch, freeze)
-                )
+        for workers in [int(w) for w in args.workers.split(",")]:
+            for freeze in args.gc_freeze.split(","):
+                for batch in batches:
+                    runs.append(
+                        _serve_and_load(
+                            args, cli, paths, work, db, key, bodies, batched, batch, freeze, workers
+                        )
+                    )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = [
@@ -482,16 +533,18 @@ def main(argv: list[str] | None = None) -> None:
         f"`benchmarks/bench_service.py --registry {args.registry} --single {args.single} "
         f"--requests {args.requests} --clients {args.clients} --batched {args.batched} "
         f"--per-envelope {args.per_envelope} --search-batch {args.search_batch} "
-        f"--gc-freeze {args.gc_freeze}`: "
-        f"`registry-link serve` on 127.0.0.1 (one process; one server per `--search-batch` "
-        f"value, the same requests), the load generator in another; {os.cpu_count()} cores, "
+        f"--gc-freeze {args.gc_freeze} --workers {args.workers}`: "
+        f"`registry-link serve` on 127.0.0.1 (one server per `--workers`, `--search-batch` "
+        f"value, the same requests; its CPU and RSS summed over its processes), the load "
+        f"generator in another process; {os.cpu_count()} cores, "
         f"load average before the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (shared).",
         "",
         f"- data: {note}",
     ]
     for run in runs:
         lines.append(
-            f"- `--search-batch {run['batch']}`, gc freeze {run['gc_freeze']}: start-up "
+            f"- `--workers {run['workers']} --search-batch {run['batch']}`, gc freeze "
+            f"{run['gc_freeze']}: start-up "
             f"(process start to `GET /ready` 200, index built) {run['ready_s']:.1f} s "
             f"({run['start_gcs'][0]} full garbage collections, {run['start_gcs'][1]:.0f} ms); "
             f"server RSS {run['rss_gb']:.2f} GB after start, {run['rss_after']:.2f} GB after "
@@ -499,17 +552,21 @@ def main(argv: list[str] | None = None) -> None:
         )
     lines += [
         "",
-        "| search batch | gc freeze | phase | envelopes | p50 ms | p99 ms | searches/s | "
-        "server CPU ms per search | full gcs (ms) | load at end | steal % | statuses |",
-        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| workers | search batch | gc freeze | phase | envelopes | p50 ms | p99 ms | "
+        "searches/s | server CPU ms per search | full gcs (ms) | load at end | steal % | "
+        "statuses | envelopes per process |",
+        "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| --- | --- |",
     ]
     for run in runs:
         for name, phase in run["phases"]:
             lines.append(
-                f"| {run['batch']} | {run['gc_freeze']} | {name} | {phase['n']} | "
+                f"| {run['workers']} | {run['batch']} | {run['gc_freeze']} | {name} | "
+                f"{phase['n']} | "
                 f"{phase['p50_ms']:.1f} | {phase['p99_ms']:.1f} | {phase['searches_per_s']:.0f} | "
                 f"{phase['cpu_ms']:.1f} | {phase['full_gcs']} ({phase['full_gc_ms']:.0f}) | "
-                f"{phase['load']:.1f} | {phase['steal_pct']:.1f} | {phase['statuses']} |"
+                f"{phase['load']:.1f} | {phase['steal_pct']:.1f} | {phase['statuses']} | "
+                f"{'/'.join(map(str, phase['answered_by']))} |"
             )
     lines.append("")
     add_run(args.out, lines)

@@ -89,6 +89,19 @@ from registry_link.errors import UsageError
     "index is built is frozen (gc.freeze), and again after each later full collection, so "
     "that no full collection walks the whole index's memos inside a search.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes answering on the one socket (spawned, each building its own "
+    "registry index at start-up, all at once: memory is the index's times N). Above 1: a "
+    "registry update made through any of them is seen by a search in any other; each "
+    "process gives a key --rate/N (so about --rate in all); a signed envelope is refused a "
+    "second time whichever process gets it; batch jobs are kept in the database (and run "
+    "up to N at once); asynchronous searches (POST /registry/search, txn/status) are "
+    "refused (501): use the synchronous search.",
+)
 def command(
     registry_path: Path,
     registry_config: Path | None,
@@ -105,6 +118,7 @@ def command(
     max_signature_seconds: int,
     key_cache_seconds: float,
     gc_freeze: bool,
+    workers: int,
 ) -> None:
     """Serve the DCI search API: search the registry by identifier or demographic predicates.
 
@@ -124,11 +138,13 @@ def command(
           --max-signature-age 300                       # signatures valid 5 min at most
       registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
           --key-cache-seconds 0                         # a revoked key refused at once
+      registry-link serve --registry sample_data/registry.csv --model out/demo/model.json \\
+          --workers 2                                   # two processes (2 cores, memory x2)
     """
     from registry_link.service import ServiceSettings, create_app, require_serve_extra
 
     require_serve_extra()
-    from registry_link.service.server import make_server
+    from registry_link.service.server import make_server, serve_workers
 
     settings = ServiceSettings(
         registry=registry_path,
@@ -145,14 +161,19 @@ def command(
         max_signature_seconds=max_signature_seconds,
         key_cache_seconds=key_cache_seconds,
         gc_freeze=gc_freeze,
+        workers=workers,
     )
-    app = create_app(settings)
+    app = create_app(settings) if workers == 1 else None
+    processes = f"{workers} processes, " if workers > 1 else ""
     console.print(
-        f"serving on http://{host}:{port} (GET /ready is 200 once the index is built; "
-        f"/docs and /openapi.json describe the API)",
+        f"serving on http://{host}:{port} ({processes}GET /ready is 200 once the index is "
+        f"built; /docs and /openapi.json describe the API)",
         highlight=False,
     )
-    make_server(app, host, port).run()
+    if workers == 1:
+        make_server(app, host, port).run()
+    else:
+        serve_workers(settings, host, port)
 
 
 @click.group("keys")

@@ -33,6 +33,8 @@ from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import Connection, Delete, Update, delete, event, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from registry_link.db.engine import DatabaseError
@@ -355,11 +357,23 @@ def record_searches(session: Session | Connection, searches: Sequence[SearchReco
 
 def remember_signature(
     session: Session, key_id: str, fingerprint: bytes, expires: int, now: float
-) -> None:
+) -> bool:
     """Keep an accepted signature's fingerprint until ``expires`` (Unix seconds), and drop
-    those expired before ``now`` (in the caller's transaction)."""
+    those expired before ``now`` (in the caller's transaction).
+
+    Returns:
+        False when the same fingerprint of this key is kept already and has not expired (a
+        replay: the unique key decides it, also between server processes), else True.
+    """
     session.execute(delete(SeenSignature).where(SeenSignature.expires < now))
-    session.add(SeenSignature(key_id=key_id, fingerprint=fingerprint.hex(), expires=expires))
+    dialect = session.get_bind().dialect.name
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    added = session.execute(
+        dialect_insert(SeenSignature)
+        .values(key_id=key_id, fingerprint=fingerprint.hex(), expires=expires)
+        .on_conflict_do_nothing()
+    )
+    return bool(getattr(added, "rowcount", 0) == 1)
 
 
 def forget_signature(session: Session, key_id: str, fingerprint: bytes) -> None:

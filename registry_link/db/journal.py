@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from registry_link.db.models import REGISTRY_UPDATE_KINDS, RegistryUpdate
@@ -25,6 +25,7 @@ __all__ = [
     "count_other_updates",
     "drop_update",
     "extract_sha256",
+    "latest_update_id",
     "record_update",
     "updates_of",
 ]
@@ -74,6 +75,9 @@ def record_update(
             f"unknown registry update kind {kind!r}; expected one of "
             f"{', '.join(REGISTRY_UPDATE_KINDS)}"
         )
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":  # ids in commit order (sequences are not)
+        session.execute(text("LOCK TABLE registry_updates IN SHARE ROW EXCLUSIVE MODE"))
     row = RegistryUpdate(
         registry_sha256=registry_sha256,
         key_id=key_id,
@@ -91,14 +95,22 @@ def drop_update(session: Session, update_id: int) -> None:
     session.execute(delete(RegistryUpdate).where(RegistryUpdate.id == update_id))
 
 
-def updates_of(session: Session, registry_sha256: str) -> list[RegistryUpdate]:
-    """The updates made on this extract, oldest first."""
+def updates_of(session: Session, registry_sha256: str, after: int = 0) -> list[RegistryUpdate]:
+    """The updates made on this extract (those of id above ``after``), oldest first."""
     query = (
         select(RegistryUpdate)
-        .where(RegistryUpdate.registry_sha256 == registry_sha256)
+        .where(RegistryUpdate.registry_sha256 == registry_sha256, RegistryUpdate.id > after)
         .order_by(RegistryUpdate.id)
     )
     return list(session.scalars(query))
+
+
+def latest_update_id(session: Session, registry_sha256: str) -> int:
+    """The id of the newest update made on this extract (0: none)."""
+    query = select(func.max(RegistryUpdate.id)).where(
+        RegistryUpdate.registry_sha256 == registry_sha256
+    )
+    return int(session.scalar(query) or 0)
 
 
 def count_other_updates(session: Session, registry_sha256: str) -> int:

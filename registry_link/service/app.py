@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import threading
 import time
 import traceback
@@ -48,7 +49,12 @@ from registry_link.db.engine import (
     retry_locked,
     transaction,
 )
-from registry_link.db.journal import drop_update, extract_sha256, record_update
+from registry_link.db.journal import (
+    drop_update,
+    extract_sha256,
+    latest_update_id,
+    record_update,
+)
 from registry_link.db.repository import audit
 from registry_link.errors import RegistryLinkError, SignatureError
 from registry_link.service.callbacks import deliver
@@ -118,16 +124,21 @@ class IndexHolder:
     to date with the registry updates recorded on its extract
     (:mod:`~registry_link.service.updates`)."""
 
-    def __init__(self, heap: FrozenHeap | None = None) -> None:
+    def __init__(self, heap: FrozenHeap | None = None, follows_journal: bool = False) -> None:
         self.index: Any | None = None
         #: The garbage collector's policy once the index is open (None: Python's own).
         self.heap = heap
         self.error: str | None = None
-        self.write_lock = threading.Lock()  # one registry writer at a time
+        self.write_lock = threading.RLock()  # one registry writer at a time
         #: The SHA-256 of the registry extract (what the updates recorded are tied to).
         self.registry_sha256: str | None = None
         #: What the start-up replay of recorded updates did.
         self.replayed = Replayed()
+        #: Whether other server processes record updates too (``serve --workers N``): each
+        #: search first applies those recorded since :attr:`applied_update` (:meth:`catch_up`).
+        self.follows_journal = follows_journal
+        #: The journal id of the newest recorded update the index holds (0: none).
+        self.applied_update = 0
 
     def build(self, settings: ServiceSettings, sessions: sessionmaker[Session]) -> None:
         """Read and standardise the registry, load the model, build the index, replay the
@@ -164,10 +175,41 @@ class IndexHolder:
         """
         self.registry_sha256 = extract_sha256(registry)
         self.replayed = replay_updates(index, sessions, self.registry_sha256)
+        self.applied_update = self.replayed.last_id
         if self.heap is not None:  # (the index and its start-up garbage: frozen, collected)
             self.heap.freeze()
             self.heap.watch()
         self.index = index
+
+    def catch_up(self, sessions: sessionmaker[Session], upto: int | None = None) -> None:
+        """Apply the updates other server processes recorded since :attr:`applied_update`
+        (up to ``upto``, else all); one cheap read when there are none. A no-op unless
+        :attr:`follows_journal`.
+
+        Raises:
+            DatabaseError: the journal could not be read.
+        """
+        if not self.follows_journal or self.index is None:
+            return
+        assert self.registry_sha256 is not None
+        if upto is None:
+            with reading(sessions) as session:
+                upto = latest_update_id(session, self.registry_sha256)
+            if upto <= self.applied_update:
+                return
+        with self.write_lock:
+            if upto > self.applied_update:
+                replayed = replay_updates(
+                    self.index, sessions, self.registry_sha256, self.applied_update, upto
+                )
+                self.applied_update = max(self.applied_update, replayed.last_id)
+
+    def version(self) -> int:
+        """The index's version as answers and the audit give it: with other server processes
+        the journal id of the newest update it holds (the same in every process), else the
+        index's own count of updates."""
+        assert self.index is not None
+        return self.applied_update if self.follows_journal else int(self.index.version)
 
     def ready(self) -> Any:
         """The index, or a 503 refusal while it is being built (or failed to)."""
@@ -293,10 +335,13 @@ def _validation_fields(exc: Any) -> list[dict[str, str]]:
 
 class Guard:
     """ASGI middleware: one log line per request (no values, no raw paths) and a JSON 500
-    for anything unexpected (its traceback logged without the exception's message)."""
+    for anything unexpected (its traceback logged without the exception's message). With
+    ``worker`` (several server processes), each answer says which one gave it, in the header
+    ``X-Registry-Link-Worker`` (its process id, as its log lines and uvicorn's give it)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, worker: str | None = None) -> None:
         self.app = app
+        self.worker = None if worker is None else (b"x-registry-link-worker", worker.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -310,6 +355,8 @@ class Guard:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status, response_started = message["status"], True
+                if self.worker is not None:
+                    message = {**message, "headers": [*message.get("headers", []), self.worker]}
             await send(message)
 
         try:
@@ -374,13 +421,21 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     state = ServiceState(
         settings=settings,
         sessions=sessions,
-        holder=IndexHolder(FrozenHeap() if settings.gc_freeze else None),
-        limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),
+        holder=IndexHolder(
+            FrozenHeap() if settings.gc_freeze else None,
+            follows_journal=settings.several_workers,
+        ),
+        limiter=RateLimiter(
+            settings.rate_per_second / settings.workers,
+            max(1, settings.rate_burst // settings.workers),
+        ),
         jobs=JobStore(
             settings.jobs_dir,
             settings.batch_workers,
             settings.search_workers,
-            ledger=JobLedger(sessions) if settings.records_jobs else None,
+            ledger=JobLedger(sessions)
+            if settings.records_jobs or settings.several_workers
+            else None,
         ),
         signer=signer,
         coalescer=SearchCoalescer(settings.search_batch),
@@ -394,7 +449,8 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         log.info("%d signed envelope(s) accepted before this start remembered", restored)
     if index is not None:
         state.holder.open(index, settings.registry, sessions)
-    if state.jobs.ledger is not None:
+    if state.jobs.ledger is not None and not settings.several_workers:
+        # (with several workers the supervisor does it once, before starting them)
         abandoned = state.jobs.ledger.abandon_unfinished()
         if abandoned:
             log.warning("%d batch job(s) left unfinished by a stopped service: failed", abandoned)
@@ -555,15 +611,29 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                     503, "service.busy", f"{exc}; retry in 60 s", headers={"Retry-After": "60"}
                 ) from None
             fingerprint = SeenSignatures.fingerprint(checked.value)
-            try:  # kept in the database too: refused again after a restart
+            remembered: list[bool] = []
+            try:  # kept in the database too (which decides): refused again after a restart,
+                # and by every server process
                 state.write(
-                    lambda session: remember_signature(
-                        session, info.key_id, fingerprint, checked.expires, time.time()
+                    lambda session: remembered.append(
+                        remember_signature(
+                            session, info.key_id, fingerprint, checked.expires, time.time()
+                        )
                     )
                 )
             except BaseException:
                 state.seen.forget(info.key_id, checked.value)
                 raise
+            if not remembered[-1]:  # accepted by another server process
+                state.seen.forget(info.key_id, checked.value)
+                raise ApiError(
+                    401,
+                    "auth.replay",
+                    f"refused for API key {info.key_id} (partner {info.partner}): this signed "
+                    "envelope was received before; sign each request anew, with a new "
+                    "message_id",
+                    fields=[{"field": "signature", "problem": "already received"}],
+                )
             request.state.admitted_signature = (info.key_id, checked.value)
 
     SignedCaller = Annotated[KeyInfo, Depends(signed_caller)]
@@ -589,6 +659,19 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
                 headers={"Retry-After": retry},
             )
 
+    def one_worker_only() -> None:
+        """Refuse asynchronous searches when several server processes serve: their answers
+        live in the memory of the process that ran them, which another may not be."""
+        if settings.several_workers:
+            raise ApiError(
+                501,
+                "service.async_off",
+                f"asynchronous searches are not served by this service ({settings.workers} "
+                "server processes: an answer would stay in the one that ran it); use POST "
+                "/registry/sync/search, or ask the operator for `registry-link serve "
+                "--workers 1`",
+            )
+
     def admit(envelope: SearchEnvelope, info: KeyInfo) -> Any:
         """Scope, size and rate checks of a search envelope, then the index."""
         items = envelope.message.search_request
@@ -604,6 +687,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             require(info, "search:id" if is_id else "search:demographic")
         index = state.holder.ready()
         take(info, len(items))
+        state.holder.catch_up(state.sessions)  # (other workers' updates: seen at once)
         return index
 
     def answer(
@@ -681,7 +765,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             {
                 "ready": True,
                 "registry_records": index.size,
-                "version": index.version,
+                "version": state.holder.version(),
                 # registry updates recorded before this start, applied again (and not)
                 "updates_replayed": replayed.applied,
                 "updates_not_replayed": replayed.refused + replayed.other_extracts,
@@ -700,6 +784,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         (under a callback prefix of the key) the DCI ``on-search`` answer is POSTed there
         (``ack_status`` ACK); it is also at ``POST /registry/sync/txn/status`` and
         ``GET /jobs/{correlation_id}``, with how the callback went."""
+        one_worker_only()
         index = admit(envelope, info)
         sender_uri = envelope.header.sender_uri
         if sender_uri is not None and not callback_allowed(sender_uri, info.callback_prefixes):
@@ -748,6 +833,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
     @app.post("/registry/sync/txn/status", tags=["search"])
     def txn_status(envelope: TxnStatusEnvelope, info: SignedCaller) -> dict[str, Any]:
         """DCI transaction status of an asynchronous search of this key."""
+        one_worker_only()
         take(info)
         request = envelope.message.txnstatus_request
         value = request.attribute_value
@@ -897,12 +983,14 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         person_ids = [str(p.get("person_id")) for p in update.persons]
         with state.holder.write_lock:
             recorded = record(info, "upsert", ids, update.persons)
+            state.holder.catch_up(state.sessions, upto=recorded - 1)  # (other workers' first)
+            state.holder.applied_update = recorded
             try:
                 count = index.upsert(update.persons)
             except RegistryLinkError as exc:
                 state.write(lambda session: drop_update(session, recorded))
                 raise ApiError(422, "rjct.persons.invalid", str(exc)) from None
-            size, version = index.size, index.version
+            size, version = index.size, state.holder.version()
         state.write(
             lambda session: audit(
                 session,
@@ -922,8 +1010,10 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
         index = state.holder.ready()
         with state.holder.write_lock:
             recorded = record(info, "remove", [person_id])
+            state.holder.catch_up(state.sessions, upto=recorded - 1)  # (other workers' first)
+            state.holder.applied_update = recorded
             removed = index.remove([person_id])
-            size, version = index.size, index.version
+            size, version = index.size, state.holder.version()
             if not removed:
                 state.write(lambda session: drop_update(session, recorded))
         if not removed:
@@ -945,7 +1035,7 @@ def create_app(settings: ServiceSettings, *, index: Any | None = None) -> Any:
             settings.max_upload_bytes if path == "/jobs" else settings.max_body_bytes
         ),
     )
-    app.add_middleware(Guard)
+    app.add_middleware(Guard, worker=str(os.getpid()) if settings.several_workers else None)
     return app
 
 

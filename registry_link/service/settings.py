@@ -60,6 +60,15 @@ class ServiceSettings:
             of each later full collection, so that a full collection walks only what was
             allocated since the last one. Off here (an app built in a process that builds
             others, e.g. the tests); ``registry-link serve`` turns it on.
+        workers: server processes answering on the same socket (``registry-link serve
+            --workers``), this one among them. Above 1, each process: applies before a search
+            the registry updates the others recorded (the audit's ``index_version`` and the
+            answers' ``version`` are then the journal id of the newest update applied, the
+            same in every process); takes ``rate_per_second / workers`` (and ``rate_burst /
+            workers``) per key; decides replays in the database; keeps batch jobs in the
+            database; refuses asynchronous searches (their answers live in one process's
+            memory); does not fail the batch jobs left unfinished (the supervisor does, once,
+            before it starts them).
     """
 
     registry: Path
@@ -84,6 +93,12 @@ class ServiceSettings:
     replay_memory: int = 1_000_000
     key_cache_seconds: float = 5.0
     gc_freeze: bool = False
+    workers: int = 1
+
+    @property
+    def several_workers(self) -> bool:
+        """Whether other server processes share this one's database and socket."""
+        return self.workers > 1
 
     @property
     def records_jobs(self) -> bool:

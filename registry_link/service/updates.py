@@ -3,7 +3,10 @@
 Each update (persons added or replaced, records removed) is recorded in the database before
 the index applies it (:mod:`registry_link.db.journal`); a service started on the same registry
 extract replays them, in order, on the index it has just built and before it answers
-(:func:`replay_updates`). Consecutive updates of one kind are applied together (one index
+(:func:`replay_updates`). With several server processes (``registry-link serve --workers N``)
+each process also applies, before a search, the updates the others recorded since the last
+one it applied (:func:`replay_updates` with ``after``; the journal's ids order them).
+Consecutive updates of one kind are applied together (one index
 update, not one per request) while no record id repeats among them.
 """
 
@@ -36,6 +39,8 @@ class Replayed:
     refused: int = 0
     #: updates recorded on another registry extract, not applied
     other_extracts: int = 0
+    #: the id of the newest update read (applied or refused); ``after`` when none was
+    last_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,16 @@ class _Update:
     persons: tuple[dict[str, Any], ...]
 
 
-def replay_updates(index: Any, sessions: sessionmaker[Session], registry_sha256: str) -> Replayed:
-    """Apply the updates recorded on this extract to ``index``, oldest first.
+def replay_updates(
+    index: Any,
+    sessions: sessionmaker[Session],
+    registry_sha256: str,
+    after: int = 0,
+    upto: int | None = None,
+) -> Replayed:
+    """Apply the updates recorded on this extract to ``index``, oldest first: all of them
+    (at start-up), or those of id above ``after`` and at most ``upto`` (catching up with the
+    updates other server processes recorded).
 
     Raises:
         DatabaseError: the updates could not be read.
@@ -55,9 +68,10 @@ def replay_updates(index: Any, sessions: sessionmaker[Session], registry_sha256:
     with reading(sessions) as session:
         updates = [
             _Update(u.id, u.kind, tuple(u.record_ids), tuple(u.persons))
-            for u in updates_of(session, registry_sha256)
+            for u in updates_of(session, registry_sha256, after)
+            if upto is None or u.id <= upto
         ]
-        others = count_other_updates(session, registry_sha256)
+        others = count_other_updates(session, registry_sha256) if after == 0 else 0
     refused = 0
     for group in _groups(updates):
         try:
@@ -75,7 +89,8 @@ def replay_updates(index: Any, sessions: sessionmaker[Session], registry_sha256:
             "extract is taken to include them)",
             others,
         )
-    return Replayed(len(updates) - refused, refused, others)
+    last_id = updates[-1].id if updates else after
+    return Replayed(len(updates) - refused, refused, others, last_id)
 
 
 def _apply(index: Any, group: Sequence[_Update]) -> None:
