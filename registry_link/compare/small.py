@@ -209,10 +209,10 @@ class FewPairs:
         self._record_derived = {n: e for c in self.comparisons for n, e in c.record_derived.items()}
         stages: list[list[_Step]] = []
         for comp in self.comparisons:
-            for k, (name, fn) in enumerate(comp.derived.items()):
-                if k == len(stages):
+            for name, k in _stage_of_helpers(comp).items():
+                while k >= len(stages):
                     stages.append([])
-                stages[k].append(_Step(comp, name, fn))
+                stages[k].append(_Step(comp, name, comp.derived[name]))
         self._stages = stages
         # each stage's select, built once: expression helpers and the others' masks
         self._stage_exprs = [
@@ -650,6 +650,27 @@ def _levels_keyed_by_columns(comp: Comparison) -> bool:
     if read is None:
         return False
     return all(c in comp.columns or c in comp.record_derived for c in read)
+
+
+def _stage_of_helpers(comp: Comparison) -> dict[str, int]:
+    """Each helper column's stage: the first one after those of the helper columns it reads
+    (its value, its expression or its mask), 0 when it reads none — so a stage's
+    ``select`` holds every expression and mask whose inputs are done, and a search runs as
+    few selects as the longest chain of helper columns, not one per helper's position. A
+    helper that does not declare what it reads comes after all its comparison's earlier
+    ones."""
+    stage: dict[str, int] = {}
+    for name, fn in comp.derived.items():
+        if fn.reads is None:
+            after = list(stage)
+        else:
+            read = set(fn.reads)
+            for expr in (fn.expr, comp.derived_when.get(name)):
+                if expr is not None:
+                    read |= set(expr.meta.root_names())
+            after = [n for n in stage if n in read]
+        stage[name] = 1 + max((stage[n] for n in after), default=-1)
+    return stage
 
 
 def _mask(name: str) -> str:
