@@ -9,9 +9,11 @@ calls per call of ``compare``, hundreds of milliseconds for the thirty pairs of 
 
 1. both sides' rows are gathered per pair and their per-record columns
    (:attr:`~.levels.Comparison.record_derived`) computed in one lazy query;
-2. the helper columns (:attr:`~.levels.Comparison.derived`) are computed in *stages*: stage
-   ``k`` holds the ``k``-th helper column of every comparison (a helper column may read only
-   its own comparison's earlier ones). One ``select`` per stage evaluates every helper column
+2. the helper columns (:attr:`~.levels.Comparison.derived`) are computed in *stages*: a
+   helper column's stage is the first after those of the helper columns it reads (a helper
+   column may read only its own comparison's earlier ones), so that the names' chains
+   (same name, swap, "decided", similarity) set the number of stages, not the most helpers
+   of one comparison. One ``select`` per stage evaluates every helper column
    that is a polars expression (:attr:`~.levels.Derived.expr`) every pair needs and the
    ``derived_when`` masks of the others, which then run on the pairs their mask selects (null
    elsewhere), as in the batch — a masked expression too (the dates' one-character check,

@@ -240,3 +240,25 @@ def test_one_elementwise_helper_of_two_comparisons_runs_once_on_their_new_pairs(
         for c in ("given_lat", "family_lat")
     ]
     assert calls[0] == sum(distinct)
+
+
+def test_a_helper_column_comes_in_a_stage_after_the_helper_columns_it_reads() -> None:
+    comparisons = _comparisons()
+    few = FewPairs(comparisons)
+    stage_of = {
+        (step.comparison.name, step.name): k
+        for k, stage in enumerate(few._stages)
+        for step in stage
+    }
+    assert len(stage_of) == sum(len(c.derived) for c in comparisons)  # each helper once
+    for comp in comparisons:
+        for name, fn in comp.derived.items():
+            read = set(fn.reads or ())
+            for expr in (fn.expr, comp.derived_when.get(name)):
+                read |= set() if expr is None else set(expr.meta.root_names())
+            for other in comp.derived:
+                if other in read:
+                    assert stage_of[comp.name, other] < stage_of[comp.name, name]
+    # the names' chains set the stages, not the given names' nine helper columns
+    given = next(c for c in comparisons if c.name == "given")
+    assert len(few._stages) < len(given.derived)
