@@ -543,6 +543,11 @@ def _crossings(keys: list[str], other: list[str]) -> tuple[pl.Expr, pl.Expr]:
     return left_to_right, right_to_left
 
 
+#: :func:`_other_crossing` of at most this many pairs of strings is read in Python
+#: (:func:`_other_crossing_in_python`: a search's new pairs), of more in polars.
+FEW_CROSSINGS = 128
+
+
 def _other_crossing(
     frame: pl.DataFrame,
     *,
@@ -559,8 +564,15 @@ def _other_crossing(
     applied once per distinct pair of names. When the names come as the sides' shared
     ``Enum`` (one code space over both parts and sides), its codes identify the pairs, and
     within an engine call the similarity is kept over the chunks (``similarity`` is the
-    cache key, see :func:`~.similarity.on_unique_codes`); else the strings do.
+    cache key, see :func:`~.similarity.on_unique_codes`); else the strings do — and for at
+    most :data:`FEW_CROSSINGS` pairs of strings, the names are picked in Python
+    (:func:`_other_crossing_in_python`: the same values without polars' fixed cost).
     """
+    columns = [f"{side}_{c}" for c in (lat, other_lat) for side in ("l", "r")]
+    if frame.height <= FEW_CROSSINGS and all(frame.schema[c] == pl.String for c in columns):
+        return _other_crossing_in_python(
+            frame, lat=lat, other_lat=other_lat, direction=direction, similarity=similarity
+        )
     this_left = frame[direction] == 1
     crossed = frame.select(
         a=pl.when(this_left).then(l_(other_lat)).otherwise(l_(lat)),
@@ -570,6 +582,28 @@ def _other_crossing(
     if isinstance(a.dtype, pl.Enum) and a.dtype == b.dtype:
         return on_unique_codes(a, b, a.to_physical(), b.to_physical(), similarity, similarity)
     return on_unique_pairs(as_strings(a), as_strings(b), similarity)
+
+
+def _other_crossing_in_python(
+    frame: pl.DataFrame,
+    *,
+    lat: str,
+    other_lat: str,
+    direction: str,
+    similarity: Callable[[pl.Series, pl.Series], pl.Series],
+) -> pl.Series:
+    """:func:`_other_crossing` of string columns, each pair's names picked in Python (a null
+    direction as 0, as polars' ``when`` reads it) and ``similarity`` applied once to all the
+    pairs (an element-wise function: the values :func:`~.similarity.on_unique_pairs` gives
+    through the distinct pairs)."""
+    this_left = [d == 1 for d in frame.get_column(direction).to_list()]
+    l_this, l_other, r_this, r_other = (
+        frame.get_column(f"{side}_{c}").to_list()
+        for side, c in (("l", lat), ("l", other_lat), ("r", lat), ("r", other_lat))
+    )
+    a = [o if t else n for t, o, n in zip(this_left, l_other, l_this, strict=True)]
+    b = [n if t else o for t, n, o in zip(this_left, r_this, r_other, strict=True)]
+    return similarity(pl.Series("a", a, dtype=pl.String), pl.Series("b", b, dtype=pl.String))
 
 
 def _build_name(p: NameParams, tag: str) -> KindLevels:
