@@ -850,6 +850,22 @@ def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
     return rows["row"].cast(pl.UInt32)
 
 
+#: :func:`pairwise_name_variant` checks its last few pairs (those whose keys allow a variant
+#: and that are not the same name: a few hundred of a chunk's hundreds of thousands) in
+#: Python, one pair at a time (:func:`~registry_link.names.one.variant_of`), when they are at
+#: most this many: the polars check's queries cost 35-90 ms a call whatever their rows
+#: (regular expressions compiled at each run, the tokens' new forms worked out), the Python
+#: one 30-130 µs a pair (its forms' rows kept). The same values either way
+#: (``tests/names/test_names_one.py``).
+FEW_VARIANT_CHECKS = 1024
+
+
+def _few_variant_rows(part: pl.DataFrame) -> pl.Series:
+    """The rows of ``part`` (``a``, ``b``, ``row``) that are variants, decided in Python."""
+    found = [row for x, y, row in part.iter_rows() if one.variant_of(x, y)]
+    return pl.Series("row", found, dtype=pl.UInt32)
+
+
 def _variant_candidates(pairs: _Pairs) -> np.ndarray:
     """Positions (of non-null pairs) that may be variants: a prefix-stripped key equals the
     other key, or the key of the name with fewer tokens is within the other's key."""
@@ -903,7 +919,10 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
         keep = candidates[~_same(pairs.take(candidates), False)]
         rows = pl.Series("row", keep, dtype=pl.UInt32)
         part = pl.DataFrame({"a": a.gather(rows), "b": b.gather(rows), "row": rows})
-        hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
+        if part.height <= FEW_VARIANT_CHECKS:
+            hits = _few_variant_rows(part)
+        else:
+            hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
         if hits.len():
             out = out.scatter(hits, True)
     valid = a.is_not_null() & b.is_not_null()

@@ -1,11 +1,13 @@
 """The matcher's pair decisions in Python (:mod:`registry_link.names.one`) equal its polars path.
 
-The public pair functions decide calls of at most ``matcher.FEW_PAIRS`` pairs in Python; here
-the same pairs go through both paths (``FEW_PAIRS`` set above and below the call's size) and
-every value must be equal: same name (with and without the glued article), similarity (with
-and without a cutoff), variant. The forms are drawn as the pipeline makes them (matching forms
-of names in Arabic and Latin scripts, with particles, compounds and unsplit full names, missing
-values) and as any lowercase text; each form's row is compared to the polars columns too.
+The public pair functions decide calls of at most ``matcher.FEW_PAIRS`` pairs in Python (and
+the variant check its last ``matcher.FEW_VARIANT_CHECKS`` pairs); here the same pairs go through
+both paths (``FEW_PAIRS`` set above and below the call's size; the polars path with its last
+variant checks in polars and in Python) and every value must be equal: same name (with and
+without the glued article), similarity (with and without a cutoff), variant. The forms are
+drawn as the pipeline makes them (matching forms of names in Arabic and Latin scripts, with
+particles, compounds and unsplit full names, missing values) and as any lowercase text; each
+form's row is compared to the polars columns too.
 """
 
 from __future__ import annotations
@@ -144,14 +146,15 @@ def _forms(names: list[str | None], as_written: bool) -> pl.Series:
 
 @pytest.fixture
 def few_pairs() -> Iterator[None]:
-    """Leaves ``matcher.FEW_PAIRS`` as it was found."""
-    kept = matcher.FEW_PAIRS
+    """Leaves ``matcher.FEW_PAIRS`` and ``matcher.FEW_VARIANT_CHECKS`` as they were found."""
+    kept = matcher.FEW_PAIRS, matcher.FEW_VARIANT_CHECKS
     yield
-    matcher.FEW_PAIRS = kept
+    matcher.FEW_PAIRS, matcher.FEW_VARIANT_CHECKS = kept
 
 
-def _outputs(a: pl.Series, b: pl.Series, few: int) -> list[list[object]]:
+def _outputs(a: pl.Series, b: pl.Series, few: int, few_checks: int = -1) -> list[list[object]]:
     matcher.FEW_PAIRS = few
+    matcher.FEW_VARIANT_CHECKS = few_checks
     return [
         pairwise_same_name(a, b).to_list(),
         pairwise_same_name(a, b, glued_article=True).to_list(),
@@ -174,7 +177,9 @@ def test_python_pairs_equal_polars_pairs(
     b = _forms([y for _, y in pairs], as_written)
     in_python = _outputs(a, b, len(pairs))
     in_polars = _outputs(a, b, -1)
+    last_checks_in_python = _outputs(a, b, -1, len(pairs))
     assert in_python == in_polars
+    assert last_checks_in_python == in_polars
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
