@@ -51,6 +51,7 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
         return {}
     limit = max(DICTIONARY_MAX_VALUES, frame.height // 8)
     lazy = frame.lazy()
+    strings = _few_distinct_in_head(frame, strings, limit)
     distinct = pl.collect_all([lazy.select(pl.col(c).unique().alias("v")) for c in strings])
     chosen = {c: d.get_column("v") for c, d in zip(strings, distinct, strict=True)}
     chosen = {c: v for c, v in chosen.items() if v.len() <= limit}
@@ -62,6 +63,17 @@ def dictionaries(frame: pl.DataFrame) -> Mapping[str, Dictionary]:
     eager |= _span_dictionaries(frame, spans, limit)
     eager |= _categorical_dictionaries(frame, categoricals, limit)
     return _Dictionaries(frame.select(lists), limit, {c: narrowed(d) for c, d in eager.items()})
+
+
+def _few_distinct_in_head(frame: pl.DataFrame, columns: list[str], limit: int) -> list[str]:
+    """``columns`` less those whose first ``2 * limit`` rows already hold more than ``limit``
+    distinct values (nulls count as one), so that the whole column does too: finding the
+    distinct values of a registry's million CINs (0.15 CPU s) only to drop them is skipped,
+    for a fifth of that. The same columns are encoded as without it."""
+    if not columns or frame.height <= 2 * limit:
+        return columns
+    counts = frame.head(2 * limit).select(pl.col(columns).n_unique()).row(0, named=True)
+    return [c for c in columns if counts[c] <= limit]
 
 
 def narrowed(dictionary: Dictionary) -> Dictionary:

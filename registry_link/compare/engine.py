@@ -351,13 +351,15 @@ class CompareEngine:
         local = pl.DataFrame({"l_idx": l_idx, "r_idx": r_idx})
         # the same records in every call: their tables are kept
         kept = self._whole["left"] and (self.dedupe or self._whole["right"])
-        tables = level_tables(
-            self.comparisons,
-            l_tuples,
-            r_tuples,
-            local.height,
-            self._kept_table if kept else level_table_of,
-        )
+        # (a table's names, a father's, are forms the chunks' names share: worked out once)
+        with remembered_forms(self._forms if self.caches else None):
+            tables = level_tables(
+                self.comparisons,
+                l_tuples,
+                r_tuples,
+                local.height,
+                self._kept_table if kept else level_table_of,
+            )
         comps = self.comparisons
         shared = self._kept_enums(lrec, rrec) if kept else shared_enums_of(lrec, rrec)
 

@@ -320,13 +320,30 @@ def _form_exprs() -> dict[str, pl.Expr]:
     return exprs
 
 
+#: :func:`_form_columns` works out at most this many forms in Python, form by form
+#: (:func:`~registry_link.names.one.form_row`): its polars expressions cost about 20 ms a run
+#: whatever the forms (their regular expressions compiled at each run), the Python rows
+#: about 150 µs a form; a link's calls after the first meet one or a few new forms at a time
+#: (a reading, a name without its prefix). The same columns either way
+#: (``tests/names/test_names_one.py``).
+FEW_FORMS = 64
+
+
 def _form_columns(forms: pl.DataFrame) -> pl.DataFrame:
     """Per form of ``{form}`` (a null form gets nulls), row for row: its ``key``, ending class
     (``ending``: :data:`ENDING_A`, :data:`ENDING_C` or 0) and vowel-gap codes (``vowels``);
     each reading of :data:`LATIN_READINGS` that differs from it (else null) and that reading's
     key (``<reading>_key``); whether it starts with ``l`` + vowel (``starts_l``) and the key
     without that ``l`` (``unglued_key``); the key without a Ben/Bel/Ibn/Ould prefix
-    (``prefix_key``, null without one) and its number of ``tokens``."""
+    (``prefix_key``, null without one) and its number of ``tokens``. At most
+    :data:`FEW_FORMS` forms are read in Python (:func:`_few_form_columns`)."""
+    if forms.height <= FEW_FORMS and not remembering():
+        return _few_form_columns(forms.get_column("form").to_list())
+    return _form_columns_in_polars(forms)
+
+
+def _form_columns_in_polars(forms: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_form_columns` of any number of forms, with polars."""
     exprs = _form_exprs()
     if remembering():  # (a search: the forms' columns kept across calls)
         done = with_distinct(forms, "form", exprs).drop("form")
@@ -336,6 +353,32 @@ def _form_columns(forms: pl.DataFrame) -> pl.DataFrame:
             pl.col("tokens").fill_null(0),
         )
     return forms.select(**exprs)
+
+
+@lru_cache(maxsize=1)
+def _form_schema() -> pl.Schema:
+    """The columns of :func:`_form_columns` and their types."""
+    return pl.DataFrame(schema={"form": pl.Utf8}).select(**_form_exprs()).schema
+
+
+def _few_form_columns(forms: Sequence[str | None]) -> pl.DataFrame:
+    """:func:`_form_columns` of a few ``forms``, each read in Python
+    (:func:`~registry_link.names.one.form_row`)."""
+    rows = [one.form_row(form) if form is not None else None for form in forms]
+    columns: dict[str, list[Any]] = {
+        "key": [r.key if r else None for r in rows],
+        "ending": [r.ending if r else 0 for r in rows],
+        "vowels": [list(r.vowels) if r else None for r in rows],
+    }
+    for name, _, _ in LATIN_READINGS:
+        reads = [r.readings[name] if r else None for r in rows]
+        columns[name] = [read[0] if read else None for read in reads]
+        columns[f"{name}_key"] = [read[1] if read else None for read in reads]
+    columns["starts_l"] = [r.starts_l if r else False for r in rows]
+    columns["unglued_key"] = [r.unglued_key if r else None for r in rows]
+    columns["prefix_key"] = [r.prefix_key if r else None for r in rows]
+    columns["tokens"] = [r.tokens if r else 0 for r in rows]
+    return pl.DataFrame(columns, schema=_form_schema())
 
 
 def _form_table() -> FormTable:
@@ -850,6 +893,22 @@ def _partial_compound_rows(part: pl.DataFrame) -> pl.Series:
     return rows["row"].cast(pl.UInt32)
 
 
+#: :func:`pairwise_name_variant` checks its last few pairs (those whose keys allow a variant
+#: and that are not the same name: a few hundred of a chunk's hundreds of thousands) in
+#: Python, one pair at a time (:func:`~registry_link.names.one.variant_of`), when they are at
+#: most this many: the polars check's queries cost 35-90 ms a call whatever their rows
+#: (regular expressions compiled at each run, the tokens' new forms worked out), the Python
+#: one 30-130 µs a pair (its forms' rows kept). The same values either way
+#: (``tests/names/test_names_one.py``).
+FEW_VARIANT_CHECKS = 1024
+
+
+def _few_variant_rows(part: pl.DataFrame) -> pl.Series:
+    """The rows of ``part`` (``a``, ``b``, ``row``) that are variants, decided in Python."""
+    found = [row for x, y, row in part.iter_rows() if one.variant_of(x, y)]
+    return pl.Series("row", found, dtype=pl.UInt32)
+
+
 def _variant_candidates(pairs: _Pairs) -> np.ndarray:
     """Positions (of non-null pairs) that may be variants: a prefix-stripped key equals the
     other key, or the key of the name with fewer tokens is within the other's key."""
@@ -903,7 +962,10 @@ def pairwise_name_variant(a: pl.Series, b: pl.Series) -> pl.Series:
         keep = candidates[~_same(pairs.take(candidates), False)]
         rows = pl.Series("row", keep, dtype=pl.UInt32)
         part = pl.DataFrame({"a": a.gather(rows), "b": b.gather(rows), "row": rows})
-        hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
+        if part.height <= FEW_VARIANT_CHECKS:
+            hits = _few_variant_rows(part)
+        else:
+            hits = pl.concat([_dropped_prefix_rows(part), _partial_compound_rows(part)]).unique()
         if hits.len():
             out = out.scatter(hits, True)
     valid = a.is_not_null() & b.is_not_null()

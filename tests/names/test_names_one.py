@@ -1,11 +1,14 @@
 """The matcher's pair decisions in Python (:mod:`registry_link.names.one`) equal its polars path.
 
-The public pair functions decide calls of at most ``matcher.FEW_PAIRS`` pairs in Python; here
-the same pairs go through both paths (``FEW_PAIRS`` set above and below the call's size) and
-every value must be equal: same name (with and without the glued article), similarity (with
-and without a cutoff), variant. The forms are drawn as the pipeline makes them (matching forms
-of names in Arabic and Latin scripts, with particles, compounds and unsplit full names, missing
-values) and as any lowercase text; each form's row is compared to the polars columns too.
+The public pair functions decide calls of at most ``matcher.FEW_PAIRS`` pairs in Python (and
+the variant check its last ``matcher.FEW_VARIANT_CHECKS`` pairs; the form table works out up to
+``matcher.FEW_FORMS`` new forms in Python); here the same pairs go through both paths
+(``FEW_PAIRS`` set above and below the call's size; the polars path also with its last variant
+checks and its forms' columns in Python) and every value must be equal: same name (with and
+without the glued article), similarity (with and without a cutoff), variant. The forms are
+drawn as the pipeline makes them (matching forms of names in Arabic and Latin scripts, with
+particles, compounds and unsplit full names, missing values) and as any lowercase text; each
+form's row is compared to the polars columns too.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from registry_link.names import matcher, one
 from registry_link.names.matcher import (
@@ -144,14 +148,18 @@ def _forms(names: list[str | None], as_written: bool) -> pl.Series:
 
 @pytest.fixture
 def few_pairs() -> Iterator[None]:
-    """Leaves ``matcher.FEW_PAIRS`` as it was found."""
-    kept = matcher.FEW_PAIRS
+    """Leaves ``matcher.FEW_PAIRS``, ``FEW_VARIANT_CHECKS`` and ``FEW_FORMS`` as they were."""
+    kept = matcher.FEW_PAIRS, matcher.FEW_VARIANT_CHECKS, matcher.FEW_FORMS
     yield
-    matcher.FEW_PAIRS = kept
+    matcher.FEW_PAIRS, matcher.FEW_VARIANT_CHECKS, matcher.FEW_FORMS = kept
 
 
-def _outputs(a: pl.Series, b: pl.Series, few: int) -> list[list[object]]:
+def _outputs(
+    a: pl.Series, b: pl.Series, few: int, few_checks: int = -1, few_forms: int = -1
+) -> list[list[object]]:
     matcher.FEW_PAIRS = few
+    matcher.FEW_VARIANT_CHECKS = few_checks
+    matcher.FEW_FORMS = few_forms
     return [
         pairwise_same_name(a, b).to_list(),
         pairwise_same_name(a, b, glued_article=True).to_list(),
@@ -174,7 +182,9 @@ def test_python_pairs_equal_polars_pairs(
     b = _forms([y for _, y in pairs], as_written)
     in_python = _outputs(a, b, len(pairs))
     in_polars = _outputs(a, b, -1)
+    parts_in_python = _outputs(a, b, -1, len(pairs), 2 * len(pairs))
     assert in_python == in_polars
+    assert parts_in_python == in_polars
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -202,7 +212,9 @@ def test_new_forms_with_kept_reading_steps_equal_polars_columns(
 
 def _assert_rows_equal_polars(forms: list[str]) -> None:
     """Each form's :func:`one.form_row` equals the matcher's polars columns of it."""
-    columns = matcher._form_columns(pl.DataFrame({"form": forms}, schema={"form": pl.Utf8}))
+    columns = matcher._form_columns_in_polars(
+        pl.DataFrame({"form": forms}, schema={"form": pl.Utf8})
+    )
     for form, row in zip(forms, columns.iter_rows(named=True), strict=True):
         got = one.form_row(form)
         assert got.key == row["key"]
@@ -216,6 +228,18 @@ def _assert_rows_equal_polars(forms: list[str]) -> None:
         assert got.unglued_key == row["unglued_key"]
         assert got.prefix_key == row["prefix_key"]
         assert got.tokens == row["tokens"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    names=st.lists(st.one_of(_NAME, st.none()), min_size=1, max_size=8), as_written=st.booleans()
+)
+def test_few_form_columns_equal_polars_columns(names: list[str | None], as_written: bool) -> None:
+    """The form table's columns of a few new forms, read in Python, are the polars columns
+    (types and nulls too: a null form's row)."""
+    forms = pl.DataFrame({"form": _forms(names, as_written)})
+    assert len(names) <= matcher.FEW_FORMS
+    assert_frame_equal(matcher._form_columns(forms), matcher._form_columns_in_polars(forms))
 
 
 @pytest.mark.usefixtures("few_pairs")
