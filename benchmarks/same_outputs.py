@@ -3,8 +3,9 @@
 ``write DIR``: link the shipped sample as ``registry-link demo`` does (same inputs, same model
 config) and write every output: links, review and households (Parquet and CSV), summary.json,
 model.json and evaluation.json. ``diff BEFORE AFTER``: compare two such folders file by file,
-ignoring only what differs from run to run (the summary's timings, the model's training time).
-Exit 1 when anything else differs. Run ``write`` on the commit before a change and after it::
+ignoring only what differs from run to run (the summary's timings and Python and polars
+versions, the model's training time). Exit 1 when anything else differs. Run ``write`` on the
+commit before a change and after it::
 
     .venv/bin/python benchmarks/same_outputs.py write /tmp/before    # on the old commit
     .venv/bin/python benchmarks/same_outputs.py write /tmp/after     # on the new one
@@ -28,9 +29,15 @@ import numpy as np
 import polars as pl
 
 REPO = Path(__file__).resolve().parent.parent
-#: Run-to-run values that are not outputs: summary timings, the model's training time.
+#: Run-to-run values that are not outputs: summary timings, the model's training time, the
+#: versions of Python and polars the run had (the outputs are checked equal across them).
 VOLATILE = {
-    "summary.json": ["timings_s", "model.training.trained_at"],
+    "summary.json": [
+        "timings_s",
+        "model.training.trained_at",
+        "versions.polars",
+        "versions.python",
+    ],
     "model.json": ["training.trained_at"],
 }
 

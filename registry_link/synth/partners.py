@@ -46,6 +46,7 @@ from registry_link.synth.registry import (
     _rng,
     iter_registry_chunks,
 )
+from registry_link.synth.tie_order import unstable_sort_order
 
 OFF_REGISTRY_OFFSET: Final[int] = 100_000_000_000  # t_person of off-registry people
 OFF_CIN_START: Final[int] = 900_000  # off-registry CINs: from this rank of each prefix on
@@ -232,31 +233,27 @@ def _dependants(
         w_person="t_person", w_hh="t_hh", w_role="t_role", w_female="t_female", w_order="w_order"
     )
     p = pool.select("t_person", "t_hh", "t_role", "t_mother", "t_age", "t_female")
+    # each worker beside every member of their household, in the pool's order
+    members = w.join(p, left_on="w_hh", right_on="t_hh", maintain_order="right_left")
     # spouses: a male head declares his wives; a wife declares the head
-    spouses = (
-        w.join(p, left_on="w_hh", right_on="t_hh")
-        .filter(
-            (
-                (pl.col("w_role") == ROLE_HEAD)
-                & (pl.col("t_role") == ROLE_SPOUSE)
-                & ~pl.col("w_female")
-            )
-            | ((pl.col("w_role") == ROLE_SPOUSE) & (pl.col("t_role") == ROLE_HEAD))
+    spouses = members.filter(
+        ((pl.col("w_role") == ROLE_HEAD) & (pl.col("t_role") == ROLE_SPOUSE) & ~pl.col("w_female"))
+        | ((pl.col("w_role") == ROLE_SPOUSE) & (pl.col("t_role") == ROLE_HEAD))
+    ).select("w_person", "w_order", "t_person", "t_age", relationship=pl.lit("spouse"))
+    # children under 25: all of a head's, or a wife's own, eldest first; children born the
+    # same year in the order polars <= 2.1's unstable sort left them (the sample's order)
+    children = members.filter(
+        (pl.col("t_role") == ROLE_CHILD)
+        & (pl.col("t_age") <= MAX_CHILD_AGE)
+        & (
+            (pl.col("w_role") == ROLE_HEAD)
+            | ((pl.col("w_role") == ROLE_SPOUSE) & (pl.col("t_mother") == pl.col("w_person")))
         )
-        .select("w_person", "w_order", "t_person", "t_age", relationship=pl.lit("spouse"))
     )
-    # children under 25: all of a head's, or a wife's own
+    ages = (-children["t_age"].cast(pl.Int64)).to_list()
+    eldest_first = list(zip(children["w_order"].to_list(), ages, strict=True))
     children = (
-        w.join(p, left_on="w_hh", right_on="t_hh")
-        .filter(
-            (pl.col("t_role") == ROLE_CHILD)
-            & (pl.col("t_age") <= MAX_CHILD_AGE)
-            & (
-                (pl.col("w_role") == ROLE_HEAD)
-                | ((pl.col("w_role") == ROLE_SPOUSE) & (pl.col("t_mother") == pl.col("w_person")))
-            )
-        )
-        .sort("w_order", "t_age", descending=[False, True])
+        children[unstable_sort_order(eldest_first)]
         .with_columns(k=pl.int_range(pl.len()).over("w_order"))
         .filter(pl.col("k") < MAX_CHILDREN)
         .select("w_person", "w_order", "t_person", "t_age", relationship=pl.lit("child"))
@@ -302,7 +299,7 @@ def _assemble(
 ) -> pl.DataFrame:
     """Records (principal then dependants, in worker order) with their truth columns."""
     wf = pl.DataFrame({"t_person": workers, "w_order": np.arange(len(workers))}).join(
-        pool, on="t_person", how="left"
+        pool, on="t_person", how="left", maintain_order="left"
     )
     deps = _dependants(rng, spec, wf, pool)
     principals = wf.select(
